@@ -1,0 +1,270 @@
+//! Bytes → UTF-8 text, before any XML parsing.
+//!
+//! The whole document is transcoded up front: quick-xml's streaming decoder guesses UTF-8 for
+//! the first 64 bytes and fails on Shift_JIS files whose first non-ASCII byte comes early.
+//! Shift_JIS is read as CP932 (`encoding_rs::SHIFT_JIS` is the WHATWG = windows-31j mapping),
+//! so NEC/IBM extension characters such as ①, ㈱ and 髙 survive. Bytes that do not decode are an
+//! error: a replacement character must never end up in a patient's name.
+
+use std::borrow::Cow;
+
+use serde::Serialize;
+
+use crate::error::{Error, MalformedReason, Result};
+
+/// The encoding a document was read in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Encoding {
+    #[serde(rename = "UTF-8")]
+    Utf8,
+    #[serde(rename = "Shift_JIS")]
+    ShiftJis,
+}
+
+impl Encoding {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Utf8 => "UTF-8",
+            Self::ShiftJis => "Shift_JIS",
+        }
+    }
+}
+
+/// What told us the encoding, most authoritative first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EncodingSource {
+    ByteOrderMark,
+    Declaration,
+    CharacterCodeIdentifier,
+    Default,
+}
+
+/// A decoded document.
+pub struct Decoded<'a> {
+    pub text: Cow<'a, str>,
+    pub encoding: Encoding,
+    pub source: EncodingSource,
+}
+
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Detects the encoding (BOM → declaration → `CharacterCodeIdentifier` → UTF-8) and decodes.
+pub fn decode(bytes: &[u8]) -> Result<Decoded<'_>> {
+    let (encoding, source, body) = detect(bytes)?;
+    let text = match encoding {
+        Encoding::Utf8 => Cow::Borrowed(decode_utf8(body)?),
+        Encoding::ShiftJis => decode_shift_jis(body)?,
+    };
+    check_characters(&text)?;
+    Ok(Decoded { text, encoding, source })
+}
+
+fn detect(bytes: &[u8]) -> Result<(Encoding, EncodingSource, &[u8])> {
+    if let Some(rest) = bytes.strip_prefix(UTF8_BOM) {
+        return Ok((Encoding::Utf8, EncodingSource::ByteOrderMark, rest));
+    }
+    if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
+        // UTF-16 is never written by the terminal; refusing beats guessing.
+        return Err(Error::UnsupportedEncoding { line: 1 });
+    }
+    if let Some(label) = declared_encoding(bytes) {
+        let encoding = encoding_for_label(label).ok_or(Error::UnsupportedEncoding { line: 1 })?;
+        return Ok((encoding, EncodingSource::Declaration, bytes));
+    }
+    if let Some(encoding) = character_code_identifier(bytes) {
+        return Ok((encoding, EncodingSource::CharacterCodeIdentifier, bytes));
+    }
+    Ok((Encoding::Utf8, EncodingSource::Default, bytes))
+}
+
+/// The `encoding="…"` (or `'…'`) pseudo-attribute of an XML declaration at the very start.
+fn declared_encoding(bytes: &[u8]) -> Option<&[u8]> {
+    let rest = bytes.strip_prefix(b"<?xml")?;
+    if !rest.first().is_some_and(u8::is_ascii_whitespace) {
+        return None;
+    }
+    let end = find(rest, b"?>")?;
+    let decl = &rest[..end];
+    let at = find(decl, b"encoding")?;
+    let mut after = decl[at + b"encoding".len()..].trim_ascii_start();
+    after = after.strip_prefix(b"=")?.trim_ascii_start();
+    let quote = *after.first()?;
+    if quote != b'"' && quote != b'\'' {
+        return None;
+    }
+    let value = &after[1..];
+    let close = value.iter().position(|&b| b == quote)?;
+    Some(&value[..close])
+}
+
+fn encoding_for_label(label: &[u8]) -> Option<Encoding> {
+    let lower = label.to_ascii_lowercase();
+    // Windows-side spellings that WHATWG's label list does not carry.
+    if matches!(lower.as_slice(), b"cp932" | b"ms932" | b"ibm-943" | b"x-ms-cp932") {
+        return Some(Encoding::ShiftJis);
+    }
+    let found = encoding_rs::Encoding::for_label_no_replacement(&lower)?;
+    if found == encoding_rs::UTF_8 {
+        Some(Encoding::Utf8)
+    } else if found == encoding_rs::SHIFT_JIS {
+        Some(Encoding::ShiftJis)
+    } else {
+        None
+    }
+}
+
+/// The header's `CharacterCodeIdentifier` (OQSCD005: 0 UTF-8, 1 Shift_JIS), read from the raw
+/// bytes. `<` is never a Shift_JIS trail byte, so an ASCII search cannot match mid-character.
+fn character_code_identifier(bytes: &[u8]) -> Option<Encoding> {
+    const TAG: &[u8] = b"<CharacterCodeIdentifier>";
+    let at = find(bytes, TAG)?;
+    let rest = &bytes[at + TAG.len()..];
+    let end = rest.iter().position(|&b| b == b'<')?;
+    match rest[..end].trim_ascii() {
+        b"0" => Some(Encoding::Utf8),
+        b"1" => Some(Encoding::ShiftJis),
+        _ => None,
+    }
+}
+
+fn decode_utf8(bytes: &[u8]) -> Result<&str> {
+    std::str::from_utf8(bytes)
+        .map_err(|e| Error::InvalidEncoding { encoding: "UTF-8", offset: e.valid_up_to() })
+}
+
+fn decode_shift_jis(bytes: &[u8]) -> Result<Cow<'_, str>> {
+    if let Some(text) = encoding_rs::SHIFT_JIS.decode_without_bom_handling_and_without_replacement(bytes) {
+        return Ok(text);
+    }
+    Err(Error::InvalidEncoding { encoding: "Shift_JIS", offset: first_bad_shift_jis_byte(bytes) })
+}
+
+/// Only on the error path: find where decoding stopped, to say *where* in the message.
+fn first_bad_shift_jis_byte(bytes: &[u8]) -> usize {
+    let mut decoder = encoding_rs::SHIFT_JIS.new_decoder_without_bom_handling();
+    let mut out = String::with_capacity(
+        decoder.max_utf8_buffer_length_without_replacement(bytes.len()).unwrap_or(bytes.len() * 3),
+    );
+    let (result, read) = decoder.decode_to_string_without_replacement(bytes, &mut out, true);
+    match result {
+        encoding_rs::DecoderResult::Malformed(bad, after) => read - bad as usize - after as usize,
+        _ => read,
+    }
+}
+
+/// XML 1.0 forbids C0 controls other than tab, LF and CR. Checked here because quick-xml does
+/// not, and a NUL must not slip into a name.
+pub(crate) fn check_characters(text: &str) -> Result<()> {
+    let bad = text.bytes().position(|b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r'));
+    match bad {
+        None => Ok(()),
+        Some(offset) => {
+            let (line, column) = line_column(text, offset);
+            Err(Error::MalformedXml { line, column, reason: MalformedReason::InvalidCharacter })
+        }
+    }
+}
+
+/// 1-based line and column (in characters) of a byte offset into decoded text.
+pub(crate) fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &text[..offset];
+    let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, before[line_start..].chars().count() + 1)
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sjis(s: &str) -> Vec<u8> {
+        encoding_rs::SHIFT_JIS.encode(s).0.into_owned()
+    }
+
+    #[test]
+    fn bom_wins_and_is_stripped() {
+        let d = decode(b"\xEF\xBB\xBF<?xml version=\"1.0\"?><a/>").unwrap();
+        assert_eq!(d.encoding, Encoding::Utf8);
+        assert_eq!(d.source, EncodingSource::ByteOrderMark);
+        assert!(d.text.starts_with("<?xml"));
+    }
+
+    #[test]
+    fn declaration_in_single_or_double_quotes() {
+        let mut bytes = b"<?xml version='1.0' encoding='Shift_JIS' standalone='no'?><a>".to_vec();
+        bytes.extend(sjis("東京①髙㈱"));
+        bytes.extend(b"</a>");
+        let d = decode(&bytes).unwrap();
+        assert_eq!((d.encoding, d.source), (Encoding::ShiftJis, EncodingSource::Declaration));
+        assert!(d.text.contains("東京①髙㈱"));
+        let d = decode(b"<?xml version=\"1.0\" encoding=\"utf-8\"?><a/>").unwrap();
+        assert_eq!(d.encoding, Encoding::Utf8);
+    }
+
+    #[test]
+    fn windows_labels_are_shift_jis() {
+        for label in ["windows-31j", "CP932", "MS932", "sjis", "x-sjis"] {
+            let doc = format!("<?xml version=\"1.0\" encoding=\"{label}\"?><a/>");
+            assert_eq!(decode(doc.as_bytes()).unwrap().encoding, Encoding::ShiftJis, "{label}");
+        }
+    }
+
+    #[test]
+    fn other_encodings_are_refused() {
+        let e = decode(b"<?xml version=\"1.0\" encoding=\"EUC-JP\"?><a/>").err().unwrap();
+        assert_eq!(e.code(), "unsupported_encoding");
+        let e = decode(b"\xFF\xFE<\0a\0/\0>\0").err().unwrap();
+        assert_eq!(e.code(), "unsupported_encoding");
+    }
+
+    #[test]
+    fn character_code_identifier_when_no_declaration() {
+        let mut bytes = b"<XmlMsg><MessageHeader><CharacterCodeIdentifier>1</CharacterCodeIdentifier></MessageHeader><N>".to_vec();
+        bytes.extend(sjis("見本"));
+        bytes.extend(b"</N></XmlMsg>");
+        let d = decode(&bytes).unwrap();
+        assert_eq!((d.encoding, d.source), (Encoding::ShiftJis, EncodingSource::CharacterCodeIdentifier));
+        assert!(d.text.contains("見本"));
+    }
+
+    #[test]
+    fn default_is_utf8() {
+        let d = decode("<a>見本</a>".as_bytes()).unwrap();
+        assert_eq!((d.encoding, d.source), (Encoding::Utf8, EncodingSource::Default));
+    }
+
+    #[test]
+    fn undecodable_bytes_are_an_error_with_offset() {
+        let e = decode(b"<a>ab\xFFc</a>").err().unwrap();
+        assert!(matches!(e, Error::InvalidEncoding { encoding: "UTF-8", offset: 5 }), "{e:?}");
+        // 0x85 0x20: a lead byte followed by a byte that cannot trail it.
+        let e = decode(b"<?xml version=\"1.0\" encoding=\"Shift_JIS\"?><a>x\x85 </a>").err().unwrap();
+        match e {
+            Error::InvalidEncoding { encoding: "Shift_JIS", offset } => assert_eq!(offset, 46),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn nul_is_malformed_with_position() {
+        let e = decode(b"<a>\n x\0</a>").err().unwrap();
+        assert!(
+            matches!(e, Error::MalformedXml { line: 2, column: 3, reason: MalformedReason::InvalidCharacter }),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn line_column_counts_characters() {
+        assert_eq!(line_column("ab\n見本x", 9), (2, 3));
+        assert_eq!(line_column("abc", 0), (1, 1));
+    }
+}

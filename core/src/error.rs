@@ -1,0 +1,193 @@
+//! The one error type of kohi.
+//!
+//! Every variant has a stable snake_case [`Error::code`] and a stable [`Error::number`]. The
+//! numbers are part of the C ABI (they are the `kohi_status` values), so a number is never
+//! reused and never changes meaning; new variants take the next free number. The table lives in
+//! [`ERROR_CODES`] and in `core/ERRORS.md`.
+//!
+//! Messages say *where* (byte offset, line, column, element path), never *what*: no text from
+//! the document (which could be a patient's name or number) ever reaches a message.
+
+use std::fmt;
+
+/// Why a document is not well-formed XML. Our own closed set, so that no text from the input
+/// (which quick-xml's messages sometimes quote) can reach an error message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MalformedReason {
+    /// The input ended inside markup or before every element was closed.
+    UnexpectedEof,
+    /// An end tag does not match the open element.
+    MismatchedEndTag,
+    /// An end tag with no open element.
+    UnmatchedEndTag,
+    /// Markup that is not XML syntax.
+    InvalidSyntax,
+    /// A bad attribute (duplicate, unquoted, …).
+    InvalidAttribute,
+    /// An entity or character reference that is unknown or not a valid character.
+    InvalidReference,
+    /// Text or a second element outside the root element.
+    ContentOutsideRoot,
+    /// The document has no root element.
+    NoRootElement,
+    /// The XML declaration is malformed.
+    InvalidDeclaration,
+    /// A character XML does not allow (such as U+0000).
+    InvalidCharacter,
+}
+
+impl fmt::Display for MalformedReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::UnexpectedEof => "unexpected end of input",
+            Self::MismatchedEndTag => "end tag does not match the open element",
+            Self::UnmatchedEndTag => "end tag without an open element",
+            Self::InvalidSyntax => "invalid markup",
+            Self::InvalidAttribute => "invalid attribute",
+            Self::InvalidReference => "invalid entity or character reference",
+            Self::ContentOutsideRoot => "content outside the root element",
+            Self::NoRootElement => "no root element",
+            Self::InvalidDeclaration => "invalid XML declaration",
+            Self::InvalidCharacter => "character not allowed in XML",
+        })
+    }
+}
+
+/// Everything that can make kohi refuse an input.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Reading a file failed.
+    #[error("I/O error: {kind}")]
+    Io {
+        kind: std::io::ErrorKind,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The input is larger than the configured limit.
+    #[error("input of {size} bytes exceeds the limit of {limit} bytes")]
+    InputTooLarge { size: usize, limit: usize },
+    /// The bytes do not decode in the detected encoding.
+    #[error("bytes at offset {offset} are not valid {encoding}")]
+    InvalidEncoding { encoding: &'static str, offset: usize },
+    /// The document names an encoding kohi does not read (only UTF-8 and Shift_JIS/CP932 are
+    /// used by the terminal).
+    #[error("unsupported encoding declared at line {line}")]
+    UnsupportedEncoding { line: usize },
+    /// Not well-formed XML.
+    #[error("malformed XML at line {line}, column {column}: {reason}")]
+    MalformedXml { line: usize, column: usize, reason: MalformedReason },
+    /// A `<!DOCTYPE …>`: refused so that no entity is ever expanded.
+    #[error("DOCTYPE is not allowed (line {line}, column {column})")]
+    DoctypeNotAllowed { line: usize, column: usize },
+    /// Well-formed, but the root element is not `XmlMsg`.
+    #[error("root element is not XmlMsg (line {line}, column {column})")]
+    UnexpectedRoot { line: usize, column: usize },
+    /// Elements nested deeper than the configured limit.
+    #[error("elements nested deeper than {limit} at line {line}, column {column}")]
+    NestingTooDeep { line: usize, column: usize, limit: usize },
+    /// The caller's alias table is not valid.
+    #[error("invalid alias table: {reason}")]
+    InvalidAliasTable { reason: String },
+    /// A stored 公費 record given to reconcile (as JSON) is not valid.
+    #[error("invalid stored record: {reason}")]
+    InvalidStoredRecord { reason: String },
+}
+
+/// One row of the stable error table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ErrorCode {
+    pub number: u32,
+    pub code: &'static str,
+    pub meaning: &'static str,
+}
+
+/// The stable table: numbers are never reused. Append only.
+pub const ERROR_CODES: &[ErrorCode] = &[
+    ErrorCode { number: 1, code: "io", meaning: "reading the input failed" },
+    ErrorCode { number: 2, code: "input_too_large", meaning: "input exceeds the size limit" },
+    ErrorCode { number: 3, code: "invalid_encoding", meaning: "bytes do not decode in the detected encoding" },
+    ErrorCode { number: 4, code: "unsupported_encoding", meaning: "declared encoding is neither UTF-8 nor Shift_JIS" },
+    ErrorCode { number: 5, code: "malformed_xml", meaning: "not well-formed XML" },
+    ErrorCode { number: 6, code: "doctype_not_allowed", meaning: "a DOCTYPE declaration was found" },
+    ErrorCode { number: 7, code: "unexpected_root", meaning: "root element is not XmlMsg" },
+    ErrorCode { number: 8, code: "nesting_too_deep", meaning: "elements nested deeper than the limit" },
+    ErrorCode { number: 9, code: "invalid_alias_table", meaning: "the caller's alias table is not valid" },
+    ErrorCode { number: 10, code: "invalid_stored_record", meaning: "a stored record given to reconcile is not valid" },
+];
+
+impl Error {
+    /// The stable snake_case code.
+    pub fn code(&self) -> &'static str {
+        self.table_row().code
+    }
+
+    /// The stable number (the C ABI status).
+    pub fn number(&self) -> u32 {
+        self.table_row().number
+    }
+
+    fn table_row(&self) -> &'static ErrorCode {
+        let number = match self {
+            Self::Io { .. } => 1,
+            Self::InputTooLarge { .. } => 2,
+            Self::InvalidEncoding { .. } => 3,
+            Self::UnsupportedEncoding { .. } => 4,
+            Self::MalformedXml { .. } => 5,
+            Self::DoctypeNotAllowed { .. } => 6,
+            Self::UnexpectedRoot { .. } => 7,
+            Self::NestingTooDeep { .. } => 8,
+            Self::InvalidAliasTable { .. } => 9,
+            Self::InvalidStoredRecord { .. } => 10,
+        };
+        &ERROR_CODES[number as usize - 1]
+    }
+
+    pub(crate) fn io(source: std::io::Error) -> Self {
+        Self::Io { kind: source.kind(), source }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn table_is_dense_unique_and_frozen() {
+        let numbers: Vec<u32> = ERROR_CODES.iter().map(|e| e.number).collect();
+        assert_eq!(numbers, (1..=ERROR_CODES.len() as u32).collect::<Vec<_>>());
+        let codes: HashSet<&str> = ERROR_CODES.iter().map(|e| e.code).collect();
+        assert_eq!(codes.len(), ERROR_CODES.len());
+        // Frozen: these pairs are part of the C ABI. Changing one is a breaking change.
+        let frozen = [
+            (1, "io"),
+            (2, "input_too_large"),
+            (3, "invalid_encoding"),
+            (4, "unsupported_encoding"),
+            (5, "malformed_xml"),
+            (6, "doctype_not_allowed"),
+            (7, "unexpected_root"),
+            (8, "nesting_too_deep"),
+            (9, "invalid_alias_table"),
+            (10, "invalid_stored_record"),
+        ];
+        for (n, c) in frozen {
+            assert_eq!(ERROR_CODES[n - 1].code, c);
+        }
+    }
+
+    #[test]
+    fn variants_map_to_their_row() {
+        let e = Error::MalformedXml { line: 3, column: 7, reason: MalformedReason::UnexpectedEof };
+        assert_eq!((e.code(), e.number()), ("malformed_xml", 5));
+        assert_eq!(e.to_string(), "malformed XML at line 3, column 7: unexpected end of input");
+        let e = Error::io(std::io::Error::from(std::io::ErrorKind::NotFound));
+        assert_eq!((e.code(), e.number()), ("io", 1));
+        let e = Error::InvalidStoredRecord { reason: "x".into() };
+        assert_eq!(e.number(), 10);
+    }
+}

@@ -1,0 +1,328 @@
+//! 公費 for the レセプト: one list per patient, from PMH subsidies and from 医療扶助, in
+//! 第1〜第4公費 order.
+//!
+//! Order (domain §5.2): national programs in the order of the 記載要領 別添「法別番号及び制度の
+//! 略称表」 (生活保護 12 last among them), then 地方単独 programs in input order. Four slots; a
+//! fifth and later keep their data with `slot: None` and a `slot_overflow` warning.
+
+use serde::Serialize;
+
+use crate::codes::CodeList;
+use crate::model::{Date, MaxCopayment, Patient, Qualification, Warning, WarningCode};
+use crate::numbers::{NumberKind, NumberText, check_number, split_payer_number};
+use crate::personal::Personal;
+
+/// National 法別番号 and their programs (domain §5.1). 62 is in the ordering list but its
+/// meaning is not confirmed, so it has no program name.
+pub const NATIONAL_PROGRAMS: &[(&str, Option<&str>)] = &[
+    ("10", Some("感染症法 結核患者の適正医療")),
+    ("11", Some("感染症法 結核患者の入院")),
+    ("12", Some("生活保護法 医療扶助")),
+    ("13", Some("戦傷病者特別援護法 療養の給付")),
+    ("14", Some("戦傷病者特別援護法 更生医療")),
+    ("15", Some("障害者総合支援法 自立支援医療（更生医療）")),
+    ("16", Some("障害者総合支援法 自立支援医療（育成医療）")),
+    ("17", Some("児童福祉法 療育の給付")),
+    ("18", Some("原爆被爆者援護法 認定疾病医療")),
+    ("19", Some("原爆被爆者援護法 一般疾病医療")),
+    ("20", Some("精神保健福祉法 措置入院")),
+    ("21", Some("障害者総合支援法 自立支援医療（精神通院医療）")),
+    ("22", Some("麻薬及び向精神薬取締法 入院措置")),
+    ("23", Some("母子保健法 養育医療")),
+    ("24", Some("障害者総合支援法 療養介護医療")),
+    ("25", Some("中国残留邦人等支援法 医療支援給付")),
+    ("28", Some("感染症法 一類・二類・指定感染症 入院")),
+    ("29", Some("感染症法 新感染症 入院")),
+    ("30", Some("心神喪失者等医療観察法")),
+    ("38", Some("肝炎治療特別促進事業")),
+    ("51", Some("特定疾患治療研究事業")),
+    ("52", Some("児童福祉法 小児慢性特定疾病医療支援")),
+    ("53", Some("児童福祉法 措置等に係る医療")),
+    ("54", Some("難病法 特定医療（指定難病）")),
+    ("62", None),
+    ("66", Some("石綿健康被害救済法")),
+    ("79", Some("児童福祉法 肢体不自由児通所医療・障害児入所医療")),
+];
+
+/// 記載要領 order of national programs (as implemented by myclinic-ts, domain §5.2).
+pub const RECEIPT_ORDER: &[&str] = &[
+    "13", "14", "18", "29", "30", "10", "11", "20", "21", "15", "16", "24", "22", "28", "17", "79", "19", "23", "52",
+    "54", "51", "38", "53", "66", "62", "25", "12",
+];
+
+/// Slots on the レセプト: 第1〜第4公費.
+pub const SLOTS: usize = 4;
+
+/// 法別番号 of 生活保護 (医療扶助).
+const MEDICAL_AID_LAW: &str = "12";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KohiSource {
+    /// PMH 医療費助成.
+    Pmh,
+    /// 医療扶助 (生活保護), from an `A1` result.
+    MedicalAid,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    /// The 法別 is in the national table.
+    National,
+    /// 地方単独: anything else.
+    Local,
+}
+
+/// One 公費 as a レセコン fills it in.
+#[derive(Debug, Clone, Serialize)]
+pub struct KohiEntry {
+    /// 1–4, or `None` past the fourth.
+    pub slot: Option<u8>,
+    pub source: KohiSource,
+    pub law_number: Option<String>,
+    pub prefecture_number: Option<String>,
+    pub agency_number: Option<String>,
+    pub payer_number: Option<Personal<String>>,
+    pub payer_number_raw: Option<Personal<String>>,
+    /// `None` when no number came.
+    pub payer_number_valid: Option<bool>,
+    pub recipient_number: Option<Personal<String>>,
+    pub recipient_number_raw: Option<Personal<String>>,
+    /// National: the 7-digit check. 地方単独 (free text): `None`, no verdict.
+    pub recipient_number_valid: Option<bool>,
+    pub scope: Scope,
+    pub program: Option<&'static str>,
+    pub certificate_name: Option<String>,
+    pub valid_from: Option<Date>,
+    pub valid_to: Option<Date>,
+    pub income_segment: Option<String>,
+    pub max_copayment: Option<MaxCopayment>,
+    /// `None` when the flag is absent or not `0`/`1`.
+    pub always_reimbursement: Option<bool>,
+    pub segment: Option<String>,
+    pub certification_sub_key: Option<String>,
+    pub additional_conditions: Option<String>,
+    pub designated_medical_institutions: Option<String>,
+    /// 医療扶助: 福祉事務所名.
+    pub welfare_office_name: Option<String>,
+    /// Where the entry came from in the document.
+    pub path: String,
+}
+
+impl KohiEntry {
+    /// The (公費負担者番号, 受給者番号) identity used for de-duplication and reconcile.
+    pub fn key(&self) -> (Option<&str>, Option<&str>) {
+        (
+            self.payer_number.as_ref().map(|p| p.expose().as_str()),
+            self.recipient_number.as_ref().map(|r| r.expose().as_str()),
+        )
+    }
+
+    fn order_weight(&self) -> usize {
+        match (self.scope, &self.law_number) {
+            (Scope::National, Some(law)) => RECEIPT_ORDER.iter().position(|l| l == law).unwrap_or(RECEIPT_ORDER.len()),
+            _ => usize::MAX,
+        }
+    }
+}
+
+fn national_program(law: &str) -> Option<Option<&'static str>> {
+    NATIONAL_PROGRAMS.iter().find(|(l, _)| *l == law).map(|(_, p)| *p)
+}
+
+/// The parts of an entry that depend on the numbers.
+struct Numbers {
+    payer: Option<NumberText>,
+    recipient: Option<NumberText>,
+}
+
+fn entry_from_numbers(source: KohiSource, numbers: Numbers, path: String, warnings: &mut Vec<Warning>) -> KohiEntry {
+    let payer_value = numbers.payer.as_ref().map(|p| p.value().to_owned());
+    let parts = payer_value.as_deref().and_then(split_payer_number);
+    let program = parts.and_then(|p| national_program(p.law));
+    let scope = if program.is_some() { Scope::National } else { Scope::Local };
+    let payer_number_valid = payer_value.as_deref().map(|p| check_number(NumberKind::Payer, p).valid);
+    if payer_number_valid == Some(false) {
+        warnings.push(Warning { code: WarningCode::PayerCheckDigit, path: path.clone() });
+    }
+    let recipient_number_valid = match (&numbers.recipient, scope) {
+        (Some(r), Scope::National) => Some(check_number(NumberKind::Recipient, r.value()).valid),
+        _ => None,
+    };
+    if recipient_number_valid == Some(false) {
+        warnings.push(Warning { code: WarningCode::RecipientCheckDigit, path: path.clone() });
+    }
+    KohiEntry {
+        slot: None,
+        source,
+        law_number: parts.map(|p| p.law.to_owned()),
+        prefecture_number: parts.map(|p| p.prefecture.to_owned()),
+        agency_number: parts.map(|p| p.agency.to_owned()),
+        payer_number_raw: numbers.payer.as_ref().map(|p| p.raw.clone()),
+        payer_number: payer_value.map(Personal::new),
+        payer_number_valid,
+        recipient_number: numbers.recipient.as_ref().map(|r| r.normalized.clone()),
+        recipient_number_raw: numbers.recipient.map(|r| r.raw),
+        recipient_number_valid,
+        scope,
+        program: program.flatten(),
+        certificate_name: None,
+        valid_from: None,
+        valid_to: None,
+        income_segment: None,
+        max_copayment: None,
+        always_reimbursement: None,
+        segment: None,
+        certification_sub_key: None,
+        additional_conditions: None,
+        designated_medical_institutions: None,
+        welfare_office_name: None,
+        path,
+    }
+}
+
+/// 医療扶助 (§3.5 A1 rules): 公費負担者番号 from `PublicExpenseNumber` else `InsurerNumber`;
+/// 受給者番号 from `BeneficiaryNumber` else `InsuredIdentificationNumber`; 福祉事務所名 from
+/// `WelfareOfficeName` else `InsurerName`. Validity: the first 医療券's period (the clinic bills
+/// against the ticket), else the 保護 start/stop dates of the result.
+fn medical_aid_entry(q: &Qualification, warnings: &mut Vec<Warning>) -> KohiEntry {
+    let payer = q.public_expense_number.as_ref().or(q.insurer_number.as_ref()).map(|n| n.text.clone());
+    let recipient = q.beneficiary_number.clone().or_else(|| q.insured_identification_number.clone());
+    let mut entry = entry_from_numbers(KohiSource::MedicalAid, Numbers { payer, recipient }, q.path.clone(), warnings);
+    if entry.law_number.as_deref() == Some(MEDICAL_AID_LAW) || entry.law_number.is_none() {
+        entry.program = national_program(MEDICAL_AID_LAW).flatten();
+    }
+    entry.welfare_office_name = q.welfare_office_name.clone().or_else(|| q.insurer_name.clone());
+    let ticket = q.medical_tickets.first();
+    entry.valid_from = ticket.and_then(|t| t.medical_ticket_valid_date.clone()).or_else(|| q.qualification_date.clone());
+    entry.valid_to =
+        ticket.and_then(|t| t.medical_ticket_expiration_date.clone()).or_else(|| q.disqualification_date.clone());
+    entry
+}
+
+fn pmh_entries(q: &Qualification, warnings: &mut Vec<Warning>) -> Vec<KohiEntry> {
+    let subsidies = q.medical_subsidies.as_deref().unwrap_or_default();
+    subsidies
+        .iter()
+        .map(|s| {
+            let numbers = Numbers { payer: s.insurer_number.clone(), recipient: s.recipient_number.clone() };
+            let mut entry = entry_from_numbers(KohiSource::Pmh, numbers, s.path.clone(), warnings);
+            entry.certificate_name = s.certification_name.clone();
+            entry.valid_from = s.valid_start_date.clone();
+            entry.valid_to = s.valid_end_date.clone();
+            entry.income_segment = s.income_segment.clone();
+            entry.max_copayment = s.max_copayment.clone();
+            entry.always_reimbursement = s.always_reimbursement.as_ref().and_then(|f| match f.code() {
+                "0" => Some(false),
+                "1" => Some(true),
+                _ => None,
+            });
+            entry.segment = s.segment.clone();
+            entry.certification_sub_key = s.certification_sub_key.clone();
+            entry.additional_conditions = s.additional_conditions.clone();
+            entry.designated_medical_institutions = s.designated_medical_institutions.clone();
+            entry
+        })
+        .collect()
+}
+
+/// Builds `patient.kohi` from its qualifications, de-duplicated and in レセプト order.
+pub fn map_patient(patient: &mut Patient, warnings: &mut Vec<Warning>) {
+    let mut entries: Vec<KohiEntry> = Vec::new();
+    for q in &patient.qualifications {
+        let from_this = q.is_medical_aid().then(|| medical_aid_entry(q, warnings)).into_iter().chain(pmh_entries(q, warnings));
+        for entry in from_this {
+            let duplicate = entry.payer_number.is_some() && entries.iter().any(|e| e.key() == entry.key());
+            if duplicate {
+                warnings.push(Warning { code: WarningCode::DuplicateKohi, path: entry.path.clone() });
+            } else {
+                entries.push(entry);
+            }
+        }
+    }
+    // Stable: equal weights (the same 法別, or any two 地方単独) keep input order.
+    entries.sort_by_key(KohiEntry::order_weight);
+    for (i, entry) in entries.iter_mut().enumerate() {
+        if i < SLOTS {
+            entry.slot = Some(i as u8 + 1);
+        } else {
+            warnings.push(Warning { code: WarningCode::SlotOverflow, path: entry.path.clone() });
+        }
+    }
+    patient.kohi = entries;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::MedicalSubsidy;
+
+    fn subsidy(payer: &str, recipient: &str) -> MedicalSubsidy {
+        MedicalSubsidy {
+            insurer_number: Some(NumberText::new(payer)),
+            recipient_number: Some(NumberText::new(recipient)),
+            path: format!("S/{payer}"),
+            ..Default::default()
+        }
+    }
+
+    fn patient(subsidies: Vec<MedicalSubsidy>) -> Patient {
+        let q = Qualification { medical_subsidies: Some(subsidies), ..Default::default() };
+        Patient { qualifications: vec![q], ..Default::default() }
+    }
+
+    fn laws(p: &Patient) -> Vec<(Option<u8>, &str)> {
+        p.kohi.iter().map(|k| (k.slot, k.law_number.as_deref().unwrap_or("-"))).collect()
+    }
+
+    #[test]
+    fn order_follows_the_receipt_table_then_local_in_input_order() {
+        let mut p = patient(vec![
+            subsidy("88131016", "K1"),
+            subsidy("54136015", "1234566"),
+            subsidy("80136018", "X2"),
+            subsidy("21136015", "1234566"),
+        ]);
+        let mut w = Vec::new();
+        map_patient(&mut p, &mut w);
+        assert_eq!(laws(&p), vec![(Some(1), "21"), (Some(2), "54"), (Some(3), "88"), (Some(4), "80")]);
+        assert_eq!(p.kohi[0].scope, Scope::National);
+        assert_eq!(p.kohi[0].program, Some("障害者総合支援法 自立支援医療（精神通院医療）"));
+        assert_eq!(p.kohi[2].scope, Scope::Local);
+        assert_eq!(p.kohi[2].recipient_number_valid, None);
+        assert_eq!(p.kohi[1].recipient_number_valid, Some(true));
+    }
+
+    #[test]
+    fn fifth_has_no_slot_and_warns() {
+        let payers = ["54136015", "52136017", "21136015", "88131016", "80136018"];
+        let mut p = patient(payers.iter().map(|n| subsidy(n, "1234566")).collect());
+        let mut w = Vec::new();
+        map_patient(&mut p, &mut w);
+        assert_eq!(p.kohi.len(), 5);
+        assert_eq!(p.kohi[4].slot, None);
+        assert_eq!(w.iter().filter(|w| w.code == WarningCode::SlotOverflow).count(), 1);
+    }
+
+    #[test]
+    fn duplicates_are_listed_once() {
+        let mut p = patient(vec![subsidy("54136015", "1234566"), subsidy("５４１３６０１５", " 1234566")]);
+        let mut w = Vec::new();
+        map_patient(&mut p, &mut w);
+        assert_eq!(p.kohi.len(), 1);
+        assert_eq!(w[0].code, WarningCode::DuplicateKohi);
+    }
+
+    #[test]
+    fn check_digit_warnings() {
+        let mut p = patient(vec![subsidy("54136016", "1234567")]);
+        let mut w = Vec::new();
+        map_patient(&mut p, &mut w);
+        let codes: Vec<_> = w.iter().map(|w| w.code).collect();
+        assert_eq!(codes, vec![WarningCode::PayerCheckDigit, WarningCode::RecipientCheckDigit]);
+        assert_eq!(p.kohi[0].payer_number_valid, Some(false));
+        // The 法別 still decides scope and order even when the check digit fails.
+        assert_eq!(p.kohi[0].scope, Scope::National);
+    }
+}

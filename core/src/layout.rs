@@ -1,0 +1,479 @@
+//! The layout: every element name kohi knows, in ONE table.
+//!
+//! Names follow 別紙3-1 XMLレイアウト仕様 as reconstructed in `domain.md` §2. The PMH
+//! 医療費助成 names (§3.5) are the project's **provisional** guesses, marked as such: the
+//! official ones are not public. When a vendor holds the official layout, a caller-supplied
+//! alias table (JSON: canonical name → extra names) fixes a name at run time, without a release.
+//! Element order is never assumed: lookup is by (context, name).
+
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+
+use crate::error::{Error, Result};
+
+/// Where an element sits: the parent whose children are being looked up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Ctx {
+    Document,
+    XmlMsg,
+    Header,
+    /// `MessageBody` of a single result: the body is the patient.
+    Body,
+    /// `MessageBody/BulkConfirmUnit`: one patient of a bulk result.
+    Unit,
+    /// Table-only: rows that apply under both `MessageBody` and `BulkConfirmUnit`.
+    Person,
+    SearchInfo,
+    ResultList,
+    Result,
+    Elderly,
+    Limit,
+    SpecificList,
+    Specific,
+    PublicExpenseList,
+    Ticket,
+    SubsidyList,
+    Subsidy,
+    /// `MaxCopaymentAmount` children: sub-schema unknown, every child is kept by name.
+    MaxCopay,
+}
+
+const CTX_COUNT: usize = Ctx::MaxCopay as usize + 1;
+
+/// What an element is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Node {
+    Container(Ctx),
+    Leaf(Field),
+}
+
+macro_rules! fields {
+    ($($group:ident { $($name:ident),+ $(,)? })+) => {
+        $(
+            #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+            pub enum $group { $($name),+ }
+        )+
+    };
+}
+
+fields! {
+    HeaderField {
+        ProcessExecutionTime, QualificationConfirmationDate, MedicalInstitutionCode,
+        ArbitraryFileIdentifier, ReferenceClassification, SegmentOfResult, ErrorCode,
+        ErrorMessage, CharacterCodeIdentifier,
+    }
+    PersonField {
+        ReferenceNumber, ProcessingResultStatus, ProcessingResultCode, ProcessingResultMessage,
+        QualificationValidity, PrescriptionIssueSelect,
+    }
+    BodyField { ReceptionNumber }
+    SearchField {
+        InsurerNumber, InsuredCardSymbol, InsuredIdentificationNumber, InsuredBranchNumber,
+        Birthdate, LimitConsFlg, ArbitraryIdentifier,
+    }
+    ResultField {
+        InsuredCardClassification, InsurerNumber, InsuredCardSymbol, InsuredIdentificationNumber,
+        InsuredBranchNumber, PersonalFamilyClassification, InsuredName, Name, NameOfOther,
+        NameKana, NameOfOtherKana, Sex1, Sex2, Birthdate, Address, PostNumber, QualificationDate,
+        DisqualificationDate, InsuredCertificateIssuanceDate, InsuredCardValidDate,
+        InsuredCardExpirationDate, InsuredPartialContributionRatio, PreschoolClassification,
+        ReasonOfLoss, InsurerName, LimitConsFlg, LimitConsTime, SpecificDiseasesConsFlg,
+        SpecificDiseasesConsTime, SpecificHealthCheckupsConsFlg, SpecificHealthCheckupsConsTime,
+        SpecificHealthCheckupsAvailableTime, PharmacistsConsFlg, PharmacistsConsTime,
+        PharmacistsAvailableTime, DiagnosisConsFlg, DiagnosisConsTime, DiagnosisAvailableTime,
+        OperationConsFlg, OperationConsTime, OperationAvailableTime, ReferenceNumber,
+        ArbitraryIdentifier, PublicExpenseNumber, BeneficiaryNumber, WelfareOfficeName,
+        MedicalSubsidyConsFlg, MedicalSubsidyConsTime,
+    }
+    ElderlyField { CertificateDate, ValidStartDate, ValidEndDate, ContributionRatio }
+    LimitField { Classification, ClassificationFlag, CertificateDate, ValidStartDate, ValidEndDate, LongTermDate }
+    SpecificField { DiseaseCategory, CertificateDate, ValidStartDate, ValidEndDate, SelfPay }
+    TicketField {
+        TicketType, ValidDate, ExpirationDate, IssueNumber, MedicalTreatmentMonth,
+        DesignatedInstitutionCode, DesignatedInstitutionFlag, DesignatedInstitutionName,
+        PrescriptionIssuerInstitutionCode, PrescriptionIssuerInstitutionName, InjuryName1,
+        InjuryName2, InjuryName3, MedicalTreatmentType, SelfPayAmount, DistrictContactName,
+        HandlingContactName, SingleOrCombinedUse, StatusOfSocialInsurance, ConsistencyFlag,
+        StatusOfInfection, StatusOfElderlyMedicalCare, StatusOfPrefecturalExpenses, Remarks1,
+        Remarks2, Remarks3,
+    }
+    SubsidyField {
+        InsurerNumber, RecipientNumber, CertificationName, CertificationSubKey, Segment,
+        IncomeSegment, AdditionalConditions, DesignatedMedicalInstitutions, AlwaysReimbursement,
+        ValidStartDate, ValidEndDate,
+    }
+}
+
+/// A leaf element's meaning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Field {
+    Header(HeaderField),
+    Person(PersonField),
+    Body(BodyField),
+    Search(SearchField),
+    Result(ResultField),
+    Elderly(ElderlyField),
+    Limit(LimitField),
+    Specific(SpecificField),
+    Ticket(TicketField),
+    Subsidy(SubsidyField),
+    /// `MaxCopaymentAmount`: a container in our model (text = amount, children = kept items).
+    MaxCopay,
+}
+
+/// Whether a name comes from the reconstructed official layout or is the project's guess.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// From 別紙3-1 as cited by field code (domain §2).
+    Reconstructed,
+    /// The project's provisional PMH name (domain §3.5): replace when the official one is known.
+    Provisional,
+}
+
+/// Person-level children, valid both in `MessageBody` and in `BulkConfirmUnit`.
+const PERSON: Ctx = Ctx::Person;
+
+use Ctx as C;
+use Field as F;
+use Node::{Container, Leaf};
+use Status::{Provisional as P, Reconstructed as R};
+
+/// THE table: (parent context, canonical element name, meaning, status).
+#[rustfmt::skip]
+pub const TABLE: &[(Ctx, &str, Node, Status)] = &[
+    (C::Document, "XmlMsg", Container(C::XmlMsg), R),
+    (C::XmlMsg, "MessageHeader", Container(C::Header), R),
+    (C::XmlMsg, "MessageBody", Container(C::Body), R),
+    // MessageHeader (§2.2)
+    (C::Header, "ProcessExecutionTime", Leaf(F::Header(HeaderField::ProcessExecutionTime)), R),
+    (C::Header, "QualificationConfirmationDate", Leaf(F::Header(HeaderField::QualificationConfirmationDate)), R),
+    (C::Header, "MedicalInstitutionCode", Leaf(F::Header(HeaderField::MedicalInstitutionCode)), R),
+    (C::Header, "ArbitraryFileIdentifier", Leaf(F::Header(HeaderField::ArbitraryFileIdentifier)), R),
+    (C::Header, "ReferenceClassification", Leaf(F::Header(HeaderField::ReferenceClassification)), R),
+    (C::Header, "SegmentOfResult", Leaf(F::Header(HeaderField::SegmentOfResult)), R),
+    (C::Header, "ErrorCode", Leaf(F::Header(HeaderField::ErrorCode)), R),
+    (C::Header, "ErrorMessage", Leaf(F::Header(HeaderField::ErrorMessage)), R),
+    (C::Header, "CharacterCodeIdentifier", Leaf(F::Header(HeaderField::CharacterCodeIdentifier)), R),
+    // MessageBody, file level (§1.3 bulk flow)
+    (C::Body, "BulkConfirmUnit", Container(C::Unit), R),
+    (C::Body, "ReceptionNumber", Leaf(F::Body(BodyField::ReceptionNumber)), R),
+    // Person level: MessageBody of a single result, or each BulkConfirmUnit (§2.3)
+    (PERSON, "ReferenceNumber", Leaf(F::Person(PersonField::ReferenceNumber)), R),
+    (PERSON, "ProcessingResultStatus", Leaf(F::Person(PersonField::ProcessingResultStatus)), R),
+    (PERSON, "ProcessingResultCode", Leaf(F::Person(PersonField::ProcessingResultCode)), R),
+    (PERSON, "ProcessingResultMessage", Leaf(F::Person(PersonField::ProcessingResultMessage)), R),
+    (PERSON, "QualificationValidity", Leaf(F::Person(PersonField::QualificationValidity)), R),
+    (PERSON, "PrescriptionIssueSelect", Leaf(F::Person(PersonField::PrescriptionIssueSelect)), R),
+    (PERSON, "QualificationConfirmSearchInfo", Container(C::SearchInfo), R),
+    (PERSON, "ResultList", Container(C::ResultList), R),
+    // Request echo
+    (C::SearchInfo, "InsurerNumber", Leaf(F::Search(SearchField::InsurerNumber)), R),
+    (C::SearchInfo, "InsuredCardSymbol", Leaf(F::Search(SearchField::InsuredCardSymbol)), R),
+    (C::SearchInfo, "InsuredIdentificationNumber", Leaf(F::Search(SearchField::InsuredIdentificationNumber)), R),
+    (C::SearchInfo, "InsuredBranchNumber", Leaf(F::Search(SearchField::InsuredBranchNumber)), R),
+    (C::SearchInfo, "Birthdate", Leaf(F::Search(SearchField::Birthdate)), R),
+    (C::SearchInfo, "LimitApplicationCertificateRelatedConsFlg", Leaf(F::Search(SearchField::LimitConsFlg)), R),
+    (C::SearchInfo, "ArbitraryIdentifier", Leaf(F::Search(SearchField::ArbitraryIdentifier)), R),
+    (C::ResultList, "ResultOfQualificationConfirmation", Container(C::Result), R),
+    // ResultOfQualificationConfirmation (§2.4)
+    (C::Result, "InsuredCardClassification", Leaf(F::Result(ResultField::InsuredCardClassification)), R),
+    (C::Result, "InsurerNumber", Leaf(F::Result(ResultField::InsurerNumber)), R),
+    (C::Result, "InsuredCardSymbol", Leaf(F::Result(ResultField::InsuredCardSymbol)), R),
+    (C::Result, "InsuredIdentificationNumber", Leaf(F::Result(ResultField::InsuredIdentificationNumber)), R),
+    (C::Result, "InsuredBranchNumber", Leaf(F::Result(ResultField::InsuredBranchNumber)), R),
+    (C::Result, "PersonalFamilyClassification", Leaf(F::Result(ResultField::PersonalFamilyClassification)), R),
+    (C::Result, "InsuredName", Leaf(F::Result(ResultField::InsuredName)), R),
+    (C::Result, "Name", Leaf(F::Result(ResultField::Name)), R),
+    (C::Result, "NameOfOther", Leaf(F::Result(ResultField::NameOfOther)), R),
+    (C::Result, "NameKana", Leaf(F::Result(ResultField::NameKana)), R),
+    (C::Result, "NameOfOtherKana", Leaf(F::Result(ResultField::NameOfOtherKana)), R),
+    (C::Result, "Sex1", Leaf(F::Result(ResultField::Sex1)), R),
+    (C::Result, "Sex2", Leaf(F::Result(ResultField::Sex2)), R),
+    (C::Result, "Birthdate", Leaf(F::Result(ResultField::Birthdate)), R),
+    (C::Result, "Address", Leaf(F::Result(ResultField::Address)), R),
+    (C::Result, "PostNumber", Leaf(F::Result(ResultField::PostNumber)), R),
+    (C::Result, "QualificationDate", Leaf(F::Result(ResultField::QualificationDate)), R),
+    (C::Result, "DisqualificationDate", Leaf(F::Result(ResultField::DisqualificationDate)), R),
+    (C::Result, "InsuredCertificateIssuanceDate", Leaf(F::Result(ResultField::InsuredCertificateIssuanceDate)), R),
+    (C::Result, "InsuredCardValidDate", Leaf(F::Result(ResultField::InsuredCardValidDate)), R),
+    (C::Result, "InsuredCardExpirationDate", Leaf(F::Result(ResultField::InsuredCardExpirationDate)), R),
+    (C::Result, "InsuredPartialContributionRatio", Leaf(F::Result(ResultField::InsuredPartialContributionRatio)), R),
+    (C::Result, "PreschoolClassification", Leaf(F::Result(ResultField::PreschoolClassification)), R),
+    (C::Result, "ReasonOfLoss", Leaf(F::Result(ResultField::ReasonOfLoss)), R),
+    (C::Result, "InsurerName", Leaf(F::Result(ResultField::InsurerName)), R),
+    (C::Result, "ElderlyRecipientCertificateInfo", Container(C::Elderly), R),
+    (C::Result, "LimitApplicationCertificateRelatedConsFlg", Leaf(F::Result(ResultField::LimitConsFlg)), R),
+    (C::Result, "LimitApplicationCertificateRelatedConsTime", Leaf(F::Result(ResultField::LimitConsTime)), R),
+    (C::Result, "LimitApplicationCertificateRelatedInfo", Container(C::Limit), R),
+    (C::Result, "SpecificDiseasesCertificateRelatedConsFlg", Leaf(F::Result(ResultField::SpecificDiseasesConsFlg)), R),
+    (C::Result, "SpecificDiseasesCertificateRelatedConsTime", Leaf(F::Result(ResultField::SpecificDiseasesConsTime)), R),
+    (C::Result, "SpecificDiseasesCertificateList", Container(C::SpecificList), R),
+    (C::Result, "SpecificHealthCheckupsInfoConsFlg", Leaf(F::Result(ResultField::SpecificHealthCheckupsConsFlg)), R),
+    (C::Result, "SpecificHealthCheckupsInfoConsTime", Leaf(F::Result(ResultField::SpecificHealthCheckupsConsTime)), R),
+    (C::Result, "SpecificHealthCheckupsInfoAvailableTime", Leaf(F::Result(ResultField::SpecificHealthCheckupsAvailableTime)), R),
+    (C::Result, "PharmacistsInfoConsFlg", Leaf(F::Result(ResultField::PharmacistsConsFlg)), R),
+    (C::Result, "PharmacistsInfoConsTime", Leaf(F::Result(ResultField::PharmacistsConsTime)), R),
+    (C::Result, "PharmacistsInfoAvailableTime", Leaf(F::Result(ResultField::PharmacistsAvailableTime)), R),
+    (C::Result, "DiagnosisInfoConsFlg", Leaf(F::Result(ResultField::DiagnosisConsFlg)), R),
+    (C::Result, "DiagnosisInfoConsTime", Leaf(F::Result(ResultField::DiagnosisConsTime)), R),
+    (C::Result, "DiagnosisInfoAvailableTime", Leaf(F::Result(ResultField::DiagnosisAvailableTime)), R),
+    (C::Result, "OperationInfoConsFlg", Leaf(F::Result(ResultField::OperationConsFlg)), R),
+    (C::Result, "OperationInfoConsTime", Leaf(F::Result(ResultField::OperationConsTime)), R),
+    (C::Result, "OperationInfoAvailableTime", Leaf(F::Result(ResultField::OperationAvailableTime)), R),
+    (C::Result, "ReferenceNumber", Leaf(F::Result(ResultField::ReferenceNumber)), R),
+    (C::Result, "ArbitraryIdentifier", Leaf(F::Result(ResultField::ArbitraryIdentifier)), R),
+    // 医療扶助 (§2.5, §3.5 A1 rules). The three number/name fallbacks are unconfirmed (§7.8).
+    (C::Result, "PublicExpenseNumber", Leaf(F::Result(ResultField::PublicExpenseNumber)), P),
+    (C::Result, "BeneficiaryNumber", Leaf(F::Result(ResultField::BeneficiaryNumber)), P),
+    (C::Result, "WelfareOfficeName", Leaf(F::Result(ResultField::WelfareOfficeName)), P),
+    (C::Result, "PublicExpenseResultList", Container(C::PublicExpenseList), R),
+    (C::PublicExpenseList, "MedicalTicketInfo", Container(C::Ticket), R),
+    // PMH 医療費助成 (§3.5): PROVISIONAL names.
+    (C::Result, "MedicalSubsidyConsFlg", Leaf(F::Result(ResultField::MedicalSubsidyConsFlg)), P),
+    (C::Result, "MedicalSubsidyConsTime", Leaf(F::Result(ResultField::MedicalSubsidyConsTime)), P),
+    (C::Result, "MedicalSubsidyCertificateList", Container(C::SubsidyList), P),
+    (C::SubsidyList, "MedicalSubsidyCertificateInfo", Container(C::Subsidy), P),
+    (C::Subsidy, "MedicalSubsidyInsurerNumber", Leaf(F::Subsidy(SubsidyField::InsurerNumber)), P),
+    (C::Subsidy, "MedicalSubsidyRecipientNumber", Leaf(F::Subsidy(SubsidyField::RecipientNumber)), P),
+    (C::Subsidy, "CertificationName", Leaf(F::Subsidy(SubsidyField::CertificationName)), P),
+    (C::Subsidy, "CertificationSubKey", Leaf(F::Subsidy(SubsidyField::CertificationSubKey)), P),
+    (C::Subsidy, "Segment", Leaf(F::Subsidy(SubsidyField::Segment)), P),
+    (C::Subsidy, "IncomeSegment", Leaf(F::Subsidy(SubsidyField::IncomeSegment)), P),
+    (C::Subsidy, "AdditionalConditions", Leaf(F::Subsidy(SubsidyField::AdditionalConditions)), P),
+    (C::Subsidy, "DesignatedMedicalInstitutions", Leaf(F::Subsidy(SubsidyField::DesignatedMedicalInstitutions)), P),
+    (C::Subsidy, "AlwaysReimbursementFlg", Leaf(F::Subsidy(SubsidyField::AlwaysReimbursement)), P),
+    (C::Subsidy, "MaxCopaymentAmount", Leaf(F::MaxCopay), P),
+    (C::Subsidy, "MedicalSubsidyValidStartDate", Leaf(F::Subsidy(SubsidyField::ValidStartDate)), P),
+    (C::Subsidy, "MedicalSubsidyValidEndDate", Leaf(F::Subsidy(SubsidyField::ValidEndDate)), P),
+    // 高齢受給者証
+    (C::Elderly, "ElderlyRecipientCertificateDate", Leaf(F::Elderly(ElderlyField::CertificateDate)), R),
+    (C::Elderly, "ElderlyRecipientValidStartDate", Leaf(F::Elderly(ElderlyField::ValidStartDate)), R),
+    (C::Elderly, "ElderlyRecipientValidEndDate", Leaf(F::Elderly(ElderlyField::ValidEndDate)), R),
+    (C::Elderly, "ElderlyRecipientContributionRatio", Leaf(F::Elderly(ElderlyField::ContributionRatio)), R),
+    // 限度額適用認定証
+    (C::Limit, "LimitApplicationCertificateClassification", Leaf(F::Limit(LimitField::Classification)), R),
+    (C::Limit, "LimitApplicationCertificateClassificationFlag", Leaf(F::Limit(LimitField::ClassificationFlag)), R),
+    (C::Limit, "LimitApplicationCertificateDate", Leaf(F::Limit(LimitField::CertificateDate)), R),
+    (C::Limit, "LimitApplicationCertificateValidStartDate", Leaf(F::Limit(LimitField::ValidStartDate)), R),
+    (C::Limit, "LimitApplicationCertificateValidEndDate", Leaf(F::Limit(LimitField::ValidEndDate)), R),
+    (C::Limit, "LimitApplicationCertificateLongTermDate", Leaf(F::Limit(LimitField::LongTermDate)), R),
+    // 特定疾病療養受療証 (a list)
+    (C::SpecificList, "SpecificDiseasesCertificateInfo", Container(C::Specific), R),
+    (C::Specific, "SpecificDiseasesDiseaseCategory", Leaf(F::Specific(SpecificField::DiseaseCategory)), R),
+    (C::Specific, "SpecificDiseasesCertificateDate", Leaf(F::Specific(SpecificField::CertificateDate)), R),
+    (C::Specific, "SpecificDiseasesValidStartDate", Leaf(F::Specific(SpecificField::ValidStartDate)), R),
+    (C::Specific, "SpecificDiseasesValidEndDate", Leaf(F::Specific(SpecificField::ValidEndDate)), R),
+    (C::Specific, "SpecificDiseasesSelfPay", Leaf(F::Specific(SpecificField::SelfPay)), R),
+    // 医療券・調剤券
+    (C::Ticket, "TicketType", Leaf(F::Ticket(TicketField::TicketType)), R),
+    (C::Ticket, "MedicalTicketValidDate", Leaf(F::Ticket(TicketField::ValidDate)), R),
+    (C::Ticket, "MedicalTicketExpirationDate", Leaf(F::Ticket(TicketField::ExpirationDate)), R),
+    (C::Ticket, "IssueNumber", Leaf(F::Ticket(TicketField::IssueNumber)), R),
+    (C::Ticket, "MedicalTreatmentMonth", Leaf(F::Ticket(TicketField::MedicalTreatmentMonth)), R),
+    (C::Ticket, "DesignatedMedicalInstitutionCode", Leaf(F::Ticket(TicketField::DesignatedInstitutionCode)), R),
+    (C::Ticket, "DesignatedMedicalInstitutionFlag", Leaf(F::Ticket(TicketField::DesignatedInstitutionFlag)), R),
+    (C::Ticket, "DesignatedMedicalInstitutionName", Leaf(F::Ticket(TicketField::DesignatedInstitutionName)), R),
+    (C::Ticket, "PrescriptionIssuerMedicalInstitutionCode", Leaf(F::Ticket(TicketField::PrescriptionIssuerInstitutionCode)), R),
+    (C::Ticket, "PrescriptionIssuerMedicalInstitutionName", Leaf(F::Ticket(TicketField::PrescriptionIssuerInstitutionName)), R),
+    (C::Ticket, "InjuryName1", Leaf(F::Ticket(TicketField::InjuryName1)), R),
+    (C::Ticket, "InjuryName2", Leaf(F::Ticket(TicketField::InjuryName2)), R),
+    (C::Ticket, "InjuryName3", Leaf(F::Ticket(TicketField::InjuryName3)), R),
+    (C::Ticket, "MedicalTreatmentType", Leaf(F::Ticket(TicketField::MedicalTreatmentType)), R),
+    (C::Ticket, "SelfPayAmount", Leaf(F::Ticket(TicketField::SelfPayAmount)), R),
+    (C::Ticket, "DistrictContactName", Leaf(F::Ticket(TicketField::DistrictContactName)), R),
+    (C::Ticket, "HandlingContactName", Leaf(F::Ticket(TicketField::HandlingContactName)), R),
+    (C::Ticket, "SingleOrCombinedUse", Leaf(F::Ticket(TicketField::SingleOrCombinedUse)), R),
+    (C::Ticket, "StatusOfSocialInsurance", Leaf(F::Ticket(TicketField::StatusOfSocialInsurance)), R),
+    (C::Ticket, "ConsistencyFlag", Leaf(F::Ticket(TicketField::ConsistencyFlag)), R),
+    // Spelled as in the field code that cites the spec (§2.5).
+    (C::Ticket, "StatusOfInfecton", Leaf(F::Ticket(TicketField::StatusOfInfection)), R),
+    (C::Ticket, "StatusOfElderlyMedicalCare", Leaf(F::Ticket(TicketField::StatusOfElderlyMedicalCare)), R),
+    (C::Ticket, "StatusOfPrefecturalExpenses", Leaf(F::Ticket(TicketField::StatusOfPrefecturalExpenses)), R),
+    (C::Ticket, "Remarks1", Leaf(F::Ticket(TicketField::Remarks1)), R),
+    (C::Ticket, "Remarks2", Leaf(F::Ticket(TicketField::Remarks2)), R),
+    (C::Ticket, "Remarks3", Leaf(F::Ticket(TicketField::Remarks3)), R),
+];
+
+/// Names seen in the field for the same element (§6.2 "spec-name drift"). Accepted always.
+pub const BUILT_IN_ALIASES: &[(&str, &str)] = &[
+    ("PharmacistsInfoConsFlg", "PharmaceuticalInfoConsFlg"),
+    ("PharmacistsInfoConsTime", "PharmaceuticalInfoConsTime"),
+    ("PharmacistsInfoAvailableTime", "PharmaceuticalInfoAvailableTime"),
+    ("DiagnosisInfoConsTime", "DiagnosisInfoConsTim"),
+    ("StatusOfInfecton", "StatusOfInfection"),
+];
+
+/// Contexts whose elements repeat: their paths carry a 1-based index.
+pub fn is_repeatable(ctx: Ctx) -> bool {
+    matches!(ctx, Ctx::Unit | Ctx::Result | Ctx::Specific | Ctx::Ticket | Ctx::Subsidy)
+}
+
+/// The lookup built from [`TABLE`], the built-in aliases and the caller's aliases.
+#[derive(Debug)]
+pub struct Layout {
+    /// Indexed by `Ctx as usize`, then by element name.
+    nodes: Vec<HashMap<Box<str>, Node>>,
+    canonical: HashMap<(Ctx, Node), &'static str>,
+}
+
+impl Layout {
+    /// The built-in layout, built once.
+    pub fn standard() -> Arc<Layout> {
+        static STANDARD: OnceLock<Arc<Layout>> = OnceLock::new();
+        STANDARD.get_or_init(|| Arc::new(Self::build(&[]).expect("built-in aliases are valid"))).clone()
+    }
+
+    /// The built-in layout plus the caller's aliases, given as JSON:
+    /// `{"CanonicalName": ["Alias", …], "Other": "SingleAlias"}`.
+    pub fn with_aliases_json(json: &str) -> Result<Layout> {
+        let value: serde_json::Value = serde_json::from_str(json).map_err(|e| Error::InvalidAliasTable {
+            reason: format!("not valid JSON (line {}, column {})", e.line(), e.column()),
+        })?;
+        let object = value.as_object().ok_or_else(|| invalid("the top level must be an object"))?;
+        let mut pairs = Vec::new();
+        for (canonical, aliases) in object {
+            let names: Vec<&str> = match aliases {
+                serde_json::Value::String(s) => vec![s.as_str()],
+                serde_json::Value::Array(items) => items
+                    .iter()
+                    .map(|v| v.as_str().ok_or_else(|| invalid("aliases must be strings")))
+                    .collect::<Result<_>>()?,
+                _ => return Err(invalid("each value must be a string or an array of strings")),
+            };
+            for alias in names {
+                pairs.push((canonical.clone(), alias.to_owned()));
+            }
+        }
+        Self::build(&pairs)
+    }
+
+    fn build(extra: &[(String, String)]) -> Result<Layout> {
+        let mut nodes = vec![HashMap::new(); CTX_COUNT];
+        let mut canonical = HashMap::with_capacity(TABLE.len() * 2);
+        for &(ctx, name, node, _) in TABLE {
+            for ctx in expand(ctx) {
+                nodes[ctx as usize].insert(Box::from(name), node);
+                canonical.insert((ctx, node), name);
+            }
+        }
+        let mut layout = Layout { nodes, canonical };
+        let built_in = BUILT_IN_ALIASES.iter().map(|&(c, a)| (c.to_owned(), a.to_owned()));
+        for (canonical_name, alias) in built_in.chain(extra.iter().cloned()) {
+            layout.add_alias(&canonical_name, &alias)?;
+        }
+        Ok(layout)
+    }
+
+    fn add_alias(&mut self, canonical_name: &str, alias: &str) -> Result<()> {
+        if !is_xml_name(alias) {
+            return Err(invalid("an alias is not a valid XML element name"));
+        }
+        let targets: Vec<(Ctx, Node)> = TABLE
+            .iter()
+            .filter(|(_, name, _, _)| *name == canonical_name)
+            .flat_map(|&(ctx, _, node, _)| expand(ctx).map(move |c| (c, node)))
+            .collect();
+        if targets.is_empty() {
+            return Err(invalid("an alias names a canonical element kohi does not know"));
+        }
+        for (ctx, node) in targets {
+            let names = &mut self.nodes[ctx as usize];
+            match names.get(alias) {
+                Some(existing) if *existing != node => {
+                    return Err(invalid("an alias collides with another element of the same parent"));
+                }
+                _ => {
+                    names.insert(Box::from(alias), node);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// What `name` means under `ctx`, if anything.
+    pub fn lookup(&self, ctx: Ctx, name: &str) -> Option<Node> {
+        self.nodes[ctx as usize].get(name).copied()
+    }
+
+    /// The canonical element name of a node (for paths in warnings).
+    pub fn canonical_name(&self, ctx: Ctx, node: Node) -> Option<&'static str> {
+        self.canonical.get(&(ctx, node)).copied()
+    }
+}
+
+/// Person-level rows apply under `MessageBody` and under each `BulkConfirmUnit`.
+fn expand(ctx: Ctx) -> impl Iterator<Item = Ctx> {
+    let person = ctx == PERSON;
+    let (first, second) = if person { (Ctx::Body, Some(Ctx::Unit)) } else { (ctx, None) };
+    std::iter::once(first).chain(second)
+}
+
+fn invalid(reason: &str) -> Error {
+    Error::InvalidAliasTable { reason: reason.to_owned() }
+}
+
+fn is_xml_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
+        && chars.all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_has_no_duplicate_names_per_parent() {
+        let mut seen = std::collections::HashSet::new();
+        for &(ctx, name, _, _) in TABLE {
+            assert!(seen.insert((ctx, name)), "{name} twice under {ctx:?}");
+        }
+    }
+
+    #[test]
+    fn person_rows_apply_to_bulk_units() {
+        let l = Layout::standard();
+        assert_eq!(
+            l.lookup(Ctx::Unit, "QualificationValidity"),
+            Some(Node::Leaf(Field::Person(PersonField::QualificationValidity)))
+        );
+        assert_eq!(l.lookup(Ctx::Unit, "BulkConfirmUnit"), None);
+    }
+
+    #[test]
+    fn built_in_aliases() {
+        let l = Layout::standard();
+        assert_eq!(l.lookup(Ctx::Result, "PharmaceuticalInfoConsFlg"), l.lookup(Ctx::Result, "PharmacistsInfoConsFlg"));
+        assert!(l.lookup(Ctx::Result, "DiagnosisInfoConsTim").is_some());
+        assert_eq!(l.lookup(Ctx::Result, "Unheard"), None);
+    }
+
+    #[test]
+    fn caller_aliases() {
+        let l = Layout::with_aliases_json(
+            r#"{"MedicalSubsidyInsurerNumber": ["PublicExpensePayerNumber"], "MedicalSubsidyCertificateList": "PmhList"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            l.lookup(Ctx::Subsidy, "PublicExpensePayerNumber"),
+            Some(Node::Leaf(Field::Subsidy(SubsidyField::InsurerNumber)))
+        );
+        assert_eq!(l.lookup(Ctx::Result, "PmhList"), Some(Node::Container(Ctx::SubsidyList)));
+        assert_eq!(l.canonical_name(Ctx::Result, Node::Container(Ctx::SubsidyList)), Some("MedicalSubsidyCertificateList"));
+    }
+
+    #[test]
+    fn bad_alias_tables() {
+        for json in [
+            "[]",
+            "{",
+            r#"{"NoSuchElement": ["X"]}"#,
+            r#"{"Name": [1]}"#,
+            r#"{"Name": ["has space"]}"#,
+            r#"{"Name": ["Address"]}"#,
+        ] {
+            let e = Layout::with_aliases_json(json).unwrap_err();
+            assert_eq!(e.code(), "invalid_alias_table", "{json}");
+        }
+    }
+}

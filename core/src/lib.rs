@@ -1,0 +1,67 @@
+//! # kohi
+//!
+//! Reads the result files of Japan's online qualification confirmation system
+//! (オンライン資格確認, "onshi") and maps their 公費 — PMH 医療費助成 and 医療扶助 (生活保護) —
+//! to the fields a receipt computer (レセコン) fills in: 公費負担者番号, 受給者番号, validity,
+//! caps, program, and the 第1〜第4公費 order on the レセプト.
+//!
+//! ```
+//! let xml = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/face_pmh_two.xml")).unwrap();
+//! let doc = kohi::parse(&xml).unwrap();
+//! let first = &doc.patients[0].kohi[0];
+//! assert_eq!(first.slot, Some(1));
+//! assert_eq!(first.law_number.as_deref(), Some("52"));
+//! assert_eq!(first.payer_number.as_ref().unwrap().expose(), "52136017");
+//! let json = kohi::to_json(&doc);
+//! assert!(json.starts_with(r#"{"encoding":"UTF-8""#));
+//! ```
+//!
+//! The core knows nothing of FFI; the C, Python and Node bindings wrap it and return exactly
+//! [`to_json`]'s output.
+
+pub mod codes;
+pub mod decode;
+pub mod error;
+pub mod kohi;
+pub mod layout;
+pub mod model;
+pub mod numbers;
+mod parse;
+pub mod personal;
+pub mod reconcile;
+
+use std::path::Path;
+
+pub use decode::Encoding;
+pub use error::{ERROR_CODES, Error, ErrorCode, MalformedReason, Result};
+pub use kohi::{KohiEntry, KohiSource, Scope};
+pub use model::{Document, Patient, PmhState, Qualification, Warning, WarningCode};
+pub use numbers::{NumberCheck, NumberKind, check_number};
+pub use parse::{DEFAULT_MAX_DEPTH, DEFAULT_MAX_INPUT_BYTES, ParseOptions, parse_str_with, parse_with};
+pub use personal::Personal;
+pub use reconcile::{Change, ChangedField, KohiRecord, reconcile};
+
+/// Parses a result file given as bytes, with default options.
+pub fn parse(bytes: &[u8]) -> Result<Document> {
+    parse_with(bytes, &ParseOptions::default())
+}
+
+/// Reads and parses a file. The size limit is checked before the file is read.
+pub fn parse_file(path: impl AsRef<Path>, options: &ParseOptions) -> Result<Document> {
+    let path = path.as_ref();
+    let size = std::fs::metadata(path).map_err(Error::io)?.len();
+    if size > options.max_input_bytes() as u64 {
+        return Err(Error::InputTooLarge { size: size as usize, limit: options.max_input_bytes() });
+    }
+    let bytes = std::fs::read(path).map_err(Error::io)?;
+    parse_with(&bytes, options)
+}
+
+/// The JSON contract shared by every binding.
+pub fn to_json(document: &Document) -> String {
+    // Serializing plain structs of strings, options and vectors into a String cannot fail.
+    serde_json::to_string(document).unwrap_or_else(|_| String::from("{}"))
+}
+
+/// The library version (the crate version).
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,432 @@
+//! The typed model of one result file.
+//!
+//! Every field is optional: empty, whitespace-only and missing elements are all `None`. Personal
+//! fields (names, kana, address, birthdate, numbers, injury names) are [`Personal`] or
+//! [`NumberText`], so `Debug` output is safe to log; the JSON contract carries them in full.
+
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+use serde::{Serialize, Serializer};
+
+use crate::codes::*;
+use crate::decode::Encoding;
+use crate::kohi::KohiEntry;
+use crate::numbers::NumberText;
+use crate::personal::Personal;
+
+/// A `YYYYMMDD` date. An invalid one keeps its text (and the parse adds an `invalid_date`
+/// warning); JSON shows `YYYY-MM-DD`, or the raw text when it is not a date.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Date {
+    pub raw: String,
+    pub value: Option<NaiveDate>,
+}
+
+impl Date {
+    pub fn parse(raw: &str) -> Self {
+        Self { raw: raw.to_owned(), value: parse_date(raw.trim()) }
+    }
+}
+
+fn digits(s: &str) -> Option<Vec<u32>> {
+    s.bytes().map(|b| b.is_ascii_digit().then(|| u32::from(b - b'0'))).collect()
+}
+
+fn number(d: &[u32]) -> u32 {
+    d.iter().fold(0, |n, &x| n * 10 + x)
+}
+
+fn parse_date(s: &str) -> Option<NaiveDate> {
+    // The PMH registration API writes YYYY-MM-DD; the onshi layout YYYYMMDD. Accept both.
+    let compact: String = if s.len() == 10 && s.as_bytes()[4] == b'-' && s.as_bytes()[7] == b'-' {
+        s.replace('-', "")
+    } else {
+        s.to_owned()
+    };
+    let d = digits(&compact).filter(|d| d.len() == 8)?;
+    NaiveDate::from_ymd_opt(number(&d[0..4]) as i32, number(&d[4..6]), number(&d[6..8]))
+}
+
+impl Serialize for Date {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.value {
+            Some(d) => serializer.collect_str(&d.format("%Y-%m-%d")),
+            None => serializer.serialize_str(&self.raw),
+        }
+    }
+}
+
+/// A `YYYYMMDDHHmmss` time stamp; like [`Date`], invalid text is kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DateTime {
+    pub raw: String,
+    pub value: Option<NaiveDateTime>,
+}
+
+impl DateTime {
+    pub fn parse(raw: &str) -> Self {
+        let value = digits(raw.trim()).filter(|d| d.len() == 14).and_then(|d| {
+            let date = NaiveDate::from_ymd_opt(number(&d[0..4]) as i32, number(&d[4..6]), number(&d[6..8]))?;
+            let time = NaiveTime::from_hms_opt(number(&d[8..10]), number(&d[10..12]), number(&d[12..14]))?;
+            Some(date.and_time(time))
+        });
+        Self { raw: raw.to_owned(), value }
+    }
+}
+
+impl Serialize for DateTime {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.value {
+            Some(d) => serializer.collect_str(&d.format("%Y-%m-%dT%H:%M:%S")),
+            None => serializer.serialize_str(&self.raw),
+        }
+    }
+}
+
+/// A number that has a check digit (保険者番号, 公費負担者番号).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CheckedNumber {
+    #[serde(flatten)]
+    pub text: NumberText,
+    /// Length, digits and 検証番号 all hold.
+    pub valid: bool,
+}
+
+/// One parsed result file.
+#[derive(Debug, Clone, Serialize)]
+pub struct Document {
+    pub encoding: Encoding,
+    pub header: Header,
+    /// One per person: the body of a single result, or each `BulkConfirmUnit` of a bulk one.
+    pub patients: Vec<Patient>,
+    /// Every element (or attribute) the layout does not know, with its path and text.
+    pub unknown_elements: Vec<UnknownElement>,
+    pub warnings: Vec<Warning>,
+    /// File-level fields of a bulk (一括照会) result; `None` for a single result.
+    pub bulk: Option<BulkInfo>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Header {
+    pub process_execution_time: Option<DateTime>,
+    pub qualification_confirmation_date: Option<Date>,
+    pub medical_institution_code: Option<String>,
+    pub arbitrary_file_identifier: Option<String>,
+    pub reference_classification: Option<ReferenceClassification>,
+    pub segment_of_result: Option<SegmentOfResult>,
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+    pub character_code_identifier: Option<CharacterCode>,
+}
+
+/// File-level status of a bulk result (the per-person ones are on each patient).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct BulkInfo {
+    pub reception_number: Option<String>,
+    pub processing_result_status: Option<ProcessingResultStatus>,
+    pub processing_result_code: Option<String>,
+    pub processing_result_message: Option<String>,
+    pub qualification_validity: Option<QualificationValidity>,
+}
+
+/// Whether PMH 医療費助成 data came for a person. Absence never means "subsidy ended".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PmhState {
+    /// Subsidies present.
+    Received,
+    /// The PMH block is present without a certificate, or consent is `0`.
+    ReceivedEmpty,
+    /// No PMH element at all (older layout, 被保険者証 query, non-participating municipality).
+    #[default]
+    Absent,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Patient {
+    /// 照会番号: of the bulk unit, or else of the first result that carries one.
+    pub reference_number: Option<Personal<String>>,
+    pub processing_result_status: Option<ProcessingResultStatus>,
+    pub processing_result_code: Option<String>,
+    pub processing_result_message: Option<String>,
+    pub qualification_validity: Option<QualificationValidity>,
+    pub prescription_issue_select: Option<PrescriptionIssueSelect>,
+    /// Echo of the request (被保険者証 queries).
+    pub search_info: Option<SearchInfo>,
+    pub qualifications: Vec<Qualification>,
+    pub pmh: PmhState,
+    /// The 公費 for the レセプト, in 第1〜第4公費 order.
+    pub kohi: Vec<KohiEntry>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SearchInfo {
+    pub insurer_number: Option<CheckedNumber>,
+    pub insured_card_symbol: Option<NumberText>,
+    pub insured_identification_number: Option<NumberText>,
+    pub insured_branch_number: Option<NumberText>,
+    pub birthdate: Option<Personal<Date>>,
+    pub limit_application_certificate_related_cons_flg: Option<Consent>,
+    pub arbitrary_identifier: Option<String>,
+    #[serde(skip)]
+    pub(crate) path: String,
+}
+
+/// One `ResultOfQualificationConfirmation`.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Qualification {
+    pub insured_card_classification: Option<InsuredCardClassification>,
+    pub insurer_number: Option<CheckedNumber>,
+    pub insured_card_symbol: Option<NumberText>,
+    pub insured_identification_number: Option<NumberText>,
+    pub insured_branch_number: Option<NumberText>,
+    pub personal_family_classification: Option<PersonalFamilyClassification>,
+    pub insured_name: Option<Personal<String>>,
+    pub name: Option<Personal<String>>,
+    pub name_of_other: Option<Personal<String>>,
+    pub name_kana: Option<Personal<String>>,
+    pub name_of_other_kana: Option<Personal<String>>,
+    pub sex1: Option<Sex>,
+    pub sex2: Option<Sex>,
+    pub birthdate: Option<Personal<Date>>,
+    pub address: Option<Personal<String>>,
+    pub post_number: Option<Personal<String>>,
+    pub qualification_date: Option<Date>,
+    pub disqualification_date: Option<Date>,
+    pub insured_certificate_issuance_date: Option<Date>,
+    pub insured_card_valid_date: Option<Date>,
+    pub insured_card_expiration_date: Option<Date>,
+    pub insured_partial_contribution_ratio: Option<String>,
+    pub preschool_classification: Option<PreschoolClassification>,
+    pub reason_of_loss: Option<ReasonOfLoss>,
+    pub insurer_name: Option<String>,
+    pub elderly_recipient_certificate: Option<ElderlyRecipientCertificate>,
+    pub limit_application_certificate_related_cons_flg: Option<Consent>,
+    pub limit_application_certificate_related_cons_time: Option<DateTime>,
+    pub limit_application_certificate: Option<LimitApplicationCertificate>,
+    pub specific_diseases_certificate_related_cons_flg: Option<ViewingConsent>,
+    pub specific_diseases_certificate_related_cons_time: Option<DateTime>,
+    pub specific_diseases_certificates: Vec<SpecificDiseasesCertificate>,
+    pub specific_health_checkups_info_cons_flg: Option<ViewingConsent>,
+    pub specific_health_checkups_info_cons_time: Option<DateTime>,
+    pub specific_health_checkups_info_available_time: Option<DateTime>,
+    pub pharmacists_info_cons_flg: Option<ViewingConsent>,
+    pub pharmacists_info_cons_time: Option<DateTime>,
+    pub pharmacists_info_available_time: Option<DateTime>,
+    pub diagnosis_info_cons_flg: Option<ViewingConsent>,
+    pub diagnosis_info_cons_time: Option<DateTime>,
+    pub diagnosis_info_available_time: Option<DateTime>,
+    pub operation_info_cons_flg: Option<ViewingConsent>,
+    pub operation_info_cons_time: Option<DateTime>,
+    pub operation_info_available_time: Option<DateTime>,
+    pub reference_number: Option<Personal<String>>,
+    pub arbitrary_identifier: Option<String>,
+    /// 医療扶助: 公費負担者番号 when sent apart from `InsurerNumber` (unconfirmed name).
+    pub public_expense_number: Option<CheckedNumber>,
+    /// 医療扶助: 受給者番号 when sent apart from `InsuredIdentificationNumber` (unconfirmed name).
+    pub beneficiary_number: Option<NumberText>,
+    pub welfare_office_name: Option<String>,
+    /// 医療扶助 `PublicExpenseResultList/MedicalTicketInfo*`.
+    pub medical_tickets: Vec<MedicalTicket>,
+    /// PMH consent (provisional name).
+    pub medical_subsidy_cons_flg: Option<Consent>,
+    pub medical_subsidy_cons_time: Option<DateTime>,
+    /// PMH certificates; `None` when the list element is absent, `Some([])` when empty.
+    pub medical_subsidies: Option<Vec<MedicalSubsidy>>,
+    #[serde(skip)]
+    pub(crate) path: String,
+}
+
+impl Qualification {
+    pub fn is_medical_aid(&self) -> bool {
+        self.insured_card_classification == Some(InsuredCardClassification::MedicalAid)
+    }
+
+    /// Whether any PMH element came with this result.
+    pub fn has_pmh_block(&self) -> bool {
+        self.medical_subsidies.is_some() || self.medical_subsidy_cons_flg.is_some() || self.medical_subsidy_cons_time.is_some()
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ElderlyRecipientCertificate {
+    pub certificate_date: Option<Date>,
+    pub valid_start_date: Option<Date>,
+    pub valid_end_date: Option<Date>,
+    /// Percent as sent (`020` = 2割).
+    pub contribution_ratio: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct LimitApplicationCertificate {
+    pub classification: Option<LimitCertificateClassification>,
+    pub classification_flag: Option<LimitCertificateFlag>,
+    pub certificate_date: Option<Date>,
+    pub valid_start_date: Option<Date>,
+    pub valid_end_date: Option<Date>,
+    pub long_term_date: Option<Date>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SpecificDiseasesCertificate {
+    pub disease_category: Option<SpecificDiseaseCategory>,
+    pub certificate_date: Option<Date>,
+    pub valid_start_date: Option<Date>,
+    pub valid_end_date: Option<Date>,
+    /// 月額自己負担限度額 (円), as sent.
+    pub self_pay: Option<String>,
+}
+
+/// 医療券・調剤券.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct MedicalTicket {
+    pub ticket_type: Option<TicketType>,
+    pub medical_ticket_valid_date: Option<Date>,
+    pub medical_ticket_expiration_date: Option<Date>,
+    pub issue_number: Option<Personal<String>>,
+    /// 診療年月 `YYYYMM`, as sent.
+    pub medical_treatment_month: Option<String>,
+    pub designated_medical_institution_code: Option<String>,
+    pub designated_medical_institution_flag: Option<DesignatedInstitutionFlag>,
+    pub designated_medical_institution_name: Option<String>,
+    pub prescription_issuer_medical_institution_code: Option<String>,
+    pub prescription_issuer_medical_institution_name: Option<String>,
+    pub injury_name1: Option<Personal<String>>,
+    pub injury_name2: Option<Personal<String>>,
+    pub injury_name3: Option<Personal<String>>,
+    pub medical_treatment_type: Option<MedicalTreatmentType>,
+    /// 本人支払額 (円), as sent.
+    pub self_pay_amount: Option<String>,
+    pub district_contact_name: Option<Personal<String>>,
+    pub handling_contact_name: Option<Personal<String>>,
+    pub single_or_combined_use: Option<SingleOrCombinedUse>,
+    /// OQSCD021–025: labels not in our reference, kept as sent.
+    pub status_of_social_insurance: Option<String>,
+    pub consistency_flag: Option<String>,
+    pub status_of_infection: Option<String>,
+    pub status_of_elderly_medical_care: Option<String>,
+    pub status_of_prefectural_expenses: Option<String>,
+    pub remarks1: Option<Personal<String>>,
+    pub remarks2: Option<Personal<String>>,
+    pub remarks3: Option<Personal<String>>,
+}
+
+/// One PMH 医療費助成 受給者証 (provisional layout, domain §3.5).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct MedicalSubsidy {
+    /// 公費負担者番号.
+    pub insurer_number: Option<NumberText>,
+    /// 受給者番号: 7 digits for national programs, free text (≤30) for 地方単独.
+    pub recipient_number: Option<NumberText>,
+    pub certification_name: Option<String>,
+    pub certification_sub_key: Option<String>,
+    pub segment: Option<String>,
+    pub income_segment: Option<String>,
+    /// `項目コード-条件コード;…`, as sent.
+    pub additional_conditions: Option<String>,
+    pub designated_medical_institutions: Option<String>,
+    pub always_reimbursement: Option<AlwaysReimbursement>,
+    pub max_copayment: Option<MaxCopayment>,
+    pub valid_start_date: Option<Date>,
+    pub valid_end_date: Option<Date>,
+    #[serde(skip)]
+    pub(crate) path: String,
+}
+
+/// 自己負担上限額: a yen amount as text, or children whose schema is unknown (all kept).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct MaxCopayment {
+    /// The amount in yen as ASCII digits, when the text is one (`5,000円` → `5000`).
+    pub amount: Option<String>,
+    /// The element's own text, as sent.
+    pub raw: Option<String>,
+    /// Child elements, by name, in document order.
+    pub items: Vec<NamedValue>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NamedValue {
+    pub name: String,
+    pub value: String,
+}
+
+/// An element (or `@attribute`) kohi does not know, kept whole. Its text may be personal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnknownElement {
+    pub path: String,
+    pub text: Personal<String>,
+}
+
+/// Something worth a look that did not stop the parse. Says where, never what.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Warning {
+    pub code: WarningCode,
+    pub path: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum WarningCode {
+    /// 公費負担者番号 fails its 検証番号 or is not 8 digits.
+    PayerCheckDigit,
+    /// A national 受給者番号 fails its 検証番号 or is not 7 digits.
+    RecipientCheckDigit,
+    /// 保険者番号 fails its 検証番号 or is not 6/8 digits.
+    InsurerCheckDigit,
+    /// A date or time stamp that is not a real one; the text is kept.
+    InvalidDate,
+    /// A code value outside its list; kept as sent.
+    UnknownCode,
+    /// An element or attribute the layout does not know; kept in `unknown_elements`.
+    UnknownElement,
+    /// A fifth or later 公費: no レセプト slot.
+    SlotOverflow,
+    /// The same leaf twice in one block: the first is used, the second kept in `unknown_elements`.
+    DuplicateElement,
+    /// The same (公費負担者番号, 受給者番号) from two sources: listed once.
+    DuplicateKohi,
+    /// The document declares one encoding and its header `CharacterCodeIdentifier` another.
+    EncodingMismatch,
+}
+
+impl WarningCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PayerCheckDigit => "payer_check_digit",
+            Self::RecipientCheckDigit => "recipient_check_digit",
+            Self::InsurerCheckDigit => "insurer_check_digit",
+            Self::InvalidDate => "invalid_date",
+            Self::UnknownCode => "unknown_code",
+            Self::UnknownElement => "unknown_element",
+            Self::SlotOverflow => "slot_overflow",
+            Self::DuplicateElement => "duplicate_element",
+            Self::DuplicateKohi => "duplicate_kohi",
+            Self::EncodingMismatch => "encoding_mismatch",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        assert_eq!(Date::parse("20250604").value, NaiveDate::from_ymd_opt(2025, 6, 4));
+        assert_eq!(Date::parse("2025-06-04").value, NaiveDate::from_ymd_opt(2025, 6, 4));
+        assert_eq!(Date::parse("20250230").value, None);
+        assert_eq!(Date::parse("2025064").value, None);
+        assert_eq!(serde_json::to_string(&Date::parse("20250230")).unwrap(), "\"20250230\"");
+        assert_eq!(serde_json::to_string(&Date::parse(" 20250604 ")).unwrap(), "\"2025-06-04\"");
+        let t = DateTime::parse("20250604101540");
+        assert_eq!(serde_json::to_string(&t).unwrap(), "\"2025-06-04T10:15:40\"");
+        assert_eq!(DateTime::parse("20250604106040").value, None);
+    }
+
+    #[test]
+    fn warning_codes_serialize_as_their_names() {
+        for code in [WarningCode::PayerCheckDigit, WarningCode::SlotOverflow, WarningCode::EncodingMismatch] {
+            assert_eq!(serde_json::to_string(&code).unwrap(), format!("\"{}\"", code.as_str()));
+        }
+    }
+}

@@ -1,0 +1,214 @@
+//! 保険者番号, 公費負担者番号 and 受給者番号: normalisation, check digits (検証番号), structure.
+//!
+//! Every number stays a string. Normalisation (full-width → ASCII, space padding stripped) is
+//! for validation and the mapped fields only; the raw text is always kept beside it.
+//!
+//! The check digit is the same for all three kinds (domain §4): from the rightmost digit of the
+//! body, weights 2,1,2,1…; two-digit products add their digits; check = 10 − (sum mod 10), and 0
+//! when the sum is a multiple of 10. A failed check is a warning, never an error.
+
+use serde::Serialize;
+
+use crate::personal::Personal;
+
+/// A number as it came, and as normalised. `Debug` shows neither.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NumberText {
+    /// Normalised: full-width digits and letters made ASCII, surrounding spaces removed.
+    pub normalized: Personal<String>,
+    /// Exactly as in the document.
+    pub raw: Personal<String>,
+}
+
+impl NumberText {
+    pub fn new(raw: &str) -> Self {
+        Self { normalized: Personal::new(normalize(raw)), raw: Personal::new(raw.to_owned()) }
+    }
+
+    pub fn value(&self) -> &str {
+        self.normalized.expose()
+    }
+}
+
+/// Full-width digits/letters → ASCII; ASCII and ideographic spaces trimmed at both ends.
+pub fn normalize(raw: &str) -> String {
+    raw.trim_matches(|c: char| c == ' ' || c == '\u{3000}' || c == '\t' || c == '\r' || c == '\n')
+        .chars()
+        .map(|c| match c {
+            '\u{FF10}'..='\u{FF19}' | '\u{FF21}'..='\u{FF3A}' | '\u{FF41}'..='\u{FF5A}' => {
+                char::from_u32(c as u32 - 0xFF10 + 0x30).unwrap_or(c)
+            }
+            '\u{FF0D}' | '\u{2212}' => '-',
+            other => other,
+        })
+        .collect()
+}
+
+/// The 検証番号 for a body of ASCII digits, or `None` if the body is empty or not all digits.
+pub fn check_digit(body: &str) -> Option<u8> {
+    if body.is_empty() || !body.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let sum: u32 = body
+        .bytes()
+        .rev()
+        .enumerate()
+        .map(|(i, b)| {
+            let product = u32::from(b - b'0') * if i % 2 == 0 { 2 } else { 1 };
+            product / 10 + product % 10
+        })
+        .sum();
+    Some(((10 - sum % 10) % 10) as u8)
+}
+
+/// True when the last digit is the check digit of the rest (all ASCII digits).
+fn has_valid_check_digit(digits: &str) -> bool {
+    let Some((body, last)) = digits.len().checked_sub(1).map(|n| digits.split_at(n)) else {
+        return false;
+    };
+    check_digit(body).is_some_and(|d| last.as_bytes()[0] == b'0' + d)
+}
+
+fn is_digits(s: &str, lengths: &[usize]) -> bool {
+    lengths.contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// The kinds of number kohi checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NumberKind {
+    /// 保険者番号: 8 digits, or 6 for 国保.
+    Insurer,
+    /// 公費負担者番号: 8 digits.
+    Payer,
+    /// 受給者番号 of a national program: 7 digits.
+    Recipient,
+}
+
+impl NumberKind {
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "insurer" => Some(Self::Insurer),
+            "payer" => Some(Self::Payer),
+            "recipient" => Some(Self::Recipient),
+            _ => None,
+        }
+    }
+}
+
+/// The verdict on one number.
+#[derive(Clone, PartialEq, Eq, Serialize)]
+pub struct NumberCheck {
+    pub kind: NumberKind,
+    pub normalized: String,
+    /// Right length, all digits, and the check digit holds.
+    pub valid: bool,
+    /// The check digit the body calls for, when the body is all digits.
+    pub expected_check_digit: Option<u8>,
+}
+
+impl std::fmt::Debug for NumberCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NumberCheck").field("kind", &self.kind).field("valid", &self.valid).finish_non_exhaustive()
+    }
+}
+
+/// Checks a number of the given kind (normalising it first).
+pub fn check_number(kind: NumberKind, raw: &str) -> NumberCheck {
+    let normalized = normalize(raw);
+    let lengths: &[usize] = match kind {
+        NumberKind::Insurer => &[6, 8],
+        NumberKind::Payer => &[8],
+        NumberKind::Recipient => &[7],
+    };
+    let valid = is_digits(&normalized, lengths) && has_valid_check_digit(&normalized);
+    let expected_check_digit =
+        normalized.len().checked_sub(1).and_then(|n| check_digit(&normalized[..n]));
+    NumberCheck { kind, normalized, valid, expected_check_digit }
+}
+
+/// A 公費負担者番号 split into its parts. Only for 8 ASCII digits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PayerParts<'a> {
+    /// 法別番号 (2)
+    pub law: &'a str,
+    /// 都道府県番号 (2)
+    pub prefecture: &'a str,
+    /// 実施機関番号 (3)
+    pub agency: &'a str,
+}
+
+pub fn split_payer_number(normalized: &str) -> Option<PayerParts<'_>> {
+    is_digits(normalized, &[8]).then(|| PayerParts {
+        law: &normalized[0..2],
+        prefecture: &normalized[2..4],
+        agency: &normalized[4..7],
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn worked_examples_from_the_reference() {
+        // §4: 保険者番号 33120015 → 5; 公費負担者番号 54016027 → 7.
+        assert_eq!(check_digit("3312001"), Some(5));
+        assert_eq!(check_digit("5401602"), Some(7));
+        assert!(check_number(NumberKind::Insurer, "33120015").valid);
+        assert!(check_number(NumberKind::Payer, "54016027").valid);
+        for n in ["21136015", "54136015", "01130012", "39131156", "52136017", "88131016"] {
+            assert!(check_number(NumberKind::Payer, n).valid, "{n}");
+        }
+        assert!(check_number(NumberKind::Insurer, "138057").valid);
+        assert!(check_number(NumberKind::Recipient, "1234566").valid);
+    }
+
+    #[test]
+    fn failures_report_the_expected_digit() {
+        let c = check_number(NumberKind::Insurer, "06139993");
+        assert!(!c.valid);
+        assert_eq!(c.expected_check_digit, Some(2));
+        let c = check_number(NumberKind::Payer, "87654321");
+        assert_eq!((c.valid, c.expected_check_digit), (false, Some(3)));
+        let c = check_number(NumberKind::Recipient, "0000002");
+        assert_eq!((c.valid, c.expected_check_digit), (false, Some(0)));
+    }
+
+    #[test]
+    fn lengths_and_non_digits_fail() {
+        assert!(!check_number(NumberKind::Payer, "5401602").valid);
+        assert!(!check_number(NumberKind::Payer, "138057").valid);
+        assert!(!check_number(NumberKind::Recipient, "K000012345").valid);
+        assert!(!check_number(NumberKind::Insurer, "").valid);
+        assert_eq!(check_number(NumberKind::Insurer, "").expected_check_digit, None);
+    }
+
+    #[test]
+    fn padding_and_full_width_are_normalised() {
+        assert_eq!(normalize("  138057"), "138057");
+        assert_eq!(normalize("５４０１６０２７　"), "54016027");
+        assert_eq!(normalize("Ｋ０００１"), "K0001");
+        assert!(check_number(NumberKind::Insurer, "  138057").valid);
+        assert!(check_number(NumberKind::Payer, "５４０１６０２７").valid);
+        // Leading zeros do not change the sum: 6-digit 国保 and its zero-padded form agree.
+        assert!(check_number(NumberKind::Insurer, "00138057").valid);
+    }
+
+    #[test]
+    fn split_payer() {
+        let p = split_payer_number("54270000").unwrap();
+        assert_eq!((p.law, p.prefecture, p.agency), ("54", "27", "000"));
+        assert_eq!(split_payer_number("5427000"), None);
+        assert_eq!(split_payer_number("5427000a"), None);
+    }
+
+    #[test]
+    fn number_text_keeps_raw_and_hides_both() {
+        let n = NumberText::new("  138057");
+        assert_eq!(n.value(), "138057");
+        assert_eq!(n.raw.expose(), "  138057");
+        assert!(!format!("{n:?}").contains("138057"));
+        assert!(!format!("{:?}", check_number(NumberKind::Insurer, "138057")).contains("138057"));
+    }
+}

@@ -1,0 +1,833 @@
+//! Decoded text → [`Document`], in one pass over quick-xml events, by element name in any order.
+//!
+//! No DOCTYPE is accepted, so no entity is ever expanded: only the five predefined entities
+//! and character references are resolved. Nothing is dropped: an element or attribute the
+//! layout does not know, a second copy of a leaf, and stray text in a container all land in
+//! `unknown_elements` with their path.
+
+use std::sync::Arc;
+
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::{Reader, XmlVersion};
+
+use crate::codes::*;
+use crate::decode::{self, Encoding, EncodingSource};
+use crate::error::{Error, MalformedReason, Result};
+use crate::kohi;
+use crate::layout::*;
+use crate::model::*;
+use crate::numbers::{NumberKind, NumberText, check_number, normalize};
+use crate::personal::Personal;
+
+/// Default input size limit: far above any real result file (a 1,000-unit bulk is ~5 MB).
+pub const DEFAULT_MAX_INPUT_BYTES: usize = 64 * 1024 * 1024;
+/// Default nesting limit: real files nest 9 deep at most.
+pub const DEFAULT_MAX_DEPTH: usize = 64;
+
+/// How to parse. Cheap to clone; build once and reuse.
+#[derive(Debug, Clone)]
+pub struct ParseOptions {
+    layout: Arc<Layout>,
+    max_input_bytes: usize,
+    max_depth: usize,
+}
+
+impl Default for ParseOptions {
+    fn default() -> Self {
+        Self { layout: Layout::standard(), max_input_bytes: DEFAULT_MAX_INPUT_BYTES, max_depth: DEFAULT_MAX_DEPTH }
+    }
+}
+
+impl ParseOptions {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds the caller's element aliases (JSON: canonical name → extra names).
+    pub fn with_aliases_json(mut self, json: &str) -> Result<Self> {
+        self.layout = Arc::new(Layout::with_aliases_json(json)?);
+        Ok(self)
+    }
+
+    pub fn with_max_input_bytes(mut self, limit: usize) -> Self {
+        self.max_input_bytes = limit;
+        self
+    }
+
+    pub fn with_max_depth(mut self, limit: usize) -> Self {
+        self.max_depth = limit;
+        self
+    }
+
+    pub fn max_input_bytes(&self) -> usize {
+        self.max_input_bytes
+    }
+
+    pub fn max_depth(&self) -> usize {
+        self.max_depth
+    }
+}
+
+/// Parses a result file given as bytes (UTF-8 or Shift_JIS, detected).
+pub fn parse_with(bytes: &[u8], options: &ParseOptions) -> Result<Document> {
+    check_size(bytes.len(), options)?;
+    let decoded = decode::decode(bytes)?;
+    let mut doc = Walker::new(options).run(&decoded.text, decoded.encoding)?;
+    warn_on_encoding_mismatch(&mut doc, decoded.source);
+    Ok(doc)
+}
+
+/// Parses already-decoded text. The declaration's encoding is ignored; `encoding` says UTF-8.
+pub fn parse_str_with(text: &str, options: &ParseOptions) -> Result<Document> {
+    check_size(text.len(), options)?;
+    decode::check_characters(text)?;
+    Walker::new(options).run(text, Encoding::Utf8)
+}
+
+fn check_size(size: usize, options: &ParseOptions) -> Result<()> {
+    if size > options.max_input_bytes {
+        return Err(Error::InputTooLarge { size, limit: options.max_input_bytes });
+    }
+    Ok(())
+}
+
+/// A header that contradicts the bytes is worth a look, but the bytes decoded, so they win.
+fn warn_on_encoding_mismatch(doc: &mut Document, source: EncodingSource) {
+    let declared = match doc.header.character_code_identifier {
+        Some(CharacterCode::Utf8) => Encoding::Utf8,
+        Some(CharacterCode::ShiftJis) => Encoding::ShiftJis,
+        _ => return,
+    };
+    if declared != doc.encoding && source != EncodingSource::CharacterCodeIdentifier {
+        doc.warnings.push(Warning {
+            code: WarningCode::EncodingMismatch,
+            path: "XmlMsg/MessageHeader/CharacterCodeIdentifier".to_owned(),
+        });
+    }
+}
+
+enum Kind {
+    Container(Ctx),
+    Leaf(Field),
+    /// `MaxCopaymentAmount`: its text is the amount, its children are kept by name.
+    MaxCopay,
+    MaxCopayItem,
+    /// Not in the layout. `top` is the outermost unknown element of its subtree.
+    Unknown { top: bool },
+}
+
+struct Frame {
+    kind: Kind,
+    path_len: usize,
+    text: String,
+    has_child: bool,
+}
+
+struct Walker<'o> {
+    layout: &'o Layout,
+    max_depth: usize,
+    header: Header,
+    body: Patient,
+    bulk: BulkInfo,
+    is_bulk: bool,
+    units: Vec<Patient>,
+    in_unit: bool,
+    max_copay: MaxCopayment,
+    unknown: Vec<UnknownElement>,
+    warnings: Vec<Warning>,
+    stack: Vec<Frame>,
+    path: String,
+    root_seen: bool,
+}
+
+impl<'o> Walker<'o> {
+    fn new(options: &'o ParseOptions) -> Self {
+        Walker {
+            layout: &options.layout,
+            max_depth: options.max_depth,
+            header: Header::default(),
+            body: Patient::default(),
+            bulk: BulkInfo::default(),
+            is_bulk: false,
+            units: Vec::new(),
+            in_unit: false,
+            max_copay: MaxCopayment::default(),
+            unknown: Vec::new(),
+            warnings: Vec::new(),
+            stack: Vec::with_capacity(16),
+            path: String::with_capacity(256),
+            root_seen: false,
+        }
+    }
+
+    fn run(mut self, text: &str, encoding: Encoding) -> Result<Document> {
+        let mut reader = Reader::from_str(text);
+        loop {
+            let at = reader.buffer_position() as usize;
+            let event = reader.read_event().map_err(|e| malformed(text, reader.error_position() as usize, &e))?;
+            let here = || decode::line_column(text, at);
+            match event {
+                Event::Start(e) => self.start(&e, here)?,
+                Event::Empty(e) => {
+                    self.start(&e, here)?;
+                    self.end();
+                }
+                Event::End(_) => self.end(),
+                Event::Text(t) => self.text(&t.xml10_content(), here)?,
+                Event::CData(t) => self.text(&t.xml10_content(), here)?,
+                Event::GeneralRef(r) => {
+                    let resolved = if r.is_char_ref() {
+                        match r.resolve_char_ref() {
+                            Ok(Some(c)) if !c.is_control() || matches!(c, '\t' | '\n' | '\r') => c.to_string(),
+                            _ => return Err(malformed_at(here(), MalformedReason::InvalidReference)),
+                        }
+                    } else {
+                        quick_xml::escape::resolve_predefined_entity(&r)
+                            .ok_or_else(|| malformed_at(here(), MalformedReason::InvalidReference))?
+                            .to_owned()
+                    };
+                    self.text(&resolved, here)?;
+                }
+                Event::DocType(_) => {
+                    let (line, column) = here();
+                    return Err(Error::DoctypeNotAllowed { line, column });
+                }
+                Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
+                Event::Eof => {
+                    if !self.stack.is_empty() {
+                        return Err(malformed_at(here(), MalformedReason::UnexpectedEof));
+                    }
+                    if !self.root_seen {
+                        return Err(malformed_at(here(), MalformedReason::NoRootElement));
+                    }
+                    break;
+                }
+            }
+        }
+        Ok(self.finish(encoding))
+    }
+
+    fn start(&mut self, e: &BytesStart<'_>, here: impl Fn() -> (usize, usize)) -> Result<()> {
+        let name = e.name();
+        let name = name.as_ref();
+        let depth = self.stack.len();
+        let kind = match self.stack.last_mut() {
+            None => {
+                if self.root_seen {
+                    return Err(malformed_at(here(), MalformedReason::ContentOutsideRoot));
+                }
+                self.root_seen = true;
+                match self.layout.lookup(Ctx::Document, name) {
+                    Some(Node::Container(ctx)) => Kind::Container(ctx),
+                    _ => {
+                        let (line, column) = here();
+                        return Err(Error::UnexpectedRoot { line, column });
+                    }
+                }
+            }
+            Some(parent) => {
+                if depth >= self.max_depth {
+                    let (line, column) = here();
+                    return Err(Error::NestingTooDeep { line, column, limit: self.max_depth });
+                }
+                parent.has_child = true;
+                match parent.kind {
+                    Kind::Container(ctx) => match self.layout.lookup(ctx, name) {
+                        Some(Node::Container(child)) => Kind::Container(child),
+                        Some(Node::Leaf(Field::MaxCopay)) => Kind::MaxCopay,
+                        Some(Node::Leaf(field)) => Kind::Leaf(field),
+                        None => Kind::Unknown { top: true },
+                    },
+                    Kind::MaxCopay => Kind::MaxCopayItem,
+                    Kind::Unknown { .. } => Kind::Unknown { top: false },
+                    Kind::Leaf(_) | Kind::MaxCopayItem => Kind::Unknown { top: true },
+                }
+            }
+        };
+        let path_len = self.path.len();
+        let index = match kind {
+            Kind::Container(ctx) => self.open(ctx),
+            Kind::MaxCopay => {
+                self.max_copay = MaxCopayment::default();
+                None
+            }
+            _ => None,
+        };
+        if !self.path.is_empty() {
+            self.path.push('/');
+        }
+        self.path.push_str(name);
+        if let Some(i) = index {
+            self.path.push_str(&format!("[{i}]"));
+        }
+        if let Kind::Container(ctx) = kind {
+            self.record_path(ctx);
+        }
+        if let Kind::Unknown { top: true } = kind {
+            self.warn(WarningCode::UnknownElement);
+        }
+        self.keep_attributes(e, &here)?;
+        self.stack.push(Frame { kind, path_len, text: String::new(), has_child: false });
+        Ok(())
+    }
+
+    /// Attributes are not part of the layout: every one is kept as `…/@name`.
+    fn keep_attributes(&mut self, e: &BytesStart<'_>, here: &impl Fn() -> (usize, usize)) -> Result<()> {
+        for attr in e.attributes() {
+            let attr = attr.map_err(|_| malformed_at(here(), MalformedReason::InvalidAttribute))?;
+            let value = attr
+                .normalized_value(XmlVersion::Implicit1_0)
+                .map_err(|_| malformed_at(here(), MalformedReason::InvalidReference))?;
+            let path = format!("{}/@{}", self.path, attr.key.as_ref());
+            self.warnings.push(Warning { code: WarningCode::UnknownElement, path: path.clone() });
+            self.unknown.push(UnknownElement { path, text: Personal::new(value.into_owned()) });
+        }
+        Ok(())
+    }
+
+    fn text(&mut self, content: &str, here: impl Fn() -> (usize, usize)) -> Result<()> {
+        match self.stack.last_mut() {
+            Some(frame) => frame.text.push_str(content),
+            None if content.trim().is_empty() => {}
+            None => return Err(malformed_at(here(), MalformedReason::ContentOutsideRoot)),
+        }
+        Ok(())
+    }
+
+    fn end(&mut self) {
+        let Some(frame) = self.stack.pop() else { return };
+        let blank = frame.text.trim().is_empty();
+        match frame.kind {
+            Kind::Leaf(field) if !blank => {
+                if !self.assign(field, &frame.text) {
+                    self.keep_duplicate(&frame.text);
+                }
+            }
+            Kind::Leaf(_) => {}
+            Kind::MaxCopay => self.close_max_copay(frame.text),
+            Kind::MaxCopayItem if !blank => {
+                let name = self.path[frame.path_len..].trim_start_matches('/').to_owned();
+                self.max_copay.items.push(NamedValue { name, value: frame.text });
+            }
+            Kind::MaxCopayItem => {}
+            Kind::Container(ctx) => {
+                if !blank {
+                    // Text beside child elements: not in the layout, so kept.
+                    self.keep_unknown(frame.text);
+                }
+                if ctx == Ctx::Unit {
+                    self.in_unit = false;
+                }
+            }
+            Kind::Unknown { .. } => {
+                if !blank || !frame.has_child {
+                    self.keep_unknown(frame.text);
+                }
+            }
+        }
+        self.path.truncate(frame.path_len);
+    }
+
+    fn keep_unknown(&mut self, text: String) {
+        self.unknown.push(UnknownElement { path: self.path.clone(), text: Personal::new(text) });
+    }
+
+    fn keep_duplicate(&mut self, text: &str) {
+        self.warn(WarningCode::DuplicateElement);
+        self.keep_unknown(text.to_owned());
+    }
+
+    fn warn(&mut self, code: WarningCode) {
+        self.warnings.push(Warning { code, path: self.path.clone() });
+    }
+
+    fn close_max_copay(&mut self, text: String) {
+        let mut value = std::mem::take(&mut self.max_copay);
+        if !text.trim().is_empty() {
+            value.amount = yen_amount(&text);
+            value.raw = Some(text);
+        }
+        if value == MaxCopayment::default() {
+            return;
+        }
+        let Some(subsidy) = self.subsidy() else { return };
+        if subsidy.max_copayment.is_some() {
+            self.keep_duplicate(value.raw.as_deref().unwrap_or_default());
+        } else {
+            subsidy.max_copayment = Some(value);
+        }
+    }
+
+    fn person(&mut self) -> &mut Patient {
+        match self.units.len() {
+            n if self.in_unit && n > 0 => &mut self.units[n - 1],
+            _ => &mut self.body,
+        }
+    }
+
+    fn qualification(&mut self) -> Option<&mut Qualification> {
+        self.person().qualifications.last_mut()
+    }
+
+    fn subsidy(&mut self) -> Option<&mut MedicalSubsidy> {
+        self.qualification()?.medical_subsidies.as_mut()?.last_mut()
+    }
+
+    /// Creates the model object a container stands for; returns its 1-based index if it repeats.
+    fn open(&mut self, ctx: Ctx) -> Option<usize> {
+        let index = match ctx {
+            Ctx::Unit => {
+                self.is_bulk = true;
+                self.units.push(Patient::default());
+                self.in_unit = true;
+                self.units.len()
+            }
+            Ctx::SearchInfo => {
+                self.person().search_info.get_or_insert_with(SearchInfo::default);
+                0
+            }
+            Ctx::Result => {
+                let list = &mut self.person().qualifications;
+                list.push(Qualification::default());
+                list.len()
+            }
+            _ => {
+                let q = self.qualification()?;
+                match ctx {
+                    Ctx::Elderly => {
+                        q.elderly_recipient_certificate.get_or_insert_with(Default::default);
+                        0
+                    }
+                    Ctx::Limit => {
+                        q.limit_application_certificate.get_or_insert_with(Default::default);
+                        0
+                    }
+                    Ctx::Specific => {
+                        q.specific_diseases_certificates.push(Default::default());
+                        q.specific_diseases_certificates.len()
+                    }
+                    Ctx::Ticket => {
+                        q.medical_tickets.push(Default::default());
+                        q.medical_tickets.len()
+                    }
+                    Ctx::SubsidyList => {
+                        q.medical_subsidies.get_or_insert_with(Vec::new);
+                        0
+                    }
+                    Ctx::Subsidy => {
+                        let list = q.medical_subsidies.get_or_insert_with(Vec::new);
+                        list.push(MedicalSubsidy::default());
+                        list.len()
+                    }
+                    _ => 0,
+                }
+            }
+        };
+        (is_repeatable(ctx) && index > 0).then_some(index)
+    }
+
+    /// Objects that report warnings later remember where they were.
+    fn record_path(&mut self, ctx: Ctx) {
+        let path = self.path.clone();
+        match ctx {
+            Ctx::SearchInfo => {
+                if let Some(s) = self.person().search_info.as_mut() {
+                    s.path = path;
+                }
+            }
+            Ctx::Result => {
+                if let Some(q) = self.qualification() {
+                    q.path = path;
+                }
+            }
+            Ctx::Subsidy => {
+                if let Some(s) = self.subsidy() {
+                    s.path = path;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Stores a leaf's text. Returns false when the slot was already filled (a duplicate).
+    fn assign(&mut self, field: Field, text: &str) -> bool {
+        let mut w = Vec::new();
+        let path = self.path.clone();
+        let v = Value { text, path: &path, warnings: &mut w };
+        let stored = match field {
+            Field::Header(f) => assign_header(&mut self.header, f, v),
+            Field::Body(BodyField::ReceptionNumber) => {
+                self.is_bulk = true;
+                put(&mut self.bulk.reception_number, text.trim().to_owned())
+            }
+            Field::Person(f) => assign_person(self.person(), f, v),
+            Field::Search(f) => match self.person().search_info.as_mut() {
+                Some(s) => assign_search(s, f, v),
+                None => false,
+            },
+            Field::Result(f) => self.qualification().is_some_and(|q| assign_result(q, f, v)),
+            Field::Elderly(f) => self
+                .qualification()
+                .and_then(|q| q.elderly_recipient_certificate.as_mut())
+                .is_some_and(|c| assign_elderly(c, f, v)),
+            Field::Limit(f) => self
+                .qualification()
+                .and_then(|q| q.limit_application_certificate.as_mut())
+                .is_some_and(|c| assign_limit(c, f, v)),
+            Field::Specific(f) => self
+                .qualification()
+                .and_then(|q| q.specific_diseases_certificates.last_mut())
+                .is_some_and(|c| assign_specific(c, f, v)),
+            Field::Ticket(f) => {
+                self.qualification().and_then(|q| q.medical_tickets.last_mut()).is_some_and(|t| assign_ticket(t, f, v))
+            }
+            Field::Subsidy(f) => self.subsidy().is_some_and(|s| assign_subsidy(s, f, v)),
+            Field::MaxCopay => false,
+        };
+        self.warnings.append(&mut w);
+        stored
+    }
+
+    fn finish(mut self, encoding: Encoding) -> Document {
+        let body = std::mem::take(&mut self.body);
+        let mut patients = Vec::with_capacity(self.units.len().max(1));
+        let bulk = if self.is_bulk {
+            let info = BulkInfo {
+                reception_number: self.bulk.reception_number.take(),
+                processing_result_status: body.processing_result_status.clone(),
+                processing_result_code: body.processing_result_code.clone(),
+                processing_result_message: body.processing_result_message.clone(),
+                qualification_validity: body.qualification_validity.clone(),
+            };
+            if !body.qualifications.is_empty() || body.search_info.is_some() {
+                patients.push(body);
+            }
+            Some(info)
+        } else {
+            if has_person_content(&body) {
+                patients.push(body);
+            }
+            None
+        };
+        patients.append(&mut self.units);
+        for patient in &mut patients {
+            complete_patient(patient, &mut self.warnings);
+        }
+        Document {
+            encoding,
+            header: self.header,
+            patients,
+            unknown_elements: self.unknown,
+            warnings: self.warnings,
+            bulk,
+        }
+    }
+}
+
+fn has_person_content(p: &Patient) -> bool {
+    p.reference_number.is_some()
+        || p.processing_result_status.is_some()
+        || p.processing_result_code.is_some()
+        || p.processing_result_message.is_some()
+        || p.qualification_validity.is_some()
+        || p.prescription_issue_select.is_some()
+        || p.search_info.is_some()
+        || !p.qualifications.is_empty()
+}
+
+/// Everything that needs the whole patient: 照会番号, 保険者番号 checks, PMH state, 公費 slots.
+fn complete_patient(patient: &mut Patient, warnings: &mut Vec<Warning>) {
+    if patient.reference_number.is_none() {
+        patient.reference_number = patient.qualifications.iter().find_map(|q| q.reference_number.clone());
+    }
+    if let Some(s) = &patient.search_info {
+        if s.insurer_number.as_ref().is_some_and(|n| !n.valid) {
+            warnings.push(Warning { code: WarningCode::InsurerCheckDigit, path: format!("{}/InsurerNumber", s.path) });
+        }
+    }
+    for q in &patient.qualifications {
+        // For 医療扶助 the number is a 公費負担者番号: the 公費 mapping checks it as one.
+        if !q.is_medical_aid() && q.insurer_number.as_ref().is_some_and(|n| !n.valid) {
+            warnings.push(Warning { code: WarningCode::InsurerCheckDigit, path: format!("{}/InsurerNumber", q.path) });
+        }
+    }
+    let received = patient.qualifications.iter().any(|q| q.medical_subsidies.as_ref().is_some_and(|s| !s.is_empty()));
+    patient.pmh = if received {
+        PmhState::Received
+    } else if patient.qualifications.iter().any(Qualification::has_pmh_block) {
+        PmhState::ReceivedEmpty
+    } else {
+        PmhState::Absent
+    };
+    kohi::map_patient(patient, warnings);
+}
+
+/// A leaf's text with the means to warn about it.
+struct Value<'a> {
+    text: &'a str,
+    path: &'a str,
+    warnings: &'a mut Vec<Warning>,
+}
+
+impl Value<'_> {
+    fn warn(&mut self, code: WarningCode) {
+        self.warnings.push(Warning { code, path: self.path.to_owned() });
+    }
+
+    fn string(&self) -> String {
+        self.text.to_owned()
+    }
+
+    fn trimmed(&self) -> String {
+        self.text.trim().to_owned()
+    }
+
+    fn personal(&self) -> Personal<String> {
+        Personal::new(self.string())
+    }
+
+    fn code<C: CodeList>(&mut self) -> C {
+        let code = C::from_code(self.text.trim());
+        if !code.is_known() {
+            self.warn(WarningCode::UnknownCode);
+        }
+        code
+    }
+
+    fn date(&mut self) -> Date {
+        let date = Date::parse(self.text);
+        if date.value.is_none() {
+            self.warn(WarningCode::InvalidDate);
+        }
+        date
+    }
+
+    fn datetime(&mut self) -> DateTime {
+        let time = DateTime::parse(self.text);
+        if time.value.is_none() {
+            self.warn(WarningCode::InvalidDate);
+        }
+        time
+    }
+
+    fn number(&self) -> NumberText {
+        NumberText::new(self.text)
+    }
+
+    fn checked(&self, kind: NumberKind) -> CheckedNumber {
+        CheckedNumber { text: NumberText::new(self.text), valid: check_number(kind, self.text).valid }
+    }
+}
+
+/// Fills an empty slot; reports false if it was already filled (the caller keeps the copy).
+fn put<T>(slot: &mut Option<T>, value: T) -> bool {
+    if slot.is_some() {
+        return false;
+    }
+    *slot = Some(value);
+    true
+}
+
+/// `5,000円`, `５０００` → `5000`; anything else is not an amount.
+fn yen_amount(text: &str) -> Option<String> {
+    let n = normalize(text);
+    let digits: String = n.trim_end_matches('円').chars().filter(|&c| c != ',' && c != '，').collect();
+    (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())).then_some(digits)
+}
+
+fn assign_header(h: &mut Header, f: HeaderField, mut v: Value<'_>) -> bool {
+    use HeaderField as H;
+    match f {
+        H::ProcessExecutionTime => put(&mut h.process_execution_time, v.datetime()),
+        H::QualificationConfirmationDate => put(&mut h.qualification_confirmation_date, v.date()),
+        H::MedicalInstitutionCode => put(&mut h.medical_institution_code, v.trimmed()),
+        H::ArbitraryFileIdentifier => put(&mut h.arbitrary_file_identifier, v.trimmed()),
+        H::ReferenceClassification => put(&mut h.reference_classification, v.code()),
+        H::SegmentOfResult => put(&mut h.segment_of_result, v.code()),
+        H::ErrorCode => put(&mut h.error_code, v.trimmed()),
+        H::ErrorMessage => put(&mut h.error_message, v.string()),
+        H::CharacterCodeIdentifier => put(&mut h.character_code_identifier, v.code()),
+    }
+}
+
+fn assign_person(p: &mut Patient, f: PersonField, mut v: Value<'_>) -> bool {
+    use PersonField as P;
+    match f {
+        P::ReferenceNumber => put(&mut p.reference_number, Personal::new(v.trimmed())),
+        P::ProcessingResultStatus => put(&mut p.processing_result_status, v.code()),
+        P::ProcessingResultCode => put(&mut p.processing_result_code, v.trimmed()),
+        P::ProcessingResultMessage => put(&mut p.processing_result_message, v.string()),
+        P::QualificationValidity => put(&mut p.qualification_validity, v.code()),
+        P::PrescriptionIssueSelect => put(&mut p.prescription_issue_select, v.code()),
+    }
+}
+
+fn assign_search(s: &mut SearchInfo, f: SearchField, mut v: Value<'_>) -> bool {
+    use SearchField as S;
+    match f {
+        S::InsurerNumber => put(&mut s.insurer_number, v.checked(NumberKind::Insurer)),
+        S::InsuredCardSymbol => put(&mut s.insured_card_symbol, v.number()),
+        S::InsuredIdentificationNumber => put(&mut s.insured_identification_number, v.number()),
+        S::InsuredBranchNumber => put(&mut s.insured_branch_number, v.number()),
+        S::Birthdate => put(&mut s.birthdate, Personal::new(v.date())),
+        S::LimitConsFlg => put(&mut s.limit_application_certificate_related_cons_flg, v.code()),
+        S::ArbitraryIdentifier => put(&mut s.arbitrary_identifier, v.trimmed()),
+    }
+}
+
+fn assign_result(q: &mut Qualification, f: ResultField, mut v: Value<'_>) -> bool {
+    use ResultField as R;
+    match f {
+        R::InsuredCardClassification => put(&mut q.insured_card_classification, v.code()),
+        R::InsurerNumber => put(&mut q.insurer_number, v.checked(NumberKind::Insurer)),
+        R::InsuredCardSymbol => put(&mut q.insured_card_symbol, v.number()),
+        R::InsuredIdentificationNumber => put(&mut q.insured_identification_number, v.number()),
+        R::InsuredBranchNumber => put(&mut q.insured_branch_number, v.number()),
+        R::PersonalFamilyClassification => put(&mut q.personal_family_classification, v.code()),
+        R::InsuredName => put(&mut q.insured_name, v.personal()),
+        R::Name => put(&mut q.name, v.personal()),
+        R::NameOfOther => put(&mut q.name_of_other, v.personal()),
+        R::NameKana => put(&mut q.name_kana, v.personal()),
+        R::NameOfOtherKana => put(&mut q.name_of_other_kana, v.personal()),
+        R::Sex1 => put(&mut q.sex1, v.code()),
+        R::Sex2 => put(&mut q.sex2, v.code()),
+        R::Birthdate => put(&mut q.birthdate, Personal::new(v.date())),
+        R::Address => put(&mut q.address, v.personal()),
+        R::PostNumber => put(&mut q.post_number, v.personal()),
+        R::QualificationDate => put(&mut q.qualification_date, v.date()),
+        R::DisqualificationDate => put(&mut q.disqualification_date, v.date()),
+        R::InsuredCertificateIssuanceDate => put(&mut q.insured_certificate_issuance_date, v.date()),
+        R::InsuredCardValidDate => put(&mut q.insured_card_valid_date, v.date()),
+        R::InsuredCardExpirationDate => put(&mut q.insured_card_expiration_date, v.date()),
+        R::InsuredPartialContributionRatio => put(&mut q.insured_partial_contribution_ratio, v.trimmed()),
+        R::PreschoolClassification => put(&mut q.preschool_classification, v.code()),
+        R::ReasonOfLoss => put(&mut q.reason_of_loss, v.code()),
+        R::InsurerName => put(&mut q.insurer_name, v.string()),
+        R::LimitConsFlg => put(&mut q.limit_application_certificate_related_cons_flg, v.code()),
+        R::LimitConsTime => put(&mut q.limit_application_certificate_related_cons_time, v.datetime()),
+        R::SpecificDiseasesConsFlg => put(&mut q.specific_diseases_certificate_related_cons_flg, v.code()),
+        R::SpecificDiseasesConsTime => put(&mut q.specific_diseases_certificate_related_cons_time, v.datetime()),
+        R::SpecificHealthCheckupsConsFlg => put(&mut q.specific_health_checkups_info_cons_flg, v.code()),
+        R::SpecificHealthCheckupsConsTime => put(&mut q.specific_health_checkups_info_cons_time, v.datetime()),
+        R::SpecificHealthCheckupsAvailableTime => put(&mut q.specific_health_checkups_info_available_time, v.datetime()),
+        R::PharmacistsConsFlg => put(&mut q.pharmacists_info_cons_flg, v.code()),
+        R::PharmacistsConsTime => put(&mut q.pharmacists_info_cons_time, v.datetime()),
+        R::PharmacistsAvailableTime => put(&mut q.pharmacists_info_available_time, v.datetime()),
+        R::DiagnosisConsFlg => put(&mut q.diagnosis_info_cons_flg, v.code()),
+        R::DiagnosisConsTime => put(&mut q.diagnosis_info_cons_time, v.datetime()),
+        R::DiagnosisAvailableTime => put(&mut q.diagnosis_info_available_time, v.datetime()),
+        R::OperationConsFlg => put(&mut q.operation_info_cons_flg, v.code()),
+        R::OperationConsTime => put(&mut q.operation_info_cons_time, v.datetime()),
+        R::OperationAvailableTime => put(&mut q.operation_info_available_time, v.datetime()),
+        R::ReferenceNumber => put(&mut q.reference_number, Personal::new(v.trimmed())),
+        R::ArbitraryIdentifier => put(&mut q.arbitrary_identifier, v.trimmed()),
+        R::PublicExpenseNumber => put(&mut q.public_expense_number, v.checked(NumberKind::Payer)),
+        R::BeneficiaryNumber => put(&mut q.beneficiary_number, v.number()),
+        R::WelfareOfficeName => put(&mut q.welfare_office_name, v.string()),
+        R::MedicalSubsidyConsFlg => put(&mut q.medical_subsidy_cons_flg, v.code()),
+        R::MedicalSubsidyConsTime => put(&mut q.medical_subsidy_cons_time, v.datetime()),
+    }
+}
+
+fn assign_elderly(c: &mut ElderlyRecipientCertificate, f: ElderlyField, mut v: Value<'_>) -> bool {
+    use ElderlyField as E;
+    match f {
+        E::CertificateDate => put(&mut c.certificate_date, v.date()),
+        E::ValidStartDate => put(&mut c.valid_start_date, v.date()),
+        E::ValidEndDate => put(&mut c.valid_end_date, v.date()),
+        E::ContributionRatio => put(&mut c.contribution_ratio, v.trimmed()),
+    }
+}
+
+fn assign_limit(c: &mut LimitApplicationCertificate, f: LimitField, mut v: Value<'_>) -> bool {
+    use LimitField as L;
+    match f {
+        L::Classification => put(&mut c.classification, v.code()),
+        L::ClassificationFlag => put(&mut c.classification_flag, v.code()),
+        L::CertificateDate => put(&mut c.certificate_date, v.date()),
+        L::ValidStartDate => put(&mut c.valid_start_date, v.date()),
+        L::ValidEndDate => put(&mut c.valid_end_date, v.date()),
+        L::LongTermDate => put(&mut c.long_term_date, v.date()),
+    }
+}
+
+fn assign_specific(c: &mut SpecificDiseasesCertificate, f: SpecificField, mut v: Value<'_>) -> bool {
+    use SpecificField as S;
+    match f {
+        S::DiseaseCategory => put(&mut c.disease_category, v.code()),
+        S::CertificateDate => put(&mut c.certificate_date, v.date()),
+        S::ValidStartDate => put(&mut c.valid_start_date, v.date()),
+        S::ValidEndDate => put(&mut c.valid_end_date, v.date()),
+        S::SelfPay => put(&mut c.self_pay, v.trimmed()),
+    }
+}
+
+fn assign_ticket(t: &mut MedicalTicket, f: TicketField, mut v: Value<'_>) -> bool {
+    use TicketField as T;
+    match f {
+        T::TicketType => put(&mut t.ticket_type, v.code()),
+        T::ValidDate => put(&mut t.medical_ticket_valid_date, v.date()),
+        T::ExpirationDate => put(&mut t.medical_ticket_expiration_date, v.date()),
+        T::IssueNumber => put(&mut t.issue_number, Personal::new(v.trimmed())),
+        T::MedicalTreatmentMonth => put(&mut t.medical_treatment_month, v.trimmed()),
+        T::DesignatedInstitutionCode => put(&mut t.designated_medical_institution_code, v.trimmed()),
+        T::DesignatedInstitutionFlag => put(&mut t.designated_medical_institution_flag, v.code()),
+        T::DesignatedInstitutionName => put(&mut t.designated_medical_institution_name, v.string()),
+        T::PrescriptionIssuerInstitutionCode => put(&mut t.prescription_issuer_medical_institution_code, v.trimmed()),
+        T::PrescriptionIssuerInstitutionName => put(&mut t.prescription_issuer_medical_institution_name, v.string()),
+        T::InjuryName1 => put(&mut t.injury_name1, v.personal()),
+        T::InjuryName2 => put(&mut t.injury_name2, v.personal()),
+        T::InjuryName3 => put(&mut t.injury_name3, v.personal()),
+        T::MedicalTreatmentType => put(&mut t.medical_treatment_type, v.code()),
+        T::SelfPayAmount => put(&mut t.self_pay_amount, v.trimmed()),
+        T::DistrictContactName => put(&mut t.district_contact_name, v.personal()),
+        T::HandlingContactName => put(&mut t.handling_contact_name, v.personal()),
+        T::SingleOrCombinedUse => put(&mut t.single_or_combined_use, v.code()),
+        T::StatusOfSocialInsurance => put(&mut t.status_of_social_insurance, v.trimmed()),
+        T::ConsistencyFlag => put(&mut t.consistency_flag, v.trimmed()),
+        T::StatusOfInfection => put(&mut t.status_of_infection, v.trimmed()),
+        T::StatusOfElderlyMedicalCare => put(&mut t.status_of_elderly_medical_care, v.trimmed()),
+        T::StatusOfPrefecturalExpenses => put(&mut t.status_of_prefectural_expenses, v.trimmed()),
+        T::Remarks1 => put(&mut t.remarks1, v.personal()),
+        T::Remarks2 => put(&mut t.remarks2, v.personal()),
+        T::Remarks3 => put(&mut t.remarks3, v.personal()),
+    }
+}
+
+fn assign_subsidy(s: &mut MedicalSubsidy, f: SubsidyField, mut v: Value<'_>) -> bool {
+    use SubsidyField as S;
+    match f {
+        S::InsurerNumber => put(&mut s.insurer_number, v.number()),
+        S::RecipientNumber => put(&mut s.recipient_number, v.number()),
+        S::CertificationName => put(&mut s.certification_name, v.string()),
+        S::CertificationSubKey => put(&mut s.certification_sub_key, v.trimmed()),
+        S::Segment => put(&mut s.segment, v.trimmed()),
+        S::IncomeSegment => put(&mut s.income_segment, v.trimmed()),
+        S::AdditionalConditions => put(&mut s.additional_conditions, v.trimmed()),
+        S::DesignatedMedicalInstitutions => put(&mut s.designated_medical_institutions, v.string()),
+        S::AlwaysReimbursement => put(&mut s.always_reimbursement, v.code()),
+        S::ValidStartDate => put(&mut s.valid_start_date, v.date()),
+        S::ValidEndDate => put(&mut s.valid_end_date, v.date()),
+    }
+}
+
+fn malformed_at((line, column): (usize, usize), reason: MalformedReason) -> Error {
+    Error::MalformedXml { line, column, reason }
+}
+
+/// Maps quick-xml's error to our closed set: its messages can quote the input.
+fn malformed(text: &str, offset: usize, error: &quick_xml::Error) -> Error {
+    use quick_xml::errors::{IllFormedError as I, SyntaxError as S};
+    let reason = match error {
+        quick_xml::Error::Syntax(S::InvalidBangMarkup) => MalformedReason::InvalidSyntax,
+        quick_xml::Error::Syntax(_) => MalformedReason::UnexpectedEof,
+        quick_xml::Error::IllFormed(I::MismatchedEndTag { .. }) => MalformedReason::MismatchedEndTag,
+        quick_xml::Error::IllFormed(I::UnmatchedEndTag(_)) => MalformedReason::UnmatchedEndTag,
+        quick_xml::Error::IllFormed(I::MissingEndTag(_)) => MalformedReason::UnexpectedEof,
+        quick_xml::Error::IllFormed(I::MissingDeclVersion(_) | I::UnknownVersion) => MalformedReason::InvalidDeclaration,
+        quick_xml::Error::InvalidAttr(_) => MalformedReason::InvalidAttribute,
+        quick_xml::Error::Escape(_) => MalformedReason::InvalidReference,
+        _ => MalformedReason::InvalidSyntax,
+    };
+    malformed_at(decode::line_column(text, offset), reason)
+}

@@ -1,0 +1,154 @@
+//! Compare the 公費 a レセコン has stored for a patient with what a result reports.
+//!
+//! Absence never proposes ending a stored 公費: PMH sends nothing when the patient refused
+//! consent, when the municipality does not take part, or when the qualification was lost, and
+//! the three cannot be told apart (domain §3.1). A stored record that the result could not have
+//! reported is `Unknown`; only a record missing from a result that did report (`received`)
+//! is `NotReported`, and even that is for a person to check, not to end automatically.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::kohi::KohiEntry;
+use crate::model::{MaxCopayment, Patient, PmhState};
+use crate::numbers::normalize;
+
+/// One 公費 as the レセコン holds it. JSON uses the contract's names.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KohiRecord {
+    pub payer_number: String,
+    #[serde(default)]
+    pub recipient_number: Option<String>,
+    #[serde(default)]
+    pub valid_from: Option<NaiveDate>,
+    #[serde(default)]
+    pub valid_to: Option<NaiveDate>,
+    #[serde(default)]
+    pub income_segment: Option<String>,
+    /// Yen, ASCII digits.
+    #[serde(default)]
+    pub max_copayment: Option<String>,
+}
+
+impl KohiRecord {
+    /// Reads a JSON array of records (the form the C, Python and Node bindings accept).
+    pub fn list_from_json(json: &str) -> Result<Vec<KohiRecord>> {
+        serde_json::from_str(json).map_err(|e| Error::InvalidStoredRecord {
+            reason: format!("line {}, column {}: {}", e.line(), e.column(), classify(&e)),
+        })
+    }
+
+    fn law_number(&self) -> Option<&str> {
+        self.payer_number.get(0..2)
+    }
+}
+
+// serde_json's messages can quote values (numbers, names): say only what kind of problem it is.
+fn classify(e: &serde_json::Error) -> &'static str {
+    match e.classify() {
+        serde_json::error::Category::Syntax | serde_json::error::Category::Eof => "not valid JSON",
+        serde_json::error::Category::Data => "not an array of records with the expected fields and types",
+        serde_json::error::Category::Io => "read error",
+    }
+}
+
+/// Which fields of a matched 公費 differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangedField {
+    ValidFrom,
+    ValidTo,
+    IncomeSegment,
+    MaxCopayment,
+}
+
+/// What to propose for one 公費.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "change", rename_all = "snake_case")]
+pub enum Change {
+    /// Reported, not stored.
+    Added { kohi: KohiEntry },
+    /// Stored and reported, with different values in `fields`.
+    Changed { stored: usize, kohi: KohiEntry, fields: Vec<ChangedField> },
+    Unchanged { stored: usize, kohi: KohiEntry },
+    /// Reported with an end date before today.
+    Expired { stored: Option<usize>, kohi: KohiEntry },
+    /// Stored, and missing from a result that did report its source. Check the paper 受給者証.
+    NotReported { stored: usize },
+    /// Stored, and the result could not have reported it (no PMH data, or consent not given).
+    Unknown { stored: usize },
+}
+
+fn same_number(stored: Option<&str>, received: Option<&str>) -> bool {
+    stored.map(normalize).as_deref() == received
+}
+
+fn max_copay_amount(m: &Option<MaxCopayment>) -> Option<&str> {
+    m.as_ref().and_then(|m| m.amount.as_deref())
+}
+
+fn changed_fields(stored: &KohiRecord, kohi: &KohiEntry) -> Vec<ChangedField> {
+    let mut fields = Vec::new();
+    if stored.valid_from != kohi.valid_from.as_ref().and_then(|d| d.value) {
+        fields.push(ChangedField::ValidFrom);
+    }
+    if stored.valid_to != kohi.valid_to.as_ref().and_then(|d| d.value) {
+        fields.push(ChangedField::ValidTo);
+    }
+    if stored.income_segment.as_deref() != kohi.income_segment.as_deref() {
+        fields.push(ChangedField::IncomeSegment);
+    }
+    if stored.max_copayment.as_deref() != max_copay_amount(&kohi.max_copayment) {
+        fields.push(ChangedField::MaxCopayment);
+    }
+    fields
+}
+
+fn expired(kohi: &KohiEntry, today: NaiveDate) -> bool {
+    kohi.valid_to.as_ref().and_then(|d| d.value).is_some_and(|end| end < today)
+}
+
+/// Proposes changes: one per stored record (in order), then one per reported 公費 not stored.
+pub fn reconcile(stored: &[KohiRecord], patient: &Patient, today: NaiveDate) -> Vec<Change> {
+    let mut matched = vec![false; patient.kohi.len()];
+    let medical_aid_reported = patient.qualifications.iter().any(|q| q.is_medical_aid());
+    let mut changes = Vec::with_capacity(stored.len() + patient.kohi.len());
+    for (index, record) in stored.iter().enumerate() {
+        let found = patient.kohi.iter().position(|k| {
+            same_number(Some(&record.payer_number), k.key().0) && same_number(record.recipient_number.as_deref(), k.key().1)
+        });
+        let change = match found {
+            Some(i) => {
+                matched[i] = true;
+                let kohi = patient.kohi[i].clone();
+                if expired(&kohi, today) {
+                    Change::Expired { stored: Some(index), kohi }
+                } else {
+                    let fields = changed_fields(record, &kohi);
+                    if fields.is_empty() {
+                        Change::Unchanged { stored: index, kohi }
+                    } else {
+                        Change::Changed { stored: index, kohi, fields }
+                    }
+                }
+            }
+            None => {
+                // 生活保護 comes only from an A1 result; everything else only from PMH.
+                let source_reported = if record.law_number() == Some("12") {
+                    medical_aid_reported
+                } else {
+                    patient.pmh == PmhState::Received
+                };
+                if source_reported { Change::NotReported { stored: index } } else { Change::Unknown { stored: index } }
+            }
+        };
+        changes.push(change);
+    }
+    for (kohi, _) in patient.kohi.iter().zip(&matched).filter(|(_, m)| !**m) {
+        let kohi = kohi.clone();
+        changes.push(if expired(&kohi, today) { Change::Expired { stored: None, kohi } } else { Change::Added { kohi } });
+    }
+    changes
+}
