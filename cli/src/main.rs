@@ -1,1 +1,173 @@
-fn main(){}
+//! `kohi`: parse onshi result files, print their 公費 slots, check numbers.
+
+mod table;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use kohi::{Document, Error, NumberKind, ParseOptions};
+
+const USAGE: &str = "\
+kohi — read オンライン資格確認 result files and map their 公費 to レセコン fields
+
+USAGE:
+  kohi                                   parse the bundled fixtures/ and print the 公費 table
+  kohi parse [--json|--table] [--aliases FILE] [--max-size BYTES] FILE...
+                                         --json (default): one JSON document per line per file
+                                         --table: one line per 公費 slot, names masked
+  kohi check [--kind insurer|payer|recipient] NUMBER...
+                                         verify check digits (kind guessed from length if omitted)
+  kohi --version | --help
+
+Exit status: 0 all good, 1 a file failed or a number is invalid, 2 bad usage.";
+
+enum Format {
+    Json,
+    Table,
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        None => run_parse(bundled_fixtures(), &ParseOptions::default(), Format::Table),
+        Some("parse") => parse_command(&args[1..]),
+        Some("check") => check_command(&args[1..]),
+        Some("--version" | "-V") => {
+            println!("kohi {}", kohi::VERSION);
+            Ok(true)
+        }
+        Some("--help" | "-h" | "help") => {
+            println!("{USAGE}");
+            Ok(true)
+        }
+        Some(other) => Err(format!("unknown command `{other}`")),
+    };
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(message) => {
+            eprintln!("kohi: {message}\n\n{USAGE}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// The fixtures shipped with the source tree: next to the workspace when run with cargo,
+/// else `./fixtures`.
+fn bundled_fixtures() -> Vec<PathBuf> {
+    let beside_source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
+    let dir = if beside_source.is_dir() { beside_source } else { PathBuf::from("fixtures") };
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map(|entries| entries.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    files.retain(|p| p.extension().is_some_and(|e| e == "xml"));
+    files.sort();
+    files
+}
+
+fn parse_command(args: &[String]) -> Result<bool, String> {
+    let mut format = Format::Json;
+    let mut options = ParseOptions::default();
+    let mut files = Vec::new();
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--json" => format = Format::Json,
+            "--table" => format = Format::Table,
+            "--aliases" => {
+                let path = args.next().ok_or("--aliases needs a file")?;
+                let json = std::fs::read_to_string(path).map_err(|e| format!("cannot read the alias file: {}", e.kind()))?;
+                options = options.with_aliases_json(&json).map_err(|e| e.to_string())?;
+            }
+            "--max-size" => {
+                let value = args.next().ok_or("--max-size needs a number of bytes")?;
+                let limit = value.parse().map_err(|_| "--max-size needs a number of bytes")?;
+                options = options.with_max_input_bytes(limit);
+            }
+            flag if flag.starts_with("--") => return Err(format!("unknown option `{flag}`")),
+            file => files.push(PathBuf::from(file)),
+        }
+    }
+    if files.is_empty() {
+        return Err("parse needs at least one FILE".into());
+    }
+    run_parse(files, &options, format)
+}
+
+fn run_parse(files: Vec<PathBuf>, options: &ParseOptions, format: Format) -> Result<bool, String> {
+    let results: Vec<(PathBuf, Result<Document, Error>)> =
+        files.into_iter().map(|f| {
+            let parsed = kohi::parse_file(&f, options);
+            (f, parsed)
+        }).collect();
+    let all_ok = results.iter().all(|(_, r)| r.is_ok());
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let written = match format {
+        Format::Json => results.iter().try_for_each(|(file, r)| writeln!(out, "{}", json_line(file, r))),
+        Format::Table => write!(out, "{}", table::render(&results)),
+    };
+    // A closed pipe (`kohi | head`) is not an error of ours.
+    if let Err(e) = written {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            return Err(format!("cannot write output: {}", e.kind()));
+        }
+    }
+    Ok(all_ok)
+}
+
+/// `{"file": …, <the document's fields>}` or `{"file": …, "error": {"code", "message"}}`.
+fn json_line(file: &Path, result: &Result<Document, Error>) -> String {
+    let file = serde_json::to_string(&file.to_string_lossy()).unwrap_or_else(|_| "\"\"".into());
+    match result {
+        Ok(doc) => {
+            let body = kohi::to_json(doc);
+            format!("{{\"file\":{file},{}", &body[1..])
+        }
+        Err(e) => format!("{{\"file\":{file},\"error\":{}}}", e.to_json()),
+    }
+}
+
+fn check_command(args: &[String]) -> Result<bool, String> {
+    let mut kind = None;
+    let mut numbers = Vec::new();
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--kind" => {
+                let name = args.next().ok_or("--kind needs insurer, payer or recipient")?;
+                kind = Some(NumberKind::from_name(name).ok_or("--kind needs insurer, payer or recipient")?);
+            }
+            flag if flag.starts_with("--") => return Err(format!("unknown option `{flag}`")),
+            number => numbers.push(number),
+        }
+    }
+    if numbers.is_empty() {
+        return Err("check needs at least one NUMBER".into());
+    }
+    let mut all_valid = true;
+    for number in numbers {
+        let kind = kind.unwrap_or_else(|| guess_kind(number));
+        let check = kohi::check_number(kind, number);
+        all_valid &= check.valid;
+        let verdict = match (check.valid, check.expected_check_digit) {
+            (true, _) => "ok".to_owned(),
+            (false, Some(d)) => format!("NG (check digit should be {d})"),
+            (false, None) => "NG (not digits of the right length)".to_owned(),
+        };
+        let kind_name = serde_json::to_value(kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+        println!("{}\t{kind_name}\t{verdict}", check.normalized);
+    }
+    Ok(all_valid)
+}
+
+/// 7 digits is a national 受給者番号; 6 a 国保 保険者番号; 8 a 公費負担者番号 or 保険者番号
+/// (same algorithm, so the verdict does not depend on which).
+fn guess_kind(number: &str) -> NumberKind {
+    match kohi::numbers::normalize(number).chars().count() {
+        7 => NumberKind::Recipient,
+        6 => NumberKind::Insurer,
+        _ => NumberKind::Payer,
+    }
+}

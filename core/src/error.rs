@@ -144,6 +144,11 @@ impl Error {
         &ERROR_CODES[number as usize - 1]
     }
 
+    /// `{"code": …, "number": …, "message": …}`: the error form of the JSON contract.
+    pub fn to_json(&self) -> String {
+        serde_json::json!({ "code": self.code(), "number": self.number(), "message": self.to_string() }).to_string()
+    }
+
     pub(crate) fn io(source: std::io::Error) -> Self {
         Self::Io { kind: source.kind(), source }
     }

@@ -131,10 +131,12 @@ fn national_program(law: &str) -> Option<Option<&'static str>> {
     NATIONAL_PROGRAMS.iter().find(|(l, _)| *l == law).map(|(_, p)| *p)
 }
 
-/// The parts of an entry that depend on the numbers.
+/// The numbers of an entry, with the element names they came from (for warning paths).
 struct Numbers {
     payer: Option<NumberText>,
+    payer_element: &'static str,
     recipient: Option<NumberText>,
+    recipient_element: &'static str,
 }
 
 fn entry_from_numbers(source: KohiSource, numbers: Numbers, path: String, warnings: &mut Vec<Warning>) -> KohiEntry {
@@ -144,14 +146,15 @@ fn entry_from_numbers(source: KohiSource, numbers: Numbers, path: String, warnin
     let scope = if program.is_some() { Scope::National } else { Scope::Local };
     let payer_number_valid = payer_value.as_deref().map(|p| check_number(NumberKind::Payer, p).valid);
     if payer_number_valid == Some(false) {
-        warnings.push(Warning { code: WarningCode::PayerCheckDigit, path: path.clone() });
+        warnings.push(Warning { code: WarningCode::PayerCheckDigit, path: format!("{path}/{}", numbers.payer_element) });
     }
     let recipient_number_valid = match (&numbers.recipient, scope) {
         (Some(r), Scope::National) => Some(check_number(NumberKind::Recipient, r.value()).valid),
         _ => None,
     };
     if recipient_number_valid == Some(false) {
-        warnings.push(Warning { code: WarningCode::RecipientCheckDigit, path: path.clone() });
+        let path = format!("{path}/{}", numbers.recipient_element);
+        warnings.push(Warning { code: WarningCode::RecipientCheckDigit, path });
     }
     KohiEntry {
         slot: None,
@@ -187,9 +190,16 @@ fn entry_from_numbers(source: KohiSource, numbers: Numbers, path: String, warnin
 /// `WelfareOfficeName` else `InsurerName`. Validity: the first 医療券's period (the clinic bills
 /// against the ticket), else the 保護 start/stop dates of the result.
 fn medical_aid_entry(q: &Qualification, warnings: &mut Vec<Warning>) -> KohiEntry {
-    let payer = q.public_expense_number.as_ref().or(q.insurer_number.as_ref()).map(|n| n.text.clone());
-    let recipient = q.beneficiary_number.clone().or_else(|| q.insured_identification_number.clone());
-    let mut entry = entry_from_numbers(KohiSource::MedicalAid, Numbers { payer, recipient }, q.path.clone(), warnings);
+    let (payer, payer_element) = match &q.public_expense_number {
+        Some(n) => (Some(n.text.clone()), "PublicExpenseNumber"),
+        None => (q.insurer_number.as_ref().map(|n| n.text.clone()), "InsurerNumber"),
+    };
+    let (recipient, recipient_element) = match &q.beneficiary_number {
+        Some(n) => (Some(n.clone()), "BeneficiaryNumber"),
+        None => (q.insured_identification_number.clone(), "InsuredIdentificationNumber"),
+    };
+    let numbers = Numbers { payer, payer_element, recipient, recipient_element };
+    let mut entry = entry_from_numbers(KohiSource::MedicalAid, numbers, q.path.clone(), warnings);
     if entry.law_number.as_deref() == Some(MEDICAL_AID_LAW) || entry.law_number.is_none() {
         entry.program = national_program(MEDICAL_AID_LAW).flatten();
     }
@@ -206,7 +216,12 @@ fn pmh_entries(q: &Qualification, warnings: &mut Vec<Warning>) -> Vec<KohiEntry>
     subsidies
         .iter()
         .map(|s| {
-            let numbers = Numbers { payer: s.insurer_number.clone(), recipient: s.recipient_number.clone() };
+            let numbers = Numbers {
+                payer: s.insurer_number.clone(),
+                payer_element: "MedicalSubsidyInsurerNumber",
+                recipient: s.recipient_number.clone(),
+                recipient_element: "MedicalSubsidyRecipientNumber",
+            };
             let mut entry = entry_from_numbers(KohiSource::Pmh, numbers, s.path.clone(), warnings);
             entry.certificate_name = s.certification_name.clone();
             entry.valid_from = s.valid_start_date.clone();

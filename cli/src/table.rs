@@ -1,0 +1,140 @@
+//! The terminal table: one line per 公費 slot. Names are masked (first character only), so the
+//! table can be shown at a reception desk or pasted into a ticket.
+
+use std::fmt::Write;
+use std::path::PathBuf;
+
+use kohi::{Document, Error, KohiEntry, Patient, PmhState};
+
+const COLUMNS: [(&str, usize); 8] = [
+    ("FILE", 20),
+    ("#", 2),
+    ("PATIENT", 7),
+    ("SLOT", 4),
+    ("公費負担者", 10),
+    ("受給者番号", 11),
+    ("PROGRAM / CERTIFICATE", 22),
+    ("VALID", 17),
+];
+
+pub fn render(results: &[(PathBuf, Result<Document, Error>)]) -> String {
+    let mut out = String::new();
+    row(&mut out, COLUMNS.map(|(title, _)| title.to_owned()));
+    for (file, result) in results {
+        let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        match result {
+            Err(e) => {
+                let _ = writeln!(out, "{}  error {}: {e}", fit(&name, COLUMNS[0].1), e.code());
+            }
+            Ok(doc) if doc.patients.is_empty() => {
+                let status = doc.header.segment_of_result.as_ref().and_then(kohi::codes::CodeList::label).unwrap_or("-");
+                let _ = writeln!(out, "{}  (no patient; 処理結果区分 {status})", fit(&name, COLUMNS[0].1));
+            }
+            Ok(doc) => {
+                for (i, patient) in doc.patients.iter().enumerate() {
+                    patient_rows(&mut out, &name, i + 1, patient);
+                }
+            }
+        }
+    }
+    out
+}
+
+fn patient_rows(out: &mut String, file: &str, index: usize, patient: &Patient) {
+    let who = masked_name(patient);
+    if patient.kohi.is_empty() {
+        let why = match patient.pmh {
+            PmhState::Absent => "公費なし (no PMH data)",
+            PmhState::ReceivedEmpty => "公費なし (PMH empty)",
+            PmhState::Received => "公費なし",
+        };
+        row(out, [file.into(), index.to_string(), who, "-".into(), "-".into(), "-".into(), why.into(), "-".into()]);
+        return;
+    }
+    for k in &patient.kohi {
+        row(
+            out,
+            [
+                file.into(),
+                index.to_string(),
+                who.clone(),
+                k.slot.map_or("-".into(), |s| format!("第{s}")),
+                exposed(&k.payer_number),
+                exposed(&k.recipient_number),
+                program(k),
+                validity(k),
+            ],
+        );
+    }
+}
+
+fn exposed(value: &Option<kohi::Personal<String>>) -> String {
+    value.as_ref().map_or("-".into(), |v| v.expose().clone())
+}
+
+fn masked_name(patient: &Patient) -> String {
+    let name = patient.qualifications.iter().find_map(|q| q.name.as_ref());
+    match name.and_then(|n| n.expose().chars().next()) {
+        Some(first) => format!("{first}＊＊"),
+        None => "-".into(),
+    }
+}
+
+fn program(k: &KohiEntry) -> String {
+    let law = k.law_number.as_deref().unwrap_or("--");
+    let name = k.program.map(str::to_owned).or_else(|| k.certificate_name.clone()).unwrap_or_else(|| "地方単独".into());
+    format!("{law} {name}")
+}
+
+fn validity(k: &KohiEntry) -> String {
+    let date = |d: &Option<kohi::model::Date>| {
+        d.as_ref().map_or(String::new(), |d| d.value.map_or(d.raw.clone(), |v| v.format("%Y%m%d").to_string()))
+    };
+    format!("{}-{}", date(&k.valid_from), date(&k.valid_to))
+}
+
+fn row(out: &mut String, cells: [String; 8]) {
+    let line: Vec<String> = cells.iter().zip(COLUMNS).map(|(cell, (_, width))| fit(cell, width)).collect();
+    let _ = writeln!(out, "{}", line.join(" ").trim_end());
+}
+
+/// Pads or cuts to a display width, counting East Asian wide characters as two columns.
+fn fit(text: &str, width: usize) -> String {
+    let mut out = String::new();
+    let mut used = 0;
+    let total: usize = text.chars().map(char_width).sum();
+    for c in text.chars() {
+        let w = char_width(c);
+        if total > width && used + w > width - 1 {
+            out.push('…');
+            used += 1;
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
+    out.extend(std::iter::repeat_n(' ', width.saturating_sub(used)));
+    out
+}
+
+fn char_width(c: char) -> usize {
+    match c as u32 {
+        0xFF61..=0xFF9F => 1,                                               // half-width kana
+        0x1100..=0x115F | 0x2460..=0x24FF | 0x2E80..=0xA4CF | 0xAC00..=0xD7A3 | 0xF900..=0xFAFF | 0xFE30..=0xFE4F
+        | 0xFF00..=0xFF60 | 0xFFE0..=0xFFE6 => 2,
+        _ => 1,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fit_pads_and_cuts_by_display_width() {
+        assert_eq!(fit("ab", 4), "ab  ");
+        assert_eq!(fit("見本", 5), "見本 ");
+        assert_eq!(fit("見本見本", 5), "見本…");
+        assert_eq!(fit("ﾐﾎﾝ", 4), "ﾐﾎﾝ ");
+    }
+}
