@@ -63,10 +63,10 @@ pub fn check_digit(body: &str) -> Option<u8> {
 
 /// True when the last digit is the check digit of the rest (all ASCII digits).
 fn has_valid_check_digit(digits: &str) -> bool {
-    let Some((body, last)) = digits.len().checked_sub(1).map(|n| digits.split_at(n)) else {
-        return false;
-    };
-    check_digit(body).is_some_and(|d| last.as_bytes()[0] == b'0' + d)
+    match digits.as_bytes().split_last() {
+        Some((&last, body)) => std::str::from_utf8(body).ok().and_then(check_digit).is_some_and(|d| last == b'0' + d),
+        None => false,
+    }
 }
 
 fn is_digits(s: &str, lengths: &[usize]) -> bool {
@@ -122,8 +122,8 @@ pub fn check_number(kind: NumberKind, raw: &str) -> NumberCheck {
         NumberKind::Recipient => &[7],
     };
     let valid = is_digits(&normalized, lengths) && has_valid_check_digit(&normalized);
-    let expected_check_digit =
-        normalized.len().checked_sub(1).and_then(|n| check_digit(&normalized[..n]));
+    // The body is everything before the last character (which may be multi-byte in bad input).
+    let expected_check_digit = normalized.char_indices().last().and_then(|(i, _)| check_digit(&normalized[..i]));
     NumberCheck { kind, normalized, valid, expected_check_digit }
 }
 
@@ -182,6 +182,10 @@ mod tests {
         assert!(!check_number(NumberKind::Recipient, "K000012345").valid);
         assert!(!check_number(NumberKind::Insurer, "").valid);
         assert_eq!(check_number(NumberKind::Insurer, "").expected_check_digit, None);
+        // Found by the property test: a multi-byte last character must not split a slice.
+        assert!(!check_number(NumberKind::Payer, "1234567見").valid);
+        assert_eq!(check_number(NumberKind::Payer, "見").expected_check_digit, None);
+        assert!(!check_number(NumberKind::Recipient, "123456見").valid);
     }
 
     #[test]

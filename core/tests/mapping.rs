@@ -1,0 +1,220 @@
+//! Facts about the fixtures, written by hand from the domain reference (not from output):
+//! the 公費 slots a レセコン must fill, PMH states, and the A1 rules.
+
+use std::path::Path;
+
+use kohi::{Document, KohiSource, PmhState, Scope, WarningCode};
+
+fn parse(name: &str) -> Document {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures").join(name);
+    kohi::parse(&std::fs::read(path).unwrap()).unwrap()
+}
+
+/// (slot, 法別, 公費負担者番号, 受給者番号) of the first patient.
+fn slots(doc: &Document) -> Vec<(Option<u8>, String, String, String)> {
+    doc.patients[0]
+        .kohi
+        .iter()
+        .map(|k| {
+            (
+                k.slot,
+                k.law_number.clone().unwrap_or_default(),
+                k.payer_number.as_ref().map(|p| p.expose().clone()).unwrap_or_default(),
+                k.recipient_number.as_ref().map(|r| r.expose().clone()).unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+fn s(slot: Option<u8>, law: &str, payer: &str, recipient: &str) -> (Option<u8>, String, String, String) {
+    (slot, law.into(), payer.into(), recipient.into())
+}
+
+#[test]
+fn appendix_b_two_subsidies_national_then_local() {
+    // Domain appendix (b): 第1公費 52/52136017/1234566, 第2公費 88/88131016/K000012345.
+    let doc = parse("face_pmh_two.xml");
+    assert_eq!(slots(&doc), vec![s(Some(1), "52", "52136017", "1234566"), s(Some(2), "88", "88131016", "K000012345")]);
+    let p = &doc.patients[0];
+    assert_eq!(p.pmh, PmhState::Received);
+    let [national, local] = &p.kohi[..] else { panic!() };
+    assert_eq!((national.scope, national.recipient_number_valid), (Scope::National, Some(true)));
+    assert_eq!((local.scope, local.recipient_number_valid), (Scope::Local, None));
+    assert_eq!(national.prefecture_number.as_deref(), Some("13"));
+    assert_eq!(national.agency_number.as_deref(), Some("601"));
+    assert_eq!(national.max_copayment.as_ref().and_then(|m| m.amount.as_deref()), Some("5000"));
+    assert_eq!(national.income_segment.as_deref(), Some("一般Ⅰ"));
+    assert_eq!(national.always_reimbursement, Some(false));
+    assert_eq!(national.valid_to.as_ref().and_then(|d| d.value), chrono::NaiveDate::from_ymd_opt(2026, 3, 31));
+    assert!(doc.warnings.is_empty());
+}
+
+#[test]
+fn out_of_order_subsidies_follow_the_receipt_order() {
+    // Given 88 (local), 54, 21: the 記載要領 list puts 21 (精神通院) before 54 (難病), local last.
+    let doc = parse("pmh_three_out_of_order.xml");
+    assert_eq!(
+        slots(&doc),
+        vec![
+            s(Some(1), "21", "21136015", "3000015"),
+            s(Some(2), "54", "54136015", "1112226"),
+            s(Some(3), "88", "88131016", "K000067890"),
+        ]
+    );
+    let cap = doc.patients[0].kohi[1].max_copayment.as_ref().unwrap();
+    assert_eq!(cap.amount, None);
+    assert_eq!(cap.items.len(), 2);
+    assert_eq!((cap.items[0].name.as_str(), cap.items[0].value.as_str()), ("MonthlyLimit", "20000"));
+    assert_eq!(doc.patients[0].kohi[0].max_copayment.as_ref().unwrap().amount.as_deref(), Some("5000"));
+}
+
+#[test]
+fn a_fifth_subsidy_gets_no_slot() {
+    let doc = parse("pmh_overflow.xml");
+    assert_eq!(
+        slots(&doc),
+        vec![
+            s(Some(1), "21", "21136015", "3000015"),
+            s(Some(2), "15", "15136013", "5000302"),
+            s(Some(3), "52", "52136017", "1234566"),
+            s(Some(4), "54", "54136015", "1112226"),
+            s(None, "80", "80136013", "00012345"),
+        ]
+    );
+    let overflow: Vec<_> = doc.warnings.iter().filter(|w| w.code == WarningCode::SlotOverflow).collect();
+    assert_eq!(overflow.len(), 1);
+    assert!(overflow[0].path.ends_with("MedicalSubsidyCertificateInfo[1]"));
+    assert_eq!(doc.patients[0].kohi[4].always_reimbursement, Some(true));
+}
+
+#[test]
+fn medical_aid_a1_takes_its_numbers_from_the_insurance_fields() {
+    // §3.5: 公費負担者番号 from InsurerNumber, 受給者番号 from InsuredIdentificationNumber,
+    // 福祉事務所名 from InsurerName when the dedicated elements are absent.
+    let doc = parse("medical_aid_a1.xml");
+    assert_eq!(slots(&doc), vec![s(Some(1), "12", "12136016", "7654320")]);
+    let k = &doc.patients[0].kohi[0];
+    assert_eq!(k.source, KohiSource::MedicalAid);
+    assert_eq!(k.program, Some("生活保護法 医療扶助"));
+    assert_eq!(k.welfare_office_name.as_deref(), Some("新宿区福祉事務所"));
+    assert_eq!(k.valid_from.as_ref().unwrap().raw, "20251201");
+    assert_eq!(k.valid_to.as_ref().unwrap().raw, "20251231");
+    assert_eq!(doc.patients[0].pmh, PmhState::Absent);
+    assert_eq!(doc.patients[0].qualifications[0].medical_tickets.len(), 1);
+}
+
+#[test]
+fn pmh_states_stay_distinct() {
+    assert_eq!(parse("face_no_pmh.xml").patients[0].pmh, PmhState::Absent);
+    assert_eq!(parse("pmh_consent_refused.xml").patients[0].pmh, PmhState::ReceivedEmpty);
+    assert_eq!(parse("face_pmh_two.xml").patients[0].pmh, PmhState::Received);
+    assert_eq!(parse("insured_card_utf8.xml").patients[0].pmh, PmhState::Absent);
+}
+
+#[test]
+fn bulk_units_are_patients_with_their_own_reference_numbers() {
+    let doc = parse("bulk_three_units.xml");
+    let refs: Vec<&str> = doc.patients.iter().map(|p| p.reference_number.as_ref().unwrap().expose().as_str()).collect();
+    assert_eq!(refs, ["1001", "1002", "1003"]);
+    assert_eq!(doc.patients[1].qualification_validity.as_ref().map(kohi::codes::CodeList::code), Some("4"));
+    assert!(doc.patients[1].qualifications.is_empty());
+    assert_eq!(doc.patients[2].kohi[0].law_number.as_deref(), Some("12"));
+    assert_eq!(doc.bulk.as_ref().unwrap().reception_number.as_deref(), Some("R202511160001"));
+}
+
+#[test]
+fn multiple_matches_keep_every_result() {
+    let doc = parse("multiple_match.xml");
+    assert_eq!(doc.patients.len(), 1);
+    let branches: Vec<&str> =
+        doc.patients[0].qualifications.iter().map(|q| q.insured_branch_number.as_ref().unwrap().value()).collect();
+    assert_eq!(branches, ["00", "01"]);
+}
+
+#[test]
+fn errors_in_the_result_are_data_not_failures() {
+    let doc = parse("header_error.xml");
+    assert_eq!(doc.header.segment_of_result.as_ref().map(kohi::codes::CodeList::code), Some("9"));
+    assert_eq!(doc.header.error_code.as_deref(), Some("PLACEHOLDER-CODE"));
+    assert!(doc.patients.is_empty());
+    let doc = parse("person_error_sjis.xml");
+    assert_eq!(doc.encoding, kohi::Encoding::ShiftJis);
+    let p = &doc.patients[0];
+    assert_eq!(p.processing_result_status.as_ref().map(kohi::codes::CodeList::code), Some("2"));
+    assert_eq!(p.processing_result_message.as_deref(), Some("該当する資格情報が存在しません。"));
+    // 06139993 fails its check digit (should be 2): a warning, the file still parses.
+    assert_eq!(doc.warnings.len(), 1);
+    assert_eq!(doc.warnings[0].code, WarningCode::InsurerCheckDigit);
+}
+
+#[test]
+fn full_width_and_padded_numbers_are_normalised_and_kept_raw() {
+    let doc = parse("fullwidth_padded_numbers.xml");
+    assert_eq!(slots(&doc), vec![s(Some(1), "54", "54136015", "1112226"), s(Some(2), "80", "80136013", "0012345")]);
+    let k = &doc.patients[0].kohi[0];
+    assert_eq!(k.payer_number_raw.as_ref().unwrap().expose(), "５４１３６０１５");
+    assert_eq!(k.recipient_number_raw.as_ref().unwrap().expose(), "\u{3000}１１１２２２６\u{3000}");
+    let q = &doc.patients[0].qualifications[0];
+    let insurer = q.insurer_number.as_ref().unwrap();
+    assert_eq!((insurer.text.value(), insurer.text.raw.expose().as_str(), insurer.valid), ("138057", "  138057", true));
+    assert!(doc.warnings.is_empty());
+}
+
+#[test]
+fn wrong_check_digits_warn_and_keep_the_number() {
+    let doc = parse("wrong_check_digit.xml");
+    let codes: Vec<_> = doc.warnings.iter().map(|w| (w.code, w.path.rsplit('/').next().unwrap())).collect();
+    assert_eq!(
+        codes,
+        vec![
+            (WarningCode::InsurerCheckDigit, "InsurerNumber"),
+            (WarningCode::PayerCheckDigit, "MedicalSubsidyInsurerNumber"),
+            (WarningCode::RecipientCheckDigit, "MedicalSubsidyRecipientNumber"),
+            (WarningCode::PayerCheckDigit, "MedicalSubsidyInsurerNumber"),
+        ]
+    );
+    assert_eq!(slots(&doc)[0], s(Some(1), "54", "54136016", "1112227"));
+}
+
+#[test]
+fn cp932_only_characters_survive() {
+    let doc = parse("sjis_cp932_chars.xml");
+    let q = &doc.patients[0].qualifications[0];
+    assert_eq!(q.name.as_ref().unwrap().expose(), "髙橋　①子");
+    assert!(q.address.as_ref().unwrap().expose().contains("㈱見本ビル①号室"));
+    assert_eq!(slots(&doc), vec![s(Some(1), "54", "54270004", "4242426")]);
+}
+
+#[test]
+fn unknown_elements_and_codes_are_kept_and_warned() {
+    let doc = parse("unknown_element_and_code.xml");
+    let p = &doc.patients[0];
+    assert_eq!(p.qualification_validity.as_ref().map(kohi::codes::CodeList::code), Some("7"));
+    assert!(doc.unknown_elements.iter().any(|u| u.path.ends_with("NewConsentInfo/NewConsentFlg") && u.text.expose() == "1"));
+    assert!(doc.unknown_elements.iter().any(|u| u.path.ends_with("CopaymentCategoryCode/@kind")));
+    let birth = p.qualifications[0].birthdate.as_ref().unwrap().expose();
+    assert_eq!((birth.raw.as_str(), birth.value), ("19850230", None));
+    let count = |c| doc.warnings.iter().filter(|w| w.code == c).count();
+    assert_eq!(count(WarningCode::UnknownCode), 3);
+    assert_eq!(count(WarningCode::InvalidDate), 2);
+    assert_eq!(count(WarningCode::UnknownElement), 4);
+    // An unknown AlwaysReimbursementFlg value gives no verdict rather than a guess.
+    assert_eq!(p.kohi[0].always_reimbursement, None);
+}
+
+#[test]
+fn negative_fixtures_give_their_error_codes() {
+    for (name, code) in [
+        ("error_truncated.xml", "malformed_xml"),
+        ("error_not_xml.xml", "malformed_xml"),
+        ("error_doctype.xml", "doctype_not_allowed"),
+        ("error_wrong_root.xml", "unexpected_root"),
+        ("error_bad_utf8.xml", "invalid_encoding"),
+        ("error_bad_sjis.xml", "invalid_encoding"),
+        ("error_unsupported_encoding.xml", "unsupported_encoding"),
+    ] {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures").join(name);
+        let err = kohi::parse(&std::fs::read(path).unwrap()).unwrap_err();
+        assert_eq!(err.code(), code, "{name}");
+    }
+}

@@ -1,0 +1,247 @@
+//! Parser behaviour by area: structure, text, limits, aliases, duplicates.
+
+use kohi::{Error, MalformedReason, ParseOptions, WarningCode};
+
+fn doc(body: &str) -> String {
+    format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?><XmlMsg><MessageHeader><SegmentOfResult>1</SegmentOfResult></MessageHeader><MessageBody>{body}</MessageBody></XmlMsg>")
+}
+
+fn result(inner: &str) -> String {
+    doc(&format!("<ResultList><ResultOfQualificationConfirmation>{inner}</ResultOfQualificationConfirmation></ResultList>"))
+}
+
+fn subsidy(inner: &str) -> String {
+    result(&format!(
+        "<MedicalSubsidyCertificateList><MedicalSubsidyCertificateInfo>{inner}</MedicalSubsidyCertificateInfo></MedicalSubsidyCertificateList>"
+    ))
+}
+
+fn parse(xml: &str) -> kohi::Document {
+    kohi::parse(xml.as_bytes()).unwrap()
+}
+
+mod structure {
+    use super::*;
+
+    #[test]
+    fn element_order_does_not_matter() {
+        let a = parse(&result("<Name>見本</Name><InsurerNumber>01130012</InsurerNumber><Sex1>1</Sex1>"));
+        let b = parse(&result("<Sex1>1</Sex1><InsurerNumber>01130012</InsurerNumber><Name>見本</Name>"));
+        assert_eq!(kohi::to_json(&a), kohi::to_json(&b));
+        // Body children before the header, too.
+        let c = parse("<XmlMsg><MessageBody><QualificationValidity>1</QualificationValidity></MessageBody><MessageHeader><SegmentOfResult>1</SegmentOfResult></MessageHeader></XmlMsg>");
+        assert!(c.header.segment_of_result.is_some());
+        assert!(c.patients[0].qualification_validity.is_some());
+    }
+
+    #[test]
+    fn empty_whitespace_and_missing_are_all_absent() {
+        for inner in ["<Name/>", "<Name></Name>", "<Name>  \n\t</Name>", ""] {
+            let d = parse(&result(&format!("{inner}<Sex1>1</Sex1>")));
+            assert!(d.patients[0].qualifications[0].name.is_none(), "{inner:?}");
+        }
+    }
+
+    #[test]
+    fn a_name_keeps_its_inner_spaces() {
+        let d = parse(&result("<Name>見本　花子</Name>"));
+        assert_eq!(d.patients[0].qualifications[0].name.as_ref().unwrap().expose(), "見本　花子");
+    }
+
+    #[test]
+    fn a_second_copy_of_a_leaf_is_kept_not_lost() {
+        let d = parse(&result("<Name>見本一</Name><Name>見本二</Name>"));
+        assert_eq!(d.patients[0].qualifications[0].name.as_ref().unwrap().expose(), "見本一");
+        assert_eq!(d.unknown_elements.len(), 1);
+        assert_eq!(d.unknown_elements[0].text.expose(), "見本二");
+        assert_eq!(d.warnings[0].code, WarningCode::DuplicateElement);
+    }
+
+    #[test]
+    fn text_beside_child_elements_is_kept() {
+        let d = parse(&doc("stray<QualificationValidity>1</QualificationValidity>"));
+        assert_eq!(d.unknown_elements[0].path, "XmlMsg/MessageBody");
+        assert_eq!(d.unknown_elements[0].text.expose(), "stray");
+    }
+
+    #[test]
+    fn a_child_inside_a_leaf_is_unknown_and_the_leaf_still_counts() {
+        let d = parse(&result("<Name>見本<b>x</b></Name>"));
+        assert_eq!(d.patients[0].qualifications[0].name.as_ref().unwrap().expose(), "見本");
+        assert!(d.unknown_elements.iter().any(|u| u.path.ends_with("/Name/b") && u.text.expose() == "x"));
+    }
+
+    #[test]
+    fn an_empty_body_has_no_patient() {
+        assert!(parse(&doc("")).patients.is_empty());
+    }
+
+    #[test]
+    fn pmh_list_without_certificates_is_received_empty() {
+        let d = parse(&result("<MedicalSubsidyCertificateList/>"));
+        assert_eq!(d.patients[0].pmh, kohi::PmhState::ReceivedEmpty);
+        assert!(d.patients[0].kohi.is_empty());
+    }
+
+    #[test]
+    fn a_subsidy_without_numbers_is_still_listed() {
+        let d = parse(&subsidy("<CertificationName>見本医療証</CertificationName>"));
+        let k = &d.patients[0].kohi[0];
+        assert_eq!((k.slot, k.payer_number_valid, k.scope), (Some(1), None, kohi::Scope::Local));
+        assert_eq!(k.certificate_name.as_deref(), Some("見本医療証"));
+    }
+}
+
+mod text {
+    use super::*;
+
+    #[test]
+    fn predefined_entities_and_char_refs_resolve() {
+        let d = parse(&result("<InsurerName>A&amp;B &#x898B;&#26412; &lt;x&gt;</InsurerName>"));
+        assert_eq!(d.patients[0].qualifications[0].insurer_name.as_deref(), Some("A&B 見本 <x>"));
+    }
+
+    #[test]
+    fn cdata_is_text() {
+        let d = parse(&result("<InsurerName><![CDATA[A&B]]></InsurerName>"));
+        assert_eq!(d.patients[0].qualifications[0].insurer_name.as_deref(), Some("A&B"));
+    }
+
+    #[test]
+    fn unknown_entities_and_control_char_refs_are_malformed() {
+        for bad in ["<InsurerName>&nbsp;</InsurerName>", "<InsurerName>&#0;</InsurerName>", "<InsurerName>&#x1;</InsurerName>"] {
+            let e = kohi::parse(result(bad).as_bytes()).unwrap_err();
+            assert!(matches!(e, Error::MalformedXml { reason: MalformedReason::InvalidReference, .. }), "{bad}: {e:?}");
+        }
+    }
+
+    #[test]
+    fn bom_then_declaration() {
+        let mut bytes = b"\xEF\xBB\xBF".to_vec();
+        bytes.extend(result("<Name>見本</Name>").as_bytes());
+        assert_eq!(kohi::parse(&bytes).unwrap().patients[0].qualifications[0].name.as_ref().unwrap().expose(), "見本");
+    }
+
+    #[test]
+    fn parse_str_ignores_the_declared_encoding() {
+        let xml = result("<Name>見本</Name>").replace("UTF-8", "Shift_JIS");
+        let d = kohi::parse_str_with(&xml, &ParseOptions::default()).unwrap();
+        assert_eq!(d.encoding, kohi::Encoding::Utf8);
+        assert_eq!(d.patients[0].qualifications[0].name.as_ref().unwrap().expose(), "見本");
+    }
+
+    #[test]
+    fn a_header_that_contradicts_the_declaration_warns() {
+        let xml = doc("").replace(
+            "<SegmentOfResult>1</SegmentOfResult>",
+            "<SegmentOfResult>1</SegmentOfResult><CharacterCodeIdentifier>1</CharacterCodeIdentifier>",
+        );
+        let d = parse(&xml);
+        assert_eq!(d.encoding, kohi::Encoding::Utf8);
+        assert_eq!(d.warnings[0].code, WarningCode::EncodingMismatch);
+    }
+}
+
+mod malformed {
+    use super::*;
+
+    fn reason(xml: &str) -> MalformedReason {
+        match kohi::parse(xml.as_bytes()).unwrap_err() {
+            Error::MalformedXml { reason, .. } => reason,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn reasons() {
+        assert_eq!(reason("<XmlMsg><MessageBody></XmlMsg>"), MalformedReason::MismatchedEndTag);
+        assert_eq!(reason("<XmlMsg></XmlMsg></MessageBody>"), MalformedReason::UnmatchedEndTag);
+        assert_eq!(reason("<XmlMsg><MessageBody>"), MalformedReason::UnexpectedEof);
+        assert_eq!(reason("<XmlMsg/><XmlMsg/>"), MalformedReason::ContentOutsideRoot);
+        assert_eq!(reason("<XmlMsg/>tail"), MalformedReason::ContentOutsideRoot);
+        assert_eq!(reason(""), MalformedReason::NoRootElement);
+        assert_eq!(reason("<XmlMsg a=\"1\" a=\"2\"/>"), MalformedReason::InvalidAttribute);
+        assert_eq!(reason("<XmlMsg><Name"), MalformedReason::UnexpectedEof);
+    }
+
+    #[test]
+    fn messages_give_the_place_not_the_text() {
+        let e = kohi::parse("<XmlMsg>\n  <見本太郎></見本花子>\n</XmlMsg>".as_bytes()).unwrap_err();
+        let message = e.to_string();
+        assert_eq!(message, "malformed XML at line 2, column 9: end tag does not match the open element");
+        assert!(!format!("{e:?}").contains("見本"));
+    }
+}
+
+mod limits {
+    use super::*;
+
+    #[test]
+    fn input_size() {
+        let xml = result("<Name>見本</Name>");
+        let options = ParseOptions::default().with_max_input_bytes(100);
+        let e = kohi::parse_with(xml.as_bytes(), &options).unwrap_err();
+        assert!(matches!(e, Error::InputTooLarge { limit: 100, .. }));
+        assert_eq!(e.code(), "input_too_large");
+    }
+
+    #[test]
+    fn nesting_depth() {
+        let deep = format!("{}{}", "<a>".repeat(100), "</a>".repeat(100));
+        let e = kohi::parse(doc(&deep).as_bytes()).unwrap_err();
+        assert!(matches!(e, Error::NestingTooDeep { limit: 64, .. }), "{e:?}");
+        let options = ParseOptions::default().with_max_depth(200);
+        assert!(kohi::parse_with(doc(&deep).as_bytes(), &options).is_ok());
+    }
+
+    #[test]
+    fn a_file_that_is_too_large_is_refused_before_reading() {
+        let dir = std::env::temp_dir().join(format!("kohi-limit-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("big.xml");
+        std::fs::write(&file, vec![b' '; 2048]).unwrap();
+        let options = ParseOptions::default().with_max_input_bytes(1024);
+        assert_eq!(kohi::parse_file(&file, &options).unwrap_err().code(), "input_too_large");
+        assert_eq!(kohi::parse_file(dir.join("missing.xml"), &options).unwrap_err().code(), "io");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}
+
+mod aliases {
+    use super::*;
+
+    /// The official 別紙3-1 may name the PMH block differently: a vendor fixes it at run time.
+    const OFFICIAL: &str = r#"<ResultList><ResultOfQualificationConfirmation>
+        <PublicExpenseSubsidyList><PublicExpenseSubsidyInfo>
+          <PublicExpensePayerNumber>54136015</PublicExpensePayerNumber>
+          <PublicExpenseRecipientNumber>1112226</PublicExpenseRecipientNumber>
+        </PublicExpenseSubsidyInfo></PublicExpenseSubsidyList>
+      </ResultOfQualificationConfirmation></ResultList>"#;
+
+    #[test]
+    fn without_aliases_nothing_is_lost() {
+        let d = parse(&doc(OFFICIAL));
+        assert_eq!(d.patients[0].pmh, kohi::PmhState::Absent);
+        assert!(d.patients[0].kohi.is_empty());
+        assert_eq!(d.unknown_elements.len(), 2);
+    }
+
+    #[test]
+    fn with_aliases_the_block_maps() {
+        let options = ParseOptions::default()
+            .with_aliases_json(
+                r#"{
+                    "MedicalSubsidyCertificateList": ["PublicExpenseSubsidyList"],
+                    "MedicalSubsidyCertificateInfo": ["PublicExpenseSubsidyInfo"],
+                    "MedicalSubsidyInsurerNumber": ["PublicExpensePayerNumber"],
+                    "MedicalSubsidyRecipientNumber": ["PublicExpenseRecipientNumber"]
+                }"#,
+            )
+            .unwrap();
+        let d = kohi::parse_with(doc(OFFICIAL).as_bytes(), &options).unwrap();
+        assert_eq!(d.patients[0].pmh, kohi::PmhState::Received);
+        let k = &d.patients[0].kohi[0];
+        assert_eq!((k.slot, k.law_number.as_deref()), (Some(1), Some("54")));
+        assert!(d.unknown_elements.is_empty());
+    }
+}

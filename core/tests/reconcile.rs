@@ -1,0 +1,129 @@
+//! Reconcile: stored 公費 against a result. Absence never proposes ending a stored 公費.
+
+use std::path::Path;
+
+use chrono::NaiveDate;
+use kohi::{Change, ChangedField, KohiRecord};
+
+fn patient(name: &str) -> kohi::Patient {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures").join(name);
+    kohi::parse(&std::fs::read(path).unwrap()).unwrap().patients.remove(0)
+}
+
+fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+fn record(payer: &str, recipient: &str, from: NaiveDate, to: NaiveDate) -> KohiRecord {
+    KohiRecord {
+        payer_number: payer.into(),
+        recipient_number: Some(recipient.into()),
+        valid_from: Some(from),
+        valid_to: Some(to),
+        ..Default::default()
+    }
+}
+
+fn kinds(changes: &[Change]) -> Vec<&'static str> {
+    changes
+        .iter()
+        .map(|c| match c {
+            Change::Added { .. } => "added",
+            Change::Changed { .. } => "changed",
+            Change::Unchanged { .. } => "unchanged",
+            Change::Expired { .. } => "expired",
+            Change::NotReported { .. } => "not_reported",
+            Change::Unknown { .. } => "unknown",
+        })
+        .collect()
+}
+
+#[test]
+fn unchanged_changed_added() {
+    let p = patient("face_pmh_two.xml");
+    let stored = [
+        KohiRecord {
+            income_segment: Some("一般Ⅰ".into()),
+            max_copayment: Some("5000".into()),
+            ..record("52136017", "1234566", day(2025, 4, 1), day(2026, 3, 31))
+        },
+        KohiRecord { payer_number: "88131016".into(), recipient_number: Some("K000012345".into()), ..Default::default() },
+    ];
+    let changes = kohi::reconcile(&stored, &p, day(2025, 6, 4));
+    assert_eq!(kinds(&changes), ["unchanged", "changed"]);
+    let Change::Changed { stored: index, fields, .. } = &changes[1] else { panic!() };
+    assert_eq!(*index, 1);
+    assert_eq!(fields, &[ChangedField::ValidFrom, ChangedField::ValidTo]);
+
+    let changes = kohi::reconcile(&stored[..1], &p, day(2025, 6, 4));
+    assert_eq!(kinds(&changes), ["unchanged", "added"]);
+}
+
+#[test]
+fn a_stored_number_in_full_width_still_matches() {
+    let p = patient("face_pmh_two.xml");
+    let stored = [KohiRecord {
+        income_segment: Some("一般Ⅰ".into()),
+        max_copayment: Some("5000".into()),
+        ..record("５２１３６０１７", "1234566", day(2025, 4, 1), day(2026, 3, 31))
+    }];
+    assert_eq!(kinds(&kohi::reconcile(&stored, &p, day(2025, 6, 4)))[0], "unchanged");
+}
+
+#[test]
+fn expired_when_the_reported_end_is_before_today() {
+    let p = patient("face_pmh_two.xml");
+    let changes = kohi::reconcile(&[], &p, day(2026, 4, 1));
+    // 52 ended 2026-03-31; 88 runs to 2027-09-30.
+    assert_eq!(kinds(&changes), ["expired", "added"]);
+}
+
+#[test]
+fn missing_from_a_received_result_is_not_reported_never_ended() {
+    let p = patient("face_pmh_two.xml");
+    let stored = [record("54136015", "1112226", day(2025, 3, 1), day(2026, 2, 28))];
+    let changes = kohi::reconcile(&stored, &p, day(2025, 6, 4));
+    assert_eq!(kinds(&changes), ["not_reported", "added", "added"]);
+}
+
+#[test]
+fn no_pmh_data_means_unknown() {
+    let stored = [record("54136015", "1112226", day(2025, 3, 1), day(2026, 2, 28))];
+    for fixture in ["face_no_pmh.xml", "pmh_consent_refused.xml", "insured_card_utf8.xml"] {
+        let changes = kohi::reconcile(&stored, &patient(fixture), day(2025, 6, 4));
+        assert_eq!(kinds(&changes), ["unknown"], "{fixture}");
+    }
+}
+
+#[test]
+fn medical_aid_is_judged_by_its_own_source() {
+    let stored = [record("12136016", "7654320", day(2025, 12, 1), day(2025, 12, 31))];
+    // A PMH result says nothing about 生活保護: unknown, not "not reported".
+    assert_eq!(kinds(&kohi::reconcile(&stored, &patient("face_pmh_two.xml"), day(2025, 12, 2)))[0], "unknown");
+    let changes = kohi::reconcile(&stored, &patient("medical_aid_a1.xml"), day(2025, 12, 2));
+    assert_eq!(kinds(&changes), ["unchanged"]);
+}
+
+#[test]
+fn stored_records_from_json() {
+    let json = r#"[{"payer_number": "52136017", "recipient_number": "1234566", "valid_from": "2025-04-01",
+                    "valid_to": "2026-03-31", "income_segment": "一般Ⅰ", "max_copayment": "5000"}]"#;
+    let records = KohiRecord::list_from_json(json).unwrap();
+    assert_eq!(records[0].valid_to, Some(day(2026, 3, 31)));
+    for bad in ["{", "{}", r#"[{"recipient_number": "1"}]"#, r#"[{"payer_number": "1", "extra": 1}]"#, r#"[{"payer_number": 5}]"#] {
+        let e = KohiRecord::list_from_json(bad).unwrap_err();
+        assert_eq!(e.code(), "invalid_stored_record", "{bad}");
+    }
+    // The message never quotes the input.
+    let e = KohiRecord::list_from_json(r#"[{"payer_number": "見本太郎", "valid_to": "見本"}]"#).unwrap_err();
+    assert!(!e.to_string().contains("見本"), "{e}");
+}
+
+#[test]
+fn changes_serialize_with_a_tag() {
+    let p = patient("face_pmh_two.xml");
+    let changes = kohi::reconcile(&[], &p, day(2025, 6, 4));
+    let json = serde_json::to_value(&changes).unwrap();
+    assert_eq!(json[0]["change"], "added");
+    assert_eq!(json[0]["kohi"]["payer_number"], "52136017");
+}
