@@ -27,7 +27,8 @@ pub fn render(results: &[(PathBuf, Result<Document, Error>)]) -> String {
                 let _ = writeln!(out, "{}  error {}: {e}", fit(&name, COLUMNS[0].1), e.code());
             }
             Ok(doc) if doc.patients.is_empty() => {
-                let status = doc.header.segment_of_result.as_ref().and_then(kohi::codes::CodeList::label).unwrap_or("-");
+                let status =
+                    doc.header.segment_of_result.as_ref().and_then(kohi::codes::CodeList::label).unwrap_or("-");
                 let _ = writeln!(out, "{}  (no patient; 処理結果区分 {status})", fit(&name, COLUMNS[0].1));
             }
             Ok(doc) => {
@@ -119,9 +120,15 @@ fn fit(text: &str, width: usize) -> String {
 
 fn char_width(c: char) -> usize {
     match c as u32 {
-        0xFF61..=0xFF9F => 1,                                               // half-width kana
-        0x1100..=0x115F | 0x2460..=0x24FF | 0x2E80..=0xA4CF | 0xAC00..=0xD7A3 | 0xF900..=0xFAFF | 0xFE30..=0xFE4F
-        | 0xFF00..=0xFF60 | 0xFFE0..=0xFFE6 => 2,
+        0xFF61..=0xFF9F => 1, // half-width kana
+        0x1100..=0x115F
+        | 0x2460..=0x24FF
+        | 0x2E80..=0xA4CF
+        | 0xAC00..=0xD7A3
+        | 0xF900..=0xFAFF
+        | 0xFE30..=0xFE4F
+        | 0xFF00..=0xFF60
+        | 0xFFE0..=0xFFE6 => 2,
         _ => 1,
     }
 }

@@ -1,1 +1,62 @@
-fn main(){}
+//! Parse + map throughput. Run: `cargo bench -p kohi --bench parse`.
+//! Benchmarks, not tests: nothing here asserts a time.
+
+use divan::counter::BytesCount;
+use divan::{Bencher, black_box};
+
+fn main() {
+    divan::main();
+}
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/").to_owned() + name).unwrap()
+}
+
+/// A bulk (一括照会) result with `units` patients, every fourth with 医療扶助.
+pub fn bulk_file(units: usize) -> Vec<u8> {
+    let mut xml = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<XmlMsg><MessageHeader><SegmentOfResult>1</SegmentOfResult>\
+         <CharacterCodeIdentifier>0</CharacterCodeIdentifier></MessageHeader><MessageBody>\
+         <ReceptionNumber>R1</ReceptionNumber><ProcessingResultStatus>1</ProcessingResultStatus>\n",
+    );
+    for i in 0..units {
+        let (class, insurer) = if i % 4 == 3 { ("A1", "12136016") } else { ("01", "  138057") };
+        xml.push_str(&format!(
+            "<BulkConfirmUnit><ReferenceNumber>{i}</ReferenceNumber><ProcessingResultStatus>1</ProcessingResultStatus>\
+             <QualificationValidity>1</QualificationValidity><ResultList><ResultOfQualificationConfirmation>\
+             <InsuredCardClassification>{class}</InsuredCardClassification><InsurerNumber>{insurer}</InsurerNumber>\
+             <InsuredCardSymbol>練馬</InsuredCardSymbol><InsuredIdentificationNumber>{i:07}</InsuredIdentificationNumber>\
+             <InsuredBranchNumber>00</InsuredBranchNumber><Name>見本　一郎</Name><NameKana>ﾐﾎﾝ ｲﾁﾛｳ</NameKana>\
+             <Sex1>1</Sex1><Birthdate>19530311</Birthdate><Address>東京都練馬区見本町１－２－３</Address>\
+             <QualificationDate>20130401</QualificationDate><InsurerName>練馬区</InsurerName>\
+             </ResultOfQualificationConfirmation></ResultList></BulkConfirmUnit>\n"
+        ));
+    }
+    xml.push_str("</MessageBody></XmlMsg>\n");
+    xml.into_bytes()
+}
+
+fn bench_parse(bencher: Bencher, bytes: Vec<u8>) {
+    bencher.counter(BytesCount::of_slice(&bytes)).bench(|| kohi::parse(black_box(&bytes)).unwrap());
+}
+
+#[divan::bench]
+fn face_pmh_utf8(bencher: Bencher) {
+    bench_parse(bencher, fixture("face_pmh_two.xml"));
+}
+
+#[divan::bench]
+fn insured_card_shift_jis(bencher: Bencher) {
+    bench_parse(bencher, fixture("insured_card_sjis.xml"));
+}
+
+#[divan::bench(sample_count = 20)]
+fn bulk_1000_units(bencher: Bencher) {
+    bench_parse(bencher, bulk_file(1000));
+}
+
+#[divan::bench]
+fn face_pmh_to_json(bencher: Bencher) {
+    let doc = kohi::parse(&fixture("face_pmh_two.xml")).unwrap();
+    bencher.bench(|| kohi::to_json(black_box(&doc)));
+}

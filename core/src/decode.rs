@@ -128,8 +128,7 @@ fn character_code_identifier(bytes: &[u8]) -> Option<Encoding> {
 }
 
 fn decode_utf8(bytes: &[u8]) -> Result<&str> {
-    std::str::from_utf8(bytes)
-        .map_err(|e| Error::InvalidEncoding { encoding: "UTF-8", offset: e.valid_up_to() })
+    std::str::from_utf8(bytes).map_err(|e| Error::InvalidEncoding { encoding: "UTF-8", offset: e.valid_up_to() })
 }
 
 fn decode_shift_jis(bytes: &[u8]) -> Result<Cow<'_, str>> {
@@ -227,7 +226,8 @@ mod tests {
 
     #[test]
     fn character_code_identifier_when_no_declaration() {
-        let mut bytes = b"<XmlMsg><MessageHeader><CharacterCodeIdentifier>1</CharacterCodeIdentifier></MessageHeader><N>".to_vec();
+        let mut bytes =
+            b"<XmlMsg><MessageHeader><CharacterCodeIdentifier>1</CharacterCodeIdentifier></MessageHeader><N>".to_vec();
         bytes.extend(sjis("見本"));
         bytes.extend(b"</N></XmlMsg>");
         let d = decode(&bytes).unwrap();

@@ -146,7 +146,8 @@ fn entry_from_numbers(source: KohiSource, numbers: Numbers, path: String, warnin
     let scope = if program.is_some() { Scope::National } else { Scope::Local };
     let payer_number_valid = payer_value.as_deref().map(|p| check_number(NumberKind::Payer, p).valid);
     if payer_number_valid == Some(false) {
-        warnings.push(Warning { code: WarningCode::PayerCheckDigit, path: format!("{path}/{}", numbers.payer_element) });
+        warnings
+            .push(Warning { code: WarningCode::PayerCheckDigit, path: format!("{path}/{}", numbers.payer_element) });
     }
     let recipient_number_valid = match (&numbers.recipient, scope) {
         (Some(r), Scope::National) => Some(check_number(NumberKind::Recipient, r.value()).valid),
@@ -205,7 +206,8 @@ fn medical_aid_entry(q: &Qualification, warnings: &mut Vec<Warning>) -> KohiEntr
     }
     entry.welfare_office_name = q.welfare_office_name.clone().or_else(|| q.insurer_name.clone());
     let ticket = q.medical_tickets.first();
-    entry.valid_from = ticket.and_then(|t| t.medical_ticket_valid_date.clone()).or_else(|| q.qualification_date.clone());
+    entry.valid_from =
+        ticket.and_then(|t| t.medical_ticket_valid_date.clone()).or_else(|| q.qualification_date.clone());
     entry.valid_to =
         ticket.and_then(|t| t.medical_ticket_expiration_date.clone()).or_else(|| q.disqualification_date.clone());
     entry
@@ -246,7 +248,8 @@ fn pmh_entries(q: &Qualification, warnings: &mut Vec<Warning>) -> Vec<KohiEntry>
 pub fn map_patient(patient: &mut Patient, warnings: &mut Vec<Warning>) {
     let mut entries: Vec<KohiEntry> = Vec::new();
     for q in &patient.qualifications {
-        let from_this = q.is_medical_aid().then(|| medical_aid_entry(q, warnings)).into_iter().chain(pmh_entries(q, warnings));
+        let from_this =
+            q.is_medical_aid().then(|| medical_aid_entry(q, warnings)).into_iter().chain(pmh_entries(q, warnings));
         for entry in from_this {
             let duplicate = entry.payer_number.is_some() && entries.iter().any(|e| e.key() == entry.key());
             if duplicate {

@@ -459,7 +459,10 @@ mod tests {
             Some(Node::Leaf(Field::Subsidy(SubsidyField::InsurerNumber)))
         );
         assert_eq!(l.lookup(Ctx::Result, "PmhList"), Some(Node::Container(Ctx::SubsidyList)));
-        assert_eq!(l.canonical_name(Ctx::Result, Node::Container(Ctx::SubsidyList)), Some("MedicalSubsidyCertificateList"));
+        assert_eq!(
+            l.canonical_name(Ctx::Result, Node::Container(Ctx::SubsidyList)),
+            Some("MedicalSubsidyCertificateList")
+        );
     }
 
     #[test]

@@ -243,7 +243,9 @@ impl Qualification {
 
     /// Whether any PMH element came with this result.
     pub fn has_pmh_block(&self) -> bool {
-        self.medical_subsidies.is_some() || self.medical_subsidy_cons_flg.is_some() || self.medical_subsidy_cons_time.is_some()
+        self.medical_subsidies.is_some()
+            || self.medical_subsidy_cons_flg.is_some()
+            || self.medical_subsidy_cons_time.is_some()
     }
 }
 

@@ -5,6 +5,7 @@
 //! layout does not know, a second copy of a leaf, and stray text in a container all land in
 //! `unknown_elements` with their path.
 
+use std::fmt::Write;
 use std::sync::Arc;
 
 use quick_xml::events::{BytesStart, Event};
@@ -113,7 +114,9 @@ enum Kind {
     MaxCopay,
     MaxCopayItem,
     /// Not in the layout. `top` is the outermost unknown element of its subtree.
-    Unknown { top: bool },
+    Unknown {
+        top: bool,
+    },
 }
 
 struct Frame {
@@ -258,7 +261,7 @@ impl<'o> Walker<'o> {
         }
         self.path.push_str(name);
         if let Some(i) = index {
-            self.path.push_str(&format!("[{i}]"));
+            let _ = write!(self.path, "[{i}]");
         }
         if let Kind::Container(ctx) = kind {
             self.record_path(ctx);
@@ -451,9 +454,9 @@ impl<'o> Walker<'o> {
 
     /// Stores a leaf's text. Returns false when the slot was already filled (a duplicate).
     fn assign(&mut self, field: Field, text: &str) -> bool {
-        let mut w = Vec::new();
-        let path = self.path.clone();
-        let v = Value { text, path: &path, warnings: &mut w };
+        // Codes only: warnings are rare, so the path is copied only when one occurs.
+        let mut codes = Vec::new();
+        let v = Value { text, warnings: &mut codes };
         let stored = match field {
             Field::Header(f) => assign_header(&mut self.header, f, v),
             Field::Body(BodyField::ReceptionNumber) => {
@@ -484,7 +487,9 @@ impl<'o> Walker<'o> {
             Field::Subsidy(f) => self.subsidy().is_some_and(|s| assign_subsidy(s, f, v)),
             Field::MaxCopay => false,
         };
-        self.warnings.append(&mut w);
+        for code in codes {
+            self.warn(code);
+        }
         stored
     }
 
@@ -540,10 +545,8 @@ fn complete_patient(patient: &mut Patient, warnings: &mut Vec<Warning>) {
     if patient.reference_number.is_none() {
         patient.reference_number = patient.qualifications.iter().find_map(|q| q.reference_number.clone());
     }
-    if let Some(s) = &patient.search_info {
-        if s.insurer_number.as_ref().is_some_and(|n| !n.valid) {
-            warnings.push(Warning { code: WarningCode::InsurerCheckDigit, path: format!("{}/InsurerNumber", s.path) });
-        }
+    if let Some(s) = patient.search_info.as_ref().filter(|s| s.insurer_number.as_ref().is_some_and(|n| !n.valid)) {
+        warnings.push(Warning { code: WarningCode::InsurerCheckDigit, path: format!("{}/InsurerNumber", s.path) });
     }
     for q in &patient.qualifications {
         // For 医療扶助 the number is a 公費負担者番号: the 公費 mapping checks it as one.
@@ -562,16 +565,15 @@ fn complete_patient(patient: &mut Patient, warnings: &mut Vec<Warning>) {
     kohi::map_patient(patient, warnings);
 }
 
-/// A leaf's text with the means to warn about it.
+/// A leaf's text with the means to warn about it (at the leaf's path).
 struct Value<'a> {
     text: &'a str,
-    path: &'a str,
-    warnings: &'a mut Vec<Warning>,
+    warnings: &'a mut Vec<WarningCode>,
 }
 
 impl Value<'_> {
     fn warn(&mut self, code: WarningCode) {
-        self.warnings.push(Warning { code, path: self.path.to_owned() });
+        self.warnings.push(code);
     }
 
     fn string(&self) -> String {
@@ -709,7 +711,9 @@ fn assign_result(q: &mut Qualification, f: ResultField, mut v: Value<'_>) -> boo
         R::SpecificDiseasesConsTime => put(&mut q.specific_diseases_certificate_related_cons_time, v.datetime()),
         R::SpecificHealthCheckupsConsFlg => put(&mut q.specific_health_checkups_info_cons_flg, v.code()),
         R::SpecificHealthCheckupsConsTime => put(&mut q.specific_health_checkups_info_cons_time, v.datetime()),
-        R::SpecificHealthCheckupsAvailableTime => put(&mut q.specific_health_checkups_info_available_time, v.datetime()),
+        R::SpecificHealthCheckupsAvailableTime => {
+            put(&mut q.specific_health_checkups_info_available_time, v.datetime())
+        }
         R::PharmacistsConsFlg => put(&mut q.pharmacists_info_cons_flg, v.code()),
         R::PharmacistsConsTime => put(&mut q.pharmacists_info_cons_time, v.datetime()),
         R::PharmacistsAvailableTime => put(&mut q.pharmacists_info_available_time, v.datetime()),
@@ -824,7 +828,9 @@ fn malformed(text: &str, offset: usize, error: &quick_xml::Error) -> Error {
         quick_xml::Error::IllFormed(I::MismatchedEndTag { .. }) => MalformedReason::MismatchedEndTag,
         quick_xml::Error::IllFormed(I::UnmatchedEndTag(_)) => MalformedReason::UnmatchedEndTag,
         quick_xml::Error::IllFormed(I::MissingEndTag(_)) => MalformedReason::UnexpectedEof,
-        quick_xml::Error::IllFormed(I::MissingDeclVersion(_) | I::UnknownVersion) => MalformedReason::InvalidDeclaration,
+        quick_xml::Error::IllFormed(I::MissingDeclVersion(_) | I::UnknownVersion) => {
+            MalformedReason::InvalidDeclaration
+        }
         quick_xml::Error::InvalidAttr(_) => MalformedReason::InvalidAttribute,
         quick_xml::Error::Escape(_) => MalformedReason::InvalidReference,
         _ => MalformedReason::InvalidSyntax,

@@ -69,16 +69,32 @@ pub enum ChangedField {
 #[serde(tag = "change", rename_all = "snake_case")]
 pub enum Change {
     /// Reported, not stored.
-    Added { kohi: KohiEntry },
+    Added {
+        kohi: KohiEntry,
+    },
     /// Stored and reported, with different values in `fields`.
-    Changed { stored: usize, kohi: KohiEntry, fields: Vec<ChangedField> },
-    Unchanged { stored: usize, kohi: KohiEntry },
+    Changed {
+        stored: usize,
+        kohi: KohiEntry,
+        fields: Vec<ChangedField>,
+    },
+    Unchanged {
+        stored: usize,
+        kohi: KohiEntry,
+    },
     /// Reported with an end date before today.
-    Expired { stored: Option<usize>, kohi: KohiEntry },
+    Expired {
+        stored: Option<usize>,
+        kohi: KohiEntry,
+    },
     /// Stored, and missing from a result that did report its source. Check the paper 受給者証.
-    NotReported { stored: usize },
+    NotReported {
+        stored: usize,
+    },
     /// Stored, and the result could not have reported it (no PMH data, or consent not given).
-    Unknown { stored: usize },
+    Unknown {
+        stored: usize,
+    },
 }
 
 fn same_number(stored: Option<&str>, received: Option<&str>) -> bool {
@@ -117,7 +133,8 @@ pub fn reconcile(stored: &[KohiRecord], patient: &Patient, today: NaiveDate) -> 
     let mut changes = Vec::with_capacity(stored.len() + patient.kohi.len());
     for (index, record) in stored.iter().enumerate() {
         let found = patient.kohi.iter().position(|k| {
-            same_number(Some(&record.payer_number), k.key().0) && same_number(record.recipient_number.as_deref(), k.key().1)
+            same_number(Some(&record.payer_number), k.key().0)
+                && same_number(record.recipient_number.as_deref(), k.key().1)
         });
         let change = match found {
             Some(i) => {
@@ -148,7 +165,11 @@ pub fn reconcile(stored: &[KohiRecord], patient: &Patient, today: NaiveDate) -> 
     }
     for (kohi, _) in patient.kohi.iter().zip(&matched).filter(|(_, m)| !**m) {
         let kohi = kohi.clone();
-        changes.push(if expired(&kohi, today) { Change::Expired { stored: None, kohi } } else { Change::Added { kohi } });
+        changes.push(if expired(&kohi, today) {
+            Change::Expired { stored: None, kohi }
+        } else {
+            Change::Added { kohi }
+        });
     }
     changes
 }

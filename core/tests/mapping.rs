@@ -190,7 +190,9 @@ fn unknown_elements_and_codes_are_kept_and_warned() {
     let doc = parse("unknown_element_and_code.xml");
     let p = &doc.patients[0];
     assert_eq!(p.qualification_validity.as_ref().map(kohi::codes::CodeList::code), Some("7"));
-    assert!(doc.unknown_elements.iter().any(|u| u.path.ends_with("NewConsentInfo/NewConsentFlg") && u.text.expose() == "1"));
+    assert!(
+        doc.unknown_elements.iter().any(|u| u.path.ends_with("NewConsentInfo/NewConsentFlg") && u.text.expose() == "1")
+    );
     assert!(doc.unknown_elements.iter().any(|u| u.path.ends_with("CopaymentCategoryCode/@kind")));
     let birth = p.qualifications[0].birthdate.as_ref().unwrap().expose();
     assert_eq!((birth.raw.as_str(), birth.value), ("19850230", None));

@@ -3,11 +3,15 @@
 use kohi::{Error, MalformedReason, ParseOptions, WarningCode};
 
 fn doc(body: &str) -> String {
-    format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?><XmlMsg><MessageHeader><SegmentOfResult>1</SegmentOfResult></MessageHeader><MessageBody>{body}</MessageBody></XmlMsg>")
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><XmlMsg><MessageHeader><SegmentOfResult>1</SegmentOfResult></MessageHeader><MessageBody>{body}</MessageBody></XmlMsg>"
+    )
 }
 
 fn result(inner: &str) -> String {
-    doc(&format!("<ResultList><ResultOfQualificationConfirmation>{inner}</ResultOfQualificationConfirmation></ResultList>"))
+    doc(&format!(
+        "<ResultList><ResultOfQualificationConfirmation>{inner}</ResultOfQualificationConfirmation></ResultList>"
+    ))
 }
 
 fn subsidy(inner: &str) -> String {
@@ -29,7 +33,9 @@ mod structure {
         let b = parse(&result("<Sex1>1</Sex1><InsurerNumber>01130012</InsurerNumber><Name>見本</Name>"));
         assert_eq!(kohi::to_json(&a), kohi::to_json(&b));
         // Body children before the header, too.
-        let c = parse("<XmlMsg><MessageBody><QualificationValidity>1</QualificationValidity></MessageBody><MessageHeader><SegmentOfResult>1</SegmentOfResult></MessageHeader></XmlMsg>");
+        let c = parse(
+            "<XmlMsg><MessageBody><QualificationValidity>1</QualificationValidity></MessageBody><MessageHeader><SegmentOfResult>1</SegmentOfResult></MessageHeader></XmlMsg>",
+        );
         assert!(c.header.segment_of_result.is_some());
         assert!(c.patients[0].qualification_validity.is_some());
     }
@@ -109,7 +115,9 @@ mod text {
 
     #[test]
     fn unknown_entities_and_control_char_refs_are_malformed() {
-        for bad in ["<InsurerName>&nbsp;</InsurerName>", "<InsurerName>&#0;</InsurerName>", "<InsurerName>&#x1;</InsurerName>"] {
+        for bad in
+            ["<InsurerName>&nbsp;</InsurerName>", "<InsurerName>&#0;</InsurerName>", "<InsurerName>&#x1;</InsurerName>"]
+        {
             let e = kohi::parse(result(bad).as_bytes()).unwrap_err();
             assert!(matches!(e, Error::MalformedXml { reason: MalformedReason::InvalidReference, .. }), "{bad}: {e:?}");
         }

@@ -44,7 +44,10 @@ fn edit() -> impl Strategy<Value = Edit> {
         (any::<usize>(), any::<u8>()).prop_map(|(i, b)| Edit::Replace(i, b)),
         (any::<usize>(), 1usize..64).prop_map(|(i, n)| Edit::Remove(i, n)),
         (any::<usize>(), prop::collection::vec(any::<u8>(), 1..16)).prop_map(|(i, v)| Edit::Insert(i, v)),
-        (any::<usize>(), prop::sample::select(vec![&b"<"[..], b">", b"</", b"/>", b"&", b"&#", b"<![CDATA[", b"\x82", b"<X>"]))
+        (
+            any::<usize>(),
+            prop::sample::select(vec![&b"<"[..], b">", b"</", b"/>", b"&", b"&#", b"<![CDATA[", b"\x82", b"<X>"])
+        )
             .prop_map(|(i, s)| Edit::Insert(i, s.to_vec())),
     ]
 }

@@ -47,7 +47,11 @@ fn unchanged_changed_added() {
             max_copayment: Some("5000".into()),
             ..record("52136017", "1234566", day(2025, 4, 1), day(2026, 3, 31))
         },
-        KohiRecord { payer_number: "88131016".into(), recipient_number: Some("K000012345".into()), ..Default::default() },
+        KohiRecord {
+            payer_number: "88131016".into(),
+            recipient_number: Some("K000012345".into()),
+            ..Default::default()
+        },
     ];
     let changes = kohi::reconcile(&stored, &p, day(2025, 6, 4));
     assert_eq!(kinds(&changes), ["unchanged", "changed"]);
@@ -110,7 +114,13 @@ fn stored_records_from_json() {
                     "valid_to": "2026-03-31", "income_segment": "一般Ⅰ", "max_copayment": "5000"}]"#;
     let records = KohiRecord::list_from_json(json).unwrap();
     assert_eq!(records[0].valid_to, Some(day(2026, 3, 31)));
-    for bad in ["{", "{}", r#"[{"recipient_number": "1"}]"#, r#"[{"payer_number": "1", "extra": 1}]"#, r#"[{"payer_number": 5}]"#] {
+    for bad in [
+        "{",
+        "{}",
+        r#"[{"recipient_number": "1"}]"#,
+        r#"[{"payer_number": "1", "extra": 1}]"#,
+        r#"[{"payer_number": 5}]"#,
+    ] {
         let e = KohiRecord::list_from_json(bad).unwrap_err();
         assert_eq!(e.code(), "invalid_stored_record", "{bad}");
     }

@@ -1,0 +1,116 @@
+//! The `kohi` command as a user runs it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn kohi(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kohi")).args(args).output().unwrap()
+}
+
+fn fixture(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures").join(name).to_string_lossy().into_owned()
+}
+
+fn lines(out: &Output) -> Vec<serde_json::Value> {
+    String::from_utf8(out.stdout.clone()).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+#[test]
+fn parse_json_lists_out_of_order_subsidies_in_receipt_order() {
+    let out = kohi(&["parse", "--json", &fixture("pmh_three_out_of_order.xml")]);
+    assert!(out.status.success());
+    let docs = lines(&out);
+    assert_eq!(docs.len(), 1);
+    assert!(docs[0]["file"].as_str().unwrap().ends_with("pmh_three_out_of_order.xml"));
+    let kohi = docs[0]["patients"][0]["kohi"].as_array().unwrap();
+    let laws: Vec<&str> = kohi.iter().map(|k| k["law_number"].as_str().unwrap()).collect();
+    assert_eq!(laws, ["21", "54", "88"]);
+    let slots: Vec<u64> = kohi.iter().map(|k| k["slot"].as_u64().unwrap()).collect();
+    assert_eq!(slots, [1, 2, 3]);
+}
+
+#[test]
+fn json_is_the_core_contract_plus_file() {
+    let path = fixture("face_pmh_two.xml");
+    let mut doc = lines(&kohi(&["parse", &path])).remove(0);
+    doc.as_object_mut().unwrap().remove("file");
+    let core: serde_json::Value =
+        serde_json::from_str(&kohi::to_json(&kohi::parse(&std::fs::read(&path).unwrap()).unwrap())).unwrap();
+    assert_eq!(doc, core);
+}
+
+#[test]
+fn a_failing_file_prints_its_error_and_the_exit_status_is_1_at_the_end() {
+    let out = kohi(&["parse", &fixture("error_doctype.xml"), &fixture("face_pmh_two.xml")]);
+    assert_eq!(out.status.code(), Some(1));
+    let docs = lines(&out);
+    assert_eq!(docs.len(), 2, "the good file after the bad one is still parsed");
+    assert_eq!(docs[0]["error"]["code"], "doctype_not_allowed");
+    assert_eq!(docs[0]["error"]["number"], 6);
+    assert!(docs[0]["error"]["message"].as_str().unwrap().contains("line 2"));
+    assert_eq!(docs[1]["patients"][0]["pmh"], "received");
+    let out = kohi(&["parse", "/no/such/file.xml"]);
+    assert_eq!(lines(&out)[0]["error"]["code"], "io");
+}
+
+#[test]
+fn aliases_from_a_file() {
+    let dir = std::env::temp_dir().join(format!("kohi-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let xml: PathBuf = dir.join("official.xml");
+    let original = std::fs::read_to_string(fixture("face_pmh_two.xml")).unwrap();
+    std::fs::write(&xml, original.replace("MedicalSubsidyInsurerNumber", "PayerNo")).unwrap();
+    let aliases = dir.join("aliases.json");
+    std::fs::write(&aliases, r#"{"MedicalSubsidyInsurerNumber": ["PayerNo"]}"#).unwrap();
+    let without = lines(&kohi(&["parse", xml.to_str().unwrap()])).remove(0);
+    assert!(without["patients"][0]["kohi"][0]["payer_number"].is_null());
+    let with = lines(&kohi(&["parse", "--aliases", aliases.to_str().unwrap(), xml.to_str().unwrap()])).remove(0);
+    assert_eq!(with["patients"][0]["kohi"][0]["payer_number"], "52136017");
+    std::fs::write(&aliases, r#"{"NoSuchElement": ["X"]}"#).unwrap();
+    let out = kohi(&["parse", "--aliases", aliases.to_str().unwrap(), xml.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn the_table_shows_slots_and_masks_names() {
+    let out = kohi(&["parse", "--table", &fixture("face_pmh_two.xml"), &fixture("sjis_cp932_chars.xml")]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("第1  52136017   1234566"), "{text}");
+    assert!(text.contains("第2  88131016   K000012345"), "{text}");
+    assert!(text.contains("20250401-20260331"), "{text}");
+    assert!(!text.contains("花子") && !text.contains("髙橋"), "names must be masked:\n{text}");
+    assert!(text.contains("見＊＊") && text.contains("髙＊＊"), "{text}");
+}
+
+#[test]
+fn no_arguments_prints_the_bundled_fixtures_table() {
+    let out = kohi(&[]);
+    // The negative fixtures show as error rows; the demo itself succeeds.
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("FILE"));
+    assert!(text.contains("pmh_overflow.xml"));
+    assert!(text.contains("error doctype_not_allowed"));
+}
+
+#[test]
+fn check_numbers() {
+    let out = kohi(&["check", "33120015", "54016027", "  138057", "1234566"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.lines().filter(|l| l.ends_with("\tok")).count(), 4, "{text}");
+    let out = kohi(&["check", "--kind", "insurer", "06139993"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(String::from_utf8(out.stdout).unwrap().trim(), "06139993\tinsurer\tNG (check digit should be 2)");
+    assert_eq!(kohi(&["check", "--kind", "bogus", "1"]).status.code(), Some(2));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_eq!(kohi(&["frobnicate"]).status.code(), Some(2));
+    assert_eq!(kohi(&["parse"]).status.code(), Some(2));
+    assert_eq!(kohi(&["parse", "--nope", "x"]).status.code(), Some(2));
+    assert!(kohi(&["--version"]).status.success());
+}
