@@ -81,6 +81,8 @@ pub fn parse_with(bytes: &[u8], options: &ParseOptions) -> Result<Document> {
 /// Parses already-decoded text. The declaration's encoding is ignored; `encoding` says UTF-8.
 pub fn parse_str_with(text: &str, options: &ParseOptions) -> Result<Document> {
     check_size(text.len(), options)?;
+    // Text decoded without BOM handling (Python's "utf-8" codec) still starts with U+FEFF.
+    let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
     decode::check_characters(text)?;
     Walker::new(options).run(text, Encoding::Utf8)
 }

@@ -139,6 +139,12 @@ mod text {
     }
 
     #[test]
+    fn parse_str_skips_a_leading_bom_character() {
+        let xml = format!("\u{FEFF}{}", result("<Name>見本</Name>"));
+        assert!(kohi::parse_str_with(&xml, &ParseOptions::default()).is_ok());
+    }
+
+    #[test]
     fn a_header_that_contradicts_the_declaration_warns() {
         let xml = doc("").replace(
             "<SegmentOfResult>1</SegmentOfResult>",
