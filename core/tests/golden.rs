@@ -2,6 +2,9 @@
 //! (or, for a negative fixture, fails with the error recorded there). The same files are
 //! checked from C, Python and Node.
 //!
+//! Goldens are pretty-printed in the contract's key order; a golden with its insignificant
+//! whitespace removed must equal `kohi::to_json` byte for byte (that is how C checks them).
+//!
 //! `KOHI_WRITE_GOLDENS=1 cargo test --test golden` writes missing goldens only; an existing
 //! golden is never overwritten: it is a reviewed statement of what is right.
 
@@ -23,13 +26,44 @@ fn cases() -> Vec<PathBuf> {
     cases
 }
 
-fn actual(xml: &Path) -> Value {
+/// The contract text for a fixture, compact and pretty.
+fn contract(xml: &Path) -> (String, String) {
     let bytes = std::fs::read(xml).unwrap();
-    let text = match kohi::parse(&bytes) {
-        Ok(doc) => kohi::to_json(&doc),
-        Err(e) => format!("{{\"error\":{}}}", e.to_json()),
-    };
-    serde_json::from_str(&text).unwrap()
+    match kohi::parse(&bytes) {
+        Ok(doc) => (kohi::to_json(&doc), serde_json::to_string_pretty(&doc).unwrap()),
+        Err(e) => {
+            let compact = format!("{{\"error\":{}}}", e.to_json());
+            let value: Value = serde_json::from_str(&compact).unwrap();
+            (compact, serde_json::to_string_pretty(&value).unwrap())
+        }
+    }
+}
+
+fn actual(xml: &Path) -> Value {
+    serde_json::from_str(&contract(xml).0).unwrap()
+}
+
+/// Removes whitespace outside strings (what the C test does too).
+fn minify(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    let (mut in_string, mut escaped) = (false, false);
+    for c in json.chars() {
+        if in_string {
+            out.push(c);
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => {}
+            }
+        } else if c == '"' {
+            in_string = true;
+            out.push(c);
+        } else if !c.is_whitespace() {
+            out.push(c);
+        }
+    }
+    out
 }
 
 #[test]
@@ -40,24 +74,29 @@ fn every_fixture_matches_its_golden() {
     assert!(cases.len() >= 20, "fixtures went missing: {}", cases.len());
     for xml in cases {
         let golden = xml.with_extension("expected.json");
-        let got = actual(&xml);
+        let (compact, pretty) = contract(&xml);
+        let got: Value = serde_json::from_str(&compact).unwrap();
         if !golden.exists() {
             if write_missing {
-                std::fs::write(&golden, serde_json::to_string_pretty(&got).unwrap() + "\n").unwrap();
+                std::fs::write(&golden, pretty + "\n").unwrap();
             }
             failures.push(format!("{}: no golden", xml.display()));
             continue;
         }
-        let want: Value = serde_json::from_str(&std::fs::read_to_string(&golden).unwrap()).unwrap();
+        let text = std::fs::read_to_string(&golden).unwrap();
+        let want: Value = serde_json::from_str(&text).unwrap();
         if got != want {
-            failures.push(format!(
-                "{}: differs from its golden\n--- got\n{}",
-                xml.display(),
-                serde_json::to_string_pretty(&got).unwrap()
-            ));
+            failures.push(format!("{}: differs from its golden\n--- got\n{pretty}", xml.display()));
+        } else if minify(&text) != compact {
+            failures.push(format!("{}: same values, but not in the contract's key order", xml.display()));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn minify_keeps_strings_whole() {
+    assert_eq!(minify("{ \"a b\" : [ 1 , \"x\\\" y\" ] }"), "{\"a b\":[1,\"x\\\" y\"]}");
 }
 
 #[test]
