@@ -6,7 +6,6 @@
 //! alias table (JSON: canonical name → extra names) fixes a name at run time, without a release.
 //! Element order is never assumed: lookup is by (context, name).
 
-use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
 use crate::error::{Error, Result};
@@ -311,9 +310,11 @@ pub fn is_repeatable(ctx: Ctx) -> bool {
 /// The lookup built from [`TABLE`], the built-in aliases and the caller's aliases.
 #[derive(Debug)]
 pub struct Layout {
-    /// Indexed by `Ctx as usize`, then by element name.
-    nodes: Vec<HashMap<Box<str>, Node>>,
-    canonical: HashMap<(Ctx, Node), &'static str>,
+    /// Indexed by `Ctx as usize`; each list sorted (length, then bytes) for binary search. (Sorted
+    /// vectors rather than hash maps: a process-wide cache of hash tables shows up in valgrind
+    /// as "possibly lost" memory in the vendor's process, because the table points into its
+    /// own allocation.)
+    nodes: Vec<Vec<(Box<str>, Node)>>,
 }
 
 impl Layout {
@@ -348,15 +349,12 @@ impl Layout {
     }
 
     fn build(extra: &[(String, String)]) -> Result<Layout> {
-        let mut nodes = vec![HashMap::new(); CTX_COUNT];
-        let mut canonical = HashMap::with_capacity(TABLE.len() * 2);
+        let mut layout = Layout { nodes: vec![Vec::new(); CTX_COUNT] };
         for &(ctx, name, node, _) in TABLE {
             for ctx in expand(ctx) {
-                nodes[ctx as usize].insert(Box::from(name), node);
-                canonical.insert((ctx, node), name);
+                layout.insert(ctx, name, node);
             }
         }
-        let mut layout = Layout { nodes, canonical };
         let built_in = BUILT_IN_ALIASES.iter().map(|&(c, a)| (c.to_owned(), a.to_owned()));
         for (canonical_name, alias) in built_in.chain(extra.iter().cloned()) {
             layout.add_alias(&canonical_name, &alias)?;
@@ -377,28 +375,41 @@ impl Layout {
             return Err(invalid("an alias names a canonical element kohi does not know"));
         }
         for (ctx, node) in targets {
-            let names = &mut self.nodes[ctx as usize];
-            match names.get(alias) {
-                Some(existing) if *existing != node => {
+            match self.lookup(ctx, alias) {
+                Some(existing) if existing != node => {
                     return Err(invalid("an alias collides with another element of the same parent"));
                 }
-                _ => {
-                    names.insert(Box::from(alias), node);
-                }
+                Some(_) => {}
+                None => self.insert(ctx, alias, node),
             }
         }
         Ok(())
     }
 
+    fn insert(&mut self, ctx: Ctx, name: &str, node: Node) {
+        let names = &mut self.nodes[ctx as usize];
+        match names.binary_search_by(|(n, _)| by_length_then_bytes(n, name)) {
+            Ok(i) => names[i].1 = node,
+            Err(i) => names.insert(i, (Box::from(name), node)),
+        }
+    }
+
     /// What `name` means under `ctx`, if anything.
     pub fn lookup(&self, ctx: Ctx, name: &str) -> Option<Node> {
-        self.nodes[ctx as usize].get(name).copied()
+        let names = &self.nodes[ctx as usize];
+        names.binary_search_by(|(n, _)| by_length_then_bytes(n, name)).ok().map(|i| names[i].1)
     }
 
     /// The canonical element name of a node (for paths in warnings).
     pub fn canonical_name(&self, ctx: Ctx, node: Node) -> Option<&'static str> {
-        self.canonical.get(&(ctx, node)).copied()
+        TABLE.iter().find(|&&(c, _, n, _)| n == node && expand(c).any(|c| c == ctx)).map(|&(_, name, _, _)| name)
     }
+}
+
+/// Many names share long prefixes (`LimitApplicationCertificate…`): comparing lengths first
+/// settles most comparisons at once.
+fn by_length_then_bytes(a: &str, b: &str) -> std::cmp::Ordering {
+    a.len().cmp(&b.len()).then_with(|| a.as_bytes().cmp(b.as_bytes()))
 }
 
 /// Person-level rows apply under `MessageBody` and under each `BulkConfirmUnit`.

@@ -126,6 +126,11 @@ fn expired(kohi: &KohiEntry, today: NaiveDate) -> bool {
     kohi.valid_to.as_ref().and_then(|d| d.value).is_some_and(|end| end < today)
 }
 
+/// The changes as JSON (the form the bindings return).
+pub fn changes_to_json(changes: &[Change]) -> String {
+    serde_json::to_string(changes).unwrap_or_else(|_| String::from("[]"))
+}
+
 /// Proposes changes: one per stored record (in order), then one per reported 公費 not stored.
 pub fn reconcile(stored: &[KohiRecord], patient: &Patient, today: NaiveDate) -> Vec<Change> {
     let mut matched = vec![false; patient.kohi.len()];

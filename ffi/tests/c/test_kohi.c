@@ -1,0 +1,499 @@
+/*
+ * The C ABI from real C: every fixture against its golden, getters in UTF-8 and CP932,
+ * negative fixtures, bad arguments, threads. Run with the fixtures directory:
+ *     test_kohi fixtures
+ * Prints "N passed, N failed"; exits 1 on any failure.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "kohi.h"
+
+#include <dirent.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int passed, failed;
+static const char *fixtures;
+
+#define CHECK(cond, ...)                                    \
+    do {                                                    \
+        if (cond) {                                         \
+            passed++;                                       \
+        } else {                                            \
+            failed++;                                       \
+            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
+            fprintf(stderr, __VA_ARGS__);                   \
+            fputc('\n', stderr);                            \
+        }                                                   \
+    } while (0)
+
+static char *read_file(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    size_t got = fread(buf, 1, (size_t)n, f);
+    fclose(f);
+    buf[got] = '\0';
+    if (len) *len = got;
+    return buf;
+}
+
+static char *path_of(const char *name) {
+    size_t n = strlen(fixtures) + strlen(name) + 2;
+    char *p = malloc(n);
+    snprintf(p, n, "%s/%s", fixtures, name);
+    return p;
+}
+
+/* Removes whitespace outside strings: a golden is pretty-printed in the contract's key order. */
+static char *minify(const char *json) {
+    char *out = malloc(strlen(json) + 1), *o = out;
+    int in_string = 0, escaped = 0;
+    for (const char *c = json; *c; c++) {
+        if (in_string) {
+            *o++ = *c;
+            if (escaped) escaped = 0;
+            else if (*c == '\\') escaped = 1;
+            else if (*c == '"') in_string = 0;
+        } else if (*c == '"') {
+            in_string = 1;
+            *o++ = *c;
+        } else if (*c != ' ' && *c != '\n' && *c != '\r' && *c != '\t') {
+            *o++ = *c;
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+static int str_eq(kohi_str s, const char *want) {
+    if (want == NULL) return s.ptr == NULL && s.len == 0;
+    return s.ptr != NULL && s.len == strlen(want) && memcmp(s.ptr, want, s.len) == 0 && s.ptr[s.len] == '\0';
+}
+
+static kohi_result *parse_fixture(const char *name, const kohi_options *opts) {
+    char *path = path_of(name);
+    kohi_result *r = NULL;
+    kohi_error *err = NULL;
+    kohi_status st = kohi_parse_file(path, opts, &r, &err);
+    CHECK(st == KOHI_STATUS_OK, "parse %s: status %u", name, (unsigned)st);
+    if (err) kohi_error_free(err);
+    free(path);
+    return r;
+}
+
+/* ---- golden contract ------------------------------------------------------------------ */
+
+static void check_golden(const char *xml_name) {
+    char *xml_path = path_of(xml_name);
+    size_t stem = strlen(xml_path) - 4;
+    char *golden_path = malloc(stem + sizeof ".expected.json");
+    memcpy(golden_path, xml_path, stem);
+    strcpy(golden_path + stem, ".expected.json");
+    char *golden = read_file(golden_path, NULL);
+    CHECK(golden != NULL, "%s: no golden", xml_name);
+    if (!golden) goto done;
+    char *want = minify(golden);
+
+    kohi_result *r = NULL;
+    kohi_error *err = NULL;
+    kohi_status st = kohi_parse_file(xml_path, NULL, &r, &err);
+    if (strncmp(want, "{\"error\":", 9) == 0) {
+        /* Negative fixture: the status is the golden's "number", the message its "message". */
+        const char *num = strstr(want, "\"number\":");
+        unsigned expected = num ? (unsigned)strtoul(num + 9, NULL, 10) : 0;
+        CHECK(st == expected && r == NULL, "%s: status %u, want %u", xml_name, (unsigned)st, expected);
+        CHECK(err != NULL && kohi_error_code(err) == st, "%s: error object", xml_name);
+        const char *msg = strstr(want, "\"message\":\"");
+        if (err && msg) {
+            msg += 11;
+            size_t n = (size_t)(strchr(msg, '"') - msg);
+            kohi_str m = kohi_error_message(err);
+            CHECK(m.len == n && memcmp(m.ptr, msg, n) == 0, "%s: message %.*s", xml_name, (int)m.len, m.ptr);
+        }
+        /* The same bytes from memory give the same status. */
+        size_t len;
+        char *bytes = read_file(xml_path, &len);
+        kohi_result *r2 = NULL;
+        CHECK(kohi_parse((const uint8_t *)bytes, len, NULL, &r2, NULL) == st && r2 == NULL, "%s: memory", xml_name);
+        free(bytes);
+    } else {
+        CHECK(st == KOHI_STATUS_OK, "%s: status %u", xml_name, (unsigned)st);
+        char *json = NULL;
+        if (r && kohi_result_to_json(r, &json) == KOHI_STATUS_OK) {
+            CHECK(strcmp(json, want) == 0, "%s: JSON differs from its golden", xml_name);
+            kohi_string_free(json);
+        } else {
+            CHECK(0, "%s: no JSON", xml_name);
+        }
+    }
+    kohi_result_free(r);
+    kohi_error_free(err);
+    free(want);
+    free(golden);
+done:
+    free(golden_path);
+    free(xml_path);
+}
+
+static void test_goldens(void) {
+    DIR *dir = opendir(fixtures);
+    CHECK(dir != NULL, "cannot open %s", fixtures);
+    if (!dir) return;
+    int count = 0;
+    struct dirent *e;
+    while ((e = readdir(dir)) != NULL) {
+        size_t n = strlen(e->d_name);
+        if (n > 4 && strcmp(e->d_name + n - 4, ".xml") == 0) {
+            check_golden(e->d_name);
+            count++;
+        }
+    }
+    closedir(dir);
+    CHECK(count >= 20, "only %d fixtures", count);
+}
+
+/* ---- getters ---------------------------------------------------------------------------- */
+
+static kohi_str kohi_field(const kohi_result *r, size_t i, uint32_t field) {
+    kohi_str s = {NULL, 0};
+    kohi_status st = kohi_kohi_get(r, 0, i, field, &s);
+    CHECK(st == KOHI_STATUS_OK, "kohi_kohi_get(%zu, %u): %u", i, (unsigned)field, (unsigned)st);
+    return s;
+}
+
+static uint32_t slot_of(const kohi_result *r, size_t i) {
+    uint32_t slot = 99;
+    CHECK(kohi_kohi_slot(r, 0, i, &slot) == KOHI_STATUS_OK, "slot");
+    return slot;
+}
+
+static int32_t flag_of(const kohi_result *r, size_t i, uint32_t flag) {
+    int32_t v = 99;
+    CHECK(kohi_kohi_get_flag(r, 0, i, flag, &v) == KOHI_STATUS_OK, "flag");
+    return v;
+}
+
+static void test_pmh_getters(kohi_string_encoding encoding) {
+    kohi_options *opts = kohi_options_new();
+    CHECK(kohi_options_set_string_encoding(opts, encoding) == KOHI_STATUS_OK, "encoding");
+    kohi_result *r = parse_fixture("pmh_three_out_of_order.xml", opts);
+    if (!r) goto done;
+    size_t n = 0;
+    kohi_str s;
+    CHECK(kohi_patient_count(r, &n) == KOHI_STATUS_OK && n == 1, "patients %zu", n);
+    CHECK(kohi_kohi_count(r, 0, &n) == KOHI_STATUS_OK && n == 3, "kohi %zu", n);
+    CHECK(kohi_patient_get(r, 0, KOHI_PATIENT_FIELD_PMH, &s) == KOHI_STATUS_OK && str_eq(s, "received"), "pmh");
+
+    /* Given 88, 54, 21: 第1 21, 第2 54, 第3 88 (記載要領 order, local last). */
+    CHECK(slot_of(r, 0) == 1 && slot_of(r, 1) == 2 && slot_of(r, 2) == 3, "slots");
+    CHECK(str_eq(kohi_field(r, 0, KOHI_KOHI_FIELD_LAW_NUMBER), "21"), "law 1");
+    CHECK(str_eq(kohi_field(r, 0, KOHI_KOHI_FIELD_PAYER_NUMBER), "21136015"), "payer 1");
+    CHECK(str_eq(kohi_field(r, 0, KOHI_KOHI_FIELD_RECIPIENT_NUMBER), "3000015"), "recipient 1");
+    CHECK(str_eq(kohi_field(r, 0, KOHI_KOHI_FIELD_VALID_FROM), "2025-06-01"), "from 1");
+    CHECK(str_eq(kohi_field(r, 0, KOHI_KOHI_FIELD_VALID_TO), "2026-05-31"), "to 1");
+    CHECK(str_eq(kohi_field(r, 0, KOHI_KOHI_FIELD_MAX_COPAYMENT), "5000"), "cap 1");
+    CHECK(str_eq(kohi_field(r, 0, KOHI_KOHI_FIELD_SCOPE), "national"), "scope 1");
+    CHECK(str_eq(kohi_field(r, 0, KOHI_KOHI_FIELD_SOURCE), "pmh"), "source 1");
+    CHECK(flag_of(r, 0, KOHI_KOHI_FLAG_PAYER_NUMBER_VALID) == KOHI_TRISTATE_TRUE, "payer valid");
+    CHECK(flag_of(r, 0, KOHI_KOHI_FLAG_RECIPIENT_NUMBER_VALID) == KOHI_TRISTATE_TRUE, "recipient valid");
+    CHECK(flag_of(r, 0, KOHI_KOHI_FLAG_ALWAYS_REIMBURSEMENT) == KOHI_TRISTATE_FALSE, "reimbursement");
+    CHECK(str_eq(kohi_field(r, 1, KOHI_KOHI_FIELD_PAYER_NUMBER), "54136015"), "payer 2");
+    CHECK(str_eq(kohi_field(r, 1, KOHI_KOHI_FIELD_MAX_COPAYMENT), NULL), "cap 2 is children only");
+    CHECK(str_eq(kohi_field(r, 2, KOHI_KOHI_FIELD_PAYER_NUMBER), "88131016"), "payer 3");
+    CHECK(str_eq(kohi_field(r, 2, KOHI_KOHI_FIELD_RECIPIENT_NUMBER), "K000067890"), "recipient 3");
+    CHECK(str_eq(kohi_field(r, 2, KOHI_KOHI_FIELD_SCOPE), "local"), "scope 3");
+    CHECK(str_eq(kohi_field(r, 2, KOHI_KOHI_FIELD_PROGRAM), NULL), "no program for local");
+    CHECK(flag_of(r, 2, KOHI_KOHI_FLAG_RECIPIENT_NUMBER_VALID) == KOHI_TRISTATE_NULL, "no verdict for local");
+    if (encoding == KOHI_STRING_ENCODING_UTF8) {
+        CHECK(str_eq(kohi_field(r, 2, KOHI_KOHI_FIELD_CERTIFICATE_NAME), "ひとり親家庭等医療証"), "name utf8");
+        CHECK(str_eq(kohi_field(r, 1, KOHI_KOHI_FIELD_PROGRAM), "難病法 特定医療（指定難病）"), "program utf8");
+    } else {
+        CHECK(str_eq(kohi_field(r, 2, KOHI_KOHI_FIELD_CERTIFICATE_NAME),
+                     "\x82\xd0\x82\xc6\x82\xe8\x90\x65\x89\xc6\x92\xeb\x93\x99\x88\xe3\x97\xc3\x8f\xd8"),
+              "name cp932");
+        CHECK(str_eq(kohi_field(r, 1, KOHI_KOHI_FIELD_PROGRAM),
+                     "\x93\xef\x95\x61\x96\x40\x20\x93\xc1\x92\xe8\x88\xe3\x97\xc3\x81\x69\x8e\x77\x92\xe8\x93\xef\x95\x61\x81\x6a"),
+              "program cp932");
+    }
+    /* JSON stays UTF-8 whatever the getter encoding. */
+    char *json = NULL;
+    CHECK(kohi_result_to_json(r, &json) == KOHI_STATUS_OK && strstr(json, "ひとり親家庭等医療証") != NULL, "json utf8");
+    kohi_string_free(json);
+
+    CHECK(kohi_qualification_count(r, 0, &n) == KOHI_STATUS_OK && n == 1, "qualifications");
+    CHECK(kohi_qualification_get(r, 0, 0, KOHI_QUALIFICATION_FIELD_INSURER_NUMBER, &s) == KOHI_STATUS_OK &&
+              str_eq(s, "06270003"), "insurer");
+    CHECK(kohi_qualification_get(r, 0, 0, KOHI_QUALIFICATION_FIELD_INSURED_CARD_CLASSIFICATION, &s) == KOHI_STATUS_OK &&
+              str_eq(s, "01"), "classification");
+    CHECK(kohi_qualification_get(r, 0, 0, KOHI_QUALIFICATION_FIELD_DISQUALIFICATION_DATE, &s) == KOHI_STATUS_OK &&
+              str_eq(s, NULL), "absent is NULL");
+    CHECK(kohi_header_get(r, KOHI_HEADER_FIELD_SEGMENT_OF_RESULT, &s) == KOHI_STATUS_OK && str_eq(s, "1"), "segment");
+    CHECK(kohi_header_get(r, KOHI_HEADER_FIELD_ENCODING, &s) == KOHI_STATUS_OK && str_eq(s, "UTF-8"), "encoding");
+    CHECK(kohi_header_get(r, KOHI_HEADER_FIELD_QUALIFICATION_CONFIRMATION_DATE, &s) == KOHI_STATUS_OK &&
+              str_eq(s, "2025-11-10"), "date");
+
+    /* Out of range and bad fields. */
+    CHECK(kohi_kohi_get(r, 0, 3, KOHI_KOHI_FIELD_LAW_NUMBER, &s) == KOHI_STATUS_OUT_OF_RANGE, "kohi index");
+    CHECK(kohi_kohi_get(r, 1, 0, KOHI_KOHI_FIELD_LAW_NUMBER, &s) == KOHI_STATUS_OUT_OF_RANGE, "patient index");
+    CHECK(kohi_kohi_get(r, 0, 0, 999, &s) == KOHI_STATUS_INVALID_ARGUMENT, "field");
+    CHECK(kohi_kohi_get_flag(r, 0, 0, 999, &(int32_t){0}) == KOHI_STATUS_INVALID_ARGUMENT, "flag");
+    CHECK(kohi_qualification_get(r, 0, 1, 0, &s) == KOHI_STATUS_OUT_OF_RANGE, "qualification index");
+    CHECK(kohi_warning_get(r, 0, 0, &s) == KOHI_STATUS_OUT_OF_RANGE, "warning index");
+    CHECK(kohi_unknown_get(r, 0, 0, &s) == KOHI_STATUS_OUT_OF_RANGE, "unknown index");
+    CHECK(kohi_header_get(r, 999, &s) == KOHI_STATUS_INVALID_ARGUMENT, "header field");
+    kohi_result_free(r);
+done:
+    kohi_options_free(opts);
+}
+
+static void test_medical_aid_getters(kohi_string_encoding encoding) {
+    kohi_options *opts = kohi_options_new();
+    kohi_options_set_string_encoding(opts, encoding);
+    kohi_result *r = parse_fixture("medical_aid_a1.xml", opts);
+    if (r) {
+        CHECK(slot_of(r, 0) == 1, "slot");
+        CHECK(str_eq(kohi_field(r, 0, KOHI_KOHI_FIELD_SOURCE), "medical_aid"), "source");
+        CHECK(str_eq(kohi_field(r, 0, KOHI_KOHI_FIELD_LAW_NUMBER), "12"), "law");
+        CHECK(str_eq(kohi_field(r, 0, KOHI_KOHI_FIELD_PAYER_NUMBER), "12136016"), "payer");
+        CHECK(str_eq(kohi_field(r, 0, KOHI_KOHI_FIELD_RECIPIENT_NUMBER), "7654320"), "recipient");
+        CHECK(str_eq(kohi_field(r, 0, KOHI_KOHI_FIELD_VALID_FROM), "2025-12-01"), "from");
+        CHECK(str_eq(kohi_field(r, 0, KOHI_KOHI_FIELD_VALID_TO), "2025-12-31"), "to");
+        const char *office = encoding == KOHI_STRING_ENCODING_UTF8
+                                 ? "新宿区福祉事務所"
+                                 : "\x90\x56\x8f\x68\x8b\xe6\x95\x9f\x8e\x83\x8e\x96\x96\xb1\x8f\x8a";
+        CHECK(str_eq(kohi_field(r, 0, KOHI_KOHI_FIELD_WELFARE_OFFICE_NAME), office), "office");
+        kohi_result_free(r);
+    }
+    kohi_options_free(opts);
+}
+
+static void test_warnings_and_unknown(void) {
+    kohi_result *r = parse_fixture("wrong_check_digit.xml", NULL);
+    size_t n = 0;
+    kohi_str s;
+    if (r) {
+        CHECK(kohi_warning_count(r, &n) == KOHI_STATUS_OK && n == 4, "warnings %zu", n);
+        CHECK(kohi_warning_get(r, 0, KOHI_WARNING_FIELD_CODE, &s) == KOHI_STATUS_OK && str_eq(s, "insurer_check_digit"), "w0");
+        CHECK(kohi_warning_get(r, 1, KOHI_WARNING_FIELD_CODE, &s) == KOHI_STATUS_OK && str_eq(s, "payer_check_digit"), "w1");
+        CHECK(flag_of(r, 0, KOHI_KOHI_FLAG_PAYER_NUMBER_VALID) == KOHI_TRISTATE_FALSE, "payer invalid");
+        kohi_result_free(r);
+    }
+    r = parse_fixture("unknown_element_and_code.xml", NULL);
+    if (r) {
+        CHECK(kohi_unknown_count(r, &n) == KOHI_STATUS_OK && n == 5, "unknown %zu", n);
+        CHECK(kohi_unknown_get(r, 0, KOHI_UNKNOWN_FIELD_PATH, &s) == KOHI_STATUS_OK &&
+                  str_eq(s, "XmlMsg/MessageHeader/SystemVersion"), "unknown path");
+        CHECK(kohi_unknown_get(r, 0, KOHI_UNKNOWN_FIELD_TEXT, &s) == KOHI_STATUS_OK && str_eq(s, "9.01"), "unknown text");
+        kohi_result_free(r);
+    }
+    r = parse_fixture("bulk_three_units.xml", NULL);
+    if (r) {
+        CHECK(kohi_patient_count(r, &n) == KOHI_STATUS_OK && n == 3, "bulk patients");
+        CHECK(kohi_patient_get(r, 2, KOHI_PATIENT_FIELD_REFERENCE_NUMBER, &s) == KOHI_STATUS_OK && str_eq(s, "1003"), "ref");
+        CHECK(kohi_patient_get(r, 1, KOHI_PATIENT_FIELD_QUALIFICATION_VALIDITY, &s) == KOHI_STATUS_OK && str_eq(s, "4"), "4");
+        CHECK(kohi_kohi_count(r, 1, &n) == KOHI_STATUS_OK && n == 0, "no kohi");
+        kohi_result_free(r);
+    }
+}
+
+static void test_unrepresentable(void) {
+    /* 𠮷 (U+20BB7) has no CP932 form: that field reports it; the others still read. */
+    const char *xml =
+        "<XmlMsg><MessageBody><ResultList><ResultOfQualificationConfirmation>"
+        "<Name>\xf0\xa0\xae\xb7野　太郎</Name><InsurerNumber>01130012</InsurerNumber>"
+        "</ResultOfQualificationConfirmation></ResultList></MessageBody></XmlMsg>";
+    kohi_options *opts = kohi_options_new();
+    kohi_options_set_string_encoding(opts, KOHI_STRING_ENCODING_CP932);
+    kohi_result *r = NULL;
+    CHECK(kohi_parse((const uint8_t *)xml, strlen(xml), opts, &r, NULL) == KOHI_STATUS_OK, "parse");
+    kohi_str s = {(const char *)1, 99};
+    CHECK(kohi_qualification_get(r, 0, 0, KOHI_QUALIFICATION_FIELD_NAME, &s) == KOHI_STATUS_UNREPRESENTABLE, "name");
+    CHECK(s.ptr == (const char *)1 && s.len == 99, "output untouched on failure");
+    CHECK(kohi_qualification_get(r, 0, 0, KOHI_QUALIFICATION_FIELD_INSURER_NUMBER, &s) == KOHI_STATUS_OK &&
+              str_eq(s, "01130012"), "insurer");
+    kohi_result_free(r);
+    kohi_options_free(opts);
+}
+
+/* ---- arguments, options, errors --------------------------------------------------------- */
+
+static void test_arguments(void) {
+    kohi_result *sentinel = (kohi_result *)&passed, *r = sentinel;
+    kohi_error *err = NULL;
+    CHECK(kohi_parse(NULL, 5, NULL, &r, &err) == KOHI_STATUS_NULL_ARGUMENT && r == sentinel, "NULL data");
+    CHECK(err && kohi_error_code(err) == KOHI_STATUS_NULL_ARGUMENT, "error object for NULL");
+    CHECK(err && str_eq(kohi_error_name(err), "null_argument"), "error name");
+    kohi_error_free(err);
+    err = NULL;
+    CHECK(kohi_parse((const uint8_t *)"x", 1, NULL, NULL, &err) == KOHI_STATUS_NULL_ARGUMENT, "NULL out");
+    kohi_error_free(err);
+    CHECK(kohi_parse(NULL, 0, NULL, &r, NULL) == KOHI_STATUS_MALFORMED_XML && r == sentinel, "empty input");
+    CHECK(kohi_parse_file(NULL, NULL, &r, NULL) == KOHI_STATUS_NULL_ARGUMENT, "NULL path");
+    CHECK(kohi_parse_file("\xff\xfe.xml", NULL, &r, NULL) == KOHI_STATUS_INVALID_ARGUMENT, "non-UTF-8 path");
+    CHECK(kohi_parse_file("/no/such/file.xml", NULL, &r, NULL) == KOHI_STATUS_IO && r == sentinel, "missing file");
+
+    size_t n;
+    kohi_str s;
+    CHECK(kohi_patient_count(NULL, &n) == KOHI_STATUS_NULL_ARGUMENT, "NULL result");
+    CHECK(kohi_kohi_get(NULL, 0, 0, 0, &s) == KOHI_STATUS_NULL_ARGUMENT, "NULL result get");
+    CHECK(kohi_header_get(NULL, 0, &s) == KOHI_STATUS_NULL_ARGUMENT, "NULL result header");
+    CHECK(kohi_result_to_json(NULL, &(char *){NULL}) == KOHI_STATUS_NULL_ARGUMENT, "NULL result json");
+    kohi_result *ok = parse_fixture("face_pmh_two.xml", NULL);
+    CHECK(kohi_patient_count(ok, NULL) == KOHI_STATUS_NULL_ARGUMENT, "NULL out count");
+    CHECK(kohi_kohi_get(ok, 0, 0, 0, NULL) == KOHI_STATUS_NULL_ARGUMENT, "NULL out get");
+    CHECK(kohi_result_to_json(ok, NULL) == KOHI_STATUS_NULL_ARGUMENT, "NULL out json");
+    CHECK(kohi_error_code(NULL) == KOHI_STATUS_NULL_ARGUMENT, "NULL error");
+    CHECK(str_eq(kohi_error_message(NULL), NULL), "NULL error message");
+    kohi_result_free(NULL);
+    kohi_error_free(NULL);
+    kohi_options_free(NULL);
+    kohi_string_free(NULL);
+
+    /* Options. */
+    kohi_options *opts = kohi_options_new();
+    err = NULL;
+    CHECK(kohi_options_set_aliases_json(opts, "{\"NoSuchElement\": [\"X\"]}", &err) == KOHI_STATUS_INVALID_ALIAS_TABLE, "bad aliases");
+    CHECK(err && kohi_error_code(err) == KOHI_STATUS_INVALID_ALIAS_TABLE, "alias error object");
+    kohi_error_free(err);
+    CHECK(kohi_options_set_aliases_json(opts, "\xff", NULL) == KOHI_STATUS_INVALID_ARGUMENT, "non-UTF-8 aliases");
+    CHECK(kohi_options_set_aliases_json(NULL, "{}", NULL) == KOHI_STATUS_NULL_ARGUMENT, "NULL options");
+    CHECK(kohi_options_set_string_encoding(opts, 7) == KOHI_STATUS_INVALID_ARGUMENT, "bad encoding");
+    CHECK(kohi_options_set_max_input_bytes(opts, 100) == KOHI_STATUS_OK, "limit");
+    r = sentinel;
+    char *face = path_of("face_pmh_two.xml");
+    CHECK(kohi_parse_file(face, opts, &r, NULL) == KOHI_STATUS_INPUT_TOO_LARGE && r == sentinel, "too large");
+    free(face);
+    kohi_options_free(opts);
+
+    /* Aliases fix a renamed element at run time. */
+    const char *renamed =
+        "<XmlMsg><MessageBody><ResultList><ResultOfQualificationConfirmation><MedicalSubsidyCertificateList>"
+        "<MedicalSubsidyCertificateInfo><PayerNo>54136015</PayerNo></MedicalSubsidyCertificateInfo>"
+        "</MedicalSubsidyCertificateList></ResultOfQualificationConfirmation></ResultList></MessageBody></XmlMsg>";
+    opts = kohi_options_new();
+    CHECK(kohi_options_set_aliases_json(opts, "{\"MedicalSubsidyInsurerNumber\": [\"PayerNo\"]}", NULL) == KOHI_STATUS_OK, "aliases");
+    r = NULL;
+    CHECK(kohi_parse((const uint8_t *)renamed, strlen(renamed), opts, &r, NULL) == KOHI_STATUS_OK, "parse renamed");
+    if (r) {
+        CHECK(str_eq(kohi_field(r, 0, KOHI_KOHI_FIELD_PAYER_NUMBER), "54136015"), "alias mapped");
+        kohi_result_free(r);
+    }
+    kohi_options_free(opts);
+
+    /* Reconcile. */
+    char *json = NULL;
+    const char *stored =
+        "[{\"payer_number\":\"52136017\",\"recipient_number\":\"1234566\",\"valid_from\":\"2025-04-01\","
+        "\"valid_to\":\"2026-03-31\",\"income_segment\":\"一般Ⅰ\",\"max_copayment\":\"5000\"}]";
+    CHECK(kohi_reconcile_json(stored, ok, 0, "2025-06-04", &json) == KOHI_STATUS_OK, "reconcile");
+    CHECK(json && strstr(json, "{\"change\":\"unchanged\",\"stored\":0") == json + 1, "unchanged first: %s", json);
+    CHECK(json && strstr(json, "\"change\":\"added\"") != NULL, "local added");
+    kohi_string_free(json);
+    json = (char *)sentinel;
+    CHECK(kohi_reconcile_json(stored, ok, 0, "2025/06/04", &json) == KOHI_STATUS_INVALID_ARGUMENT, "bad date");
+    CHECK(kohi_reconcile_json("[{}]", ok, 0, "2025-06-04", &json) == KOHI_STATUS_INVALID_STORED_RECORD, "bad stored");
+    CHECK(kohi_reconcile_json(stored, ok, 1, "2025-06-04", &json) == KOHI_STATUS_OUT_OF_RANGE, "patient");
+    CHECK(kohi_reconcile_json(NULL, ok, 0, "2025-06-04", &json) == KOHI_STATUS_NULL_ARGUMENT, "NULL stored");
+    CHECK(json == (char *)sentinel, "output untouched on failure");
+    kohi_result_free(ok);
+}
+
+static void test_numbers_and_version(void) {
+    int32_t valid = -5;
+    CHECK(kohi_check_number(KOHI_NUMBER_KIND_INSURER, "33120015", &valid) == KOHI_STATUS_OK && valid == 1, "33120015");
+    CHECK(kohi_check_number(KOHI_NUMBER_KIND_PAYER, "54016027", &valid) == KOHI_STATUS_OK && valid == 1, "54016027");
+    CHECK(kohi_check_number(KOHI_NUMBER_KIND_INSURER, "  138057", &valid) == KOHI_STATUS_OK && valid == 1, "138057");
+    CHECK(kohi_check_number(KOHI_NUMBER_KIND_RECIPIENT, "1234566", &valid) == KOHI_STATUS_OK && valid == 1, "1234566");
+    CHECK(kohi_check_number(KOHI_NUMBER_KIND_INSURER, "06139993", &valid) == KOHI_STATUS_OK && valid == 0, "06139993");
+    CHECK(kohi_check_number(9, "1", &valid) == KOHI_STATUS_INVALID_ARGUMENT, "kind");
+    CHECK(kohi_check_number(KOHI_NUMBER_KIND_PAYER, NULL, &valid) == KOHI_STATUS_NULL_ARGUMENT, "NULL number");
+    CHECK(kohi_check_number(KOHI_NUMBER_KIND_PAYER, "1", NULL) == KOHI_STATUS_NULL_ARGUMENT, "NULL out");
+
+    char want[32];
+    snprintf(want, sizeof want, "%d.%d.%d", KOHI_VERSION_MAJOR, KOHI_VERSION_MINOR, KOHI_VERSION_PATCH);
+    CHECK(strcmp(kohi_version(), want) == 0, "version %s vs %s", kohi_version(), want);
+    CHECK(str_eq(kohi_status_name(KOHI_STATUS_MALFORMED_XML), "malformed_xml"), "status name");
+    CHECK(str_eq(kohi_status_name(12345), "unknown"), "unknown status");
+}
+
+/* ---- threads ---------------------------------------------------------------------------- */
+
+struct shared {
+    const kohi_result *result;
+    const char *golden;
+    int ok;
+};
+
+static void *parse_in_thread(void *arg) {
+    struct shared *s = arg;
+    char *path = path_of("face_pmh_two.xml");
+    s->ok = 1;
+    for (int i = 0; i < 20; i++) {
+        kohi_result *r = NULL;
+        char *json = NULL;
+        if (kohi_parse_file(path, NULL, &r, NULL) != KOHI_STATUS_OK || kohi_result_to_json(r, &json) != KOHI_STATUS_OK ||
+            strcmp(json, s->golden) != 0)
+            s->ok = 0;
+        kohi_string_free(json);
+        kohi_result_free(r);
+    }
+    free(path);
+    return NULL;
+}
+
+static void *read_in_thread(void *arg) {
+    struct shared *s = arg;
+    s->ok = 1;
+    for (int i = 0; i < 200; i++) {
+        kohi_str payer;
+        if (kohi_kohi_get(s->result, 0, 0, KOHI_KOHI_FIELD_PAYER_NUMBER, &payer) != KOHI_STATUS_OK ||
+            !str_eq(payer, "52136017"))
+            s->ok = 0;
+    }
+    return NULL;
+}
+
+static void test_threads(void) {
+    char *golden_path = path_of("face_pmh_two.expected.json");
+    char *golden = read_file(golden_path, NULL);
+    char *want = minify(golden);
+    kohi_result *shared_result = parse_fixture("face_pmh_two.xml", NULL);
+    enum { THREADS = 8 };
+    pthread_t threads[THREADS];
+    struct shared state[THREADS];
+    for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < THREADS; i++) {
+            state[i] = (struct shared){shared_result, want, 0};
+            pthread_create(&threads[i], NULL, round == 0 ? parse_in_thread : read_in_thread, &state[i]);
+        }
+        for (int i = 0; i < THREADS; i++) {
+            pthread_join(threads[i], NULL);
+            CHECK(state[i].ok, "thread %d round %d", i, round);
+        }
+    }
+    kohi_result_free(shared_result);
+    free(want);
+    free(golden);
+    free(golden_path);
+}
+
+int main(int argc, char **argv) {
+    fixtures = argc > 1 ? argv[1] : "fixtures";
+    test_goldens();
+    test_pmh_getters(KOHI_STRING_ENCODING_UTF8);
+    test_pmh_getters(KOHI_STRING_ENCODING_CP932);
+    test_medical_aid_getters(KOHI_STRING_ENCODING_UTF8);
+    test_medical_aid_getters(KOHI_STRING_ENCODING_CP932);
+    test_warnings_and_unknown();
+    test_unrepresentable();
+    test_arguments();
+    test_numbers_and_version();
+    test_threads();
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed == 0 ? 0 : 1;
+}
