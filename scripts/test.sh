@@ -9,6 +9,10 @@ step() { printf '\n==== %s (%ss)\n' "$1" "$SECONDS"; }
 
 # Pinned so a new release cannot change the verdict of an old commit.
 export PROPTEST_CASES="${PROPTEST_CASES:-10000}"
+CBINDGEN_VERSION=0.29.4
+ROOT=$PWD
+LOGS=target/test-logs
+rm -rf "$LOGS" && mkdir -p "$LOGS"
 
 step "format"
 cargo fmt --all --check
@@ -17,13 +21,49 @@ step "clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "rust tests (unit, golden, mapping, parse, reconcile, PII, properties ${PROPTEST_CASES} cases, CLI, doc)"
-mkdir -p target
-cargo test --workspace --locked 2>&1 | tee target/rust-tests.log
+cargo test --workspace --locked 2>&1 | tee "$LOGS/rust.log"
 
 step "rust example on the bundled fixtures"
 cargo run -q --locked -p kohi --example slots -- fixtures/face_pmh_two.xml fixtures/pmh_three_out_of_order.xml \
   | tee target/example-slots.txt
 grep -q "第1公費 21136015 3000015" target/example-slots.txt
+
+step "C: build libkohi (static and shared)"
+cargo build --workspace --locked -q
+mkdir -p target/c
+CFLAGS=(-std=c11 -Wall -Wextra -Werror -Iffi/include)
+STATIC_LIBS=(target/debug/libkohi.a -lpthread -ldl -lm)
+SHARED_LIBS=(-Ltarget/debug -lkohi "-Wl,-rpath,$ROOT/target/debug" -lpthread)
+
+step "C: kohi.h has not drifted from the Rust sources (cbindgen $CBINDGEN_VERSION)"
+if ! cbindgen --version 2>/dev/null | grep -qx "cbindgen $CBINDGEN_VERSION"; then
+  cargo install cbindgen --version "$CBINDGEN_VERSION" --locked -q
+fi
+cbindgen --quiet --config ffi/cbindgen.toml --crate kohi-ffi --output target/c/kohi.h
+diff -u ffi/include/kohi.h target/c/kohi.h
+
+step "C: the header also compiles as C++"
+printf '#include "kohi.h"\nint main(void) { kohi_result_free(nullptr); return (int)KOHI_STATUS_OK; }\n' > target/c/cpp_check.cpp
+g++ -std=c++17 -Wall -Wextra -Werror -Iffi/include target/c/cpp_check.cpp "${STATIC_LIBS[@]}" -o target/c/cpp_check
+target/c/cpp_check
+
+step "C: tests against the static and the shared library"
+gcc "${CFLAGS[@]}" ffi/tests/c/test_kohi.c "${STATIC_LIBS[@]}" -o target/c/test_kohi_static
+gcc "${CFLAGS[@]}" ffi/tests/c/test_kohi.c "${SHARED_LIBS[@]}" -o target/c/test_kohi_shared
+target/c/test_kohi_static fixtures | tee "$LOGS/c-static.log"
+target/c/test_kohi_shared fixtures | tee "$LOGS/c-shared.log"
+
+step "C: the same suite under valgrind (zero leaks, zero errors)"
+for variant in static shared; do
+  valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect,possible --show-leak-kinds=definite,indirect,possible \
+    --error-exitcode=1 "target/c/test_kohi_$variant" fixtures | tail -n 1
+done
+
+step "C: the vendor example"
+gcc "${CFLAGS[@]}" examples/c/print_slots.c "${STATIC_LIBS[@]}" -o target/c/print_slots
+target/c/print_slots fixtures/pmh_three_out_of_order.xml | tee target/c/print_slots.txt
+grep -q "第1公費 21136015 3000015" target/c/print_slots.txt
+grep -q "第3公費 88131016 K000067890" target/c/print_slots.txt
 
 step "benchmarks compile (run them with: cargo bench -p kohi)"
 cargo bench --locked -p kohi --no-run -q
@@ -33,5 +73,9 @@ cargo run -q --release --locked -p kohi-cli > target/main-job.txt
 grep -q "第1  52136017" target/main-job.txt
 
 step "done"
-# One closing line for every suite run above (later layers append their counts to the logs).
-awk '/^test result:/ { p += $4; f += $6 } END { printf "%d passed, %d failed\n", p, f }' target/rust-tests.log
+# One closing line for every suite above: cargo's "test result:" lines and the plain
+# "N passed, N failed" lines of the other languages.
+cat "$LOGS"/*.log | awk '
+  /^test result:/ { p += $4; f += $6 }
+  /^[0-9]+ passed, [0-9]+ failed$/ { p += $1; f += $3 }
+  END { printf "%d passed, %d failed\n", p, f }'
