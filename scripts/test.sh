@@ -20,8 +20,8 @@ cargo fmt --all --check
 step "clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-step "rust tests (unit, golden, mapping, parse, reconcile, PII, properties ${PROPTEST_CASES} cases, CLI, doc)"
-cargo test --workspace --locked 2>&1 | tee "$LOGS/rust.log"
+step "rust tests: default members, no pyo3/napi (unit, golden, mapping, parse, reconcile, PII, properties ${PROPTEST_CASES} cases, CLI, doc)"
+cargo test --locked 2>&1 | tee "$LOGS/rust.log"
 
 step "rust example on the bundled fixtures"
 cargo run -q --locked -p kohi --example slots -- fixtures/face_pmh_two.xml fixtures/pmh_three_out_of_order.xml \
@@ -29,7 +29,7 @@ cargo run -q --locked -p kohi --example slots -- fixtures/face_pmh_two.xml fixtu
 grep -q "第1公費 21136015 3000015" target/example-slots.txt
 
 step "C: build libkohi (static and shared)"
-cargo build --workspace --locked -q
+cargo build --locked -q
 mkdir -p target/c
 CFLAGS=(-std=c11 -Wall -Wextra -Werror -Iffi/include)
 STATIC_LIBS=(target/debug/libkohi.a -lpthread -ldl -lm)
@@ -65,6 +65,17 @@ target/c/print_slots fixtures/pmh_three_out_of_order.xml | tee target/c/print_sl
 grep -q "第1公費 21136015 3000015" target/c/print_slots.txt
 grep -q "第3公費 88131016 K000067890" target/c/print_slots.txt
 
+step "Python: own venv, pip install ./bindings/python (maturin, abi3), pytest, stubtest"
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/python -m pip install -q --disable-pip-version-check -r bindings/python/requirements-dev.txt
+.venv/bin/python -m pip install -q --disable-pip-version-check --force-reinstall --no-deps ./bindings/python
+.venv/bin/python -m pytest -q -p no:cacheprovider bindings/python/tests | tee "$LOGS/python.log"
+.venv/bin/python -m mypy.stubtest kohi
+
+step "Python: the vendor example"
+.venv/bin/python examples/python/print_slots.py fixtures/pmh_three_out_of_order.xml | tee target/print_slots_py.txt
+grep -q "第1公費 21136015 3000015" target/print_slots_py.txt
+
 step "benchmarks compile (run them with: cargo bench -p kohi)"
 cargo bench --locked -p kohi --no-run -q
 
@@ -78,4 +89,6 @@ step "done"
 cat "$LOGS"/*.log | awk '
   /^test result:/ { p += $4; f += $6 }
   /^[0-9]+ passed, [0-9]+ failed$/ { p += $1; f += $3 }
+  /^[0-9]+ (passed|failed)(, [0-9]+ (passed|failed|skipped))* in [0-9.]+s/ {
+    for (i = 1; i < NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
   END { printf "%d passed, %d failed\n", p, f }'

@@ -1,0 +1,143 @@
+//! `import kohi`: the Python binding. A thin layer over the core: parsing happens with the GIL
+//! released, and the classes read the parsed document lazily (each holds the document and an
+//! index), so a parse allocates no Python objects until they are asked for.
+
+mod convert;
+mod errors;
+mod model;
+
+use std::sync::Arc;
+
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyByteArray, PyBytes, PyString};
+
+use kohi_core::{Document, ParseOptions};
+
+use crate::model::{NumberCheck, Patient, Result as KohiResult};
+
+fn options(py: Python<'_>, aliases: Option<&Bound<'_, PyAny>>, max_size: Option<usize>) -> PyResult<ParseOptions> {
+    let mut options = ParseOptions::default();
+    if let Some(limit) = max_size {
+        options = options.with_max_input_bytes(limit);
+    }
+    if let Some(aliases) = aliases.filter(|a| !a.is_none()) {
+        let json: String = if let Ok(text) = aliases.cast::<PyString>() {
+            text.to_cow()?.into_owned()
+        } else if aliases.cast::<pyo3::types::PyDict>().is_ok() {
+            py.import("json")?.call_method1("dumps", (aliases,))?.extract()?
+        } else {
+            return Err(PyTypeError::new_err("aliases must be a dict or a JSON string"));
+        };
+        options = options.with_aliases_json(&json).map_err(|e| errors::to_py(py, &e))?;
+    }
+    Ok(options)
+}
+
+fn finish(py: Python<'_>, parsed: kohi_core::Result<Document>) -> PyResult<KohiResult> {
+    parsed.map(|doc| KohiResult::new(Arc::new(doc))).map_err(|e| errors::to_py(py, &e))
+}
+
+fn path_of(path: &Bound<'_, PyAny>) -> PyResult<std::path::PathBuf> {
+    let fspath = path
+        .py()
+        .import("os")?
+        .call_method1("fspath", (path,))
+        .map_err(|_| PyTypeError::new_err("path must be a str or an os.PathLike"))?;
+    if fspath.cast::<PyBytes>().is_ok() {
+        return Err(PyTypeError::new_err("path must be text, not bytes"));
+    }
+    Ok(std::path::PathBuf::from(fspath.extract::<String>()?))
+}
+
+/// Parses a result file: `bytes` (UTF-8 or Shift_JIS, detected), `str` (already decoded text; the
+/// declared encoding is then ignored) or an `os.PathLike` (read from disk).
+#[pyfunction]
+#[pyo3(signature = (data, *, aliases=None, max_size=None))]
+fn parse(
+    py: Python<'_>,
+    data: &Bound<'_, PyAny>,
+    aliases: Option<&Bound<'_, PyAny>>,
+    max_size: Option<usize>,
+) -> PyResult<KohiResult> {
+    let options = options(py, aliases, max_size)?;
+    if let Ok(bytes) = data.cast::<PyBytes>() {
+        let bytes = bytes.as_bytes();
+        return finish(py, py.detach(|| kohi_core::parse_with(bytes, &options)));
+    }
+    if let Ok(array) = data.cast::<PyByteArray>() {
+        let bytes = array.to_vec();
+        return finish(py, py.detach(|| kohi_core::parse_with(&bytes, &options)));
+    }
+    if let Ok(text) = data.cast::<PyString>() {
+        let text = text.to_cow()?.into_owned();
+        return finish(py, py.detach(|| kohi_core::parse_str_with(&text, &options)));
+    }
+    if data.hasattr("__fspath__")? {
+        let path = path_of(data)?;
+        return finish(py, py.detach(|| kohi_core::parse_file(&path, &options)));
+    }
+    Err(PyTypeError::new_err(format!("parse() takes bytes, str or os.PathLike, not {}", data.get_type().name()?)))
+}
+
+/// Reads and parses a file (`str` or `os.PathLike` path).
+#[pyfunction]
+#[pyo3(signature = (path, *, aliases=None, max_size=None))]
+fn parse_file(
+    py: Python<'_>,
+    path: &Bound<'_, PyAny>,
+    aliases: Option<&Bound<'_, PyAny>>,
+    max_size: Option<usize>,
+) -> PyResult<KohiResult> {
+    let options = options(py, aliases, max_size)?;
+    let path = path_of(path)?;
+    finish(py, py.detach(|| kohi_core::parse_file(&path, &options)))
+}
+
+/// Checks a 保険者番号 (`"insurer"`), 公費負担者番号 (`"payer"`) or national 受給者番号
+/// (`"recipient"`): length, digits and 検証番号. Full-width digits and padding are allowed.
+#[pyfunction]
+fn check_number(kind: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<NumberCheck> {
+    let kind: String = kind.extract().map_err(|_| PyTypeError::new_err("kind must be a str"))?;
+    let value: String = value.extract().map_err(|_| PyTypeError::new_err("value must be a str"))?;
+    let kind = kohi_core::NumberKind::from_name(&kind)
+        .ok_or_else(|| PyValueError::new_err("kind must be 'insurer', 'payer' or 'recipient'"))?;
+    Ok(NumberCheck::new(kohi_core::check_number(kind, &value)))
+}
+
+/// Compares stored 公費 with what a patient's result reports, as of `today`. `stored` is a list
+/// of dicts (or a JSON string) with `payer_number`, `recipient_number`, `valid_from`, `valid_to`
+/// (`YYYY-MM-DD`), `income_segment`, `max_copayment`. Returns a list of changes (dicts).
+#[pyfunction]
+fn reconcile(
+    py: Python<'_>,
+    stored: &Bound<'_, PyAny>,
+    patient: &Bound<'_, PyAny>,
+    today: &Bound<'_, PyAny>,
+) -> PyResult<Py<PyAny>> {
+    let patient = patient.cast::<Patient>().map_err(|_| PyTypeError::new_err("patient must be a kohi.Patient"))?;
+    let json = py.import("json")?;
+    let stored_json: String = if let Ok(text) = stored.cast::<PyString>() {
+        text.to_cow()?.into_owned()
+    } else {
+        json.call_method1("dumps", (stored,))
+            .map_err(|_| PyTypeError::new_err("stored must be a list of dicts or a JSON string"))?
+            .extract()?
+    };
+    let today = convert::date_arg(today)?;
+    let records = kohi_core::KohiRecord::list_from_json(&stored_json).map_err(|e| errors::to_py(py, &e))?;
+    let changes = kohi_core::reconcile(&records, patient.get().patient(), today);
+    convert::json_to_py(py, &kohi_core::reconcile::changes_to_json(&changes))
+}
+
+#[pymodule]
+fn _kohi(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", kohi_core::VERSION)?;
+    m.add_function(wrap_pyfunction!(parse, m)?)?;
+    m.add_function(wrap_pyfunction!(parse_file, m)?)?;
+    m.add_function(wrap_pyfunction!(check_number, m)?)?;
+    m.add_function(wrap_pyfunction!(reconcile, m)?)?;
+    model::register(m)?;
+    errors::register(m)?;
+    Ok(())
+}

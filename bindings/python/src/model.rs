@@ -1,0 +1,466 @@
+//! Read-only classes over a parsed document. `repr()` never shows personal data.
+
+use std::sync::Arc;
+
+use pyo3::prelude::*;
+use pyo3::types::PyString;
+
+use kohi_core::{Document, KohiEntry, Qualification as CoreQualification};
+
+use crate::convert::{self, Obj};
+
+/// Read-only attributes, each converted from the core model on access.
+/// The class's other methods follow the getters (one `#[pymethods]` block per class).
+macro_rules! getters {
+    ($ty:ident, |$this:ident, $py:ident| { $($name:ident => $body:expr),* $(,)? } $($rest:tt)*) => {
+        #[pymethods]
+        impl $ty {
+            $(
+                #[getter]
+                fn $name(&self, $py: Python<'_>) -> Obj {
+                    let $this = self.get();
+                    $body
+                }
+            )*
+            $($rest)*
+        }
+    };
+}
+
+/// A code with its 日本語 label: `code.code` (as sent) and `code.label` (`None` when unknown).
+/// Compares equal to another Code with the same code, or to the code as a `str`.
+#[pyclass(frozen, module = "kohi")]
+pub struct Code {
+    #[pyo3(get)]
+    code: String,
+    #[pyo3(get)]
+    label: Option<&'static str>,
+}
+
+impl Code {
+    pub(crate) fn new(code: &str, label: Option<&'static str>) -> Self {
+        Code { code: code.to_owned(), label }
+    }
+}
+
+#[pymethods]
+impl Code {
+    fn __repr__(&self) -> String {
+        match self.label {
+            Some(label) => format!("Code({:?}, {label:?})", self.code),
+            None => format!("Code({:?}, None)", self.code),
+        }
+    }
+
+    fn __str__(&self) -> &str {
+        &self.code
+    }
+
+    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
+        if let Ok(other) = other.cast::<Code>() {
+            return other.get().code == self.code;
+        }
+        other.cast::<PyString>().is_ok_and(|s| s.to_cow().is_ok_and(|s| s == self.code))
+    }
+
+    fn __hash__(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        self.code.hash(&mut h);
+        h.finish()
+    }
+}
+
+/// A parsed result file.
+#[pyclass(frozen, module = "kohi")]
+pub struct Result {
+    doc: Arc<Document>,
+}
+
+impl Result {
+    pub(crate) fn new(doc: Arc<Document>) -> Self {
+        Result { doc }
+    }
+}
+
+#[pymethods]
+impl Result {
+    /// `"UTF-8"` or `"Shift_JIS"`: the encoding the file was read in.
+    #[getter]
+    fn encoding(&self) -> &'static str {
+        self.doc.encoding.name()
+    }
+
+    #[getter]
+    fn header(&self) -> Header {
+        Header { doc: self.doc.clone() }
+    }
+
+    /// One per person: the body of a single result, or each unit of a bulk result.
+    #[getter]
+    fn patients(&self) -> Vec<Patient> {
+        (0..self.doc.patients.len()).map(|index| Patient { doc: self.doc.clone(), index }).collect()
+    }
+
+    #[getter]
+    fn warnings(&self) -> Vec<Warning> {
+        self.doc.warnings.iter().map(|w| Warning { code: w.code.as_str(), path: w.path.clone() }).collect()
+    }
+
+    #[getter]
+    fn unknown_elements(&self) -> Vec<UnknownElement> {
+        (0..self.doc.unknown_elements.len()).map(|index| UnknownElement { doc: self.doc.clone(), index }).collect()
+    }
+
+    /// File-level status of a bulk result (dict), or `None`.
+    #[getter]
+    fn bulk(&self, py: Python<'_>) -> Obj {
+        convert::json(py, &self.doc.bulk)
+    }
+
+    /// The JSON contract, exactly as the core (and C, and Node) produce it.
+    fn to_json(&self) -> String {
+        kohi_core::to_json(&self.doc)
+    }
+
+    /// The JSON contract as Python objects.
+    fn to_dict(&self, py: Python<'_>) -> Obj {
+        convert::json_to_py(py, &kohi_core::to_json(&self.doc))
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "<kohi.Result encoding={} patients={} warnings={}>",
+            self.doc.encoding.name(),
+            self.doc.patients.len(),
+            self.doc.warnings.len()
+        )
+    }
+}
+
+/// The `MessageHeader`.
+#[pyclass(frozen, module = "kohi")]
+pub struct Header {
+    doc: Arc<Document>,
+}
+
+impl Header {
+    fn get(&self) -> &kohi_core::model::Header {
+        &self.doc.header
+    }
+}
+
+getters!(Header, |h, py| {
+    process_execution_time => convert::date_time(py, &h.process_execution_time),
+    qualification_confirmation_date => convert::date(py, &h.qualification_confirmation_date),
+    medical_institution_code => convert::text(py, &h.medical_institution_code),
+    arbitrary_file_identifier => convert::text(py, &h.arbitrary_file_identifier),
+    reference_classification => convert::code(py, &h.reference_classification),
+    segment_of_result => convert::code(py, &h.segment_of_result),
+    error_code => convert::text(py, &h.error_code),
+    error_message => convert::text(py, &h.error_message),
+    character_code_identifier => convert::code(py, &h.character_code_identifier),
+}
+    fn __repr__(&self) -> String {
+        let segment = self.doc.header.segment_of_result.as_ref().map(kohi_core::codes::CodeList::code);
+        format!("<kohi.Header segment_of_result={}>", segment.unwrap_or("None"))
+    }
+);
+
+/// One person.
+#[pyclass(frozen, module = "kohi")]
+pub struct Patient {
+    doc: Arc<Document>,
+    index: usize,
+}
+
+impl Patient {
+    pub(crate) fn patient(&self) -> &kohi_core::Patient {
+        &self.doc.patients[self.index]
+    }
+
+    fn get(&self) -> &kohi_core::Patient {
+        self.patient()
+    }
+}
+
+getters!(Patient, |p, py| {
+    reference_number => convert::personal(py, &p.reference_number),
+    processing_result_status => convert::code(py, &p.processing_result_status),
+    processing_result_code => convert::text(py, &p.processing_result_code),
+    processing_result_message => convert::text(py, &p.processing_result_message),
+    qualification_validity => convert::code(py, &p.qualification_validity),
+    prescription_issue_select => convert::code(py, &p.prescription_issue_select),
+    search_info => convert::json(py, &p.search_info),
+}
+    /// `"received"`, `"received_empty"` or `"absent"`. Absent never means a subsidy ended.
+    #[getter]
+    fn pmh(&self) -> &'static str {
+        match self.patient().pmh {
+            kohi_core::PmhState::Received => "received",
+            kohi_core::PmhState::ReceivedEmpty => "received_empty",
+            kohi_core::PmhState::Absent => "absent",
+        }
+    }
+
+    #[getter]
+    fn qualifications(&self) -> Vec<Qualification> {
+        (0..self.patient().qualifications.len())
+            .map(|index| Qualification { doc: self.doc.clone(), patient: self.index, index })
+            .collect()
+    }
+
+    /// The 公費 in レセプト order (slots 1–4 first).
+    #[getter]
+    fn kohi(&self) -> Vec<Kohi> {
+        (0..self.patient().kohi.len()).map(|index| Kohi { doc: self.doc.clone(), patient: self.index, index }).collect()
+    }
+
+    fn __repr__(&self) -> String {
+        let p = self.patient();
+        format!("<kohi.Patient pmh={} qualifications={} kohi={}>", self.pmh(), p.qualifications.len(), p.kohi.len())
+    }
+);
+
+/// One `ResultOfQualificationConfirmation`.
+#[pyclass(frozen, module = "kohi")]
+pub struct Qualification {
+    doc: Arc<Document>,
+    patient: usize,
+    index: usize,
+}
+
+impl Qualification {
+    fn get(&self) -> &CoreQualification {
+        &self.doc.patients[self.patient].qualifications[self.index]
+    }
+}
+
+getters!(Qualification, |q, py| {
+    insured_card_classification => convert::code(py, &q.insured_card_classification),
+    insurer_number => convert::number(py, &q.insurer_number.as_ref().map(|n| n.text.clone())),
+    insurer_number_raw => convert::number_raw(py, &q.insurer_number.as_ref().map(|n| n.text.clone())),
+    insurer_number_valid => convert::flag(py, q.insurer_number.as_ref().map(|n| n.valid)),
+    insured_card_symbol => convert::number(py, &q.insured_card_symbol),
+    insured_card_symbol_raw => convert::number_raw(py, &q.insured_card_symbol),
+    insured_identification_number => convert::number(py, &q.insured_identification_number),
+    insured_identification_number_raw => convert::number_raw(py, &q.insured_identification_number),
+    insured_branch_number => convert::number(py, &q.insured_branch_number),
+    insured_branch_number_raw => convert::number_raw(py, &q.insured_branch_number),
+    personal_family_classification => convert::code(py, &q.personal_family_classification),
+    insured_name => convert::personal(py, &q.insured_name),
+    name => convert::personal(py, &q.name),
+    name_of_other => convert::personal(py, &q.name_of_other),
+    name_kana => convert::personal(py, &q.name_kana),
+    name_of_other_kana => convert::personal(py, &q.name_of_other_kana),
+    sex1 => convert::code(py, &q.sex1),
+    sex2 => convert::code(py, &q.sex2),
+    birthdate => convert::date(py, &q.birthdate.as_ref().map(|b| b.expose().clone())),
+    birthdate_raw => convert::date_raw(py, &q.birthdate.as_ref().map(|b| b.expose().clone())),
+    address => convert::personal(py, &q.address),
+    post_number => convert::personal(py, &q.post_number),
+    qualification_date => convert::date(py, &q.qualification_date),
+    disqualification_date => convert::date(py, &q.disqualification_date),
+    insured_certificate_issuance_date => convert::date(py, &q.insured_certificate_issuance_date),
+    insured_card_valid_date => convert::date(py, &q.insured_card_valid_date),
+    insured_card_expiration_date => convert::date(py, &q.insured_card_expiration_date),
+    insured_partial_contribution_ratio => convert::text(py, &q.insured_partial_contribution_ratio),
+    preschool_classification => convert::code(py, &q.preschool_classification),
+    reason_of_loss => convert::code(py, &q.reason_of_loss),
+    insurer_name => convert::text(py, &q.insurer_name),
+    elderly_recipient_certificate => convert::json(py, &q.elderly_recipient_certificate),
+    limit_application_certificate_related_cons_flg => convert::code(py, &q.limit_application_certificate_related_cons_flg),
+    limit_application_certificate_related_cons_time => convert::date_time(py, &q.limit_application_certificate_related_cons_time),
+    limit_application_certificate => convert::json(py, &q.limit_application_certificate),
+    specific_diseases_certificate_related_cons_flg => convert::code(py, &q.specific_diseases_certificate_related_cons_flg),
+    specific_diseases_certificate_related_cons_time => convert::date_time(py, &q.specific_diseases_certificate_related_cons_time),
+    specific_diseases_certificates => convert::json(py, &q.specific_diseases_certificates),
+    specific_health_checkups_info_cons_flg => convert::code(py, &q.specific_health_checkups_info_cons_flg),
+    specific_health_checkups_info_cons_time => convert::date_time(py, &q.specific_health_checkups_info_cons_time),
+    specific_health_checkups_info_available_time => convert::date_time(py, &q.specific_health_checkups_info_available_time),
+    pharmacists_info_cons_flg => convert::code(py, &q.pharmacists_info_cons_flg),
+    pharmacists_info_cons_time => convert::date_time(py, &q.pharmacists_info_cons_time),
+    pharmacists_info_available_time => convert::date_time(py, &q.pharmacists_info_available_time),
+    diagnosis_info_cons_flg => convert::code(py, &q.diagnosis_info_cons_flg),
+    diagnosis_info_cons_time => convert::date_time(py, &q.diagnosis_info_cons_time),
+    diagnosis_info_available_time => convert::date_time(py, &q.diagnosis_info_available_time),
+    operation_info_cons_flg => convert::code(py, &q.operation_info_cons_flg),
+    operation_info_cons_time => convert::date_time(py, &q.operation_info_cons_time),
+    operation_info_available_time => convert::date_time(py, &q.operation_info_available_time),
+    reference_number => convert::personal(py, &q.reference_number),
+    arbitrary_identifier => convert::text(py, &q.arbitrary_identifier),
+    public_expense_number => convert::number(py, &q.public_expense_number.as_ref().map(|n| n.text.clone())),
+    beneficiary_number => convert::number(py, &q.beneficiary_number),
+    welfare_office_name => convert::text(py, &q.welfare_office_name),
+    medical_tickets => convert::json(py, &q.medical_tickets),
+    medical_subsidy_cons_flg => convert::code(py, &q.medical_subsidy_cons_flg),
+    medical_subsidy_cons_time => convert::date_time(py, &q.medical_subsidy_cons_time),
+    medical_subsidies => convert::json(py, &q.medical_subsidies),
+}
+    fn __repr__(&self) -> String {
+        let class = self.get().insured_card_classification.as_ref().map(kohi_core::codes::CodeList::code);
+        format!("<kohi.Qualification insured_card_classification={}>", class.unwrap_or("None"))
+    }
+);
+
+/// One 公費 as a レセコン fills it in.
+#[pyclass(frozen, module = "kohi")]
+pub struct Kohi {
+    doc: Arc<Document>,
+    patient: usize,
+    index: usize,
+}
+
+impl Kohi {
+    fn get(&self) -> &KohiEntry {
+        &self.doc.patients[self.patient].kohi[self.index]
+    }
+}
+
+getters!(Kohi, |k, py| {
+    slot => Ok(k.slot.into_pyobject(py)?.into_any().unbind()),
+    source => Ok(PyString::new(py, match k.source {
+        kohi_core::KohiSource::Pmh => "pmh",
+        kohi_core::KohiSource::MedicalAid => "medical_aid",
+    }).into_any().unbind()),
+    law_number => convert::text(py, &k.law_number),
+    prefecture_number => convert::text(py, &k.prefecture_number),
+    agency_number => convert::text(py, &k.agency_number),
+    payer_number => convert::personal(py, &k.payer_number),
+    payer_number_raw => convert::personal(py, &k.payer_number_raw),
+    payer_number_valid => convert::flag(py, k.payer_number_valid),
+    recipient_number => convert::personal(py, &k.recipient_number),
+    recipient_number_raw => convert::personal(py, &k.recipient_number_raw),
+    recipient_number_valid => convert::flag(py, k.recipient_number_valid),
+    scope => Ok(PyString::new(py, match k.scope {
+        kohi_core::Scope::National => "national",
+        kohi_core::Scope::Local => "local",
+    }).into_any().unbind()),
+    program => convert::text(py, &k.program.map(str::to_owned)),
+    certificate_name => convert::text(py, &k.certificate_name),
+    valid_from => convert::date(py, &k.valid_from),
+    valid_from_raw => convert::date_raw(py, &k.valid_from),
+    valid_to => convert::date(py, &k.valid_to),
+    valid_to_raw => convert::date_raw(py, &k.valid_to),
+    income_segment => convert::text(py, &k.income_segment),
+    max_copayment => convert::json(py, &k.max_copayment),
+    always_reimbursement => convert::flag(py, k.always_reimbursement),
+    segment => convert::text(py, &k.segment),
+    certification_sub_key => convert::text(py, &k.certification_sub_key),
+    additional_conditions => convert::text(py, &k.additional_conditions),
+    designated_medical_institutions => convert::text(py, &k.designated_medical_institutions),
+    welfare_office_name => convert::text(py, &k.welfare_office_name),
+    path => Ok(PyString::new(py, &k.path).into_any().unbind()),
+}
+    fn __repr__(&self) -> String {
+        let k = self.get();
+        let slot = k.slot.map_or("None".to_owned(), |s| s.to_string());
+        let law = k.law_number.as_deref().unwrap_or("None");
+        let scope = match k.scope {
+            kohi_core::Scope::National => "national",
+            kohi_core::Scope::Local => "local",
+        };
+        format!("<kohi.Kohi slot={slot} law_number={law} scope={scope}>")
+    }
+);
+
+/// Something worth a look that did not stop the parse: a code and the element path.
+#[pyclass(frozen, module = "kohi")]
+pub struct Warning {
+    #[pyo3(get)]
+    code: &'static str,
+    #[pyo3(get)]
+    path: String,
+}
+
+#[pymethods]
+impl Warning {
+    fn __repr__(&self) -> String {
+        format!("<kohi.Warning {} at {}>", self.code, self.path)
+    }
+}
+
+/// An element kohi does not know, kept with its path and text (the text may be personal).
+#[pyclass(frozen, module = "kohi")]
+pub struct UnknownElement {
+    doc: Arc<Document>,
+    index: usize,
+}
+
+#[pymethods]
+impl UnknownElement {
+    #[getter]
+    fn path(&self) -> &str {
+        &self.doc.unknown_elements[self.index].path
+    }
+
+    #[getter]
+    fn text(&self) -> &str {
+        self.doc.unknown_elements[self.index].text.expose()
+    }
+
+    fn __repr__(&self) -> String {
+        format!("<kohi.UnknownElement at {}>", self.path())
+    }
+}
+
+/// The verdict of `check_number`; true when valid.
+#[pyclass(frozen, module = "kohi")]
+pub struct NumberCheck {
+    check: kohi_core::NumberCheck,
+}
+
+impl NumberCheck {
+    pub(crate) fn new(check: kohi_core::NumberCheck) -> Self {
+        NumberCheck { check }
+    }
+}
+
+#[pymethods]
+impl NumberCheck {
+    /// `"insurer"`, `"payer"` or `"recipient"`.
+    #[getter]
+    fn kind(&self) -> &'static str {
+        match self.check.kind {
+            kohi_core::NumberKind::Insurer => "insurer",
+            kohi_core::NumberKind::Payer => "payer",
+            kohi_core::NumberKind::Recipient => "recipient",
+        }
+    }
+
+    #[getter]
+    fn normalized(&self) -> &str {
+        &self.check.normalized
+    }
+
+    #[getter]
+    fn valid(&self) -> bool {
+        self.check.valid
+    }
+
+    #[getter]
+    fn expected_check_digit(&self) -> Option<u8> {
+        self.check.expected_check_digit
+    }
+
+    fn __bool__(&self) -> bool {
+        self.check.valid
+    }
+
+    fn __repr__(&self) -> String {
+        format!("<kohi.NumberCheck kind={} valid={}>", self.kind(), if self.check.valid { "True" } else { "False" })
+    }
+}
+
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<Result>()?;
+    m.add_class::<Header>()?;
+    m.add_class::<Patient>()?;
+    m.add_class::<Qualification>()?;
+    m.add_class::<Kohi>()?;
+    m.add_class::<Code>()?;
+    m.add_class::<Warning>()?;
+    m.add_class::<UnknownElement>()?;
+    m.add_class::<NumberCheck>()?;
+    Ok(())
+}

@@ -1,0 +1,17 @@
+import json
+import pathlib
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[3]
+FIXTURES = ROOT / "fixtures"
+
+
+def minified(golden: pathlib.Path) -> str:
+    """The golden in the contract's compact form (key order kept)."""
+    return json.dumps(json.loads(golden.read_text(encoding="utf-8")), ensure_ascii=False, separators=(",", ":"))
+
+
+@pytest.fixture
+def fixture_bytes():
+    return lambda name: (FIXTURES / name).read_bytes()

@@ -1,0 +1,245 @@
+"""The Python surface: attributes, inputs, errors, options, reconcile, numbers, repr."""
+
+import datetime
+import pathlib
+
+import pytest
+
+import kohi
+from conftest import FIXTURES
+
+
+def parse(name, **kw):
+    return kohi.parse((FIXTURES / name).read_bytes(), **kw)
+
+
+class TestPmh:
+    def test_three_subsidies_in_receipt_order(self):
+        patient = parse("pmh_three_out_of_order.xml").patients[0]
+        assert patient.pmh == "received"
+        slots = [(k.slot, k.law_number, k.payer_number, k.recipient_number) for k in patient.kohi]
+        assert slots == [
+            (1, "21", "21136015", "3000015"),
+            (2, "54", "54136015", "1112226"),
+            (3, "88", "88131016", "K000067890"),
+        ]
+        first, second, local = patient.kohi
+        assert first.scope == "national" and local.scope == "local"
+        assert first.program == "障害者総合支援法 自立支援医療（精神通院医療）"
+        assert local.program is None and local.certificate_name == "ひとり親家庭等医療証"
+        assert first.payer_number_valid is True and first.recipient_number_valid is True
+        assert local.recipient_number_valid is None
+        assert first.valid_from == datetime.date(2025, 6, 1) and first.valid_to == datetime.date(2026, 5, 31)
+        assert first.valid_to_raw == "20260531"
+        assert first.income_segment == "中間所得2"
+        assert first.max_copayment == {"amount": "5000", "raw": "５，０００円", "items": []}
+        assert second.max_copayment["items"][0] == {"name": "MonthlyLimit", "value": "20000"}
+        assert first.always_reimbursement is False
+        assert first.source == "pmh"
+
+    def test_overflow_has_no_slot(self):
+        kohis = parse("pmh_overflow.xml").patients[0].kohi
+        assert [k.slot for k in kohis] == [1, 2, 3, 4, None]
+        assert [w.code for w in parse("pmh_overflow.xml").warnings] == ["slot_overflow"]
+
+    def test_states(self):
+        assert parse("face_no_pmh.xml").patients[0].pmh == "absent"
+        assert parse("pmh_consent_refused.xml").patients[0].pmh == "received_empty"
+
+
+class TestMedicalAid:
+    def test_a1(self):
+        patient = parse("medical_aid_a1.xml").patients[0]
+        (k,) = patient.kohi
+        assert (k.slot, k.source, k.law_number, k.payer_number, k.recipient_number) == (
+            1,
+            "medical_aid",
+            "12",
+            "12136016",
+            "7654320",
+        )
+        assert k.program == "生活保護法 医療扶助"
+        assert k.welfare_office_name == "新宿区福祉事務所"
+        q = patient.qualifications[0]
+        assert q.insured_card_classification == "A1"
+        assert q.insured_card_classification.label == "医療扶助"
+        assert q.medical_tickets[0]["ticket_type"] == {"code": "01", "label": "医療券"}
+
+
+class TestQualificationAndHeader:
+    def test_fields(self):
+        result = parse("insured_card_sjis.xml")
+        assert result.encoding == "Shift_JIS"
+        q = result.patients[0].qualifications[0]
+        assert (q.insurer_number, q.insurer_number_raw, q.insurer_number_valid) == ("138057", "  138057", True)
+        assert (q.insured_identification_number, q.insured_identification_number_raw) == ("40123", "４０１２３")
+        assert q.insured_card_symbol == "練馬"
+        assert q.name == "見本　一郎" and q.name_kana == "ﾐﾎﾝ ｲﾁﾛｳ"
+        assert q.birthdate == datetime.date(1953, 3, 11)
+        assert q.elderly_recipient_certificate["contribution_ratio"] == "020"
+        assert q.limit_application_certificate["classification_flag"] == {"code": "B04", "label": None}
+        assert q.limit_application_certificate_related_cons_time == datetime.datetime(2025, 6, 4, 9, 30, 10)
+        header = result.header
+        assert header.segment_of_result == "1"
+        assert header.segment_of_result.label == "正常終了"
+        assert header.qualification_confirmation_date == datetime.date(2025, 6, 4)
+        assert result.patients[0].search_info["insurer_number"]["valid"] is True
+
+    def test_invalid_dates_keep_their_text(self):
+        result = parse("unknown_element_and_code.xml")
+        q = result.patients[0].qualifications[0]
+        assert q.birthdate is None and q.birthdate_raw == "19850230"
+        assert result.patients[0].qualification_validity.code == "7"
+        assert result.patients[0].qualification_validity.label is None
+        assert [u.path.rsplit("/", 1)[1] for u in result.unknown_elements][:1] == ["SystemVersion"]
+        assert result.unknown_elements[0].text == "9.01"
+
+    def test_bulk(self):
+        result = parse("bulk_three_units.xml")
+        assert [p.reference_number for p in result.patients] == ["1001", "1002", "1003"]
+        assert result.bulk["reception_number"] == "R202511160001"
+
+
+class TestInputs:
+    def test_bytes_str_path_and_bytearray_agree(self):
+        path = FIXTURES / "face_pmh_two.xml"
+        expected = kohi.parse(path.read_bytes()).to_json()
+        assert kohi.parse(path.read_text(encoding="utf-8")).to_json() == expected
+        assert kohi.parse(path).to_json() == expected
+        assert kohi.parse(bytearray(path.read_bytes())).to_json() == expected
+        assert kohi.parse_file(str(path)).to_json() == expected
+        assert kohi.parse_file(path).to_json() == expected
+
+    def test_str_ignores_the_declared_encoding(self):
+        text = (FIXTURES / "insured_card_sjis.xml").read_bytes().decode("cp932")
+        result = kohi.parse(text)
+        assert result.encoding == "UTF-8"
+        assert result.patients[0].qualifications[0].name == "見本　一郎"
+
+    @pytest.mark.parametrize("bad", [None, 42, 4.2, ["x"], {"a": 1}, object()])
+    def test_bad_types_raise_type_error(self, bad):
+        with pytest.raises(TypeError):
+            kohi.parse(bad)
+        with pytest.raises(TypeError):
+            kohi.parse_file(bad)
+
+    def test_bytes_path_is_refused(self):
+        with pytest.raises(TypeError):
+            kohi.parse_file(b"fixtures/face_pmh_two.xml")
+
+    def test_missing_file(self):
+        with pytest.raises(kohi.FileReadError) as raised:
+            kohi.parse_file(FIXTURES / "no_such_file.xml")
+        assert raised.value.code == "io"
+
+    def test_huge_and_odd_strings_give_typed_errors(self):
+        with pytest.raises(kohi.MalformedXmlError):
+            kohi.parse("x" * 1_000_000)
+        with pytest.raises(kohi.MalformedXmlError):
+            kohi.parse("<XmlMsg>\x00</XmlMsg>")
+        # A str that is not valid Unicode (a lone surrogate) is a bad value, not a crash.
+        with pytest.raises(ValueError):
+            kohi.parse("<XmlMsg>\ud800</XmlMsg>")
+
+
+class TestOptions:
+    RENAMED = (FIXTURES / "face_pmh_two.xml").read_text(encoding="utf-8").replace("MedicalSubsidyInsurerNumber", "PayerNo")
+
+    def test_aliases_as_dict_or_json(self):
+        assert kohi.parse(self.RENAMED).patients[0].kohi[0].payer_number is None
+        for aliases in ({"MedicalSubsidyInsurerNumber": ["PayerNo"]}, '{"MedicalSubsidyInsurerNumber": "PayerNo"}'):
+            assert kohi.parse(self.RENAMED, aliases=aliases).patients[0].kohi[0].payer_number == "52136017"
+
+    def test_bad_aliases(self):
+        with pytest.raises(kohi.AliasTableError) as raised:
+            kohi.parse(self.RENAMED, aliases={"NoSuchElement": ["X"]})
+        assert raised.value.code == "invalid_alias_table"
+        with pytest.raises(TypeError):
+            kohi.parse(self.RENAMED, aliases=42)
+
+    def test_max_size(self):
+        with pytest.raises(kohi.InputTooLargeError) as raised:
+            kohi.parse(self.RENAMED, max_size=100)
+        assert raised.value.code == "input_too_large"
+        with pytest.raises(TypeError):
+            kohi.parse(self.RENAMED, max_size="big")
+
+
+class TestReconcile:
+    STORED = [
+        {
+            "payer_number": "52136017",
+            "recipient_number": "1234566",
+            "valid_from": "2025-04-01",
+            "valid_to": "2026-03-31",
+            "income_segment": "一般Ⅰ",
+            "max_copayment": "5000",
+        }
+    ]
+
+    def test_changes(self):
+        patient = parse("face_pmh_two.xml").patients[0]
+        changes = kohi.reconcile(self.STORED, patient, datetime.date(2025, 6, 4))
+        assert [c["change"] for c in changes] == ["unchanged", "added"]
+        assert changes[1]["kohi"]["payer_number"] == "88131016"
+        assert kohi.reconcile(self.STORED, patient, "2026-04-01")[0]["change"] == "expired"
+
+    def test_absence_is_unknown(self):
+        patient = parse("face_no_pmh.xml").patients[0]
+        assert [c["change"] for c in kohi.reconcile(self.STORED, patient, "2025-06-04")] == ["unknown"]
+
+    def test_bad_arguments(self):
+        patient = parse("face_pmh_two.xml").patients[0]
+        with pytest.raises(kohi.StoredRecordError):
+            kohi.reconcile([{"nope": 1}], patient, "2025-06-04")
+        with pytest.raises(ValueError):
+            kohi.reconcile(self.STORED, patient, "2025/06/04")
+        with pytest.raises(TypeError):
+            kohi.reconcile(self.STORED, "patient", "2025-06-04")
+        with pytest.raises(TypeError):
+            kohi.reconcile(self.STORED, patient, 20250604)
+
+
+class TestNumbers:
+    def test_check_number(self):
+        assert kohi.check_number("insurer", "33120015")
+        assert kohi.check_number("payer", "54016027").valid
+        assert kohi.check_number("recipient", "１２３４５６６").normalized == "1234566"
+        check = kohi.check_number("insurer", "06139993")
+        assert not check and check.expected_check_digit == 2 and check.kind == "insurer"
+        with pytest.raises(ValueError):
+            kohi.check_number("phone", "1")
+        with pytest.raises(TypeError):
+            kohi.check_number("payer", 54016027)
+
+
+class TestPrivacy:
+    SECRETS = ["見本", "ﾐﾎﾝ", "52136017", "1234566", "K000012345", "20150822", "24434"]
+
+    def test_repr_never_shows_personal_data(self):
+        result = parse("face_pmh_two.xml")
+        objects = [result, result.header, *result.patients, *result.patients[0].qualifications, *result.patients[0].kohi]
+        objects += [*result.warnings, *parse("unknown_element_and_code.xml").unknown_elements]
+        objects.append(kohi.check_number("payer", "52136017"))
+        for obj in objects:
+            for secret in self.SECRETS:
+                assert secret not in repr(obj), (obj, secret)
+
+    def test_error_messages_never_show_the_document(self):
+        with pytest.raises(kohi.KohiError) as raised:
+            kohi.parse("<XmlMsg><Name>見本太郎</Nam></XmlMsg>")
+        assert "見本" not in str(raised.value) and "見本" not in repr(raised.value)
+
+
+def test_code_objects():
+    code = parse("face_pmh_two.xml").header.segment_of_result
+    assert code == "1" and code != "9" and code.code == "1" and code.label == "正常終了"
+    assert repr(code) == "Code('1', '正常終了')" or repr(code) == 'Code("1", "正常終了")'
+    assert hash(code) == hash(parse("face_no_pmh.xml").header.segment_of_result)
+
+
+def test_version():
+    import tomllib  # noqa: PLC0415  (3.11+ in tests only)
+
+    cargo = tomllib.loads((pathlib.Path(__file__).resolve().parents[3] / "Cargo.toml").read_text())
+    assert kohi.__version__ == cargo["workspace"]["package"]["version"]

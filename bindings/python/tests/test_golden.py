@@ -1,0 +1,42 @@
+"""Every fixture gives its golden, exactly: the same contract as Rust, C and Node."""
+
+import json
+
+import pytest
+
+import kohi
+from conftest import FIXTURES, minified
+
+CASES = sorted(p.name for p in FIXTURES.glob("*.xml"))
+ERROR_CLASSES = {
+    "invalid_encoding": kohi.EncodingError,
+    "unsupported_encoding": kohi.EncodingError,
+    "malformed_xml": kohi.MalformedXmlError,
+    "unexpected_root": kohi.UnexpectedRootError,
+    "doctype_not_allowed": kohi.ForbiddenXmlError,
+    "input_too_large": kohi.InputTooLargeError,
+    "io": kohi.FileReadError,
+}
+
+
+def test_there_are_fixtures():
+    assert len(CASES) >= 20
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_fixture_matches_golden(case):
+    golden = FIXTURES / case.replace(".xml", ".expected.json")
+    expected = json.loads(golden.read_text(encoding="utf-8"))
+    data = (FIXTURES / case).read_bytes()
+    if "error" in expected:
+        error = expected["error"]
+        with pytest.raises(kohi.KohiError) as raised:
+            kohi.parse(data)
+        assert type(raised.value) is ERROR_CLASSES[error["code"]]
+        assert raised.value.code == error["code"]
+        assert raised.value.number == error["number"]
+        assert str(raised.value) == error["message"]
+    else:
+        result = kohi.parse(data)
+        assert result.to_json() == minified(golden)
+        assert result.to_dict() == expected
