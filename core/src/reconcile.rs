@@ -126,6 +126,11 @@ fn expired(kohi: &KohiEntry, today: NaiveDate) -> bool {
     kohi.valid_to.as_ref().and_then(|d| d.value).is_some_and(|end| end < today)
 }
 
+/// `today` as the bindings take it: `YYYY-MM-DD`.
+pub fn parse_day(text: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()
+}
+
 /// The changes as JSON (the form the bindings return).
 pub fn changes_to_json(changes: &[Change]) -> String {
     serde_json::to_string(changes).unwrap_or_else(|_| String::from("[]"))

@@ -590,9 +590,9 @@ pub unsafe extern "C" fn kohi_reconcile_json(
             Ok(s) => s,
             Err(status) => return status,
         };
-        let today = match unsafe { utf8_arg(today) }.map(|t| chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d")) {
-            Ok(Ok(date)) => date,
-            Ok(Err(_)) => return kohi_status::InvalidArgument,
+        let today = match unsafe { utf8_arg(today) }.map(kohi_core::reconcile::parse_day) {
+            Ok(Some(date)) => date,
+            Ok(None) => return kohi_status::InvalidArgument,
             Err(status) => return status,
         };
         let Some(patient) = result.doc.patients.get(patient_index) else { return kohi_status::OutOfRange };

@@ -77,8 +77,8 @@ pub(crate) fn json_to_py(py: Python<'_>, text: &str) -> Obj {
 /// `datetime.date` or `"YYYY-MM-DD"`.
 pub(crate) fn date_arg(v: &Bound<'_, PyAny>) -> PyResult<chrono::NaiveDate> {
     if let Ok(text) = v.cast::<PyString>() {
-        return chrono::NaiveDate::parse_from_str(&text.to_cow()?, "%Y-%m-%d")
-            .map_err(|_| PyValueError::new_err("today must be a datetime.date or 'YYYY-MM-DD'"));
+        return kohi_core::reconcile::parse_day(&text.to_cow()?)
+            .ok_or_else(|| PyValueError::new_err("today must be a datetime.date or 'YYYY-MM-DD'"));
     }
     v.extract::<chrono::NaiveDate>().map_err(|_| PyTypeError::new_err("today must be a datetime.date or 'YYYY-MM-DD'"))
 }

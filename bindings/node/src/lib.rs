@@ -1,0 +1,192 @@
+//! `require('kohi')`: the Node binding. Parses with the core and hands JS plain objects with
+//! camelCase properties that mirror the model; `toJSON()`/`toJsonString()` give the core's JSON
+//! contract. Errors are `Error`s whose `.code` is the core's snake_case code.
+
+#![deny(clippy::all)]
+
+mod objects;
+
+use std::sync::Arc;
+
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+use kohi_core::{Document, ParseOptions as CoreOptions};
+
+pub use objects::*;
+
+/// Options for `parse` and `parseFile`.
+#[napi(object)]
+pub struct ParseOptions {
+    /// Element aliases: `{ CanonicalName: ['Alias', …] }`, or the same as a JSON string.
+    pub aliases: Option<serde_json::Value>,
+    /// Input size limit in bytes (default 64 MiB).
+    pub max_size: Option<i64>,
+}
+
+/// An `Error` with `.code` (snake_case) and `.number`, built in JS so the code survives.
+fn kohi_error(env: &Env, e: &kohi_core::Error) -> Error {
+    js_error(env, e.code(), Some(e.number()), &e.to_string())
+}
+
+fn js_error(env: &Env, code: &str, number: Option<u32>, message: &str) -> Error {
+    let built = env.create_error(Error::new(Status::GenericFailure, message)).and_then(|mut error| {
+        error.set_named_property("code", code)?;
+        if let Some(number) = number {
+            error.set_named_property("number", number)?;
+        }
+        Ok(Error::from(error.into_unknown(env)?))
+    });
+    built.unwrap_or_else(|e| e)
+}
+
+fn options(env: &Env, options: Option<ParseOptions>) -> Result<CoreOptions> {
+    let mut core = CoreOptions::default();
+    let Some(options) = options else { return Ok(core) };
+    if let Some(limit) = options.max_size {
+        let limit = usize::try_from(limit).map_err(|_| js_error(env, "invalid_argument", None, "maxSize must be >= 0"))?;
+        core = core.with_max_input_bytes(limit);
+    }
+    match options.aliases {
+        None | Some(serde_json::Value::Null) => {}
+        Some(serde_json::Value::String(json)) => core = core.with_aliases_json(&json).map_err(|e| kohi_error(env, &e))?,
+        Some(value @ serde_json::Value::Object(_)) => {
+            core = core.with_aliases_json(&value.to_string()).map_err(|e| kohi_error(env, &e))?
+        }
+        Some(_) => {
+            return Err(Error::new(Status::InvalidArg, "aliases must be an object or a JSON string"));
+        }
+    }
+    Ok(core)
+}
+
+/// A parsed result file.
+#[napi]
+pub struct KohiResult {
+    doc: Arc<Document>,
+}
+
+#[napi]
+impl KohiResult {
+    /// `'UTF-8'` or `'Shift_JIS'`: the encoding the file was read in.
+    #[napi(getter)]
+    pub fn encoding(&self) -> &'static str {
+        self.doc.encoding.name()
+    }
+
+    #[napi(getter)]
+    pub fn header(&self) -> Header {
+        Header::from(&self.doc.header)
+    }
+
+    /// One per person: the body of a single result, or each unit of a bulk result.
+    #[napi(getter)]
+    pub fn patients(&self) -> Vec<Patient> {
+        (0..self.doc.patients.len()).map(|index| Patient { doc: self.doc.clone(), index }).collect()
+    }
+
+    #[napi(getter)]
+    pub fn warnings(&self) -> Vec<Warning> {
+        self.doc.warnings.iter().map(|w| Warning { code: w.code.as_str().to_owned(), path: w.path.clone() }).collect()
+    }
+
+    #[napi(getter)]
+    pub fn unknown_elements(&self) -> Vec<UnknownElement> {
+        self.doc
+            .unknown_elements
+            .iter()
+            .map(|u| UnknownElement { path: u.path.clone(), text: u.text.expose().clone() })
+            .collect()
+    }
+
+    /// File-level status of a bulk result, or null.
+    #[napi(getter, ts_return_type = "Record<string, unknown> | null")]
+    pub fn bulk(&self) -> serde_json::Value {
+        serde_json::to_value(&self.doc.bulk).unwrap_or_default()
+    }
+
+    /// The core's JSON contract as an object (snake_case keys, as in every language).
+    #[napi(js_name = "toJSON", ts_return_type = "Record<string, unknown>")]
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::from_str(&kohi_core::to_json(&self.doc)).unwrap_or_default()
+    }
+
+    /// The core's JSON contract, byte for byte.
+    #[napi]
+    pub fn to_json_string(&self) -> String {
+        kohi_core::to_json(&self.doc)
+    }
+}
+
+/// Parses a result file: a Buffer/Uint8Array (UTF-8 or Shift_JIS, detected) or a string (already
+/// decoded text; the declared encoding is then ignored).
+#[napi]
+pub fn parse(env: Env, data: Either<Uint8Array, String>, options: Option<ParseOptions>) -> Result<KohiResult> {
+    let options = self::options(&env, options)?;
+    let parsed = match &data {
+        Either::A(bytes) => kohi_core::parse_with(bytes, &options),
+        Either::B(text) => kohi_core::parse_str_with(text, &options),
+    };
+    parsed.map(|doc| KohiResult { doc: Arc::new(doc) }).map_err(|e| kohi_error(&env, &e))
+}
+
+pub struct ParseFileTask {
+    path: String,
+    options: CoreOptions,
+}
+
+impl Task for ParseFileTask {
+    type Output = std::result::Result<Document, kohi_core::Error>;
+    type JsValue = KohiResult;
+
+    /// Runs on the libuv thread pool: the event loop stays free.
+    fn compute(&mut self) -> Result<Self::Output> {
+        Ok(kohi_core::parse_file(&self.path, &self.options))
+    }
+
+    fn resolve(&mut self, env: Env, output: Self::Output) -> Result<Self::JsValue> {
+        output.map(|doc| KohiResult { doc: Arc::new(doc) }).map_err(|e| kohi_error(&env, &e))
+    }
+}
+
+/// Reads and parses a file off the main thread.
+#[napi(ts_return_type = "Promise<KohiResult>")]
+pub fn parse_file(env: Env, path: String, options: Option<ParseOptions>) -> Result<AsyncTask<ParseFileTask>> {
+    let options = self::options(&env, options)?;
+    Ok(AsyncTask::new(ParseFileTask { path, options }))
+}
+
+/// Checks a 保険者番号 (`'insurer'`), 公費負担者番号 (`'payer'`) or national 受給者番号
+/// (`'recipient'`): length, digits and 検証番号.
+#[napi]
+pub fn check_number(env: Env, kind: String, value: String) -> Result<NumberCheck> {
+    let kind = kohi_core::NumberKind::from_name(&kind)
+        .ok_or_else(|| js_error(&env, "invalid_argument", None, "kind must be 'insurer', 'payer' or 'recipient'"))?;
+    Ok(NumberCheck::from(kohi_core::check_number(kind, &value)))
+}
+
+/// Compares stored 公費 (`[{ payer_number, recipient_number, valid_from, valid_to,
+/// income_segment, max_copayment }]`, or that as JSON) with a patient, as of `today`
+/// (`'YYYY-MM-DD'`). Returns the changes (objects in the contract's snake_case). Absence never
+/// proposes ending a 公費.
+#[napi(
+    ts_args_type = "stored: Array<Record<string, unknown>> | string, patient: Patient, today: string",
+    ts_return_type = "Array<Record<string, unknown>>"
+)]
+pub fn reconcile(env: Env, stored: serde_json::Value, patient: &Patient, today: String) -> Result<serde_json::Value> {
+    let stored = match stored {
+        serde_json::Value::String(json) => json,
+        other => other.to_string(),
+    };
+    let today = kohi_core::reconcile::parse_day(&today)
+        .ok_or_else(|| js_error(&env, "invalid_argument", None, "today must be 'YYYY-MM-DD'"))?;
+    let records = kohi_core::KohiRecord::list_from_json(&stored).map_err(|e| kohi_error(&env, &e))?;
+    let changes = kohi_core::reconcile(&records, patient.get(), today);
+    Ok(serde_json::from_str(&kohi_core::reconcile::changes_to_json(&changes)).unwrap_or_default())
+}
+
+/// The library version.
+#[napi]
+pub fn version() -> &'static str {
+    kohi_core::VERSION
+}
