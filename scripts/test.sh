@@ -76,6 +76,23 @@ step "Python: the vendor example"
 .venv/bin/python examples/python/print_slots.py fixtures/pmh_three_out_of_order.xml | tee target/print_slots_py.txt
 grep -q "第1公費 21136015 3000015" target/print_slots_py.txt
 
+step "Node: npm install (pinned devDependencies), napi build: addon + index.d.ts, no drift"
+# `npm install`, not `npm ci`: @napi-rs/cli's other-platform optional packages are not served here.
+(cd bindings/node && npm install --no-audit --no-fund --loglevel=error)
+(cd bindings/node && npx napi build --dts index.d.ts --output-dir "$ROOT/target/node")
+diff -u bindings/node/index.d.ts target/node/index.d.ts
+cp target/node/kohi.node bindings/node/kohi.node
+
+step "Node: the types accept typed usage (tsc --noEmit, strict)"
+(cd bindings/node && npx tsc -p test/types/tsconfig.json)
+
+step "Node: tests"
+node --test bindings/node/test/ | tee "$LOGS/node.log" | grep -E '^# (tests|pass|fail)'
+
+step "Node: the vendor example"
+node examples/node/print_slots.js fixtures/pmh_three_out_of_order.xml | tee target/print_slots_node.txt
+grep -q "第1公費 21136015 3000015" target/print_slots_node.txt
+
 step "benchmarks compile (run them with: cargo bench -p kohi)"
 cargo bench --locked -p kohi --no-run -q
 
@@ -89,6 +106,8 @@ step "done"
 cat "$LOGS"/*.log | awk '
   /^test result:/ { p += $4; f += $6 }
   /^[0-9]+ passed, [0-9]+ failed$/ { p += $1; f += $3 }
+  /^# pass [0-9]+$/ { p += $3 }
+  /^# fail [0-9]+$/ { f += $3 }
   /^[0-9]+ (passed|failed)(, [0-9]+ (passed|failed|skipped))* in [0-9.]+s/ {
     for (i = 1; i < NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
   END { printf "%d passed, %d failed\n", p, f }'

@@ -15,10 +15,11 @@ use kohi_core::{Document, ParseOptions as CoreOptions};
 
 pub use objects::*;
 
-/// Options for `parse` and `parseFile`.
+/// Options for `parse` and `parseFile` (every property optional).
 #[napi(object)]
 pub struct ParseOptions {
     /// Element aliases: `{ CanonicalName: ['Alias', …] }`, or the same as a JSON string.
+    #[napi(ts_type = "Record<string, string | string[]> | string")]
     pub aliases: Option<serde_json::Value>,
     /// Input size limit in bytes (default 64 MiB).
     pub max_size: Option<i64>,
@@ -44,12 +45,15 @@ fn options(env: &Env, options: Option<ParseOptions>) -> Result<CoreOptions> {
     let mut core = CoreOptions::default();
     let Some(options) = options else { return Ok(core) };
     if let Some(limit) = options.max_size {
-        let limit = usize::try_from(limit).map_err(|_| js_error(env, "invalid_argument", None, "maxSize must be >= 0"))?;
+        let limit =
+            usize::try_from(limit).map_err(|_| js_error(env, "invalid_argument", None, "maxSize must be >= 0"))?;
         core = core.with_max_input_bytes(limit);
     }
     match options.aliases {
         None | Some(serde_json::Value::Null) => {}
-        Some(serde_json::Value::String(json)) => core = core.with_aliases_json(&json).map_err(|e| kohi_error(env, &e))?,
+        Some(serde_json::Value::String(json)) => {
+            core = core.with_aliases_json(&json).map_err(|e| kohi_error(env, &e))?
+        }
         Some(value @ serde_json::Value::Object(_)) => {
             core = core.with_aliases_json(&value.to_string()).map_err(|e| kohi_error(env, &e))?
         }
@@ -69,7 +73,7 @@ pub struct KohiResult {
 #[napi]
 impl KohiResult {
     /// `'UTF-8'` or `'Shift_JIS'`: the encoding the file was read in.
-    #[napi(getter)]
+    #[napi(getter, ts_return_type = "'UTF-8' | 'Shift_JIS'")]
     pub fn encoding(&self) -> &'static str {
         self.doc.encoding.name()
     }
@@ -158,7 +162,7 @@ pub fn parse_file(env: Env, path: String, options: Option<ParseOptions>) -> Resu
 
 /// Checks a 保険者番号 (`'insurer'`), 公費負担者番号 (`'payer'`) or national 受給者番号
 /// (`'recipient'`): length, digits and 検証番号.
-#[napi]
+#[napi(ts_args_type = "kind: 'insurer' | 'payer' | 'recipient', value: string")]
 pub fn check_number(env: Env, kind: String, value: String) -> Result<NumberCheck> {
     let kind = kohi_core::NumberKind::from_name(&kind)
         .ok_or_else(|| js_error(&env, "invalid_argument", None, "kind must be 'insurer', 'payer' or 'recipient'"))?;

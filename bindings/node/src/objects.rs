@@ -13,7 +13,7 @@ use kohi_core::numbers::NumberText;
 use kohi_core::{Document, KohiEntry, Personal};
 
 /// A code with its 日本語 label (`null` when the code is unknown).
-#[napi(object)]
+#[napi(object, use_nullable = true)]
 pub struct Code {
     pub code: String,
     pub label: Option<String>,
@@ -52,7 +52,7 @@ fn block<T: serde::Serialize>(v: &T) -> serde_json::Value {
 }
 
 /// The `MessageHeader`.
-#[napi(object)]
+#[napi(object, use_nullable = true)]
 pub struct Header {
     pub process_execution_time: Option<String>,
     pub qualification_confirmation_date: Option<String>,
@@ -157,7 +157,7 @@ impl Patient {
 }
 
 /// One `ResultOfQualificationConfirmation`.
-#[napi(object)]
+#[napi(object, use_nullable = true)]
 pub struct Qualification {
     pub insured_card_classification: Option<Code>,
     pub insurer_number: Option<String>,
@@ -263,10 +263,14 @@ impl From<&kohi_core::Qualification> for Qualification {
             insurer_name: q.insurer_name.clone(),
             elderly_recipient_certificate: block(&q.elderly_recipient_certificate),
             limit_application_certificate_related_cons_flg: code(&q.limit_application_certificate_related_cons_flg),
-            limit_application_certificate_related_cons_time: date_time(&q.limit_application_certificate_related_cons_time),
+            limit_application_certificate_related_cons_time: date_time(
+                &q.limit_application_certificate_related_cons_time,
+            ),
             limit_application_certificate: block(&q.limit_application_certificate),
             specific_diseases_certificate_related_cons_flg: code(&q.specific_diseases_certificate_related_cons_flg),
-            specific_diseases_certificate_related_cons_time: date_time(&q.specific_diseases_certificate_related_cons_time),
+            specific_diseases_certificate_related_cons_time: date_time(
+                &q.specific_diseases_certificate_related_cons_time,
+            ),
             specific_diseases_certificates: block(&q.specific_diseases_certificates),
             specific_health_checkups_info_cons_flg: code(&q.specific_health_checkups_info_cons_flg),
             specific_health_checkups_info_cons_time: date_time(&q.specific_health_checkups_info_cons_time),
@@ -294,7 +298,7 @@ impl From<&kohi_core::Qualification> for Qualification {
 }
 
 /// One 公費 as a レセコン fills it in.
-#[napi(object)]
+#[napi(object, use_nullable = true)]
 pub struct Kohi {
     /// 1–4 (第1〜第4公費), or null past the fourth.
     pub slot: Option<u32>,
@@ -319,7 +323,9 @@ pub struct Kohi {
     pub valid_to: Option<String>,
     pub valid_to_raw: Option<String>,
     pub income_segment: Option<String>,
-    #[napi(ts_type = "{ amount: string | null; raw: string | null; items: Array<{ name: string; value: string }> } | null")]
+    #[napi(
+        ts_type = "{ amount: string | null; raw: string | null; items: Array<{ name: string; value: string }> } | null"
+    )]
     pub max_copayment: serde_json::Value,
     pub always_reimbursement: Option<bool>,
     pub segment: Option<String>,
@@ -373,21 +379,21 @@ impl From<&KohiEntry> for Kohi {
 }
 
 /// Something worth a look that did not stop the parse.
-#[napi(object)]
+#[napi(object, use_nullable = true)]
 pub struct Warning {
     pub code: String,
     pub path: String,
 }
 
 /// An element kohi does not know, kept with its path and text.
-#[napi(object)]
+#[napi(object, use_nullable = true)]
 pub struct UnknownElement {
     pub path: String,
     pub text: String,
 }
 
 /// The verdict of `checkNumber`.
-#[napi(object)]
+#[napi(object, use_nullable = true)]
 pub struct NumberCheck {
     #[napi(ts_type = "'insurer' | 'payer' | 'recipient'")]
     pub kind: String,

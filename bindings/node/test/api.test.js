@@ -1,0 +1,172 @@
+'use strict'
+const test = require('node:test')
+const assert = require('node:assert/strict')
+const fs = require('node:fs')
+const os = require('node:os')
+const path = require('node:path')
+const util = require('node:util')
+const kohi = require('..')
+const { FIXTURES } = require('./helpers')
+
+const read = (name) => fs.readFileSync(path.join(FIXTURES, name))
+const parse = (name, options) => kohi.parse(read(name), options)
+
+test('PMH subsidies in receipt order', () => {
+  const [patient] = parse('pmh_three_out_of_order.xml').patients
+  assert.equal(patient.pmh, 'received')
+  assert.deepEqual(
+    patient.kohi.map((k) => [k.slot, k.lawNumber, k.payerNumber, k.recipientNumber]),
+    [[1, '21', '21136015', '3000015'], [2, '54', '54136015', '1112226'], [3, '88', '88131016', 'K000067890']],
+  )
+  const [first, second, local] = patient.kohi
+  assert.equal(first.scope, 'national')
+  assert.equal(first.program, '障害者総合支援法 自立支援医療（精神通院医療）')
+  assert.equal(first.validFrom, '2025-06-01')
+  assert.equal(first.validToRaw, '20260531')
+  assert.equal(first.payerNumberValid, true)
+  assert.deepEqual(first.maxCopayment, { amount: '5000', raw: '５，０００円', items: [] })
+  assert.deepEqual(second.maxCopayment.items[0], { name: 'MonthlyLimit', value: '20000' })
+  assert.equal(local.scope, 'local')
+  assert.equal(local.recipientNumberValid, null)
+  assert.equal(local.program, null)
+  assert.equal(local.certificateName, 'ひとり親家庭等医療証')
+})
+
+test('overflow and PMH states', () => {
+  const result = parse('pmh_overflow.xml')
+  assert.deepEqual(result.patients[0].kohi.map((k) => k.slot), [1, 2, 3, 4, null])
+  assert.deepEqual(result.warnings.map((w) => w.code), ['slot_overflow'])
+  assert.equal(parse('face_no_pmh.xml').patients[0].pmh, 'absent')
+  assert.equal(parse('pmh_consent_refused.xml').patients[0].pmh, 'received_empty')
+})
+
+test('医療扶助 A1', () => {
+  const [patient] = parse('medical_aid_a1.xml').patients
+  const [k] = patient.kohi
+  assert.deepEqual([k.slot, k.source, k.lawNumber, k.payerNumber, k.recipientNumber], [1, 'medical_aid', '12', '12136016', '7654320'])
+  assert.equal(k.welfareOfficeName, '新宿区福祉事務所')
+  const [q] = patient.qualifications
+  assert.deepEqual(q.insuredCardClassification, { code: 'A1', label: '医療扶助' })
+  assert.deepEqual(q.medicalTickets[0].ticket_type, { code: '01', label: '医療券' })
+})
+
+test('qualification, header and Shift_JIS', () => {
+  const result = parse('insured_card_sjis.xml')
+  assert.equal(result.encoding, 'Shift_JIS')
+  const [q] = result.patients[0].qualifications
+  assert.deepEqual([q.insurerNumber, q.insurerNumberRaw, q.insurerNumberValid], ['138057', '  138057', true])
+  assert.deepEqual([q.insuredIdentificationNumber, q.insuredIdentificationNumberRaw], ['40123', '４０１２３'])
+  assert.equal(q.name, '見本　一郎')
+  assert.equal(q.birthdate, '1953-03-11')
+  assert.equal(q.elderlyRecipientCertificate.contribution_ratio, '020')
+  assert.deepEqual(result.header.segmentOfResult, { code: '1', label: '正常終了' })
+  assert.equal(result.header.qualificationConfirmationDate, '2025-06-04')
+  assert.equal(result.patients[0].searchInfo.insurer_number.valid, true)
+})
+
+test('invalid dates are null with their text kept', () => {
+  const result = parse('unknown_element_and_code.xml')
+  const [q] = result.patients[0].qualifications
+  assert.equal(q.birthdate, null)
+  assert.equal(q.birthdateRaw, '19850230')
+  assert.deepEqual(result.patients[0].qualificationValidity, { code: '7', label: null })
+  assert.deepEqual(result.unknownElements[0], { path: 'XmlMsg/MessageHeader/SystemVersion', text: '9.01' })
+})
+
+test('bulk', () => {
+  const result = parse('bulk_three_units.xml')
+  assert.deepEqual(result.patients.map((p) => p.referenceNumber), ['1001', '1002', '1003'])
+  assert.equal(result.bulk.reception_number, 'R202511160001')
+})
+
+test('Buffer, Uint8Array and string agree', () => {
+  const bytes = read('face_pmh_two.xml')
+  const expected = kohi.parse(bytes).toJsonString()
+  assert.equal(kohi.parse(new Uint8Array(bytes)).toJsonString(), expected)
+  assert.equal(kohi.parse(bytes.toString('utf8')).toJsonString(), expected)
+  const decoded = new TextDecoder('shift_jis').decode(read('insured_card_sjis.xml'))
+  const fromText = kohi.parse(decoded)
+  assert.equal(fromText.encoding, 'UTF-8')
+  assert.equal(fromText.patients[0].qualifications[0].name, '見本　一郎')
+})
+
+test('bad arguments throw, never crash', () => {
+  for (const bad of [undefined, null, 42, {}, [], true]) {
+    assert.throws(() => kohi.parse(bad), Error)
+  }
+  assert.throws(() => kohi.parse(read('face_pmh_two.xml'), { aliases: 42 }), Error)
+  assert.throws(() => kohi.parse(read('face_pmh_two.xml'), { maxSize: -1 }), (e) => e.code === 'invalid_argument')
+  assert.throws(() => kohi.checkNumber('phone', '1'), (e) => e.code === 'invalid_argument')
+  assert.throws(() => kohi.parse('x'.repeat(1_000_000)), (e) => e.code === 'malformed_xml')
+})
+
+test('options: aliases and size limit', () => {
+  const renamed = read('face_pmh_two.xml').toString('utf8').replaceAll('MedicalSubsidyInsurerNumber', 'PayerNo')
+  assert.equal(kohi.parse(renamed).patients[0].kohi[0].payerNumber, null)
+  for (const aliases of [{ MedicalSubsidyInsurerNumber: ['PayerNo'] }, '{"MedicalSubsidyInsurerNumber": "PayerNo"}']) {
+    assert.equal(kohi.parse(renamed, { aliases }).patients[0].kohi[0].payerNumber, '52136017')
+  }
+  assert.throws(() => kohi.parse(renamed, { aliases: { NoSuchElement: ['X'] } }), (e) => e.code === 'invalid_alias_table')
+  assert.throws(() => kohi.parse(renamed, { maxSize: 100 }), (e) => e.code === 'input_too_large' && e.number === 2)
+})
+
+test('parseFile resolves and rejects', async () => {
+  const result = await kohi.parseFile(path.join(FIXTURES, 'pmh_overflow.xml'))
+  assert.deepEqual(result.patients[0].kohi.map((k) => k.slot), [1, 2, 3, 4, null])
+  await assert.rejects(kohi.parseFile(path.join(FIXTURES, 'error_doctype.xml')), (e) => e instanceof Error && e.code === 'doctype_not_allowed')
+  await assert.rejects(kohi.parseFile(path.join(FIXTURES, 'no_such_file.xml')), (e) => e.code === 'io')
+})
+
+test('the event loop stays responsive while parseFile reads a large bulk file', async () => {
+  const units = []
+  for (let i = 0; i < 40000; i++) {
+    units.push(`<BulkConfirmUnit><ReferenceNumber>${i}</ReferenceNumber><ProcessingResultStatus>1</ProcessingResultStatus>` +
+      '<QualificationValidity>1</QualificationValidity><ResultList><ResultOfQualificationConfirmation>' +
+      '<InsuredCardClassification>01</InsuredCardClassification><InsurerNumber>  138057</InsurerNumber>' +
+      '<Name>見本　一郎</Name><Birthdate>19530311</Birthdate></ResultOfQualificationConfirmation></ResultList></BulkConfirmUnit>\n')
+  }
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'kohi-')), 'bulk.xml')
+  fs.writeFileSync(file, `<XmlMsg><MessageHeader><SegmentOfResult>1</SegmentOfResult></MessageHeader><MessageBody>${units.join('')}</MessageBody></XmlMsg>`)
+  let ticks = 0
+  const timer = setInterval(() => { ticks++ }, 1)
+  const started = process.hrtime.bigint()
+  const result = await kohi.parseFile(file)
+  const elapsedMs = Number(process.hrtime.bigint() - started) / 1e6
+  clearInterval(timer)
+  assert.equal(result.patients.length, 40000)
+  // The parse ran on the thread pool: timers kept firing meanwhile (not a timing assertion on
+  // kohi's speed, only that the loop was not blocked for the whole parse).
+  assert.ok(ticks >= 2, `timer fired ${ticks} times during a ${elapsedMs.toFixed(0)} ms parse`)
+  fs.rmSync(path.dirname(file), { recursive: true })
+})
+
+test('reconcile and checkNumber', () => {
+  const [patient] = parse('face_pmh_two.xml').patients
+  const stored = [{ payer_number: '52136017', recipient_number: '1234566', valid_from: '2025-04-01', valid_to: '2026-03-31', income_segment: '一般Ⅰ', max_copayment: '5000' }]
+  assert.deepEqual(kohi.reconcile(stored, patient, '2025-06-04').map((c) => c.change), ['unchanged', 'added'])
+  assert.deepEqual(kohi.reconcile(JSON.stringify(stored), patient, '2026-04-01').map((c) => c.change), ['expired', 'added'])
+  assert.deepEqual(kohi.reconcile(stored, parse('face_no_pmh.xml').patients[0], '2025-06-04').map((c) => c.change), ['unknown'])
+  assert.throws(() => kohi.reconcile([{ nope: 1 }], patient, '2025-06-04'), (e) => e.code === 'invalid_stored_record')
+  assert.throws(() => kohi.reconcile(stored, patient, '2025/06/04'), (e) => e.code === 'invalid_argument')
+  assert.throws(() => kohi.reconcile(stored, {}, '2025-06-04'), Error)
+  assert.equal(kohi.checkNumber('payer', '54016027').valid, true)
+  assert.deepEqual(kohi.checkNumber('insurer', '06139993'), { kind: 'insurer', normalized: '06139993', valid: false, expectedCheckDigit: 2 })
+  assert.equal(kohi.checkNumber('recipient', '１２３４５６６').normalized, '1234566')
+})
+
+test('inspecting a result or a patient shows no personal data', () => {
+  const result = parse('face_pmh_two.xml')
+  for (const value of [result, result.patients[0]]) {
+    const shown = util.inspect(value, { depth: 5 })
+    for (const secret of ['見本', 'ﾐﾎﾝ', '52136017', '1234566', '24434']) {
+      assert.ok(!shown.includes(secret), `${shown} shows ${secret}`)
+    }
+  }
+  assert.throws(() => kohi.parse('<XmlMsg><Name>見本太郎</Nam></XmlMsg>'), (e) => !e.message.includes('見本'))
+})
+
+test('version matches the crate', () => {
+  const cargo = fs.readFileSync(path.join(__dirname, '..', '..', '..', 'Cargo.toml'), 'utf8')
+  assert.equal(kohi.version(), /\nversion = "([^"]+)"/.exec(cargo)[1])
+  assert.equal(require('../package.json').version, kohi.version())
+})

@@ -1,0 +1,24 @@
+// Typed usage of the public API: `tsc --noEmit` must accept this against index.d.ts.
+import * as kohi from '../../index'
+
+const result: kohi.KohiResult = kohi.parse(new Uint8Array([60]), { aliases: { Name: ['Shimei'] }, maxSize: 1024 })
+const encoding: 'UTF-8' | 'Shift_JIS' = result.encoding
+const segment: string | undefined = result.header.segmentOfResult?.code
+for (const patient of result.patients) {
+  const pmh: 'received' | 'received_empty' | 'absent' = patient.pmh
+  for (const k of patient.kohi) {
+    const slot: number | null = k.slot
+    const payer: string | null = k.payerNumber
+    const source: 'pmh' | 'medical_aid' = k.source
+    const scope: 'national' | 'local' = k.scope
+    const cap: string | null | undefined = k.maxCopayment?.amount
+    void [slot, payer, source, scope, cap, pmh]
+  }
+  const changes: Array<Record<string, unknown>> = kohi.reconcile([], patient, '2025-06-04')
+  void changes
+}
+const check: kohi.NumberCheck = kohi.checkNumber('payer', '54016027')
+const digit: number | null = check.expectedCheckDigit
+const text: string = result.toJsonString()
+const promise: Promise<kohi.KohiResult> = kohi.parseFile('x.xml', { aliases: '{}' })
+void [encoding, segment, digit, text, promise]
