@@ -93,6 +93,12 @@ pub enum Error {
     /// A stored 公費 record given to reconcile (as JSON) is not valid.
     #[error("invalid stored record: {reason}")]
     InvalidStoredRecord { reason: String },
+    /// A request field is missing or malformed (the field is named, its value never shown).
+    #[error("invalid request field `{field}`")]
+    InvalidRequest { field: &'static str },
+    /// Text holds a character the output encoding cannot represent.
+    #[error("a character cannot be represented in {encoding}")]
+    UnrepresentableCharacter { encoding: &'static str },
 }
 
 /// One row of the stable error table.
@@ -115,6 +121,12 @@ pub const ERROR_CODES: &[ErrorCode] = &[
     ErrorCode { number: 8, code: "nesting_too_deep", meaning: "elements nested deeper than the limit" },
     ErrorCode { number: 9, code: "invalid_alias_table", meaning: "the caller's alias table is not valid" },
     ErrorCode { number: 10, code: "invalid_stored_record", meaning: "a stored record given to reconcile is not valid" },
+    ErrorCode { number: 11, code: "invalid_request", meaning: "a request field is missing or malformed" },
+    ErrorCode {
+        number: 12,
+        code: "unrepresentable_character",
+        meaning: "a character the output encoding cannot represent",
+    },
 ];
 
 impl Error {
@@ -140,6 +152,8 @@ impl Error {
             Self::NestingTooDeep { .. } => 8,
             Self::InvalidAliasTable { .. } => 9,
             Self::InvalidStoredRecord { .. } => 10,
+            Self::InvalidRequest { .. } => 11,
+            Self::UnrepresentableCharacter { .. } => 12,
         };
         &ERROR_CODES[number as usize - 1]
     }
@@ -179,6 +193,8 @@ mod tests {
             (8, "nesting_too_deep"),
             (9, "invalid_alias_table"),
             (10, "invalid_stored_record"),
+            (11, "invalid_request"),
+            (12, "unrepresentable_character"),
         ];
         for (n, c) in frozen {
             assert_eq!(ERROR_CODES[n - 1].code, c);

@@ -20,6 +20,7 @@
 //! [`to_json`]'s output.
 
 pub mod codes;
+pub mod cp932;
 pub mod decode;
 pub mod error;
 pub mod kohi;
@@ -29,6 +30,7 @@ pub mod numbers;
 mod parse;
 pub mod personal;
 pub mod reconcile;
+pub mod request;
 
 use std::path::Path;
 
@@ -40,6 +42,7 @@ pub use numbers::{NumberCheck, NumberKind, check_number};
 pub use parse::{DEFAULT_MAX_DEPTH, DEFAULT_MAX_INPUT_BYTES, ParseOptions, parse_str_with, parse_with};
 pub use personal::Personal;
 pub use reconcile::{Change, ChangedField, KohiRecord, reconcile};
+pub use request::QualificationRequest;
 
 /// Parses a result file given as bytes, with default options.
 pub fn parse(bytes: &[u8]) -> Result<Document> {

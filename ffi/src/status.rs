@@ -30,6 +30,10 @@ pub enum kohi_status {
     InvalidAliasTable = 9,
     /// A stored record given to reconcile is not valid.
     InvalidStoredRecord = 10,
+    /// A request field is missing or malformed.
+    InvalidRequest = 11,
+    /// Text holds a character the output encoding cannot represent.
+    UnrepresentableCharacter = 12,
     /// A pointer that must not be NULL was NULL.
     NullArgument = 1000,
     /// An argument is not valid: a `const char *` that is not UTF-8, an unknown field or kind,
@@ -58,6 +62,8 @@ impl kohi_status {
             Self::NestingTooDeep => "nesting_too_deep\0",
             Self::InvalidAliasTable => "invalid_alias_table\0",
             Self::InvalidStoredRecord => "invalid_stored_record\0",
+            Self::InvalidRequest => "invalid_request\0",
+            Self::UnrepresentableCharacter => "unrepresentable_character\0",
             Self::NullArgument => "null_argument\0",
             Self::InvalidArgument => "invalid_argument\0",
             Self::OutOfRange => "out_of_range\0",
@@ -66,7 +72,7 @@ impl kohi_status {
         }
     }
 
-    pub const ALL: [kohi_status; 16] = [
+    pub const ALL: [kohi_status; 18] = [
         Self::Ok,
         Self::Io,
         Self::InputTooLarge,
@@ -78,6 +84,8 @@ impl kohi_status {
         Self::NestingTooDeep,
         Self::InvalidAliasTable,
         Self::InvalidStoredRecord,
+        Self::InvalidRequest,
+        Self::UnrepresentableCharacter,
         Self::NullArgument,
         Self::InvalidArgument,
         Self::OutOfRange,

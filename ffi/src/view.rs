@@ -349,18 +349,15 @@ impl View {
 }
 
 /// Encodes a getter string, NUL-terminated. Never substitutes: an unmappable character makes
-/// the whole cell `Unrepresentable`.
+/// the whole cell `Unrepresentable` (JIS-style variants such as WAVE DASH take their CP932 form).
 pub(crate) fn encode(s: Option<&str>, encoding: kohi_string_encoding) -> Cell {
     let Some(s) = s else { return Cell::Absent };
     let mut bytes = match encoding {
         kohi_string_encoding::Utf8 => s.as_bytes().to_vec(),
-        kohi_string_encoding::Cp932 => {
-            let (bytes, _, unmappable) = encoding_rs::SHIFT_JIS.encode(s);
-            if unmappable {
-                return Cell::Unrepresentable;
-            }
-            bytes.into_owned()
-        }
+        kohi_string_encoding::Cp932 => match kohi_core::cp932::encode(s) {
+            Ok(bytes) => bytes,
+            Err(_) => return Cell::Unrepresentable,
+        },
     };
     bytes.push(0);
     Cell::Text(bytes.into_boxed_slice())
@@ -375,6 +372,8 @@ mod tests {
         let Cell::Text(b) = encode(Some("髙①㈱"), kohi_string_encoding::Cp932) else { panic!() };
         assert_eq!(&b[..], &[0xFB, 0xFC, 0x87, 0x40, 0x87, 0x8A, 0][..]);
         assert!(matches!(encode(Some("𠮷"), kohi_string_encoding::Cp932), Cell::Unrepresentable));
+        let Cell::Text(b) = encode(Some("〜"), kohi_string_encoding::Cp932) else { panic!() };
+        assert_eq!(&b[..], &[0x81, 0x60, 0][..]);
         assert!(matches!(encode(None, kohi_string_encoding::Utf8), Cell::Absent));
     }
 }

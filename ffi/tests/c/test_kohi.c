@@ -305,7 +305,7 @@ static void test_unrepresentable(void) {
     /* 𠮷 (U+20BB7) has no CP932 form: that field reports it; the others still read. */
     const char *xml =
         "<XmlMsg><MessageBody><ResultList><ResultOfQualificationConfirmation>"
-        "<Name>\xf0\xa0\xae\xb7野　太郎</Name><InsurerNumber>01130012</InsurerNumber>"
+        "<Name>\xf0\xa0\xae\xb7野　太郎</Name><InsurerNumber>01130012</InsurerNumber><InsurerName>見本〜組合</InsurerName>"
         "</ResultOfQualificationConfirmation></ResultList></MessageBody></XmlMsg>";
     kohi_options *opts = kohi_options_new();
     kohi_options_set_string_encoding(opts, KOHI_STRING_ENCODING_CP932);
@@ -316,6 +316,9 @@ static void test_unrepresentable(void) {
     CHECK(s.ptr == (const char *)1 && s.len == 99, "output untouched on failure");
     CHECK(kohi_qualification_get(r, 0, 0, KOHI_QUALIFICATION_FIELD_INSURER_NUMBER, &s) == KOHI_STATUS_OK &&
               str_eq(s, "01130012"), "insurer");
+    /* WAVE DASH (as a Mac or a JIS-minded tool writes it) reaches CP932 as 81 60, never "&#12316;". */
+    CHECK(kohi_qualification_get(r, 0, 0, KOHI_QUALIFICATION_FIELD_INSURER_NAME, &s) == KOHI_STATUS_OK &&
+              str_eq(s, "\x8c\xa9\x96\x7b\x81\x60\x91\x67\x8d\x87"), "wave dash");
     kohi_result_free(r);
     kohi_options_free(opts);
 }

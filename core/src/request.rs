@@ -1,0 +1,297 @@
+//! 被保険者証 qualification queries (`OQSsiquc01req_<free part>.xml`) for the terminal's `req/`.
+//!
+//! Element names come from the layout table (the request is what results echo back as
+//! `QualificationConfirmSearchInfo`), so there is still one place that names elements. The file
+//! is written atomically: a temporary name the terminal ignores, then a rename.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+
+use crate::decode::Encoding;
+use crate::error::{Error, Result};
+use crate::numbers::normalize;
+
+/// What a 被保険者証 query asks.
+#[derive(Clone, PartialEq, Eq)]
+pub struct QualificationRequest {
+    /// 医療機関コード (10 digits).
+    pub medical_institution_code: String,
+    /// 資格確認日: the day the qualification is confirmed for (may be in the past).
+    pub qualification_confirmation_date: NaiveDate,
+    /// 保険者番号: 8 digits, or 6 for 国保 (sent padded with two spaces, as the terminal expects).
+    pub insurer_number: String,
+    /// 記号 (may contain 漢字).
+    pub insured_card_symbol: Option<String>,
+    /// 番号.
+    pub insured_identification_number: String,
+    /// 枝番 (2 digits, leading zero kept).
+    pub insured_branch_number: Option<String>,
+    pub birthdate: NaiveDate,
+    /// 限度額適用認定証関連情報の開示に係る同意.
+    pub limit_application_consent: bool,
+    /// Echoed back in the result header: pairs the result with this request.
+    pub arbitrary_file_identifier: Option<String>,
+}
+
+impl std::fmt::Debug for QualificationRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Every field but the institution and the identifier is personal.
+        f.debug_struct("QualificationRequest")
+            .field("medical_institution_code", &self.medical_institution_code)
+            .field("arbitrary_file_identifier", &self.arbitrary_file_identifier)
+            .finish_non_exhaustive()
+    }
+}
+
+fn invalid(field: &'static str) -> Error {
+    Error::InvalidRequest { field }
+}
+
+fn escape(text: &str, out: &mut String) {
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c => out.push(c),
+        }
+    }
+}
+
+fn element(out: &mut String, indent: &str, name: &str, text: &str) {
+    out.push_str(indent);
+    out.push('<');
+    out.push_str(name);
+    out.push('>');
+    escape(text, out);
+    out.push_str("</");
+    out.push_str(name);
+    out.push_str(">\n");
+}
+
+/// Text a field may hold: not empty, no control characters.
+fn text_field(value: &str, field: &'static str) -> Result<String> {
+    let value = value.trim_matches([' ', '\u{3000}']);
+    if value.is_empty() || value.chars().any(char::is_control) {
+        return Err(invalid(field));
+    }
+    Ok(value.to_owned())
+}
+
+fn digits(value: &str, lengths: &[usize], field: &'static str) -> Result<String> {
+    let n = normalize(value);
+    if lengths.contains(&n.len()) && n.bytes().all(|b| b.is_ascii_digit()) { Ok(n) } else { Err(invalid(field)) }
+}
+
+impl QualificationRequest {
+    /// The request document. Shift_JIS output is CP932; a character it cannot hold is an error.
+    pub fn to_xml(&self, encoding: Encoding) -> Result<Vec<u8>> {
+        let institution = digits(&self.medical_institution_code, &[10], "medical_institution_code")?;
+        let insurer = match digits(&self.insurer_number, &[6, 8], "insurer_number")? {
+            six if six.len() == 6 => format!("  {six}"),
+            eight => eight,
+        };
+        let number = text_field(&self.insured_identification_number, "insured_identification_number")?;
+        let symbol = self.insured_card_symbol.as_deref().map(|s| text_field(s, "insured_card_symbol")).transpose()?;
+        let branch =
+            self.insured_branch_number.as_deref().map(|b| digits(b, &[2], "insured_branch_number")).transpose()?;
+        let identifier = self
+            .arbitrary_file_identifier
+            .as_deref()
+            .map(|i| text_field(i, "arbitrary_file_identifier"))
+            .transpose()?;
+
+        let mut xml = String::with_capacity(1024);
+        xml.push_str(&format!("<?xml version=\"1.0\" encoding=\"{}\" standalone=\"no\"?>\n", encoding.name()));
+        xml.push_str("<XmlMsg>\n  <MessageHeader>\n");
+        element(&mut xml, "    ", "MedicalInstitutionCode", &institution);
+        if let Some(identifier) = &identifier {
+            element(&mut xml, "    ", "ArbitraryFileIdentifier", identifier);
+        }
+        element(
+            &mut xml,
+            "    ",
+            "QualificationConfirmationDate",
+            &self.qualification_confirmation_date.format("%Y%m%d").to_string(),
+        );
+        xml.push_str("  </MessageHeader>\n  <MessageBody>\n    <QualificationConfirmSearchInfo>\n");
+        element(&mut xml, "      ", "InsurerNumber", &insurer);
+        if let Some(symbol) = &symbol {
+            element(&mut xml, "      ", "InsuredCardSymbol", symbol);
+        }
+        element(&mut xml, "      ", "InsuredIdentificationNumber", &number);
+        if let Some(branch) = &branch {
+            element(&mut xml, "      ", "InsuredBranchNumber", branch);
+        }
+        element(&mut xml, "      ", "Birthdate", &self.birthdate.format("%Y%m%d").to_string());
+        element(
+            &mut xml,
+            "      ",
+            "LimitApplicationCertificateRelatedConsFlg",
+            if self.limit_application_consent { "1" } else { "0" },
+        );
+        xml.push_str("    </QualificationConfirmSearchInfo>\n  </MessageBody>\n</XmlMsg>\n");
+        match encoding {
+            Encoding::Utf8 => Ok(xml.into_bytes()),
+            Encoding::ShiftJis => {
+                crate::cp932::encode(&xml).map_err(|_| Error::UnrepresentableCharacter { encoding: "Shift_JIS" })
+            }
+        }
+    }
+
+    /// Writes `OQSsiquc01req_<free_part>.xml` into `req_dir` atomically; returns its path.
+    /// `free_part` is letters, digits, `-` and `_` (e.g. `yyyyMMdd` + a sequence number).
+    pub fn write_to(&self, req_dir: &Path, free_part: &str, encoding: Encoding) -> Result<PathBuf> {
+        let name = request_file_name(free_part)?;
+        let bytes = self.to_xml(encoding)?;
+        write_atomically(&req_dir.join(&name), &bytes)?;
+        Ok(req_dir.join(name))
+    }
+}
+
+/// `OQSsiquc01req_<free_part>.xml`, refusing anything that could leave the folder.
+pub fn request_file_name(free_part: &str) -> Result<String> {
+    let ok = !free_part.is_empty()
+        && free_part.len() <= 100
+        && free_part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if !ok {
+        return Err(invalid("free_part"));
+    }
+    Ok(format!("OQSsiquc01req_{free_part}.xml"))
+}
+
+/// The result file name the terminal answers a request with (`…req_` → `…res_`).
+pub fn result_file_name(request_file_name: &str) -> Option<String> {
+    let (prefix, rest) = request_file_name.split_once("req_")?;
+    Some(format!("{prefix}res_{rest}"))
+}
+
+/// The request file name a result answers (`…res_` → `…req_`); none for face results.
+pub fn request_file_name_for(result_file_name: &str) -> Option<String> {
+    if result_file_name.contains("res_face_") {
+        return None;
+    }
+    let (prefix, rest) = result_file_name.split_once("res_")?;
+    Some(format!("{prefix}req_{rest}"))
+}
+
+/// Temp file in the same folder (a name the terminal does not pick up), flushed, then renamed.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let written = (|| {
+        let mut file = std::fs::File::create(&temp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&temp, path)
+    })();
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&temp);
+        return Err(Error::io(e));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> QualificationRequest {
+        QualificationRequest {
+            medical_institution_code: "1312345678".into(),
+            qualification_confirmation_date: NaiveDate::from_ymd_opt(2025, 6, 4).unwrap(),
+            insurer_number: "138057".into(),
+            insured_card_symbol: Some("練馬〜東".into()),
+            insured_identification_number: "４０１２３".into(),
+            insured_branch_number: Some("00".into()),
+            birthdate: NaiveDate::from_ymd_opt(1953, 3, 11).unwrap(),
+            limit_application_consent: true,
+            arbitrary_file_identifier: Some("RC-20250604-0007".into()),
+        }
+    }
+
+    #[test]
+    fn round_trips_through_the_parser_in_both_encodings() {
+        for encoding in [Encoding::Utf8, Encoding::ShiftJis] {
+            let bytes = sample().to_xml(encoding).unwrap();
+            assert!(!bytes.windows(2).any(|w| w == b"&#"), "no character references");
+            let doc = crate::parse(&bytes).unwrap();
+            assert_eq!(doc.encoding, encoding);
+            assert_eq!(doc.header.medical_institution_code.as_deref(), Some("1312345678"));
+            assert_eq!(doc.header.arbitrary_file_identifier.as_deref(), Some("RC-20250604-0007"));
+            assert_eq!(doc.header.qualification_confirmation_date.as_ref().unwrap().raw, "20250604");
+            let search = doc.patients[0].search_info.as_ref().unwrap();
+            let insurer = search.insurer_number.as_ref().unwrap();
+            assert_eq!((insurer.text.raw.expose().as_str(), insurer.valid), ("  138057", true));
+            let symbol = search.insured_card_symbol.as_ref().unwrap().value().to_owned();
+            // WAVE DASH went out as CP932's FULLWIDTH TILDE in Shift_JIS.
+            assert_eq!(symbol, if encoding == Encoding::Utf8 { "練馬〜東" } else { "練馬～東" });
+            assert_eq!(search.insured_identification_number.as_ref().unwrap().value(), "40123");
+            assert_eq!(search.birthdate.as_ref().unwrap().expose().raw, "19530311");
+            assert!(doc.unknown_elements.is_empty(), "every request element is in the layout table");
+            assert!(doc.warnings.is_empty());
+        }
+    }
+
+    #[test]
+    fn escapes_markup() {
+        let r = QualificationRequest { insured_card_symbol: Some("A&B<1>".into()), ..sample() };
+        let doc = crate::parse(&r.to_xml(Encoding::Utf8).unwrap()).unwrap();
+        let search = doc.patients[0].search_info.as_ref().unwrap();
+        assert_eq!(search.insured_card_symbol.as_ref().unwrap().value(), "A&B<1>");
+    }
+
+    #[test]
+    fn refuses_bad_fields_and_unrepresentable_characters() {
+        let cases = [
+            (QualificationRequest { insurer_number: "12345".into(), ..sample() }, "insurer_number"),
+            (QualificationRequest { medical_institution_code: "13123".into(), ..sample() }, "medical_institution_code"),
+            (
+                QualificationRequest { insured_identification_number: " ".into(), ..sample() },
+                "insured_identification_number",
+            ),
+            (QualificationRequest { insured_branch_number: Some("1".into()), ..sample() }, "insured_branch_number"),
+            (QualificationRequest { insured_card_symbol: Some("a\u{1}".into()), ..sample() }, "insured_card_symbol"),
+        ];
+        for (request, field) in cases {
+            let e = request.to_xml(Encoding::Utf8).unwrap_err();
+            assert!(matches!(e, Error::InvalidRequest { field: f } if f == field), "{e:?}");
+            assert_eq!(e.code(), "invalid_request");
+        }
+        let r = QualificationRequest { insured_card_symbol: Some("𠮷野".into()), ..sample() };
+        assert!(r.to_xml(Encoding::Utf8).is_ok());
+        let e = r.to_xml(Encoding::ShiftJis).unwrap_err();
+        assert_eq!(e.code(), "unrepresentable_character");
+        assert!(!e.to_string().contains('𠮷'));
+        assert!(!format!("{r:?}").contains("40123"));
+    }
+
+    #[test]
+    fn file_names() {
+        assert_eq!(request_file_name("202506040007").unwrap(), "OQSsiquc01req_202506040007.xml");
+        for bad in ["", "../x", "a/b", "a b", "x.xml"] {
+            assert!(request_file_name(bad).is_err(), "{bad}");
+        }
+        assert_eq!(result_file_name("OQSsiquc01req_0007.xml").as_deref(), Some("OQSsiquc01res_0007.xml"));
+        assert_eq!(request_file_name_for("OQSsiquc01res_0007.xml").as_deref(), Some("OQSsiquc01req_0007.xml"));
+        assert_eq!(request_file_name_for("OQSsiquc01res_face_1312_20250604.xml"), None);
+    }
+
+    #[test]
+    fn writes_atomically_and_leaves_no_temp_file() {
+        let dir = std::env::temp_dir().join(format!("kohi-req-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = sample().write_to(&dir, "0001", Encoding::ShiftJis).unwrap();
+        assert_eq!(path.file_name().unwrap(), "OQSsiquc01req_0001.xml");
+        let names: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names.len(), 1);
+        assert!(crate::parse(&std::fs::read(&path).unwrap()).is_ok());
+        assert_eq!(sample().write_to(&dir.join("missing"), "0002", Encoding::Utf8).unwrap_err().code(), "io");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}
