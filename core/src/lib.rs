@@ -31,6 +31,8 @@ mod parse;
 pub mod personal;
 pub mod reconcile;
 pub mod request;
+#[cfg(feature = "watch")]
+pub mod watch;
 
 use std::path::Path;
 
