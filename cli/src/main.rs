@@ -1,6 +1,7 @@
 //! `kohi`: parse onshi result files, print their 公費 slots, check numbers.
 
 mod table;
+mod terminal;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -19,6 +20,14 @@ USAGE:
                                          --table: one line per 公費 slot, names masked
   kohi check [--kind insurer|payer|recipient] NUMBER...
                                          verify check digits (kind guessed from length if omitted)
+  kohi watch DIR [--json] [--aliases FILE] [--settle MS] [--give-up-after MS] [--done DIR]
+             [--max-events N] [--idle-exit SECS]
+                                         watch DIR/res and DIR/face; one JSON line per finished file,
+                                         each exactly once (also across restarts)
+  kohi request --institution CODE --insurer N [--symbol S] --number N [--branch NN]
+               --birthdate YYYYMMDD [--date YYYYMMDD] [--limit-consent] [--id ID] [--name FREE]
+               [--encoding utf8|sjis] --out DIR
+                                         write a 被保険者証 query (OQSsiquc01req_FREE.xml) atomically
   kohi --version | --help
 
 Exit status: 0 all good, 1 a file failed or a number is invalid, 2 bad usage.";
@@ -36,6 +45,8 @@ fn main() -> ExitCode {
         None => run_parse(bundled_fixtures(), &ParseOptions::default(), Format::Table).map(|_| true),
         Some("parse") => parse_command(&args[1..]),
         Some("check") => check_command(&args[1..]),
+        Some("watch") => terminal::watch(&args[1..]),
+        Some("request") => terminal::request(&args[1..]),
         Some("--version" | "-V") => {
             println!("kohi {}", kohi::VERSION);
             Ok(true)
@@ -69,26 +80,49 @@ fn bundled_fixtures() -> Vec<PathBuf> {
     files
 }
 
+/// Walks arguments, with the values options take.
+pub(crate) struct Args<'a> {
+    items: std::slice::Iter<'a, String>,
+}
+
+impl<'a> Args<'a> {
+    pub(crate) fn new(args: &'a [String]) -> Self {
+        Args { items: args.iter() }
+    }
+
+    pub(crate) fn value(&mut self, option: &str) -> Result<String, String> {
+        self.items.next().cloned().ok_or_else(|| format!("{option} needs a value"))
+    }
+
+    pub(crate) fn number(&mut self, option: &str) -> Result<u64, String> {
+        self.value(option)?.parse().map_err(|_| format!("{option} needs a number"))
+    }
+}
+
+impl<'a> Iterator for Args<'a> {
+    type Item = &'a String;
+    fn next(&mut self) -> Option<&'a String> {
+        self.items.next()
+    }
+}
+
+/// Adds the aliases from a JSON file to parse options.
+pub(crate) fn with_aliases(options: ParseOptions, file: String) -> Result<ParseOptions, String> {
+    let json = std::fs::read_to_string(file).map_err(|e| format!("cannot read the alias file: {}", e.kind()))?;
+    options.with_aliases_json(&json).map_err(|e| e.to_string())
+}
+
 fn parse_command(args: &[String]) -> Result<bool, String> {
     let mut format = Format::Json;
     let mut options = ParseOptions::default();
     let mut files = Vec::new();
-    let mut args = args.iter();
+    let mut args = Args::new(args);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--json" => format = Format::Json,
             "--table" => format = Format::Table,
-            "--aliases" => {
-                let path = args.next().ok_or("--aliases needs a file")?;
-                let json =
-                    std::fs::read_to_string(path).map_err(|e| format!("cannot read the alias file: {}", e.kind()))?;
-                options = options.with_aliases_json(&json).map_err(|e| e.to_string())?;
-            }
-            "--max-size" => {
-                let value = args.next().ok_or("--max-size needs a number of bytes")?;
-                let limit = value.parse().map_err(|_| "--max-size needs a number of bytes")?;
-                options = options.with_max_input_bytes(limit);
-            }
+            "--aliases" => options = with_aliases(options, args.value("--aliases")?)?,
+            "--max-size" => options = options.with_max_input_bytes(args.number("--max-size")? as usize),
             flag if flag.starts_with("--") => return Err(format!("unknown option `{flag}`")),
             file => files.push(PathBuf::from(file)),
         }

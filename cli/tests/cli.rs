@@ -114,3 +114,106 @@ fn usage_errors_exit_2() {
     assert_eq!(kohi(&["parse", "--nope", "x"]).status.code(), Some(2));
     assert!(kohi(&["--version"]).status.success());
 }
+
+#[test]
+fn request_writes_a_query_that_parses_back() {
+    let dir = std::env::temp_dir().join(format!("kohi-cli-req-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = kohi(&[
+        "request",
+        "--institution",
+        "1312345678",
+        "--insurer",
+        "138057",
+        "--symbol",
+        "練馬〜",
+        "--number",
+        "４０１２３",
+        "--branch",
+        "00",
+        "--birthdate",
+        "19530311",
+        "--date",
+        "20250604",
+        "--limit-consent",
+        "--id",
+        "RC-1",
+        "--name",
+        "0001",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let path = dir.join("OQSsiquc01req_0001.xml");
+    assert_eq!(String::from_utf8(out.stdout).unwrap().trim(), path.to_string_lossy());
+    let bytes = std::fs::read(&path).unwrap();
+    assert!(!bytes.windows(2).any(|w| w == b"&#"));
+    let doc = kohi::parse(&bytes).unwrap();
+    assert_eq!(doc.encoding, kohi::Encoding::ShiftJis);
+    assert_eq!(doc.header.arbitrary_file_identifier.as_deref(), Some("RC-1"));
+    let search = doc.patients[0].search_info.as_ref().unwrap();
+    assert_eq!(search.insurer_number.as_ref().unwrap().text.raw.expose(), "  138057");
+    let bad = kohi(&[
+        "request",
+        "--institution",
+        "1312345678",
+        "--insurer",
+        "12345",
+        "--number",
+        "1",
+        "--birthdate",
+        "19530311",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("invalid_request"));
+    assert_eq!(kohi(&["request", "--out", dir.to_str().unwrap()]).status.code(), Some(2));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn watch_prints_each_fixture_exactly_once() {
+    let root = std::env::temp_dir().join(format!("kohi-cli-watch-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    for folder in ["req", "res", "face"] {
+        std::fs::create_dir_all(root.join(folder)).unwrap();
+    }
+    let child = Command::new(env!("CARGO_BIN_EXE_kohi"))
+        .args(["watch", root.to_str().unwrap(), "--json", "--settle", "100", "--idle-exit", "2"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let fixtures: Vec<PathBuf> = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.extension().is_some_and(|e| e == "xml") && !p.file_name().unwrap().to_string_lossy().starts_with("error_")
+        })
+        .collect();
+    for (i, fixture) in fixtures.iter().enumerate() {
+        let name = format!("OQSsiquc01res_{i:04}.xml");
+        std::fs::copy(fixture, root.join(if i % 2 == 0 { "res" } else { "face" }).join(name)).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let events = lines(&out);
+    assert_eq!(events.len(), fixtures.len(), "{}", String::from_utf8_lossy(&out.stdout));
+    let mut seen = std::collections::HashSet::new();
+    for mut event in events {
+        let file = event["file"].as_str().unwrap().to_owned();
+        assert!(seen.insert(file.clone()), "{file} twice");
+        let i: usize = file.rsplit('_').next().unwrap().trim_end_matches(".xml").parse().unwrap();
+        assert_eq!(event["kind"], if i % 2 == 0 { "result" } else { "face" });
+        let object = event.as_object_mut().unwrap();
+        for key in ["file", "kind", "request"] {
+            object.remove(key);
+        }
+        let golden: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(fixtures[i].with_extension("expected.json")).unwrap())
+                .unwrap();
+        assert_eq!(event, golden, "{}", fixtures[i].display());
+    }
+    std::fs::remove_dir_all(root).unwrap();
+}
