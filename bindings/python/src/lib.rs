@@ -5,6 +5,7 @@
 mod convert;
 mod errors;
 mod model;
+mod watch;
 
 use std::sync::Arc;
 
@@ -16,7 +17,11 @@ use kohi_core::{Document, ParseOptions};
 
 use crate::model::{NumberCheck, Patient, Result as KohiResult};
 
-fn options(py: Python<'_>, aliases: Option<&Bound<'_, PyAny>>, max_size: Option<usize>) -> PyResult<ParseOptions> {
+pub(crate) fn options(
+    py: Python<'_>,
+    aliases: Option<&Bound<'_, PyAny>>,
+    max_size: Option<usize>,
+) -> PyResult<ParseOptions> {
     let mut options = ParseOptions::default();
     if let Some(limit) = max_size {
         options = options.with_max_input_bytes(limit);
@@ -38,7 +43,7 @@ fn finish(py: Python<'_>, parsed: kohi_core::Result<Document>) -> PyResult<KohiR
     parsed.map(|doc| KohiResult::new(Arc::new(doc))).map_err(|e| errors::to_py(py, &e))
 }
 
-fn path_of(path: &Bound<'_, PyAny>) -> PyResult<std::path::PathBuf> {
+pub(crate) fn path_of(path: &Bound<'_, PyAny>) -> PyResult<std::path::PathBuf> {
     let fspath = path
         .py()
         .import("os")?
@@ -137,6 +142,9 @@ fn _kohi(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(parse_file, m)?)?;
     m.add_function(wrap_pyfunction!(check_number, m)?)?;
     m.add_function(wrap_pyfunction!(reconcile, m)?)?;
+    m.add_function(wrap_pyfunction!(watch::watch, m)?)?;
+    m.add_class::<watch::Watcher>()?;
+    m.add_class::<watch::WatchEvent>()?;
     model::register(m)?;
     errors::register(m)?;
     Ok(())

@@ -24,11 +24,14 @@ from ._kohi import (
     UnexpectedRootError,
     UnknownElement,
     Warning,
+    WatchEvent,
+    Watcher,
     __version__,
     check_number,
     parse,
     parse_file,
     reconcile,
+    watch,
 )
 
 __all__ = [
@@ -50,9 +53,12 @@ __all__ = [
     "UnexpectedRootError",
     "UnknownElement",
     "Warning",
+    "WatchEvent",
+    "Watcher",
     "__version__",
     "check_number",
     "parse",
     "parse_file",
     "reconcile",
+    "watch",
 ]

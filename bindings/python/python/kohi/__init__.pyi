@@ -23,11 +23,14 @@ __all__ = [
     "UnexpectedRootError",
     "UnknownElement",
     "Warning",
+    "WatchEvent",
+    "Watcher",
     "__version__",
     "check_number",
     "parse",
     "parse_file",
     "reconcile",
+    "watch",
 ]
 
 __version__: str
@@ -59,6 +62,42 @@ def reconcile(
     today: Union[datetime.date, str],
 ) -> list[dict[str, Any]]:
     """Compare stored 公費 with a patient's result. Absence never proposes ending a 公費."""
+
+def watch(
+    folder: Union[str, "os.PathLike[str]"],
+    *,
+    settle: float = 0.3,
+    poll_interval: float = 1.0,
+    give_up_after: float = 10.0,
+    state_file: Union[str, "os.PathLike[str]", None] = None,
+    done_dir: Union[str, "os.PathLike[str]", None] = None,
+    idle_timeout: float | None = None,
+    aliases: _Aliases | None = None,
+    max_size: int | None = None,
+) -> Watcher:
+    """Watch folder/res and folder/face; iterate for each finished file, exactly once."""
+
+@final
+class Watcher:
+    def __iter__(self) -> Watcher: ...
+    def __next__(self) -> WatchEvent: ...
+    def next_event(self, timeout: float) -> WatchEvent | None: ...
+    def expect(self, arbitrary_file_identifier: str, request: Union[str, "os.PathLike[str]"]) -> None: ...
+
+@final
+class WatchEvent:
+    @property
+    def path(self) -> str: ...
+    @property
+    def kind(self) -> Literal["result", "face", "rejected"]: ...
+    @property
+    def request(self) -> str | None: ...
+    @property
+    def message(self) -> str | None: ...
+    @property
+    def result(self) -> Result | None: ...
+    @property
+    def error(self) -> KohiError | None: ...
 
 class KohiError(Exception):
     code: str
