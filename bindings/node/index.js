@@ -2,4 +2,15 @@
 // a published package ships the same file.
 'use strict'
 
-module.exports = require('./kohi.node')
+const native = require('./kohi.node')
+
+// `for await (const event of kohi.watch(folder))`: each finished file once. The wait runs on
+// the thread pool (see Watcher.next), so the event loop stays free.
+native.Watcher.prototype[Symbol.asyncIterator] = async function* events() {
+  for (;;) {
+    const event = await this.next(1000)
+    if (event !== null) yield event
+  }
+}
+
+module.exports = native

@@ -5,6 +5,7 @@
 #![deny(clippy::all)]
 
 mod objects;
+mod watch;
 
 use std::sync::Arc;
 
@@ -14,6 +15,7 @@ use napi_derive::napi;
 use kohi_core::{Document, ParseOptions as CoreOptions};
 
 pub use objects::*;
+pub use watch::*;
 
 /// Options for `parse` and `parseFile` (every property optional).
 #[napi(object)]
@@ -68,6 +70,12 @@ fn options(env: &Env, options: Option<ParseOptions>) -> Result<CoreOptions> {
 #[napi]
 pub struct KohiResult {
     doc: Arc<Document>,
+}
+
+impl KohiResult {
+    pub(crate) fn new(doc: Arc<Document>) -> Self {
+        KohiResult { doc }
+    }
 }
 
 #[napi]

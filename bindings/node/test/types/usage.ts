@@ -22,3 +22,17 @@ const digit: number | null = check.expectedCheckDigit
 const text: string = result.toJsonString()
 const promise: Promise<kohi.KohiResult> = kohi.parseFile('x.xml', { aliases: '{}' })
 void [encoding, segment, digit, text, promise]
+
+async function watching(): Promise<void> {
+  const watcher: kohi.Watcher = kohi.watch('/terminal', { settle: 300, parse: { maxSize: 1024 } })
+  for await (const event of watcher) {
+    const kind: 'result' | 'face' | 'rejected' = event.kind
+    const parsed: kohi.KohiResult | null = event.result
+    const code: string | undefined = event.error?.code
+    void [kind, parsed, code]
+    break
+  }
+  const next: kohi.WatchEvent | null = await watcher.next(500)
+  void next
+}
+void watching
