@@ -193,7 +193,7 @@ fn watch_prints_each_fixture_exactly_once() {
         .collect();
     for (i, fixture) in fixtures.iter().enumerate() {
         let name = format!("OQSsiquc01res_{i:04}.xml");
-        std::fs::copy(fixture, root.join(if i % 2 == 0 { "res" } else { "face" }).join(name)).unwrap();
+        std::fs::copy(fixture, root.join(if i.is_multiple_of(2) { "res" } else { "face" }).join(name)).unwrap();
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     let out = child.wait_with_output().unwrap();
@@ -205,7 +205,7 @@ fn watch_prints_each_fixture_exactly_once() {
         let file = event["file"].as_str().unwrap().to_owned();
         assert!(seen.insert(file.clone()), "{file} twice");
         let i: usize = file.rsplit('_').next().unwrap().trim_end_matches(".xml").parse().unwrap();
-        assert_eq!(event["kind"], if i % 2 == 0 { "result" } else { "face" });
+        assert_eq!(event["kind"], if i.is_multiple_of(2) { "result" } else { "face" });
         let object = event.as_object_mut().unwrap();
         for key in ["file", "kind", "request"] {
             object.remove(key);

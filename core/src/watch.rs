@@ -12,7 +12,7 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use notify::Watcher as _;
@@ -112,7 +112,8 @@ pub struct Watcher {
     tracks: HashMap<PathBuf, Track>,
     queue: VecDeque<WatchEvent>,
     expected: HashMap<String, PathBuf>,
-    notify: Option<(notify::RecommendedWatcher, Receiver<()>)>,
+    /// The OS watcher (on a thread of its own) and the flag it raises.
+    notify: Option<OsWatch>,
     last_scan: Option<Instant>,
 }
 
@@ -184,15 +185,12 @@ impl Watcher {
     /// Sleeps until `wait` passes, or notify reports a change (then the next loop scans).
     fn wait(&mut self, wait: Duration) {
         match &self.notify {
-            Some((_, events)) => match events.recv_timeout(wait) {
-                Ok(()) => {
-                    while events.try_recv().is_ok() {}
+            Some(os) => {
+                if os.changed.wait(wait) {
                     // A change: scan now rather than at the next poll.
                     self.last_scan = None;
                 }
-                Err(RecvTimeoutError::Timeout) => {}
-                Err(RecvTimeoutError::Disconnected) => self.notify = None,
-            },
+            }
             None => std::thread::sleep(wait),
         }
     }
@@ -201,16 +199,8 @@ impl Watcher {
         if self.notify.is_some() || !self.root.is_dir() {
             return;
         }
-        let (sender, events) = channel();
-        let watcher = notify::recommended_watcher(move |_event: notify::Result<notify::Event>| {
-            let _ = sender.send(());
-        });
         // Polling covers every failure here.
-        if let Ok(mut watcher) = watcher
-            && watcher.watch(&self.root, notify::RecursiveMode::Recursive).is_ok()
-        {
-            self.notify = Some((watcher, events));
-        }
+        self.notify = OsWatch::start(&self.root);
     }
 
     fn scan(&mut self) {
@@ -331,6 +321,87 @@ impl Watcher {
             }
         }
         self.queue.push_back(event);
+    }
+}
+
+/// notify, run on a thread kohi owns. notify's `watch()` and its drop talk to its event loop
+/// over a std channel from the calling thread, and std then keeps a thread handle in that
+/// thread's TLS for good: in a C or Python caller's thread, valgrind reports it as possibly
+/// lost. Here only our thread (joined on drop) ever calls notify.
+struct OsWatch {
+    changed: Arc<Signal>,
+    stop: Arc<Signal>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl OsWatch {
+    fn start(root: &Path) -> Option<OsWatch> {
+        let changed = Arc::new(Signal::default());
+        let stop = Arc::new(Signal::default());
+        let started = Arc::new(Signal::default());
+        let (raised, stopped, ready, root) = (changed.clone(), stop.clone(), started.clone(), root.to_owned());
+        let thread = std::thread::Builder::new()
+            .name("kohi-watch".into())
+            .spawn(move || {
+                let watcher = notify::recommended_watcher(move |_: notify::Result<notify::Event>| raised.raise())
+                    .and_then(|mut w| w.watch(&root, notify::RecursiveMode::Recursive).map(|()| w));
+                let Ok(watcher) = watcher else { return }; // `started` never raised: failure
+                ready.raise();
+                while !stopped.wait(Duration::from_secs(3600)) {}
+                drop(watcher);
+            })
+            .ok()?;
+        let mut os = OsWatch { changed, stop, thread: Some(thread) };
+        // The thread either starts watching quickly or ends; polling works meanwhile anyway.
+        if os.started_within(&started, Duration::from_secs(2)) { Some(os) } else { None }
+    }
+
+    fn started_within(&mut self, started: &Signal, limit: Duration) -> bool {
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            if started.wait(Duration::from_millis(10)) {
+                return true;
+            }
+            if self.thread.as_ref().is_some_and(|t| t.is_finished()) {
+                return false;
+            }
+        }
+        false
+    }
+}
+
+impl Drop for OsWatch {
+    fn drop(&mut self) {
+        self.stop.raise();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// "Something changed", raised by one thread and taken by another. A condition variable rather
+/// than a channel, for the same reason as `OsWatch`.
+#[derive(Default)]
+struct Signal {
+    changed: Mutex<bool>,
+    wake: Condvar,
+}
+
+impl Signal {
+    fn raise(&self) {
+        if let Ok(mut changed) = self.changed.lock() {
+            *changed = true;
+            self.wake.notify_one();
+        }
+    }
+
+    /// Waits up to `timeout`; true (and the flag cleared) if something changed.
+    fn wait(&self, timeout: Duration) -> bool {
+        let Ok(changed) = self.changed.lock() else { return false };
+        match self.wake.wait_timeout_while(changed, timeout, |changed| !*changed) {
+            Ok((mut changed, _)) => std::mem::take(&mut *changed),
+            Err(_) => false,
+        }
     }
 }
 

@@ -451,6 +451,35 @@ typedef uint32_t kohi_number_kind;
 #endif // __cplusplus
 
 /*
+ What a watch event is.
+ */
+enum kohi_watch_kind
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /*
+   An answer in `res/` to a request.
+   */
+  KOHI_WATCH_KIND_RESULT = 0,
+  /*
+   A result pushed into `face/`.
+   */
+  KOHI_WATCH_KIND_FACE = 1,
+  /*
+   A `.err` file in `res/`: the terminal refused a request.
+   */
+  KOHI_WATCH_KIND_REJECTED = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum kohi_watch_kind kohi_watch_kind;
+#else
+typedef uint32_t kohi_watch_kind;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/*
  An error: status, snake_case name and a message that says where, never patient data.
  */
 typedef struct kohi_error kohi_error;
@@ -464,6 +493,17 @@ typedef struct kohi_options kohi_options;
  A parsed result file. Immutable: any number of threads may read one at once.
  */
 typedef struct kohi_result kohi_result;
+
+/*
+ One finished file, owned by the caller; free with `kohi_watch_event_free`.
+ */
+typedef struct kohi_watch_event kohi_watch_event;
+
+/*
+ Watches a terminal folder (`res/` and `face/`). Create with `kohi_watcher_new`, poll with
+ `kohi_watcher_next`, free with `kohi_watcher_free`. One thread at a time may poll it.
+ */
+typedef struct kohi_watcher kohi_watcher;
 
 /*
  A borrowed string: `len` bytes at `ptr`, followed by a NUL that `len` does not count.
@@ -683,6 +723,67 @@ void kohi_string_free(char *s);
  `kohi_number_kind`. `*valid_out` receives 1 when length, digits and 検証番号 hold, else 0.
  */
 kohi_status kohi_check_number(uint32_t kind, const char *number, int32_t *valid_out);
+
+/*
+ Starts watching `utf8_root` (the folder holding `req/`, `res/`, `face/`; it need not exist
+ yet). Reported files are recorded in `<root>/.kohi-watch-state`, so a restart reports nothing
+ twice; originals are never deleted. `settle_ms` (0: 300) is the least time between the two
+ checks that decide a file is complete; `give_up_after_ms` (0: 10000) is how long a
+ complete-looking file may fail to parse before it is reported with its error.
+ */
+kohi_status kohi_watcher_new(const char *utf8_root,
+                             const kohi_options *options,
+                             uint32_t settle_ms,
+                             uint32_t give_up_after_ms,
+                             kohi_watcher **out,
+                             kohi_error **err_out);
+
+/*
+ Waits up to `timeout_ms` for the next finished file. On success `*out` is an event to free
+ with `kohi_watch_event_free`, or NULL when none finished in time.
+ */
+kohi_status kohi_watcher_next(kohi_watcher *watcher, uint32_t timeout_ms, kohi_watch_event **out);
+
+/*
+ Frees a watcher. NULL is ignored.
+ */
+void kohi_watcher_free(kohi_watcher *watcher);
+
+/*
+ The kind of an event: a `kohi_watch_kind`.
+ */
+kohi_status kohi_watch_event_kind(const kohi_watch_event *event, uint32_t *out);
+
+/*
+ Where the file was found. Borrowed from the event.
+ */
+kohi_status kohi_watch_event_path(const kohi_watch_event *event, kohi_str *out);
+
+/*
+ The request file this answers, or absent. Borrowed from the event.
+ */
+kohi_status kohi_watch_event_request(const kohi_watch_event *event, kohi_str *out);
+
+/*
+ A rejection's `.err` text, or absent. Borrowed from the event.
+ */
+kohi_status kohi_watch_event_message(const kohi_watch_event *event, kohi_str *out);
+
+/*
+ The parsed file (read it with the usual getters), or NULL. Borrowed: valid until the event
+ is freed; do not pass it to `kohi_result_free`.
+ */
+const kohi_result *kohi_watch_event_result(const kohi_watch_event *event);
+
+/*
+ Why the file never parsed, or NULL. Borrowed: valid until the event is freed.
+ */
+const kohi_error *kohi_watch_event_error(const kohi_watch_event *event);
+
+/*
+ Frees an event with its result and error. NULL is ignored.
+ */
+void kohi_watch_event_free(kohi_watch_event *event);
 
 #ifdef __cplusplus
 }  // extern "C"

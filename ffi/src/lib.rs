@@ -9,6 +9,7 @@
 
 mod status;
 mod view;
+mod watch;
 
 use std::ffi::{CStr, CString, c_char};
 use std::ptr;
@@ -20,6 +21,7 @@ pub use view::{
     kohi_header_field, kohi_kohi_field, kohi_kohi_flag, kohi_patient_field, kohi_qualification_field,
     kohi_string_encoding, kohi_tristate, kohi_unknown_field, kohi_warning_field,
 };
+pub use watch::{kohi_watch_event, kohi_watch_kind, kohi_watcher};
 
 /// Major version of the library; equals the crate version.
 pub const KOHI_VERSION_MAJOR: u32 = 0;
@@ -56,26 +58,26 @@ pub enum kohi_number_kind {
 
 /// Parse options. Create with `kohi_options_new`, free with `kohi_options_free`.
 pub struct kohi_options {
-    parse: kohi_core::ParseOptions,
-    encoding: kohi_string_encoding,
+    pub(crate) parse: kohi_core::ParseOptions,
+    pub(crate) encoding: kohi_string_encoding,
 }
 
 /// A parsed result file. Immutable: any number of threads may read one at once.
 pub struct kohi_result {
-    doc: kohi_core::Document,
-    view: View,
+    pub(crate) doc: kohi_core::Document,
+    pub(crate) view: View,
 }
 
 /// # Safety
 /// `p` is NULL or points to a NUL-terminated string.
-unsafe fn utf8_arg<'a>(p: *const c_char) -> Result<&'a str, kohi_status> {
+pub(crate) unsafe fn utf8_arg<'a>(p: *const c_char) -> Result<&'a str, kohi_status> {
     if p.is_null() {
         return Err(kohi_status::NullArgument);
     }
     unsafe { CStr::from_ptr(p) }.to_str().map_err(|_| kohi_status::InvalidArgument)
 }
 
-fn argument_error(status: kohi_status, what: &str) -> kohi_error {
+pub(crate) fn argument_error(status: kohi_status, what: &str) -> kohi_error {
     let message = match status {
         kohi_status::NullArgument => format!("argument `{what}` is NULL"),
         kohi_status::OutOfRange => format!("`{what}` is out of range"),
@@ -199,7 +201,7 @@ fn finish_parse(
     }
 }
 
-fn default_options() -> &'static kohi_options {
+pub(crate) fn default_options() -> &'static kohi_options {
     static DEFAULT: std::sync::OnceLock<kohi_options> = std::sync::OnceLock::new();
     DEFAULT.get_or_init(|| kohi_options {
         parse: kohi_core::ParseOptions::default(),
@@ -302,7 +304,7 @@ pub unsafe extern "C" fn kohi_error_free(error: *mut kohi_error) {
 // ---------------------------------------------------------------------------------------------
 // Reading a result
 
-fn write_cell(cell: Option<&Cell>, out: *mut kohi_str) -> kohi_status {
+pub(crate) fn write_cell(cell: Option<&Cell>, out: *mut kohi_str) -> kohi_status {
     let value = match cell {
         None => return kohi_status::InvalidArgument,
         Some(Cell::Unrepresentable) => return kohi_status::Unrepresentable,

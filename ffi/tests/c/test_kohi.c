@@ -8,6 +8,8 @@
 #include "kohi.h"
 
 #include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -485,6 +487,93 @@ static void test_threads(void) {
     free(golden_path);
 }
 
+/* ---- the terminal watcher ------------------------------------------------------------- */
+
+static void write_bytes(const char *path, const char *bytes, size_t len) {
+    FILE *f = fopen(path, "wb");
+    fwrite(bytes, 1, len, f);
+    fclose(f);
+}
+
+static kohi_watch_event *next_event(kohi_watcher *w, int attempts) {
+    kohi_watch_event *e = NULL;
+    for (int i = 0; i < attempts && e == NULL; i++) {
+        CHECK(kohi_watcher_next(w, 200, &e) == KOHI_STATUS_OK, "next");
+    }
+    return e;
+}
+
+static void test_watcher(void) {
+    char root[] = "/tmp/kohi-c-watch-XXXXXX";
+    CHECK(mkdtemp(root) != NULL, "mkdtemp");
+    char face[256], res[256], file[300], broken[300], state[300];
+    snprintf(face, sizeof face, "%s/face", root);
+    snprintf(res, sizeof res, "%s/res", root);
+    mkdir(face, 0700);
+    mkdir(res, 0700);
+    snprintf(file, sizeof file, "%s/OQSsiquc01res_face_a_1.xml", face);
+    size_t len;
+    char *fixture_path = path_of("face_pmh_two.xml");
+    char *bytes = read_file(fixture_path, &len);
+    write_bytes(file, bytes, len);
+
+    kohi_watcher *w = NULL;
+    CHECK(kohi_watcher_new(root, NULL, 50, 500, &w, NULL) == KOHI_STATUS_OK && w, "watcher");
+    kohi_watch_event *e = next_event(w, 25);
+    CHECK(e != NULL, "an event");
+    if (e) {
+        uint32_t kind = 99;
+        kohi_str path;
+        CHECK(kohi_watch_event_kind(e, &kind) == KOHI_STATUS_OK && kind == KOHI_WATCH_KIND_FACE, "kind %u", kind);
+        CHECK(kohi_watch_event_path(e, &path) == KOHI_STATUS_OK && str_eq(path, file), "path");
+        const kohi_result *r = kohi_watch_event_result(e);
+        CHECK(r != NULL && kohi_watch_event_error(e) == NULL, "parsed");
+        char *json = NULL, *golden_path = path_of("face_pmh_two.expected.json");
+        char *golden = read_file(golden_path, NULL), *want = minify(golden);
+        CHECK(r && kohi_result_to_json(r, &json) == KOHI_STATUS_OK && strcmp(json, want) == 0, "event JSON = golden");
+        kohi_string_free(json);
+        free(want);
+        free(golden);
+        free(golden_path);
+        kohi_watch_event_free(e);
+    }
+    e = NULL;
+    CHECK(kohi_watcher_next(w, 300, &e) == KOHI_STATUS_OK && e == NULL, "reported once");
+
+    /* A file that never parses arrives with its error. */
+    snprintf(broken, sizeof broken, "%s/OQSsiquc01res_0001.xml", res);
+    write_bytes(broken, "<XmlMsg><MessageBody>", 21);
+    e = next_event(w, 25);
+    CHECK(e && kohi_watch_event_result(e) == NULL && kohi_error_code(kohi_watch_event_error(e)) == KOHI_STATUS_MALFORMED_XML, "broken");
+    kohi_str request;
+    CHECK(e && kohi_watch_event_request(e, &request) == KOHI_STATUS_OK && request.ptr &&
+              strstr(request.ptr, "/req/OQSsiquc01req_0001.xml") != NULL, "paired by name");
+    kohi_watch_event_free(e);
+    kohi_watcher_free(w);
+
+    /* A restart reports nothing again. */
+    w = NULL;
+    CHECK(kohi_watcher_new(root, NULL, 50, 500, &w, NULL) == KOHI_STATUS_OK, "watcher again");
+    e = NULL;
+    CHECK(kohi_watcher_next(w, 400, &e) == KOHI_STATUS_OK && e == NULL, "nothing after restart");
+    kohi_watcher_free(w);
+
+    CHECK(kohi_watcher_new(NULL, NULL, 0, 0, &w, NULL) == KOHI_STATUS_NULL_ARGUMENT, "NULL root");
+    CHECK(kohi_watcher_next(NULL, 0, &e) == KOHI_STATUS_NULL_ARGUMENT, "NULL watcher");
+    kohi_watcher_free(NULL);
+    kohi_watch_event_free(NULL);
+
+    snprintf(state, sizeof state, "%s/.kohi-watch-state", root);
+    unlink(file);
+    unlink(broken);
+    unlink(state);
+    rmdir(face);
+    rmdir(res);
+    rmdir(root);
+    free(bytes);
+    free(fixture_path);
+}
+
 int main(int argc, char **argv) {
     fixtures = argc > 1 ? argv[1] : "fixtures";
     test_goldens();
@@ -497,6 +586,7 @@ int main(int argc, char **argv) {
     test_arguments();
     test_numbers_and_version();
     test_threads();
+    test_watcher();
     printf("%d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;
 }
