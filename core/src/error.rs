@@ -54,6 +54,31 @@ impl fmt::Display for MalformedReason {
     }
 }
 
+/// Which limit an input exceeded (see [`crate::Limits`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Limit {
+    Elements,
+    TextBytes,
+    Patients,
+    KohiPerPatient,
+    UnknownElements,
+    Warnings,
+}
+
+impl fmt::Display for Limit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Elements => "elements",
+            Self::TextBytes => "text bytes per element",
+            Self::Patients => "patients",
+            Self::KohiPerPatient => "公費 per patient",
+            Self::UnknownElements => "unknown elements",
+            Self::Warnings => "warnings",
+        })
+    }
+}
+
 /// Everything that can make kohi refuse an input.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -99,6 +124,9 @@ pub enum Error {
     /// Text holds a character the output encoding cannot represent.
     #[error("a character cannot be represented in {encoding}")]
     UnrepresentableCharacter { encoding: &'static str },
+    /// The document exceeds one of the limits on its shape.
+    #[error("more than {max} {limit} at line {line}, column {column}")]
+    LimitExceeded { limit: Limit, max: usize, line: usize, column: usize },
 }
 
 /// One row of the stable error table.
@@ -127,6 +155,11 @@ pub const ERROR_CODES: &[ErrorCode] = &[
         code: "unrepresentable_character",
         meaning: "a character the output encoding cannot represent",
     },
+    ErrorCode {
+        number: 13,
+        code: "limit_exceeded",
+        meaning: "more elements, text, patients, 公費, unknown elements or warnings than the limits allow",
+    },
 ];
 
 impl Error {
@@ -154,6 +187,7 @@ impl Error {
             Self::InvalidStoredRecord { .. } => 10,
             Self::InvalidRequest { .. } => 11,
             Self::UnrepresentableCharacter { .. } => 12,
+            Self::LimitExceeded { .. } => 13,
         };
         &ERROR_CODES[number as usize - 1]
     }
@@ -195,6 +229,7 @@ mod tests {
             (10, "invalid_stored_record"),
             (11, "invalid_request"),
             (12, "unrepresentable_character"),
+            (13, "limit_exceeded"),
         ];
         for (n, c) in frozen {
             assert_eq!(ERROR_CODES[n - 1].code, c);

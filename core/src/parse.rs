@@ -13,7 +13,7 @@ use quick_xml::{Reader, XmlVersion};
 
 use crate::codes::*;
 use crate::decode::{self, Encoding, EncodingSource};
-use crate::error::{Error, MalformedReason, Result};
+use crate::error::{Error, Limit, MalformedReason, Result};
 use crate::kohi;
 use crate::layout::*;
 use crate::model::*;
@@ -25,17 +25,53 @@ pub const DEFAULT_MAX_INPUT_BYTES: usize = 64 * 1024 * 1024;
 /// Default nesting limit: real files nest 9 deep at most.
 pub const DEFAULT_MAX_DEPTH: usize = 64;
 
+/// Limits on a document's shape, beyond size and depth. Each keeps memory proportional to
+/// what a real result needs; exceeding one is the error `limit_exceeded`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Elements in the document (a 1,000-unit bulk file has about 20,000).
+    pub elements: usize,
+    /// Bytes of text in one element (a name is well under 100).
+    pub text_bytes: usize,
+    /// Patients in one file (bulk units).
+    pub patients: usize,
+    /// 公費 sources of one patient: PMH certificates plus qualification results.
+    pub kohi_per_patient: usize,
+    /// Unknown elements and attributes kept (each costs more memory than its bytes in the file).
+    pub unknown_elements: usize,
+    pub warnings: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            elements: 4_000_000,
+            text_bytes: 64 * 1024,
+            patients: 200_000,
+            kohi_per_patient: 64,
+            unknown_elements: 100_000,
+            warnings: 100_000,
+        }
+    }
+}
+
 /// How to parse. Cheap to clone; build once and reuse.
 #[derive(Debug, Clone)]
 pub struct ParseOptions {
     layout: Arc<Layout>,
     max_input_bytes: usize,
     max_depth: usize,
+    limits: Limits,
 }
 
 impl Default for ParseOptions {
     fn default() -> Self {
-        Self { layout: Layout::standard(), max_input_bytes: DEFAULT_MAX_INPUT_BYTES, max_depth: DEFAULT_MAX_DEPTH }
+        Self {
+            layout: Layout::standard(),
+            max_input_bytes: DEFAULT_MAX_INPUT_BYTES,
+            max_depth: DEFAULT_MAX_DEPTH,
+            limits: Limits::default(),
+        }
     }
 }
 
@@ -58,6 +94,15 @@ impl ParseOptions {
     pub fn with_max_depth(mut self, limit: usize) -> Self {
         self.max_depth = limit;
         self
+    }
+
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    pub fn limits(&self) -> Limits {
+        self.limits
     }
 
     pub fn max_input_bytes(&self) -> usize {
@@ -131,6 +176,8 @@ struct Frame {
 struct Walker<'o> {
     layout: &'o Layout,
     max_depth: usize,
+    limits: Limits,
+    elements: usize,
     header: Header,
     body: Patient,
     bulk: BulkInfo,
@@ -150,6 +197,8 @@ impl<'o> Walker<'o> {
         Walker {
             layout: &options.layout,
             max_depth: options.max_depth,
+            limits: options.limits,
+            elements: 0,
             header: Header::default(),
             body: Patient::default(),
             bulk: BulkInfo::default(),
@@ -213,6 +262,10 @@ impl<'o> Walker<'o> {
     }
 
     fn start(&mut self, e: &BytesStart<'_>, here: impl Fn() -> (usize, usize)) -> Result<()> {
+        self.elements += 1;
+        self.check(Limit::Elements, self.elements, &here)?;
+        self.check(Limit::UnknownElements, self.unknown.len(), &here)?;
+        self.check(Limit::Warnings, self.warnings.len(), &here)?;
         let name = e.name();
         let name = name.as_ref();
         let depth = self.stack.len();
@@ -250,6 +303,9 @@ impl<'o> Walker<'o> {
             }
         };
         let path_len = self.path.len();
+        if let Kind::Container(ctx) = kind {
+            self.check_open(ctx, &here)?;
+        }
         let index = match kind {
             Kind::Container(ctx) => self.open(ctx),
             Kind::MaxCopay => {
@@ -291,7 +347,12 @@ impl<'o> Walker<'o> {
     }
 
     fn text(&mut self, content: &str, here: impl Fn() -> (usize, usize)) -> Result<()> {
+        let max = self.limits.text_bytes;
         match self.stack.last_mut() {
+            Some(frame) if frame.text.len() + content.len() > max => {
+                let (line, column) = here();
+                return Err(Error::LimitExceeded { limit: Limit::TextBytes, max, line, column });
+            }
             Some(frame) => frame.text.push_str(content),
             None if content.trim().is_empty() => {}
             None => return Err(malformed_at(here(), MalformedReason::ContentOutsideRoot)),
@@ -331,6 +392,37 @@ impl<'o> Walker<'o> {
             }
         }
         self.path.truncate(frame.path_len);
+    }
+
+    /// Fails once `value` is past the limit's maximum.
+    fn check(&self, limit: Limit, value: usize, here: &impl Fn() -> (usize, usize)) -> Result<()> {
+        let max = match limit {
+            Limit::Elements => self.limits.elements,
+            Limit::TextBytes => self.limits.text_bytes,
+            Limit::Patients => self.limits.patients,
+            Limit::KohiPerPatient => self.limits.kohi_per_patient,
+            Limit::UnknownElements => self.limits.unknown_elements,
+            Limit::Warnings => self.limits.warnings,
+        };
+        if value > max {
+            let (line, column) = here();
+            return Err(Error::LimitExceeded { limit, max, line, column });
+        }
+        Ok(())
+    }
+
+    /// Containers that add a patient or a 公費 source count against their limits.
+    fn check_open(&mut self, ctx: Ctx, here: &impl Fn() -> (usize, usize)) -> Result<()> {
+        match ctx {
+            Ctx::Unit => self.check(Limit::Patients, self.units.len() + 1, here),
+            Ctx::Subsidy | Ctx::Result => {
+                let person = self.person();
+                let sources: usize =
+                    person.qualifications.iter().map(|q| 1 + q.medical_subsidies.as_ref().map_or(0, Vec::len)).sum();
+                self.check(Limit::KohiPerPatient, sources + 1, here)
+            }
+            _ => Ok(()),
+        }
     }
 
     fn keep_unknown(&mut self, text: String) {

@@ -208,6 +208,60 @@ mod limits {
         assert!(kohi::parse_with(doc(&deep).as_bytes(), &options).is_ok());
     }
 
+    fn limited(limits: kohi::Limits, xml: &str) -> (kohi::Limit, usize) {
+        match kohi::parse_with(xml.as_bytes(), &ParseOptions::default().with_limits(limits)).unwrap_err() {
+            Error::LimitExceeded { limit, max, .. } => (limit, max),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_shape_limit_is_a_typed_error() {
+        let base = kohi::Limits::default();
+        let many = |n: usize, item: &str| item.repeat(n);
+        assert_eq!(
+            limited(kohi::Limits { elements: 50, ..base }, &doc(&many(60, "<X/>"))),
+            (kohi::Limit::Elements, 50)
+        );
+        let long_name = format!("<Name>{}</Name>", "見".repeat(100));
+        assert_eq!(
+            limited(kohi::Limits { text_bytes: 200, ..base }, &result(&long_name)),
+            (kohi::Limit::TextBytes, 200)
+        );
+        let units = many(4, "<BulkConfirmUnit><QualificationValidity>1</QualificationValidity></BulkConfirmUnit>");
+        assert_eq!(limited(kohi::Limits { patients: 3, ..base }, &doc(&units)), (kohi::Limit::Patients, 3));
+        let certs = many(5, "<MedicalSubsidyCertificateInfo/>");
+        let xml = result(&format!("<MedicalSubsidyCertificateList>{certs}</MedicalSubsidyCertificateList>"));
+        assert_eq!(limited(kohi::Limits { kohi_per_patient: 4, ..base }, &xml), (kohi::Limit::KohiPerPatient, 4));
+        assert_eq!(
+            limited(kohi::Limits { unknown_elements: 10, ..base }, &doc(&many(20, "<U>1</U>"))),
+            (kohi::Limit::UnknownElements, 10)
+        );
+        let bad_codes = many(20, "<Sex1>9</Sex1>");
+        let xml = doc(&many(
+            20,
+            &format!(
+                "<ResultList><ResultOfQualificationConfirmation>{bad_codes}</ResultOfQualificationConfirmation></ResultList>"
+            ),
+        ));
+        let (limit, _) = limited(kohi::Limits { warnings: 30, ..base }, &xml);
+        assert!(matches!(limit, kohi::Limit::Warnings | kohi::Limit::UnknownElements));
+        let e = kohi::parse_with(
+            doc(&many(60, "<X/>")).as_bytes(),
+            &ParseOptions::default().with_limits(kohi::Limits { elements: 50, ..base }),
+        )
+        .unwrap_err();
+        assert_eq!((e.code(), e.number()), ("limit_exceeded", 13));
+        assert!(e.to_string().starts_with("more than 50 elements at line 1, column"), "{e}");
+    }
+
+    #[test]
+    fn the_defaults_hold_a_large_real_bulk_file() {
+        let unit = "<BulkConfirmUnit><ReferenceNumber>1</ReferenceNumber><QualificationValidity>1</QualificationValidity><ResultList><ResultOfQualificationConfirmation><InsurerNumber>01130012</InsurerNumber><Name>見本</Name></ResultOfQualificationConfirmation></ResultList></BulkConfirmUnit>";
+        let d = parse(&doc(&unit.repeat(20_000)));
+        assert_eq!(d.patients.len(), 20_000);
+    }
+
     #[test]
     fn a_file_that_is_too_large_is_refused_before_reading() {
         let dir = std::env::temp_dir().join(format!("kohi-limit-{}", std::process::id()));

@@ -34,6 +34,8 @@ pub enum kohi_status {
     InvalidRequest = 11,
     /// Text holds a character the output encoding cannot represent.
     UnrepresentableCharacter = 12,
+    /// The document exceeds a limit on its shape (elements, text, patients, 公費, unknowns, warnings).
+    LimitExceeded = 13,
     /// A pointer that must not be NULL was NULL.
     NullArgument = 1000,
     /// An argument is not valid: a `const char *` that is not UTF-8, an unknown field or kind,
@@ -64,6 +66,7 @@ impl kohi_status {
             Self::InvalidStoredRecord => "invalid_stored_record\0",
             Self::InvalidRequest => "invalid_request\0",
             Self::UnrepresentableCharacter => "unrepresentable_character\0",
+            Self::LimitExceeded => "limit_exceeded\0",
             Self::NullArgument => "null_argument\0",
             Self::InvalidArgument => "invalid_argument\0",
             Self::OutOfRange => "out_of_range\0",
@@ -72,7 +75,7 @@ impl kohi_status {
         }
     }
 
-    pub const ALL: [kohi_status; 18] = [
+    pub const ALL: [kohi_status; 19] = [
         Self::Ok,
         Self::Io,
         Self::InputTooLarge,
@@ -86,6 +89,7 @@ impl kohi_status {
         Self::InvalidStoredRecord,
         Self::InvalidRequest,
         Self::UnrepresentableCharacter,
+        Self::LimitExceeded,
         Self::NullArgument,
         Self::InvalidArgument,
         Self::OutOfRange,

@@ -10,7 +10,12 @@ create_exception!(kohi, EncodingError, KohiError, "Bytes that do not decode, or 
 create_exception!(kohi, MalformedXmlError, KohiError, "Not well-formed XML.");
 create_exception!(kohi, UnexpectedRootError, KohiError, "Well-formed XML whose root is not XmlMsg.");
 create_exception!(kohi, ForbiddenXmlError, KohiError, "An XML construct kohi refuses (a DOCTYPE).");
-create_exception!(kohi, InputTooLargeError, KohiError, "Input over a limit (size or nesting depth).");
+create_exception!(
+    kohi,
+    InputTooLargeError,
+    KohiError,
+    "Input over a limit (size, nesting depth, or the limits on its shape)."
+);
 create_exception!(kohi, FileReadError, KohiError, "Reading the file failed.");
 create_exception!(kohi, AliasTableError, KohiError, "The alias table is not valid.");
 create_exception!(kohi, StoredRecordError, KohiError, "A stored record given to reconcile is not valid.");
@@ -22,7 +27,7 @@ pub(crate) fn to_py(py: Python<'_>, e: &kohi_core::Error) -> PyErr {
         "malformed_xml" => MalformedXmlError::new_err(message),
         "unexpected_root" => UnexpectedRootError::new_err(message),
         "doctype_not_allowed" => ForbiddenXmlError::new_err(message),
-        "input_too_large" | "nesting_too_deep" => InputTooLargeError::new_err(message),
+        "input_too_large" | "nesting_too_deep" | "limit_exceeded" => InputTooLargeError::new_err(message),
         "io" => FileReadError::new_err(message),
         "invalid_alias_table" => AliasTableError::new_err(message),
         "invalid_stored_record" => StoredRecordError::new_err(message),
