@@ -61,6 +61,9 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded<'_>> {
 
 fn detect(bytes: &[u8]) -> Result<(Encoding, EncodingSource, &[u8])> {
     if let Some(rest) = bytes.strip_prefix(UTF8_BOM) {
+        if declared_encoding(rest).and_then(encoding_for_label) == Some(Encoding::ShiftJis) {
+            return Err(Error::EncodingConflict { declared: "Shift_JIS", found: "UTF-8 (byte order mark)" });
+        }
         return Ok((Encoding::Utf8, EncodingSource::ByteOrderMark, rest));
     }
     if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
@@ -69,12 +72,22 @@ fn detect(bytes: &[u8]) -> Result<(Encoding, EncodingSource, &[u8])> {
     }
     if let Some(label) = declared_encoding(bytes) {
         let encoding = encoding_for_label(label).ok_or(Error::UnsupportedEncoding { line: 1 })?;
+        if encoding == Encoding::ShiftJis && looks_like_utf8_japanese(bytes) {
+            return Err(Error::EncodingConflict { declared: "Shift_JIS", found: "UTF-8" });
+        }
         return Ok((encoding, EncodingSource::Declaration, bytes));
     }
     if let Some(encoding) = character_code_identifier(bytes) {
         return Ok((encoding, EncodingSource::CharacterCodeIdentifier, bytes));
     }
     Ok((Encoding::Utf8, EncodingSource::Default, bytes))
+}
+
+/// Valid UTF-8 holding 3-byte sequences (how UTF-8 spells kana and kanji). Real Shift_JIS
+/// Japanese text is practically never valid UTF-8, so such bytes declared Shift_JIS would decode
+/// into plausible-looking garbage: the one silent failure an encoding check must catch.
+fn looks_like_utf8_japanese(bytes: &[u8]) -> bool {
+    bytes.iter().any(|&b| b >= 0xE0) && std::str::from_utf8(bytes).is_ok()
 }
 
 /// The `encoding="…"` (or `'…'`) pseudo-attribute of an XML declaration at the very start.
@@ -214,6 +227,23 @@ mod tests {
             let doc = format!("<?xml version=\"1.0\" encoding=\"{label}\"?><a/>");
             assert_eq!(decode(doc.as_bytes()).unwrap().encoding, Encoding::ShiftJis, "{label}");
         }
+    }
+
+    #[test]
+    fn declarations_that_contradict_the_bytes_are_refused() {
+        let utf8_declared_sjis = "<?xml version=\"1.0\" encoding=\"Shift_JIS\"?><a>見本</a>";
+        let e = decode(utf8_declared_sjis.as_bytes()).err().unwrap();
+        assert_eq!(e.code(), "encoding_conflict");
+        assert_eq!(e.to_string(), "the document declares Shift_JIS but its bytes are UTF-8");
+        let mut bom = b"\xEF\xBB\xBF".to_vec();
+        bom.extend(b"<?xml version=\"1.0\" encoding=\"Shift_JIS\"?><a/>");
+        assert_eq!(decode(&bom).err().unwrap().code(), "encoding_conflict");
+        // Shift_JIS bytes declared UTF-8 do not decode: invalid_encoding.
+        let mut sjis = b"<?xml version=\"1.0\" encoding=\"UTF-8\"?><a>".to_vec();
+        sjis.extend(super::tests::sjis("見本"));
+        assert_eq!(decode(&sjis).err().unwrap().code(), "invalid_encoding");
+        // ASCII-only documents declared Shift_JIS are fine.
+        assert!(decode(b"<?xml version=\"1.0\" encoding=\"Shift_JIS\"?><a>1</a>").is_ok());
     }
 
     #[test]

@@ -124,6 +124,10 @@ pub enum Error {
     /// Text holds a character the output encoding cannot represent.
     #[error("a character cannot be represented in {encoding}")]
     UnrepresentableCharacter { encoding: &'static str },
+    /// The declared encoding contradicts the bytes (UTF-8 bytes declared Shift_JIS, or a UTF-8
+    /// BOM with a Shift_JIS declaration): decoding would silently garble every name.
+    #[error("the document declares {declared} but its bytes are {found}")]
+    EncodingConflict { declared: &'static str, found: &'static str },
     /// The document exceeds one of the limits on its shape.
     #[error("more than {max} {limit} at line {line}, column {column}")]
     LimitExceeded { limit: Limit, max: usize, line: usize, column: usize },
@@ -160,6 +164,7 @@ pub const ERROR_CODES: &[ErrorCode] = &[
         code: "limit_exceeded",
         meaning: "more elements, text, patients, 公費, unknown elements or warnings than the limits allow",
     },
+    ErrorCode { number: 14, code: "encoding_conflict", meaning: "the declared encoding contradicts the bytes" },
 ];
 
 impl Error {
@@ -188,6 +193,7 @@ impl Error {
             Self::InvalidRequest { .. } => 11,
             Self::UnrepresentableCharacter { .. } => 12,
             Self::LimitExceeded { .. } => 13,
+            Self::EncodingConflict { .. } => 14,
         };
         &ERROR_CODES[number as usize - 1]
     }
@@ -230,6 +236,7 @@ mod tests {
             (11, "invalid_request"),
             (12, "unrepresentable_character"),
             (13, "limit_exceeded"),
+            (14, "encoding_conflict"),
         ];
         for (n, c) in frozen {
             assert_eq!(ERROR_CODES[n - 1].code, c);

@@ -339,6 +339,8 @@ impl<'o> Walker<'o> {
             let value = attr
                 .normalized_value(XmlVersion::Implicit1_0)
                 .map_err(|_| malformed_at(here(), MalformedReason::InvalidReference))?;
+            self.check(Limit::TextBytes, value.len(), here)?;
+            self.check(Limit::UnknownElements, self.unknown.len() + 1, here)?;
             let path = format!("{}/@{}", self.path, attr.key.as_ref());
             self.warnings.push(Warning { code: WarningCode::UnknownElement, path: path.clone() });
             self.unknown.push(UnknownElement { path, text: Personal::new(value.into_owned()) });

@@ -87,6 +87,10 @@ enum kohi_status
    */
   KOHI_STATUS_LIMIT_EXCEEDED = 13,
   /*
+   The declared encoding contradicts the bytes.
+   */
+  KOHI_STATUS_ENCODING_CONFLICT = 14,
+  /*
    A pointer that must not be NULL was NULL.
    */
   KOHI_STATUS_NULL_ARGUMENT = 1000,
@@ -519,7 +523,7 @@ typedef struct {
   size_t len;
 } kohi_str;
 
-#define kohi_status_ALL { kohi_status_Ok, kohi_status_Io, kohi_status_InputTooLarge, kohi_status_InvalidEncoding, kohi_status_UnsupportedEncoding, kohi_status_MalformedXml, kohi_status_DoctypeNotAllowed, kohi_status_UnexpectedRoot, kohi_status_NestingTooDeep, kohi_status_InvalidAliasTable, kohi_status_InvalidStoredRecord, kohi_status_InvalidRequest, kohi_status_UnrepresentableCharacter, kohi_status_LimitExceeded, kohi_status_NullArgument, kohi_status_InvalidArgument, kohi_status_OutOfRange, kohi_status_Unrepresentable, kohi_status_Panic, }
+#define kohi_status_ALL { kohi_status_Ok, kohi_status_Io, kohi_status_InputTooLarge, kohi_status_InvalidEncoding, kohi_status_UnsupportedEncoding, kohi_status_MalformedXml, kohi_status_DoctypeNotAllowed, kohi_status_UnexpectedRoot, kohi_status_NestingTooDeep, kohi_status_InvalidAliasTable, kohi_status_InvalidStoredRecord, kohi_status_InvalidRequest, kohi_status_UnrepresentableCharacter, kohi_status_LimitExceeded, kohi_status_EncodingConflict, kohi_status_NullArgument, kohi_status_InvalidArgument, kohi_status_OutOfRange, kohi_status_Unrepresentable, kohi_status_Panic, }
 
 #ifdef __cplusplus
 extern "C" {

@@ -36,6 +36,8 @@ pub enum kohi_status {
     UnrepresentableCharacter = 12,
     /// The document exceeds a limit on its shape (elements, text, patients, 公費, unknowns, warnings).
     LimitExceeded = 13,
+    /// The declared encoding contradicts the bytes.
+    EncodingConflict = 14,
     /// A pointer that must not be NULL was NULL.
     NullArgument = 1000,
     /// An argument is not valid: a `const char *` that is not UTF-8, an unknown field or kind,
@@ -67,6 +69,7 @@ impl kohi_status {
             Self::InvalidRequest => "invalid_request\0",
             Self::UnrepresentableCharacter => "unrepresentable_character\0",
             Self::LimitExceeded => "limit_exceeded\0",
+            Self::EncodingConflict => "encoding_conflict\0",
             Self::NullArgument => "null_argument\0",
             Self::InvalidArgument => "invalid_argument\0",
             Self::OutOfRange => "out_of_range\0",
@@ -75,7 +78,7 @@ impl kohi_status {
         }
     }
 
-    pub const ALL: [kohi_status; 19] = [
+    pub const ALL: [kohi_status; 20] = [
         Self::Ok,
         Self::Io,
         Self::InputTooLarge,
@@ -90,6 +93,7 @@ impl kohi_status {
         Self::InvalidRequest,
         Self::UnrepresentableCharacter,
         Self::LimitExceeded,
+        Self::EncodingConflict,
         Self::NullArgument,
         Self::InvalidArgument,
         Self::OutOfRange,

@@ -23,7 +23,7 @@ create_exception!(kohi, StoredRecordError, KohiError, "A stored record given to 
 pub(crate) fn to_py(py: Python<'_>, e: &kohi_core::Error) -> PyErr {
     let message = e.to_string();
     let err = match e.code() {
-        "invalid_encoding" | "unsupported_encoding" => EncodingError::new_err(message),
+        "invalid_encoding" | "unsupported_encoding" | "encoding_conflict" => EncodingError::new_err(message),
         "malformed_xml" => MalformedXmlError::new_err(message),
         "unexpected_root" => UnexpectedRootError::new_err(message),
         "doctype_not_allowed" => ForbiddenXmlError::new_err(message),

@@ -11,6 +11,9 @@ CASES = sorted(p.name for p in FIXTURES.glob("*.xml"))
 ERROR_CLASSES = {
     "invalid_encoding": kohi.EncodingError,
     "unsupported_encoding": kohi.EncodingError,
+    "encoding_conflict": kohi.EncodingError,
+    "nesting_too_deep": kohi.InputTooLargeError,
+    "limit_exceeded": kohi.InputTooLargeError,
     "malformed_xml": kohi.MalformedXmlError,
     "unexpected_root": kohi.UnexpectedRootError,
     "doctype_not_allowed": kohi.ForbiddenXmlError,
