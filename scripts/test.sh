@@ -59,6 +59,19 @@ for variant in static shared; do
     --error-exitcode=1 "target/c/test_kohi_$variant" fixtures | tail -n 1
 done
 
+step "C: abuse suite (NULL everywhere, out of range, invalid UTF-8, 8+8 threads): memcheck and helgrind"
+gcc "${CFLAGS[@]}" ffi/tests/c/test_abuse.c "${STATIC_LIBS[@]}" -o target/c/test_abuse
+target/c/test_abuse fixtures | tee "$LOGS/c-abuse.log"
+valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect,possible --error-exitcode=1 \
+  target/c/test_abuse fixtures | tail -n 1
+valgrind -q --tool=helgrind --error-exitcode=1 target/c/test_abuse fixtures | tail -n 1
+
+step "C: both suites under LeakSanitizer (gcc -fsanitize=leak)"
+for suite in test_kohi test_abuse; do
+  gcc "${CFLAGS[@]}" -fsanitize=leak "ffi/tests/c/$suite.c" "${STATIC_LIBS[@]}" -o "target/c/${suite}_lsan"
+  "target/c/${suite}_lsan" fixtures | tail -n 1
+done
+
 step "C: the vendor example"
 gcc "${CFLAGS[@]}" examples/c/print_slots.c "${STATIC_LIBS[@]}" -o target/c/print_slots
 target/c/print_slots fixtures/pmh_three_out_of_order.xml | tee target/c/print_slots.txt
@@ -92,6 +105,14 @@ node --test bindings/node/test/ | tee "$LOGS/node.log" | grep -E '^# (tests|pass
 step "Node: the vendor example"
 node examples/node/print_slots.js fixtures/pmh_three_out_of_order.xml | tee target/print_slots_node.txt
 grep -q "第1公費 21136015 3000015" target/print_slots_node.txt
+
+step "hardening: 100 MB of garbage of each kind gives a typed error, peak memory under 2x the input"
+cargo build -q --release --locked -p kohi --example garbage
+for kind in random ascii nesting elements text; do target/release/examples/garbage "$kind"; done
+target/release/examples/garbage sjis --report-only   # known: transcoding makes Shift_JIS ~2.5-3x (docs/SECURITY.md)
+
+step "hardening: fuzz smoke (10 s per target; the long runs are recorded in docs/SECURITY.md)"
+scripts/fuzz.sh 10
 
 step "benchmarks compile (run them with: cargo bench -p kohi)"
 cargo bench --locked -p kohi --no-run -q
