@@ -87,7 +87,7 @@ fn detect(bytes: &[u8]) -> Result<(Encoding, EncodingSource, &[u8])> {
 /// Japanese text is practically never valid UTF-8, so such bytes declared Shift_JIS would decode
 /// into plausible-looking garbage: the one silent failure an encoding check must catch.
 fn looks_like_utf8_japanese(bytes: &[u8]) -> bool {
-    bytes.iter().any(|&b| b >= 0xE0) && std::str::from_utf8(bytes).is_ok()
+    bytes.iter().any(|&b| b >= 0xE0) && simdutf8::basic::from_utf8(bytes).is_ok()
 }
 
 /// The `encoding="…"` (or `'…'`) pseudo-attribute of an XML declaration at the very start.
@@ -140,8 +140,11 @@ fn character_code_identifier(bytes: &[u8]) -> Option<Encoding> {
     }
 }
 
+/// Validation is the largest single cost of a parse (Japanese text is all multi-byte), so it
+/// uses SIMD; the error still says where the bad bytes start.
 fn decode_utf8(bytes: &[u8]) -> Result<&str> {
-    std::str::from_utf8(bytes).map_err(|e| Error::InvalidEncoding { encoding: "UTF-8", offset: e.valid_up_to() })
+    simdutf8::compat::from_utf8(bytes)
+        .map_err(|e| Error::InvalidEncoding { encoding: "UTF-8", offset: e.valid_up_to() })
 }
 
 fn decode_shift_jis(bytes: &[u8]) -> Result<Cow<'_, str>> {
@@ -167,7 +170,13 @@ fn first_bad_shift_jis_byte(bytes: &[u8]) -> usize {
 /// XML 1.0 forbids C0 controls other than tab, LF and CR. Checked here because quick-xml does
 /// not, and a NUL must not slip into a name.
 pub(crate) fn check_characters(text: &str) -> Result<()> {
-    let bad = text.bytes().position(|b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r'));
+    let forbidden = |b: u8| b < 0x20 && b != b'\t' && b != b'\n' && b != b'\r';
+    // Branch-free per 64-byte block (it vectorises); the position is looked up only on failure.
+    let clean = text.as_bytes().chunks(64).all(|block| !block.iter().fold(false, |bad, &b| bad | forbidden(b)));
+    if clean {
+        return Ok(());
+    }
+    let bad = text.bytes().position(forbidden);
     match bad {
         None => Ok(()),
         Some(offset) => {

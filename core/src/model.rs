@@ -27,23 +27,22 @@ impl Date {
     }
 }
 
-fn digits(s: &str) -> Option<Vec<u32>> {
-    s.bytes().map(|b| b.is_ascii_digit().then(|| u32::from(b - b'0'))).collect()
+/// The number spelled by ASCII digits (no allocation: this runs for every date in a file).
+fn number(digits: &[u8]) -> Option<u32> {
+    digits.iter().try_fold(0u32, |n, &b| b.is_ascii_digit().then(|| n * 10 + u32::from(b - b'0')))
 }
 
-fn number(d: &[u32]) -> u32 {
-    d.iter().fold(0, |n, &x| n * 10 + x)
+fn ymd(d: &[u8]) -> Option<NaiveDate> {
+    NaiveDate::from_ymd_opt(number(&d[0..4])? as i32, number(&d[4..6])?, number(&d[6..8])?)
 }
 
 fn parse_date(s: &str) -> Option<NaiveDate> {
     // The PMH registration API writes YYYY-MM-DD; the onshi layout YYYYMMDD. Accept both.
-    let compact: String = if s.len() == 10 && s.as_bytes()[4] == b'-' && s.as_bytes()[7] == b'-' {
-        s.replace('-', "")
-    } else {
-        s.to_owned()
-    };
-    let d = digits(&compact).filter(|d| d.len() == 8)?;
-    NaiveDate::from_ymd_opt(number(&d[0..4]) as i32, number(&d[4..6]), number(&d[6..8]))
+    match s.as_bytes() {
+        d if d.len() == 8 => ymd(d),
+        [y @ .., b'-', m1, m2, b'-', d1, d2] if y.len() == 4 => ymd(&[y[0], y[1], y[2], y[3], *m1, *m2, *d1, *d2]),
+        _ => None,
+    }
 }
 
 impl Serialize for Date {
@@ -64,10 +63,10 @@ pub struct DateTime {
 
 impl DateTime {
     pub fn parse(raw: &str) -> Self {
-        let value = digits(raw.trim()).filter(|d| d.len() == 14).and_then(|d| {
-            let date = NaiveDate::from_ymd_opt(number(&d[0..4]) as i32, number(&d[4..6]), number(&d[6..8]))?;
-            let time = NaiveTime::from_hms_opt(number(&d[8..10]), number(&d[10..12]), number(&d[12..14]))?;
-            Some(date.and_time(time))
+        let d = raw.trim().as_bytes();
+        let value = (d.len() == 14).then_some(d).and_then(|d| {
+            let time = NaiveTime::from_hms_opt(number(&d[8..10])?, number(&d[10..12])?, number(&d[12..14])?)?;
+            Some(ymd(d)?.and_time(time))
         });
         Self { raw: raw.to_owned(), value }
     }

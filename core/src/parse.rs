@@ -169,7 +169,10 @@ enum Kind {
 struct Frame {
     kind: Kind,
     path_len: usize,
-    text: String,
+    /// Where this element's text starts in the walker's shared text buffer (one buffer for
+    /// the whole stack: a child's text is truncated away when it ends, so no element needs a
+    /// String of its own).
+    text_start: usize,
     has_child: bool,
 }
 
@@ -189,6 +192,7 @@ struct Walker<'o> {
     warnings: Vec<Warning>,
     stack: Vec<Frame>,
     path: String,
+    text: String,
     root_seen: bool,
 }
 
@@ -210,6 +214,7 @@ impl<'o> Walker<'o> {
             warnings: Vec::new(),
             stack: Vec::with_capacity(16),
             path: String::with_capacity(256),
+            text: String::with_capacity(1024),
             root_seen: false,
         }
     }
@@ -328,7 +333,7 @@ impl<'o> Walker<'o> {
             self.warn(WarningCode::UnknownElement);
         }
         self.keep_attributes(e, &here)?;
-        self.stack.push(Frame { kind, path_len, text: String::new(), has_child: false });
+        self.stack.push(Frame { kind, path_len, text_start: self.text.len(), has_child: false });
         Ok(())
     }
 
@@ -350,12 +355,12 @@ impl<'o> Walker<'o> {
 
     fn text(&mut self, content: &str, here: impl Fn() -> (usize, usize)) -> Result<()> {
         let max = self.limits.text_bytes;
-        match self.stack.last_mut() {
-            Some(frame) if frame.text.len() + content.len() > max => {
+        match self.stack.last() {
+            Some(frame) if self.text.len() - frame.text_start + content.len() > max => {
                 let (line, column) = here();
                 return Err(Error::LimitExceeded { limit: Limit::TextBytes, max, line, column });
             }
-            Some(frame) => frame.text.push_str(content),
+            Some(_) => self.text.push_str(content),
             None if content.trim().is_empty() => {}
             None => return Err(malformed_at(here(), MalformedReason::ContentOutsideRoot)),
         }
@@ -364,24 +369,27 @@ impl<'o> Walker<'o> {
 
     fn end(&mut self) {
         let Some(frame) = self.stack.pop() else { return };
-        let blank = frame.text.trim().is_empty();
+        // Moved out and back so the text can be read while the model is written: no copy.
+        let buffer = std::mem::take(&mut self.text);
+        let text = &buffer[frame.text_start..];
+        let blank = text.trim().is_empty();
         match frame.kind {
             Kind::Leaf(field) if !blank => {
-                if !self.assign(field, &frame.text) {
-                    self.keep_duplicate(&frame.text);
+                if !self.assign(field, text) {
+                    self.keep_duplicate(text);
                 }
             }
             Kind::Leaf(_) => {}
-            Kind::MaxCopay => self.close_max_copay(frame.text),
+            Kind::MaxCopay => self.close_max_copay(text.to_owned()),
             Kind::MaxCopayItem if !blank => {
                 let name = self.path[frame.path_len..].trim_start_matches('/').to_owned();
-                self.max_copay.items.push(NamedValue { name, value: frame.text });
+                self.max_copay.items.push(NamedValue { name, value: text.to_owned() });
             }
             Kind::MaxCopayItem => {}
             Kind::Container(ctx) => {
                 if !blank {
                     // Text beside child elements: not in the layout, so kept.
-                    self.keep_unknown(frame.text);
+                    self.keep_unknown(text.to_owned());
                 }
                 if ctx == Ctx::Unit {
                     self.in_unit = false;
@@ -389,10 +397,13 @@ impl<'o> Walker<'o> {
             }
             Kind::Unknown { .. } => {
                 if !blank || !frame.has_child {
-                    self.keep_unknown(frame.text);
+                    self.keep_unknown(text.to_owned());
                 }
             }
         }
+        let mut buffer = buffer;
+        buffer.truncate(frame.text_start);
+        self.text = buffer;
         self.path.truncate(frame.path_len);
     }
 
