@@ -59,6 +59,12 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded<'_>> {
     Ok(Decoded { text, encoding, source })
 }
 
+/// The encoding of a stream from its first bytes, and how many of them are a BOM to skip.
+pub(crate) fn detect_prefix(prefix: &[u8]) -> Result<(Encoding, usize)> {
+    let (encoding, _, body) = detect(prefix)?;
+    Ok((encoding, prefix.len() - body.len()))
+}
+
 fn detect(bytes: &[u8]) -> Result<(Encoding, EncodingSource, &[u8])> {
     if let Some(rest) = bytes.strip_prefix(UTF8_BOM) {
         if declared_encoding(rest).and_then(encoding_for_label) == Some(Encoding::ShiftJis) {

@@ -31,6 +31,7 @@ mod parse;
 pub mod personal;
 pub mod reconcile;
 pub mod request;
+pub mod stream;
 #[cfg(feature = "watch")]
 pub mod watch;
 
@@ -45,6 +46,7 @@ pub use parse::{DEFAULT_MAX_DEPTH, DEFAULT_MAX_INPUT_BYTES, Limits, ParseOptions
 pub use personal::Personal;
 pub use reconcile::{Change, ChangedField, KohiRecord, reconcile};
 pub use request::QualificationRequest;
+pub use stream::{PatientReader, StreamedPatient};
 
 /// Parses a result file given as bytes, with default options.
 pub fn parse(bytes: &[u8]) -> Result<Document> {

@@ -176,8 +176,8 @@ struct Frame {
     has_child: bool,
 }
 
-struct Walker<'o> {
-    layout: &'o Layout,
+pub(crate) struct Walker {
+    layout: Arc<Layout>,
     max_depth: usize,
     limits: Limits,
     elements: usize,
@@ -194,12 +194,18 @@ struct Walker<'o> {
     path: String,
     text: String,
     root_seen: bool,
+    /// Bulk units opened so far (paths index them; streaming does not keep them).
+    units_seen: usize,
+    /// Streaming: each unit leaves as soon as it closes, with its own warnings and unknowns.
+    pub(crate) streaming: bool,
+    pub(crate) finished_units: std::collections::VecDeque<crate::stream::StreamedPatient>,
+    unit_marks: (usize, usize),
 }
 
-impl<'o> Walker<'o> {
-    fn new(options: &'o ParseOptions) -> Self {
+impl Walker {
+    pub(crate) fn new(options: &ParseOptions) -> Self {
         Walker {
-            layout: &options.layout,
+            layout: options.layout.clone(),
             max_depth: options.max_depth,
             limits: options.limits,
             elements: 0,
@@ -216,6 +222,10 @@ impl<'o> Walker<'o> {
             path: String::with_capacity(256),
             text: String::with_capacity(1024),
             root_seen: false,
+            units_seen: 0,
+            streaming: false,
+            finished_units: std::collections::VecDeque::new(),
+            unit_marks: (0, 0),
         }
     }
 
@@ -224,46 +234,53 @@ impl<'o> Walker<'o> {
         loop {
             let at = reader.buffer_position() as usize;
             let event = reader.read_event().map_err(|e| malformed(text, reader.error_position() as usize, &e))?;
-            let here = || decode::line_column(text, at);
-            match event {
-                Event::Start(e) => self.start(&e, here)?,
-                Event::Empty(e) => {
-                    self.start(&e, here)?;
-                    self.end();
-                }
-                Event::End(_) => self.end(),
-                Event::Text(t) => self.text(&t.xml10_content(), here)?,
-                Event::CData(t) => self.text(&t.xml10_content(), here)?,
-                Event::GeneralRef(r) => {
-                    let resolved = if r.is_char_ref() {
-                        match r.resolve_char_ref() {
-                            Ok(Some(c)) if !c.is_control() || matches!(c, '\t' | '\n' | '\r') => c.to_string(),
-                            _ => return Err(malformed_at(here(), MalformedReason::InvalidReference)),
-                        }
-                    } else {
-                        quick_xml::escape::resolve_predefined_entity(&r)
-                            .ok_or_else(|| malformed_at(here(), MalformedReason::InvalidReference))?
-                            .to_owned()
-                    };
-                    self.text(&resolved, here)?;
-                }
-                Event::DocType(_) => {
-                    let (line, column) = here();
-                    return Err(Error::DoctypeNotAllowed { line, column });
-                }
-                Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
-                Event::Eof => {
-                    if !self.stack.is_empty() {
-                        return Err(malformed_at(here(), MalformedReason::UnexpectedEof));
-                    }
-                    if !self.root_seen {
-                        return Err(malformed_at(here(), MalformedReason::NoRootElement));
-                    }
-                    break;
-                }
+            if self.handle(event, || decode::line_column(text, at))? {
+                break;
             }
         }
         Ok(self.finish(encoding))
+    }
+
+    /// One event, from either reader; true at the end of the document.
+    pub(crate) fn handle(&mut self, event: Event<'_>, here: impl Fn() -> (usize, usize) + Copy) -> Result<bool> {
+        match event {
+            Event::Start(e) => self.start(&e, here)?,
+            Event::Empty(e) => {
+                self.start(&e, here)?;
+                self.end();
+            }
+            Event::End(_) => self.end(),
+            Event::Text(t) => self.text(&t.xml10_content(), here)?,
+            Event::CData(t) => self.text(&t.xml10_content(), here)?,
+            Event::GeneralRef(r) => {
+                let resolved = if r.is_char_ref() {
+                    match r.resolve_char_ref() {
+                        Ok(Some(c)) if !c.is_control() || matches!(c, '\t' | '\n' | '\r') => c.to_string(),
+                        _ => return Err(malformed_at(here(), MalformedReason::InvalidReference)),
+                    }
+                } else {
+                    quick_xml::escape::resolve_predefined_entity(&r)
+                        .ok_or_else(|| malformed_at(here(), MalformedReason::InvalidReference))?
+                        .to_owned()
+                };
+                self.text(&resolved, here)?;
+            }
+            Event::DocType(_) => {
+                let (line, column) = here();
+                return Err(Error::DoctypeNotAllowed { line, column });
+            }
+            Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
+            Event::Eof => {
+                if !self.stack.is_empty() {
+                    return Err(malformed_at(here(), MalformedReason::UnexpectedEof));
+                }
+                if !self.root_seen {
+                    return Err(malformed_at(here(), MalformedReason::NoRootElement));
+                }
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     fn start(&mut self, e: &BytesStart<'_>, here: impl Fn() -> (usize, usize)) -> Result<()> {
@@ -356,6 +373,9 @@ impl<'o> Walker<'o> {
     fn text(&mut self, content: &str, here: impl Fn() -> (usize, usize)) -> Result<()> {
         let max = self.limits.text_bytes;
         match self.stack.last() {
+            // Indentation between a container's children is not content: keeping it would grow
+            // with every unit of a bulk file (and trip the text limit at 65,536 units).
+            Some(Frame { kind: Kind::Container(_), .. }) if content.trim().is_empty() => {}
             Some(frame) if self.text.len() - frame.text_start + content.len() > max => {
                 let (line, column) = here();
                 return Err(Error::LimitExceeded { limit: Limit::TextBytes, max, line, column });
@@ -393,6 +413,9 @@ impl<'o> Walker<'o> {
                 }
                 if ctx == Ctx::Unit {
                     self.in_unit = false;
+                    if self.streaming {
+                        self.release_unit();
+                    }
                 }
             }
             Kind::Unknown { .. } => {
@@ -405,6 +428,16 @@ impl<'o> Walker<'o> {
         buffer.truncate(frame.text_start);
         self.text = buffer;
         self.path.truncate(frame.path_len);
+    }
+
+    /// Streaming: the unit that just closed leaves with its warnings and unknown elements.
+    fn release_unit(&mut self) {
+        let Some(mut patient) = self.units.pop() else { return };
+        let (warnings_from, unknown_from) = self.unit_marks;
+        let mut warnings: Vec<Warning> = self.warnings.drain(warnings_from.min(self.warnings.len())..).collect();
+        let unknown_elements = self.unknown.drain(unknown_from.min(self.unknown.len())..).collect();
+        complete_patient(&mut patient, &mut warnings);
+        self.finished_units.push_back(crate::stream::StreamedPatient { patient, warnings, unknown_elements });
     }
 
     /// Fails once `value` is past the limit's maximum.
@@ -427,7 +460,7 @@ impl<'o> Walker<'o> {
     /// Containers that add a patient or a 公費 source count against their limits.
     fn check_open(&mut self, ctx: Ctx, here: &impl Fn() -> (usize, usize)) -> Result<()> {
         match ctx {
-            Ctx::Unit => self.check(Limit::Patients, self.units.len() + 1, here),
+            Ctx::Unit => self.check(Limit::Patients, self.units_seen + 1, here),
             Ctx::Subsidy | Ctx::Result => {
                 let person = self.person();
                 let sources: usize =
@@ -490,7 +523,9 @@ impl<'o> Walker<'o> {
                 self.is_bulk = true;
                 self.units.push(Patient::default());
                 self.in_unit = true;
-                self.units.len()
+                self.units_seen += 1;
+                self.unit_marks = (self.warnings.len(), self.unknown.len());
+                self.units_seen
             }
             Ctx::SearchInfo => {
                 self.person().search_info.get_or_insert_with(SearchInfo::default);
@@ -600,7 +635,7 @@ impl<'o> Walker<'o> {
         stored
     }
 
-    fn finish(mut self, encoding: Encoding) -> Document {
+    pub(crate) fn finish(mut self, encoding: Encoding) -> Document {
         let body = std::mem::take(&mut self.body);
         let mut patients = Vec::with_capacity(self.units.len().max(1));
         let bulk = if self.is_bulk {
@@ -928,6 +963,11 @@ fn malformed_at((line, column): (usize, usize), reason: MalformedReason) -> Erro
 
 /// Maps quick-xml's error to our closed set: its messages can quote the input.
 fn malformed(text: &str, offset: usize, error: &quick_xml::Error) -> Error {
+    let (line, column) = decode::line_column(text, offset);
+    malformed_reason(error, line, column)
+}
+
+pub(crate) fn malformed_reason(error: &quick_xml::Error, line: usize, column: usize) -> Error {
     use quick_xml::errors::{IllFormedError as I, SyntaxError as S};
     let reason = match error {
         quick_xml::Error::Syntax(S::InvalidBangMarkup) => MalformedReason::InvalidSyntax,
@@ -942,5 +982,5 @@ fn malformed(text: &str, offset: usize, error: &quick_xml::Error) -> Error {
         quick_xml::Error::Escape(_) => MalformedReason::InvalidReference,
         _ => MalformedReason::InvalidSyntax,
     };
-    malformed_at(decode::line_column(text, offset), reason)
+    Error::MalformedXml { line, column, reason }
 }

@@ -256,6 +256,16 @@ mod limits {
     }
 
     #[test]
+    fn whitespace_between_units_does_not_count_as_text() {
+        // Found by the streaming RSS run: one newline per unit used to accumulate as
+        // MessageBody's text and hit the 64 KiB limit at 65,536 units.
+        let unit = "<BulkConfirmUnit><QualificationValidity>1</QualificationValidity></BulkConfirmUnit>\n";
+        let options = ParseOptions::default().with_limits(kohi::Limits { text_bytes: 100, ..kohi::Limits::default() });
+        let d = kohi::parse_with(doc(&unit.repeat(500)).as_bytes(), &options).unwrap();
+        assert_eq!(d.patients.len(), 500);
+    }
+
+    #[test]
     fn the_defaults_hold_a_large_real_bulk_file() {
         let unit = "<BulkConfirmUnit><ReferenceNumber>1</ReferenceNumber><QualificationValidity>1</QualificationValidity><ResultList><ResultOfQualificationConfirmation><InsurerNumber>01130012</InsurerNumber><Name>見本</Name></ResultOfQualificationConfirmation></ResultList></BulkConfirmUnit>";
         let d = parse(&doc(&unit.repeat(20_000)));

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Peer comparison, one run, same files and machine: kohi (release builds of the Python and Node
+# bindings) vs lxml / ElementTree / xmltodict and fast-xml-parser / xml-js, installed (pinned)
+# into throwaway environments under target/bench/. Writes JSON lines to target/bench/peers.jsonl.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+OUT=target/bench
+mkdir -p "$OUT"
+
+[ -x "$OUT/py/bin/python" ] || python3 -m venv "$OUT/py"
+"$OUT/py/bin/python" -m pip install -q --disable-pip-version-check -r bench/peers/requirements.txt
+"$OUT/py/bin/python" -m pip install -q --disable-pip-version-check --force-reinstall --no-deps ./bindings/python
+
+mkdir -p "$OUT/node-peers" "$OUT/node-kohi"
+cp bench/peers/package.json "$OUT/node-peers/"
+(cd "$OUT/node-peers" && npm install --no-audit --no-fund --loglevel=error)
+(cd bindings/node && npm install --no-audit --no-fund --loglevel=error \
+  && npx napi build --release --output-dir "$ROOT/$OUT/node-kohi" >/dev/null)
+cp bindings/node/index.js "$OUT/node-kohi/"
+
+FILES=("face:fixtures/face_pmh_two.xml:UTF-8" "sjis:fixtures/insured_card_sjis.xml:Shift_JIS")
+"$OUT/py/bin/python" bench/peers/python_peers.py "${FILES[@]}" | tee "$OUT/peers.jsonl"
+NODE_PATH="$ROOT/$OUT/node-peers/node_modules" KOHI_NODE="$ROOT/$OUT/node-kohi" \
+  node bench/peers/node_peers.js "${FILES[@]}" | tee -a "$OUT/peers.jsonl"

@@ -1,0 +1,72 @@
+#!/usr/bin/env python3
+"""Rewrites the results table in docs/BENCHMARKS.md from target/bench/{core.txt,peers.jsonl}.
+
+The text between the BEGIN/END markers is replaced; everything else in the file is prose.
+"""
+import json
+import platform
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DOC = ROOT / "docs" / "BENCHMARKS.md"
+BEGIN, END = "<!-- BEGIN GENERATED -->", "<!-- END GENERATED -->"
+
+
+def core_rows(text: str):
+    """(bench, median time, median MB/s) from divan's table."""
+    rows, lines = [], text.splitlines()
+    for i, line in enumerate(lines):
+        m = re.match(r"^[├╰]─ (\S+)\s+\S+ \S+\s+│\s+\S+ \S+\s+│\s+(\S+ \S+)", line)
+        if not m:
+            continue
+        rate = re.findall(r"│\s+([\d.]+ [MGK]B/s)", lines[i + 1]) if i + 1 < len(lines) else []
+        rows.append((m.group(1), m.group(2), rate[1] if len(rate) > 1 else ""))
+    return rows
+
+
+def mbps(value: str) -> float:
+    number, unit = value.split()
+    return float(number) * {"KB/s": 1e-3, "MB/s": 1.0, "GB/s": 1e3}[unit]
+
+
+def main() -> int:
+    core = core_rows((ROOT / "target/bench/core.txt").read_text(encoding="utf-8"))
+    peers = [json.loads(l) for l in (ROOT / "target/bench/peers.jsonl").read_text().splitlines() if l.strip()]
+    by = {r[0]: r for r in core}
+    out = []
+    versions = subprocess.run(["rustc", "--version"], capture_output=True, text=True).stdout.strip()
+    out.append(f"Machine: {platform.machine()}, {__import__('os').cpu_count()} cores, {platform.python_implementation()} "
+               f"{platform.python_version()}, {versions}, `node` {subprocess.run(['node', '--version'], capture_output=True, text=True).stdout.strip()}.\n")
+    out.append("### Core (one thread, parse + map, median)\n")
+    out.append("| benchmark | time | throughput |")
+    out.append("|---|---|---|")
+    for name, time, rate in core:
+        out.append(f"| `{name}` | {time} | {rate} |")
+    ratios = []
+    for full, raw in [("face_pmh_utf8", "raw_scan_face_pmh"), ("insured_card_shift_jis", "raw_scan_insured_card_shift_jis"),
+                      ("bulk_10000_units", "raw_scan_bulk_10000_units")]:
+        if full in by and raw in by and by[full][2] and by[raw][2]:
+            ratios.append(f"| {full} | {mbps(by[full][2]):.0f} MB/s | {mbps(by[raw][2]):.0f} MB/s | {100 * mbps(by[full][2]) / mbps(by[raw][2]):.0f} % |")
+    out.append("\n### Parse + map against the raw quick-xml scan of the same bytes\n")
+    out.append("| input | parse + map | raw scan | ratio |")
+    out.append("|---|---|---|---|")
+    out.extend(ratios)
+    out.append("\n### Peers (same files, same machine, one run; docs/s, higher is better)\n")
+    out.append("| language | file | tool | docs/s | MB/s | kohi is |")
+    out.append("|---|---|---|---|---|---|")
+    for p in peers:
+        own = next((q for q in peers if q["language"] == p["language"] and q["file"] == p["file"] and q["tool"] == "kohi.parse"), None)
+        times = "—" if p["tool"] == "kohi.parse" or not own else f"{own['docs_per_s'] / p['docs_per_s']:.1f}×"
+        out.append(f"| {p['language']} | {p['file']} | {p['tool']} | {p['docs_per_s']:,} | {p['mb_per_s']} | {times} |")
+    text = DOC.read_text(encoding="utf-8")
+    head, rest = text.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    DOC.write_text(head + BEGIN + "\n" + "\n".join(out) + "\n" + END + tail, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,61 @@
+//! Peak memory of streaming a bulk file, against its size: `stream_rss UNITS [--whole]`.
+//! Writes a UNITS-unit file (unit by unit), then reads it back with `PatientReader` (or, with
+//! `--whole`, reads and parses it whole) and prints one JSON line.
+
+use std::io::{BufWriter, Write};
+use std::time::Instant;
+
+fn peak_rss_kb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+fn main() -> std::io::Result<()> {
+    let units: usize = std::env::args().nth(1).and_then(|n| n.parse().ok()).unwrap_or(10_000);
+    let whole = std::env::args().any(|a| a == "--whole");
+    let path = std::env::temp_dir().join(format!("kohi-bulk-{units}-{}.xml", std::process::id()));
+    {
+        let mut out = BufWriter::new(std::fs::File::create(&path)?);
+        write!(
+            out,
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<XmlMsg><MessageHeader><SegmentOfResult>1</SegmentOfResult></MessageHeader><MessageBody>\n"
+        )?;
+        for i in 0..units {
+            write!(
+                out,
+                "<BulkConfirmUnit><ReferenceNumber>{i}</ReferenceNumber><ProcessingResultStatus>1</ProcessingResultStatus>\
+                 <QualificationValidity>1</QualificationValidity><ResultList><ResultOfQualificationConfirmation>\
+                 <InsuredCardClassification>01</InsuredCardClassification><InsurerNumber>  138057</InsurerNumber>\
+                 <InsuredCardSymbol>練馬</InsuredCardSymbol><InsuredIdentificationNumber>{i:07}</InsuredIdentificationNumber>\
+                 <Name>見本　一郎</Name><NameKana>ﾐﾎﾝ ｲﾁﾛｳ</NameKana><Birthdate>19530311</Birthdate>\
+                 <Address>東京都練馬区見本町１－２－３</Address><InsurerName>練馬区</InsurerName>\
+                 </ResultOfQualificationConfirmation></ResultList></BulkConfirmUnit>\n"
+            )?;
+        }
+        write!(out, "</MessageBody></XmlMsg>\n")?;
+    }
+    let size = std::fs::metadata(&path)?.len();
+    let before = peak_rss_kb();
+    let started = Instant::now();
+    let options = kohi::ParseOptions::default().with_max_input_bytes(1 << 30);
+    let patients = if whole {
+        kohi::parse_file(&path, &options).map(|d| d.patients.len()).unwrap_or(0)
+    } else {
+        let reader = kohi::PatientReader::new(std::fs::File::open(&path)?, &options).map_err(std::io::Error::other)?;
+        reader.filter(Result::is_ok).count()
+    };
+    let seconds = started.elapsed().as_secs_f64();
+    std::fs::remove_file(&path)?;
+    println!(
+        "{{\"mode\":\"{}\",\"units\":{units},\"patients\":{patients},\"file_mb\":{:.1},\"seconds\":{seconds:.3},\"peak_rss_mb\":{:.1},\"rss_before_mb\":{:.1}}}",
+        if whole { "whole" } else { "stream" },
+        size as f64 / 1048576.0,
+        peak_rss_kb() as f64 / 1024.0,
+        before as f64 / 1024.0
+    );
+    Ok(())
+}

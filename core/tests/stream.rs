@@ -1,0 +1,136 @@
+//! Streaming gives the same patients as the whole-file parse, whatever the chunking.
+
+use std::io::Read;
+use std::path::Path;
+
+use kohi::{ParseOptions, PatientReader};
+
+/// Hands out at most `n` bytes per read: splits characters, tags and buffers everywhere.
+struct Trickle<'a> {
+    data: &'a [u8],
+    n: usize,
+}
+
+impl Read for Trickle<'_> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let k = self.n.min(out.len()).min(self.data.len());
+        out[..k].copy_from_slice(&self.data[..k]);
+        self.data = &self.data[k..];
+        Ok(k)
+    }
+}
+
+fn whole(bytes: &[u8]) -> kohi::Result<Vec<String>> {
+    kohi::parse(bytes).map(|d| d.patients.iter().map(|p| serde_json::to_string(p).unwrap()).collect())
+}
+
+fn streamed(bytes: &[u8], chunk: usize) -> kohi::Result<Vec<String>> {
+    PatientReader::new(Trickle { data: bytes, n: chunk }, &ParseOptions::default())?
+        .map(|p| p.map(|p| serde_json::to_string(&p.patient).unwrap()))
+        .collect()
+}
+
+fn bulk(units: usize) -> String {
+    let mut xml = String::from(
+        "<XmlMsg><MessageHeader><SegmentOfResult>1</SegmentOfResult></MessageHeader><MessageBody><ReceptionNumber>R1</ReceptionNumber>\n",
+    );
+    for i in 0..units {
+        xml.push_str(&format!(
+            "<BulkConfirmUnit><ReferenceNumber>{i}</ReferenceNumber><QualificationValidity>{v}</QualificationValidity><ResultList>\
+             <ResultOfQualificationConfirmation><InsuredCardClassification>{c}</InsuredCardClassification>\
+             <InsurerNumber>{ins}</InsurerNumber><InsuredIdentificationNumber>{i:07}</InsuredIdentificationNumber>\
+             <Name>見本　一郎①</Name><Birthdate>19530311</Birthdate></ResultOfQualificationConfirmation></ResultList></BulkConfirmUnit>\n",
+            v = if i % 7 == 0 { "9" } else { "1" },
+            c = if i % 4 == 3 { "A1" } else { "01" },
+            ins = if i % 4 == 3 { "12136016" } else { "  138057" },
+        ));
+    }
+    xml.push_str("</MessageBody></XmlMsg>\n");
+    xml
+}
+
+#[test]
+fn every_fixture_streams_to_the_same_patients() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "xml") {
+            continue;
+        }
+        let bytes = std::fs::read(&path).unwrap();
+        for chunk in [7, 4096] {
+            match (whole(&bytes), streamed(&bytes, chunk)) {
+                (Ok(a), Ok(b)) => assert_eq!(a, b, "{} (chunks of {chunk})", path.display()),
+                (Err(a), Err(b)) => assert_eq!(a.code(), b.code(), "{} (chunks of {chunk})", path.display()),
+                (a, b) => panic!("{}: whole {:?} vs streamed {:?}", path.display(), a.err(), b.err()),
+            }
+        }
+        checked += 1;
+    }
+    assert!(checked >= 30);
+}
+
+#[test]
+fn a_bulk_file_streams_unit_by_unit_in_both_encodings() {
+    let xml = bulk(600);
+    let sjis = {
+        let mut b = b"<?xml version=\"1.0\" encoding=\"Shift_JIS\"?>".to_vec();
+        b.extend(kohi::cp932::encode(&xml).unwrap());
+        b
+    };
+    for bytes in [xml.as_bytes().to_vec(), sjis] {
+        let expected = whole(&bytes).unwrap();
+        assert_eq!(expected.len(), 600);
+        assert_eq!(streamed(&bytes, 7).unwrap(), expected);
+        assert_eq!(streamed(&bytes, 65536).unwrap(), expected);
+    }
+}
+
+#[test]
+fn unit_warnings_travel_with_their_unit_and_the_rest_remains() {
+    let xml = bulk(8);
+    let mut reader = PatientReader::new(xml.as_bytes(), &ParseOptions::default()).unwrap();
+    let units: Vec<_> = reader.by_ref().map(Result::unwrap).collect();
+    // Validity "9" is not a known code (units 0 and 7); unit 3 is 医療扶助 whose recipient
+    // "0000003" fails its check digit, as does unit 7 (also 医療扶助). Each carries its own.
+    let warned: Vec<(usize, &str)> =
+        units.iter().enumerate().flat_map(|(i, u)| u.warnings.iter().map(move |w| (i, w.code.as_str()))).collect();
+    assert_eq!(
+        warned,
+        [(0, "unknown_code"), (3, "recipient_check_digit"), (7, "unknown_code"), (7, "recipient_check_digit")]
+    );
+    assert!(units[0].warnings[0].path.contains("BulkConfirmUnit[1]"));
+    assert!(units[7].warnings[0].path.contains("BulkConfirmUnit[8]"));
+    let rest = reader.remainder().unwrap();
+    assert!(rest.patients.is_empty());
+    assert_eq!(rest.bulk.as_ref().unwrap().reception_number.as_deref(), Some("R1"));
+    assert!(rest.warnings.is_empty());
+}
+
+#[test]
+fn errors_stream_as_typed_errors_with_positions() {
+    let mut bad = bulk(50).into_bytes();
+    let at = bad.len() / 2;
+    bad[at] = 0xFF;
+    let results: Vec<_> =
+        PatientReader::new(Trickle { data: &bad, n: 100 }, &ParseOptions::default()).unwrap().collect();
+    let last = results.last().unwrap().as_ref().unwrap_err();
+    assert_eq!(last.code(), "invalid_encoding");
+    assert!(matches!(last, kohi::Error::InvalidEncoding { offset, .. } if *offset == at), "{last:?}");
+    assert!(results[..results.len() - 1].iter().all(Result::is_ok), "units before the bad byte still arrive");
+
+    let truncated = &bulk(20).into_bytes()[..3000];
+    let e = streamed(truncated, 64).unwrap_err();
+    assert_eq!(e.code(), "malformed_xml");
+    let whole_e = kohi::parse(truncated).unwrap_err();
+    assert_eq!(e.to_string(), whole_e.to_string(), "same position as the whole-file parse");
+
+    let nul = b"<XmlMsg>\n<MessageBody>\n  <X>a\0b</X></MessageBody></XmlMsg>";
+    assert_eq!(streamed(nul, 5).unwrap_err().to_string(), kohi::parse(nul).unwrap_err().to_string());
+
+    let limit = ParseOptions::default().with_max_input_bytes(1000);
+    let big = bulk(20);
+    let e = PatientReader::new(big.as_bytes(), &limit).unwrap().find_map(Result::err).unwrap();
+    assert_eq!(e.code(), "input_too_large");
+}
