@@ -122,7 +122,7 @@ impl<R: Read> PatientReader<R> {
             };
             let lines = &self.reader.get_ref().get_ref().lines;
             let here = || lines.line_column(at);
-            let Some(walker) = self.walker.as_mut() else { return None };
+            let walker = self.walker.as_mut()?;
             match walker.handle(event, here) {
                 Ok(false) => {}
                 Ok(true) => {
