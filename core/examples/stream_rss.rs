@@ -25,7 +25,7 @@ fn main() -> std::io::Result<()> {
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<XmlMsg><MessageHeader><SegmentOfResult>1</SegmentOfResult></MessageHeader><MessageBody>\n"
         )?;
         for i in 0..units {
-            write!(
+            writeln!(
                 out,
                 "<BulkConfirmUnit><ReferenceNumber>{i}</ReferenceNumber><ProcessingResultStatus>1</ProcessingResultStatus>\
                  <QualificationValidity>1</QualificationValidity><ResultList><ResultOfQualificationConfirmation>\
@@ -33,10 +33,10 @@ fn main() -> std::io::Result<()> {
                  <InsuredCardSymbol>練馬</InsuredCardSymbol><InsuredIdentificationNumber>{i:07}</InsuredIdentificationNumber>\
                  <Name>見本　一郎</Name><NameKana>ﾐﾎﾝ ｲﾁﾛｳ</NameKana><Birthdate>19530311</Birthdate>\
                  <Address>東京都練馬区見本町１－２－３</Address><InsurerName>練馬区</InsurerName>\
-                 </ResultOfQualificationConfirmation></ResultList></BulkConfirmUnit>\n"
+                 </ResultOfQualificationConfirmation></ResultList></BulkConfirmUnit>"
             )?;
         }
-        write!(out, "</MessageBody></XmlMsg>\n")?;
+        writeln!(out, "</MessageBody></XmlMsg>")?;
     }
     let size = std::fs::metadata(&path)?.len();
     let before = peak_rss_kb();
