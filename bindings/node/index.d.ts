@@ -6,6 +6,11 @@ export interface Watcher {
   [Symbol.asyncIterator](): AsyncGenerator<WatchEvent, never, void>
 }
 
+/** Added in index.js: `for await (const patient of stream)` yields each patient as it is read. */
+export interface PatientStream {
+  [Symbol.asyncIterator](): AsyncGenerator<Patient, void, void>
+}
+
 /** A parsed result file. */
 export declare class KohiResult {
   /** `'UTF-8'` or `'Shift_JIS'`: the encoding the file was read in. */
@@ -42,6 +47,15 @@ export declare class Patient {
   get qualifications(): Array<Qualification>
   /** The 公費 in レセプト order (slots 1–4 first). */
   get kohi(): Array<Kohi>
+}
+
+/**
+ * The patients of a (bulk) result file as they are read: `for await (const p of stream)`, or
+ * `next()` until it resolves to null.
+ */
+export declare class PatientStream {
+  /** The next patient, or null at the end. */
+  next(): Promise<Patient | null>
 }
 
 /**
@@ -222,6 +236,9 @@ export interface Qualification {
  * proposes ending a 公費.
  */
 export declare function reconcile(stored: Array<Record<string, unknown>> | string, patient: Patient, today: string): Array<Record<string, unknown>>
+
+/** Streams a result file (its encoding detected from its first bytes). */
+export declare function stream(path: string, options?: ParseOptions | undefined | null): PatientStream
 
 /** An element kohi does not know, kept with its path and text. */
 export interface UnknownElement {

@@ -13,4 +13,13 @@ native.Watcher.prototype[Symbol.asyncIterator] = async function* events() {
   }
 }
 
+// `for await (const patient of kohi.stream(path))`: one patient at a time, read off the main thread.
+native.PatientStream.prototype[Symbol.asyncIterator] = async function* patients() {
+  for (;;) {
+    const patient = await this.next()
+    if (patient === null) return
+    yield patient
+  }
+}
+
 module.exports = native

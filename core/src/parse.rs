@@ -181,7 +181,7 @@ pub(crate) struct Walker {
     max_depth: usize,
     limits: Limits,
     elements: usize,
-    header: Header,
+    pub(crate) header: Header,
     body: Patient,
     bulk: BulkInfo,
     is_bulk: bool,

@@ -32,6 +32,21 @@ pub struct StreamedPatient {
     pub unknown_elements: Vec<UnknownElement>,
 }
 
+impl StreamedPatient {
+    /// A one-patient document (with the header read so far), so the same readers, getters and
+    /// JSON contract serve streamed patients too.
+    pub fn into_document(self, encoding: Encoding, header: crate::model::Header) -> Document {
+        Document {
+            encoding,
+            header,
+            patients: vec![self.patient],
+            unknown_elements: self.unknown_elements,
+            warnings: self.warnings,
+            bulk: None,
+        }
+    }
+}
+
 /// Reads patients one at a time. An `Iterator` of `Result<StreamedPatient>`; after the first
 /// error it ends.
 pub struct PatientReader<R: Read> {
@@ -84,6 +99,21 @@ impl<R: Read> PatientReader<R> {
     /// The encoding the input is read in.
     pub fn encoding(&self) -> Encoding {
         self.encoding
+    }
+
+    /// The header as read so far (complete once it has closed, normally before the first unit).
+    pub fn header(&self) -> crate::model::Header {
+        match (&self.walker, &self.remainder) {
+            (Some(walker), _) => walker.header.clone(),
+            (None, Some(doc)) => doc.header.clone(),
+            _ => crate::model::Header::default(),
+        }
+    }
+
+    /// The next patient as a one-patient document (see [`StreamedPatient::into_document`]).
+    pub fn next_document(&mut self) -> Option<Result<Document>> {
+        let next = self.next()?;
+        Some(next.map(|p| p.into_document(self.encoding, self.header())))
     }
 
     /// The document without its patients (header, bulk status, document-level warnings and

@@ -503,6 +503,12 @@ typedef struct kohi_options kohi_options;
 typedef struct kohi_result kohi_result;
 
 /*
+ Reads a (bulk) result file one patient at a time. Open with `kohi_stream_open`, read with
+ `kohi_stream_next`, free with `kohi_stream_free`. One thread at a time may read it.
+ */
+typedef struct kohi_stream kohi_stream;
+
+/*
  One finished file, owned by the caller; free with `kohi_watch_event_free`.
  */
 typedef struct kohi_watch_event kohi_watch_event;
@@ -731,6 +737,25 @@ void kohi_string_free(char *s);
  `kohi_number_kind`. `*valid_out` receives 1 when length, digits and 検証番号 hold, else 0.
  */
 kohi_status kohi_check_number(uint32_t kind, const char *number, int32_t *valid_out);
+
+/*
+ Opens a file for streaming; its encoding is detected from its first bytes.
+ */
+kohi_status kohi_stream_open(const char *utf8_path,
+                             const kohi_options *options,
+                             kohi_stream **out,
+                             kohi_error **err_out);
+
+/*
+ The next patient as a one-patient result (free it with `kohi_result_free`), or NULL at the
+ end. On a status other than OK the stream has ended with that error.
+ */
+kohi_status kohi_stream_next(kohi_stream *stream, kohi_result **out, kohi_error **err_out);
+
+/*
+ Frees a stream. NULL is ignored.
+ */
+void kohi_stream_free(kohi_stream *stream);
 
 /*
  Starts watching `utf8_root` (the folder holding `req/`, `res/`, `face/`; it need not exist

@@ -8,6 +8,7 @@
 #![allow(clippy::missing_safety_doc)]
 
 mod status;
+mod stream;
 mod view;
 mod watch;
 
@@ -16,6 +17,7 @@ use std::ptr;
 
 use status::{borrowed, boundary, fail};
 pub use status::{kohi_error, kohi_status};
+pub use stream::kohi_stream;
 use view::{Cell, View};
 pub use view::{
     kohi_header_field, kohi_kohi_field, kohi_kohi_flag, kohi_patient_field, kohi_qualification_field,

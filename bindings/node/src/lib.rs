@@ -5,6 +5,7 @@
 #![deny(clippy::all)]
 
 mod objects;
+mod stream;
 mod watch;
 
 use std::sync::Arc;
@@ -15,6 +16,7 @@ use napi_derive::napi;
 use kohi_core::{Document, ParseOptions as CoreOptions};
 
 pub use objects::*;
+pub use stream::*;
 pub use watch::*;
 
 /// Options for `parse` and `parseFile` (every property optional).

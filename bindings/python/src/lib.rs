@@ -5,6 +5,7 @@
 mod convert;
 mod errors;
 mod model;
+mod stream;
 mod watch;
 
 use std::sync::Arc;
@@ -143,6 +144,8 @@ fn _kohi(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(check_number, m)?)?;
     m.add_function(wrap_pyfunction!(reconcile, m)?)?;
     m.add_function(wrap_pyfunction!(watch::watch, m)?)?;
+    m.add_function(wrap_pyfunction!(stream::stream, m)?)?;
+    m.add_class::<stream::PatientStream>()?;
     m.add_class::<watch::Watcher>()?;
     m.add_class::<watch::WatchEvent>()?;
     model::register(m)?;

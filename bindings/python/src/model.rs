@@ -175,6 +175,10 @@ pub struct Patient {
 }
 
 impl Patient {
+    pub(crate) fn from_document(doc: Arc<Document>, index: usize) -> Self {
+        Patient { doc, index }
+    }
+
     pub(crate) fn patient(&self) -> &kohi_core::Patient {
         &self.doc.patients[self.index]
     }

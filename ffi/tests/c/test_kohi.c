@@ -574,6 +574,54 @@ static void test_watcher(void) {
     free(fixture_path);
 }
 
+/* ---- streaming ------------------------------------------------------------------------ */
+
+static void test_stream(void) {
+    /* Every patient of the bulk fixture, one at a time, equals the whole-file parse. */
+    char *file = path_of("bulk_three_units.xml");
+    kohi_result *whole = NULL;
+    CHECK(kohi_parse_file(file, NULL, &whole, NULL) == KOHI_STATUS_OK, "whole");
+    kohi_stream *stream = NULL;
+    CHECK(kohi_stream_open(file, NULL, &stream, NULL) == KOHI_STATUS_OK && stream, "open");
+    size_t seen = 0;
+    for (;;) {
+        kohi_result *one = NULL;
+        CHECK(kohi_stream_next(stream, &one, NULL) == KOHI_STATUS_OK, "next");
+        if (!one) break;
+        kohi_str a, b;
+        size_t n = 0;
+        CHECK(kohi_patient_count(one, &n) == KOHI_STATUS_OK && n == 1, "one patient");
+        CHECK(kohi_patient_get(one, 0, KOHI_PATIENT_FIELD_REFERENCE_NUMBER, &a) == KOHI_STATUS_OK &&
+                  kohi_patient_get(whole, seen, KOHI_PATIENT_FIELD_REFERENCE_NUMBER, &b) == KOHI_STATUS_OK &&
+                  a.len == b.len && memcmp(a.ptr, b.ptr, a.len) == 0, "same patient");
+        size_t ka = 0, kb = 0;
+        kohi_kohi_count(one, 0, &ka);
+        kohi_kohi_count(whole, seen, &kb);
+        CHECK(ka == kb, "same kohi");
+        kohi_result_free(one);
+        seen++;
+    }
+    CHECK(seen == 3, "three units streamed");
+    kohi_result *after = (kohi_result *)&passed;
+    CHECK(kohi_stream_next(stream, &after, NULL) == KOHI_STATUS_OK && after == NULL, "stays at the end");
+    kohi_stream_free(stream);
+    kohi_result_free(whole);
+    free(file);
+
+    char *bad = path_of("error_truncated.xml");
+    stream = NULL;
+    CHECK(kohi_stream_open(bad, NULL, &stream, NULL) == KOHI_STATUS_OK, "open truncated");
+    kohi_result *none = NULL;
+    kohi_error *err = NULL;
+    CHECK(kohi_stream_next(stream, &none, &err) == KOHI_STATUS_MALFORMED_XML && !none, "truncated");
+    kohi_error_free(err);
+    kohi_stream_free(stream);
+    free(bad);
+    CHECK(kohi_stream_open("/no/such.xml", NULL, &stream, NULL) == KOHI_STATUS_IO, "missing");
+    CHECK(kohi_stream_next(NULL, &none, NULL) == KOHI_STATUS_NULL_ARGUMENT, "NULL stream");
+    kohi_stream_free(NULL);
+}
+
 int main(int argc, char **argv) {
     fixtures = argc > 1 ? argv[1] : "fixtures";
     test_goldens();
@@ -587,6 +635,7 @@ int main(int argc, char **argv) {
     test_numbers_and_version();
     test_threads();
     test_watcher();
+    test_stream();
     printf("%d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;
 }

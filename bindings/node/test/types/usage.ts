@@ -36,3 +36,11 @@ async function watching(): Promise<void> {
   void next
 }
 void watching
+
+async function streaming(): Promise<void> {
+  for await (const patient of kohi.stream('/terminal/res/bulk.xml', { maxSize: 1 << 30 })) {
+    const pmh: 'received' | 'received_empty' | 'absent' = patient.pmh
+    void pmh
+  }
+}
+void streaming

@@ -18,6 +18,7 @@ from ._kohi import (
     MalformedXmlError,
     NumberCheck,
     Patient,
+    PatientStream,
     Qualification,
     Result,
     StoredRecordError,
@@ -31,6 +32,7 @@ from ._kohi import (
     parse,
     parse_file,
     reconcile,
+    stream,
     watch,
 )
 
@@ -47,6 +49,7 @@ __all__ = [
     "MalformedXmlError",
     "NumberCheck",
     "Patient",
+    "PatientStream",
     "Qualification",
     "Result",
     "StoredRecordError",
@@ -60,5 +63,6 @@ __all__ = [
     "parse",
     "parse_file",
     "reconcile",
+    "stream",
     "watch",
 ]

@@ -17,6 +17,7 @@ __all__ = [
     "MalformedXmlError",
     "NumberCheck",
     "Patient",
+    "PatientStream",
     "Qualification",
     "Result",
     "StoredRecordError",
@@ -30,6 +31,7 @@ __all__ = [
     "parse",
     "parse_file",
     "reconcile",
+    "stream",
     "watch",
 ]
 
@@ -76,6 +78,19 @@ def watch(
     max_size: int | None = None,
 ) -> Watcher:
     """Watch folder/res and folder/face; iterate for each finished file, exactly once."""
+
+def stream(
+    source: Union[bytes, str, "os.PathLike[str]"],
+    *,
+    aliases: _Aliases | None = None,
+    max_size: int | None = None,
+) -> PatientStream:
+    """Iterate the patients of a (bulk) result file as they are read, in flat memory."""
+
+@final
+class PatientStream:
+    def __iter__(self) -> PatientStream: ...
+    def __next__(self) -> Patient: ...
 
 @final
 class Watcher:

@@ -1,0 +1,96 @@
+//! Streaming for C: `kohi_stream_next` returns one patient at a time as a one-patient
+//! `kohi_result`, read with the usual getters, in memory that does not grow with the file.
+
+use std::ffi::c_char;
+use std::fs::File;
+use std::sync::Mutex;
+
+use kohi_core::PatientReader;
+
+use crate::status::{boundary, fail};
+use crate::view::{View, kohi_string_encoding};
+use crate::{argument_error, default_options, kohi_error, kohi_options, kohi_result, kohi_status, utf8_arg};
+
+/// Reads a (bulk) result file one patient at a time. Open with `kohi_stream_open`, read with
+/// `kohi_stream_next`, free with `kohi_stream_free`. One thread at a time may read it.
+pub struct kohi_stream {
+    reader: Mutex<PatientReader<File>>,
+    encoding: kohi_string_encoding,
+}
+
+/// Opens a file for streaming; its encoding is detected from its first bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kohi_stream_open(
+    utf8_path: *const c_char,
+    options: *const kohi_options,
+    out: *mut *mut kohi_stream,
+    err_out: *mut *mut kohi_error,
+) -> kohi_status {
+    boundary!(kohi_status::Panic, {
+        if out.is_null() {
+            return unsafe { fail(err_out, argument_error(kohi_status::NullArgument, "out")) };
+        }
+        let path = match unsafe { utf8_arg(utf8_path) } {
+            Ok(path) => path,
+            Err(status) => return unsafe { fail(err_out, argument_error(status, "utf8_path")) },
+        };
+        let options = unsafe { options.as_ref() }.unwrap_or_else(default_options);
+        let file = match File::open(path) {
+            Ok(file) => file,
+            Err(e) => {
+                return unsafe {
+                    fail(err_out, kohi_error::from_core(&kohi_core::Error::Io { kind: e.kind(), source: e }))
+                };
+            }
+        };
+        match PatientReader::new(file, &options.parse) {
+            Ok(reader) => {
+                let stream = kohi_stream { reader: Mutex::new(reader), encoding: options.encoding };
+                unsafe { *out = Box::into_raw(Box::new(stream)) };
+                kohi_status::Ok
+            }
+            Err(e) => unsafe { fail(err_out, kohi_error::from_core(&e)) },
+        }
+    })
+}
+
+/// The next patient as a one-patient result (free it with `kohi_result_free`), or NULL at the
+/// end. On a status other than OK the stream has ended with that error.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kohi_stream_next(
+    stream: *mut kohi_stream,
+    out: *mut *mut kohi_result,
+    err_out: *mut *mut kohi_error,
+) -> kohi_status {
+    boundary!(kohi_status::Panic, {
+        let Some(stream) = (unsafe { stream.as_ref() }) else {
+            return unsafe { fail(err_out, argument_error(kohi_status::NullArgument, "stream")) };
+        };
+        if out.is_null() {
+            return unsafe { fail(err_out, argument_error(kohi_status::NullArgument, "out")) };
+        }
+        let Ok(mut reader) = stream.reader.lock() else { return kohi_status::Panic };
+        match reader.next_document() {
+            None => {
+                unsafe { *out = std::ptr::null_mut() };
+                kohi_status::Ok
+            }
+            Some(Ok(doc)) => {
+                let view = View::build(&doc, stream.encoding);
+                unsafe { *out = Box::into_raw(Box::new(kohi_result { doc, view })) };
+                kohi_status::Ok
+            }
+            Some(Err(e)) => unsafe { fail(err_out, kohi_error::from_core(&e)) },
+        }
+    })
+}
+
+/// Frees a stream. NULL is ignored.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kohi_stream_free(stream: *mut kohi_stream) {
+    boundary!((), {
+        if !stream.is_null() {
+            drop(unsafe { Box::from_raw(stream) });
+        }
+    })
+}
