@@ -269,6 +269,15 @@ impl Watcher {
             }
             Err(_) => return None,
         };
+        // The file may have grown between the check and the read: then what was read is not what
+        // was judged stable (and would be recorded under the old size). Wait for the next check.
+        let unchanged = self.tracks.get(path).is_some_and(|t| {
+            bytes.len() as u64 == t.len
+                && std::fs::metadata(path).is_ok_and(|m| m.len() == t.len && m.modified().ok() == t.modified)
+        });
+        if !unchanged {
+            return None;
+        }
         if kind == FileKind::Rejected {
             let request = path.with_extension("xml");
             let request = if request.exists() { request } else { self.root.join("req").join(request.file_name()?) };

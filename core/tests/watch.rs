@@ -129,6 +129,32 @@ fn a_slowly_written_file_is_reported_once_and_whole() {
     assert_eq!(events[0].request, None, "face results answer no request");
 }
 
+/// The race found in CI: the file is checked while half-written, then completed before it is
+/// read. What is read must match what was judged stable, or it would be reported twice.
+#[test]
+fn a_file_completed_between_the_check_and_the_read_is_reported_once() {
+    for round in 0..5 {
+        let terminal = Terminal::new(&format!("race{round}"));
+        let mut watcher = Watcher::new(&terminal.root, options()).unwrap();
+        let bytes = fixture("face_pmh_two.xml");
+        let file = terminal.path("face", "OQSsiquc01res_face_x_1.xml");
+        std::fs::write(&file, &bytes[..bytes.len() / 2]).unwrap();
+        // Let the half file be checked as stable (and fail to parse) at least once.
+        assert!(watcher.next_event(Duration::from_millis(150 + 20 * round)).is_none());
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&file)
+            .map(|mut f| {
+                use std::io::Write;
+                f.write_all(&bytes[bytes.len() / 2..]).unwrap()
+            })
+            .unwrap();
+        let events = collect(&mut watcher, 1, Duration::from_millis(500), Duration::from_secs(10));
+        assert_eq!(events.len(), 1, "round {round}");
+        assert_eq!(json_of(&events[0]), golden_json("face_pmh_two.xml"));
+    }
+}
+
 #[test]
 fn renamed_files_rejections_and_pairing() {
     let terminal = Terminal::new("pairs");
