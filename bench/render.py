@@ -54,6 +54,12 @@ def main() -> int:
     out.append("| input | parse + map | raw scan | ratio |")
     out.append("|---|---|---|---|")
     out.extend(ratios)
+    stream = [json.loads(l) for l in (ROOT / "target/bench/stream.jsonl").read_text().splitlines() if l.strip()]
+    out.append("\n### Bulk files: streaming (`PatientReader`) against the whole-file parse\n")
+    out.append("| units | file | mode | patients | time | peak RSS |")
+    out.append("|---|---|---|---|---|---|")
+    for r in stream:
+        out.append(f"| {r['units']:,} | {r['file_mb']} MB | {r['mode']} | {r['patients']:,} | {r['seconds']:.3f} s | {r['peak_rss_mb']} MB |")
     out.append("\n### Peers (same files, same machine, one run; docs/s, higher is better)\n")
     out.append("| language | file | tool | docs/s | MB/s | kohi is |")
     out.append("|---|---|---|---|---|---|")

@@ -1,11 +1,19 @@
 #!/usr/bin/env bash
 # Every benchmark, then the table in docs/BENCHMARKS.md is rewritten:
-#   core parse + map and the raw quick-xml scan (divan), and the peer comparison in Python and Node.
+#   core parse + map and the raw quick-xml scan (divan), streaming peak RSS for 10k- and
+#   100k-unit bulk files, and the peer comparison in Python and Node.
 # Run on an idle machine: the numbers are wall-clock.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p target/bench
 cargo bench --locked -p kohi --bench parse 2>/dev/null | tee target/bench/core.txt
+cargo build --locked -q --release -p kohi --example stream_rss
+: > target/bench/stream.jsonl
+for units in 10000 100000; do
+  for mode in "" --whole; do
+    target/release/examples/stream_rss "$units" $mode | tee -a target/bench/stream.jsonl
+  done
+done
 bench/peers/run.sh
 python3 bench/render.py
 echo "docs/BENCHMARKS.md updated"
