@@ -187,6 +187,27 @@ pub unsafe extern "C" fn kohi_options_set_string_encoding(options: *mut kohi_opt
 // ---------------------------------------------------------------------------------------------
 // Parse
 
+/// The common start of the functions that take a path and options: `out` must not be NULL, the
+/// path must be UTF-8, NULL options mean the defaults.
+///
+/// # Safety
+/// `utf8_path` is NULL or a NUL-terminated string; `options` is NULL or valid; `err_out` is NULL
+/// or valid for a write.
+pub(crate) unsafe fn path_and_options<'a, T>(
+    utf8_path: *const c_char,
+    path_name: &str,
+    options: *const kohi_options,
+    out: *mut T,
+    err_out: *mut *mut kohi_error,
+) -> Result<(&'a str, &'a kohi_options), kohi_status> {
+    if out.is_null() {
+        return Err(unsafe { fail(err_out, argument_error(kohi_status::NullArgument, "out")) });
+    }
+    let path =
+        unsafe { utf8_arg(utf8_path) }.map_err(|status| unsafe { fail(err_out, argument_error(status, path_name)) })?;
+    Ok((path, unsafe { options.as_ref() }.unwrap_or_else(default_options)))
+}
+
 fn finish_parse(
     parsed: kohi_core::Result<kohi_core::Document>,
     encoding: kohi_string_encoding,
@@ -245,14 +266,10 @@ pub unsafe extern "C" fn kohi_parse_file(
     err_out: *mut *mut kohi_error,
 ) -> kohi_status {
     boundary!(kohi_status::Panic, {
-        if out.is_null() {
-            return unsafe { fail(err_out, argument_error(kohi_status::NullArgument, "out")) };
-        }
-        let path = match unsafe { utf8_arg(utf8_path) } {
-            Ok(path) => path,
-            Err(status) => return unsafe { fail(err_out, argument_error(status, "utf8_path")) },
+        let (path, options) = match unsafe { path_and_options(utf8_path, "utf8_path", options, out, err_out) } {
+            Ok(args) => args,
+            Err(status) => return status,
         };
-        let options = unsafe { options.as_ref() }.unwrap_or_else(default_options);
         finish_parse(kohi_core::parse_file(path, &options.parse), options.encoding, out, err_out)
     })
 }

@@ -9,7 +9,7 @@ use kohi_core::PatientReader;
 
 use crate::status::{boundary, fail};
 use crate::view::{View, kohi_string_encoding};
-use crate::{argument_error, default_options, kohi_error, kohi_options, kohi_result, kohi_status, utf8_arg};
+use crate::{argument_error, kohi_error, kohi_options, kohi_result, kohi_status, path_and_options};
 
 /// Reads a (bulk) result file one patient at a time. Open with `kohi_stream_open`, read with
 /// `kohi_stream_next`, free with `kohi_stream_free`. One thread at a time may read it.
@@ -27,14 +27,10 @@ pub unsafe extern "C" fn kohi_stream_open(
     err_out: *mut *mut kohi_error,
 ) -> kohi_status {
     boundary!(kohi_status::Panic, {
-        if out.is_null() {
-            return unsafe { fail(err_out, argument_error(kohi_status::NullArgument, "out")) };
-        }
-        let path = match unsafe { utf8_arg(utf8_path) } {
-            Ok(path) => path,
-            Err(status) => return unsafe { fail(err_out, argument_error(status, "utf8_path")) },
+        let (path, options) = match unsafe { path_and_options(utf8_path, "utf8_path", options, out, err_out) } {
+            Ok(args) => args,
+            Err(status) => return status,
         };
-        let options = unsafe { options.as_ref() }.unwrap_or_else(default_options);
         let file = match File::open(path) {
             Ok(file) => file,
             Err(e) => {

@@ -8,9 +8,7 @@ use kohi_core::watch::{Outcome, WatchOptions, Watcher};
 
 use crate::status::{boundary, fail};
 use crate::view::{Cell, View, encode, kohi_string_encoding};
-use crate::{
-    argument_error, default_options, kohi_error, kohi_options, kohi_result, kohi_status, kohi_str, utf8_arg, write_cell,
-};
+use crate::{kohi_error, kohi_options, kohi_result, kohi_status, kohi_str, path_and_options, write_cell};
 
 /// What a watch event is.
 #[repr(u32)]
@@ -60,14 +58,10 @@ pub unsafe extern "C" fn kohi_watcher_new(
     err_out: *mut *mut kohi_error,
 ) -> kohi_status {
     boundary!(kohi_status::Panic, {
-        if out.is_null() {
-            return unsafe { fail(err_out, argument_error(kohi_status::NullArgument, "out")) };
-        }
-        let root = match unsafe { utf8_arg(utf8_root) } {
-            Ok(root) => root,
-            Err(status) => return unsafe { fail(err_out, argument_error(status, "utf8_root")) },
+        let (root, options) = match unsafe { path_and_options(utf8_root, "utf8_root", options, out, err_out) } {
+            Ok(args) => args,
+            Err(status) => return status,
         };
-        let options = unsafe { options.as_ref() }.unwrap_or_else(default_options);
         let defaults = WatchOptions::default();
         let watch = WatchOptions {
             parse: options.parse.clone(),
