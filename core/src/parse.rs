@@ -356,6 +356,10 @@ impl Walker {
 
     /// Attributes are not part of the layout: every one is kept as `…/@name`.
     fn keep_attributes(&mut self, e: &BytesStart<'_>, here: &impl Fn() -> (usize, usize)) -> Result<()> {
+        // Onshi files carry no attributes: skip the attribute parser unless there is something.
+        if e.attributes_raw().trim_ascii().is_empty() {
+            return Ok(());
+        }
         for attr in e.attributes() {
             let attr = attr.map_err(|_| malformed_at(here(), MalformedReason::InvalidAttribute))?;
             let value = attr
