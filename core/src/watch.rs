@@ -20,6 +20,7 @@ use notify::Watcher as _;
 use crate::error::{Error, Result};
 use crate::model::Document;
 use crate::parse::{ParseOptions, parse_with};
+use crate::personal::Personal;
 use crate::request::request_file_name_for;
 
 /// How to watch.
@@ -78,9 +79,10 @@ pub enum Outcome {
     Parsed(Box<Document>),
     /// The file never parsed (or could not be read) within `give_up_after`.
     Failed(Error),
-    /// The `.err` file's text (format not documented publicly), when it decodes.
+    /// The `.err` file's text (format not documented publicly: it may echo the refused request,
+    /// so it is personal), when it decodes.
     Rejected {
-        message: Option<String>,
+        message: Option<Personal<String>>,
     },
 }
 
@@ -281,7 +283,7 @@ impl Watcher {
         if kind == FileKind::Rejected {
             let request = path.with_extension("xml");
             let request = if request.exists() { request } else { self.root.join("req").join(request.file_name()?) };
-            let message = crate::decode::decode(&bytes).ok().map(|d| d.text.trim().to_owned());
+            let message = crate::decode::decode(&bytes).ok().map(|d| Personal::new(d.text.trim().to_owned()));
             return Some(WatchEvent {
                 path: path.to_owned(),
                 kind,

@@ -108,7 +108,7 @@ pub unsafe extern "C" fn kohi_watcher_next(
                     result = Some(Box::new(kohi_result { doc: *doc, view }));
                 }
                 Outcome::Failed(err) => error = Some(Box::new(kohi_error::from_core(&err))),
-                Outcome::Rejected { message: m } => message = m,
+                Outcome::Rejected { message: m } => message = m.map(kohi_core::Personal::into_inner),
             }
             Box::into_raw(Box::new(kohi_watch_event {
                 kind,

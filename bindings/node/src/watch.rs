@@ -51,7 +51,7 @@ impl From<kohi_core::watch::WatchEvent> for WatchEvent {
         match e.outcome {
             Outcome::Parsed(d) => doc = Some(Arc::new(*d)),
             Outcome::Failed(err) => error = Some((err.code().to_owned(), err.number(), err.to_string())),
-            Outcome::Rejected { message: m } => message = m,
+            Outcome::Rejected { message: m } => message = m.map(kohi_core::Personal::into_inner),
         }
         WatchEvent {
             path: e.path.to_string_lossy().into_owned(),

@@ -41,7 +41,7 @@ fn event(py: Python<'_>, e: kohi_core::watch::WatchEvent) -> PyResult<WatchEvent
     match e.outcome {
         Outcome::Parsed(doc) => result = Some(Py::new(py, KohiResult::new(std::sync::Arc::new(*doc)))?),
         Outcome::Failed(err) => error = Some(errors::to_py(py, &err).into_value(py).into_any()),
-        Outcome::Rejected { message: m } => message = m,
+        Outcome::Rejected { message: m } => message = m.map(kohi_core::Personal::into_inner),
     }
     Ok(WatchEvent {
         path: e.path.to_string_lossy().into_owned(),
