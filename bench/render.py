@@ -23,7 +23,8 @@ def core_rows(text: str):
         if not m:
             continue
         rate = re.findall(r"│\s+([\d.]+ [MGK]B/s)", lines[i + 1]) if i + 1 < len(lines) else []
-        rows.append((m.group(1), m.group(2), rate[1] if len(rate) > 1 else ""))
+        # Columns: fastest, slowest, median, mean: take the median, as for the time.
+        rows.append((m.group(1), m.group(2), rate[2] if len(rate) > 2 else ""))
     return rows
 
 
