@@ -315,6 +315,10 @@ pub struct Layout {
     /// as "possibly lost" memory in the vendor's process, because the table points into its
     /// own allocation.)
     nodes: Vec<Vec<(Box<str>, Node)>>,
+    /// Per context, an open-addressing index into `nodes` (slot = position + 1, 0 = empty):
+    /// every element of every file is looked up here, and a hash settles it in one compare.
+    /// Indices, not pointers, for the same valgrind reason.
+    index: Vec<Vec<u16>>,
 }
 
 impl Layout {
@@ -349,7 +353,7 @@ impl Layout {
     }
 
     fn build(extra: &[(String, String)]) -> Result<Layout> {
-        let mut layout = Layout { nodes: vec![Vec::new(); CTX_COUNT] };
+        let mut layout = Layout { nodes: vec![Vec::new(); CTX_COUNT], index: Vec::new() };
         for &(ctx, name, node, _) in TABLE {
             for ctx in expand(ctx) {
                 layout.insert(ctx, name, node);
@@ -359,6 +363,10 @@ impl Layout {
         for (canonical_name, alias) in built_in.chain(extra.iter().cloned()) {
             layout.add_alias(&canonical_name, &alias)?;
         }
+        if layout.nodes.iter().any(|names| names.len() >= usize::from(u16::MAX)) {
+            return Err(invalid("too many aliases for one parent element"));
+        }
+        layout.index = layout.nodes.iter().map(|names| hash_index(names)).collect();
         Ok(layout)
     }
 
@@ -375,7 +383,7 @@ impl Layout {
             return Err(invalid("an alias names a canonical element kohi does not know"));
         }
         for (ctx, node) in targets {
-            match self.lookup(ctx, alias) {
+            match self.find_sorted(ctx, alias) {
                 Some(existing) if existing != node => {
                     return Err(invalid("an alias collides with another element of the same parent"));
                 }
@@ -396,6 +404,25 @@ impl Layout {
 
     /// What `name` means under `ctx`, if anything.
     pub fn lookup(&self, ctx: Ctx, name: &str) -> Option<Node> {
+        let (names, slots) = (&self.nodes[ctx as usize], &self.index[ctx as usize]);
+        let mask = slots.len() - 1;
+        let mut at = name_hash(name.as_bytes()) & mask;
+        loop {
+            match slots[at] {
+                0 => return None,
+                i => {
+                    let (n, node) = &names[usize::from(i) - 1];
+                    if **n == *name {
+                        return Some(*node);
+                    }
+                }
+            }
+            at = (at + 1) & mask;
+        }
+    }
+
+    /// The lookup while the table is still being built (before the index exists).
+    fn find_sorted(&self, ctx: Ctx, name: &str) -> Option<Node> {
         let names = &self.nodes[ctx as usize];
         names.binary_search_by(|(n, _)| by_length_then_bytes(n, name)).ok().map(|i| names[i].1)
     }
@@ -404,6 +431,35 @@ impl Layout {
     pub fn canonical_name(&self, ctx: Ctx, node: Node) -> Option<&'static str> {
         TABLE.iter().find(|&&(c, _, n, _)| n == node && expand(c).any(|c| c == ctx)).map(|&(_, name, _, _)| name)
     }
+}
+
+/// Slots for `names` at most half full (so probing stops at an empty slot quickly).
+fn hash_index(names: &[(Box<str>, Node)]) -> Vec<u16> {
+    let mut slots = vec![0u16; (names.len() * 2).next_power_of_two().max(8)];
+    let mask = slots.len() - 1;
+    for (i, (name, _)) in names.iter().enumerate() {
+        let mut at = name_hash(name.as_bytes()) & mask;
+        while slots[at] != 0 {
+            at = (at + 1) & mask;
+        }
+        // `build` refused more than u16::MAX - 1 names per context.
+        slots[at] = (i + 1) as u16;
+    }
+    slots
+}
+
+/// Length, first and last eight bytes: layout names share long prefixes (`LimitApplication…`)
+/// and suffixes (`…Date`), rarely both with the same length.
+fn name_hash(name: &[u8]) -> usize {
+    let (head, tail) = match (name.first_chunk::<8>(), name.last_chunk::<8>()) {
+        (Some(head), Some(tail)) => (u64::from_le_bytes(*head), u64::from_le_bytes(*tail)),
+        _ => {
+            let short = name.iter().fold(0u64, |w, &b| (w << 8) | u64::from(b));
+            (short, short)
+        }
+    };
+    let mixed = (head ^ tail.rotate_left(29) ^ name.len() as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    (mixed >> 40) as usize
 }
 
 /// Many names share long prefixes (`LimitApplicationCertificate…`): comparing lengths first
@@ -439,6 +495,32 @@ mod tests {
         for &(ctx, name, _, _) in TABLE {
             assert!(seen.insert((ctx, name)), "{name} twice under {ctx:?}");
         }
+    }
+
+    use Ctx::*;
+    const ALL: [Ctx; CTX_COUNT] = [
+        Document, XmlMsg, Header, Body, Unit, Person, SearchInfo, ResultList, Result, Elderly, Limit, SpecificList,
+        Specific, PublicExpenseList, Ticket, SubsidyList, Subsidy, MaxCopay,
+    ];
+
+    #[test]
+    fn hash_index_finds_every_name_and_only_those() {
+        let l = Layout::with_aliases_json(r#"{"InsurerNumber": ["HokenshaBango", "X"]}"#).unwrap();
+        let mut found = 0;
+        for (c, names) in l.nodes.iter().enumerate() {
+            let ctx = ALL[c];
+            assert_eq!(ctx as usize, c);
+            for (name, node) in names {
+                assert_eq!(l.lookup(ctx, name), Some(*node), "{name} under {ctx:?}");
+                let mut near = name.to_string();
+                near.push('x');
+                assert_eq!(l.lookup(ctx, &near), l.find_sorted(ctx, &near), "{near} under {ctx:?}");
+                found += 1;
+            }
+            assert_eq!(l.lookup(ctx, ""), None);
+        }
+        assert!(found > 150, "{found}");
+        assert_eq!(l.lookup(Ctx::Result, "X"), l.lookup(Ctx::Result, "InsurerNumber"));
     }
 
     #[test]

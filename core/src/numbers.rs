@@ -32,16 +32,20 @@ impl NumberText {
 
 /// Full-width digits/letters → ASCII; ASCII and ideographic spaces trimmed at both ends.
 pub fn normalize(raw: &str) -> String {
-    raw.trim_matches(|c: char| c == ' ' || c == '\u{3000}' || c == '\t' || c == '\r' || c == '\n')
-        .chars()
-        .map(|c| match c {
-            '\u{FF10}'..='\u{FF19}' | '\u{FF21}'..='\u{FF3A}' | '\u{FF41}'..='\u{FF5A}' => {
-                char::from_u32(c as u32 - 0xFF10 + 0x30).unwrap_or(c)
-            }
-            '\u{FF0D}' | '\u{2212}' => '-',
-            other => other,
-        })
-        .collect()
+    let trimmed = raw.trim_matches(|c: char| c == ' ' || c == '\u{3000}' || c == '\t' || c == '\r' || c == '\n');
+    // Most numbers are plain ASCII: nothing to map, one allocation of the right size.
+    if trimmed.is_ascii() {
+        return trimmed.to_owned();
+    }
+    let mut out = String::with_capacity(trimmed.len());
+    out.extend(trimmed.chars().map(|c| match c {
+        '\u{FF10}'..='\u{FF19}' | '\u{FF21}'..='\u{FF3A}' | '\u{FF41}'..='\u{FF5A}' => {
+            char::from_u32(c as u32 - 0xFF10 + 0x30).unwrap_or(c)
+        }
+        '\u{FF0D}' | '\u{2212}' => '-',
+        other => other,
+    }));
+    out
 }
 
 /// The 検証番号 for a body of ASCII digits, or `None` if the body is empty or not all digits.

@@ -250,6 +250,8 @@ impl Walker {
                 self.end();
             }
             Event::End(_) => self.end(),
+            // Indentation is skipped before EOL normalisation: most text events are indentation.
+            Event::Text(t) if self.skips_blank(&t) => {}
             Event::Text(t) => self.text(&t.xml10_content(), here)?,
             Event::CData(t) => self.text(&t.xml10_content(), here)?,
             Event::GeneralRef(r) => {
@@ -374,18 +376,24 @@ impl Walker {
         Ok(())
     }
 
+    /// Whitespace where `text` would drop it anyway (between a container's children, or
+    /// outside the root).
+    fn skips_blank(&self, content: &str) -> bool {
+        matches!(self.stack.last(), None | Some(Frame { kind: Kind::Container(_), .. })) && is_blank(content)
+    }
+
     fn text(&mut self, content: &str, here: impl Fn() -> (usize, usize)) -> Result<()> {
         let max = self.limits.text_bytes;
         match self.stack.last() {
             // Indentation between a container's children is not content: keeping it would grow
             // with every unit of a bulk file (and trip the text limit at 65,536 units).
-            Some(Frame { kind: Kind::Container(_), .. }) if content.trim().is_empty() => {}
+            Some(Frame { kind: Kind::Container(_), .. }) if is_blank(content) => {}
             Some(frame) if self.text.len() - frame.text_start + content.len() > max => {
                 let (line, column) = here();
                 return Err(Error::LimitExceeded { limit: Limit::TextBytes, max, line, column });
             }
             Some(_) => self.text.push_str(content),
-            None if content.trim().is_empty() => {}
+            None if is_blank(content) => {}
             None => return Err(malformed_at(here(), MalformedReason::ContentOutsideRoot)),
         }
         Ok(())
@@ -396,7 +404,7 @@ impl Walker {
         // Moved out and back so the text can be read while the model is written: no copy.
         let buffer = std::mem::take(&mut self.text);
         let text = &buffer[frame.text_start..];
-        let blank = text.trim().is_empty();
+        let blank = is_blank(text);
         match frame.kind {
             Kind::Leaf(field) if !blank => {
                 if !self.assign(field, text) {
@@ -490,7 +498,7 @@ impl Walker {
 
     fn close_max_copay(&mut self, text: String) {
         let mut value = std::mem::take(&mut self.max_copay);
-        if !text.trim().is_empty() {
+        if !is_blank(&text) {
             value.amount = yen_amount(&text);
             value.raw = Some(text);
         }
@@ -673,6 +681,19 @@ impl Walker {
             bulk,
         }
     }
+}
+
+/// `str::trim().is_empty()`, without decoding characters in the common cases: ASCII text
+/// decides at its first byte; only non-ASCII text (U+3000 is blank too) takes the full check.
+fn is_blank(s: &str) -> bool {
+    for &b in s.as_bytes() {
+        match b {
+            b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c => continue,
+            0x80.. => return s.trim().is_empty(),
+            _ => return false,
+        }
+    }
+    true
 }
 
 fn has_person_content(p: &Patient) -> bool {
@@ -987,4 +1008,20 @@ pub(crate) fn malformed_reason(error: &quick_xml::Error, line: usize, column: us
         _ => MalformedReason::InvalidSyntax,
     };
     Error::MalformedXml { line, column, reason }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_blank;
+
+    #[test]
+    fn is_blank_agrees_with_trim() {
+        let cases = [
+            "", " ", "\n\t \r", "\u{b}\u{c}", "\u{3000}", " \u{3000} ", "\u{a0}", "\u{85}", "a", " a", "\n1\n",
+            "\u{3000}一", "一", "\u{200b}", "\u{2028}",
+        ];
+        for case in cases {
+            assert_eq!(is_blank(case), case.trim().is_empty(), "{:?}", case.escape_unicode().to_string());
+        }
+    }
 }
