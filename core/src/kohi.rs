@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::codes::CodeList;
 use crate::model::{Date, MaxCopayment, Patient, Qualification, Warning, WarningCode};
-use crate::numbers::{NumberKind, NumberText, check_number, split_payer_number};
+use crate::numbers::{NumberKind, NumberText, is_valid_normalized, split_payer_number};
 use crate::personal::Personal;
 
 /// National 法別番号 and their programs (domain §5.1). 62 is in the ordering list but its
@@ -132,25 +132,25 @@ fn national_program(law: &str) -> Option<Option<&'static str>> {
 }
 
 /// The numbers of an entry, with the element names they came from (for warning paths).
-struct Numbers {
-    payer: Option<NumberText>,
+struct Numbers<'a> {
+    payer: Option<&'a NumberText>,
     payer_element: &'static str,
-    recipient: Option<NumberText>,
+    recipient: Option<&'a NumberText>,
     recipient_element: &'static str,
 }
 
-fn entry_from_numbers(source: KohiSource, numbers: Numbers, path: String, warnings: &mut Vec<Warning>) -> KohiEntry {
-    let payer_value = numbers.payer.as_ref().map(|p| p.value().to_owned());
-    let parts = payer_value.as_deref().and_then(split_payer_number);
+fn entry_from_numbers(source: KohiSource, numbers: Numbers<'_>, path: String, warnings: &mut Vec<Warning>) -> KohiEntry {
+    let payer_value = numbers.payer.map(NumberText::value);
+    let parts = payer_value.and_then(split_payer_number);
     let program = parts.and_then(|p| national_program(p.law));
     let scope = if program.is_some() { Scope::National } else { Scope::Local };
-    let payer_number_valid = payer_value.as_deref().map(|p| check_number(NumberKind::Payer, p).valid);
+    let payer_number_valid = payer_value.map(|p| is_valid_normalized(NumberKind::Payer, p));
     if payer_number_valid == Some(false) {
         warnings
             .push(Warning { code: WarningCode::PayerCheckDigit, path: format!("{path}/{}", numbers.payer_element) });
     }
-    let recipient_number_valid = match (&numbers.recipient, scope) {
-        (Some(r), Scope::National) => Some(check_number(NumberKind::Recipient, r.value()).valid),
+    let recipient_number_valid = match (numbers.recipient, scope) {
+        (Some(r), Scope::National) => Some(is_valid_normalized(NumberKind::Recipient, r.value())),
         _ => None,
     };
     if recipient_number_valid == Some(false) {
@@ -163,11 +163,11 @@ fn entry_from_numbers(source: KohiSource, numbers: Numbers, path: String, warnin
         law_number: parts.map(|p| p.law.to_owned()),
         prefecture_number: parts.map(|p| p.prefecture.to_owned()),
         agency_number: parts.map(|p| p.agency.to_owned()),
-        payer_number_raw: numbers.payer.as_ref().map(|p| p.raw.clone()),
-        payer_number: payer_value.map(Personal::new),
+        payer_number_raw: numbers.payer.map(|p| p.raw.clone()),
+        payer_number: numbers.payer.map(|p| p.normalized.clone()),
         payer_number_valid,
-        recipient_number: numbers.recipient.as_ref().map(|r| r.normalized.clone()),
-        recipient_number_raw: numbers.recipient.map(|r| r.raw),
+        recipient_number: numbers.recipient.map(|r| r.normalized.clone()),
+        recipient_number_raw: numbers.recipient.map(|r| r.raw.clone()),
         recipient_number_valid,
         scope,
         program: program.flatten(),
@@ -192,12 +192,12 @@ fn entry_from_numbers(source: KohiSource, numbers: Numbers, path: String, warnin
 /// against the ticket), else the 保護 start/stop dates of the result.
 fn medical_aid_entry(q: &Qualification, warnings: &mut Vec<Warning>) -> KohiEntry {
     let (payer, payer_element) = match &q.public_expense_number {
-        Some(n) => (Some(n.text.clone()), "PublicExpenseNumber"),
-        None => (q.insurer_number.as_ref().map(|n| n.text.clone()), "InsurerNumber"),
+        Some(n) => (Some(&n.text), "PublicExpenseNumber"),
+        None => (q.insurer_number.as_ref().map(|n| &n.text), "InsurerNumber"),
     };
     let (recipient, recipient_element) = match &q.beneficiary_number {
-        Some(n) => (Some(n.clone()), "BeneficiaryNumber"),
-        None => (q.insured_identification_number.clone(), "InsuredIdentificationNumber"),
+        Some(n) => (Some(n), "BeneficiaryNumber"),
+        None => (q.insured_identification_number.as_ref(), "InsuredIdentificationNumber"),
     };
     let numbers = Numbers { payer, payer_element, recipient, recipient_element };
     let mut entry = entry_from_numbers(KohiSource::MedicalAid, numbers, q.path.clone(), warnings);
@@ -219,9 +219,9 @@ fn pmh_entries(q: &Qualification, warnings: &mut Vec<Warning>) -> Vec<KohiEntry>
         .iter()
         .map(|s| {
             let numbers = Numbers {
-                payer: s.insurer_number.clone(),
+                payer: s.insurer_number.as_ref(),
                 payer_element: "MedicalSubsidyInsurerNumber",
-                recipient: s.recipient_number.clone(),
+                recipient: s.recipient_number.as_ref(),
                 recipient_element: "MedicalSubsidyRecipientNumber",
             };
             let mut entry = entry_from_numbers(KohiSource::Pmh, numbers, s.path.clone(), warnings);

@@ -120,15 +120,20 @@ impl std::fmt::Debug for NumberCheck {
 /// Checks a number of the given kind (normalising it first).
 pub fn check_number(kind: NumberKind, raw: &str) -> NumberCheck {
     let normalized = normalize(raw);
+    let valid = is_valid_normalized(kind, &normalized);
+    // The body is everything before the last character (which may be multi-byte in bad input).
+    let expected_check_digit = normalized.char_indices().last().and_then(|(i, _)| check_digit(&normalized[..i]));
+    NumberCheck { kind, normalized, valid, expected_check_digit }
+}
+
+/// `check_number(kind, n).valid` for a number that is already normalised (no allocation).
+pub fn is_valid_normalized(kind: NumberKind, normalized: &str) -> bool {
     let lengths: &[usize] = match kind {
         NumberKind::Insurer => &[6, 8],
         NumberKind::Payer => &[8],
         NumberKind::Recipient => &[7],
     };
-    let valid = is_digits(&normalized, lengths) && has_valid_check_digit(&normalized);
-    // The body is everything before the last character (which may be multi-byte in bad input).
-    let expected_check_digit = normalized.char_indices().last().and_then(|(i, _)| check_digit(&normalized[..i]));
-    NumberCheck { kind, normalized, valid, expected_check_digit }
+    is_digits(normalized, lengths) && has_valid_check_digit(normalized)
 }
 
 /// A 公費負担者番号 split into its parts. Only for 8 ASCII digits.

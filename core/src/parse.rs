@@ -17,7 +17,7 @@ use crate::error::{Error, Limit, MalformedReason, Result};
 use crate::kohi;
 use crate::layout::*;
 use crate::model::*;
-use crate::numbers::{NumberKind, NumberText, check_number, normalize};
+use crate::numbers::{NumberKind, NumberText, is_valid_normalized, normalize};
 use crate::personal::Personal;
 
 /// Default input size limit: far above any real result file (a 1,000-unit bulk is ~5 MB).
@@ -784,7 +784,8 @@ impl Value<'_> {
     }
 
     fn checked(&self, kind: NumberKind) -> CheckedNumber {
-        CheckedNumber { text: NumberText::new(self.text), valid: check_number(kind, self.text).valid }
+        let text = NumberText::new(self.text);
+        CheckedNumber { valid: is_valid_normalized(kind, text.value()), text }
     }
 }
 
