@@ -11,6 +11,12 @@ export interface PatientStream {
   [Symbol.asyncIterator](): AsyncGenerator<Patient, void, void>
 }
 
+/** Added in index.js (built from `kohiValues()`, which is internal). */
+export interface Patient {
+  /** The 公費 in レセプト order (slots 1–4 first). */
+  readonly kohi: Array<Kohi>
+}
+
 /** A parsed result file. */
 export declare class KohiResult {
   /** `'UTF-8'` or `'Shift_JIS'`: the encoding the file was read in. */
@@ -45,8 +51,6 @@ export declare class Patient {
   /** `'received'`, `'received_empty'` or `'absent'`. Absent never means a subsidy ended. */
   get pmh(): 'received' | 'received_empty' | 'absent'
   get qualifications(): Array<Qualification>
-  /** The 公費 in レセプト order (slots 1–4 first). */
-  get kohi(): Array<Kohi>
 }
 
 /**
@@ -108,7 +112,10 @@ export interface Header {
   characterCodeIdentifier: Code | null
 }
 
-/** One 公費 as a レセコン fills it in. */
+/**
+ * One 公費 as a レセコン fills it in. (The type of `patient.kohi`; index.js builds the objects
+ * from `Patient.kohiValues()`, in this field order.)
+ */
 export interface Kohi {
   /** 1–4 (第1〜第4公費), or null past the fourth. */
   slot: number | null

@@ -139,7 +139,12 @@ struct Numbers<'a> {
     recipient_element: &'static str,
 }
 
-fn entry_from_numbers(source: KohiSource, numbers: Numbers<'_>, path: String, warnings: &mut Vec<Warning>) -> KohiEntry {
+fn entry_from_numbers(
+    source: KohiSource,
+    numbers: Numbers<'_>,
+    path: String,
+    warnings: &mut Vec<Warning>,
+) -> KohiEntry {
     let payer_value = numbers.payer.map(NumberText::value);
     let parts = payer_value.and_then(split_payer_number);
     let program = parts.and_then(|p| national_program(p.law));

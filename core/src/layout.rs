@@ -499,8 +499,24 @@ mod tests {
 
     use Ctx::*;
     const ALL: [Ctx; CTX_COUNT] = [
-        Document, XmlMsg, Header, Body, Unit, Person, SearchInfo, ResultList, Result, Elderly, Limit, SpecificList,
-        Specific, PublicExpenseList, Ticket, SubsidyList, Subsidy, MaxCopay,
+        Document,
+        XmlMsg,
+        Header,
+        Body,
+        Unit,
+        Person,
+        SearchInfo,
+        ResultList,
+        Result,
+        Elderly,
+        Limit,
+        SpecificList,
+        Specific,
+        PublicExpenseList,
+        Ticket,
+        SubsidyList,
+        Subsidy,
+        MaxCopay,
     ];
 
     #[test]

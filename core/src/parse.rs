@@ -1018,8 +1018,21 @@ mod tests {
     #[test]
     fn is_blank_agrees_with_trim() {
         let cases = [
-            "", " ", "\n\t \r", "\u{b}\u{c}", "\u{3000}", " \u{3000} ", "\u{a0}", "\u{85}", "a", " a", "\n1\n",
-            "\u{3000}一", "一", "\u{200b}", "\u{2028}",
+            "",
+            " ",
+            "\n\t \r",
+            "\u{b}\u{c}",
+            "\u{3000}",
+            " \u{3000} ",
+            "\u{a0}",
+            "\u{85}",
+            "a",
+            " a",
+            "\n1\n",
+            "\u{3000}一",
+            "一",
+            "\u{200b}",
+            "\u{2028}",
         ];
         for case in cases {
             assert_eq!(is_blank(case), case.trim().is_empty(), "{:?}", case.escape_unicode().to_string());

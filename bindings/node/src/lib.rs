@@ -4,6 +4,7 @@
 
 #![deny(clippy::all)]
 
+mod json_lists;
 mod objects;
 mod stream;
 mod watch;

@@ -10,7 +10,7 @@ use napi_derive::napi;
 use kohi_core::codes::CodeList;
 use kohi_core::model::{Date, DateTime};
 use kohi_core::numbers::NumberText;
-use kohi_core::{Document, KohiEntry, Personal};
+use kohi_core::{Document, Personal};
 
 /// A code with its 日本語 label (`null` when the code is unknown).
 #[napi(object, use_nullable = true)]
@@ -149,10 +149,11 @@ impl Patient {
         self.get().qualifications.iter().map(Qualification::from).collect()
     }
 
-    /// The 公費 in レセプト order (slots 1–4 first).
-    #[napi(getter)]
-    pub fn kohi(&self) -> Vec<Kohi> {
-        self.get().kohi.iter().map(Kohi::from).collect()
+    /// The 公費 as one JSON array, `KOHI_FIELDS` values per entry; index.js builds the `kohi`
+    /// getter's objects from it (see json_lists.rs for why).
+    #[napi(skip_typescript)]
+    pub fn kohi_values(&self) -> String {
+        crate::json_lists::kohi_values(&self.get().kohi)
     }
 }
 
@@ -297,7 +298,8 @@ impl From<&kohi_core::Qualification> for Qualification {
     }
 }
 
-/// One 公費 as a レセコン fills it in.
+/// One 公費 as a レセコン fills it in. (The type of `patient.kohi`; index.js builds the objects
+/// from `Patient.kohiValues()`, in this field order.)
 #[napi(object, use_nullable = true)]
 pub struct Kohi {
     /// 1–4 (第1〜第4公費), or null past the fourth.
@@ -336,47 +338,9 @@ pub struct Kohi {
     pub path: String,
 }
 
-impl From<&KohiEntry> for Kohi {
-    fn from(k: &KohiEntry) -> Self {
-        Kohi {
-            slot: k.slot.map(u32::from),
-            source: match k.source {
-                kohi_core::KohiSource::Pmh => "pmh",
-                kohi_core::KohiSource::MedicalAid => "medical_aid",
-            }
-            .to_owned(),
-            law_number: k.law_number.clone(),
-            prefecture_number: k.prefecture_number.clone(),
-            agency_number: k.agency_number.clone(),
-            payer_number: personal(&k.payer_number),
-            payer_number_raw: personal(&k.payer_number_raw),
-            payer_number_valid: k.payer_number_valid,
-            recipient_number: personal(&k.recipient_number),
-            recipient_number_raw: personal(&k.recipient_number_raw),
-            recipient_number_valid: k.recipient_number_valid,
-            scope: match k.scope {
-                kohi_core::Scope::National => "national",
-                kohi_core::Scope::Local => "local",
-            }
-            .to_owned(),
-            program: k.program.map(str::to_owned),
-            certificate_name: k.certificate_name.clone(),
-            valid_from: date(&k.valid_from),
-            valid_from_raw: date_raw(&k.valid_from),
-            valid_to: date(&k.valid_to),
-            valid_to_raw: date_raw(&k.valid_to),
-            income_segment: k.income_segment.clone(),
-            max_copayment: block(&k.max_copayment),
-            always_reimbursement: k.always_reimbursement,
-            segment: k.segment.clone(),
-            certification_sub_key: k.certification_sub_key.clone(),
-            additional_conditions: k.additional_conditions.clone(),
-            designated_medical_institutions: k.designated_medical_institutions.clone(),
-            welfare_office_name: k.welfare_office_name.clone(),
-            path: k.path.clone(),
-        }
-    }
-}
+/// Values per entry in `Patient.kohiValues()`.
+#[napi(skip_typescript)]
+pub const KOHI_FIELDS: u32 = crate::json_lists::KOHI_FIELDS;
 
 /// Something worth a look that did not stop the parse.
 #[napi(object, use_nullable = true)]

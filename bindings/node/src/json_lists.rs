@@ -1,0 +1,110 @@
+//! `patient.kohi` crosses napi as one JSON string of values; index.js turns it into plain
+//! objects with `JSON.parse` and an object literal. Setting 27 properties per entry through napi
+//! (a key lookup each) cost several times more; so did JSON with keys (twice the string).
+
+use chrono::{Datelike, NaiveDate};
+use serde::Serialize;
+
+use kohi_core::model::Date;
+use kohi_core::{KohiEntry, KohiSource, Personal, Scope};
+
+/// `'YYYY-MM-DD'` without chrono's formatting machinery (this runs for every date read).
+fn iso_date(d: NaiveDate) -> String {
+    let mut s = String::with_capacity(19);
+    push_digits(&mut s, d.year().clamp(0, 9999) as u32, 4);
+    s.push('-');
+    push_digits(&mut s, d.month(), 2);
+    s.push('-');
+    push_digits(&mut s, d.day(), 2);
+    s
+}
+
+fn push_digits(s: &mut String, n: u32, width: u32) {
+    for place in (0..width).rev() {
+        s.push(char::from(b'0' + (n / 10u32.pow(place) % 10) as u8));
+    }
+}
+
+fn iso(d: &Option<Date>) -> Option<String> {
+    d.as_ref().and_then(|d| d.value).map(iso_date)
+}
+
+fn raw(d: &Option<Date>) -> Option<&str> {
+    d.as_ref().map(|d| d.raw.as_str())
+}
+
+fn exposed(p: &Option<Personal<String>>) -> Option<&str> {
+    p.as_ref().map(|p| p.expose().as_str())
+}
+
+/// Values per 公費 in `kohi_values`, in the order of `index.d.ts`'s `Kohi` (index.js names them
+/// in that order; a test compares the objects with the goldens and with `index.d.ts`).
+pub const KOHI_FIELDS: u32 = 27;
+
+/// One value of an entry: JSON `null`, a boolean, a number, a string, or the 上限額 object.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Value<'a> {
+    Text(Option<&'a str>),
+    Owned(Option<String>),
+    Flag(Option<bool>),
+    Slot(Option<u8>),
+    MaxCopay(&'a Option<kohi_core::model::MaxCopayment>),
+}
+
+fn entry_values(k: &KohiEntry) -> [Value<'_>; KOHI_FIELDS as usize] {
+    use Value::*;
+    let source = match k.source {
+        KohiSource::Pmh => "pmh",
+        KohiSource::MedicalAid => "medical_aid",
+    };
+    let scope = match k.scope {
+        Scope::National => "national",
+        Scope::Local => "local",
+    };
+    [
+        Slot(k.slot),
+        Text(Some(source)),
+        Text(k.law_number.as_deref()),
+        Text(k.prefecture_number.as_deref()),
+        Text(k.agency_number.as_deref()),
+        Text(exposed(&k.payer_number)),
+        Text(exposed(&k.payer_number_raw)),
+        Flag(k.payer_number_valid),
+        Text(exposed(&k.recipient_number)),
+        Text(exposed(&k.recipient_number_raw)),
+        Flag(k.recipient_number_valid),
+        Text(Some(scope)),
+        Text(k.program),
+        Text(k.certificate_name.as_deref()),
+        Owned(iso(&k.valid_from)),
+        Text(raw(&k.valid_from)),
+        Owned(iso(&k.valid_to)),
+        Text(raw(&k.valid_to)),
+        Text(k.income_segment.as_deref()),
+        MaxCopay(&k.max_copayment),
+        Flag(k.always_reimbursement),
+        Text(k.segment.as_deref()),
+        Text(k.certification_sub_key.as_deref()),
+        Text(k.additional_conditions.as_deref()),
+        Text(k.designated_medical_institutions.as_deref()),
+        Text(k.welfare_office_name.as_deref()),
+        Text(Some(&k.path)),
+    ]
+}
+
+/// Every entry's values, one flat JSON array (keys would double the string and the parse).
+pub fn kohi_values(entries: &[KohiEntry]) -> String {
+    list_json(entries.iter().flat_map(entry_values))
+}
+
+/// A JSON array of the items. Serialising these types to a Vec cannot fail.
+pub fn list_json<T: Serialize>(items: impl Iterator<Item = T>) -> String {
+    let mut out = Vec::with_capacity(1024);
+    let mut serializer = serde_json::Serializer::new(&mut out);
+    let written = serde::Serializer::collect_seq(&mut serializer, items);
+    match written.map(|()| String::from_utf8(out)) {
+        Ok(Ok(json)) => json,
+        _ => "[]".to_owned(),
+    }
+}

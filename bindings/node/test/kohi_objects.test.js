@@ -1,0 +1,54 @@
+'use strict'
+// `patient.kohi` objects are built in index.js from a flat list of values the addon writes:
+// every field of every entry of every fixture must say what the golden says, under the names
+// index.d.ts declares, in its order.
+const test = require('node:test')
+const assert = require('node:assert/strict')
+const fs = require('node:fs')
+const path = require('node:path')
+const kohi = require('..')
+const { FIXTURES } = require('./helpers')
+
+const camel = (snake) => snake.replace(/_([a-z0-9])/g, (_, c) => c.toUpperCase())
+
+function declaredKohiFields() {
+  const dts = fs.readFileSync(path.join(__dirname, '..', 'index.d.ts'), 'utf8')
+  const body = dts.match(/export interface Kohi \{([\s\S]*?)\n\}/)[1]
+  return [...body.matchAll(/^ {2}(\w+): /gm)].map((m) => m[1])
+}
+
+test('kohi objects carry exactly the fields index.d.ts declares, in its order', () => {
+  const declared = declaredKohiFields()
+  assert.ok(declared.length >= 27, `${declared.length}`)
+  assert.equal(kohi.KOHI_FIELDS, declared.length)
+  const [entry] = kohi.parse(fs.readFileSync(path.join(FIXTURES, 'face_pmh_two.xml'))).patients[0].kohi
+  assert.deepEqual(Object.keys(entry), declared)
+})
+
+const cases = fs.readdirSync(FIXTURES).filter((f) => f.endsWith('.xml')).sort()
+for (const name of cases) {
+  const expected = JSON.parse(fs.readFileSync(path.join(FIXTURES, name.replace(/\.xml$/, '.expected.json')), 'utf8'))
+  if (expected.error) continue
+  test(`kohi objects match the golden: ${name}`, () => {
+    const patients = kohi.parse(fs.readFileSync(path.join(FIXTURES, name))).patients
+    assert.equal(patients.length, expected.patients.length)
+    patients.forEach((patient, p) => {
+      const want = expected.patients[p].kohi
+      const got = patient.kohi
+      assert.equal(got.length, want.length)
+      got.forEach((entry, i) => {
+        for (const [key, value] of Object.entries(want[i])) {
+          if (key === 'valid_from' || key === 'valid_to') {
+            // JSON: the ISO date, or the raw text when it is not a date. Objects: both.
+            const iso = entry[camel(key)]
+            const raw = entry[`${camel(key)}Raw`]
+            assert.equal(iso ?? raw, value, `${name} patient ${p} kohi ${i} ${key}`)
+            if (iso !== null) assert.match(raw, /\d/)
+          } else {
+            assert.deepEqual(entry[camel(key)], value, `${name} patient ${p} kohi ${i} ${key}`)
+          }
+        }
+      })
+    })
+  })
+}
