@@ -117,12 +117,12 @@ fn declared_encoding(bytes: &[u8]) -> Option<&[u8]> {
 }
 
 fn encoding_for_label(label: &[u8]) -> Option<Encoding> {
-    let lower = label.to_ascii_lowercase();
     // Windows-side spellings that WHATWG's label list does not carry.
-    if matches!(lower.as_slice(), b"cp932" | b"ms932" | b"ibm-943" | b"x-ms-cp932") {
+    if [&b"cp932"[..], b"ms932", b"ibm-943", b"x-ms-cp932"].iter().any(|l| l.eq_ignore_ascii_case(label)) {
         return Some(Encoding::ShiftJis);
     }
-    let found = encoding_rs::Encoding::for_label_no_replacement(&lower)?;
+    // encoding_rs matches labels case-insensitively itself.
+    let found = encoding_rs::Encoding::for_label_no_replacement(label)?;
     if found == encoding_rs::UTF_8 {
         Some(Encoding::Utf8)
     } else if found == encoding_rs::SHIFT_JIS {

@@ -585,6 +585,9 @@ impl Walker {
 
     /// Objects that report warnings later remember where they were.
     fn record_path(&mut self, ctx: Ctx) {
+        if !matches!(ctx, Ctx::SearchInfo | Ctx::Result | Ctx::Subsidy) {
+            return;
+        }
         let path = self.path.clone();
         match ctx {
             Ctx::SearchInfo => {
