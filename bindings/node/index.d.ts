@@ -11,10 +11,12 @@ export interface PatientStream {
   [Symbol.asyncIterator](): AsyncGenerator<Patient, void, void>
 }
 
-/** Added in index.js (built from `kohiValues()`, which is internal). */
+/** Added in index.js (built from `kohiValues()` and `qualificationsJson()`, which are internal). */
 export interface Patient {
   /** The 公費 in レセプト order (slots 1–4 first). */
   readonly kohi: Array<Kohi>
+  /** One per `ResultOfQualificationConfirmation`. */
+  readonly qualifications: Array<Qualification>
 }
 
 /** A parsed result file. */
@@ -50,7 +52,6 @@ export declare class Patient {
   get searchInfo(): Record<string, unknown> | null
   /** `'received'`, `'received_empty'` or `'absent'`. Absent never means a subsidy ended. */
   get pmh(): 'received' | 'received_empty' | 'absent'
-  get qualifications(): Array<Qualification>
 }
 
 /**
@@ -173,7 +174,10 @@ export interface ParseOptions {
   maxSize?: number
 }
 
-/** One `ResultOfQualificationConfirmation`. */
+/**
+ * One `ResultOfQualificationConfirmation`. (The type of `patient.qualifications`; index.js
+ * parses the objects from `Patient.qualificationsJson()`, whose keys serde names like napi.)
+ */
 export interface Qualification {
   insuredCardClassification: Code | null
   insurerNumber: string | null

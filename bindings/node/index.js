@@ -67,4 +67,13 @@ Object.defineProperty(native.Patient.prototype, 'kohi', {
   },
 })
 
+// `patient.qualifications`: plain objects parsed from the JSON the addon writes (see above).
+Object.defineProperty(native.Patient.prototype, 'qualifications', {
+  configurable: true,
+  enumerable: false,
+  get() {
+    return JSON.parse(this.qualificationsJson())
+  },
+})
+
 module.exports = native

@@ -1,21 +1,35 @@
-//! `patient.kohi` crosses napi as one JSON string of values; index.js turns it into plain
-//! objects with `JSON.parse` and an object literal. Setting 27 properties per entry through napi
-//! (a key lookup each) cost several times more; so did JSON with keys (twice the string).
+//! Lists cross napi as one JSON string; index.js turns it into plain objects. Setting each
+//! property through napi costs a key lookup per field (27 per 公費, 60 per qualification):
+//! several times more than `JSON.parse`. `patient.kohi`, the hot path, goes as bare values plus
+//! an object literal in index.js (JSON with keys doubled the string and the parse);
+//! `patient.qualifications` as JSON objects.
 
-use chrono::{Datelike, NaiveDate};
+use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
 use serde::Serialize;
 
 use kohi_core::model::Date;
 use kohi_core::{KohiEntry, KohiSource, Personal, Scope};
 
 /// `'YYYY-MM-DD'` without chrono's formatting machinery (this runs for every date read).
-fn iso_date(d: NaiveDate) -> String {
+pub(crate) fn iso_date(d: NaiveDate) -> String {
     let mut s = String::with_capacity(19);
     push_digits(&mut s, d.year().clamp(0, 9999) as u32, 4);
     s.push('-');
     push_digits(&mut s, d.month(), 2);
     s.push('-');
     push_digits(&mut s, d.day(), 2);
+    s
+}
+
+/// `'YYYY-MM-DDTHH:MM:SS'`.
+pub(crate) fn iso_date_time(t: NaiveDateTime) -> String {
+    let mut s = iso_date(t.date());
+    s.push('T');
+    push_digits(&mut s, t.hour(), 2);
+    s.push(':');
+    push_digits(&mut s, t.minute(), 2);
+    s.push(':');
+    push_digits(&mut s, t.second(), 2);
     s
 }
 

@@ -14,6 +14,7 @@ use kohi_core::{Document, Personal};
 
 /// A code with its 日本語 label (`null` when the code is unknown).
 #[napi(object, use_nullable = true)]
+#[derive(serde::Serialize)]
 pub struct Code {
     pub code: String,
     pub label: Option<String>,
@@ -24,7 +25,7 @@ fn code<C: CodeList>(c: &Option<C>) -> Option<Code> {
 }
 
 fn date(d: &Option<Date>) -> Option<String> {
-    d.as_ref().and_then(|d| d.value).map(|v| v.format("%Y-%m-%d").to_string())
+    d.as_ref().and_then(|d| d.value).map(crate::json_lists::iso_date)
 }
 
 fn date_raw(d: &Option<Date>) -> Option<String> {
@@ -32,7 +33,7 @@ fn date_raw(d: &Option<Date>) -> Option<String> {
 }
 
 fn date_time(d: &Option<DateTime>) -> Option<String> {
-    d.as_ref().and_then(|d| d.value).map(|v| v.format("%Y-%m-%dT%H:%M:%S").to_string())
+    d.as_ref().and_then(|d| d.value).map(crate::json_lists::iso_date_time)
 }
 
 fn personal(p: &Option<Personal<String>>) -> Option<String> {
@@ -144,9 +145,11 @@ impl Patient {
         }
     }
 
-    #[napi(getter)]
-    pub fn qualifications(&self) -> Vec<Qualification> {
-        self.get().qualifications.iter().map(Qualification::from).collect()
+    /// The qualifications as a JSON array of `Qualification` objects; index.js parses it for
+    /// the `qualifications` getter (60 napi property sets per result cost several times more).
+    #[napi(skip_typescript)]
+    pub fn qualifications_json(&self) -> String {
+        crate::json_lists::list_json(self.get().qualifications.iter().map(Qualification::from))
     }
 
     /// The 公費 as one JSON array, `KOHI_FIELDS` values per entry; index.js builds the `kohi`
@@ -157,8 +160,11 @@ impl Patient {
     }
 }
 
-/// One `ResultOfQualificationConfirmation`.
+/// One `ResultOfQualificationConfirmation`. (The type of `patient.qualifications`; index.js
+/// parses the objects from `Patient.qualificationsJson()`, whose keys serde names like napi.)
 #[napi(object, use_nullable = true)]
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Qualification {
     pub insured_card_classification: Option<Code>,
     pub insurer_number: Option<String>,

@@ -11,25 +11,54 @@ const { FIXTURES } = require('./helpers')
 
 const camel = (snake) => snake.replace(/_([a-z0-9])/g, (_, c) => c.toUpperCase())
 
-function declaredKohiFields() {
+function declaredFields(name) {
   const dts = fs.readFileSync(path.join(__dirname, '..', 'index.d.ts'), 'utf8')
-  const body = dts.match(/export interface Kohi \{([\s\S]*?)\n\}/)[1]
+  const body = dts.match(new RegExp(`export interface ${name} \\{([\\s\\S]*?)\\n\\}`))[1]
   return [...body.matchAll(/^ {2}(\w+): /gm)].map((m) => m[1])
 }
 
 test('kohi objects carry exactly the fields index.d.ts declares, in its order', () => {
-  const declared = declaredKohiFields()
+  const declared = declaredFields('Kohi')
   assert.ok(declared.length >= 27, `${declared.length}`)
   assert.equal(kohi.KOHI_FIELDS, declared.length)
   const [entry] = kohi.parse(fs.readFileSync(path.join(FIXTURES, 'face_pmh_two.xml'))).patients[0].kohi
   assert.deepEqual(Object.keys(entry), declared)
 })
 
+test('qualification objects carry exactly the fields index.d.ts declares, in its order', () => {
+  const declared = declaredFields('Qualification')
+  assert.ok(declared.length >= 59, `${declared.length}`)
+  const [q] = kohi.parse(fs.readFileSync(path.join(FIXTURES, 'face_pmh_two.xml'))).patients[0].qualifications
+  assert.deepEqual(Object.keys(q), declared)
+})
+
+const isoDate = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2})?$/
+
+/** One golden (snake_case contract) value against the camelCase object's view of it. */
+function sameAsGolden(object, key, value, where) {
+  const name = camel(key)
+  if (value !== null && typeof value === 'object' && 'normalized' in value) {
+    // A number: normalised under its name, as sent under …Raw (where the object has it).
+    assert.equal(object[name], value.normalized, where)
+    if (`${name}Raw` in object) assert.equal(object[`${name}Raw`], value.raw, where)
+    if ('valid' in value) assert.equal(object[`${name}Valid`], value.valid, where)
+  } else if (typeof value === 'string' && (key.endsWith('_date') || key.endsWith('_time') || key === 'birthdate')) {
+    // A date: ISO when it is one, else null with the text under …Raw (where the object has it).
+    if (isoDate.test(value)) assert.equal(object[name], value, where)
+    else {
+      assert.equal(object[name], null, where)
+      if (`${name}Raw` in object) assert.equal(object[`${name}Raw`], value, where)
+    }
+  } else {
+    assert.deepEqual(object[name], value, where)
+  }
+}
+
 const cases = fs.readdirSync(FIXTURES).filter((f) => f.endsWith('.xml')).sort()
 for (const name of cases) {
   const expected = JSON.parse(fs.readFileSync(path.join(FIXTURES, name.replace(/\.xml$/, '.expected.json')), 'utf8'))
   if (expected.error) continue
-  test(`kohi objects match the golden: ${name}`, () => {
+  test(`kohi and qualification objects match the golden: ${name}`, () => {
     const patients = kohi.parse(fs.readFileSync(path.join(FIXTURES, name))).patients
     assert.equal(patients.length, expected.patients.length)
     patients.forEach((patient, p) => {
@@ -49,6 +78,13 @@ for (const name of cases) {
           }
         }
       })
+      patient.qualifications.forEach((q, i) => {
+        const golden = expected.patients[p].qualifications[i]
+        for (const [key, value] of Object.entries(golden)) {
+          sameAsGolden(q, key, value, `${name} patient ${p} qualification ${i} ${key}`)
+        }
+      })
+      assert.equal(patient.qualifications.length, expected.patients[p].qualifications.length)
     })
   })
 }
