@@ -33,6 +33,25 @@ def mbps(value: str) -> float:
     return float(number) * {"KB/s": 1e-3, "MB/s": 1.0, "GB/s": 1e3}[unit]
 
 
+def micros(value: str) -> float:
+    number, unit = value.split()
+    return float(number) * {"ns": 1e-3, "µs": 1.0, "ms": 1e3, "s": 1e6}[unit]
+
+
+def overhead_rows(by: dict, peers: list) -> list:
+    """Each binding's `kohi.parse` (reading the 公費 back) against the core parse of the same file."""
+    rows = []
+    for label, bench in [("face", "face_pmh_utf8"), ("sjis", "insured_card_shift_jis")]:
+        if bench not in by:
+            continue
+        core = micros(by[bench][1])
+        for p in peers:
+            if p["tool"] == "kohi.parse" and p["file"] == label:
+                binding = 1e6 / p["docs_per_s"]
+                rows.append(f"| {p['language']} | {label} | {core:.2f} µs | {binding:.2f} µs | {binding / core:.2f}× |")
+    return rows
+
+
 def main() -> int:
     core = core_rows((ROOT / "target/bench/core.txt").read_text(encoding="utf-8"))
     peers = [json.loads(l) for l in (ROOT / "target/bench/peers.jsonl").read_text().splitlines() if l.strip()]
@@ -61,6 +80,10 @@ def main() -> int:
     out.append("|---|---|---|---|---|---|")
     for r in stream:
         out.append(f"| {r['units']:,} | {r['file_mb']} MB | {r['mode']} | {r['patients']:,} | {r['seconds']:.3f} s | {r['peak_rss_mb']} MB |")
+    out.append("\n### Binding overhead: `kohi.parse` in Python and Node (reading the 公費 back) over the core parse\n")
+    out.append("| language | file | core | binding | overhead |")
+    out.append("|---|---|---|---|---|")
+    out.extend(overhead_rows(by, peers))
     out.append("\n### Peers (same files, same machine, one run; docs/s, higher is better)\n")
     out.append("| language | file | tool | docs/s | MB/s | kohi is |")
     out.append("|---|---|---|---|---|---|")
