@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing (libFuzzer via cargo-fuzz, stable Rust: `-s none`, no sanitizer).
 #   scripts/fuzz.sh [SECONDS per target (default 60)] [TARGET...]
-# Targets: parse decode aliases reconcile. Seeds come from fixtures/. A crash is saved under
+# Targets: parse decode aliases reconcile scan. Seeds come from fixtures/. A crash is saved under
 # fuzz/artifacts/<target>/ and the script fails; turn it into a regression fixture.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,7 +9,7 @@ CARGO_FUZZ_VERSION=0.13.2
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(parse decode aliases reconcile)
+[ ${#targets[@]} -gt 0 ] || targets=(parse decode aliases reconcile scan)
 
 if ! cargo fuzz --version 2>/dev/null | grep -q "$CARGO_FUZZ_VERSION"; then
   cargo install cargo-fuzz --version "$CARGO_FUZZ_VERSION" --locked -q
@@ -19,7 +19,7 @@ seed() {
   local target=$1 dir=fuzz/corpus/$1
   mkdir -p "$dir"
   case $target in
-    parse|decode) cp fixtures/*.xml "$dir/" ;;
+    parse|decode|scan) cp fixtures/*.xml "$dir/" ;;
     aliases)
       printf '%s' '{"MedicalSubsidyInsurerNumber": ["PayerNo"], "Name": "Shimei"}' > "$dir/seed1.json"
       printf '%s' '{"MedicalSubsidyCertificateList": ["A", "B"], "XmlMsg": "Root"}' > "$dir/seed2.json" ;;

@@ -31,6 +31,8 @@ mod parse;
 pub mod personal;
 pub mod reconcile;
 pub mod request;
+#[doc(hidden)]
+pub mod scan;
 pub mod stream;
 #[cfg(feature = "watch")]
 pub mod watch;

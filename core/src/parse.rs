@@ -19,6 +19,7 @@ use crate::layout::*;
 use crate::model::*;
 use crate::numbers::{NumberKind, NumberText, is_valid_normalized, normalize};
 use crate::personal::Personal;
+use crate::scan::Scanner;
 
 /// Default input size limit: far above any real result file (a 1,000-unit bulk is ~5 MB).
 pub const DEFAULT_MAX_INPUT_BYTES: usize = 64 * 1024 * 1024;
@@ -118,7 +119,7 @@ impl ParseOptions {
 pub fn parse_with(bytes: &[u8], options: &ParseOptions) -> Result<Document> {
     check_size(bytes.len(), options)?;
     let decoded = decode::decode(bytes)?;
-    let mut doc = Walker::new(options).run(&decoded.text, decoded.encoding)?;
+    let mut doc = walk(&decoded.text, decoded.encoding, options)?;
     warn_on_encoding_mismatch(&mut doc, decoded.source);
     Ok(doc)
 }
@@ -129,7 +130,23 @@ pub fn parse_str_with(text: &str, options: &ParseOptions) -> Result<Document> {
     // Text decoded without BOM handling (Python's "utf-8" codec) still starts with U+FEFF.
     let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
     decode::check_characters(text)?;
-    Walker::new(options).run(text, Encoding::Utf8)
+    walk(text, Encoding::Utf8, options)
+}
+
+/// The fast scanner first; on anything it leaves to quick-xml, quick-xml reads the whole
+/// document again (see scan.rs). A walker error on the fast path is final: every event before
+/// it, and its position, is the one quick-xml would have given.
+fn walk(text: &str, encoding: Encoding, options: &ParseOptions) -> Result<Document> {
+    let mut walker = Walker::new(options);
+    let mut scanner = Scanner::new(text);
+    loop {
+        let Some((at, event)) = scanner.next_event() else {
+            return Walker::new(options).run(text, encoding);
+        };
+        if walker.handle(event, || decode::line_column(text, at))? {
+            return Ok(walker.finish(encoding));
+        }
+    }
 }
 
 fn check_size(size: usize, options: &ParseOptions) -> Result<()> {

@@ -1,0 +1,355 @@
+//! The fast path for whole documents: the same events quick-xml's reader gives, for the markup
+//! real result files use, without its per-event UTF-8 validation (the text was validated once,
+//! whole) and event machinery. Those were about half of a parse's instructions.
+//!
+//! It never decides anything quick-xml would decide differently: on anything outside the
+//! common subset (a DOCTYPE, unusual `<!`/`<?` markup, a reference without `;`, an end tag that
+//! does not match, a truncated document…) it gives up, and the caller parses the document again
+//! with quick-xml from the start. Errors therefore always come from the quick-xml path, and the
+//! events it does give, with their positions, are quick-xml's own (a differential test and a
+//! fuzz target compare the two on generated and mutated documents).
+
+use quick_xml::events::{BytesCData, BytesDecl, BytesEnd, BytesPI, BytesRef, BytesStart, BytesText, Event};
+
+/// quick-xml's whitespace inside markup.
+fn is_whitespace(b: u8) -> bool {
+    matches!(b, b' ' | b'\r' | b'\n' | b'\t')
+}
+
+/// quick-xml's name length: up to the first whitespace.
+fn name_len(content: &[u8]) -> usize {
+    content.iter().position(|&b| is_whitespace(b)).unwrap_or(content.len())
+}
+
+pub(crate) struct Scanner<'a> {
+    text: &'a str,
+    pos: usize,
+    /// Names of the open elements, innermost last.
+    open: Vec<&'a str>,
+    done: bool,
+}
+
+impl<'a> Scanner<'a> {
+    pub(crate) fn new(text: &'a str) -> Self {
+        Scanner { text, pos: 0, open: Vec::with_capacity(16), done: false }
+    }
+
+    /// quick-xml skips a leading byte order mark without counting it in its positions; the
+    /// callers strip it, so the scanner leaves that case to quick-xml.
+    fn starts_with_bom(&self) -> bool {
+        self.pos == 0 && self.text.starts_with('\u{FEFF}')
+    }
+
+    /// The next event and the offset it starts at, as quick-xml's reader would give them; `None`
+    /// to hand the document to quick-xml.
+    pub(crate) fn next_event(&mut self) -> Option<(usize, Event<'a>)> {
+        let bytes = self.text.as_bytes();
+        let at = self.pos;
+        if self.starts_with_bom() {
+            return None;
+        }
+        if self.done || at >= bytes.len() {
+            self.done = true;
+            return Some((bytes.len(), Event::Eof));
+        }
+        match bytes[at] {
+            b'<' => self.markup(at).map(|event| (at, event)),
+            b'&' => self.reference(at).map(|event| (at, event)),
+            _ => {
+                let end = memchr::memchr2(b'<', b'&', &bytes[at..]).map_or(bytes.len(), |i| at + i);
+                self.pos = end;
+                Some((at, Event::Text(BytesText::from_escaped(&self.text[at..end]))))
+            }
+        }
+    }
+
+    /// `&name;` (quick-xml looks for `;` before the next `&` or `<`).
+    fn reference(&mut self, at: usize) -> Option<Event<'a>> {
+        let bytes = self.text.as_bytes();
+        let i = memchr::memchr3(b';', b'&', b'<', &bytes[at + 1..])?;
+        let end = at + 1 + i;
+        if bytes[end] != b';' {
+            return None;
+        }
+        self.pos = end + 1;
+        Some(Event::GeneralRef(BytesRef::new(&self.text[at + 1..end])))
+    }
+
+    fn markup(&mut self, at: usize) -> Option<Event<'a>> {
+        let bytes = self.text.as_bytes();
+        match bytes.get(at + 1).copied()? {
+            b'!' => self.bang(at),
+            b'?' => self.processing_instruction(at),
+            b'/' => {
+                let end = tag_end(bytes, at)?;
+                let content = &self.text[at + 2..end];
+                let name = content.trim_end_matches(|c: char| c.is_ascii() && is_whitespace(c as u8));
+                // quick-xml does not trim a name that is all whitespace: left to it.
+                if name.is_empty() || self.open.pop()? != name {
+                    return None;
+                }
+                self.pos = end + 1;
+                Some(Event::End(BytesEnd::new(name)))
+            }
+            _ => {
+                let end = tag_end(bytes, at)?;
+                self.pos = end + 1;
+                let content = &self.text[at + 1..end];
+                if let Some(content) = content.strip_suffix('/') {
+                    return Some(Event::Empty(BytesStart::from_content(content, name_len(content.as_bytes()))));
+                }
+                let name_len = name_len(content.as_bytes());
+                self.open.push(&content[..name_len]);
+                Some(Event::Start(BytesStart::from_content(content, name_len)))
+            }
+        }
+    }
+
+    /// Comments and CDATA; anything else after `<!` (a DOCTYPE above all) goes to quick-xml.
+    fn bang(&mut self, at: usize) -> Option<Event<'a>> {
+        let rest = &self.text[at..];
+        if rest.starts_with("<!--") {
+            // quick-xml ends a comment at the first `-->` whose `>` is at least 6 bytes in.
+            let end = at + 4 + memchr::memmem::find(&rest.as_bytes()[4..], b"-->")?;
+            self.pos = end + 3;
+            return Some(Event::Comment(BytesText::from_escaped(&self.text[at + 4..end])));
+        }
+        if rest.starts_with("<![CDATA[") {
+            let end = at + 9 + memchr::memmem::find(&rest.as_bytes()[9..], b"]]>")?;
+            self.pos = end + 3;
+            return Some(Event::CData(BytesCData::new(&self.text[at + 9..end])));
+        }
+        None
+    }
+
+    /// `<?xml …?>` and other processing instructions (kohi ignores both).
+    fn processing_instruction(&mut self, at: usize) -> Option<Event<'a>> {
+        let bytes = self.text.as_bytes();
+        // `<?>` is an error for quick-xml (its `?>` search may reuse the opening `?`).
+        if bytes.get(at + 2) == Some(&b'>') {
+            return None;
+        }
+        let end = at + 2 + memchr::memmem::find(&bytes[at + 2..], b"?>")?;
+        self.pos = end + 2;
+        let content = &self.text[at + 2..end];
+        let c = content.as_bytes();
+        if c.starts_with(b"xml") && (c.len() == 3 || is_whitespace(c[3])) {
+            return Some(Event::Decl(BytesDecl::from_start(BytesStart::from_content(content, 3))));
+        }
+        Some(Event::PI(BytesPI::new(content)))
+    }
+}
+
+/// The `>` closing the tag that starts at `at`, skipping quoted attribute values (quick-xml's
+/// element parser does the same for start and end tags).
+fn tag_end(bytes: &[u8], at: usize) -> Option<usize> {
+    let mut quote = None;
+    for i in memchr::memchr3_iter(b'>', b'\'', b'"', &bytes[at + 1..]) {
+        let b = bytes[at + 1 + i];
+        match (quote, b) {
+            (None, b'>') => return Some(at + 1 + i),
+            (None, b'\'' | b'"') => quote = Some(b),
+            (Some(q), b) if q == b => quote = None,
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Runs the fast scanner and quick-xml's reader side by side over `text`. `Ok(true)`: the
+/// scanner read the whole document, every event and position equal to quick-xml's; `Ok(false)`:
+/// it handed over to quick-xml, after equal events only. `Err(offset)`: the first event (by its
+/// offset) where the scanner said something quick-xml did not.
+pub fn agrees_with_quick_xml(text: &str) -> Result<bool, usize> {
+    let mut reader = quick_xml::Reader::from_str(text);
+    let mut scanner = Scanner::new(text);
+    loop {
+        let at = reader.buffer_position() as usize;
+        let expected = reader.read_event();
+        let Some((fast_at, fast)) = scanner.next_event() else { return Ok(false) };
+        match expected {
+            Ok(event) if event == fast && at == fast_at => {
+                if event == Event::Eof {
+                    return Ok(true);
+                }
+            }
+            _ => return Err(at),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::agrees_with_quick_xml;
+
+    fn fixtures() -> Vec<(String, String)> {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures");
+        let mut out = Vec::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "xml") {
+                let bytes = std::fs::read(&path).unwrap();
+                if let Ok(decoded) = crate::decode::decode(&bytes) {
+                    let name = path.file_name().unwrap().to_string_lossy().into_owned();
+                    out.push((name, decoded.text.into_owned()));
+                }
+            }
+        }
+        assert!(out.len() >= 25, "{}", out.len());
+        out
+    }
+
+    #[test]
+    fn every_fixture_takes_the_fast_path_with_quick_xml_events() {
+        for (name, text) in fixtures() {
+            // DOCTYPEs and broken documents go to quick-xml; everything real stays on the fast path.
+            let expect_fast = !text.contains("<!DOCTYPE") && !name.starts_with("error_truncated");
+            assert_eq!(agrees_with_quick_xml(&text), Ok(expect_fast), "{name}");
+        }
+    }
+
+    #[test]
+    fn edge_cases_agree() {
+        let cases = [
+            "",
+            "x",
+            "<",
+            "<a",
+            "<a>",
+            "<a></a>",
+            "<a/>",
+            "<a />",
+            "<a/ >",
+            "< a></ a>",
+            "<a></a >",
+            "<a></ a>",
+            "<a></b>",
+            "</a>",
+            "<a><b></a></b>",
+            "<a x='>' y=\">\"/>",
+            "<a x='/>",
+            "<a>&amp;&#65;&#x42;</a>",
+            "<a>&amp</a>",
+            "<a>&</a>",
+            "<a>& b;</a>",
+            "<a>&;</a>",
+            "<a>x&y;z</a>",
+            "<!---->",
+            "<!-->",
+            "<!--->",
+            "<!-- - -- -->",
+            "<!-x-->",
+            "<![CDATA[]]>",
+            "<![CDATA[a]]]>",
+            "<![CDAT[a]]>",
+            "<!DOCTYPE a>",
+            "<!doctype a>",
+            "<!>",
+            "<?>",
+            "<??>",
+            "<?xml?>",
+            "<?xml version='1.0'?>",
+            "<?xmlx?>",
+            "<?pi a?b?>",
+            "<a>\r\n</a>",
+            "<a>日本</a>",
+            "<日本>x</日本>",
+            "<a\t\r\nb='1'>x</a>",
+            "text<a/>tail",
+            "<a>]]></a>",
+            "<a>></a>",
+            "<>",
+            "</>",
+            "<a></>",
+            "<a>\u{3000}</a>",
+            "\u{FEFF}<a/>",
+            "\u{FEFF}",
+            "<>n</\r>",
+            "<>n</>",
+        ];
+        for case in cases {
+            assert!(agrees_with_quick_xml(case).is_ok(), "{case:?}");
+        }
+        assert_eq!(agrees_with_quick_xml("<a><b x='1'/>t&amp;u<![CDATA[c]]><!--c--><?p?></a>"), Ok(true));
+    }
+
+    const TOKENS: &[&str] = &[
+        "<",
+        ">",
+        "/",
+        "</",
+        "<a",
+        "<b",
+        "a",
+        "b",
+        " ",
+        "\n",
+        "\r\n",
+        "\t",
+        "&",
+        ";",
+        "&amp;",
+        "&#x41;",
+        "&lt",
+        "\"",
+        "'",
+        "=",
+        "x='1'",
+        "<!--",
+        "-->",
+        "-",
+        "--",
+        "<![CDATA[",
+        "]]>",
+        "]",
+        "<?",
+        "?>",
+        "?",
+        "xml",
+        "<!DOCTYPE",
+        "!",
+        "[",
+        "日本",
+        "<a>",
+        "</a>",
+        "<b/>",
+        "<a x='>'>",
+        "</b>",
+        "<日>",
+        "</日>",
+        "\u{3000}",
+    ];
+
+    fn tokens() -> impl Strategy<Value = String> {
+        proptest::collection::vec(proptest::sample::select(TOKENS), 0..40).prop_map(|t| t.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 20_000, ..ProptestConfig::default() })]
+
+        #[test]
+        fn token_soup_agrees(text in tokens()) {
+            prop_assert!(agrees_with_quick_xml(&text).is_ok(), "{:?}", text);
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 3_000, ..ProptestConfig::default() })]
+
+        /// A real document with one splice: a byte range removed and a token put in its place.
+        #[test]
+        fn mutated_fixtures_agree(pick in any::<prop::sample::Index>(), at in any::<prop::sample::Index>(),
+                                  len in 0usize..12, token in proptest::sample::select(TOKENS)) {
+            let all = fixtures();
+            let (_, text) = &all[pick.index(all.len())];
+            let mut start = at.index(text.len() + 1);
+            while !text.is_char_boundary(start) { start -= 1; }
+            let mut end = (start + len).min(text.len());
+            while !text.is_char_boundary(end) { end -= 1; }
+            let mutated = format!("{}{}{}", &text[..start], token, &text[end..]);
+            prop_assert!(agrees_with_quick_xml(&mutated).is_ok());
+        }
+    }
+}
