@@ -4,6 +4,12 @@
 
 #![deny(clippy::all)]
 
+/// Node frees a parsed document only when a napi finalizer runs, long after the parse and in
+/// batches; glibc's malloc serves that pattern poorly (a parse + read cost ~2 µs more with it,
+/// `docs/BENCHMARKS.md`). The allocator only serves this addon's Rust allocations.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod json_lists;
 mod objects;
 mod stream;
