@@ -22,44 +22,49 @@ native.PatientStream.prototype[Symbol.asyncIterator] = async function* patients(
   }
 }
 
-// `patient.kohi`: plain objects built here from one JSON array of values, KOHI_FIELDS per entry
-// in the order of the Kohi interface (see src/json_lists.rs: setting each property through napi
-// costs far more than JSON.parse and an object literal).
+// `patient.kohi`: plain objects built here from one string of values, KOHI_FIELDS per entry in
+// the order of the Kohi interface, separated by U+0000, null as U+0001, flags as t/f (see
+// src/json_lists.rs: setting each property through napi costs far more).
 const KOHI_FIELDS = native.KOHI_FIELDS
+const NULL = '\u0001'
+const text = (x) => (x === NULL ? null : x)
+const flag = (x) => (x === NULL ? null : x === 't')
 Object.defineProperty(native.Patient.prototype, 'kohi', {
   configurable: true,
   enumerable: false,
   get() {
-    const v = JSON.parse(this.kohiValues())
+    const s = this.kohiValues()
     const list = []
+    if (s === '') return list
+    const v = s.split('\u0000')
     for (let i = 0; i < v.length; i += KOHI_FIELDS) {
       list.push({
-        slot: v[i],
+        slot: v[i] === NULL ? null : Number(v[i]),
         source: v[i + 1],
-        lawNumber: v[i + 2],
-        prefectureNumber: v[i + 3],
-        agencyNumber: v[i + 4],
-        payerNumber: v[i + 5],
-        payerNumberRaw: v[i + 6],
-        payerNumberValid: v[i + 7],
-        recipientNumber: v[i + 8],
-        recipientNumberRaw: v[i + 9],
-        recipientNumberValid: v[i + 10],
+        lawNumber: text(v[i + 2]),
+        prefectureNumber: text(v[i + 3]),
+        agencyNumber: text(v[i + 4]),
+        payerNumber: text(v[i + 5]),
+        payerNumberRaw: text(v[i + 6]),
+        payerNumberValid: flag(v[i + 7]),
+        recipientNumber: text(v[i + 8]),
+        recipientNumberRaw: text(v[i + 9]),
+        recipientNumberValid: flag(v[i + 10]),
         scope: v[i + 11],
-        program: v[i + 12],
-        certificateName: v[i + 13],
-        validFrom: v[i + 14],
-        validFromRaw: v[i + 15],
-        validTo: v[i + 16],
-        validToRaw: v[i + 17],
-        incomeSegment: v[i + 18],
-        maxCopayment: v[i + 19],
-        alwaysReimbursement: v[i + 20],
-        segment: v[i + 21],
-        certificationSubKey: v[i + 22],
-        additionalConditions: v[i + 23],
-        designatedMedicalInstitutions: v[i + 24],
-        welfareOfficeName: v[i + 25],
+        program: text(v[i + 12]),
+        certificateName: text(v[i + 13]),
+        validFrom: text(v[i + 14]),
+        validFromRaw: text(v[i + 15]),
+        validTo: text(v[i + 16]),
+        validToRaw: text(v[i + 17]),
+        incomeSegment: text(v[i + 18]),
+        maxCopayment: v[i + 19] === NULL ? null : JSON.parse(v[i + 19]),
+        alwaysReimbursement: flag(v[i + 20]),
+        segment: text(v[i + 21]),
+        certificationSubKey: text(v[i + 22]),
+        additionalConditions: text(v[i + 23]),
+        designatedMedicalInstitutions: text(v[i + 24]),
+        welfareOfficeName: text(v[i + 25]),
         path: v[i + 26],
       })
     }
