@@ -81,9 +81,15 @@ impl<'a> Scanner<'a> {
             b'!' => self.bang(at),
             b'?' => self.processing_instruction(at),
             b'/' => {
-                let end = tag_end(bytes, at)?;
-                let content = &self.text[at + 2..end];
-                let name = content.trim_end_matches(|c: char| c.is_ascii() && is_whitespace(c as u8));
+                // `</Name>`: one plain pass; whitespace or quotes take the general path.
+                let (end, name) = match plain_tag_end(bytes, at + 2) {
+                    Some(end) => (end, &self.text[at + 2..end]),
+                    None => {
+                        let end = tag_end(bytes, at)?;
+                        let content = &self.text[at + 2..end];
+                        (end, content.trim_end_matches(|c: char| c.is_ascii() && is_whitespace(c as u8)))
+                    }
+                };
                 // quick-xml does not trim a name that is all whitespace: left to it.
                 if name.is_empty() || self.open.pop()? != name {
                     return None;
@@ -92,13 +98,19 @@ impl<'a> Scanner<'a> {
                 Some(Event::End(BytesEnd::new(name)))
             }
             _ => {
-                let end = tag_end(bytes, at)?;
+                // `<Name>` or `<Name/>`: the name is all of it (no whitespace was seen).
+                let plain = plain_tag_end(bytes, at + 1);
+                let end = match plain {
+                    Some(end) => end,
+                    None => tag_end(bytes, at)?,
+                };
                 self.pos = end + 1;
                 let content = &self.text[at + 1..end];
                 if let Some(content) = content.strip_suffix('/') {
-                    return Some(Event::Empty(BytesStart::from_content(content, name_len(content.as_bytes()))));
+                    let name_len = if plain.is_some() { content.len() } else { name_len(content.as_bytes()) };
+                    return Some(Event::Empty(BytesStart::from_content(content, name_len)));
                 }
-                let name_len = name_len(content.as_bytes());
+                let name_len = if plain.is_some() { content.len() } else { name_len(content.as_bytes()) };
                 self.open.push(&content[..name_len]);
                 Some(Event::Start(BytesStart::from_content(content, name_len)))
             }
@@ -138,6 +150,19 @@ impl<'a> Scanner<'a> {
         }
         Some(Event::PI(BytesPI::new(content)))
     }
+}
+
+/// The `>` of a tag without whitespace or quotes (`<Name>`, `</Name>`, `<Name/>`), looking from
+/// `from`; `None` when either comes first (the general path decides then).
+fn plain_tag_end(bytes: &[u8], from: usize) -> Option<usize> {
+    for (i, &b) in bytes.get(from..)?.iter().enumerate() {
+        match b {
+            b'>' => return Some(from + i),
+            b' ' | b'\t' | b'\r' | b'\n' | b'"' | b'\'' => return None,
+            _ => {}
+        }
+    }
+    None
 }
 
 /// The `>` closing the tag that starts at `at`, skipping quoted attribute values (quick-xml's
