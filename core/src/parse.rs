@@ -1033,7 +1033,95 @@ pub(crate) fn malformed_reason(error: &quick_xml::Error, line: usize, column: us
 
 #[cfg(test)]
 mod tests {
-    use super::is_blank;
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// The whole document through quick-xml only, as before the scanner existed.
+    fn parse_with_quick_xml(bytes: &[u8]) -> Result<Document> {
+        let options = ParseOptions::default();
+        check_size(bytes.len(), &options)?;
+        let decoded = decode::decode(bytes)?;
+        let mut doc = Walker::new(&options).run(&decoded.text, decoded.encoding)?;
+        warn_on_encoding_mismatch(&mut doc, decoded.source);
+        Ok(doc)
+    }
+
+    fn outcome(result: Result<Document>) -> String {
+        match result {
+            Ok(doc) => crate::to_json(&doc),
+            Err(e) => e.to_json(),
+        }
+    }
+
+    fn fixture_bytes() -> Vec<Vec<u8>> {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures");
+        let mut out: Vec<Vec<u8>> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "xml"))
+            .map(|p| std::fs::read(p).unwrap())
+            .collect();
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn every_fixture_parses_the_same_with_and_without_the_scanner() {
+        let fixtures = fixture_bytes();
+        assert!(fixtures.len() >= 30);
+        for bytes in fixtures {
+            assert_eq!(outcome(parse_with(&bytes, &ParseOptions::default())), outcome(parse_with_quick_xml(&bytes)));
+        }
+    }
+
+    const SPLICES: &[&str] = &[
+        "",
+        "<",
+        ">",
+        "/",
+        "</a>",
+        "<a>",
+        "<b/>",
+        "&",
+        "&amp;",
+        "&#1;",
+        "&#x41;",
+        ";",
+        "\"",
+        "'",
+        "<!--",
+        "-->",
+        "<![CDATA[x]]>",
+        "<!DOCTYPE a>",
+        "<?p?>",
+        "\r\n",
+        " ",
+        "日本",
+        "<Name>",
+        "</Name>",
+        "\u{FEFF}",
+        "\u{0}",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2_000, ..ProptestConfig::default() })]
+
+        /// Spliced fixtures: the same document or the same error (code, position), whichever
+        /// reader the scanner left it to.
+        #[test]
+        fn spliced_fixtures_parse_the_same(pick in any::<prop::sample::Index>(), at in any::<prop::sample::Index>(),
+                                           len in 0usize..16, insert in proptest::sample::select(SPLICES)) {
+            let all = fixture_bytes();
+            let original = &all[pick.index(all.len())];
+            let start = at.index(original.len() + 1);
+            let end = (start + len).min(original.len());
+            let mut bytes = original[..start].to_vec();
+            bytes.extend_from_slice(insert.as_bytes());
+            bytes.extend_from_slice(&original[end..]);
+            prop_assert_eq!(outcome(parse_with(&bytes, &ParseOptions::default())), outcome(parse_with_quick_xml(&bytes)));
+        }
+    }
 
     #[test]
     fn is_blank_agrees_with_trim() {
