@@ -114,6 +114,15 @@ const SEPARATOR: char = '\0';
 const NULL: char = '\u{1}';
 
 impl Value<'_> {
+    /// The text a value carries from the document, if any.
+    fn text(&self) -> Option<&str> {
+        match self {
+            Value::Text(t) => *t,
+            Value::Owned(t) => t.as_deref(),
+            _ => None,
+        }
+    }
+
     fn write(&self, out: &mut String) {
         use std::fmt::Write;
         match self {
@@ -131,16 +140,20 @@ impl Value<'_> {
 
 /// Every entry's values, `SEPARATOR` between them: strings as they are, null as `NULL`, flags
 /// `t`/`f`, the slot in digits, the 上限額 object as JSON. (A JSON array cost twice as much to
-/// write and to parse; keys more again.)
-pub fn kohi_values(entries: &[KohiEntry]) -> String {
+/// write and to parse; keys more again.) `None` if a value holds either marker after all: the
+/// getter then fails loudly rather than shift every later field.
+pub fn kohi_values(entries: &[KohiEntry]) -> Option<String> {
     let mut out = String::with_capacity(512 * entries.len());
     for (i, value) in entries.iter().flat_map(entry_values).enumerate() {
         if i > 0 {
             out.push(SEPARATOR);
         }
+        if value.text().is_some_and(|t| t.contains([SEPARATOR, NULL])) {
+            return None;
+        }
         value.write(&mut out);
     }
-    out
+    Some(out)
 }
 
 /// A JSON array of the items. Serialising these types to a Vec cannot fail.

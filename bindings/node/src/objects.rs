@@ -155,8 +155,10 @@ impl Patient {
     /// The 公費 as one JSON array, `KOHI_FIELDS` values per entry; index.js builds the `kohi`
     /// getter's objects from it (see json_lists.rs for why).
     #[napi(skip_typescript)]
-    pub fn kohi_values(&self) -> String {
-        crate::json_lists::kohi_values(&self.get().kohi)
+    pub fn kohi_values(&self) -> napi::Result<String> {
+        crate::json_lists::kohi_values(&self.get().kohi).ok_or_else(|| {
+            napi::Error::new(napi::Status::GenericFailure, "kohi: a 公費 value holds a control character")
+        })
     }
 }
 
