@@ -24,7 +24,7 @@ native.PatientStream.prototype[Symbol.asyncIterator] = async function* patients(
 
 // `patient.kohi`: plain objects built here from one string of values, KOHI_FIELDS per entry in
 // the order of the Kohi interface, separated by U+0000, null as U+0001, flags as t/f (see
-// src/json_lists.rs: setting each property through napi costs far more).
+// src/lists.rs: setting each property through napi costs far more).
 const KOHI_FIELDS = native.KOHI_FIELDS
 const NULL = '\u0001'
 const text = (x) => (x === NULL ? null : x)

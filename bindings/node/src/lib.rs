@@ -10,7 +10,7 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-mod json_lists;
+mod lists;
 mod objects;
 mod stream;
 mod watch;

@@ -25,7 +25,7 @@ fn code<C: CodeList>(c: &Option<C>) -> Option<Code> {
 }
 
 fn date(d: &Option<Date>) -> Option<String> {
-    d.as_ref().and_then(|d| d.value).map(crate::json_lists::iso_date)
+    d.as_ref().and_then(|d| d.value).map(crate::lists::iso_date)
 }
 
 fn date_raw(d: &Option<Date>) -> Option<String> {
@@ -33,7 +33,7 @@ fn date_raw(d: &Option<Date>) -> Option<String> {
 }
 
 fn date_time(d: &Option<DateTime>) -> Option<String> {
-    d.as_ref().and_then(|d| d.value).map(crate::json_lists::iso_date_time)
+    d.as_ref().and_then(|d| d.value).map(crate::lists::iso_date_time)
 }
 
 fn personal(p: &Option<Personal<String>>) -> Option<String> {
@@ -149,14 +149,14 @@ impl Patient {
     /// the `qualifications` getter (60 napi property sets per result cost several times more).
     #[napi(skip_typescript)]
     pub fn qualifications_json(&self) -> String {
-        crate::json_lists::list_json(self.get().qualifications.iter().map(Qualification::from))
+        crate::lists::list_json(self.get().qualifications.iter().map(Qualification::from))
     }
 
-    /// The 公費 as one JSON array, `KOHI_FIELDS` values per entry; index.js builds the `kohi`
-    /// getter's objects from it (see json_lists.rs for why).
+    /// The 公費 as one string, `KOHI_FIELDS` values per entry; index.js builds the `kohi`
+    /// getter's objects from it (see lists.rs for why).
     #[napi(skip_typescript)]
     pub fn kohi_values(&self) -> napi::Result<String> {
-        crate::json_lists::kohi_values(&self.get().kohi).ok_or_else(|| {
+        crate::lists::kohi_values(&self.get().kohi).ok_or_else(|| {
             napi::Error::new(napi::Status::GenericFailure, "kohi: a 公費 value holds a control character")
         })
     }
@@ -348,7 +348,7 @@ pub struct Kohi {
 
 /// Values per entry in `Patient.kohiValues()`.
 #[napi(skip_typescript)]
-pub const KOHI_FIELDS: u32 = crate::json_lists::KOHI_FIELDS;
+pub const KOHI_FIELDS: u32 = crate::lists::KOHI_FIELDS;
 
 /// Something worth a look that did not stop the parse.
 #[napi(object, use_nullable = true)]

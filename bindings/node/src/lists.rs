@@ -1,8 +1,8 @@
-//! Lists cross napi as one JSON string; index.js turns it into plain objects. Setting each
-//! property through napi costs a key lookup per field (27 per 公費, 60 per qualification):
-//! several times more than `JSON.parse`. `patient.kohi`, the hot path, goes as bare values plus
-//! an object literal in index.js (JSON with keys doubled the string and the parse);
-//! `patient.qualifications` as JSON objects.
+//! Lists cross napi as one string; index.js turns it into plain objects. Setting each property
+//! through napi costs a key lookup per field (27 per 公費, 59 per qualification): several times
+//! more. `patient.kohi`, the hot path, goes as bare values split in index.js and put into an
+//! object literal (JSON with keys doubled the string and the parse); `patient.qualifications` as
+//! JSON objects.
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
 use serde::Serialize;
@@ -55,9 +55,7 @@ fn exposed(p: &Option<Personal<String>>) -> Option<&str> {
 /// in that order; a test compares the objects with the goldens and with `index.d.ts`).
 pub const KOHI_FIELDS: u32 = 27;
 
-/// One value of an entry: JSON `null`, a boolean, a number, a string, or the 上限額 object.
-#[derive(Serialize)]
-#[serde(untagged)]
+/// One value of an entry: null, a flag, the slot, a string, or the 上限額 object.
 enum Value<'a> {
     Text(Option<&'a str>),
     Owned(Option<String>),
