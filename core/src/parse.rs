@@ -117,9 +117,19 @@ impl ParseOptions {
 
 /// Parses a result file given as bytes (UTF-8 or Shift_JIS, detected).
 pub fn parse_with(bytes: &[u8], options: &ParseOptions) -> Result<Document> {
+    parse_bytes(bytes, options, walk)
+}
+
+/// Size, decoding, the walk (`read` is the reader: `walk`, or quick-xml alone in tests), and the
+/// encoding cross-check.
+fn parse_bytes(
+    bytes: &[u8],
+    options: &ParseOptions,
+    read: fn(&str, Encoding, &ParseOptions) -> Result<Document>,
+) -> Result<Document> {
     check_size(bytes.len(), options)?;
     let decoded = decode::decode(bytes)?;
-    let mut doc = walk(&decoded.text, decoded.encoding, options)?;
+    let mut doc = read(&decoded.text, decoded.encoding, options)?;
     warn_on_encoding_mismatch(&mut doc, decoded.source);
     Ok(doc)
 }
@@ -137,12 +147,11 @@ pub fn parse_str_with(text: &str, options: &ParseOptions) -> Result<Document> {
 /// document again (see scan.rs). A walker error on the fast path is final: every event before
 /// it, and its position, is the one quick-xml would have given.
 fn walk(text: &str, encoding: Encoding, options: &ParseOptions) -> Result<Document> {
+    let read_with_quick_xml = || Walker::new(options).run(text, encoding);
+    let Some(mut scanner) = Scanner::new(text) else { return read_with_quick_xml() };
     let mut walker = Walker::new(options);
-    let mut scanner = Scanner::new(text);
     loop {
-        let Some((at, event)) = scanner.next_event() else {
-            return Walker::new(options).run(text, encoding);
-        };
+        let Some((at, event)) = scanner.next_event() else { return read_with_quick_xml() };
         if walker.handle(event, || decode::line_column(text, at))? {
             return Ok(walker.finish(encoding));
         }
@@ -393,24 +402,24 @@ impl Walker {
         Ok(())
     }
 
-    /// Whitespace where `text` would drop it anyway (between a container's children, or
-    /// outside the root).
+    /// Whitespace that is not content: between a container's children (keeping it would grow
+    /// with every unit of a bulk file, and trip the text limit at 65,536 units), or outside the
+    /// root.
     fn skips_blank(&self, content: &str) -> bool {
         matches!(self.stack.last(), None | Some(Frame { kind: Kind::Container(_), .. })) && is_blank(content)
     }
 
     fn text(&mut self, content: &str, here: impl Fn() -> (usize, usize)) -> Result<()> {
+        if self.skips_blank(content) {
+            return Ok(());
+        }
         let max = self.limits.text_bytes;
         match self.stack.last() {
-            // Indentation between a container's children is not content: keeping it would grow
-            // with every unit of a bulk file (and trip the text limit at 65,536 units).
-            Some(Frame { kind: Kind::Container(_), .. }) if is_blank(content) => {}
             Some(frame) if self.text.len() - frame.text_start + content.len() > max => {
                 let (line, column) = here();
                 return Err(Error::LimitExceeded { limit: Limit::TextBytes, max, line, column });
             }
             Some(_) => self.text.push_str(content),
-            None if is_blank(content) => {}
             None => return Err(malformed_at(here(), MalformedReason::ContentOutsideRoot)),
         }
         Ok(())
@@ -1039,12 +1048,7 @@ mod tests {
 
     /// The whole document through quick-xml only, as before the scanner existed.
     fn parse_with_quick_xml(bytes: &[u8]) -> Result<Document> {
-        let options = ParseOptions::default();
-        check_size(bytes.len(), &options)?;
-        let decoded = decode::decode(bytes)?;
-        let mut doc = Walker::new(&options).run(&decoded.text, decoded.encoding)?;
-        warn_on_encoding_mismatch(&mut doc, decoded.source);
-        Ok(doc)
+        parse_bytes(bytes, &ParseOptions::default(), |text, encoding, options| Walker::new(options).run(text, encoding))
     }
 
     fn outcome(result: Result<Document>) -> String {

@@ -26,18 +26,13 @@ pub(crate) struct Scanner<'a> {
     pos: usize,
     /// Names of the open elements, innermost last.
     open: Vec<&'a str>,
-    done: bool,
 }
 
 impl<'a> Scanner<'a> {
-    pub(crate) fn new(text: &'a str) -> Self {
-        Scanner { text, pos: 0, open: Vec::with_capacity(16), done: false }
-    }
-
-    /// quick-xml skips a leading byte order mark without counting it in its positions; the
-    /// callers strip it, so the scanner leaves that case to quick-xml.
-    fn starts_with_bom(&self) -> bool {
-        self.pos == 0 && self.text.starts_with('\u{FEFF}')
+    /// `None` for text that starts with a byte order mark: quick-xml skips it without counting
+    /// it in its positions. The callers strip it, so the scanner leaves that case to quick-xml.
+    pub(crate) fn new(text: &'a str) -> Option<Self> {
+        (!text.starts_with('\u{FEFF}')).then(|| Scanner { text, pos: 0, open: Vec::with_capacity(16) })
     }
 
     /// The next event and the offset it starts at, as quick-xml's reader would give them; `None`
@@ -45,11 +40,7 @@ impl<'a> Scanner<'a> {
     pub(crate) fn next_event(&mut self) -> Option<(usize, Event<'a>)> {
         let bytes = self.text.as_bytes();
         let at = self.pos;
-        if self.starts_with_bom() {
-            return None;
-        }
-        if self.done || at >= bytes.len() {
-            self.done = true;
+        if at >= bytes.len() {
             return Some((bytes.len(), Event::Eof));
         }
         match bytes[at] {
@@ -187,7 +178,7 @@ fn tag_end(bytes: &[u8], at: usize) -> Option<usize> {
 /// offset) where the scanner said something quick-xml did not.
 pub fn agrees_with_quick_xml(text: &str) -> Result<bool, usize> {
     let mut reader = quick_xml::Reader::from_str(text);
-    let mut scanner = Scanner::new(text);
+    let Some(mut scanner) = Scanner::new(text) else { return Ok(false) };
     loop {
         let at = reader.buffer_position() as usize;
         let expected = reader.read_event();
