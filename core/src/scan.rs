@@ -97,13 +97,17 @@ impl<'a> Scanner<'a> {
                 };
                 self.pos = end + 1;
                 let content = &self.text[at + 1..end];
-                if let Some(content) = content.strip_suffix('/') {
-                    let name_len = if plain.is_some() { content.len() } else { name_len(content.as_bytes()) };
-                    return Some(Event::Empty(BytesStart::from_content(content, name_len)));
-                }
+                let (content, empty) = match content.strip_suffix('/') {
+                    Some(content) => (content, true),
+                    None => (content, false),
+                };
                 let name_len = if plain.is_some() { content.len() } else { name_len(content.as_bytes()) };
+                let start = BytesStart::from_content(content, name_len);
+                if empty {
+                    return Some(Event::Empty(start));
+                }
                 self.open.push(&content[..name_len]);
-                Some(Event::Start(BytesStart::from_content(content, name_len)))
+                Some(Event::Start(start))
             }
         }
     }

@@ -154,13 +154,10 @@ pub fn kohi_values(entries: &[KohiEntry]) -> Option<String> {
     Some(out)
 }
 
-/// A JSON array of the items. Serialising these types to a Vec cannot fail.
-pub fn list_json<T: Serialize>(items: impl Iterator<Item = T>) -> String {
+/// A JSON array of the items (`None` only if serialising failed, which these types cannot).
+pub fn list_json<T: Serialize>(items: impl Iterator<Item = T>) -> Option<String> {
     let mut out = Vec::with_capacity(1024);
     let mut serializer = serde_json::Serializer::new(&mut out);
-    let written = serde::Serializer::collect_seq(&mut serializer, items);
-    match written.map(|()| String::from_utf8(out)) {
-        Ok(Ok(json)) => json,
-        _ => "[]".to_owned(),
-    }
+    serde::Serializer::collect_seq(&mut serializer, items).ok()?;
+    String::from_utf8(out).ok()
 }

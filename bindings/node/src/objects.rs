@@ -148,8 +148,9 @@ impl Patient {
     /// The qualifications as a JSON array of `Qualification` objects; index.js parses it for
     /// the `qualifications` getter (60 napi property sets per result cost several times more).
     #[napi(skip_typescript)]
-    pub fn qualifications_json(&self) -> String {
+    pub fn qualifications_json(&self) -> napi::Result<String> {
         crate::lists::list_json(self.get().qualifications.iter().map(Qualification::from))
+            .ok_or_else(|| napi::Error::new(napi::Status::GenericFailure, "kohi: qualifications could not be written"))
     }
 
     /// The 公費 as one string, `KOHI_FIELDS` values per entry; index.js builds the `kohi`
