@@ -146,7 +146,7 @@ impl Patient {
     }
 
     /// The qualifications as a JSON array of `Qualification` objects; index.js parses it for
-    /// the `qualifications` getter (60 napi property sets per result cost several times more).
+    /// the `qualifications` getter (59 napi property sets per result cost several times more).
     #[napi(skip_typescript)]
     pub fn qualifications_json(&self) -> napi::Result<String> {
         crate::lists::list_json(self.get().qualifications.iter().map(Qualification::from))
