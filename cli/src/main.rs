@@ -20,10 +20,11 @@ USAGE:
                                          --table: one line per 公費 slot, names masked
   kohi check [--kind insurer|payer|recipient] NUMBER...
                                          verify check digits (kind guessed from length if omitted)
-  kohi watch DIR [--json] [--aliases FILE] [--settle MS] [--give-up-after MS] [--done DIR]
-             [--max-events N] [--idle-exit SECS]
-                                         watch DIR/res and DIR/face; one JSON line per finished file,
-                                         each exactly once (also across restarts)
+  kohi watch DIR [--json] [--aliases FILE] [--settle MS] [--poll-interval MS]
+             [--give-up-after MS] [--done DIR] [--max-events N] [--idle-exit SECS]
+                                         watch DIR/res and DIR/face; one JSON line per file, each
+                                         acknowledged once written: a file is printed at least once,
+                                         again after a restart only if its line was not complete
   kohi request --institution CODE --insurer N [--symbol S] --number N [--branch NN]
                --birthdate YYYYMMDD [--date YYYYMMDD] [--limit-consent] [--id ID] [--name FREE]
                [--encoding utf8|sjis] --out DIR

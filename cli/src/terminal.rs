@@ -4,27 +4,32 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use kohi::watch::{Outcome, WatchEvent, WatchOptions, Watcher};
-use kohi::{Encoding, QualificationRequest};
+use kohi::Encoding;
+use kohi_terminal::{Outcome, QualificationRequest, WatchEvent, WatchOptions, Watcher};
 
 use crate::Args;
 
-/// `kohi watch DIR [--json] [--aliases FILE] [--settle MS] [--give-up-after MS] [--done DIR]
-/// [--max-events N] [--idle-exit SECS]`
+/// `kohi watch DIR [--json] [--aliases FILE] [--settle MS] [--poll-interval MS] [--give-up-after MS]
+/// [--done DIR] [--max-events N] [--idle-exit SECS]`
+///
+/// Each event is one line, written to stdout in one `write` and flushed, and only then
+/// acknowledged. A kill between the write and the acknowledgement prints the line again at the
+/// next start (same `id`); a line cut short by a kill has no newline and was never acknowledged.
 pub fn watch(args: &[String]) -> Result<bool, String> {
     let mut args = Args::new(args);
     let mut options = WatchOptions::default();
     let mut root = None;
-    let mut max_events = usize::MAX;
+    let mut max_events = u64::MAX;
     let mut idle_exit = None;
     while let Some(arg) = args.next() {
         match arg.as_str() {
-            "--json" => {}
+            "--json" => {} // lines are always JSON
             "--aliases" => options.parse = crate::with_aliases(options.parse, args.value("--aliases")?)?,
             "--settle" => options.settle = Duration::from_millis(args.number("--settle")?),
+            "--poll-interval" => options.poll_interval = Duration::from_millis(args.number("--poll-interval")?),
             "--give-up-after" => options.give_up_after = Duration::from_millis(args.number("--give-up-after")?),
             "--done" => options.done_dir = Some(PathBuf::from(args.value("--done")?)),
-            "--max-events" => max_events = args.number("--max-events")? as usize,
+            "--max-events" => max_events = args.number("--max-events")?,
             "--idle-exit" => idle_exit = Some(Duration::from_secs(args.number("--idle-exit")?)),
             flag if flag.starts_with("--") => return Err(format!("unknown option `{flag}`")),
             dir if root.is_none() => root = Some(PathBuf::from(dir)),
@@ -32,41 +37,68 @@ pub fn watch(args: &[String]) -> Result<bool, String> {
         }
     }
     let root = root.ok_or("watch needs the terminal folder (the one holding req/, res/ and face/)")?;
-    let mut watcher = Watcher::new(&root, options).map_err(|e| e.to_string())?;
+    if !root.is_dir() {
+        return Err(format!("`{}` is not a folder", root.display()));
+    }
+    let mut watcher = match Watcher::new(&root, options) {
+        Ok(watcher) => watcher,
+        Err(e) => return failed(&e),
+    };
+    if let Some(aside) = watcher.recovered_store() {
+        eprintln!(
+            "kohi: the inbox ledger was corrupt; it was moved to {} and rebuilt, so files still in the folders are delivered again",
+            aside.display()
+        );
+    }
     let stdout = std::io::stdout();
     let mut printed = 0;
     let mut last_event = Instant::now();
     while printed < max_events {
         match watcher.next_event(Duration::from_millis(500)) {
-            Some(event) => {
+            Ok(Some(event)) => {
+                let mut line = event_json(&event);
+                line.push('\n');
                 let mut out = stdout.lock();
-                if writeln!(out, "{}", event_json(&event)).and_then(|()| out.flush()).is_err() {
-                    return Ok(true); // the reader went away
+                if out.write_all(line.as_bytes()).and_then(|()| out.flush()).is_err() {
+                    return Ok(true); // the reader went away: not acknowledged, delivered again
+                }
+                if let Err(e) = watcher.ack(&event.id) {
+                    return failed(&e);
                 }
                 printed += 1;
                 last_event = Instant::now();
             }
-            None if idle_exit.is_some_and(|idle| last_event.elapsed() >= idle) => break,
-            None => {}
+            Ok(None) if idle_exit.is_some_and(|idle| last_event.elapsed() >= idle) => break,
+            Ok(None) => {}
+            Err(e) => return failed(&e),
         }
     }
     Ok(true)
 }
 
-/// The parse contract plus `file`, `kind` and `request`; a failure has `error`, a rejection `message`.
+/// An inbox error: said on stderr (where, never what), exit status 1.
+fn failed(e: &kohi::Error) -> Result<bool, String> {
+    eprintln!("kohi: {e} ({})", e.code());
+    Ok(false)
+}
+
+/// `id`, `file`, `kind`, `request`, then the parse contract; a failure has `error`, a rejection
+/// `message`; an unread file (`other`, `bulk_archive`) nothing more.
 fn event_json(event: &WatchEvent) -> String {
     let file = serde_json::to_string(&event.path.to_string_lossy()).unwrap_or_default();
     let request = event
         .request
         .as_ref()
         .map_or("null".to_owned(), |r| serde_json::to_string(&r.to_string_lossy()).unwrap_or_default());
-    let head = format!("{{\"file\":{file},\"kind\":\"{}\",\"request\":{request}", event.kind.as_str());
+    let head =
+        format!("{{\"id\":\"{}\",\"file\":{file},\"kind\":\"{}\",\"request\":{request}", event.id, event.kind.as_str());
     match &event.outcome {
         Outcome::Parsed(doc) => format!("{head},{}", &kohi::to_json(doc)[1..]),
         Outcome::Failed(e) => format!("{head},\"error\":{}}}", e.to_json()),
         Outcome::Rejected { message } => {
             format!("{head},\"message\":{}}}", serde_json::to_string(message).unwrap_or_default())
         }
+        _ => format!("{head}}}"),
     }
 }
 

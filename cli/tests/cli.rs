@@ -206,8 +206,9 @@ fn watch_prints_each_fixture_exactly_once() {
         assert!(seen.insert(file.clone()), "{file} twice");
         let i: usize = file.rsplit('_').next().unwrap().trim_end_matches(".xml").parse().unwrap();
         assert_eq!(event["kind"], if i.is_multiple_of(2) { "result" } else { "face" });
+        assert_eq!(object_id_len(&event), 64 + 1 + 16);
         let object = event.as_object_mut().unwrap();
-        for key in ["file", "kind", "request"] {
+        for key in ["id", "file", "kind", "request"] {
             object.remove(key);
         }
         let golden: serde_json::Value =
@@ -216,4 +217,8 @@ fn watch_prints_each_fixture_exactly_once() {
         assert_eq!(event, golden, "{}", fixtures[i].display());
     }
     std::fs::remove_dir_all(root).unwrap();
+}
+
+fn object_id_len(event: &serde_json::Value) -> usize {
+    event["id"].as_str().map_or(0, str::len)
 }

@@ -131,6 +131,16 @@ pub enum Error {
     /// The document exceeds one of the limits on its shape.
     #[error("more than {max} {limit} at line {line}, column {column}")]
     LimitExceeded { limit: Limit, max: usize, line: usize, column: usize },
+    /// Another watcher (in this or another process) holds the folder: two would deliver every
+    /// file twice.
+    #[error("another watcher holds this folder")]
+    AlreadyWatched,
+    /// The watcher's state store could not be opened, read or written (`operation` says which).
+    #[error("the watcher's state store failed ({operation}): {kind}")]
+    StateStore { operation: &'static str, kind: &'static str },
+    /// A setting is negative, zero where it must not be, or absurdly large (the setting is named).
+    #[error("setting `{name}` is out of range")]
+    InvalidSetting { name: &'static str },
 }
 
 /// One row of the stable error table.
@@ -165,6 +175,13 @@ pub const ERROR_CODES: &[ErrorCode] = &[
         meaning: "more elements, text, patients, 公費, unknown elements or warnings than the limits allow",
     },
     ErrorCode { number: 14, code: "encoding_conflict", meaning: "the declared encoding contradicts the bytes" },
+    ErrorCode { number: 15, code: "already_watched", meaning: "another watcher holds this folder" },
+    ErrorCode {
+        number: 16,
+        code: "state_store",
+        meaning: "the watcher's state store could not be opened, read or written",
+    },
+    ErrorCode { number: 17, code: "invalid_setting", meaning: "a setting is out of its allowed range" },
 ];
 
 impl Error {
@@ -194,6 +211,9 @@ impl Error {
             Self::UnrepresentableCharacter { .. } => 12,
             Self::LimitExceeded { .. } => 13,
             Self::EncodingConflict { .. } => 14,
+            Self::AlreadyWatched => 15,
+            Self::StateStore { .. } => 16,
+            Self::InvalidSetting { .. } => 17,
         };
         &ERROR_CODES[number as usize - 1]
     }
@@ -203,7 +223,9 @@ impl Error {
         serde_json::json!({ "code": self.code(), "number": self.number(), "message": self.to_string() }).to_string()
     }
 
-    pub(crate) fn io(source: std::io::Error) -> Self {
+    /// A failed read or write (the kind is kept; the OS message, which may name a path, is the
+    /// source, never the message).
+    pub fn io(source: std::io::Error) -> Self {
         Self::Io { kind: source.kind(), source }
     }
 }
@@ -237,6 +259,9 @@ mod tests {
             (12, "unrepresentable_character"),
             (13, "limit_exceeded"),
             (14, "encoding_conflict"),
+            (15, "already_watched"),
+            (16, "state_store"),
+            (17, "invalid_setting"),
         ];
         for (n, c) in frozen {
             assert_eq!(ERROR_CODES[n - 1].code, c);

@@ -30,12 +30,9 @@ pub mod numbers;
 mod parse;
 pub mod personal;
 pub mod reconcile;
-pub mod request;
 #[doc(hidden)]
 pub mod scan;
 pub mod stream;
-#[cfg(feature = "watch")]
-pub mod watch;
 
 use std::path::Path;
 
@@ -47,7 +44,6 @@ pub use numbers::{NumberCheck, NumberKind, check_number};
 pub use parse::{DEFAULT_MAX_DEPTH, DEFAULT_MAX_INPUT_BYTES, Limits, ParseOptions, parse_str_with, parse_with};
 pub use personal::Personal;
 pub use reconcile::{Change, ChangedField, KohiRecord, reconcile};
-pub use request::QualificationRequest;
 pub use stream::{PatientReader, StreamedPatient};
 
 /// Parses a result file given as bytes, with default options.

@@ -9,9 +9,8 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 
-use crate::decode::Encoding;
-use crate::error::{Error, Result};
-use crate::numbers::normalize;
+use kohi::numbers::normalize;
+use kohi::{Encoding, Error, Result};
 
 /// What a 被保険者証 query asks.
 #[derive(Clone, PartialEq, Eq)]
@@ -138,13 +137,15 @@ impl QualificationRequest {
         match encoding {
             Encoding::Utf8 => Ok(xml.into_bytes()),
             Encoding::ShiftJis => {
-                crate::cp932::encode(&xml).map_err(|_| Error::UnrepresentableCharacter { encoding: "Shift_JIS" })
+                kohi::cp932::encode(&xml).map_err(|_| Error::UnrepresentableCharacter { encoding: "Shift_JIS" })
             }
         }
     }
 
     /// Writes `OQSsiquc01req_<free_part>.xml` into `req_dir` atomically; returns its path.
     /// `free_part` is letters, digits, `-` and `_` (e.g. `yyyyMMdd` + a sequence number).
+    /// A request of the same name already in `req_dir` is an `io` error of kind
+    /// `AlreadyExists`: its answer would be paired with the wrong request.
     pub fn write_to(&self, req_dir: &Path, free_part: &str, encoding: Encoding) -> Result<PathBuf> {
         let name = request_file_name(free_part)?;
         let bytes = self.to_xml(encoding)?;
@@ -164,22 +165,39 @@ pub fn request_file_name(free_part: &str) -> Result<String> {
     Ok(format!("OQSsiquc01req_{free_part}.xml"))
 }
 
+/// The interface prefix of a terminal file name and what follows it: `OQSsiquc01req_X.xml` →
+/// (`OQSsiquc01`, `req`, `X.xml`). Only the part before the first `_` is the prefix, so a free
+/// part holding `req_` or `res_` (`PREQ_7`) never confuses a request with a result.
+pub fn split_interface_name(name: &str) -> Option<(&str, &str, &str)> {
+    let (head, rest) = name.split_once('_')?;
+    let direction = head.get(head.len().checked_sub(3)?..)?;
+    if !matches!(direction, "req" | "res") || head.len() == 3 || !head.is_ascii() {
+        return None;
+    }
+    Some((&head[..head.len() - 3], direction, rest))
+}
+
 /// The result file name the terminal answers a request with (`…req_` → `…res_`).
 pub fn result_file_name(request_file_name: &str) -> Option<String> {
-    let (prefix, rest) = request_file_name.split_once("req_")?;
-    Some(format!("{prefix}res_{rest}"))
+    match split_interface_name(request_file_name)? {
+        (interface, "req", rest) => Some(format!("{interface}res_{rest}")),
+        _ => None,
+    }
 }
 
 /// The request file name a result answers (`…res_` → `…req_`); none for face results.
 pub fn request_file_name_for(result_file_name: &str) -> Option<String> {
-    if result_file_name.contains("res_face_") {
-        return None;
+    match split_interface_name(result_file_name)? {
+        (_, "res", rest) if rest.starts_with("face_") => None,
+        (interface, "res", rest) => Some(format!("{interface}req_{rest}")),
+        _ => None,
     }
-    let (prefix, rest) = result_file_name.split_once("res_")?;
-    Some(format!("{prefix}req_{rest}"))
 }
 
-/// Temp file in the same folder (a name the terminal does not pick up), flushed, then renamed.
+/// Temp file in the same folder (a name the terminal does not pick up), flushed, then linked
+/// into place: a hard link never replaces an existing file, so a second request of the same
+/// name fails instead of silently replacing the first. Where the file system has no hard links
+/// (some shares), an existence check and a rename (racy only against another writer).
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
@@ -188,7 +206,12 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
         let mut file = std::fs::File::create(&temp)?;
         file.write_all(bytes)?;
         file.sync_all()?;
-        std::fs::rename(&temp, path)
+        match std::fs::hard_link(&temp, path) {
+            Ok(()) => std::fs::remove_file(&temp),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(e),
+            Err(_) if path.exists() => Err(std::io::Error::from(std::io::ErrorKind::AlreadyExists)),
+            Err(_) => std::fs::rename(&temp, path),
+        }
     })();
     if let Err(e) = written {
         let _ = std::fs::remove_file(&temp);
@@ -220,7 +243,7 @@ mod tests {
         for encoding in [Encoding::Utf8, Encoding::ShiftJis] {
             let bytes = sample().to_xml(encoding).unwrap();
             assert!(!bytes.windows(2).any(|w| w == b"&#"), "no character references");
-            let doc = crate::parse(&bytes).unwrap();
+            let doc = kohi::parse(&bytes).unwrap();
             assert_eq!(doc.encoding, encoding);
             assert_eq!(doc.header.medical_institution_code.as_deref(), Some("1312345678"));
             assert_eq!(doc.header.arbitrary_file_identifier.as_deref(), Some("RC-20250604-0007"));
@@ -241,7 +264,7 @@ mod tests {
     #[test]
     fn escapes_markup() {
         let r = QualificationRequest { insured_card_symbol: Some("A&B<1>".into()), ..sample() };
-        let doc = crate::parse(&r.to_xml(Encoding::Utf8).unwrap()).unwrap();
+        let doc = kohi::parse(&r.to_xml(Encoding::Utf8).unwrap()).unwrap();
         let search = doc.patients[0].search_info.as_ref().unwrap();
         assert_eq!(search.insured_card_symbol.as_ref().unwrap().value(), "A&B<1>");
     }
@@ -280,6 +303,17 @@ mod tests {
         assert_eq!(result_file_name("OQSsiquc01req_0007.xml").as_deref(), Some("OQSsiquc01res_0007.xml"));
         assert_eq!(request_file_name_for("OQSsiquc01res_0007.xml").as_deref(), Some("OQSsiquc01req_0007.xml"));
         assert_eq!(request_file_name_for("OQSsiquc01res_face_1312_20250604.xml"), None);
+        // A free part holding `req_`/`res_` pairs by the prefix alone.
+        assert_eq!(request_file_name("PREQ_7").unwrap(), "OQSsiquc01req_PREQ_7.xml");
+        assert_eq!(result_file_name("OQSsiquc01req_PREQ_7.xml").as_deref(), Some("OQSsiquc01res_PREQ_7.xml"));
+        assert_eq!(request_file_name_for("OQSsiquc01res_PREQ_7.xml").as_deref(), Some("OQSsiquc01req_PREQ_7.xml"));
+        assert_eq!(
+            request_file_name_for("OQSsiquc01res_xres_face_1.xml").as_deref(),
+            Some("OQSsiquc01req_xres_face_1.xml")
+        );
+        assert_eq!(split_interface_name("PMHsimsm01res_1.xml"), Some(("PMHsimsm01", "res", "1.xml")));
+        assert_eq!(split_interface_name("res_1.xml"), None);
+        assert_eq!(split_interface_name("notes.xml"), None);
     }
 
     #[test]
@@ -290,8 +324,14 @@ mod tests {
         assert_eq!(path.file_name().unwrap(), "OQSsiquc01req_0001.xml");
         let names: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(names.len(), 1);
-        assert!(crate::parse(&std::fs::read(&path).unwrap()).is_ok());
+        assert!(kohi::parse(&std::fs::read(&path).unwrap()).is_ok());
         assert_eq!(sample().write_to(&dir.join("missing"), "0002", Encoding::Utf8).unwrap_err().code(), "io");
+        // A second request of the same name is refused, and the first is kept as it was.
+        let first = std::fs::read(&path).unwrap();
+        let again = sample().write_to(&dir, "0001", Encoding::Utf8).unwrap_err();
+        assert!(matches!(again, Error::Io { kind: std::io::ErrorKind::AlreadyExists, .. }), "{again}");
+        assert_eq!(std::fs::read(&path).unwrap(), first);
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

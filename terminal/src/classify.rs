@@ -1,0 +1,134 @@
+//! What a name in `res/` or `face/` is. Every name but a temporary one is delivered: a file the
+//! inbox does not understand is still handed over (kind `other`), never ignored.
+
+use std::ffi::OsStr;
+
+use crate::request::split_interface_name;
+
+/// Which folder a file came from, and what it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum FileKind {
+    /// An answer in `res/` to a request from `req/` (`OQS…res_….xml`).
+    Result,
+    /// A result pushed into `face/` after a マイナンバーカード check (`OQS…res_….xml`).
+    Face,
+    /// A `.err` file in `res/`: the terminal refused a request.
+    Rejected,
+    /// A `.zip` in `res/` (bulk 一括照会 downloads may arrive zipped): each XML inside is parsed.
+    BulkArchive,
+    /// Not read: a special file (FIFO, device, directory) or a file over the size limit.
+    Skipped,
+    /// Anything else: an unknown extension or interface prefix (`PMHsimsm…`, a face output that
+    /// is not XML). An `.xml` one is parsed when it parses; the rest is handed over unread.
+    Other,
+}
+
+impl FileKind {
+    /// The stable name used in JSON and by every binding.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Result => "result",
+            Self::Face => "face",
+            Self::Rejected => "rejected",
+            Self::BulkArchive => "bulk_archive",
+            Self::Skipped => "skipped",
+            Self::Other => "other",
+        }
+    }
+
+    /// Every kind, in the order of their C numbers (which never change).
+    pub const ALL: [FileKind; 6] =
+        [Self::Result, Self::Face, Self::Rejected, Self::BulkArchive, Self::Skipped, Self::Other];
+}
+
+/// The two folders the terminal writes into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Folder {
+    Res,
+    Face,
+}
+
+impl Folder {
+    pub(crate) const ALL: [Folder; 2] = [Folder::Res, Folder::Face];
+
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Folder::Res => "res",
+            Folder::Face => "face",
+        }
+    }
+}
+
+/// Names a writer uses while a file is incomplete (and our own hidden files): never delivered.
+pub(crate) fn is_temporary(name: &OsStr) -> bool {
+    let bytes = name.as_encoded_bytes();
+    let lower = bytes.to_ascii_lowercase();
+    bytes.starts_with(b".") || lower.ends_with(b".tmp") || lower.ends_with(b".part") || bytes.ends_with(b"~")
+}
+
+/// The kind of a (non-temporary) regular file by folder and name. A name that is not UTF-8 is
+/// `Other`: it is still delivered, with its exact bytes as the path.
+pub(crate) fn kind_of(folder: Folder, name: &OsStr) -> FileKind {
+    let Some(name) = name.to_str() else { return FileKind::Other };
+    let lower = name.to_ascii_lowercase();
+    let result_of_ours = || matches!(split_interface_name(name), Some((i, "res", _)) if i.starts_with("OQS"));
+    match folder {
+        Folder::Res if lower.ends_with(".err") => FileKind::Rejected,
+        Folder::Res if lower.ends_with(".zip") => FileKind::BulkArchive,
+        Folder::Res if lower.ends_with(".xml") && result_of_ours() => FileKind::Result,
+        Folder::Face if lower.ends_with(".xml") && result_of_ours() => FileKind::Face,
+        _ => FileKind::Other,
+    }
+}
+
+/// Whether a file of this kind is parsed as a result document.
+pub(crate) fn parses_as_xml(kind: FileKind, name: &OsStr) -> bool {
+    match kind {
+        FileKind::Result | FileKind::Face => true,
+        FileKind::Other => name.as_encoded_bytes().to_ascii_lowercase().ends_with(b".xml"),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kind(folder: Folder, name: &str) -> FileKind {
+        kind_of(folder, OsStr::new(name))
+    }
+
+    #[test]
+    fn kinds_by_folder_and_name() {
+        assert_eq!(kind(Folder::Res, "OQSsiquc01res_1.xml"), FileKind::Result);
+        assert_eq!(kind(Folder::Res, "OQSsiquc01res_PREQ_7.xml"), FileKind::Result);
+        assert_eq!(kind(Folder::Res, "OQSsiquc01req_1.err"), FileKind::Rejected);
+        // The refused request the terminal puts back beside its .err: handed over, not a result.
+        assert_eq!(kind(Folder::Res, "OQSsiquc01req_1.xml"), FileKind::Other);
+        assert_eq!(kind(Folder::Res, "OQSmuquc02res_1.zip"), FileKind::BulkArchive);
+        assert_eq!(kind(Folder::Res, "PMHsimsm01res_1.xml"), FileKind::Other);
+        assert_eq!(kind(Folder::Res, "notes.txt"), FileKind::Other);
+        assert_eq!(kind(Folder::Face, "OQSsiquc01res_face_x_1.xml"), FileKind::Face);
+        assert_eq!(kind(Folder::Face, "publicmedicalhub_1.json"), FileKind::Other);
+        for temp in [".partial.xml", "x.xml.tmp", "x.XML.TMP", "x.xml.part", "x.xml~"] {
+            assert!(is_temporary(OsStr::new(temp)), "{temp}");
+        }
+        assert!(!is_temporary(OsStr::new("OQSsiquc01res_1.xml")));
+    }
+
+    #[test]
+    fn which_kinds_are_parsed() {
+        assert!(parses_as_xml(FileKind::Result, OsStr::new("a.xml")));
+        assert!(parses_as_xml(FileKind::Other, OsStr::new("PMHsimsm01res_1.XML")));
+        assert!(!parses_as_xml(FileKind::Other, OsStr::new("a.json")));
+        assert!(!parses_as_xml(FileKind::Rejected, OsStr::new("a.err")));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_name_that_is_not_utf8_is_other() {
+        use std::os::unix::ffi::OsStrExt;
+        assert_eq!(kind_of(Folder::Res, OsStr::from_bytes(b"OQSsiquc01res_\xff.xml")), FileKind::Other);
+    }
+}

@@ -1,0 +1,829 @@
+//! The terminal inbox: watches `res/` and `face/` and delivers every finished file at least once,
+//! until the consumer acknowledges it.
+//!
+//! # The delivery contract
+//!
+//! - Every file in `res/` and `face/` whose name is not temporary (`.…`, `…​.tmp`, `…​.part`,
+//!   `…~`) is delivered as a [`WatchEvent`] with a [`FileKind`]; nothing is ignored silently.
+//! - An event is done only when the consumer acknowledges it ([`Watcher::ack`],
+//!   [`WatcherHandle::ack`]). Until then it is delivered again after a restart, or to the next
+//!   watcher when this one is dropped. Within one watcher an event is delivered once.
+//! - Each event has a stable [`WatchEvent::id`]: the content's SHA-256 and a hash of the folder
+//!   and name. A repeat of an unacknowledged event carries the same id, so a consumer can dedupe.
+//! - A file is keyed by its content, not its size and time: the same name re-sent with new content
+//!   (even with the old size and mtime) is delivered again; a `touch` is not.
+//!
+//! Crash points (kill -9 right there):
+//! - while a file is being written, settling or parsed: nothing recorded; found again at start.
+//! - after delivery, before the consumer acts: not acknowledged; delivered again (same id).
+//! - inside [`Watcher::ack`] before SQLite commits: not acknowledged; delivered again.
+//! - after the commit, before the move to `done_dir`: acknowledged; the move is redone at start.
+//! - in the middle of a cross-filesystem move: the copy may exist twice in `done_dir` (unique
+//!   names, never overwritten); the original is removed only after its copy is on disk.
+//!
+//! # When a file is ready
+//!
+//! The 連携アプリケーション gives no signal that a file is complete, so a file is read only when
+//! its size, times and inode are unchanged over `settle`. A file that does not parse is read again
+//! only when it changes; once it has not changed for `give_up_after` (measured from its mtime, so
+//! a restart does not reset it) it is delivered with its error. A writer that stalls longer than
+//! that gets the failure first and the finished file later (another event, another id).
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::ffi::OsStr;
+use std::fs::{File, Metadata};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant, SystemTime};
+
+use sha2::{Digest, Sha256};
+
+use kohi::{Document, Error, ParseOptions, Personal, Result, parse_with};
+
+use crate::classify::{FileKind, Folder, is_temporary, kind_of, parses_as_xml};
+use crate::os_watch::{OsWatch, Wake};
+use crate::request::request_file_name_for;
+use crate::store::Store;
+
+/// The ledger's default file name in the watched folder.
+pub const DEFAULT_STATE_FILE: &str = ".kohi-inbox.sqlite";
+/// The lock that keeps a second watcher off the folder.
+pub const LOCK_FILE: &str = ".kohi-inbox.lock";
+
+/// How to watch.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct WatchOptions {
+    pub parse: ParseOptions,
+    /// A file is read once its size, times and inode stay the same this long (10 ms – 1 h).
+    pub settle: Duration,
+    /// How often the folders are listed for new names (10 ms – 1 h); notify wakes the inbox
+    /// sooner where the OS reports changes.
+    pub poll_interval: Duration,
+    /// How often every file is looked at again, for changes notify may have missed
+    /// (at least `poll_interval`, at most 1 day).
+    pub rescan_interval: Duration,
+    /// A file that has not changed for this long and still does not parse is delivered with its
+    /// error (at most 7 days).
+    pub give_up_after: Duration,
+    /// The ledger; default `<root>/.kohi-inbox.sqlite`.
+    pub state_file: Option<PathBuf>,
+    /// If set, each acknowledged file is moved into `<done_dir>/<res|face>/` (never deleted,
+    /// never overwriting: a name already there gets a number).
+    pub done_dir: Option<PathBuf>,
+    /// Acknowledgements of files gone from the folders are forgotten after this many days.
+    pub prune_after_days: u32,
+}
+
+impl Default for WatchOptions {
+    fn default() -> Self {
+        WatchOptions {
+            parse: ParseOptions::default(),
+            settle: Duration::from_millis(300),
+            poll_interval: Duration::from_secs(1),
+            rescan_interval: Duration::from_secs(60),
+            give_up_after: Duration::from_secs(30),
+            state_file: None,
+            done_dir: None,
+            prune_after_days: 90,
+        }
+    }
+}
+
+impl WatchOptions {
+    /// Refuses settings out of range with `invalid_setting` naming the setting.
+    pub fn validate(&self) -> Result<()> {
+        let ms = Duration::from_millis;
+        let hour = Duration::from_secs(3600);
+        let checks = [
+            ("settle", (ms(10)..=hour).contains(&self.settle)),
+            ("poll_interval", (ms(10)..=hour).contains(&self.poll_interval)),
+            ("rescan_interval", (self.poll_interval..=hour * 24).contains(&self.rescan_interval)),
+            ("give_up_after", self.give_up_after <= hour * 24 * 7),
+            ("prune_after_days", (1..=3650).contains(&self.prune_after_days)),
+        ];
+        match checks.iter().find(|(_, ok)| !ok) {
+            Some((name, _)) => Err(Error::InvalidSetting { name }),
+            None => Ok(()),
+        }
+    }
+}
+
+/// What a delivered file holds.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Outcome {
+    Parsed(Box<Document>),
+    /// Not usable: it never parsed within `give_up_after`, could not be read, is too large or
+    /// is not a regular file (kind `skipped`).
+    Failed(Error),
+    /// The `.err` file's text (format not documented publicly: it may echo the refused request,
+    /// so it is personal), when it decodes.
+    Rejected {
+        message: Option<Personal<String>>,
+    },
+    /// Handed over without being read by kohi (kind `other` that is not XML, `bulk_archive`):
+    /// the consumer reads `path` itself.
+    Unread,
+}
+
+/// One delivered file. Acknowledge it with [`Watcher::ack`] once it is safely stored.
+#[derive(Debug)]
+pub struct WatchEvent {
+    /// Stable across restarts for the same name and content: `<content SHA-256>-<name hash>`.
+    pub id: String,
+    /// Where the file was found.
+    pub path: PathBuf,
+    pub kind: FileKind,
+    pub outcome: Outcome,
+    /// The request this answers: by file name (`…res_X` ↔ `…req_X`), else by the header's
+    /// `ArbitraryFileIdentifier` registered with [`WatcherHandle::expect`].
+    pub request: Option<PathBuf>,
+}
+
+/// Delivered and not yet acknowledged.
+struct Pending {
+    /// `res/<name>` or `face/<name>`, the name's exact bytes: the ledger key with the hash.
+    key: Vec<u8>,
+    hash: String,
+    path: PathBuf,
+    folder: Folder,
+}
+
+/// What acknowledgements need, shared with [`WatcherHandle`]s on other threads.
+struct Ledger {
+    store: Option<Store>,
+    pending: HashMap<String, Pending>,
+    done_dir: Option<PathBuf>,
+}
+
+impl Ledger {
+    fn ack(&mut self, id: &str) -> Result<bool> {
+        let Some(pending) = self.pending.get(id) else { return Ok(false) };
+        let Some(store) = self.store.as_mut() else { return Ok(false) };
+        store.ack(&pending.key, &pending.hash)?;
+        let pending = self.pending.remove(id).expect("looked up above");
+        if let Some(done) = &self.done_dir {
+            move_to_done(&pending.path, &done.join(pending.folder.name())).map_err(Error::io)?;
+        }
+        Ok(true)
+    }
+}
+
+/// A cheap, cloneable handle for other threads: acknowledge, pair, cancel. None of its calls
+/// waits for a thread blocked in [`Watcher::next_event`].
+#[derive(Clone)]
+pub struct WatcherHandle {
+    ledger: Arc<Mutex<Ledger>>,
+    expected: Arc<Mutex<HashMap<String, PathBuf>>>,
+    wake: Arc<Wake>,
+}
+
+impl WatcherHandle {
+    /// Marks a delivered event done: recorded durably (one SQLite transaction) before this
+    /// returns, then moved to `done_dir` if one is set. `Ok(false)` if no pending event has this
+    /// id (already acknowledged, or delivered by another watcher). On an error the event stays
+    /// pending and is delivered again after a restart; if only the move failed, the
+    /// acknowledgement holds and the move is retried at the next start.
+    pub fn ack(&self, id: &str) -> Result<bool> {
+        lock(&self.ledger).ack(id)
+    }
+
+    /// Pairs a future result carrying this `ArbitraryFileIdentifier` with its request file.
+    pub fn expect(&self, arbitrary_file_identifier: &str, request: impl Into<PathBuf>) {
+        lock(&self.expected).insert(arbitrary_file_identifier.to_owned(), request.into());
+    }
+
+    /// Wakes a thread blocked in [`Watcher::next_event`]; it and every later call return
+    /// `Ok(None)` at once. Safe from any thread.
+    pub fn cancel(&self) {
+        self.wake.cancel();
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.wake.is_cancelled()
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding one of these leaves consistent data (every update is one insert).
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// What identifies a file's current version without reading it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Fingerprint {
+    len: u64,
+    modified: Option<SystemTime>,
+    /// Status-change time and inode where the OS has them: `cp -p` keeps size and mtime but not
+    /// these, so a re-send is looked at again.
+    changed: i128,
+    inode: u64,
+    regular: bool,
+}
+
+impl Fingerprint {
+    fn of(meta: &Metadata) -> Fingerprint {
+        #[cfg(unix)]
+        let (changed, inode) = {
+            use std::os::unix::fs::MetadataExt;
+            (i128::from(meta.ctime()) * 1_000_000_000 + i128::from(meta.ctime_nsec()), meta.ino())
+        };
+        #[cfg(not(unix))]
+        let (changed, inode) = (
+            meta.created()
+                .ok()
+                .and_then(|c| c.duration_since(SystemTime::UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_nanos() as i128),
+            0,
+        );
+        Fingerprint { len: meta.len(), modified: meta.modified().ok(), changed, inode, regular: meta.is_file() }
+    }
+}
+
+/// A file seen and not yet delivered.
+struct Candidate {
+    folder: Folder,
+    fingerprint: Fingerprint,
+    first_seen: Instant,
+    /// When to look at it next.
+    due: Instant,
+    /// It was read unchanged and did not parse: its hash and error, kept so that it is not read
+    /// again until it changes or `give_up_after` passes.
+    failure: Option<(String, Error)>,
+}
+
+/// Watches a terminal folder (the one holding `req/`, `res/` and `face/`).
+pub struct Watcher {
+    root: PathBuf,
+    options: WatchOptions,
+    state_file: PathBuf,
+    ledger: Arc<Mutex<Ledger>>,
+    expected: Arc<Mutex<HashMap<String, PathBuf>>>,
+    wake: Arc<Wake>,
+    /// Held while the watcher lives: the OS releases it on any exit, kill -9 included.
+    lock: Option<File>,
+    recovered: Option<PathBuf>,
+    os: Option<OsWatch>,
+    candidates: HashMap<PathBuf, Candidate>,
+    /// Files delivered or acknowledged in their current version: not looked at until they change.
+    known: HashMap<PathBuf, Fingerprint>,
+    queue: VecDeque<WatchEvent>,
+    last_list: Option<Instant>,
+    last_rescan: Option<Instant>,
+}
+
+impl Watcher {
+    /// Starts watching `root`. If it exists, the ledger is opened (or created) and the folder
+    /// locked now: `already_watched` if another watcher holds it, `state_store` if the ledger
+    /// cannot be opened. A folder that does not exist yet is opened when it appears.
+    pub fn new(root: impl Into<PathBuf>, options: WatchOptions) -> Result<Watcher> {
+        options.validate()?;
+        let root = root.into();
+        let state_file = options.state_file.clone().unwrap_or_else(|| root.join(DEFAULT_STATE_FILE));
+        let ledger = Ledger { store: None, pending: HashMap::new(), done_dir: options.done_dir.clone() };
+        let mut watcher = Watcher {
+            root,
+            options,
+            state_file,
+            ledger: Arc::new(Mutex::new(ledger)),
+            expected: Arc::default(),
+            wake: Arc::default(),
+            lock: None,
+            recovered: None,
+            os: None,
+            candidates: HashMap::new(),
+            known: HashMap::new(),
+            queue: VecDeque::new(),
+            last_list: None,
+            last_rescan: None,
+        };
+        if watcher.root.is_dir() {
+            watcher.open()?;
+        }
+        Ok(watcher)
+    }
+
+    /// A handle for acknowledging, pairing and cancelling from any thread.
+    pub fn handle(&self) -> WatcherHandle {
+        WatcherHandle { ledger: self.ledger.clone(), expected: self.expected.clone(), wake: self.wake.clone() }
+    }
+
+    /// See [`WatcherHandle::ack`].
+    pub fn ack(&self, id: &str) -> Result<bool> {
+        lock(&self.ledger).ack(id)
+    }
+
+    /// See [`WatcherHandle::expect`].
+    pub fn expect(&self, arbitrary_file_identifier: &str, request: impl Into<PathBuf>) {
+        self.handle().expect(arbitrary_file_identifier, request);
+    }
+
+    /// Where a ledger SQLite found corrupt was moved before it was rebuilt (every file still in
+    /// the folders is then delivered again).
+    pub fn recovered_store(&self) -> Option<&Path> {
+        self.recovered.as_deref()
+    }
+
+    /// How many delivered events wait for an acknowledgement.
+    pub fn pending(&self) -> usize {
+        lock(&self.ledger).pending.len()
+    }
+
+    fn open(&mut self) -> Result<()> {
+        if self.lock.is_none() {
+            self.lock = Some(take_lock(&self.root, &self.state_file)?);
+        }
+        let mut ledger = lock(&self.ledger);
+        if ledger.store.is_none() {
+            let (mut store, recovered) = Store::open(&self.state_file)?;
+            let present = present_keys(&self.root);
+            store.prune(self.options.prune_after_days, |key| present.contains(key))?;
+            ledger.store = Some(store);
+            self.recovered = recovered;
+        }
+        Ok(())
+    }
+
+    /// The next delivered file, waiting up to `timeout`; `Ok(None)` if none is ready in time or
+    /// the watcher was cancelled. An error is the ledger's or the lock's (the folder's files
+    /// are untouched; nothing is lost).
+    pub fn next_event(&mut self, timeout: Duration) -> Result<Option<WatchEvent>> {
+        let deadline =
+            Instant::now().checked_add(timeout).unwrap_or_else(|| Instant::now() + Duration::from_secs(86_400 * 365));
+        loop {
+            if let Some(event) = self.queue.pop_front() {
+                return Ok(Some(event));
+            }
+            if self.wake.is_cancelled() {
+                return Ok(None);
+            }
+            let now = Instant::now();
+            self.look(now)?;
+            if !self.queue.is_empty() {
+                continue;
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Ok(None);
+            }
+            let wake_at = self.next_wake(now).min(deadline);
+            let changes = self.wake.wait_and_take(wake_at.saturating_duration_since(now));
+            if changes.rescan {
+                self.last_rescan = None;
+            }
+            for path in changes.paths {
+                self.changed(path);
+            }
+        }
+    }
+
+    /// Lists, rescans and examines whatever is due.
+    fn look(&mut self, now: Instant) -> Result<()> {
+        if !self.root.is_dir() {
+            // The share vanished: forget the OS watch and what was settling; the ledger stays.
+            self.os = None;
+            self.candidates.clear();
+            self.last_list = Some(now);
+            return Ok(());
+        }
+        if lock(&self.ledger).store.is_none() {
+            self.open()?;
+        }
+        let rescan = self.last_rescan.is_none_or(|last| now >= last + self.options.rescan_interval);
+        let list = self.last_list.is_none_or(|last| now >= last + self.options.poll_interval);
+        if rescan || list {
+            if self.os.is_none() && rescan {
+                let watched = Folder::ALL.iter().map(|f| self.root.join(f.name())).collect();
+                self.os = OsWatch::start(&self.root, watched, self.wake.clone());
+            }
+            self.scan(rescan, now);
+            self.last_list = Some(now);
+            if rescan {
+                self.last_rescan = Some(now);
+            }
+        }
+        let mut due: Vec<PathBuf> =
+            self.candidates.iter().filter(|(_, c)| c.due <= now).map(|(p, _)| p.clone()).collect();
+        due.sort();
+        for path in due {
+            self.examine(&path)?;
+        }
+        Ok(())
+    }
+
+    fn next_wake(&self, now: Instant) -> Instant {
+        let list = self.last_list.map_or(now, |last| last + self.options.poll_interval);
+        let rescan = self.last_rescan.map_or(now, |last| last + self.options.rescan_interval);
+        self.candidates.values().map(|c| c.due).fold(list.min(rescan), Instant::min)
+    }
+
+    /// Lists both folders. A rescan looks at every file; a listing only at names it does not
+    /// know (no stat of old files every second).
+    fn scan(&mut self, rescan: bool, now: Instant) {
+        let mut present = HashSet::new();
+        for folder in Folder::ALL {
+            let Ok(entries) = std::fs::read_dir(self.root.join(folder.name())) else { continue };
+            for entry in entries.filter_map(|e| e.ok()) {
+                if is_temporary(&entry.file_name()) {
+                    continue;
+                }
+                let path = entry.path();
+                let new = !self.known.contains_key(&path) && !self.candidates.contains_key(&path);
+                if rescan || new {
+                    self.consider(&path, folder, now);
+                }
+                present.insert(path);
+            }
+        }
+        self.known.retain(|path, _| present.contains(path));
+        self.candidates.retain(|path, _| present.contains(path));
+    }
+
+    /// A path notify reported.
+    fn changed(&mut self, path: PathBuf) {
+        let folder = Folder::ALL.into_iter().find(|f| path.parent() == Some(&self.root.join(f.name())));
+        let (Some(folder), Some(name)) = (folder, path.file_name()) else { return };
+        if !is_temporary(name) {
+            self.consider(&path, folder, Instant::now());
+        }
+    }
+
+    /// Starts (or restarts) settling a file whose fingerprint is new.
+    fn consider(&mut self, path: &Path, folder: Folder, now: Instant) {
+        let Ok(meta) = std::fs::metadata(path) else {
+            // Gone (or a dangling link): nothing to deliver.
+            self.candidates.remove(path);
+            self.known.remove(path);
+            return;
+        };
+        let is_xml_name = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("xml"));
+        if meta.is_dir() && !is_xml_name {
+            return; // a subfolder (trash/, done/), not a file
+        }
+        let fingerprint = Fingerprint::of(&meta);
+        if self.known.get(path) == Some(&fingerprint) {
+            return;
+        }
+        self.known.remove(path);
+        match self.candidates.get(path) {
+            Some(c) if c.fingerprint == fingerprint => {}
+            _ => {
+                let candidate =
+                    Candidate { folder, fingerprint, first_seen: now, due: now + self.options.settle, failure: None };
+                self.candidates.insert(path.to_owned(), candidate);
+            }
+        }
+    }
+
+    /// Looks at a candidate whose time came: settled → read, hash, parse, deliver.
+    fn examine(&mut self, path: &Path) -> Result<()> {
+        let now = Instant::now();
+        let Some(mut candidate) = self.candidates.remove(path) else { return Ok(()) };
+        let Ok(meta) = std::fs::metadata(path) else { return Ok(()) };
+        let fingerprint = Fingerprint::of(&meta);
+        if fingerprint != candidate.fingerprint {
+            candidate.fingerprint = fingerprint;
+            candidate.due = now + self.options.settle;
+            candidate.failure = None;
+            self.candidates.insert(path.to_owned(), candidate);
+            return Ok(());
+        }
+        let name = path.file_name().unwrap_or_default();
+        let key = ledger_key(candidate.folder, name);
+        let fp = &candidate.fingerprint;
+        let limit = self.options.parse.max_input_bytes();
+        let given_up = self.given_up(&candidate);
+
+        if !fp.regular {
+            let hash = marker_hash("not a regular file", fp);
+            let error = Error::io(std::io::Error::from(std::io::ErrorKind::Unsupported));
+            return self.deliver(path, candidate, key, hash, FileKind::Skipped, Outcome::Failed(error));
+        }
+        if fp.len > limit as u64 {
+            let hash = marker_hash("too large", fp);
+            let error = Error::InputTooLarge { size: usize::try_from(fp.len).unwrap_or(usize::MAX), limit };
+            return self.deliver(path, candidate, key, hash, FileKind::Skipped, Outcome::Failed(error));
+        }
+        let kind = kind_of(candidate.folder, name);
+        if let Some((hash, error)) = candidate.failure.take() {
+            // Unchanged since it failed to parse: deliver the failure once patience is over.
+            if given_up {
+                return self.deliver(path, candidate, key, hash, kind, Outcome::Failed(error));
+            }
+            candidate.failure = Some((hash, error));
+            candidate.due = self.give_up_at(&candidate, now);
+            self.candidates.insert(path.to_owned(), candidate);
+            return Ok(());
+        }
+        let bytes = match read_bounded(path, limit) {
+            Ok(bytes) if bytes.len() as u64 == fp.len => bytes,
+            Ok(_) => {
+                // It changed while being read: the next look sees a new fingerprint.
+                candidate.due = now + self.options.settle;
+                self.candidates.insert(path.to_owned(), candidate);
+                return Ok(());
+            }
+            Err(e) if given_up => {
+                let hash = marker_hash("unreadable", fp);
+                return self.deliver(path, candidate, key, hash, kind, Outcome::Failed(Error::io(e)));
+            }
+            Err(_) => {
+                // Locked by its writer (Windows) or a share hiccup: later, not in a tight loop.
+                candidate.due = now + self.options.settle.max(Duration::from_secs(1));
+                self.candidates.insert(path.to_owned(), candidate);
+                return Ok(());
+            }
+        };
+        let hash = hex(&Sha256::digest(&bytes));
+        if self.already_delivered(&key, &hash)? {
+            self.set_aside(path, candidate);
+            return Ok(());
+        }
+        let outcome = if kind == FileKind::Rejected {
+            let message = kohi::decode::decode(&bytes).ok().map(|d| Personal::new(d.text.trim().to_owned()));
+            Outcome::Rejected { message }
+        } else if parses_as_xml(kind, name) {
+            match parse_with(&bytes, &self.options.parse) {
+                Ok(doc) => Outcome::Parsed(Box::new(doc)),
+                Err(e) if given_up => Outcome::Failed(e),
+                Err(e) => {
+                    candidate.failure = Some((hash, e));
+                    candidate.due = self.give_up_at(&candidate, now);
+                    self.candidates.insert(path.to_owned(), candidate);
+                    return Ok(());
+                }
+            }
+        } else {
+            Outcome::Unread
+        };
+        self.deliver(path, candidate, key, hash, kind, outcome)
+    }
+
+    /// Whether `give_up_after` has passed since the file last changed (its mtime, which a
+    /// restart does not reset; else since kohi first saw it).
+    fn given_up(&self, candidate: &Candidate) -> bool {
+        match candidate.fingerprint.modified {
+            Some(modified) => SystemTime::now() >= modified + self.options.give_up_after,
+            None => candidate.first_seen.elapsed() >= self.options.give_up_after,
+        }
+    }
+
+    fn give_up_at(&self, candidate: &Candidate, now: Instant) -> Instant {
+        let left = match candidate.fingerprint.modified {
+            Some(modified) => {
+                (modified + self.options.give_up_after).duration_since(SystemTime::now()).unwrap_or_default()
+            }
+            None => self.options.give_up_after.saturating_sub(candidate.first_seen.elapsed()),
+        };
+        // Never sooner than a settle from now: no tight loop around the deadline.
+        now + left.max(self.options.settle)
+    }
+
+    fn already_delivered(&self, key: &[u8], hash: &str) -> Result<bool> {
+        let ledger = lock(&self.ledger);
+        if ledger.pending.contains_key(&event_id(hash, key)) {
+            return Ok(true);
+        }
+        ledger.store.as_ref().map_or(Ok(false), |store| store.is_acked(key, hash))
+    }
+
+    /// An acknowledged file still in the folder: a kill came between the acknowledgement and the
+    /// move to `done_dir`. Moved now; a failure leaves it where it is (it is not delivered again).
+    fn finish_interrupted_move(&self, path: &Path, folder: Folder) {
+        if let Some(done) = &self.options.done_dir {
+            let _ = move_to_done(path, &done.join(folder.name()));
+        }
+    }
+
+    /// A file whose current version was delivered already: not looked at until it changes.
+    fn set_aside(&mut self, path: &Path, candidate: Candidate) {
+        self.finish_interrupted_move(path, candidate.folder);
+        self.known.insert(path.to_owned(), candidate.fingerprint);
+    }
+
+    /// Delivers unless this (name, hash) is pending or acknowledged already.
+    fn deliver(
+        &mut self,
+        path: &Path,
+        candidate: Candidate,
+        key: Vec<u8>,
+        hash: String,
+        kind: FileKind,
+        outcome: Outcome,
+    ) -> Result<()> {
+        if self.already_delivered(&key, &hash)? {
+            self.set_aside(path, candidate);
+            return Ok(());
+        }
+        let id = event_id(&hash, &key);
+        let request = self.pair(path, kind, &outcome);
+        let pending = Pending { key, hash, path: path.to_owned(), folder: candidate.folder };
+        lock(&self.ledger).pending.insert(id.clone(), pending);
+        self.known.insert(path.to_owned(), candidate.fingerprint);
+        self.queue.push_back(WatchEvent { id, path: path.to_owned(), kind, outcome, request });
+        Ok(())
+    }
+
+    fn pair(&self, path: &Path, kind: FileKind, outcome: &Outcome) -> Option<PathBuf> {
+        let name = path.file_name()?.to_str()?;
+        if kind == FileKind::Rejected {
+            // The terminal puts the refused request back beside its `.err`; else it is in req/.
+            let request = path.with_extension("xml");
+            return Some(if request.exists() { request } else { self.root.join("req").join(request.file_name()?) });
+        }
+        if let Some(request) = request_file_name_for(name) {
+            return Some(self.root.join("req").join(request));
+        }
+        match outcome {
+            Outcome::Parsed(doc) => {
+                doc.header.arbitrary_file_identifier.as_ref().and_then(|id| lock(&self.expected).get(id).cloned())
+            }
+            _ => None,
+        }
+    }
+}
+
+impl Iterator for Watcher {
+    type Item = Result<WatchEvent>;
+
+    /// Blocks until the next delivered file; ends when the watcher is cancelled.
+    fn next(&mut self) -> Option<Result<WatchEvent>> {
+        loop {
+            match self.next_event(Duration::from_secs(3600)) {
+                Ok(Some(event)) => return Some(Ok(event)),
+                Ok(None) if self.wake.is_cancelled() => return None,
+                Ok(None) => {}
+                Err(e) => return Some(Err(e)),
+            }
+        }
+    }
+}
+
+/// `res/<name>` as exact bytes (a name that is not UTF-8 keeps its bytes: no two collide).
+fn ledger_key(folder: Folder, name: &OsStr) -> Vec<u8> {
+    let mut key = format!("{}/", folder.name()).into_bytes();
+    key.extend_from_slice(name.as_encoded_bytes());
+    key
+}
+
+fn present_keys(root: &Path) -> HashSet<Vec<u8>> {
+    let mut keys = HashSet::new();
+    for folder in Folder::ALL {
+        if let Ok(entries) = std::fs::read_dir(root.join(folder.name())) {
+            keys.extend(entries.filter_map(|e| e.ok()).map(|e| ledger_key(folder, &e.file_name())));
+        }
+    }
+    keys
+}
+
+/// `<content SHA-256>-<first 16 hex of the name's SHA-256>`: the name is hashed so that an id
+/// in a log says nothing about the patient a file name might carry.
+fn event_id(hash: &str, key: &[u8]) -> String {
+    format!("{hash}-{}", &hex(&Sha256::digest(key))[..16])
+}
+
+/// The ledger hash of a file kohi does not read: stable while the file is unchanged.
+fn marker_hash(reason: &str, fp: &Fingerprint) -> String {
+    let modified = fp.modified.and_then(|m| m.duration_since(SystemTime::UNIX_EPOCH).ok()).map_or(0, |d| d.as_nanos());
+    hex(&Sha256::digest(format!("kohi:{reason}:{}:{modified}", fp.len)))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Reads at most `limit + 1` bytes: a file that grew past the limit since its stat is never
+/// read whole.
+fn read_bounded(path: &Path, limit: usize) -> std::io::Result<Vec<u8>> {
+    let file = File::open(path)?;
+    let mut bytes = Vec::new();
+    file.take(limit as u64 + 1).read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// The lock on the folder (`<root>/.kohi-inbox.lock`, else beside the ledger when the folder is
+/// read-only). A file system without locks (some shares) is accepted unlocked.
+fn take_lock(root: &Path, state_file: &Path) -> Result<File> {
+    let open = |path: PathBuf| std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(path);
+    let file = open(root.join(LOCK_FILE))
+        .or_else(|_| {
+            let mut beside = state_file.as_os_str().to_owned();
+            beside.push(".lock");
+            open(PathBuf::from(beside))
+        })
+        .map_err(|e| Error::StateStore { operation: "lock", kind: io_kind(&e) })?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(Error::AlreadyWatched),
+        Err(std::fs::TryLockError::Error(e)) if e.kind() == std::io::ErrorKind::Unsupported => Ok(file),
+        Err(std::fs::TryLockError::Error(e)) => Err(Error::StateStore { operation: "lock", kind: io_kind(&e) }),
+    }
+}
+
+fn io_kind(e: &std::io::Error) -> &'static str {
+    match e.kind() {
+        std::io::ErrorKind::PermissionDenied => "permission denied",
+        std::io::ErrorKind::NotFound => "not found",
+        std::io::ErrorKind::ReadOnlyFilesystem => "read-only",
+        std::io::ErrorKind::StorageFull => "disk full",
+        _ => "I/O failure",
+    }
+}
+
+/// Moves `path` into `folder` without ever overwriting: `x.xml`, then `x.2.xml`, `x.3.xml`, …
+/// Across file systems: copy to a temporary name, flush it to disk, link it into place, and only
+/// then remove the original.
+fn move_to_done(path: &Path, folder: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(folder)?;
+    let name = path.file_name().ok_or(std::io::ErrorKind::InvalidInput)?;
+    for n in 1..10_000u32 {
+        let target = folder.join(numbered(name, n));
+        match move_no_replace(path, &target) {
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            other => return other,
+        }
+    }
+    Err(std::io::ErrorKind::AlreadyExists.into())
+}
+
+fn numbered(name: &OsStr, n: u32) -> std::ffi::OsString {
+    if n == 1 {
+        return name.to_owned();
+    }
+    let path = Path::new(name);
+    let mut numbered = path.file_stem().unwrap_or(name).to_owned();
+    numbered.push(format!(".{n}"));
+    if let Some(extension) = path.extension() {
+        numbered.push(".");
+        numbered.push(extension);
+    }
+    numbered
+}
+
+fn move_no_replace(from: &Path, to: &Path) -> std::io::Result<()> {
+    match std::fs::hard_link(from, to) {
+        Ok(()) => return std::fs::remove_file(from),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Err(e),
+        Err(_) if to.exists() => return Err(std::io::ErrorKind::AlreadyExists.into()),
+        Err(_) => {}
+    }
+    // Another file system (or one without hard links).
+    let mut temp = to.as_os_str().to_owned();
+    temp.push(".kohi-copy.tmp");
+    let temp = PathBuf::from(temp);
+    std::fs::copy(from, &temp)?;
+    File::open(&temp)?.sync_all()?;
+    let placed = match std::fs::hard_link(&temp, to) {
+        Ok(()) => std::fs::remove_file(&temp),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(e),
+        Err(_) if to.exists() => Err(std::io::ErrorKind::AlreadyExists.into()),
+        Err(_) => std::fs::rename(&temp, to),
+    };
+    if placed.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    placed?;
+    std::fs::remove_file(from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_out_of_range_are_refused_by_name() {
+        assert!(WatchOptions::default().validate().is_ok());
+        let bad = |change: fn(&mut WatchOptions)| {
+            let mut options = WatchOptions::default();
+            change(&mut options);
+            match options.validate() {
+                Err(Error::InvalidSetting { name }) => name,
+                other => panic!("{other:?}"),
+            }
+        };
+        assert_eq!(bad(|o| o.settle = Duration::ZERO), "settle");
+        assert_eq!(bad(|o| o.settle = Duration::from_secs(86_400 * 50)), "settle");
+        assert_eq!(bad(|o| o.poll_interval = Duration::from_millis(1)), "poll_interval");
+        assert_eq!(bad(|o| o.give_up_after = Duration::from_secs(u64::MAX)), "give_up_after");
+        assert_eq!(bad(|o| o.rescan_interval = Duration::from_millis(10)), "rescan_interval");
+        assert_eq!(bad(|o| o.prune_after_days = 0), "prune_after_days");
+    }
+
+    #[test]
+    fn numbered_names_keep_the_extension() {
+        assert_eq!(numbered(OsStr::new("a.xml"), 1), "a.xml");
+        assert_eq!(numbered(OsStr::new("a.xml"), 2), "a.2.xml");
+        assert_eq!(numbered(OsStr::new("noext"), 3), "noext.3");
+    }
+
+    #[test]
+    fn ids_are_stable_and_depend_on_name_and_content() {
+        let a = event_id("ab", b"res/x.xml");
+        assert_eq!(a, event_id("ab", b"res/x.xml"));
+        assert_ne!(a, event_id("ab", b"res/y.xml"));
+        assert_ne!(a, event_id("cd", b"res/x.xml"));
+        assert!(!a.contains("x.xml"));
+    }
+}

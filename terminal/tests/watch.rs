@@ -1,0 +1,565 @@
+//! The inbox against a simulated terminal: slow writers, renames, `.err` files, bursts,
+//! restarts, a vanishing folder, special files, odd names, a broken ledger. Every file must be
+//! delivered whole, at least once, and once acknowledged never again.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use kohi_terminal::{FileKind, Outcome, WatchEvent, WatchOptions, Watcher};
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures").join(name)).unwrap()
+}
+
+fn golden_json(name: &str) -> String {
+    kohi::to_json(&kohi::parse(&fixture(name)).unwrap())
+}
+
+/// A terminal folder with `req/`, `res/` and `face/`.
+struct Terminal {
+    root: PathBuf,
+}
+
+impl Terminal {
+    fn new(test: &str) -> Terminal {
+        let root = std::env::temp_dir().join(format!("kohi-inbox-{test}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        for folder in ["req", "res", "face"] {
+            std::fs::create_dir_all(root.join(folder)).unwrap();
+        }
+        Terminal { root }
+    }
+
+    fn path(&self, folder: &str, name: &str) -> PathBuf {
+        self.root.join(folder).join(name)
+    }
+
+    /// Writes in `chunks` pieces with `pause` between them, as a slow network share does.
+    fn write_slowly(&self, folder: &str, name: &str, bytes: &[u8], chunks: usize, pause: Duration) {
+        use std::io::Write;
+        let mut file = std::fs::File::create(self.path(folder, name)).unwrap();
+        for chunk in bytes.chunks(bytes.len().div_ceil(chunks)) {
+            file.write_all(chunk).unwrap();
+            file.flush().unwrap();
+            thread::sleep(pause);
+        }
+    }
+
+    /// Writes under a temporary name and renames into place.
+    fn write_and_rename(&self, folder: &str, name: &str, bytes: &[u8]) {
+        let temp = self.path(folder, &format!(".{name}.tmp"));
+        std::fs::write(&temp, bytes).unwrap();
+        std::fs::rename(temp, self.path(folder, name)).unwrap();
+    }
+}
+
+impl Drop for Terminal {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.root);
+    }
+}
+
+fn options() -> WatchOptions {
+    let mut options = WatchOptions::default();
+    options.settle = Duration::from_millis(80);
+    options.poll_interval = Duration::from_millis(100);
+    options.give_up_after = Duration::from_millis(600);
+    options
+}
+
+/// Collects events until `count` arrived and then `quiet` passed with no more (or `limit` ran
+/// out), acknowledging each one as a consumer that stored it would.
+fn collect(watcher: &mut Watcher, count: usize, quiet: Duration, limit: Duration) -> Vec<WatchEvent> {
+    collect_with(watcher, count, quiet, limit, true)
+}
+
+fn collect_with(watcher: &mut Watcher, count: usize, quiet: Duration, limit: Duration, ack: bool) -> Vec<WatchEvent> {
+    let deadline = Instant::now() + limit;
+    let mut events = Vec::new();
+    while Instant::now() < deadline {
+        let wait = if events.len() >= count { quiet } else { Duration::from_millis(200) };
+        match watcher.next_event(wait).unwrap() {
+            Some(event) => {
+                if ack {
+                    assert!(watcher.ack(&event.id).unwrap(), "a delivered event is pending until acknowledged");
+                }
+                events.push(event)
+            }
+            None if events.len() >= count => break,
+            None => {}
+        }
+    }
+    events
+}
+
+fn json_of(event: &WatchEvent) -> String {
+    match &event.outcome {
+        Outcome::Parsed(doc) => kohi::to_json(doc),
+        other => panic!("{}: {other:?}", event.path.display()),
+    }
+}
+
+#[test]
+fn a_slowly_written_file_is_delivered_once_and_whole() {
+    let terminal = Terminal::new("slow");
+    let mut watcher = Watcher::new(&terminal.root, options()).unwrap();
+    let bytes = fixture("face_pmh_two.xml");
+    let writer = {
+        let root = terminal.root.clone();
+        let bytes = bytes.clone();
+        thread::spawn(move || {
+            let t = Terminal { root };
+            // Short pauses, then one longer than `settle` mid-file: the half-written file looks
+            // stable for a moment but does not parse, so it must not be delivered yet.
+            t.write_slowly(
+                "face",
+                "OQSsiquc01res_face_1312345678_20250604101544.xml",
+                &bytes[..bytes.len() / 2],
+                4,
+                Duration::from_millis(20),
+            );
+            thread::sleep(Duration::from_millis(250));
+            use std::io::Write;
+            let mut f = std::fs::OpenOptions::new()
+                .append(true)
+                .open(t.path("face", "OQSsiquc01res_face_1312345678_20250604101544.xml"))
+                .unwrap();
+            f.write_all(&bytes[bytes.len() / 2..]).unwrap();
+            std::mem::forget(t); // the test owns the folder
+        })
+    };
+    let events = collect(&mut watcher, 1, Duration::from_millis(500), Duration::from_secs(10));
+    writer.join().unwrap();
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0].kind, FileKind::Face);
+    assert_eq!(json_of(&events[0]), golden_json("face_pmh_two.xml"));
+    assert_eq!(events[0].request, None, "face results answer no request");
+}
+
+/// The race found in CI: the file is checked while half-written, then completed before it is
+/// read. What is read must match what was judged stable, or it would be delivered twice.
+#[test]
+fn a_file_completed_between_the_check_and_the_read_is_delivered_once() {
+    for round in 0..5 {
+        let terminal = Terminal::new(&format!("race{round}"));
+        let mut watcher = Watcher::new(&terminal.root, options()).unwrap();
+        let bytes = fixture("face_pmh_two.xml");
+        let file = terminal.path("face", "OQSsiquc01res_face_x_1.xml");
+        std::fs::write(&file, &bytes[..bytes.len() / 2]).unwrap();
+        // Let the half file be checked as stable (and fail to parse) at least once.
+        assert!(watcher.next_event(Duration::from_millis(150 + 20 * round)).unwrap().is_none());
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&file)
+            .map(|mut f| {
+                use std::io::Write;
+                f.write_all(&bytes[bytes.len() / 2..]).unwrap()
+            })
+            .unwrap();
+        let events = collect(&mut watcher, 1, Duration::from_millis(500), Duration::from_secs(10));
+        assert_eq!(events.len(), 1, "round {round}");
+        assert_eq!(json_of(&events[0]), golden_json("face_pmh_two.xml"));
+    }
+}
+
+#[test]
+fn renamed_files_rejections_and_pairing() {
+    let terminal = Terminal::new("pairs");
+    let mut watcher = Watcher::new(&terminal.root, options()).unwrap();
+    terminal.write_and_rename("res", "OQSsiquc01res_0007.xml", &fixture("insured_card_sjis.xml"));
+    // A refused request comes back beside a .err file: the request is handed over as `other`.
+    std::fs::write(terminal.path("res", "OQSsiquc01req_0008.xml"), b"<XmlMsg/>").unwrap();
+    std::fs::write(terminal.path("res", "OQSsiquc01req_0008.err"), "要求ファイルの形式に誤りがあります。").unwrap();
+    // A face result paired by ArbitraryFileIdentifier.
+    watcher.expect("Qm9ndXNJZGVudGlmaWVy", terminal.path("req", "custom-request.xml"));
+    terminal.write_and_rename("face", "OQSsiquc01res_face_x_1.xml", &fixture("face_pmh_two.xml"));
+
+    let events = collect(&mut watcher, 4, Duration::from_millis(500), Duration::from_secs(10));
+    assert_eq!(events.len(), 4, "{events:?}");
+    let by_kind: HashMap<&str, &WatchEvent> = events.iter().map(|e| (e.kind.as_str(), e)).collect();
+    let result = by_kind["result"];
+    assert_eq!(json_of(result), golden_json("insured_card_sjis.xml"));
+    assert_eq!(result.request.as_deref(), Some(terminal.path("req", "OQSsiquc01req_0007.xml").as_path()));
+    let rejected = by_kind["rejected"];
+    assert_eq!(rejected.request.as_deref(), Some(terminal.path("res", "OQSsiquc01req_0008.xml").as_path()));
+    match &rejected.outcome {
+        Outcome::Rejected { message } => {
+            assert_eq!(message.as_ref().map(|m| m.expose().as_str()), Some("要求ファイルの形式に誤りがあります。"));
+            assert!(!format!("{rejected:?}").contains("要求ファイル"), "Debug of an event hides the .err text");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(by_kind["other"].path.ends_with("OQSsiquc01req_0008.xml"));
+    assert_eq!(by_kind["face"].request.as_deref(), Some(terminal.path("req", "custom-request.xml").as_path()));
+}
+
+#[test]
+fn a_burst_of_1000_files_is_delivered_once_each_and_not_again_after_a_restart() {
+    let terminal = Terminal::new("burst");
+    let sources = ["face_pmh_two.xml", "pmh_overflow.xml", "medical_aid_a1.xml", "sjis_cp932_chars.xml"];
+    let expected: Vec<String> = sources.iter().map(|s| golden_json(s)).collect();
+    let mut watcher = Watcher::new(&terminal.root, options()).unwrap();
+    for i in 0..1000 {
+        std::fs::write(terminal.path("face", &format!("OQSsiquc01res_face_x_{i:04}.xml")), fixture(sources[i % 4]))
+            .unwrap();
+    }
+    let events = collect(&mut watcher, 1000, Duration::from_millis(600), Duration::from_secs(60));
+    assert_eq!(events.len(), 1000);
+    let mut seen = HashMap::new();
+    for event in &events {
+        *seen.entry(event.path.clone()).or_insert(0) += 1;
+        let i: usize = event.path.file_stem().unwrap().to_string_lossy()[22..].parse().unwrap();
+        assert_eq!(json_of(event), expected[i % 4]);
+    }
+    assert_eq!(seen.len(), 1000);
+    assert!(seen.values().all(|&n| n == 1));
+    drop(watcher);
+
+    // A restart delivers nothing again, then a new file once.
+    let mut watcher = Watcher::new(&terminal.root, options()).unwrap();
+    assert!(collect(&mut watcher, 0, Duration::from_millis(500), Duration::from_secs(2)).is_empty());
+    std::fs::write(terminal.path("face", "OQSsiquc01res_face_x_new.xml"), fixture("face_no_pmh.xml")).unwrap();
+    let events = collect(&mut watcher, 1, Duration::from_millis(400), Duration::from_secs(10));
+    assert_eq!(events.len(), 1);
+    assert!(events[0].path.ends_with("OQSsiquc01res_face_x_new.xml"));
+}
+
+/// The early-stop case of the issue: a consumer takes one event and goes away. Nothing it did not
+/// acknowledge is lost; what it did acknowledge is not repeated; repeats keep their ids.
+#[test]
+fn unacknowledged_events_are_delivered_again_with_the_same_ids() {
+    let terminal = Terminal::new("early-stop");
+    for i in 0..10 {
+        std::fs::write(terminal.path("face", &format!("OQSsiquc01res_face_x_{i}.xml")), fixture("face_pmh_two.xml"))
+            .unwrap();
+    }
+    let mut watcher = Watcher::new(&terminal.root, options()).unwrap();
+    let first = watcher.next_event(Duration::from_secs(10)).unwrap().expect("one event");
+    assert_eq!(watcher.pending(), 10, "all ten are ready; none acknowledged");
+    drop(watcher); // stopped without acknowledging
+
+    let mut watcher = Watcher::new(&terminal.root, options()).unwrap();
+    let all = collect_with(&mut watcher, 10, Duration::from_millis(300), Duration::from_secs(10), false);
+    assert_eq!(all.len(), 10, "the unacknowledged one too");
+    let again = all.iter().find(|e| e.path == first.path).unwrap();
+    assert_eq!(again.id, first.id, "a repeat carries the same id");
+    let ids: std::collections::HashSet<&str> = all.iter().map(|e| e.id.as_str()).collect();
+    assert_eq!(ids.len(), 10, "same content, different names: different ids");
+    // Acknowledge three, then stop.
+    for event in &all[..3] {
+        assert!(watcher.ack(&event.id).unwrap());
+        assert!(!watcher.ack(&event.id).unwrap(), "a second ack is a no-op");
+    }
+    drop(watcher);
+
+    let mut watcher = Watcher::new(&terminal.root, options()).unwrap();
+    let rest = collect(&mut watcher, 7, Duration::from_millis(300), Duration::from_secs(10));
+    assert_eq!(rest.len(), 7);
+    let acked: Vec<&PathBuf> = all[..3].iter().map(|e| &e.path).collect();
+    assert!(rest.iter().all(|e| !acked.contains(&&e.path)));
+}
+
+#[test]
+fn survives_the_folder_vanishing_and_coming_back() {
+    let terminal = Terminal::new("vanish");
+    let mut watcher = Watcher::new(&terminal.root, options()).unwrap();
+    std::fs::write(terminal.path("face", "OQSsiquc01res_face_x_1.xml"), fixture("face_pmh_two.xml")).unwrap();
+    assert_eq!(collect(&mut watcher, 1, Duration::from_millis(300), Duration::from_secs(10)).len(), 1);
+
+    // The share goes away (a network drive drops), then comes back with its files.
+    let moved = terminal.root.with_extension("away");
+    std::fs::rename(&terminal.root, &moved).unwrap();
+    assert!(watcher.next_event(Duration::from_millis(300)).unwrap().is_none());
+    std::fs::rename(&moved, &terminal.root).unwrap();
+    std::fs::write(terminal.path("face", "OQSsiquc01res_face_x_2.xml"), fixture("pmh_overflow.xml")).unwrap();
+    let events = collect(&mut watcher, 1, Duration::from_millis(500), Duration::from_secs(10));
+    assert_eq!(events.len(), 1, "only the new file: {events:?}");
+    assert!(events[0].path.ends_with("OQSsiquc01res_face_x_2.xml"));
+}
+
+#[test]
+fn a_file_that_never_parses_is_delivered_with_its_error() {
+    let terminal = Terminal::new("broken");
+    let mut watcher = Watcher::new(&terminal.root, options()).unwrap();
+    std::fs::write(terminal.path("res", "OQSsiquc01res_0009.xml"), &fixture("face_pmh_two.xml")[..300]).unwrap();
+    let started = Instant::now();
+    let events = collect(&mut watcher, 1, Duration::from_millis(300), Duration::from_secs(10));
+    assert_eq!(events.len(), 1);
+    assert!(started.elapsed() >= Duration::from_millis(550), "not before give_up_after");
+    match &events[0].outcome {
+        Outcome::Failed(e) => assert_eq!(e.code(), "malformed_xml"),
+        other => panic!("{other:?}"),
+    }
+}
+
+/// Patience is measured from the file's last change, so a run shorter than `give_up_after`
+/// still delivers a file that stopped changing long ago.
+#[test]
+fn give_up_is_measured_from_the_last_change_and_survives_restarts() {
+    let terminal = Terminal::new("patience");
+    let path = terminal.path("res", "OQSsiquc01res_0011.xml");
+    std::fs::write(&path, &fixture("face_pmh_two.xml")[..300]).unwrap();
+    let mut options = options();
+    options.give_up_after = Duration::from_secs(3600);
+    // Each run shorter than the patience: nothing yet.
+    for _ in 0..2 {
+        let mut watcher = Watcher::new(&terminal.root, options.clone()).unwrap();
+        assert!(watcher.next_event(Duration::from_millis(400)).unwrap().is_none());
+    }
+    // The file last changed two hours ago: delivered at once, with its error.
+    let file = std::fs::File::options().write(true).open(&path).unwrap();
+    file.set_modified(std::time::SystemTime::now() - Duration::from_secs(7200)).unwrap();
+    drop(file);
+    let mut watcher = Watcher::new(&terminal.root, options).unwrap();
+    let events = collect(&mut watcher, 1, Duration::from_millis(200), Duration::from_secs(5));
+    assert_eq!(events.len(), 1);
+    assert!(matches!(&events[0].outcome, Outcome::Failed(e) if e.code() == "malformed_xml"));
+}
+
+#[test]
+fn done_dir_moves_acknowledged_files_never_overwriting() {
+    let terminal = Terminal::new("done");
+    let done = terminal.root.join("done");
+    std::fs::create_dir_all(done.join("res")).unwrap();
+    // An earlier original of the same name is already there: it must survive.
+    std::fs::write(done.join("res/OQSsiquc01res_0010.xml"), b"earlier").unwrap();
+    let mut options = options();
+    options.done_dir = Some(done.clone());
+    let mut watcher = Watcher::new(&terminal.root, options).unwrap();
+    std::fs::write(terminal.path("res", "OQSsiquc01res_0010.xml"), fixture("insured_card_utf8.xml")).unwrap();
+    let event = collect_with(&mut watcher, 1, Duration::ZERO, Duration::from_secs(10), false).remove(0);
+    assert!(terminal.path("res", "OQSsiquc01res_0010.xml").exists(), "not moved before the acknowledgement");
+    assert!(watcher.ack(&event.id).unwrap());
+    assert!(!terminal.path("res", "OQSsiquc01res_0010.xml").exists());
+    assert_eq!(std::fs::read(done.join("res/OQSsiquc01res_0010.xml")).unwrap(), b"earlier");
+    assert_eq!(std::fs::read(done.join("res/OQSsiquc01res_0010.2.xml")).unwrap(), fixture("insured_card_utf8.xml"));
+}
+
+/// `/dev/shm` is another file system than the temp dir on most Linux machines: the move copies,
+/// flushes, then removes.
+#[cfg(target_os = "linux")]
+#[test]
+fn done_dir_on_another_file_system() {
+    use std::os::unix::fs::MetadataExt;
+    let terminal = Terminal::new("done-xdev");
+    let done = PathBuf::from(format!("/dev/shm/kohi-done-{}", std::process::id()));
+    let Ok(()) = std::fs::create_dir_all(&done) else { return };
+    let other_fs = std::fs::metadata(&done).unwrap().dev() != std::fs::metadata(&terminal.root).unwrap().dev();
+    let mut options = options();
+    options.done_dir = Some(done.clone());
+    let mut watcher = Watcher::new(&terminal.root, options).unwrap();
+    std::fs::write(terminal.path("face", "OQSsiquc01res_face_x_1.xml"), fixture("face_pmh_two.xml")).unwrap();
+    assert_eq!(collect(&mut watcher, 1, Duration::from_millis(200), Duration::from_secs(10)).len(), 1);
+    assert!(!terminal.path("face", "OQSsiquc01res_face_x_1.xml").exists());
+    assert_eq!(std::fs::read(done.join("face/OQSsiquc01res_face_x_1.xml")).unwrap(), fixture("face_pmh_two.xml"));
+    assert_eq!(std::fs::read_dir(done.join("face")).unwrap().count(), 1, "no temporary copy left");
+    std::fs::remove_dir_all(&done).unwrap();
+    eprintln!("done_dir on another file system: {other_fs}");
+}
+
+#[cfg(unix)]
+#[test]
+fn special_and_huge_files_are_skipped_once_never_opened() {
+    let terminal = Terminal::new("special");
+    let fifo = terminal.path("face", "OQSsiquc01res_face_fifo_1.xml");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    std::os::unix::fs::symlink("/dev/zero", terminal.path("face", "OQSsiquc01res_face_zero_2.xml")).unwrap();
+    std::fs::create_dir(terminal.path("res", "OQSsiquc01res_dir_3.xml")).unwrap();
+    // 1 GiB (sparse): over the 64 MiB limit, never read.
+    let huge = std::fs::File::create(terminal.path("res", "OQSsiquc01res_huge_4.xml")).unwrap();
+    huge.set_len(1 << 30).unwrap();
+    drop(huge);
+    std::fs::write(terminal.path("face", "OQSsiquc01res_face_good_5.xml"), fixture("face_pmh_two.xml")).unwrap();
+
+    let mut watcher = Watcher::new(&terminal.root, options()).unwrap();
+    let started = Instant::now();
+    let events = collect(&mut watcher, 5, Duration::from_millis(300), Duration::from_secs(20));
+    assert!(started.elapsed() < Duration::from_secs(15), "nothing blocks: {:?}", started.elapsed());
+    assert_eq!(events.len(), 5, "{events:?}");
+    let codes: HashMap<String, (FileKind, String)> = events
+        .iter()
+        .map(|e| {
+            let name = e.path.file_name().unwrap().to_string_lossy().into_owned();
+            let code = match &e.outcome {
+                Outcome::Failed(error) => error.code().to_owned(),
+                Outcome::Parsed(_) => "parsed".to_owned(),
+                other => format!("{other:?}"),
+            };
+            (name, (e.kind, code))
+        })
+        .collect();
+    assert_eq!(codes["OQSsiquc01res_face_fifo_1.xml"], (FileKind::Skipped, "io".to_owned()));
+    assert_eq!(codes["OQSsiquc01res_face_zero_2.xml"], (FileKind::Skipped, "io".to_owned()));
+    assert_eq!(codes["OQSsiquc01res_dir_3.xml"], (FileKind::Skipped, "io".to_owned()));
+    assert_eq!(codes["OQSsiquc01res_huge_4.xml"], (FileKind::Skipped, "input_too_large".to_owned()));
+    assert_eq!(codes["OQSsiquc01res_face_good_5.xml"], (FileKind::Face, "parsed".to_owned()));
+    drop(watcher);
+    // Acknowledged skips are not repeated after a restart.
+    let mut watcher = Watcher::new(&terminal.root, options()).unwrap();
+    let again = collect(&mut watcher, 0, Duration::from_millis(400), Duration::from_secs(2));
+    assert!(again.is_empty(), "{again:?}");
+}
+
+#[test]
+fn a_second_watcher_on_the_folder_is_refused() {
+    let terminal = Terminal::new("two");
+    let first = Watcher::new(&terminal.root, options()).unwrap();
+    let second = Watcher::new(&terminal.root, options()).err().expect("refused");
+    assert_eq!((second.code(), second.number()), ("already_watched", 15));
+    drop(first);
+    assert!(Watcher::new(&terminal.root, options()).is_ok(), "free again once the first is gone");
+}
+
+#[test]
+fn a_resend_with_new_content_is_delivered_and_a_touch_is_not() {
+    let terminal = Terminal::new("resend");
+    let path = terminal.path("res", "OQSsiquc01res_0012.xml");
+    let original = fixture("insured_card_utf8.xml");
+    std::fs::write(&path, &original).unwrap();
+    let when = std::time::SystemTime::now() - Duration::from_secs(60);
+    std::fs::File::options().write(true).open(&path).unwrap().set_modified(when).unwrap();
+    let mut watcher = Watcher::new(&terminal.root, options()).unwrap();
+    assert_eq!(collect(&mut watcher, 1, Duration::from_millis(200), Duration::from_secs(10)).len(), 1);
+
+    // touch: new mtime, same content → nothing.
+    std::fs::File::options().write(true).open(&path).unwrap().set_modified(std::time::SystemTime::now()).unwrap();
+    assert!(collect(&mut watcher, 0, Duration::from_millis(500), Duration::from_secs(2)).is_empty());
+
+    // `cp -p` of another result of the same size over it, mtime preserved → delivered again.
+    let mut resent = original.clone();
+    let at = resent.windows(4).position(|w| w == b"<Ins").unwrap();
+    resent[at + 1] = b'I'; // same length, other content (still parses)
+    assert_eq!(resent.len(), original.len());
+    let resent = String::from_utf8(original.clone()).unwrap().replacen("2025", "2024", 1).into_bytes();
+    assert_eq!(resent.len(), original.len());
+    std::fs::write(&path, &resent).unwrap();
+    std::fs::File::options().write(true).open(&path).unwrap().set_modified(when).unwrap();
+    let events = collect(&mut watcher, 1, Duration::from_millis(300), Duration::from_secs(10));
+    assert_eq!(events.len(), 1, "the re-send");
+    drop(watcher);
+    // And across a restart the same holds (the ledger keys by content).
+    let mut watcher = Watcher::new(&terminal.root, options()).unwrap();
+    assert!(collect(&mut watcher, 0, Duration::from_millis(400), Duration::from_secs(2)).is_empty());
+}
+
+#[cfg(unix)]
+#[test]
+fn odd_names_are_delivered_once_and_never_collide() {
+    use std::os::unix::ffi::OsStrExt;
+    let terminal = Terminal::new("names");
+    let names: [&[u8]; 4] = [
+        b"OQSsiquc01res_line\nbreak.xml",
+        b"OQSsiquc01res_\xff.xml",
+        b"OQSsiquc01res_\xfe.xml", // the same as the one above once made lossy
+        "OQSsiquc01res_受付_1.xml".as_bytes(),
+    ];
+    for name in names {
+        std::fs::write(
+            terminal.root.join("res").join(std::ffi::OsStr::from_bytes(name)),
+            fixture("insured_card_utf8.xml"),
+        )
+        .unwrap();
+    }
+    let mut watcher = Watcher::new(&terminal.root, options()).unwrap();
+    let events = collect(&mut watcher, 4, Duration::from_millis(300), Duration::from_secs(10));
+    let mut delivered: Vec<&[u8]> = events.iter().map(|e| e.path.file_name().unwrap().as_bytes()).collect();
+    delivered.sort();
+    let mut expected = names.to_vec();
+    expected.sort();
+    assert_eq!(delivered, expected);
+    drop(watcher);
+    let mut watcher = Watcher::new(&terminal.root, options()).unwrap();
+    assert!(collect(&mut watcher, 0, Duration::from_millis(400), Duration::from_secs(2)).is_empty(), "not again");
+}
+
+#[test]
+fn a_corrupt_ledger_is_rebuilt_and_everything_delivered_again() {
+    let terminal = Terminal::new("corrupt");
+    std::fs::write(terminal.path("face", "OQSsiquc01res_face_x_1.xml"), fixture("face_pmh_two.xml")).unwrap();
+    let mut watcher = Watcher::new(&terminal.root, options()).unwrap();
+    assert_eq!(collect(&mut watcher, 1, Duration::from_millis(200), Duration::from_secs(10)).len(), 1);
+    drop(watcher);
+    let ledger = terminal.root.join(kohi_terminal::watch::DEFAULT_STATE_FILE);
+    let _ = std::fs::remove_file(terminal.root.join(".kohi-inbox.sqlite-wal"));
+    let _ = std::fs::remove_file(terminal.root.join(".kohi-inbox.sqlite-shm"));
+    std::fs::write(&ledger, b"\x01 stray bytes, not a database".repeat(100)).unwrap();
+    let mut watcher = Watcher::new(&terminal.root, options()).unwrap();
+    let aside = watcher.recovered_store().expect("recovery is reported").to_owned();
+    assert!(aside.exists());
+    assert_eq!(collect(&mut watcher, 1, Duration::from_millis(200), Duration::from_secs(10)).len(), 1, "again");
+}
+
+#[test]
+fn a_ledger_that_cannot_be_written_is_an_error_not_silence() {
+    let terminal = Terminal::new("unwritable");
+    std::fs::write(terminal.root.join("not-a-folder"), b"").unwrap();
+    let mut options = options();
+    options.state_file = Some(terminal.root.join("not-a-folder").join("ledger.sqlite"));
+    let e = Watcher::new(&terminal.root, options).err().expect("refused");
+    assert_eq!(e.code(), "state_store");
+}
+
+#[test]
+fn other_kinds_are_delivered_not_ignored() {
+    let terminal = Terminal::new("other");
+    std::fs::write(terminal.path("res", "PMHsimsm01res_0001.xml"), fixture("face_pmh_two.xml")).unwrap();
+    std::fs::write(terminal.path("face", "publicmedicalhub_0001.json"), b"{}").unwrap();
+    std::fs::write(terminal.path("res", "OQSmuquc02res_0001.zip"), b"PK\x05\x06").unwrap();
+    std::fs::write(terminal.path("res", ".hidden.xml"), b"temporary").unwrap();
+    std::fs::write(terminal.path("res", "OQSsiquc01res_2.xml.tmp"), b"temporary").unwrap();
+    let mut watcher = Watcher::new(&terminal.root, options()).unwrap();
+    let events = collect(&mut watcher, 3, Duration::from_millis(400), Duration::from_secs(10));
+    let kinds: HashMap<String, (&str, bool)> = events
+        .iter()
+        .map(|e| {
+            let name = e.path.file_name().unwrap().to_string_lossy().into_owned();
+            (name, (e.kind.as_str(), matches!(e.outcome, Outcome::Parsed(_))))
+        })
+        .collect();
+    assert_eq!(kinds.len(), 3, "{kinds:?}");
+    assert_eq!(kinds["PMHsimsm01res_0001.xml"], ("other", true), "an unknown prefix is still parsed");
+    assert_eq!(kinds["publicmedicalhub_0001.json"], ("other", false));
+    assert_eq!(kinds["OQSmuquc02res_0001.zip"], ("bulk_archive", false));
+}
+
+#[test]
+fn a_request_named_with_req_in_its_free_part_is_paired_with_its_answer() {
+    let terminal = Terminal::new("preq");
+    let request = kohi_terminal::QualificationRequest {
+        medical_institution_code: "1312345678".into(),
+        qualification_confirmation_date: chrono::NaiveDate::from_ymd_opt(2025, 6, 4).unwrap(),
+        insurer_number: "138057".into(),
+        insured_card_symbol: None,
+        insured_identification_number: "40123".into(),
+        insured_branch_number: None,
+        birthdate: chrono::NaiveDate::from_ymd_opt(1953, 3, 11).unwrap(),
+        limit_application_consent: true,
+        arbitrary_file_identifier: None,
+    };
+    let written = request.write_to(&terminal.root.join("req"), "PREQ_7", kohi::Encoding::Utf8).unwrap();
+    assert!(request.write_to(&terminal.root.join("req"), "PREQ_7", kohi::Encoding::Utf8).is_err(), "same name twice");
+    std::fs::write(terminal.path("res", "OQSsiquc01res_PREQ_7.xml"), fixture("insured_card_utf8.xml")).unwrap();
+    let mut watcher = Watcher::new(&terminal.root, options()).unwrap();
+    let events = collect(&mut watcher, 1, Duration::from_millis(300), Duration::from_secs(10));
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].kind, FileKind::Result);
+    assert_eq!(events[0].request.as_deref(), Some(written.as_path()));
+}
+
+#[test]
+fn cancel_wakes_a_blocked_next_event_from_another_thread() {
+    let terminal = Terminal::new("cancel");
+    let mut watcher = Watcher::new(&terminal.root, options()).unwrap();
+    let handle = watcher.handle();
+    let started = Instant::now();
+    let canceller = thread::spawn(move || {
+        thread::sleep(Duration::from_millis(200));
+        handle.cancel();
+    });
+    assert!(watcher.next_event(Duration::from_secs(60)).unwrap().is_none());
+    assert!(started.elapsed() < Duration::from_secs(30));
+    canceller.join().unwrap();
+    assert!(watcher.next().is_none(), "the iterator ends once cancelled");
+}
