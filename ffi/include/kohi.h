@@ -91,6 +91,18 @@ enum kohi_status
    */
   KOHI_STATUS_ENCODING_CONFLICT = 14,
   /*
+   Another watcher (in this or another process) holds the folder.
+   */
+  KOHI_STATUS_ALREADY_WATCHED = 15,
+  /*
+   The watcher's state store (its SQLite ledger) could not be opened, read or written.
+   */
+  KOHI_STATUS_STATE_STORE = 16,
+  /*
+   A setting is out of its allowed range.
+   */
+  KOHI_STATUS_INVALID_SETTING = 17,
+  /*
    A pointer that must not be NULL was NULL.
    */
   KOHI_STATUS_NULL_ARGUMENT = 1000,
@@ -111,6 +123,10 @@ enum kohi_status
    kohi panicked. The panic was caught; the host process is unharmed. Please report it.
    */
   KOHI_STATUS_PANIC = 1004,
+  /*
+   The watcher was cancelled with `kohi_watcher_cancel`: no event was taken.
+   */
+  KOHI_STATUS_CANCELLED = 1005,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -478,6 +494,18 @@ enum kohi_watch_kind
    A `.err` file in `res/`: the terminal refused a request.
    */
   KOHI_WATCH_KIND_REJECTED = 2,
+  /*
+   A `.zip` in `res/` (bulk download), handed over unread: read the file at its path.
+   */
+  KOHI_WATCH_KIND_BULK_ARCHIVE = 3,
+  /*
+   Not read: a special file (FIFO, device, directory) or over the size limit; see the error.
+   */
+  KOHI_WATCH_KIND_SKIPPED = 4,
+  /*
+   Any other file (unknown prefix or extension); parsed when it is XML that parses.
+   */
+  KOHI_WATCH_KIND_OTHER = 5,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -509,13 +537,13 @@ typedef struct kohi_result kohi_result;
 typedef struct kohi_stream kohi_stream;
 
 /*
- One finished file, owned by the caller; free with `kohi_watch_event_free`.
+ One delivered file, owned by the caller; free with `kohi_watch_event_free`.
  */
 typedef struct kohi_watch_event kohi_watch_event;
 
 /*
  Watches a terminal folder (`res/` and `face/`). Create with `kohi_watcher_new`, poll with
- `kohi_watcher_next`, free with `kohi_watcher_free`. One thread at a time may poll it.
+ `kohi_watcher_next`, acknowledge with `kohi_watcher_ack`, free with `kohi_watcher_free`.
  */
 typedef struct kohi_watcher kohi_watcher;
 
@@ -529,7 +557,7 @@ typedef struct {
   size_t len;
 } kohi_str;
 
-#define kohi_status_ALL { kohi_status_Ok, kohi_status_Io, kohi_status_InputTooLarge, kohi_status_InvalidEncoding, kohi_status_UnsupportedEncoding, kohi_status_MalformedXml, kohi_status_DoctypeNotAllowed, kohi_status_UnexpectedRoot, kohi_status_NestingTooDeep, kohi_status_InvalidAliasTable, kohi_status_InvalidStoredRecord, kohi_status_InvalidRequest, kohi_status_UnrepresentableCharacter, kohi_status_LimitExceeded, kohi_status_EncodingConflict, kohi_status_NullArgument, kohi_status_InvalidArgument, kohi_status_OutOfRange, kohi_status_Unrepresentable, kohi_status_Panic, }
+#define kohi_status_ALL { kohi_status_Ok, kohi_status_Io, kohi_status_InputTooLarge, kohi_status_InvalidEncoding, kohi_status_UnsupportedEncoding, kohi_status_MalformedXml, kohi_status_DoctypeNotAllowed, kohi_status_UnexpectedRoot, kohi_status_NestingTooDeep, kohi_status_InvalidAliasTable, kohi_status_InvalidStoredRecord, kohi_status_InvalidRequest, kohi_status_UnrepresentableCharacter, kohi_status_LimitExceeded, kohi_status_EncodingConflict, kohi_status_AlreadyWatched, kohi_status_StateStore, kohi_status_InvalidSetting, kohi_status_NullArgument, kohi_status_InvalidArgument, kohi_status_OutOfRange, kohi_status_Unrepresentable, kohi_status_Panic, kohi_status_Cancelled, }
 
 #ifdef __cplusplus
 extern "C" {
@@ -759,10 +787,12 @@ void kohi_stream_free(kohi_stream *stream);
 
 /*
  Starts watching `utf8_root` (the folder holding `req/`, `res/`, `face/`; it need not exist
- yet). Reported files are recorded in `<root>/.kohi-watch-state`, so a restart reports nothing
- twice; originals are never deleted. `settle_ms` (0: 300) is the least time between the two
- checks that decide a file is complete; `give_up_after_ms` (0: 10000) is how long a
- complete-looking file may fail to parse before it is reported with its error.
+ yet). Acknowledged files are recorded in `<root>/.kohi-inbox.sqlite`; originals are never
+ deleted. `settle_ms` (0: 300) is how long a file's size and times must stay unchanged before
+ it is read; `give_up_after_ms` (0: 30000) is how long after its last change a file that does
+ not parse is delivered with its error. `KOHI_STATUS_ALREADY_WATCHED` if another watcher
+ holds the folder, `KOHI_STATUS_STATE_STORE` if the ledger cannot be opened,
+ `KOHI_STATUS_INVALID_SETTING` for a setting out of range.
  */
 kohi_status kohi_watcher_new(const char *utf8_root,
                              const kohi_options *options,
@@ -772,13 +802,40 @@ kohi_status kohi_watcher_new(const char *utf8_root,
                              kohi_error **err_out);
 
 /*
- Waits up to `timeout_ms` for the next finished file. On success `*out` is an event to free
- with `kohi_watch_event_free`, or NULL when none finished in time.
+ Waits up to `timeout_ms` for the next delivered file. On success `*out` is an event to free
+ with `kohi_watch_event_free`, or NULL when none was ready in time. `KOHI_STATUS_CANCELLED`
+ once `kohi_watcher_cancel` was called; `KOHI_STATUS_STATE_STORE` or
+ `KOHI_STATUS_ALREADY_WATCHED` when a folder that appeared later cannot be opened (nothing is
+ lost: call again later).
  */
 kohi_status kohi_watcher_next(kohi_watcher *watcher, uint32_t timeout_ms, kohi_watch_event **out);
 
 /*
- Frees a watcher. NULL is ignored.
+ Marks an event done: recorded durably before this returns (and the file moved to the done
+ folder, if one is set). Until then the event is delivered again after a restart. Acknowledging
+ an event twice is `KOHI_STATUS_OK`. Safe from any thread while another waits in
+ `kohi_watcher_next`. On `KOHI_STATUS_STATE_STORE` (disk full, …) the event stays pending.
+ */
+kohi_status kohi_watcher_ack(const kohi_watcher *watcher,
+                             const kohi_watch_event *event,
+                             kohi_error **err_out);
+
+/*
+ Wakes a thread blocked in `kohi_watcher_next` (it returns `KOHI_STATUS_CANCELLED`, as does
+ every later call). Safe from any thread; NULL is ignored. Free the watcher only after the
+ blocked call has returned.
+ */
+void kohi_watcher_cancel(const kohi_watcher *watcher);
+
+/*
+ Where a corrupt ledger was moved before it was rebuilt (then every file still in the folders
+ is delivered again), or absent. In the options' string encoding, borrowed from the watcher.
+ */
+kohi_status kohi_watcher_recovered_store(const kohi_watcher *watcher, kohi_str *out);
+
+/*
+ Frees a watcher; its unacknowledged events are delivered again by the next watcher. NULL is
+ ignored. No other call on this watcher may be running (see `kohi_watcher_cancel`).
  */
 void kohi_watcher_free(kohi_watcher *watcher);
 
@@ -786,6 +843,12 @@ void kohi_watcher_free(kohi_watcher *watcher);
  The kind of an event: a `kohi_watch_kind`.
  */
 kohi_status kohi_watch_event_kind(const kohi_watch_event *event, uint32_t *out);
+
+/*
+ The event's stable id (`<content SHA-256>-<name hash>`, ASCII): the same for a repeat after a
+ restart, so a consumer can drop duplicates. Borrowed from the event.
+ */
+kohi_status kohi_watch_event_id(const kohi_watch_event *event, kohi_str *out);
 
 /*
  Where the file was found. Borrowed from the event.

@@ -38,6 +38,12 @@ pub enum kohi_status {
     LimitExceeded = 13,
     /// The declared encoding contradicts the bytes.
     EncodingConflict = 14,
+    /// Another watcher (in this or another process) holds the folder.
+    AlreadyWatched = 15,
+    /// The watcher's state store (its SQLite ledger) could not be opened, read or written.
+    StateStore = 16,
+    /// A setting is out of its allowed range.
+    InvalidSetting = 17,
     /// A pointer that must not be NULL was NULL.
     NullArgument = 1000,
     /// An argument is not valid: a `const char *` that is not UTF-8, an unknown field or kind,
@@ -49,6 +55,8 @@ pub enum kohi_status {
     Unrepresentable = 1003,
     /// kohi panicked. The panic was caught; the host process is unharmed. Please report it.
     Panic = 1004,
+    /// The watcher was cancelled with `kohi_watcher_cancel`: no event was taken.
+    Cancelled = 1005,
 }
 
 impl kohi_status {
@@ -70,15 +78,19 @@ impl kohi_status {
             Self::UnrepresentableCharacter => "unrepresentable_character\0",
             Self::LimitExceeded => "limit_exceeded\0",
             Self::EncodingConflict => "encoding_conflict\0",
+            Self::AlreadyWatched => "already_watched\0",
+            Self::StateStore => "state_store\0",
+            Self::InvalidSetting => "invalid_setting\0",
             Self::NullArgument => "null_argument\0",
             Self::InvalidArgument => "invalid_argument\0",
             Self::OutOfRange => "out_of_range\0",
             Self::Unrepresentable => "unrepresentable\0",
             Self::Panic => "panic\0",
+            Self::Cancelled => "cancelled\0",
         }
     }
 
-    pub const ALL: [kohi_status; 20] = [
+    pub const ALL: [kohi_status; 24] = [
         Self::Ok,
         Self::Io,
         Self::InputTooLarge,
@@ -94,11 +106,15 @@ impl kohi_status {
         Self::UnrepresentableCharacter,
         Self::LimitExceeded,
         Self::EncodingConflict,
+        Self::AlreadyWatched,
+        Self::StateStore,
+        Self::InvalidSetting,
         Self::NullArgument,
         Self::InvalidArgument,
         Self::OutOfRange,
         Self::Unrepresentable,
         Self::Panic,
+        Self::Cancelled,
     ];
 
     pub fn from_number(n: u32) -> Option<Self> {

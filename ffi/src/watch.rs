@@ -1,10 +1,19 @@
-//! The terminal watcher for C: a polling call, no callbacks, no threads of the caller's touched.
+//! The terminal inbox for C: a polling call, no callbacks, no threads of the caller's touched.
+//!
+//! Delivery contract: every event is delivered until `kohi_watcher_ack` records it; an event
+//! not acknowledged when the watcher is freed (or the process dies) is delivered again by the
+//! next watcher, with the same `kohi_watch_event_id`.
+//!
+//! Threads: `kohi_watcher_next` by one thread at a time; `kohi_watcher_ack` and
+//! `kohi_watcher_cancel` from any thread at any time (they never wait for a blocked `next`);
+//! `kohi_watcher_free` only once no other call on the watcher is running: cancel, let the
+//! blocked `next` return `KOHI_STATUS_CANCELLED`, then free.
 
 use std::ffi::c_char;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use kohi_core::watch::{Outcome, WatchOptions, Watcher};
+use kohi_terminal::{FileKind, Outcome, WatchOptions, Watcher, WatcherHandle};
 
 use crate::status::{boundary, fail};
 use crate::view::{Cell, View, encode, kohi_string_encoding};
@@ -20,17 +29,41 @@ pub enum kohi_watch_kind {
     Face = 1,
     /// A `.err` file in `res/`: the terminal refused a request.
     Rejected = 2,
+    /// A `.zip` in `res/` (bulk download), handed over unread: read the file at its path.
+    BulkArchive = 3,
+    /// Not read: a special file (FIFO, device, directory) or over the size limit; see the error.
+    Skipped = 4,
+    /// Any other file (unknown prefix or extension); parsed when it is XML that parses.
+    Other = 5,
+}
+
+impl From<FileKind> for kohi_watch_kind {
+    fn from(kind: FileKind) -> Self {
+        match kind {
+            FileKind::Result => Self::Result,
+            FileKind::Face => Self::Face,
+            FileKind::Rejected => Self::Rejected,
+            FileKind::BulkArchive => Self::BulkArchive,
+            FileKind::Skipped => Self::Skipped,
+            _ => Self::Other,
+        }
+    }
 }
 
 /// Watches a terminal folder (`res/` and `face/`). Create with `kohi_watcher_new`, poll with
-/// `kohi_watcher_next`, free with `kohi_watcher_free`. One thread at a time may poll it.
+/// `kohi_watcher_next`, acknowledge with `kohi_watcher_ack`, free with `kohi_watcher_free`.
 pub struct kohi_watcher {
     inner: Mutex<Watcher>,
+    handle: WatcherHandle,
+    recovered: Cell,
     encoding: kohi_string_encoding,
 }
 
-/// One finished file, owned by the caller; free with `kohi_watch_event_free`.
+/// One delivered file, owned by the caller; free with `kohi_watch_event_free`.
 pub struct kohi_watch_event {
+    /// The id as the core knows it (for `kohi_watcher_ack`), and as a borrowed string.
+    raw_id: String,
+    id: Cell,
     kind: kohi_watch_kind,
     path: Cell,
     request: Cell,
@@ -44,10 +77,12 @@ fn millis(value: u32, default: Duration) -> Duration {
 }
 
 /// Starts watching `utf8_root` (the folder holding `req/`, `res/`, `face/`; it need not exist
-/// yet). Reported files are recorded in `<root>/.kohi-watch-state`, so a restart reports nothing
-/// twice; originals are never deleted. `settle_ms` (0: 300) is the least time between the two
-/// checks that decide a file is complete; `give_up_after_ms` (0: 10000) is how long a
-/// complete-looking file may fail to parse before it is reported with its error.
+/// yet). Acknowledged files are recorded in `<root>/.kohi-inbox.sqlite`; originals are never
+/// deleted. `settle_ms` (0: 300) is how long a file's size and times must stay unchanged before
+/// it is read; `give_up_after_ms` (0: 30000) is how long after its last change a file that does
+/// not parse is delivered with its error. `KOHI_STATUS_ALREADY_WATCHED` if another watcher
+/// holds the folder, `KOHI_STATUS_STATE_STORE` if the ledger cannot be opened,
+/// `KOHI_STATUS_INVALID_SETTING` for a setting out of range.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kohi_watcher_new(
     utf8_root: *const c_char,
@@ -62,16 +97,19 @@ pub unsafe extern "C" fn kohi_watcher_new(
             Ok(args) => args,
             Err(status) => return status,
         };
-        let defaults = WatchOptions::default();
-        let watch = WatchOptions {
-            parse: options.parse.clone(),
-            settle: millis(settle_ms, defaults.settle),
-            give_up_after: millis(give_up_after_ms, defaults.give_up_after),
-            ..defaults
-        };
+        let mut watch = WatchOptions::default();
+        watch.parse = options.parse.clone();
+        watch.settle = millis(settle_ms, watch.settle);
+        watch.give_up_after = millis(give_up_after_ms, watch.give_up_after);
         match Watcher::new(root, watch) {
             Ok(inner) => {
-                let watcher = kohi_watcher { inner: Mutex::new(inner), encoding: options.encoding };
+                let recovered = inner.recovered_store().map(|p| p.to_string_lossy().into_owned());
+                let watcher = kohi_watcher {
+                    handle: inner.handle(),
+                    inner: Mutex::new(inner),
+                    recovered: encode(recovered.as_deref(), options.encoding),
+                    encoding: options.encoding,
+                };
                 unsafe { *out = Box::into_raw(Box::new(watcher)) };
                 kohi_status::Ok
             }
@@ -80,8 +118,11 @@ pub unsafe extern "C" fn kohi_watcher_new(
     })
 }
 
-/// Waits up to `timeout_ms` for the next finished file. On success `*out` is an event to free
-/// with `kohi_watch_event_free`, or NULL when none finished in time.
+/// Waits up to `timeout_ms` for the next delivered file. On success `*out` is an event to free
+/// with `kohi_watch_event_free`, or NULL when none was ready in time. `KOHI_STATUS_CANCELLED`
+/// once `kohi_watcher_cancel` was called; `KOHI_STATUS_STATE_STORE` or
+/// `KOHI_STATUS_ALREADY_WATCHED` when a folder that appeared later cannot be opened (nothing is
+/// lost: call again later).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kohi_watcher_next(
     watcher: *mut kohi_watcher,
@@ -94,13 +135,17 @@ pub unsafe extern "C" fn kohi_watcher_next(
             return kohi_status::NullArgument;
         }
         let Ok(mut inner) = watcher.inner.lock() else { return kohi_status::Panic };
-        let event = inner.next_event(Duration::from_millis(u64::from(timeout_ms))).map(|e| {
+        let next = inner.next_event(Duration::from_millis(u64::from(timeout_ms)));
+        drop(inner);
+        let event = match next {
+            Ok(event) => event,
+            Err(e) => return kohi_status::from_core(&e),
+        };
+        if event.is_none() && watcher.handle.is_cancelled() {
+            return kohi_status::Cancelled;
+        }
+        let event = event.map(|e| {
             let enc = |s: Option<String>| encode(s.as_deref(), watcher.encoding);
-            let kind = match e.kind {
-                kohi_core::watch::FileKind::Result => kohi_watch_kind::Result,
-                kohi_core::watch::FileKind::Face => kohi_watch_kind::Face,
-                kohi_core::watch::FileKind::Rejected => kohi_watch_kind::Rejected,
-            };
             let (mut result, mut error, mut message) = (None, None, None);
             match e.outcome {
                 Outcome::Parsed(doc) => {
@@ -109,9 +154,12 @@ pub unsafe extern "C" fn kohi_watcher_next(
                 }
                 Outcome::Failed(err) => error = Some(Box::new(kohi_error::from_core(&err))),
                 Outcome::Rejected { message: m } => message = m.map(kohi_core::Personal::into_inner),
+                _ => {}
             }
             Box::into_raw(Box::new(kohi_watch_event {
-                kind,
+                id: encode(Some(&e.id), kohi_string_encoding::Utf8),
+                raw_id: e.id,
+                kind: e.kind.into(),
                 path: enc(Some(e.path.to_string_lossy().into_owned())),
                 request: enc(e.request.map(|r| r.to_string_lossy().into_owned())),
                 message: enc(message),
@@ -124,7 +172,53 @@ pub unsafe extern "C" fn kohi_watcher_next(
     })
 }
 
-/// Frees a watcher. NULL is ignored.
+/// Marks an event done: recorded durably before this returns (and the file moved to the done
+/// folder, if one is set). Until then the event is delivered again after a restart. Acknowledging
+/// an event twice is `KOHI_STATUS_OK`. Safe from any thread while another waits in
+/// `kohi_watcher_next`. On `KOHI_STATUS_STATE_STORE` (disk full, …) the event stays pending.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kohi_watcher_ack(
+    watcher: *const kohi_watcher,
+    event: *const kohi_watch_event,
+    err_out: *mut *mut kohi_error,
+) -> kohi_status {
+    boundary!(kohi_status::Panic, {
+        let (Some(watcher), Some(event)) = (unsafe { watcher.as_ref() }, unsafe { event.as_ref() }) else {
+            return kohi_status::NullArgument;
+        };
+        match watcher.handle.ack(&event.raw_id) {
+            Ok(_) => kohi_status::Ok,
+            Err(e) => unsafe { fail(err_out, kohi_error::from_core(&e)) },
+        }
+    })
+}
+
+/// Wakes a thread blocked in `kohi_watcher_next` (it returns `KOHI_STATUS_CANCELLED`, as does
+/// every later call). Safe from any thread; NULL is ignored. Free the watcher only after the
+/// blocked call has returned.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kohi_watcher_cancel(watcher: *const kohi_watcher) {
+    boundary!((), {
+        if let Some(watcher) = unsafe { watcher.as_ref() } {
+            watcher.handle.cancel();
+        }
+    })
+}
+
+/// Where a corrupt ledger was moved before it was rebuilt (then every file still in the folders
+/// is delivered again), or absent. In the options' string encoding, borrowed from the watcher.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kohi_watcher_recovered_store(watcher: *const kohi_watcher, out: *mut kohi_str) -> kohi_status {
+    boundary!(kohi_status::Panic, {
+        match (unsafe { watcher.as_ref() }, out.is_null()) {
+            (Some(w), false) => write_cell(Some(&w.recovered), out),
+            _ => kohi_status::NullArgument,
+        }
+    })
+}
+
+/// Frees a watcher; its unacknowledged events are delivered again by the next watcher. NULL is
+/// ignored. No other call on this watcher may be running (see `kohi_watcher_cancel`).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kohi_watcher_free(watcher: *mut kohi_watcher) {
     boundary!((), {
@@ -157,6 +251,13 @@ fn event_string(
         (Some(e), false) => write_cell(Some(pick(e)), out),
         _ => kohi_status::NullArgument,
     }
+}
+
+/// The event's stable id (`<content SHA-256>-<name hash>`, ASCII): the same for a repeat after a
+/// restart, so a consumer can drop duplicates. Borrowed from the event.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kohi_watch_event_id(event: *const kohi_watch_event, out: *mut kohi_str) -> kohi_status {
+    boundary!(kohi_status::Panic, { event_string(event, out, |e| &e.id) })
 }
 
 /// Where the file was found. Borrowed from the event.

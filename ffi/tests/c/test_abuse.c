@@ -90,6 +90,9 @@ static void nulls_everywhere(const kohi_result *r) {
     NULL_ARG(kohi_watch_event_path(NULL, &s));
     NULL_ARG(kohi_watch_event_request(NULL, &s));
     NULL_ARG(kohi_watch_event_message(NULL, &s));
+    NULL_ARG(kohi_watch_event_id(NULL, &s));
+    NULL_ARG(kohi_watcher_ack(NULL, NULL, NULL));
+    NULL_ARG(kohi_watcher_recovered_store(NULL, &s));
     CHECK(kohi_watch_event_result(NULL) == NULL, "event result NULL");
     CHECK(kohi_watch_event_error(NULL) == NULL, "event error NULL");
     CHECK(kohi_error_message(NULL).ptr == NULL, "error message NULL");
@@ -98,6 +101,7 @@ static void nulls_everywhere(const kohi_result *r) {
     kohi_error_free(NULL);
     kohi_options_free(NULL);
     kohi_string_free(NULL);
+    kohi_watcher_cancel(NULL);
     kohi_watcher_free(NULL);
     kohi_watch_event_free(NULL);
     kohi_options_free(opts);

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static int passed, failed;
 static const char *fixtures;
@@ -503,29 +504,49 @@ static kohi_watch_event *next_event(kohi_watcher *w, int attempts) {
     return e;
 }
 
+static void *cancel_later(void *watcher) {
+    struct timespec pause = {0, 150 * 1000 * 1000};
+    nanosleep(&pause, NULL);
+    kohi_watcher_cancel((const kohi_watcher *)watcher);
+    return NULL;
+}
+
 static void test_watcher(void) {
     char root[] = "/tmp/kohi-c-watch-XXXXXX";
     CHECK(mkdtemp(root) != NULL, "mkdtemp");
-    char face[256], res[256], file[300], broken[300], state[300];
+    char face[256], res[256], file[300], broken[300], command[400];
     snprintf(face, sizeof face, "%s/face", root);
     snprintf(res, sizeof res, "%s/res", root);
     mkdir(face, 0700);
     mkdir(res, 0700);
-    snprintf(file, sizeof file, "%s/OQSsiquc01res_face_a_1.xml", face);
     size_t len;
     char *fixture_path = path_of("face_pmh_two.xml");
     char *bytes = read_file(fixture_path, &len);
-    write_bytes(file, bytes, len);
+    for (int i = 0; i < 10; i++) {
+        snprintf(file, sizeof file, "%s/OQSsiquc01res_face_a_%d.xml", face, i);
+        write_bytes(file, bytes, len);
+    }
 
+    /* The early stop of the issue: one event taken, the watcher freed without acknowledging. */
     kohi_watcher *w = NULL;
     CHECK(kohi_watcher_new(root, NULL, 50, 500, &w, NULL) == KOHI_STATUS_OK && w, "watcher");
+    kohi_watcher *second = NULL;
+    kohi_error *err = NULL;
+    CHECK(kohi_watcher_new(root, NULL, 50, 500, &second, &err) == KOHI_STATUS_ALREADY_WATCHED && second == NULL,
+          "a second watcher is refused");
+    CHECK(err && kohi_error_code(err) == KOHI_STATUS_ALREADY_WATCHED, "with its error");
+    kohi_error_free(err);
     kohi_watch_event *e = next_event(w, 25);
     CHECK(e != NULL, "an event");
+    char first_id[100] = "", first_path[300] = "";
     if (e) {
         uint32_t kind = 99;
-        kohi_str path;
+        kohi_str path, id;
         CHECK(kohi_watch_event_kind(e, &kind) == KOHI_STATUS_OK && kind == KOHI_WATCH_KIND_FACE, "kind %u", kind);
-        CHECK(kohi_watch_event_path(e, &path) == KOHI_STATUS_OK && str_eq(path, file), "path");
+        CHECK(kohi_watch_event_path(e, &path) == KOHI_STATUS_OK && strstr(path.ptr, "/face/OQSsiquc01res_face_a_"), "path");
+        CHECK(kohi_watch_event_id(e, &id) == KOHI_STATUS_OK && id.len == 64 + 1 + 16, "id");
+        snprintf(first_id, sizeof first_id, "%s", id.ptr);
+        snprintf(first_path, sizeof first_path, "%s", path.ptr);
         const kohi_result *r = kohi_watch_event_result(e);
         CHECK(r != NULL && kohi_watch_event_error(e) == NULL, "parsed");
         char *json = NULL, *golden_path = path_of("face_pmh_two.expected.json");
@@ -537,8 +558,24 @@ static void test_watcher(void) {
         free(golden_path);
         kohi_watch_event_free(e);
     }
-    e = NULL;
-    CHECK(kohi_watcher_next(w, 300, &e) == KOHI_STATUS_OK && e == NULL, "reported once");
+    kohi_watcher_free(w);
+
+    /* The next watcher delivers all ten again (the first with the same id); acknowledge them. */
+    w = NULL;
+    CHECK(kohi_watcher_new(root, NULL, 50, 500, &w, NULL) == KOHI_STATUS_OK, "watcher again");
+    int delivered = 0, same_id = 0;
+    while ((e = next_event(w, 5)) != NULL) {
+        kohi_str path, id;
+        kohi_watch_event_path(e, &path);
+        kohi_watch_event_id(e, &id);
+        if (strcmp(path.ptr, first_path) == 0) same_id = strcmp(id.ptr, first_id) == 0;
+        CHECK(kohi_watcher_ack(w, e, NULL) == KOHI_STATUS_OK, "ack");
+        CHECK(kohi_watcher_ack(w, e, NULL) == KOHI_STATUS_OK, "a second ack is harmless");
+        kohi_watch_event_free(e);
+        delivered++;
+    }
+    CHECK(delivered == 10, "all ten after the early stop: %d", delivered);
+    CHECK(same_id, "the repeat carries the same id");
 
     /* A file that never parses arrives with its error. */
     snprintf(broken, sizeof broken, "%s/OQSsiquc01res_0001.xml", res);
@@ -548,28 +585,36 @@ static void test_watcher(void) {
     kohi_str request;
     CHECK(e && kohi_watch_event_request(e, &request) == KOHI_STATUS_OK && request.ptr &&
               strstr(request.ptr, "/req/OQSsiquc01req_0001.xml") != NULL, "paired by name");
+    CHECK(e && kohi_watcher_ack(w, e, NULL) == KOHI_STATUS_OK, "ack the failure");
     kohi_watch_event_free(e);
+
+    /* Another thread wakes a blocked next. */
+    pthread_t canceller;
+    pthread_create(&canceller, NULL, cancel_later, w);
+    e = NULL;
+    CHECK(kohi_watcher_next(w, 60000, &e) == KOHI_STATUS_CANCELLED && e == NULL, "cancelled");
+    pthread_join(canceller, NULL);
+    CHECK(kohi_watcher_next(w, 60000, &e) == KOHI_STATUS_CANCELLED, "stays cancelled");
     kohi_watcher_free(w);
 
-    /* A restart reports nothing again. */
+    /* A restart delivers nothing again: everything was acknowledged. */
     w = NULL;
     CHECK(kohi_watcher_new(root, NULL, 50, 500, &w, NULL) == KOHI_STATUS_OK, "watcher again");
+    kohi_str recovered;
+    CHECK(kohi_watcher_recovered_store(w, &recovered) == KOHI_STATUS_OK && recovered.ptr == NULL, "no recovery");
     e = NULL;
     CHECK(kohi_watcher_next(w, 400, &e) == KOHI_STATUS_OK && e == NULL, "nothing after restart");
     kohi_watcher_free(w);
 
     CHECK(kohi_watcher_new(NULL, NULL, 0, 0, &w, NULL) == KOHI_STATUS_NULL_ARGUMENT, "NULL root");
     CHECK(kohi_watcher_next(NULL, 0, &e) == KOHI_STATUS_NULL_ARGUMENT, "NULL watcher");
+    CHECK(kohi_watcher_ack(NULL, NULL, NULL) == KOHI_STATUS_NULL_ARGUMENT, "NULL ack");
+    kohi_watcher_cancel(NULL);
     kohi_watcher_free(NULL);
     kohi_watch_event_free(NULL);
 
-    snprintf(state, sizeof state, "%s/.kohi-watch-state", root);
-    unlink(file);
-    unlink(broken);
-    unlink(state);
-    rmdir(face);
-    rmdir(res);
-    rmdir(root);
+    snprintf(command, sizeof command, "rm -rf '%s'", root);
+    CHECK(system(command) == 0, "cleanup");
     free(bytes);
     free(fixture_path);
 }
