@@ -19,6 +19,9 @@ create_exception!(
 create_exception!(kohi, FileReadError, KohiError, "Reading the file failed.");
 create_exception!(kohi, AliasTableError, KohiError, "The alias table is not valid.");
 create_exception!(kohi, StoredRecordError, KohiError, "A stored record given to reconcile is not valid.");
+create_exception!(kohi, AlreadyWatchedError, KohiError, "Another watcher holds this folder.");
+create_exception!(kohi, StateStoreError, KohiError, "The watcher's ledger could not be opened, read or written.");
+create_exception!(kohi, InvalidSettingError, KohiError, "A setting is out of its allowed range.");
 
 pub(crate) fn to_py(py: Python<'_>, e: &kohi_core::Error) -> PyErr {
     let message = e.to_string();
@@ -31,6 +34,9 @@ pub(crate) fn to_py(py: Python<'_>, e: &kohi_core::Error) -> PyErr {
         "io" => FileReadError::new_err(message),
         "invalid_alias_table" => AliasTableError::new_err(message),
         "invalid_stored_record" => StoredRecordError::new_err(message),
+        "already_watched" => AlreadyWatchedError::new_err(message),
+        "state_store" => StateStoreError::new_err(message),
+        "invalid_setting" => InvalidSettingError::new_err(message),
         _ => KohiError::new_err(message),
     };
     let value = err.value(py);
@@ -52,5 +58,8 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("FileReadError", py.get_type::<FileReadError>())?;
     m.add("AliasTableError", py.get_type::<AliasTableError>())?;
     m.add("StoredRecordError", py.get_type::<StoredRecordError>())?;
+    m.add("AlreadyWatchedError", py.get_type::<AlreadyWatchedError>())?;
+    m.add("StateStoreError", py.get_type::<StateStoreError>())?;
+    m.add("InvalidSettingError", py.get_type::<InvalidSettingError>())?;
     Ok(())
 }

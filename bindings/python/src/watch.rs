@@ -1,4 +1,5 @@
-//! `kohi.watch(folder)`: an iterator over finished result files, each exactly once.
+//! `kohi.watch(folder)`: the terminal inbox. Each event is delivered until it is acknowledged
+//! (`event.ack()`); one not acknowledged is delivered again after a restart, with the same `id`.
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -6,15 +7,18 @@ use std::time::Duration;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
-use kohi_core::watch::{Outcome, WatchOptions, Watcher as CoreWatcher};
+use kohi_terminal::{Outcome, WatchOptions, Watcher as CoreWatcher, WatcherHandle};
 
 use crate::errors;
 use crate::model::Result as KohiResult;
 
-/// One finished file. `kind` is "result", "face" or "rejected"; a parsed file has `result`, a
-/// file that never parsed has `error` (a `KohiError`), a rejection has `message`.
+/// One delivered file. `kind` is "result", "face", "rejected", "bulk_archive", "skipped" or
+/// "other"; a parsed file has `result`, a file that could not be used has `error` (a
+/// `KohiError`), a rejection has `message`. Call `ack()` once it is safely stored.
 #[pyclass(frozen, module = "kohi")]
 pub struct WatchEvent {
+    #[pyo3(get)]
+    id: String,
     #[pyo3(get)]
     path: String,
     #[pyo3(get)]
@@ -27,38 +31,52 @@ pub struct WatchEvent {
     result: Option<Py<KohiResult>>,
     #[pyo3(get)]
     error: Option<Py<PyAny>>,
+    handle: WatcherHandle,
 }
 
 #[pymethods]
 impl WatchEvent {
+    /// Marks the event done (durably, before this returns). Until then it is delivered again
+    /// after a restart. True if it was pending, False if it was acknowledged already.
+    fn ack(&self, py: Python<'_>) -> PyResult<bool> {
+        py.detach(|| self.handle.ack(&self.id)).map_err(|e| errors::to_py(py, &e))
+    }
+
     fn __repr__(&self) -> String {
-        format!("<kohi.WatchEvent {} {}>", self.kind, self.path)
+        // The kind and the id only: a file name may carry personal data.
+        format!("<kohi.WatchEvent {} {}>", self.kind, &self.id[..16.min(self.id.len())])
     }
 }
 
-fn event(py: Python<'_>, e: kohi_core::watch::WatchEvent) -> PyResult<WatchEvent> {
+fn event(py: Python<'_>, e: kohi_terminal::WatchEvent, handle: WatcherHandle) -> PyResult<WatchEvent> {
     let (mut result, mut error, mut message) = (None, None, None);
     match e.outcome {
         Outcome::Parsed(doc) => result = Some(Py::new(py, KohiResult::new(std::sync::Arc::new(*doc)))?),
         Outcome::Failed(err) => error = Some(errors::to_py(py, &err).into_value(py).into_any()),
         Outcome::Rejected { message: m } => message = m.map(kohi_core::Personal::into_inner),
+        _ => {}
     }
     Ok(WatchEvent {
+        id: e.id,
         path: e.path.to_string_lossy().into_owned(),
         kind: e.kind.as_str(),
         request: e.request.map(|r| r.to_string_lossy().into_owned()),
         message,
         result,
         error,
+        handle,
     })
 }
 
 /// Watches a terminal folder (holding `res/` and `face/`). Iterate it for events; iteration
-/// ends after `idle_timeout` seconds without one (never, if `None`).
+/// ends after `idle_timeout` seconds without one (never, if `None`), or once `cancel()` is called.
 #[pyclass(module = "kohi")]
 pub struct Watcher {
     inner: Mutex<CoreWatcher>,
+    handle: WatcherHandle,
     idle_timeout: Option<Duration>,
+    #[pyo3(get)]
+    recovered_store: Option<String>,
 }
 
 #[pymethods]
@@ -71,11 +89,11 @@ impl Watcher {
         let started = std::time::Instant::now();
         loop {
             if let Some(e) = self.wait(py, Duration::from_millis(200))? {
-                return Ok(Some(event(py, e)?));
+                return Ok(Some(event(py, e, self.handle.clone())?));
             }
             // Ctrl-C reaches the caller between waits.
             py.check_signals()?;
-            if self.idle_timeout.is_some_and(|idle| started.elapsed() >= idle) {
+            if self.handle.is_cancelled() || self.idle_timeout.is_some_and(|idle| started.elapsed() >= idle) {
                 return Ok(None);
             }
         }
@@ -83,15 +101,19 @@ impl Watcher {
 
     /// The next event within `timeout` seconds, or `None`.
     fn next_event(&self, py: Python<'_>, timeout: f64) -> PyResult<Option<WatchEvent>> {
-        let timeout =
-            Duration::try_from_secs_f64(timeout).map_err(|_| PyValueError::new_err("timeout must be >= 0"))?;
-        self.wait(py, timeout)?.map(|e| event(py, e)).transpose()
+        let timeout = Duration::try_from_secs_f64(timeout).map_err(|_| PyValueError::new_err("timeout must be >= 0"))?;
+        self.wait(py, timeout)?.map(|e| event(py, e, self.handle.clone())).transpose()
     }
 
     /// Pairs a future result carrying this `ArbitraryFileIdentifier` with its request file.
-    fn expect(&self, arbitrary_file_identifier: &str, request: std::path::PathBuf) -> PyResult<()> {
-        self.lock()?.expect(arbitrary_file_identifier, request);
-        Ok(())
+    /// Never waits for a thread blocked in `next_event`.
+    fn expect(&self, arbitrary_file_identifier: &str, request: std::path::PathBuf) {
+        self.handle.expect(arbitrary_file_identifier, request);
+    }
+
+    /// Wakes a thread blocked in `next_event` or iteration; both end at once from then on.
+    fn cancel(&self) {
+        self.handle.cancel();
     }
 
     fn __repr__(&self) -> &'static str {
@@ -100,28 +122,28 @@ impl Watcher {
 }
 
 impl Watcher {
-    fn lock(&self) -> PyResult<std::sync::MutexGuard<'_, CoreWatcher>> {
-        self.inner.lock().map_err(|_| PyValueError::new_err("the watcher failed in another thread"))
-    }
-
-    fn wait(&self, py: Python<'_>, timeout: Duration) -> PyResult<Option<kohi_core::watch::WatchEvent>> {
-        // Locked without the GIL, so another thread holding the lock never waits on us for it.
-        py.detach(|| self.inner.lock().map(|mut inner| inner.next_event(timeout)).ok())
-            .ok_or_else(|| PyValueError::new_err("the watcher failed in another thread"))
+    fn wait(&self, py: Python<'_>, timeout: Duration) -> PyResult<Option<kohi_terminal::WatchEvent>> {
+        // Locked and waited on without the GIL: other threads run, and one holding the lock
+        // never waits on us for the GIL.
+        let waited = py.detach(|| self.inner.lock().ok().map(|mut inner| inner.next_event(timeout)));
+        match waited {
+            Some(Ok(event)) => Ok(event),
+            Some(Err(e)) => Err(errors::to_py(py, &e)),
+            None => Err(PyValueError::new_err("the watcher failed in another thread")),
+        }
     }
 }
 
-fn seconds(value: Option<f64>, name: &str) -> PyResult<Option<Duration>> {
-    value
-        .map(|v| Duration::try_from_secs_f64(v).map_err(|_| PyValueError::new_err(format!("{name} must be >= 0"))))
-        .transpose()
+fn seconds(value: f64, name: &'static str) -> Result<Duration, kohi_core::Error> {
+    Duration::try_from_secs_f64(value).map_err(|_| kohi_core::Error::InvalidSetting { name })
 }
 
-/// Watches `folder/res` and `folder/face`; yields each finished file once, also across restarts
-/// (recorded in `state_file`, default `folder/.kohi-watch-state`). Originals are never deleted;
-/// with `done_dir` they are moved there once reported.
+/// Watches `folder/res` and `folder/face`; yields every file until it is acknowledged
+/// (`event.ack()`), also across restarts (the ledger is `state_file`, default
+/// `folder/.kohi-inbox.sqlite`). Originals are never deleted; with `done_dir` they are moved
+/// there once acknowledged.
 #[pyfunction]
-#[pyo3(signature = (folder, *, settle=0.3, poll_interval=1.0, give_up_after=10.0, state_file=None, done_dir=None, idle_timeout=None, aliases=None, max_size=None))]
+#[pyo3(signature = (folder, *, settle=0.3, poll_interval=1.0, give_up_after=30.0, state_file=None, done_dir=None, idle_timeout=None, aliases=None, max_size=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn watch(
     py: Python<'_>,
@@ -136,14 +158,19 @@ pub fn watch(
     max_size: Option<usize>,
 ) -> PyResult<Watcher> {
     let root = crate::path_of(folder)?;
-    let options = WatchOptions {
-        parse: crate::options(py, aliases, max_size)?,
-        settle: seconds(Some(settle), "settle")?.unwrap_or_default(),
-        poll_interval: seconds(Some(poll_interval), "poll_interval")?.unwrap_or_default(),
-        give_up_after: seconds(Some(give_up_after), "give_up_after")?.unwrap_or_default(),
-        state_file,
-        done_dir,
-    };
-    let inner = CoreWatcher::new(root, options).map_err(|e| errors::to_py(py, &e))?;
-    Ok(Watcher { inner: Mutex::new(inner), idle_timeout: seconds(idle_timeout, "idle_timeout")? })
+    let mut options = WatchOptions::default();
+    options.parse = crate::options(py, aliases, max_size)?;
+    let durations = (|| {
+        options.settle = seconds(settle, "settle")?;
+        options.poll_interval = seconds(poll_interval, "poll_interval")?;
+        options.give_up_after = seconds(give_up_after, "give_up_after")?;
+        idle_timeout.map(|t| seconds(t, "idle_timeout")).transpose()
+    })();
+    let idle_timeout = durations.map_err(|e| errors::to_py(py, &e))?;
+    options.state_file = state_file;
+    options.done_dir = done_dir;
+    // Opening the ledger touches the disk: without the GIL.
+    let inner = py.detach(|| CoreWatcher::new(root, options)).map_err(|e| errors::to_py(py, &e))?;
+    let recovered_store = inner.recovered_store().map(|p| p.to_string_lossy().into_owned());
+    Ok(Watcher { handle: inner.handle(), inner: Mutex::new(inner), idle_timeout, recovered_store })
 }

@@ -1,8 +1,11 @@
-"""kohi.watch against a simulated terminal: each file once, never partial, nothing again after a restart."""
+"""kohi.watch against a simulated terminal: each file whole, delivered until acknowledged,
+never again once acknowledged; the early stop of a ``for … break`` loses nothing."""
 
 import shutil
 import threading
 import time
+
+import pytest
 
 import kohi
 from conftest import FIXTURES, minified
@@ -14,6 +17,16 @@ def terminal(tmp_path):
     for folder in ("req", "res", "face"):
         (tmp_path / folder).mkdir()
     return tmp_path
+
+
+def drain(root, ack=True, idle=1.0):
+    """Every event until `idle` seconds pass without one; acknowledged as a consumer would."""
+    events = []
+    for event in kohi.watch(root, idle_timeout=idle, **FAST):
+        if ack:
+            assert event.ack() is True
+        events.append(event)
+    return events
 
 
 def test_slow_writes_bursts_and_restart(tmp_path):
@@ -29,12 +42,11 @@ def test_slow_writes_bursts_and_restart(tmp_path):
             f.write(data[len(data) // 2 :])
         for i in range(50):
             shutil.copy(FIXTURES / "pmh_overflow.xml", root / "res" / f"OQSsiquc01res_{i:04}.xml")
-        (root / "res" / "OQSsiquc01req_9999.xml").write_bytes(b"<XmlMsg/>")
         (root / "res" / "OQSsiquc01req_9999.err").write_text("E001", encoding="utf-8")
 
     writer = threading.Thread(target=write)
     writer.start()
-    events = list(kohi.watch(root, idle_timeout=1.5, **FAST))
+    events = drain(root, idle=1.5)
     writer.join()
     assert len(events) == 52
     assert len({e.path for e in events}) == 52
@@ -45,12 +57,28 @@ def test_slow_writes_bursts_and_restart(tmp_path):
     assert results[0].request.endswith("req/OQSsiquc01req_0000.xml")
     (rejected,) = [e for e in events if e.kind == "rejected"]
     assert rejected.message == "E001" and rejected.result is None
+    assert "E001" not in repr(rejected) and "OQSsiquc01" not in repr(rejected)
 
-    # A restart reports nothing again.
-    assert list(kohi.watch(root, idle_timeout=0.8, **FAST)) == []
+    # A restart delivers nothing again.
+    assert drain(root, idle=0.8) == []
 
 
-def test_a_broken_file_is_reported_with_its_error(tmp_path):
+def test_a_for_loop_that_breaks_loses_nothing(tmp_path):
+    root = terminal(tmp_path)
+    for i in range(10):
+        shutil.copy(FIXTURES / "face_pmh_two.xml", root / "face" / f"OQSsiquc01res_face_x_{i}.xml")
+    watcher = kohi.watch(root, **FAST)
+    for first in watcher:
+        break  # the consumer stops early, acknowledging nothing
+    del watcher
+    again = drain(root)
+    assert len(again) == 10, "the one taken without ack.ing it comes again"
+    (repeat,) = [e for e in again if e.path == first.path]
+    assert repeat.id == first.id
+    assert drain(root, idle=0.5) == []
+
+
+def test_a_broken_file_is_delivered_with_its_error(tmp_path):
     root = terminal(tmp_path)
     (root / "res" / "OQSsiquc01res_0001.xml").write_bytes(b"<XmlMsg><MessageBody>")
     watcher = kohi.watch(root, **FAST)
@@ -60,10 +88,54 @@ def test_a_broken_file_is_reported_with_its_error(tmp_path):
     assert watcher.next_event(0.3) is None
 
 
-def test_bad_arguments(tmp_path):
-    import pytest
+def test_a_second_watcher_is_refused(tmp_path):
+    root = terminal(tmp_path)
+    first = kohi.watch(root, **FAST)
+    with pytest.raises(kohi.AlreadyWatchedError) as raised:
+        kohi.watch(root, **FAST)
+    assert raised.value.code == "already_watched" and raised.value.number == 15
+    assert first.recovered_store is None
 
+
+def test_other_threads_run_and_can_cancel_while_one_waits(tmp_path):
+    root = terminal(tmp_path)
+    watcher = kohi.watch(root, **FAST)
+    done = threading.Event()
+
+    def wait():
+        assert watcher.next_event(60.0) is None
+        done.set()
+
+    waiter = threading.Thread(target=wait)
+    waiter.start()
+    time.sleep(0.2)
+    # Neither needs the lock the waiter holds: they return at once (this froze before).
+    started = time.monotonic()
+    watcher.expect("ID", root / "req" / "x.xml")
+    counted = sum(range(100_000))  # and the GIL is free
+    assert counted and time.monotonic() - started < 5
+    watcher.cancel()
+    waiter.join(10)
+    assert done.is_set()
+    assert list(watcher) == []
+
+
+def test_bad_arguments(tmp_path):
     with pytest.raises(TypeError):
         kohi.watch(42)
-    with pytest.raises(ValueError):
-        kohi.watch(tmp_path, settle=-1)
+    for setting in ("settle", "poll_interval", "give_up_after"):
+        with pytest.raises(kohi.InvalidSettingError) as raised:
+            kohi.watch(tmp_path, **{setting: -1})
+        assert raised.value.code == "invalid_setting" and setting in str(raised.value)
+    with pytest.raises(kohi.InvalidSettingError):
+        kohi.watch(tmp_path, settle=0)
+    with pytest.raises(kohi.InvalidSettingError):
+        kohi.watch(tmp_path, give_up_after=1e12)
+
+
+def test_an_unwritable_ledger_is_an_error(tmp_path):
+    root = terminal(tmp_path)
+    (tmp_path / "file").write_bytes(b"")
+    with pytest.raises(kohi.StateStoreError) as raised:
+        kohi.watch(root, state_file=tmp_path / "file" / "ledger.sqlite", **FAST)
+    assert raised.value.code == "state_store"

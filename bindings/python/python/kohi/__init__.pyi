@@ -6,12 +6,14 @@ from typing import Any, Literal, Mapping, Sequence, Union, final
 
 __all__ = [
     "AliasTableError",
+    "AlreadyWatchedError",
     "Code",
     "EncodingError",
     "FileReadError",
     "ForbiddenXmlError",
     "Header",
     "InputTooLargeError",
+    "InvalidSettingError",
     "Kohi",
     "KohiError",
     "MalformedXmlError",
@@ -20,6 +22,7 @@ __all__ = [
     "PatientStream",
     "Qualification",
     "Result",
+    "StateStoreError",
     "StoredRecordError",
     "UnexpectedRootError",
     "UnknownElement",
@@ -70,14 +73,15 @@ def watch(
     *,
     settle: float = 0.3,
     poll_interval: float = 1.0,
-    give_up_after: float = 10.0,
+    give_up_after: float = 30.0,
     state_file: Union[str, "os.PathLike[str]", None] = None,
     done_dir: Union[str, "os.PathLike[str]", None] = None,
     idle_timeout: float | None = None,
     aliases: _Aliases | None = None,
     max_size: int | None = None,
 ) -> Watcher:
-    """Watch folder/res and folder/face; iterate for each finished file, exactly once."""
+    """Watch folder/res and folder/face; iterate for each file. An event is delivered again
+    after a restart until ``event.ack()`` is called (same ``id``)."""
 
 def stream(
     source: Union[bytes, str, "os.PathLike[str]"],
@@ -98,13 +102,18 @@ class Watcher:
     def __next__(self) -> WatchEvent: ...
     def next_event(self, timeout: float) -> WatchEvent | None: ...
     def expect(self, arbitrary_file_identifier: str, request: Union[str, "os.PathLike[str]"]) -> None: ...
+    def cancel(self) -> None: ...
+    @property
+    def recovered_store(self) -> str | None: ...
 
 @final
 class WatchEvent:
     @property
+    def id(self) -> str: ...
+    @property
     def path(self) -> str: ...
     @property
-    def kind(self) -> Literal["result", "face", "rejected"]: ...
+    def kind(self) -> Literal["result", "face", "rejected", "bulk_archive", "skipped", "other"]: ...
     @property
     def request(self) -> str | None: ...
     @property
@@ -113,6 +122,7 @@ class WatchEvent:
     def result(self) -> Result | None: ...
     @property
     def error(self) -> KohiError | None: ...
+    def ack(self) -> bool: ...
 
 class KohiError(Exception):
     code: str
@@ -126,6 +136,9 @@ class InputTooLargeError(KohiError): ...
 class FileReadError(KohiError): ...
 class AliasTableError(KohiError): ...
 class StoredRecordError(KohiError): ...
+class AlreadyWatchedError(KohiError): ...
+class StateStoreError(KohiError): ...
+class InvalidSettingError(KohiError): ...
 
 @final
 class Code:
