@@ -4,12 +4,33 @@
 
 const native = require('./kohi.node')
 
-// `for await (const event of kohi.watch(folder))`: each finished file once. The wait runs on
-// the thread pool (see Watcher.next), so the event loop stays free.
+// `watcher.next(timeoutMs)`: the next delivered file or null. The wait runs on the watcher's own
+// thread (src/watch.rs), never on libuv's pool; errors become Errors with `.code` and `.number`.
+native.Watcher.prototype.next = function next(timeoutMs = 1000) {
+  return new Promise((resolve, reject) => {
+    if (this.closed) return resolve(null)
+    this.nextInto(timeoutMs, (error, event) => {
+      if (error === null) return resolve(event)
+      const e = new Error(error.message)
+      e.code = error.code
+      e.number = error.number
+      reject(e)
+    })
+  })
+}
+
+// `for await (const event of kohi.watch(folder))`: every file until it is acknowledged
+// (`await event.ack()`). Leaving the loop (break, return, throw) closes the watcher; what was not
+// acknowledged is delivered again by the next one.
 native.Watcher.prototype[Symbol.asyncIterator] = async function* events() {
-  for (;;) {
-    const event = await this.next(1000)
-    if (event !== null) yield event
+  try {
+    for (;;) {
+      const event = await this.next(1000)
+      if (event !== null) yield event
+      else if (this.closed) return
+    }
+  } finally {
+    this.close()
   }
 }
 

@@ -1,10 +1,12 @@
 'use strict'
-// kohi.watch against a simulated terminal: each file once, never partial, nothing again after a restart.
+// kohi.watch against a simulated terminal: each file whole, delivered until acknowledged, never
+// again once acknowledged; an early `break` loses nothing; waits stay off libuv's pool.
 const test = require('node:test')
 const assert = require('node:assert/strict')
 const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
+const { spawnSync } = require('node:child_process')
 const kohi = require('..')
 const { FIXTURES, minified } = require('./helpers')
 
@@ -17,36 +19,39 @@ function terminal() {
   return root
 }
 
-async function collect(watcher, count, quietMs, limitMs) {
+// Every event until `quietMs` pass without one once `count` arrived, acknowledged as a consumer would.
+async function collect(watcher, count, quietMs, limitMs, ack = true) {
   const events = []
   const deadline = Date.now() + limitMs
   while (Date.now() < deadline) {
     const event = await watcher.next(events.length >= count ? quietMs : 200)
-    if (event) events.push(event)
-    else if (events.length >= count) break
+    if (event) {
+      if (ack) assert.equal(await event.ack(), true)
+      events.push(event)
+    } else if (events.length >= count) break
   }
   return events
 }
 
-test('slow writes, a burst and a rejection are each reported once; a restart reports nothing', async () => {
+test('slow writes, a burst and a rejection are each delivered once; a restart delivers nothing', async () => {
   const root = terminal()
   const watcher = kohi.watch(root, FAST)
   const data = fs.readFileSync(path.join(FIXTURES, 'face_pmh_two.xml'))
   const writing = (async () => {
     const face = path.join(root, 'face', 'OQSsiquc01res_face_a_1.xml')
     fs.writeFileSync(face, data.subarray(0, data.length / 2))
-    await sleep(300) // longer than `settle`: the half file must not be reported
+    await sleep(300) // longer than `settle`: the half file must not be delivered
     fs.appendFileSync(face, data.subarray(data.length / 2))
     for (let i = 0; i < 50; i++) {
       fs.copyFileSync(path.join(FIXTURES, 'pmh_overflow.xml'), path.join(root, 'res', `OQSsiquc01res_${String(i).padStart(4, '0')}.xml`))
     }
-    fs.writeFileSync(path.join(root, 'res', 'OQSsiquc01req_9999.xml'), '<XmlMsg/>')
     fs.writeFileSync(path.join(root, 'res', 'OQSsiquc01req_9999.err'), 'E001')
   })()
   const events = await collect(watcher, 52, 800, 20000)
   await writing
   assert.equal(events.length, 52)
   assert.equal(new Set(events.map((e) => e.path)).size, 52)
+  assert.equal(new Set(events.map((e) => e.id)).size, 52)
   const [face] = events.filter((e) => e.kind === 'face')
   assert.equal(face.result.toJsonString(), minified(path.join(FIXTURES, 'face_pmh_two.expected.json')))
   const results = events.filter((e) => e.kind === 'result')
@@ -55,19 +60,87 @@ test('slow writes, a burst and a rejection are each reported once; a restart rep
   const [rejected] = events.filter((e) => e.kind === 'rejected')
   assert.equal(rejected.message, 'E001')
   assert.equal(rejected.result, null)
+  watcher.close()
+  assert.equal(await watcher.next(5000), null, 'a closed watcher answers at once')
 
   const again = kohi.watch(root, FAST)
   assert.equal(await again.next(700), null)
+  again.close()
   fs.rmSync(root, { recursive: true })
 })
 
-test('for await yields events; a broken file arrives with its error', async () => {
+test('breaking out of for await loses nothing: the rest, and the one not acknowledged, come again', async () => {
+  const root = terminal()
+  for (let i = 0; i < 10; i++) {
+    fs.copyFileSync(path.join(FIXTURES, 'face_pmh_two.xml'), path.join(root, 'face', `OQSsiquc01res_face_x_${i}.xml`))
+  }
+  let first
+  for await (const event of kohi.watch(root, FAST)) {
+    first = event
+    break // closes the watcher (and its lock) without acknowledging
+  }
+  const watcher = kohi.watch(root, FAST)
+  const again = await collect(watcher, 10, 300, 10000)
+  assert.equal(again.length, 10)
+  assert.equal(again.find((e) => e.path === first.path).id, first.id, 'a repeat carries the same id')
+  watcher.close()
+  const after = kohi.watch(root, FAST)
+  assert.equal(await after.next(500), null, 'nothing once all were acknowledged')
+  after.close()
+  fs.rmSync(root, { recursive: true })
+})
+
+test('a broken file arrives with its error; a second watcher is refused', async () => {
   const root = terminal()
   fs.writeFileSync(path.join(root, 'res', 'OQSsiquc01res_0001.xml'), '<XmlMsg><MessageBody>')
-  for await (const event of kohi.watch(root, FAST)) {
-    assert.equal(event.result, null)
-    assert.equal(event.error.code, 'malformed_xml')
-    break
+  const watcher = kohi.watch(root, FAST)
+  assert.throws(() => kohi.watch(root, FAST), (e) => e.code === 'already_watched' && e.number === 15)
+  const event = await watcher.next(5000)
+  assert.equal(event.result, null)
+  assert.equal(event.error.code, 'malformed_xml')
+  assert.equal(watcher.recoveredStore, null)
+  watcher.close()
+  fs.rmSync(root, { recursive: true })
+})
+
+test('settings out of range are typed errors, never wrapped around', () => {
+  const root = terminal()
+  for (const options of [{ settle: -1 }, { giveUpAfter: -5 }, { pollInterval: Number.NaN }, { settle: 0 }, { giveUpAfter: 1e14 }]) {
+    assert.throws(() => kohi.watch(root, options), (e) => e.code === 'invalid_setting', JSON.stringify(options))
+  }
+  const watcher = kohi.watch(root, FAST)
+  assert.throws(() => watcher.nextInto(-1, () => {}), (e) => e.code === 'invalid_setting')
+  watcher.close()
+  fs.rmSync(root, { recursive: true })
+})
+
+test('four waiting watchers leave libuv pool free', async () => {
+  const roots = [terminal(), terminal(), terminal(), terminal()]
+  const watchers = roots.map((root) => kohi.watch(root, FAST))
+  const pending = watchers.map((w) => w.next(5000))
+  const started = Date.now()
+  await fs.promises.readFile(path.join(FIXTURES, 'face_pmh_two.xml'))
+  await fs.promises.readFile(path.join(FIXTURES, 'pmh_overflow.xml'))
+  // The pool has four threads: with the waits on it, these reads took until a wait ended (5 s).
+  assert.ok(Date.now() - started < 2500, `fs.readFile took ${Date.now() - started} ms`)
+  for (const w of watchers) w.close()
+  assert.deepEqual(await Promise.all(pending), [null, null, null, null])
+  for (const root of roots) fs.rmSync(root, { recursive: true })
+})
+
+test('a closed or non-persistent watcher does not keep the process alive', () => {
+  const root = terminal()
+  const script = (persistent, close) => `
+    const kohi = require(${JSON.stringify(path.join(__dirname, '..'))})
+    const w = kohi.watch(${JSON.stringify(root)}, { persistent: ${persistent} })
+    w.next(20000).then((e) => console.log('resolved', e))
+    ${close ? 'setTimeout(() => w.close(), 100)' : ''}
+  `
+  for (const [persistent, close] of [[false, false], [true, true]]) {
+    const started = Date.now()
+    const run = spawnSync(process.execPath, ['-e', script(persistent, close)], { encoding: 'utf8', timeout: 30000 })
+    assert.equal(run.status, 0, run.stderr)
+    assert.ok(Date.now() - started < 10000, `persistent ${persistent}, close ${close}: ${Date.now() - started} ms`)
   }
   fs.rmSync(root, { recursive: true })
 })
