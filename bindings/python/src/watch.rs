@@ -101,7 +101,8 @@ impl Watcher {
 
     /// The next event within `timeout` seconds, or `None`.
     fn next_event(&self, py: Python<'_>, timeout: f64) -> PyResult<Option<WatchEvent>> {
-        let timeout = Duration::try_from_secs_f64(timeout).map_err(|_| PyValueError::new_err("timeout must be >= 0"))?;
+        let timeout =
+            Duration::try_from_secs_f64(timeout).map_err(|_| PyValueError::new_err("timeout must be >= 0"))?;
         self.wait(py, timeout)?.map(|e| event(py, e, self.handle.clone())).transpose()
     }
 
