@@ -20,7 +20,7 @@ cargo fmt --all --check
 step "clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-step "rust tests: default members, no pyo3/napi (unit, golden, mapping, parse, reconcile, PII, properties ${PROPTEST_CASES} cases, CLI, doc)"
+step "rust tests: default members, no pyo3/napi (unit, golden, mapping, parse, reconcile, PII, properties ${PROPTEST_CASES} cases, inbox, CLI incl. kill -9 of the watcher, doc)"
 cargo test --locked 2>&1 | tee "$LOGS/rust.log"
 
 step "rust example on the bundled fixtures"
@@ -110,6 +110,10 @@ step "hardening: 100 MB of garbage of each kind gives a typed error, peak memory
 cargo build -q --release --locked -p kohi --example garbage
 for kind in random ascii nesting elements text; do target/release/examples/garbage "$kind"; done
 target/release/examples/garbage sjis --report-only   # known: transcoding makes Shift_JIS ~2.5-3x (docs/SECURITY.md)
+
+step "hardening: an idle inbox uses under 5 % of one core (500 delivered files, one waiting to give up)"
+cargo build -q --release --locked -p kohi-cli
+scripts/idle_cpu.sh target/release/kohi
 
 step "hardening: fuzz smoke (10 s per target; the long runs are recorded in docs/SECURITY.md)"
 scripts/fuzz.sh 10

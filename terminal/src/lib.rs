@@ -4,6 +4,20 @@
 //! 連携アプリケーション's `res/` and `face/` folders and delivers every finished file at least
 //! once, until the consumer acknowledges it ([`watch`]), and the writer of 被保険者証 queries for
 //! `req/` ([`request`]). The parser crate stays free of file watching and of SQLite.
+//!
+//! ```no_run
+//! # fn main() -> kohi::Result<()> {
+//! use kohi_terminal::{Outcome, WatchOptions, Watcher};
+//! let mut watcher = Watcher::new("/mnt/oqs", WatchOptions::default())?;
+//! while let Some(event) = watcher.next_event(std::time::Duration::from_secs(1))? {
+//!     if let Outcome::Parsed(doc) = &event.outcome { /* store doc.patients[…].kohi */ }
+//!     watcher.ack(&event.id)?; // done: never delivered again
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! The delivery contract and what a kill at each point does are in [`watch`].
 
 mod classify;
 mod os_watch;

@@ -176,12 +176,7 @@ pub struct Watcher {
 impl Watcher {
     /// Internal (use `next()`): waits on the watcher's thread, then calls `callback(error, event)`.
     #[napi(ts_args_type = "timeoutMs: number, callback: (error: WatchError | null, event: WatchEvent | null) => void")]
-    pub fn next_into(
-        &self,
-        env: Env,
-        timeout_ms: f64,
-        callback: NextCallback<'_>,
-    ) -> Result<()> {
+    pub fn next_into(&self, env: Env, timeout_ms: f64, callback: NextCallback<'_>) -> Result<()> {
         if !(0.0..=2_147_483_647.0).contains(&timeout_ms) {
             let e = kohi_core::Error::InvalidSetting { name: "timeoutMs" };
             return Err(crate::kohi_error(&env, &e));
