@@ -22,6 +22,16 @@ export interface Patient {
   readonly qualifications: Array<Qualification>
 }
 
+/** One entry of a zipped bulk result. */
+export declare class ArchiveEntry {
+  /** The entry's name inside the archive. */
+  get name(): string
+  /** The parsed entry, or null. */
+  get result(): KohiResult | null
+  /** Why the entry could not be used (not XML, over a limit, malformed…), or null. */
+  get error(): WatchError | null
+}
+
 /** A parsed result file. */
 export declare class KohiResult {
   /** `'UTF-8'` or `'Shift_JIS'`: the encoding the file was read in. */
@@ -77,7 +87,8 @@ export declare class Watcher {
   expect(arbitraryFileIdentifier: string, request: string): void
   /**
    * Stops the watcher: a pending `next()` resolves to null at once, and so does every later
-   * one. Unacknowledged events are delivered again by the next watcher.
+   * one; the folder is free for another watcher when this returns. Unacknowledged events are
+   * delivered again by the next watcher.
    */
   close(): void
   get closed(): boolean
@@ -100,6 +111,8 @@ export declare class WatchEvent {
   get result(): KohiResult | null
   /** Why the file could not be used, or null. */
   get error(): WatchError | null
+  /** A bulk archive's entries (kind `bulk_archive`), else null. */
+  get entries(): Array<ArchiveEntry> | null
   /** The text of a rejection's `.err` file, or null. */
   get message(): string | null
   /**

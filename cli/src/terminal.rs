@@ -83,7 +83,8 @@ fn failed(e: &kohi::Error) -> Result<bool, String> {
 }
 
 /// `id`, `file`, `kind`, `request`, then the parse contract; a failure has `error`, a rejection
-/// `message`; an unread file (`other`, `bulk_archive`) nothing more.
+/// `message`, a bulk archive `entries` (each `name` plus the contract or `error`); an unread file
+/// nothing more.
 fn event_json(event: &WatchEvent) -> String {
     let file = serde_json::to_string(&event.path.to_string_lossy()).unwrap_or_default();
     let request = event
@@ -97,6 +98,19 @@ fn event_json(event: &WatchEvent) -> String {
         Outcome::Failed(e) => format!("{head},\"error\":{}}}", e.to_json()),
         Outcome::Rejected { message } => {
             format!("{head},\"message\":{}}}", serde_json::to_string(message).unwrap_or_default())
+        }
+        Outcome::Archive(entries) => {
+            let entries: Vec<String> = entries
+                .iter()
+                .map(|entry| {
+                    let name = serde_json::to_string(&entry.name).unwrap_or_default();
+                    match &entry.outcome {
+                        Ok(doc) => format!("{{\"name\":{name},{}", &kohi::to_json(doc)[1..]),
+                        Err(e) => format!("{{\"name\":{name},\"error\":{}}}", e.to_json()),
+                    }
+                })
+                .collect();
+            format!("{head},\"entries\":[{}]}}", entries.join(","))
         }
         _ => format!("{head}}}"),
     }

@@ -184,3 +184,27 @@ fn kill_9_at_random_points_while_files_land_loses_nothing() {
     eprintln!("{} files, {kills} kills, {duplicates} repeats", written.len());
     std::fs::remove_dir_all(root).unwrap();
 }
+
+#[test]
+fn a_zipped_bulk_result_prints_its_entries() {
+    use std::io::Write;
+    let root = terminal("zip");
+    let bulk = fixture("bulk_three_units.xml");
+    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    writer.start_file("OQSmuquc02res_7.xml", zip::write::SimpleFileOptions::default()).unwrap();
+    writer.write_all(&bulk).unwrap();
+    std::fs::write(root.join("res/OQSmuquc02res_7.zip"), writer.finish().unwrap().into_inner()).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_kohi"))
+        .args(["watch", root.to_str().unwrap(), "--settle", "50", "--max-events", "1"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let event: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(event["kind"], "bulk_archive");
+    assert_eq!(event["entries"][0]["name"], "OQSmuquc02res_7.xml");
+    let mut entry = event["entries"][0].clone();
+    entry.as_object_mut().unwrap().remove("name");
+    let golden: serde_json::Value = serde_json::from_str(&kohi::to_json(&kohi::parse(&bulk).unwrap())).unwrap();
+    assert_eq!(entry, golden);
+    std::fs::remove_dir_all(root).unwrap();
+}

@@ -51,15 +51,33 @@ pub fn parse(bytes: &[u8]) -> Result<Document> {
     parse_with(bytes, &ParseOptions::default())
 }
 
-/// Reads and parses a file. The size limit is checked before the file is read.
+/// Reads and parses a file. The size limit is checked before the file is read (see [`read_file`]).
 pub fn parse_file(path: impl AsRef<Path>, options: &ParseOptions) -> Result<Document> {
+    parse_with(&read_file(path, options.max_input_bytes())?, options)
+}
+
+/// Reads a regular file of at most `limit` bytes. Its size is checked before it is opened; a FIFO,
+/// a device (a link to `/dev/zero`) or a directory is never opened (`io`, kind `Unsupported`);
+/// and at most `limit + 1` bytes are read, so a file that grows after the check is refused
+/// (`input_too_large`), never read whole.
+pub fn read_file(path: impl AsRef<Path>, limit: usize) -> Result<Vec<u8>> {
+    use std::io::Read;
     let path = path.as_ref();
-    let size = std::fs::metadata(path).map_err(Error::io)?.len();
-    if size > options.max_input_bytes() as u64 {
-        return Err(Error::InputTooLarge { size: size as usize, limit: options.max_input_bytes() });
+    let meta = std::fs::metadata(path).map_err(Error::io)?;
+    if !meta.is_file() {
+        return Err(Error::io(std::io::ErrorKind::Unsupported.into()));
     }
-    let bytes = std::fs::read(path).map_err(Error::io)?;
-    parse_with(&bytes, options)
+    let too_large = |size: u64| Error::InputTooLarge { size: usize::try_from(size).unwrap_or(usize::MAX), limit };
+    if meta.len() > limit as u64 {
+        return Err(too_large(meta.len()));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    let file = std::fs::File::open(path).map_err(Error::io)?;
+    file.take(limit as u64 + 1).read_to_end(&mut bytes).map_err(Error::io)?;
+    if bytes.len() > limit {
+        return Err(too_large(bytes.len() as u64));
+    }
+    Ok(bytes)
 }
 
 /// The JSON contract shared by every binding.

@@ -283,6 +283,22 @@ mod limits {
         assert_eq!(kohi::parse_file(dir.join("missing.xml"), &options).unwrap_err().code(), "io");
         std::fs::remove_dir_all(dir).unwrap();
     }
+
+    /// `/dev/zero` reports size 0 and never ends; a FIFO blocks its reader. Neither is opened.
+    #[cfg(unix)]
+    #[test]
+    fn special_files_are_refused_without_being_opened() {
+        let dir = std::env::temp_dir().join(format!("kohi-special-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let fifo = dir.join("fifo.xml");
+        assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+        std::os::unix::fs::symlink("/dev/zero", dir.join("zero.xml")).unwrap();
+        for name in ["fifo.xml", "zero.xml", "."] {
+            let e = kohi::parse_file(dir.join(name), &ParseOptions::default()).unwrap_err();
+            assert!(matches!(e, kohi::Error::Io { kind: std::io::ErrorKind::Unsupported, .. }), "{name}: {e}");
+        }
+        std::fs::remove_dir_all(dir).unwrap();
+    }
 }
 
 mod aliases {

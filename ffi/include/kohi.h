@@ -877,6 +877,26 @@ const kohi_result *kohi_watch_event_result(const kohi_watch_event *event);
 const kohi_error *kohi_watch_event_error(const kohi_watch_event *event);
 
 /*
+ How many entries a bulk archive (`KOHI_WATCH_KIND_BULK_ARCHIVE`) holds; 0 for other events.
+ */
+kohi_status kohi_watch_event_entry_count(const kohi_watch_event *event, size_t *out);
+
+/*
+ The name of an archive entry inside the archive. Borrowed from the event.
+ */
+kohi_status kohi_watch_event_entry_name(const kohi_watch_event *event, size_t index, kohi_str *out);
+
+/*
+ The parsed archive entry, or NULL (it failed, or no such entry). Borrowed from the event.
+ */
+const kohi_result *kohi_watch_event_entry_result(const kohi_watch_event *event, size_t index);
+
+/*
+ Why an archive entry could not be used, or NULL. Borrowed from the event.
+ */
+const kohi_error *kohi_watch_event_entry_error(const kohi_watch_event *event, size_t index);
+
+/*
  Frees an event with its result and error. NULL is ignored.
  */
 void kohi_watch_event_free(kohi_watch_event *event);

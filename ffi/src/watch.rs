@@ -70,6 +70,19 @@ pub struct kohi_watch_event {
     message: Cell,
     result: Option<Box<kohi_result>>,
     error: Option<Box<kohi_error>>,
+    entries: Vec<Entry>,
+}
+
+/// One entry of a bulk archive.
+struct Entry {
+    name: Cell,
+    result: Option<Box<kohi_result>>,
+    error: Option<Box<kohi_error>>,
+}
+
+fn result_of(doc: kohi_core::Document, encoding: kohi_string_encoding) -> Box<kohi_result> {
+    let view = View::build(&doc, encoding);
+    Box::new(kohi_result { doc, view })
 }
 
 fn millis(value: u32, default: Duration) -> Duration {
@@ -146,14 +159,23 @@ pub unsafe extern "C" fn kohi_watcher_next(
         }
         let event = event.map(|e| {
             let enc = |s: Option<String>| encode(s.as_deref(), watcher.encoding);
-            let (mut result, mut error, mut message) = (None, None, None);
+            let (mut result, mut error, mut message, mut entries) = (None, None, None, Vec::new());
             match e.outcome {
-                Outcome::Parsed(doc) => {
-                    let view = View::build(&doc, watcher.encoding);
-                    result = Some(Box::new(kohi_result { doc: *doc, view }));
-                }
+                Outcome::Parsed(doc) => result = Some(result_of(*doc, watcher.encoding)),
                 Outcome::Failed(err) => error = Some(Box::new(kohi_error::from_core(&err))),
                 Outcome::Rejected { message: m } => message = m.map(kohi_core::Personal::into_inner),
+                Outcome::Archive(list) => {
+                    entries = list
+                        .into_iter()
+                        .map(|entry| {
+                            let (result, error) = match entry.outcome {
+                                Ok(doc) => (Some(result_of(*doc, watcher.encoding)), None),
+                                Err(err) => (None, Some(Box::new(kohi_error::from_core(&err)))),
+                            };
+                            Entry { name: enc(Some(entry.name)), result, error }
+                        })
+                        .collect()
+                }
                 _ => {}
             }
             Box::into_raw(Box::new(kohi_watch_event {
@@ -165,6 +187,7 @@ pub unsafe extern "C" fn kohi_watcher_next(
                 message: enc(message),
                 result,
                 error,
+                entries,
             }))
         });
         unsafe { *out = event.unwrap_or(std::ptr::null_mut()) };
@@ -292,6 +315,65 @@ pub unsafe extern "C" fn kohi_watch_event_result(event: *const kohi_watch_event)
 pub unsafe extern "C" fn kohi_watch_event_error(event: *const kohi_watch_event) -> *const kohi_error {
     boundary!(std::ptr::null(), {
         unsafe { event.as_ref() }.and_then(|e| e.error.as_deref()).map_or(std::ptr::null(), |r| r as *const _)
+    })
+}
+
+/// How many entries a bulk archive (`KOHI_WATCH_KIND_BULK_ARCHIVE`) holds; 0 for other events.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kohi_watch_event_entry_count(event: *const kohi_watch_event, out: *mut usize) -> kohi_status {
+    boundary!(kohi_status::Panic, {
+        match (unsafe { event.as_ref() }, out.is_null()) {
+            (Some(e), false) => {
+                unsafe { *out = e.entries.len() };
+                kohi_status::Ok
+            }
+            _ => kohi_status::NullArgument,
+        }
+    })
+}
+
+fn entry<'a>(event: *const kohi_watch_event, index: usize) -> Option<&'a Entry> {
+    // The borrow lives as long as the event: every caller hands it straight back to C.
+    unsafe { event.as_ref() }.and_then(|e| e.entries.get(index))
+}
+
+/// The name of an archive entry inside the archive. Borrowed from the event.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kohi_watch_event_entry_name(
+    event: *const kohi_watch_event,
+    index: usize,
+    out: *mut kohi_str,
+) -> kohi_status {
+    boundary!(kohi_status::Panic, {
+        match (unsafe { event.as_ref() }, out.is_null()) {
+            (Some(e), false) => match e.entries.get(index) {
+                Some(entry) => write_cell(Some(&entry.name), out),
+                None => kohi_status::OutOfRange,
+            },
+            _ => kohi_status::NullArgument,
+        }
+    })
+}
+
+/// The parsed archive entry, or NULL (it failed, or no such entry). Borrowed from the event.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kohi_watch_event_entry_result(
+    event: *const kohi_watch_event,
+    index: usize,
+) -> *const kohi_result {
+    boundary!(std::ptr::null(), {
+        entry(event, index).and_then(|e| e.result.as_deref()).map_or(std::ptr::null(), |r| r as *const _)
+    })
+}
+
+/// Why an archive entry could not be used, or NULL. Borrowed from the event.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kohi_watch_event_entry_error(
+    event: *const kohi_watch_event,
+    index: usize,
+) -> *const kohi_error {
+    boundary!(std::ptr::null(), {
+        entry(event, index).and_then(|e| e.error.as_deref()).map_or(std::ptr::null(), |r| r as *const _)
     })
 }
 

@@ -15,7 +15,8 @@ pub enum FileKind {
     Face,
     /// A `.err` file in `res/`: the terminal refused a request.
     Rejected,
-    /// A `.zip` in `res/` (bulk 一括照会 downloads may arrive zipped): each XML inside is parsed.
+    /// A `.zip` in `res/` (bulk 一括照会 downloads may arrive zipped): every entry listed, each
+    /// XML one parsed.
     BulkArchive,
     /// Not read: a special file (FIFO, device, directory) or a file over the size limit.
     Skipped,

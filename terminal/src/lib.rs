@@ -19,12 +19,14 @@
 //!
 //! The delivery contract and what a kill at each point does are in [`watch`].
 
+mod archive;
 mod classify;
 mod os_watch;
 pub mod request;
 mod store;
 pub mod watch;
 
+pub use archive::{ArchiveEntry, MAX_ENTRIES as MAX_ARCHIVE_ENTRIES};
 pub use classify::FileKind;
 pub use request::QualificationRequest;
 pub use watch::{Outcome, WatchEvent, WatchOptions, Watcher, WatcherHandle};

@@ -185,11 +185,19 @@ pub fn result_file_name(request_file_name: &str) -> Option<String> {
     }
 }
 
-/// The request file name a result answers (`…res_` → `…req_`); none for face results.
+/// The request file name a result answers (`…res_` → `…req_`); none for face results. A bulk
+/// result zipped (`….zip`) answers the request `….xml`.
 pub fn request_file_name_for(result_file_name: &str) -> Option<String> {
     match split_interface_name(result_file_name)? {
         (_, "res", rest) if rest.starts_with("face_") => None,
-        (interface, "res", rest) => Some(format!("{interface}req_{rest}")),
+        (interface, "res", rest) => {
+            let stem = rest.len().checked_sub(4).and_then(|at| rest.get(..at).zip(rest.get(at..)));
+            let rest = match stem {
+                Some((stem, extension)) if extension.eq_ignore_ascii_case(".zip") => format!("{stem}.xml"),
+                _ => rest.to_owned(),
+            };
+            Some(format!("{interface}req_{rest}"))
+        }
         _ => None,
     }
 }
@@ -310,6 +318,12 @@ mod tests {
         assert_eq!(
             request_file_name_for("OQSsiquc01res_xres_face_1.xml").as_deref(),
             Some("OQSsiquc01req_xres_face_1.xml")
+        );
+        assert_eq!(request_file_name_for("OQSmuquc02res_0001.ZIP").as_deref(), Some("OQSmuquc02req_0001.xml"));
+        assert_eq!(
+            request_file_name_for("OQSsiquc01res_受付").as_deref(),
+            Some("OQSsiquc01req_受付"),
+            "no panic mid-character"
         );
         assert_eq!(split_interface_name("PMHsimsm01res_1.xml"), Some(("PMHsimsm01", "res", "1.xml")));
         assert_eq!(split_interface_name("res_1.xml"), None);

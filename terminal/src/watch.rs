@@ -32,7 +32,6 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::ffi::OsStr;
 use std::fs::{File, Metadata};
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime};
@@ -41,6 +40,7 @@ use sha2::{Digest, Sha256};
 
 use kohi::{Document, Error, ParseOptions, Personal, Result, parse_with};
 
+use crate::archive::{ArchiveEntry, read_archive};
 use crate::classify::{FileKind, Folder, is_temporary, kind_of, parses_as_xml};
 use crate::os_watch::{OsWatch, Wake};
 use crate::request::request_file_name_for;
@@ -123,8 +123,10 @@ pub enum Outcome {
     Rejected {
         message: Option<Personal<String>>,
     },
-    /// Handed over without being read by kohi (kind `other` that is not XML, `bulk_archive`):
-    /// the consumer reads `path` itself.
+    /// A `.zip` of bulk results (kind `bulk_archive`): every entry, each XML one parsed.
+    Archive(Vec<ArchiveEntry>),
+    /// Handed over without being read by kohi (kind `other` that is not XML): the consumer reads
+    /// `path` itself.
     Unread,
 }
 
@@ -517,9 +519,9 @@ impl Watcher {
             self.candidates.insert(path.to_owned(), candidate);
             return Ok(());
         }
-        let bytes = match read_bounded(path, limit) {
+        let bytes = match kohi::read_file(path, limit) {
             Ok(bytes) if bytes.len() as u64 == fp.len => bytes,
-            Ok(_) => {
+            Ok(_) | Err(Error::InputTooLarge { .. }) => {
                 // It changed while being read: the next look sees a new fingerprint.
                 candidate.due = now + self.options.settle;
                 self.candidates.insert(path.to_owned(), candidate);
@@ -527,7 +529,7 @@ impl Watcher {
             }
             Err(e) if given_up => {
                 let hash = marker_hash("unreadable", fp);
-                return self.deliver(path, candidate, key, hash, kind, Outcome::Failed(Error::io(e)));
+                return self.deliver(path, candidate, key, hash, kind, Outcome::Failed(e));
             }
             Err(_) => {
                 // Locked by its writer (Windows) or a share hiccup: later, not in a tight loop.
@@ -541,22 +543,27 @@ impl Watcher {
             self.set_aside(path, candidate);
             return Ok(());
         }
-        let outcome = if kind == FileKind::Rejected {
-            let message = kohi::decode::decode(&bytes).ok().map(|d| Personal::new(d.text.trim().to_owned()));
-            Outcome::Rejected { message }
-        } else if parses_as_xml(kind, name) {
-            match parse_with(&bytes, &self.options.parse) {
-                Ok(doc) => Outcome::Parsed(Box::new(doc)),
-                Err(e) if given_up => Outcome::Failed(e),
-                Err(e) => {
-                    candidate.failure = Some((hash, e));
-                    candidate.due = self.give_up_at(&candidate, now);
-                    self.candidates.insert(path.to_owned(), candidate);
-                    return Ok(());
-                }
+        let read = match kind {
+            FileKind::Rejected => {
+                let message = kohi::decode::decode(&bytes).ok().map(|d| Personal::new(d.text.trim().to_owned()));
+                Ok(Outcome::Rejected { message })
             }
-        } else {
-            Outcome::Unread
+            FileKind::BulkArchive => read_archive(&bytes, &self.options.parse).map(Outcome::Archive),
+            _ if parses_as_xml(kind, name) => {
+                parse_with(&bytes, &self.options.parse).map(|d| Outcome::Parsed(Box::new(d)))
+            }
+            _ => Ok(Outcome::Unread),
+        };
+        let outcome = match read {
+            Ok(outcome) => outcome,
+            Err(e) if given_up => Outcome::Failed(e),
+            Err(e) => {
+                // Perhaps still being written: wait for a change or for patience to run out.
+                candidate.failure = Some((hash, e));
+                candidate.due = self.give_up_at(&candidate, now);
+                self.candidates.insert(path.to_owned(), candidate);
+                return Ok(());
+            }
         };
         self.deliver(path, candidate, key, hash, kind, outcome)
     }
@@ -694,15 +701,6 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Reads at most `limit + 1` bytes: a file that grew past the limit since its stat is never
-/// read whole.
-fn read_bounded(path: &Path, limit: usize) -> std::io::Result<Vec<u8>> {
-    let file = File::open(path)?;
-    let mut bytes = Vec::new();
-    file.take(limit as u64 + 1).read_to_end(&mut bytes)?;
-    Ok(bytes)
-}
-
 /// The lock on the folder (`<root>/.kohi-inbox.lock`, else beside the ledger when the folder is
 /// read-only). A file system without locks (some shares) is accepted unlocked.
 fn take_lock(root: &Path, state_file: &Path) -> Result<File> {
@@ -809,6 +807,53 @@ mod tests {
         assert_eq!(bad(|o| o.give_up_after = Duration::from_secs(u64::MAX)), "give_up_after");
         assert_eq!(bad(|o| o.rescan_interval = Duration::from_millis(10)), "rescan_interval");
         assert_eq!(bad(|o| o.prune_after_days = 0), "prune_after_days");
+    }
+
+    /// Disk full, injected: the ledger may not grow. The acknowledgement fails loudly, the event
+    /// stays pending, and the next watcher delivers it again with the same id.
+    #[test]
+    fn a_failed_acknowledgement_keeps_the_event_and_it_comes_again() {
+        let root = std::env::temp_dir().join(format!("kohi-ack-full-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(root.join("face")).unwrap();
+        let xml = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/face_pmh_two.xml")).unwrap();
+        for i in 0..100 {
+            std::fs::write(root.join("face").join(format!("OQSsiquc01res_face_{}_{i:03}.xml", "x".repeat(180))), &xml)
+                .unwrap();
+        }
+        let options = WatchOptions {
+            settle: Duration::from_millis(10),
+            poll_interval: Duration::from_millis(10),
+            ..WatchOptions::default()
+        };
+        let mut watcher = Watcher::new(&root, options.clone()).unwrap();
+        {
+            let ledger = lock(&watcher.ledger);
+            let connection = ledger.store.as_ref().unwrap().connection();
+            let pages: i64 = connection.query_row("PRAGMA page_count", [], |r| r.get(0)).unwrap();
+            connection.pragma_update(None, "max_page_count", pages).unwrap();
+        }
+        let mut failed = None;
+        while let Some(event) = watcher.next_event(Duration::from_secs(2)).unwrap() {
+            match watcher.ack(&event.id) {
+                Ok(acked) => assert!(acked),
+                Err(e) => {
+                    assert_eq!(e.to_string(), "the watcher's state store failed (write): disk full");
+                    failed = Some(event.id);
+                    break;
+                }
+            }
+        }
+        let failed = failed.expect("the ledger filled up");
+        assert!(lock(&watcher.ledger).pending.contains_key(&failed), "still pending");
+        drop(watcher);
+        let mut watcher = Watcher::new(&root, options).unwrap();
+        let mut again = Vec::new();
+        while let Some(event) = watcher.next_event(Duration::from_millis(500)).unwrap() {
+            again.push(event.id);
+        }
+        assert!(again.contains(&failed), "delivered again with the same id");
+        std::fs::remove_dir_all(root).unwrap();
     }
 
     #[test]

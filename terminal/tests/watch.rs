@@ -506,7 +506,7 @@ fn other_kinds_are_delivered_not_ignored() {
     let terminal = Terminal::new("other");
     std::fs::write(terminal.path("res", "PMHsimsm01res_0001.xml"), fixture("face_pmh_two.xml")).unwrap();
     std::fs::write(terminal.path("face", "publicmedicalhub_0001.json"), b"{}").unwrap();
-    std::fs::write(terminal.path("res", "OQSmuquc02res_0001.zip"), b"PK\x05\x06").unwrap();
+    std::fs::write(terminal.path("res", "OQSmuquc02res_0001.zip"), zip_of(&[])).unwrap();
     std::fs::write(terminal.path("res", ".hidden.xml"), b"temporary").unwrap();
     std::fs::write(terminal.path("res", "OQSsiquc01res_2.xml.tmp"), b"temporary").unwrap();
     let mut watcher = Watcher::new(&terminal.root, options()).unwrap();
@@ -522,6 +522,37 @@ fn other_kinds_are_delivered_not_ignored() {
     assert_eq!(kinds["PMHsimsm01res_0001.xml"], ("other", true), "an unknown prefix is still parsed");
     assert_eq!(kinds["publicmedicalhub_0001.json"], ("other", false));
     assert_eq!(kinds["OQSmuquc02res_0001.zip"], ("bulk_archive", false));
+    let archive = events.iter().find(|e| e.kind == FileKind::BulkArchive).unwrap();
+    assert!(matches!(&archive.outcome, Outcome::Archive(entries) if entries.is_empty()), "{:?}", archive.outcome);
+}
+
+fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    use std::io::Write;
+    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, bytes) in entries {
+        writer.start_file(*name, zip::write::SimpleFileOptions::default()).unwrap();
+        writer.write_all(bytes).unwrap();
+    }
+    writer.finish().unwrap().into_inner()
+}
+
+#[test]
+fn a_zipped_bulk_result_is_delivered_with_every_entry_parsed() {
+    let terminal = Terminal::new("zip");
+    let bulk = fixture("bulk_three_units.xml");
+    let bytes = zip_of(&[("OQSmuquc02res_0001.xml", &bulk), ("OQSmuquc02res_0001.txt", b"note")]);
+    // Written slowly: the half archive is not a zip yet and must not be delivered.
+    terminal.write_slowly("res", "OQSmuquc02res_0001.zip", &bytes, 3, Duration::from_millis(150));
+    let mut watcher = Watcher::new(&terminal.root, options()).unwrap();
+    let events = collect(&mut watcher, 1, Duration::from_millis(300), Duration::from_secs(10));
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].kind, FileKind::BulkArchive);
+    assert_eq!(events[0].request.as_deref(), Some(terminal.path("req", "OQSmuquc02req_0001.xml").as_path()));
+    let Outcome::Archive(entries) = &events[0].outcome else { panic!("{:?}", events[0].outcome) };
+    assert_eq!(entries.len(), 2);
+    assert_eq!(entries[0].name, "OQSmuquc02res_0001.xml");
+    assert_eq!(kohi::to_json(entries[0].outcome.as_ref().unwrap()), golden_json("bulk_three_units.xml"));
+    assert_eq!(entries[1].outcome.as_ref().unwrap_err().code(), "io");
 }
 
 #[test]

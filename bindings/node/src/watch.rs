@@ -61,16 +61,62 @@ pub struct WatchEvent {
     doc: Option<Arc<kohi_core::Document>>,
     error: Option<(String, u32, String)>,
     message: Option<String>,
+    entries: Option<Vec<Entry>>,
     handle: WatcherHandle,
+}
+
+type Entry = (String, std::result::Result<Arc<kohi_core::Document>, WatchErrorParts>);
+type WatchErrorParts = (String, u32, String);
+
+fn parts(e: &kohi_core::Error) -> WatchErrorParts {
+    (e.code().to_owned(), e.number(), e.to_string())
+}
+
+fn watch_error((code, number, message): WatchErrorParts) -> WatchError {
+    WatchError { code, number, message }
+}
+
+/// One entry of a zipped bulk result.
+#[napi]
+pub struct ArchiveEntry {
+    name: String,
+    outcome: std::result::Result<Arc<kohi_core::Document>, WatchErrorParts>,
+}
+
+#[napi]
+impl ArchiveEntry {
+    /// The entry's name inside the archive.
+    #[napi(getter)]
+    pub fn name(&self) -> String {
+        self.name.clone()
+    }
+
+    /// The parsed entry, or null.
+    #[napi(getter)]
+    pub fn result(&self) -> Option<KohiResult> {
+        self.outcome.as_ref().ok().cloned().map(KohiResult::new)
+    }
+
+    /// Why the entry could not be used (not XML, over a limit, malformed…), or null.
+    #[napi(getter)]
+    pub fn error(&self) -> Option<WatchError> {
+        self.outcome.as_ref().err().cloned().map(watch_error)
+    }
 }
 
 impl WatchEvent {
     fn new(e: kohi_terminal::WatchEvent, handle: WatcherHandle) -> Self {
-        let (mut doc, mut error, mut message) = (None, None, None);
+        let (mut doc, mut error, mut message, mut entries) = (None, None, None, None);
         match e.outcome {
             Outcome::Parsed(d) => doc = Some(Arc::new(*d)),
-            Outcome::Failed(err) => error = Some((err.code().to_owned(), err.number(), err.to_string())),
+            Outcome::Failed(err) => error = Some(parts(&err)),
             Outcome::Rejected { message: m } => message = m.map(kohi_core::Personal::into_inner),
+            Outcome::Archive(list) => {
+                let converted = list
+                    .into_iter()
+                    .map(|entry| (entry.name, entry.outcome.map(|d| Arc::new(*d)).map_err(|e| parts(&e))));
+                entries = Some(converted.collect());
+            }
             _ => {}
         }
         WatchEvent {
@@ -81,6 +127,7 @@ impl WatchEvent {
             doc,
             error,
             message,
+            entries,
             handle,
         }
     }
@@ -138,7 +185,19 @@ impl WatchEvent {
     /// Why the file could not be used, or null.
     #[napi(getter)]
     pub fn error(&self) -> Option<WatchError> {
-        self.error.clone().map(|(code, number, message)| WatchError { code, number, message })
+        self.error.clone().map(watch_error)
+    }
+
+    /// A bulk archive's entries (kind `bulk_archive`), else null.
+    #[napi(getter)]
+    pub fn entries(&self) -> Option<Vec<ArchiveEntry>> {
+        let entries = self.entries.as_ref()?;
+        Some(
+            entries
+                .iter()
+                .map(|(name, outcome)| ArchiveEntry { name: name.clone(), outcome: outcome.clone() })
+                .collect(),
+        )
     }
 
     /// The text of a rejection's `.err` file, or null.

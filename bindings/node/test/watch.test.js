@@ -144,3 +144,21 @@ test('a closed or non-persistent watcher does not keep the process alive', () =>
   }
   fs.rmSync(root, { recursive: true })
 })
+
+test('a zipped bulk result lists its entries, the XML one parsed', async () => {
+  const root = terminal()
+  const zip = path.join(root, 'res', '.bulk.tmp')
+  const made = spawnSync('python3', ['-c', `import zipfile; z = zipfile.ZipFile(${JSON.stringify(zip)}, 'w', zipfile.ZIP_DEFLATED); z.write(${JSON.stringify(path.join(FIXTURES, 'bulk_three_units.xml'))}, 'OQSmuquc02res_1.xml'); z.writestr('note.txt', 'x'); z.close()`])
+  assert.equal(made.status, 0, String(made.stderr))
+  fs.renameSync(zip, path.join(root, 'res', 'OQSmuquc02res_1.zip'))
+  const watcher = kohi.watch(root, FAST)
+  const [event] = await collect(watcher, 1, 300, 10000)
+  assert.equal(event.kind, 'bulk_archive')
+  const [first, note] = event.entries
+  assert.equal(first.name, 'OQSmuquc02res_1.xml')
+  assert.equal(first.result.toJsonString(), minified(path.join(FIXTURES, 'bulk_three_units.expected.json')))
+  assert.equal(note.result, null)
+  assert.equal(note.error.code, 'io')
+  watcher.close()
+  fs.rmSync(root, { recursive: true })
+})

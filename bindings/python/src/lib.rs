@@ -154,6 +154,7 @@ fn _kohi(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<stream::PatientStream>()?;
     m.add_class::<watch::Watcher>()?;
     m.add_class::<watch::WatchEvent>()?;
+    m.add_class::<watch::ArchiveEntry>()?;
     model::register(m)?;
     errors::register(m)?;
     Ok(())

@@ -31,7 +31,36 @@ pub struct WatchEvent {
     result: Option<Py<KohiResult>>,
     #[pyo3(get)]
     error: Option<Py<PyAny>>,
+    /// A bulk archive's entries (kind "bulk_archive"), else None.
+    #[pyo3(get)]
+    entries: Option<Vec<Py<ArchiveEntry>>>,
     handle: WatcherHandle,
+}
+
+/// One entry of a zipped bulk result: `name` inside the archive, and `result` or `error`.
+#[pyclass(frozen, module = "kohi")]
+pub struct ArchiveEntry {
+    #[pyo3(get)]
+    name: String,
+    #[pyo3(get)]
+    result: Option<Py<KohiResult>>,
+    #[pyo3(get)]
+    error: Option<Py<PyAny>>,
+}
+
+#[pymethods]
+impl ArchiveEntry {
+    fn __repr__(&self) -> &'static str {
+        if self.result.is_some() { "<kohi.ArchiveEntry parsed>" } else { "<kohi.ArchiveEntry failed>" }
+    }
+}
+
+fn parsed(py: Python<'_>, doc: kohi_core::Document) -> PyResult<Py<KohiResult>> {
+    Py::new(py, KohiResult::new(std::sync::Arc::new(doc)))
+}
+
+fn error_object(py: Python<'_>, e: &kohi_core::Error) -> Py<PyAny> {
+    errors::to_py(py, e).into_value(py).into_any()
 }
 
 #[pymethods]
@@ -49,11 +78,22 @@ impl WatchEvent {
 }
 
 fn event(py: Python<'_>, e: kohi_terminal::WatchEvent, handle: WatcherHandle) -> PyResult<WatchEvent> {
-    let (mut result, mut error, mut message) = (None, None, None);
+    let (mut result, mut error, mut message, mut entries) = (None, None, None, None);
     match e.outcome {
-        Outcome::Parsed(doc) => result = Some(Py::new(py, KohiResult::new(std::sync::Arc::new(*doc)))?),
-        Outcome::Failed(err) => error = Some(errors::to_py(py, &err).into_value(py).into_any()),
+        Outcome::Parsed(doc) => result = Some(parsed(py, *doc)?),
+        Outcome::Failed(err) => error = Some(error_object(py, &err)),
         Outcome::Rejected { message: m } => message = m.map(kohi_core::Personal::into_inner),
+        Outcome::Archive(list) => {
+            let mut converted = Vec::with_capacity(list.len());
+            for entry in list {
+                let (result, error) = match entry.outcome {
+                    Ok(doc) => (Some(parsed(py, *doc)?), None),
+                    Err(err) => (None, Some(error_object(py, &err))),
+                };
+                converted.push(Py::new(py, ArchiveEntry { name: entry.name, result, error })?);
+            }
+            entries = Some(converted);
+        }
         _ => {}
     }
     Ok(WatchEvent {
@@ -64,6 +104,7 @@ fn event(py: Python<'_>, e: kohi_terminal::WatchEvent, handle: WatcherHandle) ->
         message,
         result,
         error,
+        entries,
         handle,
     })
 }

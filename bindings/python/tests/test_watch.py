@@ -139,3 +139,20 @@ def test_an_unwritable_ledger_is_an_error(tmp_path):
     with pytest.raises(kohi.StateStoreError) as raised:
         kohi.watch(root, state_file=tmp_path / "file" / "ledger.sqlite", **FAST)
     assert raised.value.code == "state_store"
+
+
+def test_a_zipped_bulk_result_lists_its_entries(tmp_path):
+    import zipfile
+
+    root = terminal(tmp_path)
+    with zipfile.ZipFile(root / "res" / ".bulk.tmp", "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.write(FIXTURES / "bulk_three_units.xml", "OQSmuquc02res_1.xml")
+        archive.writestr("note.txt", "x")
+    (root / "res" / ".bulk.tmp").rename(root / "res" / "OQSmuquc02res_1.zip")
+    (event,) = drain(root)
+    assert event.kind == "bulk_archive" and event.result is None
+    first, note = event.entries
+    assert first.name == "OQSmuquc02res_1.xml"
+    assert first.result.to_json() == minified(FIXTURES / "bulk_three_units.expected.json")
+    assert note.result is None and note.error.code == "io"
+    assert event.request.endswith("req/OQSmuquc02req_1.xml")

@@ -91,6 +91,9 @@ static void nulls_everywhere(const kohi_result *r) {
     NULL_ARG(kohi_watch_event_request(NULL, &s));
     NULL_ARG(kohi_watch_event_message(NULL, &s));
     NULL_ARG(kohi_watch_event_id(NULL, &s));
+    NULL_ARG(kohi_watch_event_entry_count(NULL, &(size_t){0}));
+    NULL_ARG(kohi_watch_event_entry_name(NULL, 0, &s));
+    CHECK(kohi_watch_event_entry_result(NULL, 0) == NULL && kohi_watch_event_entry_error(NULL, 0) == NULL, "entry NULL");
     NULL_ARG(kohi_watcher_ack(NULL, NULL, NULL));
     NULL_ARG(kohi_watcher_recovered_store(NULL, &s));
     CHECK(kohi_watch_event_result(NULL) == NULL, "event result NULL");

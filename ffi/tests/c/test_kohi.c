@@ -588,6 +588,36 @@ static void test_watcher(void) {
     CHECK(e && kohi_watcher_ack(w, e, NULL) == KOHI_STATUS_OK, "ack the failure");
     kohi_watch_event_free(e);
 
+    /* A zipped bulk result: every entry listed, the XML one parsed (the zip is made by Python's
+       zipfile under a temporary name, then renamed). */
+    char *bulk_relative = path_of("bulk_three_units.xml"), zip_command[2000], cwd[600], bulk_path[1400];
+    CHECK(getcwd(cwd, sizeof cwd) != NULL, "cwd");
+    snprintf(bulk_path, sizeof bulk_path, "%s/%s", bulk_relative[0] == '/' ? "" : cwd, bulk_relative);
+    free(bulk_relative);
+    snprintf(zip_command, sizeof zip_command,
+             "cd '%s' && python3 -c \"import zipfile, os; z = zipfile.ZipFile('.b.tmp', 'w'); "
+             "z.write('%s', 'OQSmuquc02res_1.xml'); z.writestr('note.txt', 'x'); z.close(); "
+             "os.rename('.b.tmp', 'OQSmuquc02res_1.zip')\"",
+             res, bulk_path);
+    CHECK(system(zip_command) == 0, "zip");
+    e = next_event(w, 25);
+    uint32_t archive_kind = 99;
+    size_t entries = 0;
+    CHECK(e && kohi_watch_event_kind(e, &archive_kind) == KOHI_STATUS_OK && archive_kind == KOHI_WATCH_KIND_BULK_ARCHIVE,
+          "bulk archive");
+    CHECK(e && kohi_watch_event_entry_count(e, &entries) == KOHI_STATUS_OK && entries == 2, "two entries");
+    kohi_str entry_name;
+    CHECK(e && kohi_watch_event_entry_name(e, 0, &entry_name) == KOHI_STATUS_OK && str_eq(entry_name, "OQSmuquc02res_1.xml"),
+          "entry name");
+    const kohi_result *entry_result = e ? kohi_watch_event_entry_result(e, 0) : NULL;
+    size_t patients = 0;
+    CHECK(entry_result && kohi_patient_count(entry_result, &patients) == KOHI_STATUS_OK && patients == 3, "entry parsed");
+    CHECK(e && kohi_watch_event_entry_result(e, 1) == NULL && kohi_watch_event_entry_error(e, 1) != NULL, "note.txt");
+    CHECK(e && kohi_watch_event_entry_name(e, 2, &entry_name) == KOHI_STATUS_OUT_OF_RANGE, "past the end");
+    CHECK(e && kohi_watch_event_entry_result(e, 2) == NULL && kohi_watch_event_entry_error(e, 2) == NULL, "past the end");
+    CHECK(e && kohi_watcher_ack(w, e, NULL) == KOHI_STATUS_OK, "ack the archive");
+    kohi_watch_event_free(e);
+
     /* Another thread wakes a blocked next. */
     pthread_t canceller;
     pthread_create(&canceller, NULL, cancel_later, w);

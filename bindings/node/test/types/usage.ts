@@ -24,16 +24,22 @@ const promise: Promise<kohi.KohiResult> = kohi.parseFile('x.xml', { aliases: '{}
 void [encoding, segment, digit, text, promise]
 
 async function watching(): Promise<void> {
-  const watcher: kohi.Watcher = kohi.watch('/terminal', { settle: 300, parse: { maxSize: 1024 } })
+  const watcher: kohi.Watcher = kohi.watch('/terminal', { settle: 300, persistent: false, parse: { maxSize: 1024 } })
   for await (const event of watcher) {
-    const kind: 'result' | 'face' | 'rejected' = event.kind
+    const kind: 'result' | 'face' | 'rejected' | 'bulk_archive' | 'skipped' | 'other' = event.kind
     const parsed: kohi.KohiResult | null = event.result
     const code: string | undefined = event.error?.code
-    void [kind, parsed, code]
+    const id: string = event.id
+    const entries: Array<kohi.ArchiveEntry> | null = event.entries
+    const first: kohi.KohiResult | null | undefined = entries?.[0]?.result
+    const acked: boolean = await event.ack()
+    void [kind, parsed, code, id, first, acked]
     break
   }
   const next: kohi.WatchEvent | null = await watcher.next(500)
-  void next
+  watcher.close()
+  const closed: boolean = watcher.closed
+  void [next, closed]
 }
 void watching
 

@@ -8,6 +8,7 @@ with a stable ``.code``; their messages say where, never patient data.
 from ._kohi import (
     AliasTableError,
     AlreadyWatchedError,
+    ArchiveEntry,
     Code,
     EncodingError,
     FileReadError,
@@ -42,6 +43,7 @@ from ._kohi import (
 __all__ = [
     "AliasTableError",
     "AlreadyWatchedError",
+    "ArchiveEntry",
     "Code",
     "EncodingError",
     "FileReadError",

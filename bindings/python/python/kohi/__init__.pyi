@@ -7,6 +7,7 @@ from typing import Any, Literal, Mapping, Sequence, Union, final
 __all__ = [
     "AliasTableError",
     "AlreadyWatchedError",
+    "ArchiveEntry",
     "Code",
     "EncodingError",
     "FileReadError",
@@ -122,7 +123,18 @@ class WatchEvent:
     def result(self) -> Result | None: ...
     @property
     def error(self) -> KohiError | None: ...
+    @property
+    def entries(self) -> list[ArchiveEntry] | None: ...
     def ack(self) -> bool: ...
+
+@final
+class ArchiveEntry:
+    @property
+    def name(self) -> str: ...
+    @property
+    def result(self) -> Result | None: ...
+    @property
+    def error(self) -> KohiError | None: ...
 
 class KohiError(Exception):
     code: str
