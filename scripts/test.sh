@@ -91,7 +91,8 @@ grep -q "第1公費 21136015 3000015" target/print_slots_py.txt
 
 step "Node: npm install (pinned devDependencies), napi build: addon + index.d.ts, no drift"
 # `npm install`, not `npm ci`: @napi-rs/cli's other-platform optional packages are not served here.
-(cd bindings/node && npm install --no-audit --no-fund --loglevel=error)
+# `--no-save`: install from the tracked lock without rewriting it (the tree stays clean).
+(cd bindings/node && npm install --no-save --no-audit --no-fund --loglevel=error)
 (cd bindings/node && npx napi build --dts index.d.ts --dts-header "$(cat dts-header.txt)" --output-dir "$ROOT/target/node")
 diff -u bindings/node/index.d.ts target/node/index.d.ts
 cp target/node/kohi.node bindings/node/kohi.node

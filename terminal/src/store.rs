@@ -65,8 +65,11 @@ impl Store {
 
     fn open_checked(path: &Path) -> rusqlite::Result<Store> {
         let conn = Connection::open(path)?;
-        // WAL: a reader never blocks the writer and a commit is one append; FULL: it is on disk
-        // when the call returns.
+        // EXCLUSIVE before WAL: one connection owns the file, and SQLite then keeps the WAL index
+        // in its own memory instead of a shared-memory file, so WAL also works when the ledger
+        // lives on a network share (the watched folder often is one). WAL: a commit is one
+        // append; FULL: it is on disk when the call returns.
+        conn.pragma_update(None, "locking_mode", "EXCLUSIVE")?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         let check: String = conn.query_row("PRAGMA quick_check", [], |row| row.get(0))?;
