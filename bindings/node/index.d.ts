@@ -181,6 +181,8 @@ export interface Kohi {
   designatedMedicalInstitutions: string | null
   welfareOfficeName: string | null
   path: string
+  /** Of certificates with the same numbers (a renewal); null when there is no other. */
+  renewal: 'current' | 'superseded' | 'not_yet_valid' | null | null
 }
 
 /** The verdict of `checkNumber`. */

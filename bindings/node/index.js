@@ -87,6 +87,7 @@ Object.defineProperty(native.Patient.prototype, 'kohi', {
         designatedMedicalInstitutions: text(v[i + 24]),
         welfareOfficeName: text(v[i + 25]),
         path: v[i + 26],
+        renewal: text(v[i + 27]),
       })
     }
     return list

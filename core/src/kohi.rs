@@ -4,7 +4,14 @@
 //! Order (domain §5.2): national programs in the order of the 記載要領 別添「法別番号及び制度の
 //! 略称表」 (生活保護 12 last among them), then 地方単独 programs in input order. Four slots; a
 //! fifth and later keep their data with `slot: None` and a `slot_overflow` warning.
+//!
+//! Renewals: every April a certificate is renewed, and a result may carry the old and the new one
+//! (same 公費負担者番号 and 受給者番号, another period, cap or segment). Both are kept. The one
+//! valid on the confirmation date is `current` and takes the slot; the others are `superseded`
+//! or `not_yet_valid`, take no slot, come after every slotted entry, and warn `renewed_kohi`.
+//! Only a certificate equal in every field to one already listed is merged (`duplicate_kohi`).
 
+use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::codes::CodeList;
@@ -74,6 +81,28 @@ pub enum Scope {
     Local,
 }
 
+/// Where a certificate stands among others with the same numbers (a renewal).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Renewal {
+    /// Valid on the confirmation date (else the most recent one): it takes the slot.
+    Current,
+    /// Ended before the confirmation date, or an older one overlapping the current one.
+    Superseded,
+    /// Starts after the confirmation date.
+    NotYetValid,
+}
+
+impl Renewal {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Current => "current",
+            Self::Superseded => "superseded",
+            Self::NotYetValid => "not_yet_valid",
+        }
+    }
+}
+
 /// One 公費 as a レセコン fills it in.
 #[derive(Debug, Clone, Serialize)]
 pub struct KohiEntry {
@@ -108,6 +137,8 @@ pub struct KohiEntry {
     pub welfare_office_name: Option<String>,
     /// Where the entry came from in the document.
     pub path: String,
+    /// `None` unless another certificate has the same numbers (see [`Renewal`]).
+    pub renewal: Option<Renewal>,
 }
 
 impl KohiEntry {
@@ -119,11 +150,23 @@ impl KohiEntry {
         )
     }
 
-    fn order_weight(&self) -> usize {
-        match (self.scope, &self.law_number) {
+    fn order_weight(&self) -> (bool, usize) {
+        let law = match (self.scope, &self.law_number) {
             (Scope::National, Some(law)) => RECEIPT_ORDER.iter().position(|l| l == law).unwrap_or(RECEIPT_ORDER.len()),
             _ => usize::MAX,
-        }
+        };
+        (self.is_replaced(), law)
+    }
+
+    /// A renewal that is not the current certificate: no slot.
+    pub fn is_replaced(&self) -> bool {
+        matches!(self.renewal, Some(Renewal::Superseded | Renewal::NotYetValid))
+    }
+
+    /// Equal in every field but where it came from: the same certificate sent twice.
+    fn same_certificate(&self, other: &KohiEntry) -> bool {
+        let content = |k: &KohiEntry| serde_json::to_value(KohiEntry { path: String::new(), ..k.clone() }).ok();
+        self.key() == other.key() && content(self) == content(other)
     }
 }
 
@@ -188,6 +231,7 @@ fn entry_from_numbers(
         designated_medical_institutions: None,
         welfare_office_name: None,
         path,
+        renewal: None,
     }
 }
 
@@ -249,14 +293,15 @@ fn pmh_entries(q: &Qualification, warnings: &mut Vec<Warning>) -> Vec<KohiEntry>
         .collect()
 }
 
-/// Builds `patient.kohi` from its qualifications, de-duplicated and in レセプト order.
-pub fn map_patient(patient: &mut Patient, warnings: &mut Vec<Warning>) {
+/// Builds `patient.kohi` from its qualifications in レセプト order. `confirmation_date` (the
+/// header's 資格確認日) decides which of two renewals is current.
+pub fn map_patient(patient: &mut Patient, warnings: &mut Vec<Warning>, confirmation_date: Option<NaiveDate>) {
     let mut entries: Vec<KohiEntry> = Vec::new();
     for q in &patient.qualifications {
         let from_this =
             q.is_medical_aid().then(|| medical_aid_entry(q, warnings)).into_iter().chain(pmh_entries(q, warnings));
         for entry in from_this {
-            let duplicate = entry.payer_number.is_some() && entries.iter().any(|e| e.key() == entry.key());
+            let duplicate = entry.payer_number.is_some() && entries.iter().any(|e| e.same_certificate(&entry));
             if duplicate {
                 warnings.push(Warning { code: WarningCode::DuplicateKohi, path: entry.path.clone() });
             } else {
@@ -264,11 +309,17 @@ pub fn map_patient(patient: &mut Patient, warnings: &mut Vec<Warning>) {
             }
         }
     }
-    // Stable: equal weights (the same 法別, or any two 地方単独) keep input order.
+    mark_renewals(&mut entries, confirmation_date);
+    // Stable: equal weights (the same 法別, or any two 地方単独) keep input order; renewals that
+    // are not current come last.
     entries.sort_by_key(KohiEntry::order_weight);
-    for (i, entry) in entries.iter_mut().enumerate() {
-        if i < SLOTS {
-            entry.slot = Some(i as u8 + 1);
+    let mut slot = 0;
+    for entry in &mut entries {
+        if entry.is_replaced() {
+            warnings.push(Warning { code: WarningCode::RenewedKohi, path: entry.path.clone() });
+        } else if slot < SLOTS {
+            slot += 1;
+            entry.slot = Some(slot as u8);
         } else {
             warnings.push(Warning { code: WarningCode::SlotOverflow, path: entry.path.clone() });
         }
@@ -276,10 +327,52 @@ pub fn map_patient(patient: &mut Patient, warnings: &mut Vec<Warning>) {
     patient.kohi = entries;
 }
 
+/// Marks every group of two or more certificates with the same numbers: the one valid on the
+/// confirmation date (the latest-starting one if several are) is current; with none valid that
+/// day, the latest that started before it, else the earliest to start; with no date, the
+/// latest-starting one.
+fn mark_renewals(entries: &mut [KohiEntry], on: Option<NaiveDate>) {
+    let period =
+        |k: &KohiEntry| (k.valid_from.as_ref().and_then(|d| d.value), k.valid_to.as_ref().and_then(|d| d.value));
+    for first in 0..entries.len() {
+        if entries[first].renewal.is_some() || entries[first].payer_number.is_none() {
+            continue;
+        }
+        let group: Vec<usize> = (first..entries.len()).filter(|&i| entries[i].key() == entries[first].key()).collect();
+        if group.len() < 2 {
+            continue;
+        }
+        let start = |i: &usize| period(&entries[*i]).0;
+        let valid_on = |i: &&usize, day: NaiveDate| {
+            let (from, to) = period(&entries[**i]);
+            from.is_none_or(|f| f <= day) && to.is_none_or(|t| t >= day)
+        };
+        let current = match on {
+            Some(day) => group
+                .iter()
+                .filter(|i| valid_on(i, day))
+                .max_by_key(|i| start(i))
+                .or_else(|| group.iter().filter(|i| start(i).is_some_and(|f| f <= day)).max_by_key(|i| start(i)))
+                .or_else(|| group.iter().min_by_key(|i| start(i))),
+            None => group.iter().max_by_key(|i| start(i)),
+        };
+        let current = current.copied().unwrap_or(first);
+        let starts: Vec<Option<NaiveDate>> = group.iter().map(start).collect();
+        for (&i, from) in group.iter().zip(starts) {
+            let starts_later = matches!((on, from), (Some(day), Some(from)) if from > day);
+            entries[i].renewal = Some(match i {
+                _ if i == current => Renewal::Current,
+                _ if starts_later => Renewal::NotYetValid,
+                _ => Renewal::Superseded,
+            });
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::MedicalSubsidy;
+    use crate::model::{Date, MedicalSubsidy};
 
     fn subsidy(payer: &str, recipient: &str) -> MedicalSubsidy {
         MedicalSubsidy {
@@ -308,7 +401,7 @@ mod tests {
             subsidy("21136015", "1234566"),
         ]);
         let mut w = Vec::new();
-        map_patient(&mut p, &mut w);
+        map_patient(&mut p, &mut w, None);
         assert_eq!(laws(&p), vec![(Some(1), "21"), (Some(2), "54"), (Some(3), "88"), (Some(4), "80")]);
         assert_eq!(p.kohi[0].scope, Scope::National);
         assert_eq!(p.kohi[0].program, Some("障害者総合支援法 自立支援医療（精神通院医療）"));
@@ -322,26 +415,79 @@ mod tests {
         let payers = ["54136015", "52136017", "21136015", "88131016", "80136018"];
         let mut p = patient(payers.iter().map(|n| subsidy(n, "1234566")).collect());
         let mut w = Vec::new();
-        map_patient(&mut p, &mut w);
+        map_patient(&mut p, &mut w, None);
         assert_eq!(p.kohi.len(), 5);
         assert_eq!(p.kohi[4].slot, None);
         assert_eq!(w.iter().filter(|w| w.code == WarningCode::SlotOverflow).count(), 1);
     }
 
     #[test]
-    fn duplicates_are_listed_once() {
-        let mut p = patient(vec![subsidy("54136015", "1234566"), subsidy("５４１３６０１５", " 1234566")]);
+    fn a_certificate_sent_twice_is_listed_once() {
+        let mut p = patient(vec![subsidy("54136015", "1234566"), subsidy("54136015", "1234566")]);
         let mut w = Vec::new();
-        map_patient(&mut p, &mut w);
+        map_patient(&mut p, &mut w, None);
         assert_eq!(p.kohi.len(), 1);
+        assert_eq!(p.kohi[0].renewal, None);
         assert_eq!(w[0].code, WarningCode::DuplicateKohi);
+    }
+
+    fn dated(payer: &str, from: &str, to: &str) -> MedicalSubsidy {
+        MedicalSubsidy {
+            valid_start_date: Some(Date::parse(from)),
+            valid_end_date: Some(Date::parse(to)),
+            path: format!("S/{payer}/{from}"),
+            ..subsidy(payer, "1234566")
+        }
+    }
+
+    fn renewals(p: &Patient) -> Vec<(Option<u8>, &str, Option<Renewal>)> {
+        p.kohi.iter().map(|k| (k.slot, k.valid_from.as_ref().unwrap().raw.as_str(), k.renewal)).collect()
+    }
+
+    #[test]
+    fn a_renewal_keeps_both_and_the_current_one_takes_the_slot() {
+        let day = |s: &str| NaiveDate::parse_from_str(s, "%Y%m%d").ok();
+        let certificates = || {
+            vec![
+                dated("54136015", "20260401", "20270331"),
+                dated("52136017", "20250401", "20260331"),
+                dated("54136015", "20250401", "20260331"),
+            ]
+        };
+        // In June 2025 the old 54 certificate is current; the renewal waits, without a slot.
+        let mut p = patient(certificates());
+        let mut w = Vec::new();
+        map_patient(&mut p, &mut w, day("20250604"));
+        assert_eq!(
+            renewals(&p),
+            vec![
+                (Some(1), "20250401", None), // 52: no renewal of its own
+                (Some(2), "20250401", Some(Renewal::Current)),
+                (None, "20260401", Some(Renewal::NotYetValid)),
+            ]
+        );
+        assert_eq!(p.kohi[0].law_number.as_deref(), Some("52"));
+        let codes: Vec<_> = w.iter().map(|w| (w.code, w.path.as_str())).collect();
+        assert_eq!(codes, vec![(WarningCode::RenewedKohi, "S/54136015/20260401")]);
+        // In May 2026 the renewal is current and the old one superseded.
+        let mut p = patient(certificates());
+        map_patient(&mut p, &mut Vec::new(), day("20260501"));
+        assert_eq!(
+            renewals(&p)[1..],
+            [(Some(2), "20260401", Some(Renewal::Current)), (None, "20250401", Some(Renewal::Superseded))]
+        );
+        // No confirmation date: the latest to start is current.
+        let mut p = patient(certificates());
+        map_patient(&mut p, &mut Vec::new(), None);
+        assert_eq!(renewals(&p)[1].2, Some(Renewal::Current));
+        assert_eq!(renewals(&p)[1].1, "20260401");
     }
 
     #[test]
     fn check_digit_warnings() {
         let mut p = patient(vec![subsidy("54136016", "1234567")]);
         let mut w = Vec::new();
-        map_patient(&mut p, &mut w);
+        map_patient(&mut p, &mut w, None);
         let codes: Vec<_> = w.iter().map(|w| w.code).collect();
         assert_eq!(codes, vec![WarningCode::PayerCheckDigit, WarningCode::RecipientCheckDigit]);
         assert_eq!(p.kohi[0].payer_number_valid, Some(false));

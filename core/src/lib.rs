@@ -38,7 +38,7 @@ use std::path::Path;
 
 pub use decode::Encoding;
 pub use error::{ERROR_CODES, Error, ErrorCode, Limit, MalformedReason, Result};
-pub use kohi::{KohiEntry, KohiSource, Scope};
+pub use kohi::{KohiEntry, KohiSource, Renewal, Scope};
 pub use model::{Document, Patient, PmhState, Qualification, Warning, WarningCode};
 pub use numbers::{NumberCheck, NumberKind, check_number};
 pub use parse::{DEFAULT_MAX_DEPTH, DEFAULT_MAX_INPUT_BYTES, Limits, ParseOptions, parse_str_with, parse_with};

@@ -384,10 +384,13 @@ pub enum WarningCode {
     SlotOverflow,
     /// The same leaf twice in one block: the first is used, the second kept in `unknown_elements`.
     DuplicateElement,
-    /// The same (公費負担者番号, 受給者番号) from two sources: listed once.
+    /// The same certificate (every field equal) twice: listed once.
     DuplicateKohi,
     /// The document declares one encoding and its header `CharacterCodeIdentifier` another.
     EncodingMismatch,
+    /// Another certificate with the same (公費負担者番号, 受給者番号) but another period, cap or
+    /// segment (a renewal): this one is not valid on the confirmation date and takes no slot.
+    RenewedKohi,
 }
 
 impl WarningCode {
@@ -403,6 +406,7 @@ impl WarningCode {
             Self::DuplicateElement => "duplicate_element",
             Self::DuplicateKohi => "duplicate_kohi",
             Self::EncodingMismatch => "encoding_mismatch",
+            Self::RenewedKohi => "renewed_kohi",
         }
     }
 }

@@ -474,7 +474,7 @@ impl Walker {
         let (warnings_from, unknown_from) = self.unit_marks;
         let mut warnings: Vec<Warning> = self.warnings.drain(warnings_from.min(self.warnings.len())..).collect();
         let unknown_elements = self.unknown.drain(unknown_from.min(self.unknown.len())..).collect();
-        complete_patient(&mut patient, &mut warnings);
+        complete_patient(&mut patient, &mut warnings, confirmation_date(&self.header));
         self.finished_units.push_back(crate::stream::StreamedPatient { patient, warnings, unknown_elements });
     }
 
@@ -698,8 +698,9 @@ impl Walker {
             None
         };
         patients.append(&mut self.units);
+        let on = confirmation_date(&self.header);
         for patient in &mut patients {
-            complete_patient(patient, &mut self.warnings);
+            complete_patient(patient, &mut self.warnings, on);
         }
         Document {
             encoding,
@@ -736,8 +737,14 @@ fn has_person_content(p: &Patient) -> bool {
         || !p.qualifications.is_empty()
 }
 
+/// The day a result speaks for: 資格確認日, else the day it was processed.
+fn confirmation_date(header: &Header) -> Option<chrono::NaiveDate> {
+    let confirmed = header.qualification_confirmation_date.as_ref().and_then(|d| d.value);
+    confirmed.or_else(|| header.process_execution_time.as_ref().and_then(|t| t.value).map(|t| t.date()))
+}
+
 /// Everything that needs the whole patient: 照会番号, 保険者番号 checks, PMH state, 公費 slots.
-fn complete_patient(patient: &mut Patient, warnings: &mut Vec<Warning>) {
+fn complete_patient(patient: &mut Patient, warnings: &mut Vec<Warning>, on: Option<chrono::NaiveDate>) {
     if patient.reference_number.is_none() {
         patient.reference_number = patient.qualifications.iter().find_map(|q| q.reference_number.clone());
     }
@@ -758,7 +765,7 @@ fn complete_patient(patient: &mut Patient, warnings: &mut Vec<Warning>) {
     } else {
         PmhState::Absent
     };
-    kohi::map_patient(patient, warnings);
+    kohi::map_patient(patient, warnings, on);
 }
 
 /// A leaf's text with the means to warn about it (at the leaf's path).

@@ -122,6 +122,19 @@ fn changed_fields(stored: &KohiRecord, kohi: &KohiEntry) -> Vec<ChangedField> {
     fields
 }
 
+/// Of a renewal (certificates with the same numbers), the one valid `today` (the latest to start,
+/// if several are); else `first` (the current one on the result's own date).
+fn valid_sibling(kohi: &[KohiEntry], first: usize, today: NaiveDate) -> usize {
+    let valid_today = |k: &KohiEntry| {
+        k.valid_from.as_ref().and_then(|d| d.value).is_none_or(|f| f <= today)
+            && k.valid_to.as_ref().and_then(|d| d.value).is_none_or(|t| t >= today)
+    };
+    (0..kohi.len())
+        .filter(|&i| kohi[i].key() == kohi[first].key() && valid_today(&kohi[i]))
+        .max_by_key(|&i| kohi[i].valid_from.as_ref().and_then(|d| d.value))
+        .unwrap_or(first)
+}
+
 fn expired(kohi: &KohiEntry, today: NaiveDate) -> bool {
     kohi.valid_to.as_ref().and_then(|d| d.value).is_some_and(|end| end < today)
 }
@@ -146,9 +159,14 @@ pub fn reconcile(stored: &[KohiRecord], patient: &Patient, today: NaiveDate) -> 
             same_number(Some(&record.payer_number), k.key().0)
                 && same_number(record.recipient_number.as_deref(), k.key().1)
         });
+        let found = found.map(|i| valid_sibling(&patient.kohi, i, today));
         let change = match found {
             Some(i) => {
-                matched[i] = true;
+                // A renewal: the stored record is compared with the current certificate (listed
+                // first); its siblings are the same 公費 and are not proposed again.
+                for (j, k) in patient.kohi.iter().enumerate() {
+                    matched[j] |= k.key() == patient.kohi[i].key();
+                }
                 let kohi = patient.kohi[i].clone();
                 if expired(&kohi, today) {
                     Change::Expired { stored: Some(index), kohi }
@@ -173,7 +191,9 @@ pub fn reconcile(stored: &[KohiRecord], patient: &Patient, today: NaiveDate) -> 
         };
         changes.push(change);
     }
-    for (kohi, _) in patient.kohi.iter().zip(&matched).filter(|(_, m)| !**m) {
+    // Of a renewal, only the current certificate is proposed.
+    let unmatched = patient.kohi.iter().zip(&matched).filter(|(k, m)| !**m && !k.is_replaced());
+    for (kohi, _) in unmatched {
         let kohi = kohi.clone();
         changes.push(if expired(&kohi, today) {
             Change::Expired { stored: None, kohi }

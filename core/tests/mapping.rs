@@ -88,6 +88,30 @@ fn a_fifth_subsidy_gets_no_slot() {
 }
 
 #[test]
+fn a_renewed_certificate_is_kept_beside_the_current_one() {
+    // Every April a certificate is renewed; a result confirmed on 2025-06-04 carries the
+    // 2025 certificate and the one valid from 2026-04-01 (cap 10000). Both stay; the one valid
+    // on the confirmation date takes the slot, the renewal none, and nothing is dropped.
+    let doc = parse("pmh_renewal.xml");
+    assert_eq!(
+        slots(&doc),
+        vec![
+            s(Some(1), "52", "52136017", "1234566"),
+            s(Some(2), "88", "88131016", "K000012345"),
+            s(None, "52", "52136017", "1234566")
+        ]
+    );
+    let kohi = &doc.patients[0].kohi;
+    assert_eq!(kohi[0].renewal, Some(kohi::Renewal::Current));
+    assert_eq!(kohi[0].valid_to.as_ref().unwrap().raw, "20260331");
+    assert_eq!(kohi[2].renewal, Some(kohi::Renewal::NotYetValid));
+    assert_eq!(kohi[2].valid_from.as_ref().unwrap().raw, "20260401");
+    assert_eq!(kohi[2].max_copayment.as_ref().unwrap().amount.as_deref(), Some("10000"));
+    let codes: Vec<_> = doc.warnings.iter().map(|w| w.code).collect();
+    assert_eq!(codes, vec![WarningCode::RenewedKohi]);
+}
+
+#[test]
 fn medical_aid_a1_takes_its_numbers_from_the_insurance_fields() {
     // §3.5: 公費負担者番号 from InsurerNumber, 受給者番号 from InsuredIdentificationNumber,
     // 福祉事務所名 from InsurerName when the dedicated elements are absent.

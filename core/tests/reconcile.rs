@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use chrono::NaiveDate;
-use kohi::{Change, ChangedField, KohiRecord};
+use kohi::{Change, ChangedField, KohiRecord, reconcile};
 
 fn patient(name: &str) -> kohi::Patient {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures").join(name);
@@ -136,4 +136,33 @@ fn changes_serialize_with_a_tag() {
     let json = serde_json::to_value(&changes).unwrap();
     assert_eq!(json[0]["change"], "added");
     assert_eq!(json[0]["kohi"]["payer_number"], "52136017");
+}
+
+/// April: the stored certificate was renewed. The result carries both; reconcile proposes the
+/// renewal as a change of period and cap, never `not_reported`, and does not add it again.
+#[test]
+fn a_renewal_is_a_change_of_period_not_a_missing_kohi() {
+    let xml = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/pmh_renewal.xml")).unwrap();
+    let doc = kohi::parse(&xml).unwrap();
+    let stored = [
+        KohiRecord {
+            max_copayment: Some("5000".into()),
+            income_segment: Some("一般Ⅰ".into()),
+            ..record("52136017", "1234566", day(2025, 4, 1), day(2026, 3, 31))
+        },
+        record("88131016", "K000012345", day(2025, 4, 1), day(2027, 9, 30)),
+    ];
+    // Before the renewal starts: the stored certificate is unchanged.
+    let before = reconcile(&stored, &doc.patients[0], day(2026, 3, 1));
+    assert_eq!(kinds(&before), ["unchanged", "unchanged"]);
+    // Once it has started: a change of period and cap, and nothing else.
+    let after = reconcile(&stored, &doc.patients[0], day(2026, 5, 1));
+    assert_eq!(kinds(&after), ["changed", "unchanged"]);
+    match &after[0] {
+        Change::Changed { fields, kohi, .. } => {
+            assert_eq!(fields, &[ChangedField::ValidFrom, ChangedField::ValidTo, ChangedField::MaxCopayment]);
+            assert_eq!(kohi.max_copayment.as_ref().unwrap().amount.as_deref(), Some("10000"));
+        }
+        other => panic!("{other:?}"),
+    }
 }

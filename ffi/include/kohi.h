@@ -340,6 +340,11 @@ enum kohi_kohi_field
    医療扶助: 福祉事務所名.
    */
   KOHI_KOHI_FIELD_WELFARE_OFFICE_NAME = 15,
+  /*
+   Of certificates with the same numbers (a renewal): "current", "superseded" or
+   "not_yet_valid"; absent when there is no other.
+   */
+  KOHI_KOHI_FIELD_RENEWAL = 16,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L

@@ -113,6 +113,9 @@ pub enum kohi_kohi_field {
     MaxCopayment = 14,
     /// 医療扶助: 福祉事務所名.
     WelfareOfficeName = 15,
+    /// Of certificates with the same numbers (a renewal): "current", "superseded" or
+    /// "not_yet_valid"; absent when there is no other.
+    Renewal = 16,
 }
 
 /// Yes/no fields of `kohi_kohi_flag`.
@@ -268,12 +271,13 @@ const KOHI: [Getter<KohiEntry>; KOHI_FIELDS] = [
     |k| text(&k.income_segment),
     |k| k.max_copayment.as_ref().and_then(|m| m.amount.as_deref()).map(Cow::Borrowed),
     |k| text(&k.welfare_office_name),
+    |k| k.renewal.map(|r| Cow::Borrowed(r.as_str())),
 ];
 
 pub(crate) const HEADER_FIELDS: usize = kohi_header_field::CharacterCodeIdentifier as usize + 1;
 pub(crate) const PATIENT_FIELDS: usize = kohi_patient_field::Pmh as usize + 1;
 pub(crate) const QUALIFICATION_FIELDS: usize = kohi_qualification_field::Sex1 as usize + 1;
-pub(crate) const KOHI_FIELDS: usize = kohi_kohi_field::WelfareOfficeName as usize + 1;
+pub(crate) const KOHI_FIELDS: usize = kohi_kohi_field::Renewal as usize + 1;
 pub(crate) const KOHI_FLAGS: usize = kohi_kohi_flag::AlwaysReimbursement as usize + 1;
 
 pub(crate) struct KohiView {

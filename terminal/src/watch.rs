@@ -158,10 +158,17 @@ struct Ledger {
     store: Option<Store>,
     pending: HashMap<String, Pending>,
     done_dir: Option<PathBuf>,
+    /// The watcher was dropped: the ledger is closed, so the next watcher can open it while
+    /// events (and their handles) live on.
+    closed: bool,
 }
 
 impl Ledger {
     fn ack(&mut self, id: &str) -> Result<bool> {
+        if self.closed {
+            // The watcher is gone: the event is pending for the next one, which delivers it again.
+            return Err(Error::StateStore { operation: "write", kind: "watcher closed" });
+        }
         let Some(pending) = self.pending.get(id) else { return Ok(false) };
         let Some(store) = self.store.as_mut() else { return Ok(false) };
         store.ack(&pending.key, &pending.hash)?;
@@ -185,9 +192,10 @@ pub struct WatcherHandle {
 impl WatcherHandle {
     /// Marks a delivered event done: recorded durably (one SQLite transaction) before this
     /// returns, then moved to `done_dir` if one is set. `Ok(false)` if no pending event has this
-    /// id (already acknowledged, or delivered by another watcher). On an error the event stays
-    /// pending and is delivered again after a restart; if only the move failed, the
-    /// acknowledgement holds and the move is retried at the next start.
+    /// id (already acknowledged, or delivered by another watcher). On an error (the ledger
+    /// cannot be written, or the watcher was dropped) the event stays pending and is delivered
+    /// again after a restart; if only the move failed, the acknowledgement holds and the move is
+    /// retried at the next start.
     pub fn ack(&self, id: &str) -> Result<bool> {
         lock(&self.ledger).ack(id)
     }
@@ -284,7 +292,7 @@ impl Watcher {
         options.validate()?;
         let root = root.into();
         let state_file = options.state_file.clone().unwrap_or_else(|| root.join(DEFAULT_STATE_FILE));
-        let ledger = Ledger { store: None, pending: HashMap::new(), done_dir: options.done_dir.clone() };
+        let ledger = Ledger { store: None, pending: HashMap::new(), done_dir: options.done_dir.clone(), closed: false };
         let mut watcher = Watcher {
             root,
             options,
@@ -652,6 +660,18 @@ impl Watcher {
     }
 }
 
+impl Drop for Watcher {
+    /// Closes the ledger (before the folder lock goes with the fields), so that handles still
+    /// held by events keep nothing open: acknowledging through them is then a `state_store`
+    /// error, and the next watcher delivers those events again.
+    fn drop(&mut self) {
+        let mut ledger = lock(&self.ledger);
+        ledger.store = None;
+        ledger.pending.clear();
+        ledger.closed = true;
+    }
+}
+
 impl Iterator for Watcher {
     type Item = Result<WatchEvent>;
 
@@ -853,6 +873,27 @@ mod tests {
             again.push(event.id);
         }
         assert!(again.contains(&failed), "delivered again with the same id");
+        std::fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn a_handle_outliving_its_watcher_holds_nothing_open() {
+        let root = std::env::temp_dir().join(format!("kohi-handle-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(root.join("face")).unwrap();
+        let xml = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/face_pmh_two.xml")).unwrap();
+        std::fs::write(root.join("face/OQSsiquc01res_face_x_1.xml"), xml).unwrap();
+        let options = WatchOptions { settle: Duration::from_millis(10), ..WatchOptions::default() };
+        let mut watcher = Watcher::new(&root, options.clone()).unwrap();
+        let event = watcher.next_event(Duration::from_secs(5)).unwrap().unwrap();
+        let handle = watcher.handle();
+        drop(watcher);
+        let e = handle.ack(&event.id).unwrap_err();
+        assert_eq!(e.to_string(), "the watcher's state store failed (write): watcher closed");
+        let mut next = Watcher::new(&root, options).expect("the ledger and the folder are free");
+        let again = next.next_event(Duration::from_secs(5)).unwrap().unwrap();
+        assert_eq!(again.id, event.id);
+        assert!(next.ack(&again.id).unwrap());
         std::fs::remove_dir_all(root).unwrap();
     }
 

@@ -53,7 +53,7 @@ fn exposed(p: &Option<Personal<String>>) -> Option<&str> {
 
 /// Values per 公費 in `kohi_values`, in the order of `index.d.ts`'s `Kohi` (index.js names them
 /// in that order; a test compares the objects with the goldens and with `index.d.ts`).
-pub const KOHI_FIELDS: u32 = 27;
+pub const KOHI_FIELDS: u32 = 28;
 
 /// One value of an entry: null, a flag, the slot, a string, or the 上限額 object.
 enum Value<'a> {
@@ -102,6 +102,7 @@ fn entry_values(k: &KohiEntry) -> [Value<'_>; KOHI_FIELDS as usize] {
         Text(k.designated_medical_institutions.as_deref()),
         Text(k.welfare_office_name.as_deref()),
         Text(Some(&k.path)),
+        Text(k.renewal.map(|r| r.as_str())),
     ]
 }
 

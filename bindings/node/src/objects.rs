@@ -345,6 +345,9 @@ pub struct Kohi {
     pub designated_medical_institutions: Option<String>,
     pub welfare_office_name: Option<String>,
     pub path: String,
+    /// Of certificates with the same numbers (a renewal); null when there is no other.
+    #[napi(ts_type = "'current' | 'superseded' | 'not_yet_valid' | null")]
+    pub renewal: Option<String>,
 }
 
 /// Values per entry in `Patient.kohiValues()`.

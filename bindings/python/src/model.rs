@@ -355,6 +355,7 @@ getters!(Kohi, |k, py| {
     designated_medical_institutions => convert::text(py, &k.designated_medical_institutions),
     welfare_office_name => convert::text(py, &k.welfare_office_name),
     path => Ok(PyString::new(py, &k.path).into_any().unbind()),
+    renewal => convert::text(py, &k.renewal.map(|r| r.as_str().to_owned())),
 }
     fn __repr__(&self) -> String {
         let k = self.get();

@@ -275,6 +275,19 @@ static void test_medical_aid_getters(kohi_string_encoding encoding) {
     kohi_options_free(opts);
 }
 
+/* A renewal: both certificates listed; the one valid on the confirmation date has the slot. */
+static void test_renewal(void) {
+    kohi_result *r = parse_fixture("pmh_renewal.xml", NULL);
+    if (!r) return;
+    size_t n = 0;
+    CHECK(kohi_kohi_count(r, 0, &n) == KOHI_STATUS_OK && n == 3, "three entries");
+    CHECK(str_eq(kohi_field(r, 0, KOHI_KOHI_FIELD_RENEWAL), "current") && slot_of(r, 0) == 1, "current");
+    CHECK(str_eq(kohi_field(r, 1, KOHI_KOHI_FIELD_RENEWAL), NULL) && slot_of(r, 1) == 2, "88 is no renewal");
+    CHECK(str_eq(kohi_field(r, 2, KOHI_KOHI_FIELD_RENEWAL), "not_yet_valid") && slot_of(r, 2) == 0, "renewal");
+    CHECK(str_eq(kohi_field(r, 2, KOHI_KOHI_FIELD_MAX_COPAYMENT), "10000"), "its cap");
+    kohi_result_free(r);
+}
+
 static void test_warnings_and_unknown(void) {
     kohi_result *r = parse_fixture("wrong_check_digit.xml", NULL);
     size_t n = 0;
@@ -704,6 +717,7 @@ int main(int argc, char **argv) {
     test_pmh_getters(KOHI_STRING_ENCODING_CP932);
     test_medical_aid_getters(KOHI_STRING_ENCODING_UTF8);
     test_medical_aid_getters(KOHI_STRING_ENCODING_CP932);
+    test_renewal();
     test_warnings_and_unknown();
     test_unrepresentable();
     test_arguments();
