@@ -391,6 +391,9 @@ pub enum WarningCode {
     /// Another certificate with the same (公費負担者番号, 受給者番号) but another period, cap or
     /// segment (a renewal): this one is not valid on the confirmation date and takes no slot.
     RenewedKohi,
+    /// A field's text is split by child elements: not used (no glued value), kept in
+    /// `unknown_elements`.
+    MixedContent,
 }
 
 impl WarningCode {
@@ -407,6 +410,7 @@ impl WarningCode {
             Self::DuplicateKohi => "duplicate_kohi",
             Self::EncodingMismatch => "encoding_mismatch",
             Self::RenewedKohi => "renewed_kohi",
+            Self::MixedContent => "mixed_content",
         }
     }
 }

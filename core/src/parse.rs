@@ -431,7 +431,17 @@ impl Walker {
         let buffer = std::mem::take(&mut self.text);
         let text = &buffer[frame.text_start..];
         let blank = is_blank(text);
+        // A value split by child elements (`5213<X>9</X>6017`) is not one kohi can trust: gluing
+        // the pieces would make a valid-looking number. Not used; kept with a warning.
+        let split =
+            frame.has_child && !blank && matches!(frame.kind, Kind::Leaf(_) | Kind::MaxCopay | Kind::MaxCopayItem);
+        if split {
+            self.warn(WarningCode::MixedContent);
+            self.keep_unknown(text.to_owned());
+        }
         match frame.kind {
+            Kind::MaxCopay if split => self.close_max_copay(String::new()),
+            _ if split => {}
             Kind::Leaf(field) if !blank => {
                 if !self.assign(field, text) {
                     self.keep_duplicate(text);

@@ -101,6 +101,32 @@ mod structure {
 mod text {
     use super::*;
 
+    /// `5213<X>9</X>6017` must never become the valid 公費負担者番号 52136017.
+    #[test]
+    fn a_value_split_by_child_elements_is_kept_not_glued() {
+        let d = parse(&subsidy(
+            "<MedicalSubsidyInsurerNumber>5213<X>9</X>6017</MedicalSubsidyInsurerNumber>\
+             <MedicalSubsidyRecipientNumber>1234566</MedicalSubsidyRecipientNumber>\
+             <MaxCopaymentAmount>5<Y/>000</MaxCopaymentAmount>",
+        ));
+        let k = &d.patients[0].kohi[0];
+        assert_eq!(k.payer_number, None, "no number made of the pieces");
+        assert_eq!(k.payer_number_valid, None);
+        assert_eq!(k.max_copayment.as_ref().and_then(|m| m.amount.as_deref()), None);
+        let kept: Vec<(&str, &str)> =
+            d.unknown_elements.iter().map(|u| (u.path.rsplit('/').next().unwrap(), u.text.expose().as_str())).collect();
+        assert!(kept.contains(&("MedicalSubsidyInsurerNumber", "52136017")), "{kept:?}");
+        assert!(kept.contains(&("X", "9")), "{kept:?}");
+        assert!(kept.contains(&("MaxCopaymentAmount", "5000")), "{kept:?}");
+        let mixed: Vec<&str> = d
+            .warnings
+            .iter()
+            .filter(|w| w.code == WarningCode::MixedContent)
+            .map(|w| w.path.rsplit('/').next().unwrap())
+            .collect();
+        assert_eq!(mixed, ["MedicalSubsidyInsurerNumber", "MaxCopaymentAmount"]);
+    }
+
     #[test]
     fn predefined_entities_and_char_refs_resolve() {
         let d = parse(&result("<InsurerName>A&amp;B &#x898B;&#26412; &lt;x&gt;</InsurerName>"));
