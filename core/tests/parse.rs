@@ -70,11 +70,15 @@ mod structure {
         assert_eq!(d.unknown_elements[0].text.expose(), "stray");
     }
 
+    /// A child inside a leaf makes its text untrustworthy (part of a name, or of a number): the
+    /// field is not set, and both texts are kept.
     #[test]
-    fn a_child_inside_a_leaf_is_unknown_and_the_leaf_still_counts() {
+    fn a_child_inside_a_leaf_is_unknown_and_the_leaf_is_not_used() {
         let d = parse(&result("<Name>見本<b>x</b></Name>"));
-        assert_eq!(d.patients[0].qualifications[0].name.as_ref().unwrap().expose(), "見本");
+        assert_eq!(d.patients[0].qualifications[0].name, None);
         assert!(d.unknown_elements.iter().any(|u| u.path.ends_with("/Name/b") && u.text.expose() == "x"));
+        assert!(d.unknown_elements.iter().any(|u| u.path.ends_with("/Name") && u.text.expose() == "見本"));
+        assert!(d.warnings.iter().any(|w| w.code == WarningCode::MixedContent && w.path.ends_with("/Name")));
     }
 
     #[test]
