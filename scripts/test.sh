@@ -116,6 +116,9 @@ step "hardening: an idle inbox uses under 5 % of one core (500 delivered files, 
 cargo build -q --release --locked -p kohi-cli
 scripts/idle_cpu.sh target/release/kohi
 
+step "hardening: amplification set (<= 1 MB inputs built to allocate much more): typed result under 256 MB in the CLI, Python and Node"
+.venv/bin/python scripts/amplification.py target/release/kohi .venv/bin/python
+
 step "hardening: fuzz smoke (10 s per target; the long runs are recorded in docs/SECURITY.md)"
 scripts/fuzz.sh 10
 

@@ -134,21 +134,26 @@ fn parse_command(args: &[String]) -> Result<bool, String> {
     run_parse(files, &options, format)
 }
 
+/// Parses and prints one file at a time: memory is one document's, whatever the number of
+/// files, and JSON is written straight to stdout (no string of the whole document).
 fn run_parse(files: Vec<PathBuf>, options: &ParseOptions, format: Format) -> Result<bool, String> {
-    let results: Vec<(PathBuf, Result<Document, Error>)> = files
-        .into_iter()
-        .map(|f| {
-            let parsed = kohi::parse_file(&f, options);
-            (f, parsed)
-        })
-        .collect();
-    let all_ok = results.iter().all(|(_, r)| r.is_ok());
     let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    let written = match format {
-        Format::Json => results.iter().try_for_each(|(file, r)| writeln!(out, "{}", json_line(file, r))),
-        Format::Table => write!(out, "{}", table::render(&results)),
-    };
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut all_ok = true;
+    let written = (|| {
+        if let Format::Table = format {
+            out.write_all(table::header().as_bytes())?;
+        }
+        for file in files {
+            let parsed = kohi::parse_file(&file, options);
+            all_ok &= parsed.is_ok();
+            match format {
+                Format::Json => json_line(&mut out, &file, &parsed)?,
+                Format::Table => out.write_all(table::rows(&file, &parsed).as_bytes())?,
+            }
+        }
+        out.flush()
+    })();
     // A closed pipe (`kohi | head`) is not an error of ours.
     match written {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(format!("cannot write output: {}", e.kind())),
@@ -157,14 +162,35 @@ fn run_parse(files: Vec<PathBuf>, options: &ParseOptions, format: Format) -> Res
 }
 
 /// `{"file": …, <the document's fields>}` or `{"file": …, "error": {"code", "message"}}`.
-fn json_line(file: &Path, result: &Result<Document, Error>) -> String {
+fn json_line(out: &mut impl Write, file: &Path, result: &Result<Document, Error>) -> std::io::Result<()> {
     let file = serde_json::to_string(&file.to_string_lossy()).unwrap_or_else(|_| "\"\"".into());
     match result {
         Ok(doc) => {
-            let body = kohi::to_json(doc);
-            format!("{{\"file\":{file},{}", &body[1..])
+            write!(out, "{{\"file\":{file},")?;
+            kohi::write_json(doc, WithoutFirstByte { inner: &mut *out, skipped: false })?;
         }
-        Err(e) => format!("{{\"file\":{file},\"error\":{}}}", e.to_json()),
+        Err(e) => write!(out, "{{\"file\":{file},\"error\":{}}}", e.to_json())?,
+    }
+    out.write_all(b"\n")
+}
+
+/// Drops the document's opening `{`, so its fields follow `"file"` in the same object.
+struct WithoutFirstByte<W> {
+    inner: W,
+    skipped: bool,
+}
+
+impl<W: Write> Write for WithoutFirstByte<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if !self.skipped && !buf.is_empty() {
+            self.skipped = true;
+            return self.inner.write(&buf[1..]).map(|n| n + 1);
+        }
+        self.inner.write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
     }
 }
 

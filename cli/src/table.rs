@@ -2,7 +2,7 @@
 //! table can be shown at a reception desk or pasted into a ticket.
 
 use std::fmt::Write;
-use std::path::PathBuf;
+use std::path::Path;
 
 use kohi::{Document, Error, KohiEntry, Patient, PmhState};
 
@@ -17,24 +17,28 @@ const COLUMNS: [(&str, usize); 8] = [
     ("VALID", 17),
 ];
 
-pub fn render(results: &[(PathBuf, Result<Document, Error>)]) -> String {
+/// The title line.
+pub fn header() -> String {
     let mut out = String::new();
     row(&mut out, COLUMNS.map(|(title, _)| title.to_owned()));
-    for (file, result) in results {
-        let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        match result {
-            Err(e) => {
-                let _ = writeln!(out, "{}  error {}: {e}", fit(&name, COLUMNS[0].1), e.code());
-            }
-            Ok(doc) if doc.patients.is_empty() => {
-                let status =
-                    doc.header.segment_of_result.as_ref().and_then(kohi::codes::CodeList::label).unwrap_or("-");
-                let _ = writeln!(out, "{}  (no patient; 処理結果区分 {status})", fit(&name, COLUMNS[0].1));
-            }
-            Ok(doc) => {
-                for (i, patient) in doc.patients.iter().enumerate() {
-                    patient_rows(&mut out, &name, i + 1, patient);
-                }
+    out
+}
+
+/// The lines of one file.
+pub fn rows(file: &Path, result: &Result<Document, Error>) -> String {
+    let mut out = String::new();
+    let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    match result {
+        Err(e) => {
+            let _ = writeln!(out, "{}  error {}: {e}", fit(&name, COLUMNS[0].1), e.code());
+        }
+        Ok(doc) if doc.patients.is_empty() => {
+            let status = doc.header.segment_of_result.as_ref().and_then(kohi::codes::CodeList::label).unwrap_or("-");
+            let _ = writeln!(out, "{}  (no patient; 処理結果区分 {status})", fit(&name, COLUMNS[0].1));
+        }
+        Ok(doc) => {
+            for (i, patient) in doc.patients.iter().enumerate() {
+                patient_rows(&mut out, &name, i + 1, patient);
             }
         }
     }

@@ -64,6 +64,10 @@ pub enum Limit {
     KohiPerPatient,
     UnknownElements,
     Warnings,
+    /// Bytes in one element or attribute name.
+    NameBytes,
+    /// Bytes of paths and text kept for unknown elements, attributes and warnings together.
+    KeptBytes,
 }
 
 impl fmt::Display for Limit {
@@ -75,6 +79,8 @@ impl fmt::Display for Limit {
             Self::KohiPerPatient => "公費 per patient",
             Self::UnknownElements => "unknown elements",
             Self::Warnings => "warnings",
+            Self::NameBytes => "bytes in an element or attribute name",
+            Self::KeptBytes => "bytes kept for unknown elements and warnings",
         })
     }
 }

@@ -86,5 +86,11 @@ pub fn to_json(document: &Document) -> String {
     serde_json::to_string(document).unwrap_or_else(|_| String::from("{}"))
 }
 
+/// The JSON contract written straight to `writer` (the same bytes as [`to_json`], without
+/// holding them in memory).
+pub fn write_json(document: &Document, writer: impl std::io::Write) -> std::io::Result<()> {
+    serde_json::to_writer(writer, document).map_err(std::io::Error::from)
+}
+
 /// The library version (the crate version).
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -41,6 +41,12 @@ pub struct Limits {
     /// Unknown elements and attributes kept (each costs more memory than its bytes in the file).
     pub unknown_elements: usize,
     pub warnings: usize,
+    /// Bytes in one element or attribute name (the longest onshi name is under 50).
+    pub name_bytes: usize,
+    /// Bytes of paths and text kept for unknown elements, attributes and warnings together. Each
+    /// keeps a copy of its element's path, so without this bound a short file of deep or long
+    /// names would need gigabytes (and an allocation failure aborts the process).
+    pub kept_bytes: usize,
 }
 
 impl Default for Limits {
@@ -52,6 +58,8 @@ impl Default for Limits {
             kohi_per_patient: 64,
             unknown_elements: 100_000,
             warnings: 100_000,
+            name_bytes: 256,
+            kept_bytes: 32 * 1024 * 1024,
         }
     }
 }
@@ -222,7 +230,10 @@ pub(crate) struct Walker {
     root_seen: bool,
     /// Bulk units opened so far (paths index them; streaming does not keep them).
     units_seen: usize,
-    /// Streaming: each unit leaves as soon as it closes, with its own warnings and unknowns.
+    /// Bytes of paths and text in `unknown` and `warnings` (see `Limits::kept_bytes`).
+    kept: usize,
+    /// Streaming: each unit leaves as soon as it closes, with its own warnings and unknowns;
+    /// the element, patient and kept-bytes limits then apply per unit.
     pub(crate) streaming: bool,
     pub(crate) finished_units: std::collections::VecDeque<crate::stream::StreamedPatient>,
     unit_marks: (usize, usize),
@@ -249,6 +260,7 @@ impl Walker {
             text: String::with_capacity(1024),
             root_seen: false,
             units_seen: 0,
+            kept: 0,
             streaming: false,
             finished_units: std::collections::VecDeque::new(),
             unit_marks: (0, 0),
@@ -316,8 +328,12 @@ impl Walker {
         self.check(Limit::Elements, self.elements, &here)?;
         self.check(Limit::UnknownElements, self.unknown.len(), &here)?;
         self.check(Limit::Warnings, self.warnings.len(), &here)?;
+        // Checked here, before anything grows: between two starts an element's end keeps at
+        // most a few copies of one path (≤ depth × name limit) and one text (≤ the text limit).
+        self.check(Limit::KeptBytes, self.kept, &here)?;
         let name = e.name();
         let name = name.as_ref();
+        self.check(Limit::NameBytes, name.len(), &here)?;
         let depth = self.stack.len();
         let kind = match self.stack.last_mut() {
             None => {
@@ -394,8 +410,11 @@ impl Walker {
                 .normalized_value(XmlVersion::Implicit1_0)
                 .map_err(|_| malformed_at(here(), MalformedReason::InvalidReference))?;
             self.check(Limit::TextBytes, value.len(), here)?;
+            self.check(Limit::NameBytes, attr.key.as_ref().len(), here)?;
             self.check(Limit::UnknownElements, self.unknown.len() + 1, here)?;
             let path = format!("{}/@{}", self.path, attr.key.as_ref());
+            self.kept += 2 * path.len() + value.len();
+            self.check(Limit::KeptBytes, self.kept, here)?;
             self.warnings.push(Warning { code: WarningCode::UnknownElement, path: path.clone() });
             self.unknown.push(UnknownElement { path, text: Personal::new(value.into_owned()) });
         }
@@ -483,7 +502,13 @@ impl Walker {
         let Some(mut patient) = self.units.pop() else { return };
         let (warnings_from, unknown_from) = self.unit_marks;
         let mut warnings: Vec<Warning> = self.warnings.drain(warnings_from.min(self.warnings.len())..).collect();
-        let unknown_elements = self.unknown.drain(unknown_from.min(self.unknown.len())..).collect();
+        let unknown_elements: Vec<UnknownElement> =
+            self.unknown.drain(unknown_from.min(self.unknown.len())..).collect();
+        // Per unit from here on: a stream of any length is fine while each unit is bounded.
+        let released: usize = warnings.iter().map(|w| w.path.len()).sum::<usize>()
+            + unknown_elements.iter().map(|u| u.path.len() + u.text.expose().len()).sum::<usize>();
+        self.kept = self.kept.saturating_sub(released);
+        self.elements = self.stack.len();
         complete_patient(&mut patient, &mut warnings, confirmation_date(&self.header));
         self.finished_units.push_back(crate::stream::StreamedPatient { patient, warnings, unknown_elements });
     }
@@ -497,6 +522,8 @@ impl Walker {
             Limit::KohiPerPatient => self.limits.kohi_per_patient,
             Limit::UnknownElements => self.limits.unknown_elements,
             Limit::Warnings => self.limits.warnings,
+            Limit::NameBytes => self.limits.name_bytes,
+            Limit::KeptBytes => self.limits.kept_bytes,
         };
         if value > max {
             let (line, column) = here();
@@ -508,6 +535,8 @@ impl Walker {
     /// Containers that add a patient or a 公費 source count against their limits.
     fn check_open(&mut self, ctx: Ctx, here: &impl Fn() -> (usize, usize)) -> Result<()> {
         match ctx {
+            // Streamed units leave one by one: only a whole document holds them all.
+            Ctx::Unit if self.streaming => Ok(()),
             Ctx::Unit => self.check(Limit::Patients, self.units_seen + 1, here),
             Ctx::Subsidy | Ctx::Result => {
                 let person = self.person();
@@ -520,6 +549,7 @@ impl Walker {
     }
 
     fn keep_unknown(&mut self, text: String) {
+        self.kept += self.path.len() + text.len();
         self.unknown.push(UnknownElement { path: self.path.clone(), text: Personal::new(text) });
     }
 
@@ -529,6 +559,7 @@ impl Walker {
     }
 
     fn warn(&mut self, code: WarningCode) {
+        self.kept += self.path.len();
         self.warnings.push(Warning { code, path: self.path.clone() });
     }
 

@@ -113,3 +113,14 @@ fn utf8_and_shift_jis_give_the_same_json_apart_from_encoding() {
     let b = std::fs::read(fixtures().join("insured_card_sjis.xml")).unwrap();
     assert_ne!(a, b);
 }
+
+#[test]
+fn written_json_is_the_contract_byte_for_byte() {
+    for xml in cases() {
+        if let Ok(doc) = kohi::parse(&std::fs::read(&xml).unwrap()) {
+            let mut written = Vec::new();
+            kohi::write_json(&doc, &mut written).unwrap();
+            assert_eq!(String::from_utf8(written).unwrap(), kohi::to_json(&doc), "{}", xml.display());
+        }
+    }
+}
