@@ -173,22 +173,38 @@ fn first_bad_shift_jis_byte(bytes: &[u8]) -> usize {
     }
 }
 
-/// XML 1.0 forbids C0 controls other than tab, LF and CR. Checked here because quick-xml does
-/// not, and a NUL must not slip into a name.
+/// XML 1.0's characters (its `Char` production): tab, LF, CR, U+0020–U+D7FF, U+E000–U+FFFD and
+/// U+10000 up. So the other C0 controls and U+FFFE/U+FFFF are refused, raw or as a character
+/// reference; DEL and the C1 controls are allowed, raw or as a reference. Checked here because
+/// quick-xml does not, and a NUL must not slip into a name.
 pub(crate) fn check_characters(text: &str) -> Result<()> {
-    let forbidden = |b: u8| b < 0x20 && b != b'\t' && b != b'\n' && b != b'\r';
-    // Branch-free per 64-byte block (it vectorises); the position is looked up only on failure.
-    let clean = text.as_bytes().chunks(64).all(|block| !block.iter().fold(false, |bad, &b| bad | forbidden(b)));
-    if clean {
-        return Ok(());
-    }
-    let bad = text.bytes().position(forbidden);
-    match bad {
+    match forbidden_at(text.as_bytes()) {
         None => Ok(()),
         Some(offset) => {
             let (line, column) = line_column(text, offset);
             Err(Error::MalformedXml { line, column, reason: MalformedReason::InvalidCharacter })
         }
+    }
+}
+
+/// Whether a character is one XML 1.0 allows (see [`check_characters`]).
+pub(crate) fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
+/// The byte offset of the first character XML 1.0 does not allow in UTF-8 `bytes` (whole
+/// characters only, as a decoder writes them).
+pub(crate) fn forbidden_at(bytes: &[u8]) -> Option<usize> {
+    let forbidden = |b: u8| b < 0x20 && b != b'\t' && b != b'\n' && b != b'\r';
+    // Branch-free per 64-byte block (it vectorises); the position is looked up only on failure.
+    let clean = bytes.chunks(64).all(|block| !block.iter().fold(false, |bad, &b| bad | forbidden(b)));
+    let control = if clean { None } else { bytes.iter().position(|&b| forbidden(b)) };
+    // U+FFFE and U+FFFF are EF BF BE and EF BF BF.
+    let noncharacter =
+        memchr::memmem::find_iter(bytes, b"\xEF\xBF").find(|&i| matches!(bytes.get(i + 2), Some(0xBE | 0xBF)));
+    match (control, noncharacter) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
     }
 }
 

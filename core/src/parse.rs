@@ -295,7 +295,7 @@ impl Walker {
             Event::GeneralRef(r) => {
                 let resolved = if r.is_char_ref() {
                     match r.resolve_char_ref() {
-                        Ok(Some(c)) if !c.is_control() || matches!(c, '\t' | '\n' | '\r') => c.to_string(),
+                        Ok(Some(c)) if crate::decode::is_xml_char(c) => c.to_string(),
                         _ => return Err(malformed_at(here(), MalformedReason::InvalidReference)),
                     }
                 } else {

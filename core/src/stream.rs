@@ -290,7 +290,7 @@ impl<R: Read> Read for Source<R> {
             self.pending_at += read;
             self.raw_offset += read as u64;
             let decoded = &out[..written];
-            if let Some(i) = decoded.iter().position(|&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) {
+            if let Some(i) = crate::decode::forbidden_at(decoded) {
                 self.lines.record(&decoded[..i]);
                 let (line, column) = self.lines.line_column(self.decoded_total + i as u64);
                 return Err(self.stop(Error::MalformedXml { line, column, reason: MalformedReason::InvalidCharacter }));

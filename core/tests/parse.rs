@@ -105,6 +105,30 @@ mod structure {
 mod text {
     use super::*;
 
+    /// One rule for raw characters and references, XML 1.0's: DEL and C1 controls are
+    /// characters; U+FFFE and U+FFFF are not, whichever way they are written.
+    #[test]
+    fn raw_characters_and_references_follow_the_same_rule() {
+        for (raw, reference) in [("\u{7f}", "&#x7F;"), ("\u{85}", "&#133;"), ("\u{9f}", "&#x9F;")] {
+            for text in [raw, reference] {
+                let d = parse(&result(&format!("<InsurerName>a{text}b</InsurerName>")));
+                let name = d.patients[0].qualifications[0].insurer_name.clone().unwrap();
+                assert_eq!(name, format!("a{raw}b"), "{text:?}");
+            }
+        }
+        for text in ["\u{fffe}", "\u{ffff}", "&#xFFFE;", "&#65535;", "\u{1}", "&#x1;"] {
+            let xml = result(&format!("<InsurerName>a{text}b</InsurerName>"));
+            let e = kohi::parse(xml.as_bytes()).unwrap_err();
+            assert_eq!(e.code(), "malformed_xml", "{text:?}");
+            let streamed = kohi::PatientReader::new(xml.as_bytes(), &ParseOptions::default())
+                .and_then(|r| r.collect::<kohi::Result<Vec<_>>>());
+            assert_eq!(streamed.unwrap_err().code(), "malformed_xml", "streamed {text:?}");
+        }
+        // Full-width forms share the lead bytes of U+FFFE (EF BF/BC …) and stay text.
+        let d = parse(&result("<InsurerName>ＡＢＣ０１２￠￮</InsurerName>"));
+        assert_eq!(d.patients[0].qualifications[0].insurer_name.as_deref(), Some("ＡＢＣ０１２￠￮"));
+    }
+
     /// `5213<X>9</X>6017` must never become the valid 公費負担者番号 52136017.
     #[test]
     fn a_value_split_by_child_elements_is_kept_not_glued() {
