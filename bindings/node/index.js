@@ -103,4 +103,67 @@ Object.defineProperty(native.Patient.prototype, 'qualifications', {
   },
 })
 
-module.exports = native
+// Arguments are checked here, before napi sees them, for two reasons. napi's own conversion
+// errors quote the value they could not convert (a number, a file's bytes), and an error must
+// never carry patient data; and napi turns a lone surrogate into U+FFFD, which would change a
+// name or a number silently. Both become typed errors that say where, never what.
+function invalidEncoding(where, index) {
+  const e = new Error(`${where}: a string holds a lone surrogate at UTF-16 offset ${index}`)
+  e.code = 'invalid_encoding'
+  e.number = 3
+  return e
+}
+
+function loneSurrogateAt(text) {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      const d = text.charCodeAt(i + 1)
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        i++
+        continue
+      }
+    }
+    if (c >= 0xd800 && c <= 0xdfff) return i
+  }
+  return -1
+}
+
+function checked(where, fn) {
+  return function (...args) {
+    for (const arg of args) {
+      if (typeof arg === 'string' && !arg.isWellFormed()) throw invalidEncoding(where, loneSurrogateAt(arg))
+      // JSON.stringify writes a lone surrogate as an escape (\udxxx): nested strings too.
+      if (arg !== null && typeof arg === 'object' && !ArrayBuffer.isView(arg) && /\\ud[89a-f]/i.test(JSON.stringify(arg) ?? '')) {
+        throw invalidEncoding(where, 0)
+      }
+    }
+    try {
+      return fn.apply(this, args)
+    } catch (error) {
+      // napi's codes are PascalCase (StringExpected, InvalidArg…); kohi's are snake_case.
+      if (error && typeof error.code === 'string' && /^[A-Z]/.test(error.code)) {
+        const e = new TypeError(`${where}: an argument has the wrong type`)
+        e.code = 'invalid_argument'
+        throw e
+      }
+      throw error
+    }
+  }
+}
+
+const api = {}
+for (const [name, value] of Object.entries(native)) {
+  const isClass = typeof value === 'function' && /^[A-Z]/.test(name)
+  api[name] = typeof value === 'function' && !isClass ? checked(name, value) : value
+  if (isClass) {
+    for (const method of Object.getOwnPropertyNames(value.prototype)) {
+      const descriptor = Object.getOwnPropertyDescriptor(value.prototype, method)
+      if (method !== 'constructor' && typeof descriptor.value === 'function' && typeof method === 'string') {
+        Object.defineProperty(value.prototype, method, { ...descriptor, value: checked(`${name}.${method}`, descriptor.value) })
+      }
+    }
+  }
+}
+
+module.exports = api

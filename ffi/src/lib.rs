@@ -251,8 +251,15 @@ pub unsafe extern "C" fn kohi_parse(
         if data.is_null() && len != 0 {
             return unsafe { fail(err_out, argument_error(kohi_status::NullArgument, "data")) };
         }
-        let bytes: &[u8] = if len == 0 { &[] } else { unsafe { std::slice::from_raw_parts(data, len) } };
         let options = unsafe { options.as_ref() }.unwrap_or_else(default_options);
+        // Checked before the slice is made: a slice longer than isize::MAX is undefined
+        // behaviour (a debug build aborts), and no real buffer exceeds the limit anyway.
+        let limit = options.parse.max_input_bytes();
+        if len > limit || len > isize::MAX as usize {
+            let error = kohi_error::from_core(&kohi_core::Error::InputTooLarge { size: len, limit });
+            return unsafe { fail(err_out, error) };
+        }
+        let bytes: &[u8] = if len == 0 { &[] } else { unsafe { std::slice::from_raw_parts(data, len) } };
         finish_parse(kohi_core::parse_with(bytes, &options.parse), options.encoding, out, err_out)
     })
 }

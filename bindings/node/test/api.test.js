@@ -100,6 +100,18 @@ test('bad arguments throw, never crash', () => {
   assert.throws(() => kohi.parse('x'.repeat(1_000_000)), (e) => e.code === 'malformed_xml')
 })
 
+test('argument errors never quote the value; a lone surrogate is an error, not U+FFFD', async () => {
+  const secret = (e) => !/52136017|1234567|見本/.test(`${e.message} ${e.stack}`)
+  assert.throws(() => kohi.checkNumber('payer', 52136017), (e) => e.code === 'invalid_argument' && secret(e))
+  assert.throws(() => kohi.parseFile(Buffer.from('<XmlMsg>見本 1234567</XmlMsg>')), (e) => e.code === 'invalid_argument' && secret(e))
+  const name = '<XmlMsg><MessageBody><ResultList><ResultOfQualificationConfirmation><Name>見本\ud800</Name></ResultOfQualificationConfirmation></ResultList></MessageBody></XmlMsg>'
+  assert.throws(() => kohi.parse(name), (e) => e.code === 'invalid_encoding' && e.number === 3 && secret(e))
+  assert.throws(() => kohi.checkNumber('payer', '5213\ud8006017'), (e) => e.code === 'invalid_encoding' && secret(e))
+  assert.throws(() => kohi.parse(read('face_pmh_two.xml'), { aliases: { 見本: ['\udc00'] } }), (e) => e.code === 'invalid_encoding')
+  // A well-formed pair is no lone surrogate.
+  assert.equal(kohi.checkNumber('payer', '52136017\ud83d\ude00').valid, false)
+})
+
 test('options: aliases and size limit', () => {
   const renamed = read('face_pmh_two.xml').toString('utf8').replaceAll('MedicalSubsidyInsurerNumber', 'PayerNo')
   assert.equal(kohi.parse(renamed).patients[0].kohi[0].payerNumber, null)

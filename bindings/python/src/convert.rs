@@ -77,7 +77,7 @@ pub(crate) fn json_to_py(py: Python<'_>, text: &str) -> Obj {
 /// `datetime.date` or `"YYYY-MM-DD"`.
 pub(crate) fn date_arg(v: &Bound<'_, PyAny>) -> PyResult<chrono::NaiveDate> {
     if let Ok(text) = v.cast::<PyString>() {
-        return kohi_core::reconcile::parse_day(&text.to_cow()?)
+        return kohi_core::reconcile::parse_day(&crate::text_of(v.py(), text)?)
             .ok_or_else(|| PyValueError::new_err("today must be a datetime.date or 'YYYY-MM-DD'"));
     }
     v.extract::<chrono::NaiveDate>().map_err(|_| PyTypeError::new_err("today must be a datetime.date or 'YYYY-MM-DD'"))

@@ -35,7 +35,7 @@ pub(crate) fn options(
     }
     if let Some(aliases) = aliases.filter(|a| !a.is_none()) {
         let json: String = if let Ok(text) = aliases.cast::<PyString>() {
-            text.to_cow()?.into_owned()
+            text_of(py, text)?.into_owned()
         } else if aliases.cast::<pyo3::types::PyDict>().is_ok() {
             py.import("json")?.call_method1("dumps", (aliases,))?.extract()?
         } else {
@@ -62,6 +62,19 @@ pub(crate) fn path_of(path: &Bound<'_, PyAny>) -> PyResult<std::path::PathBuf> {
     Ok(std::path::PathBuf::from(fspath.extract::<String>()?))
 }
 
+/// The text of a Python `str`. A lone surrogate (which no encoding can write) is kohi's
+/// `invalid_encoding` with its UTF-8 offset, never Python's `UnicodeEncodeError`, which would
+/// carry the whole string (a document, a number) in its message and arguments.
+pub(crate) fn text_of<'a>(py: Python<'_>, text: &'a Bound<'_, PyString>) -> PyResult<std::borrow::Cow<'a, str>> {
+    text.to_cow().map_err(|_| {
+        let encoded = text.call_method1("encode", ("utf-8", "surrogatepass")).ok();
+        let bytes = encoded.as_ref().and_then(|b| b.cast::<PyBytes>().ok()).map(|b| b.as_bytes().to_vec());
+        // A surrogate in UTF-8 (surrogatepass) is ED A0..BF xx.
+        let offset = bytes.and_then(|b| b.windows(2).position(|w| w[0] == 0xED && w[1] >= 0xA0)).unwrap_or(0);
+        errors::to_py(py, &kohi_core::Error::InvalidEncoding { encoding: "UTF-8", offset })
+    })
+}
+
 /// Parses a result file: `bytes` (UTF-8 or Shift_JIS, detected), `str` (already decoded text; the
 /// declared encoding is then ignored) or an `os.PathLike` (read from disk).
 #[pyfunction]
@@ -82,7 +95,7 @@ fn parse(
         return finish(py, py.detach(|| kohi_core::parse_with(&bytes, &options)));
     }
     if let Ok(text) = data.cast::<PyString>() {
-        let text = text.to_cow()?.into_owned();
+        let text = text_of(py, text)?.into_owned();
         return finish(py, py.detach(|| kohi_core::parse_str_with(&text, &options)));
     }
     if data.hasattr("__fspath__")? {
@@ -109,9 +122,10 @@ fn parse_file(
 /// Checks a 保険者番号 (`"insurer"`), 公費負担者番号 (`"payer"`) or national 受給者番号
 /// (`"recipient"`): length, digits and 検証番号. Full-width digits and padding are allowed.
 #[pyfunction]
-fn check_number(kind: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<NumberCheck> {
+fn check_number(py: Python<'_>, kind: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<NumberCheck> {
     let kind: String = kind.extract().map_err(|_| PyTypeError::new_err("kind must be a str"))?;
-    let value: String = value.extract().map_err(|_| PyTypeError::new_err("value must be a str"))?;
+    let value = value.cast::<PyString>().map_err(|_| PyTypeError::new_err("value must be a str"))?;
+    let value = text_of(py, value)?;
     let kind = kohi_core::NumberKind::from_name(&kind)
         .ok_or_else(|| PyValueError::new_err("kind must be 'insurer', 'payer' or 'recipient'"))?;
     Ok(NumberCheck::new(kohi_core::check_number(kind, &value)))
@@ -130,7 +144,7 @@ fn reconcile(
     let patient = patient.cast::<Patient>().map_err(|_| PyTypeError::new_err("patient must be a kohi.Patient"))?;
     let json = py.import("json")?;
     let stored_json: String = if let Ok(text) = stored.cast::<PyString>() {
-        text.to_cow()?.into_owned()
+        text_of(py, text)?.into_owned()
     } else {
         json.call_method1("dumps", (stored,))
             .map_err(|_| PyTypeError::new_err("stored must be a list of dicts or a JSON string"))?

@@ -137,8 +137,9 @@ class TestInputs:
             kohi.parse("x" * 1_000_000)
         with pytest.raises(kohi.MalformedXmlError):
             kohi.parse("<XmlMsg>\x00</XmlMsg>")
-        # A str that is not valid Unicode (a lone surrogate) is a bad value, not a crash.
-        with pytest.raises(ValueError):
+        # A str that is not valid Unicode (a lone surrogate) is kohi's typed error, not a crash
+        # (and not Python's UnicodeEncodeError, which carries the text).
+        with pytest.raises(kohi.EncodingError):
             kohi.parse("<XmlMsg>\ud800</XmlMsg>")
 
 
@@ -229,6 +230,25 @@ class TestPrivacy:
         with pytest.raises(kohi.KohiError) as raised:
             kohi.parse("<XmlMsg><Name>見本太郎</Nam></XmlMsg>")
         assert "見本" not in str(raised.value) and "見本" not in repr(raised.value)
+
+    def test_a_lone_surrogate_is_a_typed_error_without_the_text(self):
+        # Python's UnicodeEncodeError would carry the whole document (or number) in its args.
+        calls = [
+            lambda: kohi.parse("<XmlMsg><Name>見本太郎\ud800</Name></XmlMsg>"),
+            lambda: kohi.check_number("payer", "5213\ud8006017"),
+            lambda: kohi.parse(b"<XmlMsg/>", aliases='{"見本\ud800": []}'),
+        ]
+        for call in calls:
+            with pytest.raises(kohi.EncodingError) as raised:
+                call()
+            error = raised.value
+            assert error.code == "invalid_encoding" and error.number == 3
+            for shown in (str(error), repr(error), repr(error.args)):
+                assert "見本" not in shown and "5213" not in shown, shown
+            assert error.__context__ is None and error.__cause__ is None
+        with pytest.raises(kohi.EncodingError) as raised:
+            kohi.parse("<XmlMsg>\ud800</XmlMsg>")
+        assert "offset 8" in str(raised.value)
 
 
 def test_code_objects():

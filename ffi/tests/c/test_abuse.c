@@ -41,6 +41,18 @@ static void nulls_everywhere(const kohi_result *r) {
 
     NULL_ARG(kohi_parse(NULL, 1, NULL, &out, NULL));
     NULL_ARG(kohi_parse((const uint8_t *)"<a/>", 4, NULL, NULL, NULL));
+    /* A length no buffer can have: a typed error, never an abort (the debug build aborted). */
+    {
+        kohi_error *err = NULL;
+        out = NULL;
+        CHECK(kohi_parse((const uint8_t *)"<a/>", SIZE_MAX, NULL, &out, &err) == KOHI_STATUS_INPUT_TOO_LARGE && !out, "SIZE_MAX");
+        CHECK(err && kohi_error_code(err) == KOHI_STATUS_INPUT_TOO_LARGE, "SIZE_MAX error");
+        kohi_error_free(err);
+        kohi_options *unlimited = kohi_options_new();
+        kohi_options_set_max_input_bytes(unlimited, SIZE_MAX);
+        CHECK(kohi_parse((const uint8_t *)"<a/>", SIZE_MAX, unlimited, &out, NULL) == KOHI_STATUS_INPUT_TOO_LARGE, "SIZE_MAX, no limit");
+        kohi_options_free(unlimited);
+    }
     NULL_ARG(kohi_parse_file(NULL, NULL, &out, NULL));
     NULL_ARG(kohi_parse_file(path, NULL, NULL, NULL));
     NULL_ARG(kohi_options_set_aliases_json(NULL, "{}", NULL));
