@@ -200,9 +200,19 @@ enum Kind {
     },
 }
 
+/// What repeats among one element's children: an unknown element's name (its bytes in
+/// `Walker::sibling_names`), or a known leaf sent more than once.
+#[derive(Clone, PartialEq)]
+enum SiblingKey {
+    Name(std::ops::Range<usize>),
+    Field(Field),
+}
+
 struct Frame {
     kind: Kind,
     path_len: usize,
+    /// Where this element's children's counts start in `Walker::siblings`.
+    siblings_start: usize,
     /// Where this element's text starts in the walker's shared text buffer (one buffer for
     /// the whole stack: a child's text is truncated away when it ends, so no element needs a
     /// String of its own).
@@ -232,6 +242,11 @@ pub(crate) struct Walker {
     units_seen: usize,
     /// Bytes of paths and text in `unknown` and `warnings` (see `Limits::kept_bytes`).
     kept: usize,
+    /// How often each unknown name (and each duplicated leaf) occurred among the open elements'
+    /// children, so that a repeat gets `[n]` in its path and which child belonged to which
+    /// repeated unknown container stays clear. Truncated as elements close.
+    siblings: Vec<(SiblingKey, u32)>,
+    sibling_names: String,
     /// Streaming: each unit leaves as soon as it closes, with its own warnings and unknowns;
     /// the element, patient and kept-bytes limits then apply per unit.
     pub(crate) streaming: bool,
@@ -261,6 +276,8 @@ impl Walker {
             root_seen: false,
             units_seen: 0,
             kept: 0,
+            siblings: Vec::new(),
+            sibling_names: String::new(),
             streaming: false,
             finished_units: std::collections::VecDeque::new(),
             unit_marks: (0, 0),
@@ -387,6 +404,13 @@ impl Walker {
         if let Some(i) = index {
             let _ = write!(self.path, "[{i}]");
         }
+        if let Kind::Unknown { .. } = kind {
+            // The first keeps its bare name (as before); a repeat is `Name[2]`, `Name[3]`, …
+            let n = self.occurrence(Some(name), None);
+            if n > 1 {
+                let _ = write!(self.path, "[{n}]");
+            }
+        }
         if let Kind::Container(ctx) = kind {
             self.record_path(ctx);
         }
@@ -394,7 +418,8 @@ impl Walker {
             self.warn(WarningCode::UnknownElement);
         }
         self.keep_attributes(e, &here)?;
-        self.stack.push(Frame { kind, path_len, text_start: self.text.len(), has_child: false });
+        let siblings_start = self.siblings.len();
+        self.stack.push(Frame { kind, path_len, siblings_start, text_start: self.text.len(), has_child: false });
         Ok(())
     }
 
@@ -446,6 +471,11 @@ impl Walker {
 
     fn end(&mut self) {
         let Some(frame) = self.stack.pop() else { return };
+        // Its children's counts go with it (its own count stays, for its next sibling).
+        if let Some((SiblingKey::Name(range), _)) = self.siblings.get(frame.siblings_start) {
+            self.sibling_names.truncate(range.start);
+        }
+        self.siblings.truncate(frame.siblings_start);
         // Moved out and back so the text can be read while the model is written: no copy.
         let buffer = std::mem::take(&mut self.text);
         let text = &buffer[frame.text_start..];
@@ -463,7 +493,7 @@ impl Walker {
             _ if split => {}
             Kind::Leaf(field) if !blank => {
                 if !self.assign(field, text) {
-                    self.keep_duplicate(text);
+                    self.keep_duplicate(field, text);
                 }
             }
             Kind::Leaf(_) => {}
@@ -553,9 +583,44 @@ impl Walker {
         self.unknown.push(UnknownElement { path: self.path.clone(), text: Personal::new(text) });
     }
 
-    fn keep_duplicate(&mut self, text: &str) {
+    /// A second (third…) copy of a leaf, kept as `Leaf[n]`. Its frame is closed: the parent's
+    /// children are counted.
+    fn keep_duplicate(&mut self, field: Field, text: &str) {
+        let path_len = self.path.len();
+        let n = self.occurrence(None, Some(field));
+        let _ = write!(self.path, "[{n}]");
         self.warn(WarningCode::DuplicateElement);
         self.keep_unknown(text.to_owned());
+        self.path.truncate(path_len);
+    }
+
+    /// Counts one more child of the innermost open element, by unknown name or by duplicated
+    /// field, and returns which occurrence it is (a duplicated field's first copy was used, so
+    /// its first count is 2).
+    fn occurrence(&mut self, name: Option<&str>, field: Option<Field>) -> u32 {
+        let scope = self.stack.last().map_or(0, |f| f.siblings_start);
+        let names = &self.sibling_names;
+        let found = self.siblings[scope..].iter_mut().find(|(key, _)| match (key, name, field) {
+            (SiblingKey::Name(range), Some(name), _) => names[range.clone()] == *name,
+            (SiblingKey::Field(f), None, Some(field)) => *f == field,
+            _ => false,
+        });
+        if let Some((_, count)) = found {
+            *count += 1;
+            return *count;
+        }
+        let key = match (name, field) {
+            (Some(name), _) => {
+                let start = self.sibling_names.len();
+                self.sibling_names.push_str(name);
+                SiblingKey::Name(start..self.sibling_names.len())
+            }
+            (None, Some(field)) => SiblingKey::Field(field),
+            (None, None) => return 1,
+        };
+        let first = if matches!(key, SiblingKey::Field(_)) { 2 } else { 1 };
+        self.siblings.push((key, first));
+        first
     }
 
     fn warn(&mut self, code: WarningCode) {
@@ -574,7 +639,7 @@ impl Walker {
         }
         let Some(subsidy) = self.subsidy() else { return };
         if subsidy.max_copayment.is_some() {
-            self.keep_duplicate(value.raw.as_deref().unwrap_or_default());
+            self.keep_duplicate(Field::MaxCopay, value.raw.as_deref().unwrap_or_default());
         } else {
             subsidy.max_copayment = Some(value);
         }

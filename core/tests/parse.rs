@@ -27,6 +27,43 @@ fn parse(xml: &str) -> kohi::Document {
 mod structure {
     use super::*;
 
+    /// Which child belonged to which of three unknown `<Foo>`: every repeat carries its index.
+    #[test]
+    fn repeated_unknown_containers_and_duplicated_leaves_keep_their_grouping() {
+        let d = parse(&result(
+            "<Foo><A>1</A><B>x</B></Foo><Foo><A>2</A></Foo><Foo><A>3</A><A>4</A></Foo>\
+             <InsurerName>甲</InsurerName><InsurerName>乙</InsurerName><InsurerName>丙</InsurerName>",
+        ));
+        let kept: Vec<(String, &str)> = d
+            .unknown_elements
+            .iter()
+            .map(|u| {
+                (
+                    u.path.split("ResultOfQualificationConfirmation[1]/").nth(1).unwrap().to_owned(),
+                    u.text.expose().as_str(),
+                )
+            })
+            .collect();
+        let expected = [
+            ("Foo/A", "1"),
+            ("Foo/B", "x"),
+            ("Foo[2]/A", "2"),
+            ("Foo[3]/A", "3"),
+            ("Foo[3]/A[2]", "4"),
+            ("InsurerName[2]", "乙"),
+            ("InsurerName[3]", "丙"),
+        ];
+        assert_eq!(kept, expected.map(|(p, t)| (p.to_owned(), t)));
+        assert_eq!(d.patients[0].qualifications[0].insurer_name.as_deref(), Some("甲"));
+        let unknown_tops: Vec<&str> = d
+            .warnings
+            .iter()
+            .filter(|w| w.code == WarningCode::UnknownElement)
+            .map(|w| w.path.rsplit('/').next().unwrap())
+            .collect();
+        assert_eq!(unknown_tops, ["Foo", "Foo[2]", "Foo[3]"]);
+    }
+
     #[test]
     fn element_order_does_not_matter() {
         let a = parse(&result("<Name>見本</Name><InsurerNumber>01130012</InsurerNumber><Sex1>1</Sex1>"));
