@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every benchmark, then the table in docs/BENCHMARKS.md is rewritten:
-#   core parse + map and the raw quick-xml scan (divan), streaming peak RSS for 10k- and
-#   100k-unit bulk files, and the peer comparison in Python and Node.
+#   core parse + map and the raw quick-xml scan (divan), peak RSS per input byte for 10k- and
+#   100k-unit bulk files (whole and streamed) and for 10,000 held face results, and the peer
+#   comparison in Python and Node.
 # Run on an idle machine: the numbers are wall-clock.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +15,7 @@ for units in 10000 100000; do
     target/release/examples/stream_rss "$units" $mode | tee -a target/bench/stream.jsonl
   done
 done
+target/release/examples/stream_rss --face 10000 | tee -a target/bench/stream.jsonl
 bench/peers/run.sh
 python3 bench/render.py
 echo "docs/BENCHMARKS.md updated"

@@ -1,6 +1,8 @@
 //! Peak memory of streaming a bulk file, against its size: `stream_rss UNITS [--whole]`.
 //! Writes a UNITS-unit file (unit by unit), then reads it back with `PatientReader` (or, with
 //! `--whole`, reads and parses it whole) and prints one JSON line.
+//! `stream_rss --face N` instead parses the face fixture N times and keeps every document (as a
+//! watcher's consumer holding results would): memory per input byte of small files.
 
 use std::io::{BufWriter, Write};
 use std::time::Instant;
@@ -14,7 +16,27 @@ fn peak_rss_kb() -> u64 {
         .unwrap_or(0)
 }
 
+/// Parses the face fixture `n` times, keeping every document.
+fn faces(n: usize) -> std::io::Result<()> {
+    let xml = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/face_pmh_two.xml"))?;
+    let before = peak_rss_kb();
+    let started = Instant::now();
+    let docs: Vec<kohi::Document> = (0..n).filter_map(|_| kohi::parse(&xml).ok()).collect();
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "{{\"mode\":\"face x{n}\",\"units\":{n},\"patients\":{},\"file_mb\":{:.1},\"seconds\":{seconds:.3},\"peak_rss_mb\":{:.1},\"rss_before_mb\":{:.1}}}",
+        docs.len(),
+        (xml.len() * n) as f64 / 1048576.0,
+        peak_rss_kb() as f64 / 1024.0,
+        before as f64 / 1024.0
+    );
+    Ok(())
+}
+
 fn main() -> std::io::Result<()> {
+    if let Some(n) = std::env::args().skip_while(|a| a != "--face").nth(1) {
+        return faces(n.parse().unwrap_or(10_000));
+    }
     let units: usize = std::env::args().nth(1).and_then(|n| n.parse().ok()).unwrap_or(10_000);
     let whole = std::env::args().any(|a| a == "--whole");
     let path = std::env::temp_dir().join(format!("kohi-bulk-{units}-{}.xml", std::process::id()));
