@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing (libFuzzer via cargo-fuzz, stable Rust: `-s none`, no sanitizer).
 #   scripts/fuzz.sh [SECONDS per target (default 60)] [TARGET...]
-# Targets: parse decode aliases reconcile scan. Seeds come from fixtures/. A crash is saved under
+# Targets: parse decode aliases reconcile scan amplify. Seeds come from fixtures/; the XML targets
+# get a dictionary of the layout's element names. Inputs up to 1 MiB (the amplification set is
+# up to 1 MB), 1 GiB RSS and no single allocation over 512 MiB. A crash is saved under
 # fuzz/artifacts/<target>/ and the script fails; turn it into a regression fixture.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,7 +11,7 @@ CARGO_FUZZ_VERSION=0.13.2
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(parse decode aliases reconcile scan)
+[ ${#targets[@]} -gt 0 ] || targets=(parse decode aliases reconcile scan amplify)
 
 if ! cargo fuzz --version 2>/dev/null | grep -q "$CARGO_FUZZ_VERSION"; then
   cargo install cargo-fuzz --version "$CARGO_FUZZ_VERSION" --locked -q
@@ -19,7 +21,7 @@ seed() {
   local target=$1 dir=fuzz/corpus/$1
   mkdir -p "$dir"
   case $target in
-    parse|decode|scan) cp fixtures/*.xml "$dir/" ;;
+    parse|decode|scan|amplify) cp fixtures/*.xml "$dir/" ;;
     aliases)
       printf '%s' '{"MedicalSubsidyInsurerNumber": ["PayerNo"], "Name": "Shimei"}' > "$dir/seed1.json"
       printf '%s' '{"MedicalSubsidyCertificateList": ["A", "B"], "XmlMsg": "Root"}' > "$dir/seed2.json" ;;
@@ -29,11 +31,23 @@ seed() {
   esac
 }
 
+# Every name the layout knows (and the markup around it), so short inputs reach deep and long
+# element structures.
+mkdir -p fuzz/target
+dict=fuzz/target/onshi.dict
+{
+  for token in '<' '</' '>' '/>' '="' '<?xml version="1.0" encoding="Shift_JIS"?>' '&#x' '<![CDATA[' ']]>'; do
+    printf '"%s"\n' "${token//\"/\\\"}"
+  done
+  grep -oE '"[A-Z][A-Za-z0-9]{2,}"' core/src/layout.rs | sort -u | sed -E 's/^"(.*)"$/"<\1>"\n"<\/\1>"/'
+} > "$dict"
+
 for target in "${targets[@]}"; do
   seed "$target"
   echo "==== fuzz $target for ${seconds}s"
-  (cd fuzz && cargo fuzz run -s none "$target" "corpus/$target" -- \
-      -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 -print_final_stats=1 2>&1 \
+  case $target in parse|decode|scan|amplify) dictionary=("-dict=../$dict") ;; *) dictionary=() ;; esac
+  (cd fuzz && cargo fuzz run -s none "$target" "corpus/$target" -- "${dictionary[@]}" \
+      -max_total_time="$seconds" -max_len=1048576 -rss_limit_mb=1024 -malloc_limit_mb=512 -print_final_stats=1 2>&1 \
     | grep -E "^(#[0-9]+\s+DONE|Done|stat::number_of_executed_units|stat::peak_rss_mb|==[0-9]+== ERROR|SUMMARY|INFO: Seed)" || true)
   if ls "fuzz/artifacts/$target"/crash-* "fuzz/artifacts/$target"/oom-* "fuzz/artifacts/$target"/timeout-* >/dev/null 2>&1; then
     echo "fuzz $target: failures saved in fuzz/artifacts/$target" >&2
