@@ -208,6 +208,12 @@ export interface ParseOptions {
   aliases?: Record<string, string | string[]> | string
   /** Input size limit in bytes (default 64 MiB). */
   maxSize?: number
+  /**
+   * Limits on a document's shape by name (`elements`, `text_bytes`, `patients`,
+   * `kohi_per_patient`, `unknown_elements`, `warnings`, `name_bytes`, `kept_bytes`); a stream
+   * applies them per bulk unit.
+   */
+  limits?: Record<string, number>
 }
 
 /**

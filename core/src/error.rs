@@ -70,6 +70,38 @@ pub enum Limit {
     KeptBytes,
 }
 
+impl Limit {
+    /// Every limit, in the order of their C numbers (`kohi_limit`), which never change.
+    pub const ALL: [Limit; 8] = [
+        Self::Elements,
+        Self::TextBytes,
+        Self::Patients,
+        Self::KohiPerPatient,
+        Self::UnknownElements,
+        Self::Warnings,
+        Self::NameBytes,
+        Self::KeptBytes,
+    ];
+
+    /// The snake_case name the bindings set it by (the field of [`crate::Limits`]).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Elements => "elements",
+            Self::TextBytes => "text_bytes",
+            Self::Patients => "patients",
+            Self::KohiPerPatient => "kohi_per_patient",
+            Self::UnknownElements => "unknown_elements",
+            Self::Warnings => "warnings",
+            Self::NameBytes => "name_bytes",
+            Self::KeptBytes => "kept_bytes",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Limit> {
+        Self::ALL.into_iter().find(|l| l.name() == name)
+    }
+}
+
 impl fmt::Display for Limit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {

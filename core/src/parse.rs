@@ -64,6 +64,44 @@ impl Default for Limits {
     }
 }
 
+impl Limits {
+    pub fn get(&self, limit: Limit) -> usize {
+        match limit {
+            Limit::Elements => self.elements,
+            Limit::TextBytes => self.text_bytes,
+            Limit::Patients => self.patients,
+            Limit::KohiPerPatient => self.kohi_per_patient,
+            Limit::UnknownElements => self.unknown_elements,
+            Limit::Warnings => self.warnings,
+            Limit::NameBytes => self.name_bytes,
+            Limit::KeptBytes => self.kept_bytes,
+        }
+    }
+
+    pub fn set(&mut self, limit: Limit, value: usize) {
+        *match limit {
+            Limit::Elements => &mut self.elements,
+            Limit::TextBytes => &mut self.text_bytes,
+            Limit::Patients => &mut self.patients,
+            Limit::KohiPerPatient => &mut self.kohi_per_patient,
+            Limit::UnknownElements => &mut self.unknown_elements,
+            Limit::Warnings => &mut self.warnings,
+            Limit::NameBytes => &mut self.name_bytes,
+            Limit::KeptBytes => &mut self.kept_bytes,
+        } = value;
+    }
+
+    /// These limits with some set by name (`"elements"`, `"kept_bytes"`, … as the fields are
+    /// named): how the bindings take them. An unknown name is `invalid_setting`.
+    pub fn with_named<'a>(mut self, values: impl IntoIterator<Item = (&'a str, usize)>) -> Result<Self> {
+        for (name, value) in values {
+            let limit = Limit::from_name(name).ok_or(Error::InvalidSetting { name: "limits" })?;
+            self.set(limit, value);
+        }
+        Ok(self)
+    }
+}
+
 /// How to parse. Cheap to clone; build once and reuse.
 #[derive(Debug, Clone)]
 pub struct ParseOptions {
@@ -556,16 +594,7 @@ impl Walker {
 
     /// Fails once `value` is past the limit's maximum.
     fn check(&self, limit: Limit, value: usize, here: &impl Fn() -> (usize, usize)) -> Result<()> {
-        let max = match limit {
-            Limit::Elements => self.limits.elements,
-            Limit::TextBytes => self.limits.text_bytes,
-            Limit::Patients => self.limits.patients,
-            Limit::KohiPerPatient => self.limits.kohi_per_patient,
-            Limit::UnknownElements => self.limits.unknown_elements,
-            Limit::Warnings => self.limits.warnings,
-            Limit::NameBytes => self.limits.name_bytes,
-            Limit::KeptBytes => self.limits.kept_bytes,
-        };
+        let max = self.limits.get(limit);
         if value > max {
             let (line, column) = here();
             return Err(Error::LimitExceeded { limit, max, line, column });

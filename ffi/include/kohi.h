@@ -521,6 +521,49 @@ typedef uint32_t kohi_watch_kind;
 #endif // __cplusplus
 
 /*
+ A limit on a document's shape, for `kohi_options_set_limit` (numbers never change).
+ */
+enum kohi_limit
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /*
+   Elements in a document (in a stream: in one bulk unit).
+   */
+  KOHI_LIMIT_ELEMENTS = 0,
+  /*
+   Bytes of text in one element or attribute value.
+   */
+  KOHI_LIMIT_TEXT_BYTES = 1,
+  /*
+   Patients (bulk units) in a document; a stream has no such limit.
+   */
+  KOHI_LIMIT_PATIENTS = 2,
+  /*
+   公費 sources of one patient.
+   */
+  KOHI_LIMIT_KOHI_PER_PATIENT = 3,
+  KOHI_LIMIT_UNKNOWN_ELEMENTS = 4,
+  KOHI_LIMIT_WARNINGS = 5,
+  /*
+   Bytes in one element or attribute name.
+   */
+  KOHI_LIMIT_NAME_BYTES = 6,
+  /*
+   Bytes of paths and text kept for unknown elements, attributes and warnings together.
+   */
+  KOHI_LIMIT_KEPT_BYTES = 7,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum kohi_limit kohi_limit;
+#else
+typedef uint32_t kohi_limit;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/*
  An error: status, snake_case name and a message that says where, never patient data.
  */
 typedef struct kohi_error kohi_error;
@@ -602,6 +645,12 @@ kohi_status kohi_options_set_aliases_json(kohi_options *options,
  Sets the input size limit in bytes.
  */
 kohi_status kohi_options_set_max_input_bytes(kohi_options *options, size_t limit);
+
+/*
+ Sets one limit (a `kohi_limit`) on a document's shape; `KOHI_STATUS_INVALID_ARGUMENT` for a
+ number that is not one. Defaults and meanings: `docs/SECURITY.md`.
+ */
+kohi_status kohi_options_set_limit(kohi_options *options, uint32_t limit, size_t value);
 
 /*
  Sets the encoding of every getter string: a `kohi_string_encoding`. JSON stays UTF-8.

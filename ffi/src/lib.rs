@@ -170,6 +170,40 @@ pub unsafe extern "C" fn kohi_options_set_max_input_bytes(options: *mut kohi_opt
     })
 }
 
+/// A limit on a document's shape, for `kohi_options_set_limit` (numbers never change).
+#[repr(u32)]
+#[derive(Debug, Clone, Copy)]
+pub enum kohi_limit {
+    /// Elements in a document (in a stream: in one bulk unit).
+    Elements = 0,
+    /// Bytes of text in one element or attribute value.
+    TextBytes = 1,
+    /// Patients (bulk units) in a document; a stream has no such limit.
+    Patients = 2,
+    /// 公費 sources of one patient.
+    KohiPerPatient = 3,
+    UnknownElements = 4,
+    Warnings = 5,
+    /// Bytes in one element or attribute name.
+    NameBytes = 6,
+    /// Bytes of paths and text kept for unknown elements, attributes and warnings together.
+    KeptBytes = 7,
+}
+
+/// Sets one limit (a `kohi_limit`) on a document's shape; `KOHI_STATUS_INVALID_ARGUMENT` for a
+/// number that is not one. Defaults and meanings: `docs/SECURITY.md`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kohi_options_set_limit(options: *mut kohi_options, limit: u32, value: usize) -> kohi_status {
+    boundary!(kohi_status::Panic, {
+        let Some(options) = (unsafe { options.as_mut() }) else { return kohi_status::NullArgument };
+        let Some(&limit) = kohi_core::Limit::ALL.get(limit as usize) else { return kohi_status::InvalidArgument };
+        let mut limits = options.parse.limits();
+        limits.set(limit, value);
+        options.parse = options.parse.clone().with_limits(limits);
+        kohi_status::Ok
+    })
+}
+
 /// Sets the encoding of every getter string: a `kohi_string_encoding`. JSON stays UTF-8.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kohi_options_set_string_encoding(options: *mut kohi_options, encoding: u32) -> kohi_status {

@@ -34,6 +34,10 @@ pub struct ParseOptions {
     pub aliases: Option<serde_json::Value>,
     /// Input size limit in bytes (default 64 MiB).
     pub max_size: Option<i64>,
+    /// Limits on a document's shape by name (`elements`, `text_bytes`, `patients`,
+    /// `kohi_per_patient`, `unknown_elements`, `warnings`, `name_bytes`, `kept_bytes`); a stream
+    /// applies them per bulk unit.
+    pub limits: Option<std::collections::HashMap<String, f64>>,
 }
 
 /// An `Error` with `.code` (snake_case) and `.number`, built in JS so the code survives.
@@ -59,6 +63,17 @@ fn options(env: &Env, options: Option<ParseOptions>) -> Result<CoreOptions> {
         let limit =
             usize::try_from(limit).map_err(|_| js_error(env, "invalid_argument", None, "maxSize must be >= 0"))?;
         core = core.with_max_input_bytes(limit);
+    }
+    if let Some(limits) = options.limits {
+        let mut named = Vec::with_capacity(limits.len());
+        for (name, value) in &limits {
+            if !(value.is_finite() && *value >= 0.0 && value.fract() == 0.0) {
+                return Err(kohi_error(env, &kohi_core::Error::InvalidSetting { name: "limits" }));
+            }
+            named.push((name.as_str(), *value as usize));
+        }
+        let limits = core.limits().with_named(named).map_err(|e| kohi_error(env, &e))?;
+        core = core.with_limits(limits);
     }
     match options.aliases {
         None | Some(serde_json::Value::Null) => {}

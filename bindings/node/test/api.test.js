@@ -182,3 +182,16 @@ test('version matches the crate', () => {
   assert.equal(kohi.version(), /\nversion = "([^"]+)"/.exec(cargo)[1])
   assert.equal(require('../package.json').version, kohi.version())
 })
+
+test('limits by name; a stream applies them per unit', async () => {
+  const face = read('face_pmh_two.xml')
+  assert.throws(() => kohi.parse(face, { limits: { elements: 10 } }), (e) => e.code === 'limit_exceeded')
+  assert.ok(kohi.parse(face, { limits: { elements: 1000, kept_bytes: 1 << 20 } }).patients.length === 1)
+  assert.throws(() => kohi.parse(face, { limits: { bogus: 1 } }), (e) => e.code === 'invalid_setting')
+  assert.throws(() => kohi.parse(face, { limits: { elements: -1 } }), (e) => e.code === 'invalid_setting')
+  const bulk = path.join(FIXTURES, 'bulk_three_units.xml')
+  assert.throws(() => kohi.parse(fs.readFileSync(bulk), { limits: { patients: 1 } }), (e) => e.code === 'limit_exceeded')
+  let streamed = 0
+  for await (const patient of kohi.stream(bulk, { limits: { patients: 1 } })) streamed += patient ? 1 : 0
+  assert.equal(streamed, 3)
+})

@@ -28,10 +28,15 @@ pub(crate) fn options(
     py: Python<'_>,
     aliases: Option<&Bound<'_, PyAny>>,
     max_size: Option<usize>,
+    limits: Option<std::collections::HashMap<String, usize>>,
 ) -> PyResult<ParseOptions> {
     let mut options = ParseOptions::default();
     if let Some(limit) = max_size {
         options = options.with_max_input_bytes(limit);
+    }
+    if let Some(limits) = limits {
+        let named = options.limits().with_named(limits.iter().map(|(name, value)| (name.as_str(), *value)));
+        options = options.with_limits(named.map_err(|e| errors::to_py(py, &e))?);
     }
     if let Some(aliases) = aliases.filter(|a| !a.is_none()) {
         let json: String = if let Ok(text) = aliases.cast::<PyString>() {
@@ -78,14 +83,15 @@ pub(crate) fn text_of<'a>(py: Python<'_>, text: &'a Bound<'_, PyString>) -> PyRe
 /// Parses a result file: `bytes` (UTF-8 or Shift_JIS, detected), `str` (already decoded text; the
 /// declared encoding is then ignored) or an `os.PathLike` (read from disk).
 #[pyfunction]
-#[pyo3(signature = (data, *, aliases=None, max_size=None))]
+#[pyo3(signature = (data, *, aliases=None, max_size=None, limits=None))]
 fn parse(
     py: Python<'_>,
     data: &Bound<'_, PyAny>,
     aliases: Option<&Bound<'_, PyAny>>,
     max_size: Option<usize>,
+    limits: Option<std::collections::HashMap<String, usize>>,
 ) -> PyResult<KohiResult> {
-    let options = options(py, aliases, max_size)?;
+    let options = options(py, aliases, max_size, limits)?;
     if let Ok(bytes) = data.cast::<PyBytes>() {
         let bytes = bytes.as_bytes();
         return finish(py, py.detach(|| kohi_core::parse_with(bytes, &options)));
@@ -107,14 +113,15 @@ fn parse(
 
 /// Reads and parses a file (`str` or `os.PathLike` path).
 #[pyfunction]
-#[pyo3(signature = (path, *, aliases=None, max_size=None))]
+#[pyo3(signature = (path, *, aliases=None, max_size=None, limits=None))]
 fn parse_file(
     py: Python<'_>,
     path: &Bound<'_, PyAny>,
     aliases: Option<&Bound<'_, PyAny>>,
     max_size: Option<usize>,
+    limits: Option<std::collections::HashMap<String, usize>>,
 ) -> PyResult<KohiResult> {
-    let options = options(py, aliases, max_size)?;
+    let options = options(py, aliases, max_size, limits)?;
     let path = path_of(path)?;
     finish(py, py.detach(|| kohi_core::parse_file(&path, &options)))
 }

@@ -263,3 +263,18 @@ def test_version():
 
     cargo = tomllib.loads((pathlib.Path(__file__).resolve().parents[3] / "Cargo.toml").read_text())
     assert kohi.__version__ == cargo["workspace"]["package"]["version"]
+
+
+def test_limits_by_name():
+    data = (FIXTURES / "face_pmh_two.xml").read_bytes()
+    with pytest.raises(kohi.InputTooLargeError) as raised:
+        kohi.parse(data, limits={"elements": 10})
+    assert raised.value.code == "limit_exceeded"
+    assert kohi.parse(data, limits={"elements": 1000, "kept_bytes": 1 << 20}).patients
+    with pytest.raises(kohi.InvalidSettingError):
+        kohi.parse(data, limits={"bogus": 1})
+    # A stream applies them per bulk unit.
+    bulk = (FIXTURES / "bulk_three_units.xml").read_bytes()
+    assert len(list(kohi.stream(bulk, limits={"patients": 1}))) == 3
+    with pytest.raises(kohi.InputTooLargeError):
+        kohi.parse(bulk, limits={"patients": 1})

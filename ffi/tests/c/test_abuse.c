@@ -53,6 +53,17 @@ static void nulls_everywhere(const kohi_result *r) {
         CHECK(kohi_parse((const uint8_t *)"<a/>", SIZE_MAX, unlimited, &out, NULL) == KOHI_STATUS_INPUT_TOO_LARGE, "SIZE_MAX, no limit");
         kohi_options_free(unlimited);
     }
+    /* Limits by number: a tight element limit refuses a fixture, an unknown number is refused. */
+    {
+        kohi_options *tight = kohi_options_new();
+        CHECK(kohi_options_set_limit(tight, KOHI_LIMIT_ELEMENTS, 5) == KOHI_STATUS_OK, "set limit");
+        CHECK(kohi_options_set_limit(tight, 99, 5) == KOHI_STATUS_INVALID_ARGUMENT, "unknown limit");
+        CHECK(kohi_options_set_limit(NULL, KOHI_LIMIT_ELEMENTS, 5) == KOHI_STATUS_NULL_ARGUMENT, "NULL options");
+        const char *xml = "<XmlMsg><MessageHeader><A/><B/><C/><D/><E/><F/></MessageHeader></XmlMsg>";
+        out = NULL;
+        CHECK(kohi_parse((const uint8_t *)xml, strlen(xml), tight, &out, NULL) == KOHI_STATUS_LIMIT_EXCEEDED && !out, "limit applies");
+        kohi_options_free(tight);
+    }
     NULL_ARG(kohi_parse_file(NULL, NULL, &out, NULL));
     NULL_ARG(kohi_parse_file(path, NULL, NULL, NULL));
     NULL_ARG(kohi_options_set_aliases_json(NULL, "{}", NULL));

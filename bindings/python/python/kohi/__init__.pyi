@@ -48,6 +48,7 @@ def parse(
     *,
     aliases: _Aliases | None = None,
     max_size: int | None = None,
+    limits: Mapping[str, int] | None = None,
 ) -> Result:
     """Parse a result file: bytes (UTF-8 or Shift_JIS, detected), str (decoded text) or a path."""
 
@@ -56,6 +57,7 @@ def parse_file(
     *,
     aliases: _Aliases | None = None,
     max_size: int | None = None,
+    limits: Mapping[str, int] | None = None,
 ) -> Result:
     """Read and parse a file."""
 
@@ -80,6 +82,7 @@ def watch(
     idle_timeout: float | None = None,
     aliases: _Aliases | None = None,
     max_size: int | None = None,
+    limits: Mapping[str, int] | None = None,
 ) -> Watcher:
     """Watch folder/res and folder/face; iterate for each file. An event is delivered again
     after a restart until ``event.ack()`` is called (same ``id``)."""
@@ -89,6 +92,7 @@ def stream(
     *,
     aliases: _Aliases | None = None,
     max_size: int | None = None,
+    limits: Mapping[str, int] | None = None,
 ) -> PatientStream:
     """Iterate the patients of a (bulk) result file as they are read, in flat memory."""
 
