@@ -108,3 +108,29 @@ fn malformed_documents_with_personal_text_do_not_echo_it() {
         }
     }
 }
+
+/// The new refusals of hostile shapes (issue 13) say where, never what: a limit on names or on
+/// kept bytes, a character XML does not allow, a split number.
+#[test]
+fn limit_and_character_errors_do_not_echo_personal_text() {
+    let name = "見本太郎".repeat(40); // 480 bytes: over the name limit
+    let deep: String = (0..40).map(|i| format!("<見本{i:0200}>")).collect();
+    for xml in [
+        format!("<XmlMsg><MessageBody><{name}/></MessageBody></XmlMsg>"),
+        format!("<XmlMsg><MessageBody>{deep}{}</MessageBody></XmlMsg>", "<B 見本=\"52136017\"/>".repeat(3000)),
+        "<XmlMsg><MessageBody><Name>見本\u{fffe}52136017</Name></MessageBody></XmlMsg>".to_owned(),
+        "<XmlMsg><MessageBody><Name>見本&#xFFFF;52136017</Name></MessageBody></XmlMsg>".to_owned(),
+    ] {
+        let e = kohi::parse(xml.as_bytes()).unwrap_err();
+        for text in [e.to_string(), format!("{e:?}"), e.to_json()] {
+            assert!(!text.contains("見本") && !text.contains("52136017"), "{text}");
+        }
+    }
+    let split = "<XmlMsg><MessageBody><ResultList><ResultOfQualificationConfirmation><MedicalSubsidyCertificateList>\
+        <MedicalSubsidyCertificateInfo><MedicalSubsidyInsurerNumber>5213<X>9</X>6017</MedicalSubsidyInsurerNumber>\
+        </MedicalSubsidyCertificateInfo></MedicalSubsidyCertificateList></ResultOfQualificationConfirmation></ResultList>\
+        </MessageBody></XmlMsg>";
+    let doc = kohi::parse(split.as_bytes()).unwrap();
+    let shown = format!("{doc:?}");
+    assert!(!shown.contains("52136017") && !shown.contains("5213"), "{shown}");
+}
