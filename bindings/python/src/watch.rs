@@ -113,7 +113,8 @@ fn event(py: Python<'_>, e: kohi_terminal::WatchEvent, handle: WatcherHandle) ->
 /// ends after `idle_timeout` seconds without one (never, if `None`), or once `cancel()` is called.
 #[pyclass(module = "kohi")]
 pub struct Watcher {
-    inner: Mutex<CoreWatcher>,
+    /// `None` once closed.
+    inner: Mutex<Option<CoreWatcher>>,
     handle: WatcherHandle,
     idle_timeout: Option<Duration>,
     #[pyo3(get)]
@@ -158,6 +159,29 @@ impl Watcher {
         self.handle.cancel();
     }
 
+    /// Stops watching and frees the folder for another watcher at once (not when the object is
+    /// collected). Events not acknowledged are delivered again by the next watcher.
+    fn close(&self, py: Python<'_>) {
+        self.handle.cancel();
+        // A thread blocked in next_event returns at once (cancelled) and releases the lock.
+        // Dropped without the GIL: closing the ledger touches the disk.
+        py.detach(|| drop(self.inner.lock().ok().and_then(|mut inner| inner.take())));
+    }
+
+    fn __enter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __exit__(
+        &self,
+        py: Python<'_>,
+        _type: &Bound<'_, PyAny>,
+        _value: &Bound<'_, PyAny>,
+        _traceback: &Bound<'_, PyAny>,
+    ) {
+        self.close(py);
+    }
+
     fn __repr__(&self) -> &'static str {
         "<kohi.Watcher>"
     }
@@ -167,7 +191,9 @@ impl Watcher {
     fn wait(&self, py: Python<'_>, timeout: Duration) -> PyResult<Option<kohi_terminal::WatchEvent>> {
         // Locked and waited on without the GIL: other threads run, and one holding the lock
         // never waits on us for the GIL.
-        let waited = py.detach(|| self.inner.lock().ok().map(|mut inner| inner.next_event(timeout)));
+        let waited = py.detach(|| {
+            self.inner.lock().ok().map(|mut inner| inner.as_mut().map_or(Ok(None), |w| w.next_event(timeout)))
+        });
         match waited {
             Some(Ok(event)) => Ok(event),
             Some(Err(e)) => Err(errors::to_py(py, &e)),
@@ -215,5 +241,5 @@ pub fn watch(
     // Opening the ledger touches the disk: without the GIL.
     let inner = py.detach(|| CoreWatcher::new(root, options)).map_err(|e| errors::to_py(py, &e))?;
     let recovered_store = inner.recovered_store().map(|p| p.to_string_lossy().into_owned());
-    Ok(Watcher { handle: inner.handle(), inner: Mutex::new(inner), idle_timeout, recovered_store })
+    Ok(Watcher { handle: inner.handle(), inner: Mutex::new(Some(inner)), idle_timeout, recovered_store })
 }

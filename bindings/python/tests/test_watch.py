@@ -156,3 +156,20 @@ def test_a_zipped_bulk_result_lists_its_entries(tmp_path):
     assert first.result.to_json() == minified(FIXTURES / "bulk_three_units.expected.json")
     assert note.result is None and note.error.code == "io"
     assert event.request.endswith("req/OQSmuquc02req_1.xml")
+
+
+def test_close_and_with_free_the_folder_at_once(tmp_path):
+    root = terminal(tmp_path)
+    shutil.copy(FIXTURES / "face_pmh_two.xml", root / "face" / "OQSsiquc01res_face_x_1.xml")
+    with kohi.watch(root, **FAST) as watcher:
+        event = watcher.next_event(5.0)
+        assert event is not None
+        kept = watcher  # still referenced: only the with block frees the folder
+    with pytest.raises(kohi.StateStoreError):
+        event.ack()  # the watcher is closed: the event is pending for the next one
+    again = kohi.watch(root, **FAST)
+    repeat = again.next_event(5.0)
+    assert repeat.id == event.id and repeat.ack() is True
+    again.close()
+    assert again.next_event(0.1) is None and list(again) == []
+    assert kept is watcher
