@@ -829,14 +829,20 @@ mod tests {
         assert_eq!(bad(|o| o.prune_after_days = 0), "prune_after_days");
     }
 
+    /// An empty terminal folder with `face/`, and a face result to put in it.
+    fn face_folder(test: &str) -> (PathBuf, Vec<u8>) {
+        let root = std::env::temp_dir().join(format!("kohi-{test}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(root.join("face")).unwrap();
+        let xml = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/face_pmh_two.xml")).unwrap();
+        (root, xml)
+    }
+
     /// Disk full, injected: the ledger may not grow. The acknowledgement fails loudly, the event
     /// stays pending, and the next watcher delivers it again with the same id.
     #[test]
     fn a_failed_acknowledgement_keeps_the_event_and_it_comes_again() {
-        let root = std::env::temp_dir().join(format!("kohi-ack-full-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&root);
-        std::fs::create_dir_all(root.join("face")).unwrap();
-        let xml = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/face_pmh_two.xml")).unwrap();
+        let (root, xml) = face_folder("ack-full");
         for i in 0..100 {
             std::fs::write(root.join("face").join(format!("OQSsiquc01res_face_{}_{i:03}.xml", "x".repeat(180))), &xml)
                 .unwrap();
@@ -878,10 +884,7 @@ mod tests {
 
     #[test]
     fn a_handle_outliving_its_watcher_holds_nothing_open() {
-        let root = std::env::temp_dir().join(format!("kohi-handle-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&root);
-        std::fs::create_dir_all(root.join("face")).unwrap();
-        let xml = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/face_pmh_two.xml")).unwrap();
+        let (root, xml) = face_folder("handle");
         std::fs::write(root.join("face/OQSsiquc01res_face_x_1.xml"), xml).unwrap();
         let options = WatchOptions { settle: Duration::from_millis(10), ..WatchOptions::default() };
         let mut watcher = Watcher::new(&root, options.clone()).unwrap();
