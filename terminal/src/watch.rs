@@ -174,7 +174,11 @@ impl Ledger {
         store.ack(&pending.key, &pending.hash)?;
         let pending = self.pending.remove(id).expect("looked up above");
         if let Some(done) = &self.done_dir {
-            move_to_done(&pending.path, &done.join(pending.folder.name())).map_err(Error::io)?;
+            match move_to_done(&pending.path, &done.join(pending.folder.name())) {
+                // Gone already (the consumer moved it itself): nothing to move.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                moved => moved.map_err(Error::io)?,
+            }
         }
         Ok(true)
     }
