@@ -64,6 +64,27 @@ console.log(JSON.stringify({ outcome, peak_mb: process.resourceUsage().maxRSS / 
 """
 
 
+def run_measured(command):
+    """Exit status, stdout and peak RSS (KiB) of one child. GNU time measures the command alone;
+    without it, the child's own rusage (wait4) is an upper bound: a child forked from this Python
+    starts with its pages counted."""
+    if os.path.exists("/usr/bin/time"):
+        with tempfile.NamedTemporaryFile() as report, tempfile.TemporaryFile() as out:
+            done = subprocess.run(["/usr/bin/time", "-q", "-f", "%M", "-o", report.name, *command], stdout=out, timeout=120)
+            if done.returncode < 0:
+                raise SystemExit(f"killed by signal {-done.returncode}: {command}")
+            out.seek(0)
+            return done.returncode, out.read().decode(), int(open(report.name).read().split()[-1])
+    with tempfile.TemporaryFile() as out:
+        child = subprocess.Popen(command, stdout=out, stderr=subprocess.DEVNULL)
+        _, status, usage = os.wait4(child.pid, 0)
+        child.returncode = os.waitstatus_to_exitcode(status)
+        if child.returncode < 0:
+            raise SystemExit(f"killed by signal {-child.returncode}: {command}")
+        out.seek(0)
+        return child.returncode, out.read().decode(), usage.ru_maxrss
+
+
 def run(command):
     done = subprocess.run(command, capture_output=True, timeout=120)
     if done.returncode < 0:
@@ -82,11 +103,11 @@ def main():
             with open(path, "wb") as f:
                 f.write(data)
             rows = {}
-            timed = run(["/usr/bin/time", "-f", "%M", cli, "parse", path])
-            if timed.returncode not in (0, 1):
-                failures.append(f"{name}: cli exit {timed.returncode}")
-            line = timed.stdout.decode().splitlines()[0]
-            rows["cli"] = (json.loads(line).get("error", {}).get("code", "parsed"), int(timed.stderr.split()[-1]) / 1024)
+            status, output, peak_kb = run_measured([cli, "parse", path])
+            if status not in (0, 1):
+                failures.append(f"{name}: cli exit {status}")
+            line = output.splitlines()[0]
+            rows["cli"] = (json.loads(line).get("error", {}).get("code", "parsed"), peak_kb / 1024)
             for runner, command in (("python", [python, "-c", PYTHON, path]), ("node", ["node", "-e", NODE, node_package, path])):
                 done = run(command)
                 if done.returncode != 0:
