@@ -149,8 +149,9 @@ pub struct Patient {
     pub processing_result_message: Option<String>,
     pub qualification_validity: Option<QualificationValidity>,
     pub prescription_issue_select: Option<PrescriptionIssueSelect>,
-    /// Echo of the request (被保険者証 queries).
-    pub search_info: Option<SearchInfo>,
+    /// Echo of the request (被保険者証 queries). Boxed, like the other blocks most results do not
+    /// carry: absent, it costs a pointer instead of its ~280 bytes in every bulk unit.
+    pub search_info: Option<Box<SearchInfo>>,
     pub qualifications: Vec<Qualification>,
     pub pmh: PmhState,
     /// The 公費 for the レセプト, in 第1〜第4公費 order.
@@ -198,10 +199,12 @@ pub struct Qualification {
     pub preschool_classification: Option<PreschoolClassification>,
     pub reason_of_loss: Option<ReasonOfLoss>,
     pub insurer_name: Option<String>,
-    pub elderly_recipient_certificate: Option<ElderlyRecipientCertificate>,
+    /// Boxed: most results carry none (see `Patient::search_info`).
+    pub elderly_recipient_certificate: Option<Box<ElderlyRecipientCertificate>>,
     pub limit_application_certificate_related_cons_flg: Option<Consent>,
     pub limit_application_certificate_related_cons_time: Option<DateTime>,
-    pub limit_application_certificate: Option<LimitApplicationCertificate>,
+    /// Boxed: most results carry none (see `Patient::search_info`).
+    pub limit_application_certificate: Option<Box<LimitApplicationCertificate>>,
     pub specific_diseases_certificate_related_cons_flg: Option<ViewingConsent>,
     pub specific_diseases_certificate_related_cons_time: Option<DateTime>,
     pub specific_diseases_certificates: Vec<SpecificDiseasesCertificate>,

@@ -712,7 +712,7 @@ impl Walker {
                 self.units_seen
             }
             Ctx::SearchInfo => {
-                self.person().search_info.get_or_insert_with(SearchInfo::default);
+                self.person().search_info.get_or_insert_with(Default::default);
                 0
             }
             Ctx::Result => {
