@@ -93,7 +93,7 @@ fn program(k: &KohiEntry) -> String {
 
 fn validity(k: &KohiEntry) -> String {
     let date = |d: &Option<kohi::model::Date>| {
-        d.as_ref().map_or(String::new(), |d| d.value.map_or(d.raw.clone(), |v| v.format("%Y%m%d").to_string()))
+        d.as_ref().map_or(String::new(), |d| d.value.map_or(d.raw.to_string(), |v| v.format("%Y%m%d").to_string()))
     };
     format!("{}-{}", date(&k.valid_from), date(&k.valid_to))
 }

@@ -441,7 +441,7 @@ mod tests {
     }
 
     fn renewals(p: &Patient) -> Vec<(Option<u8>, &str, Option<Renewal>)> {
-        p.kohi.iter().map(|k| (k.slot, k.valid_from.as_ref().unwrap().raw.as_str(), k.renewal)).collect()
+        p.kohi.iter().map(|k| (k.slot, k.valid_from.as_ref().unwrap().raw.as_ref(), k.renewal)).collect()
     }
 
     #[test]

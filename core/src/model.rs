@@ -17,13 +17,15 @@ use crate::personal::Personal;
 /// warning); JSON shows `YYYY-MM-DD`, or the raw text when it is not a date.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Date {
-    pub raw: String,
+    /// The text as sent (a boxed `str`: 8 bytes less than a `String` in every date field of
+    /// every result, present or not).
+    pub raw: Box<str>,
     pub value: Option<NaiveDate>,
 }
 
 impl Date {
     pub fn parse(raw: &str) -> Self {
-        Self { raw: raw.to_owned(), value: parse_date(raw.trim()) }
+        Self { raw: raw.into(), value: parse_date(raw.trim()) }
     }
 }
 
@@ -57,7 +59,8 @@ impl Serialize for Date {
 /// A `YYYYMMDDHHmmss` time stamp; like [`Date`], invalid text is kept.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DateTime {
-    pub raw: String,
+    /// The text as sent (see [`Date::raw`]).
+    pub raw: Box<str>,
     pub value: Option<NaiveDateTime>,
 }
 
@@ -68,7 +71,7 @@ impl DateTime {
             let time = NaiveTime::from_hms_opt(number(&d[8..10])?, number(&d[10..12])?, number(&d[12..14])?)?;
             Some(ymd(d)?.and_time(time))
         });
-        Self { raw: raw.to_owned(), value }
+        Self { raw: raw.into(), value }
     }
 }
 

@@ -103,9 +103,9 @@ fn a_renewed_certificate_is_kept_beside_the_current_one() {
     );
     let kohi = &doc.patients[0].kohi;
     assert_eq!(kohi[0].renewal, Some(kohi::Renewal::Current));
-    assert_eq!(kohi[0].valid_to.as_ref().unwrap().raw, "20260331");
+    assert_eq!(&*kohi[0].valid_to.as_ref().unwrap().raw, "20260331");
     assert_eq!(kohi[2].renewal, Some(kohi::Renewal::NotYetValid));
-    assert_eq!(kohi[2].valid_from.as_ref().unwrap().raw, "20260401");
+    assert_eq!(&*kohi[2].valid_from.as_ref().unwrap().raw, "20260401");
     assert_eq!(kohi[2].max_copayment.as_ref().unwrap().amount.as_deref(), Some("10000"));
     let codes: Vec<_> = doc.warnings.iter().map(|w| w.code).collect();
     assert_eq!(codes, vec![WarningCode::RenewedKohi]);
@@ -121,8 +121,8 @@ fn medical_aid_a1_takes_its_numbers_from_the_insurance_fields() {
     assert_eq!(k.source, KohiSource::MedicalAid);
     assert_eq!(k.program, Some("生活保護法 医療扶助"));
     assert_eq!(k.welfare_office_name.as_deref(), Some("新宿区福祉事務所"));
-    assert_eq!(k.valid_from.as_ref().unwrap().raw, "20251201");
-    assert_eq!(k.valid_to.as_ref().unwrap().raw, "20251231");
+    assert_eq!(&*k.valid_from.as_ref().unwrap().raw, "20251201");
+    assert_eq!(&*k.valid_to.as_ref().unwrap().raw, "20251231");
     assert_eq!(doc.patients[0].pmh, PmhState::Absent);
     assert_eq!(doc.patients[0].qualifications[0].medical_tickets.len(), 1);
 }
@@ -219,7 +219,7 @@ fn unknown_elements_and_codes_are_kept_and_warned() {
     );
     assert!(doc.unknown_elements.iter().any(|u| u.path.ends_with("CopaymentCategoryCode/@kind")));
     let birth = p.qualifications[0].birthdate.as_ref().unwrap().expose();
-    assert_eq!((birth.raw.as_str(), birth.value), ("19850230", None));
+    assert_eq!((birth.raw.as_ref(), birth.value), ("19850230", None));
     let count = |c| doc.warnings.iter().filter(|w| w.code == c).count();
     assert_eq!(count(WarningCode::UnknownCode), 3);
     assert_eq!(count(WarningCode::InvalidDate), 2);

@@ -46,7 +46,7 @@ fn personal_values(doc: &kohi::Document) -> Vec<String> {
             for field in [&q.name, &q.name_kana, &q.insured_name, &q.address, &q.post_number, &q.name_of_other] {
                 add(field.as_ref().map(|v| v.expose().as_str()));
             }
-            add(q.birthdate.as_ref().map(|d| d.expose().raw.as_str()));
+            add(q.birthdate.as_ref().map(|d| d.expose().raw.as_ref()));
             add(q.insurer_number.as_ref().map(|n| n.text.raw.expose().as_str()));
             for n in [&q.insured_card_symbol, &q.insured_identification_number] {
                 add(n.as_ref().map(|n| n.raw.expose().as_str()));

@@ -26,8 +26,8 @@ fn main() -> std::process::ExitCode {
                 let payer = k.payer_number.as_ref().map_or("-", |p| p.expose());
                 let recipient = k.recipient_number.as_ref().map_or("-", |r| r.expose());
                 let program = k.program.or(k.certificate_name.as_deref()).unwrap_or("地方単独");
-                let from = k.valid_from.as_ref().map_or("", |d| d.raw.as_str());
-                let to = k.valid_to.as_ref().map_or("", |d| d.raw.as_str());
+                let from = k.valid_from.as_ref().map_or("", |d| d.raw.as_ref());
+                let to = k.valid_to.as_ref().map_or("", |d| d.raw.as_ref());
                 println!("    {slot} {payer} {recipient} {program} {from}-{to}");
             }
         }

@@ -184,13 +184,12 @@ fn number(n: &Option<kohi_core::numbers::NumberText>) -> Option<Cow<'_, str>> {
 }
 
 fn date(d: &Option<Date>) -> Option<Cow<'_, str>> {
-    d.as_ref().map(|d| d.value.map_or(Cow::Borrowed(d.raw.as_str()), |v| Cow::Owned(v.format("%Y-%m-%d").to_string())))
+    d.as_ref().map(|d| d.value.map_or(Cow::Borrowed(&*d.raw), |v| Cow::Owned(v.format("%Y-%m-%d").to_string())))
 }
 
 fn date_time(d: &Option<DateTime>) -> Option<Cow<'_, str>> {
-    d.as_ref().map(|d| {
-        d.value.map_or(Cow::Borrowed(d.raw.as_str()), |v| Cow::Owned(v.format("%Y-%m-%dT%H:%M:%S").to_string()))
-    })
+    d.as_ref()
+        .map(|d| d.value.map_or(Cow::Borrowed(&*d.raw), |v| Cow::Owned(v.format("%Y-%m-%dT%H:%M:%S").to_string())))
 }
 
 /// Indexed by `kohi_header_field`.

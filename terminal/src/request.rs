@@ -255,7 +255,7 @@ mod tests {
             assert_eq!(doc.encoding, encoding);
             assert_eq!(doc.header.medical_institution_code.as_deref(), Some("1312345678"));
             assert_eq!(doc.header.arbitrary_file_identifier.as_deref(), Some("RC-20250604-0007"));
-            assert_eq!(doc.header.qualification_confirmation_date.as_ref().unwrap().raw, "20250604");
+            assert_eq!(&*doc.header.qualification_confirmation_date.as_ref().unwrap().raw, "20250604");
             let search = doc.patients[0].search_info.as_ref().unwrap();
             let insurer = search.insurer_number.as_ref().unwrap();
             assert_eq!((insurer.text.raw.expose().as_str(), insurer.valid), ("  138057", true));
@@ -263,7 +263,7 @@ mod tests {
             // WAVE DASH went out as CP932's FULLWIDTH TILDE in Shift_JIS.
             assert_eq!(symbol, if encoding == Encoding::Utf8 { "練馬〜東" } else { "練馬～東" });
             assert_eq!(search.insured_identification_number.as_ref().unwrap().value(), "40123");
-            assert_eq!(search.birthdate.as_ref().unwrap().expose().raw, "19530311");
+            assert_eq!(&*search.birthdate.as_ref().unwrap().expose().raw, "19530311");
             assert!(doc.unknown_elements.is_empty(), "every request element is in the layout table");
             assert!(doc.warnings.is_empty());
         }

@@ -44,7 +44,7 @@ fn iso(d: &Option<Date>) -> Option<String> {
 }
 
 fn raw(d: &Option<Date>) -> Option<&str> {
-    d.as_ref().map(|d| d.raw.as_str())
+    d.as_ref().map(|d| &*d.raw)
 }
 
 fn exposed(p: &Option<Personal<String>>) -> Option<&str> {

@@ -29,7 +29,7 @@ fn date(d: &Option<Date>) -> Option<String> {
 }
 
 fn date_raw(d: &Option<Date>) -> Option<String> {
-    d.as_ref().map(|d| d.raw.clone())
+    d.as_ref().map(|d| d.raw.to_string())
 }
 
 fn date_time(d: &Option<DateTime>) -> Option<String> {
