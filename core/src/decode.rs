@@ -199,9 +199,11 @@ pub(crate) fn forbidden_at(bytes: &[u8]) -> Option<usize> {
     // Branch-free per 64-byte block (it vectorises); the position is looked up only on failure.
     let clean = bytes.chunks(64).all(|block| !block.iter().fold(false, |bad, &b| bad | forbidden(b)));
     let control = if clean { None } else { bytes.iter().position(|&b| forbidden(b)) };
-    // U+FFFE and U+FFFF are EF BF BE and EF BF BF.
-    let noncharacter =
-        memchr::memmem::find_iter(bytes, b"\xEF\xBF").find(|&i| matches!(bytes.get(i + 2), Some(0xBE | 0xBF)));
+    // U+FFFE and U+FFFF are EF BF BE and EF BF BF. The searcher is built once: building it
+    // per document cost more than the search.
+    static LEAD: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"\xEF\xBF"));
+    let noncharacter = LEAD.find_iter(bytes).find(|&i| matches!(bytes.get(i + 2), Some(0xBE | 0xBF)));
     match (control, noncharacter) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),

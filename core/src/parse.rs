@@ -454,11 +454,7 @@ impl Walker {
             let _ = write!(self.path, "[{i}]");
         }
         if let Kind::Unknown { .. } = kind {
-            // The first keeps its bare name (as before); a repeat is `Name[2]`, `Name[3]`, …
-            let n = self.occurrence(Some(name), None);
-            if n > 1 {
-                let _ = write!(self.path, "[{n}]");
-            }
+            self.index_unknown(name);
         }
         if let Kind::Container(ctx) = kind {
             self.record_path(ctx);
@@ -466,18 +462,20 @@ impl Walker {
         if let Kind::Unknown { top: true } = kind {
             self.warn(WarningCode::UnknownElement);
         }
-        self.keep_attributes(e, &here)?;
+        // Onshi files carry no attributes: the attribute parser (out of line) runs only when
+        // there is something.
+        if !e.attributes_raw().trim_ascii().is_empty() {
+            self.keep_attributes(e, &here)?;
+        }
         let siblings_start = self.siblings.len();
         self.stack.push(Frame { kind, path_len, siblings_start, text_start: self.text.len(), has_child: false });
         Ok(())
     }
 
     /// Attributes are not part of the layout: every one is kept as `…/@name`.
+    #[cold]
+    #[inline(never)]
     fn keep_attributes(&mut self, e: &BytesStart<'_>, here: &impl Fn() -> (usize, usize)) -> Result<()> {
-        // Onshi files carry no attributes: skip the attribute parser unless there is something.
-        if e.attributes_raw().trim_ascii().is_empty() {
-            return Ok(());
-        }
         for attr in e.attributes() {
             let attr = attr.map_err(|_| malformed_at(here(), MalformedReason::InvalidAttribute))?;
             let value = attr
@@ -623,8 +621,21 @@ impl Walker {
         self.unknown.push(UnknownElement { path: self.path.clone(), text: Personal::new(text) });
     }
 
+    /// An unknown element: the first keeps its bare name (as before); a repeat among its
+    /// siblings is `Name[2]`, `Name[3]`, … Out of line: real files rarely have unknown elements.
+    #[cold]
+    #[inline(never)]
+    fn index_unknown(&mut self, name: &str) {
+        let n = self.occurrence(Some(name), None);
+        if n > 1 {
+            let _ = write!(self.path, "[{n}]");
+        }
+    }
+
     /// A second (third…) copy of a leaf, kept as `Leaf[n]`. Its frame is closed: the parent's
     /// children are counted.
+    #[cold]
+    #[inline(never)]
     fn keep_duplicate(&mut self, field: Field, text: &str) {
         let path_len = self.path.len();
         let n = self.occurrence(None, Some(field));
