@@ -24,6 +24,11 @@ fn parse(xml: &str) -> kohi::Document {
     kohi::parse(xml.as_bytes()).unwrap()
 }
 
+/// The last path segment of every warning with `code`, in order.
+fn warned(d: &kohi::Document, code: WarningCode) -> Vec<&str> {
+    d.warnings.iter().filter(|w| w.code == code).map(|w| w.path.rsplit('/').next().unwrap()).collect()
+}
+
 mod structure {
     use super::*;
 
@@ -55,13 +60,7 @@ mod structure {
         ];
         assert_eq!(kept, expected.map(|(p, t)| (p.to_owned(), t)));
         assert_eq!(d.patients[0].qualifications[0].insurer_name.as_deref(), Some("甲"));
-        let unknown_tops: Vec<&str> = d
-            .warnings
-            .iter()
-            .filter(|w| w.code == WarningCode::UnknownElement)
-            .map(|w| w.path.rsplit('/').next().unwrap())
-            .collect();
-        assert_eq!(unknown_tops, ["Foo", "Foo[2]", "Foo[3]"]);
+        assert_eq!(warned(&d, WarningCode::UnknownElement), ["Foo", "Foo[2]", "Foo[3]"]);
     }
 
     #[test]
@@ -183,13 +182,7 @@ mod text {
         assert!(kept.contains(&("MedicalSubsidyInsurerNumber", "52136017")), "{kept:?}");
         assert!(kept.contains(&("X", "9")), "{kept:?}");
         assert!(kept.contains(&("MaxCopaymentAmount", "5000")), "{kept:?}");
-        let mixed: Vec<&str> = d
-            .warnings
-            .iter()
-            .filter(|w| w.code == WarningCode::MixedContent)
-            .map(|w| w.path.rsplit('/').next().unwrap())
-            .collect();
-        assert_eq!(mixed, ["MedicalSubsidyInsurerNumber", "MaxCopaymentAmount"]);
+        assert_eq!(warned(&d, WarningCode::MixedContent), ["MedicalSubsidyInsurerNumber", "MaxCopaymentAmount"]);
     }
 
     #[test]

@@ -524,7 +524,9 @@ impl Watcher {
         if let Some((hash, error)) = candidate.failure.take() {
             // Unchanged since it failed to parse: deliver the failure once patience is over.
             if given_up {
-                return self.deliver(path, candidate, key, hash, kind, Outcome::Failed(error));
+                // Checked against the ledger when it was read.
+                self.push_event(path, candidate, key, hash, kind, Outcome::Failed(error));
+                return Ok(());
             }
             candidate.failure = Some((hash, error));
             candidate.due = self.give_up_at(&candidate, now);
@@ -577,7 +579,8 @@ impl Watcher {
                 return Ok(());
             }
         };
-        self.deliver(path, candidate, key, hash, kind, outcome)
+        self.push_event(path, candidate, key, hash, kind, outcome);
+        Ok(())
     }
 
     /// Whether `give_up_after` has passed since the file last changed (its mtime, which a
@@ -636,13 +639,26 @@ impl Watcher {
             self.set_aside(path, candidate);
             return Ok(());
         }
+        self.push_event(path, candidate, key, hash, kind, outcome);
+        Ok(())
+    }
+
+    /// Delivers a version already checked against the ledger (one query per file, not two).
+    fn push_event(
+        &mut self,
+        path: &Path,
+        candidate: Candidate,
+        key: Vec<u8>,
+        hash: String,
+        kind: FileKind,
+        outcome: Outcome,
+    ) {
         let id = event_id(&hash, &key);
         let request = self.pair(path, kind, &outcome);
         let pending = Pending { key, hash, path: path.to_owned(), folder: candidate.folder };
         lock(&self.ledger).pending.insert(id.clone(), pending);
         self.known.insert(path.to_owned(), candidate.fingerprint);
         self.queue.push_back(WatchEvent { id, path: path.to_owned(), kind, outcome, request });
-        Ok(())
     }
 
     fn pair(&self, path: &Path, kind: FileKind, outcome: &Outcome) -> Option<PathBuf> {

@@ -337,6 +337,28 @@ fn done_dir_moves_acknowledged_files_never_overwriting() {
     assert_eq!(std::fs::read(done.join("res/OQSsiquc01res_0010.2.xml")).unwrap(), fixture("insured_card_utf8.xml"));
 }
 
+/// The crash point between an acknowledgement's commit and the move to `done_dir` (kill -9
+/// there, or a move that failed): the file stays in the folder, acknowledged. The next watcher
+/// does not deliver it again and finishes the move.
+#[test]
+fn an_acknowledged_file_left_in_the_folder_is_moved_at_the_next_start() {
+    let terminal = Terminal::new("done-later");
+    let file = terminal.path("res", "OQSsiquc01res_0020.xml");
+    std::fs::write(&file, fixture("insured_card_utf8.xml")).unwrap();
+    // Acknowledged by a watcher without done_dir: the same state as a kill after the commit.
+    let mut watcher = Watcher::new(&terminal.root, options()).unwrap();
+    assert_eq!(collect(&mut watcher, 1, Duration::from_millis(200), Duration::from_secs(10)).len(), 1);
+    drop(watcher);
+    assert!(file.exists());
+    let done = terminal.root.join("done");
+    let mut options = options();
+    options.done_dir = Some(done.clone());
+    let mut watcher = Watcher::new(&terminal.root, options).unwrap();
+    assert!(collect(&mut watcher, 0, Duration::from_millis(500), Duration::from_secs(2)).is_empty(), "not again");
+    assert!(!file.exists());
+    assert_eq!(std::fs::read(done.join("res/OQSsiquc01res_0020.xml")).unwrap(), fixture("insured_card_utf8.xml"));
+}
+
 /// `/dev/shm` is another file system than the temp dir on most Linux machines: the move copies,
 /// flushes, then removes.
 #[cfg(target_os = "linux")]
