@@ -112,6 +112,11 @@ cargo build -q --release --locked -p kohi --example garbage
 for kind in random ascii nesting elements text; do target/release/examples/garbage "$kind"; done
 target/release/examples/garbage sjis --report-only   # known: transcoding makes Shift_JIS ~2.5-3x (docs/SECURITY.md)
 
+step "hardening: whole-document memory stays under 4x the input (100,000-unit bulk file, 10,000 held face results)"
+cargo build -q --release --locked -p kohi --example stream_rss
+target/release/examples/stream_rss 100000 --whole --max-growth 4 >/dev/null
+target/release/examples/stream_rss --face 10000 --max-growth 4 >/dev/null
+
 step "hardening: an idle inbox uses under 5 % of one core (500 delivered files, one waiting to give up)"
 cargo build -q --release --locked -p kohi-cli
 scripts/idle_cpu.sh target/release/kohi

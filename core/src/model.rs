@@ -5,6 +5,9 @@
 //! [`NumberText`], so `Debug` output is safe to log; the JSON contract carries them in full.
 
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+use std::sync::LazyLock;
+
+use serde::ser::SerializeStruct;
 use serde::{Serialize, Serializer};
 
 use crate::codes::*;
@@ -175,7 +178,7 @@ pub struct SearchInfo {
 }
 
 /// One `ResultOfQualificationConfirmation`.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default)]
 pub struct Qualification {
     pub insured_card_classification: Option<InsuredCardClassification>,
     pub insurer_number: Option<CheckedNumber>,
@@ -204,13 +207,127 @@ pub struct Qualification {
     pub insurer_name: Option<String>,
     /// Boxed: most results carry none (see `Patient::search_info`).
     pub elderly_recipient_certificate: Option<Box<ElderlyRecipientCertificate>>,
-    pub limit_application_certificate_related_cons_flg: Option<Consent>,
-    pub limit_application_certificate_related_cons_time: Option<DateTime>,
     /// Boxed: most results carry none (see `Patient::search_info`).
     pub limit_application_certificate: Option<Box<LimitApplicationCertificate>>,
+    pub specific_diseases_certificates: Vec<SpecificDiseasesCertificate>,
+    pub reference_number: Option<Personal<String>>,
+    pub arbitrary_identifier: Option<String>,
+    /// 医療扶助: 公費負担者番号 when sent apart from `InsurerNumber` (unconfirmed name).
+    pub public_expense_number: Option<CheckedNumber>,
+    /// 医療扶助: 受給者番号 when sent apart from `InsuredIdentificationNumber` (unconfirmed name).
+    pub beneficiary_number: Option<NumberText>,
+    pub welfare_office_name: Option<String>,
+    /// 医療扶助 `PublicExpenseResultList/MedicalTicketInfo*`.
+    pub medical_tickets: Vec<MedicalTicket>,
+    /// PMH certificates; `None` when the list element is absent, `Some([])` when empty.
+    pub medical_subsidies: Option<Vec<MedicalSubsidy>>,
+    /// The consent answers and their times. Only マイナンバーカード results carry them, so they
+    /// are one boxed block: absent, it costs a pointer instead of 528 bytes in every 被保険者証
+    /// unit of a bulk file. Read them through [`Qualification::consents`]; JSON and the bindings
+    /// show them as fields of the result, in the contract's places.
+    pub consent_block: Option<Box<Consents>>,
+    pub(crate) path: String,
+}
+
+impl Qualification {
+    pub fn is_medical_aid(&self) -> bool {
+        self.insured_card_classification == Some(InsuredCardClassification::MedicalAid)
+    }
+
+    /// Whether any PMH element came with this result.
+    pub fn has_pmh_block(&self) -> bool {
+        let c = self.consents();
+        self.medical_subsidies.is_some()
+            || c.medical_subsidy_cons_flg.is_some()
+            || c.medical_subsidy_cons_time.is_some()
+    }
+
+    /// The consent answers, or an empty block when none came.
+    pub fn consents(&self) -> &Consents {
+        static NONE: LazyLock<Consents> = LazyLock::new(Consents::default);
+        self.consent_block.as_deref().unwrap_or(&NONE)
+    }
+
+    /// The consent block to fill, made on first use.
+    pub(crate) fn consents_mut(&mut self) -> &mut Consents {
+        self.consent_block.get_or_insert_with(Default::default)
+    }
+}
+
+impl Serialize for Qualification {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        // One flat object, in the contract's key order, the consent fields among the others.
+        let (q, c) = (self, self.consents());
+        let mut out = serializer.serialize_struct("Qualification", 53)?;
+        macro_rules! fields {
+            ($($owner:ident . $name:ident),* $(,)?) => { $(out.serialize_field(stringify!($name), &$owner.$name)?;)* };
+        }
+        fields!(
+            q.insured_card_classification,
+            q.insurer_number,
+            q.insured_card_symbol,
+            q.insured_identification_number,
+            q.insured_branch_number,
+            q.personal_family_classification,
+            q.insured_name,
+            q.name,
+            q.name_of_other,
+            q.name_kana,
+            q.name_of_other_kana,
+            q.sex1,
+            q.sex2,
+            q.birthdate,
+            q.address,
+            q.post_number,
+            q.qualification_date,
+            q.disqualification_date,
+            q.insured_certificate_issuance_date,
+            q.insured_card_valid_date,
+            q.insured_card_expiration_date,
+            q.insured_partial_contribution_ratio,
+            q.preschool_classification,
+            q.reason_of_loss,
+            q.insurer_name,
+            q.elderly_recipient_certificate,
+            c.limit_application_certificate_related_cons_flg,
+            c.limit_application_certificate_related_cons_time,
+            q.limit_application_certificate,
+            c.specific_diseases_certificate_related_cons_flg,
+            c.specific_diseases_certificate_related_cons_time,
+            q.specific_diseases_certificates,
+            c.specific_health_checkups_info_cons_flg,
+            c.specific_health_checkups_info_cons_time,
+            c.specific_health_checkups_info_available_time,
+            c.pharmacists_info_cons_flg,
+            c.pharmacists_info_cons_time,
+            c.pharmacists_info_available_time,
+            c.diagnosis_info_cons_flg,
+            c.diagnosis_info_cons_time,
+            c.diagnosis_info_available_time,
+            c.operation_info_cons_flg,
+            c.operation_info_cons_time,
+            c.operation_info_available_time,
+            q.reference_number,
+            q.arbitrary_identifier,
+            q.public_expense_number,
+            q.beneficiary_number,
+            q.welfare_office_name,
+            q.medical_tickets,
+            c.medical_subsidy_cons_flg,
+            c.medical_subsidy_cons_time,
+            q.medical_subsidies,
+        );
+        out.end()
+    }
+}
+
+/// The consent answers of one result (see [`Qualification::consent_block`]).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Consents {
+    pub limit_application_certificate_related_cons_flg: Option<Consent>,
+    pub limit_application_certificate_related_cons_time: Option<DateTime>,
     pub specific_diseases_certificate_related_cons_flg: Option<ViewingConsent>,
     pub specific_diseases_certificate_related_cons_time: Option<DateTime>,
-    pub specific_diseases_certificates: Vec<SpecificDiseasesCertificate>,
     pub specific_health_checkups_info_cons_flg: Option<ViewingConsent>,
     pub specific_health_checkups_info_cons_time: Option<DateTime>,
     pub specific_health_checkups_info_available_time: Option<DateTime>,
@@ -223,35 +340,9 @@ pub struct Qualification {
     pub operation_info_cons_flg: Option<ViewingConsent>,
     pub operation_info_cons_time: Option<DateTime>,
     pub operation_info_available_time: Option<DateTime>,
-    pub reference_number: Option<Personal<String>>,
-    pub arbitrary_identifier: Option<String>,
-    /// 医療扶助: 公費負担者番号 when sent apart from `InsurerNumber` (unconfirmed name).
-    pub public_expense_number: Option<CheckedNumber>,
-    /// 医療扶助: 受給者番号 when sent apart from `InsuredIdentificationNumber` (unconfirmed name).
-    pub beneficiary_number: Option<NumberText>,
-    pub welfare_office_name: Option<String>,
-    /// 医療扶助 `PublicExpenseResultList/MedicalTicketInfo*`.
-    pub medical_tickets: Vec<MedicalTicket>,
     /// PMH consent (provisional name).
     pub medical_subsidy_cons_flg: Option<Consent>,
     pub medical_subsidy_cons_time: Option<DateTime>,
-    /// PMH certificates; `None` when the list element is absent, `Some([])` when empty.
-    pub medical_subsidies: Option<Vec<MedicalSubsidy>>,
-    #[serde(skip)]
-    pub(crate) path: String,
-}
-
-impl Qualification {
-    pub fn is_medical_aid(&self) -> bool {
-        self.insured_card_classification == Some(InsuredCardClassification::MedicalAid)
-    }
-
-    /// Whether any PMH element came with this result.
-    pub fn has_pmh_block(&self) -> bool {
-        self.medical_subsidies.is_some()
-            || self.medical_subsidy_cons_flg.is_some()
-            || self.medical_subsidy_cons_time.is_some()
-    }
 }
 
 #[derive(Debug, Clone, Default, Serialize)]

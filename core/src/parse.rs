@@ -728,6 +728,11 @@ impl Walker {
             }
             Ctx::Result => {
                 let list = &mut self.person().qualifications;
+                // Almost every person has one result: room for exactly one, not the four a
+                // first push of a struct this size would reserve (~3 KB more per bulk unit).
+                if list.is_empty() {
+                    list.reserve_exact(1);
+                }
                 list.push(Qualification::default());
                 list.len()
             }
@@ -1067,31 +1072,37 @@ fn assign_result(q: &mut Qualification, f: ResultField, mut v: Value<'_>) -> boo
         R::PreschoolClassification => put(&mut q.preschool_classification, v.code()),
         R::ReasonOfLoss => put(&mut q.reason_of_loss, v.code()),
         R::InsurerName => put(&mut q.insurer_name, v.string()),
-        R::LimitConsFlg => put(&mut q.limit_application_certificate_related_cons_flg, v.code()),
-        R::LimitConsTime => put(&mut q.limit_application_certificate_related_cons_time, v.datetime()),
-        R::SpecificDiseasesConsFlg => put(&mut q.specific_diseases_certificate_related_cons_flg, v.code()),
-        R::SpecificDiseasesConsTime => put(&mut q.specific_diseases_certificate_related_cons_time, v.datetime()),
-        R::SpecificHealthCheckupsConsFlg => put(&mut q.specific_health_checkups_info_cons_flg, v.code()),
-        R::SpecificHealthCheckupsConsTime => put(&mut q.specific_health_checkups_info_cons_time, v.datetime()),
-        R::SpecificHealthCheckupsAvailableTime => {
-            put(&mut q.specific_health_checkups_info_available_time, v.datetime())
+        R::LimitConsFlg => put(&mut q.consents_mut().limit_application_certificate_related_cons_flg, v.code()),
+        R::LimitConsTime => put(&mut q.consents_mut().limit_application_certificate_related_cons_time, v.datetime()),
+        R::SpecificDiseasesConsFlg => {
+            put(&mut q.consents_mut().specific_diseases_certificate_related_cons_flg, v.code())
         }
-        R::PharmacistsConsFlg => put(&mut q.pharmacists_info_cons_flg, v.code()),
-        R::PharmacistsConsTime => put(&mut q.pharmacists_info_cons_time, v.datetime()),
-        R::PharmacistsAvailableTime => put(&mut q.pharmacists_info_available_time, v.datetime()),
-        R::DiagnosisConsFlg => put(&mut q.diagnosis_info_cons_flg, v.code()),
-        R::DiagnosisConsTime => put(&mut q.diagnosis_info_cons_time, v.datetime()),
-        R::DiagnosisAvailableTime => put(&mut q.diagnosis_info_available_time, v.datetime()),
-        R::OperationConsFlg => put(&mut q.operation_info_cons_flg, v.code()),
-        R::OperationConsTime => put(&mut q.operation_info_cons_time, v.datetime()),
-        R::OperationAvailableTime => put(&mut q.operation_info_available_time, v.datetime()),
+        R::SpecificDiseasesConsTime => {
+            put(&mut q.consents_mut().specific_diseases_certificate_related_cons_time, v.datetime())
+        }
+        R::SpecificHealthCheckupsConsFlg => put(&mut q.consents_mut().specific_health_checkups_info_cons_flg, v.code()),
+        R::SpecificHealthCheckupsConsTime => {
+            put(&mut q.consents_mut().specific_health_checkups_info_cons_time, v.datetime())
+        }
+        R::SpecificHealthCheckupsAvailableTime => {
+            put(&mut q.consents_mut().specific_health_checkups_info_available_time, v.datetime())
+        }
+        R::PharmacistsConsFlg => put(&mut q.consents_mut().pharmacists_info_cons_flg, v.code()),
+        R::PharmacistsConsTime => put(&mut q.consents_mut().pharmacists_info_cons_time, v.datetime()),
+        R::PharmacistsAvailableTime => put(&mut q.consents_mut().pharmacists_info_available_time, v.datetime()),
+        R::DiagnosisConsFlg => put(&mut q.consents_mut().diagnosis_info_cons_flg, v.code()),
+        R::DiagnosisConsTime => put(&mut q.consents_mut().diagnosis_info_cons_time, v.datetime()),
+        R::DiagnosisAvailableTime => put(&mut q.consents_mut().diagnosis_info_available_time, v.datetime()),
+        R::OperationConsFlg => put(&mut q.consents_mut().operation_info_cons_flg, v.code()),
+        R::OperationConsTime => put(&mut q.consents_mut().operation_info_cons_time, v.datetime()),
+        R::OperationAvailableTime => put(&mut q.consents_mut().operation_info_available_time, v.datetime()),
         R::ReferenceNumber => put(&mut q.reference_number, Personal::new(v.trimmed())),
         R::ArbitraryIdentifier => put(&mut q.arbitrary_identifier, v.trimmed()),
         R::PublicExpenseNumber => put(&mut q.public_expense_number, v.checked(NumberKind::Payer)),
         R::BeneficiaryNumber => put(&mut q.beneficiary_number, v.number()),
         R::WelfareOfficeName => put(&mut q.welfare_office_name, v.string()),
-        R::MedicalSubsidyConsFlg => put(&mut q.medical_subsidy_cons_flg, v.code()),
-        R::MedicalSubsidyConsTime => put(&mut q.medical_subsidy_cons_time, v.datetime()),
+        R::MedicalSubsidyConsFlg => put(&mut q.consents_mut().medical_subsidy_cons_flg, v.code()),
+        R::MedicalSubsidyConsTime => put(&mut q.consents_mut().medical_subsidy_cons_time, v.datetime()),
     }
 }
 

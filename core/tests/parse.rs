@@ -136,6 +136,30 @@ mod structure {
         assert_eq!((k.slot, k.payer_number_valid, k.scope), (Some(1), None, kohi::Scope::Local));
         assert_eq!(k.certificate_name.as_deref(), Some("見本医療証"));
     }
+
+    /// The consent answers live in one block made only when one comes; JSON still shows every
+    /// consent key, `null` when absent, in the contract's place.
+    #[test]
+    fn consent_block_is_made_only_when_a_consent_comes() {
+        let without = parse(&result("<InsurerName>甲</InsurerName>"));
+        let q = &without.patients[0].qualifications[0];
+        assert!(q.consent_block.is_none());
+        assert!(q.consents().pharmacists_info_cons_flg.is_none());
+        let json = serde_json::to_value(q).unwrap();
+        assert_eq!(json["pharmacists_info_cons_flg"], serde_json::Value::Null);
+        assert!(json.as_object().unwrap().contains_key("medical_subsidy_cons_time"));
+        assert!(json.get("consent_block").is_none());
+
+        let with = parse(&result(
+            "<PharmacistsInfoConsFlg>1</PharmacistsInfoConsFlg><PharmacistsInfoConsTime>20250604101540</PharmacistsInfoConsTime>",
+        ));
+        let q = &with.patients[0].qualifications[0];
+        assert!(q.consent_block.is_some());
+        assert_eq!(q.consents().pharmacists_info_cons_time.as_ref().map(|t| &*t.raw), Some("20250604101540"));
+        let json = serde_json::to_value(q).unwrap();
+        assert_eq!(json["pharmacists_info_cons_flg"]["code"], "1");
+        assert_eq!(json["pharmacists_info_cons_time"], "2025-06-04T10:15:40");
+    }
 }
 
 mod text {
