@@ -15,12 +15,12 @@ kohi — read オンライン資格確認 result files and map their 公費 to �
 USAGE:
   kohi                                   parse the bundled fixtures/ and print the 公費 table
                                          (errors of the negative fixtures show as rows; exit 0)
-  kohi parse [--json|--table] [--aliases FILE] [--max-size BYTES] FILE...
+  kohi parse [--json|--table] [--layout FILE] [--aliases FILE] [--max-size BYTES] FILE...
                                          --json (default): one JSON document per line per file
                                          --table: one line per 公費 slot, names masked
   kohi check [--kind insurer|payer|recipient] NUMBER...
                                          verify check digits (kind guessed from length if omitted)
-  kohi watch DIR [--json] [--aliases FILE] [--settle MS] [--poll-interval MS]
+  kohi watch DIR [--json] [--layout FILE] [--aliases FILE] [--settle MS] [--poll-interval MS]
              [--give-up-after MS] [--done DIR] [--max-events N] [--idle-exit SECS]
                                          watch DIR/res and DIR/face; one JSON line per file, each
                                          acknowledged once written: a file is printed at least once,
@@ -107,6 +107,12 @@ impl<'a> Iterator for Args<'a> {
     }
 }
 
+/// Uses the layout file (JSON) in parse options.
+pub(crate) fn with_layout(options: ParseOptions, file: String) -> Result<ParseOptions, String> {
+    let json = std::fs::read_to_string(file).map_err(|e| format!("cannot read the layout file: {}", e.kind()))?;
+    options.with_layout_json(&json).map_err(|e| e.to_string())
+}
+
 /// Adds the aliases from a JSON file to parse options.
 pub(crate) fn with_aliases(options: ParseOptions, file: String) -> Result<ParseOptions, String> {
     let json = std::fs::read_to_string(file).map_err(|e| format!("cannot read the alias file: {}", e.kind()))?;
@@ -123,6 +129,7 @@ fn parse_command(args: &[String]) -> Result<bool, String> {
             "--json" => format = Format::Json,
             "--table" => format = Format::Table,
             "--aliases" => options = with_aliases(options, args.value("--aliases")?)?,
+            "--layout" => options = with_layout(options, args.value("--layout")?)?,
             "--max-size" => options = options.with_max_input_bytes(args.number("--max-size")? as usize),
             flag if flag.starts_with("--") => return Err(format!("unknown option `{flag}`")),
             file => files.push(PathBuf::from(file)),

@@ -9,7 +9,7 @@ use kohi_terminal::{Outcome, QualificationRequest, WatchEvent, WatchOptions, Wat
 
 use crate::Args;
 
-/// `kohi watch DIR [--json] [--aliases FILE] [--settle MS] [--poll-interval MS] [--give-up-after MS]
+/// `kohi watch DIR [--json] [--layout FILE] [--aliases FILE] [--settle MS] [--poll-interval MS] [--give-up-after MS]
 /// [--done DIR] [--max-events N] [--idle-exit SECS]`
 ///
 /// Each event is one line, written to stdout in one `write` and flushed, and only then
@@ -25,6 +25,7 @@ pub fn watch(args: &[String]) -> Result<bool, String> {
         match arg.as_str() {
             "--json" => {} // lines are always JSON
             "--aliases" => options.parse = crate::with_aliases(options.parse, args.value("--aliases")?)?,
+            "--layout" => options.parse = crate::with_layout(options.parse, args.value("--layout")?)?,
             "--settle" => options.settle = Duration::from_millis(args.number("--settle")?),
             "--poll-interval" => options.poll_interval = Duration::from_millis(args.number("--poll-interval")?),
             "--give-up-after" => options.give_up_after = Duration::from_millis(args.number("--give-up-after")?),

@@ -35,6 +35,8 @@ pub enum MalformedReason {
     InvalidDeclaration,
     /// A character XML does not allow (such as U+0000).
     InvalidCharacter,
+    /// The JSON form (the Web API's) is not well-formed JSON, or not the form of an `XmlMsg`.
+    InvalidJson,
 }
 
 impl fmt::Display for MalformedReason {
@@ -50,6 +52,7 @@ impl fmt::Display for MalformedReason {
             Self::NoRootElement => "no root element",
             Self::InvalidDeclaration => "invalid XML declaration",
             Self::InvalidCharacter => "character not allowed in XML",
+            Self::InvalidJson => "not well-formed JSON, or not the JSON form of an XmlMsg",
         })
     }
 }
@@ -179,6 +182,9 @@ pub enum Error {
     /// A setting is negative, zero where it must not be, or absurdly large (the setting is named).
     #[error("setting `{name}` is out of range")]
     InvalidSetting { name: &'static str },
+    /// A layout file is not valid (the key is named; `reason` says why).
+    #[error("invalid layout file at `{key}`: {reason}")]
+    InvalidLayout { key: String, reason: String },
 }
 
 /// One row of the stable error table.
@@ -220,6 +226,7 @@ pub const ERROR_CODES: &[ErrorCode] = &[
         meaning: "the watcher's state store could not be opened, read or written",
     },
     ErrorCode { number: 17, code: "invalid_setting", meaning: "a setting is out of its allowed range" },
+    ErrorCode { number: 18, code: "invalid_layout", meaning: "a layout file is not valid (the message names the key)" },
 ];
 
 impl Error {
@@ -252,6 +259,7 @@ impl Error {
             Self::AlreadyWatched => 15,
             Self::StateStore { .. } => 16,
             Self::InvalidSetting { .. } => 17,
+            Self::InvalidLayout { .. } => 18,
         };
         &ERROR_CODES[number as usize - 1]
     }
@@ -300,6 +308,7 @@ mod tests {
             (15, "already_watched"),
             (16, "state_store"),
             (17, "invalid_setting"),
+            (18, "invalid_layout"),
         ];
         for (n, c) in frozen {
             assert_eq!(ERROR_CODES[n - 1].code, c);

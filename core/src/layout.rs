@@ -2,8 +2,10 @@
 //!
 //! Names follow 別紙3-1 XMLレイアウト仕様 as reconstructed in `domain.md` §2. The PMH
 //! 医療費助成 names (§3.5) are the project's **provisional** guesses, marked as such: the
-//! official ones are not public. When a vendor holds the official layout, a caller-supplied
-//! alias table (JSON: canonical name → extra names) fixes a name at run time, without a release.
+//! official ones are not public, and neither is where PMH data sits. When a vendor holds the
+//! real layout (or `kohi survey` has proposed one from a real file), a layout file fixes names
+//! *and places* at run time, without a release (see [`Layout::from_json`]). The older alias table
+//! (JSON: canonical name → extra names) is the `rename` part of it and keeps working alone.
 //! Element order is never assumed: lookup is by (context, name).
 
 use std::sync::{Arc, OnceLock};
@@ -44,6 +46,8 @@ const CTX_COUNT: usize = Ctx::MaxCopay as usize + 1;
 pub enum Node {
     Container(Ctx),
     Leaf(Field),
+    /// A wrapper a layout file declared: its children are read as if they sat in its parent.
+    Wrapper,
 }
 
 macro_rules! fields {
@@ -307,8 +311,7 @@ pub fn is_repeatable(ctx: Ctx) -> bool {
     matches!(ctx, Ctx::Unit | Ctx::Result | Ctx::Specific | Ctx::Ticket | Ctx::Subsidy)
 }
 
-/// The lookup built from [`TABLE`], the built-in aliases and the caller's aliases.
-#[derive(Debug)]
+/// The lookup built from [`TABLE`], the built-in aliases and the caller's layout file.
 pub struct Layout {
     /// Indexed by `Ctx as usize`; each list sorted (length, then bytes) for binary search. (Sorted
     /// vectors rather than hash maps: a process-wide cache of hash tables shows up in valgrind
@@ -319,13 +322,39 @@ pub struct Layout {
     /// every element of every file is looked up here, and a hash settles it in one compare.
     /// Indices, not pointers, for the same valgrind reason.
     index: Vec<Vec<u16>>,
+    /// File-name prefixes a layout file declared for documents of PMH data (the watcher
+    /// delivers them as results).
+    file_prefixes: Vec<Box<str>>,
 }
+
+impl std::fmt::Debug for Layout {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: usize = self.nodes.iter().map(Vec::len).sum();
+        f.debug_struct("Layout").field("names", &names).field("file_prefixes", &self.file_prefixes).finish()
+    }
+}
+
+/// What a layout file asks for, beyond the built-in table (see [`Layout::from_json`]).
+#[derive(Debug, Default)]
+struct Spec {
+    /// (canonical name, extra name).
+    aliases: Vec<(String, String)>,
+    /// (canonical name, another parent).
+    places: Vec<(String, Ctx)>,
+    /// (wrapper name, parent).
+    wrappers: Vec<(String, Ctx)>,
+    roots: Vec<String>,
+    file_prefixes: Vec<String>,
+}
+
+/// The keys of a layout file. A JSON object with none of them is an alias table.
+const LAYOUT_KEYS: [&str; 6] = ["kohi_layout", "rename", "place", "wrappers", "roots", "file_prefixes"];
 
 impl Layout {
     /// The built-in layout, built once.
     pub fn standard() -> Arc<Layout> {
         static STANDARD: OnceLock<Arc<Layout>> = OnceLock::new();
-        STANDARD.get_or_init(|| Arc::new(Self::build(&[]).expect("built-in aliases are valid"))).clone()
+        STANDARD.get_or_init(|| Arc::new(Self::build(&Spec::default()).expect("built-in aliases are valid"))).clone()
     }
 
     /// The built-in layout plus the caller's aliases, given as JSON:
@@ -335,63 +364,170 @@ impl Layout {
             reason: format!("not valid JSON (line {}, column {})", e.line(), e.column()),
         })?;
         let object = value.as_object().ok_or_else(|| invalid("the top level must be an object"))?;
-        let mut pairs = Vec::new();
+        let mut spec = Spec::default();
         for (canonical, aliases) in object {
-            let names: Vec<&str> = match aliases {
-                serde_json::Value::String(s) => vec![s.as_str()],
-                serde_json::Value::Array(items) => items
-                    .iter()
-                    .map(|v| v.as_str().ok_or_else(|| invalid("aliases must be strings")))
-                    .collect::<Result<_>>()?,
-                _ => return Err(invalid("each value must be a string or an array of strings")),
-            };
-            for alias in names {
-                pairs.push((canonical.clone(), alias.to_owned()));
+            for alias in names(aliases).ok_or_else(|| invalid("each value must be a string or an array of strings"))? {
+                spec.aliases.push((canonical.clone(), alias.to_owned()));
             }
         }
-        Self::build(&pairs)
+        Self::build(&spec).map_err(|e| match e {
+            Error::InvalidLayout { reason, .. } => invalid(&reason),
+            e => e,
+        })
     }
 
-    fn build(extra: &[(String, String)]) -> Result<Layout> {
-        let mut layout = Layout { nodes: vec![Vec::new(); CTX_COUNT], index: Vec::new() };
-        for &(ctx, name, node, _) in TABLE {
-            for ctx in expand(ctx) {
-                layout.insert(ctx, name, node);
+    /// The built-in layout changed by a layout file (JSON), all parts optional:
+    ///
+    /// ```json
+    /// {
+    ///   "kohi_layout": 1,
+    ///   "rename":   {"MedicalSubsidyInsurerNumber": ["KohiFutanshaNumber"]},
+    ///   "place":    {"MedicalSubsidyCertificateList": ["MessageBody", "BulkConfirmUnit"]},
+    ///   "wrappers": {"PmhInfo": ["ResultOfQualificationConfirmation"]},
+    ///   "roots":    ["PmhMsg"],
+    ///   "file_prefixes": ["PMHsimsm"]
+    /// }
+    /// ```
+    ///
+    /// - `rename`: canonical name → the names the files use (added; the canonical one stays).
+    /// - `place`: canonical element → more parents (canonical container names) it may sit
+    ///   under, with its whole subtree: PMH data at the person level, say.
+    /// - `wrappers`: an element kohi does not know → the parents it wraps content in; its
+    ///   children are read as if they sat in that parent.
+    /// - `roots`: more document roots, read as `XmlMsg` (a document of PMH data of its own).
+    /// - `file_prefixes`: interface names of such documents, for the watcher.
+    ///
+    /// An object with none of these keys is an alias table ([`Layout::with_aliases_json`]). A bad
+    /// file is `invalid_layout`, naming the key.
+    pub fn from_json(json: &str) -> Result<Layout> {
+        let value: serde_json::Value = serde_json::from_str(json).map_err(|e| Error::InvalidLayout {
+            key: String::new(),
+            reason: format!("not valid JSON (line {}, column {})", e.line(), e.column()),
+        })?;
+        let object = value.as_object().ok_or_else(|| bad_layout("", "the top level must be an object"))?;
+        if !object.keys().any(|k| LAYOUT_KEYS.contains(&k.as_str())) {
+            return Self::with_aliases_json(json).map_err(|e| match e {
+                Error::InvalidAliasTable { reason } => Error::InvalidLayout { key: "rename".into(), reason },
+                e => e,
+            });
+        }
+        let mut spec = Spec::default();
+        for (key, value) in object {
+            let pairs = || -> Result<Vec<(String, Vec<&str>)>> {
+                let map = value.as_object().ok_or_else(|| bad_layout(key, "must be an object"))?;
+                map.iter()
+                    .map(|(name, v)| {
+                        let list = names(v).ok_or_else(|| {
+                            bad_layout(&format!("{key}.{name}"), "must be a string or an array of strings")
+                        })?;
+                        Ok((name.clone(), list))
+                    })
+                    .collect()
+            };
+            let list = || names(value).ok_or_else(|| bad_layout(key, "must be an array of strings"));
+            match key.as_str() {
+                "kohi_layout" => {
+                    if value.as_u64() != Some(1) {
+                        return Err(bad_layout(key, "this version of kohi reads layout files of version 1"));
+                    }
+                }
+                "rename" => {
+                    for (canonical, aliases) in pairs()? {
+                        spec.aliases.extend(aliases.into_iter().map(|a| (canonical.clone(), a.to_owned())));
+                    }
+                }
+                "place" | "wrappers" => {
+                    for (name, parents) in pairs()? {
+                        for parent in parents {
+                            let ctx = container_ctx(parent).ok_or_else(|| {
+                                bad_layout(
+                                    &format!("{key}.{name}"),
+                                    "names a parent that is not a container kohi knows",
+                                )
+                            })?;
+                            let to = if key == "place" { &mut spec.places } else { &mut spec.wrappers };
+                            to.push((name.clone(), ctx));
+                        }
+                    }
+                }
+                "roots" => spec.roots.extend(list()?.into_iter().map(str::to_owned)),
+                "file_prefixes" => spec.file_prefixes.extend(list()?.into_iter().map(str::to_owned)),
+                _ => return Err(bad_layout(key, "is not a key of a layout file")),
             }
         }
-        let built_in = BUILT_IN_ALIASES.iter().map(|&(c, a)| (c.to_owned(), a.to_owned()));
-        for (canonical_name, alias) in built_in.chain(extra.iter().cloned()) {
-            layout.add_alias(&canonical_name, &alias)?;
+        Self::build(&spec)
+    }
+
+    /// File-name prefixes of PMH documents the layout file declared.
+    pub fn file_prefixes(&self) -> impl Iterator<Item = &str> {
+        self.file_prefixes.iter().map(|p| &**p)
+    }
+
+    fn build(spec: &Spec) -> Result<Layout> {
+        let mut layout = Layout { nodes: vec![Vec::new(); CTX_COUNT], index: Vec::new(), file_prefixes: Vec::new() };
+        // Every (parent, canonical name, meaning): the table, then what the file places elsewhere.
+        let mut rows: Vec<(Ctx, &str, Node)> =
+            TABLE.iter().flat_map(|&(ctx, name, node, _)| expand(ctx).map(move |c| (c, name, node))).collect();
+        for (name, parent) in &spec.places {
+            let nodes: Vec<Node> = TABLE.iter().filter(|r| r.1 == name).map(|r| r.2).collect();
+            let node =
+                *nodes.first().ok_or_else(|| bad_layout(&format!("place.{name}"), "is not an element kohi knows"))?;
+            rows.push((*parent, name.as_str(), node));
         }
+        for &(ctx, name, node) in &rows {
+            layout.insert_new(ctx, name, node, "place")?;
+        }
+        let built_in = BUILT_IN_ALIASES.iter().map(|&(c, a)| (c.to_owned(), a.to_owned()));
+        for (canonical_name, alias) in built_in.chain(spec.aliases.iter().cloned()) {
+            if !is_xml_name(&alias) {
+                return Err(bad_layout(
+                    &format!("rename.{canonical_name}"),
+                    "an alias is not a valid XML element name",
+                ));
+            }
+            let targets: Vec<(Ctx, Node)> = rows.iter().filter(|r| r.1 == canonical_name).map(|r| (r.0, r.2)).collect();
+            if targets.is_empty() {
+                return Err(bad_layout(
+                    &format!("rename.{canonical_name}"),
+                    "an alias names a canonical element kohi does not know",
+                ));
+            }
+            for (ctx, node) in targets {
+                layout.insert_new(ctx, &alias, node, "rename")?;
+            }
+        }
+        for (name, parent) in &spec.wrappers {
+            if !is_xml_name(name) {
+                return Err(bad_layout(&format!("wrappers.{name}"), "is not a valid XML element name"));
+            }
+            layout.insert_new(*parent, name, Node::Wrapper, "wrappers")?;
+        }
+        for root in &spec.roots {
+            if !is_xml_name(root) {
+                return Err(bad_layout("roots", "a root is not a valid XML element name"));
+            }
+            layout.insert_new(Ctx::Document, root, Node::Container(Ctx::XmlMsg), "roots")?;
+        }
+        layout.file_prefixes = spec.file_prefixes.iter().map(|p| p.as_str().into()).collect();
         if layout.nodes.iter().any(|names| names.len() >= usize::from(u16::MAX)) {
-            return Err(invalid("too many aliases for one parent element"));
+            return Err(bad_layout("rename", "too many names for one parent element"));
         }
         layout.index = layout.nodes.iter().map(|names| hash_index(names)).collect();
         Ok(layout)
     }
 
-    fn add_alias(&mut self, canonical_name: &str, alias: &str) -> Result<()> {
-        if !is_xml_name(alias) {
-            return Err(invalid("an alias is not a valid XML element name"));
-        }
-        let targets: Vec<(Ctx, Node)> = TABLE
-            .iter()
-            .filter(|(_, name, _, _)| *name == canonical_name)
-            .flat_map(|&(ctx, _, node, _)| expand(ctx).map(move |c| (c, node)))
-            .collect();
-        if targets.is_empty() {
-            return Err(invalid("an alias names a canonical element kohi does not know"));
-        }
-        for (ctx, node) in targets {
-            match self.find_sorted(ctx as usize, alias) {
-                Some(existing) if existing != node => {
-                    return Err(invalid("an alias collides with another element of the same parent"));
-                }
-                Some(_) => {}
-                None => self.insert(ctx, alias, node),
+    /// Adds `name` under `ctx`, unless it means something else there already.
+    fn insert_new(&mut self, ctx: Ctx, name: &str, node: Node, key: &str) -> Result<()> {
+        match self.find_sorted(ctx as usize, name) {
+            Some(existing) if existing != node => {
+                Err(bad_layout(&format!("{key}.{name}"), "collides with another element of the same parent"))
+            }
+            Some(_) => Ok(()),
+            None => {
+                self.insert(ctx, name, node);
+                Ok(())
             }
         }
-        Ok(())
     }
 
     fn insert(&mut self, ctx: Ctx, name: &str, node: Node) {
@@ -483,7 +619,28 @@ fn invalid(reason: &str) -> Error {
     Error::InvalidAliasTable { reason: reason.to_owned() }
 }
 
-fn is_xml_name(name: &str) -> bool {
+fn bad_layout(key: &str, reason: &str) -> Error {
+    Error::InvalidLayout { key: key.to_owned(), reason: reason.to_owned() }
+}
+
+/// A string, or an array of strings.
+fn names(value: &serde_json::Value) -> Option<Vec<&str>> {
+    match value {
+        serde_json::Value::String(s) => Some(vec![s.as_str()]),
+        serde_json::Value::Array(items) => items.iter().map(|v| v.as_str()).collect(),
+        _ => None,
+    }
+}
+
+/// The context a canonical container name opens (`MessageBody` → the body).
+pub fn container_ctx(name: &str) -> Option<Ctx> {
+    TABLE.iter().find_map(|&(_, n, node, _)| match node {
+        Node::Container(ctx) if n == name => Some(ctx),
+        _ => None,
+    })
+}
+
+pub(crate) fn is_xml_name(name: &str) -> bool {
     let mut chars = name.chars();
     chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
         && chars.all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))

@@ -23,6 +23,7 @@ pub mod codes;
 pub mod cp932;
 pub mod decode;
 pub mod error;
+pub mod json_form;
 pub mod kohi;
 pub mod layout;
 pub mod model;

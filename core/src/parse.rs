@@ -133,6 +133,18 @@ impl ParseOptions {
         Ok(self)
     }
 
+    /// Uses a layout file (JSON; see [`Layout::from_json`]): names, places, wrappers and roots
+    /// of the real layout, learnt without a release. An alias table is accepted too.
+    pub fn with_layout_json(mut self, json: &str) -> Result<Self> {
+        self.layout = Arc::new(Layout::from_json(json)?);
+        Ok(self)
+    }
+
+    /// The layout in use.
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
     pub fn with_max_input_bytes(mut self, limit: usize) -> Self {
         self.max_input_bytes = limit;
         self
@@ -174,6 +186,11 @@ fn parse_bytes(
     read: fn(&str, Encoding, &ParseOptions) -> Result<Document>,
 ) -> Result<Document> {
     check_size(bytes.len(), options)?;
+    if crate::json_form::looks_like_json(bytes) {
+        let json = std::str::from_utf8(bytes)
+            .map_err(|e| Error::InvalidEncoding { encoding: "UTF-8", offset: e.valid_up_to() })?;
+        return parse_json(json, options);
+    }
     let decoded = decode::decode(bytes)?;
     let mut doc = read(&decoded.text, decoded.encoding, options)?;
     warn_on_encoding_mismatch(&mut doc, decoded.source);
@@ -185,8 +202,18 @@ pub fn parse_str_with(text: &str, options: &ParseOptions) -> Result<Document> {
     check_size(text.len(), options)?;
     // Text decoded without BOM handling (Python's "utf-8" codec) still starts with U+FEFF.
     let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
+    if crate::json_form::looks_like_json(text.as_bytes()) {
+        return parse_json(text, options);
+    }
     decode::check_characters(text)?;
     walk(text, Encoding::Utf8, options)
+}
+
+/// The Web API's JSON form: turned into the XML it stands for, then read like any file.
+fn parse_json(json: &str, options: &ParseOptions) -> Result<Document> {
+    let xml = crate::json_form::to_xml(json, options.max_input_bytes, options.max_depth)?;
+    decode::check_characters(&xml)?;
+    walk(&xml, Encoding::Utf8, options)
 }
 
 /// The fast scanner first; on anything it leaves to quick-xml, quick-xml reads the whole
@@ -239,6 +266,8 @@ fn warn_on_encoding_mismatch(doc: &mut Document, source: EncodingSource) {
 
 enum Kind {
     Container(Ctx),
+    /// A wrapper a layout file declared: its children are looked up in the parent's context.
+    Wrapper(Ctx),
     Leaf(Field),
     /// `MaxCopaymentAmount`: its text is the amount, its children are kept by name.
     MaxCopay,
@@ -422,8 +451,9 @@ impl Walker {
                 }
                 parent.has_child = true;
                 match parent.kind {
-                    Kind::Container(ctx) => match self.layout.lookup(ctx, name) {
+                    Kind::Container(ctx) | Kind::Wrapper(ctx) => match self.layout.lookup(ctx, name) {
                         Some(Node::Container(child)) => Kind::Container(child),
+                        Some(Node::Wrapper) => Kind::Wrapper(ctx),
                         Some(Node::Leaf(Field::MaxCopay)) => Kind::MaxCopay,
                         Some(Node::Leaf(field)) => Kind::Leaf(field),
                         None => Kind::Unknown { top: true },
@@ -497,7 +527,8 @@ impl Walker {
     /// with every unit of a bulk file, and trip the text limit at 65,536 units), or outside the
     /// root.
     fn skips_blank(&self, content: &str) -> bool {
-        matches!(self.stack.last(), None | Some(Frame { kind: Kind::Container(_), .. })) && is_blank(content)
+        matches!(self.stack.last(), None | Some(Frame { kind: Kind::Container(_) | Kind::Wrapper(_), .. }))
+            && is_blank(content)
     }
 
     fn text(&mut self, content: &str, here: impl Fn() -> (usize, usize)) -> Result<()> {
@@ -562,6 +593,8 @@ impl Walker {
                     }
                 }
             }
+            Kind::Wrapper(_) if !blank => self.keep_unknown(text.to_owned()),
+            Kind::Wrapper(_) => {}
             Kind::Unknown { .. } => {
                 if !blank || !frame.has_child {
                     self.keep_unknown(text.to_owned());
@@ -737,6 +770,11 @@ impl Walker {
                 list.len()
             }
             _ => {
+                if matches!(ctx, Ctx::SubsidyList | Ctx::Subsidy) && self.person().qualifications.is_empty() {
+                    // PMH data a layout file placed at the person level, before any result: it
+                    // gets a result of its own, merged into the person's first real one at the end.
+                    self.person().qualifications.push(Qualification::default());
+                }
                 let q = self.qualification()?;
                 match ctx {
                     Ctx::Elderly => {
@@ -908,6 +946,7 @@ fn confirmation_date(header: &Header) -> Option<chrono::NaiveDate> {
 
 /// Everything that needs the whole patient: 照会番号, 保険者番号 checks, PMH state, 公費 slots.
 fn complete_patient(patient: &mut Patient, warnings: &mut Vec<Warning>, on: Option<chrono::NaiveDate>) {
+    merge_person_level_subsidies(patient);
     if patient.reference_number.is_none() {
         patient.reference_number = patient.qualifications.iter().find_map(|q| q.reference_number.clone());
     }
@@ -929,6 +968,29 @@ fn complete_patient(patient: &mut Patient, warnings: &mut Vec<Warning>, on: Opti
         PmhState::Absent
     };
     kohi::map_patient(patient, warnings, on);
+}
+
+/// PMH data placed at the person level came before the person's result: it joins the first
+/// result that came from the file (a holder has no path), so a person shows one result.
+fn merge_person_level_subsidies(patient: &mut Patient) {
+    let qs = &mut patient.qualifications;
+    if qs.len() < 2 || !qs[0].path.is_empty() {
+        return;
+    }
+    let holder = qs.remove(0);
+    let (subsidies, consents) = (holder.medical_subsidies, holder.consent_block);
+    let into = &mut qs[0];
+    match (&mut into.medical_subsidies, subsidies) {
+        (Some(list), Some(mut more)) => {
+            more.append(list);
+            *list = more;
+        }
+        (slot @ None, more) => *slot = more,
+        (Some(_), None) => {}
+    }
+    if into.consent_block.is_none() {
+        into.consent_block = consents;
+    }
 }
 
 /// A leaf's text with the means to warn about it (at the leaf's path).

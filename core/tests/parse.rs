@@ -447,3 +447,110 @@ mod aliases {
         assert!(d.unknown_elements.is_empty());
     }
 }
+
+mod layout_files {
+    use super::*;
+
+    const SUBSIDY: &str = "<FutanshaNo>52136017</FutanshaNo><JukyushaNo>1234566</JukyushaNo>\
+        <Kaishi>20250401</Kaishi><Shuryo>20260331</Shuryo>";
+
+    fn with_layout(json: &str) -> ParseOptions {
+        ParseOptions::default().with_layout_json(json).unwrap()
+    }
+
+    fn payers(d: &kohi::Document) -> Vec<(String, String, Option<String>)> {
+        d.patients[0]
+            .kohi
+            .iter()
+            .map(|k| {
+                let text =
+                    |n: &Option<kohi::Personal<String>>| n.as_ref().map(|n| n.expose().clone()).unwrap_or_default();
+                (text(&k.payer_number), text(&k.recipient_number), k.valid_from.as_ref().map(|d| d.raw.to_string()))
+            })
+            .collect()
+    }
+
+    const RENAME: &str = r#""rename": {"MedicalSubsidyCertificateList": "PmhList", "MedicalSubsidyCertificateInfo": "PmhCert",
+        "MedicalSubsidyInsurerNumber": "FutanshaNo", "MedicalSubsidyRecipientNumber": "JukyushaNo",
+        "MedicalSubsidyValidStartDate": "Kaishi", "MedicalSubsidyValidEndDate": "Shuryo"}"#;
+
+    #[test]
+    fn renamed_elements_in_the_expected_place() {
+        let xml = result(&format!("<InsurerName>x</InsurerName><PmhList><PmhCert>{SUBSIDY}</PmhCert></PmhList>"));
+        assert_eq!(parse(&xml).patients[0].kohi.len(), 0, "unknown names: nothing mapped");
+        let d = kohi::parse_with(xml.as_bytes(), &with_layout(&format!("{{{RENAME}}}"))).unwrap();
+        assert_eq!(payers(&d), [("52136017".into(), "1234566".into(), Some("20250401".into()))]);
+        assert!(d.unknown_elements.is_empty());
+    }
+
+    #[test]
+    fn subsidies_placed_at_the_person_level_join_the_person_s_result() {
+        let list = format!("<PmhList><PmhCert>{SUBSIDY}</PmhCert></PmhList>");
+        let layout = with_layout(&format!(
+            r#"{{{RENAME}, "place": {{"MedicalSubsidyCertificateList": ["MessageBody", "BulkConfirmUnit"]}}}}"#
+        ));
+        let before = doc(&format!(
+            "{list}<ResultList><ResultOfQualificationConfirmation><InsurerName>x</InsurerName></ResultOfQualificationConfirmation></ResultList>"
+        ));
+        let after = doc(&format!(
+            "<ResultList><ResultOfQualificationConfirmation><InsurerName>x</InsurerName></ResultOfQualificationConfirmation></ResultList>{list}"
+        ));
+        for xml in [before, after] {
+            let d = kohi::parse_with(xml.as_bytes(), &layout).unwrap();
+            assert_eq!(d.patients[0].qualifications.len(), 1, "one result, not a holder beside it");
+            assert_eq!(payers(&d), [("52136017".into(), "1234566".into(), Some("20250401".into()))]);
+            assert_eq!(d.patients[0].pmh, kohi::PmhState::Received);
+        }
+        let alone = doc(&list);
+        let d = kohi::parse_with(alone.as_bytes(), &layout).unwrap();
+        assert_eq!(payers(&d).len(), 1, "a document of PMH data alone still maps");
+    }
+
+    #[test]
+    fn wrappers_are_read_through() {
+        let xml = result(&format!(
+            "<PmhOuter><PmhInner><PmhList><PmhCert>{SUBSIDY}</PmhCert></PmhList></PmhInner></PmhOuter>"
+        ));
+        let layout = with_layout(&format!(
+            r#"{{{RENAME}, "wrappers": {{"PmhOuter": "ResultOfQualificationConfirmation", "PmhInner": ["ResultOfQualificationConfirmation"]}}}}"#
+        ));
+        let d = kohi::parse_with(xml.as_bytes(), &layout).unwrap();
+        assert_eq!(payers(&d).len(), 1);
+        assert!(d.unknown_elements.is_empty(), "{:?}", d.unknown_elements.iter().map(|u| &u.path).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn extra_roots() {
+        let xml = "<PmhMsg><MessageBody><ResultList><ResultOfQualificationConfirmation><InsurerName>x</InsurerName></ResultOfQualificationConfirmation></ResultList></MessageBody></PmhMsg>";
+        assert_eq!(kohi::parse(xml.as_bytes()).unwrap_err().code(), "unexpected_root");
+        let d = kohi::parse_with(xml.as_bytes(), &with_layout(r#"{"roots": ["PmhMsg"]}"#)).unwrap();
+        assert_eq!(d.patients.len(), 1);
+    }
+
+    #[test]
+    fn an_alias_table_is_a_layout_file_too() {
+        let xml = result("<HokenshaMei>x</HokenshaMei>");
+        let d = kohi::parse_with(xml.as_bytes(), &with_layout(r#"{"InsurerName": ["HokenshaMei"]}"#)).unwrap();
+        assert!(d.unknown_elements.is_empty());
+    }
+
+    #[test]
+    fn bad_layout_files_name_the_key() {
+        for (json, key) in [
+            (r#"{"rename": {"NoSuchElement": "X"}}"#, "rename.NoSuchElement"),
+            (r#"{"rename": []}"#, "rename"),
+            (r#"{"place": {"MedicalSubsidyCertificateList": "Nowhere"}}"#, "place.MedicalSubsidyCertificateList"),
+            (r#"{"place": {"Unheard": "MessageBody"}}"#, "place.Unheard"),
+            (r#"{"wrappers": {"Name": "ResultOfQualificationConfirmation"}}"#, "wrappers.Name"),
+            (r#"{"wrappers": {"a b": "MessageBody"}}"#, "wrappers.a b"),
+            (r#"{"roots": {"PmhMsg": 1}}"#, "roots"),
+            (r#"{"kohi_layout": 2}"#, "kohi_layout"),
+            (r#"{"rename": {}, "extra": 1}"#, "extra"),
+            ("{", ""),
+        ] {
+            let e = ParseOptions::default().with_layout_json(json).unwrap_err();
+            assert_eq!(e.code(), "invalid_layout", "{json}");
+            assert!(e.to_string().contains(&format!("`{key}")), "{json}: {e}");
+        }
+    }
+}

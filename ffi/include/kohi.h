@@ -103,6 +103,10 @@ enum kohi_status
    */
   KOHI_STATUS_INVALID_SETTING = 17,
   /*
+   A layout file is not valid (the message names the key).
+   */
+  KOHI_STATUS_INVALID_LAYOUT = 18,
+  /*
    A pointer that must not be NULL was NULL.
    */
   KOHI_STATUS_NULL_ARGUMENT = 1000,
@@ -605,7 +609,7 @@ typedef struct {
   size_t len;
 } kohi_str;
 
-#define kohi_status_ALL { kohi_status_Ok, kohi_status_Io, kohi_status_InputTooLarge, kohi_status_InvalidEncoding, kohi_status_UnsupportedEncoding, kohi_status_MalformedXml, kohi_status_DoctypeNotAllowed, kohi_status_UnexpectedRoot, kohi_status_NestingTooDeep, kohi_status_InvalidAliasTable, kohi_status_InvalidStoredRecord, kohi_status_InvalidRequest, kohi_status_UnrepresentableCharacter, kohi_status_LimitExceeded, kohi_status_EncodingConflict, kohi_status_AlreadyWatched, kohi_status_StateStore, kohi_status_InvalidSetting, kohi_status_NullArgument, kohi_status_InvalidArgument, kohi_status_OutOfRange, kohi_status_Unrepresentable, kohi_status_Panic, kohi_status_Cancelled, }
+#define kohi_status_ALL { kohi_status_Ok, kohi_status_Io, kohi_status_InputTooLarge, kohi_status_InvalidEncoding, kohi_status_UnsupportedEncoding, kohi_status_MalformedXml, kohi_status_DoctypeNotAllowed, kohi_status_UnexpectedRoot, kohi_status_NestingTooDeep, kohi_status_InvalidAliasTable, kohi_status_InvalidStoredRecord, kohi_status_InvalidRequest, kohi_status_UnrepresentableCharacter, kohi_status_LimitExceeded, kohi_status_EncodingConflict, kohi_status_AlreadyWatched, kohi_status_StateStore, kohi_status_InvalidSetting, kohi_status_InvalidLayout, kohi_status_NullArgument, kohi_status_InvalidArgument, kohi_status_OutOfRange, kohi_status_Unrepresentable, kohi_status_Panic, kohi_status_Cancelled, }
 
 #ifdef __cplusplus
 extern "C" {
@@ -640,6 +644,16 @@ void kohi_options_free(kohi_options *options);
 kohi_status kohi_options_set_aliases_json(kohi_options *options,
                                           const char *aliases_json,
                                           kohi_error **err_out);
+
+/*
+ Uses a layout file, as JSON text (see the README, "When the official layout arrives"):
+ renamed elements, elements placed under other parents, wrappers, extra roots. An alias table
+ is accepted too. On failure (`KOHI_STATUS_INVALID_LAYOUT`, the message naming the key) the
+ options are unchanged and `*err_out` (if not NULL) receives an error to free.
+ */
+kohi_status kohi_options_set_layout_json(kohi_options *options,
+                                         const char *layout_json,
+                                         kohi_error **err_out);
 
 /*
  Sets the input size limit in bytes.

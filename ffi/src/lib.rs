@@ -160,6 +160,34 @@ pub unsafe extern "C" fn kohi_options_set_aliases_json(
     })
 }
 
+/// Uses a layout file, as JSON text (see the README, "When the official layout arrives"):
+/// renamed elements, elements placed under other parents, wrappers, extra roots. An alias table
+/// is accepted too. On failure (`KOHI_STATUS_INVALID_LAYOUT`, the message naming the key) the
+/// options are unchanged and `*err_out` (if not NULL) receives an error to free.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kohi_options_set_layout_json(
+    options: *mut kohi_options,
+    layout_json: *const c_char,
+    err_out: *mut *mut kohi_error,
+) -> kohi_status {
+    boundary!(kohi_status::Panic, {
+        let Some(options) = (unsafe { options.as_mut() }) else {
+            return unsafe { fail(err_out, argument_error(kohi_status::NullArgument, "options")) };
+        };
+        let json = match unsafe { utf8_arg(layout_json) } {
+            Ok(json) => json,
+            Err(status) => return unsafe { fail(err_out, argument_error(status, "layout_json")) },
+        };
+        match options.parse.clone().with_layout_json(json) {
+            Ok(parse) => {
+                options.parse = parse;
+                kohi_status::Ok
+            }
+            Err(e) => unsafe { fail(err_out, kohi_error::from_core(&e)) },
+        }
+    })
+}
+
 /// Sets the input size limit in bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kohi_options_set_max_input_bytes(options: *mut kohi_options, limit: usize) -> kohi_status {

@@ -44,6 +44,8 @@ pub enum kohi_status {
     StateStore = 16,
     /// A setting is out of its allowed range.
     InvalidSetting = 17,
+    /// A layout file is not valid (the message names the key).
+    InvalidLayout = 18,
     /// A pointer that must not be NULL was NULL.
     NullArgument = 1000,
     /// An argument is not valid: a `const char *` that is not UTF-8, an unknown field or kind,
@@ -81,6 +83,7 @@ impl kohi_status {
             Self::AlreadyWatched => "already_watched\0",
             Self::StateStore => "state_store\0",
             Self::InvalidSetting => "invalid_setting\0",
+            Self::InvalidLayout => "invalid_layout\0",
             Self::NullArgument => "null_argument\0",
             Self::InvalidArgument => "invalid_argument\0",
             Self::OutOfRange => "out_of_range\0",
@@ -90,7 +93,7 @@ impl kohi_status {
         }
     }
 
-    pub const ALL: [kohi_status; 24] = [
+    pub const ALL: [kohi_status; 25] = [
         Self::Ok,
         Self::Io,
         Self::InputTooLarge,
@@ -109,6 +112,7 @@ impl kohi_status {
         Self::AlreadyWatched,
         Self::StateStore,
         Self::InvalidSetting,
+        Self::InvalidLayout,
         Self::NullArgument,
         Self::InvalidArgument,
         Self::OutOfRange,

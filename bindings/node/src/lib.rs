@@ -32,6 +32,10 @@ pub struct ParseOptions {
     /// Element aliases: `{ CanonicalName: ['Alias', …] }`, or the same as a JSON string.
     #[napi(ts_type = "Record<string, string | string[]> | string")]
     pub aliases: Option<serde_json::Value>,
+    /// A layout file: `{ rename, place, wrappers, roots, file_prefixes }` (each optional), or the
+    /// same as a JSON string. Learnt from a real file with `kohi survey --write`.
+    #[napi(ts_type = "Record<string, unknown> | string")]
+    pub layout: Option<serde_json::Value>,
     /// Input size limit in bytes (default 64 MiB).
     pub max_size: Option<i64>,
     /// Limits on a document's shape by name (`elements`, `text_bytes`, `patients`,
@@ -75,19 +79,23 @@ fn options(env: &Env, options: Option<ParseOptions>) -> Result<CoreOptions> {
         let limits = core.limits().with_named(named).map_err(|e| kohi_error(env, &e))?;
         core = core.with_limits(limits);
     }
-    match options.aliases {
-        None | Some(serde_json::Value::Null) => {}
-        Some(serde_json::Value::String(json)) => {
-            core = core.with_aliases_json(&json).map_err(|e| kohi_error(env, &e))?
-        }
-        Some(value @ serde_json::Value::Object(_)) => {
-            core = core.with_aliases_json(&value.to_string()).map_err(|e| kohi_error(env, &e))?
-        }
-        Some(_) => {
-            return Err(Error::new(Status::InvalidArg, "aliases must be an object or a JSON string"));
-        }
+    if let Some(json) = json_text(options.layout, "layout")? {
+        core = core.with_layout_json(&json).map_err(|e| kohi_error(env, &e))?;
+    }
+    if let Some(json) = json_text(options.aliases, "aliases")? {
+        core = core.with_aliases_json(&json).map_err(|e| kohi_error(env, &e))?;
     }
     Ok(core)
+}
+
+/// An object or a JSON string, as JSON text (the alias table and the layout file).
+fn json_text(value: Option<serde_json::Value>, what: &str) -> Result<Option<String>> {
+    match value {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(serde_json::Value::String(json)) => Ok(Some(json)),
+        Some(value @ serde_json::Value::Object(_)) => Ok(Some(value.to_string())),
+        Some(_) => Err(Error::new(Status::InvalidArg, format!("{what} must be an object or a JSON string"))),
+    }
 }
 
 /// A parsed result file.

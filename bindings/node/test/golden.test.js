@@ -31,3 +31,14 @@ for (const name of cases) {
     }
   })
 }
+
+// The Web API's JSON form of a fixture parses to that fixture's golden.
+const webapi = fs.readdirSync(path.join(FIXTURES, 'webapi')).filter((f) => f.endsWith('.json')).sort()
+test('there are Web API cases', () => assert.ok(webapi.length >= 1))
+for (const name of webapi) {
+  test(`golden (Web API JSON form): ${name}`, () => {
+    const golden = path.join(FIXTURES, name.replace(/\.json$/, '.expected.json'))
+    const data = fs.readFileSync(path.join(FIXTURES, 'webapi', name))
+    assert.equal(kohi.parse(data).toJsonString(), minified(golden))
+  })
+}

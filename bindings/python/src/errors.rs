@@ -22,6 +22,7 @@ create_exception!(kohi, StoredRecordError, KohiError, "A stored record given to 
 create_exception!(kohi, AlreadyWatchedError, KohiError, "Another watcher holds this folder.");
 create_exception!(kohi, StateStoreError, KohiError, "The watcher's ledger could not be opened, read or written.");
 create_exception!(kohi, InvalidSettingError, KohiError, "A setting is out of its allowed range.");
+create_exception!(kohi, LayoutError, KohiError, "The layout file is not valid (the message names the key).");
 
 pub(crate) fn to_py(py: Python<'_>, e: &kohi_core::Error) -> PyErr {
     let message = e.to_string();
@@ -37,6 +38,7 @@ pub(crate) fn to_py(py: Python<'_>, e: &kohi_core::Error) -> PyErr {
         "already_watched" => AlreadyWatchedError::new_err(message),
         "state_store" => StateStoreError::new_err(message),
         "invalid_setting" => InvalidSettingError::new_err(message),
+        "invalid_layout" => LayoutError::new_err(message),
         _ => KohiError::new_err(message),
     };
     let value = err.value(py);
@@ -61,5 +63,6 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("AlreadyWatchedError", py.get_type::<AlreadyWatchedError>())?;
     m.add("StateStoreError", py.get_type::<StateStoreError>())?;
     m.add("InvalidSettingError", py.get_type::<InvalidSettingError>())?;
+    m.add("LayoutError", py.get_type::<LayoutError>())?;
     Ok(())
 }

@@ -27,6 +27,7 @@ use crate::model::{NumberCheck, Patient, Result as KohiResult};
 pub(crate) fn options(
     py: Python<'_>,
     aliases: Option<&Bound<'_, PyAny>>,
+    layout: Option<&Bound<'_, PyAny>>,
     max_size: Option<usize>,
     limits: Option<std::collections::HashMap<String, usize>>,
 ) -> PyResult<ParseOptions> {
@@ -38,17 +39,26 @@ pub(crate) fn options(
         let named = options.limits().with_named(limits.iter().map(|(name, value)| (name.as_str(), *value)));
         options = options.with_limits(named.map_err(|e| errors::to_py(py, &e))?);
     }
+    if let Some(layout) = layout.filter(|l| !l.is_none()) {
+        let json = json_of(py, layout, "layout")?;
+        options = options.with_layout_json(&json).map_err(|e| errors::to_py(py, &e))?;
+    }
     if let Some(aliases) = aliases.filter(|a| !a.is_none()) {
-        let json: String = if let Ok(text) = aliases.cast::<PyString>() {
-            text_of(py, text)?.into_owned()
-        } else if aliases.cast::<pyo3::types::PyDict>().is_ok() {
-            py.import("json")?.call_method1("dumps", (aliases,))?.extract()?
-        } else {
-            return Err(PyTypeError::new_err("aliases must be a dict or a JSON string"));
-        };
+        let json = json_of(py, aliases, "aliases")?;
         options = options.with_aliases_json(&json).map_err(|e| errors::to_py(py, &e))?;
     }
     Ok(options)
+}
+
+/// A dict (dumped) or a JSON string, for the alias table and the layout file.
+fn json_of(py: Python<'_>, value: &Bound<'_, PyAny>, what: &str) -> PyResult<String> {
+    if let Ok(text) = value.cast::<PyString>() {
+        Ok(text_of(py, text)?.into_owned())
+    } else if value.cast::<pyo3::types::PyDict>().is_ok() {
+        py.import("json")?.call_method1("dumps", (value,))?.extract()
+    } else {
+        Err(PyTypeError::new_err(format!("{what} must be a dict or a JSON string")))
+    }
 }
 
 fn finish(py: Python<'_>, parsed: kohi_core::Result<Document>) -> PyResult<KohiResult> {
@@ -83,15 +93,16 @@ pub(crate) fn text_of<'a>(py: Python<'_>, text: &'a Bound<'_, PyString>) -> PyRe
 /// Parses a result file: `bytes` (UTF-8 or Shift_JIS, detected), `str` (already decoded text; the
 /// declared encoding is then ignored) or an `os.PathLike` (read from disk).
 #[pyfunction]
-#[pyo3(signature = (data, *, aliases=None, max_size=None, limits=None))]
+#[pyo3(signature = (data, *, aliases=None, layout=None, max_size=None, limits=None))]
 fn parse(
     py: Python<'_>,
     data: &Bound<'_, PyAny>,
     aliases: Option<&Bound<'_, PyAny>>,
+    layout: Option<&Bound<'_, PyAny>>,
     max_size: Option<usize>,
     limits: Option<std::collections::HashMap<String, usize>>,
 ) -> PyResult<KohiResult> {
-    let options = options(py, aliases, max_size, limits)?;
+    let options = options(py, aliases, layout, max_size, limits)?;
     if let Ok(bytes) = data.cast::<PyBytes>() {
         let bytes = bytes.as_bytes();
         return finish(py, py.detach(|| kohi_core::parse_with(bytes, &options)));
@@ -113,15 +124,16 @@ fn parse(
 
 /// Reads and parses a file (`str` or `os.PathLike` path).
 #[pyfunction]
-#[pyo3(signature = (path, *, aliases=None, max_size=None, limits=None))]
+#[pyo3(signature = (path, *, aliases=None, layout=None, max_size=None, limits=None))]
 fn parse_file(
     py: Python<'_>,
     path: &Bound<'_, PyAny>,
     aliases: Option<&Bound<'_, PyAny>>,
+    layout: Option<&Bound<'_, PyAny>>,
     max_size: Option<usize>,
     limits: Option<std::collections::HashMap<String, usize>>,
 ) -> PyResult<KohiResult> {
-    let options = options(py, aliases, max_size, limits)?;
+    let options = options(py, aliases, layout, max_size, limits)?;
     let path = path_of(path)?;
     finish(py, py.detach(|| kohi_core::parse_file(&path, &options)))
 }

@@ -44,15 +44,16 @@ impl PatientStream {
 
 /// Streams a result file given as a path (`str` or `os.PathLike`) or as `bytes`.
 #[pyfunction]
-#[pyo3(signature = (source, *, aliases=None, max_size=None, limits=None))]
+#[pyo3(signature = (source, *, aliases=None, layout=None, max_size=None, limits=None))]
 pub fn stream(
     py: Python<'_>,
     source: &Bound<'_, PyAny>,
     aliases: Option<&Bound<'_, PyAny>>,
+    layout: Option<&Bound<'_, PyAny>>,
     max_size: Option<usize>,
     limits: Option<std::collections::HashMap<String, usize>>,
 ) -> PyResult<PatientStream> {
-    let options = crate::options(py, aliases, max_size, limits)?;
+    let options = crate::options(py, aliases, layout, max_size, limits)?;
     let input: Source = if let Ok(bytes) = source.cast::<PyBytes>() {
         Box::new(std::io::Cursor::new(bytes.as_bytes().to_vec()))
     } else if source.is_instance_of::<pyo3::types::PyString>() || source.hasattr("__fspath__")? {

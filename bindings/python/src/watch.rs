@@ -211,7 +211,7 @@ fn seconds(value: f64, name: &'static str) -> Result<Duration, kohi_core::Error>
 /// `folder/.kohi-inbox.sqlite`). Originals are never deleted; with `done_dir` they are moved
 /// there once acknowledged.
 #[pyfunction]
-#[pyo3(signature = (folder, *, settle=0.3, poll_interval=1.0, give_up_after=30.0, state_file=None, done_dir=None, idle_timeout=None, aliases=None, max_size=None, limits=None))]
+#[pyo3(signature = (folder, *, settle=0.3, poll_interval=1.0, give_up_after=30.0, state_file=None, done_dir=None, idle_timeout=None, aliases=None, layout=None, max_size=None, limits=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn watch(
     py: Python<'_>,
@@ -223,12 +223,13 @@ pub fn watch(
     done_dir: Option<std::path::PathBuf>,
     idle_timeout: Option<f64>,
     aliases: Option<&Bound<'_, PyAny>>,
+    layout: Option<&Bound<'_, PyAny>>,
     max_size: Option<usize>,
     limits: Option<std::collections::HashMap<String, usize>>,
 ) -> PyResult<Watcher> {
     let root = crate::path_of(folder)?;
     let mut options = WatchOptions::default();
-    options.parse = crate::options(py, aliases, max_size, limits)?;
+    options.parse = crate::options(py, aliases, layout, max_size, limits)?;
     let durations = (|| {
         options.settle = seconds(settle, "settle")?;
         options.poll_interval = seconds(poll_interval, "poll_interval")?;

@@ -43,3 +43,19 @@ def test_fixture_matches_golden(case):
         result = kohi.parse(data)
         assert result.to_json() == minified(golden)
         assert result.to_dict() == expected
+
+
+WEBAPI_CASES = sorted(p.name for p in (FIXTURES / "webapi").glob("*.json"))
+
+
+@pytest.mark.parametrize("case", WEBAPI_CASES)
+def test_web_api_json_form_gives_the_same_golden(case):
+    """The Web API's JSON form of a fixture parses to that fixture's golden."""
+    golden = FIXTURES / case.replace(".json", ".expected.json")
+    data = (FIXTURES / "webapi" / case).read_bytes()
+    assert kohi.parse(data).to_json() == minified(golden)
+    assert kohi.parse(data.decode("utf-8")).to_json() == minified(golden)
+
+
+def test_there_are_web_api_cases():
+    assert WEBAPI_CASES

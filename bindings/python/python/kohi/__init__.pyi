@@ -15,6 +15,7 @@ __all__ = [
     "Header",
     "InputTooLargeError",
     "InvalidSettingError",
+    "LayoutError",
     "Kohi",
     "KohiError",
     "MalformedXmlError",
@@ -42,11 +43,14 @@ __all__ = [
 __version__: str
 
 _Aliases = Union[Mapping[str, Union[str, Sequence[str]]], str]
+# A layout file: {"rename": {...}, "place": {...}, "wrappers": {...}, "roots": [...], ...} or its JSON.
+_Layout = Union[Mapping[str, Any], str]
 
 def parse(
     data: Union[bytes, bytearray, str, "os.PathLike[str]"],
     *,
     aliases: _Aliases | None = None,
+    layout: _Layout | None = None,
     max_size: int | None = None,
     limits: Mapping[str, int] | None = None,
 ) -> Result:
@@ -56,6 +60,7 @@ def parse_file(
     path: Union[str, "os.PathLike[str]"],
     *,
     aliases: _Aliases | None = None,
+    layout: _Layout | None = None,
     max_size: int | None = None,
     limits: Mapping[str, int] | None = None,
 ) -> Result:
@@ -81,6 +86,7 @@ def watch(
     done_dir: Union[str, "os.PathLike[str]", None] = None,
     idle_timeout: float | None = None,
     aliases: _Aliases | None = None,
+    layout: _Layout | None = None,
     max_size: int | None = None,
     limits: Mapping[str, int] | None = None,
 ) -> Watcher:
@@ -91,6 +97,7 @@ def stream(
     source: Union[bytes, str, "os.PathLike[str]"],
     *,
     aliases: _Aliases | None = None,
+    layout: _Layout | None = None,
     max_size: int | None = None,
     limits: Mapping[str, int] | None = None,
 ) -> PatientStream:
@@ -158,6 +165,7 @@ class StoredRecordError(KohiError): ...
 class AlreadyWatchedError(KohiError): ...
 class StateStoreError(KohiError): ...
 class InvalidSettingError(KohiError): ...
+class LayoutError(KohiError): ...
 
 @final
 class Code:
