@@ -18,6 +18,10 @@ USAGE:
   kohi parse [--json|--table] [--layout FILE] [--aliases FILE] [--max-size BYTES] FILE...
                                          --json (default): one JSON document per line per file
                                          --table: one line per 公費 slot, names masked
+  kohi survey [--json] [--layout FILE] [--write LAYOUT] FILE...
+                                         the element tree of the files, the shapes of the values
+                                         (never a value), and a proposed layout file mapping
+                                         unknown elements to PMH fields (--write saves it)
   kohi check [--kind insurer|payer|recipient] NUMBER...
                                          verify check digits (kind guessed from length if omitted)
   kohi watch DIR [--json] [--layout FILE] [--aliases FILE] [--settle MS] [--poll-interval MS]
@@ -46,6 +50,7 @@ fn main() -> ExitCode {
         None => run_parse(bundled_fixtures(), &ParseOptions::default(), Format::Table).map(|_| true),
         Some("parse") => parse_command(&args[1..]),
         Some("check") => check_command(&args[1..]),
+        Some("survey") => survey_command(&args[1..]),
         Some("watch") => terminal::watch(&args[1..]),
         Some("request") => terminal::request(&args[1..]),
         Some("--version" | "-V") => {
@@ -199,6 +204,39 @@ impl<W: Write> Write for WithoutFirstByte<W> {
     fn flush(&mut self) -> std::io::Result<()> {
         self.inner.flush()
     }
+}
+
+/// `kohi survey`: what the files hold, by shape, and the layout file that would read them.
+fn survey_command(args: &[String]) -> Result<bool, String> {
+    let mut options = ParseOptions::default();
+    let (mut json, mut write, mut files) = (false, None, Vec::new());
+    let mut args = Args::new(args);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--json" => json = true,
+            "--layout" => options = with_layout(options, args.value("--layout")?)?,
+            "--write" => write = Some(PathBuf::from(args.value("--write")?)),
+            flag if flag.starts_with("--") => return Err(format!("unknown option `{flag}`")),
+            file => files.push(PathBuf::from(file)),
+        }
+    }
+    if files.is_empty() {
+        return Err("survey needs at least one FILE".into());
+    }
+    let mut surveyor = kohi::survey::Surveyor::new(&options);
+    for file in &files {
+        surveyor.add_file(file);
+    }
+    let survey = surveyor.finish();
+    let report =
+        if json { serde_json::to_string(&survey).map_err(|e| e.to_string())? + "\n" } else { survey.to_text() };
+    if let Some(path) = write {
+        let layout = survey.layout.as_ref().ok_or("nothing to write: no PMH-shaped data was found")?;
+        let text = serde_json::to_string_pretty(layout).map_err(|e| e.to_string())? + "\n";
+        std::fs::write(&path, text).map_err(|e| format!("cannot write the layout file: {}", e.kind()))?;
+    }
+    std::io::stdout().write_all(report.as_bytes()).map_err(|e| format!("cannot write output: {}", e.kind()))?;
+    Ok(survey.failed.is_empty())
 }
 
 fn check_command(args: &[String]) -> Result<bool, String> {

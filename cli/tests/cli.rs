@@ -222,3 +222,55 @@ fn watch_prints_each_fixture_exactly_once() {
 fn object_id_len(event: &serde_json::Value) -> usize {
     event["id"].as_str().map_or(0, str::len)
 }
+
+/// The path a vendor takes at the first real file: survey, write the layout, parse with it.
+#[test]
+fn survey_write_then_parse_with_the_layout() {
+    let dir = std::env::temp_dir().join(format!("kohi-cli-survey-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let slots = |doc: &serde_json::Value| -> Vec<String> {
+        doc["patients"][0]["kohi"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| {
+                ["slot", "law_number", "payer_number", "recipient_number", "valid_from", "valid_to", "source"]
+                    .map(|f| k[f].to_string())
+                    .join(" ")
+            })
+            .collect()
+    };
+    let want = slots(&lines(&kohi(&["parse", "--json", &fixture("face_pmh_two.xml")])).remove(0));
+    for case in ["pmh_unknown_names.xml", "pmh_person_level_sjis.xml", "pmh_wrapped.xml"] {
+        let layout = dir.join(format!("{case}.layout.json"));
+        let out = kohi(&["survey", "--write", layout.to_str().unwrap(), &fixture(case)]);
+        assert!(out.status.success(), "{case}");
+        let report = String::from_utf8(out.stdout).unwrap();
+        assert!(report.contains("MedicalSubsidyInsurerNumber ← FutanshaBango  [high]"), "{report}");
+        let doc = lines(&kohi(&["parse", "--json", "--layout", layout.to_str().unwrap(), &fixture(case)])).remove(0);
+        assert_eq!(slots(&doc), want, "{case}");
+    }
+    let json = lines(&kohi(&["survey", "--json", &fixture("pmh_wrapped.xml")])).remove(0);
+    assert_eq!(json["files"], 1);
+    assert!(json["layout"]["wrappers"]["PmhJoho"].is_array());
+    // Nothing PMH-shaped: the report says so, and there is nothing to write.
+    let out = kohi(&["survey", "--write", dir.join("none.json").to_str().unwrap(), &fixture("insured_card_utf8.xml")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!dir.join("none.json").exists());
+    let bad = dir.join("bad.json");
+    std::fs::write(&bad, r#"{"place": {"MedicalSubsidyCertificateList": "Nowhere"}}"#).unwrap();
+    let out = kohi(&["parse", "--layout", bad.to_str().unwrap(), &fixture("face_pmh_two.xml")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("place.MedicalSubsidyCertificateList"));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// The Web API's JSON form parses to the same contract as the XML.
+#[test]
+fn parse_reads_the_web_api_json_form() {
+    let mut from_json = lines(&kohi(&["parse", "--json", &fixture("webapi/face_pmh_two.json")])).remove(0);
+    let mut from_xml = lines(&kohi(&["parse", "--json", &fixture("face_pmh_two.xml")])).remove(0);
+    from_json.as_object_mut().unwrap().remove("file");
+    from_xml.as_object_mut().unwrap().remove("file");
+    assert_eq!(from_json, from_xml);
+}

@@ -34,6 +34,7 @@ pub mod reconcile;
 #[doc(hidden)]
 pub mod scan;
 pub mod stream;
+pub mod survey;
 
 use std::path::Path;
 

@@ -491,6 +491,10 @@ pub enum WarningCode {
     /// A field's text is split by child elements: not used (no glued value), kept in
     /// `unknown_elements`.
     MixedContent,
+    /// An element the layout does not know holds a value shaped like a 公費負担者番号 (8 digits,
+    /// check digit ok, a 公費 法別): PMH data under a name or in a place the layout does not know
+    /// yet. `kohi survey` proposes the layout file that reads it.
+    UnmappedKohiNumber,
 }
 
 impl WarningCode {
@@ -508,6 +512,7 @@ impl WarningCode {
             Self::EncodingMismatch => "encoding_mismatch",
             Self::RenewedKohi => "renewed_kohi",
             Self::MixedContent => "mixed_content",
+            Self::UnmappedKohiNumber => "unmapped_kohi_number",
         }
     }
 }

@@ -596,6 +596,9 @@ impl Walker {
             Kind::Wrapper(_) if !blank => self.keep_unknown(text.to_owned()),
             Kind::Wrapper(_) => {}
             Kind::Unknown { .. } => {
+                if !blank && !frame.has_child && looks_like_payer(text) {
+                    self.warn(WarningCode::UnmappedKohiNumber);
+                }
                 if !blank || !frame.has_child {
                     self.keep_unknown(text.to_owned());
                 }
@@ -968,6 +971,14 @@ fn complete_patient(patient: &mut Patient, warnings: &mut Vec<Warning>, on: Opti
         PmhState::Absent
     };
     kohi::map_patient(patient, warnings, on);
+}
+
+/// An unknown leaf that may be a 公費負担者番号 kohi is not reading (cheap test first: 8
+/// characters once trimmed, or full-width ones).
+#[cold]
+fn looks_like_payer(text: &str) -> bool {
+    let t = text.trim();
+    (t.len() == 8 || t.len() == 24) && crate::survey::is_kohi_payer_value(t)
 }
 
 /// PMH data placed at the person level came before the person's result: it joins the first

@@ -1,0 +1,738 @@
+//! `kohi survey`: learn the real layout from real files, without reading a value out of them.
+//!
+//! The official PMH element names, and where the data sits, are not public. A survey walks the
+//! element tree of one or more files (XML or the Web API's JSON form), counts every path, says
+//! whether the layout in use knows it, and describes each leaf by the *shape* of its values
+//! (`8 digits, check digit ok, 公費 法別 54 national`, `YYYYMMDD`, `text ≤ 20 chars`), never the
+//! values. From shapes and neighbours it proposes a layout file (see [`crate::layout::Layout::from_json`])
+//! that maps the unknown elements onto kohi's PMH fields, each proposal with its evidence and a
+//! confidence. Values are held only while the files are walked, to compare shapes and dates;
+//! nothing the survey prints or writes holds one.
+
+use std::collections::BTreeMap;
+
+use quick_xml::Reader;
+use quick_xml::events::Event;
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::layout::{Ctx, Layout, Node, TABLE};
+use crate::numbers::{NumberKind, is_valid_normalized, normalize, split_payer_number};
+use crate::parse::ParseOptions;
+
+/// Confidence in one proposal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Confidence {
+    Low,
+    Medium,
+    High,
+}
+
+/// One path of the element tree, across every file surveyed.
+#[derive(Debug, Clone, Serialize)]
+pub struct ElementStat {
+    /// Element names joined by `/`, without repeat indices.
+    pub path: String,
+    pub count: usize,
+    /// The layout in use knows it here.
+    pub known: bool,
+    /// It has child elements.
+    pub container: bool,
+    /// The shapes of its values, with how many values had each (leaves only).
+    pub shapes: BTreeMap<String, usize>,
+}
+
+/// One proposed mapping: `element` (at `path`) is kohi's `field`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Proposal {
+    /// kohi's canonical element name (the key in the layout file's `rename`).
+    pub field: &'static str,
+    /// The name in the files.
+    pub element: String,
+    pub path: String,
+    pub confidence: Confidence,
+    /// Why, in shapes and counts.
+    pub evidence: String,
+}
+
+/// What a survey found.
+#[derive(Debug, Clone, Serialize)]
+pub struct Survey {
+    /// Files read.
+    pub files: usize,
+    /// Files that could not be read, by error code (their elements are not counted).
+    pub failed: BTreeMap<&'static str, usize>,
+    /// Every path, in the order first met.
+    pub elements: Vec<ElementStat>,
+    pub proposals: Vec<Proposal>,
+    /// The proposed layout file (JSON object), ready for `--layout`; `None` when nothing is
+    /// proposed.
+    pub layout: Option<serde_json::Value>,
+}
+
+/// Surveys documents (each the bytes of one file) with the layout of `options`.
+pub fn survey<'a>(documents: impl IntoIterator<Item = &'a [u8]>, options: &ParseOptions) -> Survey {
+    let mut surveyor = Surveyor::new(options);
+    for bytes in documents {
+        surveyor.add(bytes);
+    }
+    surveyor.finish()
+}
+
+/// A survey built one file at a time (memory: the paths, and the leaves of unknown containers).
+pub struct Surveyor {
+    options: ParseOptions,
+    walk: Walk,
+    files: usize,
+    failed: BTreeMap<&'static str, usize>,
+}
+
+impl Surveyor {
+    pub fn new(options: &ParseOptions) -> Self {
+        Surveyor { options: options.clone(), walk: Walk::default(), files: 0, failed: BTreeMap::new() }
+    }
+
+    /// Adds one file's bytes.
+    pub fn add(&mut self, bytes: &[u8]) {
+        self.files += 1;
+        if let Err(e) = self.walk.document(bytes, &self.options) {
+            self.add_failure(&e);
+        }
+    }
+
+    /// Counts a file that could not even be read.
+    pub fn add_failure(&mut self, error: &Error) {
+        *self.failed.entry(error.code()).or_insert(0) += 1;
+    }
+
+    /// Reads and adds one file (a failed read is counted, by its code).
+    pub fn add_file(&mut self, path: impl AsRef<std::path::Path>) {
+        match crate::read_file(path, self.options.max_input_bytes()) {
+            Ok(bytes) => self.add(&bytes),
+            Err(e) => {
+                self.files += 1;
+                self.add_failure(&e);
+            }
+        }
+    }
+
+    pub fn finish(self) -> Survey {
+        let walk = self.walk;
+        let (proposals, layout) = propose(&walk);
+        let elements = walk
+            .order
+            .iter()
+            .map(|path| {
+                let p = &walk.paths[path];
+                ElementStat {
+                    path: path.clone(),
+                    count: p.count,
+                    known: p.known,
+                    container: p.container,
+                    shapes: p.shapes.iter().map(|(s, n)| (s.to_string(), *n)).collect(),
+                }
+            })
+            .collect();
+        Survey { files: self.files, failed: self.failed, elements, proposals, layout }
+    }
+}
+
+impl Survey {
+    /// The report for people: the tree, then the proposals. No value from the files.
+    pub fn to_text(&self) -> String {
+        use std::fmt::Write;
+        let mut out = String::new();
+        let failed: usize = self.failed.values().sum();
+        let _ = writeln!(out, "{} file(s) surveyed, {} could not be read", self.files, failed);
+        for (code, n) in &self.failed {
+            let _ = writeln!(out, "  {code}: {n}");
+        }
+        let _ = writeln!(out, "\nElements (count, known to the layout in use, shapes of the values):");
+        for e in &self.elements {
+            let depth = e.path.matches('/').count();
+            let name = e.path.rsplit('/').next().unwrap_or(&e.path);
+            let known = if e.known { "known" } else { "UNKNOWN" };
+            let shapes: Vec<String> = e.shapes.iter().map(|(s, n)| format!("{s} ×{n}")).collect();
+            let _ = writeln!(out, "{}{name}  ×{}  {known}  {}", "  ".repeat(depth), e.count, shapes.join("; "));
+        }
+        if self.proposals.is_empty() {
+            let _ = writeln!(out, "\nNo proposal: no unknown container holds 公費負担者番号-shaped values.");
+            return out;
+        }
+        let _ = writeln!(out, "\nProposed mapping (review before use):");
+        for p in &self.proposals {
+            let confidence = match p.confidence {
+                Confidence::High => "high",
+                Confidence::Medium => "medium",
+                Confidence::Low => "low",
+            };
+            let _ = writeln!(out, "  {} ← {}  [{confidence}] {}  ({})", p.field, p.element, p.evidence, p.path);
+        }
+        if let Some(layout) = &self.layout {
+            let _ = writeln!(out, "\nLayout file:\n{}", serde_json::to_string_pretty(layout).unwrap_or_default());
+        }
+        out
+    }
+}
+
+/// The shape of one value: what it looks like, never what it is.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+enum Shape {
+    Empty,
+    /// Eight digits that pass the 公費負担者番号 check, with their 法別 and what it is.
+    Payer {
+        law: String,
+        kind: &'static str,
+    },
+    /// Seven digits that pass the 受給者番号 check.
+    Recipient,
+    Digits(usize),
+    Date,
+    DateTime,
+    /// Digits with `円` or thousands separators.
+    Amount,
+    /// ASCII letters and digits, with at least one digit (a code or a local 受給者番号).
+    Code(usize),
+    /// Anything else, by its length rounded up.
+    Text(usize),
+}
+
+impl std::fmt::Display for Shape {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Shape::Empty => f.write_str("empty"),
+            Shape::Payer { law, kind } => write!(f, "8 digits, check digit ok, 法別 {law} {kind}"),
+            Shape::Recipient => f.write_str("7 digits, check digit ok"),
+            Shape::Digits(1) => f.write_str("1 digit"),
+            Shape::Digits(n) => write!(f, "{n} digits"),
+            Shape::Date => f.write_str("YYYYMMDD"),
+            Shape::DateTime => f.write_str("YYYYMMDDHHmmss"),
+            Shape::Amount => f.write_str("amount"),
+            Shape::Code(n) => write!(f, "code ≤ {n} chars"),
+            Shape::Text(n) => write!(f, "text ≤ {n} chars"),
+        }
+    }
+}
+
+/// Insurance 法別 (保険者番号), not 公費.
+const INSURANCE_LAWS: &[&str] =
+    &["01", "02", "03", "04", "06", "07", "31", "32", "33", "34", "39", "63", "67", "72", "73", "74", "75"];
+
+fn shape(raw: &str) -> Shape {
+    let n = normalize(raw);
+    let n = n.trim();
+    let chars = n.chars().count();
+    let digits = !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit());
+    if n.is_empty() {
+        return Shape::Empty;
+    }
+    // A date first: some dates pass the 公費負担者番号 check digit too (20260331 does), and a
+    // column of dates must not be taken for numbers.
+    if date_value(n).is_some() {
+        return Shape::Date;
+    }
+    if digits && n.len() == 8 && is_valid_normalized(NumberKind::Payer, n) {
+        let law = split_payer_number(n).map_or("", |p| p.law);
+        let kind = if INSURANCE_LAWS.contains(&law) {
+            "insurance"
+        } else if crate::kohi::NATIONAL_PROGRAMS.iter().any(|(l, _)| *l == law) {
+            "national 公費"
+        } else {
+            "local 公費"
+        };
+        return Shape::Payer { law: law.to_owned(), kind };
+    }
+    if digits && n.len() == 7 && is_valid_normalized(NumberKind::Recipient, n) {
+        return Shape::Recipient;
+    }
+    if digits && n.len() == 14 && date_value(&n[..8]).is_some() {
+        return Shape::DateTime;
+    }
+    if digits {
+        return Shape::Digits(n.len());
+    }
+    let amount = n.trim_end_matches('円');
+    if amount.bytes().any(|b| b.is_ascii_digit()) && amount.chars().all(|c| c.is_ascii_digit() || c == ',' || c == '，')
+    {
+        return Shape::Amount;
+    }
+    let rounded = if chars <= 10 { 10 } else { chars.next_power_of_two().max(16) };
+    if n.bytes().all(|b| b.is_ascii_alphanumeric()) && n.bytes().any(|b| b.is_ascii_digit()) {
+        return Shape::Code(rounded);
+    }
+    Shape::Text(rounded)
+}
+
+/// A value shaped like a 公費負担者番号 of a 公費 program (not a 保険者番号, not a date).
+pub(crate) fn is_kohi_payer_value(raw: &str) -> bool {
+    matches!(shape(raw), Shape::Payer { kind, .. } if kind != "insurance")
+}
+
+/// `YYYYMMDD` or `YYYY-MM-DD` as a comparable number, if it is a date.
+fn date_value(s: &str) -> Option<u32> {
+    let d: String = match s.len() {
+        8 => s.to_owned(),
+        10 if s.as_bytes()[4] == b'-' && s.as_bytes()[7] == b'-' => s.replace('-', ""),
+        _ => return None,
+    };
+    if !d.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    // Years a certificate can carry: 88131016 is a local 公費負担者番号, not a day in 8813.
+    let date = chrono::NaiveDate::parse_from_str(&d, "%Y%m%d").ok()?;
+    (1900..2200).contains(&chrono::Datelike::year(&date)).then(|| d.parse().ok()).flatten()
+}
+
+#[derive(Default)]
+struct PathInfo {
+    count: usize,
+    known: bool,
+    container: bool,
+    /// The context its children are looked up in (known containers and wrappers).
+    ctx: Option<Ctx>,
+    parent: Option<String>,
+    name: String,
+    shapes: BTreeMap<Shape, usize>,
+}
+
+/// The leaf children of one occurrence of a container: (name, value). Held in memory only.
+type Occurrence = Vec<(String, String)>;
+
+#[derive(Default)]
+struct Walk {
+    paths: std::collections::HashMap<String, PathInfo>,
+    order: Vec<String>,
+    /// Per container path, its occurrences (unknown containers only).
+    occurrences: std::collections::HashMap<String, Vec<Occurrence>>,
+}
+
+struct Frame {
+    path: String,
+    ctx: Option<Ctx>,
+    known: bool,
+    text: String,
+    has_child: bool,
+    /// Leaf children of this occurrence (kept for unknown containers).
+    leaves: Occurrence,
+}
+
+impl Walk {
+    fn document(&mut self, bytes: &[u8], options: &ParseOptions) -> Result<()> {
+        if bytes.len() > options.max_input_bytes() {
+            return Err(Error::InputTooLarge { size: bytes.len(), limit: options.max_input_bytes() });
+        }
+        let xml;
+        let text: &str = if crate::json_form::looks_like_json(bytes) {
+            let json = std::str::from_utf8(bytes)
+                .map_err(|e| Error::InvalidEncoding { encoding: "UTF-8", offset: e.valid_up_to() })?;
+            xml = crate::json_form::to_xml(json, options.max_input_bytes(), options.max_depth())?;
+            &xml
+        } else {
+            let decoded = crate::decode::decode(bytes)?;
+            xml = decoded.text.into_owned();
+            &xml
+        };
+        self.walk(text, options.layout(), options.max_depth())
+    }
+
+    fn walk(&mut self, text: &str, layout: &Layout, max_depth: usize) -> Result<()> {
+        let mut reader = Reader::from_str(text);
+        let mut stack: Vec<Frame> = Vec::new();
+        let malformed = |reader: &Reader<&[u8]>, e: &quick_xml::Error| {
+            let (line, column) = crate::decode::line_column(text, reader.error_position() as usize);
+            crate::parse::malformed_reason(e, line, column)
+        };
+        loop {
+            let event = reader.read_event().map_err(|e| malformed(&reader, &e))?;
+            match event {
+                Event::Start(ref e) | Event::Empty(ref e) => {
+                    if stack.len() >= max_depth {
+                        return Err(Error::NestingTooDeep { line: 0, column: 0, limit: max_depth });
+                    }
+                    let name = e.name().as_ref().to_owned();
+                    let (ctx, known, parent) = match stack.last_mut() {
+                        None => match layout.lookup(Ctx::Document, &name) {
+                            Some(Node::Container(c)) => (Some(c), true, None),
+                            _ => (None, false, None),
+                        },
+                        Some(parent) => {
+                            parent.has_child = true;
+                            let found = parent.ctx.filter(|_| parent.known).and_then(|c| layout.lookup(c, &name));
+                            let (ctx, known) = match found {
+                                Some(Node::Container(c)) => (Some(c), true),
+                                Some(Node::Wrapper) => (parent.ctx, true),
+                                Some(Node::Leaf(_)) => (None, true),
+                                None => (None, false),
+                            };
+                            (ctx, known, Some(parent.path.clone()))
+                        }
+                    };
+                    let path = match &parent {
+                        Some(p) => format!("{p}/{name}"),
+                        None => name.clone(),
+                    };
+                    let info = self.paths.entry(path.clone()).or_insert_with(|| {
+                        self.order.push(path.clone());
+                        PathInfo { known, ctx, parent, name, ..PathInfo::default() }
+                    });
+                    info.count += 1;
+                    stack.push(Frame { path, ctx, known, text: String::new(), has_child: false, leaves: Vec::new() });
+                    if matches!(event, Event::Empty(_)) {
+                        self.close(&mut stack);
+                    }
+                }
+                Event::End(_) => self.close(&mut stack),
+                Event::Text(t) => {
+                    if let Some(frame) = stack.last_mut() {
+                        let t = t.xml10_content();
+                        frame.text.push_str(&t);
+                    }
+                }
+                Event::CData(t) => {
+                    if let Some(frame) = stack.last_mut() {
+                        let t = t.xml10_content();
+                        frame.text.push_str(&t);
+                    }
+                }
+                Event::GeneralRef(r) => {
+                    let resolved = if r.is_char_ref() {
+                        r.resolve_char_ref().ok().flatten().map(String::from)
+                    } else {
+                        quick_xml::escape::resolve_predefined_entity(&r).map(str::to_owned)
+                    };
+                    if let (Some(frame), Some(t)) = (stack.last_mut(), resolved) {
+                        frame.text.push_str(&t);
+                    }
+                }
+                Event::DocType(_) => return Err(Error::DoctypeNotAllowed { line: 0, column: 0 }),
+                Event::Eof => return Ok(()),
+                _ => {}
+            }
+        }
+    }
+
+    fn close(&mut self, stack: &mut Vec<Frame>) {
+        let Some(frame) = stack.pop() else { return };
+        let info = self.paths.get_mut(&frame.path).expect("opened");
+        if frame.has_child {
+            info.container = true;
+            if !frame.known {
+                self.occurrences.entry(frame.path.clone()).or_default().push(frame.leaves);
+            }
+        } else {
+            *info.shapes.entry(shape(&frame.text)).or_insert(0) += 1;
+            if let Some(parent) = stack.last_mut() {
+                parent.leaves.push((info.name.clone(), frame.text));
+            }
+        }
+    }
+}
+
+/// The canonical element names kohi maps PMH data from.
+mod field {
+    pub const LIST: &str = "MedicalSubsidyCertificateList";
+    pub const ENTRY: &str = "MedicalSubsidyCertificateInfo";
+    pub const PAYER: &str = "MedicalSubsidyInsurerNumber";
+    pub const RECIPIENT: &str = "MedicalSubsidyRecipientNumber";
+    pub const FROM: &str = "MedicalSubsidyValidStartDate";
+    pub const TO: &str = "MedicalSubsidyValidEndDate";
+    pub const NAME: &str = "CertificationName";
+    pub const CAP: &str = "MaxCopaymentAmount";
+    pub const INCOME: &str = "IncomeSegment";
+}
+
+/// Values of one child name across the occurrences of an entry.
+struct Child<'a> {
+    name: &'a str,
+    values: Vec<&'a str>,
+}
+
+impl Child<'_> {
+    fn present(&self) -> impl Iterator<Item = &str> {
+        self.values.iter().copied().filter(|v| !normalize(v).trim().is_empty())
+    }
+
+    fn count(&self, test: impl Fn(&Shape) -> bool) -> (usize, usize) {
+        let shapes: Vec<Shape> = self.present().map(shape).collect();
+        (shapes.iter().filter(|s| test(s)).count(), shapes.len())
+    }
+}
+
+fn hinted(name: &str, hints: &[&str]) -> bool {
+    let lower = name.to_ascii_lowercase();
+    hints.iter().any(|h| lower.contains(h))
+}
+
+/// The proposals and the layout file they make.
+fn propose(walk: &Walk) -> (Vec<Proposal>, Option<serde_json::Value>) {
+    let is_payer = |s: &Shape| matches!(s, Shape::Payer { kind, .. } if *kind != "insurance");
+    // The entry: the unknown container whose leaves hold the most 公費負担者番号-shaped values.
+    let entry = walk
+        .occurrences
+        .iter()
+        .map(|(path, occ)| {
+            let payers = occ.iter().flatten().filter(|(_, v)| is_payer(&shape(v))).count();
+            (payers, path)
+        })
+        .filter(|(payers, _)| *payers > 0)
+        .max_by(|a, b| a.0.cmp(&b.0).then_with(|| b.1.cmp(a.1)));
+    let Some((_, entry_path)) = entry else { return (Vec::new(), None) };
+    let occurrences = &walk.occurrences[entry_path];
+    let entry_info = &walk.paths[entry_path];
+
+    // Children by name, in first-seen order, with their value in each occurrence ("" if absent).
+    let mut names: Vec<&str> = Vec::new();
+    for occ in occurrences {
+        for (n, _) in occ {
+            if !names.contains(&n.as_str()) {
+                names.push(n);
+            }
+        }
+    }
+    let children: Vec<Child<'_>> = names
+        .iter()
+        .map(|&name| Child {
+            name,
+            values: occurrences
+                .iter()
+                .map(|occ| occ.iter().find(|(n, _)| n == name).map_or("", |(_, v)| v.as_str()))
+                .collect(),
+        })
+        .collect();
+    let mut taken: Vec<String> = Vec::new();
+    let mut proposals = Vec::new();
+    let total = occurrences.len();
+    proposals_entry(&mut proposals, walk, entry_path, entry_info, total);
+    let mut propose_field =
+        |field: &'static str, child: &Child<'_>, confidence: Confidence, evidence: String, taken: &mut Vec<String>| {
+            taken.push(child.name.to_owned());
+            proposals.push(Proposal {
+                field,
+                element: child.name.to_owned(),
+                path: format!("{entry_path}/{}", child.name),
+                confidence,
+                evidence,
+            });
+        };
+
+    // 公費負担者番号: the most check-digit-valid 公費 numbers.
+    let free = |taken: &[String], c: &Child<'_>| !taken.iter().any(|t| t == c.name);
+    let best = |taken: &[String], score: &dyn Fn(&Child<'_>) -> (usize, usize)| {
+        children
+            .iter()
+            .filter(|c| free(taken, c))
+            .map(|c| (score(c), c))
+            .filter(|((hits, _), _)| *hits > 0)
+            .max_by_key(|((hits, _), _)| *hits)
+    };
+    if let Some(((hits, of), c)) = best(&taken, &|c| c.count(is_payer)) {
+        let confidence = if hits == of { Confidence::High } else { Confidence::Medium };
+        propose_field(
+            field::PAYER,
+            c,
+            confidence,
+            format!("8 digits, check digit ok, 公費 法別 in {hits} of {of} values"),
+            &mut taken,
+        );
+    }
+    // 受給者番号: 7 digits with a valid check digit, else a short code next to the payer.
+    if let Some(((hits, of), c)) = best(&taken, &|c| c.count(|s| matches!(s, Shape::Recipient))) {
+        let confidence = if hits == of { Confidence::High } else { Confidence::Medium };
+        propose_field(
+            field::RECIPIENT,
+            c,
+            confidence,
+            format!("7 digits, check digit ok in {hits} of {of} values (a local 受給者番号 may be free text)"),
+            &mut taken,
+        );
+    } else if let Some(((hits, of), c)) = best(&taken, &|c| c.count(|s| matches!(s, Shape::Code(_) | Shape::Digits(_))))
+    {
+        let confidence =
+            if hinted(c.name, &["recip", "jukyu", "benefic"]) { Confidence::Medium } else { Confidence::Low };
+        propose_field(
+            field::RECIPIENT,
+            c,
+            confidence,
+            format!("codes or digits in {hits} of {of} values, no national check digit"),
+            &mut taken,
+        );
+    }
+    // Validity: the dates; of two, the one earlier in each certificate is *from*.
+    let dates: Vec<&Child<'_>> = children
+        .iter()
+        .filter(|c| free(&taken, c))
+        .filter(|c| {
+            let (hits, of) = c.count(|s| matches!(s, Shape::Date));
+            hits > 0 && hits == of
+        })
+        .collect();
+    match dates.as_slice() {
+        [] => {}
+        [only] => {
+            let field =
+                if hinted(only.name, &["end", "to", "expir", "shuryo", "until"]) { field::TO } else { field::FROM };
+            let child = *only;
+            propose_field(field, child, Confidence::Low, "the only date of the entry".into(), &mut taken);
+        }
+        [a, b, ..] => {
+            let (mut a_first, mut b_first) = (0, 0);
+            for (x, y) in a.values.iter().zip(&b.values) {
+                if let (Some(x), Some(y)) = (date_value(normalize(x).trim()), date_value(normalize(y).trim())) {
+                    if x < y {
+                        a_first += 1;
+                    } else if y < x {
+                        b_first += 1;
+                    }
+                }
+            }
+            let (from, to, earlier, later) =
+                if a_first >= b_first { (*a, *b, a_first, b_first) } else { (*b, *a, b_first, a_first) };
+            let confidence = if later == 0 && earlier > 0 { Confidence::High } else { Confidence::Low };
+            let evidence = format!("YYYYMMDD; the earlier of the two dates in {earlier} of {total} certificates");
+            propose_field(field::FROM, from, confidence, evidence.clone(), &mut taken);
+            propose_field(field::TO, to, confidence, evidence.replace("earlier", "later"), &mut taken);
+        }
+    }
+    // 負担上限額: amounts, or plain digits under a name that says so.
+    let cap = children.iter().filter(|c| free(&taken, c)).find(|c| {
+        let (amounts, of) = c.count(|s| matches!(s, Shape::Amount | Shape::Digits(1..=7)));
+        amounts > 0
+            && amounts == of
+            && (hinted(c.name, &["amount", "copay", "limit", "max", "gaku", "jogen", "futan"])
+                || c.count(|s| matches!(s, Shape::Amount)).0 > 0)
+    });
+    if let Some(c) = cap {
+        propose_field(
+            field::CAP,
+            c,
+            Confidence::Medium,
+            "amounts (digits, 円 or separators), named like an amount".into(),
+            &mut taken,
+        );
+    }
+    // Certificate name and income segment: the texts; the longer one is the name.
+    let mut texts: Vec<(&Child<'_>, f64)> = children
+        .iter()
+        .filter(|c| free(&taken, c))
+        .filter_map(|c| {
+            let (hits, of) = c.count(|s| matches!(s, Shape::Text(_)));
+            let lengths: Vec<usize> = c.present().map(|v| v.trim().chars().count()).collect();
+            (hits > 0 && hits == of).then(|| (c, lengths.iter().sum::<usize>() as f64 / lengths.len().max(1) as f64))
+        })
+        .collect();
+    texts.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let income_hint = ["income", "shotoku", "segment", "kubun", "class"];
+    let income = texts.iter().position(|(c, _)| hinted(c.name, &income_hint)).map(|pos| texts.remove(pos));
+    if let Some((c, _)) = texts.first() {
+        let confidence = if hinted(c.name, &["name", "mei", "certif"]) { Confidence::Medium } else { Confidence::Low };
+        propose_field(field::NAME, c, confidence, "the longest text of the entry".into(), &mut taken);
+    }
+    match (income, texts.get(1)) {
+        (Some((c, _)), _) => {
+            propose_field(field::INCOME, c, Confidence::Medium, "short text named like a segment".into(), &mut taken)
+        }
+        (None, Some((c, _))) => {
+            propose_field(field::INCOME, c, Confidence::Low, "a shorter text of the entry".into(), &mut taken)
+        }
+        (None, None) => {}
+    }
+    let layout = layout_file(walk, entry_path, &proposals);
+    (proposals, Some(layout))
+}
+
+/// The entry and (if it has one) its list, as proposals.
+fn proposals_entry(proposals: &mut Vec<Proposal>, walk: &Walk, entry_path: &str, entry: &PathInfo, total: usize) {
+    proposals.push(Proposal {
+        field: field::ENTRY,
+        element: entry.name.clone(),
+        path: entry_path.to_owned(),
+        confidence: Confidence::High,
+        evidence: format!("{total} occurrence(s) holding 公費負担者番号-shaped values"),
+    });
+    if let Some(list) = list_of(walk, entry) {
+        proposals.push(Proposal {
+            field: field::LIST,
+            element: list.name.clone(),
+            path: entry.parent.clone().unwrap_or_default(),
+            confidence: Confidence::Medium,
+            evidence: "the unknown parent of every certificate".into(),
+        });
+    }
+}
+
+/// The entry's parent, when it is an unknown container (the list).
+fn list_of<'a>(walk: &'a Walk, entry: &PathInfo) -> Option<&'a PathInfo> {
+    let parent = walk.paths.get(entry.parent.as_deref()?)?;
+    (!parent.known).then_some(parent)
+}
+
+/// The canonical name of a known container's context, with the person-level twin (a layout
+/// placing something in `MessageBody` places it in `BulkConfirmUnit` too).
+fn parents_for(ctx: Ctx) -> Vec<&'static str> {
+    let name = |c: Ctx| {
+        TABLE.iter().find_map(|&(_, n, node, _)| (node == Node::Container(c)).then_some(n)).unwrap_or("MessageBody")
+    };
+    match ctx {
+        Ctx::Body | Ctx::Unit => vec!["MessageBody", "BulkConfirmUnit"],
+        c => vec![name(c)],
+    }
+}
+
+fn layout_file(walk: &Walk, entry_path: &str, proposals: &[Proposal]) -> serde_json::Value {
+    use serde_json::{Map, Value, json};
+    let mut rename = Map::new();
+    for p in proposals {
+        if p.element != p.field {
+            rename.insert(p.field.to_owned(), json!([p.element]));
+        }
+    }
+    // Where the list (or the entry, without a list) sits, and the unknown wrappers above it.
+    let entry = &walk.paths[entry_path];
+    let (placed, top) = match list_of(walk, entry) {
+        Some(list) => (field::LIST, list),
+        None => (field::ENTRY, entry),
+    };
+    let mut wrappers_chain = Vec::new();
+    let mut parent = top.parent.as_deref().and_then(|p| walk.paths.get(p));
+    while let Some(p) = parent.filter(|p| !p.known) {
+        wrappers_chain.push(p.name.clone());
+        parent = p.parent.as_deref().and_then(|q| walk.paths.get(q));
+    }
+    let mut out = Map::new();
+    out.insert("kohi_layout".into(), json!(1));
+    out.insert("rename".into(), Value::Object(rename));
+    if let Some(ctx) = parent.and_then(|p| p.ctx) {
+        let parents = parents_for(ctx);
+        let expected = if placed == field::LIST { Ctx::Result } else { Ctx::SubsidyList };
+        if ctx != expected {
+            out.insert("place".into(), json!({ placed: parents }));
+        }
+        if !wrappers_chain.is_empty() {
+            let wrappers: Map<String, Value> = wrappers_chain.iter().map(|w| (w.clone(), json!(parents))).collect();
+            out.insert("wrappers".into(), Value::Object(wrappers));
+        }
+    }
+    Value::Object(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shapes_say_what_not_which() {
+        assert_eq!(shape("52136017").to_string(), "8 digits, check digit ok, 法別 52 national 公費");
+        assert_eq!(shape("88131016").to_string(), "8 digits, check digit ok, 法別 88 local 公費");
+        assert_eq!(shape("01130012").to_string(), "8 digits, check digit ok, 法別 01 insurance");
+        assert_eq!(shape("１２３４５６６").to_string(), "7 digits, check digit ok");
+        assert_eq!(shape("20250401").to_string(), "YYYYMMDD");
+        assert_eq!(shape("2025-04-01").to_string(), "YYYYMMDD");
+        assert_eq!(shape("20250604101540").to_string(), "YYYYMMDDHHmmss");
+        assert_eq!(shape("5,000円").to_string(), "amount");
+        assert_eq!(shape("5000").to_string(), "4 digits");
+        assert_eq!(shape("K000012345").to_string(), "code ≤ 10 chars");
+        assert_eq!(shape("小児慢性特定疾病医療受給者証").to_string(), "text ≤ 16 chars");
+        assert_eq!(shape("  ").to_string(), "empty");
+    }
+}

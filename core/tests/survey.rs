@@ -1,0 +1,143 @@
+//! `kohi survey`: from a file whose PMH data sits under names (and in places) kohi does not
+//! know, a layout file that reads it to the same 公費 as the built-in names; and nothing from
+//! the files in what the survey says.
+
+use std::path::{Path, PathBuf};
+
+use kohi::ParseOptions;
+use kohi::survey::{Confidence, survey};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures")
+}
+
+fn read(name: &str) -> Vec<u8> {
+    std::fs::read(fixtures().join(name)).unwrap()
+}
+
+/// What the レセコン takes from each 公費: slot, 法別, numbers, validity, source.
+fn slots(doc: &kohi::Document) -> Vec<String> {
+    let v = serde_json::to_value(doc).unwrap();
+    v["patients"][0]["kohi"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| {
+            ["slot", "law_number", "payer_number", "recipient_number", "valid_from", "valid_to", "source"]
+                .map(|f| k[f].to_string())
+                .join(" ")
+        })
+        .collect()
+}
+
+const MOVED: [&str; 6] = [
+    "pmh_unknown_names.xml",
+    "pmh_unknown_names_sjis.xml",
+    "pmh_person_level.xml",
+    "pmh_person_level_sjis.xml",
+    "pmh_wrapped.xml",
+    "pmh_wrapped_sjis.xml",
+];
+
+#[test]
+fn the_proposed_layout_reads_each_case_like_the_built_in_names() {
+    let want = slots(&kohi::parse(&read("face_pmh_two.xml")).unwrap());
+    assert_eq!(want.len(), 2);
+    for case in MOVED {
+        let bytes = read(case);
+        assert!(slots(&kohi::parse(&bytes).unwrap()).is_empty(), "{case}: the built-in layout reads nothing");
+        let s = survey([bytes.as_slice()], &ParseOptions::default());
+        let layout = s.layout.as_ref().unwrap_or_else(|| panic!("{case}: no proposal"));
+        let options = ParseOptions::default().with_layout_json(&layout.to_string()).unwrap();
+        let doc = kohi::parse_with(&bytes, &options).unwrap();
+        assert_eq!(slots(&doc), want, "{case}");
+        assert_eq!(doc.patients[0].qualifications.len(), 1, "{case}");
+        let confident = |field: &str| s.proposals.iter().find(|p| p.field == field).map(|p| p.confidence);
+        assert_eq!(confident("MedicalSubsidyInsurerNumber"), Some(Confidence::High), "{case}");
+        assert_eq!(confident("MedicalSubsidyValidStartDate"), Some(Confidence::High), "{case}");
+    }
+}
+
+#[test]
+fn places_and_wrappers_are_proposed_where_the_data_sits() {
+    let layout = |case: &str| survey([read(case).as_slice()], &ParseOptions::default()).layout.unwrap();
+    assert!(layout("pmh_unknown_names.xml").get("place").is_none());
+    assert_eq!(
+        layout("pmh_person_level.xml")["place"]["MedicalSubsidyCertificateList"],
+        serde_json::json!(["MessageBody", "BulkConfirmUnit"])
+    );
+    assert_eq!(
+        layout("pmh_wrapped.xml")["wrappers"]["PmhJoho"],
+        serde_json::json!(["ResultOfQualificationConfirmation"])
+    );
+}
+
+#[test]
+fn known_files_propose_nothing_and_mark_every_path_known() {
+    let s = survey(
+        [read("face_pmh_two.xml").as_slice(), read("bulk_three_units.xml").as_slice()],
+        &ParseOptions::default(),
+    );
+    assert_eq!(s.files, 2);
+    assert!(s.proposals.is_empty() && s.layout.is_none());
+    assert!(
+        s.elements.iter().all(|e| e.known),
+        "{:?}",
+        s.elements.iter().filter(|e| !e.known).map(|e| &e.path).collect::<Vec<_>>()
+    );
+    let payer = s.elements.iter().find(|e| e.path.ends_with("MedicalSubsidyInsurerNumber")).unwrap();
+    assert_eq!(payer.count, 2);
+    assert_eq!(
+        payer.shapes.keys().collect::<Vec<_>>(),
+        ["8 digits, check digit ok, 法別 52 national 公費", "8 digits, check digit ok, 法別 88 local 公費"]
+    );
+}
+
+#[test]
+fn failures_are_counted_by_code() {
+    let s = survey(
+        [b"<nope".as_slice(), b"\xFF\xFE".as_slice(), read("face_pmh_two.xml").as_slice()],
+        &ParseOptions::default(),
+    );
+    assert_eq!(s.files, 3);
+    assert_eq!(s.failed.values().sum::<usize>(), 2, "{:?}", s.failed);
+}
+
+/// Every leaf value of every fixture (3 characters or more: shorter ones are codes like `1`),
+/// in UTF-8, from the XML itself.
+fn leaf_values(xml: &str) -> Vec<String> {
+    let mut values = Vec::new();
+    let mut rest = xml;
+    while let Some(open) = rest.find('>') {
+        rest = &rest[open + 1..];
+        let Some(close) = rest.find('<') else { break };
+        let value = rest[..close].trim();
+        if value.chars().count() >= 3 && !rest[close..].starts_with("<?") {
+            values.push(value.to_owned());
+        }
+        rest = &rest[close..];
+    }
+    values
+}
+
+#[test]
+fn nothing_the_survey_says_holds_a_value_from_the_files() {
+    let mut checked = 0;
+    for entry in std::fs::read_dir(fixtures()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "xml") {
+            continue;
+        }
+        let bytes = std::fs::read(&path).unwrap();
+        let Ok(text) = kohi::decode::decode(&bytes).map(|d| d.text.into_owned()) else { continue };
+        let s = survey([bytes.as_slice()], &ParseOptions::default());
+        let said =
+            [s.to_text(), serde_json::to_string(&s).unwrap(), s.layout.map(|l| l.to_string()).unwrap_or_default()]
+                .concat();
+        for value in leaf_values(&text) {
+            assert!(!said.contains(&value), "{}: the survey repeats a value from the file", path.display());
+            checked += 1;
+        }
+    }
+    assert!(checked > 300, "{checked}");
+}

@@ -1,0 +1,70 @@
+#!/usr/bin/env python3
+"""Writes the fixtures of PMH data under names and in places kohi does not know.
+
+Each is fixtures/face_pmh_two.xml with its two PMH certificates renamed (names of our own
+choosing, not the official ones, which are not public) and, in two of them, moved: to the
+person level, and into an unknown wrapper. `kohi survey --write` must propose a layout file
+that reads each of them to the same kohi[] as the original. Each is written in UTF-8 and in
+Shift_JIS (CP932).
+
+Run from the repository root: python3 scripts/make_layout_fixtures.py
+"""
+import re
+from pathlib import Path
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+RENAMES = {
+    "MedicalSubsidyCertificateList": "KohiJukyushashoList",
+    "MedicalSubsidyCertificateInfo": "KohiJukyushasho",
+    "MedicalSubsidyInsurerNumber": "FutanshaBango",
+    "MedicalSubsidyRecipientNumber": "JukyushaBango",
+    "CertificationName": "ShikakuMeisho",
+    "MedicalSubsidyValidStartDate": "YukoKaishiBi",
+    "MedicalSubsidyValidEndDate": "YukoShuryoBi",
+    "IncomeSegment": "ShotokuKubun",
+    "MaxCopaymentAmount": "JikoFutanJogenGaku",
+    "AlwaysReimbursementFlg": "ShokanBaraiFlg",
+}
+
+original = (FIXTURES / "face_pmh_two.xml").read_text(encoding="utf-8")
+renamed = original
+for old, new in RENAMES.items():
+    renamed = re.sub(rf"(</?){old}>", rf"\g<1>{new}>", renamed)
+block = re.search(r"\n( *)<KohiJukyushashoList>.*?</KohiJukyushashoList>", renamed, re.S)
+without_block = renamed.replace(block.group(0), "")
+
+
+def reindent(text: str, spaces: int) -> str:
+    lines = text.strip("\n").splitlines()
+    strip = min(len(l) - len(l.lstrip()) for l in lines if l.strip())
+    return "\n".join(" " * spaces + l[strip:] for l in lines)
+
+
+cases = {
+    # The place kohi expects (inside the result), names it does not know.
+    "pmh_unknown_names": renamed,
+    # At the person level: in MessageBody, before the ResultList.
+    "pmh_person_level": without_block.replace(
+        "  <MessageBody>\n", "  <MessageBody>\n" + reindent(block.group(0), 4) + "\n", 1
+    ),
+    # Inside an unknown wrapper in the result, the end date before the start date.
+    "pmh_wrapped": without_block.replace(
+        "      </ResultOfQualificationConfirmation>",
+        "        <PmhJoho>\n"
+        + reindent(block.group(0), 10)
+        + "\n        </PmhJoho>\n      </ResultOfQualificationConfirmation>",
+        1,
+    ),
+}
+cases["pmh_wrapped"] = re.sub(
+    r"<YukoKaishiBi>20250401</YukoKaishiBi>(\s*)<YukoShuryoBi>20270930</YukoShuryoBi>",
+    r"<YukoShuryoBi>20270930</YukoShuryoBi>\1<YukoKaishiBi>20250401</YukoKaishiBi>",
+    cases["pmh_wrapped"],
+)
+for name, text in cases.items():
+    (FIXTURES / f"{name}.xml").write_text(text, encoding="utf-8")
+    sjis = text.replace('encoding="UTF-8"', 'encoding="Shift_JIS"', 1).replace(
+        "<CharacterCodeIdentifier>0</CharacterCodeIdentifier>", "<CharacterCodeIdentifier>1</CharacterCodeIdentifier>"
+    )
+    # errors="strict": a character CP932 cannot hold must fail here, never become "?".
+    (FIXTURES / f"{name}_sjis.xml").write_bytes(sjis.encode("cp932", errors="strict"))
