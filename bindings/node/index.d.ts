@@ -22,6 +22,19 @@ export interface Patient {
   readonly qualifications: Array<Qualification>
 }
 
+/** What `survey()` returns: shapes, never values. */
+export interface Survey {
+  files: number
+  /** Files that could not be read, by error code. */
+  failed: Record<string, number>
+  elements: Array<{ path: string; count: number; known: boolean; container: boolean; shapes: Record<string, number> }>
+  proposals: Array<{ field: string; element: string; path: string; confidence: 'low' | 'medium' | 'high'; evidence: string }>
+  /** The proposed layout file, ready for the `layout` option; null when nothing is proposed. */
+  layout: Record<string, unknown> | null
+  /** The text `kohi survey` prints. */
+  report: string
+}
+
 /** One entry of a zipped bulk result. */
 export declare class ArchiveEntry {
   /** The entry's name inside the archive. */
@@ -206,6 +219,11 @@ export declare function parseFile(path: string, options?: ParseOptions | undefin
 export interface ParseOptions {
   /** Element aliases: `{ CanonicalName: ['Alias', …] }`, or the same as a JSON string. */
   aliases?: Record<string, string | string[]> | string
+  /**
+   * A layout file: `{ rename, place, wrappers, roots, file_prefixes }` (each optional), or the
+   * same as a JSON string. Learnt from a real file with `kohi survey --write`.
+   */
+  layout?: Record<string, unknown> | string
   /** Input size limit in bytes (default 64 MiB). */
   maxSize?: number
   /**
@@ -292,6 +310,14 @@ export declare function reconcile(stored: Array<Record<string, unknown>> | strin
 
 /** Streams a result file (its encoding detected from its first bytes). */
 export declare function stream(path: string, options?: ParseOptions | undefined | null): PatientStream
+
+/**
+ * Surveys result files without reading a value out of them. Each source is a Buffer/Uint8Array
+ * (a document) or a string (a file path). Returns `{ files, failed, elements, proposals,
+ * layout, report }`: `layout` is the proposed layout file, ready for the `layout` option (or
+ * null); `report` is the text `kohi survey` prints.
+ */
+export declare function survey(sources: Array<Uint8Array | string>, options?: ParseOptions | undefined | null): Survey
 
 /** An element kohi does not know, kept with its path and text. */
 export interface UnknownElement {

@@ -139,6 +139,11 @@ impl Surveyor {
 }
 
 impl Survey {
+    /// The survey as JSON (what `kohi survey --json` prints).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|_| "{}".into())
+    }
+
     /// The report for people: the tree, then the proposals. No value from the files.
     pub fn to_text(&self) -> String {
         use std::fmt::Write;

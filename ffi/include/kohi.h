@@ -824,6 +824,19 @@ kohi_status kohi_reconcile_json(const char *stored_json,
                                 char **out);
 
 /*
+ Surveys files (an array of `count` NUL-terminated UTF-8 paths) with the layout of `options`
+ (may be NULL): the element tree by shape, the proposals and the proposed layout file, as
+ the JSON `kohi survey --json` prints (`"layout"` is the file to give
+ `kohi_options_set_layout_json`, or null). No value from the files is in it. A file that
+ cannot be read is counted in `"failed"` by its error code. `*out` receives a string to free
+ with `kohi_string_free`.
+ */
+kohi_status kohi_survey_files_json(const char *const *utf8_paths,
+                                   size_t count,
+                                   const kohi_options *options,
+                                   char **out);
+
+/*
  Frees a string returned by kohi. NULL is ignored.
  */
 void kohi_string_free(char *s);

@@ -700,6 +700,45 @@ pub unsafe extern "C" fn kohi_reconcile_json(
     })
 }
 
+/// Surveys files (an array of `count` NUL-terminated UTF-8 paths) with the layout of `options`
+/// (may be NULL): the element tree by shape, the proposals and the proposed layout file, as
+/// the JSON `kohi survey --json` prints (`"layout"` is the file to give
+/// `kohi_options_set_layout_json`, or null). No value from the files is in it. A file that
+/// cannot be read is counted in `"failed"` by its error code. `*out` receives a string to free
+/// with `kohi_string_free`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kohi_survey_files_json(
+    utf8_paths: *const *const c_char,
+    count: usize,
+    options: *const kohi_options,
+    out: *mut *mut c_char,
+) -> kohi_status {
+    boundary!(kohi_status::Panic, {
+        if out.is_null() || (utf8_paths.is_null() && count != 0) {
+            return kohi_status::NullArgument;
+        }
+        if count > isize::MAX as usize / std::mem::size_of::<*const c_char>() {
+            return kohi_status::InvalidArgument;
+        }
+        let options = unsafe { options.as_ref() }.unwrap_or_else(default_options);
+        let paths: &[*const c_char] =
+            if count == 0 { &[] } else { unsafe { std::slice::from_raw_parts(utf8_paths, count) } };
+        let mut surveyor = kohi_core::survey::Surveyor::new(&options.parse);
+        for &path in paths {
+            match unsafe { utf8_arg(path) } {
+                Ok(path) => surveyor.add_file(path),
+                Err(status) => return status,
+            }
+        }
+        let json = into_c_string(surveyor.finish().to_json());
+        if json.is_null() {
+            return kohi_status::Panic;
+        }
+        unsafe { *out = json };
+        kohi_status::Ok
+    })
+}
+
 /// Frees a string returned by kohi. NULL is ignored.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kohi_string_free(s: *mut c_char) {

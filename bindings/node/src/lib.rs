@@ -174,6 +174,31 @@ pub fn parse(env: Env, data: Either<Uint8Array, String>, options: Option<ParseOp
     parsed.map(|doc| KohiResult { doc: Arc::new(doc) }).map_err(|e| kohi_error(&env, &e))
 }
 
+/// Surveys result files without reading a value out of them. Each source is a Buffer/Uint8Array
+/// (a document) or a string (a file path). Returns `{ files, failed, elements, proposals,
+/// layout, report }`: `layout` is the proposed layout file, ready for the `layout` option (or
+/// null); `report` is the text `kohi survey` prints.
+#[napi(ts_return_type = "Survey")]
+pub fn survey(
+    env: Env,
+    sources: Vec<Either<Uint8Array, String>>,
+    options: Option<ParseOptions>,
+) -> Result<serde_json::Value> {
+    let options = self::options(&env, options)?;
+    let mut surveyor = kohi_core::survey::Surveyor::new(&options);
+    for source in &sources {
+        match source {
+            Either::A(bytes) => surveyor.add(bytes),
+            Either::B(path) => surveyor.add_file(path),
+        }
+    }
+    let survey = surveyor.finish();
+    let mut value: serde_json::Value = serde_json::from_str(&survey.to_json())
+        .map_err(|_| Error::new(Status::GenericFailure, "the survey could not be written"))?;
+    value["report"] = serde_json::Value::String(survey.to_text());
+    Ok(value)
+}
+
 pub struct ParseFileTask {
     path: String,
     options: CoreOptions,

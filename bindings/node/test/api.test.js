@@ -195,3 +195,24 @@ test('limits by name; a stream applies them per unit', async () => {
   for await (const patient of kohi.stream(bulk, { limits: { patients: 1 } })) streamed += patient ? 1 : 0
   assert.equal(streamed, 3)
 })
+
+test('survey proposes a layout that reads the wrapped certificates; no value in it', () => {
+  const wrapped = path.join(FIXTURES, 'pmh_wrapped.xml')
+  const found = kohi.survey([wrapped])
+  assert.equal(found.files, 1)
+  assert.deepEqual(found.layout.wrappers, { PmhJoho: ['ResultOfQualificationConfirmation'] })
+  assert.ok(found.report.includes('MedicalSubsidyInsurerNumber ← FutanshaBango  [high]'))
+  assert.ok(!JSON.stringify(found).includes('52136017'))
+  const numbers = (r) => r.patients[0].kohi.map((k) => [k.payerNumber, k.recipientNumber])
+  const want = numbers(kohi.parse(fs.readFileSync(path.join(FIXTURES, 'face_pmh_two.xml'))))
+  assert.equal(want.length, 2)
+  assert.deepEqual(numbers(kohi.parse(fs.readFileSync(wrapped), { layout: found.layout })), want)
+  assert.equal(kohi.survey([fs.readFileSync(path.join(FIXTURES, 'insured_card_utf8.xml'))]).layout, null)
+})
+
+test('a bad layout is invalid_layout naming the key', () => {
+  assert.throws(
+    () => kohi.parse(fs.readFileSync(path.join(FIXTURES, 'face_pmh_two.xml')), { layout: { place: { Name: 'Nowhere' } } }),
+    (e) => e.code === 'invalid_layout' && e.number === 18 && e.message.includes('place.Name'),
+  )
+})

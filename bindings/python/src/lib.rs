@@ -138,6 +138,46 @@ fn parse_file(
     finish(py, py.detach(|| kohi_core::parse_file(&path, &options)))
 }
 
+/// Surveys result files without reading a value out of them: each source is `bytes` (a
+/// document), `str` (decoded text) or an `os.PathLike` (a file). Returns a dict: `files`,
+/// `failed` (by error code), `elements` (path, count, known, container, shapes), `proposals`,
+/// `layout` (the proposed layout file, ready for `layout=`, or None) and `report` (the text
+/// `kohi survey` prints).
+#[pyfunction]
+#[pyo3(signature = (sources, *, aliases=None, layout=None, max_size=None, limits=None))]
+fn survey<'py>(
+    py: Python<'py>,
+    sources: &Bound<'py, PyAny>,
+    aliases: Option<&Bound<'_, PyAny>>,
+    layout: Option<&Bound<'_, PyAny>>,
+    max_size: Option<usize>,
+    limits: Option<std::collections::HashMap<String, usize>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let options = options(py, aliases, layout, max_size, limits)?;
+    let mut surveyor = kohi_core::survey::Surveyor::new(&options);
+    if sources.cast::<PyBytes>().is_ok() || sources.cast::<PyString>().is_ok() {
+        return Err(PyTypeError::new_err("survey() takes a list of sources, not one"));
+    }
+    for source in sources.try_iter()? {
+        let source = source?;
+        if let Ok(bytes) = source.cast::<PyBytes>() {
+            surveyor.add(bytes.as_bytes());
+        } else if let Ok(array) = source.cast::<PyByteArray>() {
+            surveyor.add(&array.to_vec());
+        } else if let Ok(text) = source.cast::<PyString>() {
+            surveyor.add(text_of(py, text)?.as_bytes());
+        } else if source.hasattr("__fspath__")? {
+            surveyor.add_file(path_of(&source)?);
+        } else {
+            return Err(PyTypeError::new_err("each source must be bytes, str or os.PathLike"));
+        }
+    }
+    let survey = py.detach(|| surveyor.finish());
+    let dict = py.import("json")?.call_method1("loads", (survey.to_json(),))?;
+    dict.set_item("report", survey.to_text())?;
+    Ok(dict)
+}
+
 /// Checks a 保険者番号 (`"insurer"`), 公費負担者番号 (`"payer"`) or national 受給者番号
 /// (`"recipient"`): length, digits and 検証番号. Full-width digits and padding are allowed.
 #[pyfunction]
@@ -181,6 +221,7 @@ fn _kohi(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(parse, m)?)?;
     m.add_function(wrap_pyfunction!(parse_file, m)?)?;
     m.add_function(wrap_pyfunction!(check_number, m)?)?;
+    m.add_function(wrap_pyfunction!(survey, m)?)?;
     m.add_function(wrap_pyfunction!(reconcile, m)?)?;
     m.add_function(wrap_pyfunction!(watch::watch, m)?)?;
     m.add_function(wrap_pyfunction!(stream::stream, m)?)?;

@@ -1,6 +1,7 @@
 """The Python surface: attributes, inputs, errors, options, reconcile, numbers, repr."""
 
 import datetime
+import json
 import pathlib
 
 import pytest
@@ -278,3 +279,27 @@ def test_limits_by_name():
     assert len(list(kohi.stream(bulk, limits={"patients": 1}))) == 3
     with pytest.raises(kohi.InputTooLargeError):
         kohi.parse(bulk, limits={"patients": 1})
+
+
+def test_survey_proposes_a_layout_that_reads_the_wrapped_certificates():
+    wrapped = FIXTURES / "pmh_wrapped.xml"
+    found = kohi.survey([wrapped])
+    assert found["files"] == 1 and found["failed"] == {}
+    assert found["layout"]["wrappers"] == {"PmhJoho": ["ResultOfQualificationConfirmation"]}
+    assert "MedicalSubsidyInsurerNumber ← FutanshaBango  [high]" in found["report"]
+    assert "52136017" not in json.dumps(found, ensure_ascii=False)
+    slots = [(k.payer_number, k.recipient_number) for k in kohi.parse(wrapped, layout=found["layout"]).patients[0].kohi]
+    want = [(k.payer_number, k.recipient_number) for k in kohi.parse(FIXTURES / "face_pmh_two.xml").patients[0].kohi]
+    assert slots == want and len(want) == 2
+    # bytes and a JSON string work too; nothing PMH-shaped proposes nothing.
+    assert kohi.survey([(FIXTURES / "insured_card_utf8.xml").read_bytes()])["layout"] is None
+    assert kohi.parse(wrapped, layout=json.dumps(found["layout"])).patients[0].kohi
+
+
+def test_bad_layout_is_a_layout_error_naming_the_key():
+    with pytest.raises(kohi.LayoutError) as raised:
+        kohi.parse(FIXTURES / "face_pmh_two.xml", layout={"place": {"Name": "Nowhere"}})
+    assert raised.value.code == "invalid_layout" and raised.value.number == 18
+    assert "place.Name" in str(raised.value)
+    with pytest.raises(TypeError):
+        kohi.survey(b"<XmlMsg/>")

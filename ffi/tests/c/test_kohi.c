@@ -710,6 +710,41 @@ static void test_stream(void) {
     kohi_stream_free(NULL);
 }
 
+/* The path at the first real file: survey, take the proposed layout, parse with it. */
+static void test_survey_and_layout(void) {
+    char *path = path_of("pmh_wrapped.xml");
+    const char *paths[] = {path};
+    char *json = NULL;
+    CHECK(kohi_survey_files_json(paths, 1, NULL, &json) == KOHI_STATUS_OK && json != NULL, "survey");
+    /* "layout" is the last member of the survey object. */
+    char *layout = json ? strstr(json, "\"layout\":") : NULL;
+    CHECK(layout != NULL, "survey has a layout");
+    if (layout) {
+        layout += strlen("\"layout\":");
+        layout[strlen(layout) - 1] = '\0';
+        CHECK(strstr(json, "52136017") == NULL, "survey output holds no value from the file");
+        kohi_options *opts = kohi_options_new();
+        kohi_error *err = NULL;
+        CHECK(kohi_options_set_layout_json(opts, layout, &err) == KOHI_STATUS_OK && err == NULL, "layout accepted");
+        kohi_result *r = parse_fixture("pmh_wrapped.xml", opts);
+        kohi_str payer = {0};
+        CHECK(r && kohi_kohi_get(r, 0, 0, KOHI_KOHI_FIELD_PAYER_NUMBER, &payer) == KOHI_STATUS_OK &&
+                  str_eq(payer, "52136017"), "the layout reads the wrapped certificates");
+        kohi_result_free(r);
+        CHECK(kohi_options_set_layout_json(opts, "{\"place\": {\"Name\": \"Nowhere\"}}", &err) ==
+                  KOHI_STATUS_INVALID_LAYOUT && err != NULL, "bad layout");
+        if (err) {
+            kohi_str message = kohi_error_message(err);
+            CHECK(message.ptr && strstr(message.ptr, "place.Name") != NULL, "the message names the key");
+            kohi_error_free(err);
+        }
+        kohi_options_free(opts);
+    }
+    kohi_string_free(json);
+    CHECK(kohi_survey_files_json(NULL, 1, NULL, &json) == KOHI_STATUS_NULL_ARGUMENT, "NULL paths");
+    free(path);
+}
+
 int main(int argc, char **argv) {
     fixtures = argc > 1 ? argv[1] : "fixtures";
     test_goldens();
@@ -725,6 +760,7 @@ int main(int argc, char **argv) {
     test_threads();
     test_watcher();
     test_stream();
+    test_survey_and_layout();
     printf("%d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;
 }

@@ -2,7 +2,7 @@
 
 import datetime
 import os
-from typing import Any, Literal, Mapping, Sequence, Union, final
+from typing import Any, Iterable, Literal, Mapping, Sequence, Union, final
 
 __all__ = [
     "AliasTableError",
@@ -33,6 +33,7 @@ __all__ = [
     "Watcher",
     "__version__",
     "check_number",
+    "survey",
     "parse",
     "parse_file",
     "reconcile",
@@ -65,6 +66,17 @@ def parse_file(
     limits: Mapping[str, int] | None = None,
 ) -> Result:
     """Read and parse a file."""
+
+def survey(
+    sources: Iterable[Union[bytes, bytearray, str, "os.PathLike[str]"]],
+    *,
+    aliases: _Aliases | None = None,
+    layout: _Layout | None = None,
+    max_size: int | None = None,
+    limits: Mapping[str, int] | None = None,
+) -> dict[str, Any]:
+    """Survey result files by the shapes of their values (never a value): the element tree,
+    proposals, and ``layout``, a layout file for ``layout=`` (or None); ``report`` is the text."""
 
 def check_number(kind: Literal["insurer", "payer", "recipient"], value: str) -> NumberCheck:
     """Check a 保険者番号, 公費負担者番号 or national 受給者番号 (length, digits, 検証番号)."""
