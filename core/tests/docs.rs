@@ -27,3 +27,13 @@ fn every_fixture_is_described() {
         }
     }
 }
+
+/// The README's example layout file is one kohi accepts.
+#[test]
+fn readme_layout_example_is_valid() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    let section = readme.split("## The PMH layout is provisional").nth(1).unwrap();
+    let example = section.split("```json\n").nth(1).unwrap().split("```").next().unwrap();
+    assert!(example.contains("\"wrappers\""));
+    kohi::ParseOptions::default().with_layout_json(example).unwrap();
+}
