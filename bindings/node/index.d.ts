@@ -291,6 +291,7 @@ export interface Qualification {
   operationInfoAvailableTime: string | null
   referenceNumber: string | null
   arbitraryIdentifier: string | null
+  qualificationConfirmationKey: string | null
   publicExpenseNumber: string | null
   beneficiaryNumber: string | null
   welfareOfficeName: string | null

@@ -4,6 +4,7 @@
 use std::fmt::Write;
 use std::path::Path;
 
+use kohi::codes::CodeList;
 use kohi::{Document, Error, KohiEntry, Patient, PmhState};
 
 const COLUMNS: [(&str, usize); 8] = [
@@ -33,7 +34,7 @@ pub fn rows(file: &Path, result: &Result<Document, Error>) -> String {
             let _ = writeln!(out, "{}  error {}: {e}", fit(&name, COLUMNS[0].1), e.code());
         }
         Ok(doc) if doc.patients.is_empty() => {
-            let status = doc.header.segment_of_result.as_ref().and_then(kohi::codes::CodeList::label).unwrap_or("-");
+            let status = doc.header.segment_of_result.as_ref().and_then(CodeList::label).unwrap_or("-");
             let _ = writeln!(out, "{}  (no patient; 処理結果区分 {status})", fit(&name, COLUMNS[0].1));
         }
         Ok(doc) => {
@@ -47,6 +48,16 @@ pub fn rows(file: &Path, result: &Result<Document, Error>) -> String {
 
 fn patient_rows(out: &mut String, file: &str, index: usize, patient: &Patient) {
     let who = masked_name(patient);
+    // A person-level error (処理結果状況 2 and up: not found, …) is no answer at all: it must
+    // never read as "this patient has no 公費".
+    let failed = patient.processing_result_status.as_ref().filter(|s| s.code() != "1");
+    if let (true, Some(status)) = (patient.kohi.is_empty(), failed) {
+        let label = status.label().unwrap_or("-");
+        let code = patient.processing_result_code.as_deref().unwrap_or("-");
+        let (f, i, p) = (fit(file, COLUMNS[0].1), fit(&index.to_string(), COLUMNS[1].1), fit(&who, COLUMNS[2].1));
+        let _ = writeln!(out, "{f} {i} {p} error: 処理結果状況 {} {label} ({code}), no 公費 answer", status.code());
+        return;
+    }
     if patient.kohi.is_empty() {
         let why = match patient.pmh {
             PmhState::Absent => "公費なし (no PMH data)",
@@ -77,8 +88,9 @@ fn exposed(value: &Option<kohi::Personal<String>>) -> String {
     value.as_ref().map_or("-".into(), |v| v.expose().clone())
 }
 
+/// The first character of the name, else of the kana (a result may carry only `NameKana`).
 fn masked_name(patient: &Patient) -> String {
-    let name = patient.qualifications.iter().find_map(|q| q.name.as_ref());
+    let name = patient.qualifications.iter().find_map(|q| q.name.as_ref().or(q.name_kana.as_ref()));
     match name.and_then(|n| n.expose().chars().next()) {
         Some(first) => format!("{first}＊＊"),
         None => "-".into(),

@@ -274,3 +274,25 @@ fn parse_reads_the_web_api_json_form() {
     from_xml.as_object_mut().unwrap().remove("file");
     assert_eq!(from_json, from_xml);
 }
+
+/// A person-level error is an error row, never "公費なし"; a result with only kana shows it masked.
+#[test]
+fn the_table_shows_person_errors_and_masked_kana() {
+    let out = kohi(&["parse", "--table", &fixture("person_error_sjis.xml")]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("error: 処理結果状況 2"), "{text}");
+    assert!(!text.contains("公費なし"), "{text}");
+    let dir = std::env::temp_dir().join(format!("kohi-cli-kana-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let xml = dir.join("kana.xml");
+    std::fs::write(
+        &xml,
+        "<XmlMsg><MessageHeader><SegmentOfResult>1</SegmentOfResult></MessageHeader><MessageBody><ResultList>\
+         <ResultOfQualificationConfirmation><NameKana>ﾐﾎﾝ ﾀﾛｳ</NameKana></ResultOfQualificationConfirmation>\
+         </ResultList><ProcessingResultStatus>1</ProcessingResultStatus></MessageBody></XmlMsg>",
+    )
+    .unwrap();
+    let text = String::from_utf8(kohi(&["parse", "--table", xml.to_str().unwrap()]).stdout).unwrap();
+    assert!(text.contains("ﾐ＊＊") && !text.contains("ﾀﾛｳ"), "{text}");
+    std::fs::remove_dir_all(dir).unwrap();
+}

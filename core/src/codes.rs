@@ -137,22 +137,31 @@ code_list!(
     }
 );
 code_list!(
-    /// OQSCD011 限度額適用認定証区分 (labels not in our reference).
-    LimitCertificateClassification, "OQSCD011" { C01 = "01" => None, C02 = "02" => None, C03 = "03" => None }
+    /// OQSCD011 限度額適用認定証区分.
+    LimitCertificateClassification, "OQSCD011" {
+        C01 = "01" => Some("限度額適用区分認定証"),
+        C02 = "02" => Some("限度額適用・標準負担額減額認定証"),
+        C03 = "03" => Some("標準負担額減額認定証"),
+    }
 );
 code_list!(
-    /// OQSCD012 限度額適用認定証適用区分 (labels not in our reference).
+    /// OQSCD012 限度額適用認定証適用区分 (A: under 70, B: 70 and over).
     LimitCertificateFlag, "OQSCD012" {
-        A01 = "A01" => None, A02 = "A02" => None, A03 = "A03" => None,
-        A04 = "A04" => None, A05 = "A05" => None, A06 = "A06" => None,
-        B01 = "B01" => None, B02 = "B02" => None, B03 = "B03" => None, B04 = "B04" => None,
-        B05 = "B05" => None, B06 = "B06" => None, B07 = "B07" => None, B08 = "B08" => None,
-        B09 = "B09" => None, B10 = "B10" => None,
+        A01 = "A01" => Some("ア"), A02 = "A02" => Some("イ"), A03 = "A03" => Some("ウ"),
+        A04 = "A04" => Some("エ"), A05 = "A05" => Some("オ"), A06 = "A06" => Some("オ（境）"),
+        B01 = "B01" => Some("現役並みⅢ"), B02 = "B02" => Some("現役並みⅡ"), B03 = "B03" => Some("現役並みⅠ"),
+        B04 = "B04" => Some("一般"), B05 = "B05" => Some("低所得Ⅱ"), B06 = "B06" => Some("低所得Ⅰ"),
+        B07 = "B07" => Some("低所得Ⅰ（老福）"), B08 = "B08" => Some("低所得Ⅰ（境）"),
+        B09 = "B09" => Some("一般Ⅱ"), B10 = "B10" => Some("一般Ⅰ"),
     }
 );
 code_list!(
     /// OQSCD013 特定疾病区分.
-    SpecificDiseaseCategory, "OQSCD013" { Dialysis = "1" => Some("透析"), Hemophilia = "2" => Some("血友病"), Hiv = "3" => Some("HIV") }
+    SpecificDiseaseCategory, "OQSCD013" {
+        Dialysis = "1" => Some("人工透析を必要とする慢性腎不全"),
+        Hemophilia = "2" => Some("先天性血液凝固因子障害（第VIII因子、第IX因子）"),
+        Hiv = "3" => Some("血液凝固因子製剤の投与に起因するHIV感染症"),
+    }
 );
 code_list!(
     /// OQSCD015 未就学区分.
@@ -209,7 +218,10 @@ mod tests {
         let v = QualificationValidity::from_code("7");
         assert_eq!((v.code(), v.label(), v.is_known()), ("7", None, false));
         assert_eq!(InsuredCardClassification::from_code("A1"), InsuredCardClassification::MedicalAid);
-        assert_eq!(LimitCertificateFlag::from_code("B04").label(), None);
+        assert_eq!(LimitCertificateFlag::from_code("B04").label(), Some("一般"));
+        assert_eq!(LimitCertificateFlag::from_code("A06").label(), Some("オ（境）"));
+        assert_eq!(LimitCertificateClassification::from_code("02").label(), Some("限度額適用・標準負担額減額認定証"));
+        assert_eq!(LimitCertificateFlag::from_code("C01").label(), None);
         assert!(LimitCertificateFlag::from_code("B04").is_known());
     }
 

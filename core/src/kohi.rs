@@ -19,8 +19,10 @@ use crate::model::{Date, MaxCopayment, Patient, Qualification, Warning, WarningC
 use crate::numbers::{NumberKind, NumberText, is_valid_normalized, split_payer_number};
 use crate::personal::Personal;
 
-/// National 法別番号 and their programs (domain §5.1). 62 is in the ordering list but its
-/// meaning is not confirmed, so it has no program name.
+/// National 法別番号 and their programs (domain §5.1). 62 is in the ordering list; it is most
+/// likely 特定B型肝炎ウイルス感染者給付金等の支給に関する特別措置法, but no primary source at hand
+/// confirms it, and a wrong program name on a reception screen is worse than none: it stays
+/// national (its order is known) without a name until one does.
 pub const NATIONAL_PROGRAMS: &[(&str, Option<&str>)] = &[
     ("10", Some("感染症法 結核患者の適正医療")),
     ("11", Some("感染症法 結核患者の入院")),

@@ -86,7 +86,7 @@ fields! {
         PharmacistsAvailableTime, DiagnosisConsFlg, DiagnosisConsTime, DiagnosisAvailableTime,
         OperationConsFlg, OperationConsTime, OperationAvailableTime, ReferenceNumber,
         ArbitraryIdentifier, PublicExpenseNumber, BeneficiaryNumber, WelfareOfficeName,
-        MedicalSubsidyConsFlg, MedicalSubsidyConsTime,
+        MedicalSubsidyConsFlg, MedicalSubsidyConsTime, QualificationConfirmationKey,
     }
     ElderlyField { CertificateDate, ValidStartDate, ValidEndDate, ContributionRatio }
     LimitField { Classification, ClassificationFlag, CertificateDate, ValidStartDate, ValidEndDate, LongTermDate }
@@ -225,6 +225,11 @@ pub const TABLE: &[(Ctx, &str, Node, Status)] = &[
     (C::Result, "OperationInfoAvailableTime", Leaf(F::Result(ResultField::OperationAvailableTime)), R),
     (C::Result, "ReferenceNumber", Leaf(F::Result(ResultField::ReferenceNumber)), R),
     (C::Result, "ArbitraryIdentifier", Leaf(F::Result(ResultField::ArbitraryIdentifier)), R),
+    // In real face results (a vendor's registration spec, domain §3.7); meaning not published.
+    (C::Result, "QualificationConfirmationKey", Leaf(F::Result(ResultField::QualificationConfirmationKey)), R),
+    // myclinic reads it in MessageBody; two vendors' models put it in the result (domain §3.7).
+    // Either way it is the person's.
+    (C::Result, "PrescriptionIssueSelect", Leaf(F::Person(PersonField::PrescriptionIssueSelect)), R),
     // 医療扶助 (§2.5, §3.5 A1 rules). The three number/name fallbacks are unconfirmed (§7.8).
     (C::Result, "PublicExpenseNumber", Leaf(F::Result(ResultField::PublicExpenseNumber)), P),
     (C::Result, "BeneficiaryNumber", Leaf(F::Result(ResultField::BeneficiaryNumber)), P),

@@ -212,6 +212,9 @@ pub struct Qualification {
     pub specific_diseases_certificates: Vec<SpecificDiseasesCertificate>,
     pub reference_number: Option<Personal<String>>,
     pub arbitrary_identifier: Option<String>,
+    /// `QualificationConfirmationKey`: seen in real face results, meaning not published; kept
+    /// as sent.
+    pub qualification_confirmation_key: Option<Personal<String>>,
     /// 医療扶助: 公費負担者番号 when sent apart from `InsurerNumber` (unconfirmed name).
     pub public_expense_number: Option<CheckedNumber>,
     /// 医療扶助: 受給者番号 when sent apart from `InsuredIdentificationNumber` (unconfirmed name).
@@ -258,7 +261,7 @@ impl Serialize for Qualification {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         // One flat object, in the contract's key order, the consent fields among the others.
         let (q, c) = (self, self.consents());
-        let mut out = serializer.serialize_struct("Qualification", 53)?;
+        let mut out = serializer.serialize_struct("Qualification", 54)?;
         macro_rules! fields {
             ($($owner:ident . $name:ident),* $(,)?) => { $(out.serialize_field(stringify!($name), &$owner.$name)?;)* };
         }
@@ -309,6 +312,7 @@ impl Serialize for Qualification {
             c.operation_info_available_time,
             q.reference_number,
             q.arbitrary_identifier,
+            q.qualification_confirmation_key,
             q.public_expense_number,
             q.beneficiary_number,
             q.welfare_office_name,
@@ -495,6 +499,12 @@ pub enum WarningCode {
     /// check digit ok, a 公費 法別): PMH data under a name or in a place the layout does not know
     /// yet. `kohi survey` proposes the layout file that reads it.
     UnmappedKohiNumber,
+    /// A result's 保険者番号 has 法別 12 (生活保護) but its `InsuredCardClassification` is not
+    /// `A1`: it is mapped as insurance, not as 医療扶助. Worth a look.
+    MedicalAidUnmarked,
+    /// Two results of one person are identical: both are kept, but which one the terminal meant
+    /// is ambiguous.
+    DuplicateResult,
 }
 
 impl WarningCode {
@@ -513,6 +523,8 @@ impl WarningCode {
             Self::RenewedKohi => "renewed_kohi",
             Self::MixedContent => "mixed_content",
             Self::UnmappedKohiNumber => "unmapped_kohi_number",
+            Self::MedicalAidUnmarked => "medical_aid_unmarked",
+            Self::DuplicateResult => "duplicate_result",
         }
     }
 }

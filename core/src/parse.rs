@@ -961,7 +961,13 @@ fn complete_patient(patient: &mut Patient, warnings: &mut Vec<Warning>, on: Opti
         if !q.is_medical_aid() && q.insurer_number.as_ref().is_some_and(|n| !n.valid) {
             warnings.push(Warning { code: WarningCode::InsurerCheckDigit, path: format!("{}/InsurerNumber", q.path) });
         }
+        // 法別 12 is 生活保護: without `A1` the result is read as insurance, silently otherwise.
+        let law_12 = q.insurer_number.as_ref().is_some_and(|n| n.text.normalized.expose().starts_with("12"));
+        if law_12 && !q.is_medical_aid() {
+            warnings.push(Warning { code: WarningCode::MedicalAidUnmarked, path: format!("{}/InsurerNumber", q.path) });
+        }
     }
+    warn_duplicate_results(patient, warnings);
     let received = patient.qualifications.iter().any(|q| q.medical_subsidies.as_ref().is_some_and(|s| !s.is_empty()));
     patient.pmh = if received {
         PmhState::Received
@@ -971,6 +977,20 @@ fn complete_patient(patient: &mut Patient, warnings: &mut Vec<Warning>, on: Opti
         PmhState::Absent
     };
     kohi::map_patient(patient, warnings, on);
+}
+
+/// Two identical results of one person (rare: compared only when there are two or more).
+fn warn_duplicate_results(patient: &Patient, warnings: &mut Vec<Warning>) {
+    let qs = &patient.qualifications;
+    if qs.len() < 2 {
+        return;
+    }
+    let values: Vec<serde_json::Value> = qs.iter().map(|q| serde_json::to_value(q).unwrap_or_default()).collect();
+    for (i, q) in qs.iter().enumerate().skip(1) {
+        if values[..i].contains(&values[i]) {
+            warnings.push(Warning { code: WarningCode::DuplicateResult, path: q.path.clone() });
+        }
+    }
 }
 
 /// An unknown leaf that may be a 公費負担者番号 kohi is not reading (cheap test first: 8
@@ -1171,6 +1191,7 @@ fn assign_result(q: &mut Qualification, f: ResultField, mut v: Value<'_>) -> boo
         R::OperationAvailableTime => put(&mut q.consents_mut().operation_info_available_time, v.datetime()),
         R::ReferenceNumber => put(&mut q.reference_number, Personal::new(v.trimmed())),
         R::ArbitraryIdentifier => put(&mut q.arbitrary_identifier, v.trimmed()),
+        R::QualificationConfirmationKey => put(&mut q.qualification_confirmation_key, Personal::new(v.trimmed())),
         R::PublicExpenseNumber => put(&mut q.public_expense_number, v.checked(NumberKind::Payer)),
         R::BeneficiaryNumber => put(&mut q.beneficiary_number, v.number()),
         R::WelfareOfficeName => put(&mut q.welfare_office_name, v.string()),

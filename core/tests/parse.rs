@@ -554,3 +554,58 @@ mod layout_files {
         }
     }
 }
+
+/// Details found in public material (issue 14).
+mod domain_details {
+    use super::*;
+
+    #[test]
+    fn qualification_confirmation_key_and_prescription_issue_select_in_the_result_are_known() {
+        let d = parse(&result(
+            "<QualificationConfirmationKey>ABC123</QualificationConfirmationKey><PrescriptionIssueSelect>1</PrescriptionIssueSelect>",
+        ));
+        assert!(d.unknown_elements.is_empty() && warned(&d, WarningCode::UnknownElement).is_empty());
+        let q = &d.patients[0].qualifications[0];
+        assert_eq!(q.qualification_confirmation_key.as_ref().map(|k| k.expose().as_str()), Some("ABC123"));
+        assert_eq!(serde_json::to_value(&d.patients[0]).unwrap()["prescription_issue_select"]["code"], "1");
+    }
+
+    #[test]
+    fn law_12_without_a1_warns() {
+        let d = parse(&result(
+            "<InsurerNumber>12130010</InsurerNumber><InsuredCardClassification>01</InsuredCardClassification>",
+        ));
+        assert_eq!(warned(&d, WarningCode::MedicalAidUnmarked), ["InsurerNumber"]);
+        let d = parse(&result(
+            "<InsurerNumber>12130010</InsurerNumber><InsuredCardClassification>A1</InsuredCardClassification>",
+        ));
+        assert!(warned(&d, WarningCode::MedicalAidUnmarked).is_empty());
+        let d = parse(&result("<InsurerNumber>06130012</InsurerNumber>"));
+        assert!(warned(&d, WarningCode::MedicalAidUnmarked).is_empty());
+    }
+
+    #[test]
+    fn two_identical_results_warn_and_both_are_kept() {
+        let one =
+            "<ResultOfQualificationConfirmation><InsurerName>甲</InsurerName></ResultOfQualificationConfirmation>";
+        let other =
+            "<ResultOfQualificationConfirmation><InsurerName>乙</InsurerName></ResultOfQualificationConfirmation>";
+        let d = parse(&doc(&format!("<ResultList>{one}{one}</ResultList>")));
+        assert_eq!(d.patients[0].qualifications.len(), 2);
+        assert_eq!(warned(&d, WarningCode::DuplicateResult), ["ResultOfQualificationConfirmation[2]"]);
+        let d = parse(&doc(&format!("<ResultList>{one}{other}</ResultList>")));
+        assert!(warned(&d, WarningCode::DuplicateResult).is_empty());
+    }
+
+    #[test]
+    fn limit_certificate_codes_have_their_public_labels() {
+        let d = parse(&result(
+            "<LimitApplicationCertificateRelatedInfo><LimitApplicationCertificateClassification>01</LimitApplicationCertificateClassification>\
+             <LimitApplicationCertificateClassificationFlag>A06</LimitApplicationCertificateClassificationFlag></LimitApplicationCertificateRelatedInfo>",
+        ));
+        let json = serde_json::to_value(&d.patients[0].qualifications[0]).unwrap();
+        let limit = &json["limit_application_certificate"];
+        assert_eq!(limit["classification"]["label"], "限度額適用区分認定証");
+        assert_eq!(limit["classification_flag"]["label"], "オ（境）");
+    }
+}

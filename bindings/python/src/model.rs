@@ -293,6 +293,7 @@ getters!(Qualification, |q, py| {
     operation_info_available_time => convert::date_time(py, &q.consents().operation_info_available_time),
     reference_number => convert::personal(py, &q.reference_number),
     arbitrary_identifier => convert::text(py, &q.arbitrary_identifier),
+    qualification_confirmation_key => convert::personal(py, &q.qualification_confirmation_key),
     public_expense_number => convert::number(py, &q.public_expense_number.as_ref().map(|n| n.text.clone())),
     beneficiary_number => convert::number(py, &q.beneficiary_number),
     welfare_office_name => convert::text(py, &q.welfare_office_name),

@@ -78,7 +78,7 @@ class TestQualificationAndHeader:
         assert q.name == "見本　一郎" and q.name_kana == "ﾐﾎﾝ ｲﾁﾛｳ"
         assert q.birthdate == datetime.date(1953, 3, 11)
         assert q.elderly_recipient_certificate["contribution_ratio"] == "020"
-        assert q.limit_application_certificate["classification_flag"] == {"code": "B04", "label": None}
+        assert q.limit_application_certificate["classification_flag"] == {"code": "B04", "label": "一般"}
         assert q.limit_application_certificate_related_cons_time == datetime.datetime(2025, 6, 4, 9, 30, 10)
         header = result.header
         assert header.segment_of_result == "1"
