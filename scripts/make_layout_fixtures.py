@@ -61,6 +61,18 @@ cases["pmh_wrapped"] = re.sub(
     r"<YukoShuryoBi>20270930</YukoShuryoBi>\1<YukoKaishiBi>20250401</YukoKaishiBi>",
     cases["pmh_wrapped"],
 )
+# A document of PMH data of its own (as a `PMHsimsm…` interface might send): its own root, the
+# header, and the renamed list at the person level. Without a layout it is `unexpected_root`.
+header = re.search(r"  <MessageHeader>.*?</MessageHeader>\n", original, re.S).group(0)
+pmh_document = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="no"?>\n<PmhMsg>\n'
+    + header
+    + "  <MessageBody>\n"
+    + reindent(block.group(0), 4)
+    + "\n  </MessageBody>\n</PmhMsg>\n"
+)
+(FIXTURES / "pmh_document.xml").write_text(pmh_document, encoding="utf-8")
+
 for name, text in cases.items():
     (FIXTURES / f"{name}.xml").write_text(text, encoding="utf-8")
     sjis = text.replace('encoding="UTF-8"', 'encoding="Shift_JIS"', 1).replace(

@@ -357,13 +357,15 @@ impl Walk {
                     }
                     let name = e.name().as_ref().to_owned();
                     let (ctx, known, parent) = match stack.last_mut() {
+                        // A root kohi does not know (a document of PMH data of its own) is read as
+                        // an `XmlMsg` would be, so what it holds can still be recognised.
                         None => match layout.lookup(Ctx::Document, &name) {
                             Some(Node::Container(c)) => (Some(c), true, None),
-                            _ => (None, false, None),
+                            _ => (Some(Ctx::XmlMsg), false, None),
                         },
                         Some(parent) => {
                             parent.has_child = true;
-                            let found = parent.ctx.filter(|_| parent.known).and_then(|c| layout.lookup(c, &name));
+                            let found = parent.ctx.and_then(|c| layout.lookup(c, &name));
                             let (ctx, known) = match found {
                                 Some(Node::Container(c)) => (Some(c), true),
                                 Some(Node::Wrapper) => (parent.ctx, true),
@@ -707,6 +709,18 @@ fn layout_file(walk: &Walk, entry_path: &str, proposals: &[Proposal]) -> serde_j
     let mut out = Map::new();
     out.insert("kohi_layout".into(), json!(1));
     out.insert("rename".into(), Value::Object(rename));
+    // Roots kohi does not know, above the data: documents of their own.
+    let mut roots: Vec<&str> = Vec::new();
+    let mut up = Some(entry);
+    while let Some(p) = up {
+        if p.parent.is_none() && !p.known && !roots.contains(&p.name.as_str()) {
+            roots.push(&p.name);
+        }
+        up = p.parent.as_deref().and_then(|q| walk.paths.get(q));
+    }
+    if !roots.is_empty() {
+        out.insert("roots".into(), json!(roots));
+    }
     if let Some(ctx) = parent.and_then(|p| p.ctx) {
         let parents = parents_for(ctx);
         let expected = if placed == field::LIST { Ctx::Result } else { Ctx::SubsidyList };

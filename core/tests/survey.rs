@@ -58,6 +58,20 @@ fn the_proposed_layout_reads_each_case_like_the_built_in_names() {
     }
 }
 
+/// A document of its own: an unknown root, read as `XmlMsg` once the layout names it.
+#[test]
+fn a_pmh_document_of_its_own_gets_a_root_and_its_certificates() {
+    let bytes = read("pmh_document.xml");
+    assert_eq!(kohi::parse(&bytes).unwrap_err().code(), "unexpected_root");
+    let s = survey([bytes.as_slice()], &ParseOptions::default());
+    let layout = s.layout.unwrap();
+    assert_eq!(layout["roots"], serde_json::json!(["PmhMsg"]));
+    let options = ParseOptions::default().with_layout_json(&layout.to_string()).unwrap();
+    let doc = kohi::parse_with(&bytes, &options).unwrap();
+    assert_eq!(slots(&doc), slots(&kohi::parse(&read("face_pmh_two.xml")).unwrap()));
+    assert_eq!(doc.header.arbitrary_file_identifier.as_deref(), Some("Qm9ndXNJZGVudGlmaWVy"));
+}
+
 #[test]
 fn places_and_wrappers_are_proposed_where_the_data_sits() {
     let layout = |case: &str| survey([read(case).as_slice()], &ParseOptions::default()).layout.unwrap();
