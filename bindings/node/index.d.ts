@@ -117,9 +117,14 @@ export declare class WatchEvent {
   /** Stable across restarts for the same name and content: `<content SHA-256>-<name hash>`. */
   get id(): string
   get path(): string
-  get kind(): 'result' | 'face' | 'rejected' | 'bulk_archive' | 'skipped' | 'other'
+  get kind(): 'result' | 'face' | 'rejected' | 'bulk_archive' | 'skipped' | 'other' | 'pmh'
   /** The request this answers, when known. */
   get request(): string | null
+  /**
+   * The file of the same patient from the other side, delivered earlier in this run: a PMH
+   * document's (kind `pmh`) result, or a result's PMH document.
+   */
+  get related(): string | null
   /** The parsed file, or null (not parsed, rejected, or handed over unread). */
   get result(): KohiResult | null
   /** Why the file could not be used, or null. */
@@ -365,5 +370,10 @@ export interface WatchOptions {
   doneDir?: string
   /** Whether a pending `next()` keeps the process alive (default true, as `fs.watch`). */
   persistent?: boolean
+  /**
+   * How a PMH document and the result of the same patient are paired (`related`), in
+   * order (default both; `[]`: never).
+   */
+  pairBy?: Array<'arbitrary_file_identifier' | 'free_name'>
   parse?: ParseOptions
 }

@@ -26,6 +26,7 @@ USAGE:
                                          verify check digits (kind guessed from length if omitted)
   kohi watch DIR [--json] [--layout FILE] [--aliases FILE] [--settle MS] [--poll-interval MS]
              [--give-up-after MS] [--done DIR] [--max-events N] [--idle-exit SECS]
+             [--pair-by arbitrary_file_identifier,free_name|none]
                                          watch DIR/res and DIR/face; one JSON line per file, each
                                          acknowledged once written: a file is printed at least once,
                                          again after a restart only if its line was not complete

@@ -5,12 +5,12 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use kohi::Encoding;
-use kohi_terminal::{Outcome, QualificationRequest, WatchEvent, WatchOptions, Watcher};
+use kohi_terminal::{Outcome, PairBy, QualificationRequest, WatchEvent, WatchOptions, Watcher};
 
 use crate::Args;
 
 /// `kohi watch DIR [--json] [--layout FILE] [--aliases FILE] [--settle MS] [--poll-interval MS] [--give-up-after MS]
-/// [--done DIR] [--max-events N] [--idle-exit SECS]`
+/// [--done DIR] [--max-events N] [--idle-exit SECS] [--pair-by RULES|none]`
 ///
 /// Each event is one line, written to stdout in one `write` and flushed, and only then
 /// acknowledged. A kill between the write and the acknowledgement prints the line again at the
@@ -32,6 +32,7 @@ pub fn watch(args: &[String]) -> Result<bool, String> {
             "--done" => options.done_dir = Some(PathBuf::from(args.value("--done")?)),
             "--max-events" => max_events = args.number("--max-events")?,
             "--idle-exit" => idle_exit = Some(Duration::from_secs(args.number("--idle-exit")?)),
+            "--pair-by" => options.pair_by = pair_by(&args.value("--pair-by")?)?,
             flag if flag.starts_with("--") => return Err(format!("unknown option `{flag}`")),
             dir if root.is_none() => root = Some(PathBuf::from(dir)),
             _ => return Err("watch takes one DIR".into()),
@@ -77,23 +78,34 @@ pub fn watch(args: &[String]) -> Result<bool, String> {
     Ok(true)
 }
 
+/// `arbitrary_file_identifier,free_name` (the default), one of them, or `none`.
+fn pair_by(list: &str) -> Result<Vec<PairBy>, String> {
+    if list == "none" {
+        return Ok(Vec::new());
+    }
+    list.split(',').map(|name| PairBy::from_name(name.trim()).ok_or(format!("unknown pairing rule `{name}`"))).collect()
+}
+
 /// An inbox error: said on stderr (where, never what), exit status 1.
 fn failed(e: &kohi::Error) -> Result<bool, String> {
     eprintln!("kohi: {e} ({})", e.code());
     Ok(false)
 }
 
-/// `id`, `file`, `kind`, `request`, then the parse contract; a failure has `error`, a rejection
+/// `id`, `file`, `kind`, `request`, `related`, then the parse contract; a failure has `error`, a rejection
 /// `message`, a bulk archive `entries` (each `name` plus the contract or `error`); an unread file
 /// nothing more.
 fn event_json(event: &WatchEvent) -> String {
     let file = serde_json::to_string(&event.path.to_string_lossy()).unwrap_or_default();
-    let request = event
-        .request
-        .as_ref()
-        .map_or("null".to_owned(), |r| serde_json::to_string(&r.to_string_lossy()).unwrap_or_default());
-    let head =
-        format!("{{\"id\":\"{}\",\"file\":{file},\"kind\":\"{}\",\"request\":{request}", event.id, event.kind.as_str());
+    let path = |p: &Option<PathBuf>| {
+        p.as_ref().map_or("null".to_owned(), |r| serde_json::to_string(&r.to_string_lossy()).unwrap_or_default())
+    };
+    let (request, related) = (path(&event.request), path(&event.related));
+    let head = format!(
+        "{{\"id\":\"{}\",\"file\":{file},\"kind\":\"{}\",\"request\":{request},\"related\":{related}",
+        event.id,
+        event.kind.as_str()
+    );
     match &event.outcome {
         Outcome::Parsed(doc) => format!("{head},{}", &kohi::to_json(doc)[1..]),
         Outcome::Failed(e) => format!("{head},\"error\":{}}}", e.to_json()),

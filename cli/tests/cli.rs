@@ -208,7 +208,7 @@ fn watch_prints_each_fixture_exactly_once() {
         assert_eq!(event["kind"], if i.is_multiple_of(2) { "result" } else { "face" });
         assert_eq!(object_id_len(&event), 64 + 1 + 16);
         let object = event.as_object_mut().unwrap();
-        for key in ["id", "file", "kind", "request"] {
+        for key in ["id", "file", "kind", "request", "related"] {
             object.remove(key);
         }
         let golden: serde_json::Value =

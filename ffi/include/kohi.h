@@ -515,6 +515,11 @@ enum kohi_watch_kind
    Any other file (unknown prefix or extension); parsed when it is XML that parses.
    */
   KOHI_WATCH_KIND_OTHER = 5,
+  /*
+   A document of PMH data of its own (a name prefix the layout file declares), parsed with
+   the layout; `kohi_watch_event_related` names the result of the same patient.
+   */
+  KOHI_WATCH_KIND_PMH = 6,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -935,6 +940,12 @@ kohi_status kohi_watch_event_id(const kohi_watch_event *event, kohi_str *out);
  Where the file was found. Borrowed from the event.
  */
 kohi_status kohi_watch_event_path(const kohi_watch_event *event, kohi_str *out);
+
+/*
+ The file of the same patient from the other side (a PMH document's result, a result's PMH
+ document), delivered earlier in this run, or absent. Borrowed from the event.
+ */
+kohi_status kohi_watch_event_related(const kohi_watch_event *event, kohi_str *out);
 
 /*
  The request file this answers, or absent. Borrowed from the event.

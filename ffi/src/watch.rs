@@ -35,6 +35,9 @@ pub enum kohi_watch_kind {
     Skipped = 4,
     /// Any other file (unknown prefix or extension); parsed when it is XML that parses.
     Other = 5,
+    /// A document of PMH data of its own (a name prefix the layout file declares), parsed with
+    /// the layout; `kohi_watch_event_related` names the result of the same patient.
+    Pmh = 6,
 }
 
 impl From<FileKind> for kohi_watch_kind {
@@ -45,6 +48,7 @@ impl From<FileKind> for kohi_watch_kind {
             FileKind::Rejected => Self::Rejected,
             FileKind::BulkArchive => Self::BulkArchive,
             FileKind::Skipped => Self::Skipped,
+            FileKind::Pmh => Self::Pmh,
             _ => Self::Other,
         }
     }
@@ -67,6 +71,7 @@ pub struct kohi_watch_event {
     kind: kohi_watch_kind,
     path: Cell,
     request: Cell,
+    related: Cell,
     message: Cell,
     result: Option<Box<kohi_result>>,
     error: Option<Box<kohi_error>>,
@@ -184,6 +189,7 @@ pub unsafe extern "C" fn kohi_watcher_next(
                 kind: e.kind.into(),
                 path: enc(Some(e.path.to_string_lossy().into_owned())),
                 request: enc(e.request.map(|r| r.to_string_lossy().into_owned())),
+                related: enc(e.related.map(|r| r.to_string_lossy().into_owned())),
                 message: enc(message),
                 result,
                 error,
@@ -287,6 +293,13 @@ pub unsafe extern "C" fn kohi_watch_event_id(event: *const kohi_watch_event, out
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kohi_watch_event_path(event: *const kohi_watch_event, out: *mut kohi_str) -> kohi_status {
     boundary!(kohi_status::Panic, { event_string(event, out, |e| &e.path) })
+}
+
+/// The file of the same patient from the other side (a PMH document's result, a result's PMH
+/// document), delivered earlier in this run, or absent. Borrowed from the event.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kohi_watch_event_related(event: *const kohi_watch_event, out: *mut kohi_str) -> kohi_status {
+    boundary!(kohi_status::Panic, { event_string(event, out, |e| &e.related) })
 }
 
 /// The request file this answers, or absent. Borrowed from the event.

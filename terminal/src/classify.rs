@@ -20,6 +20,10 @@ pub enum FileKind {
     BulkArchive,
     /// Not read: a special file (FIFO, device, directory) or a file over the size limit.
     Skipped,
+    /// A document of PMH data of its own: its name starts with a prefix the layout file
+    /// declares (`file_prefixes`, e.g. `PMHsimsm`). Parsed with the layout; paired with the
+    /// qualification result of the same patient (see `WatchEvent::related`).
+    Pmh,
     /// Anything else: an unknown extension or interface prefix (`PMHsimsm…`, a face output that
     /// is not XML). An `.xml` one is parsed when it parses; the rest is handed over unread.
     Other,
@@ -35,12 +39,13 @@ impl FileKind {
             Self::BulkArchive => "bulk_archive",
             Self::Skipped => "skipped",
             Self::Other => "other",
+            Self::Pmh => "pmh",
         }
     }
 
     /// Every kind, in the order of their C numbers (which never change).
-    pub const ALL: [FileKind; 6] =
-        [Self::Result, Self::Face, Self::Rejected, Self::BulkArchive, Self::Skipped, Self::Other];
+    pub const ALL: [FileKind; 7] =
+        [Self::Result, Self::Face, Self::Rejected, Self::BulkArchive, Self::Skipped, Self::Other, Self::Pmh];
 }
 
 /// The two folders the terminal writes into.
@@ -68,15 +73,19 @@ pub(crate) fn is_temporary(name: &OsStr) -> bool {
     bytes.starts_with(b".") || lower.ends_with(b".tmp") || lower.ends_with(b".part") || bytes.ends_with(b"~")
 }
 
-/// The kind of a (non-temporary) regular file by folder and name. A name that is not UTF-8 is
-/// `Other`: it is still delivered, with its exact bytes as the path.
-pub(crate) fn kind_of(folder: Folder, name: &OsStr) -> FileKind {
+/// The kind of a (non-temporary) regular file by folder and name (and the layout's PMH file
+/// prefixes). A name that is not UTF-8 is `Other`: it is still delivered, with its exact bytes
+/// as the path.
+pub(crate) fn kind_of<'a>(folder: Folder, name: &OsStr, pmh_prefixes: impl IntoIterator<Item = &'a str>) -> FileKind {
     let Some(name) = name.to_str() else { return FileKind::Other };
     let lower = name.to_ascii_lowercase();
     let result_of_ours = || matches!(split_interface_name(name), Some((i, "res", _)) if i.starts_with("OQS"));
+    let document = lower.ends_with(".xml") || lower.ends_with(".json");
+    let pmh = || pmh_prefixes.into_iter().any(|p| !p.is_empty() && name.starts_with(p));
     match folder {
         Folder::Res if lower.ends_with(".err") => FileKind::Rejected,
         Folder::Res if lower.ends_with(".zip") => FileKind::BulkArchive,
+        _ if document && pmh() => FileKind::Pmh,
         Folder::Res if lower.ends_with(".xml") && result_of_ours() => FileKind::Result,
         Folder::Face if lower.ends_with(".xml") && result_of_ours() => FileKind::Face,
         _ => FileKind::Other,
@@ -86,7 +95,7 @@ pub(crate) fn kind_of(folder: Folder, name: &OsStr) -> FileKind {
 /// Whether a file of this kind is parsed as a result document.
 pub(crate) fn parses_as_xml(kind: FileKind, name: &OsStr) -> bool {
     match kind {
-        FileKind::Result | FileKind::Face => true,
+        FileKind::Result | FileKind::Face | FileKind::Pmh => true,
         FileKind::Other => name.as_encoded_bytes().to_ascii_lowercase().ends_with(b".xml"),
         _ => false,
     }
@@ -97,7 +106,7 @@ mod tests {
     use super::*;
 
     fn kind(folder: Folder, name: &str) -> FileKind {
-        kind_of(folder, OsStr::new(name))
+        kind_of(folder, OsStr::new(name), [])
     }
 
     #[test]
@@ -111,6 +120,12 @@ mod tests {
         assert_eq!(kind(Folder::Res, "PMHsimsm01res_1.xml"), FileKind::Other);
         assert_eq!(kind(Folder::Res, "notes.txt"), FileKind::Other);
         assert_eq!(kind(Folder::Face, "OQSsiquc01res_face_x_1.xml"), FileKind::Face);
+        let pmh = |folder, name| kind_of(folder, OsStr::new(name), ["PMHsimsm"]);
+        assert_eq!(pmh(Folder::Res, "PMHsimsm01res_1.xml"), FileKind::Pmh);
+        assert_eq!(pmh(Folder::Face, "PMHsimsm01res_face_1.json"), FileKind::Pmh);
+        assert_eq!(pmh(Folder::Res, "PMHsimsm01res_1.err"), FileKind::Rejected);
+        assert_eq!(pmh(Folder::Res, "OQSsiquc01res_1.xml"), FileKind::Result);
+        assert_eq!(kind(Folder::Res, "PMHsimsm01res_1.xml"), FileKind::Other, "no layout prefix: other");
         assert_eq!(kind(Folder::Face, "publicmedicalhub_1.json"), FileKind::Other);
         for temp in [".partial.xml", "x.xml.tmp", "x.XML.TMP", "x.xml.part", "x.xml~"] {
             assert!(is_temporary(OsStr::new(temp)), "{temp}");
@@ -130,6 +145,6 @@ mod tests {
     #[test]
     fn a_name_that_is_not_utf8_is_other() {
         use std::os::unix::ffi::OsStrExt;
-        assert_eq!(kind_of(Folder::Res, OsStr::from_bytes(b"OQSsiquc01res_\xff.xml")), FileKind::Other);
+        assert_eq!(kind_of(Folder::Res, OsStr::from_bytes(b"OQSsiquc01res_\xff.xml"), []), FileKind::Other);
     }
 }

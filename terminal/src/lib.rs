@@ -29,4 +29,4 @@ pub mod watch;
 pub use archive::{ArchiveEntry, MAX_ENTRIES as MAX_ARCHIVE_ENTRIES};
 pub use classify::FileKind;
 pub use request::QualificationRequest;
-pub use watch::{Outcome, WatchEvent, WatchOptions, Watcher, WatcherHandle};
+pub use watch::{Outcome, PairBy, WatchEvent, WatchOptions, Watcher, WatcherHandle};

@@ -74,6 +74,34 @@ pub struct WatchOptions {
     pub done_dir: Option<PathBuf>,
     /// Acknowledgements of files gone from the folders are forgotten after this many days.
     pub prune_after_days: u32,
+    /// How a PMH document (kind `pmh`) and a qualification result of the same patient are
+    /// paired (`WatchEvent::related`), tried in this order; empty: never.
+    pub pair_by: Vec<PairBy>,
+}
+
+/// A rule pairing a PMH document with a qualification result (kinds `result` and `face`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PairBy {
+    /// Both headers carry the same `ArbitraryFileIdentifier` (the one the request set).
+    ArbitraryFileIdentifier,
+    /// Both names have the same free part, after `res_`: `OQSsiquc01res_0042.xml` and
+    /// `PMHsimsm01res_0042.xml` (the request name's free part, which the terminal keeps).
+    FreeName,
+}
+
+impl PairBy {
+    /// The stable name (CLI `--pair-by`, Python `pair_by`, Node `pairBy`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ArbitraryFileIdentifier => "arbitrary_file_identifier",
+            Self::FreeName => "free_name",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<PairBy> {
+        [Self::ArbitraryFileIdentifier, Self::FreeName].into_iter().find(|p| p.as_str() == name)
+    }
 }
 
 impl Default for WatchOptions {
@@ -87,6 +115,7 @@ impl Default for WatchOptions {
             state_file: None,
             done_dir: None,
             prune_after_days: 90,
+            pair_by: vec![PairBy::ArbitraryFileIdentifier, PairBy::FreeName],
         }
     }
 }
@@ -142,7 +171,22 @@ pub struct WatchEvent {
     /// The request this answers: by file name (`…res_X` ↔ `…req_X`), else by the header's
     /// `ArbitraryFileIdentifier` registered with [`WatcherHandle::expect`].
     pub request: Option<PathBuf>,
+    /// The file of the same patient from the other side, delivered earlier in this run: for a
+    /// PMH document (kind `pmh`), the qualification result; for a result, the PMH document.
+    /// Paired by [`WatchOptions::pair_by`]. A restart forgets earlier runs' files.
+    pub related: Option<PathBuf>,
 }
+
+/// What pairing remembers of a delivered document (no patient data: header id, name part).
+struct Seen {
+    pmh: bool,
+    id: Option<String>,
+    free_name: Option<String>,
+    path: PathBuf,
+}
+
+/// Documents remembered for pairing: a PMH document and its result arrive close together.
+const PAIRING_MEMORY: usize = 4096;
 
 /// Delivered and not yet acknowledged.
 struct Pending {
@@ -286,6 +330,7 @@ pub struct Watcher {
     queue: VecDeque<WatchEvent>,
     last_list: Option<Instant>,
     last_rescan: Option<Instant>,
+    seen: VecDeque<Seen>,
 }
 
 impl Watcher {
@@ -312,6 +357,7 @@ impl Watcher {
             queue: VecDeque::new(),
             last_list: None,
             last_rescan: None,
+            seen: VecDeque::new(),
         };
         if watcher.root.is_dir() {
             watcher.open()?;
@@ -520,7 +566,7 @@ impl Watcher {
             let error = Error::InputTooLarge { size: usize::try_from(fp.len).unwrap_or(usize::MAX), limit };
             return self.deliver(path, candidate, key, hash, FileKind::Skipped, Outcome::Failed(error));
         }
-        let kind = kind_of(candidate.folder, name);
+        let kind = kind_of(candidate.folder, name, self.options.parse.layout().file_prefixes());
         if let Some((hash, error)) = candidate.failure.take() {
             // Unchanged since it failed to parse: deliver the failure once patience is over.
             if given_up {
@@ -655,10 +701,40 @@ impl Watcher {
     ) {
         let id = event_id(&hash, &key);
         let request = self.pair(path, kind, &outcome);
+        let related = self.relate(path, kind, &outcome);
         let pending = Pending { key, hash, path: path.to_owned(), folder: candidate.folder };
         lock(&self.ledger).pending.insert(id.clone(), pending);
         self.known.insert(path.to_owned(), candidate.fingerprint);
-        self.queue.push_back(WatchEvent { id, path: path.to_owned(), kind, outcome, request });
+        self.queue.push_back(WatchEvent { id, path: path.to_owned(), kind, outcome, request, related });
+    }
+
+    /// Pairs a PMH document with a qualification result (either may come first) by the rules
+    /// of `pair_by`, in order, and remembers this one for the files still to come.
+    fn relate(&mut self, path: &Path, kind: FileKind, outcome: &Outcome) -> Option<PathBuf> {
+        let pmh = match kind {
+            FileKind::Pmh => true,
+            FileKind::Result | FileKind::Face => false,
+            _ => return None,
+        };
+        let Outcome::Parsed(doc) = outcome else { return None };
+        let free_name = path.file_name().and_then(|n| n.to_str()).and_then(free_name);
+        let this = Seen { pmh, id: doc.header.arbitrary_file_identifier.clone(), free_name, path: path.to_owned() };
+        let matches = |rule: PairBy, other: &Seen| match rule {
+            PairBy::ArbitraryFileIdentifier => this.id.is_some() && other.id == this.id,
+            PairBy::FreeName => this.free_name.is_some() && other.free_name == this.free_name,
+        };
+        let related = self.options.pair_by.iter().find_map(|&rule| {
+            self.seen
+                .iter()
+                .rev()
+                .find(|other| other.pmh != pmh && matches(rule, other))
+                .map(|other| other.path.clone())
+        });
+        if self.seen.len() == PAIRING_MEMORY {
+            self.seen.pop_front();
+        }
+        self.seen.push_back(this);
+        related
     }
 
     fn pair(&self, path: &Path, kind: FileKind, outcome: &Outcome) -> Option<PathBuf> {
@@ -678,6 +754,16 @@ impl Watcher {
             _ => None,
         }
     }
+}
+
+/// The free part of a result name: `OQSsiquc01res_0042.xml` → `0042` (no extension).
+fn free_name(name: &str) -> Option<String> {
+    let (_, direction, rest) = crate::request::split_interface_name(name)?;
+    if direction != "res" {
+        return None;
+    }
+    let stem = rest.rsplit_once('.').map_or(rest, |(stem, _)| stem);
+    (!stem.is_empty()).then(|| stem.to_owned())
 }
 
 impl Drop for Watcher {

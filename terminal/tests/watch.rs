@@ -616,3 +616,62 @@ fn cancel_wakes_a_blocked_next_event_from_another_thread() {
     canceller.join().unwrap();
     assert!(watcher.next().is_none(), "the iterator ends once cancelled");
 }
+
+/// A document of PMH data of its own, named by the layout's prefix: delivered as kind `pmh`,
+/// parsed with the layout, and paired with the result of the same patient whichever comes first.
+#[test]
+fn pmh_documents_are_delivered_with_their_kind_and_paired_with_the_result() {
+    let t = Terminal::new("pmh-pairing");
+    let layout = r#"{"kohi_layout": 1, "roots": ["PmhMsg"], "file_prefixes": ["PMHsimsm"],
+        "place": {"MedicalSubsidyCertificateList": ["MessageBody", "BulkConfirmUnit"]},
+        "rename": {"MedicalSubsidyCertificateList": "KohiJukyushashoList", "MedicalSubsidyCertificateInfo": "KohiJukyushasho",
+                   "MedicalSubsidyInsurerNumber": "FutanshaBango", "MedicalSubsidyRecipientNumber": "JukyushaBango",
+                   "MedicalSubsidyValidStartDate": "YukoKaishiBi", "MedicalSubsidyValidEndDate": "YukoShuryoBi"}}"#;
+    let mut opts = options();
+    opts.parse = kohi::ParseOptions::default().with_layout_json(layout).unwrap();
+    let mut watcher = Watcher::new(&t.root, opts).unwrap();
+    // By the free part of the name: the result first, then the PMH document.
+    t.write_and_rename("res", "OQSsiquc01res_0042.xml", &fixture("insured_card_utf8.xml"));
+    let first = collect(&mut watcher, 1, Duration::from_millis(300), Duration::from_secs(10));
+    t.write_and_rename("res", "PMHsimsm01res_0042.xml", &fixture("pmh_document.xml"));
+    let second = collect(&mut watcher, 1, Duration::from_millis(300), Duration::from_secs(10));
+    assert_eq!((first.len(), second.len()), (1, 1));
+    assert_eq!(first[0].kind, FileKind::Result);
+    assert_eq!(first[0].related, None, "nothing to pair with yet");
+    let pmh = &second[0];
+    assert_eq!(pmh.kind, FileKind::Pmh);
+    assert_eq!(pmh.related.as_deref(), Some(t.path("res", "OQSsiquc01res_0042.xml").as_path()));
+    let Outcome::Parsed(doc) = &pmh.outcome else { panic!("{:?}", pmh.outcome) };
+    assert_eq!(doc.patients[0].kohi.len(), 2);
+    // By ArbitraryFileIdentifier (face_pmh_two and pmh_document share one): the PMH document
+    // first this time, under a free part that matches nothing.
+    t.write_and_rename("face", "PMHsimsm01res_face_7.xml", &fixture("pmh_document.xml"));
+    let third = collect(&mut watcher, 1, Duration::from_millis(300), Duration::from_secs(10));
+    t.write_and_rename("face", "OQSsiquc01res_face_9.xml", &fixture("face_pmh_two.xml"));
+    let fourth = collect(&mut watcher, 1, Duration::from_millis(300), Duration::from_secs(10));
+    assert_eq!(third[0].kind, FileKind::Pmh);
+    assert_eq!(fourth[0].kind, FileKind::Face);
+    assert_eq!(fourth[0].related.as_deref(), Some(t.path("face", "PMHsimsm01res_face_7.xml").as_path()));
+}
+
+/// With `pair_by` empty nothing is paired; without a layout prefix the document is `other`.
+#[test]
+fn pairing_is_configurable() {
+    let t = Terminal::new("pmh-no-pairing");
+    let mut opts = options();
+    opts.parse = kohi::ParseOptions::default()
+        .with_layout_json(r#"{"file_prefixes": ["PMHsimsm"], "roots": ["PmhMsg"]}"#)
+        .unwrap();
+    opts.pair_by = Vec::new();
+    let mut watcher = Watcher::new(&t.root, opts).unwrap();
+    t.write_and_rename("res", "OQSsiquc01res_0042.xml", &fixture("insured_card_utf8.xml"));
+    t.write_and_rename("res", "PMHsimsm01res_0042.xml", &fixture("pmh_document.xml"));
+    t.write_and_rename("res", "XYZsimsm01res_0042.xml", &fixture("pmh_document.xml"));
+    let events = collect(&mut watcher, 3, Duration::from_millis(300), Duration::from_secs(10));
+    assert_eq!(events.len(), 3);
+    assert!(events.iter().all(|e| e.related.is_none()));
+    let kinds: HashMap<String, FileKind> =
+        events.iter().map(|e| (e.path.file_name().unwrap().to_string_lossy().into_owned(), e.kind)).collect();
+    assert_eq!(kinds["PMHsimsm01res_0042.xml"], FileKind::Pmh);
+    assert_eq!(kinds["XYZsimsm01res_0042.xml"], FileKind::Other);
+}

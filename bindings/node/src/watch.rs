@@ -34,6 +34,10 @@ pub struct WatchOptions {
     pub done_dir: Option<String>,
     /// Whether a pending `next()` keeps the process alive (default true, as `fs.watch`).
     pub persistent: Option<bool>,
+    /// How a PMH document and the result of the same patient are paired (`related`), in
+    /// order (default both; `[]`: never).
+    #[napi(ts_type = "Array<'arbitrary_file_identifier' | 'free_name'>")]
+    pub pair_by: Option<Vec<String>>,
     pub parse: Option<ParseOptions>,
 }
 
@@ -58,6 +62,7 @@ pub struct WatchEvent {
     path: String,
     kind: &'static str,
     request: Option<String>,
+    related: Option<String>,
     doc: Option<Arc<kohi_core::Document>>,
     error: Option<(String, u32, String)>,
     message: Option<String>,
@@ -124,6 +129,7 @@ impl WatchEvent {
             path: e.path.to_string_lossy().into_owned(),
             kind: e.kind.as_str(),
             request: e.request.map(|r| r.to_string_lossy().into_owned()),
+            related: e.related.map(|r| r.to_string_lossy().into_owned()),
             doc,
             error,
             message,
@@ -165,7 +171,7 @@ impl WatchEvent {
         self.path.clone()
     }
 
-    #[napi(getter, ts_return_type = "'result' | 'face' | 'rejected' | 'bulk_archive' | 'skipped' | 'other'")]
+    #[napi(getter, ts_return_type = "'result' | 'face' | 'rejected' | 'bulk_archive' | 'skipped' | 'other' | 'pmh'")]
     pub fn kind(&self) -> &'static str {
         self.kind
     }
@@ -174,6 +180,13 @@ impl WatchEvent {
     #[napi(getter)]
     pub fn request(&self) -> Option<String> {
         self.request.clone()
+    }
+
+    /// The file of the same patient from the other side, delivered earlier in this run: a PMH
+    /// document's (kind `pmh`) result, or a result's PMH document.
+    #[napi(getter)]
+    pub fn related(&self) -> Option<String> {
+        self.related.clone()
     }
 
     /// The parsed file, or null (not parsed, rejected, or handed over unread).
@@ -331,6 +344,13 @@ pub fn watch(env: Env, folder: String, options: Option<WatchOptions>) -> Result<
         core.done_dir = o.done_dir.map(Into::into);
         core.parse = crate::options(&env, o.parse)?;
         persistent = o.persistent.unwrap_or(true);
+        if let Some(rules) = o.pair_by {
+            core.pair_by = rules
+                .iter()
+                .map(|r| kohi_terminal::PairBy::from_name(r))
+                .collect::<Option<_>>()
+                .ok_or_else(|| crate::kohi_error(&env, &kohi_core::Error::InvalidSetting { name: "pair_by" }))?;
+        }
     }
     let mut inner = CoreWatcher::new(folder, core).map_err(|e| crate::kohi_error(&env, &e))?;
     let handle = inner.handle();

@@ -12,8 +12,9 @@ use kohi_terminal::{Outcome, WatchOptions, Watcher as CoreWatcher, WatcherHandle
 use crate::errors;
 use crate::model::Result as KohiResult;
 
-/// One delivered file. `kind` is "result", "face", "rejected", "bulk_archive", "skipped" or
-/// "other"; a parsed file has `result`, a file that could not be used has `error` (a
+/// One delivered file. `kind` is "result", "face", "rejected", "bulk_archive", "skipped",
+/// "other" or "pmh" (a document of PMH data of its own; `related` is the result of the same
+/// patient, and a result's `related` its PMH document); a parsed file has `result`, a file that could not be used has `error` (a
 /// `KohiError`), a rejection has `message`. Call `ack()` once it is safely stored.
 #[pyclass(frozen, module = "kohi")]
 pub struct WatchEvent {
@@ -25,6 +26,8 @@ pub struct WatchEvent {
     kind: &'static str,
     #[pyo3(get)]
     request: Option<String>,
+    #[pyo3(get)]
+    related: Option<String>,
     #[pyo3(get)]
     message: Option<String>,
     #[pyo3(get)]
@@ -101,6 +104,7 @@ fn event(py: Python<'_>, e: kohi_terminal::WatchEvent, handle: WatcherHandle) ->
         path: e.path.to_string_lossy().into_owned(),
         kind: e.kind.as_str(),
         request: e.request.map(|r| r.to_string_lossy().into_owned()),
+        related: e.related.map(|r| r.to_string_lossy().into_owned()),
         message,
         result,
         error,
@@ -211,7 +215,7 @@ fn seconds(value: f64, name: &'static str) -> Result<Duration, kohi_core::Error>
 /// `folder/.kohi-inbox.sqlite`). Originals are never deleted; with `done_dir` they are moved
 /// there once acknowledged.
 #[pyfunction]
-#[pyo3(signature = (folder, *, settle=0.3, poll_interval=1.0, give_up_after=30.0, state_file=None, done_dir=None, idle_timeout=None, aliases=None, layout=None, max_size=None, limits=None))]
+#[pyo3(signature = (folder, *, settle=0.3, poll_interval=1.0, give_up_after=30.0, state_file=None, done_dir=None, idle_timeout=None, pair_by=None, aliases=None, layout=None, max_size=None, limits=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn watch(
     py: Python<'_>,
@@ -222,6 +226,7 @@ pub fn watch(
     state_file: Option<std::path::PathBuf>,
     done_dir: Option<std::path::PathBuf>,
     idle_timeout: Option<f64>,
+    pair_by: Option<Vec<String>>,
     aliases: Option<&Bound<'_, PyAny>>,
     layout: Option<&Bound<'_, PyAny>>,
     max_size: Option<usize>,
@@ -239,6 +244,13 @@ pub fn watch(
     let idle_timeout = durations.map_err(|e| errors::to_py(py, &e))?;
     options.state_file = state_file;
     options.done_dir = done_dir;
+    if let Some(rules) = pair_by {
+        options.pair_by = rules
+            .iter()
+            .map(|r| kohi_terminal::PairBy::from_name(r).ok_or(kohi_core::Error::InvalidSetting { name: "pair_by" }))
+            .collect::<Result<_, _>>()
+            .map_err(|e| errors::to_py(py, &e))?;
+    }
     // Opening the ledger touches the disk: without the GIL.
     let inner = py.detach(|| CoreWatcher::new(root, options)).map_err(|e| errors::to_py(py, &e))?;
     let recovered_store = inner.recovered_store().map(|p| p.to_string_lossy().into_owned());

@@ -173,3 +173,31 @@ def test_close_and_with_free_the_folder_at_once(tmp_path):
     again.close()
     assert again.next_event(0.1) is None and list(again) == []
     assert kept is watcher
+
+
+def test_pmh_document_is_delivered_as_pmh_and_paired_with_its_result(tmp_path):
+    root = terminal(tmp_path)
+    layout = {"file_prefixes": ["PMHsimsm"], "roots": ["PmhMsg"]}
+    shutil.copy(FIXTURES / "insured_card_utf8.xml", root / "res" / "OQSsiquc01res_0042.xml")
+    with kohi.watch(root, idle_timeout=1.0, layout=layout, **FAST) as watcher:
+        first = next(iter(watcher))
+        assert first.kind == "result" and first.related is None
+        assert first.ack() is True
+    shutil.copy(FIXTURES / "pmh_document.xml", root / "res" / "PMHsimsm01res_0042.xml")
+    # A new watcher remembers nothing of the last run: pairing is within one run.
+    events = []
+    for event in kohi.watch(root, idle_timeout=1.0, layout=layout, **FAST):
+        assert event.ack() is True
+        events.append(event)
+    assert [e.kind for e in events] == ["pmh"] and events[0].related is None
+    (root / "res" / "OQSsiquc01res_0043.xml").write_bytes((FIXTURES / "insured_card_utf8.xml").read_bytes())
+    (root / "res" / "PMHsimsm01res_0043.xml").write_bytes((FIXTURES / "pmh_document.xml").read_bytes())
+    events = {}
+    for event in kohi.watch(root, idle_timeout=1.0, layout=layout, **FAST):
+        assert event.ack() is True
+        events[event.kind] = event
+    assert set(events) == {"result", "pmh"}
+    paired = [e.related for e in events.values() if e.related]
+    assert len(paired) == 1 and paired[0].endswith(("OQSsiquc01res_0043.xml", "PMHsimsm01res_0043.xml"))
+    with pytest.raises(kohi.InvalidSettingError):
+        kohi.watch(root, pair_by=["nope"])

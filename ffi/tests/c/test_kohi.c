@@ -710,6 +710,48 @@ static void test_stream(void) {
     kohi_stream_free(NULL);
 }
 
+/* A document of PMH data of its own (the layout's prefix) arrives as KOHI_WATCH_KIND_PMH,
+ * paired with the result of the same name's free part. */
+static void test_watch_pmh_document(void) {
+    char root[] = "/tmp/kohi-c-pmh-XXXXXX";
+    CHECK(mkdtemp(root) != NULL, "mkdtemp");
+    char res[256], file[300], command[400];
+    snprintf(res, sizeof res, "%s/res", root);
+    mkdir(res, 0700);
+    kohi_options *opts = kohi_options_new();
+    CHECK(kohi_options_set_layout_json(opts, "{\"file_prefixes\": [\"PMHsimsm\"], \"roots\": [\"PmhMsg\"]}", NULL) ==
+              KOHI_STATUS_OK, "layout");
+    kohi_watcher *w = NULL;
+    CHECK(kohi_watcher_new(root, opts, 50, 500, &w, NULL) == KOHI_STATUS_OK && w, "watcher");
+    const char *names[] = {"OQSsiquc01res_0042.xml", "PMHsimsm01res_0042.xml"};
+    const char *fixtures_of[] = {"insured_card_utf8.xml", "pmh_document.xml"};
+    for (int i = 0; i < 2; i++) {
+        size_t len;
+        char *fixture_path = path_of(fixtures_of[i]);
+        char *bytes = read_file(fixture_path, &len);
+        snprintf(file, sizeof file, "%s/%s", res, names[i]);
+        write_bytes(file, bytes, len);
+        free(bytes);
+        free(fixture_path);
+        kohi_watch_event *e = next_event(w, 25);
+        CHECK(e != NULL, "event %d", i);
+        if (!e) continue;
+        uint32_t kind = 99;
+        kohi_str related = {0};
+        kohi_watch_event_kind(e, &kind);
+        CHECK(kind == (i == 0 ? KOHI_WATCH_KIND_RESULT : KOHI_WATCH_KIND_PMH), "kind %u", kind);
+        CHECK(kohi_watch_event_related(e, &related) == KOHI_STATUS_OK, "related");
+        if (i == 0) CHECK(related.ptr == NULL, "nothing to pair with yet");
+        else CHECK(related.ptr && strstr(related.ptr, "/res/OQSsiquc01res_0042.xml"), "paired with the result");
+        CHECK(kohi_watcher_ack(w, e, NULL) == KOHI_STATUS_OK, "ack");
+        kohi_watch_event_free(e);
+    }
+    kohi_watcher_free(w);
+    kohi_options_free(opts);
+    snprintf(command, sizeof command, "rm -rf '%s'", root);
+    CHECK(system(command) == 0, "cleanup");
+}
+
 /* The path at the first real file: survey, take the proposed layout, parse with it. */
 static void test_survey_and_layout(void) {
     char *path = path_of("pmh_wrapped.xml");
@@ -761,6 +803,7 @@ int main(int argc, char **argv) {
     test_watcher();
     test_stream();
     test_survey_and_layout();
+    test_watch_pmh_document();
     printf("%d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;
 }

@@ -26,7 +26,7 @@ void [encoding, segment, digit, text, promise]
 async function watching(): Promise<void> {
   const watcher: kohi.Watcher = kohi.watch('/terminal', { settle: 300, persistent: false, parse: { maxSize: 1024 } })
   for await (const event of watcher) {
-    const kind: 'result' | 'face' | 'rejected' | 'bulk_archive' | 'skipped' | 'other' = event.kind
+    const kind: 'result' | 'face' | 'rejected' | 'bulk_archive' | 'skipped' | 'other' | 'pmh' = event.kind
     const parsed: kohi.KohiResult | null = event.result
     const code: string | undefined = event.error?.code
     const id: string = event.id

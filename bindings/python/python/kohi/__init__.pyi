@@ -97,6 +97,7 @@ def watch(
     state_file: Union[str, "os.PathLike[str]", None] = None,
     done_dir: Union[str, "os.PathLike[str]", None] = None,
     idle_timeout: float | None = None,
+    pair_by: Sequence[Literal["arbitrary_file_identifier", "free_name"]] | None = None,
     aliases: _Aliases | None = None,
     layout: _Layout | None = None,
     max_size: int | None = None,
@@ -140,9 +141,11 @@ class WatchEvent:
     @property
     def path(self) -> str: ...
     @property
-    def kind(self) -> Literal["result", "face", "rejected", "bulk_archive", "skipped", "other"]: ...
+    def kind(self) -> Literal["result", "face", "rejected", "bulk_archive", "skipped", "other", "pmh"]: ...
     @property
     def request(self) -> str | None: ...
+    @property
+    def related(self) -> str | None: ...
     @property
     def message(self) -> str | None: ...
     @property
