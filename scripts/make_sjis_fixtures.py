@@ -18,7 +18,7 @@ def write_cp932(name: str, text: str) -> None:
 utf8 = (FIXTURES / "insured_card_utf8.xml").read_text(encoding="utf-8")
 write_cp932("insured_card_sjis.xml", utf8.replace('encoding="UTF-8"', 'encoding="Shift_JIS"', 1))
 
-# Appendix (c2) of the domain reference: person-level error, 06139993 fails its check digit.
+# Appendix (c2) of docs/DOMAIN.md: person-level error, 06139993 fails its check digit.
 write_cp932("person_error_sjis.xml", """<?xml version="1.0" encoding="Shift_JIS" standalone="no"?>
 <XmlMsg>
   <MessageHeader>

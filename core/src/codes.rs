@@ -3,7 +3,7 @@
 //! Every list has an `Unknown(String)` arm: the spec grows, and a strict enum that throws on a
 //! new value (as one peer does on 資格有効性 `6`) would lose a whole result. An unknown value is
 //! kept and reported as an `unknown_code` warning. Lists whose labels are not in our reference
-//! (`domain.md` §2.4) carry their known values with no label rather than invented ones.
+//! (`docs/DOMAIN.md` §2.4) carry their known values with no label rather than invented ones.
 
 use serde::ser::{Serialize, SerializeStruct, Serializer};
 

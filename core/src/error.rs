@@ -3,7 +3,7 @@
 //! Every variant has a stable snake_case [`Error::code`] and a stable [`Error::number`]. The
 //! numbers are part of the C ABI (they are the `kohi_status` values), so a number is never
 //! reused and never changes meaning; new variants take the next free number. The table lives in
-//! [`ERROR_CODES`] and in `core/ERRORS.md`.
+//! [`ERROR_CODES`] and in the README's error table (a test keeps them equal).
 //!
 //! Messages say *where* (byte offset, line, column, element path), never *what*: no text from
 //! the document (which could be a patient's name or number) ever reaches a message.

@@ -1,7 +1,7 @@
 //! 公費 for the レセプト: one list per patient, from PMH subsidies and from 医療扶助, in
 //! 第1〜第4公費 order.
 //!
-//! Order (domain §5.2): national programs in the order of the 記載要領 別添「法別番号及び制度の
+//! Order (docs/DOMAIN.md §5.2): national programs in the order of the 記載要領 別添「法別番号及び制度の
 //! 略称表」 (生活保護 12 last among them), then 地方単独 programs in input order. Four slots; a
 //! fifth and later keep their data with `slot: None` and a `slot_overflow` warning.
 //!
@@ -19,7 +19,7 @@ use crate::model::{Date, MaxCopayment, Patient, Qualification, Warning, WarningC
 use crate::numbers::{NumberKind, NumberText, is_valid_normalized, split_payer_number};
 use crate::personal::Personal;
 
-/// National 法別番号 and their programs (domain §5.1). 62 is in the ordering list; it is most
+/// National 法別番号 and their programs (docs/DOMAIN.md §5.1). 62 is in the ordering list; it is most
 /// likely 特定B型肝炎ウイルス感染者給付金等の支給に関する特別措置法, but no primary source at hand
 /// confirms it, and a wrong program name on a reception screen is worse than none: it stays
 /// national (its order is known) without a name until one does.
@@ -53,7 +53,7 @@ pub const NATIONAL_PROGRAMS: &[(&str, Option<&str>)] = &[
     ("79", Some("児童福祉法 肢体不自由児通所医療・障害児入所医療")),
 ];
 
-/// 記載要領 order of national programs (as implemented by myclinic-ts, domain §5.2).
+/// 記載要領 order of national programs (as implemented by myclinic-ts, docs/DOMAIN.md §5.2).
 pub const RECEIPT_ORDER: &[&str] = &[
     "13", "14", "18", "29", "30", "10", "11", "20", "21", "15", "16", "24", "22", "28", "17", "79", "19", "23", "52",
     "54", "51", "38", "53", "66", "62", "25", "12",

@@ -1,6 +1,6 @@
 //! The layout: every element name kohi knows, in ONE table.
 //!
-//! Names follow 別紙3-1 XMLレイアウト仕様 as reconstructed in `domain.md` §2. The PMH
+//! Names follow 別紙3-1 XMLレイアウト仕様 as reconstructed in `docs/DOMAIN.md` §2. The PMH
 //! 医療費助成 names (§3.5) are the project's **provisional** guesses, marked as such: the
 //! official ones are not public, and neither is where PMH data sits. When a vendor holds the
 //! real layout (or `kohi survey` has proposed one from a real file), a layout file fixes names
@@ -127,9 +127,9 @@ pub enum Field {
 /// Whether a name comes from the reconstructed official layout or is the project's guess.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
-    /// From 別紙3-1 as cited by field code (domain §2).
+    /// From 別紙3-1 as cited by field code (docs/DOMAIN.md §2).
     Reconstructed,
-    /// The project's provisional PMH name (domain §3.5): replace when the official one is known.
+    /// The project's provisional PMH name (docs/DOMAIN.md §3.5): replace when the official one is known.
     Provisional,
 }
 
@@ -157,7 +157,7 @@ pub const TABLE: &[(Ctx, &str, Node, Status)] = &[
     (C::Header, "ErrorCode", Leaf(F::Header(HeaderField::ErrorCode)), R),
     (C::Header, "ErrorMessage", Leaf(F::Header(HeaderField::ErrorMessage)), R),
     (C::Header, "CharacterCodeIdentifier", Leaf(F::Header(HeaderField::CharacterCodeIdentifier)), R),
-    // MessageBody, file level (§1.3 bulk flow)
+    // MessageBody, file level (docs/DOMAIN.md §1.2, the bulk flow)
     (C::Body, "BulkConfirmUnit", Container(C::Unit), R),
     (C::Body, "ReceptionNumber", Leaf(F::Body(BodyField::ReceptionNumber)), R),
     // Person level: MessageBody of a single result, or each BulkConfirmUnit (§2.3)
@@ -225,12 +225,12 @@ pub const TABLE: &[(Ctx, &str, Node, Status)] = &[
     (C::Result, "OperationInfoAvailableTime", Leaf(F::Result(ResultField::OperationAvailableTime)), R),
     (C::Result, "ReferenceNumber", Leaf(F::Result(ResultField::ReferenceNumber)), R),
     (C::Result, "ArbitraryIdentifier", Leaf(F::Result(ResultField::ArbitraryIdentifier)), R),
-    // In real face results (a vendor's registration spec, domain §3.7); meaning not published.
+    // In real face results (a vendor's registration spec, docs/DOMAIN.md §3.7); meaning not published.
     (C::Result, "QualificationConfirmationKey", Leaf(F::Result(ResultField::QualificationConfirmationKey)), R),
-    // myclinic reads it in MessageBody; two vendors' models put it in the result (domain §3.7).
+    // myclinic reads it in MessageBody; two vendors' models put it in the result (docs/DOMAIN.md §3.7).
     // Either way it is the person's.
     (C::Result, "PrescriptionIssueSelect", Leaf(F::Person(PersonField::PrescriptionIssueSelect)), R),
-    // 医療扶助 (§2.5, §3.5 A1 rules). The three number/name fallbacks are unconfirmed (§7.8).
+    // 医療扶助 (§2.5, §3.5 A1 rules). The three number/name fallbacks are unconfirmed (§7).
     (C::Result, "PublicExpenseNumber", Leaf(F::Result(ResultField::PublicExpenseNumber)), P),
     (C::Result, "BeneficiaryNumber", Leaf(F::Result(ResultField::BeneficiaryNumber)), P),
     (C::Result, "WelfareOfficeName", Leaf(F::Result(ResultField::WelfareOfficeName)), P),

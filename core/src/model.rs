@@ -412,7 +412,7 @@ pub struct MedicalTicket {
     pub remarks3: Option<Personal<String>>,
 }
 
-/// One PMH 医療費助成 受給者証 (provisional layout, domain §3.5).
+/// One PMH 医療費助成 受給者証 (provisional layout, docs/DOMAIN.md §3.5).
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct MedicalSubsidy {
     /// 公費負担者番号.

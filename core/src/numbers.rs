@@ -3,7 +3,7 @@
 //! Every number stays a string. Normalisation (full-width → ASCII, space padding stripped) is
 //! for validation and the mapped fields only; the raw text is always kept beside it.
 //!
-//! The check digit is the same for all three kinds (domain §4): from the rightmost digit of the
+//! The check digit is the same for all three kinds (docs/DOMAIN.md §4): from the rightmost digit of the
 //! body, weights 2,1,2,1…; two-digit products add their digits; check = 10 − (sum mod 10), and 0
 //! when the sum is a multiple of 10. A failed check is a warning, never an error.
 

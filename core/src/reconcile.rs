@@ -2,7 +2,7 @@
 //!
 //! Absence never proposes ending a stored 公費: PMH sends nothing when the patient refused
 //! consent, when the municipality does not take part, or when the qualification was lost, and
-//! the three cannot be told apart (domain §3.1). A stored record that the result could not have
+//! the three cannot be told apart (docs/DOMAIN.md §3.1). A stored record that the result could not have
 //! reported is `Unknown`; only a record missing from a result that did report (`received`)
 //! is `NotReported`, and even that is for a person to check, not to end automatically.
 

@@ -1,4 +1,4 @@
-//! Facts about the fixtures, written by hand from the domain reference (not from output):
+//! Facts about the fixtures, written by hand from docs/DOMAIN.md (not from output):
 //! the 公費 slots a レセコン must fill, PMH states, and the A1 rules.
 
 use std::path::Path;
