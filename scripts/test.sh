@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Every test of kohi. Later layers (C, Python, Node) add their sections here.
-#   ./scripts/test.sh
-# Needs only cargo; installs nothing globally.
+# Every test of kohi, by layer:
+#   ./scripts/test.sh [rust|c|python|node|hardening|all]...   (default: all)
+# `all` runs every layer in order; CI runs it. `hardening` uses the Python and Node builds, so
+# run it after `python` and `node` (or with `all`).
+# Needs cargo, gcc, python3 and node on PATH. Installs, pinned and only if missing: cbindgen and
+# cargo-fuzz (`cargo install --locked`), the Python venv `.venv/` and `bindings/node/node_modules/`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,125 +17,161 @@ ROOT=$PWD
 LOGS=target/test-logs
 rm -rf "$LOGS" && mkdir -p "$LOGS"
 
-step "format"
-cargo fmt --all --check
+# Format, lint, the Rust tests (core, inbox, CLI), the example, the benchmarks build, the main job.
+layer_rust() {
+  step "format"
+  cargo fmt --all --check
 
-step "clippy"
-cargo clippy --workspace --all-targets --locked -- -D warnings
+  step "clippy"
+  cargo clippy --workspace --all-targets --locked -- -D warnings
 
-step "rust tests: default members, no pyo3/napi (unit, golden, mapping, parse, reconcile, PII, properties ${PROPTEST_CASES} cases, inbox, CLI incl. kill -9 of the watcher, doc)"
-cargo test --locked 2>&1 | tee "$LOGS/rust.log"
+  step "rust tests: default members, no pyo3/napi (unit, golden, mapping, parse, reconcile, PII, properties ${PROPTEST_CASES} cases, inbox, CLI incl. kill -9 of the watcher, doc)"
+  cargo test --locked 2>&1 | tee "$LOGS/rust.log"
 
-step "rust example on the bundled fixtures"
-cargo run -q --locked -p kohi --example slots -- fixtures/face_pmh_two.xml fixtures/pmh_three_out_of_order.xml \
-  | tee target/example-slots.txt
-grep -q "第1公費 21136015 3000015" target/example-slots.txt
+  step "rust example on the bundled fixtures"
+  cargo run -q --locked -p kohi --example slots -- fixtures/face_pmh_two.xml fixtures/pmh_three_out_of_order.xml \
+    | tee target/example-slots.txt
+  grep -q "第1公費 21136015 3000015" target/example-slots.txt
 
-step "C: build libkohi (static and shared)"
-cargo build --locked -q
-mkdir -p target/c
-CFLAGS=(-std=c11 -Wall -Wextra -Werror -Iffi/include)
-STATIC_LIBS=(target/debug/libkohi.a -lpthread -ldl -lm)
-SHARED_LIBS=(-Ltarget/debug -lkohi "-Wl,-rpath,$ROOT/target/debug" -lpthread)
+  step "benchmarks compile (run them with: cargo bench -p kohi)"
+  cargo bench --locked -p kohi --no-run -q
 
-step "C: kohi.h has not drifted from the Rust sources (cbindgen $CBINDGEN_VERSION)"
-if ! cbindgen --version 2>/dev/null | grep -qx "cbindgen $CBINDGEN_VERSION"; then
-  cargo install cbindgen --version "$CBINDGEN_VERSION" --locked -q
-fi
-cbindgen --quiet --config ffi/cbindgen.toml --crate kohi-ffi --output target/c/kohi.h
-diff -u ffi/include/kohi.h target/c/kohi.h
+  step "main job: the README's first command"
+  cargo run -q --release --locked -p kohi-cli > target/main-job.txt
+  grep -q "第1  52136017" target/main-job.txt
+}
 
-step "C: the header also compiles as C++"
-printf '#include "kohi.h"\nint main(void) { kohi_result_free(nullptr); return (int)KOHI_STATUS_OK; }\n' > target/c/cpp_check.cpp
-g++ -std=c++17 -Wall -Wextra -Werror -Iffi/include target/c/cpp_check.cpp "${STATIC_LIBS[@]}" -o target/c/cpp_check
-target/c/cpp_check
+# libkohi: header drift and macros, C and C++ builds, the suites under valgrind, helgrind and LeakSanitizer, the example.
+layer_c() {
+  step "C: build libkohi (static and shared)"
+  cargo build --locked -q
+  mkdir -p target/c
+  CFLAGS=(-std=c11 -Wall -Wextra -Werror -Iffi/include)
+  STATIC_LIBS=(target/debug/libkohi.a -lpthread -ldl -lm)
+  SHARED_LIBS=(-Ltarget/debug -lkohi "-Wl,-rpath,$ROOT/target/debug" -lpthread)
 
-step "C: tests against the static and the shared library"
-gcc "${CFLAGS[@]}" ffi/tests/c/test_kohi.c "${STATIC_LIBS[@]}" -o target/c/test_kohi_static
-gcc "${CFLAGS[@]}" ffi/tests/c/test_kohi.c "${SHARED_LIBS[@]}" -o target/c/test_kohi_shared
-target/c/test_kohi_static fixtures | tee "$LOGS/c-static.log"
-target/c/test_kohi_shared fixtures | tee "$LOGS/c-shared.log"
+  step "C: kohi.h has not drifted from the Rust sources (cbindgen $CBINDGEN_VERSION)"
+  if ! cbindgen --version 2>/dev/null | grep -qx "cbindgen $CBINDGEN_VERSION"; then
+    cargo install cbindgen --version "$CBINDGEN_VERSION" --locked -q
+  fi
+  cbindgen --quiet --config ffi/cbindgen.toml --crate kohi-ffi --output target/c/kohi.h
+  diff -u ffi/include/kohi.h target/c/kohi.h
 
-step "C: the same suite under valgrind (zero leaks, zero errors)"
-for variant in static shared; do
-  valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect,possible --show-leak-kinds=definite,indirect,possible \
-    --error-exitcode=1 "target/c/test_kohi_$variant" fixtures | tail -n 1
+  step "C: every macro of kohi.h compiles as an expression in C (a macro that is not C, such as an array initialiser, fails here)"
+  {
+    echo '#include "kohi.h"'
+    echo 'int main(void) {'
+    awk '/^#define / && $2 != "KOHI_H" { printf "    (void)(%s);\n", $2 }' ffi/include/kohi.h
+    echo '    return 0;'
+    echo '}'
+  } > target/c/macro_check.c
+  gcc "${CFLAGS[@]}" target/c/macro_check.c -o target/c/macro_check
+  grep -c '(void)' target/c/macro_check.c
+
+  step "C: the header also compiles as C++"
+  printf '#include "kohi.h"\nint main(void) { kohi_result_free(nullptr); return (int)KOHI_STATUS_OK; }\n' > target/c/cpp_check.cpp
+  g++ -std=c++17 -Wall -Wextra -Werror -Iffi/include target/c/cpp_check.cpp "${STATIC_LIBS[@]}" -o target/c/cpp_check
+  target/c/cpp_check
+
+  step "C: tests against the static and the shared library"
+  gcc "${CFLAGS[@]}" ffi/tests/c/test_kohi.c "${STATIC_LIBS[@]}" -o target/c/test_kohi_static
+  gcc "${CFLAGS[@]}" ffi/tests/c/test_kohi.c "${SHARED_LIBS[@]}" -o target/c/test_kohi_shared
+  target/c/test_kohi_static fixtures | tee "$LOGS/c-static.log"
+  target/c/test_kohi_shared fixtures | tee "$LOGS/c-shared.log"
+
+  step "C: the same suite under valgrind (zero leaks, zero errors)"
+  for variant in static shared; do
+    valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect,possible --show-leak-kinds=definite,indirect,possible \
+      --error-exitcode=1 "target/c/test_kohi_$variant" fixtures | tail -n 1
+  done
+
+  step "C: abuse suite (NULL everywhere, out of range, invalid UTF-8, 8+8 threads): memcheck and helgrind"
+  gcc "${CFLAGS[@]}" ffi/tests/c/test_abuse.c "${STATIC_LIBS[@]}" -o target/c/test_abuse
+  target/c/test_abuse fixtures | tee "$LOGS/c-abuse.log"
+  valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect,possible --error-exitcode=1 \
+    target/c/test_abuse fixtures | tail -n 1
+  valgrind -q --tool=helgrind --error-exitcode=1 target/c/test_abuse fixtures | tail -n 1
+
+  step "C: both suites under LeakSanitizer (gcc -fsanitize=leak)"
+  for suite in test_kohi test_abuse; do
+    gcc "${CFLAGS[@]}" -fsanitize=leak "ffi/tests/c/$suite.c" "${STATIC_LIBS[@]}" -o "target/c/${suite}_lsan"
+    "target/c/${suite}_lsan" fixtures | tail -n 1
+  done
+
+  step "C: the vendor example"
+  gcc "${CFLAGS[@]}" examples/c/print_slots.c "${STATIC_LIBS[@]}" -o target/c/print_slots
+  target/c/print_slots fixtures/pmh_three_out_of_order.xml | tee target/c/print_slots.txt
+  grep -q "第1公費 21136015 3000015" target/c/print_slots.txt
+  grep -q "第3公費 88131016 K000067890" target/c/print_slots.txt
+}
+
+# The Python package: venv, build, pytest, stubtest, the example.
+layer_python() {
+  step "Python: own venv, pip install ./bindings/python (maturin, abi3), pytest, stubtest"
+  [ -x .venv/bin/python ] || python3 -m venv .venv
+  .venv/bin/python -m pip install -q --disable-pip-version-check -r bindings/python/requirements-dev.txt
+  .venv/bin/python -m pip install -q --disable-pip-version-check --force-reinstall --no-deps ./bindings/python
+  .venv/bin/python -m pytest -q -p no:cacheprovider bindings/python/tests | tee "$LOGS/python.log"
+  .venv/bin/python -m mypy.stubtest kohi
+
+  step "Python: the vendor example"
+  .venv/bin/python examples/python/print_slots.py fixtures/pmh_three_out_of_order.xml | tee target/print_slots_py.txt
+  grep -q "第1公費 21136015 3000015" target/print_slots_py.txt
+}
+
+# The Node addon: build, types, tests, the example.
+layer_node() {
+  step "Node: npm install (pinned devDependencies), napi build: addon + index.d.ts, no drift"
+  # `npm install`, not `npm ci`: @napi-rs/cli's other-platform optional packages are not served here.
+  # `--no-save`: install from the tracked lock without rewriting it (the tree stays clean).
+  (cd bindings/node && npm install --no-save --no-audit --no-fund --loglevel=error)
+  (cd bindings/node && npx napi build --dts index.d.ts --dts-header "$(cat dts-header.txt)" --output-dir "$ROOT/target/node")
+  diff -u bindings/node/index.d.ts target/node/index.d.ts
+  cp target/node/kohi.node bindings/node/kohi.node
+
+  step "Node: the types accept typed usage (tsc --noEmit, strict)"
+  (cd bindings/node && npx tsc -p test/types/tsconfig.json)
+
+  step "Node: tests"
+  node --test bindings/node/test/ | tee "$LOGS/node.log" | grep -E '^# (tests|pass|fail)'
+
+  step "Node: the vendor example"
+  node examples/node/print_slots.js fixtures/pmh_three_out_of_order.xml | tee target/print_slots_node.txt
+  grep -q "第1公費 21136015 3000015" target/print_slots_node.txt
+}
+
+# Resource bounds for known bugs (generous), the amplification set, fuzz smoke.
+layer_hardening() {
+  step "hardening: 100 MB of garbage of each kind gives a typed error, peak memory under 2x the input"
+  cargo build -q --release --locked -p kohi --example garbage
+  for kind in random ascii nesting elements text; do target/release/examples/garbage "$kind"; done
+  target/release/examples/garbage sjis --report-only   # known: transcoding makes Shift_JIS ~2.5-3x (docs/SECURITY.md)
+
+  step "hardening: whole-document memory stays under 4x the input (100,000-unit bulk file, 10,000 held face results)"
+  cargo build -q --release --locked -p kohi --example stream_rss
+  target/release/examples/stream_rss 100000 --whole --max-growth 4 >/dev/null
+  target/release/examples/stream_rss --face 10000 --max-growth 4 >/dev/null
+
+  step "hardening: an idle inbox uses under 5 % of one core (500 delivered files, one waiting to give up)"
+  cargo build -q --release --locked -p kohi-cli
+  scripts/idle_cpu.sh target/release/kohi
+
+  step "hardening: amplification set (<= 1 MB inputs built to allocate much more): typed result under 256 MB in the CLI, Python and Node"
+  .venv/bin/python scripts/amplification.py target/release/kohi .venv/bin/python
+
+  step "hardening: fuzz smoke (10 s per target; the long runs are recorded in docs/SECURITY.md)"
+  scripts/fuzz.sh 10
+}
+
+layers=("$@")
+[ ${#layers[@]} -eq 0 ] && layers=(all)
+for layer in "${layers[@]}"; do
+  case "$layer" in
+    all) layer_rust; layer_c; layer_python; layer_node; layer_hardening ;;
+    rust|c|python|node|hardening) "layer_$layer" ;;
+    *) echo "unknown layer: $layer (rust, c, python, node, hardening, all)" >&2; exit 2 ;;
+  esac
 done
-
-step "C: abuse suite (NULL everywhere, out of range, invalid UTF-8, 8+8 threads): memcheck and helgrind"
-gcc "${CFLAGS[@]}" ffi/tests/c/test_abuse.c "${STATIC_LIBS[@]}" -o target/c/test_abuse
-target/c/test_abuse fixtures | tee "$LOGS/c-abuse.log"
-valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect,possible --error-exitcode=1 \
-  target/c/test_abuse fixtures | tail -n 1
-valgrind -q --tool=helgrind --error-exitcode=1 target/c/test_abuse fixtures | tail -n 1
-
-step "C: both suites under LeakSanitizer (gcc -fsanitize=leak)"
-for suite in test_kohi test_abuse; do
-  gcc "${CFLAGS[@]}" -fsanitize=leak "ffi/tests/c/$suite.c" "${STATIC_LIBS[@]}" -o "target/c/${suite}_lsan"
-  "target/c/${suite}_lsan" fixtures | tail -n 1
-done
-
-step "C: the vendor example"
-gcc "${CFLAGS[@]}" examples/c/print_slots.c "${STATIC_LIBS[@]}" -o target/c/print_slots
-target/c/print_slots fixtures/pmh_three_out_of_order.xml | tee target/c/print_slots.txt
-grep -q "第1公費 21136015 3000015" target/c/print_slots.txt
-grep -q "第3公費 88131016 K000067890" target/c/print_slots.txt
-
-step "Python: own venv, pip install ./bindings/python (maturin, abi3), pytest, stubtest"
-[ -x .venv/bin/python ] || python3 -m venv .venv
-.venv/bin/python -m pip install -q --disable-pip-version-check -r bindings/python/requirements-dev.txt
-.venv/bin/python -m pip install -q --disable-pip-version-check --force-reinstall --no-deps ./bindings/python
-.venv/bin/python -m pytest -q -p no:cacheprovider bindings/python/tests | tee "$LOGS/python.log"
-.venv/bin/python -m mypy.stubtest kohi
-
-step "Python: the vendor example"
-.venv/bin/python examples/python/print_slots.py fixtures/pmh_three_out_of_order.xml | tee target/print_slots_py.txt
-grep -q "第1公費 21136015 3000015" target/print_slots_py.txt
-
-step "Node: npm install (pinned devDependencies), napi build: addon + index.d.ts, no drift"
-# `npm install`, not `npm ci`: @napi-rs/cli's other-platform optional packages are not served here.
-# `--no-save`: install from the tracked lock without rewriting it (the tree stays clean).
-(cd bindings/node && npm install --no-save --no-audit --no-fund --loglevel=error)
-(cd bindings/node && npx napi build --dts index.d.ts --dts-header "$(cat dts-header.txt)" --output-dir "$ROOT/target/node")
-diff -u bindings/node/index.d.ts target/node/index.d.ts
-cp target/node/kohi.node bindings/node/kohi.node
-
-step "Node: the types accept typed usage (tsc --noEmit, strict)"
-(cd bindings/node && npx tsc -p test/types/tsconfig.json)
-
-step "Node: tests"
-node --test bindings/node/test/ | tee "$LOGS/node.log" | grep -E '^# (tests|pass|fail)'
-
-step "Node: the vendor example"
-node examples/node/print_slots.js fixtures/pmh_three_out_of_order.xml | tee target/print_slots_node.txt
-grep -q "第1公費 21136015 3000015" target/print_slots_node.txt
-
-step "hardening: 100 MB of garbage of each kind gives a typed error, peak memory under 2x the input"
-cargo build -q --release --locked -p kohi --example garbage
-for kind in random ascii nesting elements text; do target/release/examples/garbage "$kind"; done
-target/release/examples/garbage sjis --report-only   # known: transcoding makes Shift_JIS ~2.5-3x (docs/SECURITY.md)
-
-step "hardening: whole-document memory stays under 4x the input (100,000-unit bulk file, 10,000 held face results)"
-cargo build -q --release --locked -p kohi --example stream_rss
-target/release/examples/stream_rss 100000 --whole --max-growth 4 >/dev/null
-target/release/examples/stream_rss --face 10000 --max-growth 4 >/dev/null
-
-step "hardening: an idle inbox uses under 5 % of one core (500 delivered files, one waiting to give up)"
-cargo build -q --release --locked -p kohi-cli
-scripts/idle_cpu.sh target/release/kohi
-
-step "hardening: amplification set (<= 1 MB inputs built to allocate much more): typed result under 256 MB in the CLI, Python and Node"
-.venv/bin/python scripts/amplification.py target/release/kohi .venv/bin/python
-
-step "hardening: fuzz smoke (10 s per target; the long runs are recorded in docs/SECURITY.md)"
-scripts/fuzz.sh 10
-
-step "benchmarks compile (run them with: cargo bench -p kohi)"
-cargo bench --locked -p kohi --no-run -q
-
-step "main job: the README's first command"
-cargo run -q --release --locked -p kohi-cli > target/main-job.txt
-grep -q "第1  52136017" target/main-job.txt
 
 step "done"
 # One closing line for every suite above: cargo's "test result:" lines and the plain

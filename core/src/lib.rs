@@ -19,6 +19,8 @@
 //! The core knows nothing of FFI; the C, Python and Node bindings wrap it and return exactly
 //! [`to_json`]'s output.
 
+#![forbid(unsafe_code)]
+
 pub mod codes;
 pub mod cp932;
 pub mod decode;

@@ -614,8 +614,6 @@ typedef struct {
   size_t len;
 } kohi_str;
 
-#define kohi_status_ALL { kohi_status_Ok, kohi_status_Io, kohi_status_InputTooLarge, kohi_status_InvalidEncoding, kohi_status_UnsupportedEncoding, kohi_status_MalformedXml, kohi_status_DoctypeNotAllowed, kohi_status_UnexpectedRoot, kohi_status_NestingTooDeep, kohi_status_InvalidAliasTable, kohi_status_InvalidStoredRecord, kohi_status_InvalidRequest, kohi_status_UnrepresentableCharacter, kohi_status_LimitExceeded, kohi_status_EncodingConflict, kohi_status_AlreadyWatched, kohi_status_StateStore, kohi_status_InvalidSetting, kohi_status_InvalidLayout, kohi_status_NullArgument, kohi_status_InvalidArgument, kohi_status_OutOfRange, kohi_status_Unrepresentable, kohi_status_Panic, kohi_status_Cancelled, }
-
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus

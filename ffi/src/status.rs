@@ -93,7 +93,7 @@ impl kohi_status {
         }
     }
 
-    pub const ALL: [kohi_status; 25] = [
+    pub(crate) const ALL: [kohi_status; 25] = [
         Self::Ok,
         Self::Io,
         Self::InputTooLarge,
