@@ -26,15 +26,25 @@ pub mod cp932;
 pub mod decode;
 pub mod error;
 pub mod json_form;
-pub mod kohi;
+pub mod mapping;
+/// The old name of [`mapping`] (`kohi::kohi` stuttered); kept so existing code still builds.
+#[deprecated(note = "renamed to `kohi::mapping`")]
+pub mod kohi {
+    pub use crate::mapping::*;
+}
 pub mod layout;
 pub mod model;
 pub mod numbers;
 mod parse;
 pub mod personal;
 pub mod reconcile;
+// The fast scanner is an internal of the parser; the fuzz target that compares it with quick-xml
+// reaches it through cargo-fuzz's `--cfg fuzzing`.
+#[cfg(fuzzing)]
 #[doc(hidden)]
 pub mod scan;
+#[cfg(not(fuzzing))]
+mod scan;
 pub mod stream;
 pub mod survey;
 
@@ -42,7 +52,7 @@ use std::path::Path;
 
 pub use decode::Encoding;
 pub use error::{ERROR_CODES, Error, ErrorCode, Limit, MalformedReason, Result};
-pub use kohi::{KohiEntry, KohiSource, Renewal, Scope};
+pub use mapping::{KohiEntry, KohiSource, Renewal, Scope};
 pub use model::{Document, Patient, PmhState, Qualification, Warning, WarningCode};
 pub use numbers::{NumberCheck, NumberKind, check_number};
 pub use parse::{DEFAULT_MAX_DEPTH, DEFAULT_MAX_INPUT_BYTES, Limits, ParseOptions, parse_str_with, parse_with};

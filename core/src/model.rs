@@ -12,7 +12,7 @@ use serde::{Serialize, Serializer};
 
 use crate::codes::*;
 use crate::decode::Encoding;
-use crate::kohi::KohiEntry;
+use crate::mapping::KohiEntry;
 use crate::numbers::NumberText;
 use crate::personal::Personal;
 

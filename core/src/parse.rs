@@ -14,8 +14,8 @@ use quick_xml::{Reader, XmlVersion};
 use crate::codes::*;
 use crate::decode::{self, Encoding, EncodingSource};
 use crate::error::{Error, Limit, MalformedReason, Result};
-use crate::kohi;
 use crate::layout::*;
+use crate::mapping;
 use crate::model::*;
 use crate::numbers::{NumberKind, NumberText, is_valid_normalized, normalize};
 use crate::personal::Personal;
@@ -976,7 +976,7 @@ fn complete_patient(patient: &mut Patient, warnings: &mut Vec<Warning>, on: Opti
     } else {
         PmhState::Absent
     };
-    kohi::map_patient(patient, warnings, on);
+    mapping::map_patient(patient, warnings, on);
 }
 
 /// Two identical results of one person (rare: compared only when there are two or more).

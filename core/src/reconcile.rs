@@ -10,7 +10,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::kohi::KohiEntry;
+use crate::mapping::KohiEntry;
 use crate::model::{MaxCopayment, Patient, PmhState};
 use crate::numbers::normalize;
 

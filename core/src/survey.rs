@@ -241,7 +241,7 @@ fn shape(raw: &str) -> Shape {
         let law = split_payer_number(n).map_or("", |p| p.law);
         let kind = if INSURANCE_LAWS.contains(&law) {
             "insurance"
-        } else if crate::kohi::NATIONAL_PROGRAMS.iter().any(|(l, _)| *l == law) {
+        } else if crate::mapping::NATIONAL_PROGRAMS.iter().any(|(l, _)| *l == law) {
             "national 公費"
         } else {
             "local 公費"
