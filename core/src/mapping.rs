@@ -107,6 +107,7 @@ impl Renewal {
 
 /// One 公費 as a レセコン fills it in.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct KohiEntry {
     /// 1–4, or `None` past the fourth.
     pub slot: Option<u8>,

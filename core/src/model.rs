@@ -98,6 +98,7 @@ pub struct CheckedNumber {
 
 /// One parsed result file.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct Document {
     pub encoding: Encoding,
     pub header: Header,
@@ -111,6 +112,7 @@ pub struct Document {
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
+#[non_exhaustive]
 pub struct Header {
     pub process_execution_time: Option<DateTime>,
     pub qualification_confirmation_date: Option<Date>,
@@ -125,6 +127,7 @@ pub struct Header {
 
 /// File-level status of a bulk result (the per-person ones are on each patient).
 #[derive(Debug, Clone, Default, Serialize)]
+#[non_exhaustive]
 pub struct BulkInfo {
     pub reception_number: Option<String>,
     pub processing_result_status: Option<ProcessingResultStatus>,
@@ -147,6 +150,7 @@ pub enum PmhState {
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
+#[non_exhaustive]
 pub struct Patient {
     /// 照会番号: of the bulk unit, or else of the first result that carries one.
     pub reference_number: Option<Personal<String>>,
@@ -165,6 +169,7 @@ pub struct Patient {
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
+#[non_exhaustive]
 pub struct SearchInfo {
     pub insurer_number: Option<CheckedNumber>,
     pub insured_card_symbol: Option<NumberText>,
@@ -179,6 +184,7 @@ pub struct SearchInfo {
 
 /// One `ResultOfQualificationConfirmation`.
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct Qualification {
     pub insured_card_classification: Option<InsuredCardClassification>,
     pub insurer_number: Option<CheckedNumber>,
@@ -327,6 +333,7 @@ impl Serialize for Qualification {
 
 /// The consent answers of one result (see [`Qualification::consent_block`]).
 #[derive(Debug, Clone, Default, Serialize)]
+#[non_exhaustive]
 pub struct Consents {
     pub limit_application_certificate_related_cons_flg: Option<Consent>,
     pub limit_application_certificate_related_cons_time: Option<DateTime>,
@@ -350,6 +357,7 @@ pub struct Consents {
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
+#[non_exhaustive]
 pub struct ElderlyRecipientCertificate {
     pub certificate_date: Option<Date>,
     pub valid_start_date: Option<Date>,
@@ -359,6 +367,7 @@ pub struct ElderlyRecipientCertificate {
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
+#[non_exhaustive]
 pub struct LimitApplicationCertificate {
     pub classification: Option<LimitCertificateClassification>,
     pub classification_flag: Option<LimitCertificateFlag>,
@@ -369,6 +378,7 @@ pub struct LimitApplicationCertificate {
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
+#[non_exhaustive]
 pub struct SpecificDiseasesCertificate {
     pub disease_category: Option<SpecificDiseaseCategory>,
     pub certificate_date: Option<Date>,
@@ -380,6 +390,7 @@ pub struct SpecificDiseasesCertificate {
 
 /// 医療券・調剤券.
 #[derive(Debug, Clone, Default, Serialize)]
+#[non_exhaustive]
 pub struct MedicalTicket {
     pub ticket_type: Option<TicketType>,
     pub medical_ticket_valid_date: Option<Date>,
@@ -414,6 +425,7 @@ pub struct MedicalTicket {
 
 /// One PMH 医療費助成 受給者証 (provisional layout, docs/DOMAIN.md §3.5).
 #[derive(Debug, Clone, Default, Serialize)]
+#[non_exhaustive]
 pub struct MedicalSubsidy {
     /// 公費負担者番号.
     pub insurer_number: Option<NumberText>,
@@ -436,6 +448,7 @@ pub struct MedicalSubsidy {
 
 /// 自己負担上限額: a yen amount as text, or children whose schema is unknown (all kept).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct MaxCopayment {
     /// The amount in yen as ASCII digits, when the text is one (`5,000円` → `5000`).
     pub amount: Option<String>,

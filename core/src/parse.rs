@@ -29,6 +29,7 @@ pub const DEFAULT_MAX_DEPTH: usize = 64;
 /// Limits on a document's shape, beyond size and depth. Each keeps memory proportional to
 /// what a real result needs; exceeding one is the error `limit_exceeded`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Limits {
     /// Elements in the document (a 1,000-unit bulk file has about 20,000).
     pub elements: usize,
@@ -76,6 +77,12 @@ impl Limits {
             Limit::NameBytes => self.name_bytes,
             Limit::KeptBytes => self.kept_bytes,
         }
+    }
+
+    /// These limits with one set (the struct is `#[non_exhaustive]`: limits are only added).
+    pub fn with(mut self, limit: Limit, value: usize) -> Self {
+        self.set(limit, value);
+        self
     }
 
     pub fn set(&mut self, limit: Limit, value: usize) {

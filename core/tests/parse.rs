@@ -327,22 +327,16 @@ mod limits {
     fn every_shape_limit_is_a_typed_error() {
         let base = kohi::Limits::default();
         let many = |n: usize, item: &str| item.repeat(n);
-        assert_eq!(
-            limited(kohi::Limits { elements: 50, ..base }, &doc(&many(60, "<X/>"))),
-            (kohi::Limit::Elements, 50)
-        );
+        assert_eq!(limited(base.with(kohi::Limit::Elements, 50), &doc(&many(60, "<X/>"))), (kohi::Limit::Elements, 50));
         let long_name = format!("<Name>{}</Name>", "見".repeat(100));
-        assert_eq!(
-            limited(kohi::Limits { text_bytes: 200, ..base }, &result(&long_name)),
-            (kohi::Limit::TextBytes, 200)
-        );
+        assert_eq!(limited(base.with(kohi::Limit::TextBytes, 200), &result(&long_name)), (kohi::Limit::TextBytes, 200));
         let units = many(4, "<BulkConfirmUnit><QualificationValidity>1</QualificationValidity></BulkConfirmUnit>");
-        assert_eq!(limited(kohi::Limits { patients: 3, ..base }, &doc(&units)), (kohi::Limit::Patients, 3));
+        assert_eq!(limited(base.with(kohi::Limit::Patients, 3), &doc(&units)), (kohi::Limit::Patients, 3));
         let certs = many(5, "<MedicalSubsidyCertificateInfo/>");
         let xml = result(&format!("<MedicalSubsidyCertificateList>{certs}</MedicalSubsidyCertificateList>"));
-        assert_eq!(limited(kohi::Limits { kohi_per_patient: 4, ..base }, &xml), (kohi::Limit::KohiPerPatient, 4));
+        assert_eq!(limited(base.with(kohi::Limit::KohiPerPatient, 4), &xml), (kohi::Limit::KohiPerPatient, 4));
         assert_eq!(
-            limited(kohi::Limits { unknown_elements: 10, ..base }, &doc(&many(20, "<U>1</U>"))),
+            limited(base.with(kohi::Limit::UnknownElements, 10), &doc(&many(20, "<U>1</U>"))),
             (kohi::Limit::UnknownElements, 10)
         );
         let bad_codes = many(20, "<Sex1>9</Sex1>");
@@ -352,11 +346,11 @@ mod limits {
                 "<ResultList><ResultOfQualificationConfirmation>{bad_codes}</ResultOfQualificationConfirmation></ResultList>"
             ),
         ));
-        let (limit, _) = limited(kohi::Limits { warnings: 30, ..base }, &xml);
+        let (limit, _) = limited(base.with(kohi::Limit::Warnings, 30), &xml);
         assert!(matches!(limit, kohi::Limit::Warnings | kohi::Limit::UnknownElements));
         let e = kohi::parse_with(
             doc(&many(60, "<X/>")).as_bytes(),
-            &ParseOptions::default().with_limits(kohi::Limits { elements: 50, ..base }),
+            &ParseOptions::default().with_limits(base.with(kohi::Limit::Elements, 50)),
         )
         .unwrap_err();
         assert_eq!((e.code(), e.number()), ("limit_exceeded", 13));
@@ -368,7 +362,7 @@ mod limits {
         // Found by the streaming RSS run: one newline per unit used to accumulate as
         // MessageBody's text and hit the 64 KiB limit at 65,536 units.
         let unit = "<BulkConfirmUnit><QualificationValidity>1</QualificationValidity></BulkConfirmUnit>\n";
-        let options = ParseOptions::default().with_limits(kohi::Limits { text_bytes: 100, ..kohi::Limits::default() });
+        let options = ParseOptions::default().with_limits(kohi::Limits::default().with(kohi::Limit::TextBytes, 100));
         let d = kohi::parse_with(doc(&unit.repeat(500)).as_bytes(), &options).unwrap();
         assert_eq!(d.patients.len(), 500);
     }

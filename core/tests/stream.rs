@@ -140,14 +140,17 @@ fn errors_stream_as_typed_errors_with_positions() {
 #[test]
 fn streaming_limits_apply_per_unit() {
     let xml = bulk(300);
-    let limits = kohi::Limits { elements: 500, patients: 50, kept_bytes: 20_000, ..kohi::Limits::default() };
+    let limits = kohi::Limits::default()
+        .with(kohi::Limit::Elements, 500)
+        .with(kohi::Limit::Patients, 50)
+        .with(kohi::Limit::KeptBytes, 20_000);
     let options = ParseOptions::default().with_limits(limits);
     let e = kohi::parse_with(xml.as_bytes(), &options).unwrap_err();
     assert_eq!(e.code(), "limit_exceeded");
     let streamed: Vec<_> = PatientReader::new(xml.as_bytes(), &options).unwrap().collect::<kohi::Result<_>>().unwrap();
     assert_eq!(streamed.len(), 300);
     // A single unit over the per-unit element limit still fails, typed.
-    let tight = ParseOptions::default().with_limits(kohi::Limits { elements: 8, ..kohi::Limits::default() });
+    let tight = ParseOptions::default().with_limits(kohi::Limits::default().with(kohi::Limit::Elements, 8));
     let failed = PatientReader::new(xml.as_bytes(), &tight).unwrap().find_map(Result::err).expect("a unit too large");
     assert_eq!(failed.code(), "limit_exceeded");
 }

@@ -161,6 +161,7 @@ pub enum Outcome {
 
 /// One delivered file. Acknowledge it with [`Watcher::ack`] once it is safely stored.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct WatchEvent {
     /// Stable across restarts for the same name and content: `<content SHA-256>-<name hash>`.
     pub id: String,
