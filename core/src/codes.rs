@@ -204,7 +204,7 @@ code_list!(
 );
 code_list!(
     /// 常に償還払い (PMH `isAlwaysReimbursement`, "0"/"1").
-    AlwaysReimbursement, "AlwaysReimbursementFlg" { No = "0" => Some("対象外"), Yes = "1" => Some("常に償還払い") }
+    AlwaysReimbursement, "PMH 常に償還払い (provisional)" { No = "0" => Some("対象外"), Yes = "1" => Some("常に償還払い") }
 );
 
 #[cfg(test)]

@@ -135,9 +135,17 @@ fn encoding_for_label(label: &[u8]) -> Option<Encoding> {
 /// The header's `CharacterCodeIdentifier` (OQSCD005: 0 UTF-8, 1 Shift_JIS), read from the raw
 /// bytes. `<` is never a Shift_JIS trail byte, so an ASCII search cannot match mid-character.
 fn character_code_identifier(bytes: &[u8]) -> Option<Encoding> {
-    const TAG: &[u8] = b"<CharacterCodeIdentifier>";
-    let at = find(bytes, TAG)?;
-    let rest = &bytes[at + TAG.len()..];
+    let name = crate::layout::names::CHARACTER_CODE_IDENTIFIER.as_bytes();
+    let mut from = 0;
+    // `<Name>` exactly (not `<NameOther>`), searched by its name.
+    let rest = loop {
+        let at = from + find(&bytes[from..], name)?;
+        let after = at + name.len();
+        if at > 0 && bytes[at - 1] == b'<' && bytes.get(after) == Some(&b'>') {
+            break &bytes[after + 1..];
+        }
+        from = after;
+    };
     let end = rest.iter().position(|&b| b == b'<')?;
     match rest[..end].trim_ascii() {
         b"0" => Some(Encoding::Utf8),

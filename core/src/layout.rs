@@ -133,6 +133,33 @@ pub enum Status {
     Provisional,
 }
 
+/// Element names the code refers to outside [`TABLE`] (warning paths, the survey, the quick
+/// pre-scans): declared here once, and used by the table's rows too.
+pub mod names {
+    pub const XML_MSG: &str = "XmlMsg";
+    pub const MESSAGE_HEADER: &str = "MessageHeader";
+    pub const MESSAGE_BODY: &str = "MessageBody";
+    pub const BULK_CONFIRM_UNIT: &str = "BulkConfirmUnit";
+    pub const CHARACTER_CODE_IDENTIFIER: &str = "CharacterCodeIdentifier";
+    pub const RESULT: &str = "ResultOfQualificationConfirmation";
+    pub const INSURER_NUMBER: &str = "InsurerNumber";
+    pub const INSURED_IDENTIFICATION_NUMBER: &str = "InsuredIdentificationNumber";
+    pub const PUBLIC_EXPENSE_NUMBER: &str = "PublicExpenseNumber";
+    pub const BENEFICIARY_NUMBER: &str = "BeneficiaryNumber";
+    pub const SUBSIDY_LIST: &str = "MedicalSubsidyCertificateList";
+    pub const SUBSIDY: &str = "MedicalSubsidyCertificateInfo";
+    pub const SUBSIDY_PAYER: &str = "MedicalSubsidyInsurerNumber";
+    pub const SUBSIDY_RECIPIENT: &str = "MedicalSubsidyRecipientNumber";
+    pub const SUBSIDY_FROM: &str = "MedicalSubsidyValidStartDate";
+    pub const SUBSIDY_TO: &str = "MedicalSubsidyValidEndDate";
+    pub const CERTIFICATION_NAME: &str = "CertificationName";
+    pub const MAX_COPAYMENT: &str = "MaxCopaymentAmount";
+    pub const INCOME_SEGMENT: &str = "IncomeSegment";
+    pub const ALWAYS_REIMBURSEMENT: &str = "AlwaysReimbursementFlg";
+}
+
+use names as N;
+
 /// Person-level children, valid both in `MessageBody` and in `BulkConfirmUnit`.
 const PERSON: Ctx = Ctx::Person;
 
@@ -144,9 +171,9 @@ use Status::{Provisional as P, Reconstructed as R};
 /// THE table: (parent context, canonical element name, meaning, status).
 #[rustfmt::skip]
 pub const TABLE: &[(Ctx, &str, Node, Status)] = &[
-    (C::Document, "XmlMsg", Container(C::XmlMsg), R),
-    (C::XmlMsg, "MessageHeader", Container(C::Header), R),
-    (C::XmlMsg, "MessageBody", Container(C::Body), R),
+    (C::Document, N::XML_MSG, Container(C::XmlMsg), R),
+    (C::XmlMsg, N::MESSAGE_HEADER, Container(C::Header), R),
+    (C::XmlMsg, N::MESSAGE_BODY, Container(C::Body), R),
     // MessageHeader (§2.2)
     (C::Header, "ProcessExecutionTime", Leaf(F::Header(HeaderField::ProcessExecutionTime)), R),
     (C::Header, "QualificationConfirmationDate", Leaf(F::Header(HeaderField::QualificationConfirmationDate)), R),
@@ -156,9 +183,9 @@ pub const TABLE: &[(Ctx, &str, Node, Status)] = &[
     (C::Header, "SegmentOfResult", Leaf(F::Header(HeaderField::SegmentOfResult)), R),
     (C::Header, "ErrorCode", Leaf(F::Header(HeaderField::ErrorCode)), R),
     (C::Header, "ErrorMessage", Leaf(F::Header(HeaderField::ErrorMessage)), R),
-    (C::Header, "CharacterCodeIdentifier", Leaf(F::Header(HeaderField::CharacterCodeIdentifier)), R),
+    (C::Header, N::CHARACTER_CODE_IDENTIFIER, Leaf(F::Header(HeaderField::CharacterCodeIdentifier)), R),
     // MessageBody, file level (docs/DOMAIN.md §1.2, the bulk flow)
-    (C::Body, "BulkConfirmUnit", Container(C::Unit), R),
+    (C::Body, N::BULK_CONFIRM_UNIT, Container(C::Unit), R),
     (C::Body, "ReceptionNumber", Leaf(F::Body(BodyField::ReceptionNumber)), R),
     // Person level: MessageBody of a single result, or each BulkConfirmUnit (§2.3)
     (PERSON, "ReferenceNumber", Leaf(F::Person(PersonField::ReferenceNumber)), R),
@@ -170,19 +197,19 @@ pub const TABLE: &[(Ctx, &str, Node, Status)] = &[
     (PERSON, "QualificationConfirmSearchInfo", Container(C::SearchInfo), R),
     (PERSON, "ResultList", Container(C::ResultList), R),
     // Request echo
-    (C::SearchInfo, "InsurerNumber", Leaf(F::Search(SearchField::InsurerNumber)), R),
+    (C::SearchInfo, N::INSURER_NUMBER, Leaf(F::Search(SearchField::InsurerNumber)), R),
     (C::SearchInfo, "InsuredCardSymbol", Leaf(F::Search(SearchField::InsuredCardSymbol)), R),
-    (C::SearchInfo, "InsuredIdentificationNumber", Leaf(F::Search(SearchField::InsuredIdentificationNumber)), R),
+    (C::SearchInfo, N::INSURED_IDENTIFICATION_NUMBER, Leaf(F::Search(SearchField::InsuredIdentificationNumber)), R),
     (C::SearchInfo, "InsuredBranchNumber", Leaf(F::Search(SearchField::InsuredBranchNumber)), R),
     (C::SearchInfo, "Birthdate", Leaf(F::Search(SearchField::Birthdate)), R),
     (C::SearchInfo, "LimitApplicationCertificateRelatedConsFlg", Leaf(F::Search(SearchField::LimitConsFlg)), R),
     (C::SearchInfo, "ArbitraryIdentifier", Leaf(F::Search(SearchField::ArbitraryIdentifier)), R),
-    (C::ResultList, "ResultOfQualificationConfirmation", Container(C::Result), R),
+    (C::ResultList, N::RESULT, Container(C::Result), R),
     // ResultOfQualificationConfirmation (§2.4)
     (C::Result, "InsuredCardClassification", Leaf(F::Result(ResultField::InsuredCardClassification)), R),
-    (C::Result, "InsurerNumber", Leaf(F::Result(ResultField::InsurerNumber)), R),
+    (C::Result, N::INSURER_NUMBER, Leaf(F::Result(ResultField::InsurerNumber)), R),
     (C::Result, "InsuredCardSymbol", Leaf(F::Result(ResultField::InsuredCardSymbol)), R),
-    (C::Result, "InsuredIdentificationNumber", Leaf(F::Result(ResultField::InsuredIdentificationNumber)), R),
+    (C::Result, N::INSURED_IDENTIFICATION_NUMBER, Leaf(F::Result(ResultField::InsuredIdentificationNumber)), R),
     (C::Result, "InsuredBranchNumber", Leaf(F::Result(ResultField::InsuredBranchNumber)), R),
     (C::Result, "PersonalFamilyClassification", Leaf(F::Result(ResultField::PersonalFamilyClassification)), R),
     (C::Result, "InsuredName", Leaf(F::Result(ResultField::InsuredName)), R),
@@ -231,28 +258,28 @@ pub const TABLE: &[(Ctx, &str, Node, Status)] = &[
     // Either way it is the person's.
     (C::Result, "PrescriptionIssueSelect", Leaf(F::Person(PersonField::PrescriptionIssueSelect)), R),
     // 医療扶助 (§2.5, §3.5 A1 rules). The three number/name fallbacks are unconfirmed (§7).
-    (C::Result, "PublicExpenseNumber", Leaf(F::Result(ResultField::PublicExpenseNumber)), P),
-    (C::Result, "BeneficiaryNumber", Leaf(F::Result(ResultField::BeneficiaryNumber)), P),
+    (C::Result, N::PUBLIC_EXPENSE_NUMBER, Leaf(F::Result(ResultField::PublicExpenseNumber)), P),
+    (C::Result, N::BENEFICIARY_NUMBER, Leaf(F::Result(ResultField::BeneficiaryNumber)), P),
     (C::Result, "WelfareOfficeName", Leaf(F::Result(ResultField::WelfareOfficeName)), P),
     (C::Result, "PublicExpenseResultList", Container(C::PublicExpenseList), R),
     (C::PublicExpenseList, "MedicalTicketInfo", Container(C::Ticket), R),
     // PMH 医療費助成 (§3.5): PROVISIONAL names.
     (C::Result, "MedicalSubsidyConsFlg", Leaf(F::Result(ResultField::MedicalSubsidyConsFlg)), P),
     (C::Result, "MedicalSubsidyConsTime", Leaf(F::Result(ResultField::MedicalSubsidyConsTime)), P),
-    (C::Result, "MedicalSubsidyCertificateList", Container(C::SubsidyList), P),
-    (C::SubsidyList, "MedicalSubsidyCertificateInfo", Container(C::Subsidy), P),
-    (C::Subsidy, "MedicalSubsidyInsurerNumber", Leaf(F::Subsidy(SubsidyField::InsurerNumber)), P),
-    (C::Subsidy, "MedicalSubsidyRecipientNumber", Leaf(F::Subsidy(SubsidyField::RecipientNumber)), P),
-    (C::Subsidy, "CertificationName", Leaf(F::Subsidy(SubsidyField::CertificationName)), P),
+    (C::Result, N::SUBSIDY_LIST, Container(C::SubsidyList), P),
+    (C::SubsidyList, N::SUBSIDY, Container(C::Subsidy), P),
+    (C::Subsidy, N::SUBSIDY_PAYER, Leaf(F::Subsidy(SubsidyField::InsurerNumber)), P),
+    (C::Subsidy, N::SUBSIDY_RECIPIENT, Leaf(F::Subsidy(SubsidyField::RecipientNumber)), P),
+    (C::Subsidy, N::CERTIFICATION_NAME, Leaf(F::Subsidy(SubsidyField::CertificationName)), P),
     (C::Subsidy, "CertificationSubKey", Leaf(F::Subsidy(SubsidyField::CertificationSubKey)), P),
     (C::Subsidy, "Segment", Leaf(F::Subsidy(SubsidyField::Segment)), P),
-    (C::Subsidy, "IncomeSegment", Leaf(F::Subsidy(SubsidyField::IncomeSegment)), P),
+    (C::Subsidy, N::INCOME_SEGMENT, Leaf(F::Subsidy(SubsidyField::IncomeSegment)), P),
     (C::Subsidy, "AdditionalConditions", Leaf(F::Subsidy(SubsidyField::AdditionalConditions)), P),
     (C::Subsidy, "DesignatedMedicalInstitutions", Leaf(F::Subsidy(SubsidyField::DesignatedMedicalInstitutions)), P),
-    (C::Subsidy, "AlwaysReimbursementFlg", Leaf(F::Subsidy(SubsidyField::AlwaysReimbursement)), P),
-    (C::Subsidy, "MaxCopaymentAmount", Leaf(F::MaxCopay), P),
-    (C::Subsidy, "MedicalSubsidyValidStartDate", Leaf(F::Subsidy(SubsidyField::ValidStartDate)), P),
-    (C::Subsidy, "MedicalSubsidyValidEndDate", Leaf(F::Subsidy(SubsidyField::ValidEndDate)), P),
+    (C::Subsidy, N::ALWAYS_REIMBURSEMENT, Leaf(F::Subsidy(SubsidyField::AlwaysReimbursement)), P),
+    (C::Subsidy, N::MAX_COPAYMENT, Leaf(F::MaxCopay), P),
+    (C::Subsidy, N::SUBSIDY_FROM, Leaf(F::Subsidy(SubsidyField::ValidStartDate)), P),
+    (C::Subsidy, N::SUBSIDY_TO, Leaf(F::Subsidy(SubsidyField::ValidEndDate)), P),
     // 高齢受給者証
     (C::Elderly, "ElderlyRecipientCertificateDate", Leaf(F::Elderly(ElderlyField::CertificateDate)), R),
     (C::Elderly, "ElderlyRecipientValidStartDate", Leaf(F::Elderly(ElderlyField::ValidStartDate)), R),

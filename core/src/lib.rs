@@ -37,6 +37,7 @@ pub mod model;
 pub mod numbers;
 mod parse;
 pub mod personal;
+pub mod programs;
 pub mod reconcile;
 // The fast scanner is an internal of the parser; the fuzz target that compares it with quick-xml
 // reaches it through cargo-fuzz's `--cfg fuzzing`.

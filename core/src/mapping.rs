@@ -12,52 +12,14 @@
 //! Only a certificate equal in every field to one already listed is merged (`duplicate_kohi`).
 
 use chrono::NaiveDate;
-use serde::Serialize;
 
 use crate::codes::CodeList;
-use crate::model::{Date, MaxCopayment, Patient, Qualification, Warning, WarningCode};
+use crate::layout::names as N;
+pub use crate::model::{KohiEntry, KohiSource, Renewal, Scope};
+use crate::model::{Patient, Qualification, Warning, WarningCode};
 use crate::numbers::{NumberKind, NumberText, is_valid_normalized, split_payer_number};
-use crate::personal::Personal;
-
-/// National 法別番号 and their programs (docs/DOMAIN.md §5.1). 62 is in the ordering list; it is most
-/// likely 特定B型肝炎ウイルス感染者給付金等の支給に関する特別措置法, but no primary source at hand
-/// confirms it, and a wrong program name on a reception screen is worse than none: it stays
-/// national (its order is known) without a name until one does.
-pub const NATIONAL_PROGRAMS: &[(&str, Option<&str>)] = &[
-    ("10", Some("感染症法 結核患者の適正医療")),
-    ("11", Some("感染症法 結核患者の入院")),
-    ("12", Some("生活保護法 医療扶助")),
-    ("13", Some("戦傷病者特別援護法 療養の給付")),
-    ("14", Some("戦傷病者特別援護法 更生医療")),
-    ("15", Some("障害者総合支援法 自立支援医療（更生医療）")),
-    ("16", Some("障害者総合支援法 自立支援医療（育成医療）")),
-    ("17", Some("児童福祉法 療育の給付")),
-    ("18", Some("原爆被爆者援護法 認定疾病医療")),
-    ("19", Some("原爆被爆者援護法 一般疾病医療")),
-    ("20", Some("精神保健福祉法 措置入院")),
-    ("21", Some("障害者総合支援法 自立支援医療（精神通院医療）")),
-    ("22", Some("麻薬及び向精神薬取締法 入院措置")),
-    ("23", Some("母子保健法 養育医療")),
-    ("24", Some("障害者総合支援法 療養介護医療")),
-    ("25", Some("中国残留邦人等支援法 医療支援給付")),
-    ("28", Some("感染症法 一類・二類・指定感染症 入院")),
-    ("29", Some("感染症法 新感染症 入院")),
-    ("30", Some("心神喪失者等医療観察法")),
-    ("38", Some("肝炎治療特別促進事業")),
-    ("51", Some("特定疾患治療研究事業")),
-    ("52", Some("児童福祉法 小児慢性特定疾病医療支援")),
-    ("53", Some("児童福祉法 措置等に係る医療")),
-    ("54", Some("難病法 特定医療（指定難病）")),
-    ("62", None),
-    ("66", Some("石綿健康被害救済法")),
-    ("79", Some("児童福祉法 肢体不自由児通所医療・障害児入所医療")),
-];
-
-/// 記載要領 order of national programs (as implemented by myclinic-ts, docs/DOMAIN.md §5.2).
-pub const RECEIPT_ORDER: &[&str] = &[
-    "13", "14", "18", "29", "30", "10", "11", "20", "21", "15", "16", "24", "22", "28", "17", "79", "19", "23", "52",
-    "54", "51", "38", "53", "66", "62", "25", "12",
-];
+use crate::programs::national_program;
+pub use crate::programs::{NATIONAL_PROGRAMS, RECEIPT_ORDER};
 
 /// Slots on the レセプト: 第1〜第4公費.
 pub const SLOTS: usize = 4;
@@ -65,116 +27,19 @@ pub const SLOTS: usize = 4;
 /// 法別番号 of 生活保護 (医療扶助).
 const MEDICAL_AID_LAW: &str = "12";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum KohiSource {
-    /// PMH 医療費助成.
-    Pmh,
-    /// 医療扶助 (生活保護), from an `A1` result.
-    MedicalAid,
+/// Where an entry goes: replaced renewals last; national programs in 記載要領 order; local after.
+fn order_weight(entry: &KohiEntry) -> (bool, usize) {
+    let law = match (entry.scope, &entry.law_number) {
+        (Scope::National, Some(law)) => RECEIPT_ORDER.iter().position(|l| l == law).unwrap_or(RECEIPT_ORDER.len()),
+        _ => usize::MAX,
+    };
+    (entry.is_replaced(), law)
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Scope {
-    /// The 法別 is in the national table.
-    National,
-    /// 地方単独: anything else.
-    Local,
-}
-
-/// Where a certificate stands among others with the same numbers (a renewal).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Renewal {
-    /// Valid on the confirmation date (else the most recent one): it takes the slot.
-    Current,
-    /// Ended before the confirmation date, or an older one overlapping the current one.
-    Superseded,
-    /// Starts after the confirmation date.
-    NotYetValid,
-}
-
-impl Renewal {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Current => "current",
-            Self::Superseded => "superseded",
-            Self::NotYetValid => "not_yet_valid",
-        }
-    }
-}
-
-/// One 公費 as a レセコン fills it in.
-#[derive(Debug, Clone, Serialize)]
-#[non_exhaustive]
-pub struct KohiEntry {
-    /// 1–4, or `None` past the fourth.
-    pub slot: Option<u8>,
-    pub source: KohiSource,
-    pub law_number: Option<String>,
-    pub prefecture_number: Option<String>,
-    pub agency_number: Option<String>,
-    pub payer_number: Option<Personal<String>>,
-    pub payer_number_raw: Option<Personal<String>>,
-    /// `None` when no number came.
-    pub payer_number_valid: Option<bool>,
-    pub recipient_number: Option<Personal<String>>,
-    pub recipient_number_raw: Option<Personal<String>>,
-    /// National: the 7-digit check. 地方単独 (free text): `None`, no verdict.
-    pub recipient_number_valid: Option<bool>,
-    pub scope: Scope,
-    pub program: Option<&'static str>,
-    pub certificate_name: Option<String>,
-    pub valid_from: Option<Date>,
-    pub valid_to: Option<Date>,
-    pub income_segment: Option<String>,
-    pub max_copayment: Option<MaxCopayment>,
-    /// `None` when the flag is absent or not `0`/`1`.
-    pub always_reimbursement: Option<bool>,
-    pub segment: Option<String>,
-    pub certification_sub_key: Option<String>,
-    pub additional_conditions: Option<String>,
-    pub designated_medical_institutions: Option<String>,
-    /// 医療扶助: 福祉事務所名.
-    pub welfare_office_name: Option<String>,
-    /// Where the entry came from in the document.
-    pub path: String,
-    /// `None` unless another certificate has the same numbers (see [`Renewal`]).
-    pub renewal: Option<Renewal>,
-}
-
-impl KohiEntry {
-    /// The (公費負担者番号, 受給者番号) identity used for de-duplication and reconcile.
-    pub fn key(&self) -> (Option<&str>, Option<&str>) {
-        (
-            self.payer_number.as_ref().map(|p| p.expose().as_str()),
-            self.recipient_number.as_ref().map(|r| r.expose().as_str()),
-        )
-    }
-
-    fn order_weight(&self) -> (bool, usize) {
-        let law = match (self.scope, &self.law_number) {
-            (Scope::National, Some(law)) => RECEIPT_ORDER.iter().position(|l| l == law).unwrap_or(RECEIPT_ORDER.len()),
-            _ => usize::MAX,
-        };
-        (self.is_replaced(), law)
-    }
-
-    /// A renewal that is not the current certificate: no slot.
-    pub fn is_replaced(&self) -> bool {
-        matches!(self.renewal, Some(Renewal::Superseded | Renewal::NotYetValid))
-    }
-
-    /// Equal in every field but where it came from: the same certificate sent twice.
-    fn same_certificate(&self, other: &KohiEntry) -> bool {
-        let content = |k: &KohiEntry| serde_json::to_value(KohiEntry { path: String::new(), ..k.clone() }).ok();
-        self.key() == other.key() && content(self) == content(other)
-    }
-}
-
-fn national_program(law: &str) -> Option<Option<&'static str>> {
-    NATIONAL_PROGRAMS.iter().find(|(l, _)| *l == law).map(|(_, p)| *p)
+/// Equal in every field but where it came from: the same certificate sent twice.
+fn same_certificate(this: &KohiEntry, other: &KohiEntry) -> bool {
+    let content = |k: &KohiEntry| serde_json::to_value(KohiEntry { path: String::new(), ..k.clone() }).ok();
+    this.key() == other.key() && content(this) == content(other)
 }
 
 /// The numbers of an entry, with the element names they came from (for warning paths).
@@ -244,12 +109,12 @@ fn entry_from_numbers(
 /// against the ticket), else the 保護 start/stop dates of the result.
 fn medical_aid_entry(q: &Qualification, warnings: &mut Vec<Warning>) -> KohiEntry {
     let (payer, payer_element) = match &q.public_expense_number {
-        Some(n) => (Some(&n.text), "PublicExpenseNumber"),
-        None => (q.insurer_number.as_ref().map(|n| &n.text), "InsurerNumber"),
+        Some(n) => (Some(&n.text), N::PUBLIC_EXPENSE_NUMBER),
+        None => (q.insurer_number.as_ref().map(|n| &n.text), N::INSURER_NUMBER),
     };
     let (recipient, recipient_element) = match &q.beneficiary_number {
-        Some(n) => (Some(n), "BeneficiaryNumber"),
-        None => (q.insured_identification_number.as_ref(), "InsuredIdentificationNumber"),
+        Some(n) => (Some(n), N::BENEFICIARY_NUMBER),
+        None => (q.insured_identification_number.as_ref(), N::INSURED_IDENTIFICATION_NUMBER),
     };
     let numbers = Numbers { payer, payer_element, recipient, recipient_element };
     let mut entry = entry_from_numbers(KohiSource::MedicalAid, numbers, q.path.clone(), warnings);
@@ -272,9 +137,9 @@ fn pmh_entries(q: &Qualification, warnings: &mut Vec<Warning>) -> Vec<KohiEntry>
         .map(|s| {
             let numbers = Numbers {
                 payer: s.insurer_number.as_ref(),
-                payer_element: "MedicalSubsidyInsurerNumber",
+                payer_element: N::SUBSIDY_PAYER,
                 recipient: s.recipient_number.as_ref(),
-                recipient_element: "MedicalSubsidyRecipientNumber",
+                recipient_element: N::SUBSIDY_RECIPIENT,
             };
             let mut entry = entry_from_numbers(KohiSource::Pmh, numbers, s.path.clone(), warnings);
             entry.certificate_name = s.certification_name.clone();
@@ -304,7 +169,7 @@ pub fn map_patient(patient: &mut Patient, warnings: &mut Vec<Warning>, confirmat
         let from_this =
             q.is_medical_aid().then(|| medical_aid_entry(q, warnings)).into_iter().chain(pmh_entries(q, warnings));
         for entry in from_this {
-            let duplicate = entry.payer_number.is_some() && entries.iter().any(|e| e.same_certificate(&entry));
+            let duplicate = entry.payer_number.is_some() && entries.iter().any(|e| same_certificate(e, &entry));
             if duplicate {
                 warnings.push(Warning { code: WarningCode::DuplicateKohi, path: entry.path.clone() });
             } else {
@@ -315,7 +180,7 @@ pub fn map_patient(patient: &mut Patient, warnings: &mut Vec<Warning>, confirmat
     mark_renewals(&mut entries, confirmation_date);
     // Stable: equal weights (the same 法別, or any two 地方単独) keep input order; renewals that
     // are not current come last.
-    entries.sort_by_key(KohiEntry::order_weight);
+    entries.sort_by_key(order_weight);
     let mut slot = 0;
     for entry in &mut entries {
         if entry.is_replaced() {

@@ -12,7 +12,6 @@ use serde::{Serialize, Serializer};
 
 use crate::codes::*;
 use crate::decode::Encoding;
-use crate::mapping::KohiEntry;
 use crate::numbers::NumberText;
 use crate::personal::Personal;
 
@@ -538,6 +537,124 @@ impl WarningCode {
             Self::UnmappedKohiNumber => "unmapped_kohi_number",
             Self::MedicalAidUnmarked => "medical_aid_unmarked",
             Self::DuplicateResult => "duplicate_result",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KohiSource {
+    /// PMH 医療費助成.
+    Pmh,
+    /// 医療扶助 (生活保護), from an `A1` result.
+    MedicalAid,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    /// The 法別 is in the national table.
+    National,
+    /// 地方単独: anything else.
+    Local,
+}
+
+/// Where a certificate stands among others with the same numbers (a renewal).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Renewal {
+    /// Valid on the confirmation date (else the most recent one): it takes the slot.
+    Current,
+    /// Ended before the confirmation date, or an older one overlapping the current one.
+    Superseded,
+    /// Starts after the confirmation date.
+    NotYetValid,
+}
+
+impl Renewal {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Current => "current",
+            Self::Superseded => "superseded",
+            Self::NotYetValid => "not_yet_valid",
+        }
+    }
+}
+
+/// One 公費 as a レセコン fills it in.
+#[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
+pub struct KohiEntry {
+    /// 1–4, or `None` past the fourth.
+    pub slot: Option<u8>,
+    pub source: KohiSource,
+    pub law_number: Option<String>,
+    pub prefecture_number: Option<String>,
+    pub agency_number: Option<String>,
+    pub payer_number: Option<Personal<String>>,
+    pub payer_number_raw: Option<Personal<String>>,
+    /// `None` when no number came.
+    pub payer_number_valid: Option<bool>,
+    pub recipient_number: Option<Personal<String>>,
+    pub recipient_number_raw: Option<Personal<String>>,
+    /// National: the 7-digit check. 地方単独 (free text): `None`, no verdict.
+    pub recipient_number_valid: Option<bool>,
+    pub scope: Scope,
+    pub program: Option<&'static str>,
+    pub certificate_name: Option<String>,
+    pub valid_from: Option<Date>,
+    pub valid_to: Option<Date>,
+    pub income_segment: Option<String>,
+    pub max_copayment: Option<MaxCopayment>,
+    /// `None` when the flag is absent or not `0`/`1`.
+    pub always_reimbursement: Option<bool>,
+    pub segment: Option<String>,
+    pub certification_sub_key: Option<String>,
+    pub additional_conditions: Option<String>,
+    pub designated_medical_institutions: Option<String>,
+    /// 医療扶助: 福祉事務所名.
+    pub welfare_office_name: Option<String>,
+    /// Where the entry came from in the document.
+    pub path: String,
+    /// `None` unless another certificate has the same numbers (see [`Renewal`]).
+    pub renewal: Option<Renewal>,
+}
+
+impl KohiEntry {
+    /// The (公費負担者番号, 受給者番号) identity used for de-duplication and reconcile.
+    pub fn key(&self) -> (Option<&str>, Option<&str>) {
+        (
+            self.payer_number.as_ref().map(|p| p.expose().as_str()),
+            self.recipient_number.as_ref().map(|r| r.expose().as_str()),
+        )
+    }
+
+    /// A renewal that is not the current certificate: no slot.
+    pub fn is_replaced(&self) -> bool {
+        matches!(self.renewal, Some(Renewal::Superseded | Renewal::NotYetValid))
+    }
+}
+
+/// One patient, with what the file said about it.
+#[derive(Debug)]
+pub struct StreamedPatient {
+    pub patient: Patient,
+    /// Warnings inside this patient's bulk unit (for a single result, see the remainder).
+    pub warnings: Vec<Warning>,
+    pub unknown_elements: Vec<UnknownElement>,
+}
+
+impl StreamedPatient {
+    /// A one-patient document (with the header read so far), so the same readers, getters and
+    /// JSON contract serve streamed patients too.
+    pub fn into_document(self, encoding: Encoding, header: Header) -> Document {
+        Document {
+            encoding,
+            header,
+            patients: vec![self.patient],
+            unknown_elements: self.unknown_elements,
+            warnings: self.warnings,
+            bulk: None,
         }
     }
 }

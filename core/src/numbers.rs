@@ -155,6 +155,63 @@ pub fn split_payer_number(normalized: &str) -> Option<PayerParts<'_>> {
     })
 }
 
+/// What a 法別 is: insurance (a 保険者番号), a national 公費 program, or 地方単独.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LawKind {
+    Insurance,
+    National,
+    Local,
+}
+
+impl LawKind {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Self::Insurance => "insurance",
+            Self::National => "national 公費",
+            Self::Local => "local 公費",
+        }
+    }
+}
+
+/// The 法別 of 8 normalised digits that pass the 公費負担者番号 check, and what it is.
+pub(crate) fn payer_law(normalized: &str) -> Option<(&str, LawKind)> {
+    if !is_valid_normalized(NumberKind::Payer, normalized) {
+        return None;
+    }
+    let law = split_payer_number(normalized)?.law;
+    let kind = if crate::programs::INSURANCE_LAWS.contains(&law) {
+        LawKind::Insurance
+    } else if crate::programs::national_program(law).is_some() {
+        LawKind::National
+    } else {
+        LawKind::Local
+    };
+    Some((law, kind))
+}
+
+/// A value shaped like a 公費負担者番号 of a 公費 program: 8 digits with a valid check digit and a
+/// 公費 法別, and not a date (some dates pass the check: 20260331).
+pub(crate) fn is_kohi_payer_value(raw: &str) -> bool {
+    let n = normalize(raw);
+    let n = n.trim();
+    date_value(n).is_none() && payer_law(n).is_some_and(|(_, kind)| kind != LawKind::Insurance)
+}
+
+/// `YYYYMMDD` or `YYYY-MM-DD`, in years a certificate can carry, as a comparable number
+/// (88131016 is a local 公費負担者番号, not a day in 8813).
+pub(crate) fn date_value(s: &str) -> Option<u32> {
+    let d: String = match s.len() {
+        8 => s.to_owned(),
+        10 if s.as_bytes()[4] == b'-' && s.as_bytes()[7] == b'-' => s.replace('-', ""),
+        _ => return None,
+    };
+    if !d.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let date = chrono::NaiveDate::parse_from_str(&d, "%Y%m%d").ok()?;
+    (1900..2200).contains(&chrono::Datelike::year(&date)).then(|| d.parse().ok()).flatten()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,6 +14,7 @@ use quick_xml::{Reader, XmlVersion};
 use crate::codes::*;
 use crate::decode::{self, Encoding, EncodingSource};
 use crate::error::{Error, Limit, MalformedReason, Result};
+use crate::layout::names as N;
 use crate::layout::*;
 use crate::mapping;
 use crate::model::*;
@@ -233,7 +234,8 @@ fn walk(text: &str, encoding: Encoding, options: &ParseOptions) -> Result<Docume
         // quick scan), it never doubles, and a 100,000-unit file does not peak at 1.5 times its
         // patients. Only worth it (and only done) for large texts; a wrong count costs nothing.
         if text.len() > 1 << 20 {
-            let units = memchr::memmem::find_iter(text.as_bytes(), b"<BulkConfirmUnit").count();
+            let tag = format!("<{}", N::BULK_CONFIRM_UNIT);
+            let units = memchr::memmem::find_iter(text.as_bytes(), tag.as_bytes()).count();
             walker.units.reserve_exact(units.min(walker.limits.patients));
         }
         walker
@@ -266,7 +268,7 @@ fn warn_on_encoding_mismatch(doc: &mut Document, source: EncodingSource) {
     if declared != doc.encoding && source != EncodingSource::CharacterCodeIdentifier {
         doc.warnings.push(Warning {
             code: WarningCode::EncodingMismatch,
-            path: "XmlMsg/MessageHeader/CharacterCodeIdentifier".to_owned(),
+            path: [N::XML_MSG, N::MESSAGE_HEADER, N::CHARACTER_CODE_IDENTIFIER].join("/"),
         });
     }
 }
@@ -335,7 +337,7 @@ pub(crate) struct Walker {
     /// Streaming: each unit leaves as soon as it closes, with its own warnings and unknowns;
     /// the element, patient and kept-bytes limits then apply per unit.
     pub(crate) streaming: bool,
-    pub(crate) finished_units: std::collections::VecDeque<crate::stream::StreamedPatient>,
+    pub(crate) finished_units: std::collections::VecDeque<crate::model::StreamedPatient>,
     unit_marks: (usize, usize),
 }
 
@@ -630,7 +632,7 @@ impl Walker {
         self.kept = self.kept.saturating_sub(released);
         self.elements = self.stack.len();
         complete_patient(&mut patient, &mut warnings, confirmation_date(&self.header));
-        self.finished_units.push_back(crate::stream::StreamedPatient { patient, warnings, unknown_elements });
+        self.finished_units.push_back(crate::model::StreamedPatient { patient, warnings, unknown_elements });
     }
 
     /// Fails once `value` is past the limit's maximum.
@@ -961,17 +963,24 @@ fn complete_patient(patient: &mut Patient, warnings: &mut Vec<Warning>, on: Opti
         patient.reference_number = patient.qualifications.iter().find_map(|q| q.reference_number.clone());
     }
     if let Some(s) = patient.search_info.as_ref().filter(|s| s.insurer_number.as_ref().is_some_and(|n| !n.valid)) {
-        warnings.push(Warning { code: WarningCode::InsurerCheckDigit, path: format!("{}/InsurerNumber", s.path) });
+        warnings
+            .push(Warning { code: WarningCode::InsurerCheckDigit, path: format!("{}/{}", s.path, N::INSURER_NUMBER) });
     }
     for q in &patient.qualifications {
         // For 医療扶助 the number is a 公費負担者番号: the 公費 mapping checks it as one.
         if !q.is_medical_aid() && q.insurer_number.as_ref().is_some_and(|n| !n.valid) {
-            warnings.push(Warning { code: WarningCode::InsurerCheckDigit, path: format!("{}/InsurerNumber", q.path) });
+            warnings.push(Warning {
+                code: WarningCode::InsurerCheckDigit,
+                path: format!("{}/{}", q.path, N::INSURER_NUMBER),
+            });
         }
         // 法別 12 is 生活保護: without `A1` the result is read as insurance, silently otherwise.
         let law_12 = q.insurer_number.as_ref().is_some_and(|n| n.text.normalized.expose().starts_with("12"));
         if law_12 && !q.is_medical_aid() {
-            warnings.push(Warning { code: WarningCode::MedicalAidUnmarked, path: format!("{}/InsurerNumber", q.path) });
+            warnings.push(Warning {
+                code: WarningCode::MedicalAidUnmarked,
+                path: format!("{}/{}", q.path, N::INSURER_NUMBER),
+            });
         }
     }
     warn_duplicate_results(patient, warnings);
@@ -1005,7 +1014,7 @@ fn warn_duplicate_results(patient: &Patient, warnings: &mut Vec<Warning>) {
 #[cold]
 fn looks_like_payer(text: &str) -> bool {
     let t = text.trim();
-    (t.len() == 8 || t.len() == 24) && crate::survey::is_kohi_payer_value(t)
+    (t.len() == 8 || t.len() == 24) && crate::numbers::is_kohi_payer_value(t)
 }
 
 /// PMH data placed at the person level came before the person's result: it joins the first

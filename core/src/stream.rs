@@ -14,7 +14,7 @@ use quick_xml::Reader;
 
 use crate::decode::{self, Encoding};
 use crate::error::{Error, MalformedReason, Result};
-use crate::model::{Document, Patient, UnknownElement, Warning};
+use crate::model::Document;
 use crate::parse::{ParseOptions, Walker};
 
 /// How much of the start of the input is read to find its encoding.
@@ -23,29 +23,7 @@ const SNIFF_BYTES: usize = 64 * 1024;
 /// most one buffer, so an error is always within the last few).
 const REMEMBERED_CHUNKS: usize = 4;
 
-/// One patient, with what the file said about it.
-#[derive(Debug)]
-pub struct StreamedPatient {
-    pub patient: Patient,
-    /// Warnings inside this patient's bulk unit (for a single result, see the remainder).
-    pub warnings: Vec<Warning>,
-    pub unknown_elements: Vec<UnknownElement>,
-}
-
-impl StreamedPatient {
-    /// A one-patient document (with the header read so far), so the same readers, getters and
-    /// JSON contract serve streamed patients too.
-    pub fn into_document(self, encoding: Encoding, header: crate::model::Header) -> Document {
-        Document {
-            encoding,
-            header,
-            patients: vec![self.patient],
-            unknown_elements: self.unknown_elements,
-            warnings: self.warnings,
-            bulk: None,
-        }
-    }
-}
+pub use crate::model::StreamedPatient;
 
 /// Reads patients one at a time. An `Iterator` of `Result<StreamedPatient>`; after the first
 /// error it ends.

@@ -16,8 +16,9 @@ use quick_xml::events::Event;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+use crate::layout::names::{BULK_CONFIRM_UNIT, MESSAGE_BODY};
 use crate::layout::{Ctx, Layout, Node, TABLE};
-use crate::numbers::{NumberKind, is_valid_normalized, normalize, split_payer_number};
+use crate::numbers::{NumberKind, date_value, is_valid_normalized, normalize, payer_law};
 use crate::parse::ParseOptions;
 
 /// Confidence in one proposal.
@@ -220,10 +221,6 @@ impl std::fmt::Display for Shape {
     }
 }
 
-/// Insurance 法別 (保険者番号), not 公費.
-const INSURANCE_LAWS: &[&str] =
-    &["01", "02", "03", "04", "06", "07", "31", "32", "33", "34", "39", "63", "67", "72", "73", "74", "75"];
-
 fn shape(raw: &str) -> Shape {
     let n = normalize(raw);
     let n = n.trim();
@@ -237,16 +234,8 @@ fn shape(raw: &str) -> Shape {
     if date_value(n).is_some() {
         return Shape::Date;
     }
-    if digits && n.len() == 8 && is_valid_normalized(NumberKind::Payer, n) {
-        let law = split_payer_number(n).map_or("", |p| p.law);
-        let kind = if INSURANCE_LAWS.contains(&law) {
-            "insurance"
-        } else if crate::mapping::NATIONAL_PROGRAMS.iter().any(|(l, _)| *l == law) {
-            "national 公費"
-        } else {
-            "local 公費"
-        };
-        return Shape::Payer { law: law.to_owned(), kind };
+    if let Some((law, kind)) = payer_law(n) {
+        return Shape::Payer { law: law.to_owned(), kind: kind.as_str() };
     }
     if digits && n.len() == 7 && is_valid_normalized(NumberKind::Recipient, n) {
         return Shape::Recipient;
@@ -267,26 +256,6 @@ fn shape(raw: &str) -> Shape {
         return Shape::Code(rounded);
     }
     Shape::Text(rounded)
-}
-
-/// A value shaped like a 公費負担者番号 of a 公費 program (not a 保険者番号, not a date).
-pub(crate) fn is_kohi_payer_value(raw: &str) -> bool {
-    matches!(shape(raw), Shape::Payer { kind, .. } if kind != "insurance")
-}
-
-/// `YYYYMMDD` or `YYYY-MM-DD` as a comparable number, if it is a date.
-fn date_value(s: &str) -> Option<u32> {
-    let d: String = match s.len() {
-        8 => s.to_owned(),
-        10 if s.as_bytes()[4] == b'-' && s.as_bytes()[7] == b'-' => s.replace('-', ""),
-        _ => return None,
-    };
-    if !d.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    // Years a certificate can carry: 88131016 is a local 公費負担者番号, not a day in 8813.
-    let date = chrono::NaiveDate::parse_from_str(&d, "%Y%m%d").ok()?;
-    (1900..2200).contains(&chrono::Datelike::year(&date)).then(|| d.parse().ok()).flatten()
 }
 
 #[derive(Default)]
@@ -438,15 +407,11 @@ impl Walk {
 
 /// The canonical element names kohi maps PMH data from.
 mod field {
-    pub const LIST: &str = "MedicalSubsidyCertificateList";
-    pub const ENTRY: &str = "MedicalSubsidyCertificateInfo";
-    pub const PAYER: &str = "MedicalSubsidyInsurerNumber";
-    pub const RECIPIENT: &str = "MedicalSubsidyRecipientNumber";
-    pub const FROM: &str = "MedicalSubsidyValidStartDate";
-    pub const TO: &str = "MedicalSubsidyValidEndDate";
-    pub const NAME: &str = "CertificationName";
-    pub const CAP: &str = "MaxCopaymentAmount";
-    pub const INCOME: &str = "IncomeSegment";
+    pub use crate::layout::names::{
+        CERTIFICATION_NAME as NAME, INCOME_SEGMENT as INCOME, MAX_COPAYMENT as CAP, SUBSIDY as ENTRY,
+        SUBSIDY_FROM as FROM, SUBSIDY_LIST as LIST, SUBSIDY_PAYER as PAYER, SUBSIDY_RECIPIENT as RECIPIENT,
+        SUBSIDY_TO as TO,
+    };
 }
 
 /// Values of one child name across the occurrences of an entry.
@@ -678,10 +643,10 @@ fn list_of<'a>(walk: &'a Walk, entry: &PathInfo) -> Option<&'a PathInfo> {
 /// placing something in `MessageBody` places it in `BulkConfirmUnit` too).
 fn parents_for(ctx: Ctx) -> Vec<&'static str> {
     let name = |c: Ctx| {
-        TABLE.iter().find_map(|&(_, n, node, _)| (node == Node::Container(c)).then_some(n)).unwrap_or("MessageBody")
+        TABLE.iter().find_map(|&(_, n, node, _)| (node == Node::Container(c)).then_some(n)).unwrap_or(MESSAGE_BODY)
     };
     match ctx {
-        Ctx::Body | Ctx::Unit => vec!["MessageBody", "BulkConfirmUnit"],
+        Ctx::Body | Ctx::Unit => vec![MESSAGE_BODY, BULK_CONFIRM_UNIT],
         c => vec![name(c)],
     }
 }

@@ -1,0 +1,122 @@
+//! The shape of the code, checked: modules form no cycle, element names live in the layout
+//! alone, and nothing in the repository points at a path outside it.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+fn src() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
+}
+
+/// Each module of `core/src` (but `lib.rs`) with its code outside `#[cfg(test)]`.
+fn modules() -> BTreeMap<String, String> {
+    std::fs::read_dir(src())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "rs") && !p.ends_with("lib.rs"))
+        .map(|p| {
+            let text = std::fs::read_to_string(&p).unwrap();
+            let code = text.split("#[cfg(test)]").next().unwrap().to_owned();
+            (p.file_stem().unwrap().to_string_lossy().into_owned(), code)
+        })
+        .collect()
+}
+
+/// The modules `code` uses: `crate::name` and `use crate::{a, b::c}`.
+fn uses(code: &str, known: &BTreeSet<String>) -> BTreeSet<String> {
+    let mut found = BTreeSet::new();
+    for (i, _) in code.match_indices("crate::") {
+        let rest = &code[i + "crate::".len()..];
+        let names: Vec<&str> = match rest.strip_prefix('{') {
+            Some(group) => group[..group.find('}').unwrap_or(group.len())].split(',').collect(),
+            None => vec![rest],
+        };
+        for name in names {
+            let name: String = name.trim().chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+            if known.contains(&name) {
+                found.insert(name);
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn core_modules_form_no_cycle() {
+    let modules = modules();
+    let known: BTreeSet<String> = modules.keys().cloned().collect();
+    let graph: BTreeMap<&str, BTreeSet<String>> = modules
+        .iter()
+        .map(|(m, code)| (m.as_str(), uses(code, &known).into_iter().filter(|d| d != m).collect()))
+        .collect();
+    assert!(
+        graph["parse"].contains("layout") && graph["mapping"].contains("model"),
+        "the scan sees imports: {graph:?}"
+    );
+    // Depth-first search; a module met again on the current path closes a cycle.
+    fn visit<'a>(
+        m: &'a str,
+        graph: &'a BTreeMap<&str, BTreeSet<String>>,
+        path: &mut Vec<&'a str>,
+        done: &mut BTreeSet<&'a str>,
+    ) {
+        if done.contains(m) {
+            return;
+        }
+        assert!(!path.contains(&m), "module cycle: {} -> {m}", path.join(" -> "));
+        path.push(m);
+        for d in &graph[m] {
+            visit(d, graph, path, done);
+        }
+        path.pop();
+        done.insert(m);
+    }
+    let mut done = BTreeSet::new();
+    for m in graph.keys() {
+        visit(m, &graph, &mut Vec::new(), &mut done);
+    }
+}
+
+#[test]
+fn element_names_are_spelled_only_in_the_layout() {
+    let layout = std::fs::read_to_string(src().join("layout.rs")).unwrap();
+    let names: BTreeSet<&str> = kohi::layout::TABLE.iter().map(|row| row.1).collect();
+    assert!(names.len() > 100, "{}", names.len());
+    let mut found = Vec::new();
+    for (module, code) in modules() {
+        if module == "layout" {
+            continue;
+        }
+        // String and byte-string literals of the code, comments left out (no escaped quotes in
+        // this code base's literals).
+        let code: String =
+            code.lines().map(|l| l.split("//").next().unwrap_or_default()).collect::<Vec<_>>().join("\n");
+        for literal in code.split('"').skip(1).step_by(2) {
+            let hit = names
+                .iter()
+                .find(|n| literal == **n || literal.contains(&format!("/{n}")) || literal.contains(&format!("<{n}")));
+            if let Some(name) = hit {
+                found.push(format!("{module}: {name}"));
+            }
+        }
+    }
+    assert!(found.is_empty(), "element names outside core/src/layout.rs: {found:?}");
+    assert!(layout.contains("pub mod names"));
+}
+
+#[test]
+fn nothing_points_outside_the_repository() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let tracked = std::process::Command::new("git").args(["ls-files"]).current_dir(&root).output();
+    let Some(tracked) = tracked.ok().filter(|o| o.status.success()) else { return };
+    let mut found = Vec::new();
+    for file in String::from_utf8_lossy(&tracked.stdout).lines() {
+        let Ok(text) = std::fs::read_to_string(root.join(file)) else { continue };
+        for needle in ["../shared", "shared/reference", "domain.md", "/work/", "core/ERRORS.md"] {
+            if text.contains(needle) && !file.ends_with("core/tests/architecture.rs") {
+                found.push(format!("{file}: {needle}"));
+            }
+        }
+    }
+    assert!(found.is_empty(), "{found:?}");
+}
