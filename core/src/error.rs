@@ -195,39 +195,47 @@ pub struct ErrorCode {
     pub meaning: &'static str,
 }
 
-/// The stable table: numbers are never reused. Append only.
-pub const ERROR_CODES: &[ErrorCode] = &[
-    ErrorCode { number: 1, code: "io", meaning: "reading the input failed" },
-    ErrorCode { number: 2, code: "input_too_large", meaning: "input exceeds the size limit" },
-    ErrorCode { number: 3, code: "invalid_encoding", meaning: "bytes do not decode in the detected encoding" },
-    ErrorCode { number: 4, code: "unsupported_encoding", meaning: "declared encoding is neither UTF-8 nor Shift_JIS" },
-    ErrorCode { number: 5, code: "malformed_xml", meaning: "not well-formed XML" },
-    ErrorCode { number: 6, code: "doctype_not_allowed", meaning: "a DOCTYPE declaration was found" },
-    ErrorCode { number: 7, code: "unexpected_root", meaning: "root element is not XmlMsg" },
-    ErrorCode { number: 8, code: "nesting_too_deep", meaning: "elements nested deeper than the limit" },
-    ErrorCode { number: 9, code: "invalid_alias_table", meaning: "the caller's alias table is not valid" },
-    ErrorCode { number: 10, code: "invalid_stored_record", meaning: "a stored record given to reconcile is not valid" },
-    ErrorCode { number: 11, code: "invalid_request", meaning: "a request field is missing or malformed" },
-    ErrorCode {
-        number: 12,
-        code: "unrepresentable_character",
-        meaning: "a character the output encoding cannot represent",
-    },
-    ErrorCode {
-        number: 13,
-        code: "limit_exceeded",
-        meaning: "more elements, text, patients, 公費, unknown elements or warnings than the limits allow",
-    },
-    ErrorCode { number: 14, code: "encoding_conflict", meaning: "the declared encoding contradicts the bytes" },
-    ErrorCode { number: 15, code: "already_watched", meaning: "another watcher holds this folder" },
-    ErrorCode {
-        number: 16,
-        code: "state_store",
-        meaning: "the watcher's state store could not be opened, read or written",
-    },
-    ErrorCode { number: 17, code: "invalid_setting", meaning: "a setting is out of its allowed range" },
-    ErrorCode { number: 18, code: "invalid_layout", meaning: "a layout file is not valid (the message names the key)" },
-];
+/// One row per error: number, variant, code, meaning. The rows give [`ERROR_CODES`] and each
+/// variant's number; the C statuses, the README table and the Python classes are checked
+/// against them by tests. Numbers are never reused: append only.
+macro_rules! error_codes {
+    ($($number:literal $variant:ident $code:literal $meaning:literal,)+) => {
+        /// The stable table: numbers are never reused. Append only.
+        pub const ERROR_CODES: &[ErrorCode] = &[
+            $(ErrorCode { number: $number, code: $code, meaning: $meaning },)+
+        ];
+
+        impl Error {
+            fn table_row(&self) -> &'static ErrorCode {
+                let number = match self {
+                    $(Self::$variant { .. } => $number,)+
+                };
+                &ERROR_CODES[number as usize - 1]
+            }
+        }
+    };
+}
+
+error_codes! {
+    1 Io "io" "reading the input failed",
+    2 InputTooLarge "input_too_large" "input exceeds the size limit",
+    3 InvalidEncoding "invalid_encoding" "bytes do not decode in the detected encoding",
+    4 UnsupportedEncoding "unsupported_encoding" "declared encoding is neither UTF-8 nor Shift_JIS",
+    5 MalformedXml "malformed_xml" "not well-formed XML",
+    6 DoctypeNotAllowed "doctype_not_allowed" "a DOCTYPE declaration was found",
+    7 UnexpectedRoot "unexpected_root" "root element is not XmlMsg",
+    8 NestingTooDeep "nesting_too_deep" "elements nested deeper than the limit",
+    9 InvalidAliasTable "invalid_alias_table" "the caller's alias table is not valid",
+    10 InvalidStoredRecord "invalid_stored_record" "a stored record given to reconcile is not valid",
+    11 InvalidRequest "invalid_request" "a request field is missing or malformed",
+    12 UnrepresentableCharacter "unrepresentable_character" "a character the output encoding cannot represent",
+    13 LimitExceeded "limit_exceeded" "more elements, text, patients, 公費, unknown elements or warnings than the limits allow",
+    14 EncodingConflict "encoding_conflict" "the declared encoding contradicts the bytes",
+    15 AlreadyWatched "already_watched" "another watcher holds this folder",
+    16 StateStore "state_store" "the watcher's state store could not be opened, read or written",
+    17 InvalidSetting "invalid_setting" "a setting is out of its allowed range",
+    18 InvalidLayout "invalid_layout" "a layout file is not valid (the message names the key)",
+}
 
 impl Error {
     /// The stable snake_case code.
@@ -238,30 +246,6 @@ impl Error {
     /// The stable number (the C ABI status).
     pub fn number(&self) -> u32 {
         self.table_row().number
-    }
-
-    fn table_row(&self) -> &'static ErrorCode {
-        let number = match self {
-            Self::Io { .. } => 1,
-            Self::InputTooLarge { .. } => 2,
-            Self::InvalidEncoding { .. } => 3,
-            Self::UnsupportedEncoding { .. } => 4,
-            Self::MalformedXml { .. } => 5,
-            Self::DoctypeNotAllowed { .. } => 6,
-            Self::UnexpectedRoot { .. } => 7,
-            Self::NestingTooDeep { .. } => 8,
-            Self::InvalidAliasTable { .. } => 9,
-            Self::InvalidStoredRecord { .. } => 10,
-            Self::InvalidRequest { .. } => 11,
-            Self::UnrepresentableCharacter { .. } => 12,
-            Self::LimitExceeded { .. } => 13,
-            Self::EncodingConflict { .. } => 14,
-            Self::AlreadyWatched => 15,
-            Self::StateStore { .. } => 16,
-            Self::InvalidSetting { .. } => 17,
-            Self::InvalidLayout { .. } => 18,
-        };
-        &ERROR_CODES[number as usize - 1]
     }
 
     /// `{"code": …, "number": …, "message": …}`: the error form of the JSON contract.

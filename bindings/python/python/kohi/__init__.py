@@ -6,6 +6,8 @@ with a stable ``.code``; their messages say where, never patient data.
 """
 
 from ._kohi import (
+    ERROR_CLASSES,
+    ERROR_CODES,
     AliasTableError,
     AlreadyWatchedError,
     ArchiveEntry,
@@ -43,6 +45,8 @@ from ._kohi import (
 )
 
 __all__ = [
+    "ERROR_CLASSES",
+    "ERROR_CODES",
     "AliasTableError",
     "AlreadyWatchedError",
     "ArchiveEntry",

@@ -5,6 +5,8 @@ import os
 from typing import Any, Iterable, Literal, Mapping, Sequence, Union, final
 
 __all__ = [
+    "ERROR_CLASSES",
+    "ERROR_CODES",
     "AliasTableError",
     "AlreadyWatchedError",
     "ArchiveEntry",
@@ -42,6 +44,11 @@ __all__ = [
 ]
 
 __version__: str
+
+# The stable error table: (number, code, meaning), numbers never reused.
+ERROR_CODES: list[tuple[int, str, str]]
+# The exception class each code raises.
+ERROR_CLASSES: dict[str, type[KohiError]]
 
 _Aliases = Union[Mapping[str, Union[str, Sequence[str]]], str]
 # A layout file: {"rename": {...}, "place": {...}, "wrappers": {...}, "roots": [...], ...} or its JSON.
