@@ -50,6 +50,32 @@ const KOHI_FIELDS = native.KOHI_FIELDS
 const NULL = '\u0001'
 const text = (x) => (x === NULL ? null : x)
 const flag = (x) => (x === NULL ? null : x === 't')
+// The keys and how to read each value come from the addon (src/lists.rs declares them once).
+const DECODE = {
+  Text: text,
+  Owned: text,
+  Flag: flag,
+  Slot: (x) => (x === NULL ? null : Number(x)),
+  MaxCopay: (x) => (x === NULL ? null : JSON.parse(x)),
+}
+const KOHI_KEYS = native.kohiKeys().map(([key]) => key)
+const KOHI_DECODERS = native.kohiKeys().map(([, kind]) => DECODE[kind])
+// One object literal built from the keys once (as fast as a hand-written one); where code
+// generation is refused (--disallow-code-generation-from-strings, a strict CSP) a loop that
+// adds the keys in the same order.
+const kohiEntry = (() => {
+  try {
+    const fields = KOHI_KEYS.map((key, f) => `${JSON.stringify(key)}: d[${f}](v[i + ${f}])`)
+    // eslint-disable-next-line no-new-func
+    return new Function('d', 'v', 'i', `return { ${fields.join(', ')} }`).bind(null, KOHI_DECODERS)
+  } catch {
+    return (v, i) => {
+      const entry = {}
+      for (let f = 0; f < KOHI_FIELDS; f++) entry[KOHI_KEYS[f]] = KOHI_DECODERS[f](v[i + f])
+      return entry
+    }
+  }
+})()
 Object.defineProperty(native.Patient.prototype, 'kohi', {
   configurable: true,
   enumerable: false,
@@ -59,36 +85,7 @@ Object.defineProperty(native.Patient.prototype, 'kohi', {
     if (s === '') return list
     const v = s.split('\u0000')
     for (let i = 0; i < v.length; i += KOHI_FIELDS) {
-      list.push({
-        slot: v[i] === NULL ? null : Number(v[i]),
-        source: v[i + 1],
-        lawNumber: text(v[i + 2]),
-        prefectureNumber: text(v[i + 3]),
-        agencyNumber: text(v[i + 4]),
-        payerNumber: text(v[i + 5]),
-        payerNumberRaw: text(v[i + 6]),
-        payerNumberValid: flag(v[i + 7]),
-        recipientNumber: text(v[i + 8]),
-        recipientNumberRaw: text(v[i + 9]),
-        recipientNumberValid: flag(v[i + 10]),
-        scope: v[i + 11],
-        program: text(v[i + 12]),
-        certificateName: text(v[i + 13]),
-        validFrom: text(v[i + 14]),
-        validFromRaw: text(v[i + 15]),
-        validTo: text(v[i + 16]),
-        validToRaw: text(v[i + 17]),
-        incomeSegment: text(v[i + 18]),
-        maxCopayment: v[i + 19] === NULL ? null : JSON.parse(v[i + 19]),
-        alwaysReimbursement: flag(v[i + 20]),
-        segment: text(v[i + 21]),
-        certificationSubKey: text(v[i + 22]),
-        additionalConditions: text(v[i + 23]),
-        designatedMedicalInstitutions: text(v[i + 24]),
-        welfareOfficeName: text(v[i + 25]),
-        path: v[i + 26],
-        renewal: text(v[i + 27]),
-      })
+      list.push(kohiEntry(v, i))
     }
     return list
   },

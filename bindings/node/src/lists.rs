@@ -51,10 +51,6 @@ fn exposed(p: &Option<Personal<String>>) -> Option<&str> {
     p.as_ref().map(|p| p.expose().as_str())
 }
 
-/// Values per 公費 in `kohi_values`, in the order of `index.d.ts`'s `Kohi` (index.js names them
-/// in that order; a test compares the objects with the goldens and with `index.d.ts`).
-pub const KOHI_FIELDS: u32 = 28;
-
 /// One value of an entry: null, a flag, the slot, a string, or the 上限額 object.
 enum Value<'a> {
     Text(Option<&'a str>),
@@ -64,46 +60,67 @@ enum Value<'a> {
     MaxCopay(&'a Option<kohi_core::model::MaxCopayment>),
 }
 
-fn entry_values(k: &KohiEntry) -> [Value<'_>; KOHI_FIELDS as usize] {
-    use Value::*;
-    let source = match k.source {
+/// The 公費 object's keys and their values, declared once: `KOHI_KEYS` (exported to index.js,
+/// which builds each object in this order) and `entry_values` both come from these rows.
+macro_rules! kohi_values {
+    ($k:ident, $($key:literal => $kind:ident($value:expr),)+) => {
+        /// (key, kind) per value of an entry, in the order of `index.d.ts`'s `Kohi` (a test
+        /// compares the objects with the goldens and with `index.d.ts`).
+        pub const KOHI_KEYS: &[(&str, &str)] = &[$(($key, stringify!($kind))),+];
+
+        fn entry_values($k: &KohiEntry) -> [Value<'_>; KOHI_FIELDS as usize] {
+            use Value::*;
+            [$($kind($value)),+]
+        }
+    };
+}
+
+fn source_name(source: KohiSource) -> &'static str {
+    match source {
         KohiSource::Pmh => "pmh",
         KohiSource::MedicalAid => "medical_aid",
-    };
-    let scope = match k.scope {
+    }
+}
+
+fn scope_name(scope: Scope) -> &'static str {
+    match scope {
         Scope::National => "national",
         Scope::Local => "local",
-    };
-    [
-        Slot(k.slot),
-        Text(Some(source)),
-        Text(k.law_number.as_deref()),
-        Text(k.prefecture_number.as_deref()),
-        Text(k.agency_number.as_deref()),
-        Text(exposed(&k.payer_number)),
-        Text(exposed(&k.payer_number_raw)),
-        Flag(k.payer_number_valid),
-        Text(exposed(&k.recipient_number)),
-        Text(exposed(&k.recipient_number_raw)),
-        Flag(k.recipient_number_valid),
-        Text(Some(scope)),
-        Text(k.program),
-        Text(k.certificate_name.as_deref()),
-        Owned(iso(&k.valid_from)),
-        Text(raw(&k.valid_from)),
-        Owned(iso(&k.valid_to)),
-        Text(raw(&k.valid_to)),
-        Text(k.income_segment.as_deref()),
-        MaxCopay(&k.max_copayment),
-        Flag(k.always_reimbursement),
-        Text(k.segment.as_deref()),
-        Text(k.certification_sub_key.as_deref()),
-        Text(k.additional_conditions.as_deref()),
-        Text(k.designated_medical_institutions.as_deref()),
-        Text(k.welfare_office_name.as_deref()),
-        Text(Some(&k.path)),
-        Text(k.renewal.map(|r| r.as_str())),
-    ]
+    }
+}
+
+/// Values per 公費 in `kohi_values`.
+pub const KOHI_FIELDS: u32 = KOHI_KEYS.len() as u32;
+
+kohi_values! { k,
+    "slot" => Slot(k.slot),
+    "source" => Text(Some(source_name(k.source))),
+    "lawNumber" => Text(k.law_number.as_deref()),
+    "prefectureNumber" => Text(k.prefecture_number.as_deref()),
+    "agencyNumber" => Text(k.agency_number.as_deref()),
+    "payerNumber" => Text(exposed(&k.payer_number)),
+    "payerNumberRaw" => Text(exposed(&k.payer_number_raw)),
+    "payerNumberValid" => Flag(k.payer_number_valid),
+    "recipientNumber" => Text(exposed(&k.recipient_number)),
+    "recipientNumberRaw" => Text(exposed(&k.recipient_number_raw)),
+    "recipientNumberValid" => Flag(k.recipient_number_valid),
+    "scope" => Text(Some(scope_name(k.scope))),
+    "program" => Text(k.program),
+    "certificateName" => Text(k.certificate_name.as_deref()),
+    "validFrom" => Owned(iso(&k.valid_from)),
+    "validFromRaw" => Text(raw(&k.valid_from)),
+    "validTo" => Owned(iso(&k.valid_to)),
+    "validToRaw" => Text(raw(&k.valid_to)),
+    "incomeSegment" => Text(k.income_segment.as_deref()),
+    "maxCopayment" => MaxCopay(&k.max_copayment),
+    "alwaysReimbursement" => Flag(k.always_reimbursement),
+    "segment" => Text(k.segment.as_deref()),
+    "certificationSubKey" => Text(k.certification_sub_key.as_deref()),
+    "additionalConditions" => Text(k.additional_conditions.as_deref()),
+    "designatedMedicalInstitutions" => Text(k.designated_medical_institutions.as_deref()),
+    "welfareOfficeName" => Text(k.welfare_office_name.as_deref()),
+    "path" => Text(Some(&k.path)),
+    "renewal" => Text(k.renewal.map(|r| r.as_str())),
 }
 
 /// Between values in `kohi_values`, and a value that is null. Neither can occur in parsed text

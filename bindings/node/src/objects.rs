@@ -362,6 +362,12 @@ pub struct Kohi {
 #[napi(skip_typescript)]
 pub const KOHI_FIELDS: u32 = crate::lists::KOHI_FIELDS;
 
+/// The 公費 object's keys and value kinds, in order (index.js builds the objects from them).
+#[napi(skip_typescript)]
+pub fn kohi_keys() -> Vec<Vec<&'static str>> {
+    crate::lists::KOHI_KEYS.iter().map(|(key, kind)| vec![*key, *kind]).collect()
+}
+
 /// Something worth a look that did not stop the parse.
 #[napi(object, use_nullable = true)]
 pub struct Warning {

@@ -88,3 +88,14 @@ for (const name of cases) {
     })
   })
 }
+
+test('kohi objects are the same where code generation is refused (the loop fallback)', () => {
+  const { spawnSync } = require('node:child_process')
+  const script = `const kohi = require(${JSON.stringify(path.join(__dirname, '..'))});
+    const fs = require('node:fs');
+    process.stdout.write(JSON.stringify(kohi.parse(fs.readFileSync(${JSON.stringify(path.join(FIXTURES, 'face_pmh_two.xml'))})).patients[0].kohi))`
+  const run = spawnSync(process.execPath, ['--disallow-code-generation-from-strings', '-e', script], { encoding: 'utf8' })
+  assert.equal(run.status, 0, run.stderr)
+  const here = kohi.parse(fs.readFileSync(path.join(FIXTURES, 'face_pmh_two.xml'))).patients[0].kohi
+  assert.equal(run.stdout, JSON.stringify(here))
+})
