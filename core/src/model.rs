@@ -262,70 +262,112 @@ impl Qualification {
     }
 }
 
+/// Every value of a qualification the contract and the bindings show, in the contract's
+/// order: `attribute = owner.field: kind`, where the owner is `q` (the result) or `c` (its
+/// consent block), and the kind says how to show it. The JSON has the attributes whose kind
+/// is not an extra view (`*_raw`, `*_valid`); the bindings show them all. Declared once: the
+/// JSON (below), Python's attributes and Node's objects are all expanded from these rows by
+/// `kohi::qualification_fields!(callback)`.
+#[macro_export]
+macro_rules! qualification_fields {
+    ($callback:ident) => {
+        $callback! {
+            insured_card_classification = q.insured_card_classification: code,
+            insurer_number = q.insurer_number: checked,
+            insurer_number_raw = q.insurer_number: checked_raw,
+            insurer_number_valid = q.insurer_number: checked_valid,
+            insured_card_symbol = q.insured_card_symbol: number,
+            insured_card_symbol_raw = q.insured_card_symbol: number_raw,
+            insured_identification_number = q.insured_identification_number: number,
+            insured_identification_number_raw = q.insured_identification_number: number_raw,
+            insured_branch_number = q.insured_branch_number: number,
+            insured_branch_number_raw = q.insured_branch_number: number_raw,
+            personal_family_classification = q.personal_family_classification: code,
+            insured_name = q.insured_name: personal,
+            name = q.name: personal,
+            name_of_other = q.name_of_other: personal,
+            name_kana = q.name_kana: personal,
+            name_of_other_kana = q.name_of_other_kana: personal,
+            sex1 = q.sex1: code,
+            sex2 = q.sex2: code,
+            birthdate = q.birthdate: personal_date,
+            birthdate_raw = q.birthdate: personal_date_raw,
+            address = q.address: personal,
+            post_number = q.post_number: personal,
+            qualification_date = q.qualification_date: date,
+            disqualification_date = q.disqualification_date: date,
+            insured_certificate_issuance_date = q.insured_certificate_issuance_date: date,
+            insured_card_valid_date = q.insured_card_valid_date: date,
+            insured_card_expiration_date = q.insured_card_expiration_date: date,
+            insured_partial_contribution_ratio = q.insured_partial_contribution_ratio: text,
+            preschool_classification = q.preschool_classification: code,
+            reason_of_loss = q.reason_of_loss: code,
+            insurer_name = q.insurer_name: text,
+            elderly_recipient_certificate = q.elderly_recipient_certificate: json_object,
+            limit_application_certificate_related_cons_flg = c.limit_application_certificate_related_cons_flg: code,
+            limit_application_certificate_related_cons_time = c.limit_application_certificate_related_cons_time: date_time,
+            limit_application_certificate = q.limit_application_certificate: json_object,
+            specific_diseases_certificate_related_cons_flg = c.specific_diseases_certificate_related_cons_flg: code,
+            specific_diseases_certificate_related_cons_time = c.specific_diseases_certificate_related_cons_time: date_time,
+            specific_diseases_certificates = q.specific_diseases_certificates: json_list,
+            specific_health_checkups_info_cons_flg = c.specific_health_checkups_info_cons_flg: code,
+            specific_health_checkups_info_cons_time = c.specific_health_checkups_info_cons_time: date_time,
+            specific_health_checkups_info_available_time = c.specific_health_checkups_info_available_time: date_time,
+            pharmacists_info_cons_flg = c.pharmacists_info_cons_flg: code,
+            pharmacists_info_cons_time = c.pharmacists_info_cons_time: date_time,
+            pharmacists_info_available_time = c.pharmacists_info_available_time: date_time,
+            diagnosis_info_cons_flg = c.diagnosis_info_cons_flg: code,
+            diagnosis_info_cons_time = c.diagnosis_info_cons_time: date_time,
+            diagnosis_info_available_time = c.diagnosis_info_available_time: date_time,
+            operation_info_cons_flg = c.operation_info_cons_flg: code,
+            operation_info_cons_time = c.operation_info_cons_time: date_time,
+            operation_info_available_time = c.operation_info_available_time: date_time,
+            reference_number = q.reference_number: personal,
+            arbitrary_identifier = q.arbitrary_identifier: text,
+            qualification_confirmation_key = q.qualification_confirmation_key: personal,
+            public_expense_number = q.public_expense_number: checked,
+            beneficiary_number = q.beneficiary_number: number,
+            welfare_office_name = q.welfare_office_name: text,
+            medical_tickets = q.medical_tickets: json_list,
+            medical_subsidy_cons_flg = c.medical_subsidy_cons_flg: code,
+            medical_subsidy_cons_time = c.medical_subsidy_cons_time: date_time,
+            medical_subsidies = q.medical_subsidies: json_list_or_null,
+        }
+    };
+}
+
+/// `$q` or `$c` by owner (the rows' `q.` and `c.`): for callbacks of [`qualification_fields!`].
+#[macro_export]
+#[doc(hidden)]
+macro_rules! qualification_owner {
+    (q, $q:expr, $c:expr) => {
+        $q
+    };
+    (c, $q:expr, $c:expr) => {
+        $c
+    };
+}
+
 impl Serialize for Qualification {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         // One flat object, in the contract's key order, the consent fields among the others.
         let (q, c) = (self, self.consents());
         let mut out = serializer.serialize_struct("Qualification", 54)?;
-        macro_rules! fields {
-            ($($owner:ident . $name:ident),* $(,)?) => { $(out.serialize_field(stringify!($name), &$owner.$name)?;)* };
+        macro_rules! field {
+            (checked_raw, $name:ident, $value:expr) => {};
+            (checked_valid, $name:ident, $value:expr) => {};
+            (number_raw, $name:ident, $value:expr) => {};
+            (personal_date_raw, $name:ident, $value:expr) => {};
+            ($kind:ident, $name:ident, $value:expr) => {
+                out.serialize_field(stringify!($name), $value)?
+            };
         }
-        fields!(
-            q.insured_card_classification,
-            q.insurer_number,
-            q.insured_card_symbol,
-            q.insured_identification_number,
-            q.insured_branch_number,
-            q.personal_family_classification,
-            q.insured_name,
-            q.name,
-            q.name_of_other,
-            q.name_kana,
-            q.name_of_other_kana,
-            q.sex1,
-            q.sex2,
-            q.birthdate,
-            q.address,
-            q.post_number,
-            q.qualification_date,
-            q.disqualification_date,
-            q.insured_certificate_issuance_date,
-            q.insured_card_valid_date,
-            q.insured_card_expiration_date,
-            q.insured_partial_contribution_ratio,
-            q.preschool_classification,
-            q.reason_of_loss,
-            q.insurer_name,
-            q.elderly_recipient_certificate,
-            c.limit_application_certificate_related_cons_flg,
-            c.limit_application_certificate_related_cons_time,
-            q.limit_application_certificate,
-            c.specific_diseases_certificate_related_cons_flg,
-            c.specific_diseases_certificate_related_cons_time,
-            q.specific_diseases_certificates,
-            c.specific_health_checkups_info_cons_flg,
-            c.specific_health_checkups_info_cons_time,
-            c.specific_health_checkups_info_available_time,
-            c.pharmacists_info_cons_flg,
-            c.pharmacists_info_cons_time,
-            c.pharmacists_info_available_time,
-            c.diagnosis_info_cons_flg,
-            c.diagnosis_info_cons_time,
-            c.diagnosis_info_available_time,
-            c.operation_info_cons_flg,
-            c.operation_info_cons_time,
-            c.operation_info_available_time,
-            q.reference_number,
-            q.arbitrary_identifier,
-            q.qualification_confirmation_key,
-            q.public_expense_number,
-            q.beneficiary_number,
-            q.welfare_office_name,
-            q.medical_tickets,
-            c.medical_subsidy_cons_flg,
-            c.medical_subsidy_cons_time,
-            q.medical_subsidies,
-        );
+        macro_rules! json {
+            ($($attr:ident = $owner:ident . $field:ident : $kind:ident,)+) => {
+                $(field!($kind, $attr, &$crate::qualification_owner!($owner, q, c).$field);)+
+            };
+        }
+        qualification_fields!(json);
         out.end()
     }
 }

@@ -163,157 +163,106 @@ impl Patient {
     }
 }
 
-/// One `ResultOfQualificationConfirmation`. (The type of `patient.qualifications`; index.js
-/// parses the objects from `Patient.qualificationsJson()`, whose keys serde names like napi.)
-#[napi(object, use_nullable = true)]
-#[derive(serde::Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Qualification {
-    pub insured_card_classification: Option<Code>,
-    pub insurer_number: Option<String>,
-    pub insurer_number_raw: Option<String>,
-    pub insurer_number_valid: Option<bool>,
-    pub insured_card_symbol: Option<String>,
-    pub insured_card_symbol_raw: Option<String>,
-    pub insured_identification_number: Option<String>,
-    pub insured_identification_number_raw: Option<String>,
-    pub insured_branch_number: Option<String>,
-    pub insured_branch_number_raw: Option<String>,
-    pub personal_family_classification: Option<Code>,
-    pub insured_name: Option<String>,
-    pub name: Option<String>,
-    pub name_of_other: Option<String>,
-    pub name_kana: Option<String>,
-    pub name_of_other_kana: Option<String>,
-    pub sex1: Option<Code>,
-    pub sex2: Option<Code>,
-    pub birthdate: Option<String>,
-    pub birthdate_raw: Option<String>,
-    pub address: Option<String>,
-    pub post_number: Option<String>,
-    pub qualification_date: Option<String>,
-    pub disqualification_date: Option<String>,
-    pub insured_certificate_issuance_date: Option<String>,
-    pub insured_card_valid_date: Option<String>,
-    pub insured_card_expiration_date: Option<String>,
-    pub insured_partial_contribution_ratio: Option<String>,
-    pub preschool_classification: Option<Code>,
-    pub reason_of_loss: Option<Code>,
-    pub insurer_name: Option<String>,
-    #[napi(ts_type = "Record<string, unknown> | null")]
-    pub elderly_recipient_certificate: serde_json::Value,
-    pub limit_application_certificate_related_cons_flg: Option<Code>,
-    pub limit_application_certificate_related_cons_time: Option<String>,
-    #[napi(ts_type = "Record<string, unknown> | null")]
-    pub limit_application_certificate: serde_json::Value,
-    pub specific_diseases_certificate_related_cons_flg: Option<Code>,
-    pub specific_diseases_certificate_related_cons_time: Option<String>,
-    #[napi(ts_type = "Array<Record<string, unknown>>")]
-    pub specific_diseases_certificates: serde_json::Value,
-    pub specific_health_checkups_info_cons_flg: Option<Code>,
-    pub specific_health_checkups_info_cons_time: Option<String>,
-    pub specific_health_checkups_info_available_time: Option<String>,
-    pub pharmacists_info_cons_flg: Option<Code>,
-    pub pharmacists_info_cons_time: Option<String>,
-    pub pharmacists_info_available_time: Option<String>,
-    pub diagnosis_info_cons_flg: Option<Code>,
-    pub diagnosis_info_cons_time: Option<String>,
-    pub diagnosis_info_available_time: Option<String>,
-    pub operation_info_cons_flg: Option<Code>,
-    pub operation_info_cons_time: Option<String>,
-    pub operation_info_available_time: Option<String>,
-    pub reference_number: Option<String>,
-    pub arbitrary_identifier: Option<String>,
-    pub qualification_confirmation_key: Option<String>,
-    pub public_expense_number: Option<String>,
-    pub beneficiary_number: Option<String>,
-    pub welfare_office_name: Option<String>,
-    #[napi(ts_type = "Array<Record<string, unknown>>")]
-    pub medical_tickets: serde_json::Value,
-    pub medical_subsidy_cons_flg: Option<Code>,
-    pub medical_subsidy_cons_time: Option<String>,
-    #[napi(ts_type = "Array<Record<string, unknown>> | null")]
-    pub medical_subsidies: serde_json::Value,
+/// A qualification value as Node shows it, by the kind its row declares.
+macro_rules! node_value {
+    (code, $v:expr) => {
+        code(&$v)
+    };
+    (checked, $v:expr) => {
+        number(&$v.as_ref().map(|n| n.text.clone()))
+    };
+    (checked_raw, $v:expr) => {
+        number_raw(&$v.as_ref().map(|n| n.text.clone()))
+    };
+    (checked_valid, $v:expr) => {
+        $v.as_ref().map(|n| n.valid)
+    };
+    (number, $v:expr) => {
+        number(&$v)
+    };
+    (number_raw, $v:expr) => {
+        number_raw(&$v)
+    };
+    (personal, $v:expr) => {
+        personal(&$v)
+    };
+    (personal_date, $v:expr) => {
+        date(&$v.as_ref().map(|b| b.expose().clone()))
+    };
+    (personal_date_raw, $v:expr) => {
+        date_raw(&$v.as_ref().map(|b| b.expose().clone()))
+    };
+    (date, $v:expr) => {
+        date(&$v)
+    };
+    (date_time, $v:expr) => {
+        date_time(&$v)
+    };
+    (text, $v:expr) => {
+        $v.clone()
+    };
+    (json_object, $v:expr) => {
+        block(&$v)
+    };
+    (json_list, $v:expr) => {
+        block(&$v)
+    };
+    (json_list_or_null, $v:expr) => {
+        block(&$v)
+    };
 }
 
-impl From<&kohi_core::Qualification> for Qualification {
-    fn from(q: &kohi_core::Qualification) -> Self {
-        let insurer = q.insurer_number.as_ref().map(|n| n.text.clone());
-        let birthdate = q.birthdate.as_ref().map(|b| b.expose().clone());
-        Qualification {
-            insured_card_classification: code(&q.insured_card_classification),
-            insurer_number: number(&insurer),
-            insurer_number_raw: number_raw(&insurer),
-            insurer_number_valid: q.insurer_number.as_ref().map(|n| n.valid),
-            insured_card_symbol: number(&q.insured_card_symbol),
-            insured_card_symbol_raw: number_raw(&q.insured_card_symbol),
-            insured_identification_number: number(&q.insured_identification_number),
-            insured_identification_number_raw: number_raw(&q.insured_identification_number),
-            insured_branch_number: number(&q.insured_branch_number),
-            insured_branch_number_raw: number_raw(&q.insured_branch_number),
-            personal_family_classification: code(&q.personal_family_classification),
-            insured_name: personal(&q.insured_name),
-            name: personal(&q.name),
-            name_of_other: personal(&q.name_of_other),
-            name_kana: personal(&q.name_kana),
-            name_of_other_kana: personal(&q.name_of_other_kana),
-            sex1: code(&q.sex1),
-            sex2: code(&q.sex2),
-            birthdate: date(&birthdate),
-            birthdate_raw: date_raw(&birthdate),
-            address: personal(&q.address),
-            post_number: personal(&q.post_number),
-            qualification_date: date(&q.qualification_date),
-            disqualification_date: date(&q.disqualification_date),
-            insured_certificate_issuance_date: date(&q.insured_certificate_issuance_date),
-            insured_card_valid_date: date(&q.insured_card_valid_date),
-            insured_card_expiration_date: date(&q.insured_card_expiration_date),
-            insured_partial_contribution_ratio: q.insured_partial_contribution_ratio.clone(),
-            preschool_classification: code(&q.preschool_classification),
-            reason_of_loss: code(&q.reason_of_loss),
-            insurer_name: q.insurer_name.clone(),
-            elderly_recipient_certificate: block(&q.elderly_recipient_certificate),
-            limit_application_certificate_related_cons_flg: code(
-                &q.consents().limit_application_certificate_related_cons_flg,
-            ),
-            limit_application_certificate_related_cons_time: date_time(
-                &q.consents().limit_application_certificate_related_cons_time,
-            ),
-            limit_application_certificate: block(&q.limit_application_certificate),
-            specific_diseases_certificate_related_cons_flg: code(
-                &q.consents().specific_diseases_certificate_related_cons_flg,
-            ),
-            specific_diseases_certificate_related_cons_time: date_time(
-                &q.consents().specific_diseases_certificate_related_cons_time,
-            ),
-            specific_diseases_certificates: block(&q.specific_diseases_certificates),
-            specific_health_checkups_info_cons_flg: code(&q.consents().specific_health_checkups_info_cons_flg),
-            specific_health_checkups_info_cons_time: date_time(&q.consents().specific_health_checkups_info_cons_time),
-            specific_health_checkups_info_available_time: date_time(
-                &q.consents().specific_health_checkups_info_available_time,
-            ),
-            pharmacists_info_cons_flg: code(&q.consents().pharmacists_info_cons_flg),
-            pharmacists_info_cons_time: date_time(&q.consents().pharmacists_info_cons_time),
-            pharmacists_info_available_time: date_time(&q.consents().pharmacists_info_available_time),
-            diagnosis_info_cons_flg: code(&q.consents().diagnosis_info_cons_flg),
-            diagnosis_info_cons_time: date_time(&q.consents().diagnosis_info_cons_time),
-            diagnosis_info_available_time: date_time(&q.consents().diagnosis_info_available_time),
-            operation_info_cons_flg: code(&q.consents().operation_info_cons_flg),
-            operation_info_cons_time: date_time(&q.consents().operation_info_cons_time),
-            operation_info_available_time: date_time(&q.consents().operation_info_available_time),
-            reference_number: personal(&q.reference_number),
-            arbitrary_identifier: q.arbitrary_identifier.clone(),
-            qualification_confirmation_key: personal(&q.qualification_confirmation_key),
-            public_expense_number: number(&q.public_expense_number.as_ref().map(|n| n.text.clone())),
-            beneficiary_number: number(&q.beneficiary_number),
-            welfare_office_name: q.welfare_office_name.clone(),
-            medical_tickets: block(&q.medical_tickets),
-            medical_subsidy_cons_flg: code(&q.consents().medical_subsidy_cons_flg),
-            medical_subsidy_cons_time: date_time(&q.consents().medical_subsidy_cons_time),
-            medical_subsidies: block(&q.medical_subsidies),
+/// The `Qualification` object type, one field per row of `kohi::qualification_fields!` (a
+/// muncher: each row adds its field, with the type and TypeScript type its kind calls for).
+macro_rules! node_qualification {
+    (@fields [$($out:tt)*]) => {
+        /// One `ResultOfQualificationConfirmation`. (The type of `patient.qualifications`; index.js
+        /// parses the objects from `Patient.qualificationsJson()`, whose keys serde names like napi.)
+        #[napi(object, use_nullable = true)]
+        #[derive(serde::Serialize)]
+        #[serde(rename_all = "camelCase")]
+        pub struct Qualification {
+            $($out)*
         }
-    }
+    };
+    (@fields [$($out:tt)*] $attr:ident = $o:ident . $f:ident : code, $($rest:tt)*) => {
+        node_qualification!(@fields [$($out)* pub $attr: Option<Code>,] $($rest)*);
+    };
+    (@fields [$($out:tt)*] $attr:ident = $o:ident . $f:ident : checked_valid, $($rest:tt)*) => {
+        node_qualification!(@fields [$($out)* pub $attr: Option<bool>,] $($rest)*);
+    };
+    (@fields [$($out:tt)*] $attr:ident = $o:ident . $f:ident : json_object, $($rest:tt)*) => {
+        node_qualification!(@fields [$($out)*
+            #[napi(ts_type = "Record<string, unknown> | null")]
+            pub $attr: serde_json::Value,] $($rest)*);
+    };
+    (@fields [$($out:tt)*] $attr:ident = $o:ident . $f:ident : json_list, $($rest:tt)*) => {
+        node_qualification!(@fields [$($out)*
+            #[napi(ts_type = "Array<Record<string, unknown>>")]
+            pub $attr: serde_json::Value,] $($rest)*);
+    };
+    (@fields [$($out:tt)*] $attr:ident = $o:ident . $f:ident : json_list_or_null, $($rest:tt)*) => {
+        node_qualification!(@fields [$($out)*
+            #[napi(ts_type = "Array<Record<string, unknown>> | null")]
+            pub $attr: serde_json::Value,] $($rest)*);
+    };
+    (@fields [$($out:tt)*] $attr:ident = $o:ident . $f:ident : $kind:ident, $($rest:tt)*) => {
+        node_qualification!(@fields [$($out)* pub $attr: Option<String>,] $($rest)*);
+    };
+    ($($attr:ident = $owner:ident . $field:ident : $kind:ident,)+) => {
+        node_qualification!(@fields [] $($attr = $owner . $field : $kind,)+);
+
+        impl From<&kohi_core::Qualification> for Qualification {
+            fn from(q: &kohi_core::Qualification) -> Self {
+                Qualification {
+                    $($attr: node_value!($kind, kohi_core::qualification_owner!($owner, q, q.consents()).$field),)+
+                }
+            }
+        }
+    };
 }
+
+kohi_core::qualification_fields!(node_qualification);
 
 /// One 公費 as a レセコン fills it in. (The type of `patient.kohi`; index.js builds the objects
 /// from `Patient.kohiValues()`, in this field order.)

@@ -240,73 +240,70 @@ impl Qualification {
     }
 }
 
-getters!(Qualification, |q, py| {
-    insured_card_classification => convert::code(py, &q.insured_card_classification),
-    insurer_number => convert::number(py, &q.insurer_number.as_ref().map(|n| n.text.clone())),
-    insurer_number_raw => convert::number_raw(py, &q.insurer_number.as_ref().map(|n| n.text.clone())),
-    insurer_number_valid => convert::flag(py, q.insurer_number.as_ref().map(|n| n.valid)),
-    insured_card_symbol => convert::number(py, &q.insured_card_symbol),
-    insured_card_symbol_raw => convert::number_raw(py, &q.insured_card_symbol),
-    insured_identification_number => convert::number(py, &q.insured_identification_number),
-    insured_identification_number_raw => convert::number_raw(py, &q.insured_identification_number),
-    insured_branch_number => convert::number(py, &q.insured_branch_number),
-    insured_branch_number_raw => convert::number_raw(py, &q.insured_branch_number),
-    personal_family_classification => convert::code(py, &q.personal_family_classification),
-    insured_name => convert::personal(py, &q.insured_name),
-    name => convert::personal(py, &q.name),
-    name_of_other => convert::personal(py, &q.name_of_other),
-    name_kana => convert::personal(py, &q.name_kana),
-    name_of_other_kana => convert::personal(py, &q.name_of_other_kana),
-    sex1 => convert::code(py, &q.sex1),
-    sex2 => convert::code(py, &q.sex2),
-    birthdate => convert::date(py, &q.birthdate.as_ref().map(|b| b.expose().clone())),
-    birthdate_raw => convert::date_raw(py, &q.birthdate.as_ref().map(|b| b.expose().clone())),
-    address => convert::personal(py, &q.address),
-    post_number => convert::personal(py, &q.post_number),
-    qualification_date => convert::date(py, &q.qualification_date),
-    disqualification_date => convert::date(py, &q.disqualification_date),
-    insured_certificate_issuance_date => convert::date(py, &q.insured_certificate_issuance_date),
-    insured_card_valid_date => convert::date(py, &q.insured_card_valid_date),
-    insured_card_expiration_date => convert::date(py, &q.insured_card_expiration_date),
-    insured_partial_contribution_ratio => convert::text(py, &q.insured_partial_contribution_ratio),
-    preschool_classification => convert::code(py, &q.preschool_classification),
-    reason_of_loss => convert::code(py, &q.reason_of_loss),
-    insurer_name => convert::text(py, &q.insurer_name),
-    elderly_recipient_certificate => convert::json(py, &q.elderly_recipient_certificate),
-    limit_application_certificate_related_cons_flg => convert::code(py, &q.consents().limit_application_certificate_related_cons_flg),
-    limit_application_certificate_related_cons_time => convert::date_time(py, &q.consents().limit_application_certificate_related_cons_time),
-    limit_application_certificate => convert::json(py, &q.limit_application_certificate),
-    specific_diseases_certificate_related_cons_flg => convert::code(py, &q.consents().specific_diseases_certificate_related_cons_flg),
-    specific_diseases_certificate_related_cons_time => convert::date_time(py, &q.consents().specific_diseases_certificate_related_cons_time),
-    specific_diseases_certificates => convert::json(py, &q.specific_diseases_certificates),
-    specific_health_checkups_info_cons_flg => convert::code(py, &q.consents().specific_health_checkups_info_cons_flg),
-    specific_health_checkups_info_cons_time => convert::date_time(py, &q.consents().specific_health_checkups_info_cons_time),
-    specific_health_checkups_info_available_time => convert::date_time(py, &q.consents().specific_health_checkups_info_available_time),
-    pharmacists_info_cons_flg => convert::code(py, &q.consents().pharmacists_info_cons_flg),
-    pharmacists_info_cons_time => convert::date_time(py, &q.consents().pharmacists_info_cons_time),
-    pharmacists_info_available_time => convert::date_time(py, &q.consents().pharmacists_info_available_time),
-    diagnosis_info_cons_flg => convert::code(py, &q.consents().diagnosis_info_cons_flg),
-    diagnosis_info_cons_time => convert::date_time(py, &q.consents().diagnosis_info_cons_time),
-    diagnosis_info_available_time => convert::date_time(py, &q.consents().diagnosis_info_available_time),
-    operation_info_cons_flg => convert::code(py, &q.consents().operation_info_cons_flg),
-    operation_info_cons_time => convert::date_time(py, &q.consents().operation_info_cons_time),
-    operation_info_available_time => convert::date_time(py, &q.consents().operation_info_available_time),
-    reference_number => convert::personal(py, &q.reference_number),
-    arbitrary_identifier => convert::text(py, &q.arbitrary_identifier),
-    qualification_confirmation_key => convert::personal(py, &q.qualification_confirmation_key),
-    public_expense_number => convert::number(py, &q.public_expense_number.as_ref().map(|n| n.text.clone())),
-    beneficiary_number => convert::number(py, &q.beneficiary_number),
-    welfare_office_name => convert::text(py, &q.welfare_office_name),
-    medical_tickets => convert::json(py, &q.medical_tickets),
-    medical_subsidy_cons_flg => convert::code(py, &q.consents().medical_subsidy_cons_flg),
-    medical_subsidy_cons_time => convert::date_time(py, &q.consents().medical_subsidy_cons_time),
-    medical_subsidies => convert::json(py, &q.medical_subsidies),
+/// A qualification value as Python shows it, by the kind its row declares.
+macro_rules! py_value {
+    (code, $py:ident, $v:expr) => {
+        convert::code($py, &$v)
+    };
+    (checked, $py:ident, $v:expr) => {
+        convert::number($py, &$v.as_ref().map(|n| n.text.clone()))
+    };
+    (checked_raw, $py:ident, $v:expr) => {
+        convert::number_raw($py, &$v.as_ref().map(|n| n.text.clone()))
+    };
+    (checked_valid, $py:ident, $v:expr) => {
+        convert::flag($py, $v.as_ref().map(|n| n.valid))
+    };
+    (number, $py:ident, $v:expr) => {
+        convert::number($py, &$v)
+    };
+    (number_raw, $py:ident, $v:expr) => {
+        convert::number_raw($py, &$v)
+    };
+    (personal, $py:ident, $v:expr) => {
+        convert::personal($py, &$v)
+    };
+    (personal_date, $py:ident, $v:expr) => {
+        convert::date($py, &$v.as_ref().map(|b| b.expose().clone()))
+    };
+    (personal_date_raw, $py:ident, $v:expr) => {
+        convert::date_raw($py, &$v.as_ref().map(|b| b.expose().clone()))
+    };
+    (date, $py:ident, $v:expr) => {
+        convert::date($py, &$v)
+    };
+    (date_time, $py:ident, $v:expr) => {
+        convert::date_time($py, &$v)
+    };
+    (text, $py:ident, $v:expr) => {
+        convert::text($py, &$v)
+    };
+    (json_object, $py:ident, $v:expr) => {
+        convert::json($py, &$v)
+    };
+    (json_list, $py:ident, $v:expr) => {
+        convert::json($py, &$v)
+    };
+    (json_list_or_null, $py:ident, $v:expr) => {
+        convert::json($py, &$v)
+    };
 }
-    fn __repr__(&self) -> String {
-        let class = self.get().insured_card_classification.as_ref().map(kohi_core::codes::CodeList::code);
-        format!("<kohi.Qualification insured_card_classification={}>", class.unwrap_or("None"))
-    }
-);
+
+/// The getters of `Qualification`, one per row of `kohi::qualification_fields!`.
+macro_rules! python_qualification {
+    ($($attr:ident = $owner:ident . $field:ident : $kind:ident,)+) => {
+        getters!(Qualification, |q, py| {
+            $($attr => py_value!($kind, py, kohi_core::qualification_owner!($owner, q, q.consents()).$field),)+
+        }
+        fn __repr__(&self) -> String {
+            let class = self.get().insured_card_classification.as_ref().map(kohi_core::codes::CodeList::code);
+            format!("<kohi.Qualification insured_card_classification={}>", class.unwrap_or("None"))
+        }
+        );
+    };
+}
+
+kohi_core::qualification_fields!(python_qualification);
 
 /// One 公費 as a レセコン fills it in.
 #[pyclass(frozen, module = "kohi")]
