@@ -300,6 +300,7 @@ export interface Qualification {
   publicExpenseNumber: string | null
   beneficiaryNumber: string | null
   welfareOfficeName: string | null
+  numberOfMedicalTickets: string | null
   medicalTickets: Array<Record<string, unknown>>
   medicalSubsidyConsFlg: Code | null
   medicalSubsidyConsTime: string | null

@@ -86,7 +86,7 @@ fields! {
         PharmacistsAvailableTime, DiagnosisConsFlg, DiagnosisConsTime, DiagnosisAvailableTime,
         OperationConsFlg, OperationConsTime, OperationAvailableTime, ReferenceNumber,
         ArbitraryIdentifier, PublicExpenseNumber, BeneficiaryNumber, WelfareOfficeName,
-        MedicalSubsidyConsFlg, MedicalSubsidyConsTime, QualificationConfirmationKey,
+        MedicalSubsidyConsFlg, MedicalSubsidyConsTime, QualificationConfirmationKey, NumberOfMedicalTickets,
     }
     ElderlyField { CertificateDate, ValidStartDate, ValidEndDate, ContributionRatio }
     LimitField { Classification, ClassificationFlag, CertificateDate, ValidStartDate, ValidEndDate, LongTermDate }
@@ -262,6 +262,8 @@ pub const TABLE: &[(Ctx, &str, Node, Status)] = &[
     (C::Result, N::BENEFICIARY_NUMBER, Leaf(F::Result(ResultField::BeneficiaryNumber)), P),
     (C::Result, "WelfareOfficeName", Leaf(F::Result(ResultField::WelfareOfficeName)), P),
     (C::Result, "PublicExpenseResultList", Container(C::PublicExpenseList), R),
+    // 医療扶助: the number of 医療券 (a vendor's bulk import maps it; its place is not published).
+    (C::Result, "NumberOfMedicalTickets", Leaf(F::Result(ResultField::NumberOfMedicalTickets)), P),
     (C::PublicExpenseList, "MedicalTicketInfo", Container(C::Ticket), R),
     // PMH 医療費助成 (§3.5): PROVISIONAL names.
     (C::Result, "MedicalSubsidyConsFlg", Leaf(F::Result(ResultField::MedicalSubsidyConsFlg)), P),

@@ -225,6 +225,8 @@ pub struct Qualification {
     /// 医療扶助: 受給者番号 when sent apart from `InsuredIdentificationNumber` (unconfirmed name).
     pub beneficiary_number: Option<NumberText>,
     pub welfare_office_name: Option<String>,
+    /// 医療扶助: how many 医療券 the result says there are, as sent.
+    pub number_of_medical_tickets: Option<String>,
     /// 医療扶助 `PublicExpenseResultList/MedicalTicketInfo*`.
     pub medical_tickets: Vec<MedicalTicket>,
     /// PMH certificates; `None` when the list element is absent, `Some([])` when empty.
@@ -328,6 +330,7 @@ macro_rules! qualification_fields {
             public_expense_number = q.public_expense_number: checked,
             beneficiary_number = q.beneficiary_number: number,
             welfare_office_name = q.welfare_office_name: text,
+            number_of_medical_tickets = q.number_of_medical_tickets: text,
             medical_tickets = q.medical_tickets: json_list,
             medical_subsidy_cons_flg = c.medical_subsidy_cons_flg: code,
             medical_subsidy_cons_time = c.medical_subsidy_cons_time: date_time,
@@ -352,7 +355,7 @@ impl Serialize for Qualification {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         // One flat object, in the contract's key order, the consent fields among the others.
         let (q, c) = (self, self.consents());
-        let mut out = serializer.serialize_struct("Qualification", 54)?;
+        let mut out = serializer.serialize_struct("Qualification", 55)?;
         macro_rules! field {
             (checked_raw, $name:ident, $value:expr) => {};
             (checked_valid, $name:ident, $value:expr) => {};

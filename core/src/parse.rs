@@ -1211,6 +1211,7 @@ fn assign_result(q: &mut Qualification, f: ResultField, mut v: Value<'_>) -> boo
         R::PublicExpenseNumber => put(&mut q.public_expense_number, v.checked(NumberKind::Payer)),
         R::BeneficiaryNumber => put(&mut q.beneficiary_number, v.number()),
         R::WelfareOfficeName => put(&mut q.welfare_office_name, v.string()),
+        R::NumberOfMedicalTickets => put(&mut q.number_of_medical_tickets, v.trimmed()),
         R::MedicalSubsidyConsFlg => put(&mut q.consents_mut().medical_subsidy_cons_flg, v.code()),
         R::MedicalSubsidyConsTime => put(&mut q.consents_mut().medical_subsidy_cons_time, v.datetime()),
     }
