@@ -355,14 +355,33 @@ impl Serialize for Qualification {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         // One flat object, in the contract's key order, the consent fields among the others.
         let (q, c) = (self, self.consents());
-        let mut out = serializer.serialize_struct("Qualification", 55)?;
+        // How many keys: the rows that are not an extra view.
+        macro_rules! count {
+            (checked_raw) => {
+                0
+            };
+            (checked_valid) => {
+                0
+            };
+            (number_raw) => {
+                0
+            };
+            (personal_date_raw) => {
+                0
+            };
+            ($kind:ident) => {
+                1
+            };
+        }
+        macro_rules! keys {
+            ($($attr:ident = $owner:ident . $field:ident : $kind:ident,)+) => { 0 $(+ count!($kind))+ };
+        }
+        let mut out = serializer.serialize_struct("Qualification", qualification_fields!(keys))?;
         macro_rules! field {
-            (checked_raw, $name:ident, $value:expr) => {};
-            (checked_valid, $name:ident, $value:expr) => {};
-            (number_raw, $name:ident, $value:expr) => {};
-            (personal_date_raw, $name:ident, $value:expr) => {};
             ($kind:ident, $name:ident, $value:expr) => {
-                out.serialize_field(stringify!($name), $value)?
+                if count!($kind) == 1 {
+                    out.serialize_field(stringify!($name), $value)?
+                }
             };
         }
         macro_rules! json {
