@@ -267,8 +267,7 @@ fn check_command(args: &[String]) -> Result<bool, String> {
             (false, Some(d)) => format!("NG (check digit should be {d})"),
             (false, None) => "NG (not digits of the right length)".to_owned(),
         };
-        let kind_name = serde_json::to_value(kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
-        println!("{}\t{kind_name}\t{verdict}", check.normalized);
+        println!("{}\t{}\t{verdict}", check.normalized, kind.as_str());
     }
     Ok(all_valid)
 }

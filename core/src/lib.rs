@@ -46,6 +46,7 @@ pub mod reconcile;
 pub mod scan;
 #[cfg(not(fuzzing))]
 mod scan;
+mod spelled;
 pub mod stream;
 pub mod survey;
 

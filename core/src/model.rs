@@ -135,17 +135,18 @@ pub struct BulkInfo {
     pub qualification_validity: Option<QualificationValidity>,
 }
 
-/// Whether PMH 医療費助成 data came for a person. Absence never means "subsidy ended".
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PmhState {
-    /// Subsidies present.
-    Received,
-    /// The PMH block is present without a certificate, or consent is `0`.
-    ReceivedEmpty,
-    /// No PMH element at all (older layout, 被保険者証 query, non-participating municipality).
-    #[default]
-    Absent,
+crate::spelled::spelled_enum! {
+    /// Whether PMH 医療費助成 data came for a person. Absence never means "subsidy ended".
+    #[derive(Default)]
+    pub enum PmhState {
+        /// Subsidies present.
+        Received = "received",
+        /// The PMH block is present without a certificate, or consent is `0`.
+        ReceivedEmpty = "received_empty",
+        /// No PMH element at all (older layout, 被保険者証 query, non-participating municipality).
+        #[default]
+        Absent = "absent",
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -605,43 +606,33 @@ impl WarningCode {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum KohiSource {
-    /// PMH 医療費助成.
-    Pmh,
-    /// 医療扶助 (生活保護), from an `A1` result.
-    MedicalAid,
+crate::spelled::spelled_enum! {
+    pub enum KohiSource {
+        /// PMH 医療費助成.
+        Pmh = "pmh",
+        /// 医療扶助 (生活保護), from an `A1` result.
+        MedicalAid = "medical_aid",
+    }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Scope {
-    /// The 法別 is in the national table.
-    National,
-    /// 地方単独: anything else.
-    Local,
+crate::spelled::spelled_enum! {
+    pub enum Scope {
+        /// The 法別 is in the national table.
+        National = "national",
+        /// 地方単独: anything else.
+        Local = "local",
+    }
 }
 
-/// Where a certificate stands among others with the same numbers (a renewal).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Renewal {
-    /// Valid on the confirmation date (else the most recent one): it takes the slot.
-    Current,
-    /// Ended before the confirmation date, or an older one overlapping the current one.
-    Superseded,
-    /// Starts after the confirmation date.
-    NotYetValid,
-}
-
-impl Renewal {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Current => "current",
-            Self::Superseded => "superseded",
-            Self::NotYetValid => "not_yet_valid",
-        }
+crate::spelled::spelled_enum! {
+    /// Where a certificate stands among others with the same numbers (a renewal).
+    pub enum Renewal {
+        /// Valid on the confirmation date (else the most recent one): it takes the slot.
+        Current = "current",
+        /// Ended before the confirmation date, or an older one overlapping the current one.
+        Superseded = "superseded",
+        /// Starts after the confirmation date.
+        NotYetValid = "not_yet_valid",
     }
 }
 

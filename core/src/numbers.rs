@@ -77,26 +77,15 @@ fn is_digits(s: &str, lengths: &[usize]) -> bool {
     lengths.contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())
 }
 
-/// The kinds of number kohi checks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum NumberKind {
-    /// 保険者番号: 8 digits, or 6 for 国保.
-    Insurer,
-    /// 公費負担者番号: 8 digits.
-    Payer,
-    /// 受給者番号 of a national program: 7 digits.
-    Recipient,
-}
-
-impl NumberKind {
-    pub fn from_name(name: &str) -> Option<Self> {
-        match name {
-            "insurer" => Some(Self::Insurer),
-            "payer" => Some(Self::Payer),
-            "recipient" => Some(Self::Recipient),
-            _ => None,
-        }
+crate::spelled::spelled_enum! {
+    /// The kinds of number kohi checks.
+    pub enum NumberKind {
+        /// 保険者番号: 8 digits, or 6 for 国保.
+        Insurer = "insurer",
+        /// 公費負担者番号: 8 digits.
+        Payer = "payer",
+        /// 受給者番号 of a national program: 7 digits.
+        Recipient = "recipient",
     }
 }
 

@@ -213,13 +213,7 @@ const PATIENT: [Getter<Patient>; PATIENT_FIELDS] = [
     |p| text(&p.processing_result_code),
     |p| text(&p.processing_result_message),
     |p| code(&p.qualification_validity),
-    |p| {
-        Some(Cow::Borrowed(match p.pmh {
-            kohi_core::PmhState::Received => "received",
-            kohi_core::PmhState::ReceivedEmpty => "received_empty",
-            kohi_core::PmhState::Absent => "absent",
-        }))
-    },
+    |p| Some(Cow::Borrowed(p.pmh.as_str())),
 ];
 
 /// Indexed by `kohi_qualification_field`.
@@ -244,12 +238,7 @@ const QUALIFICATION: [Getter<Qualification>; QUALIFICATION_FIELDS] = [
 
 /// Indexed by `kohi_kohi_field`.
 const KOHI: [Getter<KohiEntry>; KOHI_FIELDS] = [
-    |k| {
-        Some(Cow::Borrowed(match k.source {
-            kohi_core::KohiSource::Pmh => "pmh",
-            kohi_core::KohiSource::MedicalAid => "medical_aid",
-        }))
-    },
+    |k| Some(Cow::Borrowed(k.source.as_str())),
     |k| text(&k.law_number),
     |k| text(&k.prefecture_number),
     |k| text(&k.agency_number),
@@ -257,12 +246,7 @@ const KOHI: [Getter<KohiEntry>; KOHI_FIELDS] = [
     |k| personal(&k.payer_number_raw),
     |k| personal(&k.recipient_number),
     |k| personal(&k.recipient_number_raw),
-    |k| {
-        Some(Cow::Borrowed(match k.scope {
-            kohi_core::Scope::National => "national",
-            kohi_core::Scope::Local => "local",
-        }))
-    },
+    |k| Some(Cow::Borrowed(k.scope.as_str())),
     |k| k.program.map(Cow::Borrowed),
     |k| text(&k.certificate_name),
     |k| date(&k.valid_from),

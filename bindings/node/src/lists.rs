@@ -8,7 +8,7 @@ use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
 use serde::Serialize;
 
 use kohi_core::model::Date;
-use kohi_core::{KohiEntry, KohiSource, Personal, Scope};
+use kohi_core::{KohiEntry, Personal};
 
 /// `'YYYY-MM-DD'` without chrono's formatting machinery (this runs for every date read).
 pub(crate) fn iso_date(d: NaiveDate) -> String {
@@ -75,26 +75,12 @@ macro_rules! kohi_values {
     };
 }
 
-fn source_name(source: KohiSource) -> &'static str {
-    match source {
-        KohiSource::Pmh => "pmh",
-        KohiSource::MedicalAid => "medical_aid",
-    }
-}
-
-fn scope_name(scope: Scope) -> &'static str {
-    match scope {
-        Scope::National => "national",
-        Scope::Local => "local",
-    }
-}
-
 /// Values per 公費 in `kohi_values`.
 pub const KOHI_FIELDS: u32 = KOHI_KEYS.len() as u32;
 
 kohi_values! { k,
     "slot" => Slot(k.slot),
-    "source" => Text(Some(source_name(k.source))),
+    "source" => Text(Some(k.source.as_str())),
     "lawNumber" => Text(k.law_number.as_deref()),
     "prefectureNumber" => Text(k.prefecture_number.as_deref()),
     "agencyNumber" => Text(k.agency_number.as_deref()),
@@ -104,7 +90,7 @@ kohi_values! { k,
     "recipientNumber" => Text(exposed(&k.recipient_number)),
     "recipientNumberRaw" => Text(exposed(&k.recipient_number_raw)),
     "recipientNumberValid" => Flag(k.recipient_number_valid),
-    "scope" => Text(Some(scope_name(k.scope))),
+    "scope" => Text(Some(k.scope.as_str())),
     "program" => Text(k.program),
     "certificateName" => Text(k.certificate_name.as_deref()),
     "validFrom" => Owned(iso(&k.valid_from)),

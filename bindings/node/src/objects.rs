@@ -138,11 +138,7 @@ impl Patient {
     /// `'received'`, `'received_empty'` or `'absent'`. Absent never means a subsidy ended.
     #[napi(getter, ts_return_type = "'received' | 'received_empty' | 'absent'")]
     pub fn pmh(&self) -> &'static str {
-        match self.get().pmh {
-            kohi_core::PmhState::Received => "received",
-            kohi_core::PmhState::ReceivedEmpty => "received_empty",
-            kohi_core::PmhState::Absent => "absent",
-        }
+        self.get().pmh.as_str()
     }
 
     /// The qualifications as a JSON array of `Qualification` objects; index.js parses it for
@@ -344,12 +340,7 @@ pub struct NumberCheck {
 impl From<kohi_core::NumberCheck> for NumberCheck {
     fn from(c: kohi_core::NumberCheck) -> Self {
         NumberCheck {
-            kind: match c.kind {
-                kohi_core::NumberKind::Insurer => "insurer",
-                kohi_core::NumberKind::Payer => "payer",
-                kohi_core::NumberKind::Recipient => "recipient",
-            }
-            .to_owned(),
+            kind: c.kind.as_str().to_owned(),
             normalized: c.normalized,
             valid: c.valid,
             expected_check_digit: c.expected_check_digit.map(u32::from),

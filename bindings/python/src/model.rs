@@ -200,11 +200,7 @@ getters!(Patient, |p, py| {
     /// `"received"`, `"received_empty"` or `"absent"`. Absent never means a subsidy ended.
     #[getter]
     fn pmh(&self) -> &'static str {
-        match self.patient().pmh {
-            kohi_core::PmhState::Received => "received",
-            kohi_core::PmhState::ReceivedEmpty => "received_empty",
-            kohi_core::PmhState::Absent => "absent",
-        }
+        self.patient().pmh.as_str()
     }
 
     #[getter]
@@ -321,10 +317,7 @@ impl Kohi {
 
 getters!(Kohi, |k, py| {
     slot => Ok(k.slot.into_pyobject(py)?.into_any().unbind()),
-    source => Ok(PyString::new(py, match k.source {
-        kohi_core::KohiSource::Pmh => "pmh",
-        kohi_core::KohiSource::MedicalAid => "medical_aid",
-    }).into_any().unbind()),
+    source => Ok(PyString::new(py, k.source.as_str()).into_any().unbind()),
     law_number => convert::text(py, &k.law_number),
     prefecture_number => convert::text(py, &k.prefecture_number),
     agency_number => convert::text(py, &k.agency_number),
@@ -334,10 +327,7 @@ getters!(Kohi, |k, py| {
     recipient_number => convert::personal(py, &k.recipient_number),
     recipient_number_raw => convert::personal(py, &k.recipient_number_raw),
     recipient_number_valid => convert::flag(py, k.recipient_number_valid),
-    scope => Ok(PyString::new(py, match k.scope {
-        kohi_core::Scope::National => "national",
-        kohi_core::Scope::Local => "local",
-    }).into_any().unbind()),
+    scope => Ok(PyString::new(py, k.scope.as_str()).into_any().unbind()),
     program => convert::text(py, &k.program.map(str::to_owned)),
     certificate_name => convert::text(py, &k.certificate_name),
     valid_from => convert::date(py, &k.valid_from),
@@ -359,10 +349,7 @@ getters!(Kohi, |k, py| {
         let k = self.get();
         let slot = k.slot.map_or("None".to_owned(), |s| s.to_string());
         let law = k.law_number.as_deref().unwrap_or("None");
-        let scope = match k.scope {
-            kohi_core::Scope::National => "national",
-            kohi_core::Scope::Local => "local",
-        };
+        let scope = k.scope.as_str();
         format!("<kohi.Kohi slot={slot} law_number={law} scope={scope}>")
     }
 );
