@@ -120,3 +120,35 @@ fn nothing_points_outside_the_repository() {
     }
     assert!(found.is_empty(), "{found:?}");
 }
+
+/// Every C field enum value is named after a key of the contract at its level (the C getters are
+/// a subset of the JSON; `ffi/README.md` says which).
+#[test]
+fn c_field_enums_name_contract_keys() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let header = std::fs::read_to_string(root.join("ffi/include/kohi.h")).unwrap();
+    let golden: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("fixtures/face_pmh_two.expected.json")).unwrap()).unwrap();
+    let patient = &golden["patients"][0];
+    let levels: [(&str, Vec<&serde_json::Value>); 5] = [
+        ("KOHI_HEADER_FIELD_", vec![&golden["header"], &golden]),
+        ("KOHI_PATIENT_FIELD_", vec![patient]),
+        ("KOHI_QUALIFICATION_FIELD_", vec![&patient["qualifications"][0]]),
+        ("KOHI_KOHI_FIELD_", vec![&patient["kohi"][0]]),
+        ("KOHI_KOHI_FLAG_", vec![&patient["kohi"][0]]),
+    ];
+    let mut checked = 0;
+    for (prefix, objects) in levels {
+        for line in header.lines() {
+            let Some(rest) = line.trim().strip_prefix(prefix) else { continue };
+            let key = rest.split([' ', '=']).next().unwrap().to_ascii_lowercase();
+            assert!(
+                objects.iter().any(|o| o.as_object().is_some_and(|o| o.contains_key(&key))),
+                "{prefix}{} is not a key of the contract",
+                key.to_ascii_uppercase()
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 50, "{checked}");
+}
