@@ -1,6 +1,6 @@
 //! The `kohi` command as a user runs it.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
 fn kohi(args: &[&str]) -> Output {
@@ -8,7 +8,7 @@ fn kohi(args: &[&str]) -> Output {
 }
 
 fn fixture(name: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures").join(name).to_string_lossy().into_owned()
+    kohi_fixtures::path(name).to_string_lossy().into_owned()
 }
 
 fn lines(out: &Output) -> Vec<serde_json::Value> {
@@ -184,7 +184,7 @@ fn watch_prints_each_fixture_exactly_once() {
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let fixtures: Vec<PathBuf> = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures"))
+    let fixtures: Vec<PathBuf> = std::fs::read_dir(kohi_fixtures::dir())
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "xml"))

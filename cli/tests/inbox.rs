@@ -10,9 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures").join(name)).unwrap()
-}
+use kohi_fixtures::read as fixture;
 
 fn terminal(test: &str) -> PathBuf {
     let root = std::env::temp_dir().join(format!("kohi-cli-inbox-{test}-{}", std::process::id()));
@@ -129,8 +127,7 @@ fn land_files(root: PathBuf, count: usize, seed: u64) -> thread::JoinHandle<Vec<
                     std::fs::rename(temp, &path).unwrap();
                 }
                 _ => {
-                    let source =
-                        Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures").join(sources[i % sources.len()]);
+                    let source = kohi_fixtures::path(sources[i % sources.len()]);
                     std::fs::copy(source, &path).unwrap();
                 }
             }

@@ -128,7 +128,8 @@ fn c_field_enums_name_contract_keys() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let header = std::fs::read_to_string(root.join("ffi/include/kohi.h")).unwrap();
     let golden: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(root.join("fixtures/face_pmh_two.expected.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(root.join("fixtures/face_pmh_two.expected.json")).unwrap())
+            .unwrap();
     let patient = &golden["patients"][0];
     let levels: [(&str, Vec<&serde_json::Value>); 5] = [
         ("KOHI_HEADER_FIELD_", vec![&golden["header"], &golden]),

@@ -18,10 +18,9 @@ fn readme_error_table_matches_the_code() {
 
 #[test]
 fn every_fixture_is_described() {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/README.md")).unwrap();
-    for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures")).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_some_and(|e| e == "xml") {
+    let readme = std::fs::read_to_string(kohi_fixtures::path("README.md")).unwrap();
+    for path in kohi_fixtures::xml_cases() {
+        {
             let case = path.file_stem().unwrap().to_string_lossy().into_owned();
             assert!(readme.contains(&format!("| `{case}` |")), "fixtures/README.md does not describe {case}");
         }

@@ -8,23 +8,11 @@
 //! `KOHI_WRITE_GOLDENS=1 cargo test --test golden` writes missing goldens only; an existing
 //! golden is never overwritten: it is a reviewed statement of what is right.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::Value;
 
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures")
-}
-
-fn cases() -> Vec<PathBuf> {
-    let mut cases: Vec<PathBuf> = std::fs::read_dir(fixtures())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "xml"))
-        .collect();
-    cases.sort();
-    cases
-}
+use kohi_fixtures::{dir as fixtures, xml_cases as cases};
 
 /// The contract text for a fixture, compact and pretty.
 fn contract(xml: &Path) -> (String, String) {

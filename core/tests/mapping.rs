@@ -1,12 +1,10 @@
 //! Facts about the fixtures, written by hand from docs/DOMAIN.md (not from output):
 //! the 公費 slots a レセコン must fill, PMH states, and the A1 rules.
 
-use std::path::Path;
-
 use kohi::{Document, KohiSource, PmhState, Scope, WarningCode};
 
 fn parse(name: &str) -> Document {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures").join(name);
+    let path = kohi_fixtures::path(name);
     kohi::parse(&std::fs::read(path).unwrap()).unwrap()
 }
 
@@ -239,7 +237,7 @@ fn negative_fixtures_give_their_error_codes() {
         ("error_bad_sjis.xml", "invalid_encoding"),
         ("error_unsupported_encoding.xml", "unsupported_encoding"),
     ] {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures").join(name);
+        let path = kohi_fixtures::path(name);
         let err = kohi::parse(&std::fs::read(path).unwrap()).unwrap_err();
         assert_eq!(err.code(), code, "{name}");
     }

@@ -1,7 +1,5 @@
 //! Personal data never reaches Debug output or error messages.
 
-use std::path::Path;
-
 const PERSONAL: &[&str] = &[
     "見本",
     "ﾐﾎﾝ",
@@ -23,12 +21,7 @@ const PERSONAL: &[&str] = &[
     "見本病",
 ];
 
-fn fixtures() -> Vec<std::path::PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
-    let mut files: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
-    files.retain(|p| p.extension().is_some_and(|e| e == "xml"));
-    files
-}
+use kohi_fixtures::xml_cases as fixtures;
 
 /// Every personal value of a document, read explicitly, as sent and trimmed (values of 4+
 /// characters, so that a branch number like `00` does not match unrelated digits).

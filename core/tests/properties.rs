@@ -1,16 +1,10 @@
 //! Whatever the bytes, parse returns Ok or a typed error: never a panic.
 //! 10,000 cases each (set PROPTEST_CASES to change).
 
-use std::path::Path;
-
 use proptest::prelude::*;
 
 fn fixture_bytes() -> Vec<Vec<u8>> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
-    let mut files: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
-    files.retain(|p| p.extension().is_some_and(|e| e == "xml"));
-    files.sort();
-    files.iter().map(|f| std::fs::read(f).unwrap()).collect()
+    kohi_fixtures::xml_cases().iter().map(|f| std::fs::read(f).unwrap()).collect()
 }
 
 fn cases() -> u32 {

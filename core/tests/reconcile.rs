@@ -1,12 +1,10 @@
 //! Reconcile: stored 公費 against a result. Absence never proposes ending a stored 公費.
 
-use std::path::Path;
-
 use chrono::NaiveDate;
 use kohi::{Change, ChangedField, KohiRecord, reconcile};
 
 fn patient(name: &str) -> kohi::Patient {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures").join(name);
+    let path = kohi_fixtures::path(name);
     kohi::parse(&std::fs::read(path).unwrap()).unwrap().patients.remove(0)
 }
 
@@ -142,7 +140,7 @@ fn changes_serialize_with_a_tag() {
 /// renewal as a change of period and cap, never `not_reported`, and does not add it again.
 #[test]
 fn a_renewal_is_a_change_of_period_not_a_missing_kohi() {
-    let xml = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/pmh_renewal.xml")).unwrap();
+    let xml = kohi_fixtures::read("pmh_renewal.xml");
     let doc = kohi::parse(&xml).unwrap();
     let stored = [
         KohiRecord {

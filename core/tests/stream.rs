@@ -1,7 +1,6 @@
 //! Streaming gives the same patients as the whole-file parse, whatever the chunking.
 
 use std::io::Read;
-use std::path::Path;
 
 use kohi::{ParseOptions, PatientReader};
 
@@ -51,13 +50,8 @@ fn bulk(units: usize) -> String {
 
 #[test]
 fn every_fixture_streams_to_the_same_patients() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
     let mut checked = 0;
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_none_or(|e| e != "xml") {
-            continue;
-        }
+    for path in kohi_fixtures::xml_cases() {
         let bytes = std::fs::read(&path).unwrap();
         for chunk in [7, 4096] {
             match (whole(&bytes), streamed(&bytes, chunk)) {

@@ -2,18 +2,10 @@
 //! know, a layout file that reads it to the same 公費 as the built-in names; and nothing from
 //! the files in what the survey says.
 
-use std::path::{Path, PathBuf};
-
 use kohi::ParseOptions;
 use kohi::survey::{Confidence, survey};
 
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures")
-}
-
-fn read(name: &str) -> Vec<u8> {
-    std::fs::read(fixtures().join(name)).unwrap()
-}
+use kohi_fixtures::{dir as fixtures, read};
 
 /// What the レセコン takes from each 公費: slot, 法別, numbers, validity, source.
 fn slots(doc: &kohi::Document) -> Vec<String> {

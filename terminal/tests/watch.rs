@@ -3,15 +3,13 @@
 //! delivered whole, at least once, and once acknowledged never again.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use kohi_terminal::{FileKind, Outcome, WatchEvent, WatchOptions, Watcher};
 
-fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures").join(name)).unwrap()
-}
+use kohi_fixtures::read as fixture;
 
 fn golden_json(name: &str) -> String {
     kohi::to_json(&kohi::parse(&fixture(name)).unwrap())
