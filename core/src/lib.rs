@@ -22,6 +22,7 @@
 #![forbid(unsafe_code)]
 
 pub mod codes;
+mod complete;
 pub mod cp932;
 pub mod decode;
 pub mod error;

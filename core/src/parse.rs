@@ -16,7 +16,6 @@ use crate::decode::{self, Encoding, EncodingSource};
 use crate::error::{Error, Limit, MalformedReason, Result};
 use crate::layout::names as N;
 use crate::layout::*;
-use crate::mapping;
 use crate::model::*;
 use crate::numbers::{NumberKind, NumberText, is_valid_normalized, normalize};
 use crate::personal::Personal;
@@ -201,6 +200,7 @@ fn parse_bytes(
     }
     let decoded = decode::decode(bytes)?;
     let mut doc = read(&decoded.text, decoded.encoding, options)?;
+    crate::complete::document(&mut doc);
     warn_on_encoding_mismatch(&mut doc, decoded.source);
     Ok(doc)
 }
@@ -214,14 +214,14 @@ pub fn parse_str_with(text: &str, options: &ParseOptions) -> Result<Document> {
         return parse_json(text, options);
     }
     decode::check_characters(text)?;
-    walk(text, Encoding::Utf8, options)
+    walk(text, Encoding::Utf8, options).map(crate::complete::completed)
 }
 
 /// The Web API's JSON form: turned into the XML it stands for, then read like any file.
 fn parse_json(json: &str, options: &ParseOptions) -> Result<Document> {
     let xml = crate::json_form::to_xml(json, options.max_input_bytes, options.max_depth)?;
     decode::check_characters(&xml)?;
-    walk(&xml, Encoding::Utf8, options)
+    walk(&xml, Encoding::Utf8, options).map(crate::complete::completed)
 }
 
 /// The fast scanner first; on anything it leaves to quick-xml, quick-xml reads the whole
@@ -621,9 +621,9 @@ impl Walker {
 
     /// Streaming: the unit that just closed leaves with its warnings and unknown elements.
     fn release_unit(&mut self) {
-        let Some(mut patient) = self.units.pop() else { return };
+        let Some(patient) = self.units.pop() else { return };
         let (warnings_from, unknown_from) = self.unit_marks;
-        let mut warnings: Vec<Warning> = self.warnings.drain(warnings_from.min(self.warnings.len())..).collect();
+        let warnings: Vec<Warning> = self.warnings.drain(warnings_from.min(self.warnings.len())..).collect();
         let unknown_elements: Vec<UnknownElement> =
             self.unknown.drain(unknown_from.min(self.unknown.len())..).collect();
         // Per unit from here on: a stream of any length is fine while each unit is bounded.
@@ -631,7 +631,7 @@ impl Walker {
             + unknown_elements.iter().map(|u| u.path.len() + u.text.expose().len()).sum::<usize>();
         self.kept = self.kept.saturating_sub(released);
         self.elements = self.stack.len();
-        complete_patient(&mut patient, &mut warnings, confirmation_date(&self.header));
+        // Raw, as read: the reader completes it (the stage after reading, `complete.rs`).
         self.finished_units.push_back(crate::model::StreamedPatient { patient, warnings, unknown_elements });
     }
 
@@ -911,10 +911,6 @@ impl Walker {
             }
             None
         };
-        let on = confirmation_date(&self.header);
-        for patient in &mut patients {
-            complete_patient(patient, &mut self.warnings, on);
-        }
         Document {
             encoding,
             header: self.header,
@@ -950,94 +946,12 @@ fn has_person_content(p: &Patient) -> bool {
         || !p.qualifications.is_empty()
 }
 
-/// The day a result speaks for: 資格確認日, else the day it was processed.
-fn confirmation_date(header: &Header) -> Option<chrono::NaiveDate> {
-    let confirmed = header.qualification_confirmation_date.as_ref().and_then(|d| d.value);
-    confirmed.or_else(|| header.process_execution_time.as_ref().and_then(|t| t.value).map(|t| t.date()))
-}
-
-/// Everything that needs the whole patient: 照会番号, 保険者番号 checks, PMH state, 公費 slots.
-fn complete_patient(patient: &mut Patient, warnings: &mut Vec<Warning>, on: Option<chrono::NaiveDate>) {
-    merge_person_level_subsidies(patient);
-    if patient.reference_number.is_none() {
-        patient.reference_number = patient.qualifications.iter().find_map(|q| q.reference_number.clone());
-    }
-    if let Some(s) = patient.search_info.as_ref().filter(|s| s.insurer_number.as_ref().is_some_and(|n| !n.valid)) {
-        warnings
-            .push(Warning { code: WarningCode::InsurerCheckDigit, path: format!("{}/{}", s.path, N::INSURER_NUMBER) });
-    }
-    for q in &patient.qualifications {
-        // For 医療扶助 the number is a 公費負担者番号: the 公費 mapping checks it as one.
-        if !q.is_medical_aid() && q.insurer_number.as_ref().is_some_and(|n| !n.valid) {
-            warnings.push(Warning {
-                code: WarningCode::InsurerCheckDigit,
-                path: format!("{}/{}", q.path, N::INSURER_NUMBER),
-            });
-        }
-        // 法別 12 is 生活保護: without `A1` the result is read as insurance, silently otherwise.
-        let law_12 = q.insurer_number.as_ref().is_some_and(|n| n.text.normalized.expose().starts_with("12"));
-        if law_12 && !q.is_medical_aid() {
-            warnings.push(Warning {
-                code: WarningCode::MedicalAidUnmarked,
-                path: format!("{}/{}", q.path, N::INSURER_NUMBER),
-            });
-        }
-    }
-    warn_duplicate_results(patient, warnings);
-    let received = patient.qualifications.iter().any(|q| q.medical_subsidies.as_ref().is_some_and(|s| !s.is_empty()));
-    patient.pmh = if received {
-        PmhState::Received
-    } else if patient.qualifications.iter().any(Qualification::has_pmh_block) {
-        PmhState::ReceivedEmpty
-    } else {
-        PmhState::Absent
-    };
-    mapping::map_patient(patient, warnings, on);
-}
-
-/// Two identical results of one person (rare: compared only when there are two or more).
-fn warn_duplicate_results(patient: &Patient, warnings: &mut Vec<Warning>) {
-    let qs = &patient.qualifications;
-    if qs.len() < 2 {
-        return;
-    }
-    let values: Vec<serde_json::Value> = qs.iter().map(|q| serde_json::to_value(q).unwrap_or_default()).collect();
-    for (i, q) in qs.iter().enumerate().skip(1) {
-        if values[..i].contains(&values[i]) {
-            warnings.push(Warning { code: WarningCode::DuplicateResult, path: q.path.clone() });
-        }
-    }
-}
-
 /// An unknown leaf that may be a 公費負担者番号 kohi is not reading (cheap test first: 8
 /// characters once trimmed, or full-width ones).
 #[cold]
 fn looks_like_payer(text: &str) -> bool {
     let t = text.trim();
     (t.len() == 8 || t.len() == 24) && crate::numbers::is_kohi_payer_value(t)
-}
-
-/// PMH data placed at the person level came before the person's result: it joins the first
-/// result that came from the file (a holder has no path), so a person shows one result.
-fn merge_person_level_subsidies(patient: &mut Patient) {
-    let qs = &mut patient.qualifications;
-    if qs.len() < 2 || !qs[0].path.is_empty() {
-        return;
-    }
-    let holder = qs.remove(0);
-    let (subsidies, consents) = (holder.medical_subsidies, holder.consent_block);
-    let into = &mut qs[0];
-    match (&mut into.medical_subsidies, subsidies) {
-        (Some(list), Some(mut more)) => {
-            more.append(list);
-            *list = more;
-        }
-        (slot @ None, more) => *slot = more,
-        (Some(_), None) => {}
-    }
-    if into.consent_block.is_none() {
-        into.consent_block = consents;
-    }
 }
 
 /// A leaf's text with the means to warn about it (at the leaf's path).

@@ -108,7 +108,12 @@ impl<R: Read> PatientReader<R> {
 
     fn read_next(&mut self) -> Option<Result<StreamedPatient>> {
         loop {
-            if let Some(next) = self.walker.as_mut().and_then(|w| w.finished_units.pop_front()) {
+            // The walker hands each finished unit over raw; completing it is the next stage.
+            if let Some(walker) = self.walker.as_mut()
+                && let Some(mut next) = walker.finished_units.pop_front()
+            {
+                let on = crate::complete::confirmation_date(&walker.header);
+                crate::complete::patient(&mut next.patient, &mut next.warnings, on);
                 return Some(Ok(next));
             }
             if self.done {
@@ -136,7 +141,7 @@ impl<R: Read> PatientReader<R> {
                 Ok(true) => {
                     self.done = true;
                     if let Some(walker) = self.walker.take() {
-                        let mut doc = walker.finish(self.encoding);
+                        let mut doc = crate::complete::completed(walker.finish(self.encoding));
                         for patient in doc.patients.drain(..) {
                             let item = StreamedPatient { patient, warnings: Vec::new(), unknown_elements: Vec::new() };
                             self.tail.push_back(item);

@@ -1,0 +1,104 @@
+//! The stage after reading: what needs a whole patient. Person-level PMH data joins the
+//! person's result, 照会番号 falls back to the result's, 保険者番号 checks and other
+//! cross-field warnings, the PMH state, and the 公費 mapping (`mapping.rs`). The reader builds
+//! the model; this completes it, for a whole document or one streamed unit at a time.
+
+use crate::layout::names as N;
+use crate::mapping;
+use crate::model::{Document, Header, Patient, PmhState, Qualification, Warning, WarningCode};
+
+/// Completes every patient of a document read whole; their warnings join the document's.
+pub(crate) fn document(doc: &mut Document) {
+    let on = confirmation_date(&doc.header);
+    for patient in &mut doc.patients {
+        self::patient(patient, &mut doc.warnings, on);
+    }
+}
+
+/// [`document`], by value.
+pub(crate) fn completed(mut doc: Document) -> Document {
+    document(&mut doc);
+    doc
+}
+
+/// The day a result speaks for: 資格確認日, else the day it was processed.
+pub(crate) fn confirmation_date(header: &Header) -> Option<chrono::NaiveDate> {
+    let confirmed = header.qualification_confirmation_date.as_ref().and_then(|d| d.value);
+    confirmed.or_else(|| header.process_execution_time.as_ref().and_then(|t| t.value).map(|t| t.date()))
+}
+
+/// Everything that needs the whole patient: 照会番号, 保険者番号 checks, PMH state, 公費 slots.
+pub(crate) fn patient(patient: &mut Patient, warnings: &mut Vec<Warning>, on: Option<chrono::NaiveDate>) {
+    merge_person_level_subsidies(patient);
+    if patient.reference_number.is_none() {
+        patient.reference_number = patient.qualifications.iter().find_map(|q| q.reference_number.clone());
+    }
+    if let Some(s) = patient.search_info.as_ref().filter(|s| s.insurer_number.as_ref().is_some_and(|n| !n.valid)) {
+        warnings
+            .push(Warning { code: WarningCode::InsurerCheckDigit, path: format!("{}/{}", s.path, N::INSURER_NUMBER) });
+    }
+    for q in &patient.qualifications {
+        // For 医療扶助 the number is a 公費負担者番号: the 公費 mapping checks it as one.
+        if !q.is_medical_aid() && q.insurer_number.as_ref().is_some_and(|n| !n.valid) {
+            warnings.push(Warning {
+                code: WarningCode::InsurerCheckDigit,
+                path: format!("{}/{}", q.path, N::INSURER_NUMBER),
+            });
+        }
+        // 法別 12 is 生活保護: without `A1` the result is read as insurance, silently otherwise.
+        let law_12 = q.insurer_number.as_ref().is_some_and(|n| n.text.normalized.expose().starts_with("12"));
+        if law_12 && !q.is_medical_aid() {
+            warnings.push(Warning {
+                code: WarningCode::MedicalAidUnmarked,
+                path: format!("{}/{}", q.path, N::INSURER_NUMBER),
+            });
+        }
+    }
+    warn_duplicate_results(patient, warnings);
+    let received = patient.qualifications.iter().any(|q| q.medical_subsidies.as_ref().is_some_and(|s| !s.is_empty()));
+    patient.pmh = if received {
+        PmhState::Received
+    } else if patient.qualifications.iter().any(Qualification::has_pmh_block) {
+        PmhState::ReceivedEmpty
+    } else {
+        PmhState::Absent
+    };
+    mapping::map_patient(patient, warnings, on);
+}
+
+/// Two identical results of one person (rare: compared only when there are two or more).
+fn warn_duplicate_results(patient: &Patient, warnings: &mut Vec<Warning>) {
+    let qs = &patient.qualifications;
+    if qs.len() < 2 {
+        return;
+    }
+    let values: Vec<serde_json::Value> = qs.iter().map(|q| serde_json::to_value(q).unwrap_or_default()).collect();
+    for (i, q) in qs.iter().enumerate().skip(1) {
+        if values[..i].contains(&values[i]) {
+            warnings.push(Warning { code: WarningCode::DuplicateResult, path: q.path.clone() });
+        }
+    }
+}
+
+/// PMH data placed at the person level came before the person's result: it joins the first
+/// result that came from the file (a holder has no path), so a person shows one result.
+fn merge_person_level_subsidies(patient: &mut Patient) {
+    let qs = &mut patient.qualifications;
+    if qs.len() < 2 || !qs[0].path.is_empty() {
+        return;
+    }
+    let holder = qs.remove(0);
+    let (subsidies, consents) = (holder.medical_subsidies, holder.consent_block);
+    let into = &mut qs[0];
+    match (&mut into.medical_subsidies, subsidies) {
+        (Some(list), Some(mut more)) => {
+            more.append(list);
+            *list = more;
+        }
+        (slot @ None, more) => *slot = more,
+        (Some(_), None) => {}
+    }
+    if into.consent_block.is_none() {
+        into.consent_block = consents;
+    }
+}
