@@ -21,6 +21,7 @@
 
 #![forbid(unsafe_code)]
 
+mod build;
 pub mod codes;
 mod complete;
 pub mod cp932;

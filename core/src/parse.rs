@@ -17,7 +17,6 @@ use crate::error::{Error, Limit, MalformedReason, Result};
 use crate::layout::names as N;
 use crate::layout::*;
 use crate::model::*;
-use crate::numbers::{NumberKind, NumberText, is_valid_normalized, normalize};
 use crate::personal::Personal;
 use crate::scan::Scanner;
 
@@ -236,7 +235,7 @@ fn walk(text: &str, encoding: Encoding, options: &ParseOptions) -> Result<Docume
         if text.len() > 1 << 20 {
             let tag = format!("<{}", N::BULK_CONFIRM_UNIT);
             let units = memchr::memmem::find_iter(text.as_bytes(), tag.as_bytes()).count();
-            walker.units.reserve_exact(units.min(walker.limits.patients));
+            walker.model.units.reserve_exact(units.min(walker.limits.patients));
         }
         walker
     };
@@ -312,21 +311,14 @@ pub(crate) struct Walker {
     max_depth: usize,
     limits: Limits,
     elements: usize,
-    pub(crate) header: Header,
-    body: Patient,
-    bulk: BulkInfo,
-    is_bulk: bool,
-    units: Vec<Patient>,
-    in_unit: bool,
-    max_copay: MaxCopayment,
+    /// The model being built (the walker tracks the XML; the builder knows the model).
+    pub(crate) model: crate::build::Builder,
     unknown: Vec<UnknownElement>,
     warnings: Vec<Warning>,
     stack: Vec<Frame>,
     path: String,
     text: String,
     root_seen: bool,
-    /// Bulk units opened so far (paths index them; streaming does not keep them).
-    units_seen: usize,
     /// Bytes of paths and text in `unknown` and `warnings` (see `Limits::kept_bytes`).
     kept: usize,
     /// How often each unknown name (and each duplicated leaf) occurred among the open elements'
@@ -348,20 +340,13 @@ impl Walker {
             max_depth: options.max_depth,
             limits: options.limits,
             elements: 0,
-            header: Header::default(),
-            body: Patient::default(),
-            bulk: BulkInfo::default(),
-            is_bulk: false,
-            units: Vec::new(),
-            in_unit: false,
-            max_copay: MaxCopayment::default(),
+            model: crate::build::Builder::default(),
             unknown: Vec::new(),
             warnings: Vec::new(),
             stack: Vec::with_capacity(16),
             path: String::with_capacity(256),
             text: String::with_capacity(1024),
             root_seen: false,
-            units_seen: 0,
             kept: 0,
             siblings: Vec::new(),
             sibling_names: String::new(),
@@ -478,9 +463,15 @@ impl Walker {
             self.check_open(ctx, &here)?;
         }
         let index = match kind {
-            Kind::Container(ctx) => self.open(ctx),
+            Kind::Container(ctx) => {
+                if ctx == Ctx::Unit {
+                    // Where this unit's warnings and unknown elements start (streaming hands them over with it).
+                    self.unit_marks = (self.warnings.len(), self.unknown.len());
+                }
+                self.model.open(ctx)
+            }
             Kind::MaxCopay => {
-                self.max_copay = MaxCopayment::default();
+                self.model.max_copay = MaxCopayment::default();
                 None
             }
             _ => None,
@@ -496,7 +487,7 @@ impl Walker {
             self.index_unknown(name);
         }
         if let Kind::Container(ctx) = kind {
-            self.record_path(ctx);
+            self.model.record_path(ctx, &self.path);
         }
         if let Kind::Unknown { top: true } = kind {
             self.warn(WarningCode::UnknownElement);
@@ -587,7 +578,7 @@ impl Walker {
             Kind::MaxCopay => self.close_max_copay(text.to_owned()),
             Kind::MaxCopayItem if !blank => {
                 let name = self.path[frame.path_len..].trim_start_matches('/').to_owned();
-                self.max_copay.items.push(NamedValue { name, value: text.to_owned() });
+                self.model.max_copay.items.push(NamedValue { name, value: text.to_owned() });
             }
             Kind::MaxCopayItem => {}
             Kind::Container(ctx) => {
@@ -596,7 +587,7 @@ impl Walker {
                     self.keep_unknown(text.to_owned());
                 }
                 if ctx == Ctx::Unit {
-                    self.in_unit = false;
+                    self.model.in_unit = false;
                     if self.streaming {
                         self.release_unit();
                     }
@@ -621,7 +612,7 @@ impl Walker {
 
     /// Streaming: the unit that just closed leaves with its warnings and unknown elements.
     fn release_unit(&mut self) {
-        let Some(patient) = self.units.pop() else { return };
+        let Some(patient) = self.model.units.pop() else { return };
         let (warnings_from, unknown_from) = self.unit_marks;
         let warnings: Vec<Warning> = self.warnings.drain(warnings_from.min(self.warnings.len())..).collect();
         let unknown_elements: Vec<UnknownElement> =
@@ -650,9 +641,9 @@ impl Walker {
         match ctx {
             // Streamed units leave one by one: only a whole document holds them all.
             Ctx::Unit if self.streaming => Ok(()),
-            Ctx::Unit => self.check(Limit::Patients, self.units_seen + 1, here),
+            Ctx::Unit => self.check(Limit::Patients, self.model.units_seen + 1, here),
             Ctx::Subsidy | Ctx::Result => {
-                let person = self.person();
+                let person = self.model.person();
                 let sources: usize =
                     person.qualifications.iter().map(|q| 1 + q.medical_subsidies.as_ref().map_or(0, Vec::len)).sum();
                 self.check(Limit::KohiPerPatient, sources + 1, here)
@@ -719,205 +710,43 @@ impl Walker {
         first
     }
 
-    fn warn(&mut self, code: WarningCode) {
-        self.kept += self.path.len();
-        self.warnings.push(Warning { code, path: self.path.clone() });
+    /// The document read so far: the builder's model with the walker's unknown elements and
+    /// warnings (the completion stage comes after).
+    pub(crate) fn finish(self, encoding: Encoding) -> Document {
+        self.model.finish(encoding, self.unknown, self.warnings)
     }
 
-    fn close_max_copay(&mut self, text: String) {
-        let mut value = std::mem::take(&mut self.max_copay);
-        if !is_blank(&text) {
-            value.amount = yen_amount(&text);
-            value.raw = Some(text);
-        }
-        if value == MaxCopayment::default() {
-            return;
-        }
-        let Some(subsidy) = self.subsidy() else { return };
-        if subsidy.max_copayment.is_some() {
-            self.keep_duplicate(Field::MaxCopay, value.raw.as_deref().unwrap_or_default());
-        } else {
-            subsidy.max_copayment = Some(value);
-        }
-    }
-
-    fn person(&mut self) -> &mut Patient {
-        match self.units.len() {
-            n if self.in_unit && n > 0 => &mut self.units[n - 1],
-            _ => &mut self.body,
-        }
-    }
-
-    fn qualification(&mut self) -> Option<&mut Qualification> {
-        self.person().qualifications.last_mut()
-    }
-
-    fn subsidy(&mut self) -> Option<&mut MedicalSubsidy> {
-        self.qualification()?.medical_subsidies.as_mut()?.last_mut()
-    }
-
-    /// Creates the model object a container stands for; returns its 1-based index if it repeats.
-    fn open(&mut self, ctx: Ctx) -> Option<usize> {
-        let index = match ctx {
-            Ctx::Unit => {
-                self.is_bulk = true;
-                self.units.push(Patient::default());
-                self.in_unit = true;
-                self.units_seen += 1;
-                self.unit_marks = (self.warnings.len(), self.unknown.len());
-                self.units_seen
-            }
-            Ctx::SearchInfo => {
-                self.person().search_info.get_or_insert_with(Default::default);
-                0
-            }
-            Ctx::Result => {
-                let list = &mut self.person().qualifications;
-                // Almost every person has one result: room for exactly one, not the four a
-                // first push of a struct this size would reserve (~3 KB more per bulk unit).
-                if list.is_empty() {
-                    list.reserve_exact(1);
-                }
-                list.push(Qualification::default());
-                list.len()
-            }
-            _ => {
-                if matches!(ctx, Ctx::SubsidyList | Ctx::Subsidy) && self.person().qualifications.is_empty() {
-                    // PMH data a layout file placed at the person level, before any result: it
-                    // gets a result of its own, merged into the person's first real one at the end.
-                    self.person().qualifications.push(Qualification::default());
-                }
-                let q = self.qualification()?;
-                match ctx {
-                    Ctx::Elderly => {
-                        q.elderly_recipient_certificate.get_or_insert_with(Default::default);
-                        0
-                    }
-                    Ctx::Limit => {
-                        q.limit_application_certificate.get_or_insert_with(Default::default);
-                        0
-                    }
-                    Ctx::Specific => {
-                        q.specific_diseases_certificates.push(Default::default());
-                        q.specific_diseases_certificates.len()
-                    }
-                    Ctx::Ticket => {
-                        q.medical_tickets.push(Default::default());
-                        q.medical_tickets.len()
-                    }
-                    Ctx::SubsidyList => {
-                        q.medical_subsidies.get_or_insert_with(Vec::new);
-                        0
-                    }
-                    Ctx::Subsidy => {
-                        let list = q.medical_subsidies.get_or_insert_with(Vec::new);
-                        list.push(MedicalSubsidy::default());
-                        list.len()
-                    }
-                    _ => 0,
-                }
-            }
-        };
-        (is_repeatable(ctx) && index > 0).then_some(index)
-    }
-
-    /// Objects that report warnings later remember where they were.
-    fn record_path(&mut self, ctx: Ctx) {
-        if !matches!(ctx, Ctx::SearchInfo | Ctx::Result | Ctx::Subsidy) {
-            return;
-        }
-        let path = self.path.clone();
-        match ctx {
-            Ctx::SearchInfo => {
-                if let Some(s) = self.person().search_info.as_mut() {
-                    s.path = path;
-                }
-            }
-            Ctx::Result => {
-                if let Some(q) = self.qualification() {
-                    q.path = path;
-                }
-            }
-            Ctx::Subsidy => {
-                if let Some(s) = self.subsidy() {
-                    s.path = path;
-                }
-            }
-            _ => {}
-        }
-    }
-
-    /// Stores a leaf's text. Returns false when the slot was already filled (a duplicate).
+    /// Stores a leaf's text through the builder; its warnings get this element's path. False
+    /// when the slot was already filled (a duplicate).
     fn assign(&mut self, field: Field, text: &str) -> bool {
         // Codes only: warnings are rare, so the path is copied only when one occurs.
         let mut codes = Vec::new();
-        let v = Value { text, warnings: &mut codes };
-        let stored = match field {
-            Field::Header(f) => assign_header(&mut self.header, f, v),
-            Field::Body(BodyField::ReceptionNumber) => {
-                self.is_bulk = true;
-                put(&mut self.bulk.reception_number, text.trim().to_owned())
-            }
-            Field::Person(f) => assign_person(self.person(), f, v),
-            Field::Search(f) => match self.person().search_info.as_mut() {
-                Some(s) => assign_search(s, f, v),
-                None => false,
-            },
-            Field::Result(f) => self.qualification().is_some_and(|q| assign_result(q, f, v)),
-            Field::Elderly(f) => self
-                .qualification()
-                .and_then(|q| q.elderly_recipient_certificate.as_mut())
-                .is_some_and(|c| assign_elderly(c, f, v)),
-            Field::Limit(f) => self
-                .qualification()
-                .and_then(|q| q.limit_application_certificate.as_mut())
-                .is_some_and(|c| assign_limit(c, f, v)),
-            Field::Specific(f) => self
-                .qualification()
-                .and_then(|q| q.specific_diseases_certificates.last_mut())
-                .is_some_and(|c| assign_specific(c, f, v)),
-            Field::Ticket(f) => {
-                self.qualification().and_then(|q| q.medical_tickets.last_mut()).is_some_and(|t| assign_ticket(t, f, v))
-            }
-            Field::Subsidy(f) => self.subsidy().is_some_and(|s| assign_subsidy(s, f, v)),
-            Field::MaxCopay => false,
-        };
+        let stored = self.model.assign(field, text, &mut codes);
         for code in codes {
             self.warn(code);
         }
         stored
     }
 
-    pub(crate) fn finish(mut self, encoding: Encoding) -> Document {
-        let body = std::mem::take(&mut self.body);
-        // The units become the patients as they are: a second vector of a 100,000-unit file's
-        // patients would double the peak.
-        let mut patients = if self.units.is_empty() { Vec::with_capacity(1) } else { std::mem::take(&mut self.units) };
-        let bulk = if self.is_bulk {
-            let info = BulkInfo {
-                reception_number: self.bulk.reception_number.take(),
-                processing_result_status: body.processing_result_status.clone(),
-                processing_result_code: body.processing_result_code.clone(),
-                processing_result_message: body.processing_result_message.clone(),
-                qualification_validity: body.qualification_validity.clone(),
-            };
-            if !body.qualifications.is_empty() || body.search_info.is_some() {
-                patients.insert(0, body);
-            }
-            Some(info)
+    fn warn(&mut self, code: WarningCode) {
+        self.kept += self.path.len();
+        self.warnings.push(Warning { code, path: self.path.clone() });
+    }
+
+    fn close_max_copay(&mut self, text: String) {
+        let mut value = std::mem::take(&mut self.model.max_copay);
+        if !is_blank(&text) {
+            value.amount = crate::build::yen_amount(&text);
+            value.raw = Some(text);
+        }
+        if value == MaxCopayment::default() {
+            return;
+        }
+        let Some(subsidy) = self.model.subsidy() else { return };
+        if subsidy.max_copayment.is_some() {
+            self.keep_duplicate(Field::MaxCopay, value.raw.as_deref().unwrap_or_default());
         } else {
-            if has_person_content(&body) {
-                patients.insert(0, body);
-            }
-            None
-        };
-        Document {
-            encoding,
-            header: self.header,
-            patients,
-            unknown_elements: self.unknown,
-            warnings: self.warnings,
-            bulk,
+            subsidy.max_copayment = Some(value);
         }
     }
 }
@@ -935,282 +764,12 @@ fn is_blank(s: &str) -> bool {
     true
 }
 
-fn has_person_content(p: &Patient) -> bool {
-    p.reference_number.is_some()
-        || p.processing_result_status.is_some()
-        || p.processing_result_code.is_some()
-        || p.processing_result_message.is_some()
-        || p.qualification_validity.is_some()
-        || p.prescription_issue_select.is_some()
-        || p.search_info.is_some()
-        || !p.qualifications.is_empty()
-}
-
 /// An unknown leaf that may be a 公費負担者番号 kohi is not reading (cheap test first: 8
 /// characters once trimmed, or full-width ones).
 #[cold]
 fn looks_like_payer(text: &str) -> bool {
     let t = text.trim();
     (t.len() == 8 || t.len() == 24) && crate::numbers::is_kohi_payer_value(t)
-}
-
-/// A leaf's text with the means to warn about it (at the leaf's path).
-struct Value<'a> {
-    text: &'a str,
-    warnings: &'a mut Vec<WarningCode>,
-}
-
-impl Value<'_> {
-    fn warn(&mut self, code: WarningCode) {
-        self.warnings.push(code);
-    }
-
-    fn string(&self) -> String {
-        self.text.to_owned()
-    }
-
-    fn trimmed(&self) -> String {
-        self.text.trim().to_owned()
-    }
-
-    fn personal(&self) -> Personal<String> {
-        Personal::new(self.string())
-    }
-
-    fn code<C: CodeList>(&mut self) -> C {
-        let code = C::from_code(self.text.trim());
-        if !code.is_known() {
-            self.warn(WarningCode::UnknownCode);
-        }
-        code
-    }
-
-    fn date(&mut self) -> Date {
-        let date = Date::parse(self.text);
-        if date.value.is_none() {
-            self.warn(WarningCode::InvalidDate);
-        }
-        date
-    }
-
-    fn datetime(&mut self) -> DateTime {
-        let time = DateTime::parse(self.text);
-        if time.value.is_none() {
-            self.warn(WarningCode::InvalidDate);
-        }
-        time
-    }
-
-    fn number(&self) -> NumberText {
-        NumberText::new(self.text)
-    }
-
-    fn checked(&self, kind: NumberKind) -> CheckedNumber {
-        let text = NumberText::new(self.text);
-        CheckedNumber { valid: is_valid_normalized(kind, text.value()), text }
-    }
-}
-
-/// Fills an empty slot; reports false if it was already filled (the caller keeps the copy).
-fn put<T>(slot: &mut Option<T>, value: T) -> bool {
-    if slot.is_some() {
-        return false;
-    }
-    *slot = Some(value);
-    true
-}
-
-/// `5,000円`, `５０００` → `5000`; anything else is not an amount.
-fn yen_amount(text: &str) -> Option<String> {
-    let n = normalize(text);
-    let digits: String = n.trim_end_matches('円').chars().filter(|&c| c != ',' && c != '，').collect();
-    (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())).then_some(digits)
-}
-
-fn assign_header(h: &mut Header, f: HeaderField, mut v: Value<'_>) -> bool {
-    use HeaderField as H;
-    match f {
-        H::ProcessExecutionTime => put(&mut h.process_execution_time, v.datetime()),
-        H::QualificationConfirmationDate => put(&mut h.qualification_confirmation_date, v.date()),
-        H::MedicalInstitutionCode => put(&mut h.medical_institution_code, v.trimmed()),
-        H::ArbitraryFileIdentifier => put(&mut h.arbitrary_file_identifier, v.trimmed()),
-        H::ReferenceClassification => put(&mut h.reference_classification, v.code()),
-        H::SegmentOfResult => put(&mut h.segment_of_result, v.code()),
-        H::ErrorCode => put(&mut h.error_code, v.trimmed()),
-        H::ErrorMessage => put(&mut h.error_message, v.string()),
-        H::CharacterCodeIdentifier => put(&mut h.character_code_identifier, v.code()),
-    }
-}
-
-fn assign_person(p: &mut Patient, f: PersonField, mut v: Value<'_>) -> bool {
-    use PersonField as P;
-    match f {
-        P::ReferenceNumber => put(&mut p.reference_number, Personal::new(v.trimmed())),
-        P::ProcessingResultStatus => put(&mut p.processing_result_status, v.code()),
-        P::ProcessingResultCode => put(&mut p.processing_result_code, v.trimmed()),
-        P::ProcessingResultMessage => put(&mut p.processing_result_message, v.string()),
-        P::QualificationValidity => put(&mut p.qualification_validity, v.code()),
-        P::PrescriptionIssueSelect => put(&mut p.prescription_issue_select, v.code()),
-    }
-}
-
-fn assign_search(s: &mut SearchInfo, f: SearchField, mut v: Value<'_>) -> bool {
-    use SearchField as S;
-    match f {
-        S::InsurerNumber => put(&mut s.insurer_number, v.checked(NumberKind::Insurer)),
-        S::InsuredCardSymbol => put(&mut s.insured_card_symbol, v.number()),
-        S::InsuredIdentificationNumber => put(&mut s.insured_identification_number, v.number()),
-        S::InsuredBranchNumber => put(&mut s.insured_branch_number, v.number()),
-        S::Birthdate => put(&mut s.birthdate, Personal::new(v.date())),
-        S::LimitConsFlg => put(&mut s.limit_application_certificate_related_cons_flg, v.code()),
-        S::ArbitraryIdentifier => put(&mut s.arbitrary_identifier, v.trimmed()),
-    }
-}
-
-fn assign_result(q: &mut Qualification, f: ResultField, mut v: Value<'_>) -> bool {
-    use ResultField as R;
-    match f {
-        R::InsuredCardClassification => put(&mut q.insured_card_classification, v.code()),
-        R::InsurerNumber => put(&mut q.insurer_number, v.checked(NumberKind::Insurer)),
-        R::InsuredCardSymbol => put(&mut q.insured_card_symbol, v.number()),
-        R::InsuredIdentificationNumber => put(&mut q.insured_identification_number, v.number()),
-        R::InsuredBranchNumber => put(&mut q.insured_branch_number, v.number()),
-        R::PersonalFamilyClassification => put(&mut q.personal_family_classification, v.code()),
-        R::InsuredName => put(&mut q.insured_name, v.personal()),
-        R::Name => put(&mut q.name, v.personal()),
-        R::NameOfOther => put(&mut q.name_of_other, v.personal()),
-        R::NameKana => put(&mut q.name_kana, v.personal()),
-        R::NameOfOtherKana => put(&mut q.name_of_other_kana, v.personal()),
-        R::Sex1 => put(&mut q.sex1, v.code()),
-        R::Sex2 => put(&mut q.sex2, v.code()),
-        R::Birthdate => put(&mut q.birthdate, Personal::new(v.date())),
-        R::Address => put(&mut q.address, v.personal()),
-        R::PostNumber => put(&mut q.post_number, v.personal()),
-        R::QualificationDate => put(&mut q.qualification_date, v.date()),
-        R::DisqualificationDate => put(&mut q.disqualification_date, v.date()),
-        R::InsuredCertificateIssuanceDate => put(&mut q.insured_certificate_issuance_date, v.date()),
-        R::InsuredCardValidDate => put(&mut q.insured_card_valid_date, v.date()),
-        R::InsuredCardExpirationDate => put(&mut q.insured_card_expiration_date, v.date()),
-        R::InsuredPartialContributionRatio => put(&mut q.insured_partial_contribution_ratio, v.trimmed()),
-        R::PreschoolClassification => put(&mut q.preschool_classification, v.code()),
-        R::ReasonOfLoss => put(&mut q.reason_of_loss, v.code()),
-        R::InsurerName => put(&mut q.insurer_name, v.string()),
-        R::LimitConsFlg => put(&mut q.consents_mut().limit_application_certificate_related_cons_flg, v.code()),
-        R::LimitConsTime => put(&mut q.consents_mut().limit_application_certificate_related_cons_time, v.datetime()),
-        R::SpecificDiseasesConsFlg => {
-            put(&mut q.consents_mut().specific_diseases_certificate_related_cons_flg, v.code())
-        }
-        R::SpecificDiseasesConsTime => {
-            put(&mut q.consents_mut().specific_diseases_certificate_related_cons_time, v.datetime())
-        }
-        R::SpecificHealthCheckupsConsFlg => put(&mut q.consents_mut().specific_health_checkups_info_cons_flg, v.code()),
-        R::SpecificHealthCheckupsConsTime => {
-            put(&mut q.consents_mut().specific_health_checkups_info_cons_time, v.datetime())
-        }
-        R::SpecificHealthCheckupsAvailableTime => {
-            put(&mut q.consents_mut().specific_health_checkups_info_available_time, v.datetime())
-        }
-        R::PharmacistsConsFlg => put(&mut q.consents_mut().pharmacists_info_cons_flg, v.code()),
-        R::PharmacistsConsTime => put(&mut q.consents_mut().pharmacists_info_cons_time, v.datetime()),
-        R::PharmacistsAvailableTime => put(&mut q.consents_mut().pharmacists_info_available_time, v.datetime()),
-        R::DiagnosisConsFlg => put(&mut q.consents_mut().diagnosis_info_cons_flg, v.code()),
-        R::DiagnosisConsTime => put(&mut q.consents_mut().diagnosis_info_cons_time, v.datetime()),
-        R::DiagnosisAvailableTime => put(&mut q.consents_mut().diagnosis_info_available_time, v.datetime()),
-        R::OperationConsFlg => put(&mut q.consents_mut().operation_info_cons_flg, v.code()),
-        R::OperationConsTime => put(&mut q.consents_mut().operation_info_cons_time, v.datetime()),
-        R::OperationAvailableTime => put(&mut q.consents_mut().operation_info_available_time, v.datetime()),
-        R::ReferenceNumber => put(&mut q.reference_number, Personal::new(v.trimmed())),
-        R::ArbitraryIdentifier => put(&mut q.arbitrary_identifier, v.trimmed()),
-        R::QualificationConfirmationKey => put(&mut q.qualification_confirmation_key, Personal::new(v.trimmed())),
-        R::PublicExpenseNumber => put(&mut q.public_expense_number, v.checked(NumberKind::Payer)),
-        R::BeneficiaryNumber => put(&mut q.beneficiary_number, v.number()),
-        R::WelfareOfficeName => put(&mut q.welfare_office_name, v.string()),
-        R::NumberOfMedicalTickets => put(&mut q.number_of_medical_tickets, v.trimmed()),
-        R::MedicalSubsidyConsFlg => put(&mut q.consents_mut().medical_subsidy_cons_flg, v.code()),
-        R::MedicalSubsidyConsTime => put(&mut q.consents_mut().medical_subsidy_cons_time, v.datetime()),
-    }
-}
-
-fn assign_elderly(c: &mut ElderlyRecipientCertificate, f: ElderlyField, mut v: Value<'_>) -> bool {
-    use ElderlyField as E;
-    match f {
-        E::CertificateDate => put(&mut c.certificate_date, v.date()),
-        E::ValidStartDate => put(&mut c.valid_start_date, v.date()),
-        E::ValidEndDate => put(&mut c.valid_end_date, v.date()),
-        E::ContributionRatio => put(&mut c.contribution_ratio, v.trimmed()),
-    }
-}
-
-fn assign_limit(c: &mut LimitApplicationCertificate, f: LimitField, mut v: Value<'_>) -> bool {
-    use LimitField as L;
-    match f {
-        L::Classification => put(&mut c.classification, v.code()),
-        L::ClassificationFlag => put(&mut c.classification_flag, v.code()),
-        L::CertificateDate => put(&mut c.certificate_date, v.date()),
-        L::ValidStartDate => put(&mut c.valid_start_date, v.date()),
-        L::ValidEndDate => put(&mut c.valid_end_date, v.date()),
-        L::LongTermDate => put(&mut c.long_term_date, v.date()),
-    }
-}
-
-fn assign_specific(c: &mut SpecificDiseasesCertificate, f: SpecificField, mut v: Value<'_>) -> bool {
-    use SpecificField as S;
-    match f {
-        S::DiseaseCategory => put(&mut c.disease_category, v.code()),
-        S::CertificateDate => put(&mut c.certificate_date, v.date()),
-        S::ValidStartDate => put(&mut c.valid_start_date, v.date()),
-        S::ValidEndDate => put(&mut c.valid_end_date, v.date()),
-        S::SelfPay => put(&mut c.self_pay, v.trimmed()),
-    }
-}
-
-fn assign_ticket(t: &mut MedicalTicket, f: TicketField, mut v: Value<'_>) -> bool {
-    use TicketField as T;
-    match f {
-        T::TicketType => put(&mut t.ticket_type, v.code()),
-        T::ValidDate => put(&mut t.medical_ticket_valid_date, v.date()),
-        T::ExpirationDate => put(&mut t.medical_ticket_expiration_date, v.date()),
-        T::IssueNumber => put(&mut t.issue_number, Personal::new(v.trimmed())),
-        T::MedicalTreatmentMonth => put(&mut t.medical_treatment_month, v.trimmed()),
-        T::DesignatedInstitutionCode => put(&mut t.designated_medical_institution_code, v.trimmed()),
-        T::DesignatedInstitutionFlag => put(&mut t.designated_medical_institution_flag, v.code()),
-        T::DesignatedInstitutionName => put(&mut t.designated_medical_institution_name, v.string()),
-        T::PrescriptionIssuerInstitutionCode => put(&mut t.prescription_issuer_medical_institution_code, v.trimmed()),
-        T::PrescriptionIssuerInstitutionName => put(&mut t.prescription_issuer_medical_institution_name, v.string()),
-        T::InjuryName1 => put(&mut t.injury_name1, v.personal()),
-        T::InjuryName2 => put(&mut t.injury_name2, v.personal()),
-        T::InjuryName3 => put(&mut t.injury_name3, v.personal()),
-        T::MedicalTreatmentType => put(&mut t.medical_treatment_type, v.code()),
-        T::SelfPayAmount => put(&mut t.self_pay_amount, v.trimmed()),
-        T::DistrictContactName => put(&mut t.district_contact_name, v.personal()),
-        T::HandlingContactName => put(&mut t.handling_contact_name, v.personal()),
-        T::SingleOrCombinedUse => put(&mut t.single_or_combined_use, v.code()),
-        T::StatusOfSocialInsurance => put(&mut t.status_of_social_insurance, v.trimmed()),
-        T::ConsistencyFlag => put(&mut t.consistency_flag, v.trimmed()),
-        T::StatusOfInfection => put(&mut t.status_of_infection, v.trimmed()),
-        T::StatusOfElderlyMedicalCare => put(&mut t.status_of_elderly_medical_care, v.trimmed()),
-        T::StatusOfPrefecturalExpenses => put(&mut t.status_of_prefectural_expenses, v.trimmed()),
-        T::Remarks1 => put(&mut t.remarks1, v.personal()),
-        T::Remarks2 => put(&mut t.remarks2, v.personal()),
-        T::Remarks3 => put(&mut t.remarks3, v.personal()),
-    }
-}
-
-fn assign_subsidy(s: &mut MedicalSubsidy, f: SubsidyField, mut v: Value<'_>) -> bool {
-    use SubsidyField as S;
-    match f {
-        S::InsurerNumber => put(&mut s.insurer_number, v.number()),
-        S::RecipientNumber => put(&mut s.recipient_number, v.number()),
-        S::CertificationName => put(&mut s.certification_name, v.string()),
-        S::CertificationSubKey => put(&mut s.certification_sub_key, v.trimmed()),
-        S::Segment => put(&mut s.segment, v.trimmed()),
-        S::IncomeSegment => put(&mut s.income_segment, v.trimmed()),
-        S::AdditionalConditions => put(&mut s.additional_conditions, v.trimmed()),
-        S::DesignatedMedicalInstitutions => put(&mut s.designated_medical_institutions, v.string()),
-        S::AlwaysReimbursement => put(&mut s.always_reimbursement, v.code()),
-        S::ValidStartDate => put(&mut s.valid_start_date, v.date()),
-        S::ValidEndDate => put(&mut s.valid_end_date, v.date()),
-    }
 }
 
 fn malformed_at((line, column): (usize, usize), reason: MalformedReason) -> Error {

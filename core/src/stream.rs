@@ -82,7 +82,7 @@ impl<R: Read> PatientReader<R> {
     /// The header as read so far (complete once it has closed, normally before the first unit).
     pub fn header(&self) -> crate::model::Header {
         match (&self.walker, &self.remainder) {
-            (Some(walker), _) => walker.header.clone(),
+            (Some(walker), _) => walker.model.header.clone(),
             (None, Some(doc)) => doc.header.clone(),
             _ => crate::model::Header::default(),
         }
@@ -112,7 +112,7 @@ impl<R: Read> PatientReader<R> {
             if let Some(walker) = self.walker.as_mut()
                 && let Some(mut next) = walker.finished_units.pop_front()
             {
-                let on = crate::complete::confirmation_date(&walker.header);
+                let on = crate::complete::confirmation_date(&walker.model.header);
                 crate::complete::patient(&mut next.patient, &mut next.warnings, on);
                 return Some(Ok(next));
             }
