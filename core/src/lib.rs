@@ -25,7 +25,7 @@ mod build;
 pub mod codes;
 mod complete;
 pub mod cp932;
-pub mod decode;
+mod decode;
 pub mod error;
 pub mod json_form;
 pub mod mapping;
@@ -54,7 +54,8 @@ pub mod survey;
 
 use std::path::Path;
 
-pub use decode::Encoding;
+/// Decoding is the first step of every parse; `decode` alone gives a result file's text.
+pub use decode::{Decoded, Encoding, EncodingSource, decode};
 pub use error::{ERROR_CODES, Error, ErrorCode, Limit, MalformedReason, Result};
 pub use mapping::{KohiEntry, KohiSource, Renewal, Scope};
 pub use model::{Document, Patient, PmhState, Qualification, Warning, WarningCode};

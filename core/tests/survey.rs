@@ -135,7 +135,7 @@ fn nothing_the_survey_says_holds_a_value_from_the_files() {
             continue;
         }
         let bytes = std::fs::read(&path).unwrap();
-        let Ok(text) = kohi::decode::decode(&bytes).map(|d| d.text.into_owned()) else { continue };
+        let Ok(text) = kohi::decode(&bytes).map(|d| d.text.into_owned()) else { continue };
         let s = survey([bytes.as_slice()], &ParseOptions::default());
         let said =
             [s.to_text(), serde_json::to_string(&s).unwrap(), s.layout.map(|l| l.to_string()).unwrap_or_default()]

@@ -3,7 +3,7 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    if let Ok(decoded) = kohi::decode::decode(data) {
+    if let Ok(decoded) = kohi::decode(data) {
         assert!(!decoded.text.contains('\u{FFFD}') || std::str::from_utf8(data).is_ok_and(|s| s.contains('\u{FFFD}')));
     }
 });

@@ -606,7 +606,7 @@ impl Watcher {
         }
         let read = match kind {
             FileKind::Rejected => {
-                let message = kohi::decode::decode(&bytes).ok().map(|d| Personal::new(d.text.trim().to_owned()));
+                let message = kohi::decode(&bytes).ok().map(|d| Personal::new(d.text.trim().to_owned()));
                 Ok(Outcome::Rejected { message })
             }
             FileKind::BulkArchive => read_archive(&bytes, &self.options.parse).map(Outcome::Archive),
