@@ -56,6 +56,8 @@ layer_c() {
   fi
   cbindgen --quiet --config ffi/cbindgen.toml --crate kohi-ffi --output target/c/kohi.h
   diff -u ffi/include/kohi.h target/c/kohi.h
+  # The ABI as data (enums, defines, functions) for generators of other languages' declarations.
+  python3 scripts/abi_table.py --check
 
   step "C: every macro of kohi.h compiles as an expression in C (a macro that is not C, such as an array initialiser, fails here)"
   {

@@ -23,6 +23,12 @@ pub struct Unrepresentable {
     pub char_index: usize,
 }
 
+/// CP932 bytes → text, or `None` if they are not CP932 (never a replacement character): for
+/// callers whose strings are CP932, such as file paths from a Japanese Windows program.
+pub fn decode(bytes: &[u8]) -> Option<String> {
+    encoding_rs::SHIFT_JIS.decode_without_bom_handling_and_without_replacement(bytes).map(|t| t.into_owned())
+}
+
 /// Encodes to CP932, mapping JIS-style variants first; never substitutes.
 pub fn encode(text: &str) -> Result<Vec<u8>, Unrepresentable> {
     let mapped: std::borrow::Cow<'_, str> = if text.chars().any(|c| TO_CP932_FORM.iter().any(|&(from, _)| from == c)) {

@@ -851,6 +851,39 @@ void kohi_string_free(char *s);
 kohi_status kohi_check_number(uint32_t kind, const char *number, int32_t *valid_out);
 
 /*
+ `kohi_status_name` through an out-parameter (`*out` is written only on success).
+ */
+kohi_status kohi_status_name_out(uint32_t status, kohi_str *out);
+
+/*
+ `kohi_error_name` through an out-parameter.
+ */
+kohi_status kohi_error_name_out(const kohi_error *error, kohi_str *out);
+
+/*
+ `kohi_error_message` through an out-parameter.
+ */
+kohi_status kohi_error_message_out(const kohi_error *error, kohi_str *out);
+
+/*
+ `kohi_parse_file` with a UTF-16 path (NUL-terminated, Windows' native form: a .NET or VB
+ `String`, a Delphi `WideString`). A lone surrogate is `KOHI_STATUS_INVALID_ARGUMENT`.
+ */
+kohi_status kohi_parse_file_utf16(const uint16_t *utf16_path,
+                                  const kohi_options *options,
+                                  kohi_result **out,
+                                  kohi_error **err_out);
+
+/*
+ `kohi_parse_file` with a CP932 (Shift_JIS, Windows-31J) path, NUL-terminated: the ANSI code
+ page of a Japanese Windows. Bytes that are not CP932 are `KOHI_STATUS_INVALID_ARGUMENT`.
+ */
+kohi_status kohi_parse_file_cp932(const char *cp932_path,
+                                  const kohi_options *options,
+                                  kohi_result **out,
+                                  kohi_error **err_out);
+
+/*
  Opens a file for streaming; its encoding is detected from its first bytes.
  */
 kohi_status kohi_stream_open(const char *utf8_path,

@@ -7,6 +7,7 @@
 // Every extern function checks its pointers before use; the safety contract is in the header.
 #![allow(clippy::missing_safety_doc)]
 
+mod legacy;
 mod status;
 mod stream;
 mod view;
@@ -270,7 +271,7 @@ pub(crate) unsafe fn path_and_options<'a, T>(
     Ok((path, unsafe { options.as_ref() }.unwrap_or_else(default_options)))
 }
 
-fn finish_parse(
+pub(crate) fn finish_parse(
     parsed: kohi_core::Result<kohi_core::Document>,
     encoding: kohi_string_encoding,
     out: *mut *mut kohi_result,

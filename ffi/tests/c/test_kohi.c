@@ -752,6 +752,59 @@ static void test_watch_pmh_document(void) {
     CHECK(system(command) == 0, "cleanup");
 }
 
+/* Callers that cannot take a struct by value or a UTF-8 path (Delphi, VB, .NET Framework). */
+static void test_legacy_callers(void) {
+    kohi_str name = {0};
+    CHECK(kohi_status_name_out(KOHI_STATUS_INVALID_LAYOUT, &name) == KOHI_STATUS_OK && str_eq(name, "invalid_layout"),
+          "status name out");
+    CHECK(kohi_status_name_out(1, NULL) == KOHI_STATUS_NULL_ARGUMENT, "NULL out");
+    kohi_result *r = NULL;
+    kohi_error *err = NULL;
+    CHECK(kohi_parse((const uint8_t *)"<nope", 5, NULL, &r, &err) == KOHI_STATUS_MALFORMED_XML && err, "an error");
+    kohi_str code = {0}, message = {0};
+    CHECK(kohi_error_name_out(err, &code) == KOHI_STATUS_OK && str_eq(code, "malformed_xml"), "error name out");
+    CHECK(kohi_error_message_out(err, &message) == KOHI_STATUS_OK && message.len > 0 &&
+              strstr(message.ptr, "malformed XML") != NULL, "error message out");
+    CHECK(kohi_error_name_out(NULL, &code) == KOHI_STATUS_NULL_ARGUMENT, "NULL error");
+    kohi_error_free(err);
+
+    /* A Japanese file name, as UTF-16 and as CP932. */
+    char dir[] = "/tmp/kohi-c-paths-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    size_t len;
+    char *fixture_path = path_of("face_pmh_two.xml");
+    char *bytes = read_file(fixture_path, &len);
+    char utf8_path[300], command[400];
+    snprintf(utf8_path, sizeof utf8_path, "%s/\xe5\x85\xac\xe8\xb2\xbb.xml", dir); /* 公費.xml */
+    write_bytes(utf8_path, bytes, len);
+    uint16_t utf16_path[300];
+    size_t n = 0;
+    for (const char *c = dir; *c; c++) utf16_path[n++] = (uint16_t)(unsigned char)*c;
+    const uint16_t tail[] = {'/', 0x516c, 0x8cbb, '.', 'x', 'm', 'l', 0};
+    for (size_t i = 0; i < sizeof tail / sizeof tail[0]; i++) utf16_path[n++] = tail[i];
+    r = NULL;
+    CHECK(kohi_parse_file_utf16(utf16_path, NULL, &r, NULL) == KOHI_STATUS_OK && r, "UTF-16 path");
+    kohi_str payer = {0};
+    CHECK(r && kohi_kohi_get(r, 0, 0, KOHI_KOHI_FIELD_PAYER_NUMBER, &payer) == KOHI_STATUS_OK && str_eq(payer, "52136017"),
+          "read through the UTF-16 path");
+    kohi_result_free(r);
+    char cp932_path[300];
+    snprintf(cp932_path, sizeof cp932_path, "%s/\x8c\xf6\x94\xef.xml", dir);
+    r = NULL;
+    CHECK(kohi_parse_file_cp932(cp932_path, NULL, &r, NULL) == KOHI_STATUS_OK && r, "CP932 path");
+    kohi_result_free(r);
+    const uint16_t lone_surrogate[] = {'/', 0xD800, 0};
+    err = NULL;
+    CHECK(kohi_parse_file_utf16(lone_surrogate, NULL, &r, &err) == KOHI_STATUS_INVALID_ARGUMENT && err, "a lone surrogate");
+    kohi_error_free(err);
+    CHECK(kohi_parse_file_cp932("\x81", NULL, &r, NULL) == KOHI_STATUS_INVALID_ARGUMENT, "bytes that are not CP932");
+    CHECK(kohi_parse_file_utf16(NULL, NULL, &r, NULL) == KOHI_STATUS_NULL_ARGUMENT, "NULL path");
+    free(bytes);
+    free(fixture_path);
+    snprintf(command, sizeof command, "rm -rf '%s'", dir);
+    CHECK(system(command) == 0, "cleanup");
+}
+
 /* The path at the first real file: survey, take the proposed layout, parse with it. */
 static void test_survey_and_layout(void) {
     char *path = path_of("pmh_wrapped.xml");
@@ -804,6 +857,7 @@ int main(int argc, char **argv) {
     test_stream();
     test_survey_and_layout();
     test_watch_pmh_document();
+    test_legacy_callers();
     printf("%d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;
 }

@@ -1,0 +1,45 @@
+#!/usr/bin/env python3
+"""Writes ffi/abi.json from ffi/include/kohi.h: every enum of the C ABI (statuses, field ids,
+kinds, limits) as {enum: {CONSTANT: number}}, and every function's name. A generator for another
+language's declarations (C#, Delphi, VB) reads this instead of copying numbers by hand; the C
+layer of scripts/test.sh regenerates it and fails on any difference.
+
+    python3 scripts/abi_table.py            # writes ffi/abi.json
+    python3 scripts/abi_table.py --check    # exits 1 if ffi/abi.json is not what kohi.h says
+"""
+import json
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+HEADER = ROOT / "ffi" / "include" / "kohi.h"
+TABLE = ROOT / "ffi" / "abi.json"
+
+
+def table() -> str:
+    header = HEADER.read_text(encoding="utf-8")
+    # Comments out (they hold Japanese text and example names), then each `enum X { A = 0, … };`.
+    code = re.sub(r"/\*.*?\*/", "", header, flags=re.S)
+    code = re.sub(r"//[^\n]*", "", code)
+    # The C23/C++ underlying type (`: uint32_t` between #if lines) is not part of the table.
+    code = re.sub(r"#if[^\n]*\n\s*:\s*\w+\s*\n#endif[^\n]*\n", "", code)
+    enums = {}
+    for name, body in re.findall(r"enum (\w+)\s*\{(.*?)\};", code, flags=re.S):
+        values = {}
+        for constant, number in re.findall(r"(\w+)\s*=\s*(\d+)", body):
+            values[constant] = int(number)
+        enums[name] = values
+    functions = sorted(set(re.findall(r"\b(kohi_\w+)\s*\(", code)))
+    defines = {k: int(v) for k, v in re.findall(r"#define (KOHI_\w+) (\d+)", code)}
+    return json.dumps({"enums": enums, "defines": defines, "functions": functions}, ensure_ascii=False, indent=2) + "\n"
+
+
+if __name__ == "__main__":
+    text = table()
+    if "--check" in sys.argv:
+        if not TABLE.exists() or TABLE.read_text(encoding="utf-8") != text:
+            print("ffi/abi.json is not what kohi.h says: run python3 scripts/abi_table.py", file=sys.stderr)
+            sys.exit(1)
+    else:
+        TABLE.write_text(text, encoding="utf-8")
