@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Every test of kohi, by layer:
-#   ./scripts/test.sh [rust|c|python|node|hardening|all]...   (default: all)
+#   ./scripts/test.sh [rust|c|python|node|dotnet|hardening|all]...   (default: all)
 # `all` runs every layer in order; CI runs it. `hardening` uses the Python and Node builds, so
 # run it after `python` and `node` (or with `all`).
-# Needs cargo, gcc, python3 and node on PATH. Installs, pinned and only if missing: cbindgen and
+# Needs cargo, gcc, python3, node and mono (mcs) on PATH. Installs, pinned and only if missing: cbindgen and
 # cargo-fuzz (`cargo install --locked`), the Python venv `.venv/` and `bindings/node/node_modules/`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -142,6 +142,27 @@ layer_node() {
   grep -q "第1公費 21136015 3000015" target/print_slots_node.txt
 }
 
+# The .NET binding under mono: generated declarations without drift, goldens, API, example.
+layer_dotnet() {
+  step ".NET: P/Invoke declarations generated from kohi.h have not drifted; mono builds and runs the tests"
+  if ! command -v mcs >/dev/null || ! command -v mono >/dev/null; then
+    echo "mono is missing: install it with  apt-get install -y mono-mcs mono-runtime  (.ci/run does)" >&2
+    exit 1
+  fi
+  python3 scripts/gen_dotnet.py --check
+  cargo build --locked -q -p kohi-ffi
+  mkdir -p target/dotnet
+  mcs -langversion:7.2 -target:library -out:target/dotnet/KohiNet.dll bindings/dotnet/src/*.cs
+  mcs -langversion:7.2 -out:target/dotnet/Tests.exe -r:target/dotnet/KohiNet.dll -r:System.Core.dll bindings/dotnet/tests/Tests.cs
+  LD_LIBRARY_PATH="$ROOT/target/debug" mono target/dotnet/Tests.exe fixtures | tee "$LOGS/dotnet.log" | tail -1
+
+  step ".NET: the vendor example"
+  mcs -langversion:7.2 -out:target/dotnet/PrintSlots.exe -r:target/dotnet/KohiNet.dll examples/dotnet/PrintSlots.cs
+  LD_LIBRARY_PATH="$ROOT/target/debug" mono target/dotnet/PrintSlots.exe fixtures/pmh_three_out_of_order.xml \
+    | tee target/dotnet/print_slots.txt
+  grep -q "第1公費 21136015 3000015" target/dotnet/print_slots.txt
+}
+
 # Resource bounds for known bugs (generous), the amplification set, fuzz smoke.
 layer_hardening() {
   step "hardening: 100 MB of garbage of each kind gives a typed error, peak memory under 2x the input"
@@ -169,9 +190,9 @@ layers=("$@")
 [ ${#layers[@]} -eq 0 ] && layers=(all)
 for layer in "${layers[@]}"; do
   case "$layer" in
-    all) layer_rust; layer_c; layer_python; layer_node; layer_hardening ;;
-    rust|c|python|node|hardening) "layer_$layer" ;;
-    *) echo "unknown layer: $layer (rust, c, python, node, hardening, all)" >&2; exit 2 ;;
+    all) layer_rust; layer_c; layer_python; layer_node; layer_dotnet; layer_hardening ;;
+    rust|c|python|node|dotnet|hardening) "layer_$layer" ;;
+    *) echo "unknown layer: $layer (rust, c, python, node, dotnet, hardening, all)" >&2; exit 2 ;;
   esac
 done
 

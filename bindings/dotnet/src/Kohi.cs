@@ -1,0 +1,262 @@
+// kohi for .NET (netstandard2.0: .NET Framework 4.8 and .NET 8): an idiomatic layer over the
+// generated P/Invoke declarations (Native.g.cs). Strings cross as UTF-8 bytes (or CP932 when the
+// options ask for it), never through the ANSI code page; paths as UTF-16, Windows' own form.
+using System;
+using System.Collections.Generic;
+using System.Runtime.InteropServices;
+using System.Text;
+using KohiNet.Native;
+
+namespace KohiNet
+{
+    /// <summary>A file kohi refuses, or a misuse. <see cref="Code"/> is the stable snake_case code,
+    /// <see cref="Number"/> the stable number; the message says where, never patient data.</summary>
+    public sealed class KohiException : Exception
+    {
+        public string Code { get; }
+        public uint Number { get; }
+
+        internal KohiException(uint number, string code, string message) : base(message)
+        {
+            Number = number;
+            Code = code;
+        }
+
+        /// <summary>From a status and the error object (freed here), if any.</summary>
+        internal static KohiException From(uint status, IntPtr error)
+        {
+            try
+            {
+                if (error != IntPtr.Zero)
+                {
+                    NativeMethods.kohi_error_name_out(error, out KohiStr code);
+                    NativeMethods.kohi_error_message_out(error, out KohiStr message);
+                    return new KohiException(NativeMethods.kohi_error_code(error), Text.Utf8(code), Text.Utf8(message));
+                }
+                NativeMethods.kohi_status_name_out(status, out KohiStr name);
+                string n = Text.Utf8(name);
+                return new KohiException(status, n, n);
+            }
+            finally
+            {
+                NativeMethods.kohi_error_free(error);
+            }
+        }
+    }
+
+    internal static class Text
+    {
+        internal static byte[] Bytes(KohiStr s)
+        {
+            if (s.Ptr == IntPtr.Zero) return null;
+            var bytes = new byte[(int)s.Length];
+            Marshal.Copy(s.Ptr, bytes, 0, bytes.Length);
+            return bytes;
+        }
+
+        internal static string Utf8(KohiStr s)
+        {
+            byte[] bytes = Bytes(s);
+            return bytes == null ? null : Encoding.UTF8.GetString(bytes);
+        }
+
+        /// <summary>A NUL-terminated UTF-8 copy, for `const char *` arguments.</summary>
+        internal static byte[] CString(string s)
+        {
+            byte[] text = Encoding.UTF8.GetBytes(s);
+            var bytes = new byte[text.Length + 1];
+            Buffer.BlockCopy(text, 0, bytes, 0, text.Length);
+            return bytes;
+        }
+    }
+
+    internal sealed class ResultHandle : SafeHandle
+    {
+        internal ResultHandle(IntPtr handle) : base(IntPtr.Zero, true) { SetHandle(handle); }
+        public override bool IsInvalid => handle == IntPtr.Zero;
+        protected override bool ReleaseHandle()
+        {
+            NativeMethods.kohi_result_free(handle);
+            return true;
+        }
+    }
+
+    /// <summary>How to parse: strings in CP932 instead of UTF-8, a layout file.</summary>
+    public sealed class ParseOptions
+    {
+        /// <summary>Getters return CP932 bytes (<see cref="KohiResult.GetQualificationBytes"/>); JSON stays UTF-8.</summary>
+        public bool Cp932Strings { get; set; }
+        /// <summary>A layout file (JSON) for the PMH layout of your site (see <c>kohi survey</c>).</summary>
+        public string LayoutJson { get; set; }
+
+        internal IntPtr Create()
+        {
+            IntPtr options = NativeMethods.kohi_options_new();
+            if (Cp932Strings) NativeMethods.kohi_options_set_string_encoding(options, (uint)KohiStringEncoding.Cp932);
+            if (LayoutJson != null)
+            {
+                uint status = NativeMethods.kohi_options_set_layout_json(options, Text.CString(LayoutJson), out IntPtr error);
+                if (status != 0)
+                {
+                    NativeMethods.kohi_options_free(options);
+                    throw KohiException.From(status, error);
+                }
+            }
+            return options;
+        }
+    }
+
+    /// <summary>One 公費 as a レセコン fills it in.</summary>
+    public sealed class KohiEntry
+    {
+        public int? Slot { get; internal set; }
+        public string Source { get; internal set; }
+        public string LawNumber { get; internal set; }
+        public string PayerNumber { get; internal set; }
+        public string RecipientNumber { get; internal set; }
+        public string Scope { get; internal set; }
+        public string Program { get; internal set; }
+        public string CertificateName { get; internal set; }
+        public string ValidFrom { get; internal set; }
+        public string ValidTo { get; internal set; }
+        public string IncomeSegment { get; internal set; }
+        public string Renewal { get; internal set; }
+    }
+
+    /// <summary>A parsed result file. Dispose it (a finalizer frees it otherwise).</summary>
+    public sealed class KohiResult : IDisposable
+    {
+        private readonly ResultHandle handle;
+
+        internal KohiResult(IntPtr result) { handle = new ResultHandle(result); }
+
+        private IntPtr Ptr
+        {
+            get
+            {
+                if (handle.IsClosed) throw new ObjectDisposedException(nameof(KohiResult));
+                return handle.DangerousGetHandle();
+            }
+        }
+
+        /// <summary>The JSON contract (UTF-8), exactly what every kohi binding returns.</summary>
+        public string ToJson()
+        {
+            uint status = NativeMethods.kohi_result_to_json(Ptr, out IntPtr json);
+            if (status != 0) throw KohiException.From(status, IntPtr.Zero);
+            try
+            {
+                int length = 0;
+                while (Marshal.ReadByte(json, length) != 0) length++;
+                var bytes = new byte[length];
+                Marshal.Copy(json, bytes, 0, length);
+                return Encoding.UTF8.GetString(bytes);
+            }
+            finally
+            {
+                NativeMethods.kohi_string_free(json);
+            }
+        }
+
+        public int PatientCount
+        {
+            get
+            {
+                NativeMethods.kohi_patient_count(Ptr, out UIntPtr count);
+                return (int)count;
+            }
+        }
+
+        public string Header(KohiHeaderField field)
+        {
+            Check(NativeMethods.kohi_header_get(Ptr, (uint)field, out KohiStr value));
+            return Text.Utf8(value);
+        }
+
+        /// <summary>A qualification field as the bytes kohi holds (UTF-8, or CP932 with <see cref="ParseOptions.Cp932Strings"/>).</summary>
+        public byte[] GetQualificationBytes(int patient, int index, KohiQualificationField field)
+        {
+            Check(NativeMethods.kohi_qualification_get(Ptr, (UIntPtr)patient, (UIntPtr)index, (uint)field, out KohiStr value));
+            return Text.Bytes(value);
+        }
+
+        /// <summary>The 公費 of a patient in レセプト order (slots 1–4 first).</summary>
+        public IReadOnlyList<KohiEntry> Kohi(int patient)
+        {
+            Check(NativeMethods.kohi_kohi_count(Ptr, (UIntPtr)patient, out UIntPtr count));
+            var list = new List<KohiEntry>();
+            for (int i = 0; i < (int)count; i++)
+            {
+                Func<KohiKohiField, string> get = field =>
+                {
+                    Check(NativeMethods.kohi_kohi_get(Ptr, (UIntPtr)patient, (UIntPtr)i, (uint)field, out KohiStr value));
+                    return Text.Utf8(value);
+                };
+                NativeMethods.kohi_kohi_slot(Ptr, (UIntPtr)patient, (UIntPtr)i, out uint slot);
+                list.Add(new KohiEntry
+                {
+                    Slot = slot == 0 ? (int?)null : (int)slot,
+                    Source = get(KohiKohiField.Source),
+                    LawNumber = get(KohiKohiField.LawNumber),
+                    PayerNumber = get(KohiKohiField.PayerNumber),
+                    RecipientNumber = get(KohiKohiField.RecipientNumber),
+                    Scope = get(KohiKohiField.Scope),
+                    Program = get(KohiKohiField.Program),
+                    CertificateName = get(KohiKohiField.CertificateName),
+                    ValidFrom = get(KohiKohiField.ValidFrom),
+                    ValidTo = get(KohiKohiField.ValidTo),
+                    IncomeSegment = get(KohiKohiField.IncomeSegment),
+                    Renewal = get(KohiKohiField.Renewal),
+                });
+            }
+            return list;
+        }
+
+        private static void Check(uint status)
+        {
+            if (status != 0) throw KohiException.From(status, IntPtr.Zero);
+        }
+
+        /// <summary>Frees the result; a second call does nothing.</summary>
+        public void Dispose() => handle.Dispose();
+    }
+
+    /// <summary>kohi: read オンライン資格確認 result files and map their 公費.</summary>
+    public static class Kohi
+    {
+        /// <summary>A result file's bytes (UTF-8 or Shift_JIS, detected; or the Web API's JSON form).</summary>
+        public static KohiResult Parse(byte[] data, ParseOptions options = null)
+        {
+            if (data == null) throw new ArgumentNullException(nameof(data));
+            return WithOptions(options, o => NativeMethods.kohi_parse(data, (UIntPtr)data.Length, o, out IntPtr r, out IntPtr e) == 0
+                ? new KohiResult(r)
+                : throw KohiException.From(NativeMethods.kohi_error_code(e), e));
+        }
+
+        /// <summary>Reads and parses a file (the path goes to kohi as UTF-16, whatever the code page).</summary>
+        public static KohiResult ParseFile(string path, ParseOptions options = null)
+        {
+            if (path == null) throw new ArgumentNullException(nameof(path));
+            return WithOptions(options, o => NativeMethods.kohi_parse_file_utf16(path, o, out IntPtr r, out IntPtr e) == 0
+                ? new KohiResult(r)
+                : throw KohiException.From(NativeMethods.kohi_error_code(e), e));
+        }
+
+        /// <summary>Whether a 保険者番号, 公費負担者番号 or national 受給者番号 passes its 検証番号.</summary>
+        public static bool CheckNumber(KohiNumberKind kind, string number)
+        {
+            uint status = NativeMethods.kohi_check_number((uint)kind, Text.CString(number), out int valid);
+            if (status != 0) throw KohiException.From(status, IntPtr.Zero);
+            return valid != 0;
+        }
+
+        public static string Version => Marshal.PtrToStringAnsi(NativeMethods.kohi_version());
+
+        private static KohiResult WithOptions(ParseOptions options, Func<IntPtr, KohiResult> parse)
+        {
+            IntPtr o = options == null ? IntPtr.Zero : options.Create();
+            try { return parse(o); }
+            finally { if (o != IntPtr.Zero) NativeMethods.kohi_options_free(o); }
+        }
+    }
+}

@@ -1,0 +1,129 @@
+// The .NET binding against the golden contract and its own promises, under mono:
+//   mono Tests.exe fixtures
+// Prints one line per failure and "N passed, N failed" at the end; exit 1 on any failure.
+using System;
+using System.IO;
+using System.Linq;
+using System.Text;
+using System.Text.RegularExpressions;
+using KohiNet;
+using KohiNet.Native;
+
+static class Tests
+{
+    static int passed, failed;
+
+    static void Check(bool ok, string what)
+    {
+        if (ok) passed++;
+        else { failed++; Console.WriteLine("FAIL " + what); }
+    }
+
+    /// Whitespace outside strings removed: a golden is pretty-printed in the contract's key order.
+    static string Minify(string json)
+    {
+        var o = new StringBuilder();
+        bool inString = false, escaped = false;
+        foreach (char c in json)
+        {
+            if (inString)
+            {
+                o.Append(c);
+                if (escaped) escaped = false;
+                else if (c == '\\') escaped = true;
+                else if (c == '"') inString = false;
+            }
+            else if (c == '"') { inString = true; o.Append(c); }
+            else if (!char.IsWhiteSpace(c)) o.Append(c);
+        }
+        return o.ToString();
+    }
+
+    static string Field(string json, string name) =>
+        Regex.Match(json, "\"" + name + "\"\\s*:\\s*(\"((?:[^\"\\\\]|\\\\.)*)\"|(\\d+))") is Match m && m.Success
+            ? (m.Groups[2].Success ? m.Groups[2].Value : m.Groups[3].Value)
+            : null;
+
+    static void Goldens(string fixtures)
+    {
+        var cases = Directory.GetFiles(fixtures, "*.xml").OrderBy(p => p, StringComparer.Ordinal).ToArray();
+        Check(cases.Length >= 20, "there are fixtures");
+        foreach (string xml in cases)
+        {
+            string golden = File.ReadAllText(Path.ChangeExtension(xml, null) + ".expected.json", Encoding.UTF8);
+            string name = Path.GetFileName(xml);
+            if (golden.Contains("\"error\""))
+            {
+                try
+                {
+                    using (Kohi.Parse(File.ReadAllBytes(xml))) { }
+                    Check(false, name + ": should fail");
+                }
+                catch (KohiException e)
+                {
+                    Check(e.Code == Field(golden, "code"), name + ": code " + e.Code);
+                    Check(e.Number.ToString() == Field(golden, "number"), name + ": number " + e.Number);
+                    Check(e.Message == Field(golden, "message"), name + ": message " + e.Message);
+                }
+            }
+            else
+            {
+                using (var result = Kohi.Parse(File.ReadAllBytes(xml)))
+                    Check(result.ToJson() == Minify(golden), name + ": JSON equals the golden");
+                using (var result = Kohi.ParseFile(xml))
+                    Check(result.ToJson() == Minify(golden), name + ": the same through ParseFile");
+            }
+        }
+    }
+
+    static void Api(string fixtures)
+    {
+        string face = Path.Combine(fixtures, "face_pmh_two.xml");
+        using (var result = Kohi.ParseFile(face))
+        {
+            var kohi = result.Kohi(0);
+            Check(kohi.Count == 2, "two 公費");
+            Check(kohi[0].Slot == 1 && kohi[0].LawNumber == "52" && kohi[0].PayerNumber == "52136017", "第1公費");
+            Check(kohi[0].RecipientNumber == "1234566" && kohi[0].ValidFrom == "2025-04-01", "its numbers and validity");
+            Check(kohi[1].Slot == 2 && kohi[1].Scope == "local" && kohi[1].RecipientNumber == "K000012345", "第2公費");
+            Check(result.Header(KohiHeaderField.Encoding) == "UTF-8", "header");
+        }
+        // CP932 strings on request: the name's bytes as a Japanese Windows program expects them.
+        using (var result = Kohi.ParseFile(face, new ParseOptions { Cp932Strings = true }))
+        {
+            byte[] name = result.GetQualificationBytes(0, 0, KohiQualificationField.Name);
+            byte[] want = { 0x8C, 0xA9, 0x96, 0x7B, 0x81, 0x40, 0x89, 0xD4, 0x8E, 0x71 }; // 見本　花子
+            Check(name != null && name.SequenceEqual(want), "CP932 name");
+        }
+        // Disposal twice is harmless; a disposed result refuses use.
+        var twice = Kohi.ParseFile(face);
+        twice.Dispose();
+        twice.Dispose();
+        try { twice.ToJson(); Check(false, "use after dispose"); }
+        catch (ObjectDisposedException) { Check(true, "use after dispose refused"); }
+        // Left to the finalizer: freed without a crash.
+        for (int i = 0; i < 200; i++) Kohi.ParseFile(face);
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        Check(true, "finalizers ran");
+        // Errors say what kind, and never what the document held.
+        try { Kohi.Parse(Encoding.UTF8.GetBytes("<XmlMsg><見本太郎>")); Check(false, "should fail"); }
+        catch (KohiException e) { Check(e.Code == "malformed_xml" && e.Number == 5 && !e.Message.Contains("見本"), "typed error"); }
+        try { Kohi.ParseFile(Path.Combine(fixtures, "no_such_file.xml")); Check(false, "should fail"); }
+        catch (KohiException e) { Check(e.Code == "io", "missing file is io"); }
+        try { Kohi.Parse(new byte[0], new ParseOptions { LayoutJson = "{\"place\": {\"Name\": \"Nowhere\"}}" }); Check(false, "should fail"); }
+        catch (KohiException e) { Check(e.Code == "invalid_layout" && e.Message.Contains("place.Name"), "bad layout"); }
+        Check(Kohi.CheckNumber(KohiNumberKind.Payer, "52136017"), "check digit ok");
+        Check(!Kohi.CheckNumber(KohiNumberKind.Payer, "52136018"), "check digit wrong");
+        Check(Kohi.Version.Length > 0, "version");
+    }
+
+    static int Main(string[] args)
+    {
+        string fixtures = args.Length > 0 ? args[0] : "fixtures";
+        Goldens(fixtures);
+        Api(fixtures);
+        Console.WriteLine(passed + " passed, " + failed + " failed");
+        return failed == 0 ? 0 : 1;
+    }
+}
