@@ -60,6 +60,23 @@ namespace KohiNet
             return bytes == null ? null : Encoding.UTF8.GetString(bytes);
         }
 
+        /// <summary>A string kohi returned (UTF-8, NUL-terminated), freed here.</summary>
+        internal static string TakeCString(IntPtr p)
+        {
+            try
+            {
+                int length = 0;
+                while (Marshal.ReadByte(p, length) != 0) length++;
+                var bytes = new byte[length];
+                Marshal.Copy(p, bytes, 0, length);
+                return Encoding.UTF8.GetString(bytes);
+            }
+            finally
+            {
+                NativeMethods.kohi_string_free(p);
+            }
+        }
+
         /// <summary>A NUL-terminated UTF-8 copy, for `const char *` arguments.</summary>
         internal static byte[] CString(string s)
         {
@@ -72,7 +89,8 @@ namespace KohiNet
 
     internal sealed class ResultHandle : SafeHandle
     {
-        internal ResultHandle(IntPtr handle) : base(IntPtr.Zero, true) { SetHandle(handle); }
+        /// <summary>`owns`: false for a result borrowed from a watch event (the event frees it).</summary>
+        internal ResultHandle(IntPtr handle, bool owns = true) : base(IntPtr.Zero, owns) { SetHandle(handle); }
         public override bool IsInvalid => handle == IntPtr.Zero;
         protected override bool ReleaseHandle()
         {
@@ -128,7 +146,7 @@ namespace KohiNet
     {
         private readonly ResultHandle handle;
 
-        internal KohiResult(IntPtr result) { handle = new ResultHandle(result); }
+        internal KohiResult(IntPtr result, bool owns = true) { handle = new ResultHandle(result, owns); }
 
         private IntPtr Ptr
         {
@@ -144,18 +162,7 @@ namespace KohiNet
         {
             uint status = NativeMethods.kohi_result_to_json(Ptr, out IntPtr json);
             if (status != 0) throw KohiException.From(status, IntPtr.Zero);
-            try
-            {
-                int length = 0;
-                while (Marshal.ReadByte(json, length) != 0) length++;
-                var bytes = new byte[length];
-                Marshal.Copy(json, bytes, 0, length);
-                return Encoding.UTF8.GetString(bytes);
-            }
-            finally
-            {
-                NativeMethods.kohi_string_free(json);
-            }
+            return Text.TakeCString(json);
         }
 
         public int PatientCount
@@ -212,6 +219,14 @@ namespace KohiNet
             return list;
         }
 
+        /// <summary>Compares stored 公費 (a JSON array of records) with a patient, as of <paramref name="today"/>
+        /// ("YYYY-MM-DD"); the changes as a JSON array. Absence never proposes ending a 公費.</summary>
+        public string Reconcile(string storedJson, int patient, string today)
+        {
+            Check(NativeMethods.kohi_reconcile_json(Text.CString(storedJson), Ptr, (UIntPtr)patient, Text.CString(today), out IntPtr json));
+            return Text.TakeCString(json);
+        }
+
         private static void Check(uint status)
         {
             if (status != 0) throw KohiException.From(status, IntPtr.Zero);
@@ -252,11 +267,132 @@ namespace KohiNet
 
         public static string Version => Marshal.PtrToStringAnsi(NativeMethods.kohi_version());
 
+        /// <summary>The patients of a (bulk) result file one at a time, each a one-patient result
+        /// (dispose each), in flat memory whatever the file's size.</summary>
+        public static IEnumerable<KohiResult> Stream(string path, ParseOptions options = null)
+        {
+            IntPtr o = options == null ? IntPtr.Zero : options.Create();
+            IntPtr stream;
+            try
+            {
+                uint status = NativeMethods.kohi_stream_open(Text.CString(path), o, out stream, out IntPtr error);
+                if (status != 0) throw KohiException.From(status, error);
+            }
+            finally { if (o != IntPtr.Zero) NativeMethods.kohi_options_free(o); }
+            return Patients(stream);
+        }
+
+        private static IEnumerable<KohiResult> Patients(IntPtr stream)
+        {
+            try
+            {
+                while (true)
+                {
+                    uint status = NativeMethods.kohi_stream_next(stream, out IntPtr result, out IntPtr error);
+                    if (status != 0) throw KohiException.From(status, error);
+                    if (result == IntPtr.Zero) yield break;
+                    yield return new KohiResult(result);
+                }
+            }
+            finally { NativeMethods.kohi_stream_free(stream); }
+        }
+
         private static KohiResult WithOptions(ParseOptions options, Func<IntPtr, KohiResult> parse)
         {
             IntPtr o = options == null ? IntPtr.Zero : options.Create();
             try { return parse(o); }
             finally { if (o != IntPtr.Zero) NativeMethods.kohi_options_free(o); }
+        }
+    }
+
+    /// <summary>One delivered file of the inbox. Call <see cref="Watcher.Ack"/> once it is stored on
+    /// your side: until then it is delivered again after a restart (at least once, never lost).</summary>
+    public sealed class WatchEvent : IDisposable
+    {
+        internal IntPtr Ptr;
+        public string Id { get; internal set; }
+        public string Path { get; internal set; }
+        public KohiWatchKind Kind { get; internal set; }
+        /// <summary>The file of the same patient from the other side (PMH document ↔ result), if seen.</summary>
+        public string Related { get; internal set; }
+        public string Request { get; internal set; }
+        /// <summary>The parsed file (owned by the event), or null.</summary>
+        public KohiResult Result { get; internal set; }
+        /// <summary>Why the file could not be used, or null.</summary>
+        public KohiException Error { get; internal set; }
+
+        public void Dispose()
+        {
+            if (Ptr != IntPtr.Zero)
+            {
+                Result?.Dispose();
+                NativeMethods.kohi_watch_event_free(Ptr);
+                Ptr = IntPtr.Zero;
+            }
+        }
+    }
+
+    /// <summary>Watches a terminal folder (res/ and face/): every file, at least once, done only on <see cref="Ack"/>.</summary>
+    public sealed class Watcher : IDisposable
+    {
+        private IntPtr ptr;
+
+        public Watcher(string root, ParseOptions options = null, uint settleMs = 0, uint giveUpAfterMs = 0)
+        {
+            IntPtr o = options == null ? IntPtr.Zero : options.Create();
+            try
+            {
+                uint status = NativeMethods.kohi_watcher_new(Text.CString(root), o, settleMs, giveUpAfterMs, out ptr, out IntPtr error);
+                if (status != 0) throw KohiException.From(status, error);
+            }
+            finally { if (o != IntPtr.Zero) NativeMethods.kohi_options_free(o); }
+        }
+
+        /// <summary>The next delivered file within <paramref name="timeoutMs"/>, or null.</summary>
+        public WatchEvent Next(uint timeoutMs)
+        {
+            if (ptr == IntPtr.Zero) throw new ObjectDisposedException(nameof(Watcher));
+            uint status = NativeMethods.kohi_watcher_next(ptr, timeoutMs, out IntPtr e);
+            if (status != 0) throw KohiException.From(status, IntPtr.Zero);
+            if (e == IntPtr.Zero) return null;
+            Func<Func<KohiStr>, string> text = read => Text.Utf8(read());
+            NativeMethods.kohi_watch_event_kind(e, out uint kind);
+            IntPtr result = NativeMethods.kohi_watch_event_result(e);
+            IntPtr error = NativeMethods.kohi_watch_event_error(e);
+            KohiException failure = null;
+            if (error != IntPtr.Zero)
+            {
+                NativeMethods.kohi_error_name_out(error, out KohiStr code);
+                NativeMethods.kohi_error_message_out(error, out KohiStr message);
+                failure = new KohiException(NativeMethods.kohi_error_code(error), Text.Utf8(code), Text.Utf8(message));
+            }
+            return new WatchEvent
+            {
+                Ptr = e,
+                Id = text(() => { NativeMethods.kohi_watch_event_id(e, out KohiStr s); return s; }),
+                Path = text(() => { NativeMethods.kohi_watch_event_path(e, out KohiStr s); return s; }),
+                Related = text(() => { NativeMethods.kohi_watch_event_related(e, out KohiStr s); return s; }),
+                Request = text(() => { NativeMethods.kohi_watch_event_request(e, out KohiStr s); return s; }),
+                Kind = (KohiWatchKind)kind,
+                Result = result == IntPtr.Zero ? null : new KohiResult(result, false),
+                Error = failure,
+            };
+        }
+
+        /// <summary>Marks an event done, durably, before returning.</summary>
+        public void Ack(WatchEvent e)
+        {
+            uint status = NativeMethods.kohi_watcher_ack(ptr, e.Ptr, out IntPtr error);
+            if (status != 0) throw KohiException.From(status, error);
+        }
+
+        public void Dispose()
+        {
+            if (ptr != IntPtr.Zero)
+            {
+                NativeMethods.kohi_watcher_free(ptr);
+                ptr = IntPtr.Zero;
+            }
         }
     }
 }

@@ -118,11 +118,46 @@ static class Tests
         Check(Kohi.Version.Length > 0, "version");
     }
 
+    static void StreamReconcileWatch(string fixtures)
+    {
+        // A bulk file streamed: one result per patient, the same patients as the whole parse.
+        int streamed = 0;
+        foreach (var patient in Kohi.Stream(Path.Combine(fixtures, "bulk_three_units.xml")))
+            using (patient) { streamed += patient.PatientCount; }
+        Check(streamed == 3, "three streamed patients");
+        // Reconcile: a stored 公費 still reported is unchanged; absence never ends one.
+        using (var result = Kohi.ParseFile(Path.Combine(fixtures, "face_pmh_two.xml")))
+        {
+            string stored = "[{\"payer_number\":\"52136017\",\"recipient_number\":\"1234566\",\"valid_from\":\"2025-04-01\",\"valid_to\":\"2026-03-31\"}]";
+            string changes = result.Reconcile(stored, 0, "2025-06-04");
+            Check(changes.Contains("\"unchanged\"") || changes.Contains("\"changed\""), "reconcile: " + changes.Substring(0, Math.Min(60, changes.Length)));
+        }
+        // The inbox: delivered, acknowledged, not delivered again.
+        string root = Path.Combine(Path.GetTempPath(), "kohi-dotnet-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(Path.Combine(root, "face"));
+        File.Copy(Path.Combine(fixtures, "face_pmh_two.xml"), Path.Combine(root, "face", "OQSsiquc01res_face_a_1.xml"));
+        using (var watcher = new Watcher(root, null, 50, 500))
+        {
+            WatchEvent e = null;
+            for (int i = 0; i < 50 && e == null; i++) e = watcher.Next(200);
+            Check(e != null && e.Kind == KohiWatchKind.Face && e.Id.Length == 81, "a face event");
+            using (e)
+            {
+                Check(e != null && e.Result != null && e.Result.Kohi(0).Count == 2 && e.Error == null, "parsed, with its 公費");
+                if (e != null) watcher.Ack(e);
+            }
+        }
+        using (var again = new Watcher(root, null, 50, 500))
+            Check(again.Next(700) == null, "acknowledged: not delivered again");
+        Directory.Delete(root, true);
+    }
+
     static int Main(string[] args)
     {
         string fixtures = args.Length > 0 ? args[0] : "fixtures";
         Goldens(fixtures);
         Api(fixtures);
+        StreamReconcileWatch(fixtures);
         Console.WriteLine(passed + " passed, " + failed + " failed");
         return failed == 0 ? 0 : 1;
     }
