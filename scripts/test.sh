@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Every test of kohi, by layer:
-#   ./scripts/test.sh [rust|c|python|node|dotnet|hardening|all]...   (default: all)
+#   ./scripts/test.sh [rust|c|python|node|dotnet|pascal|hardening|all]...   (default: all)
 # `all` runs every layer in order; CI runs it. `hardening` uses the Python and Node builds, so
 # run it after `python` and `node` (or with `all`).
-# Needs cargo, gcc, python3, node and mono (mcs) on PATH. Installs, pinned and only if missing: cbindgen and
+# Needs cargo, gcc, python3, node, mono (mcs) and fpc on PATH (.ci/run installs mono and fpc). Installs, pinned and only if missing: cbindgen and
 # cargo-fuzz (`cargo install --locked`), the Python venv `.venv/` and `bindings/node/node_modules/`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -163,6 +163,20 @@ layer_dotnet() {
   grep -q "第1公費 21136015 3000015" target/dotnet/print_slots.txt
 }
 
+# The Delphi / Free Pascal unit: generated without drift, and every golden through it (fpc in Delphi mode).
+layer_pascal() {
+  step "Pascal: kohi.pas generated from kohi.h has not drifted; Free Pascal (Delphi mode) reads every golden"
+  if ! command -v fpc >/dev/null; then
+    echo "Free Pascal is missing: install it with  apt-get install -y fp-compiler  (.ci/run does)" >&2
+    exit 1
+  fi
+  python3 scripts/gen_pascal.py --check
+  cargo build --locked -q -p kohi-ffi
+  mkdir -p target/pascal
+  fpc -Mdelphi -FEtarget/pascal -FUtarget/pascal -Fl"$ROOT/target/debug" bindings/pascal/test_kohi.pas >/dev/null
+  LD_LIBRARY_PATH="$ROOT/target/debug" target/pascal/test_kohi fixtures | tee "$LOGS/pascal.log" | tail -1
+}
+
 # Resource bounds for known bugs (generous), the amplification set, fuzz smoke.
 layer_hardening() {
   step "hardening: 100 MB of garbage of each kind gives a typed error, peak memory under 2x the input"
@@ -190,9 +204,9 @@ layers=("$@")
 [ ${#layers[@]} -eq 0 ] && layers=(all)
 for layer in "${layers[@]}"; do
   case "$layer" in
-    all) layer_rust; layer_c; layer_python; layer_node; layer_dotnet; layer_hardening ;;
-    rust|c|python|node|dotnet|hardening) "layer_$layer" ;;
-    *) echo "unknown layer: $layer (rust, c, python, node, dotnet, hardening, all)" >&2; exit 2 ;;
+    all) layer_rust; layer_c; layer_python; layer_node; layer_dotnet; layer_pascal; layer_hardening ;;
+    rust|c|python|node|dotnet|pascal|hardening) "layer_$layer" ;;
+    *) echo "unknown layer: $layer (rust, c, python, node, dotnet, pascal, hardening, all)" >&2; exit 2 ;;
   esac
 done
 
