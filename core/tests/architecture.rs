@@ -153,3 +153,34 @@ fn c_field_enums_name_contract_keys() {
     }
     assert!(checked > 50, "{checked}");
 }
+
+/// No Windows build runs here, so Unix-only APIs are kept behind `cfg(unix)`: every use of
+/// `std::os::unix` (or `libc`) in the crates a Windows vendor builds has a `#[cfg(unix)]` just
+/// above it (docs/WINDOWS.md).
+#[test]
+fn unix_only_apis_stay_behind_cfg_unix() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut found = Vec::new();
+    let mut files = 0;
+    for dir in ["core/src", "terminal/src", "ffi/src", "cli/src"] {
+        for entry in std::fs::read_dir(root.join(dir)).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|e| e != "rs") {
+                continue;
+            }
+            files += 1;
+            let text = std::fs::read_to_string(&path).unwrap();
+            let lines: Vec<&str> = text.lines().collect();
+            for (i, line) in lines.iter().enumerate() {
+                if line.contains("std::os::unix") || line.contains("libc::") {
+                    let guarded = lines[i.saturating_sub(4)..i].iter().any(|l| l.contains("#[cfg(unix)]"));
+                    if !guarded {
+                        found.push(format!("{}:{}", path.display(), i + 1));
+                    }
+                }
+            }
+        }
+    }
+    assert!(files > 20, "{files}");
+    assert!(found.is_empty(), "Unix-only API outside cfg(unix): {found:?}");
+}

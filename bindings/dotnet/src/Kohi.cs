@@ -89,12 +89,20 @@ namespace KohiNet
 
     internal sealed class ResultHandle : SafeHandle
     {
+        private static int live;
+        /// <summary>Results kohi allocated for .NET and not freed yet (disposed or finalized).</summary>
+        internal static int Live => System.Threading.Volatile.Read(ref live);
         /// <summary>`owns`: false for a result borrowed from a watch event (the event frees it).</summary>
-        internal ResultHandle(IntPtr handle, bool owns = true) : base(IntPtr.Zero, owns) { SetHandle(handle); }
+        internal ResultHandle(IntPtr handle, bool owns = true) : base(IntPtr.Zero, owns)
+        {
+            SetHandle(handle);
+            if (owns) System.Threading.Interlocked.Increment(ref live);
+        }
         public override bool IsInvalid => handle == IntPtr.Zero;
         protected override bool ReleaseHandle()
         {
             NativeMethods.kohi_result_free(handle);
+            System.Threading.Interlocked.Decrement(ref live);
             return true;
         }
     }
@@ -186,6 +194,30 @@ namespace KohiNet
             Check(NativeMethods.kohi_qualification_get(Ptr, (UIntPtr)patient, (UIntPtr)index, (uint)field, out KohiStr value));
             return Text.Bytes(value);
         }
+
+        /// <summary>A qualification field as text (null when absent).</summary>
+        public string Qualification(int patient, int index, KohiQualificationField field)
+        {
+            Check(NativeMethods.kohi_qualification_get(Ptr, (UIntPtr)patient, (UIntPtr)index, (uint)field, out KohiStr value));
+            return Text.Utf8(value);
+        }
+
+        /// <summary>How many qualification results a patient has.</summary>
+        public int QualificationCount(int patient)
+        {
+            Check(NativeMethods.kohi_qualification_count(Ptr, (UIntPtr)patient, out UIntPtr count));
+            return (int)count;
+        }
+
+        /// <summary>A patient-level field as text (null when absent).</summary>
+        public string Patient(int patient, KohiPatientField field)
+        {
+            Check(NativeMethods.kohi_patient_get(Ptr, (UIntPtr)patient, (uint)field, out KohiStr value));
+            return Text.Utf8(value);
+        }
+
+        /// <summary>Results not yet freed (disposed or finalized): for tests and leak checks.</summary>
+        public static int LiveResults => ResultHandle.Live;
 
         /// <summary>The 公費 of a patient in レセプト order (slots 1–4 first).</summary>
         public IReadOnlyList<KohiEntry> Kohi(int patient)
