@@ -184,3 +184,20 @@ fn unix_only_apis_stay_behind_cfg_unix() {
     assert!(files > 20, "{files}");
     assert!(found.is_empty(), "Unix-only API outside cfg(unix): {found:?}");
 }
+
+/// Every package carries the licence texts (crates, the wheel, the npm package): each copy is
+/// the repository's own, with its copyright holder.
+#[test]
+fn every_package_carries_the_licences() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    for licence in ["LICENSE-MIT", "LICENSE-APACHE"] {
+        let text = std::fs::read_to_string(root.join(licence)).unwrap();
+        assert!(text.starts_with("Copyright"), "{licence} names its copyright holder");
+        for package in ["core", "terminal", "cli", "ffi", "bindings/python", "bindings/node"] {
+            let copy = std::fs::read_to_string(root.join(package).join(licence)).unwrap_or_default();
+            assert_eq!(copy, text, "{package}/{licence} is not the repository's");
+        }
+    }
+    let npm = std::fs::read_to_string(root.join("bindings/node/package.json")).unwrap();
+    assert!(npm.contains("\"LICENSE-MIT\"") && npm.contains("\"LICENSE-APACHE\""), "npm package files");
+}
