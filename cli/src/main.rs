@@ -44,7 +44,11 @@ enum Format {
 }
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    // Arguments that are not UTF-8 (a file name from another code page) never panic: options are
+    // matched on a lossy copy, and a file argument gets its original bytes back (`path_arg`).
+    let raw: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    let args: Vec<String> = raw.iter().map(|a| a.to_string_lossy().into_owned()).collect();
+    let _ = RAW_ARGS.set(raw);
     let result = match args.first().map(String::as_str) {
         // The demo: the bundled negative fixtures fail on purpose and show as rows, so the
         // status reports only whether the table could be printed. `kohi parse` is strict.
@@ -72,6 +76,71 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+static RAW_ARGS: std::sync::OnceLock<Vec<std::ffi::OsString>> = std::sync::OnceLock::new();
+
+/// A file argument as the path it was given: its original bytes when it was not UTF-8.
+fn path_arg(arg: &str) -> PathBuf {
+    let original = arg
+        .contains('\u{FFFD}')
+        .then(|| RAW_ARGS.get().and_then(|raw| raw.iter().find(|a| a.to_string_lossy() == arg)).map(PathBuf::from));
+    original.flatten().unwrap_or_else(|| PathBuf::from(arg))
+}
+
+/// The files an argument names: `-` (standard input), a directory (its `*.xml` and `*.json`,
+/// sorted), a pattern with `*` or `?` in its last part (expanded here, for shells that do not,
+/// such as cmd.exe), or the file itself.
+fn expand(arg: &str) -> Result<Vec<PathBuf>, String> {
+    let path = path_arg(arg);
+    if path.is_dir() {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&path)
+            .map_err(|e| format!("cannot list `{arg}`: {}", e.kind()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "xml" || e == "json"))
+            .collect();
+        files.sort();
+        return Ok(files);
+    }
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    if !path.exists() && (name.contains('*') || name.contains('?')) {
+        let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map_err(|e| format!("cannot list the folder of `{arg}`: {}", e.kind()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_file() && p.file_name().is_some_and(|n| matches_pattern(&name, &n.to_string_lossy())))
+            .collect();
+        files.sort();
+        return Ok(files);
+    }
+    Ok(vec![path])
+}
+
+/// `*` any run of characters, `?` one character; case-insensitive, as Windows matches names.
+fn matches_pattern(pattern: &str, name: &str) -> bool {
+    fn go(p: &[char], n: &[char]) -> bool {
+        match (p.first(), n.first()) {
+            (None, None) => true,
+            (Some('*'), _) => go(&p[1..], n) || (!n.is_empty() && go(p, &n[1..])),
+            (Some('?'), Some(_)) => go(&p[1..], &n[1..]),
+            (Some(a), Some(b)) => a.to_lowercase().eq(b.to_lowercase()) && go(&p[1..], &n[1..]),
+            _ => false,
+        }
+    }
+    let (p, n): (Vec<char>, Vec<char>) = (pattern.chars().collect(), name.chars().collect());
+    go(&p, &n)
+}
+
+/// Standard input (`-`), read within the size limit.
+fn parse_stdin(options: &ParseOptions) -> Result<Document, Error> {
+    use std::io::Read;
+    let limit = options.max_input_bytes();
+    let mut bytes = Vec::new();
+    std::io::stdin().lock().take(limit as u64 + 1).read_to_end(&mut bytes).map_err(Error::io)?;
+    if bytes.len() > limit {
+        return Err(Error::InputTooLarge { size: bytes.len(), limit });
+    }
+    kohi::parse_with(&bytes, options)
 }
 
 /// The fixtures shipped with the source tree: next to the workspace when run with cargo,
@@ -137,8 +206,12 @@ fn parse_command(args: &[String]) -> Result<bool, String> {
             "--aliases" => options = with_aliases(options, args.value("--aliases")?)?,
             "--layout" => options = with_layout(options, args.value("--layout")?)?,
             "--max-size" => options = options.with_max_input_bytes(args.number("--max-size")? as usize),
+            "--help" | "-h" => {
+                println!("{USAGE}");
+                return Ok(true);
+            }
             flag if flag.starts_with("--") => return Err(format!("unknown option `{flag}`")),
-            file => files.push(PathBuf::from(file)),
+            file => files.extend(expand(file)?),
         }
     }
     if files.is_empty() {
@@ -157,13 +230,30 @@ fn run_parse(files: Vec<PathBuf>, options: &ParseOptions, format: Format) -> Res
         if let Format::Table = format {
             out.write_all(table::header().as_bytes())?;
         }
+        let (mut read, mut patients, mut slots, mut errors) = (0, 0, 0, 0);
         for file in files {
-            let parsed = kohi::parse_file(&file, options);
+            let parsed = if file.as_os_str() == "-" { parse_stdin(options) } else { kohi::parse_file(&file, options) };
             all_ok &= parsed.is_ok();
+            read += 1;
+            match &parsed {
+                Ok(doc) => {
+                    patients += doc.patients.len();
+                    slots +=
+                        doc.patients.iter().map(|p| p.kohi.iter().filter(|k| k.slot.is_some()).count()).sum::<usize>();
+                }
+                Err(_) => errors += 1,
+            }
             match format {
                 Format::Json => json_line(&mut out, &file, &parsed)?,
                 Format::Table => out.write_all(table::rows(&file, &parsed).as_bytes())?,
             }
+        }
+        // The batch in one line: on the table's own stream, or beside the JSON lines (stderr).
+        let summary = format!("{read} file(s), {patients} patient(s), {slots} 公費 in slots, {errors} error(s)\n");
+        match format {
+            Format::Table => out.write_all(summary.as_bytes())?,
+            Format::Json if read > 1 => eprint!("kohi: {summary}"),
+            Format::Json => {}
         }
         out.flush()
     })();
@@ -217,8 +307,12 @@ fn survey_command(args: &[String]) -> Result<bool, String> {
             "--json" => json = true,
             "--layout" => options = with_layout(options, args.value("--layout")?)?,
             "--write" => write = Some(PathBuf::from(args.value("--write")?)),
+            "--help" | "-h" => {
+                println!("{USAGE}");
+                return Ok(true);
+            }
             flag if flag.starts_with("--") => return Err(format!("unknown option `{flag}`")),
-            file => files.push(PathBuf::from(file)),
+            file => files.extend(expand(file)?),
         }
     }
     if files.is_empty() {

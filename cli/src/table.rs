@@ -28,7 +28,9 @@ pub fn header() -> String {
 /// The lines of one file.
 pub fn rows(file: &Path, result: &Result<Document, Error>) -> String {
     let mut out = String::new();
-    let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    // File names share long prefixes (`OQSsiquc01res_face_…`): keep their end, which tells them apart.
+    let full = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "-".into());
+    let name = keep_end(&full, COLUMNS[0].1);
     match result {
         Err(e) => {
             let _ = writeln!(out, "{}  error {}: {e}", fit(&name, COLUMNS[0].1), e.code());
@@ -116,6 +118,24 @@ fn row(out: &mut String, cells: [String; 8]) {
 }
 
 /// Pads or cuts to a display width, counting East Asian wide characters as two columns.
+/// The end of `text` within `width` display columns, `…` first when it was cut.
+fn keep_end(text: &str, width: usize) -> String {
+    let total: usize = text.chars().map(char_width).sum();
+    if total <= width {
+        return text.to_owned();
+    }
+    let mut kept: Vec<char> = Vec::new();
+    let mut used = 1;
+    for c in text.chars().rev() {
+        if used + char_width(c) > width {
+            break;
+        }
+        used += char_width(c);
+        kept.push(c);
+    }
+    std::iter::once('…').chain(kept.into_iter().rev()).collect()
+}
+
 fn fit(text: &str, width: usize) -> String {
     let mut out = String::new();
     let mut used = 0;
@@ -152,6 +172,15 @@ fn char_width(c: char) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_file_names_keep_their_end() {
+        let name = "OQSsiquc01res_face_27142063864da5260a16de5a3d3ad7_20260929160112.xml";
+        let kept = keep_end(name, 20);
+        assert_eq!(kept, "…_20260929160112.xml");
+        assert_eq!(kept.chars().map(char_width).sum::<usize>(), 20);
+        assert_eq!(keep_end("short.xml", 20), "short.xml");
+    }
 
     #[test]
     fn fit_pads_and_cuts_by_display_width() {

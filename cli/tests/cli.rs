@@ -296,3 +296,60 @@ fn the_table_shows_person_errors_and_masked_kana() {
     assert!(text.contains("ﾐ＊＊") && !text.contains("ﾀﾛｳ"), "{text}");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// What a user of any shell tries first: help, version, standard input, a folder, a pattern the
+/// shell did not expand (cmd.exe), a file name that is not UTF-8.
+#[test]
+fn help_version_stdin_folders_patterns_and_odd_names() {
+    for args in [&["--help"][..], &["parse", "--help"], &["survey", "-h"]] {
+        let out = kohi(args);
+        assert!(out.status.success(), "{args:?}");
+        assert!(String::from_utf8_lossy(&out.stdout).contains("kohi parse"), "{args:?}");
+    }
+    let out = kohi(&["--version"]);
+    assert!(out.status.success() && String::from_utf8_lossy(&out.stdout).starts_with("kohi "));
+
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kohi"))
+        .args(["parse", "--json", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&kohi_fixtures::read("face_pmh_two.xml")).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let doc = lines(&out).remove(0);
+    assert_eq!(doc["file"], "-");
+    assert_eq!(doc["patients"][0]["kohi"][0]["payer_number"], "52136017");
+
+    let dir = std::env::temp_dir().join(format!("kohi-cli-batch-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for name in ["OQSsiquc01res_0001.xml", "OQSsiquc01res_0002.xml", "notes.txt"] {
+        std::fs::write(dir.join(name), kohi_fixtures::read("face_pmh_two.xml")).unwrap();
+    }
+    let out = kohi(&["parse", "--json", dir.to_str().unwrap()]);
+    assert_eq!(lines(&out).len(), 2, "a folder: its .xml files");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("2 file(s), 2 patient(s), 4 公費 in slots, 0 error(s)"));
+    let pattern = dir.join("oqs*_000?.XML");
+    assert_eq!(
+        lines(&kohi(&["parse", "--json", pattern.to_str().unwrap()])).len(),
+        2,
+        "a pattern, matched as Windows does"
+    );
+    let table = String::from_utf8(kohi(&["parse", "--table", dir.to_str().unwrap()]).stdout).unwrap();
+    assert!(
+        table.contains("siquc01res_0001.xml") && table.contains("siquc01res_0002.xml") && table.contains("2 file(s)"),
+        "{table}"
+    );
+
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let odd = dir.join(std::ffi::OsStr::from_bytes(b"OQSsiquc01res_\xff.xml"));
+        std::fs::write(&odd, kohi_fixtures::read("face_pmh_two.xml")).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_kohi")).arg("parse").arg("--json").arg(&odd).output().unwrap();
+        assert!(out.status.success(), "a name that is not UTF-8: {}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(lines(&out)[0]["patients"][0]["kohi"][0]["payer_number"], "52136017");
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
