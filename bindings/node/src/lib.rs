@@ -98,6 +98,15 @@ fn json_text(value: Option<serde_json::Value>, what: &str) -> Result<Option<Stri
     }
 }
 
+/// A string that is no document but names an existing file (a common mistake: `parse(path)`).
+fn looks_like_a_path(text: &str) -> bool {
+    let start = text.trim_start_matches('\u{FEFF}').trim_start();
+    text.len() < 4096
+        && !start.starts_with('<')
+        && !start.starts_with('{')
+        && std::path::Path::new(text.trim()).is_file()
+}
+
 /// A parsed result file.
 #[napi]
 pub struct KohiResult {
@@ -169,6 +178,14 @@ pub fn parse(env: Env, data: Either<Uint8Array, String>, options: Option<ParseOp
     let options = self::options(&env, options)?;
     let parsed = match &data {
         Either::A(bytes) => kohi_core::parse_with(bytes, &options),
+        Either::B(text) if looks_like_a_path(text) => {
+            return Err(js_error(
+                &env,
+                "invalid_argument",
+                None,
+                "parse() got the name of an existing file, not its content: call parseFile(path), or pass the file's bytes",
+            ));
+        }
         Either::B(text) => kohi_core::parse_str_with(text, &options),
     };
     parsed.map(|doc| KohiResult { doc: Arc::new(doc) }).map_err(|e| kohi_error(&env, &e))

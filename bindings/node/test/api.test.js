@@ -216,3 +216,9 @@ test('a bad layout is invalid_layout naming the key', () => {
     (e) => e.code === 'invalid_layout' && e.number === 18 && e.message.includes('place.Name'),
   )
 })
+
+test('a path given to parse says to call parseFile', () => {
+  const file = path.join(FIXTURES, 'face_pmh_two.xml')
+  assert.throws(() => kohi.parse(file), (e) => e.code === 'invalid_argument' && /parseFile/.test(e.message))
+  assert.equal(kohi.parse(fs.readFileSync(file)).patients[0].kohi[0].payerNumber, '52136017')
+})

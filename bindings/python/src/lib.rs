@@ -90,6 +90,15 @@ pub(crate) fn text_of<'a>(py: Python<'_>, text: &'a Bound<'_, PyString>) -> PyRe
     })
 }
 
+/// A `str` that is no document but names an existing file (a common mistake: `parse(path)`).
+fn looks_like_a_path(text: &str) -> bool {
+    let start = text.trim_start_matches('\u{FEFF}').trim_start();
+    text.len() < 4096
+        && !start.starts_with('<')
+        && !start.starts_with('{')
+        && std::path::Path::new(text.trim()).is_file()
+}
+
 /// Parses a result file: `bytes` (UTF-8 or Shift_JIS, detected), `str` (already decoded text; the
 /// declared encoding is then ignored) or an `os.PathLike` (read from disk).
 #[pyfunction]
@@ -113,6 +122,11 @@ fn parse(
     }
     if let Ok(text) = data.cast::<PyString>() {
         let text = text_of(py, text)?.into_owned();
+        if looks_like_a_path(&text) {
+            return Err(PyTypeError::new_err(
+                "parse() got the name of an existing file, not its content: call kohi.parse_file(path), or pass a pathlib.Path",
+            ));
+        }
         return finish(py, py.detach(|| kohi_core::parse_str_with(&text, &options)));
     }
     if data.hasattr("__fspath__")? {

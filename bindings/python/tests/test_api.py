@@ -303,3 +303,10 @@ def test_bad_layout_is_a_layout_error_naming_the_key():
     assert "place.Name" in str(raised.value)
     with pytest.raises(TypeError):
         kohi.survey(b"<XmlMsg/>")
+
+
+def test_a_path_given_as_str_to_parse_says_to_call_parse_file():
+    path = str(FIXTURES / "face_pmh_two.xml")
+    with pytest.raises(TypeError, match="parse_file"):
+        kohi.parse(path)
+    assert kohi.parse(pathlib.Path(path)).patients[0].kohi[0].payer_number == "52136017"
