@@ -182,6 +182,7 @@ function kohi_check_number(kind: UInt32; number: PAnsiChar; valid_out: PInt32): 
 function kohi_status_name_out(status: UInt32; a_out: PKohiStr): UInt32; cdecl; external KohiLib;
 function kohi_error_name_out(error: Pointer; a_out: PKohiStr): UInt32; cdecl; external KohiLib;
 function kohi_error_message_out(error: Pointer; a_out: PKohiStr): UInt32; cdecl; external KohiLib;
+function kohi_error_os_code(error: Pointer; a_out: PInt32): UInt32; cdecl; external KohiLib;
 function kohi_parse_file_utf16(utf16_path: PWideChar; options: Pointer; a_out: PPointer; err_out: PPointer): UInt32; cdecl; external KohiLib;
 function kohi_parse_file_cp932(cp932_path: PAnsiChar; options: Pointer; a_out: PPointer; err_out: PPointer): UInt32; cdecl; external KohiLib;
 function kohi_stream_open(utf8_path: PAnsiChar; options: Pointer; a_out: PPointer; err_out: PPointer): UInt32; cdecl; external KohiLib;

@@ -124,12 +124,15 @@ impl fmt::Display for Limit {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// Reading a file failed.
-    #[error("I/O error: {kind}")]
+    /// Reading a file failed: the kind, the path when there is one, and the OS error number
+    /// (never the file's content).
+    #[error("I/O error{}: {kind}{}", io_where(.path), os_error(.source))]
     Io {
         kind: std::io::ErrorKind,
         #[source]
         source: std::io::Error,
+        /// The file, when the error is about one.
+        path: Option<Box<str>>,
     },
     /// The input is larger than the configured limit.
     #[error("input of {size} bytes exceeds the limit of {limit} bytes")]
@@ -253,14 +256,35 @@ impl Error {
         serde_json::json!({ "code": self.code(), "number": self.number(), "message": self.to_string() }).to_string()
     }
 
-    /// A failed read or write (the kind is kept; the OS message, which may name a path, is the
-    /// source, never the message).
+    /// A failed read or write (the kind is kept; the OS message is the source, never the
+    /// message).
     pub fn io(source: std::io::Error) -> Self {
-        Self::Io { kind: source.kind(), source }
+        Self::Io { kind: source.kind(), source, path: None }
+    }
+
+    /// A failed read or write of `path`: the message names the file (where, never what).
+    pub fn io_at(source: std::io::Error, path: &std::path::Path) -> Self {
+        Self::Io { kind: source.kind(), source, path: Some(path.to_string_lossy().into()) }
+    }
+
+    /// The OS error number of an I/O error (`ENOENT` is 2 on Unix), if there is one.
+    pub fn os_code(&self) -> Option<i32> {
+        match self {
+            Self::Io { source, .. } => source.raw_os_error(),
+            _ => None,
+        }
     }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+fn io_where(path: &Option<Box<str>>) -> String {
+    path.as_deref().map(|p| format!(" reading `{p}`")).unwrap_or_default()
+}
+
+fn os_error(source: &std::io::Error) -> String {
+    source.raw_os_error().map(|n| format!(" (os error {n})")).unwrap_or_default()
+}
 
 #[cfg(test)]
 mod tests {

@@ -82,17 +82,18 @@ pub fn parse_file(path: impl AsRef<Path>, options: &ParseOptions) -> Result<Docu
 pub fn read_file(path: impl AsRef<Path>, limit: usize) -> Result<Vec<u8>> {
     use std::io::Read;
     let path = path.as_ref();
-    let meta = std::fs::metadata(path).map_err(Error::io)?;
+    let at = |e: std::io::Error| Error::io_at(e, path);
+    let meta = std::fs::metadata(path).map_err(at)?;
     if !meta.is_file() {
-        return Err(Error::io(std::io::ErrorKind::Unsupported.into()));
+        return Err(at(std::io::ErrorKind::Unsupported.into()));
     }
     let too_large = |size: u64| Error::InputTooLarge { size: usize::try_from(size).unwrap_or(usize::MAX), limit };
     if meta.len() > limit as u64 {
         return Err(too_large(meta.len()));
     }
     let mut bytes = Vec::with_capacity(meta.len() as usize);
-    let file = std::fs::File::open(path).map_err(Error::io)?;
-    file.take(limit as u64 + 1).read_to_end(&mut bytes).map_err(Error::io)?;
+    let file = std::fs::File::open(path).map_err(at)?;
+    file.take(limit as u64 + 1).read_to_end(&mut bytes).map_err(at)?;
     if bytes.len() > limit {
         return Err(too_large(bytes.len() as u64));
     }

@@ -603,3 +603,17 @@ mod domain_details {
         assert_eq!(limit["classification_flag"]["label"], "オ（境）");
     }
 }
+
+/// An I/O error names the file and the OS error, never the content.
+#[test]
+fn io_errors_name_the_file_and_the_os_error() {
+    let missing = std::env::temp_dir().join("kohi-no-such-file.xml");
+    let e = kohi::parse_file(&missing, &ParseOptions::default()).unwrap_err();
+    assert_eq!(e.code(), "io");
+    assert!(e.to_string().contains("kohi-no-such-file.xml"), "{e}");
+    #[cfg(unix)]
+    {
+        assert_eq!(e.os_code(), Some(2), "ENOENT");
+        assert!(e.to_string().ends_with("(os error 2)"), "{e}");
+    }
+}

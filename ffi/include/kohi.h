@@ -866,6 +866,12 @@ kohi_status kohi_error_name_out(const kohi_error *error, kohi_str *out);
 kohi_status kohi_error_message_out(const kohi_error *error, kohi_str *out);
 
 /*
+ The OS error number of an I/O error (`errno` on Unix, `GetLastError` on Windows), or 0 when
+ the error is not one or the OS gave none. The message names the file too.
+ */
+kohi_status kohi_error_os_code(const kohi_error *error, int32_t *out);
+
+/*
  `kohi_parse_file` with a UTF-16 path (NUL-terminated, Windows' native form: a .NET or VB
  `String`, a Delphi `WideString`). A lone surrogate is `KOHI_STATUS_INVALID_ARGUMENT`.
  */

@@ -46,6 +46,19 @@ pub unsafe extern "C" fn kohi_error_message_out(error: *const kohi_error, out: *
     })
 }
 
+/// The OS error number of an I/O error (`errno` on Unix, `GetLastError` on Windows), or 0 when
+/// the error is not one or the OS gave none. The message names the file too.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kohi_error_os_code(error: *const kohi_error, out: *mut i32) -> kohi_status {
+    boundary!(kohi_status::Panic, {
+        let (Some(error), Some(out)) = (unsafe { error.as_ref() }, unsafe { out.as_mut() }) else {
+            return kohi_status::NullArgument;
+        };
+        *out = error.os_code;
+        kohi_status::Ok
+    })
+}
+
 /// Reads a NUL-terminated string of `T` units (at most `MAX_PATH_UNITS`).
 unsafe fn units<'a, T: Copy + PartialEq + Default>(p: *const T) -> Option<&'a [T]> {
     if p.is_null() {

@@ -137,6 +137,8 @@ pub struct kohi_error {
     pub(crate) status: kohi_status,
     /// NUL-terminated.
     pub(crate) message: String,
+    /// The OS error number of an I/O error (`errno`, or `GetLastError` on Windows); 0 if none.
+    pub(crate) os_code: i32,
 }
 
 impl kohi_error {
@@ -144,11 +146,13 @@ impl kohi_error {
         let mut message = message.into();
         message.retain(|c| c != '\0');
         message.push('\0');
-        Self { status, message }
+        Self { status, message, os_code: 0 }
     }
 
     pub(crate) fn from_core(e: &kohi_core::Error) -> Self {
-        Self::new(kohi_status::from_core(e), e.to_string())
+        let mut error = Self::new(kohi_status::from_core(e), e.to_string());
+        error.os_code = e.os_code().unwrap_or(0);
+        error
     }
 }
 

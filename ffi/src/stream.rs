@@ -35,7 +35,7 @@ pub unsafe extern "C" fn kohi_stream_open(
             Ok(file) => file,
             Err(e) => {
                 return unsafe {
-                    fail(err_out, kohi_error::from_core(&kohi_core::Error::Io { kind: e.kind(), source: e }))
+                    fail(err_out, kohi_error::from_core(&kohi_core::Error::io_at(e, std::path::Path::new(path))))
                 };
             }
         };

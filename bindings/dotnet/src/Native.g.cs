@@ -284,6 +284,9 @@ namespace KohiNet.Native
         public static extern uint kohi_error_message_out(IntPtr error, out KohiStr @out);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        public static extern uint kohi_error_os_code(IntPtr error, out int @out);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern uint kohi_parse_file_utf16([MarshalAs(UnmanagedType.LPWStr)] string utf16_path, IntPtr options, out IntPtr @out, out IntPtr err_out);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]

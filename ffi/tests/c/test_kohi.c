@@ -798,6 +798,15 @@ static void test_legacy_callers(void) {
     CHECK(kohi_parse_file_utf16(lone_surrogate, NULL, &r, &err) == KOHI_STATUS_INVALID_ARGUMENT && err, "a lone surrogate");
     kohi_error_free(err);
     CHECK(kohi_parse_file_cp932("\x81", NULL, &r, NULL) == KOHI_STATUS_INVALID_ARGUMENT, "bytes that are not CP932");
+    /* An I/O error carries the OS error number, and its message names the file. */
+    err = NULL;
+    CHECK(kohi_parse_file("/nonexistent/kohi.xml", NULL, &r, &err) == KOHI_STATUS_IO && err, "missing file");
+    int32_t os_code = -1;
+    CHECK(kohi_error_os_code(err, &os_code) == KOHI_STATUS_OK && os_code == 2, "ENOENT: %d", os_code);
+    kohi_str io_message = {0};
+    CHECK(kohi_error_message_out(err, &io_message) == KOHI_STATUS_OK && strstr(io_message.ptr, "/nonexistent/kohi.xml"),
+          "the message names the file");
+    kohi_error_free(err);
     CHECK(kohi_parse_file_utf16(NULL, NULL, &r, NULL) == KOHI_STATUS_NULL_ARGUMENT, "NULL path");
     free(bytes);
     free(fixture_path);
