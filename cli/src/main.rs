@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use kohi::{Document, Error, NumberKind, ParseOptions};
 
-const USAGE: &str = "\
+pub(crate) const USAGE: &str = "\
 kohi — read オンライン資格確認 result files and map their 公費 to レセコン fields
 
 USAGE:
@@ -343,6 +343,10 @@ fn check_command(args: &[String]) -> Result<bool, String> {
             "--kind" => {
                 let name = args.next().ok_or("--kind needs insurer, payer or recipient")?;
                 kind = Some(NumberKind::from_name(name).ok_or("--kind needs insurer, payer or recipient")?);
+            }
+            "--help" | "-h" => {
+                println!("{USAGE}");
+                return Ok(true);
             }
             flag if flag.starts_with("--") => return Err(format!("unknown option `{flag}`")),
             number => numbers.push(number),

@@ -23,7 +23,11 @@ pub fn watch(args: &[String]) -> Result<bool, String> {
     let mut idle_exit = None;
     while let Some(arg) = args.next() {
         match arg.as_str() {
-            "--json" => {} // lines are always JSON
+            "--json" => {} // lines are always JSON (kept so that older scripts still run)
+            "--help" | "-h" => {
+                println!("{}", crate::USAGE);
+                return Ok(true);
+            }
             "--aliases" => options.parse = crate::with_aliases(options.parse, args.value("--aliases")?)?,
             "--layout" => options.parse = crate::with_layout(options.parse, args.value("--layout")?)?,
             "--settle" => options.settle = Duration::from_millis(args.number("--settle")?),
@@ -150,6 +154,10 @@ pub fn request(args: &[String]) -> Result<bool, String> {
             "--id" => id = Some(args.value("--id")?),
             "--name" => name = Some(args.value("--name")?),
             "--out" => out = Some(PathBuf::from(args.value("--out")?)),
+            "--help" | "-h" => {
+                println!("{}", crate::USAGE);
+                return Ok(true);
+            }
             "--encoding" => {
                 encoding = match args.value("--encoding")?.to_ascii_lowercase().as_str() {
                     "utf8" | "utf-8" => Encoding::Utf8,

@@ -301,7 +301,14 @@ fn the_table_shows_person_errors_and_masked_kana() {
 /// shell did not expand (cmd.exe), a file name that is not UTF-8.
 #[test]
 fn help_version_stdin_folders_patterns_and_odd_names() {
-    for args in [&["--help"][..], &["parse", "--help"], &["survey", "-h"]] {
+    for args in [
+        &["--help"][..],
+        &["parse", "--help"],
+        &["survey", "-h"],
+        &["check", "--help"],
+        &["watch", "--help"],
+        &["request", "-h"],
+    ] {
         let out = kohi(args);
         assert!(out.status.success(), "{args:?}");
         assert!(String::from_utf8_lossy(&out.stdout).contains("kohi parse"), "{args:?}");
