@@ -71,20 +71,25 @@ unsafe fn units<'a, T: Copy + PartialEq + Default>(p: *const T) -> Option<&'a [T
     (len <= MAX_PATH_UNITS).then(|| unsafe { std::slice::from_raw_parts(p, len) })
 }
 
-/// A path given some other way than UTF-8, decoded, or the error for `what`.
-fn decoded_path(
+/// Parses the file at a path given some other way than UTF-8 (`path`: decoded, or `None` when
+/// it was NULL or did not decode), as `kohi_parse_file` does.
+fn parse_decoded_path(
     path: Option<String>,
     null: bool,
     what: &str,
+    options: *const kohi_options,
+    out: *mut *mut kohi_result,
     err_out: *mut *mut kohi_error,
-) -> Result<String, kohi_status> {
-    match path {
-        Some(path) => Ok(path),
-        None => {
-            let status = if null { kohi_status::NullArgument } else { kohi_status::InvalidArgument };
-            Err(unsafe { fail(err_out, argument_error(status, what)) })
-        }
+) -> kohi_status {
+    if out.is_null() {
+        return unsafe { fail(err_out, argument_error(kohi_status::NullArgument, "out")) };
     }
+    let Some(path) = path else {
+        let status = if null { kohi_status::NullArgument } else { kohi_status::InvalidArgument };
+        return unsafe { fail(err_out, argument_error(status, what)) };
+    };
+    let options = unsafe { options.as_ref() }.unwrap_or_else(default_options);
+    finish_parse(kohi_core::parse_file(path, &options.parse), options.encoding, out, err_out)
 }
 
 /// `kohi_parse_file` with a UTF-16 path (NUL-terminated, Windows' native form: a .NET or VB
@@ -97,16 +102,8 @@ pub unsafe extern "C" fn kohi_parse_file_utf16(
     err_out: *mut *mut kohi_error,
 ) -> kohi_status {
     boundary!(kohi_status::Panic, {
-        if out.is_null() {
-            return unsafe { fail(err_out, argument_error(kohi_status::NullArgument, "out")) };
-        }
         let path = unsafe { units(utf16_path) }.and_then(|u| String::from_utf16(u).ok());
-        let path = match decoded_path(path, utf16_path.is_null(), "utf16_path", err_out) {
-            Ok(path) => path,
-            Err(status) => return status,
-        };
-        let options = unsafe { options.as_ref() }.unwrap_or_else(default_options);
-        finish_parse(kohi_core::parse_file(path, &options.parse), options.encoding, out, err_out)
+        parse_decoded_path(path, utf16_path.is_null(), "utf16_path", options, out, err_out)
     })
 }
 
@@ -120,16 +117,7 @@ pub unsafe extern "C" fn kohi_parse_file_cp932(
     err_out: *mut *mut kohi_error,
 ) -> kohi_status {
     boundary!(kohi_status::Panic, {
-        if out.is_null() {
-            return unsafe { fail(err_out, argument_error(kohi_status::NullArgument, "out")) };
-        }
-        let bytes = unsafe { units(cp932_path as *const u8) };
-        let path = bytes.and_then(kohi_core::cp932::decode);
-        let path = match decoded_path(path, cp932_path.is_null(), "cp932_path", err_out) {
-            Ok(path) => path,
-            Err(status) => return status,
-        };
-        let options = unsafe { options.as_ref() }.unwrap_or_else(default_options);
-        finish_parse(kohi_core::parse_file(path, &options.parse), options.encoding, out, err_out)
+        let path = unsafe { units(cp932_path as *const u8) }.and_then(kohi_core::cp932::decode);
+        parse_decoded_path(path, cp932_path.is_null(), "cp932_path", options, out, err_out)
     })
 }
