@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Writes ffi/abi.json from ffi/include/kohi.h: every enum of the C ABI (statuses, field ids,
-kinds, limits) as {enum: {CONSTANT: number}}, and every function's name. A generator for another
+kinds, limits) as {enum: {CONSTANT: number}}, and every function with its C return and parameter
+types. scripts/gen_dotnet.py and scripts/gen_pascal.py read it. A generator for another
 language's declarations (C#, Delphi, VB) reads this instead of copying numbers by hand; the C
 layer of scripts/test.sh regenerates it and fails on any difference.
 
@@ -30,7 +31,15 @@ def table() -> str:
         for constant, number in re.findall(r"(\w+)\s*=\s*(\d+)", body):
             values[constant] = int(number)
         enums[name] = values
-    functions = sorted(set(re.findall(r"\b(kohi_\w+)\s*\(", code)))
+    functions = []
+    for ret, name, args in re.findall(r"\n([a-z_][\w ]*?\**)\s*\b(kohi_\w+)\(([^)]*)\);", code):
+        params = []
+        for arg in args.split(","):
+            arg = " ".join(arg.split())
+            if arg and arg != "void":
+                c_type, pname = re.fullmatch(r"(.*?)(\w+)", arg).groups()
+                params.append({"type": c_type.strip(), "name": pname})
+        functions.append({"name": name, "returns": " ".join(ret.split()), "params": params})
     defines = {k: int(v) for k, v in re.findall(r"#define (KOHI_\w+) (\d+)", code)}
     return json.dumps({"enums": enums, "defines": defines, "functions": functions}, ensure_ascii=False, indent=2) + "\n"
 
