@@ -328,7 +328,13 @@ fn survey_command(args: &[String]) -> Result<bool, String> {
     if let Some(path) = write {
         let layout = survey.layout.as_ref().ok_or("nothing to write: no PMH-shaped data was found")?;
         let text = serde_json::to_string_pretty(layout).map_err(|e| e.to_string())? + "\n";
-        std::fs::write(&path, text).map_err(|e| format!("cannot write the layout file: {}", e.kind()))?;
+        // Beside it first, then renamed into place: a kill mid-write leaves the old file (or
+        // none) and a temporary one, never a half-written layout that a watcher would load.
+        let temp =
+            path.with_file_name(format!(".{}.tmp", path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()));
+        std::fs::write(&temp, text)
+            .and_then(|()| std::fs::rename(&temp, &path))
+            .map_err(|e| format!("cannot write the layout file: {}", e.kind()))?;
     }
     std::io::stdout().write_all(report.as_bytes()).map_err(|e| format!("cannot write output: {}", e.kind()))?;
     Ok(survey.failed.is_empty())

@@ -245,6 +245,7 @@ fn survey_write_then_parse_with_the_layout() {
         let layout = dir.join(format!("{case}.layout.json"));
         let out = kohi(&["survey", "--write", layout.to_str().unwrap(), &fixture(case)]);
         assert!(out.status.success(), "{case}");
+        assert!(!dir.join(format!(".{case}.layout.json.tmp")).exists(), "written through a temporary file, renamed");
         let report = String::from_utf8(out.stdout).unwrap();
         assert!(report.contains("MedicalSubsidyInsurerNumber ← FutanshaBango  [high]"), "{report}");
         let doc = lines(&kohi(&["parse", "--json", "--layout", layout.to_str().unwrap(), &fixture(case)])).remove(0);
