@@ -123,19 +123,19 @@ layer_python() {
 
 # The Node addon: build, types, tests, the example.
 layer_node() {
-  step "Node: npm install (pinned devDependencies), napi build: addon + index.d.ts, no drift"
-  # `npm install`, not `npm ci`: @napi-rs/cli's other-platform optional packages are not served here.
-  # `--no-save`: install from the tracked lock without rewriting it (the tree stays clean).
-  (cd bindings/node && npm install --no-save --no-audit --no-fund --loglevel=error)
-  (cd bindings/node && npx napi build --dts index.d.ts --dts-header "$(cat dts-header.txt)" --output-dir "$ROOT/target/node")
-  diff -u bindings/node/index.d.ts target/node/index.d.ts
-  cp target/node/kohi.node bindings/node/kohi.node
+  step "Node: npm ci (the lockfile, untouched), npm run build: addon, binding.js and index.d.ts without drift"
+  (cd bindings/node && npm ci --no-audit --no-fund --loglevel=error)
+  (cd bindings/node && npm run --silent build)
+  git diff --exit-code -- bindings/node/index.d.ts bindings/node/binding.js bindings/node/package-lock.json
 
   step "Node: the types accept typed usage (tsc --noEmit, strict)"
   (cd bindings/node && npx tsc -p test/types/tsconfig.json)
 
   step "Node: tests"
   node --test bindings/node/test/ | tee "$LOGS/node.log" | grep -E '^# (tests|pass|fail)'
+
+  step "Node: the release layout (package + platform package packed and installed; README quick start under tsc)"
+  bash bindings/node/scripts/release-layout.sh
 
   step "Node: the vendor example"
   node examples/node/print_slots.js fixtures/pmh_three_out_of_order.xml | tee target/print_slots_node.txt

@@ -15,8 +15,8 @@ mkdir -p "$OUT"
 mkdir -p "$OUT/node-peers" "$OUT/node-kohi"
 cp bench/peers/package.json "$OUT/node-peers/"
 (cd "$OUT/node-peers" && npm install --no-audit --no-fund --loglevel=error)
-(cd bindings/node && npm install --no-audit --no-fund --loglevel=error \
-  && npx napi build --release --output-dir "$ROOT/$OUT/node-kohi" >/dev/null)
+(cd bindings/node && npm ci --no-audit --no-fund --loglevel=error \
+  && npm run --silent build -- --output-dir "$ROOT/$OUT/node-kohi" >/dev/null)
 cp bindings/node/index.js "$OUT/node-kohi/"
 
 FILES=("face:fixtures/face_pmh_two.xml:UTF-8" "sjis:fixtures/insured_card_sjis.xml:Shift_JIS")

@@ -1,11 +1,12 @@
-// Loads the native addon. The test script builds it with cargo and copies it here as kohi.node;
-// a published package ships the same file.
+// Loads the native addon through binding.js, napi-rs's generated loader: a local build
+// (kohi.<platform>.node beside it) or the platform package kohi-onshi-<platform> of a release.
 'use strict'
 
-const native = require('./kohi.node')
+const native = require('./binding.js')
 
 // `watcher.next(timeoutMs)`: the next delivered file or null. The wait runs on the watcher's own
-// thread (src/watch.rs), never on libuv's pool; errors become Errors with `.code` and `.number`.
+// thread (src/watch.rs), never on libuv's pool; errors become Errors with `.code`, `.kohiCode`
+// and `.number`.
 native.Watcher.prototype.next = function next(timeoutMs = 1000) {
   return new Promise((resolve, reject) => {
     if (this.closed) return resolve(null)
@@ -13,6 +14,7 @@ native.Watcher.prototype.next = function next(timeoutMs = 1000) {
       if (error === null) return resolve(event)
       const e = new Error(error.message)
       e.code = error.code
+      e.kohiCode = error.code
       e.number = error.number
       reject(e)
     })
@@ -107,6 +109,7 @@ Object.defineProperty(native.Patient.prototype, 'qualifications', {
 function invalidEncoding(where, index) {
   const e = new Error(`${where}: a string holds a lone surrogate at UTF-16 offset ${index}`)
   e.code = 'invalid_encoding'
+  e.kohiCode = 'invalid_encoding'
   e.number = 3
   return e
 }
@@ -138,10 +141,11 @@ function checked(where, fn) {
     try {
       return fn.apply(this, args)
     } catch (error) {
-      // napi's codes are PascalCase (StringExpected, InvalidArg…); kohi's are snake_case.
-      if (error && typeof error.code === 'string' && /^[A-Z]/.test(error.code)) {
+      // napi's codes are PascalCase (StringExpected, InvalidArg…); kohi's errors carry kohiCode.
+      if (error && error.kohiCode === undefined && typeof error.code === 'string' && /^[A-Z]/.test(error.code)) {
         const e = new TypeError(`${where}: an argument has the wrong type`)
         e.code = 'invalid_argument'
+        e.kohiCode = 'invalid_argument'
         throw e
       }
       throw error

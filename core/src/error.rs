@@ -274,6 +274,45 @@ impl Error {
             _ => None,
         }
     }
+
+    /// The kind of an I/O error (`NotFound`, `PermissionDenied`…), for the bindings' own error
+    /// classes (Python's `FileNotFoundError`, Node's `ENOENT`).
+    pub fn io_kind(&self) -> Option<std::io::ErrorKind> {
+        match self {
+            Self::Io { kind, .. } => Some(*kind),
+            _ => None,
+        }
+    }
+
+    /// The path an I/O error is about, when there is one (a path, never file contents).
+    pub fn io_path(&self) -> Option<&str> {
+        match self {
+            Self::Io { path, .. } => path.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The POSIX name of an I/O error's kind (`"ENOENT"`, `"EACCES"`…) as Node reports it in
+    /// `error.code`, on every platform; `None` for kinds without one and for other errors.
+    pub fn io_code_name(&self) -> Option<&'static str> {
+        use std::io::ErrorKind as K;
+        Some(match self.io_kind()? {
+            K::NotFound => "ENOENT",
+            K::PermissionDenied => "EACCES",
+            K::IsADirectory => "EISDIR",
+            K::NotADirectory => "ENOTDIR",
+            K::AlreadyExists => "EEXIST",
+            K::InvalidFilename => "ENAMETOOLONG",
+            K::TooManyLinks => "EMLINK",
+            K::ResourceBusy => "EBUSY",
+            K::Interrupted => "EINTR",
+            K::WouldBlock => "EAGAIN",
+            K::TimedOut => "ETIMEDOUT",
+            K::StorageFull => "ENOSPC",
+            K::ReadOnlyFilesystem => "EROFS",
+            _ => return None,
+        })
+    }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -290,6 +329,21 @@ fn os_error(source: &std::io::Error) -> String {
 mod tests {
     use super::*;
     use std::collections::HashSet;
+
+    #[test]
+    fn io_errors_keep_kind_path_and_os_number() {
+        let missing = std::io::Error::from_raw_os_error(2);
+        let e = Error::io_at(missing, std::path::Path::new("res/a.xml"));
+        assert_eq!(e.io_kind(), Some(std::io::ErrorKind::NotFound));
+        assert_eq!(e.io_path(), Some("res/a.xml"));
+        assert_eq!(e.io_code_name(), Some("ENOENT"));
+        assert_eq!(e.os_code(), Some(2));
+        assert_eq!(e.code(), "io");
+        let denied = Error::io(std::io::Error::from(std::io::ErrorKind::PermissionDenied));
+        assert_eq!((denied.io_code_name(), denied.io_path(), denied.os_code()), (Some("EACCES"), None, None));
+        assert_eq!(Error::io(std::io::Error::other("x")).io_code_name(), None);
+        assert_eq!(Error::InvalidSetting { name: "settle" }.io_kind(), None);
+    }
 
     #[test]
     fn table_is_dense_unique_and_frozen() {

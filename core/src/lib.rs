@@ -76,7 +76,8 @@ pub fn parse_file(path: impl AsRef<Path>, options: &ParseOptions) -> Result<Docu
 }
 
 /// Reads a regular file of at most `limit` bytes. Its size is checked before it is opened; a FIFO,
-/// a device (a link to `/dev/zero`) or a directory is never opened (`io`, kind `Unsupported`);
+/// a device (a link to `/dev/zero`) or a directory is never opened (`io`, kind `IsADirectory`
+/// for a directory, `Unsupported` for the others);
 /// and at most `limit + 1` bytes are read, so a file that grows after the check is refused
 /// (`input_too_large`), never read whole.
 pub fn read_file(path: impl AsRef<Path>, limit: usize) -> Result<Vec<u8>> {
@@ -84,6 +85,9 @@ pub fn read_file(path: impl AsRef<Path>, limit: usize) -> Result<Vec<u8>> {
     let path = path.as_ref();
     let at = |e: std::io::Error| Error::io_at(e, path);
     let meta = std::fs::metadata(path).map_err(at)?;
+    if meta.is_dir() {
+        return Err(at(std::io::ErrorKind::IsADirectory.into()));
+    }
     if !meta.is_file() {
         return Err(at(std::io::ErrorKind::Unsupported.into()));
     }

@@ -395,9 +395,11 @@ mod limits {
         let fifo = dir.join("fifo.xml");
         assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
         std::os::unix::fs::symlink("/dev/zero", dir.join("zero.xml")).unwrap();
-        for name in ["fifo.xml", "zero.xml", "."] {
+        use std::io::ErrorKind::{IsADirectory, Unsupported};
+        for (name, kind) in [("fifo.xml", Unsupported), ("zero.xml", Unsupported), (".", IsADirectory)] {
             let e = kohi::parse_file(dir.join(name), &ParseOptions::default()).unwrap_err();
-            assert!(matches!(e, kohi::Error::Io { kind: std::io::ErrorKind::Unsupported, .. }), "{name}: {e}");
+            assert_eq!(e.io_kind(), Some(kind), "{name}: {e}");
+            assert_eq!(e.io_path(), Some(dir.join(name).to_string_lossy().as_ref()));
         }
         std::fs::remove_dir_all(dir).unwrap();
     }

@@ -1,6 +1,7 @@
-//! `require('kohi')`: the Node binding. Parses with the core and hands JS plain objects with
+//! `kohi-onshi` on npm: the Node binding. Parses with the core and hands JS plain objects with
 //! camelCase properties that mirror the model; `toJSON()`/`toJsonString()` give the core's JSON
-//! contract. Errors are `Error`s whose `.code` is the core's snake_case code.
+//! contract. Errors are `Error`s whose `.kohiCode` is the core's snake_case code (`.code` too,
+//! except for I/O errors, where `.code` is the POSIX name such as `'ENOENT'`, as in `fs`).
 
 #![deny(clippy::all)]
 
@@ -44,16 +45,39 @@ pub struct ParseOptions {
     pub limits: Option<std::collections::HashMap<String, f64>>,
 }
 
-/// An `Error` with `.code` (snake_case) and `.number`, built in JS so the code survives.
+/// An `Error` with `.code`, `.kohiCode` (the core's snake_case code) and `.number`, built in JS
+/// so the codes survive. For an I/O error, as Node's own `fs` does, `.code` is the POSIX name
+/// (`'ENOENT'`, `'EACCES'`…) and `.errno`, `.path` are set; otherwise `.code` is kohi's code.
 fn kohi_error(env: &Env, e: &kohi_core::Error) -> Error {
-    js_error(env, e.code(), Some(e.number()), &e.to_string())
+    let io = IoDetail { name: e.io_code_name(), errno: e.os_code(), path: e.io_path() };
+    build_error(env, e.code(), Some(e.number()), &e.to_string(), io)
+}
+
+/// What an I/O error adds to a JS error.
+#[derive(Default)]
+struct IoDetail<'a> {
+    name: Option<&'static str>,
+    errno: Option<i32>,
+    path: Option<&'a str>,
 }
 
 fn js_error(env: &Env, code: &str, number: Option<u32>, message: &str) -> Error {
+    build_error(env, code, number, message, IoDetail::default())
+}
+
+fn build_error(env: &Env, code: &str, number: Option<u32>, message: &str, io: IoDetail<'_>) -> Error {
     let built = env.create_error(Error::new(Status::GenericFailure, message)).and_then(|mut error| {
-        error.set_named_property("code", code)?;
+        error.set_named_property("code", io.name.unwrap_or(code))?;
+        error.set_named_property("kohiCode", code)?;
         if let Some(number) = number {
             error.set_named_property("number", number)?;
+        }
+        if let Some(errno) = io.errno {
+            // Node's convention: the negated errno on Unix (libuv's), the OS number elsewhere.
+            error.set_named_property("errno", if cfg!(unix) { -errno } else { errno })?;
+        }
+        if let Some(path) = io.path {
+            error.set_named_property("path", path)?;
         }
         Ok(Error::from(error.into_unknown(env)?))
     });

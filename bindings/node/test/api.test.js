@@ -125,8 +125,22 @@ test('options: aliases and size limit', () => {
 test('parseFile resolves and rejects', async () => {
   const result = await kohi.parseFile(path.join(FIXTURES, 'pmh_overflow.xml'))
   assert.deepEqual(result.patients[0].kohi.map((k) => k.slot), [1, 2, 3, 4, null])
-  await assert.rejects(kohi.parseFile(path.join(FIXTURES, 'error_doctype.xml')), (e) => e instanceof Error && e.code === 'doctype_not_allowed')
-  await assert.rejects(kohi.parseFile(path.join(FIXTURES, 'no_such_file.xml')), (e) => e.code === 'io')
+  await assert.rejects(kohi.parseFile(path.join(FIXTURES, 'error_doctype.xml')), (e) => e instanceof Error && e.code === 'doctype_not_allowed' && e.kohiCode === 'doctype_not_allowed')
+})
+
+test('an I/O error is reported as fs reports it (code ENOENT, errno, path) with kohi code io beside it', async () => {
+  const missing = path.join(FIXTURES, 'no_such_file.xml')
+  await assert.rejects(kohi.parseFile(missing), (e) => {
+    assert.equal(e.code, 'ENOENT')
+    assert.equal(e.kohiCode, 'io')
+    assert.equal(e.number, 1)
+    assert.equal(e.errno, -2)
+    assert.equal(e.path, missing)
+    assert.ok(e.message.includes(missing) && e.message.includes('os error 2'), e.message)
+    return true
+  })
+  // A folder where a file is expected: EISDIR, never invalid_argument.
+  await assert.rejects(kohi.parseFile(FIXTURES), (e) => e.code === 'EISDIR' && e.kohiCode === 'io')
 })
 
 test('the event loop stays responsive while parseFile reads a large bulk file', async () => {

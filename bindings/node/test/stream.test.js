@@ -19,5 +19,5 @@ test('streamed patients equal the whole parse', async () => {
 test('stream errors are typed', async () => {
   const s = kohi.stream(path.join(FIXTURES, 'error_truncated.xml'))
   await assert.rejects(s.next(), (e) => e.code === 'malformed_xml')
-  assert.throws(() => kohi.stream(path.join(FIXTURES, 'missing.xml')), (e) => e.code === 'io')
+  assert.throws(() => kohi.stream(path.join(FIXTURES, 'missing.xml')), (e) => e.code === 'ENOENT' && e.kohiCode === 'io')
 })
