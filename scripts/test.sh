@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every test of kohi, by layer:
-#   ./scripts/test.sh [rust|c|python|node|dotnet|pascal|hardening|all]...   (default: all)
+#   ./scripts/test.sh [rust|c|python|node|readme|dotnet|pascal|hardening|all]...   (default: all)
 # `all` runs every layer in order; CI runs it. `hardening` uses the Python and Node builds, so
 # run it after `python` and `node` (or with `all`).
 # Needs cargo, gcc, python3, node, mono (mcs) and fpc on PATH (.ci/run installs mono and fpc). Installs, pinned and only if missing: cbindgen and
@@ -116,6 +116,28 @@ layer_python() {
   .venv/bin/python -m pytest -q -p no:cacheprovider bindings/python/tests | tee "$LOGS/python.log"
   .venv/bin/python -m mypy.stubtest kohi
 
+  step "Python: release artefacts: a manylinux2014 abi3 wheel (maturin --zig) passes the tests; the sdist builds"
+  rm -rf target/wheels
+  PATH="$ROOT/.venv/bin:$PATH" maturin build --release --zig --compatibility manylinux2014 \
+    -m bindings/python/Cargo.toml -o target/wheels 2>&1 | tail -n 1
+  PATH="$ROOT/.venv/bin:$PATH" maturin sdist -m bindings/python/Cargo.toml -o target/wheels 2>&1 | tail -n 1
+  wheel=$(ls target/wheels/kohi_onshi-*-cp39-abi3-manylinux2014_x86_64.manylinux_2_17_x86_64.whl)
+  .venv/bin/python - "$wheel" target/wheels/kohi_onshi-*.tar.gz <<'PY'
+import sys, tarfile, zipfile
+names = zipfile.ZipFile(sys.argv[1]).namelist()
+for wanted in ("LICENSE-MIT", "LICENSE-APACHE", "kohi/py.typed", "kohi/__init__.pyi"):
+    assert any(n.endswith(wanted) for n in names), f"the wheel lacks {wanted}"
+sdist = tarfile.open(sys.argv[2]).getnames()
+for wanted in ("LICENSE-MIT", "LICENSE-APACHE", "pyproject.toml", "core/Cargo.toml", "terminal/Cargo.toml"):
+    assert any(n.endswith(wanted) for n in sdist), f"the sdist lacks {wanted}"
+print("wheel and sdist hold the licences, the stub and the crates")
+PY
+  PATH="$ROOT/.venv/bin:$PATH" CARGO_TARGET_DIR="$ROOT/target" .venv/bin/python -m pip wheel -q --disable-pip-version-check --no-build-isolation \
+    --no-deps target/wheels/kohi_onshi-*.tar.gz -w target/wheels/from-sdist
+  ls target/wheels/from-sdist/kohi_onshi-*.whl
+  .venv/bin/python -m pip install -q --disable-pip-version-check --force-reinstall --no-deps "$wheel"
+  .venv/bin/python -m pytest -q -p no:cacheprovider bindings/python/tests | tail -n 1
+
   step "Python: the vendor example"
   .venv/bin/python examples/python/print_slots.py fixtures/pmh_three_out_of_order.xml | tee target/print_slots_py.txt
   grep -q "第1公費 21136015 3000015" target/print_slots_py.txt
@@ -140,6 +162,17 @@ layer_node() {
   step "Node: the vendor example"
   node examples/node/print_slots.js fixtures/pmh_three_out_of_order.xml | tee target/print_slots_node.txt
   grep -q "第1公費 21136015 3000015" target/print_slots_node.txt
+}
+
+# The README as a new user meets it: a release build without warnings, every snippet as written.
+layer_readme() {
+  step "README: cargo build --release has no warnings; its C, Rust, Python, Node and CLI snippets run as written"
+  cargo build --release 2>&1 | tee target/release-build.log | tail -n 1
+  if grep -q '^warning' target/release-build.log; then
+    echo "cargo build --release warns (target/release-build.log)" >&2
+    exit 1
+  fi
+  bash scripts/readme_snippets.sh
 }
 
 # The .NET binding under mono: generated declarations without drift, goldens, API, example.
@@ -204,9 +237,9 @@ layers=("$@")
 [ ${#layers[@]} -eq 0 ] && layers=(all)
 for layer in "${layers[@]}"; do
   case "$layer" in
-    all) layer_rust; layer_c; layer_python; layer_node; layer_dotnet; layer_pascal; layer_hardening ;;
-    rust|c|python|node|dotnet|pascal|hardening) "layer_$layer" ;;
-    *) echo "unknown layer: $layer (rust, c, python, node, dotnet, pascal, hardening, all)" >&2; exit 2 ;;
+    all) layer_rust; layer_c; layer_python; layer_node; layer_readme; layer_dotnet; layer_pascal; layer_hardening ;;
+    rust|c|python|node|readme|dotnet|pascal|hardening) "layer_$layer" ;;
+    *) echo "unknown layer: $layer (rust, c, python, node, readme, dotnet, pascal, hardening, all)" >&2; exit 2 ;;
   esac
 done
 

@@ -128,10 +128,26 @@ class TestInputs:
         with pytest.raises(TypeError):
             kohi.parse_file(b"fixtures/face_pmh_two.xml")
 
-    def test_missing_file(self):
-        with pytest.raises(kohi.FileReadError) as raised:
-            kohi.parse_file(FIXTURES / "no_such_file.xml")
-        assert raised.value.code == "io"
+    def test_missing_file_is_a_kohi_error_and_a_file_not_found_error(self):
+        missing = FIXTURES / "no_such_file.xml"
+        with pytest.raises(FileNotFoundError) as raised:
+            kohi.parse_file(missing)
+        error = raised.value
+        assert isinstance(error, kohi.FileReadError) and isinstance(error, kohi.KohiError)
+        assert type(error) is kohi.FileReadNotFoundError
+        assert (error.code, error.number, error.errno, error.filename) == ("io", 1, 2, str(missing))
+        assert str(missing) in str(error) and "os error 2" in str(error)
+
+    def test_a_folder_is_an_is_a_directory_error(self):
+        with pytest.raises(IsADirectoryError) as raised:
+            kohi.parse_file(FIXTURES)
+        assert isinstance(raised.value, kohi.FileReadError) and raised.value.filename == str(FIXTURES)
+
+    def test_every_io_class_is_an_os_error_and_a_kohi_error(self):
+        for cls in (kohi.FileReadError, kohi.FileReadNotFoundError, kohi.FileReadPermissionError, kohi.FileReadIsADirectoryError):
+            assert issubclass(cls, OSError) and issubclass(cls, kohi.KohiError), cls
+        assert issubclass(kohi.FileReadPermissionError, PermissionError)
+        assert kohi.ERROR_CLASSES["io"] is kohi.FileReadError
 
     def test_huge_and_odd_strings_give_typed_errors(self):
         with pytest.raises(kohi.MalformedXmlError):

@@ -2,7 +2,9 @@
 
 ``kohi.parse`` takes ``bytes`` (UTF-8 or Shift_JIS, detected), ``str`` (already decoded text) or
 an ``os.PathLike``; ``kohi.parse_file`` takes a path. Errors are ``kohi.KohiError`` subclasses
-with a stable ``.code``; their messages say where, never patient data.
+with a stable ``.code``; their messages say where, never patient data. A file that cannot be read
+raises ``kohi.FileReadError``, which is also an ``OSError`` (``FileNotFoundError``,
+``PermissionError`` or ``IsADirectoryError`` where one fits) with ``errno`` and ``filename``.
 """
 
 from ._kohi import (
@@ -14,6 +16,9 @@ from ._kohi import (
     Code,
     EncodingError,
     FileReadError,
+    FileReadIsADirectoryError,
+    FileReadNotFoundError,
+    FileReadPermissionError,
     ForbiddenXmlError,
     Header,
     InputTooLargeError,
@@ -53,6 +58,9 @@ __all__ = [
     "Code",
     "EncodingError",
     "FileReadError",
+    "FileReadIsADirectoryError",
+    "FileReadNotFoundError",
+    "FileReadPermissionError",
     "ForbiddenXmlError",
     "Header",
     "InputTooLargeError",
