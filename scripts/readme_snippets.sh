@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# The README's snippets run as written: the main job, the Rust quick start, the C program with
+# `make install` and pkg-config (shared and static), the Python and Node quick starts and the CLI
+# examples. Each block is cut out of README.md by its section and language, so an edit to the
+# README is what gets tested. Runs in a temporary folder (HOME too); the tree stays clean.
+# Needs target/release/kohi's sources, .venv with kohi installed and bindings/node built
+# (scripts/test.sh runs this after its python and node layers).
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+WORK="$(mktemp -d)"
+trap 'rm -rf "$WORK"' EXIT
+cd "$ROOT"
+
+# block SECTION LANG [N]: the Nth (default 1st) ```LANG block under the "## SECTION" heading.
+block() {
+  awk -v section="## $1" -v lang="$2" -v want="${3:-1}" '
+    index($0, section) == 1 { inside = 1; next }
+    inside && /^## / { exit }
+    inside && $0 == "```" lang { n++; if (n == want) { take = 1; next } }
+    take && $0 == "```" { exit }
+    take { print }' README.md
+}
+expect() { grep -qF -- "$2" "$1" || { echo "README snippet: '$2' not in $1:" >&2; cat "$1" >&2; exit 1; }; }
+
+echo "-- the main job (the first command of the README)"
+main_job="$(sed -n '/^```sh$/{n;p;q}' README.md | sed 's/ *#.*//')"
+[ "$main_job" = "cargo run --release -p kohi-cli" ] || { echo "the README starts with: $main_job" >&2; exit 1; }
+$main_job > "$WORK/main.txt" 2>/dev/null || true
+expect "$WORK/main.txt" "公費 in slots"
+
+echo "-- Rust quick start (compiled as a program against the core crate)"
+mkdir -p "$WORK/rust/src"
+cat > "$WORK/rust/Cargo.toml" <<TOML
+[package]
+name = "readme-quick-start"
+version = "0.0.0"
+edition = "2024"
+publish = false
+[workspace]
+[dependencies]
+kohi = { path = "$ROOT/core" }
+TOML
+{ echo 'fn main() -> Result<(), kohi::Error> {'; block "Rust quick start" rust; echo '    let _ = json;'; echo '    Ok(())'; echo '}'; } > "$WORK/rust/src/main.rs"
+CARGO_TARGET_DIR="$ROOT/target/readme" cargo run -q --manifest-path "$WORK/rust/Cargo.toml" > "$WORK/rust.txt"
+expect "$WORK/rust.txt" "52136017"
+
+echo "-- C: make install, pkg-config, shared and static, as written"
+block "C (" c > "$WORK/app.c"
+block "C (" sh > "$WORK/c.sh"
+ln -s "$ROOT/fixtures" "$WORK/fixtures"
+# The snippet runs beside app.c, in the temporary folder; its `make` is the repository's.
+mkdir -p "$WORK/shim"
+printf '#!/bin/sh\nexec %s -C "%s" "$@"\n' "$(command -v make)" "$ROOT" > "$WORK/shim/make"
+chmod +x "$WORK/shim/make"
+export RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}" CARGO_HOME="${CARGO_HOME:-$HOME/.cargo}"   # HOME changes below
+(cd "$WORK" && HOME="$WORK/home" PATH="$WORK/shim:$PATH" bash -euo pipefail c.sh) > "$WORK/c.txt"
+expect "$WORK/c.txt" "1 52136017"
+expect "$WORK/c.txt" "2 88131016"
+readelf -d "$WORK/home/.local/lib/libkohi.so.0.1.0" | grep -q 'Library soname: \[libkohi.so.0\]'
+readelf -d "$WORK/app" | grep -q 'Shared library: \[libkohi.so.0\]'
+(cd "$WORK" && ./app-static fixtures/face_pmh_two.xml) > "$WORK/c-static.txt"
+expect "$WORK/c-static.txt" "1 52136017"
+make -s -C "$ROOT" uninstall PREFIX="$WORK/home/.local"
+[ -z "$(find "$WORK/home/.local" -type f -o -type l)" ] || { echo "make uninstall left files" >&2; exit 1; }
+
+echo "-- Python quick start"
+block "Python (" python > "$WORK/quick.py"
+.venv/bin/python "$WORK/quick.py" > "$WORK/py.txt"
+expect "$WORK/py.txt" "1 52 52136017 1234566 2026-03-31"
+expect "$WORK/py.txt" "malformed_xml"
+
+echo "-- Node quick start (ES module importing kohi-onshi)"
+mkdir -p "$WORK/node/node_modules"
+ln -s "$ROOT/bindings/node" "$WORK/node/node_modules/kohi-onshi"
+printf '{ "type": "module" }\n' > "$WORK/node/package.json"
+block "Node (" js > "$WORK/node/quick.js"
+node "$WORK/node/quick.js" > "$WORK/node.txt"
+expect "$WORK/node.txt" "1 52 52136017 1234566 2026-03-31"
+expect "$WORK/node.txt" "doctype_not_allowed"
+
+echo "-- the kohi command's examples"
+mkdir -p "$WORK/cli/bin"
+ln -s "$ROOT/target/release/kohi" "$WORK/cli/bin/kohi"
+ln -s "$ROOT/fixtures" "$WORK/cli/fixtures"
+block 'The `kohi` command' sh > "$WORK/cli/examples.sh"
+(cd "$WORK/cli" && PATH="$WORK/cli/bin:$PATH" bash -euo pipefail examples.sh) > "$WORK/cli.txt" 2>&1
+expect "$WORK/cli.txt" "52136017	payer	ok"
+expect "$WORK/cli.txt" "2 file(s)"
+grep -q '"file":"fixtures/webapi/face_pmh_two.json"' "$WORK/cli/results.jsonl"
+
+echo "README snippets: all ran as written"
