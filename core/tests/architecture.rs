@@ -201,3 +201,28 @@ fn every_package_carries_the_licences() {
     let npm = std::fs::read_to_string(root.join("bindings/node/package.json")).unwrap();
     assert!(npm.contains("\"LICENSE-MIT\"") && npm.contains("\"LICENSE-APACHE\""), "npm package files");
 }
+
+/// One distribution name for the bindings, `kohi-onshi` (PyPI's `kohi` is another package), used
+/// the same way in every manifest and document that names it (docs/PACKAGING.md says why).
+#[test]
+fn distribution_names_agree_everywhere() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let read = |p: &str| std::fs::read_to_string(root.join(p)).unwrap();
+    let json = |p: &str| serde_json::from_str::<serde_json::Value>(&read(p)).unwrap();
+    assert!(read("bindings/python/pyproject.toml").contains("\nname = \"kohi-onshi\"\n"), "PyPI name");
+    assert_eq!(json("bindings/node/package.json")["name"], "kohi-onshi", "npm name");
+    assert_eq!(json("bindings/node/package.json")["napi"]["packageName"], "kohi-onshi");
+    let lock = json("bindings/node/package-lock.json");
+    assert_eq!((&lock["name"], &lock["packages"][""]["name"]), (&"kohi-onshi".into(), &"kohi-onshi".into()));
+    for platform in std::fs::read_dir(root.join("bindings/node/npm")).unwrap() {
+        let platform = platform.unwrap().file_name().into_string().unwrap();
+        let manifest = json(&format!("bindings/node/npm/{platform}/package.json"));
+        assert_eq!(manifest["name"], format!("kohi-onshi-{platform}").as_str(), "npm/{platform}");
+    }
+    for doc in ["README.md", "docs/PACKAGING.md", "bindings/node/README.md"] {
+        let text = read(doc);
+        assert!(!text.contains("require('kohi')") && !text.contains("pip install kohi\n"), "{doc} uses an old name");
+    }
+    let packaging = read("docs/PACKAGING.md");
+    assert!(packaging.contains("pip install kohi-onshi") && packaging.contains("npm install kohi-onshi"));
+}
