@@ -3,40 +3,122 @@
 mod table;
 mod terminal;
 
+use std::ffi::{OsStr, OsString};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use clap::{Parser, Subcommand};
+
 use kohi::{Document, Error, NumberKind, ParseOptions};
 
-pub(crate) const USAGE: &str = "\
-kohi — read オンライン資格確認 result files and map their 公費 to レセコン fields
+/// The command line, declared once: clap derives the parser, `--help` for every command,
+/// `--version`, suggestions for a mistyped option and colours that honour `NO_COLOR`.
+#[derive(Parser)]
+#[command(
+    name = "kohi",
+    version = kohi::VERSION,
+    about = "Read オンライン資格確認 result files and map their 公費 to レセコン fields.",
+    long_about = "Read オンライン資格確認 result files and map their 公費 to レセコン fields.\n\n\
+                  Without a command: parse the bundled fixtures/ and print the 公費 table (the \
+                  negative fixtures show as error rows; exit 0).",
+    after_help = "Exit status: 0 all good, 1 a file failed or a number is invalid, 2 bad usage.",
+    args_conflicts_with_subcommands = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
 
-USAGE:
-  kohi                                   parse the bundled fixtures/ and print the 公費 table
-                                         (errors of the negative fixtures show as rows; exit 0)
-  kohi parse [--json|--table] [--layout FILE] [--aliases FILE] [--max-size BYTES] FILE...
-                                         --json (default): one JSON document per line per file
-                                         --table: one line per 公費 slot, names masked
-  kohi survey [--json] [--layout FILE] [--write LAYOUT] FILE...
-                                         the element tree of the files, the shapes of the values
-                                         (never a value), and a proposed layout file mapping
-                                         unknown elements to PMH fields (--write saves it)
-  kohi check [--kind insurer|payer|recipient] NUMBER...
-                                         verify check digits (kind guessed from length if omitted)
-  kohi watch DIR [--json] [--layout FILE] [--aliases FILE] [--settle MS] [--poll-interval MS]
-             [--give-up-after MS] [--done DIR] [--max-events N] [--idle-exit SECS]
-             [--pair-by arbitrary_file_identifier,free_name|none]
-                                         watch DIR/res and DIR/face; one JSON line per file, each
-                                         acknowledged once written: a file is printed at least once,
-                                         again after a restart only if its line was not complete
-  kohi request --institution CODE --insurer N [--symbol S] --number N [--branch NN]
-               --birthdate YYYYMMDD [--date YYYYMMDD] [--limit-consent] [--id ID] [--name FREE]
-               [--encoding utf8|sjis] --out DIR
-                                         write a 被保険者証 query (OQSsiquc01req_FREE.xml) atomically
-  kohi --version | --help
+#[derive(Subcommand)]
+enum Command {
+    /// Parse result files: one JSON document per line per file (default), or a table.
+    ///
+    /// A FILE may be `-` (standard input), a folder (its *.xml and *.json files), or a pattern
+    /// such as `res\*.xml` that the shell did not expand (matched as Windows does).
+    Parse(ParseArgs),
+    /// The element tree of the files, the shapes of the values (never a value), and a proposed
+    /// layout file mapping unknown elements to PMH fields.
+    Survey(SurveyArgs),
+    /// Verify check digits (検証番号); the kind is guessed from the length when not given.
+    Check(CheckArgs),
+    /// Watch DIR/res and DIR/face: one JSON line per file, acknowledged once written, so a file is
+    /// printed at least once (again after a restart only if its line was not complete).
+    Watch(terminal::WatchArgs),
+    /// Write a 被保険者証 query (OQSsiquc01req_FREE.xml) into the terminal's req/ folder,
+    /// atomically.
+    Request(terminal::RequestArgs),
+}
 
-Exit status: 0 all good, 1 a file failed or a number is invalid, 2 bad usage.";
+/// How a file's element names are read: the options every parsing command shares.
+#[derive(clap::Args)]
+pub(crate) struct ReadArgs {
+    /// A layout file (JSON) saying where the PMH data sits (see `kohi survey --write`).
+    #[arg(long, value_name = "FILE")]
+    layout: Option<PathBuf>,
+    /// An alias table (JSON): `{"CanonicalName": ["Alias", …]}`.
+    #[arg(long, value_name = "FILE")]
+    aliases: Option<PathBuf>,
+}
+
+impl ReadArgs {
+    pub(crate) fn apply(&self, mut options: ParseOptions) -> Result<ParseOptions, String> {
+        if let Some(file) = &self.aliases {
+            let json =
+                std::fs::read_to_string(file).map_err(|e| format!("cannot read the alias file: {}", e.kind()))?;
+            options = options.with_aliases_json(&json).map_err(|e| e.to_string())?;
+        }
+        if let Some(file) = &self.layout {
+            let json =
+                std::fs::read_to_string(file).map_err(|e| format!("cannot read the layout file: {}", e.kind()))?;
+            options = options.with_layout_json(&json).map_err(|e| e.to_string())?;
+        }
+        Ok(options)
+    }
+}
+
+#[derive(clap::Args)]
+struct ParseArgs {
+    /// One JSON document per line per file, with a "file" key (the default).
+    #[arg(long, conflicts_with = "table")]
+    json: bool,
+    /// One line per 公費 slot, names masked; the end of long file names is kept.
+    #[arg(long)]
+    table: bool,
+    #[command(flatten)]
+    read: ReadArgs,
+    /// Refuse files larger than this many bytes (default 64 MiB).
+    #[arg(long, value_name = "BYTES")]
+    max_size: Option<usize>,
+    /// Files, folders, patterns, or `-` for standard input.
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<OsString>,
+}
+
+#[derive(clap::Args)]
+struct SurveyArgs {
+    /// The report as JSON.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    read: ReadArgs,
+    /// Save the proposed layout file here (written beside it, then renamed into place).
+    #[arg(long, value_name = "LAYOUT")]
+    write: Option<PathBuf>,
+    /// Files, folders or patterns.
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<OsString>,
+}
+
+#[derive(clap::Args)]
+struct CheckArgs {
+    /// insurer (保険者番号), payer (公費負担者番号) or recipient (受給者番号).
+    #[arg(long, value_parser = ["insurer", "payer", "recipient"])]
+    kind: Option<String>,
+    /// The numbers (full-width digits and spaces are normalised).
+    #[arg(required = true, value_name = "NUMBER")]
+    numbers: Vec<String>,
+}
 
 enum Format {
     Json,
@@ -44,58 +126,37 @@ enum Format {
 }
 
 fn main() -> ExitCode {
-    // Arguments that are not UTF-8 (a file name from another code page) never panic: options are
-    // matched on a lossy copy, and a file argument gets its original bytes back (`path_arg`).
-    let raw: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
-    let args: Vec<String> = raw.iter().map(|a| a.to_string_lossy().into_owned()).collect();
-    let _ = RAW_ARGS.set(raw);
-    let result = match args.first().map(String::as_str) {
+    // Bad usage: clap prints the error with a hint and exits 2; --help and --version exit 0.
+    let cli = Cli::parse();
+    let result = match cli.command {
         // The demo: the bundled negative fixtures fail on purpose and show as rows, so the
         // status reports only whether the table could be printed. `kohi parse` is strict.
         None => run_parse(bundled_fixtures(), &ParseOptions::default(), Format::Table).map(|_| true),
-        Some("parse") => parse_command(&args[1..]),
-        Some("check") => check_command(&args[1..]),
-        Some("survey") => survey_command(&args[1..]),
-        Some("watch") => terminal::watch(&args[1..]),
-        Some("request") => terminal::request(&args[1..]),
-        Some("--version" | "-V") => {
-            println!("kohi {}", kohi::VERSION);
-            Ok(true)
-        }
-        Some("--help" | "-h" | "help") => {
-            println!("{USAGE}");
-            Ok(true)
-        }
-        Some(other) => Err(format!("unknown command `{other}`")),
+        Some(Command::Parse(args)) => parse_command(args),
+        Some(Command::Check(args)) => check_command(args),
+        Some(Command::Survey(args)) => survey_command(args),
+        Some(Command::Watch(args)) => terminal::watch(args),
+        Some(Command::Request(args)) => terminal::request(args),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),
         Err(message) => {
-            eprintln!("kohi: {message}\n\n{USAGE}");
+            eprintln!("kohi: {message}");
             ExitCode::from(2)
         }
     }
 }
 
-static RAW_ARGS: std::sync::OnceLock<Vec<std::ffi::OsString>> = std::sync::OnceLock::new();
-
-/// A file argument as the path it was given: its original bytes when it was not UTF-8.
-fn path_arg(arg: &str) -> PathBuf {
-    let original = arg
-        .contains('\u{FFFD}')
-        .then(|| RAW_ARGS.get().and_then(|raw| raw.iter().find(|a| a.to_string_lossy() == arg)).map(PathBuf::from));
-    original.flatten().unwrap_or_else(|| PathBuf::from(arg))
-}
-
 /// The files an argument names: `-` (standard input), a directory (its `*.xml` and `*.json`,
 /// sorted), a pattern with `*` or `?` in its last part (expanded here, for shells that do not,
 /// such as cmd.exe), or the file itself.
-fn expand(arg: &str) -> Result<Vec<PathBuf>, String> {
-    let path = path_arg(arg);
+fn expand(arg: &OsStr) -> Result<Vec<PathBuf>, String> {
+    let path = PathBuf::from(arg);
+    let shown = arg.to_string_lossy();
     if path.is_dir() {
         let mut files: Vec<PathBuf> = std::fs::read_dir(&path)
-            .map_err(|e| format!("cannot list `{arg}`: {}", e.kind()))?
+            .map_err(|e| format!("cannot list `{shown}`: {}", e.kind()))?
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "xml" || e == "json"))
             .collect();
@@ -106,7 +167,7 @@ fn expand(arg: &str) -> Result<Vec<PathBuf>, String> {
     if !path.exists() && (name.contains('*') || name.contains('?')) {
         let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
         let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-            .map_err(|e| format!("cannot list the folder of `{arg}`: {}", e.kind()))?
+            .map_err(|e| format!("cannot list the folder of `{shown}`: {}", e.kind()))?
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.is_file() && p.file_name().is_some_and(|n| matches_pattern(&name, &n.to_string_lossy())))
             .collect();
@@ -156,67 +217,16 @@ fn bundled_fixtures() -> Vec<PathBuf> {
     files
 }
 
-/// Walks arguments, with the values options take.
-pub(crate) struct Args<'a> {
-    items: std::slice::Iter<'a, String>,
-}
-
-impl<'a> Args<'a> {
-    pub(crate) fn new(args: &'a [String]) -> Self {
-        Args { items: args.iter() }
+fn parse_command(args: ParseArgs) -> Result<bool, String> {
+    let mut options = args.read.apply(ParseOptions::default())?;
+    if let Some(limit) = args.max_size {
+        options = options.with_max_input_bytes(limit);
     }
-
-    pub(crate) fn value(&mut self, option: &str) -> Result<String, String> {
-        self.items.next().cloned().ok_or_else(|| format!("{option} needs a value"))
-    }
-
-    pub(crate) fn number(&mut self, option: &str) -> Result<u64, String> {
-        self.value(option)?.parse().map_err(|_| format!("{option} needs a number"))
-    }
-}
-
-impl<'a> Iterator for Args<'a> {
-    type Item = &'a String;
-    fn next(&mut self) -> Option<&'a String> {
-        self.items.next()
-    }
-}
-
-/// Uses the layout file (JSON) in parse options.
-pub(crate) fn with_layout(options: ParseOptions, file: String) -> Result<ParseOptions, String> {
-    let json = std::fs::read_to_string(file).map_err(|e| format!("cannot read the layout file: {}", e.kind()))?;
-    options.with_layout_json(&json).map_err(|e| e.to_string())
-}
-
-/// Adds the aliases from a JSON file to parse options.
-pub(crate) fn with_aliases(options: ParseOptions, file: String) -> Result<ParseOptions, String> {
-    let json = std::fs::read_to_string(file).map_err(|e| format!("cannot read the alias file: {}", e.kind()))?;
-    options.with_aliases_json(&json).map_err(|e| e.to_string())
-}
-
-fn parse_command(args: &[String]) -> Result<bool, String> {
-    let mut format = Format::Json;
-    let mut options = ParseOptions::default();
     let mut files = Vec::new();
-    let mut args = Args::new(args);
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--json" => format = Format::Json,
-            "--table" => format = Format::Table,
-            "--aliases" => options = with_aliases(options, args.value("--aliases")?)?,
-            "--layout" => options = with_layout(options, args.value("--layout")?)?,
-            "--max-size" => options = options.with_max_input_bytes(args.number("--max-size")? as usize),
-            "--help" | "-h" => {
-                println!("{USAGE}");
-                return Ok(true);
-            }
-            flag if flag.starts_with("--") => return Err(format!("unknown option `{flag}`")),
-            file => files.extend(expand(file)?),
-        }
+    for arg in &args.files {
+        files.extend(expand(arg)?);
     }
-    if files.is_empty() {
-        return Err("parse needs at least one FILE".into());
-    }
+    let format = if args.table { Format::Table } else { Format::Json };
     run_parse(files, &options, format)
 }
 
@@ -298,25 +308,12 @@ impl<W: Write> Write for WithoutFirstByte<W> {
 }
 
 /// `kohi survey`: what the files hold, by shape, and the layout file that would read them.
-fn survey_command(args: &[String]) -> Result<bool, String> {
-    let mut options = ParseOptions::default();
-    let (mut json, mut write, mut files) = (false, None, Vec::new());
-    let mut args = Args::new(args);
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--json" => json = true,
-            "--layout" => options = with_layout(options, args.value("--layout")?)?,
-            "--write" => write = Some(PathBuf::from(args.value("--write")?)),
-            "--help" | "-h" => {
-                println!("{USAGE}");
-                return Ok(true);
-            }
-            flag if flag.starts_with("--") => return Err(format!("unknown option `{flag}`")),
-            file => files.extend(expand(file)?),
-        }
-    }
-    if files.is_empty() {
-        return Err("survey needs at least one FILE".into());
+fn survey_command(args: SurveyArgs) -> Result<bool, String> {
+    let options = args.read.apply(ParseOptions::default())?;
+    let (json, write) = (args.json, args.write);
+    let mut files = Vec::new();
+    for arg in &args.files {
+        files.extend(expand(arg)?);
     }
     let mut surveyor = kohi::survey::Surveyor::new(&options);
     for file in &files {
@@ -340,27 +337,9 @@ fn survey_command(args: &[String]) -> Result<bool, String> {
     Ok(survey.failed.is_empty())
 }
 
-fn check_command(args: &[String]) -> Result<bool, String> {
-    let mut kind = None;
-    let mut numbers = Vec::new();
-    let mut args = args.iter();
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--kind" => {
-                let name = args.next().ok_or("--kind needs insurer, payer or recipient")?;
-                kind = Some(NumberKind::from_name(name).ok_or("--kind needs insurer, payer or recipient")?);
-            }
-            "--help" | "-h" => {
-                println!("{USAGE}");
-                return Ok(true);
-            }
-            flag if flag.starts_with("--") => return Err(format!("unknown option `{flag}`")),
-            number => numbers.push(number),
-        }
-    }
-    if numbers.is_empty() {
-        return Err("check needs at least one NUMBER".into());
-    }
+fn check_command(args: CheckArgs) -> Result<bool, String> {
+    let kind = args.kind.as_deref().and_then(NumberKind::from_name);
+    let numbers = &args.numbers;
     let mut all_valid = true;
     for number in numbers {
         let kind = kind.unwrap_or_else(|| guess_kind(number));

@@ -7,42 +7,60 @@ use std::time::{Duration, Instant};
 use kohi::Encoding;
 use kohi_terminal::{Outcome, PairBy, QualificationRequest, WatchEvent, WatchOptions, Watcher};
 
-use crate::Args;
+/// `kohi watch DIR`. Lines are always JSON: `--json` did nothing and was removed.
+#[derive(clap::Args)]
+pub struct WatchArgs {
+    /// The terminal folder, holding req/, res/ and face/.
+    #[arg(value_name = "DIR")]
+    root: PathBuf,
+    #[command(flatten)]
+    read: crate::ReadArgs,
+    /// How long a file's size, times and inode must stay the same before it is read (300).
+    #[arg(long, value_name = "MS")]
+    settle: Option<u64>,
+    /// How often the folders are listed when the OS sends no events.
+    #[arg(long, value_name = "MS")]
+    poll_interval: Option<u64>,
+    /// When a file that does not parse is delivered with its error, from its mtime (30000).
+    #[arg(long, value_name = "MS")]
+    give_up_after: Option<u64>,
+    /// Move each acknowledged file here.
+    #[arg(long, value_name = "DIR")]
+    done: Option<PathBuf>,
+    /// Stop after printing this many events.
+    #[arg(long, value_name = "N")]
+    max_events: Option<u64>,
+    /// Stop after this many seconds without an event.
+    #[arg(long, value_name = "SECS")]
+    idle_exit: Option<u64>,
+    /// How a PMH document is paired with its result: arbitrary_file_identifier, free_name (both,
+    /// in that order, by default), or none.
+    #[arg(long, value_name = "RULES")]
+    pair_by: Option<String>,
+}
 
-/// `kohi watch DIR [--json] [--layout FILE] [--aliases FILE] [--settle MS] [--poll-interval MS] [--give-up-after MS]
-/// [--done DIR] [--max-events N] [--idle-exit SECS] [--pair-by RULES|none]`
-///
 /// Each event is one line, written to stdout in one `write` and flushed, and only then
 /// acknowledged. A kill between the write and the acknowledgement prints the line again at the
 /// next start (same `id`); a line cut short by a kill has no newline and was never acknowledged.
-pub fn watch(args: &[String]) -> Result<bool, String> {
-    let mut args = Args::new(args);
+pub fn watch(args: WatchArgs) -> Result<bool, String> {
     let mut options = WatchOptions::default();
-    let mut root = None;
-    let mut max_events = u64::MAX;
-    let mut idle_exit = None;
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--json" => {} // lines are always JSON (kept so that older scripts still run)
-            "--help" | "-h" => {
-                println!("{}", crate::USAGE);
-                return Ok(true);
-            }
-            "--aliases" => options.parse = crate::with_aliases(options.parse, args.value("--aliases")?)?,
-            "--layout" => options.parse = crate::with_layout(options.parse, args.value("--layout")?)?,
-            "--settle" => options.settle = Duration::from_millis(args.number("--settle")?),
-            "--poll-interval" => options.poll_interval = Duration::from_millis(args.number("--poll-interval")?),
-            "--give-up-after" => options.give_up_after = Duration::from_millis(args.number("--give-up-after")?),
-            "--done" => options.done_dir = Some(PathBuf::from(args.value("--done")?)),
-            "--max-events" => max_events = args.number("--max-events")?,
-            "--idle-exit" => idle_exit = Some(Duration::from_secs(args.number("--idle-exit")?)),
-            "--pair-by" => options.pair_by = pair_by(&args.value("--pair-by")?)?,
-            flag if flag.starts_with("--") => return Err(format!("unknown option `{flag}`")),
-            dir if root.is_none() => root = Some(PathBuf::from(dir)),
-            _ => return Err("watch takes one DIR".into()),
-        }
+    options.parse = args.read.apply(options.parse)?;
+    if let Some(ms) = args.settle {
+        options.settle = Duration::from_millis(ms);
     }
-    let root = root.ok_or("watch needs the terminal folder (the one holding req/, res/ and face/)")?;
+    if let Some(ms) = args.poll_interval {
+        options.poll_interval = Duration::from_millis(ms);
+    }
+    if let Some(ms) = args.give_up_after {
+        options.give_up_after = Duration::from_millis(ms);
+    }
+    options.done_dir = args.done;
+    if let Some(rules) = &args.pair_by {
+        options.pair_by = pair_by(rules)?;
+    }
+    let max_events = args.max_events.unwrap_or(u64::MAX);
+    let idle_exit = args.idle_exit.map(Duration::from_secs);
+    let root = args.root;
     if !root.is_dir() {
         return Err(format!("`{}` is not a folder", root.display()));
     }
@@ -133,54 +151,66 @@ fn event_json(event: &WatchEvent) -> String {
     }
 }
 
-/// `kohi request --institution CODE --insurer N [--symbol S] --number N [--branch NN]
-/// --birthdate YYYYMMDD [--date YYYYMMDD] [--limit-consent] [--id ID] [--name FREE]
-/// [--encoding utf8|sjis] --out DIR`
-pub fn request(args: &[String]) -> Result<bool, String> {
-    let mut args = Args::new(args);
-    let (mut institution, mut insurer, mut symbol, mut number, mut branch) = (None, None, None, None, None);
-    let (mut birthdate, mut date, mut consent, mut id, mut name, mut out) = (None, None, false, None, None, None);
-    let mut encoding = Encoding::ShiftJis;
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--institution" => institution = Some(args.value("--institution")?),
-            "--insurer" => insurer = Some(args.value("--insurer")?),
-            "--symbol" => symbol = Some(args.value("--symbol")?),
-            "--number" => number = Some(args.value("--number")?),
-            "--branch" => branch = Some(args.value("--branch")?),
-            "--birthdate" => birthdate = Some(day(&args.value("--birthdate")?)?),
-            "--date" => date = Some(day(&args.value("--date")?)?),
-            "--limit-consent" => consent = true,
-            "--id" => id = Some(args.value("--id")?),
-            "--name" => name = Some(args.value("--name")?),
-            "--out" => out = Some(PathBuf::from(args.value("--out")?)),
-            "--help" | "-h" => {
-                println!("{}", crate::USAGE);
-                return Ok(true);
-            }
-            "--encoding" => {
-                encoding = match args.value("--encoding")?.to_ascii_lowercase().as_str() {
-                    "utf8" | "utf-8" => Encoding::Utf8,
-                    "sjis" | "shift_jis" | "cp932" => Encoding::ShiftJis,
-                    _ => return Err("--encoding is utf8 or sjis".into()),
-                }
-            }
-            other => return Err(format!("unknown argument `{other}`")),
-        }
-    }
+/// `kohi request`: one 被保険者証 query.
+#[derive(clap::Args)]
+pub struct RequestArgs {
+    /// 医療機関コード (10 digits).
+    #[arg(long, value_name = "CODE")]
+    institution: String,
+    /// 保険者番号.
+    #[arg(long, value_name = "N")]
+    insurer: String,
+    /// 被保険者証記号.
+    #[arg(long, value_name = "S")]
+    symbol: Option<String>,
+    /// 被保険者証番号.
+    #[arg(long, value_name = "N")]
+    number: String,
+    /// 枝番 (2 digits).
+    #[arg(long, value_name = "NN")]
+    branch: Option<String>,
+    /// 生年月日.
+    #[arg(long, value_name = "YYYYMMDD", value_parser = day)]
+    birthdate: chrono::NaiveDate,
+    /// 資格確認日 (default: today in Japan).
+    #[arg(long, value_name = "YYYYMMDD", value_parser = day)]
+    date: Option<chrono::NaiveDate>,
+    /// Ask for 限度額適用認定証 information (限度額適用同意).
+    #[arg(long)]
+    limit_consent: bool,
+    /// 任意のファイル識別子, echoed in the result.
+    #[arg(long, value_name = "ID")]
+    id: Option<String>,
+    /// The free part of the file name (default: a timestamp and the process id).
+    #[arg(long, value_name = "FREE")]
+    name: Option<String>,
+    /// The file's encoding.
+    #[arg(long, value_name = "ENCODING", default_value = "sjis",
+          value_parser = ["utf8", "utf-8", "sjis", "shift_jis", "cp932"], ignore_case = true)]
+    encoding: String,
+    /// The terminal's req/ folder.
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+}
+
+pub fn request(args: RequestArgs) -> Result<bool, String> {
+    let encoding = match args.encoding.to_ascii_lowercase().as_str() {
+        "utf8" | "utf-8" => Encoding::Utf8,
+        _ => Encoding::ShiftJis,
+    };
+    let (date, id, name, out) = (args.date, args.id, args.name, args.out);
     let now = japan_now();
     let request = QualificationRequest {
-        medical_institution_code: institution.ok_or("--institution is required")?,
+        medical_institution_code: args.institution,
         qualification_confirmation_date: date.unwrap_or(now.date()),
-        insurer_number: insurer.ok_or("--insurer is required")?,
-        insured_card_symbol: symbol,
-        insured_identification_number: number.ok_or("--number is required")?,
-        insured_branch_number: branch,
-        birthdate: birthdate.ok_or("--birthdate is required")?,
-        limit_application_consent: consent,
+        insurer_number: args.insurer,
+        insured_card_symbol: args.symbol,
+        insured_identification_number: args.number,
+        insured_branch_number: args.branch,
+        birthdate: args.birthdate,
+        limit_application_consent: args.limit_consent,
         arbitrary_file_identifier: id,
     };
-    let out = out.ok_or("--out is required (the terminal's req/ folder)")?;
     let free = name.unwrap_or_else(|| format!("{}{:04}", now.format("%Y%m%d%H%M%S"), std::process::id() % 10_000));
     match request.write_to(&out, &free, encoding) {
         Ok(path) => {

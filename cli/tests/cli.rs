@@ -180,7 +180,7 @@ fn watch_prints_each_fixture_exactly_once() {
         std::fs::create_dir_all(root.join(folder)).unwrap();
     }
     let child = Command::new(env!("CARGO_BIN_EXE_kohi"))
-        .args(["watch", root.to_str().unwrap(), "--json", "--settle", "100", "--idle-exit", "2"])
+        .args(["watch", root.to_str().unwrap(), "--settle", "100", "--idle-exit", "2"])
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
@@ -302,20 +302,28 @@ fn the_table_shows_person_errors_and_masked_kana() {
 /// shell did not expand (cmd.exe), a file name that is not UTF-8.
 #[test]
 fn help_version_stdin_folders_patterns_and_odd_names() {
-    for args in [
-        &["--help"][..],
-        &["parse", "--help"],
-        &["survey", "-h"],
-        &["check", "--help"],
-        &["watch", "--help"],
-        &["request", "-h"],
+    for (args, usage) in [
+        (&["--help"][..], "kohi <COMMAND>"),
+        (&["parse", "--help"], "Usage: kohi parse [OPTIONS] <FILE>..."),
+        (&["survey", "-h"], "Usage: kohi survey [OPTIONS] <FILE>..."),
+        (&["check", "--help"], "Usage: kohi check [OPTIONS] <NUMBER>..."),
+        (&["watch", "--help"], "Usage: kohi watch [OPTIONS] <DIR>"),
+        (&["request", "-h"], "Usage: kohi request [OPTIONS]"),
+        (&["help", "parse"], "Usage: kohi parse"),
     ] {
         let out = kohi(args);
         assert!(out.status.success(), "{args:?}");
-        assert!(String::from_utf8_lossy(&out.stdout).contains("kohi parse"), "{args:?}");
+        let help = String::from_utf8_lossy(&out.stdout);
+        assert!(help.contains(usage), "{args:?}: {help}");
+        assert!(!help.contains('\x1b'), "no colour when not a terminal: {args:?}");
     }
     let out = kohi(&["--version"]);
-    assert!(out.status.success() && String::from_utf8_lossy(&out.stdout).starts_with("kohi "));
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), format!("kohi {}", kohi::VERSION));
+    // A mistyped option: exit 2, the option named, a suggestion.
+    let out = kohi(&["parse", "--tabel", "x.xml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--table"), "{}", String::from_utf8_lossy(&out.stderr));
 
     use std::io::Write;
     let mut child = Command::new(env!("CARGO_BIN_EXE_kohi"))
@@ -360,4 +368,41 @@ fn help_version_stdin_folders_patterns_and_odd_names() {
         assert_eq!(lines(&out)[0]["patients"][0]["kohi"][0]["payer_number"], "52136017");
     }
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// Colour only where asked for, never against `NO_COLOR` (https://no-color.org): forced on with
+/// CLICOLOR_FORCE, help and errors are coloured; with NO_COLOR as well, they are plain.
+#[test]
+fn no_color_is_honoured() {
+    let run = |args: &[&str], no_color: bool| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_kohi"));
+        command.args(args).env("CLICOLOR_FORCE", "1").env_remove("NO_COLOR");
+        if no_color {
+            command.env("NO_COLOR", "1");
+        }
+        let out = command.output().unwrap();
+        [out.stdout, out.stderr].concat().contains(&0x1b)
+    };
+    for args in [&["--help"][..], &["parse", "--tabel", "x.xml"]] {
+        assert!(run(args, false), "forced colour: {args:?}");
+        assert!(!run(args, true), "NO_COLOR: {args:?}");
+    }
+}
+
+/// `watch` on a folder that is not there fails loudly (exit 2, the folder named), and `--json`,
+/// which changed nothing (lines are always JSON), is refused rather than ignored.
+#[test]
+fn watch_refuses_a_missing_folder_and_the_removed_json_flag() {
+    let missing = std::env::temp_dir().join(format!("kohi-no-such-terminal-{}", std::process::id()));
+    let out = kohi(&["watch", missing.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("is not a folder"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.stdout.is_empty());
+    let out = kohi(&["watch", std::env::temp_dir().to_str().unwrap(), "--json"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("'--json'"));
 }
