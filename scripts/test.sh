@@ -28,6 +28,9 @@ layer_rust() {
   step "rust tests: default members, no pyo3/napi (unit, golden, mapping, parse, reconcile, PII, properties ${PROPTEST_CASES} cases, inbox, CLI incl. kill -9 of the watcher, doc)"
   cargo test --locked 2>&1 | tee "$LOGS/rust.log"
 
+  step "rustdoc: every public item documented, no broken link (as docs.rs builds it)"
+  RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps --all-features -p kohi -p kohi-terminal 2>&1 | tail -n 1
+
   step "rust example on the bundled fixtures"
   cargo run -q --locked -p kohi --example slots -- fixtures/face_pmh_two.xml fixtures/pmh_three_out_of_order.xml \
     | tee target/example-slots.txt

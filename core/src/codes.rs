@@ -11,9 +11,13 @@ use serde::ser::{Serialize, SerializeStruct, Serializer};
 pub trait CodeList: Sized {
     /// The OQSCD number (or a descriptive name for lists outside 別紙5-1).
     const LIST: &'static str;
+    /// The value for a code as sent (an unknown code becomes `Unknown`, kept as sent).
     fn from_code(code: &str) -> Self;
+    /// The code as sent.
     fn code(&self) -> &str;
+    /// The 日本語 label of a known code (`None` for an unknown one, or where our reference has none).
     fn label(&self) -> Option<&'static str>;
+    /// Whether this version of kohi knows the code.
     fn is_known(&self) -> bool;
 }
 
@@ -30,7 +34,7 @@ macro_rules! code_list {
         #[derive(Debug, Clone, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum $name {
-            $($variant,)+
+            $(#[doc = concat!("Code `", $code, "`.")] $variant,)+
             /// A value this version of kohi does not know; kept as sent.
             Unknown(String),
         }

@@ -20,6 +20,7 @@ const TO_CP932_FORM: &[(char, char)] = &[
 /// A character CP932 cannot hold, at this character index of the text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Unrepresentable {
+    /// The position of the character that cannot be encoded, in characters from the start (never the character itself).
     pub char_index: usize,
 }
 

@@ -16,12 +16,15 @@ use crate::error::{Error, MalformedReason, Result};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Encoding {
     #[serde(rename = "UTF-8")]
+    /// UTF-8.
     Utf8,
     #[serde(rename = "Shift_JIS")]
+    /// Shift_JIS, read as CP932 (Windows-31J), as the terminal writes it.
     ShiftJis,
 }
 
 impl Encoding {
+    /// The encoding's name as the contract spells it (`UTF-8`, `Shift_JIS`).
     pub fn name(self) -> &'static str {
         match self {
             Self::Utf8 => "UTF-8",
@@ -33,16 +36,23 @@ impl Encoding {
 /// What told us the encoding, most authoritative first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EncodingSource {
+    /// A UTF-8 byte order mark.
     ByteOrderMark,
+    /// The XML declaration's `encoding`.
     Declaration,
+    /// The header's `CharacterCodeIdentifier`.
     CharacterCodeIdentifier,
+    /// Nothing said: UTF-8 was assumed.
     Default,
 }
 
 /// A decoded document.
 pub struct Decoded<'a> {
+    /// The decoded text (borrowed when the input was already UTF-8).
     pub text: Cow<'a, str>,
+    /// The encoding the bytes were decoded from.
     pub encoding: Encoding,
+    /// Where the encoding was read from.
     pub source: EncodingSource,
 }
 

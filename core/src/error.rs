@@ -61,11 +61,17 @@ impl fmt::Display for MalformedReason {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Limit {
+    /// Elements in a document (or one bulk unit).
     Elements,
+    /// Bytes of text in a document.
     TextBytes,
+    /// Patients (bulk units) in a document.
     Patients,
+    /// 公費 of one patient.
     KohiPerPatient,
+    /// Unknown elements kept.
     UnknownElements,
+    /// Warnings.
     Warnings,
     /// Bytes in one element or attribute name.
     NameBytes,
@@ -100,6 +106,7 @@ impl Limit {
         }
     }
 
+    /// The limit named `name` (see [`Limit::name`]).
     pub fn from_name(name: &str) -> Option<Limit> {
         Self::ALL.into_iter().find(|l| l.name() == name)
     }
@@ -120,7 +127,18 @@ impl fmt::Display for Limit {
     }
 }
 
-/// Everything that can make kohi refuse an input.
+/// Everything that can make kohi refuse an input. Each has a stable snake_case
+/// [`code`](Error::code) and [`number`](Error::number); messages say where, never what.
+///
+/// ```
+/// let error = kohi::parse(b"<!DOCTYPE x><XmlMsg/>").unwrap_err();
+/// assert_eq!((error.code(), error.number()), ("doctype_not_allowed", 6));
+/// assert_eq!(error.to_string(), "DOCTYPE is not allowed (line 1, column 1)");
+///
+/// let missing = kohi::parse_file("no/such/file.xml", &kohi::ParseOptions::default()).unwrap_err();
+/// assert_eq!(missing.io_kind(), Some(std::io::ErrorKind::NotFound));
+/// assert_eq!(missing.io_path(), Some("no/such/file.xml"));
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -128,7 +146,9 @@ pub enum Error {
     /// (never the file's content).
     #[error("I/O error{}: {kind}{}", io_where(.path), os_error(.source))]
     Io {
+        /// The OS error's kind (`NotFound`, `PermissionDenied`…).
         kind: std::io::ErrorKind,
+        /// The OS error itself (its number: [`Error::os_code`]).
         #[source]
         source: std::io::Error,
         /// The file, when the error is about one.
@@ -136,65 +156,144 @@ pub enum Error {
     },
     /// The input is larger than the configured limit.
     #[error("input of {size} bytes exceeds the limit of {limit} bytes")]
-    InputTooLarge { size: usize, limit: usize },
+    InputTooLarge {
+        /// The input's size in bytes (at least; a stream stops counting past the limit).
+        size: usize,
+        /// The limit that was exceeded.
+        limit: usize,
+    },
     /// The bytes do not decode in the detected encoding.
     #[error("bytes at offset {offset} are not valid {encoding}")]
-    InvalidEncoding { encoding: &'static str, offset: usize },
+    InvalidEncoding {
+        /// The encoding concerned (`UTF-8`, `Shift_JIS`, …).
+        encoding: &'static str,
+        /// The byte offset of the first byte that does not decode.
+        offset: usize,
+    },
     /// The document names an encoding kohi does not read (only UTF-8 and Shift_JIS/CP932 are
     /// used by the terminal).
     #[error("unsupported encoding declared at line {line}")]
-    UnsupportedEncoding { line: usize },
+    UnsupportedEncoding {
+        /// Line of the problem, from 1.
+        line: usize,
+    },
     /// Not well-formed XML.
     #[error("malformed XML at line {line}, column {column}: {reason}")]
-    MalformedXml { line: usize, column: usize, reason: MalformedReason },
+    MalformedXml {
+        /// Line of the problem, from 1.
+        line: usize,
+        /// Column of the problem, from 1.
+        column: usize,
+        /// Why, in words that never quote the input.
+        reason: MalformedReason,
+    },
     /// A `<!DOCTYPE …>`: refused so that no entity is ever expanded.
     #[error("DOCTYPE is not allowed (line {line}, column {column})")]
-    DoctypeNotAllowed { line: usize, column: usize },
+    DoctypeNotAllowed {
+        /// Line of the problem, from 1.
+        line: usize,
+        /// Column of the problem, from 1.
+        column: usize,
+    },
     /// Well-formed, but the root element is not `XmlMsg`.
     #[error("root element is not XmlMsg (line {line}, column {column})")]
-    UnexpectedRoot { line: usize, column: usize },
+    UnexpectedRoot {
+        /// Line of the problem, from 1.
+        line: usize,
+        /// Column of the problem, from 1.
+        column: usize,
+    },
     /// Elements nested deeper than the configured limit.
     #[error("elements nested deeper than {limit} at line {line}, column {column}")]
-    NestingTooDeep { line: usize, column: usize, limit: usize },
+    NestingTooDeep {
+        /// Line of the problem, from 1.
+        line: usize,
+        /// Column of the problem, from 1.
+        column: usize,
+        /// The nesting limit.
+        limit: usize,
+    },
     /// The caller's alias table is not valid.
     #[error("invalid alias table: {reason}")]
-    InvalidAliasTable { reason: String },
+    InvalidAliasTable {
+        /// Why, in words that never quote the input.
+        reason: String,
+    },
     /// A stored 公費 record given to reconcile (as JSON) is not valid.
     #[error("invalid stored record: {reason}")]
-    InvalidStoredRecord { reason: String },
+    InvalidStoredRecord {
+        /// Why, in words that never quote the input.
+        reason: String,
+    },
     /// A request field is missing or malformed (the field is named, its value never shown).
     #[error("invalid request field `{field}`")]
-    InvalidRequest { field: &'static str },
+    InvalidRequest {
+        /// The request field's name.
+        field: &'static str,
+    },
     /// Text holds a character the output encoding cannot represent.
     #[error("a character cannot be represented in {encoding}")]
-    UnrepresentableCharacter { encoding: &'static str },
+    UnrepresentableCharacter {
+        /// The encoding concerned (`UTF-8`, `Shift_JIS`, …).
+        encoding: &'static str,
+    },
     /// The declared encoding contradicts the bytes (UTF-8 bytes declared Shift_JIS, or a UTF-8
     /// BOM with a Shift_JIS declaration): decoding would silently garble every name.
     #[error("the document declares {declared} but its bytes are {found}")]
-    EncodingConflict { declared: &'static str, found: &'static str },
+    EncodingConflict {
+        /// The encoding the document declares.
+        declared: &'static str,
+        /// The encoding its bytes are in.
+        found: &'static str,
+    },
     /// The document exceeds one of the limits on its shape.
     #[error("more than {max} {limit} at line {line}, column {column}")]
-    LimitExceeded { limit: Limit, max: usize, line: usize, column: usize },
+    LimitExceeded {
+        /// Which limit.
+        limit: Limit,
+        /// The limit's value.
+        max: usize,
+        /// Line of the problem, from 1.
+        line: usize,
+        /// Column of the problem, from 1.
+        column: usize,
+    },
     /// Another watcher (in this or another process) holds the folder: two would deliver every
     /// file twice.
     #[error("another watcher holds this folder")]
     AlreadyWatched,
     /// The watcher's state store could not be opened, read or written (`operation` says which).
     #[error("the watcher's state store failed ({operation}): {kind}")]
-    StateStore { operation: &'static str, kind: &'static str },
+    StateStore {
+        /// What the store was doing (`open`, `read`, `write`, …).
+        operation: &'static str,
+        /// The kind of failure (an I/O kind or SQLite's).
+        kind: &'static str,
+    },
     /// A setting is negative, zero where it must not be, or absurdly large (the setting is named).
     #[error("setting `{name}` is out of range")]
-    InvalidSetting { name: &'static str },
+    InvalidSetting {
+        /// The setting's name.
+        name: &'static str,
+    },
     /// A layout file is not valid (the key is named; `reason` says why).
     #[error("invalid layout file at `{key}`: {reason}")]
-    InvalidLayout { key: String, reason: String },
+    InvalidLayout {
+        /// The key of the layout file that is wrong (`rename.X`, `place.Y`, …).
+        key: String,
+        /// Why, in words that never quote the input.
+        reason: String,
+    },
 }
 
 /// One row of the stable error table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ErrorCode {
+    /// The number (C `kohi_status`, `.number` in the bindings); never reused.
     pub number: u32,
+    /// The snake_case code (`.code` in the bindings); never renamed.
     pub code: &'static str,
+    /// What it means, in one line.
     pub meaning: &'static str,
 }
 
@@ -315,6 +414,7 @@ impl Error {
     }
 }
 
+/// kohi's `Result`: the error is an [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 fn io_where(path: &Option<Box<str>>) -> String {

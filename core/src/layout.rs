@@ -15,8 +15,11 @@ use crate::error::{Error, Result};
 /// Where an element sits: the parent whose children are being looked up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Ctx {
+    /// Before the root element.
     Document,
+    /// `XmlMsg`, the root.
     XmlMsg,
+    /// `MessageHeader`.
     Header,
     /// `MessageBody` of a single result: the body is the patient.
     Body,
@@ -24,16 +27,27 @@ pub enum Ctx {
     Unit,
     /// Table-only: rows that apply under both `MessageBody` and `BulkConfirmUnit`.
     Person,
+    /// `SearchInfo`: the echo of a request.
     SearchInfo,
+    /// `ResultList`: the results of one person.
     ResultList,
+    /// `ResultOfQualificationConfirmation`: one result.
     Result,
+    /// `ElderlyRecipientCertificateInfo`.
     Elderly,
+    /// `LimitApplicationCertificateRelatedInfo`.
     Limit,
+    /// `SpecificDiseasesCertificateList`.
     SpecificList,
+    /// `SpecificDiseasesCertificateInfo`.
     Specific,
+    /// `PublicExpenseResultList`: 医療扶助 data.
     PublicExpenseList,
+    /// One 医療券・調剤券 (`MedicalTicketInfo`).
     Ticket,
+    /// `MedicalSubsidyCertificateList`: the PMH 受給者証 of one result.
     SubsidyList,
+    /// `MedicalSubsidyCertificateInfo`: one PMH 受給者証.
     Subsidy,
     /// `MaxCopaymentAmount` children: sub-schema unknown, every child is kept by name.
     MaxCopay,
@@ -44,7 +58,9 @@ const CTX_COUNT: usize = Ctx::MaxCopay as usize + 1;
 /// What an element is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Node {
+    /// An element with children, read in this context.
     Container(Ctx),
+    /// An element with text: one field.
     Leaf(Field),
     /// A wrapper a layout file declared: its children are read as if they sat in its parent.
     Wrapper,
@@ -53,8 +69,9 @@ pub enum Node {
 macro_rules! fields {
     ($($group:ident { $($name:ident),+ $(,)? })+) => {
         $(
+            #[doc = concat!("The leaf elements of one context (`", stringify!($group), "`), each named as its element.")]
             #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-            pub enum $group { $($name),+ }
+            pub enum $group { $(#[doc = concat!("`", stringify!($name), "`.")] $name),+ }
         )+
     };
 }
@@ -110,15 +127,25 @@ fields! {
 /// A leaf element's meaning.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Field {
+    /// In `MessageHeader`.
     Header(HeaderField),
+    /// In `MessageBody` or a `BulkConfirmUnit`: one person's fields.
     Person(PersonField),
+    /// In `MessageBody` of a single result.
     Body(BodyField),
+    /// Inside `SearchInfo` (the echo of a request).
     Search(SearchField),
+    /// Inside `ResultOfQualificationConfirmation`.
     Result(ResultField),
+    /// Inside `ElderlyRecipientCertificateInfo`.
     Elderly(ElderlyField),
+    /// Inside `LimitApplicationCertificateRelatedInfo`.
     Limit(LimitField),
+    /// Inside `SpecificDiseasesCertificateInfo`.
     Specific(SpecificField),
+    /// Inside a 医療券・調剤券.
     Ticket(TicketField),
+    /// Inside `MedicalSubsidyCertificateInfo` (PMH).
     Subsidy(SubsidyField),
     /// `MaxCopaymentAmount`: a container in our model (text = amount, children = kept items).
     MaxCopay,
@@ -136,25 +163,45 @@ pub enum Status {
 /// Element names the code refers to outside [`TABLE`] (warning paths, the survey, the quick
 /// pre-scans): declared here once, and used by the table's rows too.
 pub mod names {
+    /// `XmlMsg`.
     pub const XML_MSG: &str = "XmlMsg";
+    /// `MessageHeader`.
     pub const MESSAGE_HEADER: &str = "MessageHeader";
+    /// `MessageBody`.
     pub const MESSAGE_BODY: &str = "MessageBody";
+    /// `BulkConfirmUnit`.
     pub const BULK_CONFIRM_UNIT: &str = "BulkConfirmUnit";
+    /// `CharacterCodeIdentifier`.
     pub const CHARACTER_CODE_IDENTIFIER: &str = "CharacterCodeIdentifier";
+    /// `ResultOfQualificationConfirmation`.
     pub const RESULT: &str = "ResultOfQualificationConfirmation";
+    /// `InsurerNumber`.
     pub const INSURER_NUMBER: &str = "InsurerNumber";
+    /// `InsuredIdentificationNumber`.
     pub const INSURED_IDENTIFICATION_NUMBER: &str = "InsuredIdentificationNumber";
+    /// `PublicExpenseNumber`.
     pub const PUBLIC_EXPENSE_NUMBER: &str = "PublicExpenseNumber";
+    /// `BeneficiaryNumber`.
     pub const BENEFICIARY_NUMBER: &str = "BeneficiaryNumber";
+    /// `MedicalSubsidyCertificateList`.
     pub const SUBSIDY_LIST: &str = "MedicalSubsidyCertificateList";
+    /// `MedicalSubsidyCertificateInfo`.
     pub const SUBSIDY: &str = "MedicalSubsidyCertificateInfo";
+    /// `MedicalSubsidyInsurerNumber`.
     pub const SUBSIDY_PAYER: &str = "MedicalSubsidyInsurerNumber";
+    /// `MedicalSubsidyRecipientNumber`.
     pub const SUBSIDY_RECIPIENT: &str = "MedicalSubsidyRecipientNumber";
+    /// `MedicalSubsidyValidStartDate`.
     pub const SUBSIDY_FROM: &str = "MedicalSubsidyValidStartDate";
+    /// `MedicalSubsidyValidEndDate`.
     pub const SUBSIDY_TO: &str = "MedicalSubsidyValidEndDate";
+    /// `CertificationName`.
     pub const CERTIFICATION_NAME: &str = "CertificationName";
+    /// `MaxCopaymentAmount`.
     pub const MAX_COPAYMENT: &str = "MaxCopaymentAmount";
+    /// `IncomeSegment`.
     pub const INCOME_SEGMENT: &str = "IncomeSegment";
+    /// `AlwaysReimbursementFlg`.
     pub const ALWAYS_REIMBURSEMENT: &str = "AlwaysReimbursementFlg";
 }
 

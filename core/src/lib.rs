@@ -20,6 +20,8 @@
 //! [`to_json`]'s output.
 
 #![forbid(unsafe_code)]
+// Every public item is documented (CI turns this warning into an error through clippy -D warnings).
+#![warn(missing_docs)]
 
 mod build;
 pub mod codes;

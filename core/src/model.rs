@@ -22,10 +22,12 @@ pub struct Date {
     /// The text as sent (a boxed `str`: 8 bytes less than a `String` in every date field of
     /// every result, present or not).
     pub raw: Box<str>,
+    /// The date, when the text is a real one.
     pub value: Option<NaiveDate>,
 }
 
 impl Date {
+    /// Reads the text; an invalid value keeps its text with `value` `None`.
     pub fn parse(raw: &str) -> Self {
         Self { raw: raw.into(), value: parse_date(raw.trim()) }
     }
@@ -63,10 +65,12 @@ impl Serialize for Date {
 pub struct DateTime {
     /// The text as sent (see [`Date::raw`]).
     pub raw: Box<str>,
+    /// The time stamp, when the text is a real one.
     pub value: Option<NaiveDateTime>,
 }
 
 impl DateTime {
+    /// Reads the text; an invalid value keeps its text with `value` `None`.
     pub fn parse(raw: &str) -> Self {
         let d = raw.trim().as_bytes();
         let value = (d.len() == 14).then_some(d).and_then(|d| {
@@ -90,21 +94,33 @@ impl Serialize for DateTime {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CheckedNumber {
     #[serde(flatten)]
+    /// The number: as sent and normalised.
     pub text: NumberText,
     /// Length, digits and 検証番号 all hold.
     pub valid: bool,
 }
 
 /// One parsed result file.
+///
+/// ```
+/// let doc = kohi::parse_file(concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/face_pmh_two.xml"), &kohi::ParseOptions::default())?;
+/// assert_eq!(doc.encoding, kohi::Encoding::Utf8);
+/// assert_eq!(doc.patients.len(), 1);
+/// assert!(doc.warnings.is_empty());
+/// # Ok::<(), kohi::Error>(())
+/// ```
 #[derive(Debug, Clone, Serialize)]
 #[non_exhaustive]
 pub struct Document {
+    /// The encoding the file was read in.
     pub encoding: Encoding,
+    /// `MessageHeader`.
     pub header: Header,
     /// One per person: the body of a single result, or each `BulkConfirmUnit` of a bulk one.
     pub patients: Vec<Patient>,
     /// Every element (or attribute) the layout does not know, with its path and text.
     pub unknown_elements: Vec<UnknownElement>,
+    /// Things worth a look that did not stop the parse; each says where, never what.
     pub warnings: Vec<Warning>,
     /// File-level fields of a bulk (一括照会) result; `None` for a single result.
     pub bulk: Option<BulkInfo>,
@@ -112,15 +128,25 @@ pub struct Document {
 
 #[derive(Debug, Clone, Default, Serialize)]
 #[non_exhaustive]
+/// `MessageHeader`, and the file-level fields of `MessageBody`.
 pub struct Header {
+    /// `ProcessExecutionTime`: 処理実行日時.
     pub process_execution_time: Option<DateTime>,
+    /// `QualificationConfirmationDate`: 資格確認日.
     pub qualification_confirmation_date: Option<Date>,
+    /// `MedicalInstitutionCode`: 医療機関コード.
     pub medical_institution_code: Option<String>,
+    /// `ArbitraryFileIdentifier`: 任意のファイル識別子.
     pub arbitrary_file_identifier: Option<String>,
+    /// `ReferenceClassification`: 照会区分.
     pub reference_classification: Option<ReferenceClassification>,
+    /// `SegmentOfResult`: 処理結果区分.
     pub segment_of_result: Option<SegmentOfResult>,
+    /// `ErrorCode`: エラーコード.
     pub error_code: Option<String>,
+    /// `ErrorMessage`: エラーメッセージ.
     pub error_message: Option<String>,
+    /// `CharacterCodeIdentifier`: 文字コード識別.
     pub character_code_identifier: Option<CharacterCode>,
 }
 
@@ -128,10 +154,15 @@ pub struct Header {
 #[derive(Debug, Clone, Default, Serialize)]
 #[non_exhaustive]
 pub struct BulkInfo {
+    /// `ReceptionNumber`: 受付番号 (bulk results).
     pub reception_number: Option<String>,
+    /// `ProcessingResultStatus`: 処理結果状況.
     pub processing_result_status: Option<ProcessingResultStatus>,
+    /// `ProcessingResultCode`: 処理結果コード.
     pub processing_result_code: Option<String>,
+    /// `ProcessingResultMessage`: 処理結果メッセージ.
     pub processing_result_message: Option<String>,
+    /// `QualificationValidity`: 資格有効性.
     pub qualification_validity: Option<QualificationValidity>,
 }
 
@@ -149,20 +180,38 @@ crate::spelled::spelled_enum! {
     }
 }
 
+/// One person: the body of a single result, or one `BulkConfirmUnit`.
+///
+/// ```
+/// use kohi::model::PmhState;
+/// let doc = kohi::parse_file(concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/face_pmh_two.xml"), &kohi::ParseOptions::default())?;
+/// let patient = &doc.patients[0];
+/// assert_eq!(patient.pmh, PmhState::Received); // "absent" would never mean "ended"
+/// let slots: Vec<Option<u8>> = patient.kohi.iter().map(|k| k.slot).collect();
+/// assert_eq!(slots, [Some(1), Some(2)]);
+/// # Ok::<(), kohi::Error>(())
+/// ```
 #[derive(Debug, Clone, Default, Serialize)]
 #[non_exhaustive]
 pub struct Patient {
     /// 照会番号: of the bulk unit, or else of the first result that carries one.
     pub reference_number: Option<Personal<String>>,
+    /// `ProcessingResultStatus`: 処理結果状況.
     pub processing_result_status: Option<ProcessingResultStatus>,
+    /// `ProcessingResultCode`: 処理結果コード.
     pub processing_result_code: Option<String>,
+    /// `ProcessingResultMessage`: 処理結果メッセージ.
     pub processing_result_message: Option<String>,
+    /// `QualificationValidity`: 資格有効性.
     pub qualification_validity: Option<QualificationValidity>,
+    /// `PrescriptionIssueSelect`: 処方箋発行形態.
     pub prescription_issue_select: Option<PrescriptionIssueSelect>,
     /// Echo of the request (被保険者証 queries). Boxed, like the other blocks most results do not
     /// carry: absent, it costs a pointer instead of its ~280 bytes in every bulk unit.
     pub search_info: Option<Box<SearchInfo>>,
+    /// `Qualifications`: the results (`ResultOfQualificationConfirmation`), in document order.
     pub qualifications: Vec<Qualification>,
+    /// `Pmh`: whether PMH data came: received, received but empty, or absent (never "ended").
     pub pmh: PmhState,
     /// The 公費 for the レセプト, in 第1〜第4公費 order.
     pub kohi: Vec<KohiEntry>,
@@ -170,13 +219,21 @@ pub struct Patient {
 
 #[derive(Debug, Clone, Default, Serialize)]
 #[non_exhaustive]
+/// The request as echoed by a 被保険者証 query's answer (`SearchInfo`).
 pub struct SearchInfo {
+    /// `InsurerNumber`: 保険者番号.
     pub insurer_number: Option<CheckedNumber>,
+    /// `InsuredCardSymbol`: 被保険者証記号.
     pub insured_card_symbol: Option<NumberText>,
+    /// `InsuredIdentificationNumber`: 被保険者証番号.
     pub insured_identification_number: Option<NumberText>,
+    /// `InsuredBranchNumber`: 被保険者証枝番.
     pub insured_branch_number: Option<NumberText>,
+    /// `Birthdate`: 生年月日 (personal).
     pub birthdate: Option<Personal<Date>>,
+    /// `LimitApplicationCertificateRelatedConsFlg`: 限度額適用認定証関連情報の提供同意.
     pub limit_application_certificate_related_cons_flg: Option<Consent>,
+    /// `ArbitraryIdentifier`: 任意の識別子.
     pub arbitrary_identifier: Option<String>,
     #[serde(skip)]
     pub(crate) path: String,
@@ -186,37 +243,65 @@ pub struct SearchInfo {
 #[derive(Debug, Clone, Default)]
 #[non_exhaustive]
 pub struct Qualification {
+    /// `InsuredCardClassification`: 被保険者証区分.
     pub insured_card_classification: Option<InsuredCardClassification>,
+    /// `InsurerNumber`: 保険者番号.
     pub insurer_number: Option<CheckedNumber>,
+    /// `InsuredCardSymbol`: 被保険者証記号.
     pub insured_card_symbol: Option<NumberText>,
+    /// `InsuredIdentificationNumber`: 被保険者証番号.
     pub insured_identification_number: Option<NumberText>,
+    /// `InsuredBranchNumber`: 被保険者証枝番.
     pub insured_branch_number: Option<NumberText>,
+    /// `PersonalFamilyClassification`: 本人・家族の別.
     pub personal_family_classification: Option<PersonalFamilyClassification>,
+    /// `InsuredName`: 被保険者氏名 (世帯主氏名; personal).
     pub insured_name: Option<Personal<String>>,
+    /// `Name`: 氏名 (personal).
     pub name: Option<Personal<String>>,
+    /// `NameOfOther`: 氏名 (その他; personal).
     pub name_of_other: Option<Personal<String>>,
+    /// `NameKana`: 氏名カナ (personal).
     pub name_kana: Option<Personal<String>>,
+    /// `NameOfOtherKana`: 氏名カナ (その他; personal).
     pub name_of_other_kana: Option<Personal<String>>,
+    /// `Sex1`: 性別1.
     pub sex1: Option<Sex>,
+    /// `Sex2`: 性別2.
     pub sex2: Option<Sex>,
+    /// `Birthdate`: 生年月日 (personal).
     pub birthdate: Option<Personal<Date>>,
+    /// `Address`: 住所 (personal).
     pub address: Option<Personal<String>>,
+    /// `PostNumber`: 郵便番号 (personal).
     pub post_number: Option<Personal<String>>,
+    /// `QualificationDate`: 資格取得年月日.
     pub qualification_date: Option<Date>,
+    /// `DisqualificationDate`: 資格喪失年月日.
     pub disqualification_date: Option<Date>,
+    /// `InsuredCertificateIssuanceDate`: 被保険者証交付年月日.
     pub insured_certificate_issuance_date: Option<Date>,
+    /// `InsuredCardValidDate`: 被保険者証有効開始年月日.
     pub insured_card_valid_date: Option<Date>,
+    /// `InsuredCardExpirationDate`: 被保険者証有効終了年月日.
     pub insured_card_expiration_date: Option<Date>,
+    /// `InsuredPartialContributionRatio`: 一部負担金割合, as sent.
     pub insured_partial_contribution_ratio: Option<String>,
+    /// `PreschoolClassification`: 未就学区分.
     pub preschool_classification: Option<PreschoolClassification>,
+    /// `ReasonOfLoss`: 資格喪失事由.
     pub reason_of_loss: Option<ReasonOfLoss>,
+    /// `InsurerName`: 保険者名称.
     pub insurer_name: Option<String>,
     /// Boxed: most results carry none (see `Patient::search_info`).
     pub elderly_recipient_certificate: Option<Box<ElderlyRecipientCertificate>>,
     /// Boxed: most results carry none (see `Patient::search_info`).
     pub limit_application_certificate: Option<Box<LimitApplicationCertificate>>,
+    /// `SpecificDiseasesCertificates`: 特定疾病療養受療証 (one per `SpecificDiseasesCertificateInfo`).
     pub specific_diseases_certificates: Vec<SpecificDiseasesCertificate>,
+    /// `ReferenceNumber`: 照会番号 (personal).
     pub reference_number: Option<Personal<String>>,
+    /// `ArbitraryIdentifier`: 任意の識別子.
     pub arbitrary_identifier: Option<String>,
     /// `QualificationConfirmationKey`: seen in real face results, meaning not published; kept
     /// as sent.
@@ -225,6 +310,7 @@ pub struct Qualification {
     pub public_expense_number: Option<CheckedNumber>,
     /// 医療扶助: 受給者番号 when sent apart from `InsuredIdentificationNumber` (unconfirmed name).
     pub beneficiary_number: Option<NumberText>,
+    /// `WelfareOfficeName`: 医療扶助: 福祉事務所名.
     pub welfare_office_name: Option<String>,
     /// 医療扶助: how many 医療券 the result says there are, as sent.
     pub number_of_medical_tickets: Option<String>,
@@ -241,6 +327,7 @@ pub struct Qualification {
 }
 
 impl Qualification {
+    /// Whether the result is 医療扶助 (被保険者証区分 `A1`).
     pub fn is_medical_aid(&self) -> bool {
         self.insured_card_classification == Some(InsuredCardClassification::MedicalAid)
     }
@@ -399,32 +486,53 @@ impl Serialize for Qualification {
 #[derive(Debug, Clone, Default, Serialize)]
 #[non_exhaustive]
 pub struct Consents {
+    /// `LimitApplicationCertificateRelatedConsFlg`: 限度額適用認定証関連情報の提供同意.
     pub limit_application_certificate_related_cons_flg: Option<Consent>,
+    /// `LimitApplicationCertificateRelatedConsTime`: 限度額適用認定証関連情報の提供同意日時.
     pub limit_application_certificate_related_cons_time: Option<DateTime>,
+    /// `SpecificDiseasesCertificateRelatedConsFlg`: 特定疾病療養受療証情報の提供同意.
     pub specific_diseases_certificate_related_cons_flg: Option<ViewingConsent>,
+    /// `SpecificDiseasesCertificateRelatedConsTime`: 特定疾病療養受療証情報の提供同意日時.
     pub specific_diseases_certificate_related_cons_time: Option<DateTime>,
+    /// `SpecificHealthCheckupsInfoConsFlg`: 特定健診情報の閲覧同意.
     pub specific_health_checkups_info_cons_flg: Option<ViewingConsent>,
+    /// `SpecificHealthCheckupsInfoConsTime`: 特定健診情報の閲覧同意日時.
     pub specific_health_checkups_info_cons_time: Option<DateTime>,
+    /// `SpecificHealthCheckupsInfoAvailableTime`: 特定健診情報の閲覧有効期限.
     pub specific_health_checkups_info_available_time: Option<DateTime>,
+    /// `PharmacistsInfoConsFlg`: 薬剤情報の閲覧同意.
     pub pharmacists_info_cons_flg: Option<ViewingConsent>,
+    /// `PharmacistsInfoConsTime`: 薬剤情報の閲覧同意日時.
     pub pharmacists_info_cons_time: Option<DateTime>,
+    /// `PharmacistsInfoAvailableTime`: 薬剤情報の閲覧有効期限.
     pub pharmacists_info_available_time: Option<DateTime>,
+    /// `DiagnosisInfoConsFlg`: 診療情報の閲覧同意.
     pub diagnosis_info_cons_flg: Option<ViewingConsent>,
+    /// `DiagnosisInfoConsTime`: 診療情報の閲覧同意日時.
     pub diagnosis_info_cons_time: Option<DateTime>,
+    /// `DiagnosisInfoAvailableTime`: 診療情報の閲覧有効期限.
     pub diagnosis_info_available_time: Option<DateTime>,
+    /// `OperationInfoConsFlg`: 手術情報の閲覧同意.
     pub operation_info_cons_flg: Option<ViewingConsent>,
+    /// `OperationInfoConsTime`: 手術情報の閲覧同意日時.
     pub operation_info_cons_time: Option<DateTime>,
+    /// `OperationInfoAvailableTime`: 手術情報の閲覧有効期限.
     pub operation_info_available_time: Option<DateTime>,
     /// PMH consent (provisional name).
     pub medical_subsidy_cons_flg: Option<Consent>,
+    /// `MedicalSubsidyConsTime`: 医療費助成 (PMH) 情報の提供同意日時.
     pub medical_subsidy_cons_time: Option<DateTime>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
 #[non_exhaustive]
+/// 高齢受給者証 (`ElderlyRecipientCertificateInfo`).
 pub struct ElderlyRecipientCertificate {
+    /// `CertificateDate`: 交付年月日.
     pub certificate_date: Option<Date>,
+    /// `ValidStartDate`: 有効開始年月日.
     pub valid_start_date: Option<Date>,
+    /// `ValidEndDate`: 有効終了年月日.
     pub valid_end_date: Option<Date>,
     /// Percent as sent (`020` = 2割).
     pub contribution_ratio: Option<String>,
@@ -432,21 +540,33 @@ pub struct ElderlyRecipientCertificate {
 
 #[derive(Debug, Clone, Default, Serialize)]
 #[non_exhaustive]
+/// 限度額適用認定証 (`LimitApplicationCertificateRelatedInfo`).
 pub struct LimitApplicationCertificate {
+    /// `Classification`: 限度額適用認定証 区分.
     pub classification: Option<LimitCertificateClassification>,
+    /// `ClassificationFlag`: 限度額適用認定証 適用区分の別.
     pub classification_flag: Option<LimitCertificateFlag>,
+    /// `CertificateDate`: 交付年月日.
     pub certificate_date: Option<Date>,
+    /// `ValidStartDate`: 有効開始年月日.
     pub valid_start_date: Option<Date>,
+    /// `ValidEndDate`: 有効終了年月日.
     pub valid_end_date: Option<Date>,
+    /// `LongTermDate`: 長期入院該当年月日.
     pub long_term_date: Option<Date>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
 #[non_exhaustive]
+/// 特定疾病療養受療証 (`SpecificDiseasesCertificateInfo`).
 pub struct SpecificDiseasesCertificate {
+    /// `DiseaseCategory`: 特定疾病区分.
     pub disease_category: Option<SpecificDiseaseCategory>,
+    /// `CertificateDate`: 交付年月日.
     pub certificate_date: Option<Date>,
+    /// `ValidStartDate`: 有効開始年月日.
     pub valid_start_date: Option<Date>,
+    /// `ValidEndDate`: 有効終了年月日.
     pub valid_end_date: Option<Date>,
     /// 月額自己負担限度額 (円), as sent.
     pub self_pay: Option<String>,
@@ -456,34 +576,57 @@ pub struct SpecificDiseasesCertificate {
 #[derive(Debug, Clone, Default, Serialize)]
 #[non_exhaustive]
 pub struct MedicalTicket {
+    /// `TicketType`: 医療券・調剤券の別.
     pub ticket_type: Option<TicketType>,
+    /// `MedicalTicketValidDate`: 有効開始年月日.
     pub medical_ticket_valid_date: Option<Date>,
+    /// `MedicalTicketExpirationDate`: 有効終了年月日.
     pub medical_ticket_expiration_date: Option<Date>,
+    /// `IssueNumber`: 交付番号 (personal).
     pub issue_number: Option<Personal<String>>,
     /// 診療年月 `YYYYMM`, as sent.
     pub medical_treatment_month: Option<String>,
+    /// `DesignatedMedicalInstitutionCode`: 指定医療機関コード.
     pub designated_medical_institution_code: Option<String>,
+    /// `DesignatedMedicalInstitutionFlag`: 指定医療機関の別.
     pub designated_medical_institution_flag: Option<DesignatedInstitutionFlag>,
+    /// `DesignatedMedicalInstitutionName`: 指定医療機関名.
     pub designated_medical_institution_name: Option<String>,
+    /// `PrescriptionIssuerMedicalInstitutionCode`: 処方箋発行医療機関コード.
     pub prescription_issuer_medical_institution_code: Option<String>,
+    /// `PrescriptionIssuerMedicalInstitutionName`: 処方箋発行医療機関名.
     pub prescription_issuer_medical_institution_name: Option<String>,
+    /// `InjuryName1`: 傷病名1 (personal).
     pub injury_name1: Option<Personal<String>>,
+    /// `InjuryName2`: 傷病名2 (personal).
     pub injury_name2: Option<Personal<String>>,
+    /// `InjuryName3`: 傷病名3 (personal).
     pub injury_name3: Option<Personal<String>>,
+    /// `MedicalTreatmentType`: 診療区分.
     pub medical_treatment_type: Option<MedicalTreatmentType>,
     /// 本人支払額 (円), as sent.
     pub self_pay_amount: Option<String>,
+    /// `DistrictContactName`: 地区担当員名 (personal).
     pub district_contact_name: Option<Personal<String>>,
+    /// `HandlingContactName`: 取扱担当者名 (personal).
     pub handling_contact_name: Option<Personal<String>>,
+    /// `SingleOrCombinedUse`: 単独・併用の別.
     pub single_or_combined_use: Option<SingleOrCombinedUse>,
     /// OQSCD021–025: labels not in our reference, kept as sent.
     pub status_of_social_insurance: Option<String>,
+    /// `ConsistencyFlag`: OQSCD021–025 family: as sent.
     pub consistency_flag: Option<String>,
+    /// `StatusOfInfection`: 感染症の状況, as sent.
     pub status_of_infection: Option<String>,
+    /// `StatusOfElderlyMedicalCare`: 後期高齢者医療の状況, as sent.
     pub status_of_elderly_medical_care: Option<String>,
+    /// `StatusOfPrefecturalExpenses`: 都道府県負担の状況, as sent.
     pub status_of_prefectural_expenses: Option<String>,
+    /// `Remarks1`: 備考1 (personal).
     pub remarks1: Option<Personal<String>>,
+    /// `Remarks2`: 備考2 (personal).
     pub remarks2: Option<Personal<String>>,
+    /// `Remarks3`: 備考3 (personal).
     pub remarks3: Option<Personal<String>>,
 }
 
@@ -495,16 +638,25 @@ pub struct MedicalSubsidy {
     pub insurer_number: Option<NumberText>,
     /// 受給者番号: 7 digits for national programs, free text (≤30) for 地方単独.
     pub recipient_number: Option<NumberText>,
+    /// `CertificationName`: 受給者証の名称.
     pub certification_name: Option<String>,
+    /// `CertificationSubKey`: 受給者証の枝番 (the same numbers on two certificates).
     pub certification_sub_key: Option<String>,
+    /// `Segment`: 区分, as sent.
     pub segment: Option<String>,
+    /// `IncomeSegment`: 所得区分, as sent.
     pub income_segment: Option<String>,
     /// `項目コード-条件コード;…`, as sent.
     pub additional_conditions: Option<String>,
+    /// `DesignatedMedicalInstitutions`: 指定医療機関, as sent.
     pub designated_medical_institutions: Option<String>,
+    /// `AlwaysReimbursement`: 常に償還払い (the flag).
     pub always_reimbursement: Option<AlwaysReimbursement>,
+    /// `MaxCopayment`: 自己負担上限額.
     pub max_copayment: Option<MaxCopayment>,
+    /// `ValidStartDate`: 有効開始年月日.
     pub valid_start_date: Option<Date>,
+    /// `ValidEndDate`: 有効終了年月日.
     pub valid_end_date: Option<Date>,
     #[serde(skip)]
     pub(crate) path: String,
@@ -523,28 +675,36 @@ pub struct MaxCopayment {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// A child element kept by name.
 pub struct NamedValue {
+    /// `Name`: 氏名 (personal).
     pub name: String,
+    /// Its text, as sent.
     pub value: String,
 }
 
 /// An element (or `@attribute`) kohi does not know, kept whole. Its text may be personal.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct UnknownElement {
+    /// Where: the element path (never the value).
     pub path: String,
+    /// Its text as sent (may be personal).
     pub text: Personal<String>,
 }
 
 /// Something worth a look that did not stop the parse. Says where, never what.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Warning {
+    /// What.
     pub code: WarningCode,
+    /// Where: the element path (never the value).
     pub path: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
+/// What a warning is about; the snake_case code is stable.
 pub enum WarningCode {
     /// 公費負担者番号 fails its 検証番号 or is not 8 digits.
     PayerCheckDigit,
@@ -585,6 +745,7 @@ pub enum WarningCode {
 }
 
 impl WarningCode {
+    /// The snake_case code the JSON and every binding use.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::PayerCheckDigit => "payer_check_digit",
@@ -607,6 +768,7 @@ impl WarningCode {
 }
 
 crate::spelled::spelled_enum! {
+    /// Where a 公費 came from.
     pub enum KohiSource {
         /// PMH 医療費助成.
         Pmh = "pmh",
@@ -616,6 +778,7 @@ crate::spelled::spelled_enum! {
 }
 
 crate::spelled::spelled_enum! {
+    /// Whether a 公費 is a national program or 地方単独 (a municipal one).
     pub enum Scope {
         /// The 法別 is in the national table.
         National = "national",
@@ -637,35 +800,67 @@ crate::spelled::spelled_enum! {
 }
 
 /// One 公費 as a レセコン fills it in.
+///
+/// ```
+/// let doc = kohi::parse_file(concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/face_pmh_two.xml"), &kohi::ParseOptions::default())?;
+/// let k = &doc.patients[0].kohi[0];
+/// assert_eq!(k.slot, Some(1)); // 第1公費
+/// assert_eq!(k.law_number.as_deref(), Some("52")); // 法別番号
+/// // Personal values are read explicitly, never by accident (Debug shows <redacted>).
+/// assert_eq!(k.payer_number.as_ref().map(|n| n.expose().as_str()), Some("52136017"));
+/// assert_eq!(k.recipient_number.as_ref().map(|n| n.expose().as_str()), Some("1234566"));
+/// assert_eq!(k.valid_to.as_ref().map(|d| d.raw.as_ref()), Some("20260331"));
+/// assert_eq!(k.scope, kohi::model::Scope::National);
+/// # Ok::<(), kohi::Error>(())
+/// ```
 #[derive(Debug, Clone, Serialize)]
 #[non_exhaustive]
 pub struct KohiEntry {
     /// 1–4, or `None` past the fourth.
     pub slot: Option<u8>,
+    /// Where it came from: PMH 医療費助成 or 医療扶助.
     pub source: KohiSource,
+    /// 法別番号: the first two digits of the 公費負担者番号.
     pub law_number: Option<String>,
+    /// 都道府県番号: digits 3–4 of the 公費負担者番号.
     pub prefecture_number: Option<String>,
+    /// 実施機関番号: digits 5–7 of the 公費負担者番号.
     pub agency_number: Option<String>,
+    /// 公費負担者番号, normalised (8 ASCII digits when valid).
     pub payer_number: Option<Personal<String>>,
+    /// 公費負担者番号 as sent.
     pub payer_number_raw: Option<Personal<String>>,
     /// `None` when no number came.
     pub payer_number_valid: Option<bool>,
+    /// 受給者番号, normalised (half-width, no padding).
     pub recipient_number: Option<Personal<String>>,
+    /// 受給者番号 as sent.
     pub recipient_number_raw: Option<Personal<String>>,
     /// National: the 7-digit check. 地方単独 (free text): `None`, no verdict.
     pub recipient_number_valid: Option<bool>,
+    /// National (法別 in the national table) or 地方単独.
     pub scope: Scope,
+    /// The program (制度) named by the 法別番号, from the national table; `None` for 地方単独.
     pub program: Option<&'static str>,
+    /// The 受給者証's name as sent (`CertificationName`).
     pub certificate_name: Option<String>,
+    /// 有効開始年月日.
     pub valid_from: Option<Date>,
+    /// 有効終了年月日.
     pub valid_to: Option<Date>,
+    /// `IncomeSegment`: 所得区分, as sent.
     pub income_segment: Option<String>,
+    /// `MaxCopayment`: 自己負担上限額.
     pub max_copayment: Option<MaxCopayment>,
     /// `None` when the flag is absent or not `0`/`1`.
     pub always_reimbursement: Option<bool>,
+    /// `Segment`: 区分, as sent.
     pub segment: Option<String>,
+    /// `CertificationSubKey`: 受給者証の枝番 (the same numbers on two certificates).
     pub certification_sub_key: Option<String>,
+    /// 追加条件 `項目コード-条件コード;…`, as sent.
     pub additional_conditions: Option<String>,
+    /// `DesignatedMedicalInstitutions`: 指定医療機関, as sent.
     pub designated_medical_institutions: Option<String>,
     /// 医療扶助: 福祉事務所名.
     pub welfare_office_name: Option<String>,
@@ -693,9 +888,11 @@ impl KohiEntry {
 /// One patient, with what the file said about it.
 #[derive(Debug)]
 pub struct StreamedPatient {
+    /// The patient.
     pub patient: Patient,
     /// Warnings inside this patient's bulk unit (for a single result, see the remainder).
     pub warnings: Vec<Warning>,
+    /// Unknown elements inside this patient's bulk unit.
     pub unknown_elements: Vec<UnknownElement>,
 }
 

@@ -21,10 +21,12 @@ pub struct NumberText {
 }
 
 impl NumberText {
+    /// Keeps `raw` and its normalised form (full-width digits to ASCII, padding removed).
     pub fn new(raw: &str) -> Self {
         Self { normalized: Personal::new(normalize(raw)), raw: Personal::new(raw.to_owned()) }
     }
 
+    /// The normalised value.
     pub fn value(&self) -> &str {
         self.normalized.expose()
     }
@@ -92,7 +94,9 @@ crate::spelled::spelled_enum! {
 /// The verdict on one number.
 #[derive(Clone, PartialEq, Eq, Serialize)]
 pub struct NumberCheck {
+    /// Which number it was checked as.
     pub kind: NumberKind,
+    /// The number normalised: half-width digits, no spaces.
     pub normalized: String,
     /// Right length, all digits, and the check digit holds.
     pub valid: bool,
@@ -107,6 +111,15 @@ impl std::fmt::Debug for NumberCheck {
 }
 
 /// Checks a number of the given kind (normalising it first).
+///
+/// ```
+/// use kohi::NumberKind;
+/// let ok = kohi::check_number(NumberKind::Payer, "５２１３６０１７"); // full-width input
+/// assert!(ok.valid);
+/// assert_eq!(ok.normalized, "52136017");
+/// let bad = kohi::check_number(NumberKind::Payer, "52136018");
+/// assert_eq!((bad.valid, bad.expected_check_digit), (false, Some(7)));
+/// ```
 pub fn check_number(kind: NumberKind, raw: &str) -> NumberCheck {
     let normalized = normalize(raw);
     let valid = is_valid_normalized(kind, &normalized);
@@ -136,6 +149,7 @@ pub struct PayerParts<'a> {
     pub agency: &'a str,
 }
 
+/// The parts of a normalised 8-digit 公費負担者番号 (法別, 都道府県, 実施機関, 検証番号); `None` when it is not 8 ASCII digits.
 pub fn split_payer_number(normalized: &str) -> Option<PayerParts<'_>> {
     is_digits(normalized, &[8]).then(|| PayerParts {
         law: &normalized[0..2],

@@ -40,6 +40,7 @@ pub struct Limits {
     pub kohi_per_patient: usize,
     /// Unknown elements and attributes kept (each costs more memory than its bytes in the file).
     pub unknown_elements: usize,
+    /// Warnings per document.
     pub warnings: usize,
     /// Bytes in one element or attribute name (the longest onshi name is under 50).
     pub name_bytes: usize,
@@ -65,6 +66,7 @@ impl Default for Limits {
 }
 
 impl Limits {
+    /// One limit's value.
     pub fn get(&self, limit: Limit) -> usize {
         match limit {
             Limit::Elements => self.elements,
@@ -84,6 +86,7 @@ impl Limits {
         self
     }
 
+    /// Sets one limit.
     pub fn set(&mut self, limit: Limit, value: usize) {
         *match limit {
             Limit::Elements => &mut self.elements,
@@ -109,6 +112,18 @@ impl Limits {
 }
 
 /// How to parse. Cheap to clone; build once and reuse.
+///
+/// ```
+/// let xml = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/face_pmh_two.xml"))?;
+/// // A municipality that spells an element its own way: an alias (or a layout file) reads it.
+/// let renamed = xml.replace("MedicalSubsidyInsurerNumber", "FutanshaBango");
+/// let options = kohi::ParseOptions::default()
+///     .with_max_input_bytes(1 << 20)
+///     .with_aliases_json(r#"{"MedicalSubsidyInsurerNumber": ["FutanshaBango"]}"#)?;
+/// let doc = kohi::parse_with(renamed.as_bytes(), &options)?;
+/// assert_eq!(doc.patients[0].kohi[0].payer_number.as_ref().unwrap().expose(), "52136017");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct ParseOptions {
     layout: Arc<Layout>,
@@ -129,6 +144,7 @@ impl Default for ParseOptions {
 }
 
 impl ParseOptions {
+    /// The defaults (the same as `ParseOptions::default()`).
     pub fn new() -> Self {
         Self::default()
     }
@@ -151,29 +167,35 @@ impl ParseOptions {
         &self.layout
     }
 
+    /// Sets the input size limit in bytes (default 64 MiB).
     pub fn with_max_input_bytes(mut self, limit: usize) -> Self {
         self.max_input_bytes = limit;
         self
     }
 
+    /// Sets the nesting limit.
     pub fn with_max_depth(mut self, limit: usize) -> Self {
         self.max_depth = limit;
         self
     }
 
+    /// Sets the limits on a document's shape.
     pub fn with_limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
         self
     }
 
+    /// The limits on a document's shape.
     pub fn limits(&self) -> Limits {
         self.limits
     }
 
+    /// The input size limit in bytes.
     pub fn max_input_bytes(&self) -> usize {
         self.max_input_bytes
     }
 
+    /// The nesting limit.
     pub fn max_depth(&self) -> usize {
         self.max_depth
     }

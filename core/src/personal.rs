@@ -8,10 +8,20 @@ use std::fmt;
 
 use serde::{Serialize, Serializer};
 
+/// A personal value (name, number, address, birthdate): `Debug` shows `<redacted>`, and reading
+/// it takes an explicit `expose()`; JSON shows it as the plain value.
+///
+/// ```
+/// use kohi::personal::Personal;
+/// let name = Personal::new(String::from("山田 花子"));
+/// assert_eq!(format!("{name:?}"), "<redacted>"); // safe in logs and panics
+/// assert_eq!(name.expose(), "山田 花子");
+/// ```
 #[derive(Clone, PartialEq, Eq, Hash, Default)]
 pub struct Personal<T>(T);
 
 impl<T> Personal<T> {
+    /// Wraps a personal value.
     pub fn new(value: T) -> Self {
         Self(value)
     }
@@ -21,6 +31,7 @@ impl<T> Personal<T> {
         &self.0
     }
 
+    /// The value, taken out: an explicit read of personal data.
     pub fn into_inner(self) -> T {
         self.0
     }

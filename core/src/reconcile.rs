@@ -18,14 +18,19 @@ use crate::numbers::normalize;
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct KohiRecord {
+    /// 公費負担者番号.
     pub payer_number: String,
     #[serde(default)]
+    /// 受給者番号.
     pub recipient_number: Option<String>,
     #[serde(default)]
+    /// 有効開始年月日.
     pub valid_from: Option<NaiveDate>,
     #[serde(default)]
+    /// 有効終了年月日.
     pub valid_to: Option<NaiveDate>,
     #[serde(default)]
+    /// 所得区分.
     pub income_segment: Option<String>,
     /// Yen, ASCII digits.
     #[serde(default)]
@@ -58,9 +63,13 @@ fn classify(e: &serde_json::Error) -> &'static str {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ChangedField {
+    /// 有効開始年月日.
     ValidFrom,
+    /// 有効終了年月日.
     ValidTo,
+    /// 所得区分.
     IncomeSegment,
+    /// 自己負担上限額.
     MaxCopayment,
 }
 
@@ -70,29 +79,40 @@ pub enum ChangedField {
 pub enum Change {
     /// Reported, not stored.
     Added {
+        /// The 公費 as the result reports it.
         kohi: KohiEntry,
     },
     /// Stored and reported, with different values in `fields`.
     Changed {
+        /// Index of the stored record.
         stored: usize,
+        /// The 公費 as the result reports it.
         kohi: KohiEntry,
+        /// Which fields differ.
         fields: Vec<ChangedField>,
     },
+    /// Stored and reported with the same values.
     Unchanged {
+        /// Index of the stored record.
         stored: usize,
+        /// The 公費 as the result reports it.
         kohi: KohiEntry,
     },
     /// Reported with an end date before today.
     Expired {
+        /// Index of the stored record, when one matches.
         stored: Option<usize>,
+        /// The 公費 as the result reports it.
         kohi: KohiEntry,
     },
     /// Stored, and missing from a result that did report its source. Check the paper 受給者証.
     NotReported {
+        /// Index of the stored record.
         stored: usize,
     },
     /// Stored, and the result could not have reported it (no PMH data, or consent not given).
     Unknown {
+        /// Index of the stored record.
         stored: usize,
     },
 }
@@ -150,6 +170,20 @@ pub fn changes_to_json(changes: &[Change]) -> String {
 }
 
 /// Proposes changes: one per stored record (in order), then one per reported 公費 not stored.
+///
+/// ```
+/// use kohi::reconcile::{reconcile, Change, ChangedField, KohiRecord};
+/// let doc = kohi::parse_file(concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/face_pmh_two.xml"), &kohi::ParseOptions::default())?;
+/// let mut stored = KohiRecord::default();
+/// stored.payer_number = "52136017".into();
+/// stored.recipient_number = Some("1234566".into());
+/// let today = chrono::NaiveDate::from_ymd_opt(2025, 6, 4).unwrap();
+/// let changes = reconcile(&[stored], &doc.patients[0], today);
+/// // The stored one is reported with new dates, 所得区分 and cap; the 子ども医療証 is new.
+/// assert!(matches!(&changes[0], Change::Changed { stored: 0, fields, .. } if fields.contains(&ChangedField::ValidTo)));
+/// assert!(matches!(&changes[1], Change::Added { .. }));
+/// # Ok::<(), kohi::Error>(())
+/// ```
 pub fn reconcile(stored: &[KohiRecord], patient: &Patient, today: NaiveDate) -> Vec<Change> {
     let mut matched = vec![false; patient.kohi.len()];
     let medical_aid_reported = patient.qualifications.iter().any(|q| q.is_medical_aid());

@@ -7,7 +7,7 @@ macro_rules! spelled_enum {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum $name {
-            $($(#[$vmeta])* $variant,)+
+            $($(#[$vmeta])* #[doc = concat!("\n\nSpelled `", $text, "`.")] $variant,)+
         }
 
         impl $name {

@@ -27,6 +27,17 @@ pub use crate::model::StreamedPatient;
 
 /// Reads patients one at a time. An `Iterator` of `Result<StreamedPatient>`; after the first
 /// error it ends.
+///
+/// ```
+/// let file = std::fs::File::open(concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/face_pmh_two.xml"))?;
+/// let mut payers = Vec::new();
+/// for patient in kohi::PatientReader::new(std::io::BufReader::new(file), &kohi::ParseOptions::default())? {
+///     let patient = patient?.patient; // one patient in memory at a time, whatever the file's size
+///     payers.extend(patient.kohi.iter().filter_map(|k| k.payer_number.as_ref()).map(|n| n.expose().clone()));
+/// }
+/// assert_eq!(payers, ["52136017", "88131016"]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct PatientReader<R: Read> {
     reader: Reader<BufReader<Source<R>>>,
     walker: Option<Walker>,

@@ -25,8 +25,11 @@ use crate::parse::ParseOptions;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Confidence {
+    /// A guess: the shapes allow it, nothing more.
     Low,
+    /// Most values fit, or the shapes fit and the element's name hints at the field.
     Medium,
+    /// Every value fits the field's shape (check digits hold, dates fall in order).
     High,
 }
 
@@ -35,6 +38,7 @@ pub enum Confidence {
 pub struct ElementStat {
     /// Element names joined by `/`, without repeat indices.
     pub path: String,
+    /// How many times it occurs.
     pub count: usize,
     /// The layout in use knows it here.
     pub known: bool,
@@ -51,7 +55,9 @@ pub struct Proposal {
     pub field: &'static str,
     /// The name in the files.
     pub element: String,
+    /// Where the element sits.
     pub path: String,
+    /// How sure.
     pub confidence: Confidence,
     /// Why, in shapes and counts.
     pub evidence: String,
@@ -66,6 +72,7 @@ pub struct Survey {
     pub failed: BTreeMap<&'static str, usize>,
     /// Every path, in the order first met.
     pub elements: Vec<ElementStat>,
+    /// The proposed mappings, best first.
     pub proposals: Vec<Proposal>,
     /// The proposed layout file (JSON object), ready for `--layout`; `None` when nothing is
     /// proposed.
@@ -90,6 +97,7 @@ pub struct Surveyor {
 }
 
 impl Surveyor {
+    /// A survey read with these options (their layout says what is known).
     pub fn new(options: &ParseOptions) -> Self {
         Surveyor { options: options.clone(), walk: Walk::default(), files: 0, failed: BTreeMap::new() }
     }
@@ -118,6 +126,7 @@ impl Surveyor {
         }
     }
 
+    /// The report on every file added.
     pub fn finish(self) -> Survey {
         let walk = self.walk;
         let (proposals, layout) = propose(&walk);

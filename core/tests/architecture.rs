@@ -226,3 +226,27 @@ fn distribution_names_agree_everywhere() {
     let packaging = read("docs/PACKAGING.md");
     assert!(packaging.contains("pip install kohi-onshi") && packaging.contains("npm install kohi-onshi"));
 }
+
+/// Every published crate says what docs.rs and crates.io need: a description, the licence, the
+/// repository, where its docs are, and docs.rs metadata that builds every feature.
+#[test]
+fn published_crates_carry_their_metadata() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    for (dir, name) in [("core", "kohi"), ("terminal", "kohi-terminal"), ("cli", "kohi-cli"), ("ffi", "kohi-ffi")] {
+        let manifest = std::fs::read_to_string(root.join(dir).join("Cargo.toml")).unwrap();
+        for wanted in [
+            format!("name = \"{name}\""),
+            "description = ".into(),
+            "license.workspace = true".into(),
+            "repository.workspace = true".into(),
+            format!("documentation = \"https://docs.rs/{name}\""),
+            "[package.metadata.docs.rs]\nall-features = true".into(),
+        ] {
+            assert!(manifest.contains(&wanted), "{dir}/Cargo.toml lacks {wanted}");
+        }
+    }
+    for lib in ["core/src/lib.rs", "terminal/src/lib.rs"] {
+        let code = std::fs::read_to_string(root.join(lib)).unwrap();
+        assert!(code.contains("#![warn(missing_docs)]"), "{lib}: every public item is documented");
+    }
+}

@@ -18,6 +18,7 @@ pub const MAX_ENTRIES: usize = 10_000;
 pub struct ArchiveEntry {
     /// The entry's name inside the archive.
     pub name: String,
+    /// The entry parsed, or why it did not.
     pub outcome: std::result::Result<Box<Document>, Error>,
 }
 

@@ -19,6 +19,9 @@
 //!
 //! The delivery contract and what a kill at each point does are in [`watch`].
 
+// Every public item is documented (clippy -D warnings in CI makes this an error).
+#![warn(missing_docs)]
+
 mod archive;
 mod classify;
 mod os_watch;

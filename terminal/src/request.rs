@@ -27,6 +27,7 @@ pub struct QualificationRequest {
     pub insured_identification_number: String,
     /// 枝番 (2 digits, leading zero kept).
     pub insured_branch_number: Option<String>,
+    /// 生年月日.
     pub birthdate: NaiveDate,
     /// 限度額適用認定証関連情報の開示に係る同意.
     pub limit_application_consent: bool,

@@ -55,6 +55,7 @@ pub const LOCK_FILE: &str = ".kohi-inbox.lock";
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct WatchOptions {
+    /// How each file is parsed (layout, aliases, limits).
     pub parse: ParseOptions,
     /// A file is read once its size, times and inode stay the same this long (10 ms – 1 h).
     pub settle: Duration,
@@ -99,6 +100,7 @@ impl PairBy {
         }
     }
 
+    /// The rule named `name` (`arbitrary_file_identifier` or `free_name`).
     pub fn from_name(name: &str) -> Option<PairBy> {
         [Self::ArbitraryFileIdentifier, Self::FreeName].into_iter().find(|p| p.as_str() == name)
     }
@@ -143,6 +145,7 @@ impl WatchOptions {
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Outcome {
+    /// The file parsed.
     Parsed(Box<Document>),
     /// Not usable: it never parsed within `give_up_after`, could not be read, is too large or
     /// is not a regular file (kind `skipped`).
@@ -150,6 +153,7 @@ pub enum Outcome {
     /// The `.err` file's text (format not documented publicly: it may echo the refused request,
     /// so it is personal), when it decodes.
     Rejected {
+        /// The `.err` file's text, when it could be read (may be personal).
         message: Option<Personal<String>>,
     },
     /// A `.zip` of bulk results (kind `bulk_archive`): every entry, each XML one parsed.
@@ -167,7 +171,9 @@ pub struct WatchEvent {
     pub id: String,
     /// Where the file was found.
     pub path: PathBuf,
+    /// What the file is, by its name.
     pub kind: FileKind,
+    /// What reading it gave.
     pub outcome: Outcome,
     /// The request this answers: by file name (`…res_X` ↔ `…req_X`), else by the header's
     /// `ArbitraryFileIdentifier` registered with [`WatcherHandle::expect`].
@@ -260,6 +266,7 @@ impl WatcherHandle {
         self.wake.cancel();
     }
 
+    /// Whether `cancel` was called.
     pub fn is_cancelled(&self) -> bool {
         self.wake.is_cancelled()
     }
