@@ -121,7 +121,7 @@ layer_python() {
 
   step "Python: release artefacts: a manylinux2014 abi3 wheel (maturin --zig) passes the tests; the sdist builds"
   rm -rf target/wheels
-  PATH="$ROOT/.venv/bin:$PATH" maturin build --release --zig --compatibility manylinux2014 \
+  PATH="$ROOT/.venv/bin:$PATH" maturin build --release --zig \
     -m bindings/python/Cargo.toml -o target/wheels 2>&1 | tail -n 1
   PATH="$ROOT/.venv/bin:$PATH" maturin sdist -m bindings/python/Cargo.toml -o target/wheels 2>&1 | tail -n 1
   wheel=$(ls target/wheels/kohi_onshi-*-cp39-abi3-manylinux2014_x86_64.manylinux_2_17_x86_64.whl)
