@@ -1,16 +1,16 @@
-//! Names the shared library by its ABI version, so programs linked against it ask for that
-//! version at run time: the SONAME `libkohi.so.<major>` on Linux (and the install name
-//! `@rpath/libkohi.<major>.dylib` on macOS). The C ABI only grows within a major version (numbers
-//! are never reused, functions never change), so one major is one ABI. `make install` lays out the
-//! versioned file and its links (Makefile).
+//! Names the shared library by its ABI version, so that a program linked against it asks for
+//! that version at run time: the SONAME `libkohi.so.<abi>` on Linux (the install name
+//! `@rpath/libkohi.<abi>.dylib` on macOS). The ABI version follows ffi/README.md's "Versioning":
+//! before 1.0 a minor version may change the ABI, so it is `0.<minor>`; from 1.0 on, the major.
+//! `make install` lays out the versioned file and its links (Makefile computes the same name).
 
 fn main() {
     let major = std::env::var("CARGO_PKG_VERSION_MAJOR").unwrap_or_else(|_| "0".into());
+    let minor = std::env::var("CARGO_PKG_VERSION_MINOR").unwrap_or_else(|_| "0".into());
+    let abi = if major == "0" { format!("0.{minor}") } else { major };
     match std::env::var("CARGO_CFG_TARGET_OS").as_deref() {
-        Ok("linux") | Ok("android") | Ok("freebsd") => {
-            println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libkohi.so.{major}");
-        }
-        Ok("macos") => println!("cargo:rustc-cdylib-link-arg=-Wl,-install_name,@rpath/libkohi.{major}.dylib"),
+        Ok("linux" | "android" | "freebsd") => println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libkohi.so.{abi}"),
+        Ok("macos") => println!("cargo:rustc-cdylib-link-arg=-Wl,-install_name,@rpath/libkohi.{abi}.dylib"),
         _ => {}
     }
     println!("cargo:rerun-if-changed=build.rs");

@@ -56,8 +56,13 @@ export RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}" CARGO_HOME="${CARGO_HOME:-$HO
 (cd "$WORK" && HOME="$WORK/home" PATH="$WORK/shim:$PATH" bash -euo pipefail c.sh) > "$WORK/c.txt"
 expect "$WORK/c.txt" "1 52136017"
 expect "$WORK/c.txt" "2 88131016"
-readelf -d "$WORK/home/.local/lib/libkohi.so.0.1.0" | grep -q 'Library soname: \[libkohi.so.0\]'
-readelf -d "$WORK/app" | grep -q 'Shared library: \[libkohi.so.0\]'
+# The SONAME is the ABI version: 0.<minor> before 1.0, then the major (ffi/build.rs, Makefile).
+version="$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)"
+abi="$(echo "$version" | awk -F. '{ print ($1 == "0") ? "0." $2 : $1 }')"
+[ "$version" != "0.1.0" ] || [ "$abi" = "0.1" ]
+readelf -d "$WORK/home/.local/lib/libkohi.so.$version" | grep -q "Library soname: \[libkohi.so.$abi\]"
+readelf -d "$WORK/app" | grep -q "Shared library: \[libkohi.so.$abi\]"
+[ "$(readlink "$WORK/home/.local/lib/libkohi.so.$abi")" = "libkohi.so.$version" ]
 (cd "$WORK" && ./app-static fixtures/face_pmh_two.xml) > "$WORK/c-static.txt"
 expect "$WORK/c-static.txt" "1 52136017"
 make -s -C "$ROOT" uninstall PREFIX="$WORK/home/.local"
