@@ -1,6 +1,6 @@
 # The C library, installed as a distribution would: `make install PREFIX=/usr/local` (DESTDIR
 # for staging). Gives include/kohi.h, lib/libkohi.so.<version> with its SONAME link
-# (libkohi.so.<abi>: 0.<minor> before 1.0, then <major>; ffi/build.rs sets the same SONAME) and
+# (libkohi.so.<abi>: 0.<minor> before 1.0, then <major>; ffi/build.rs sets that SONAME) and
 # libkohi.so, lib/libkohi.a and lib/pkgconfig/kohi.pc. This is what
 # cargo-c's `cargo cinstall` lays out (Debian's cargo-c is too old for this workspace).
 # `make uninstall` removes exactly those files. Tested by scripts/readme_snippets.sh.
@@ -10,17 +10,20 @@ LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 DESTDIR ?=
 CARGO ?= cargo
+# Its own target folder: the library built here carries the SONAME (ffi/build.rs, KOHI_SONAME=1),
+# and the build tree's target/release/libkohi.so stays unversioned for in-tree linking.
+INSTALL_TARGET_DIR ?= target/install
 
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
 MAJOR := $(word 1,$(subst ., ,$(VERSION)))
 MINOR := $(word 2,$(subst ., ,$(VERSION)))
 ABI := $(if $(filter 0,$(MAJOR)),0.$(MINOR),$(MAJOR))
-BUILT := target/release
+BUILT := $(INSTALL_TARGET_DIR)/release
 
 .PHONY: lib install uninstall
 
 lib:
-	$(CARGO) build --release --locked -p kohi-ffi
+	KOHI_SONAME=1 $(CARGO) build --release --locked -p kohi-ffi --target-dir $(INSTALL_TARGET_DIR)
 
 install: lib
 	install -d "$(DESTDIR)$(LIBDIR)/pkgconfig" "$(DESTDIR)$(INCLUDEDIR)"
