@@ -9,6 +9,12 @@ export interface Watcher {
   [Symbol.asyncIterator](): AsyncGenerator<WatchEvent, void, void>
 }
 
+/** Added in index.js. */
+export interface KohiResult {
+  /** The core's JSON contract as an object (snake_case keys, as in every language), at any size. */
+  toJSON(): Record<string, unknown>
+}
+
 /** Added in index.js: `for await (const patient of stream)` yields each patient as it is read. */
 export interface PatientStream {
   [Symbol.asyncIterator](): AsyncGenerator<Patient, void, void>
@@ -64,8 +70,6 @@ export declare class KohiResult {
   get unknownElements(): Array<UnknownElement>
   /** File-level status of a bulk result, or null. */
   get bulk(): Record<string, unknown> | null
-  /** The core's JSON contract as an object (snake_case keys, as in every language). */
-  toJSON(): Record<string, unknown>
   /** The core's JSON contract, byte for byte. */
   toJsonString(): string
 }

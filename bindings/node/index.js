@@ -93,6 +93,13 @@ Object.defineProperty(native.Patient.prototype, 'kohi', {
   },
 })
 
+// `result.toJSON()`: the contract as objects, by V8's JSON.parse of the core's text. Converting a
+// serde_json::Value through napi instead was 2.5-3x slower (one napi call per value) and napi caps
+// it at 1,000,000 values, so it threw above about 8,000 bulk units; JSON.parse has no such cap.
+native.KohiResult.prototype.toJSON = function toJSON() {
+  return JSON.parse(this.toJsonString())
+}
+
 // `patient.qualifications`: plain objects parsed from the JSON the addon writes (see above).
 Object.defineProperty(native.Patient.prototype, 'qualifications', {
   configurable: true,

@@ -182,12 +182,6 @@ impl KohiResult {
         serde_json::to_value(&self.doc.bulk).unwrap_or_default()
     }
 
-    /// The core's JSON contract as an object (snake_case keys, as in every language).
-    #[napi(js_name = "toJSON", ts_return_type = "Record<string, unknown>")]
-    pub fn to_json(&self) -> serde_json::Value {
-        serde_json::from_str(&kohi_core::to_json(&self.doc)).unwrap_or_default()
-    }
-
     /// The core's JSON contract, byte for byte.
     #[napi]
     pub fn to_json_string(&self) -> String {

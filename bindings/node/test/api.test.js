@@ -236,3 +236,20 @@ test('a path given to parse says to call parseFile', () => {
   assert.throws(() => kohi.parse(file), (e) => e.code === 'invalid_argument' && /parseFile/.test(e.message))
   assert.equal(kohi.parse(fs.readFileSync(file)).patients[0].kohi[0].payerNumber, '52136017')
 })
+
+test('toJSON() and JSON.stringify(result) work past napi\'s 1,000,000-value cap (20,000 bulk units)', () => {
+  const units = []
+  for (let i = 0; i < 20000; i++) {
+    units.push(`<BulkConfirmUnit><ReferenceNumber>${i}</ReferenceNumber><ProcessingResultStatus>1</ProcessingResultStatus>` +
+      '<ResultList><ResultOfQualificationConfirmation><InsuredCardClassification>01</InsuredCardClassification>' +
+      '<InsurerNumber>06139999</InsurerNumber><InsuredIdentificationNumber>1234</InsuredIdentificationNumber>' +
+      '</ResultOfQualificationConfirmation></ResultList></BulkConfirmUnit>')
+  }
+  const xml = `<XmlMsg><MessageHeader><ProcessExecutionTime>20250604101544</ProcessExecutionTime></MessageHeader><MessageBody>${units.join('')}</MessageBody></XmlMsg>`
+  const result = kohi.parse(Buffer.from(xml))
+  const json = result.toJSON()
+  assert.equal(json.patients.length, 20000)
+  assert.equal(json.patients[19999].reference_number, '19999')
+  assert.equal(json.patients[19999].qualifications[0].insurer_number.normalized, '06139999')
+  assert.equal(JSON.stringify(result), result.toJsonString())
+})
