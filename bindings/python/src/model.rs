@@ -123,9 +123,9 @@ impl Result {
         kohi_core::to_json(&self.doc)
     }
 
-    /// The JSON contract as Python objects.
+    /// The JSON contract as Python objects, built from the model directly (no JSON text).
     fn to_dict(&self, py: Python<'_>) -> Obj {
-        convert::json_to_py(py, &kohi_core::to_json(&self.doc))
+        Ok(pythonize::pythonize(py, &*self.doc)?.unbind())
     }
 
     fn __repr__(&self) -> String {
