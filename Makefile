@@ -10,20 +10,17 @@ LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 DESTDIR ?=
 CARGO ?= cargo
-# Its own target folder: the library built here carries the SONAME (ffi/build.rs, KOHI_SONAME=1),
-# and the build tree's target/release/libkohi.so stays unversioned for in-tree linking.
-INSTALL_TARGET_DIR ?= target/install
 
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
 MAJOR := $(word 1,$(subst ., ,$(VERSION)))
 MINOR := $(word 2,$(subst ., ,$(VERSION)))
 ABI := $(if $(filter 0,$(MAJOR)),0.$(MINOR),$(MAJOR))
-BUILT := $(INSTALL_TARGET_DIR)/release
+BUILT := target/release
 
 .PHONY: lib install uninstall
 
 lib:
-	KOHI_SONAME=1 $(CARGO) build --release --locked -p kohi-ffi --target-dir $(INSTALL_TARGET_DIR)
+	$(CARGO) build --release --locked -p kohi-ffi
 
 install: lib
 	install -d "$(DESTDIR)$(LIBDIR)/pkgconfig" "$(DESTDIR)$(INCLUDEDIR)"
