@@ -1,5 +1,10 @@
 //! `kohi`: parse onshi result files, print their 公費 slots, check numbers.
 
+// Opt-in only (feature `mimalloc`): see docs/BENCHMARKS.md, "Allocator".
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod table;
 mod terminal;
 
