@@ -21,3 +21,31 @@ test('stream errors are typed', async () => {
   await assert.rejects(s.next(), (e) => e.code === 'malformed_xml')
   assert.throws(() => kohi.stream(path.join(FIXTURES, 'missing.xml')), (e) => e.code === 'ENOENT' && e.kohiCode === 'io')
 })
+
+// A bulk file of `units` patients, then (when `broken`) a unit cut off mid-element.
+function bulkFile(units, broken) {
+  const unit = (i) => `<BulkConfirmUnit><ReferenceNumber>${i}</ReferenceNumber><ProcessingResultStatus>1</ProcessingResultStatus></BulkConfirmUnit>`
+  const body = Array.from({ length: units }, (_, i) => unit(i)).join('') + (broken ? '<BulkConfirmUnit><Refer' : '</MessageBody></XmlMsg>')
+  const file = path.join(fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'kohi-batch-')), 'bulk.xml')
+  fs.writeFileSync(file, `<XmlMsg><MessageHeader><ProcessExecutionTime>20250604101544</ProcessExecutionTime></MessageHeader><MessageBody>${body}`)
+  return file
+}
+
+test('nextBatch reads up to max patients per trip, then an empty array', async () => {
+  const s = kohi.stream(bulkFile(600, false))
+  const sizes = []
+  for (let batch = await s.nextBatch(256); batch.length > 0; batch = await s.nextBatch(256)) sizes.push(batch.length)
+  assert.deepEqual(sizes, [256, 256, 88])
+  assert.deepEqual(await s.nextBatch(), [])
+  assert.throws(() => s.nextBatch(0), (e) => e.code === 'invalid_setting')
+  assert.throws(() => s.nextBatch(1025), (e) => e.code === 'invalid_setting')
+})
+
+test('for await yields every patient before an error met inside a batch, then throws it', async () => {
+  const seen = []
+  await assert.rejects(async () => {
+    for await (const patient of kohi.stream(bulkFile(300, true))) seen.push(patient.referenceNumber)
+  }, (e) => e.code === 'malformed_xml')
+  assert.equal(seen.length, 300)
+  assert.equal(seen[299], '299')
+})
