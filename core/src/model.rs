@@ -51,10 +51,38 @@ fn parse_date(s: &str) -> Option<NaiveDate> {
     }
 }
 
+/// `YYYY-MM-DD` into `out` (years are 0–9999: they come from four digits). Written by hand:
+/// chrono's `format` parses its pattern and fills a `String` on every call, and the JSON of a
+/// bulk file writes hundreds of thousands of dates.
+fn iso_date(d: NaiveDate, out: &mut [u8]) {
+    use chrono::Datelike;
+    let year = d.year().clamp(0, 9999) as u32;
+    two_digits(out, 0, year / 100);
+    two_digits(out, 2, year % 100);
+    out[4] = b'-';
+    two_digits(out, 5, d.month());
+    out[7] = b'-';
+    two_digits(out, 8, d.day());
+}
+
+fn two_digits(out: &mut [u8], at: usize, value: u32) {
+    out[at] = b'0' + (value / 10 % 10) as u8;
+    out[at + 1] = b'0' + (value % 10) as u8;
+}
+
+/// The ASCII bytes written by `iso_date` and friends, as a `str`.
+fn ascii(bytes: &[u8]) -> &str {
+    std::str::from_utf8(bytes).unwrap_or_default()
+}
+
 impl Serialize for Date {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self.value {
-            Some(d) => serializer.collect_str(&d.format("%Y-%m-%d")),
+            Some(d) => {
+                let mut text = [0u8; 10];
+                iso_date(d, &mut text);
+                serializer.serialize_str(ascii(&text))
+            }
             None => serializer.serialize_str(&self.raw),
         }
     }
@@ -84,7 +112,15 @@ impl DateTime {
 impl Serialize for DateTime {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self.value {
-            Some(d) => serializer.collect_str(&d.format("%Y-%m-%dT%H:%M:%S")),
+            Some(d) => {
+                use chrono::Timelike;
+                let mut text = *b"0000-00-00T00:00:00";
+                iso_date(d.date(), &mut text[..10]);
+                two_digits(&mut text, 11, d.hour());
+                two_digits(&mut text, 14, d.minute());
+                two_digits(&mut text, 17, d.second());
+                serializer.serialize_str(ascii(&text))
+            }
             None => serializer.serialize_str(&self.raw),
         }
     }
@@ -914,6 +950,27 @@ impl StreamedPatient {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The hand-written JSON form of dates and times is chrono's `%Y-%m-%d` / `…T%H:%M:%S`, for
+    /// every year four digits can spell (every day of some, the ends of the range).
+    #[test]
+    fn json_dates_and_times_are_chrono_s_format() {
+        let days = (0..=9999).step_by(7).flat_map(|y| [(y, 1, 1), (y, 12, 31)]).chain([
+            (2024, 2, 29),
+            (0, 1, 1),
+            (9999, 12, 31),
+        ]);
+        for (y, m, d) in days {
+            let date = NaiveDate::from_ymd_opt(y, m, d).unwrap();
+            let json = serde_json::to_string(&Date { raw: "x".into(), value: Some(date) }).unwrap();
+            assert_eq!(json, format!("\"{}\"", date.format("%Y-%m-%d")));
+            for (h, min, s) in [(0, 0, 0), (9, 5, 7), (23, 59, 59)] {
+                let time = date.and_hms_opt(h, min, s).unwrap();
+                let json = serde_json::to_string(&DateTime { raw: "x".into(), value: Some(time) }).unwrap();
+                assert_eq!(json, format!("\"{}\"", time.format("%Y-%m-%dT%H:%M:%S")));
+            }
+        }
+    }
 
     #[test]
     fn dates() {
