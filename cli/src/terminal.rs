@@ -170,11 +170,11 @@ pub struct RequestArgs {
     #[arg(long, value_name = "NN")]
     branch: Option<String>,
     /// 生年月日.
-    #[arg(long, value_name = "YYYYMMDD", value_parser = day)]
-    birthdate: chrono::NaiveDate,
+    #[arg(long, value_name = "YYYYMMDD")]
+    birthdate: String,
     /// 資格確認日 (default: today in Japan).
-    #[arg(long, value_name = "YYYYMMDD", value_parser = day)]
-    date: Option<chrono::NaiveDate>,
+    #[arg(long, value_name = "YYYYMMDD")]
+    date: Option<String>,
     /// Ask for 限度額適用認定証 information (限度額適用同意).
     #[arg(long)]
     limit_consent: bool,
@@ -198,7 +198,10 @@ pub fn request(args: RequestArgs) -> Result<bool, String> {
         "utf8" | "utf-8" => Encoding::Utf8,
         _ => Encoding::ShiftJis,
     };
-    let (date, id, name, out) = (args.date, args.id, args.name, args.out);
+    // Dates are checked here, not by clap, whose message would quote the value (a birthdate).
+    let birthdate = day("--birthdate", &args.birthdate)?;
+    let date = args.date.as_deref().map(|d| day("--date", d)).transpose()?;
+    let (id, name, out) = (args.id, args.name, args.out);
     let now = japan_now();
     let request = QualificationRequest {
         medical_institution_code: args.institution,
@@ -207,7 +210,7 @@ pub fn request(args: RequestArgs) -> Result<bool, String> {
         insured_card_symbol: args.symbol,
         insured_identification_number: args.number,
         insured_branch_number: args.branch,
-        birthdate: args.birthdate,
+        birthdate,
         limit_application_consent: args.limit_consent,
         arbitrary_file_identifier: id,
     };
@@ -224,8 +227,9 @@ pub fn request(args: RequestArgs) -> Result<bool, String> {
     }
 }
 
-fn day(text: &str) -> Result<chrono::NaiveDate, String> {
-    chrono::NaiveDate::parse_from_str(text, "%Y%m%d").map_err(|_| format!("`{text}` is not a YYYYMMDD date"))
+/// A `YYYYMMDD` date, read as the parser reads dates; the error names the option, never the value.
+fn day(option: &str, text: &str) -> Result<chrono::NaiveDate, String> {
+    kohi::model::Date::parse(text).value.filter(|_| text.len() == 8).ok_or(format!("{option} is not a YYYYMMDD date"))
 }
 
 /// The terminal is in Japan: 資格確認日 defaults to today in JST, whatever this machine's zone.

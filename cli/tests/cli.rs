@@ -169,6 +169,26 @@ fn request_writes_a_query_that_parses_back() {
     assert_eq!(bad.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("invalid_request"));
     assert_eq!(kohi(&["request", "--out", dir.to_str().unwrap()]).status.code(), Some(2));
+    // A date that is not one: usage error naming the option, never quoting the birthdate.
+    for birthdate in ["19531399", "1953031", "1953-03-11"] {
+        let out = kohi(&[
+            "request",
+            "--institution",
+            "1312345678",
+            "--insurer",
+            "06139999",
+            "--number",
+            "1",
+            "--birthdate",
+            birthdate,
+            "--out",
+            dir.to_str().unwrap(),
+        ]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{birthdate}");
+        assert!(stderr.contains("--birthdate is not a YYYYMMDD date"), "{stderr}");
+        assert!(!stderr.contains(birthdate), "the birthdate leaked: {stderr}");
+    }
     std::fs::remove_dir_all(dir).unwrap();
 }
 
