@@ -1,25 +1,18 @@
 #!/usr/bin/env bash
 # The README's snippets run as written: the main job, the Rust quick start, the C program with
-# `make install` and pkg-config (shared and static), the Python and Node quick starts and the CLI
-# examples. Each block is cut out of README.md by its section and language, so an edit to the
+# `make install` and pkg-config (shared and static), the Python quick start and the CLI examples.
+# The Node quick start runs in bindings/node/scripts/release-layout.sh, against the packed package
+# and under tsc. Each block is cut out of README.md by its section and language, so an edit to the
 # README is what gets tested. Runs in a temporary folder (HOME too); the tree stays clean.
-# Needs target/release/kohi's sources, .venv with kohi installed and bindings/node built
-# (scripts/test.sh runs this after its python and node layers).
+# Needs .venv with kohi installed
+# (scripts/test.sh runs this after its python layer).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 cd "$ROOT"
 
-# block SECTION LANG [N]: the Nth (default 1st) ```LANG block under the "## SECTION" heading.
-block() {
-  awk -v section="## $1" -v lang="$2" -v want="${3:-1}" '
-    index($0, section) == 1 { inside = 1; next }
-    inside && /^## / { exit }
-    inside && $0 == "```" lang { n++; if (n == want) { take = 1; next } }
-    take && $0 == "```" { exit }
-    take { print }' README.md
-}
+block() { "$ROOT/scripts/readme_block.sh" "$@"; }
 expect() { grep -qF -- "$2" "$1" || { echo "README snippet: '$2' not in $1:" >&2; cat "$1" >&2; exit 1; }; }
 
 echo "-- the main job (the first command of the README)"
@@ -73,15 +66,6 @@ block "Python (" python > "$WORK/quick.py"
 .venv/bin/python "$WORK/quick.py" > "$WORK/py.txt"
 expect "$WORK/py.txt" "1 52 52136017 1234566 2026-03-31"
 expect "$WORK/py.txt" "malformed_xml"
-
-echo "-- Node quick start (ES module importing kohi-onshi)"
-mkdir -p "$WORK/node/node_modules"
-ln -s "$ROOT/bindings/node" "$WORK/node/node_modules/kohi-onshi"
-printf '{ "type": "module" }\n' > "$WORK/node/package.json"
-block "Node (" js > "$WORK/node/quick.js"
-node "$WORK/node/quick.js" > "$WORK/node.txt"
-expect "$WORK/node.txt" "1 52 52136017 1234566 2026-03-31"
-expect "$WORK/node.txt" "doctype_not_allowed"
 
 echo "-- the kohi command's examples"
 mkdir -p "$WORK/cli/bin"

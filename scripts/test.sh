@@ -169,7 +169,7 @@ layer_node() {
 
 # The README as a new user meets it: a release build without warnings, every snippet as written.
 layer_readme() {
-  step "README: cargo build --release has no warnings; its C, Rust, Python, Node and CLI snippets run as written"
+  step "README: cargo build --release has no warnings; its C, Rust, Python and CLI snippets run as written (Node: the release layout)"
   cargo build --release 2>&1 | tee target/release-build.log | tail -n 1
   if grep -q '^warning' target/release-build.log; then
     echo "cargo build --release warns (target/release-build.log)" >&2

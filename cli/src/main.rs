@@ -182,6 +182,15 @@ fn expand(arg: &OsStr) -> Result<Vec<PathBuf>, String> {
     Ok(vec![path])
 }
 
+/// Every file the arguments name, in argument order (see [`expand`]).
+fn expand_all(args: &[OsString]) -> Result<Vec<PathBuf>, String> {
+    let mut files = Vec::new();
+    for arg in args {
+        files.extend(expand(arg)?);
+    }
+    Ok(files)
+}
+
 /// `*` any run of characters, `?` one character; case-insensitive, as Windows matches names.
 fn matches_pattern(pattern: &str, name: &str) -> bool {
     fn go(p: &[char], n: &[char]) -> bool {
@@ -227,10 +236,7 @@ fn parse_command(args: ParseArgs) -> Result<bool, String> {
     if let Some(limit) = args.max_size {
         options = options.with_max_input_bytes(limit);
     }
-    let mut files = Vec::new();
-    for arg in &args.files {
-        files.extend(expand(arg)?);
-    }
+    let files = expand_all(&args.files)?;
     let format = if args.table { Format::Table } else { Format::Json };
     run_parse(files, &options, format)
 }
@@ -316,10 +322,7 @@ impl<W: Write> Write for WithoutFirstByte<W> {
 fn survey_command(args: SurveyArgs) -> Result<bool, String> {
     let options = args.read.apply(ParseOptions::default())?;
     let (json, write) = (args.json, args.write);
-    let mut files = Vec::new();
-    for arg in &args.files {
-        files.extend(expand(arg)?);
-    }
+    let files = expand_all(&args.files)?;
     let mut surveyor = kohi::survey::Surveyor::new(&options);
     for file in &files {
         surveyor.add_file(file);

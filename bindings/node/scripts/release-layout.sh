@@ -40,7 +40,7 @@ node -e "const k = require('kohi-onshi'); const r = k.parse(require('fs').readFi
 node --input-type=module -e "import { parse, version } from 'kohi-onshi'; import { readFileSync } from 'node:fs'; const r = parse(readFileSync('fixtures/face_pmh_two.xml')); if (r.patients[0].kohi[0].lawNumber !== '52' || typeof version() !== 'string') process.exit(1)"
 
 # 4. The README's Node quick start, as written: it runs, and it compiles under tsc --strict.
-awk '/^## Node/{s=1} s&&/^```js$/{c=1;next} c&&/^```$/{exit} c' "$ROOT/README.md" > quickstart.js
+"$ROOT/scripts/readme_block.sh" "Node (" js > quickstart.js
 node quickstart.js > quickstart.out
 grep -q '^1 52 52136017 1234566 2026-03-31$' quickstart.out
 grep -q '^doctype_not_allowed$' quickstart.out
