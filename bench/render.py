@@ -52,6 +52,25 @@ def overhead_rows(by: dict, peers: list) -> list:
     return rows
 
 
+def rust_peer_rows(rows: list) -> list:
+    """One row per input: each tool's CPU time per document, kohi against each (peer time / kohi time)."""
+    tools = ["kohi::parse", "hand-written quick-xml extractor", "roxmltree + extraction",
+             "quick-xml serde + extraction", "quick-xml event loop (floor)"]
+    out = ["| input | size | " + " | ".join(tools) + " | kohi vs hand | kohi vs floor |",
+           "|---|---|" + "---|" * (len(tools) + 2)]
+    for label in dict.fromkeys(r["file"] for r in rows):
+        by = {r["tool"]: r for r in rows if r["file"] == label}
+        if not all(t in by for t in tools):
+            continue
+        us = {t: by[t]["cpu_us"] for t in tools}
+        cells = " | ".join(f"{us[t]:,.1f} µs" if us[t] < 1e4 else f"{us[t] / 1e3:,.1f} ms" for t in tools)
+        kohi = us["kohi::parse"]
+        size = by["kohi::parse"]["bytes"]
+        size_text = f"{size / 1e6:.1f} MB" if size > 1e6 else f"{size / 1e3:.1f} KB"
+        out.append(f"| {label} | {size_text} | {cells} | **{us[tools[1]] / kohi:.2f}×** | {us[tools[4]] / kohi:.0%} |")
+    return out
+
+
 def main() -> int:
     core = core_rows((ROOT / "target/bench/core.txt").read_text(encoding="utf-8"))
     peers = [json.loads(l) for l in (ROOT / "target/bench/peers.jsonl").read_text().splitlines() if l.strip()]
@@ -87,6 +106,13 @@ def main() -> int:
     out.append("| language | file | core | binding | overhead |")
     out.append("|---|---|---|---|---|")
     out.extend(overhead_rows(by, peers))
+    rust = ROOT / "target/bench/rust_peers.jsonl"
+    if rust.exists():
+        out.append("\n### Rust peers (CPU time per document, median of interleaved rounds; `bench/rust`)\n")
+        out.append("Each peer finds the same 公費 as kohi (bench/rust/tests/agree.rs). \"kohi vs hand\" is the hand")
+        out.append("extractor's time over kohi's: above 1× kohi is faster. \"kohi vs floor\" is the bare event loop's")
+        out.append("time over kohi's: the share of the floor kohi reaches.\n")
+        out.extend(rust_peer_rows([json.loads(l) for l in rust.read_text().splitlines() if l.strip()]))
     out.append("\n### Peers (same files, same machine, one run; docs/s, higher is better)\n")
     out.append("| language | file | tool | docs/s | MB/s | kohi is |")
     out.append("|---|---|---|---|---|---|")

@@ -16,6 +16,9 @@ for units in 10000 100000; do
   done
 done
 target/release/examples/stream_rss --face 10000 | tee -a target/bench/stream.jsonl
+# Rust peers (CPU time, interleaved rounds, medians): kohi, a hand-written quick-xml extractor,
+# roxmltree, quick-xml serde and the bare event loop, on face, Shift_JIS and 1k/10k/100k bulk.
+cargo run --locked -q --release -p kohi-bench | tee target/bench/rust_peers.jsonl
 bench/peers/run.sh
 python3 bench/render.py
 echo "docs/BENCHMARKS.md updated"

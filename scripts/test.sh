@@ -39,6 +39,11 @@ layer_rust() {
   step "benchmarks compile (run them with: cargo bench -p kohi)"
   cargo bench --locked -p kohi --no-run -q
 
+  step "benchmark peers (bench/rust): every peer finds what kohi finds; one short round of the harness runs"
+  cargo test --locked -q -p kohi-bench 2>&1 | tee "$LOGS/bench-peers.log"
+  cargo run --locked -q -p kohi-bench -- --quick --window-ms 1 > target/bench-peers-smoke.jsonl
+  test "$(grep -c '"tool"' target/bench-peers-smoke.jsonl)" -eq 15
+
   step "main job: the README's first command"
   cargo run -q --release --locked -p kohi-cli > target/main-job.txt
   grep -q "第1  52136017" target/main-job.txt

@@ -13,30 +13,6 @@ fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/").to_owned() + name).unwrap()
 }
 
-/// A bulk (一括照会) result with `units` patients, every fourth with 医療扶助.
-pub fn bulk_file(units: usize) -> Vec<u8> {
-    let mut xml = String::from(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<XmlMsg><MessageHeader><SegmentOfResult>1</SegmentOfResult>\
-         <CharacterCodeIdentifier>0</CharacterCodeIdentifier></MessageHeader><MessageBody>\
-         <ReceptionNumber>R1</ReceptionNumber><ProcessingResultStatus>1</ProcessingResultStatus>\n",
-    );
-    for i in 0..units {
-        let (class, insurer) = if i % 4 == 3 { ("A1", "12136016") } else { ("01", "  138057") };
-        xml.push_str(&format!(
-            "<BulkConfirmUnit><ReferenceNumber>{i}</ReferenceNumber><ProcessingResultStatus>1</ProcessingResultStatus>\
-             <QualificationValidity>1</QualificationValidity><ResultList><ResultOfQualificationConfirmation>\
-             <InsuredCardClassification>{class}</InsuredCardClassification><InsurerNumber>{insurer}</InsurerNumber>\
-             <InsuredCardSymbol>練馬</InsuredCardSymbol><InsuredIdentificationNumber>{i:07}</InsuredIdentificationNumber>\
-             <InsuredBranchNumber>00</InsuredBranchNumber><Name>見本　一郎</Name><NameKana>ﾐﾎﾝ ｲﾁﾛｳ</NameKana>\
-             <Sex1>1</Sex1><Birthdate>19530311</Birthdate><Address>東京都練馬区見本町１－２－３</Address>\
-             <QualificationDate>20130401</QualificationDate><InsurerName>練馬区</InsurerName>\
-             </ResultOfQualificationConfirmation></ResultList></BulkConfirmUnit>\n"
-        ));
-    }
-    xml.push_str("</MessageBody></XmlMsg>\n");
-    xml.into_bytes()
-}
-
 fn bench_parse(bencher: Bencher, bytes: Vec<u8>) {
     bencher.counter(BytesCount::of_slice(&bytes)).bench(|| kohi::parse(black_box(&bytes)).unwrap());
 }
@@ -53,12 +29,12 @@ fn insured_card_shift_jis(bencher: Bencher) {
 
 #[divan::bench(sample_count = 20)]
 fn bulk_1000_units(bencher: Bencher) {
-    bench_parse(bencher, bulk_file(1000));
+    bench_parse(bencher, kohi_fixtures::bulk_file(1000));
 }
 
 #[divan::bench(sample_count = 10)]
 fn bulk_10000_units(bencher: Bencher) {
-    bench_parse(bencher, bulk_file(10_000));
+    bench_parse(bencher, kohi_fixtures::bulk_file(10_000));
 }
 
 /// The ceiling: every event of the document, no decoding of text, no model.
@@ -85,7 +61,7 @@ fn raw_scan_face_pmh(bencher: Bencher) {
 
 #[divan::bench(sample_count = 10)]
 fn raw_scan_bulk_10000_units(bencher: Bencher) {
-    bench_raw(bencher, bulk_file(10_000));
+    bench_raw(bencher, kohi_fixtures::bulk_file(10_000));
 }
 
 /// The raw scan of the Shift_JIS file needs the same transcoding kohi does.

@@ -34,3 +34,28 @@ pub fn xml_cases() -> Vec<PathBuf> {
 pub fn golden_of(case: &Path) -> PathBuf {
     dir().join(case.file_name().expect("a file")).with_extension("expected.json")
 }
+
+/// A generated bulk (一括照会) result with `units` patients, every fourth with 医療扶助 (about
+/// 780 bytes a unit): the benchmarks' and the peers' bulk input, generated the same everywhere.
+pub fn bulk_file(units: usize) -> Vec<u8> {
+    let mut xml = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<XmlMsg><MessageHeader><SegmentOfResult>1</SegmentOfResult>\
+         <CharacterCodeIdentifier>0</CharacterCodeIdentifier></MessageHeader><MessageBody>\
+         <ReceptionNumber>R1</ReceptionNumber><ProcessingResultStatus>1</ProcessingResultStatus>\n",
+    );
+    for i in 0..units {
+        let (class, insurer) = if i % 4 == 3 { ("A1", "12136016") } else { ("01", "  138057") };
+        xml.push_str(&format!(
+            "<BulkConfirmUnit><ReferenceNumber>{i}</ReferenceNumber><ProcessingResultStatus>1</ProcessingResultStatus>\
+             <QualificationValidity>1</QualificationValidity><ResultList><ResultOfQualificationConfirmation>\
+             <InsuredCardClassification>{class}</InsuredCardClassification><InsurerNumber>{insurer}</InsurerNumber>\
+             <InsuredCardSymbol>練馬</InsuredCardSymbol><InsuredIdentificationNumber>{i:07}</InsuredIdentificationNumber>\
+             <InsuredBranchNumber>00</InsuredBranchNumber><Name>見本　一郎</Name><NameKana>ﾐﾎﾝ ｲﾁﾛｳ</NameKana>\
+             <Sex1>1</Sex1><Birthdate>19530311</Birthdate><Address>東京都練馬区見本町１－２－３</Address>\
+             <QualificationDate>20130401</QualificationDate><InsurerName>練馬区</InsurerName>\
+             </ResultOfQualificationConfirmation></ResultList></BulkConfirmUnit>\n"
+        ));
+    }
+    xml.push_str("</MessageBody></XmlMsg>\n");
+    xml.into_bytes()
+}

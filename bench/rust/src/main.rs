@@ -1,0 +1,106 @@
+//! The Rust peer comparison, in one run: kohi against a hand-written quick-xml extractor,
+//! roxmltree and quick-xml's serde, with the bare quick-xml event loop as the floor, on the face
+//! result, the Shift_JIS result and generated 1k/10k/100k-unit bulk files.
+//!
+//! Time is this thread's CPU time (`CLOCK_THREAD_CPUTIME_ID`), so another process on the machine
+//! moves it less than the wall clock. Rounds are interleaved (every tool once per round, in
+//! turn), and each tool's figure is the median of its rounds. Prints one JSON line per tool and
+//! input, the same fields as bench/peers/*.
+//!
+//!   kohi-bench [--rounds N] [--window-ms M] [--quick]      (scripts/bench.sh runs it)
+//!   kohi-bench --write-bulk DIR                            (bulk_{1000,10000,100000}.xml for the
+//!                                                           Python and Node peers)
+
+use std::hint::black_box;
+
+use kohi_bench::{floor, hand, kohi_parse, roxmltree, serde_peer};
+
+/// This thread's CPU time in seconds.
+fn cpu_seconds() -> f64 {
+    let mut t = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `t` is a valid timespec for the call to write; the clock id is a constant.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) };
+    t.tv_sec as f64 + t.tv_nsec as f64 * 1e-9
+}
+
+type Tool = (&'static str, fn(&[u8]) -> usize);
+
+/// Each tool returns a count so the optimiser keeps its work; the result is dropped inside the
+/// timed call, as a caller's would be.
+const TOOLS: [Tool; 5] = [
+    ("kohi::parse", |b| kohi_parse(b).patients.len()),
+    ("hand-written quick-xml extractor", |b| hand(b).len()),
+    ("roxmltree + extraction", |b| roxmltree(b).len()),
+    ("quick-xml serde + extraction", |b| serde_peer::extract(b).len()),
+    ("quick-xml event loop (floor)", floor),
+];
+
+/// CPU seconds per call: calls repeated until the window is filled (at least one).
+fn per_call(tool: fn(&[u8]) -> usize, bytes: &[u8], window: f64) -> f64 {
+    let start = cpu_seconds();
+    let mut calls = 0u32;
+    loop {
+        black_box(tool(black_box(bytes)));
+        calls += 1;
+        let spent = cpu_seconds() - start;
+        if spent >= window {
+            return spent / f64::from(calls);
+        }
+    }
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+fn inputs(quick: bool) -> Vec<(String, Vec<u8>)> {
+    let mut list = vec![
+        ("face".to_owned(), kohi_fixtures::read("face_pmh_two.xml")),
+        ("sjis".to_owned(), kohi_fixtures::read("insured_card_sjis.xml")),
+    ];
+    let sizes: &[usize] = if quick { &[1000] } else { &[1000, 10_000, 100_000] };
+    for &units in sizes {
+        list.push((format!("bulk_{units}"), kohi_fixtures::bulk_file(units)));
+    }
+    list
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let value = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1));
+    if let Some(dir) = value("--write-bulk") {
+        for units in [1000, 10_000, 100_000] {
+            let path = std::path::Path::new(dir).join(format!("bulk_{units}.xml"));
+            std::fs::write(&path, kohi_fixtures::bulk_file(units)).expect("writing a bulk file");
+            println!("{}", path.display());
+        }
+        return;
+    }
+    let quick = args.iter().any(|a| a == "--quick");
+    let rounds: usize = value("--rounds").and_then(|v| v.parse().ok()).unwrap_or(if quick { 1 } else { 7 });
+    let window =
+        value("--window-ms").and_then(|v| v.parse::<f64>().ok()).unwrap_or(if quick { 5.0 } else { 150.0 }) / 1e3;
+    for (label, bytes) in inputs(quick) {
+        // A warm-up call each, then the rounds.
+        for (_, tool) in TOOLS {
+            black_box(tool(&bytes));
+        }
+        let mut seconds: Vec<Vec<f64>> = vec![Vec::new(); TOOLS.len()];
+        for _ in 0..rounds {
+            for (i, (_, tool)) in TOOLS.iter().enumerate() {
+                seconds[i].push(per_call(*tool, &bytes, window));
+            }
+        }
+        for ((name, _), rounds) in TOOLS.iter().zip(seconds) {
+            let s = median(rounds);
+            println!(
+                "{{\"language\": \"Rust\", \"file\": \"{label}\", \"bytes\": {}, \"tool\": \"{name}\", \"cpu_us\": {:.3}, \"docs_per_s\": {}, \"mb_per_s\": {:.1}}}",
+                bytes.len(),
+                s * 1e6,
+                (1.0 / s).round(),
+                bytes.len() as f64 / s / 1e6
+            );
+        }
+    }
+}
