@@ -86,8 +86,8 @@ fn patient_rows(out: &mut String, file: &str, index: usize, patient: &Patient) {
     }
 }
 
-fn exposed(value: &Option<kohi::Personal<String>>) -> String {
-    value.as_ref().map_or("-".into(), |v| v.expose().clone())
+fn exposed(value: &Option<kohi::Personal<kohi::Text>>) -> String {
+    value.as_ref().map_or("-".into(), |v| v.expose().to_string())
 }
 
 /// The first character of the name, else of the kana (a result may carry only `NameKana`).
@@ -101,7 +101,7 @@ fn masked_name(patient: &Patient) -> String {
 
 fn program(k: &KohiEntry) -> String {
     let law = k.law_number.as_deref().unwrap_or("--");
-    let name = k.program.map(str::to_owned).or_else(|| k.certificate_name.clone()).unwrap_or_else(|| "地方単独".into());
+    let name = k.program.or(k.certificate_name.as_deref()).unwrap_or("地方単独");
     format!("{law} {name}")
 }
 

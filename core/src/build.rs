@@ -140,7 +140,7 @@ impl Builder {
             Field::Header(f) => assign_header(&mut self.header, f, v),
             Field::Body(BodyField::ReceptionNumber) => {
                 self.is_bulk = true;
-                put(&mut self.bulk.reception_number, text.trim().to_owned())
+                put(&mut self.bulk.reception_number, Text::from(text.trim()))
             }
             Field::Person(f) => assign_person(self.person(), f, v),
             Field::Search(f) => match self.person().search_info.as_mut() {
@@ -223,15 +223,15 @@ impl Value<'_> {
         self.warnings.push(code);
     }
 
-    fn string(&self) -> String {
-        self.text.to_owned()
+    fn string(&self) -> Text {
+        Text::from(self.text)
     }
 
-    fn trimmed(&self) -> String {
-        self.text.trim().to_owned()
+    fn trimmed(&self) -> Text {
+        Text::from(self.text.trim())
     }
 
-    fn personal(&self) -> Personal<String> {
+    fn personal(&self) -> Personal<Text> {
         Personal::new(self.string())
     }
 
@@ -279,9 +279,9 @@ fn put<T>(slot: &mut Option<T>, value: T) -> bool {
 }
 
 /// `5,000円`, `５０００` → `5000`; anything else is not an amount.
-pub(crate) fn yen_amount(text: &str) -> Option<String> {
+pub(crate) fn yen_amount(text: &str) -> Option<Text> {
     let n = normalize(text);
-    let digits: String = n.trim_end_matches('円').chars().filter(|&c| c != ',' && c != '，').collect();
+    let digits: Text = n.trim_end_matches('円').chars().filter(|&c| c != ',' && c != '，').collect();
     (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())).then_some(digits)
 }
 

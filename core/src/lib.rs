@@ -53,6 +53,7 @@ mod scan;
 mod spelled;
 pub mod stream;
 pub mod survey;
+mod text;
 
 use std::path::Path;
 
@@ -60,7 +61,7 @@ use std::path::Path;
 pub use decode::{Decoded, Encoding, EncodingSource, decode};
 pub use error::{ERROR_CODES, Error, ErrorCode, Limit, MalformedReason, Result};
 pub use mapping::{KohiEntry, KohiSource, Renewal, Scope};
-pub use model::{Document, Patient, PmhState, Qualification, Warning, WarningCode};
+pub use model::{Document, Patient, PmhState, Qualification, Text, Warning, WarningCode};
 pub use numbers::{NumberCheck, NumberKind, check_number};
 pub use parse::{DEFAULT_MAX_DEPTH, DEFAULT_MAX_INPUT_BYTES, Limits, ParseOptions, parse_str_with, parse_with};
 pub use personal::Personal;

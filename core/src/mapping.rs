@@ -16,7 +16,7 @@ use chrono::NaiveDate;
 use crate::codes::CodeList;
 use crate::layout::names as N;
 pub use crate::model::{KohiEntry, KohiSource, Renewal, Scope};
-use crate::model::{Patient, Qualification, Warning, WarningCode};
+use crate::model::{Patient, Qualification, Text, Warning, WarningCode};
 use crate::numbers::{NumberKind, NumberText, is_valid_normalized, split_payer_number};
 use crate::programs::national_program;
 pub use crate::programs::{NATIONAL_PROGRAMS, RECEIPT_ORDER};
@@ -76,9 +76,9 @@ fn entry_from_numbers(
     KohiEntry {
         slot: None,
         source,
-        law_number: parts.map(|p| p.law.to_owned()),
-        prefecture_number: parts.map(|p| p.prefecture.to_owned()),
-        agency_number: parts.map(|p| p.agency.to_owned()),
+        law_number: parts.map(|p| Text::from(p.law)),
+        prefecture_number: parts.map(|p| Text::from(p.prefecture)),
+        agency_number: parts.map(|p| Text::from(p.agency)),
         payer_number_raw: numbers.payer.map(|p| p.raw.clone()),
         payer_number: numbers.payer.map(|p| p.normalized.clone()),
         payer_number_valid,

@@ -15,13 +15,15 @@ use crate::decode::Encoding;
 use crate::numbers::NumberText;
 use crate::personal::Personal;
 
+pub use crate::text::Text;
+
 /// A `YYYYMMDD` date. An invalid one keeps its text (and the parse adds an `invalid_date`
 /// warning); JSON shows `YYYY-MM-DD`, or the raw text when it is not a date.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Date {
     /// The text as sent (a boxed `str`: 8 bytes less than a `String` in every date field of
     /// every result, present or not).
-    pub raw: Box<str>,
+    pub raw: Text,
     /// The date, when the text is a real one.
     pub value: Option<NaiveDate>,
 }
@@ -92,7 +94,7 @@ impl Serialize for Date {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DateTime {
     /// The text as sent (see [`Date::raw`]).
-    pub raw: Box<str>,
+    pub raw: Text,
     /// The time stamp, when the text is a real one.
     pub value: Option<NaiveDateTime>,
 }
@@ -171,17 +173,17 @@ pub struct Header {
     /// `QualificationConfirmationDate`: 資格確認日.
     pub qualification_confirmation_date: Option<Date>,
     /// `MedicalInstitutionCode`: 医療機関コード.
-    pub medical_institution_code: Option<String>,
+    pub medical_institution_code: Option<Text>,
     /// `ArbitraryFileIdentifier`: 任意のファイル識別子.
-    pub arbitrary_file_identifier: Option<String>,
+    pub arbitrary_file_identifier: Option<Text>,
     /// `ReferenceClassification`: 照会区分.
     pub reference_classification: Option<ReferenceClassification>,
     /// `SegmentOfResult`: 処理結果区分.
     pub segment_of_result: Option<SegmentOfResult>,
     /// `ErrorCode`: エラーコード.
-    pub error_code: Option<String>,
+    pub error_code: Option<Text>,
     /// `ErrorMessage`: エラーメッセージ.
-    pub error_message: Option<String>,
+    pub error_message: Option<Text>,
     /// `CharacterCodeIdentifier`: 文字コード識別.
     pub character_code_identifier: Option<CharacterCode>,
 }
@@ -191,13 +193,13 @@ pub struct Header {
 #[non_exhaustive]
 pub struct BulkInfo {
     /// `ReceptionNumber`: 受付番号 (bulk results).
-    pub reception_number: Option<String>,
+    pub reception_number: Option<Text>,
     /// `ProcessingResultStatus`: 処理結果状況.
     pub processing_result_status: Option<ProcessingResultStatus>,
     /// `ProcessingResultCode`: 処理結果コード.
-    pub processing_result_code: Option<String>,
+    pub processing_result_code: Option<Text>,
     /// `ProcessingResultMessage`: 処理結果メッセージ.
-    pub processing_result_message: Option<String>,
+    pub processing_result_message: Option<Text>,
     /// `QualificationValidity`: 資格有効性.
     pub qualification_validity: Option<QualificationValidity>,
 }
@@ -231,13 +233,13 @@ crate::spelled::spelled_enum! {
 #[non_exhaustive]
 pub struct Patient {
     /// 照会番号: of the bulk unit, or else of the first result that carries one.
-    pub reference_number: Option<Personal<String>>,
+    pub reference_number: Option<Personal<Text>>,
     /// `ProcessingResultStatus`: 処理結果状況.
     pub processing_result_status: Option<ProcessingResultStatus>,
     /// `ProcessingResultCode`: 処理結果コード.
-    pub processing_result_code: Option<String>,
+    pub processing_result_code: Option<Text>,
     /// `ProcessingResultMessage`: 処理結果メッセージ.
-    pub processing_result_message: Option<String>,
+    pub processing_result_message: Option<Text>,
     /// `QualificationValidity`: 資格有効性.
     pub qualification_validity: Option<QualificationValidity>,
     /// `PrescriptionIssueSelect`: 処方箋発行形態.
@@ -270,7 +272,7 @@ pub struct SearchInfo {
     /// `LimitApplicationCertificateRelatedConsFlg`: 限度額適用認定証関連情報の提供同意.
     pub limit_application_certificate_related_cons_flg: Option<Consent>,
     /// `ArbitraryIdentifier`: 任意の識別子.
-    pub arbitrary_identifier: Option<String>,
+    pub arbitrary_identifier: Option<Text>,
     #[serde(skip)]
     pub(crate) path: String,
 }
@@ -292,15 +294,15 @@ pub struct Qualification {
     /// `PersonalFamilyClassification`: 本人・家族の別.
     pub personal_family_classification: Option<PersonalFamilyClassification>,
     /// `InsuredName`: 被保険者氏名 (世帯主氏名; personal).
-    pub insured_name: Option<Personal<String>>,
+    pub insured_name: Option<Personal<Text>>,
     /// `Name`: 氏名 (personal).
-    pub name: Option<Personal<String>>,
+    pub name: Option<Personal<Text>>,
     /// `NameOfOther`: 氏名 (その他; personal).
-    pub name_of_other: Option<Personal<String>>,
+    pub name_of_other: Option<Personal<Text>>,
     /// `NameKana`: 氏名カナ (personal).
-    pub name_kana: Option<Personal<String>>,
+    pub name_kana: Option<Personal<Text>>,
     /// `NameOfOtherKana`: 氏名カナ (その他; personal).
-    pub name_of_other_kana: Option<Personal<String>>,
+    pub name_of_other_kana: Option<Personal<Text>>,
     /// `Sex1`: 性別1.
     pub sex1: Option<Sex>,
     /// `Sex2`: 性別2.
@@ -308,9 +310,9 @@ pub struct Qualification {
     /// `Birthdate`: 生年月日 (personal).
     pub birthdate: Option<Personal<Date>>,
     /// `Address`: 住所 (personal).
-    pub address: Option<Personal<String>>,
+    pub address: Option<Personal<Text>>,
     /// `PostNumber`: 郵便番号 (personal).
-    pub post_number: Option<Personal<String>>,
+    pub post_number: Option<Personal<Text>>,
     /// `QualificationDate`: 資格取得年月日.
     pub qualification_date: Option<Date>,
     /// `DisqualificationDate`: 資格喪失年月日.
@@ -322,13 +324,13 @@ pub struct Qualification {
     /// `InsuredCardExpirationDate`: 被保険者証有効終了年月日.
     pub insured_card_expiration_date: Option<Date>,
     /// `InsuredPartialContributionRatio`: 一部負担金割合, as sent.
-    pub insured_partial_contribution_ratio: Option<String>,
+    pub insured_partial_contribution_ratio: Option<Text>,
     /// `PreschoolClassification`: 未就学区分.
     pub preschool_classification: Option<PreschoolClassification>,
     /// `ReasonOfLoss`: 資格喪失事由.
     pub reason_of_loss: Option<ReasonOfLoss>,
     /// `InsurerName`: 保険者名称.
-    pub insurer_name: Option<String>,
+    pub insurer_name: Option<Text>,
     /// Boxed: most results carry none (see `Patient::search_info`).
     pub elderly_recipient_certificate: Option<Box<ElderlyRecipientCertificate>>,
     /// Boxed: most results carry none (see `Patient::search_info`).
@@ -336,20 +338,20 @@ pub struct Qualification {
     /// `SpecificDiseasesCertificates`: 特定疾病療養受療証 (one per `SpecificDiseasesCertificateInfo`).
     pub specific_diseases_certificates: Vec<SpecificDiseasesCertificate>,
     /// `ReferenceNumber`: 照会番号 (personal).
-    pub reference_number: Option<Personal<String>>,
+    pub reference_number: Option<Personal<Text>>,
     /// `ArbitraryIdentifier`: 任意の識別子.
-    pub arbitrary_identifier: Option<String>,
+    pub arbitrary_identifier: Option<Text>,
     /// `QualificationConfirmationKey`: seen in real face results, meaning not published; kept
     /// as sent.
-    pub qualification_confirmation_key: Option<Personal<String>>,
+    pub qualification_confirmation_key: Option<Personal<Text>>,
     /// 医療扶助: 公費負担者番号 when sent apart from `InsurerNumber` (unconfirmed name).
     pub public_expense_number: Option<CheckedNumber>,
     /// 医療扶助: 受給者番号 when sent apart from `InsuredIdentificationNumber` (unconfirmed name).
     pub beneficiary_number: Option<NumberText>,
     /// `WelfareOfficeName`: 医療扶助: 福祉事務所名.
-    pub welfare_office_name: Option<String>,
+    pub welfare_office_name: Option<Text>,
     /// 医療扶助: how many 医療券 the result says there are, as sent.
-    pub number_of_medical_tickets: Option<String>,
+    pub number_of_medical_tickets: Option<Text>,
     /// 医療扶助 `PublicExpenseResultList/MedicalTicketInfo*`.
     pub medical_tickets: Vec<MedicalTicket>,
     /// PMH certificates; `None` when the list element is absent, `Some([])` when empty.
@@ -571,7 +573,7 @@ pub struct ElderlyRecipientCertificate {
     /// `ValidEndDate`: 有効終了年月日.
     pub valid_end_date: Option<Date>,
     /// Percent as sent (`020` = 2割).
-    pub contribution_ratio: Option<String>,
+    pub contribution_ratio: Option<Text>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -605,7 +607,7 @@ pub struct SpecificDiseasesCertificate {
     /// `ValidEndDate`: 有効終了年月日.
     pub valid_end_date: Option<Date>,
     /// 月額自己負担限度額 (円), as sent.
-    pub self_pay: Option<String>,
+    pub self_pay: Option<Text>,
 }
 
 /// 医療券・調剤券.
@@ -619,51 +621,51 @@ pub struct MedicalTicket {
     /// `MedicalTicketExpirationDate`: 有効終了年月日.
     pub medical_ticket_expiration_date: Option<Date>,
     /// `IssueNumber`: 交付番号 (personal).
-    pub issue_number: Option<Personal<String>>,
+    pub issue_number: Option<Personal<Text>>,
     /// 診療年月 `YYYYMM`, as sent.
-    pub medical_treatment_month: Option<String>,
+    pub medical_treatment_month: Option<Text>,
     /// `DesignatedMedicalInstitutionCode`: 指定医療機関コード.
-    pub designated_medical_institution_code: Option<String>,
+    pub designated_medical_institution_code: Option<Text>,
     /// `DesignatedMedicalInstitutionFlag`: 指定医療機関の別.
     pub designated_medical_institution_flag: Option<DesignatedInstitutionFlag>,
     /// `DesignatedMedicalInstitutionName`: 指定医療機関名.
-    pub designated_medical_institution_name: Option<String>,
+    pub designated_medical_institution_name: Option<Text>,
     /// `PrescriptionIssuerMedicalInstitutionCode`: 処方箋発行医療機関コード.
-    pub prescription_issuer_medical_institution_code: Option<String>,
+    pub prescription_issuer_medical_institution_code: Option<Text>,
     /// `PrescriptionIssuerMedicalInstitutionName`: 処方箋発行医療機関名.
-    pub prescription_issuer_medical_institution_name: Option<String>,
+    pub prescription_issuer_medical_institution_name: Option<Text>,
     /// `InjuryName1`: 傷病名1 (personal).
-    pub injury_name1: Option<Personal<String>>,
+    pub injury_name1: Option<Personal<Text>>,
     /// `InjuryName2`: 傷病名2 (personal).
-    pub injury_name2: Option<Personal<String>>,
+    pub injury_name2: Option<Personal<Text>>,
     /// `InjuryName3`: 傷病名3 (personal).
-    pub injury_name3: Option<Personal<String>>,
+    pub injury_name3: Option<Personal<Text>>,
     /// `MedicalTreatmentType`: 診療区分.
     pub medical_treatment_type: Option<MedicalTreatmentType>,
     /// 本人支払額 (円), as sent.
-    pub self_pay_amount: Option<String>,
+    pub self_pay_amount: Option<Text>,
     /// `DistrictContactName`: 地区担当員名 (personal).
-    pub district_contact_name: Option<Personal<String>>,
+    pub district_contact_name: Option<Personal<Text>>,
     /// `HandlingContactName`: 取扱担当者名 (personal).
-    pub handling_contact_name: Option<Personal<String>>,
+    pub handling_contact_name: Option<Personal<Text>>,
     /// `SingleOrCombinedUse`: 単独・併用の別.
     pub single_or_combined_use: Option<SingleOrCombinedUse>,
     /// OQSCD021–025: labels not in our reference, kept as sent.
-    pub status_of_social_insurance: Option<String>,
+    pub status_of_social_insurance: Option<Text>,
     /// `ConsistencyFlag`: OQSCD021–025 family: as sent.
-    pub consistency_flag: Option<String>,
+    pub consistency_flag: Option<Text>,
     /// `StatusOfInfection`: 感染症の状況, as sent.
-    pub status_of_infection: Option<String>,
+    pub status_of_infection: Option<Text>,
     /// `StatusOfElderlyMedicalCare`: 後期高齢者医療の状況, as sent.
-    pub status_of_elderly_medical_care: Option<String>,
+    pub status_of_elderly_medical_care: Option<Text>,
     /// `StatusOfPrefecturalExpenses`: 都道府県負担の状況, as sent.
-    pub status_of_prefectural_expenses: Option<String>,
+    pub status_of_prefectural_expenses: Option<Text>,
     /// `Remarks1`: 備考1 (personal).
-    pub remarks1: Option<Personal<String>>,
+    pub remarks1: Option<Personal<Text>>,
     /// `Remarks2`: 備考2 (personal).
-    pub remarks2: Option<Personal<String>>,
+    pub remarks2: Option<Personal<Text>>,
     /// `Remarks3`: 備考3 (personal).
-    pub remarks3: Option<Personal<String>>,
+    pub remarks3: Option<Personal<Text>>,
 }
 
 /// One PMH 医療費助成 受給者証 (provisional layout, docs/DOMAIN.md §3.5).
@@ -675,17 +677,17 @@ pub struct MedicalSubsidy {
     /// 受給者番号: 7 digits for national programs, free text (≤30) for 地方単独.
     pub recipient_number: Option<NumberText>,
     /// `CertificationName`: 受給者証の名称.
-    pub certification_name: Option<String>,
+    pub certification_name: Option<Text>,
     /// `CertificationSubKey`: 受給者証の枝番 (the same numbers on two certificates).
-    pub certification_sub_key: Option<String>,
+    pub certification_sub_key: Option<Text>,
     /// `Segment`: 区分, as sent.
-    pub segment: Option<String>,
+    pub segment: Option<Text>,
     /// `IncomeSegment`: 所得区分, as sent.
-    pub income_segment: Option<String>,
+    pub income_segment: Option<Text>,
     /// `項目コード-条件コード;…`, as sent.
-    pub additional_conditions: Option<String>,
+    pub additional_conditions: Option<Text>,
     /// `DesignatedMedicalInstitutions`: 指定医療機関, as sent.
-    pub designated_medical_institutions: Option<String>,
+    pub designated_medical_institutions: Option<Text>,
     /// `AlwaysReimbursement`: 常に償還払い (the flag).
     pub always_reimbursement: Option<AlwaysReimbursement>,
     /// `MaxCopayment`: 自己負担上限額.
@@ -703,9 +705,9 @@ pub struct MedicalSubsidy {
 #[non_exhaustive]
 pub struct MaxCopayment {
     /// The amount in yen as ASCII digits, when the text is one (`5,000円` → `5000`).
-    pub amount: Option<String>,
+    pub amount: Option<Text>,
     /// The element's own text, as sent.
-    pub raw: Option<String>,
+    pub raw: Option<Text>,
     /// Child elements, by name, in document order.
     pub items: Vec<NamedValue>,
 }
@@ -714,9 +716,9 @@ pub struct MaxCopayment {
 /// A child element kept by name.
 pub struct NamedValue {
     /// `Name`: 氏名 (personal).
-    pub name: String,
+    pub name: Text,
     /// Its text, as sent.
-    pub value: String,
+    pub value: Text,
 }
 
 /// An element (or `@attribute`) kohi does not know, kept whole. Its text may be personal.
@@ -857,21 +859,21 @@ pub struct KohiEntry {
     /// Where it came from: PMH 医療費助成 or 医療扶助.
     pub source: KohiSource,
     /// 法別番号: the first two digits of the 公費負担者番号.
-    pub law_number: Option<String>,
+    pub law_number: Option<Text>,
     /// 都道府県番号: digits 3–4 of the 公費負担者番号.
-    pub prefecture_number: Option<String>,
+    pub prefecture_number: Option<Text>,
     /// 実施機関番号: digits 5–7 of the 公費負担者番号.
-    pub agency_number: Option<String>,
+    pub agency_number: Option<Text>,
     /// 公費負担者番号, normalised (8 ASCII digits when valid).
-    pub payer_number: Option<Personal<String>>,
+    pub payer_number: Option<Personal<Text>>,
     /// 公費負担者番号 as sent.
-    pub payer_number_raw: Option<Personal<String>>,
+    pub payer_number_raw: Option<Personal<Text>>,
     /// `None` when no number came.
     pub payer_number_valid: Option<bool>,
     /// 受給者番号, normalised (half-width, no padding).
-    pub recipient_number: Option<Personal<String>>,
+    pub recipient_number: Option<Personal<Text>>,
     /// 受給者番号 as sent.
-    pub recipient_number_raw: Option<Personal<String>>,
+    pub recipient_number_raw: Option<Personal<Text>>,
     /// National: the 7-digit check. 地方単独 (free text): `None`, no verdict.
     pub recipient_number_valid: Option<bool>,
     /// National (法別 in the national table) or 地方単独.
@@ -879,27 +881,27 @@ pub struct KohiEntry {
     /// The program (制度) named by the 法別番号, from the national table; `None` for 地方単独.
     pub program: Option<&'static str>,
     /// The 受給者証's name as sent (`CertificationName`).
-    pub certificate_name: Option<String>,
+    pub certificate_name: Option<Text>,
     /// 有効開始年月日.
     pub valid_from: Option<Date>,
     /// 有効終了年月日.
     pub valid_to: Option<Date>,
     /// `IncomeSegment`: 所得区分, as sent.
-    pub income_segment: Option<String>,
+    pub income_segment: Option<Text>,
     /// `MaxCopayment`: 自己負担上限額.
     pub max_copayment: Option<MaxCopayment>,
     /// `None` when the flag is absent or not `0`/`1`.
     pub always_reimbursement: Option<bool>,
     /// `Segment`: 区分, as sent.
-    pub segment: Option<String>,
+    pub segment: Option<Text>,
     /// `CertificationSubKey`: 受給者証の枝番 (the same numbers on two certificates).
-    pub certification_sub_key: Option<String>,
+    pub certification_sub_key: Option<Text>,
     /// 追加条件 `項目コード-条件コード;…`, as sent.
-    pub additional_conditions: Option<String>,
+    pub additional_conditions: Option<Text>,
     /// `DesignatedMedicalInstitutions`: 指定医療機関, as sent.
-    pub designated_medical_institutions: Option<String>,
+    pub designated_medical_institutions: Option<Text>,
     /// 医療扶助: 福祉事務所名.
-    pub welfare_office_name: Option<String>,
+    pub welfare_office_name: Option<Text>,
     /// Where the entry came from in the document.
     pub path: String,
     /// `None` unless another certificate has the same numbers (see [`Renewal`]).

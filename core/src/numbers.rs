@@ -9,21 +9,22 @@
 
 use serde::Serialize;
 
+use crate::text::Text;
 use crate::personal::Personal;
 
 /// A number as it came, and as normalised. `Debug` shows neither.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct NumberText {
     /// Normalised: full-width digits and letters made ASCII, surrounding spaces removed.
-    pub normalized: Personal<String>,
+    pub normalized: Personal<Text>,
     /// Exactly as in the document.
-    pub raw: Personal<String>,
+    pub raw: Personal<Text>,
 }
 
 impl NumberText {
     /// Keeps `raw` and its normalised form (full-width digits to ASCII, padding removed).
     pub fn new(raw: &str) -> Self {
-        Self { normalized: Personal::new(normalize(raw)), raw: Personal::new(raw.to_owned()) }
+        Self { normalized: Personal::new(normalize(raw)), raw: Personal::new(Text::from(raw)) }
     }
 
     /// The normalised value.
@@ -33,13 +34,13 @@ impl NumberText {
 }
 
 /// Full-width digits/letters → ASCII; ASCII and ideographic spaces trimmed at both ends.
-pub fn normalize(raw: &str) -> String {
+pub fn normalize(raw: &str) -> Text {
     let trimmed = raw.trim_matches(|c: char| c == ' ' || c == '\u{3000}' || c == '\t' || c == '\r' || c == '\n');
-    // Most numbers are plain ASCII: nothing to map, one allocation of the right size.
+    // Most numbers are plain ASCII: nothing to map, and short enough to need no allocation.
     if trimmed.is_ascii() {
-        return trimmed.to_owned();
+        return Text::from(trimmed);
     }
-    let mut out = String::with_capacity(trimmed.len());
+    let mut out = Text::with_capacity(trimmed.len());
     out.extend(trimmed.chars().map(|c| match c {
         '\u{FF10}'..='\u{FF19}' | '\u{FF21}'..='\u{FF3A}' | '\u{FF41}'..='\u{FF5A}' => {
             char::from_u32(c as u32 - 0xFF10 + 0x30).unwrap_or(c)
@@ -125,7 +126,7 @@ pub fn check_number(kind: NumberKind, raw: &str) -> NumberCheck {
     let valid = is_valid_normalized(kind, &normalized);
     // The body is everything before the last character (which may be multi-byte in bad input).
     let expected_check_digit = normalized.char_indices().last().and_then(|(i, _)| check_digit(&normalized[..i]));
-    NumberCheck { kind, normalized, valid, expected_check_digit }
+    NumberCheck { kind, normalized: normalized.into_string(), valid, expected_check_digit }
 }
 
 /// `check_number(kind, n).valid` for a number that is already normalised (no allocation).

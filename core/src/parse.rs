@@ -589,7 +589,7 @@ impl Walker {
             self.keep_unknown(text.to_owned());
         }
         match frame.kind {
-            Kind::MaxCopay if split => self.close_max_copay(String::new()),
+            Kind::MaxCopay if split => self.close_max_copay(Text::default()),
             _ if split => {}
             Kind::Leaf(field) if !blank => {
                 if !self.assign(field, text) {
@@ -597,10 +597,10 @@ impl Walker {
                 }
             }
             Kind::Leaf(_) => {}
-            Kind::MaxCopay => self.close_max_copay(text.to_owned()),
+            Kind::MaxCopay => self.close_max_copay(Text::from(text)),
             Kind::MaxCopayItem if !blank => {
-                let name = self.path[frame.path_len..].trim_start_matches('/').to_owned();
-                self.model.max_copay.items.push(NamedValue { name, value: text.to_owned() });
+                let name = Text::from(self.path[frame.path_len..].trim_start_matches('/'));
+                self.model.max_copay.items.push(NamedValue { name, value: Text::from(text) });
             }
             Kind::MaxCopayItem => {}
             Kind::Container(ctx) => {
@@ -755,7 +755,7 @@ impl Walker {
         self.warnings.push(Warning { code, path: self.path.clone() });
     }
 
-    fn close_max_copay(&mut self, text: String) {
+    fn close_max_copay(&mut self, text: Text) {
         let mut value = std::mem::take(&mut self.model.max_copay);
         if !is_blank(&text) {
             value.amount = crate::build::yen_amount(&text);

@@ -16,9 +16,9 @@ fn slots(doc: &Document) -> Vec<(Option<u8>, String, String, String)> {
         .map(|k| {
             (
                 k.slot,
-                k.law_number.clone().unwrap_or_default(),
-                k.payer_number.as_ref().map(|p| p.expose().clone()).unwrap_or_default(),
-                k.recipient_number.as_ref().map(|r| r.expose().clone()).unwrap_or_default(),
+                k.law_number.as_deref().unwrap_or_default().to_owned(),
+                k.payer_number.as_ref().map(|p| p.expose().to_string()).unwrap_or_default(),
+                k.recipient_number.as_ref().map(|r| r.expose().to_string()).unwrap_or_default(),
             )
         })
         .collect()

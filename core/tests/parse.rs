@@ -460,7 +460,7 @@ mod layout_files {
             .iter()
             .map(|k| {
                 let text =
-                    |n: &Option<kohi::Personal<String>>| n.as_ref().map(|n| n.expose().clone()).unwrap_or_default();
+                    |n: &Option<kohi::Personal<kohi::Text>>| n.as_ref().map(|n| n.expose().to_string()).unwrap_or_default();
                 (text(&k.payer_number), text(&k.recipient_number), k.valid_from.as_ref().map(|d| d.raw.to_string()))
             })
             .collect()

@@ -171,11 +171,11 @@ fn code<C: CodeList>(c: &Option<C>) -> Option<Cow<'_, str>> {
     c.as_ref().map(|c| Cow::Borrowed(c.code()))
 }
 
-fn text(s: &Option<String>) -> Option<Cow<'_, str>> {
+fn text(s: &Option<kohi_core::Text>) -> Option<Cow<'_, str>> {
     s.as_deref().map(Cow::Borrowed)
 }
 
-fn personal(s: &Option<kohi_core::Personal<String>>) -> Option<Cow<'_, str>> {
+fn personal(s: &Option<kohi_core::Personal<kohi_core::Text>>) -> Option<Cow<'_, str>> {
     s.as_ref().map(|s| Cow::Borrowed(s.expose().as_str()))
 }
 

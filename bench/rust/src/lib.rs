@@ -414,7 +414,7 @@ pub fn kohi_parse(bytes: &[u8]) -> kohi::Document {
 
 /// kohi's 公費 as the peers report them (for tests/agree.rs).
 pub fn kohi_entries(doc: &kohi::Document) -> Vec<Entry> {
-    let text = |v: &Option<kohi::Personal<String>>| v.as_ref().map(|p| p.expose().clone()).unwrap_or_default();
+    let text = |v: &Option<kohi::Personal<kohi::Text>>| v.as_ref().map(|p| p.expose().to_string()).unwrap_or_default();
     let date = |d: &Option<_>| d.as_ref().map(|d: &kohi::model::Date| d.raw.to_string()).unwrap_or_default();
     doc.patients
         .iter()

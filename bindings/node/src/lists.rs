@@ -47,7 +47,7 @@ fn raw(d: &Option<Date>) -> Option<&str> {
     d.as_ref().map(|d| &*d.raw)
 }
 
-fn exposed(p: &Option<Personal<String>>) -> Option<&str> {
+fn exposed(p: &Option<Personal<kohi_core::Text>>) -> Option<&str> {
     p.as_ref().map(|p| p.expose().as_str())
 }
 

@@ -10,7 +10,7 @@ use napi_derive::napi;
 use kohi_core::codes::CodeList;
 use kohi_core::model::{Date, DateTime};
 use kohi_core::numbers::NumberText;
-use kohi_core::{Document, Personal};
+use kohi_core::{Document, Personal, Text};
 
 /// A code with its 日本語 label (`null` when the code is unknown).
 #[napi(object, use_nullable = true)]
@@ -36,8 +36,13 @@ fn date_time(d: &Option<DateTime>) -> Option<String> {
     d.as_ref().and_then(|d| d.value).map(crate::lists::iso_date_time)
 }
 
-fn personal(p: &Option<Personal<String>>) -> Option<String> {
-    p.as_ref().map(|p| p.expose().clone())
+fn personal(p: &Option<Personal<Text>>) -> Option<String> {
+    p.as_ref().map(|p| p.expose().to_string())
+}
+
+/// A model text as the JS string napi makes of a `String`.
+fn text(t: &Option<Text>) -> Option<String> {
+    t.as_deref().map(String::from)
 }
 
 fn number(n: &Option<NumberText>) -> Option<String> {
@@ -45,7 +50,7 @@ fn number(n: &Option<NumberText>) -> Option<String> {
 }
 
 fn number_raw(n: &Option<NumberText>) -> Option<String> {
-    n.as_ref().map(|n| n.raw.expose().clone())
+    n.as_ref().map(|n| n.raw.expose().to_string())
 }
 
 fn block<T: serde::Serialize>(v: &T) -> serde_json::Value {
@@ -71,12 +76,12 @@ impl From<&kohi_core::model::Header> for Header {
         Header {
             process_execution_time: date_time(&h.process_execution_time),
             qualification_confirmation_date: date(&h.qualification_confirmation_date),
-            medical_institution_code: h.medical_institution_code.clone(),
-            arbitrary_file_identifier: h.arbitrary_file_identifier.clone(),
+            medical_institution_code: text(&h.medical_institution_code),
+            arbitrary_file_identifier: text(&h.arbitrary_file_identifier),
             reference_classification: code(&h.reference_classification),
             segment_of_result: code(&h.segment_of_result),
-            error_code: h.error_code.clone(),
-            error_message: h.error_message.clone(),
+            error_code: text(&h.error_code),
+            error_message: text(&h.error_message),
             character_code_identifier: code(&h.character_code_identifier),
         }
     }
@@ -111,12 +116,12 @@ impl Patient {
 
     #[napi(getter)]
     pub fn processing_result_code(&self) -> Option<String> {
-        self.get().processing_result_code.clone()
+        text(&self.get().processing_result_code)
     }
 
     #[napi(getter)]
     pub fn processing_result_message(&self) -> Option<String> {
-        self.get().processing_result_message.clone()
+        text(&self.get().processing_result_message)
     }
 
     #[napi(getter)]
@@ -195,7 +200,7 @@ macro_rules! node_value {
         date_time(&$v)
     };
     (text, $v:expr) => {
-        $v.clone()
+        text(&$v)
     };
     (json_object, $v:expr) => {
         block(&$v)

@@ -18,12 +18,12 @@ fn none(py: Python<'_>) -> Obj {
     Ok(py.None())
 }
 
-pub(crate) fn text(py: Python<'_>, v: &Option<String>) -> Obj {
-    v.as_deref().map_or_else(|| none(py), |s| Ok(PyString::new(py, s).into_any().unbind()))
+pub(crate) fn text<S: AsRef<str>>(py: Python<'_>, v: &Option<S>) -> Obj {
+    v.as_ref().map_or_else(|| none(py), |s| Ok(PyString::new(py, s.as_ref()).into_any().unbind()))
 }
 
-pub(crate) fn personal(py: Python<'_>, v: &Option<Personal<String>>) -> Obj {
-    v.as_ref().map_or_else(|| none(py), |s| Ok(PyString::new(py, s.expose()).into_any().unbind()))
+pub(crate) fn personal<S: AsRef<str>>(py: Python<'_>, v: &Option<Personal<S>>) -> Obj {
+    v.as_ref().map_or_else(|| none(py), |s| Ok(PyString::new(py, s.expose().as_ref()).into_any().unbind()))
 }
 
 pub(crate) fn number(py: Python<'_>, v: &Option<NumberText>) -> Obj {
