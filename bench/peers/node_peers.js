@@ -1,17 +1,30 @@
 #!/usr/bin/env node
-// Node: kohi.parse vs fast-xml-parser and xml-js, on the same bytes. Prints JSON lines.
-// Peers do the equivalent 公費 extraction (see python_peers.py); Shift_JIS is decoded with
-// TextDecoder first, as a vendor must (the peers take strings only).
+// Node: kohi.parse vs saxes, fast-xml-parser and xml-js, on the same bytes. Prints JSON lines.
+// Every peer does the work of bench/rust's peers (see python_peers.py for the rule) and is checked
+// against kohi's own 公費 before it is timed. Shift_JIS is decoded with TextDecoder first, as a
+// vendor must (the peers take strings only).
+//
+// Time is the process's CPU time (process.cpuUsage). Rounds are interleaved: each round times every
+// tool once, in turn, over a window; a tool's figure is the median of its rounds. The loop yields
+// to the event loop between calls, as an application does between files: Node runs napi
+// finalizers (which free kohi's parsed documents) from the event loop, so a loop that never
+// yields would measure a heap filling up. The peers pay the same yield.
+//
+//   node node_peers.js [--rounds N] [--window S] LABEL:PATH:ENCODING...
 'use strict'
 const fs = require('node:fs')
 const path = require('node:path')
 const kohi = require(process.env.KOHI_NODE || path.join(__dirname, '..', '..', 'bindings', 'node'))
 const { XMLParser } = require('fast-xml-parser')
 const convert = require('xml-js')
+const { SaxesParser } = require('saxes')
 const { setImmediate: tick } = require('node:timers/promises')
 
 const ORDER = '13 14 18 29 30 10 11 20 21 15 16 24 22 28 17 79 19 23 52 54 51 38 53 66 62 25 12'.split(' ')
-const normalize = (s) => String(s ?? '').replace(/[０-９]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0)).trim()
+const normalize = (s) =>
+  String(s ?? '')
+    .replace(/[０-９]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0))
+    .replace(/^[ \u3000\t\r\n]+|[ \u3000\t\r\n]+$/g, '')
 function checkDigitOk(n) {
   if (!/^\d{8}$/.test(n)) return false
   let total = 0
@@ -21,80 +34,179 @@ function checkDigitOk(n) {
   }
   return (10 - (total % 10)) % 10 === Number(n[7])
 }
-function toKohi(certs) {
-  return certs
-    .map(([payer, recipient, from, to]) => {
-      const p = normalize(payer)
-      return { payer: p, recipient: normalize(recipient), valid: checkDigitOk(p), from, to, weight: ORDER.includes(p.slice(0, 2)) ? ORDER.indexOf(p.slice(0, 2)) : 999 }
-    })
-    .sort((a, b) => a.weight - b.weight)
+function entry(payer, recipient, from, to) {
+  const p = normalize(payer)
+  return { payer: p, recipient: normalize(recipient), valid: checkDigitOk(p), from: from ?? '', to: to ?? '' }
 }
-const list = (x) => (x === undefined ? [] : Array.isArray(x) ? x : [x])
+const weight = (e) => {
+  const i = ORDER.indexOf(e.payer.slice(0, 2))
+  return i < 0 ? ORDER.length : i
+}
+const ordered = (entries) => entries.sort((a, b) => weight(a) - weight(b))
+const list = (x) => (x === undefined || x === null ? [] : Array.isArray(x) ? x : [x])
 
-const fxp = new XMLParser({ ignoreAttributes: false, parseTagValue: false })
-function fastXmlExtract(text) {
-  const doc = fxp.parse(text)
-  const certs = []
-  for (const r of list(doc.XmlMsg.MessageBody.ResultList?.ResultOfQualificationConfirmation)) {
-    for (const c of list(r.MedicalSubsidyCertificateList?.MedicalSubsidyCertificateInfo)) {
-      certs.push([c.MedicalSubsidyInsurerNumber, c.MedicalSubsidyRecipientNumber, c.MedicalSubsidyValidStartDate, c.MedicalSubsidyValidEndDate])
-    }
-  }
-  return toKohi(certs)
-}
-function xmlJsExtract(text) {
-  const doc = convert.xml2js(text, { compact: true })
-  const certs = []
-  for (const r of list(doc.XmlMsg.MessageBody.ResultList?.ResultOfQualificationConfirmation)) {
-    for (const c of list(r.MedicalSubsidyCertificateList?.MedicalSubsidyCertificateInfo)) {
-      const t = (e) => e?._text
-      certs.push([t(c.MedicalSubsidyInsurerNumber), t(c.MedicalSubsidyRecipientNumber), t(c.MedicalSubsidyValidStartDate), t(c.MedicalSubsidyValidEndDate)])
-    }
-  }
-  return toKohi(certs)
+/** The 医療扶助 entry of a result read into an object of child texts (`t(name)`), or none. */
+function medicalAid(t, ticket) {
+  if ((t('InsuredCardClassification') ?? '').trim() !== 'A1') return null
+  const payer = t('PublicExpenseNumber') ?? t('InsurerNumber')
+  const recipient = t('BeneficiaryNumber') ?? t('InsuredIdentificationNumber')
+  return ticket
+    ? entry(payer, recipient, ticket.from, ticket.to)
+    : entry(payer, recipient, t('QualificationDate'), t('DisqualificationDate'))
 }
 
-// Every batch of 50 yields to the event loop, as any application does between files: Node runs
-// napi finalizers (which free kohi's parsed documents) from the event loop, so a loop that never
-// yields would measure a heap filling up, not parsing. The peers pay the same yield.
-async function rate(fn, windows = 5, seconds = 0.4) {
-  for (let i = 0; i < 500; i++) fn()
-  await tick()
-  // The median of several windows: one slow window (a GC, the machine) does not decide it.
-  const rates = []
-  for (let w = 0; w < windows; w++) {
-    let n = 0
-    const start = process.hrtime.bigint()
-    let elapsed = 0
-    while (elapsed < seconds) {
-      for (let i = 0; i < 50; i++) fn()
-      n += 50
-      await tick()
-      elapsed = Number(process.hrtime.bigint() - start) / 1e9
+/** Walks a parsed object tree; `text(node, name)` reads a child's text in that parser's shape. */
+function treeExtract(body, text) {
+  const out = []
+  for (const unit of [body, ...list(body.BulkConfirmUnit)]) {
+    const patient = []
+    for (const r of list(unit.ResultList?.ResultOfQualificationConfirmation)) {
+      const first = list(r.PublicExpenseResultList?.MedicalTicketInfo)[0]
+      const ticket = first && { from: text(first, 'MedicalTicketValidDate'), to: text(first, 'MedicalTicketExpirationDate') }
+      const aid = medicalAid((name) => text(r, name), ticket)
+      if (aid) patient.push(aid)
+      for (const c of list(r.MedicalSubsidyCertificateList?.MedicalSubsidyCertificateInfo)) {
+        const t = (name) => text(c, name)
+        patient.push(entry(t('MedicalSubsidyInsurerNumber'), t('MedicalSubsidyRecipientNumber'), t('MedicalSubsidyValidStartDate'), t('MedicalSubsidyValidEndDate')))
+      }
     }
-    rates.push(n / elapsed)
+    out.push(...ordered(patient))
   }
-  return rates.sort((a, b) => a - b)[Math.floor(windows / 2)]
+  return out
 }
 
-async function main() {
-  for (const arg of process.argv.slice(2)) {
+const fxp = new XMLParser({ ignoreAttributes: false, parseTagValue: false, trimValues: false })
+const fastXmlExtract = (text) => treeExtract(fxp.parse(text).XmlMsg.MessageBody, (n, name) => n[name])
+const xmlJsExtract = (text) =>
+  treeExtract(convert.xml2js(text, { compact: true }).XmlMsg.MessageBody, (n, name) => n[name]?._text ?? (n[name] ? '' : undefined))
+
+/** saxes: an event loop that keeps only the wanted texts, as the Rust hand extractor does. */
+function saxesExtract(text) {
+  const out = []
+  let patient = []
+  let r = null
+  let cert = null
+  let ticket = null
+  let tickets = 0
+  let leaf = null
+  let value = ''
+  const parser = new SaxesParser()
+  parser.on('opentag', (node) => {
+    switch (node.name) {
+      case 'BulkConfirmUnit':
+        out.push(...ordered(patient))
+        patient = []
+        break
+      case 'ResultOfQualificationConfirmation':
+        r = {}
+        tickets = 0
+        ticket = null
+        break
+      case 'MedicalSubsidyCertificateInfo':
+        cert = {}
+        break
+      case 'MedicalTicketInfo':
+        tickets += 1
+        if (tickets === 1) ticket = {}
+        break
+      default:
+        leaf = node.name
+        value = ''
+    }
+  })
+  parser.on('text', (t) => {
+    if (leaf !== null) value += t
+  })
+  parser.on('closetag', (node) => {
+    const name = node.name
+    if (name === leaf) {
+      if (cert) cert[name] = value
+      else if (name === 'MedicalTicketValidDate' && ticket && tickets === 1) ticket.from = value
+      else if (name === 'MedicalTicketExpirationDate' && ticket && tickets === 1) ticket.to = value
+      else if (r) r[name] = value
+      leaf = null
+      return
+    }
+    if (name === 'MedicalSubsidyCertificateInfo') {
+      patient.push(entry(cert.MedicalSubsidyInsurerNumber, cert.MedicalSubsidyRecipientNumber, cert.MedicalSubsidyValidStartDate, cert.MedicalSubsidyValidEndDate))
+      r.certs = (r.certs ?? 0) + 1
+      cert = null
+    } else if (name === 'ResultOfQualificationConfirmation') {
+      const aid = medicalAid((n) => r[n], ticket)
+      if (aid) patient.splice(patient.length - (r.certs ?? 0), 0, aid)
+      r = null
+    } else if (name === 'BulkConfirmUnit' || name === 'MessageBody') {
+      out.push(...ordered(patient))
+      patient = []
+    }
+  })
+  parser.write(text).close()
+  return out
+}
+
+const kohiEntries = (doc) =>
+  doc.patients.flatMap((p) =>
+    p.kohi.map((k) => ({ payer: k.payerNumber ?? '', recipient: k.recipientNumber ?? '', valid: k.payerNumberValid === true, from: k.validFromRaw ?? '', to: k.validToRaw ?? '' })),
+  )
+
+const cpuSeconds = () => {
+  const u = process.cpuUsage()
+  return (u.user + u.system) / 1e6
+}
+
+async function cpuPerCall(fn, window) {
+  const start = cpuSeconds()
+  let calls = 0
+  for (;;) {
+    fn()
+    calls += 1
+    if (calls % 50 === 0 || window > 0.05) await tick()
+    const spent = cpuSeconds() - start
+    if (spent >= window) return spent / calls
+  }
+}
+
+async function main(argv) {
+  let rounds = 5
+  let window = 0.3
+  while (argv[0]?.startsWith('--')) {
+    const [flag, value] = argv.splice(0, 2)
+    if (flag === '--rounds') rounds = Number(value)
+    else window = Number(value)
+  }
+  for (const arg of argv) {
     const [label, file, encoding] = arg.split(':')
     const data = fs.readFileSync(file)
     const decode = () => new TextDecoder(encoding === 'Shift_JIS' ? 'shift_jis' : 'utf-8').decode(data)
+    const options = { maxSize: 2 ** 30 }
     const peers = {
-      'kohi.parse': () => kohi.parse(data).patients[0].kohi,
+      'kohi.parse': () => kohi.parse(data, options).patients.map((p) => p.kohi),
+      'kohi.parse + toJSON()': () => kohi.parse(data, options).toJSON(),
+      'saxes + extraction': () => saxesExtract(decode()),
       'fast-xml-parser + extraction': () => fastXmlExtract(decode()),
       'xml-js + extraction': () => xmlJsExtract(decode()),
     }
-    for (const [tool, fn] of Object.entries(peers)) {
-      const docs = await rate(fn)
-      console.log(JSON.stringify({ language: 'Node', file: label, bytes: data.length, tool, docs_per_s: Math.round(docs), mb_per_s: Math.round((docs * data.length) / 1e5) / 10 }))
+    // A fair race only: every extracting peer finds exactly kohi's 公費.
+    const expected = JSON.stringify(kohiEntries(kohi.parse(data, options)))
+    for (const name of ['saxes + extraction', 'fast-xml-parser + extraction', 'xml-js + extraction']) {
+      if (JSON.stringify(peers[name]()) !== expected) throw new Error(`${name} disagrees with kohi on ${label}`)
+    }
+    // Warm-up (the JIT compiles the peers' code, napi's first calls), then the rounds.
+    for (const fn of Object.values(peers)) await cpuPerCall(fn, Math.max(window, 0.2))
+    const seconds = Object.fromEntries(Object.keys(peers).map((name) => [name, []]))
+    for (let round = 0; round < rounds; round++) {
+      for (const [name, fn] of Object.entries(peers)) seconds[name].push(await cpuPerCall(fn, window))
+    }
+    for (const [tool, values] of Object.entries(seconds)) {
+      const s = values.sort((a, b) => a - b)[Math.floor(values.length / 2)]
+      console.log(
+        JSON.stringify({ language: 'Node', file: label, bytes: data.length, tool, cpu_us: Math.round(s * 1e9) / 1e3, docs_per_s: Math.round(1 / s), mb_per_s: Math.round(data.length / s / 1e5) / 10 }),
+      )
     }
   }
 }
 
-main().catch((e) => {
+main(process.argv.slice(2)).catch((e) => {
   console.error(e)
   process.exit(1)
 })

@@ -1,10 +1,19 @@
 #!/usr/bin/env python3
 """Python: kohi.parse vs what vendors use today, on the same bytes. Prints JSON lines.
 
-Each peer does the equivalent work kohi does for the 公費 fields: find every PMH certificate,
-read 公費負担者番号 / 受給者番号 / validity, normalise full-width digits and padding, check the
-8-digit payer check digit, and order national programs before local ones. Shift_JIS is handled the
-way a vendor would: lxml decodes bytes itself; ElementTree and xmltodict need the text decoded first.
+Each peer does the work bench/rust's peers do (tests there hold those to kohi's own result): per
+patient (a BulkConfirmUnit, else the whole body), per ResultOfQualificationConfirmation, a 医療扶助
+entry when the 被保険者証区分 is A1 (公費負担者番号 from PublicExpenseNumber else InsurerNumber,
+受給者番号 from BeneficiaryNumber else InsuredIdentificationNumber, validity from the first 医療券
+else QualificationDate/DisqualificationDate), then every PMH MedicalSubsidyCertificateInfo; numbers
+normalised (full-width digits, padding), the payer's check digit checked, national programs before
+local ones. Shift_JIS is handled the way a vendor would: lxml decodes bytes itself; ElementTree and
+xmltodict need the text decoded first.
+
+Time is the process's CPU time (time.process_time). Rounds are interleaved: each round times every
+tool once, in turn, over a window; a tool's figure is the median of its rounds.
+
+    python_peers.py [--rounds N] [--window S] LABEL:PATH:ENCODING...
 """
 import json
 import sys
@@ -29,80 +38,118 @@ def check_digit_ok(n: str) -> bool:
     return (10 - total % 10) % 10 == int(n[-1])
 
 
-def to_kohi(certs):
+def entry(payer, recipient, start, end):
+    payer = (payer or "").translate(FULLWIDTH).strip(" \u3000\t\r\n")
+    return {"payer": payer, "recipient": (recipient or "").translate(FULLWIDTH).strip(" \u3000\t\r\n"),
+            "valid": check_digit_ok(payer), "from": start or "", "to": end or ""}
+
+
+def ordered(entries):
+    entries.sort(key=lambda k: ORDER.index(k["payer"][:2]) if k["payer"][:2] in ORDER else len(ORDER))
+    return entries
+
+
+def tree_extract(root):
+    """lxml and ElementTree share the API the walk needs."""
     out = []
-    for payer, recipient, start, end in certs:
-        payer = (payer or "").translate(FULLWIDTH).strip()
-        out.append({
-            "payer": payer, "recipient": (recipient or "").translate(FULLWIDTH).strip(),
-            "valid": check_digit_ok(payer), "from": start, "to": end,
-            "weight": ORDER.index(payer[:2]) if payer[:2] in ORDER else 999,
-        })
-    out.sort(key=lambda k: k["weight"])
+    units = list(root.iter("BulkConfirmUnit")) or [root]
+    for unit in units:
+        patient = []
+        for r in unit.iter("ResultOfQualificationConfirmation"):
+            if (r.findtext("InsuredCardClassification") or "").strip() == "A1":
+                payer = r.findtext("PublicExpenseNumber")
+                payer = payer if payer is not None else r.findtext("InsurerNumber")
+                recipient = r.findtext("BeneficiaryNumber")
+                recipient = recipient if recipient is not None else r.findtext("InsuredIdentificationNumber")
+                ticket = next(r.iter("MedicalTicketInfo"), None)
+                if ticket is not None:
+                    span = ticket.findtext("MedicalTicketValidDate"), ticket.findtext("MedicalTicketExpirationDate")
+                else:
+                    span = r.findtext("QualificationDate"), r.findtext("DisqualificationDate")
+                patient.append(entry(payer, recipient, *span))
+            for c in r.iter("MedicalSubsidyCertificateInfo"):
+                patient.append(entry(c.findtext("MedicalSubsidyInsurerNumber"), c.findtext("MedicalSubsidyRecipientNumber"),
+                                     c.findtext("MedicalSubsidyValidStartDate"), c.findtext("MedicalSubsidyValidEndDate")))
+        out.extend(ordered(patient))
     return out
 
 
-def lxml_extract(data: bytes):
-    root = lxml.etree.fromstring(data)
-    certs = [(c.findtext("MedicalSubsidyInsurerNumber"), c.findtext("MedicalSubsidyRecipientNumber"),
-              c.findtext("MedicalSubsidyValidStartDate"), c.findtext("MedicalSubsidyValidEndDate"))
-             for c in root.iter("MedicalSubsidyCertificateInfo")]
-    return to_kohi(certs)
-
-
-def etree_extract(text: str):
-    root = ET.fromstring(text)
-    certs = [(c.findtext("MedicalSubsidyInsurerNumber"), c.findtext("MedicalSubsidyRecipientNumber"),
-              c.findtext("MedicalSubsidyValidStartDate"), c.findtext("MedicalSubsidyValidEndDate"))
-             for c in root.iter("MedicalSubsidyCertificateInfo")]
-    return to_kohi(certs)
+def as_list(x):
+    return [] if x is None else x if isinstance(x, list) else [x]
 
 
 def xmltodict_extract(text: str):
-    doc = xmltodict.parse(text)
-    result = doc["XmlMsg"]["MessageBody"].get("ResultList", {}).get("ResultOfQualificationConfirmation", {})
-    results = result if isinstance(result, list) else [result]
-    certs = []
-    for r in results:
-        info = (r.get("MedicalSubsidyCertificateList") or {}).get("MedicalSubsidyCertificateInfo", [])
-        for c in info if isinstance(info, list) else [info]:
-            certs.append((c.get("MedicalSubsidyInsurerNumber"), c.get("MedicalSubsidyRecipientNumber"),
-                          c.get("MedicalSubsidyValidStartDate"), c.get("MedicalSubsidyValidEndDate")))
-    return to_kohi(certs)
+    body = xmltodict.parse(text)["XmlMsg"]["MessageBody"]
+    out = []
+    for unit in [body] + as_list(body.get("BulkConfirmUnit")):
+        patient = []
+        for r in as_list((unit.get("ResultList") or {}).get("ResultOfQualificationConfirmation")):
+            if (r.get("InsuredCardClassification") or "").strip() == "A1":
+                payer = r["PublicExpenseNumber"] if "PublicExpenseNumber" in r else r.get("InsurerNumber")
+                recipient = r["BeneficiaryNumber"] if "BeneficiaryNumber" in r else r.get("InsuredIdentificationNumber")
+                tickets = as_list((r.get("PublicExpenseResultList") or {}).get("MedicalTicketInfo"))
+                if tickets:
+                    span = tickets[0].get("MedicalTicketValidDate"), tickets[0].get("MedicalTicketExpirationDate")
+                else:
+                    span = r.get("QualificationDate"), r.get("DisqualificationDate")
+                patient.append(entry(payer, recipient, *span))
+            for c in as_list((r.get("MedicalSubsidyCertificateList") or {}).get("MedicalSubsidyCertificateInfo")):
+                patient.append(entry(c.get("MedicalSubsidyInsurerNumber"), c.get("MedicalSubsidyRecipientNumber"),
+                                     c.get("MedicalSubsidyValidStartDate"), c.get("MedicalSubsidyValidEndDate")))
+        out.extend(ordered(patient))
+    return out
 
 
-def rate(fn, windows=5, seconds=0.4):
-    """Calls per second: the median of `windows` timed windows (one slow window, a GC or the
-    machine, does not decide the result)."""
-    for _ in range(200):
+def kohi_entries(doc):
+    """kohi's 公費 as the peers report them (for the agreement check before timing)."""
+    return [{"payer": k.payer_number or "", "recipient": k.recipient_number or "", "valid": k.payer_number_valid is True,
+             "from": k.valid_from_raw or "", "to": k.valid_to_raw or ""} for p in doc.patients for k in p.kohi]
+
+
+def cpu_per_call(fn, window):
+    start = time.process_time()
+    calls = 0
+    while True:
         fn()
-    rates = []
-    for _ in range(windows):
-        n, start = 0, time.perf_counter()
-        while time.perf_counter() - start < seconds:
-            for _ in range(50):
-                fn()
-            n += 50
-        rates.append(n / (time.perf_counter() - start))
-    return sorted(rates)[len(rates) // 2]
+        calls += 1
+        spent = time.process_time() - start
+        if spent >= window:
+            return spent / calls
 
 
-def main(files):
-    for label, path, encoding in files:
+def main(argv):
+    rounds, window = 5, 0.3
+    while argv and argv[0].startswith("--"):
+        flag, value, argv = argv[0], argv[1], argv[2:]
+        rounds, window = (int(value), window) if flag == "--rounds" else (rounds, float(value))
+    for label, path, encoding in (a.split(":", 2) for a in argv):
         data = open(path, "rb").read()
-        decode = (lambda: data.decode("cp932")) if encoding == "Shift_JIS" else (lambda: data.decode("utf-8"))
+        codec = "cp932" if encoding == "Shift_JIS" else "utf-8"
+        huge = lxml.etree.XMLParser(huge_tree=True)  # lxml refuses text nodes over 10 MB otherwise
         peers = {
-            "kohi.parse": lambda: kohi.parse(data).patients[0].kohi,
-            "lxml.etree.fromstring": lambda: lxml.etree.fromstring(data),
-            "lxml + extraction": lambda: lxml_extract(data),
-            "ElementTree + extraction": lambda: etree_extract(decode()),
-            "xmltodict + extraction": lambda: xmltodict_extract(decode()),
+            "kohi.parse": lambda: [p.kohi for p in kohi.parse(data, max_size=1 << 30).patients],
+            "kohi.parse + to_dict()": lambda: kohi.parse(data, max_size=1 << 30).to_dict(),
+            "lxml.etree.fromstring": lambda: lxml.etree.fromstring(data, huge),
+            "lxml + extraction": lambda: tree_extract(lxml.etree.fromstring(data, huge)),
+            "ElementTree + extraction": lambda: tree_extract(ET.fromstring(data.decode(codec))),
+            "xmltodict + extraction": lambda: xmltodict_extract(data.decode(codec)),
         }
-        for name, fn in peers.items():
-            docs = rate(fn)
+        # A fair race only: every extracting peer finds exactly kohi's 公費.
+        expected = kohi_entries(kohi.parse(data, max_size=1 << 30))
+        for name in ("lxml + extraction", "ElementTree + extraction", "xmltodict + extraction"):
+            assert peers[name]() == expected, f"{name} disagrees with kohi on {label}"
+        for fn in peers.values():  # warm-up: first calls, caches
+            cpu_per_call(fn, min(window, 0.1))
+        seconds = {name: [] for name in peers}
+        for _ in range(rounds):
+            for name, fn in peers.items():
+                seconds[name].append(cpu_per_call(fn, window))
+        for name, values in seconds.items():
+            s = sorted(values)[len(values) // 2]
             print(json.dumps({"language": "Python", "file": label, "bytes": len(data), "tool": name,
-                              "docs_per_s": round(docs), "mb_per_s": round(docs * len(data) / 1e6, 1)}), flush=True)
+                              "cpu_us": round(s * 1e6, 3), "docs_per_s": round(1 / s),
+                              "mb_per_s": round(len(data) / s / 1e6, 1)}), flush=True)
 
 
 if __name__ == "__main__":
-    main([tuple(a.split(":", 2)) for a in sys.argv[1:]])
+    main(sys.argv[1:])
