@@ -9,8 +9,8 @@
 
 use serde::Serialize;
 
-use crate::text::Text;
 use crate::personal::Personal;
+use crate::text::Text;
 
 /// A number as it came, and as normalised. `Debug` shows neither.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -35,7 +35,7 @@ impl NumberText {
 
 /// Full-width digits/letters → ASCII; ASCII and ideographic spaces trimmed at both ends.
 pub fn normalize(raw: &str) -> Text {
-    let trimmed = raw.trim_matches(|c: char| c == ' ' || c == '\u{3000}' || c == '\t' || c == '\r' || c == '\n');
+    let trimmed = trim_padding(raw);
     // Most numbers are plain ASCII: nothing to map, and short enough to need no allocation.
     if trimmed.is_ascii() {
         return Text::from(trimmed);
@@ -49,6 +49,16 @@ pub fn normalize(raw: &str) -> Text {
         other => other,
     }));
     out
+}
+
+/// Without the padding (ASCII and ideographic spaces, tabs, line ends) at both ends. Most numbers
+/// start and end with a digit: two byte checks then, instead of decoding characters from both ends.
+fn trim_padding(raw: &str) -> &str {
+    let bytes = raw.as_bytes();
+    match (bytes.first(), bytes.last()) {
+        (Some(first), Some(last)) if first.is_ascii_alphanumeric() && last.is_ascii_alphanumeric() => raw,
+        _ => raw.trim_matches(|c: char| c == ' ' || c == '\u{3000}' || c == '\t' || c == '\r' || c == '\n'),
+    }
 }
 
 /// The 検証番号 for a body of ASCII digits, or `None` if the body is empty or not all digits.
@@ -219,6 +229,21 @@ pub(crate) fn date_value(s: &str) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn padding_is_trimmed_with_or_without_the_fast_path() {
+        for (raw, normalized) in [
+            ("52136017", "52136017"),
+            ("  138057", "138057"),
+            ("\u{3000}１２３\u{3000}", "123"),
+            ("\t7\r\n", "7"),
+            ("K0001 ", "K0001"),
+            ("", ""),
+            ("-1-", "-1-"),
+        ] {
+            assert_eq!(normalize(raw), normalized, "{raw:?}");
+        }
+    }
 
     #[test]
     fn worked_examples_from_the_reference() {

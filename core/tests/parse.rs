@@ -459,8 +459,9 @@ mod layout_files {
             .kohi
             .iter()
             .map(|k| {
-                let text =
-                    |n: &Option<kohi::Personal<kohi::Text>>| n.as_ref().map(|n| n.expose().to_string()).unwrap_or_default();
+                let text = |n: &Option<kohi::Personal<kohi::Text>>| {
+                    n.as_ref().map(|n| n.expose().to_string()).unwrap_or_default()
+                };
                 (text(&k.payer_number), text(&k.recipient_number), k.valid_from.as_ref().map(|d| d.raw.to_string()))
             })
             .collect()
