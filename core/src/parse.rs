@@ -782,7 +782,7 @@ fn eols_normalized<'a>(
     text: &'a str,
     normalize: impl FnOnce() -> std::borrow::Cow<'a, str>,
 ) -> std::borrow::Cow<'a, str> {
-    if text.as_bytes().iter().any(|&b| b == b'\r') { normalize() } else { std::borrow::Cow::Borrowed(text) }
+    if text.as_bytes().contains(&b'\r') { normalize() } else { std::borrow::Cow::Borrowed(text) }
 }
 
 /// `[i]` after a path: written by hand, since `write!` cost 335 instructions a repeated element

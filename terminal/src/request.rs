@@ -84,7 +84,11 @@ fn text_field(value: &str, field: &'static str) -> Result<String> {
 
 fn digits(value: &str, lengths: &[usize], field: &'static str) -> Result<String> {
     let n = normalize(value);
-    if lengths.contains(&n.len()) && n.bytes().all(|b| b.is_ascii_digit()) { Ok(n.into_string()) } else { Err(invalid(field)) }
+    if lengths.contains(&n.len()) && n.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(n.into_string())
+    } else {
+        Err(invalid(field))
+    }
 }
 
 impl QualificationRequest {

@@ -726,7 +726,12 @@ impl Watcher {
         };
         let Outcome::Parsed(doc) = outcome else { return None };
         let free_name = path.file_name().and_then(|n| n.to_str()).and_then(free_name);
-        let this = Seen { pmh, id: doc.header.arbitrary_file_identifier.as_deref().map(String::from), free_name, path: path.to_owned() };
+        let this = Seen {
+            pmh,
+            id: doc.header.arbitrary_file_identifier.as_deref().map(String::from),
+            free_name,
+            path: path.to_owned(),
+        };
         let matches = |rule: PairBy, other: &Seen| match rule {
             PairBy::ArbitraryFileIdentifier => this.id.is_some() && other.id == this.id,
             PairBy::FreeName => this.free_name.is_some() && other.free_name == this.free_name,
