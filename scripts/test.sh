@@ -42,7 +42,7 @@ layer_rust() {
   step "benchmark peers (bench/rust): every peer finds what kohi finds; one short round of the harness runs"
   cargo test --locked -q -p kohi-bench 2>&1 | tee "$LOGS/bench-peers.log"
   cargo run --locked -q -p kohi-bench -- --quick --window-ms 1 > target/bench-peers-smoke.jsonl
-  test "$(grep -c '"tool"' target/bench-peers-smoke.jsonl)" -eq 15
+  test "$(grep -c '"tool"' target/bench-peers-smoke.jsonl)" -eq 17
 
   step "main job: the README's first command"
   cargo run -q --release --locked -p kohi-cli > target/main-job.txt

@@ -120,6 +120,18 @@ fn errors_stream_as_typed_errors_with_positions() {
     let whole_e = kohi::parse(truncated).unwrap_err();
     assert_eq!(e.to_string(), whole_e.to_string(), "same position as the whole-file parse");
 
+    // Many lines and chunks before the error: the line and column count every newline of the
+    // chunks already read (and forgotten).
+    let mut late = bulk(200).into_bytes();
+    let at = late.len() * 3 / 4;
+    let at = at + late[at..].iter().position(|&b| b == b'<').unwrap() + 1;
+    late[at] = 0x01;
+    for chunk in [100, 4096] {
+        let e = streamed(&late, chunk).unwrap_err();
+        assert_eq!(e.to_string(), kohi::parse(&late).unwrap_err().to_string(), "chunks of {chunk}");
+        assert!(e.to_string().contains("line 152,"), "chunks of {chunk}: {e}");
+    }
+
     let nul = b"<XmlMsg>\n<MessageBody>\n  <X>a\0b</X></MessageBody></XmlMsg>";
     assert_eq!(streamed(nul, 5).unwrap_err().to_string(), kohi::parse(nul).unwrap_err().to_string());
 

@@ -132,6 +132,28 @@ pub fn floor(bytes: &[u8]) -> usize {
     }
 }
 
+/// The streaming floor: quick-xml's buffered reader over the bytes, every event read, nothing
+/// kept (what any streaming reader built on quick-xml pays at least). UTF-8 input only.
+pub fn streaming_floor(bytes: &[u8]) -> usize {
+    let mut reader = quick_xml::Reader::from_reader(std::io::BufReader::with_capacity(16 * 1024, bytes));
+    let mut buffer = Vec::new();
+    let mut events = 0;
+    loop {
+        match reader.read_event_into(&mut buffer) {
+            Ok(Event::Eof) | Err(_) => return events,
+            Ok(_) => events += 1,
+        }
+        buffer.clear();
+    }
+}
+
+/// kohi's streaming reader over the same bytes: one patient at a time, each dropped after use.
+pub fn kohi_stream(bytes: &[u8]) -> usize {
+    let options = kohi::ParseOptions::default();
+    let reader = kohi::PatientReader::new(bytes, &options).expect("a benchmark input");
+    reader.map(|patient| patient.expect("a benchmark unit").patient.kohi.len()).sum()
+}
+
 /// Which leaf's text the hand extractor is inside.
 #[derive(Clone, Copy)]
 enum Leaf {

@@ -8,12 +8,13 @@
 //! input, the same fields as bench/peers/*.
 //!
 //!   kohi-bench [--rounds N] [--window-ms M] [--quick]      (scripts/bench.sh runs it)
+//!   kohi-bench --repeat TOOL UNITS N                     (one tool, N times, for callgrind)
 //!   kohi-bench --write-bulk DIR                            (bulk_{1000,10000,100000}.xml for the
 //!                                                           Python and Node peers)
 
 use std::hint::black_box;
 
-use kohi_bench::{floor, hand, kohi_parse, roxmltree, serde_peer};
+use kohi_bench::{floor, hand, kohi_parse, kohi_stream, roxmltree, serde_peer, streaming_floor};
 
 /// This thread's CPU time in seconds.
 fn cpu_seconds() -> f64 {
@@ -33,6 +34,12 @@ const TOOLS: [Tool; 5] = [
     ("roxmltree + extraction", |b| roxmltree(b).len()),
     ("quick-xml serde + extraction", |b| serde_peer::extract(b).len()),
     ("quick-xml event loop (floor)", floor),
+];
+
+/// Streaming, on the bulk files only: kohi's `PatientReader` against quick-xml's buffered reader.
+const STREAMING: [Tool; 2] = [
+    ("kohi::PatientReader (streamed)", kohi_stream),
+    ("quick-xml buffered event loop (streaming floor)", streaming_floor),
 ];
 
 /// CPU seconds per call: calls repeated until the window is filled (at least one).
@@ -77,22 +84,35 @@ fn main() {
         }
         return;
     }
+    // `--repeat TOOL UNITS N`: one tool on a bulk file, N times, for callgrind or perf.
+    if let Some(tool) = value("--repeat") {
+        let number = |i: usize| args.get(i).and_then(|v| v.parse::<usize>().ok()).unwrap_or(1);
+        let (units, times) = (number(2), number(3));
+        let bytes = kohi_fixtures::bulk_file(units);
+        let (_, run) =
+            TOOLS.iter().chain(&STREAMING).find(|(name, _)| name.starts_with(tool.as_str())).expect("a tool name");
+        let total: usize = (0..times).map(|_| run(black_box(&bytes))).sum();
+        println!("{total}");
+        return;
+    }
     let quick = args.iter().any(|a| a == "--quick");
     let rounds: usize = value("--rounds").and_then(|v| v.parse().ok()).unwrap_or(if quick { 1 } else { 7 });
     let window =
         value("--window-ms").and_then(|v| v.parse::<f64>().ok()).unwrap_or(if quick { 5.0 } else { 150.0 }) / 1e3;
     for (label, bytes) in inputs(quick) {
+        let tools: Vec<Tool> =
+            if label.starts_with("bulk") { TOOLS.iter().chain(&STREAMING).copied().collect() } else { TOOLS.to_vec() };
         // A warm-up call each, then the rounds.
-        for (_, tool) in TOOLS {
+        for (_, tool) in &tools {
             black_box(tool(&bytes));
         }
-        let mut seconds: Vec<Vec<f64>> = vec![Vec::new(); TOOLS.len()];
+        let mut seconds: Vec<Vec<f64>> = vec![Vec::new(); tools.len()];
         for _ in 0..rounds {
-            for (i, (_, tool)) in TOOLS.iter().enumerate() {
+            for (i, (_, tool)) in tools.iter().enumerate() {
                 seconds[i].push(per_call(*tool, &bytes, window));
             }
         }
-        for ((name, _), rounds) in TOOLS.iter().zip(seconds) {
+        for ((name, _), rounds) in tools.iter().zip(seconds) {
             let s = median(rounds);
             println!(
                 "{{\"language\": \"Rust\", \"file\": \"{label}\", \"bytes\": {}, \"tool\": \"{name}\", \"cpu_us\": {:.3}, \"docs_per_s\": {}, \"mb_per_s\": {:.1}}}",

@@ -45,6 +45,13 @@ fn out_of_order_and_full_width_results() {
 }
 
 #[test]
+fn the_streamed_and_whole_reads_find_the_same_entries_and_the_floors_read_the_same_events() {
+    let bytes = kohi_fixtures::bulk_file(40);
+    assert_eq!(kohi_bench::kohi_stream(&bytes), 10);
+    assert_eq!(kohi_bench::streaming_floor(&bytes), floor(&bytes));
+}
+
+#[test]
 fn bulk_file_every_fourth_unit_medical_aid() {
     let entries = assert_peers_agree("bulk", &kohi_fixtures::bulk_file(40));
     assert_eq!(entries.len(), 10);
