@@ -71,6 +71,78 @@ def rust_peer_rows(rows: list) -> list:
     return out
 
 
+def rust_streaming_rows(rows: list) -> list:
+    """kohi's PatientReader against quick-xml's buffered event loop and kohi's whole-file parse."""
+    out = ["| input | `PatientReader` | streaming floor | share of the floor | whole-file `kohi::parse` |",
+           "|---|---|---|---|---|"]
+    for label in dict.fromkeys(r["file"] for r in rows):
+        by = {r["tool"]: r for r in rows if r["file"] == label}
+        stream, floor = by.get("kohi::PatientReader (streamed)"), by.get("quick-xml buffered event loop (streaming floor)")
+        if stream and floor:
+            out.append(f"| {label} | {stream['mb_per_s']} MB/s | {floor['mb_per_s']} MB/s | "
+                       f"{floor['cpu_us'] / stream['cpu_us']:.0%} | {by['kohi::parse']['mb_per_s']} MB/s |")
+    return out
+
+
+def target_rows(rust: list, peers: list, stream: list) -> list:
+    """Issue 18's targets, each with this run's figure and whether it is met."""
+    def cpu(language, file, tool):
+        for r in (rust if language == "Rust" else peers):
+            if r.get("language") == language and r["file"] == file and r["tool"] == tool:
+                return r.get("cpu_us") or 1e6 / r["docs_per_s"]
+        return None
+
+    rows = ["| target | measured (this run) | status |", "|---|---|---|"]
+
+    def add(target, pairs, goal, unit="×", fmt="{:.2f}"):
+        values = [(label, v) for label, v in pairs if v is not None]
+        if not values:
+            return
+        text = ", ".join(f"{label} {fmt.format(v)}{unit}" for label, v in values)
+        met = all(v >= goal for _, v in values)
+        rows.append(f"| {target} | {text} | {'met' if met else '**not met**'} |")
+
+    def ratio(language, file, peer, own):
+        a, b = cpu(language, file, peer), cpu(language, file, own)
+        return a / b if a and b else None
+
+    hand, floor, k = "hand-written quick-xml extractor", "quick-xml event loop (floor)", "kohi::parse"
+    add("Rust ≥ 1.0× the hand-written extractor, face result", [("face", ratio("Rust", "face", hand, k))], 1.0)
+    add("Rust ≥ 1.0× the hand-written extractor, bulk", [(f, ratio("Rust", f, hand, k)) for f in ("bulk_10000", "bulk_100000")], 1.0)
+    add("Rust ≥ 80 % of the bare event loop, face result", [("face", 100 * (ratio("Rust", "face", floor, k) or 0))], 80, " %", "{:.0f}")
+    add("Rust ≥ 60 % of the bare event loop, bulk",
+        [(f, 100 * (ratio("Rust", f, floor, k) or 0)) for f in ("bulk_1000", "bulk_10000", "bulk_100000")], 60, " %", "{:.0f}")
+    rates = {f: next((r["mb_per_s"] for r in rust if r["file"] == f and r["tool"] == k), None) for f in ("bulk_1000", "bulk_10000", "bulk_100000")}
+    if all(rates.values()):
+        add("Rust throughput flat from 1k to 100k units (100k ≥ 90 % of 1k)",
+            [("1k → 10k → 100k: " + " → ".join(f"{v:.0f}" for v in rates.values()) + " MB/s; 100k/1k", 100 * rates["bulk_100000"] / rates["bulk_1000"])],
+            90, " %", "{:.0f}")
+    add("Python `kohi.parse` ≥ 5× lxml + extraction",
+        [(f, ratio("Python", f, "lxml + extraction", "kohi.parse")) for f in ("face", "sjis", "bulk_10000")], 5.0)
+    add("Python `to_dict()` ≥ 2× lxml + extraction",
+        [(f, ratio("Python", f, "lxml + extraction", "kohi.parse + to_dict()")) for f in ("face", "sjis", "bulk_10000")], 2.0)
+    add("Node ≥ 5× saxes + extraction", [(f, ratio("Node", f, "saxes + extraction", "kohi.parse")) for f in ("face", "sjis", "bulk_10000")], 5.0)
+    add("Node ≥ 15× fast-xml-parser + extraction",
+        [(f, ratio("Node", f, "fast-xml-parser + extraction", "kohi.parse")) for f in ("face", "sjis", "bulk_10000")], 15.0)
+    big = cpu("Node", "bulk_100000", "kohi.parse + toJSON()")
+    if big:
+        rows.append(f"| Node `toJSON()` works at 100k units | {big / 1e6:.2f} s for 100,000 units | met |")
+    add("Streaming ≥ 70 % of quick-xml's streaming floor",
+        [(f, 100 * (ratio("Rust", f, "quick-xml buffered event loop (streaming floor)", "kohi::PatientReader (streamed)") or 0))
+         for f in ("bulk_10000", "bulk_100000")], 70, " %", "{:.0f}")
+    streamed = {r["units"]: r["peak_rss_mb"] for r in stream if r["mode"] == "stream"}
+    if 10000 in streamed and 100000 in streamed:
+        flat = streamed[100000] <= streamed[10000] * 1.25
+        rows.append(f"| Streaming RSS flat | peak {streamed[10000]} MB at 10k units, {streamed[100000]} MB at 100k | {'met' if flat else '**not met**'} |")
+    whole = [r for r in stream if r["mode"] == "whole" and r["units"] == 100000]
+    if whole:
+        r = whole[0]
+        growth = (r["peak_rss_mb"] - r["rss_before_mb"]) / r["file_mb"]
+        rows.append(f"| Whole-file peak ≤ 3× the input (100k units) | {r['peak_rss_mb']} MB for {r['file_mb']} MB: "
+                    f"{growth:.2f}× | {'met' if growth <= 3 else '**not met**'} |")
+    return rows
+
+
 def main() -> int:
     core = core_rows((ROOT / "target/bench/core.txt").read_text(encoding="utf-8"))
     peers = [json.loads(l) for l in (ROOT / "target/bench/peers.jsonl").read_text().splitlines() if l.strip()]
@@ -112,7 +184,12 @@ def main() -> int:
         out.append("Each peer finds the same 公費 as kohi (bench/rust/tests/agree.rs). \"kohi vs hand\" is the hand")
         out.append("extractor's time over kohi's: above 1× kohi is faster. \"kohi vs floor\" is the bare event loop's")
         out.append("time over kohi's: the share of the floor kohi reaches.\n")
-        out.extend(rust_peer_rows([json.loads(l) for l in rust.read_text().splitlines() if l.strip()]))
+        rust_rows = [json.loads(l) for l in rust.read_text().splitlines() if l.strip()]
+        out.extend(rust_peer_rows(rust_rows))
+        out.append("\n### Streaming (Rust, CPU time per document; bulk files)\n")
+        out.extend(rust_streaming_rows(rust_rows))
+        out.append("\n### Targets of issue 18, from this run\n")
+        out.extend(target_rows(rust_rows, peers, stream))
     out.append("\n### Peers (same files, same machine, one run; docs/s, higher is better)\n")
     out.append("| language | file | tool | docs/s | MB/s | kohi is |")
     out.append("|---|---|---|---|---|---|")
