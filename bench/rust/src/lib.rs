@@ -149,7 +149,7 @@ pub fn streaming_floor(bytes: &[u8]) -> usize {
 
 /// kohi's streaming reader over the same bytes: one patient at a time, each dropped after use.
 pub fn kohi_stream(bytes: &[u8]) -> usize {
-    let options = kohi::ParseOptions::default();
+    let options = kohi::ParseOptions::default().with_max_input_bytes(1 << 30);
     let reader = kohi::PatientReader::new(bytes, &options).expect("a benchmark input");
     reader.map(|patient| patient.expect("a benchmark unit").patient.kohi.len()).sum()
 }

@@ -12,6 +12,7 @@ mod convert;
 mod errors;
 mod model;
 mod stream;
+mod to_py;
 mod watch;
 
 use std::sync::Arc;

@@ -125,7 +125,7 @@ impl Result {
 
     /// The JSON contract as Python objects, built from the model directly (no JSON text).
     fn to_dict(&self, py: Python<'_>) -> Obj {
-        Ok(pythonize::pythonize(py, &*self.doc)?.unbind())
+        Ok(crate::to_py::to_py(py, &*self.doc)?.unbind())
     }
 
     fn __repr__(&self) -> String {

@@ -326,3 +326,20 @@ def test_a_path_given_as_str_to_parse_says_to_call_parse_file():
     with pytest.raises(TypeError, match="parse_file"):
         kohi.parse(path)
     assert kohi.parse(pathlib.Path(path)).patients[0].kohi[0].payer_number == "52136017"
+
+
+def test_to_dict_of_a_large_bulk_file_equals_its_json():
+    """to_dict() has no size cap and the shape of the JSON contract at any size (20,000 units)."""
+    unit = (
+        "<BulkConfirmUnit><ReferenceNumber>{i}</ReferenceNumber><ResultList><ResultOfQualificationConfirmation>"
+        "<InsuredCardClassification>A1</InsuredCardClassification><InsurerNumber>12136016</InsurerNumber>"
+        "<InsuredIdentificationNumber>{i:07}</InsuredIdentificationNumber></ResultOfQualificationConfirmation>"
+        "</ResultList></BulkConfirmUnit>"
+    )
+    xml = "<XmlMsg><MessageHeader/><MessageBody>" + "".join(unit.format(i=i) for i in range(20000)) + "</MessageBody></XmlMsg>"
+    result = kohi.parse(xml.encode())
+    as_dict = result.to_dict()
+    assert as_dict == json.loads(result.to_json())
+    assert len(as_dict["patients"]) == 20000
+    last = as_dict["patients"][-1]["kohi"][0]
+    assert (last["payer_number"], last["recipient_number"], last["source"]) == ("12136016", "0019999", "medical_aid")

@@ -1,0 +1,355 @@
+//! `to_dict()`: the model as Python objects through its `Serialize` (the shape of the JSON
+//! contract: objects are dicts, sequences and tuples are lists, unit variants are strings), built
+//! directly, with no JSON text in between.
+//!
+//! Why not pythonize (used before): it makes a new Python string for every field name of every
+//! object. A face result has about 200 of them, and making them was half of the conversion. Here
+//! each name (a `&'static str` of a `Serialize` impl) is made once per thread and reused, and
+//! dicts get keys whose hash Python has already computed.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::fmt::Display;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use pyo3::IntoPyObjectExt;
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyBytes, PyDict, PyList, PyString};
+use serde::ser::{self, Serialize};
+
+/// `value` as Python objects.
+pub(crate) fn to_py<'py>(py: Python<'py>, value: &impl Serialize) -> PyResult<Bound<'py, PyAny>> {
+    value.serialize(ToPy { py }).map_err(|e| e.0)
+}
+
+/// A field name's address is its identity (a name is a `&'static str`): one multiply, no hashing
+/// of the text.
+#[derive(Default)]
+struct AddressHasher(u64);
+
+impl Hasher for AddressHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.0 = (n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+type Names = HashMap<(usize, usize), Py<PyString>, BuildHasherDefault<AddressHasher>>;
+
+thread_local! {
+    static NAMES: RefCell<Names> = RefCell::new(Names::default());
+}
+
+/// The Python string of a field name, made once per thread.
+fn name<'py>(py: Python<'py>, key: &'static str) -> Bound<'py, PyString> {
+    let id = (key.as_ptr() as usize, key.len());
+    NAMES.with(|names| {
+        if let Some(s) = names.borrow().get(&id) {
+            return s.bind(py).clone();
+        }
+        let s = PyString::intern(py, key);
+        names.borrow_mut().insert(id, s.clone().unbind());
+        s
+    })
+}
+
+/// A Python error carried through serde.
+pub(crate) struct Error(PyErr);
+
+impl std::fmt::Debug for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("to_dict error")
+    }
+}
+
+impl Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("to_dict error")
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl ser::Error for Error {
+    fn custom<T: Display>(msg: T) -> Self {
+        Error(PyValueError::new_err(msg.to_string()))
+    }
+}
+
+impl From<PyErr> for Error {
+    fn from(e: PyErr) -> Self {
+        Error(e)
+    }
+}
+
+type Result<T> = std::result::Result<T, Error>;
+
+#[derive(Clone, Copy)]
+struct ToPy<'py> {
+    py: Python<'py>,
+}
+
+impl<'py> ToPy<'py> {
+    fn int(self, v: impl IntoPyObject<'py>) -> Result<Bound<'py, PyAny>> {
+        Ok(v.into_bound_py_any(self.py)?)
+    }
+
+    /// `{variant: value}`, as serde_json writes a variant with data.
+    fn tagged(self, variant: &'static str, value: Bound<'py, PyAny>) -> Result<Bound<'py, PyAny>> {
+        let dict = PyDict::new(self.py);
+        dict.set_item(name(self.py, variant), value)?;
+        Ok(dict.into_any())
+    }
+}
+
+impl<'py> ser::Serializer for ToPy<'py> {
+    type Ok = Bound<'py, PyAny>;
+    type Error = Error;
+    type SerializeSeq = Items<'py>;
+    type SerializeTuple = Items<'py>;
+    type SerializeTupleStruct = Items<'py>;
+    type SerializeTupleVariant = Items<'py>;
+    type SerializeMap = Map<'py>;
+    type SerializeStruct = Map<'py>;
+    type SerializeStructVariant = Map<'py>;
+
+    fn serialize_bool(self, v: bool) -> Result<Self::Ok> {
+        Ok(PyBool::new(self.py, v).to_owned().into_any())
+    }
+    fn serialize_i8(self, v: i8) -> Result<Self::Ok> {
+        self.int(v)
+    }
+    fn serialize_i16(self, v: i16) -> Result<Self::Ok> {
+        self.int(v)
+    }
+    fn serialize_i32(self, v: i32) -> Result<Self::Ok> {
+        self.int(v)
+    }
+    fn serialize_i64(self, v: i64) -> Result<Self::Ok> {
+        self.int(v)
+    }
+    fn serialize_u8(self, v: u8) -> Result<Self::Ok> {
+        self.int(v)
+    }
+    fn serialize_u16(self, v: u16) -> Result<Self::Ok> {
+        self.int(v)
+    }
+    fn serialize_u32(self, v: u32) -> Result<Self::Ok> {
+        self.int(v)
+    }
+    fn serialize_u64(self, v: u64) -> Result<Self::Ok> {
+        self.int(v)
+    }
+    fn serialize_f32(self, v: f32) -> Result<Self::Ok> {
+        self.int(f64::from(v))
+    }
+    fn serialize_f64(self, v: f64) -> Result<Self::Ok> {
+        self.int(v)
+    }
+    fn serialize_char(self, v: char) -> Result<Self::Ok> {
+        self.serialize_str(v.encode_utf8(&mut [0; 4]))
+    }
+    fn serialize_str(self, v: &str) -> Result<Self::Ok> {
+        Ok(PyString::new(self.py, v).into_any())
+    }
+    fn serialize_bytes(self, v: &[u8]) -> Result<Self::Ok> {
+        Ok(PyBytes::new(self.py, v).into_any())
+    }
+    fn serialize_none(self) -> Result<Self::Ok> {
+        Ok(self.py.None().into_bound(self.py))
+    }
+    fn serialize_some<T: ?Sized + Serialize>(self, value: &T) -> Result<Self::Ok> {
+        value.serialize(self)
+    }
+    fn serialize_unit(self) -> Result<Self::Ok> {
+        self.serialize_none()
+    }
+    fn serialize_unit_struct(self, _name: &'static str) -> Result<Self::Ok> {
+        self.serialize_none()
+    }
+    fn serialize_unit_variant(self, _name: &'static str, _index: u32, variant: &'static str) -> Result<Self::Ok> {
+        Ok(name(self.py, variant).into_any())
+    }
+    fn serialize_newtype_struct<T: ?Sized + Serialize>(self, _name: &'static str, value: &T) -> Result<Self::Ok> {
+        value.serialize(self)
+    }
+    fn serialize_newtype_variant<T: ?Sized + Serialize>(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        value: &T,
+    ) -> Result<Self::Ok> {
+        let value = value.serialize(self)?;
+        self.tagged(variant, value)
+    }
+    fn serialize_seq(self, len: Option<usize>) -> Result<Items<'py>> {
+        Ok(Items { to: self, items: Vec::with_capacity(len.unwrap_or(0)), variant: None })
+    }
+    fn serialize_tuple(self, len: usize) -> Result<Items<'py>> {
+        self.serialize_seq(Some(len))
+    }
+    fn serialize_tuple_struct(self, _name: &'static str, len: usize) -> Result<Items<'py>> {
+        self.serialize_seq(Some(len))
+    }
+    fn serialize_tuple_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        len: usize,
+    ) -> Result<Items<'py>> {
+        Ok(Items { to: self, items: Vec::with_capacity(len), variant: Some(variant) })
+    }
+    fn serialize_map(self, _len: Option<usize>) -> Result<Map<'py>> {
+        Ok(Map { to: self, dict: PyDict::new(self.py), key: None, variant: None })
+    }
+    fn serialize_struct(self, _name: &'static str, _len: usize) -> Result<Map<'py>> {
+        self.serialize_map(None)
+    }
+    fn serialize_struct_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        _len: usize,
+    ) -> Result<Map<'py>> {
+        Ok(Map { to: self, dict: PyDict::new(self.py), key: None, variant: Some(variant) })
+    }
+}
+
+/// A list in the making (sequences and tuples; a tuple variant is `{variant: [...]}`).
+pub(crate) struct Items<'py> {
+    to: ToPy<'py>,
+    items: Vec<Bound<'py, PyAny>>,
+    variant: Option<&'static str>,
+}
+
+impl<'py> Items<'py> {
+    fn push<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
+        self.items.push(value.serialize(self.to)?);
+        Ok(())
+    }
+
+    fn finish(self) -> Result<Bound<'py, PyAny>> {
+        let list = PyList::new(self.to.py, self.items)?.into_any();
+        match self.variant {
+            Some(variant) => self.to.tagged(variant, list),
+            None => Ok(list),
+        }
+    }
+}
+
+impl<'py> ser::SerializeSeq for Items<'py> {
+    type Ok = Bound<'py, PyAny>;
+    type Error = Error;
+    fn serialize_element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
+        self.push(value)
+    }
+    fn end(self) -> Result<Self::Ok> {
+        self.finish()
+    }
+}
+
+impl<'py> ser::SerializeTuple for Items<'py> {
+    type Ok = Bound<'py, PyAny>;
+    type Error = Error;
+    fn serialize_element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
+        self.push(value)
+    }
+    fn end(self) -> Result<Self::Ok> {
+        self.finish()
+    }
+}
+
+impl<'py> ser::SerializeTupleStruct for Items<'py> {
+    type Ok = Bound<'py, PyAny>;
+    type Error = Error;
+    fn serialize_field<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
+        self.push(value)
+    }
+    fn end(self) -> Result<Self::Ok> {
+        self.finish()
+    }
+}
+
+impl<'py> ser::SerializeTupleVariant for Items<'py> {
+    type Ok = Bound<'py, PyAny>;
+    type Error = Error;
+    fn serialize_field<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
+        self.push(value)
+    }
+    fn end(self) -> Result<Self::Ok> {
+        self.finish()
+    }
+}
+
+/// A dict in the making (maps, structs; a struct variant is `{variant: {...}}`).
+pub(crate) struct Map<'py> {
+    to: ToPy<'py>,
+    dict: Bound<'py, PyDict>,
+    key: Option<Bound<'py, PyAny>>,
+    variant: Option<&'static str>,
+}
+
+impl<'py> Map<'py> {
+    fn finish(self) -> Result<Bound<'py, PyAny>> {
+        match self.variant {
+            Some(variant) => self.to.tagged(variant, self.dict.into_any()),
+            None => Ok(self.dict.into_any()),
+        }
+    }
+
+    fn field<T: ?Sized + Serialize>(&mut self, key: &'static str, value: &T) -> Result<()> {
+        let value = value.serialize(self.to)?;
+        Ok(self.dict.set_item(name(self.to.py, key), value)?)
+    }
+}
+
+impl<'py> ser::SerializeMap for Map<'py> {
+    type Ok = Bound<'py, PyAny>;
+    type Error = Error;
+    fn serialize_key<T: ?Sized + Serialize>(&mut self, key: &T) -> Result<()> {
+        self.key = Some(key.serialize(self.to)?);
+        Ok(())
+    }
+    fn serialize_value<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
+        let key = self.key.take().ok_or_else(|| <Error as ser::Error>::custom("a map value without its key"))?;
+        Ok(self.dict.set_item(key, value.serialize(self.to)?)?)
+    }
+    fn end(self) -> Result<Self::Ok> {
+        self.finish()
+    }
+}
+
+impl<'py> ser::SerializeStruct for Map<'py> {
+    type Ok = Bound<'py, PyAny>;
+    type Error = Error;
+    fn serialize_field<T: ?Sized + Serialize>(&mut self, key: &'static str, value: &T) -> Result<()> {
+        self.field(key, value)
+    }
+    fn end(self) -> Result<Self::Ok> {
+        self.finish()
+    }
+}
+
+impl<'py> ser::SerializeStructVariant for Map<'py> {
+    type Ok = Bound<'py, PyAny>;
+    type Error = Error;
+    fn serialize_field<T: ?Sized + Serialize>(&mut self, key: &'static str, value: &T) -> Result<()> {
+        self.field(key, value)
+    }
+    fn end(self) -> Result<Self::Ok> {
+        self.finish()
+    }
+}
