@@ -26,13 +26,52 @@ pub(crate) struct Scanner<'a> {
     pos: usize,
     /// Names of the open elements, innermost last.
     open: Vec<&'a str>,
+    /// Streaming: the elements opened in earlier segments and still open, outermost first;
+    /// the first `outer_open` of them are still open here.
+    outer: &'a [String],
+    outer_open: usize,
 }
 
 impl<'a> Scanner<'a> {
     /// `None` for text that starts with a byte order mark: quick-xml skips it without counting
     /// it in its positions. The callers strip it, so the scanner leaves that case to quick-xml.
     pub(crate) fn new(text: &'a str) -> Option<Self> {
-        (!text.starts_with('\u{FEFF}')).then(|| Scanner { text, pos: 0, open: Vec::with_capacity(16) })
+        (!text.starts_with('\u{FEFF}')).then(|| Self::resume(text, &[]))
+    }
+
+    /// Streaming: a segment of a document that continues one already read, inside the elements
+    /// `outer` (outermost first). A segment ends just before a `<` (or at the end of the
+    /// document), so no event is cut in two: the events of the segments, one after the other,
+    /// are the events of the whole.
+    pub(crate) fn resume(text: &'a str, outer: &'a [String]) -> Self {
+        Scanner { text, pos: 0, open: Vec::with_capacity(16), outer, outer_open: outer.len() }
+    }
+
+    /// Where the next event starts (after a `None` from [`Self::next_event`]: where the
+    /// scanner stopped, for quick-xml to go on from).
+    pub(crate) fn position(&self) -> usize {
+        self.pos
+    }
+
+    /// The names of the elements open at [`Self::position`], outermost first.
+    pub(crate) fn open_names(&self) -> Vec<String> {
+        let outer = self.outer[..self.outer_open].iter().map(String::as_str);
+        outer.chain(self.open.iter().copied()).map(str::to_owned).collect()
+    }
+
+    /// The innermost open element's name; `None` if none is open.
+    fn innermost(&self) -> Option<&'a str> {
+        match self.open.last() {
+            Some(name) => Some(name),
+            None => Some(self.outer[..self.outer_open].last()?.as_str()),
+        }
+    }
+
+    /// Closes the innermost open element.
+    fn close(&mut self) {
+        if self.open.pop().is_none() {
+            self.outer_open = self.outer_open.saturating_sub(1);
+        }
     }
 
     /// The next event and the offset it starts at, as quick-xml's reader would give them; `None`
@@ -82,9 +121,12 @@ impl<'a> Scanner<'a> {
                     }
                 };
                 // quick-xml does not trim a name that is all whitespace: left to it.
-                if name.is_empty() || self.open.pop()? != name {
+                // A mismatch leaves everything as it was: quick-xml goes on from this tag with
+                // the same elements open (streaming hands them over).
+                if name.is_empty() || self.innermost()? != name {
                     return None;
                 }
+                self.close();
                 self.pos = end + 1;
                 Some(Event::End(BytesEnd::new(name)))
             }

@@ -6,22 +6,36 @@
 //! a character), so no transcoded copy of the file exists either. A single (non-bulk) result
 //! comes out as one patient at the end. The file-level rest (header, bulk status, document-level
 //! warnings) is available from [`PatientReader::remainder`] once the reader is exhausted.
+//!
+//! The events come from kohi's scanner, as for a whole document: the decoded text is read in
+//! segments of about 64 KB, each cut just before its last `<` so that no event is split, and
+//! scanned with the names of the elements still open from the segments before. Where the
+//! scanner stops (markup it leaves to quick-xml, such as a DOCTYPE or a comment cut by the
+//! segment's end, or anything wrong), quick-xml reads on from that point to the end, with the
+//! open elements replayed to it first, so its checks, errors and positions are those of the
+//! whole-file parse.
 
 use std::collections::VecDeque;
-use std::io::{BufReader, Read};
+use std::io::{BufReader, Chain, Cursor, Read};
 
 use quick_xml::Reader;
+use quick_xml::events::Event;
 
 use crate::decode::{self, Encoding};
 use crate::error::{Error, MalformedReason, Result};
 use crate::model::Document;
 use crate::parse::{ParseOptions, Walker};
+use crate::scan::Scanner;
 
 /// How much of the start of the input is read to find its encoding.
 const SNIFF_BYTES: usize = 64 * 1024;
-/// Decoded chunks remembered for line numbers in error messages (quick-xml reads ahead by at
-/// most one buffer, so an error is always within the last few).
+/// Decoded chunks remembered for line numbers in error messages at least (quick-xml reads ahead
+/// by at most one buffer, so an error is always within the last few); the scanner's segment is
+/// remembered whole, however many chunks it spans.
 const REMEMBERED_CHUNKS: usize = 4;
+/// The scanner reads segments of about this much decoded text (a segment ends before the last
+/// `<` read, so it may be shorter, or longer when a text runs on).
+const SEGMENT_BYTES: usize = 64 * 1024;
 
 pub use crate::model::StreamedPatient;
 
@@ -39,13 +53,78 @@ pub use crate::model::StreamedPatient;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct PatientReader<R: Read> {
-    reader: Reader<BufReader<Source<R>>>,
+    reading: Reading<R>,
     walker: Option<Walker>,
     encoding: Encoding,
     buffer: Vec<u8>,
     tail: VecDeque<StreamedPatient>,
     remainder: Option<Document>,
     done: bool,
+    /// An error that comes after the units read before it (see `fail`).
+    deferred: Option<Error>,
+}
+
+/// How the events are read: kohi's scanner, segment by segment (the fast path, as for whole
+/// documents); or quick-xml, from where the scanner handed over for good (markup it leaves to
+/// quick-xml, see scan.rs) with the elements open there replayed to it first.
+enum Reading<R: Read> {
+    Scan(Segments<R>),
+    Quick(QuickXml<R>),
+    /// Only while one becomes the other.
+    Switching,
+}
+
+/// The scanner's input: decoded text not yet read, where it starts in the decoded document,
+/// and the elements open at its start.
+struct Segments<R: Read> {
+    source: Source<R>,
+    text: Vec<u8>,
+    base: u64,
+    open: Vec<String>,
+    source_done: bool,
+    chunk: Vec<u8>,
+}
+
+impl<R: Read> Segments<R> {
+    /// One more chunk of decoded text. A failed read ends the input; what went wrong stays with
+    /// the source (input refused: its own error; the reader failed: an I/O error), and quick-xml
+    /// reports it when it reads on from there.
+    fn read_chunk(&mut self) {
+        match self.source.read(&mut self.chunk) {
+            Ok(0) => self.source_done = true,
+            Ok(n) => self.text.extend_from_slice(&self.chunk[..n]),
+            Err(e) => {
+                self.source_done = true;
+                if self.source.failure.is_none() {
+                    self.source.failure = Some(Error::io(e));
+                }
+            }
+        }
+    }
+}
+
+/// quick-xml's input after a hand-over: the replayed start tags and the scanner's unread text,
+/// then the rest of the source.
+type Replayed<R> = BufReader<Chain<Cursor<Vec<u8>>, Source<R>>>;
+
+struct QuickXml<R: Read> {
+    reader: Reader<Replayed<R>>,
+    /// Bytes of replayed start tags before the text, and where that text starts in the decoded
+    /// document: quick-xml's position `p` is `p - replayed + base` there.
+    replayed: u64,
+    base: u64,
+    /// Replayed start events still to skip.
+    skip: usize,
+}
+
+impl<R: Read> QuickXml<R> {
+    fn source(&mut self) -> &mut Source<R> {
+        self.reader.get_mut().get_mut().get_mut().1
+    }
+
+    fn decoded_offset(&self, position: u64) -> u64 {
+        position.saturating_sub(self.replayed) + self.base
+    }
 }
 
 impl<R: Read> PatientReader<R> {
@@ -71,17 +150,27 @@ impl<R: Read> PatientReader<R> {
             failure: None,
             lines: Lines::default(),
             max_input_bytes: options.max_input_bytes() as u64,
+            finished: false,
         };
         let mut walker = Walker::new(options);
         walker.streaming = true;
+        let segments = Segments {
+            source,
+            text: Vec::new(),
+            base: 0,
+            open: Vec::new(),
+            source_done: false,
+            chunk: vec![0; 16 * 1024],
+        };
         Ok(PatientReader {
-            reader: Reader::from_reader(BufReader::with_capacity(16 * 1024, source)),
+            reading: Reading::Scan(segments),
             walker: Some(walker),
             encoding,
             buffer: Vec::with_capacity(1024),
             tail: VecDeque::new(),
             remainder: None,
             done: false,
+            deferred: None,
         })
     }
 
@@ -111,10 +200,38 @@ impl<R: Read> PatientReader<R> {
         self.remainder.as_ref()
     }
 
+    /// Ends the stream with `error`, after the units the walker finished before it (a segment
+    /// is read in one go, so some may still be waiting).
     fn fail(&mut self, error: Error) -> Option<Result<StreamedPatient>> {
         self.done = true;
-        self.walker = None;
-        Some(Err(error))
+        if let Some(mut walker) = self.walker.take() {
+            self.tail_finished_units(&mut walker);
+        }
+        self.deferred = Some(error);
+        self.read_next()
+    }
+
+    /// The units the walker finished and nobody has taken yet go first into the tail.
+    fn tail_finished_units(&mut self, walker: &mut Walker) {
+        let on = crate::complete::confirmation_date(&walker.model.header);
+        for mut unit in walker.finished_units.drain(..) {
+            crate::complete::patient(&mut unit.patient, &mut unit.warnings, on);
+            self.tail.push_back(unit);
+        }
+    }
+
+    /// The document has ended: the units not yet taken, then what is left of it is the
+    /// remainder, and its patients (a single result's) come last.
+    fn finish(&mut self) {
+        self.done = true;
+        if let Some(mut walker) = self.walker.take() {
+            self.tail_finished_units(&mut walker);
+            let mut doc = crate::complete::completed(walker.finish(self.encoding));
+            for patient in doc.patients.drain(..) {
+                self.tail.push_back(StreamedPatient { patient, warnings: Vec::new(), unknown_elements: Vec::new() });
+            }
+            self.remainder = Some(doc);
+        }
     }
 
     fn read_next(&mut self) -> Option<Result<StreamedPatient>> {
@@ -128,41 +245,144 @@ impl<R: Read> PatientReader<R> {
                 return Some(Ok(next));
             }
             if self.done {
-                return self.tail.pop_front().map(Ok);
+                return match self.tail.pop_front() {
+                    Some(unit) => Some(Ok(unit)),
+                    None => self.deferred.take().map(Err),
+                };
             }
-            self.buffer.clear();
-            let at = self.reader.buffer_position();
-            let event = match self.reader.read_event_into(&mut self.buffer) {
-                Ok(event) => event,
-                Err(e) => {
-                    let position = self.reader.error_position();
-                    let source = self.reader.get_mut().get_mut();
-                    let error = source.failure.take().unwrap_or_else(|| {
-                        let (line, column) = source.lines.line_column(position);
-                        crate::parse::malformed_reason(&e, line, column)
-                    });
-                    return self.fail(error);
-                }
+            let step = match &mut self.reading {
+                Reading::Scan(segments) => scan_segment(segments, self.walker.as_mut()?),
+                Reading::Quick(quick) => quick_event(quick, &mut self.buffer, self.walker.as_mut()?),
+                Reading::Switching => return None,
             };
-            let lines = &self.reader.get_ref().get_ref().lines;
-            let here = || lines.line_column(at);
-            let walker = self.walker.as_mut()?;
-            match walker.handle(event, here) {
-                Ok(false) => {}
-                Ok(true) => {
-                    self.done = true;
-                    if let Some(walker) = self.walker.take() {
-                        let mut doc = crate::complete::completed(walker.finish(self.encoding));
-                        for patient in doc.patients.drain(..) {
-                            let item = StreamedPatient { patient, warnings: Vec::new(), unknown_elements: Vec::new() };
-                            self.tail.push_back(item);
-                        }
-                        self.remainder = Some(doc);
-                    }
-                }
-                Err(e) => return self.fail(e),
+            match step {
+                Step::More => {}
+                Step::End => self.finish(),
+                Step::Failed(error) => return self.fail(error),
+                Step::HandOver(at, open) => self.hand_over(at, open),
             }
         }
+    }
+
+    /// From `at` in the scanner's text on, quick-xml reads: the elements open there are
+    /// replayed to it as start tags (their events skipped), so it checks end tags as if it had
+    /// read the document from the start, and its errors and positions are its own.
+    fn hand_over(&mut self, at: usize, open: Vec<String>) {
+        let Reading::Scan(segments) = std::mem::replace(&mut self.reading, Reading::Switching) else { return };
+        let Segments { mut source, mut text, base, .. } = segments;
+        // From here on only the last few chunks are remembered, as quick-xml needs.
+        source.lines.keep_from(u64::MAX);
+        let mut replay: Vec<u8> = open.iter().flat_map(|name| [b"<", name.as_bytes(), b">"].concat()).collect();
+        let replayed = replay.len() as u64;
+        replay.extend_from_slice(&text[at..]);
+        text.clear();
+        let input = Cursor::new(replay).chain(source);
+        self.reading = Reading::Quick(QuickXml {
+            reader: Reader::from_reader(BufReader::with_capacity(16 * 1024, input)),
+            replayed,
+            base: base + at as u64,
+            skip: open.len(),
+        });
+    }
+}
+
+/// What one step of reading did.
+enum Step {
+    /// Events went to the walker (perhaps none); read on.
+    More,
+    /// The document ended.
+    End,
+    Failed(Error),
+    /// The scanner stopped at this offset of its text, inside these elements (outermost
+    /// first): quick-xml goes on from there.
+    HandOver(usize, Vec<String>),
+}
+
+/// Reads one segment with the scanner: decoded text up to the last `<` read (so no event is
+/// cut), or to the end of the input.
+fn scan_segment<R: Read>(segments: &mut Segments<R>, walker: &mut Walker) -> Step {
+    while !segments.source_done && segments.text.len() < SEGMENT_BYTES {
+        segments.read_chunk();
+    }
+    let end = if segments.source_done {
+        segments.text.len()
+    } else {
+        match memchr::memrchr(b'<', &segments.text) {
+            Some(lt) if lt > 0 => lt,
+            // No event ends in what was read: read on (a long text), beyond the segment size.
+            _ => {
+                segments.read_chunk();
+                return Step::More;
+            }
+        }
+    };
+    // The end of the input, or a read that failed: quick-xml reports what is wrong there.
+    if segments.source_done && segments.source.failure.is_some() && end == 0 {
+        return Step::HandOver(0, std::mem::take(&mut segments.open));
+    }
+    let Ok(text) = std::str::from_utf8(&segments.text[..end]) else {
+        return Step::HandOver(0, std::mem::take(&mut segments.open));
+    };
+    let lines = &segments.source.lines;
+    let base = segments.base;
+    let mut scanner = Scanner::resume(text, &segments.open);
+    loop {
+        let Some((at, event)) = scanner.next_event() else {
+            return Step::HandOver(scanner.position(), scanner.open_names());
+        };
+        let last = matches!(event, Event::Eof);
+        if last && !(segments.source_done && segments.source.failure.is_none()) {
+            break;
+        }
+        let here = || lines.line_column(base + at as u64);
+        match walker.handle(event, here) {
+            Ok(false) => {}
+            Ok(true) => return Step::End,
+            Err(e) => return Step::Failed(e),
+        }
+        if last {
+            return Step::End;
+        }
+    }
+    // The segment was read whole: the text after it, and the elements open there, go on.
+    let open = scanner.open_names();
+    segments.open = open;
+    segments.base += end as u64;
+    segments.text.drain(..end);
+    segments.source.lines.keep_from(segments.base);
+    if end == 0 && segments.source_done {
+        return Step::HandOver(0, std::mem::take(&mut segments.open));
+    }
+    Step::More
+}
+
+/// One event from quick-xml.
+fn quick_event<R: Read>(quick: &mut QuickXml<R>, buffer: &mut Vec<u8>, walker: &mut Walker) -> Step {
+    buffer.clear();
+    let at = quick.reader.buffer_position();
+    let event = match quick.reader.read_event_into(buffer) {
+        Ok(event) => event,
+        Err(e) => {
+            let position = quick.decoded_offset(quick.reader.error_position());
+            let source = quick.source();
+            let error = source.failure.take().unwrap_or_else(|| {
+                let (line, column) = source.lines.line_column(position);
+                crate::parse::malformed_reason(&e, line, column)
+            });
+            return Step::Failed(error);
+        }
+    };
+    if quick.skip > 0 {
+        // A replayed start tag: the walker had it from the scanner.
+        quick.skip -= 1;
+        return Step::More;
+    }
+    let at = quick.decoded_offset(at);
+    let lines = &quick.reader.get_ref().get_ref().get_ref().1.lines;
+    match walker.handle(event, || lines.line_column(at)) {
+        Ok(false) => Step::More,
+        Ok(true) => Step::End,
+        Err(e) => Step::Failed(e),
     }
 }
 
@@ -183,13 +403,19 @@ struct Lines {
     lines: usize,
     last_newline: Option<u64>,
     offset: u64,
+    /// Chunks that end after this offset are kept, however many (the scanner's segment).
+    keep_from: u64,
 }
 
 impl Lines {
     fn record(&mut self, chunk: &[u8]) {
         // The oldest chunk's buffer is reused: no allocation per chunk once four are held.
-        let mut copy = match self.chunks.len() {
-            REMEMBERED_CHUNKS => self.chunks.pop_front().map(|(.., buffer)| buffer).unwrap_or_default(),
+        let mut copy = match self.chunks.front() {
+            Some((start, _, _, oldest))
+                if self.chunks.len() >= REMEMBERED_CHUNKS && start + oldest.len() as u64 <= self.keep_from =>
+            {
+                self.chunks.pop_front().map(|(.., buffer)| buffer).unwrap_or_default()
+            }
             _ => Vec::new(),
         };
         copy.clear();
@@ -201,6 +427,11 @@ impl Lines {
             self.last_newline = Some(self.offset + i as u64);
         }
         self.offset += chunk.len() as u64;
+    }
+
+    /// Chunks that end after `offset` are remembered from now on (older ones go as new come).
+    fn keep_from(&mut self, offset: u64) {
+        self.keep_from = offset;
     }
 
     /// 1-based line and column (in characters) of a decoded byte offset; (0, 0) if it is no
@@ -237,6 +468,8 @@ struct Source<R: Read> {
     failure: Option<Error>,
     lines: Lines,
     max_input_bytes: u64,
+    /// The decoder has had the end of the input: every read from now on gives nothing.
+    finished: bool,
 }
 
 impl<R: Read> Source<R> {
@@ -263,6 +496,9 @@ impl<R: Read> Read for Source<R> {
     fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
         if self.failure.is_some() {
             return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, "kohi: input refused"));
+        }
+        if self.finished {
+            return Ok(0);
         }
         loop {
             self.refill()?;
@@ -294,7 +530,12 @@ impl<R: Read> Read for Source<R> {
             }
             self.lines.record(decoded);
             self.decoded_total += written as u64;
-            if written > 0 || (self.input_done && self.pending_at >= self.pending.len()) {
+            if self.input_done && self.pending_at >= self.pending.len() {
+                // The decoder was told this was the end (`last`): it must not be used again.
+                self.finished = matches!(result, encoding_rs::DecoderResult::InputEmpty);
+                return Ok(written);
+            }
+            if written > 0 {
                 return Ok(written);
             }
         }

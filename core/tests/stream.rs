@@ -160,3 +160,71 @@ fn streaming_limits_apply_per_unit() {
     let failed = PatientReader::new(xml.as_bytes(), &tight).unwrap().find_map(Result::err).expect("a unit too large");
     assert_eq!(failed.code(), "limit_exceeded");
 }
+
+/// Fails with an I/O error once `ok` bytes have been read.
+struct Breaks<'a> {
+    data: &'a [u8],
+    ok: usize,
+}
+
+impl Read for Breaks<'_> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        if self.ok == 0 {
+            return Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "gone"));
+        }
+        let k = self.ok.min(out.len()).min(self.data.len());
+        out[..k].copy_from_slice(&self.data[..k]);
+        self.data = &self.data[k..];
+        self.ok -= k;
+        Ok(k)
+    }
+}
+
+/// `xml` with `insert` put just before the `n`th `<BulkConfirmUnit>` (counted from 0).
+fn before_unit(xml: &str, n: usize, insert: &str) -> String {
+    let at = xml.match_indices("<BulkConfirmUnit>").nth(n).unwrap().0;
+    format!("{}{insert}{}", &xml[..at], &xml[at..])
+}
+
+/// The stream reads with kohi's scanner in segments and hands over to quick-xml where the
+/// scanner stops (markup it leaves to quick-xml, or an error), far into the file with elements
+/// open since earlier segments: the patients, or the error and its position, stay those of the
+/// whole-file parse.
+#[test]
+fn the_hand_over_to_quick_xml_deep_in_a_stream_changes_nothing() {
+    let xml = bulk(700);
+    assert!(xml.len() > 4 * 64 * 1024, "several segments before unit 600");
+    let same = |bytes: &[u8], what: &str| {
+        for chunk in [100, 5000, 1 << 20] {
+            match (whole(bytes), streamed(bytes, chunk)) {
+                (Ok(a), Ok(b)) => {
+                    assert_eq!(a.len(), 700, "{what}");
+                    assert_eq!(a, b, "{what} (chunks of {chunk})");
+                }
+                (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{what} (chunks of {chunk})"),
+                (a, b) => panic!("{what}: whole {:?} vs streamed {:?}", a.err(), b.err()),
+            }
+        }
+    };
+    // A comment with a `<` in it: a segment may end inside it; the scanner leaves it to quick-xml.
+    let comment = format!("<!-- a < b {} -->", "x".repeat(70_000));
+    same(before_unit(&xml, 600, &comment).as_bytes(), "a long comment with '<'");
+    same(before_unit(&xml, 600, "<![CDATA[ 1 < 2 ]]>").as_bytes(), "CDATA");
+    same(format!("<!DOCTYPE XmlMsg>{xml}").as_bytes(), "a DOCTYPE first");
+    // An end tag that does not match an element opened several segments earlier.
+    let mismatched = xml.replace("</MessageBody>", "</MessageBodx>");
+    assert_eq!(whole(mismatched.as_bytes()).unwrap_err().code(), "malformed_xml");
+    same(mismatched.as_bytes(), "a mismatched end tag of an outer element");
+    same(before_unit(&xml, 650, "</ResultList>").as_bytes(), "an end tag with nothing of its name open");
+    same(before_unit(&xml, 650, "<Open>").as_bytes(), "an element never closed");
+
+    // A read that fails deep in the stream ends it with an I/O error, after the units before.
+    let cut = xml.match_indices("<BulkConfirmUnit>").nth(500).unwrap().0 + 10;
+    let results: Vec<_> =
+        PatientReader::new(Breaks { data: xml.as_bytes(), ok: cut }, &ParseOptions::default()).unwrap().collect();
+    let (last, before) = results.split_last().unwrap();
+    let e = last.as_ref().unwrap_err();
+    assert_eq!((e.code(), e.io_kind()), ("io", Some(std::io::ErrorKind::ConnectionReset)), "{e:?}");
+    assert_eq!(before.len(), 500);
+    assert!(before.iter().all(Result::is_ok));
+}
