@@ -36,6 +36,8 @@ const REMEMBERED_CHUNKS: usize = 4;
 /// The scanner reads segments of about this much decoded text (a segment ends before the last
 /// `<` read, so it may be shorter, or longer when a text runs on).
 const SEGMENT_BYTES: usize = 64 * 1024;
+/// Raw bytes read from the input at a time.
+const RAW_READ_BYTES: usize = 16 * 1024;
 
 pub use crate::model::StreamedPatient;
 
@@ -78,11 +80,12 @@ enum Reading<R: Read> {
 /// and the elements open at its start.
 struct Segments<R: Read> {
     source: Source<R>,
-    text: Vec<u8>,
+    /// Decoded straight into this (encoding_rs writes valid UTF-8 into a `String`: no copy, no
+    /// second validation).
+    text: String,
     base: u64,
     open: Vec<String>,
     source_done: bool,
-    chunk: Vec<u8>,
 }
 
 impl<R: Read> Segments<R> {
@@ -90,9 +93,9 @@ impl<R: Read> Segments<R> {
     /// the source (input refused: its own error; the reader failed: an I/O error), and quick-xml
     /// reports it when it reads on from there.
     fn read_chunk(&mut self) {
-        match self.source.read(&mut self.chunk) {
+        match self.source.decode_into(&mut self.text) {
             Ok(0) => self.source_done = true,
-            Ok(n) => self.text.extend_from_slice(&self.chunk[..n]),
+            Ok(_) => {}
             Err(e) => {
                 self.source_done = true;
                 if self.source.failure.is_none() {
@@ -141,6 +144,7 @@ impl<R: Read> PatientReader<R> {
         prefix.drain(..skip);
         let source = Source {
             input,
+            pending_end: prefix.len(),
             pending: prefix,
             pending_at: 0,
             raw_offset: skip as u64,
@@ -154,14 +158,7 @@ impl<R: Read> PatientReader<R> {
         };
         let mut walker = Walker::new(options);
         walker.streaming = true;
-        let segments = Segments {
-            source,
-            text: Vec::new(),
-            base: 0,
-            open: Vec::new(),
-            source_done: false,
-            chunk: vec![0; 16 * 1024],
-        };
+        let segments = Segments { source, text: String::new(), base: 0, open: Vec::new(), source_done: false };
         Ok(PatientReader {
             reading: Reading::Scan(segments),
             walker: Some(walker),
@@ -274,7 +271,7 @@ impl<R: Read> PatientReader<R> {
         source.lines.keep_from(u64::MAX);
         let mut replay: Vec<u8> = open.iter().flat_map(|name| [b"<", name.as_bytes(), b">"].concat()).collect();
         let replayed = replay.len() as u64;
-        replay.extend_from_slice(&text[at..]);
+        replay.extend_from_slice(&text.as_bytes()[at..]);
         text.clear();
         let input = Cursor::new(replay).chain(source);
         self.reading = Reading::Quick(QuickXml {
@@ -307,7 +304,7 @@ fn scan_segment<R: Read>(segments: &mut Segments<R>, walker: &mut Walker) -> Ste
     let end = if segments.source_done {
         segments.text.len()
     } else {
-        match memchr::memrchr(b'<', &segments.text) {
+        match memchr::memrchr(b'<', segments.text.as_bytes()) {
             Some(lt) if lt > 0 => lt,
             // No event ends in what was read: read on (a long text), beyond the segment size.
             _ => {
@@ -320,9 +317,7 @@ fn scan_segment<R: Read>(segments: &mut Segments<R>, walker: &mut Walker) -> Ste
     if segments.source_done && segments.source.failure.is_some() && end == 0 {
         return Step::HandOver(0, std::mem::take(&mut segments.open));
     }
-    let Ok(text) = std::str::from_utf8(&segments.text[..end]) else {
-        return Step::HandOver(0, std::mem::take(&mut segments.open));
-    };
+    let text = &segments.text[..end];
     let lines = &segments.source.lines;
     let base = segments.base;
     let mut scanner = Scanner::resume(text, &segments.open);
@@ -459,8 +454,11 @@ impl Lines {
 /// forbidden control character, never more than the size limit.
 struct Source<R: Read> {
     input: R,
+    /// Raw bytes read and not yet decoded: `pending[pending_at..pending_end]` (the buffer keeps
+    /// its length: no zeroing per read).
     pending: Vec<u8>,
     pending_at: usize,
+    pending_end: usize,
     raw_offset: u64,
     decoder: encoding_rs::Decoder,
     decoded_total: u64,
@@ -474,14 +472,16 @@ struct Source<R: Read> {
 
 impl<R: Read> Source<R> {
     fn refill(&mut self) -> std::io::Result<()> {
-        if self.pending_at < self.pending.len() || self.input_done {
+        if self.pending_at < self.pending_end || self.input_done {
             return Ok(());
         }
-        self.pending.clear();
+        if self.pending.len() < RAW_READ_BYTES {
+            self.pending.resize(RAW_READ_BYTES, 0);
+        }
         self.pending_at = 0;
-        self.pending.resize(16 * 1024, 0);
+        self.pending_end = 0;
         let n = self.input.read(&mut self.pending)?;
-        self.pending.truncate(n);
+        self.pending_end = n;
         self.input_done = n == 0;
         Ok(())
     }
@@ -490,53 +490,93 @@ impl<R: Read> Source<R> {
         self.failure = Some(error);
         std::io::Error::new(std::io::ErrorKind::InvalidData, "kohi: input refused")
     }
-}
 
-impl<R: Read> Read for Source<R> {
-    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+    /// Before a read: the raw bytes to decode next (read from the input if none are left), or
+    /// what ends the reading (a failure, the end, the size limit).
+    fn next_raw(&mut self) -> std::io::Result<Option<(usize, usize)>> {
         if self.failure.is_some() {
             return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, "kohi: input refused"));
         }
         if self.finished {
-            return Ok(0);
+            return Ok(None);
         }
+        self.refill()?;
+        let (at, end) = (self.pending_at, self.pending_end);
+        if self.raw_offset + (end - at) as u64 > self.max_input_bytes {
+            let size = (self.raw_offset + (end - at) as u64) as usize;
+            return Err(self.stop(Error::InputTooLarge { size, limit: self.max_input_bytes as usize }));
+        }
+        Ok(Some((at, end)))
+    }
+
+    /// After the decoder has read `read` raw bytes and written `decoded`: refuses what XML or the
+    /// encoding does not allow, remembers the lines, and says how much to hand out (`None`:
+    /// nothing yet, decode more).
+    fn decoded(
+        &mut self,
+        result: encoding_rs::DecoderResult,
+        read: usize,
+        decoded: &[u8],
+    ) -> std::io::Result<Option<usize>> {
+        if let encoding_rs::DecoderResult::Malformed(bad, after) = result {
+            let offset = (self.raw_offset + read as u64 - u64::from(bad) - u64::from(after)) as usize;
+            let encoding = if self.decoder.encoding() == encoding_rs::UTF_8 { "UTF-8" } else { "Shift_JIS" };
+            return Err(self.stop(Error::InvalidEncoding { encoding, offset }));
+        }
+        self.pending_at += read;
+        self.raw_offset += read as u64;
+        if let Some(i) = crate::decode::forbidden_at(decoded) {
+            self.lines.record(&decoded[..i]);
+            let (line, column) = self.lines.line_column(self.decoded_total + i as u64);
+            return Err(self.stop(Error::MalformedXml { line, column, reason: MalformedReason::InvalidCharacter }));
+        }
+        self.lines.record(decoded);
+        self.decoded_total += decoded.len() as u64;
+        if self.input_done && self.pending_at >= self.pending_end {
+            // The decoder was told this was the end (`last`): it must not be used again.
+            self.finished = matches!(result, encoding_rs::DecoderResult::InputEmpty);
+            return Ok(Some(decoded.len()));
+        }
+        Ok((!decoded.is_empty()).then_some(decoded.len()))
+    }
+
+    /// Decodes the next raw bytes onto the end of `text` (the scanner's way: no copy); how many
+    /// bytes were added, 0 at the end. On an error `text` is as it was.
+    fn decode_into(&mut self, text: &mut String) -> std::io::Result<usize> {
         loop {
-            self.refill()?;
-            let raw = &self.pending[self.pending_at..];
-            if self.raw_offset + raw.len() as u64 > self.max_input_bytes {
-                let size = (self.raw_offset + raw.len() as u64) as usize;
-                return Err(self.stop(Error::InputTooLarge { size, limit: self.max_input_bytes as usize }));
+            let Some((at, end)) = self.next_raw()? else { return Ok(0) };
+            let raw = &self.pending[at..end];
+            let last = self.input_done;
+            let most = self.decoder.max_utf8_buffer_length_without_replacement(raw.len()).unwrap_or(usize::MAX);
+            text.reserve(most);
+            let start = text.len();
+            let (result, read) = self.decoder.decode_to_string_without_replacement(raw, text, last);
+            match self.decoded(result, read, &text.as_bytes()[start..]) {
+                Ok(Some(n)) => return Ok(n),
+                Ok(None) => {}
+                Err(e) => {
+                    text.truncate(start);
+                    return Err(e);
+                }
             }
+        }
+    }
+}
+
+impl<R: Read> Read for Source<R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        loop {
+            let Some((at, end)) = self.next_raw()? else { return Ok(0) };
             // Leave room: one input byte may become up to three output bytes.
             let room = out.len().saturating_sub(8);
             if room == 0 {
                 return Ok(0);
             }
+            let raw = &self.pending[at..end];
             let (result, read, written) =
                 self.decoder.decode_to_utf8_without_replacement(raw, &mut out[..room], self.input_done);
-            let encoding = self.decoder.encoding().name();
-            if let encoding_rs::DecoderResult::Malformed(bad, after) = result {
-                let offset = (self.raw_offset + read as u64 - u64::from(bad) - u64::from(after)) as usize;
-                let encoding = if encoding == "UTF-8" { "UTF-8" } else { "Shift_JIS" };
-                return Err(self.stop(Error::InvalidEncoding { encoding, offset }));
-            }
-            self.pending_at += read;
-            self.raw_offset += read as u64;
-            let decoded = &out[..written];
-            if let Some(i) = crate::decode::forbidden_at(decoded) {
-                self.lines.record(&decoded[..i]);
-                let (line, column) = self.lines.line_column(self.decoded_total + i as u64);
-                return Err(self.stop(Error::MalformedXml { line, column, reason: MalformedReason::InvalidCharacter }));
-            }
-            self.lines.record(decoded);
-            self.decoded_total += written as u64;
-            if self.input_done && self.pending_at >= self.pending.len() {
-                // The decoder was told this was the end (`last`): it must not be used again.
-                self.finished = matches!(result, encoding_rs::DecoderResult::InputEmpty);
-                return Ok(written);
-            }
-            if written > 0 {
-                return Ok(written);
+            if let Some(n) = self.decoded(result, read, &out[..written])? {
+                return Ok(n);
             }
         }
     }
