@@ -70,7 +70,7 @@ impl Builder {
                 if matches!(ctx, Ctx::SubsidyList | Ctx::Subsidy) && self.person().qualifications.is_empty() {
                     // PMH data a layout file placed at the person level, before any result: it
                     // gets a result of its own, merged into the person's first real one at the end.
-                    self.person().qualifications.push(Qualification::default());
+                    self.person().qualifications.push(Qualification { holder: true, ..Default::default() });
                 }
                 let q = self.qualification()?;
                 match ctx {
@@ -108,7 +108,7 @@ impl Builder {
 
     /// Objects that report warnings later remember where they were.
     pub(crate) fn record_path(&mut self, ctx: Ctx, path: &str) {
-        if !matches!(ctx, Ctx::SearchInfo | Ctx::Result | Ctx::Subsidy) {
+        if !matches!(ctx, Ctx::SearchInfo | Ctx::Subsidy) {
             return;
         }
         let path = path.to_owned();
@@ -118,17 +118,23 @@ impl Builder {
                     s.path = path;
                 }
             }
-            Ctx::Result => {
-                if let Some(q) = self.qualification() {
-                    q.path = path;
-                }
-            }
             Ctx::Subsidy => {
                 if let Some(s) = self.subsidy() {
                     s.path = path;
                 }
             }
             _ => {}
+        }
+    }
+
+    /// A result closed at `path`: it keeps the path if its completion will name it
+    /// ([`crate::complete::keeps_path`]). When the layout lets a result's fields come after
+    /// its close, that cannot be known yet, and every result keeps its path.
+    pub(crate) fn close_result(&mut self, path: &str, fields_may_follow: bool) {
+        let list = &mut self.person().qualifications;
+        let position = list.len().saturating_sub(1);
+        if let Some(q) = list.last_mut().filter(|q| fields_may_follow || crate::complete::keeps_path(q, position)) {
+            q.path = path.to_owned();
         }
     }
 

@@ -38,20 +38,8 @@ pub(crate) fn patient(patient: &mut Patient, warnings: &mut Vec<Warning>, on: Op
             .push(Warning { code: WarningCode::InsurerCheckDigit, path: format!("{}/{}", s.path, N::INSURER_NUMBER) });
     }
     for q in &patient.qualifications {
-        // For 医療扶助 the number is a 公費負担者番号: the 公費 mapping checks it as one.
-        if !q.is_medical_aid() && q.insurer_number.as_ref().is_some_and(|n| !n.valid) {
-            warnings.push(Warning {
-                code: WarningCode::InsurerCheckDigit,
-                path: format!("{}/{}", q.path, N::INSURER_NUMBER),
-            });
-        }
-        // 法別 12 is 生活保護: without `A1` the result is read as insurance, silently otherwise.
-        let law_12 = q.insurer_number.as_ref().is_some_and(|n| n.text.normalized.expose().starts_with("12"));
-        if law_12 && !q.is_medical_aid() {
-            warnings.push(Warning {
-                code: WarningCode::MedicalAidUnmarked,
-                path: format!("{}/{}", q.path, N::INSURER_NUMBER),
-            });
+        for code in insurer_number_warnings(q).into_iter().flatten() {
+            warnings.push(Warning { code, path: format!("{}/{}", q.path, N::INSURER_NUMBER) });
         }
     }
     warn_duplicate_results(patient, warnings);
@@ -64,6 +52,24 @@ pub(crate) fn patient(patient: &mut Patient, warnings: &mut Vec<Warning>, on: Op
         PmhState::Absent
     };
     mapping::map_patient(patient, warnings, on);
+}
+
+/// What a result's 保険者番号 is warned about.
+fn insurer_number_warnings(q: &Qualification) -> [Option<WarningCode>; 2] {
+    // For 医療扶助 the number is a 公費負担者番号: the 公費 mapping checks it as one.
+    let Some(number) = q.insurer_number.as_ref().filter(|_| !q.is_medical_aid()) else { return [None, None] };
+    // 法別 12 is 生活保護: without `A1` the result is read as insurance, silently otherwise.
+    let law_12 = number.text.normalized.expose().starts_with("12");
+    [(!number.valid).then_some(WarningCode::InsurerCheckDigit), law_12.then_some(WarningCode::MedicalAidUnmarked)]
+}
+
+/// Whether a result needs its path once it is complete: only the warnings of this stage and
+/// the 医療扶助 公費 entry name a result, and most results (nearly every unit of a bulk file)
+/// get none, so the parser keeps the path (a heap string per result) only for those that will.
+/// `position` is the result's place among its person's results: a later one may be a
+/// duplicate of an earlier one (`warn_duplicate_results` names the later).
+pub(crate) fn keeps_path(q: &Qualification, position: usize) -> bool {
+    position > 0 || q.is_medical_aid() || insurer_number_warnings(q).iter().any(Option::is_some)
 }
 
 /// Two identical results of one person (rare: compared only when there are two or more).
@@ -81,10 +87,10 @@ fn warn_duplicate_results(patient: &Patient, warnings: &mut Vec<Warning>) {
 }
 
 /// PMH data placed at the person level came before the person's result: it joins the first
-/// result that came from the file (a holder has no path), so a person shows one result.
+/// result that came from the file, so a person shows one result.
 fn merge_person_level_subsidies(patient: &mut Patient) {
     let qs = &mut patient.qualifications;
-    if qs.len() < 2 || !qs[0].path.is_empty() {
+    if qs.len() < 2 || !qs[0].holder {
         return;
     }
     let holder = qs.remove(0);
@@ -100,5 +106,54 @@ fn merge_person_level_subsidies(patient: &mut Patient) {
     }
     if into.consent_block.is_none() {
         into.consent_block = consents;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::ParseOptions;
+
+    fn unit(result: &str, after: &str) -> String {
+        format!(
+            "<XmlMsg><MessageHeader/><MessageBody><BulkConfirmUnit><ResultList>\
+             <ResultOfQualificationConfirmation>{result}</ResultOfQualificationConfirmation>\
+             </ResultList>{after}</BulkConfirmUnit></MessageBody></XmlMsg>"
+        )
+    }
+
+    fn path_of_first_result(xml: &str, options: &ParseOptions) -> String {
+        crate::parse_with(xml.as_bytes(), options).unwrap().patients[0].qualifications[0].path.clone()
+    }
+
+    /// The memory a bulk file saves: a result no warning names keeps no path.
+    #[test]
+    fn a_result_nothing_names_keeps_no_path() {
+        let plain =
+            unit("<InsuredCardClassification>01</InsuredCardClassification><InsurerNumber>138057</InsurerNumber>", "");
+        assert_eq!(path_of_first_result(&plain, &ParseOptions::default()), "");
+        let aid = unit(
+            "<InsuredCardClassification>A1</InsuredCardClassification><InsurerNumber>12136016</InsurerNumber>",
+            "",
+        );
+        assert_eq!(
+            path_of_first_result(&aid, &ParseOptions::default()),
+            "XmlMsg/MessageBody/BulkConfirmUnit[1]/ResultList/ResultOfQualificationConfirmation[1]"
+        );
+    }
+
+    /// A layout that lets a result's own field come after the result closed (here its
+    /// 被保険者証区分, which makes it 医療扶助): every result keeps its path.
+    #[test]
+    fn a_result_whose_fields_may_come_later_keeps_its_path() {
+        let placed = r#"{"place": {"InsuredCardClassification": ["BulkConfirmUnit"]}}"#;
+        let options = ParseOptions::default().with_layout_json(placed).unwrap();
+        let xml =
+            unit("<InsurerNumber>138057</InsurerNumber>", "<InsuredCardClassification>A1</InsuredCardClassification>");
+        let d = crate::parse_with(xml.as_bytes(), &options).unwrap();
+        assert!(d.patients[0].qualifications[0].is_medical_aid(), "the placed field reached the result");
+        assert_eq!(
+            d.patients[0].qualifications[0].path,
+            "XmlMsg/MessageBody/BulkConfirmUnit[1]/ResultList/ResultOfQualificationConfirmation[1]"
+        );
     }
 }

@@ -406,6 +406,10 @@ pub struct Layout {
     /// File-name prefixes a layout file declared for documents of PMH data (the watcher
     /// delivers them as results).
     file_prefixes: Vec<Box<str>>,
+    /// Whether a result's own fields (`InsurerNumber`, …) may sit outside a result element (a
+    /// layout file's `place`): they then fill the last result after it closed, so the parser
+    /// cannot settle at the close what that result will need (its path, see `complete.rs`).
+    result_fields_elsewhere: bool,
 }
 
 impl std::fmt::Debug for Layout {
@@ -545,7 +549,12 @@ impl Layout {
     }
 
     fn build(spec: &Spec) -> Result<Layout> {
-        let mut layout = Layout { nodes: vec![Vec::new(); CTX_COUNT], index: Vec::new(), file_prefixes: Vec::new() };
+        let mut layout = Layout {
+            nodes: vec![Vec::new(); CTX_COUNT],
+            index: Vec::new(),
+            file_prefixes: Vec::new(),
+            result_fields_elsewhere: false,
+        };
         // Every (parent, canonical name, meaning): the table, then what the file places elsewhere.
         let mut rows: Vec<(Ctx, &str, Node)> =
             TABLE.iter().flat_map(|&(ctx, name, node, _)| expand(ctx).map(move |c| (c, name, node))).collect();
@@ -594,7 +603,15 @@ impl Layout {
             return Err(bad_layout("rename", "too many names for one parent element"));
         }
         layout.index = layout.nodes.iter().map(|names| hash_index(names)).collect();
+        layout.result_fields_elsewhere = layout.nodes.iter().enumerate().any(|(ctx, names)| {
+            ctx != Ctx::Result as usize && names.iter().any(|(_, node)| matches!(node, Node::Leaf(Field::Result(_))))
+        });
         Ok(layout)
+    }
+
+    /// See the field of that name.
+    pub(crate) fn result_fields_elsewhere(&self) -> bool {
+        self.result_fields_elsewhere
     }
 
     /// Adds `name` under `ctx`, unless it means something else there already.

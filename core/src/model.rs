@@ -361,7 +361,12 @@ pub struct Qualification {
     /// unit of a bulk file. Read them through [`Qualification::consents`]; JSON and the bindings
     /// show them as fields of the result, in the contract's places.
     pub consent_block: Option<Box<Consents>>,
+    /// Where the result is, for warnings: empty unless a warning or 公費 entry will need it
+    /// (see `Builder::close_result`).
     pub(crate) path: String,
+    /// Made for PMH data placed at the person level before any result; merged into the
+    /// person's first result read from the file.
+    pub(crate) holder: bool,
 }
 
 impl Qualification {

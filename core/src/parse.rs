@@ -608,6 +608,9 @@ impl Walker {
                     // Text beside child elements: not in the layout, so kept.
                     self.keep_unknown(text.to_owned());
                 }
+                if ctx == Ctx::Result {
+                    self.model.close_result(&self.path, self.layout.result_fields_elsewhere());
+                }
                 if ctx == Ctx::Unit {
                     self.model.in_unit = false;
                     if self.streaming {
