@@ -87,8 +87,9 @@ impl Builder {
                         q.specific_diseases_certificates.len()
                     }
                     Ctx::Ticket => {
-                        q.medical_tickets.push(Default::default());
-                        q.medical_tickets.len()
+                        let tickets = &mut q.medical_aid_details_mut().medical_tickets;
+                        tickets.push(Default::default());
+                        tickets.len()
                     }
                     Ctx::SubsidyList => {
                         q.medical_subsidies.get_or_insert_with(Vec::new);
@@ -166,9 +167,10 @@ impl Builder {
                 .qualification()
                 .and_then(|q| q.specific_diseases_certificates.last_mut())
                 .is_some_and(|c| assign_specific(c, f, v)),
-            Field::Ticket(f) => {
-                self.qualification().and_then(|q| q.medical_tickets.last_mut()).is_some_and(|t| assign_ticket(t, f, v))
-            }
+            Field::Ticket(f) => self
+                .qualification()
+                .and_then(|q| q.medical_aid_block.as_mut()?.medical_tickets.last_mut())
+                .is_some_and(|t| assign_ticket(t, f, v)),
             Field::Subsidy(f) => self.subsidy().is_some_and(|s| assign_subsidy(s, f, v)),
             Field::MaxCopay => false,
         }
@@ -386,10 +388,12 @@ fn assign_result(q: &mut Qualification, f: ResultField, mut v: Value<'_>) -> boo
         R::ReferenceNumber => put(&mut q.reference_number, Personal::new(v.trimmed())),
         R::ArbitraryIdentifier => put(&mut q.arbitrary_identifier, v.trimmed()),
         R::QualificationConfirmationKey => put(&mut q.qualification_confirmation_key, Personal::new(v.trimmed())),
-        R::PublicExpenseNumber => put(&mut q.public_expense_number, v.checked(NumberKind::Payer)),
-        R::BeneficiaryNumber => put(&mut q.beneficiary_number, v.number()),
-        R::WelfareOfficeName => put(&mut q.welfare_office_name, v.string()),
-        R::NumberOfMedicalTickets => put(&mut q.number_of_medical_tickets, v.trimmed()),
+        R::PublicExpenseNumber => {
+            put(&mut q.medical_aid_details_mut().public_expense_number, v.checked(NumberKind::Payer))
+        }
+        R::BeneficiaryNumber => put(&mut q.medical_aid_details_mut().beneficiary_number, v.number()),
+        R::WelfareOfficeName => put(&mut q.medical_aid_details_mut().welfare_office_name, v.string()),
+        R::NumberOfMedicalTickets => put(&mut q.medical_aid_details_mut().number_of_medical_tickets, v.trimmed()),
         R::MedicalSubsidyConsFlg => put(&mut q.consents_mut().medical_subsidy_cons_flg, v.code()),
         R::MedicalSubsidyConsTime => put(&mut q.consents_mut().medical_subsidy_cons_time, v.datetime()),
     }

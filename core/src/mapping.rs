@@ -108,11 +108,12 @@ fn entry_from_numbers(
 /// `WelfareOfficeName` else `InsurerName`. Validity: the first 医療券's period (the clinic bills
 /// against the ticket), else the 保護 start/stop dates of the result.
 fn medical_aid_entry(q: &Qualification, warnings: &mut Vec<Warning>) -> KohiEntry {
-    let (payer, payer_element) = match &q.public_expense_number {
+    let aid = q.medical_aid_details();
+    let (payer, payer_element) = match &aid.public_expense_number {
         Some(n) => (Some(&n.text), N::PUBLIC_EXPENSE_NUMBER),
         None => (q.insurer_number.as_ref().map(|n| &n.text), N::INSURER_NUMBER),
     };
-    let (recipient, recipient_element) = match &q.beneficiary_number {
+    let (recipient, recipient_element) = match &aid.beneficiary_number {
         Some(n) => (Some(n), N::BENEFICIARY_NUMBER),
         None => (q.insured_identification_number.as_ref(), N::INSURED_IDENTIFICATION_NUMBER),
     };
@@ -121,8 +122,8 @@ fn medical_aid_entry(q: &Qualification, warnings: &mut Vec<Warning>) -> KohiEntr
     if entry.law_number.as_deref() == Some(MEDICAL_AID_LAW) || entry.law_number.is_none() {
         entry.program = national_program(MEDICAL_AID_LAW).flatten();
     }
-    entry.welfare_office_name = q.welfare_office_name.clone().or_else(|| q.insurer_name.clone());
-    let ticket = q.medical_tickets.first();
+    entry.welfare_office_name = aid.welfare_office_name.clone().or_else(|| q.insurer_name.clone());
+    let ticket = aid.medical_tickets.first();
     entry.valid_from =
         ticket.and_then(|t| t.medical_ticket_valid_date.clone()).or_else(|| q.qualification_date.clone());
     entry.valid_to =

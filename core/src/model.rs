@@ -344,16 +344,12 @@ pub struct Qualification {
     /// `QualificationConfirmationKey`: seen in real face results, meaning not published; kept
     /// as sent.
     pub qualification_confirmation_key: Option<Personal<Text>>,
-    /// 医療扶助: 公費負担者番号 when sent apart from `InsurerNumber` (unconfirmed name).
-    pub public_expense_number: Option<CheckedNumber>,
-    /// 医療扶助: 受給者番号 when sent apart from `InsuredIdentificationNumber` (unconfirmed name).
-    pub beneficiary_number: Option<NumberText>,
-    /// `WelfareOfficeName`: 医療扶助: 福祉事務所名.
-    pub welfare_office_name: Option<Text>,
-    /// 医療扶助: how many 医療券 the result says there are, as sent.
-    pub number_of_medical_tickets: Option<Text>,
-    /// 医療扶助 `PublicExpenseResultList/MedicalTicketInfo*`.
-    pub medical_tickets: Vec<MedicalTicket>,
+    /// The 医療扶助 details (公費負担者番号 and 受給者番号 sent apart, 福祉事務所, 医療券). Only
+    /// 医療扶助 results carry them, so they are one boxed block like the consents: absent, a
+    /// pointer instead of 176 bytes in every unit of a bulk file. Read them through
+    /// [`Qualification::medical_aid_details`]; JSON and the bindings show them as fields of the
+    /// result, in the contract's places.
+    pub medical_aid_block: Option<Box<MedicalAidDetails>>,
     /// PMH certificates; `None` when the list element is absent, `Some([])` when empty.
     pub medical_subsidies: Option<Vec<MedicalSubsidy>>,
     /// The consent answers and their times. Only マイナンバーカード results carry them, so they
@@ -389,6 +385,17 @@ impl Qualification {
         self.consent_block.as_deref().unwrap_or(&NONE)
     }
 
+    /// The 医療扶助 details, or an empty block when none came.
+    pub fn medical_aid_details(&self) -> &MedicalAidDetails {
+        static NONE: LazyLock<MedicalAidDetails> = LazyLock::new(MedicalAidDetails::default);
+        self.medical_aid_block.as_deref().unwrap_or(&NONE)
+    }
+
+    /// The 医療扶助 block to fill, made on first use.
+    pub(crate) fn medical_aid_details_mut(&mut self) -> &mut MedicalAidDetails {
+        self.medical_aid_block.get_or_insert_with(Default::default)
+    }
+
     /// The consent block to fill, made on first use.
     pub(crate) fn consents_mut(&mut self) -> &mut Consents {
         self.consent_block.get_or_insert_with(Default::default)
@@ -396,9 +403,9 @@ impl Qualification {
 }
 
 /// Every value of a qualification the contract and the bindings show, in the contract's
-/// order: `attribute = owner.field: kind`, where the owner is `q` (the result) or `c` (its
-/// consent block), and the kind says how to show it. The JSON has the attributes whose kind
-/// is not an extra view (`*_raw`, `*_valid`); the bindings show them all. Declared once: the
+/// order: `attribute = owner.field: kind`, where the owner is `q` (the result), `c` (its
+/// consent block) or `m` (its 医療扶助 block), and the kind says how to show it. The JSON has
+/// the attributes whose kind is not an extra view (`*_raw`, `*_valid`); the bindings show them all. Declared once: the
 /// JSON (below), Python's attributes and Node's objects are all expanded from these rows by
 /// `kohi::qualification_fields!(callback)`.
 #[macro_export]
@@ -458,11 +465,11 @@ macro_rules! qualification_fields {
             reference_number = q.reference_number: personal,
             arbitrary_identifier = q.arbitrary_identifier: text,
             qualification_confirmation_key = q.qualification_confirmation_key: personal,
-            public_expense_number = q.public_expense_number: checked,
-            beneficiary_number = q.beneficiary_number: number,
-            welfare_office_name = q.welfare_office_name: text,
-            number_of_medical_tickets = q.number_of_medical_tickets: text,
-            medical_tickets = q.medical_tickets: json_list,
+            public_expense_number = m.public_expense_number: checked,
+            beneficiary_number = m.beneficiary_number: number,
+            welfare_office_name = m.welfare_office_name: text,
+            number_of_medical_tickets = m.number_of_medical_tickets: text,
+            medical_tickets = m.medical_tickets: json_list,
             medical_subsidy_cons_flg = c.medical_subsidy_cons_flg: code,
             medical_subsidy_cons_time = c.medical_subsidy_cons_time: date_time,
             medical_subsidies = q.medical_subsidies: json_list_or_null,
@@ -470,22 +477,26 @@ macro_rules! qualification_fields {
     };
 }
 
-/// `$q` or `$c` by owner (the rows' `q.` and `c.`): for callbacks of [`qualification_fields!`].
+/// The owner of a row (`q.`, `c.` or `m.`) of the qualification `$q`: for callbacks of
+/// [`qualification_fields!`].
 #[macro_export]
 #[doc(hidden)]
 macro_rules! qualification_owner {
-    (q, $q:expr, $c:expr) => {
+    (q, $q:expr) => {
         $q
     };
-    (c, $q:expr, $c:expr) => {
-        $c
+    (c, $q:expr) => {
+        $q.consents()
+    };
+    (m, $q:expr) => {
+        $q.medical_aid_details()
     };
 }
 
 impl Serialize for Qualification {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         // One flat object, in the contract's key order, the consent fields among the others.
-        let (q, c) = (self, self.consents());
+        let q = self;
         // How many keys: the rows that are not an extra view.
         macro_rules! count {
             (checked_raw) => {
@@ -517,12 +528,28 @@ impl Serialize for Qualification {
         }
         macro_rules! json {
             ($($attr:ident = $owner:ident . $field:ident : $kind:ident,)+) => {
-                $(field!($kind, $attr, &$crate::qualification_owner!($owner, q, c).$field);)+
+                $(field!($kind, $attr, &$crate::qualification_owner!($owner, q).$field);)+
             };
         }
         qualification_fields!(json);
         out.end()
     }
+}
+
+/// The 医療扶助 details of one result (see [`Qualification::medical_aid_block`]).
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct MedicalAidDetails {
+    /// 医療扶助: 公費負担者番号 when sent apart from `InsurerNumber` (unconfirmed name).
+    pub public_expense_number: Option<CheckedNumber>,
+    /// 医療扶助: 受給者番号 when sent apart from `InsuredIdentificationNumber` (unconfirmed name).
+    pub beneficiary_number: Option<NumberText>,
+    /// `WelfareOfficeName`: 医療扶助: 福祉事務所名.
+    pub welfare_office_name: Option<Text>,
+    /// 医療扶助: how many 医療券 the result says there are, as sent.
+    pub number_of_medical_tickets: Option<Text>,
+    /// `PublicExpenseResultList/MedicalTicketInfo*`.
+    pub medical_tickets: Vec<MedicalTicket>,
 }
 
 /// The consent answers of one result (see [`Qualification::consent_block`]).

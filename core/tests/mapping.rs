@@ -122,7 +122,7 @@ fn medical_aid_a1_takes_its_numbers_from_the_insurance_fields() {
     assert_eq!(&*k.valid_from.as_ref().unwrap().raw, "20251201");
     assert_eq!(&*k.valid_to.as_ref().unwrap().raw, "20251231");
     assert_eq!(doc.patients[0].pmh, PmhState::Absent);
-    assert_eq!(doc.patients[0].qualifications[0].medical_tickets.len(), 1);
+    assert_eq!(doc.patients[0].qualifications[0].medical_aid_details().medical_tickets.len(), 1);
 }
 
 #[test]

@@ -44,7 +44,7 @@ fn personal_values(doc: &kohi::Document) -> Vec<String> {
             for n in [&q.insured_card_symbol, &q.insured_identification_number] {
                 add(n.as_ref().map(|n| n.raw.expose().as_str()));
             }
-            for t in &q.medical_tickets {
+            for t in &q.medical_aid_details().medical_tickets {
                 add(t.injury_name1.as_ref().map(|v| v.expose().as_str()));
             }
         }

@@ -256,7 +256,7 @@ macro_rules! node_qualification {
         impl From<&kohi_core::Qualification> for Qualification {
             fn from(q: &kohi_core::Qualification) -> Self {
                 Qualification {
-                    $($attr: node_value!($kind, kohi_core::qualification_owner!($owner, q, q.consents()).$field),)+
+                    $($attr: node_value!($kind, kohi_core::qualification_owner!($owner, q).$field),)+
                 }
             }
         }

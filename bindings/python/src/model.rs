@@ -289,7 +289,7 @@ macro_rules! py_value {
 macro_rules! python_qualification {
     ($($attr:ident = $owner:ident . $field:ident : $kind:ident,)+) => {
         getters!(Qualification, |q, py| {
-            $($attr => py_value!($kind, py, kohi_core::qualification_owner!($owner, q, q.consents()).$field),)+
+            $($attr => py_value!($kind, py, kohi_core::qualification_owner!($owner, q).$field),)+
         }
         fn __repr__(&self) -> String {
             let class = self.get().insured_card_classification.as_ref().map(kohi_core::codes::CodeList::code);
