@@ -343,3 +343,17 @@ def test_to_dict_of_a_large_bulk_file_equals_its_json():
     assert len(as_dict["patients"]) == 20000
     last = as_dict["patients"][-1]["kohi"][0]
     assert (last["payer_number"], last["recipient_number"], last["source"]) == ("12136016", "0019999", "medical_aid")
+
+
+def test_to_dict_gives_fresh_dicts_in_the_contract_s_key_order():
+    """Each to_dict() is new objects (changing one changes no other), keys in the JSON's order."""
+    result = kohi.parse_file(str(FIXTURES / "face_pmh_two.xml"))
+    first = result.to_dict()
+    first["patients"][0]["qualifications"][0]["insurer_name"] = "changed"
+    first["patients"][0]["qualifications"][0]["added"] = 1
+    first["patients"][0]["kohi"][0].clear()
+    second = result.to_dict()
+    contract = json.loads(result.to_json())
+    assert second == contract
+    # json.dumps keeps insertion order: equal text means every dict's keys are in the same order.
+    assert json.dumps(second, ensure_ascii=False) == json.dumps(contract, ensure_ascii=False)
