@@ -417,6 +417,22 @@ mod tests {
         fn token_soup_agrees(text in tokens()) {
             prop_assert!(agrees_with_quick_xml(&text).is_ok(), "{:?}", text);
         }
+
+        /// The word-at-a-time search finds what a byte-by-byte one does, from any start, with a
+        /// stop byte, a near miss (`=` `?` `!` `&` control bytes) or UTF-8 in any place of a word.
+        #[test]
+        fn plain_tag_end_reads_like_the_byte_loop(
+            bytes in proptest::collection::vec(proptest::sample::select(
+                b"ab>= \t\r\n\"'!&?(\x01\x27\x28\x3d\x3f\xe6\x97\xa5".to_vec()), 0..40),
+            from in 0usize..40,
+        ) {
+            let byte_loop = bytes.get(from..).and_then(|rest| {
+                rest.iter().position(|b| matches!(b, b'>' | b' ' | b'\t' | b'\r' | b'\n' | b'"' | b'\''))
+                    .filter(|&i| rest[i] == b'>')
+                    .map(|i| from + i)
+            });
+            prop_assert_eq!(super::plain_tag_end(&bytes, from), byte_loop);
+        }
     }
 
     proptest! {
