@@ -226,10 +226,10 @@ pub(crate) fn forbidden_at(bytes: &[u8]) -> Option<usize> {
             control |= is_forbidden_control(b);
             lead |= b == 0xEF;
         }
-        if control | lead {
-            if let Some(i) = first_forbidden(bytes, at, at + 64) {
-                return Some(i);
-            }
+        if (control | lead)
+            && let Some(i) = first_forbidden(bytes, at, at + 64)
+        {
+            return Some(i);
         }
         at += 64;
     }
