@@ -211,44 +211,21 @@ pub(crate) fn is_xml_char(c: char) -> bool {
 }
 
 /// The byte offset of the first character XML 1.0 does not allow in UTF-8 `bytes` (whole
-/// characters only, as a decoder writes them): a control character other than tab, LF and CR,
-/// or U+FFFE / U+FFFF (EF BF BE, EF BF BF).
-///
-/// Every document passes through here whole. Per 64-byte block, two flags are made without a
-/// branch (the loop vectorises): a control character, and a byte EF. Only a block with either
-/// is read byte by byte, and most have neither (EF leads only the full-width forms). One pass:
-/// a control-character pass and a search for EF BF were a twentieth of a face parse.
+/// characters only, as a decoder writes them).
 pub(crate) fn forbidden_at(bytes: &[u8]) -> Option<usize> {
-    let mut at = 0;
-    for block in bytes.chunks_exact(64) {
-        let (mut control, mut lead) = (false, false);
-        for &b in block {
-            control |= is_forbidden_control(b);
-            lead |= b == 0xEF;
-        }
-        if (control | lead)
-            && let Some(i) = first_forbidden(bytes, at, at + 64)
-        {
-            return Some(i);
-        }
-        at += 64;
+    let forbidden = |b: u8| b < 0x20 && b != b'\t' && b != b'\n' && b != b'\r';
+    // Branch-free per 64-byte block (it vectorises); the position is looked up only on failure.
+    let clean = bytes.chunks(64).all(|block| !block.iter().fold(false, |bad, &b| bad | forbidden(b)));
+    let control = if clean { None } else { bytes.iter().position(|&b| forbidden(b)) };
+    // U+FFFE and U+FFFF are EF BF BE and EF BF BF. The searcher is built once: building it
+    // per document cost more than the search.
+    static LEAD: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"\xEF\xBF"));
+    let noncharacter = LEAD.find_iter(bytes).find(|&i| matches!(bytes.get(i + 2), Some(0xBE | 0xBF)));
+    match (control, noncharacter) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
     }
-    first_forbidden(bytes, at, bytes.len())
-}
-
-/// A control character XML does not allow (no short-circuit: see [`forbidden_at`]).
-fn is_forbidden_control(b: u8) -> bool {
-    (b < 0x20) & (b != b'\t') & (b != b'\n') & (b != b'\r')
-}
-
-/// The first forbidden character that starts in `bytes[from..to]` (a noncharacter's last bytes
-/// may lie beyond `to`).
-fn first_forbidden(bytes: &[u8], from: usize, to: usize) -> Option<usize> {
-    (from..to).find(|&i| {
-        let b = bytes[i];
-        is_forbidden_control(b)
-            || (b == 0xEF && bytes.get(i + 1) == Some(&0xBF) && matches!(bytes.get(i + 2), Some(0xBE | 0xBF)))
-    })
 }
 
 /// 1-based line and column (in characters) of a byte offset into decoded text.
