@@ -29,9 +29,8 @@ use crate::scan::Scanner;
 
 /// How much of the start of the input is read to find its encoding.
 const SNIFF_BYTES: usize = 64 * 1024;
-/// Decoded chunks remembered for line numbers in error messages at least (quick-xml reads ahead
-/// by at most one buffer, so an error is always within the last few); the scanner's segment is
-/// remembered whole, however many chunks it spans.
+/// Decoded chunks remembered for line numbers in quick-xml's error messages at least (it reads
+/// ahead by at most one buffer); more while the event being read began before them.
 const REMEMBERED_CHUNKS: usize = 4;
 /// The scanner reads segments of about this much decoded text (a segment ends before the last
 /// `<` read, so it may be shorter, or longer when a text runs on).
@@ -84,6 +83,9 @@ struct Segments<R: Read> {
     /// second validation).
     text: String,
     base: u64,
+    /// Lines before `base`, for positions in the text (its bytes are the only copy: nothing is
+    /// copied for line numbers while the scanner reads).
+    mark: LineMark,
     open: Vec<String>,
     source_done: bool,
 }
@@ -93,13 +95,46 @@ impl<R: Read> Segments<R> {
     /// the source (input refused: its own error; the reader failed: an I/O error), and quick-xml
     /// reports it when it reads on from there.
     fn read_chunk(&mut self) {
-        match self.source.decode_into(&mut self.text) {
+        match self.decode_into() {
             Ok(0) => self.source_done = true,
             Ok(_) => {}
             Err(e) => {
                 self.source_done = true;
                 if self.source.failure.is_none() {
                     self.source.failure = Some(Error::io(e));
+                }
+            }
+        }
+    }
+}
+
+impl<R: Read> Segments<R> {
+    /// Decodes the next raw bytes onto the end of the text (no copy); how many bytes were
+    /// added, 0 at the end. On an error the text is as it was.
+    fn decode_into(&mut self) -> std::io::Result<usize> {
+        let (source, text) = (&mut self.source, &mut self.text);
+        loop {
+            let Some((at, end)) = source.next_raw()? else { return Ok(0) };
+            let raw = &source.pending[at..end];
+            let last = source.input_done;
+            let most = source.decoder.max_utf8_buffer_length_without_replacement(raw.len()).unwrap_or(usize::MAX);
+            text.reserve(most);
+            let start = text.len();
+            let (result, read) = source.decoder.decode_to_string_without_replacement(raw, text, last);
+            let outcome = source.decoded(result, read, &text.as_bytes()[start..]);
+            match outcome {
+                Ok(Decoded::Ready(n)) => return Ok(n),
+                Ok(Decoded::NotYet) => {}
+                Ok(Decoded::Forbidden(i)) => {
+                    let offset = self.base + (start + i) as u64;
+                    let (line, column) = self.mark.line_column(text.as_bytes(), offset);
+                    text.truncate(start);
+                    let reason = MalformedReason::InvalidCharacter;
+                    return Err(source.stop(Error::MalformedXml { line, column, reason }));
+                }
+                Err(e) => {
+                    text.truncate(start);
+                    return Err(e);
                 }
             }
         }
@@ -158,7 +193,14 @@ impl<R: Read> PatientReader<R> {
         };
         let mut walker = Walker::new(options);
         walker.streaming = true;
-        let segments = Segments { source, text: String::new(), base: 0, open: Vec::new(), source_done: false };
+        let segments = Segments {
+            source,
+            text: String::new(),
+            base: 0,
+            mark: LineMark::default(),
+            open: Vec::new(),
+            source_done: false,
+        };
         Ok(PatientReader {
             reading: Reading::Scan(segments),
             walker: Some(walker),
@@ -266,9 +308,11 @@ impl<R: Read> PatientReader<R> {
     /// read the document from the start, and its errors and positions are its own.
     fn hand_over(&mut self, at: usize, open: Vec<String>) {
         let Reading::Scan(segments) = std::mem::replace(&mut self.reading, Reading::Switching) else { return };
-        let Segments { mut source, mut text, base, .. } = segments;
-        // From here on only the last few chunks are remembered, as quick-xml needs.
-        source.lines.keep_from(u64::MAX);
+        let Segments { mut source, mut text, base, mark, .. } = segments;
+        // From here on quick-xml reads, and its positions come from copies of the last few
+        // chunks, starting with the scanner's unread text.
+        source.lines = Lines::starting_at(mark.after(&text.as_bytes()[..at]));
+        source.lines.record(&text.as_bytes()[at..]);
         let mut replay: Vec<u8> = open.iter().flat_map(|name| [b"<", name.as_bytes(), b">"].concat()).collect();
         let replayed = replay.len() as u64;
         replay.extend_from_slice(&text.as_bytes()[at..]);
@@ -318,8 +362,7 @@ fn scan_segment<R: Read>(segments: &mut Segments<R>, walker: &mut Walker) -> Ste
         return Step::HandOver(0, std::mem::take(&mut segments.open));
     }
     let text = &segments.text[..end];
-    let lines = &segments.source.lines;
-    let base = segments.base;
+    let (base, mark) = (segments.base, segments.mark);
     let mut scanner = Scanner::resume(text, &segments.open);
     loop {
         let Some((at, event)) = scanner.next_event() else {
@@ -329,7 +372,7 @@ fn scan_segment<R: Read>(segments: &mut Segments<R>, walker: &mut Walker) -> Ste
         if last && !(segments.source_done && segments.source.failure.is_none()) {
             break;
         }
-        let here = || lines.line_column(base + at as u64);
+        let here = || mark.line_column(text.as_bytes(), base + at as u64);
         match walker.handle(event, here) {
             Ok(false) => {}
             Ok(true) => return Step::End,
@@ -342,9 +385,9 @@ fn scan_segment<R: Read>(segments: &mut Segments<R>, walker: &mut Walker) -> Ste
     // The segment was read whole: the text after it, and the elements open there, go on.
     let open = scanner.open_names();
     segments.open = open;
+    segments.mark = segments.mark.after(&segments.text.as_bytes()[..end]);
     segments.base += end as u64;
     segments.text.drain(..end);
-    segments.source.lines.keep_from(segments.base);
     if end == 0 && segments.source_done {
         return Step::HandOver(0, std::mem::take(&mut segments.open));
     }
@@ -354,7 +397,8 @@ fn scan_segment<R: Read>(segments: &mut Segments<R>, walker: &mut Walker) -> Ste
 /// One event from quick-xml.
 fn quick_event<R: Read>(quick: &mut QuickXml<R>, buffer: &mut Vec<u8>, walker: &mut Walker) -> Step {
     buffer.clear();
-    let at = quick.reader.buffer_position();
+    let event_start = quick.decoded_offset(quick.reader.buffer_position());
+    quick.source().lines.keep_from(event_start);
     let event = match quick.reader.read_event_into(buffer) {
         Ok(event) => event,
         Err(e) => {
@@ -372,9 +416,8 @@ fn quick_event<R: Read>(quick: &mut QuickXml<R>, buffer: &mut Vec<u8>, walker: &
         quick.skip -= 1;
         return Step::More;
     }
-    let at = quick.decoded_offset(at);
     let lines = &quick.reader.get_ref().get_ref().get_ref().1.lines;
-    match walker.handle(event, || lines.line_column(at)) {
+    match walker.handle(event, || lines.line_column(event_start)) {
         Ok(false) => Step::More,
         Ok(true) => Step::End,
         Err(e) => Step::Failed(e),
@@ -389,42 +432,79 @@ impl<R: Read> Iterator for PatientReader<R> {
     }
 }
 
-/// Line starts of the last few decoded chunks, for positions in error messages.
+/// Where a stretch of decoded text starts, and the lines before it: enough to say the line and
+/// column of any offset in it, given its bytes.
+#[derive(Clone, Copy, Default)]
+struct LineMark {
+    /// Decoded offset of the stretch's first byte.
+    start: u64,
+    /// Newlines before it.
+    lines: usize,
+    /// Offset of the last newline before it.
+    last_newline: Option<u64>,
+}
+
+impl LineMark {
+    /// The mark just after `bytes`, which start here. memchr's vectorised search: a byte loop
+    /// here was 8 % of a streamed bulk file.
+    fn after(&self, bytes: &[u8]) -> LineMark {
+        LineMark {
+            start: self.start + bytes.len() as u64,
+            lines: self.lines + memchr::memchr_iter(b'\n', bytes).count(),
+            last_newline: memchr::memrchr(b'\n', bytes).map(|i| self.start + i as u64).or(self.last_newline),
+        }
+    }
+
+    /// 1-based line and column (in characters) of `offset`, in `bytes` that start here.
+    fn line_column(&self, bytes: &[u8], offset: u64) -> (usize, usize) {
+        let within = (offset.saturating_sub(self.start) as usize).min(bytes.len());
+        let before = &bytes[..within];
+        let newlines = memchr::memchr_iter(b'\n', before).count();
+        // Where the line starts: in these bytes, or (bytes) before them.
+        let (from, earlier) = match memchr::memrchr(b'\n', before) {
+            Some(i) => (i + 1, 0),
+            None => (0, (self.start - self.last_newline.map_or(0, |n| n + 1)) as usize),
+        };
+        // Columns count characters: UTF-8 continuation bytes do not start one.
+        let column = before[from..].iter().filter(|&&b| (b & 0xC0) != 0x80).count() + earlier + 1;
+        (self.lines + newlines + 1, column)
+    }
+}
+
+/// Copies of the last few decoded chunks, for positions in quick-xml's error messages (after a
+/// hand-over; while the scanner reads, its text is the only copy, see `Segments::mark`).
 #[derive(Default)]
 struct Lines {
-    /// (decoded offset where the chunk starts, lines before it, offset of the last newline
-    /// before it, the chunk).
-    chunks: VecDeque<(u64, usize, Option<u64>, Vec<u8>)>,
-    lines: usize,
-    last_newline: Option<u64>,
-    offset: u64,
-    /// Chunks that end after this offset are kept, however many (the scanner's segment).
+    chunks: VecDeque<(LineMark, Vec<u8>)>,
+    /// Where the next chunk starts.
+    next: LineMark,
+    /// Chunks that end after this offset (where the event being read began) are kept, however
+    /// many: an error in a long text is reported where the text began.
     keep_from: u64,
 }
 
 impl Lines {
+    fn starting_at(next: LineMark) -> Self {
+        Lines { chunks: VecDeque::new(), next, keep_from: next.start }
+    }
+
     fn record(&mut self, chunk: &[u8]) {
         // The oldest chunk's buffer is reused: no allocation per chunk once four are held.
         let mut copy = match self.chunks.front() {
-            Some((start, _, _, oldest))
-                if self.chunks.len() >= REMEMBERED_CHUNKS && start + oldest.len() as u64 <= self.keep_from =>
+            Some((mark, oldest))
+                if self.chunks.len() >= REMEMBERED_CHUNKS && mark.start + oldest.len() as u64 <= self.keep_from =>
             {
-                self.chunks.pop_front().map(|(.., buffer)| buffer).unwrap_or_default()
+                self.chunks.pop_front().map(|(_, buffer)| buffer).unwrap_or_default()
             }
             _ => Vec::new(),
         };
         copy.clear();
         copy.extend_from_slice(chunk);
-        self.chunks.push_back((self.offset, self.lines, self.last_newline, copy));
-        // memchr's vectorised search: a byte loop here was 8 % of a streamed bulk file.
-        self.lines += memchr::memchr_iter(b'\n', chunk).count();
-        if let Some(i) = memchr::memrchr(b'\n', chunk) {
-            self.last_newline = Some(self.offset + i as u64);
-        }
-        self.offset += chunk.len() as u64;
+        self.chunks.push_back((self.next, copy));
+        self.next = self.next.after(chunk);
     }
 
-    /// Chunks that end after `offset` are remembered from now on (older ones go as new come).
+    /// Chunks that end after `offset` are remembered from now on.
     fn keep_from(&mut self, offset: u64) {
         self.keep_from = offset;
     }
@@ -432,21 +512,10 @@ impl Lines {
     /// 1-based line and column (in characters) of a decoded byte offset; (0, 0) if it is no
     /// longer remembered.
     fn line_column(&self, offset: u64) -> (usize, usize) {
-        let Some((start, lines, last_newline, chunk)) = self.chunks.iter().rev().find(|(start, ..)| *start <= offset)
-        else {
-            return (0, 0);
-        };
-        let within = ((offset - start) as usize).min(chunk.len());
-        let before = &chunk[..within];
-        let newlines = before.iter().filter(|&&b| b == b'\n').count();
-        // Where the line starts: in this chunk, or (bytes) before it.
-        let (from, earlier) = match before.iter().rposition(|&b| b == b'\n') {
-            Some(i) => (i + 1, 0),
-            None => (0, (start - last_newline.map_or(0, |n| n + 1)) as usize),
-        };
-        // Columns count characters: UTF-8 continuation bytes do not start one.
-        let column = before[from..].iter().filter(|&&b| (b & 0xC0) != 0x80).count() + earlier + 1;
-        (lines + newlines + 1, column)
+        match self.chunks.iter().rev().find(|(mark, _)| mark.start <= offset) {
+            Some((mark, chunk)) => mark.line_column(chunk, offset),
+            None => (0, 0),
+        }
     }
 }
 
@@ -509,15 +578,10 @@ impl<R: Read> Source<R> {
         Ok(Some((at, end)))
     }
 
-    /// After the decoder has read `read` raw bytes and written `decoded`: refuses what XML or the
-    /// encoding does not allow, remembers the lines, and says how much to hand out (`None`:
-    /// nothing yet, decode more).
-    fn decoded(
-        &mut self,
-        result: encoding_rs::DecoderResult,
-        read: usize,
-        decoded: &[u8],
-    ) -> std::io::Result<Option<usize>> {
+    /// After the decoder has read `read` raw bytes and written `decoded`: refuses what the
+    /// encoding does not allow, finds a character XML does not allow (the caller, who knows
+    /// the lines, says where), and says how much to hand out.
+    fn decoded(&mut self, result: encoding_rs::DecoderResult, read: usize, decoded: &[u8]) -> std::io::Result<Decoded> {
         if let encoding_rs::DecoderResult::Malformed(bad, after) = result {
             let offset = (self.raw_offset + read as u64 - u64::from(bad) - u64::from(after)) as usize;
             let encoding = if self.decoder.encoding() == encoding_rs::UTF_8 { "UTF-8" } else { "Shift_JIS" };
@@ -526,41 +590,26 @@ impl<R: Read> Source<R> {
         self.pending_at += read;
         self.raw_offset += read as u64;
         if let Some(i) = crate::decode::forbidden_at(decoded) {
-            self.lines.record(&decoded[..i]);
-            let (line, column) = self.lines.line_column(self.decoded_total + i as u64);
-            return Err(self.stop(Error::MalformedXml { line, column, reason: MalformedReason::InvalidCharacter }));
+            return Ok(Decoded::Forbidden(i));
         }
-        self.lines.record(decoded);
         self.decoded_total += decoded.len() as u64;
         if self.input_done && self.pending_at >= self.pending_end {
             // The decoder was told this was the end (`last`): it must not be used again.
             self.finished = matches!(result, encoding_rs::DecoderResult::InputEmpty);
-            return Ok(Some(decoded.len()));
+            return Ok(Decoded::Ready(decoded.len()));
         }
-        Ok((!decoded.is_empty()).then_some(decoded.len()))
+        Ok(if decoded.is_empty() { Decoded::NotYet } else { Decoded::Ready(decoded.len()) })
     }
+}
 
-    /// Decodes the next raw bytes onto the end of `text` (the scanner's way: no copy); how many
-    /// bytes were added, 0 at the end. On an error `text` is as it was.
-    fn decode_into(&mut self, text: &mut String) -> std::io::Result<usize> {
-        loop {
-            let Some((at, end)) = self.next_raw()? else { return Ok(0) };
-            let raw = &self.pending[at..end];
-            let last = self.input_done;
-            let most = self.decoder.max_utf8_buffer_length_without_replacement(raw.len()).unwrap_or(usize::MAX);
-            text.reserve(most);
-            let start = text.len();
-            let (result, read) = self.decoder.decode_to_string_without_replacement(raw, text, last);
-            match self.decoded(result, read, &text.as_bytes()[start..]) {
-                Ok(Some(n)) => return Ok(n),
-                Ok(None) => {}
-                Err(e) => {
-                    text.truncate(start);
-                    return Err(e);
-                }
-            }
-        }
-    }
+/// What a decoding step gave.
+enum Decoded {
+    /// This many bytes to hand out (0: the end).
+    Ready(usize),
+    /// Nothing yet: decode more.
+    NotYet,
+    /// A character XML does not allow, at this index of what was decoded.
+    Forbidden(usize),
 }
 
 impl<R: Read> Read for Source<R> {
@@ -575,8 +624,18 @@ impl<R: Read> Read for Source<R> {
             let raw = &self.pending[at..end];
             let (result, read, written) =
                 self.decoder.decode_to_utf8_without_replacement(raw, &mut out[..room], self.input_done);
-            if let Some(n) = self.decoded(result, read, &out[..written])? {
-                return Ok(n);
+            match self.decoded(result, read, &out[..written])? {
+                Decoded::Ready(n) => {
+                    self.lines.record(&out[..n]);
+                    return Ok(n);
+                }
+                Decoded::NotYet => {}
+                Decoded::Forbidden(i) => {
+                    self.lines.record(&out[..i]);
+                    let (line, column) = self.lines.line_column(self.decoded_total + i as u64);
+                    let reason = MalformedReason::InvalidCharacter;
+                    return Err(self.stop(Error::MalformedXml { line, column, reason }));
+                }
             }
         }
     }

@@ -217,6 +217,15 @@ fn the_hand_over_to_quick_xml_deep_in_a_stream_changes_nothing() {
     same(mismatched.as_bytes(), "a mismatched end tag of an outer element");
     same(before_unit(&xml, 650, "</ResultList>").as_bytes(), "an end tag with nothing of its name open");
     same(before_unit(&xml, 650, "<Open>").as_bytes(), "an element never closed");
+    // Errors with positions far into the file, the line before holding multi-byte characters:
+    // found while the scanner reads (a text over its limit; a character XML forbids), and after
+    // a hand-over, from quick-xml's copies of the last chunks.
+    let long_text = format!("<Foo>見{}</Foo>", "x".repeat(66_000));
+    same(before_unit(&xml, 600, &long_text).as_bytes(), "a text over its limit");
+    same(before_unit(&xml, 600, "<Foo>a\u{1}b</Foo>").as_bytes(), "a control character");
+    let handed_over = before_unit(&xml, 100, &comment);
+    same(before_unit(&handed_over, 600, "<Foo>a\u{1}b</Foo>").as_bytes(), "a control character, after a hand-over");
+    same(before_unit(&handed_over, 600, &long_text).as_bytes(), "a text over its limit, after a hand-over");
 
     // A read that fails deep in the stream ends it with an I/O error, after the units before.
     let cut = xml.match_indices("<BulkConfirmUnit>").nth(500).unwrap().0 + 10;
