@@ -13,6 +13,12 @@ shift || true
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(parse decode aliases reconcile scan amplify)
 
+# The fuzz crate has its own lock file: a dependency added to the core without it there would
+# be resolved (and the file rewritten) by every run, leaving the checkout changed.
+if ! (cd fuzz && cargo metadata --locked --format-version 1 >/dev/null); then
+  echo "fuzz/Cargo.lock is out of date: run (cd fuzz && cargo metadata --format-version 1 >/dev/null) and commit it" >&2
+  exit 1
+fi
 if ! cargo fuzz --version 2>/dev/null | grep -q "$CARGO_FUZZ_VERSION"; then
   cargo install cargo-fuzz --version "$CARGO_FUZZ_VERSION" --locked -q
 fi
