@@ -82,9 +82,9 @@ struct Segments<R: Read> {
     /// Decoded straight into this (encoding_rs writes valid UTF-8 into a `String`: no copy, no
     /// second validation).
     text: String,
-    base: u64,
-    /// Lines before `base`, for positions in the text (its bytes are the only copy: nothing is
-    /// copied for line numbers while the scanner reads).
+    /// Where the text starts in the decoded document, and the lines before it: positions in
+    /// the text come from its own bytes (nothing is copied for line numbers while the scanner
+    /// reads).
     mark: LineMark,
     open: Vec<String>,
     source_done: bool,
@@ -106,9 +106,7 @@ impl<R: Read> Segments<R> {
             }
         }
     }
-}
 
-impl<R: Read> Segments<R> {
     /// Decodes the next raw bytes onto the end of the text (no copy); how many bytes were
     /// added, 0 at the end. On an error the text is as it was.
     fn decode_into(&mut self) -> std::io::Result<usize> {
@@ -126,7 +124,7 @@ impl<R: Read> Segments<R> {
                 Ok(Decoded::Ready(n)) => return Ok(n),
                 Ok(Decoded::NotYet) => {}
                 Ok(Decoded::Forbidden(i)) => {
-                    let offset = self.base + (start + i) as u64;
+                    let offset = self.mark.start + (start + i) as u64;
                     let (line, column) = self.mark.line_column(text.as_bytes(), offset);
                     text.truncate(start);
                     let reason = MalformedReason::InvalidCharacter;
@@ -193,14 +191,8 @@ impl<R: Read> PatientReader<R> {
         };
         let mut walker = Walker::new(options);
         walker.streaming = true;
-        let segments = Segments {
-            source,
-            text: String::new(),
-            base: 0,
-            mark: LineMark::default(),
-            open: Vec::new(),
-            source_done: false,
-        };
+        let segments =
+            Segments { source, text: String::new(), mark: LineMark::default(), open: Vec::new(), source_done: false };
         Ok(PatientReader {
             reading: Reading::Scan(segments),
             walker: Some(walker),
@@ -308,7 +300,7 @@ impl<R: Read> PatientReader<R> {
     /// read the document from the start, and its errors and positions are its own.
     fn hand_over(&mut self, at: usize, open: Vec<String>) {
         let Reading::Scan(segments) = std::mem::replace(&mut self.reading, Reading::Switching) else { return };
-        let Segments { mut source, mut text, base, mark, .. } = segments;
+        let Segments { mut source, mut text, mark, .. } = segments;
         // From here on quick-xml reads, and its positions come from copies of the last few
         // chunks, starting with the scanner's unread text.
         source.lines = Lines::starting_at(mark.after(&text.as_bytes()[..at]));
@@ -321,7 +313,7 @@ impl<R: Read> PatientReader<R> {
         self.reading = Reading::Quick(QuickXml {
             reader: Reader::from_reader(BufReader::with_capacity(16 * 1024, input)),
             replayed,
-            base: base + at as u64,
+            base: mark.start + at as u64,
             skip: open.len(),
         });
     }
@@ -362,7 +354,7 @@ fn scan_segment<R: Read>(segments: &mut Segments<R>, walker: &mut Walker) -> Ste
         return Step::HandOver(0, std::mem::take(&mut segments.open));
     }
     let text = &segments.text[..end];
-    let (base, mark) = (segments.base, segments.mark);
+    let mark = segments.mark;
     let mut scanner = Scanner::resume(text, &segments.open);
     loop {
         let Some((at, event)) = scanner.next_event() else {
@@ -372,7 +364,7 @@ fn scan_segment<R: Read>(segments: &mut Segments<R>, walker: &mut Walker) -> Ste
         if last && !(segments.source_done && segments.source.failure.is_none()) {
             break;
         }
-        let here = || mark.line_column(text.as_bytes(), base + at as u64);
+        let here = || mark.line_column(text.as_bytes(), mark.start + at as u64);
         match walker.handle(event, here) {
             Ok(false) => {}
             Ok(true) => return Step::End,
@@ -386,7 +378,6 @@ fn scan_segment<R: Read>(segments: &mut Segments<R>, walker: &mut Walker) -> Ste
     let open = scanner.open_names();
     segments.open = open;
     segments.mark = segments.mark.after(&segments.text.as_bytes()[..end]);
-    segments.base += end as u64;
     segments.text.drain(..end);
     if end == 0 && segments.source_done {
         return Step::HandOver(0, std::mem::take(&mut segments.open));
