@@ -119,24 +119,33 @@ impl<R: Read> Segments<R> {
             text.reserve(most);
             let start = text.len();
             let (result, read) = source.decoder.decode_to_string_without_replacement(raw, text, last);
-            let outcome = source.decoded(result, read, &text.as_bytes()[start..]);
-            match outcome {
-                Ok(Decoded::Ready(n)) => return Ok(n),
-                Ok(Decoded::NotYet) => {}
-                Ok(Decoded::Forbidden(i)) => {
+            match source.decoded(result, read, &text.as_bytes()[start..]) {
+                Decoded::Ready(n) => return Ok(n),
+                Decoded::NotYet => {}
+                Decoded::Forbidden(i) => {
                     let offset = self.mark.start + (start + i) as u64;
                     let (line, column) = self.mark.line_column(text.as_bytes(), offset);
-                    text.truncate(start);
-                    let reason = MalformedReason::InvalidCharacter;
-                    return Err(source.stop(Error::MalformedXml { line, column, reason }));
+                    let refused =
+                        source.stop(Error::MalformedXml { line, column, reason: MalformedReason::InvalidCharacter });
+                    return keep_before_refused(text, start, i, refused);
                 }
-                Err(e) => {
-                    text.truncate(start);
-                    return Err(e);
-                }
+                Decoded::Refused(good, refused) => return keep_before_refused(text, start, good, refused),
             }
         }
     }
+}
+
+/// Input refused `good` bytes into what was just decoded onto `text` at `start`: those bytes are
+/// good text and are read (the units that close in them are handed out before the error, which
+/// the source keeps and gives on its next read); the rest is dropped.
+fn keep_before_refused(
+    text: &mut String,
+    start: usize,
+    good: usize,
+    refused: std::io::Error,
+) -> std::io::Result<usize> {
+    text.truncate(start + good);
+    if good > 0 { Ok(good) } else { Err(refused) }
 }
 
 /// quick-xml's input after a hand-over: the replayed start tags and the scanner's unread text,
@@ -572,24 +581,26 @@ impl<R: Read> Source<R> {
     /// After the decoder has read `read` raw bytes and written `decoded`: refuses what the
     /// encoding does not allow, finds a character XML does not allow (the caller, who knows
     /// the lines, says where), and says how much to hand out.
-    fn decoded(&mut self, result: encoding_rs::DecoderResult, read: usize, decoded: &[u8]) -> std::io::Result<Decoded> {
+    fn decoded(&mut self, result: encoding_rs::DecoderResult, read: usize, decoded: &[u8]) -> Decoded {
         if let encoding_rs::DecoderResult::Malformed(bad, after) = result {
             let offset = (self.raw_offset + read as u64 - u64::from(bad) - u64::from(after)) as usize;
             let encoding = if self.decoder.encoding() == encoding_rs::UTF_8 { "UTF-8" } else { "Shift_JIS" };
-            return Err(self.stop(Error::InvalidEncoding { encoding, offset }));
+            let refused = self.stop(Error::InvalidEncoding { encoding, offset });
+            // What was decoded before the bad bytes is text, up to a forbidden character in it.
+            return Decoded::Refused(crate::decode::forbidden_at(decoded).unwrap_or(decoded.len()), refused);
         }
         self.pending_at += read;
         self.raw_offset += read as u64;
         if let Some(i) = crate::decode::forbidden_at(decoded) {
-            return Ok(Decoded::Forbidden(i));
+            return Decoded::Forbidden(i);
         }
         self.decoded_total += decoded.len() as u64;
         if self.input_done && self.pending_at >= self.pending_end {
             // The decoder was told this was the end (`last`): it must not be used again.
             self.finished = matches!(result, encoding_rs::DecoderResult::InputEmpty);
-            return Ok(Decoded::Ready(decoded.len()));
+            return Decoded::Ready(decoded.len());
         }
-        Ok(if decoded.is_empty() { Decoded::NotYet } else { Decoded::Ready(decoded.len()) })
+        if decoded.is_empty() { Decoded::NotYet } else { Decoded::Ready(decoded.len()) }
     }
 }
 
@@ -601,6 +612,9 @@ enum Decoded {
     NotYet,
     /// A character XML does not allow, at this index of what was decoded.
     Forbidden(usize),
+    /// Bytes the encoding does not allow (the source keeps the error): this many bytes of
+    /// what was decoded come before them and are good.
+    Refused(usize, std::io::Error),
 }
 
 impl<R: Read> Read for Source<R> {
@@ -615,19 +629,26 @@ impl<R: Read> Read for Source<R> {
             let raw = &self.pending[at..end];
             let (result, read, written) =
                 self.decoder.decode_to_utf8_without_replacement(raw, &mut out[..room], self.input_done);
-            match self.decoded(result, read, &out[..written])? {
+            // Input refused part-way: the good bytes before it are read first (the units that
+            // close in them are handed out), the error comes with the next read.
+            let (good, refused) = match self.decoded(result, read, &out[..written]) {
                 Decoded::Ready(n) => {
                     self.lines.record(&out[..n]);
                     return Ok(n);
                 }
-                Decoded::NotYet => {}
+                Decoded::NotYet => continue,
                 Decoded::Forbidden(i) => {
                     self.lines.record(&out[..i]);
                     let (line, column) = self.lines.line_column(self.decoded_total + i as u64);
                     let reason = MalformedReason::InvalidCharacter;
-                    return Err(self.stop(Error::MalformedXml { line, column, reason }));
+                    (i, self.stop(Error::MalformedXml { line, column, reason }))
                 }
-            }
+                Decoded::Refused(good, refused) => {
+                    self.lines.record(&out[..good]);
+                    (good, refused)
+                }
+            };
+            return if good > 0 { Ok(good) } else { Err(refused) };
         }
     }
 }

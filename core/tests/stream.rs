@@ -237,3 +237,33 @@ fn the_hand_over_to_quick_xml_deep_in_a_stream_changes_nothing() {
     assert_eq!(before.len(), 500);
     assert!(before.iter().all(Result::is_ok));
 }
+
+/// Input refused deep in a chunk (a byte the encoding does not allow, a character XML forbids):
+/// every unit that closed before it still arrives, then the error, however the input is read
+/// (one read of the whole file, or small reads), by the scanner or by quick-xml after a
+/// hand-over. The decoded text before the refused byte is good text; dropping the chunk it came
+/// in lost up to 16 KB of units.
+#[test]
+fn units_before_a_refused_byte_in_the_same_chunk_all_arrive() {
+    let closed_before = |xml: &[u8], at: usize| memchr::memmem::find_iter(&xml[..at], b"</BulkConfirmUnit>").count();
+    let plain = bulk(60);
+    // A segment ends inside this comment (at its `<`): the scanner leaves it to quick-xml.
+    let handed_over = before_unit(&plain, 2, &format!("<!-- a < b {} -->", "x".repeat(70_000)));
+    for (xml, reading) in [(plain, "the scanner"), (handed_over, "quick-xml after a hand-over")] {
+        let at = xml.match_indices("<BulkConfirmUnit>").nth(40).unwrap().0 + 30;
+        for (byte, code) in [(0xFFu8, "invalid_encoding"), (0x01, "malformed_xml")] {
+            let mut bad = xml.clone().into_bytes();
+            bad[at] = byte;
+            for chunk in [1 << 20, 16 * 1024, 100] {
+                let results: Vec<_> =
+                    PatientReader::new(Trickle { data: &bad, n: chunk }, &ParseOptions::default()).unwrap().collect();
+                let (last, before) = results.split_last().unwrap();
+                let what = format!("{code} read by {reading}, reads of {chunk}");
+                assert_eq!(last.as_ref().unwrap_err().code(), code, "{what}");
+                assert!(before.iter().all(Result::is_ok), "{what}");
+                assert_eq!(before.len(), closed_before(&bad, at), "{what}: every unit closed before the byte");
+                assert_eq!(before.len(), 40, "{what}");
+            }
+        }
+    }
+}
