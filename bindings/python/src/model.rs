@@ -125,6 +125,7 @@ impl Result {
 
     /// The JSON contract as Python objects, built from the model directly (no JSON text).
     fn to_dict(&self, py: Python<'_>) -> Obj {
+        let _paused = crate::to_py::GcPaused::when(py, self.doc.patients.len() >= crate::to_py::GC_PAUSE_PATIENTS)?;
         Ok(crate::to_py::to_py(py, &*self.doc)?.unbind())
     }
 

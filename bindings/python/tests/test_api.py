@@ -1,6 +1,7 @@
 """The Python surface: attributes, inputs, errors, options, reconcile, numbers, repr."""
 
 import datetime
+import gc
 import json
 import pathlib
 
@@ -343,6 +344,24 @@ def test_to_dict_of_a_large_bulk_file_equals_its_json():
     assert len(as_dict["patients"]) == 20000
     last = as_dict["patients"][-1]["kohi"][0]
     assert (last["payer_number"], last["recipient_number"], last["source"]) == ("12136016", "0019999", "medical_aid")
+
+
+def test_to_dict_of_a_large_file_leaves_the_garbage_collector_as_it_found_it():
+    """to_dict() pauses the cyclic collector while it builds a large result: on again after, and
+    still off if the caller had turned it off."""
+    unit = "<BulkConfirmUnit><ReferenceNumber>{i}</ReferenceNumber></BulkConfirmUnit>"
+    xml = "<XmlMsg><MessageHeader/><MessageBody>" + "".join(unit.format(i=i) for i in range(500)) + "</MessageBody></XmlMsg>"
+    result = kohi.parse(xml.encode())
+    expected = json.loads(result.to_json())
+    assert gc.isenabled()
+    assert result.to_dict() == expected
+    assert gc.isenabled(), "on again after the conversion"
+    gc.disable()
+    try:
+        assert result.to_dict() == expected
+        assert not gc.isenabled(), "a collector the caller turned off stays off"
+    finally:
+        gc.enable()
 
 
 def test_to_dict_gives_fresh_dicts_in_the_contract_s_key_order():
