@@ -6,6 +6,8 @@
 //! a character), so no transcoded copy of the file exists either. A single (non-bulk) result
 //! comes out as one patient at the end. The file-level rest (header, bulk status, document-level
 //! warnings) is available from [`PatientReader::remainder`] once the reader is exhausted.
+//! The Web API's JSON form is read whole (within the size limit), turned into the XML it stands
+//! for, and streamed from that.
 //!
 //! The events come from kohi's scanner, as for a whole document: the decoded text is read in
 //! segments of about 64 KB, each cut just before its last `<` so that no event is split, and
@@ -178,12 +180,51 @@ impl<R: Read> PatientReader<R> {
     pub fn new(mut input: R, options: &ParseOptions) -> Result<Self> {
         let mut prefix = Vec::with_capacity(SNIFF_BYTES);
         (&mut input).take(SNIFF_BYTES as u64).read_to_end(&mut prefix).map_err(Error::io)?;
+        if crate::json_form::looks_like_json(&prefix) {
+            return Ok(Self::from_json(prefix, input, options));
+        }
         let (encoding, skip) = decode::detect_prefix(&prefix)?;
+        prefix.drain(..skip);
+        Ok(Self::reading(Input::Reader(input), prefix, skip, encoding, options))
+    }
+
+    /// The Web API's JSON form (see `json_form`): read whole, within the size limit (it answers
+    /// one query, so it is small), turned into the XML it stands for, and streamed from that
+    /// like any file. What goes wrong (a read, the size, the JSON) is the stream's one error.
+    fn from_json(mut json: Vec<u8>, input: R, options: &ParseOptions) -> Self {
+        let limit = options.max_input_bytes();
+        let converted = input
+            .take((limit + 1).saturating_sub(json.len()) as u64)
+            .read_to_end(&mut json)
+            .map_err(Error::io)
+            .and_then(|_| match json.len() {
+                size if size > limit => Err(Error::InputTooLarge { size, limit }),
+                _ => std::str::from_utf8(&json)
+                    .map_err(|e| Error::InvalidEncoding { encoding: "UTF-8", offset: e.valid_up_to() }),
+            })
+            .and_then(|text| crate::json_form::to_xml(text, limit, options.max_depth()));
+        match converted {
+            Ok(xml) => {
+                Self::reading(Input::Converted(Cursor::new(xml.into_bytes())), Vec::new(), 0, Encoding::Utf8, options)
+            }
+            Err(error) => {
+                let mut reader =
+                    Self::reading(Input::Converted(Cursor::default()), Vec::new(), 0, Encoding::Utf8, options);
+                reader.walker = None;
+                reader.done = true;
+                reader.deferred = Some(error);
+                reader
+            }
+        }
+    }
+
+    /// Reads `input` (in `encoding`), of which `prefix` was read already, after `skip` bytes
+    /// (a byte order mark) that are not part of it.
+    fn reading(input: Input<R>, prefix: Vec<u8>, skip: usize, encoding: Encoding, options: &ParseOptions) -> Self {
         let decoder = match encoding {
             Encoding::Utf8 => encoding_rs::UTF_8.new_decoder_without_bom_handling(),
             Encoding::ShiftJis => encoding_rs::SHIFT_JIS.new_decoder_without_bom_handling(),
         };
-        prefix.drain(..skip);
         let source = Source {
             input,
             pending_end: prefix.len(),
@@ -202,7 +243,7 @@ impl<R: Read> PatientReader<R> {
         walker.streaming = true;
         let segments =
             Segments { source, text: String::new(), mark: LineMark::default(), open: Vec::new(), source_done: false };
-        Ok(PatientReader {
+        PatientReader {
             reading: Reading::Scan(segments),
             walker: Some(walker),
             encoding,
@@ -211,7 +252,7 @@ impl<R: Read> PatientReader<R> {
             remainder: None,
             done: false,
             deferred: None,
-        })
+        }
     }
 
     /// The encoding the input is read in.
@@ -522,7 +563,7 @@ impl Lines {
 /// The input, decoded to UTF-8 as quick-xml reads it: never a replacement character, never a
 /// forbidden control character, never more than the size limit.
 struct Source<R: Read> {
-    input: R,
+    input: Input<R>,
     /// Raw bytes read and not yet decoded: `pending[pending_at..pending_end]` (the buffer keeps
     /// its length: no zeroing per read).
     pending: Vec<u8>,
@@ -601,6 +642,21 @@ impl<R: Read> Source<R> {
             return Decoded::Ready(decoded.len());
         }
         if decoded.is_empty() { Decoded::NotYet } else { Decoded::Ready(decoded.len()) }
+    }
+}
+
+/// What a stream reads: the caller's reader, or the XML a JSON document stands for.
+enum Input<R> {
+    Reader(R),
+    Converted(Cursor<Vec<u8>>),
+}
+
+impl<R: Read> Read for Input<R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Input::Reader(reader) => reader.read(out),
+            Input::Converted(xml) => xml.read(out),
+        }
     }
 }
 

@@ -267,3 +267,50 @@ fn units_before_a_refused_byte_in_the_same_chunk_all_arrive() {
         }
     }
 }
+
+/// The Web API's JSON form streams as the file it stands for: the same patients as the
+/// whole-file parse of the JSON (and of the XML it mirrors), and the same errors.
+#[test]
+fn the_web_api_json_form_streams_like_its_xml() {
+    let json = kohi_fixtures::read("webapi/face_pmh_two.json");
+    let xml = kohi_fixtures::read("face_pmh_two.xml");
+    for chunk in [7, 4096, 1 << 20] {
+        let patients = streamed(&json, chunk).unwrap();
+        assert_eq!(patients, whole(&json).unwrap(), "chunks of {chunk}");
+        assert_eq!(patients, whole(&xml).unwrap(), "chunks of {chunk}");
+        assert_eq!(patients.len(), 1);
+    }
+    let mut reader = PatientReader::new(&json[..], &ParseOptions::default()).unwrap();
+    let patient = reader.next().unwrap().unwrap().patient;
+    let payers: Vec<_> =
+        patient.kohi.iter().filter_map(|k| k.payer_number.as_ref()).map(|n| n.expose().clone()).collect();
+    assert_eq!(payers, ["52136017", "88131016"]);
+    assert!(reader.next().is_none());
+    assert_eq!(reader.remainder().unwrap().header.medical_institution_code.as_deref(), Some("1312345678"));
+
+    // A bulk answer in JSON: every unit, in order.
+    let units: Vec<String> = (0..300)
+        .map(|i| format!(r#"{{"ReferenceNumber":"{i}","ResultList":{{"ResultOfQualificationConfirmation":{{"InsuredCardClassification":"A1","InsurerNumber":"12136016","InsuredIdentificationNumber":"{i:07}"}}}}}}"#))
+        .collect();
+    let bulk =
+        format!(r#"{{"XmlMsg":{{"MessageHeader":{{}},"MessageBody":{{"BulkConfirmUnit":[{}]}}}}}}"#, units.join(","));
+    let patients = streamed(bulk.as_bytes(), 1000).unwrap();
+    assert_eq!(patients.len(), 300);
+    assert_eq!(patients, whole(bulk.as_bytes()).unwrap());
+
+    // Errors: the whole-file parse's, at the first read.
+    let broken = &json[..json.len() / 2];
+    let cut = &bulk.as_bytes()[..bulk.len() - 1];
+    let mut bad_utf8 = json.clone();
+    let at = bad_utf8.iter().position(|&b| b >= 0x80).unwrap();
+    bad_utf8[at] = 0xFF;
+    for (bytes, code) in [(broken, "malformed_xml"), (cut, "malformed_xml"), (&bad_utf8[..], "invalid_encoding")] {
+        let results: Vec<_> = PatientReader::new(bytes, &ParseOptions::default()).unwrap().collect();
+        let [Err(e)] = &results[..] else { panic!("{code}: one error, no patient: {} results", results.len()) };
+        assert_eq!(e.code(), code);
+        assert_eq!(e.to_string(), kohi::parse(bytes).unwrap_err().to_string());
+    }
+    let small = ParseOptions::default().with_max_input_bytes(1000);
+    let e = PatientReader::new(bulk.as_bytes(), &small).unwrap().next().unwrap().unwrap_err();
+    assert_eq!(e.code(), "input_too_large");
+}

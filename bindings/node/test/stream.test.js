@@ -16,6 +16,15 @@ test('streamed patients equal the whole parse', async () => {
   assert.deepEqual(streamed.map((p) => p.kohi.map((k) => k.payerNumber)), whole.map((p) => p.kohi.map((k) => k.payerNumber)))
 })
 
+test('the Web API JSON form streams like its XML', async () => {
+  const streamed = []
+  for await (const patient of kohi.stream(path.join(FIXTURES, 'webapi', 'face_pmh_two.json'))) streamed.push(patient)
+  assert.equal(streamed.length, 1)
+  assert.deepEqual(streamed[0].kohi.map((k) => k.payerNumber), ['52136017', '88131016'])
+  const [expected] = kohi.parse(fs.readFileSync(path.join(FIXTURES, 'face_pmh_two.xml'))).patients
+  assert.deepEqual([streamed[0].pmh, streamed[0].kohi], [expected.pmh, expected.kohi])
+})
+
 test('stream errors are typed', async () => {
   const s = kohi.stream(path.join(FIXTURES, 'error_truncated.xml'))
   await assert.rejects(s.next(), (e) => e.code === 'malformed_xml')

@@ -15,6 +15,16 @@ def test_stream_matches_the_whole_parse():
         assert [[k.payer_number for k in p.kohi] for p in streamed] == [[k.payer_number for k in p.kohi] for p in whole]
 
 
+def test_the_web_api_json_form_streams_like_its_xml():
+    json_path = FIXTURES / "webapi" / "face_pmh_two.json"
+    for source in (json_path, json_path.read_bytes()):
+        (patient,) = list(kohi.stream(source))
+        assert [k.payer_number for k in patient.kohi] == ["52136017", "88131016"]
+        (expected,) = kohi.parse_file(FIXTURES / "face_pmh_two.xml").patients
+        fields = lambda p: [(k.payer_number, k.recipient_number, k.valid_from, k.valid_to, k.slot) for k in p.kohi]
+        assert (patient.pmh, fields(patient)) == (expected.pmh, fields(expected))
+
+
 def test_stream_errors_are_typed():
     with pytest.raises(kohi.MalformedXmlError):
         list(kohi.stream(FIXTURES / "error_truncated.xml"))
