@@ -194,7 +194,7 @@ impl<R: Read> PatientReader<R> {
     fn from_json(mut json: Vec<u8>, input: R, options: &ParseOptions) -> Self {
         let limit = options.max_input_bytes();
         let converted = input
-            .take((limit + 1).saturating_sub(json.len()) as u64)
+            .take(limit.saturating_add(1).saturating_sub(json.len()) as u64)
             .read_to_end(&mut json)
             .map_err(Error::io)
             .and_then(|_| match json.len() {

@@ -313,4 +313,7 @@ fn the_web_api_json_form_streams_like_its_xml() {
     let small = ParseOptions::default().with_max_input_bytes(1000);
     let e = PatientReader::new(bulk.as_bytes(), &small).unwrap().next().unwrap().unwrap_err();
     assert_eq!(e.code(), "input_too_large");
+    // No limit at all (the largest one) reads the JSON whole too.
+    let unlimited = ParseOptions::default().with_max_input_bytes(usize::MAX);
+    assert_eq!(PatientReader::new(bulk.as_bytes(), &unlimited).unwrap().count(), 300);
 }
