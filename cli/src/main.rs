@@ -211,7 +211,7 @@ fn parse_stdin(options: &ParseOptions) -> Result<Document, Error> {
     use std::io::Read;
     let limit = options.max_input_bytes();
     let mut bytes = Vec::new();
-    std::io::stdin().lock().take(limit as u64 + 1).read_to_end(&mut bytes).map_err(Error::io)?;
+    std::io::stdin().lock().take((limit as u64).saturating_add(1)).read_to_end(&mut bytes).map_err(Error::io)?;
     if bytes.len() > limit {
         return Err(Error::InputTooLarge { size: bytes.len(), limit });
     }

@@ -100,7 +100,7 @@ pub fn read_file(path: impl AsRef<Path>, limit: usize) -> Result<Vec<u8>> {
     }
     let mut bytes = Vec::with_capacity(meta.len() as usize);
     let file = std::fs::File::open(path).map_err(at)?;
-    file.take(limit as u64 + 1).read_to_end(&mut bytes).map_err(at)?;
+    file.take((limit as u64).saturating_add(1)).read_to_end(&mut bytes).map_err(at)?;
     if bytes.len() > limit {
         return Err(too_large(bytes.len() as u64));
     }

@@ -305,6 +305,11 @@ mod limits {
         let e = kohi::parse_with(xml.as_bytes(), &options).unwrap_err();
         assert!(matches!(e, Error::InputTooLarge { limit: 100, .. }));
         assert_eq!(e.code(), "input_too_large");
+        // The largest limit (no limit) reads a file whole: `limit + 1` bytes must not wrap.
+        let path = kohi_fixtures::path("face_pmh_two.xml");
+        assert_eq!(kohi::read_file(&path, usize::MAX).unwrap(), std::fs::read(&path).unwrap());
+        let unlimited = ParseOptions::default().with_max_input_bytes(usize::MAX);
+        assert_eq!(kohi::parse_file(&path, &unlimited).unwrap().patients.len(), 1);
     }
 
     #[test]
