@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use napi::bindgen_prelude::{Either, Utf16String};
 use napi_derive::napi;
 
 use kohi_core::codes::CodeList;
@@ -155,12 +156,18 @@ impl Patient {
     }
 
     /// The 公費 as one string, `KOHI_FIELDS` values per entry; index.js builds the `kohi`
-    /// getter's objects from it (see lists.rs for why).
+    /// getter's objects from it (see lists.rs for why). Handed to V8 as UTF-16 when it holds
+    /// anything but ASCII (a program's name does): V8 would otherwise decode the UTF-8 character
+    /// by character, which was more than half of the getter's instructions.
     #[napi(skip_typescript)]
-    pub fn kohi_values(&self) -> napi::Result<String> {
-        crate::lists::kohi_values(&self.get().kohi).ok_or_else(|| {
+    pub fn kohi_values(&self) -> napi::Result<Either<String, Utf16String>> {
+        let values = crate::lists::kohi_values(&self.get().kohi).ok_or_else(|| {
             napi::Error::new(napi::Status::GenericFailure, "kohi: a 公費 value holds a control character")
-        })
+        })?;
+        if values.is_ascii() {
+            return Ok(Either::A(values));
+        }
+        Ok(Either::B(Utf16String::from(crate::lists::utf16(&values))))
     }
 }
 

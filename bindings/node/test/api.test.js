@@ -32,6 +32,21 @@ test('PMH subsidies in receipt order', () => {
   assert.equal(local.certificateName, 'ひとり親家庭等医療証')
 })
 
+test('公費 values cross napi whole: characters beyond the BMP, and ASCII-only entries', () => {
+  // The values come over as UTF-16 when any is not ASCII, as UTF-8 otherwise (src/objects.rs).
+  const xml = fs.readFileSync(path.join(FIXTURES, 'face_pmh_two.xml'), 'utf8')
+  const astral = xml.replace('<CertificationName>子ども医療証</CertificationName>', '<CertificationName>𠮷野 子ども医療証 ①</CertificationName>')
+  assert.notEqual(astral, xml)
+  const kohiOf = (text) => kohi.parse(Buffer.from(text)).patients[0].kohi
+  assert.equal(kohiOf(astral).find((k) => k.scope === 'local').certificateName, '𠮷野 子ども医療証 ①')
+  assert.deepEqual(kohiOf(astral).map((k) => k.payerNumber), kohiOf(xml).map((k) => k.payerNumber))
+  // Only the local certificate, without its name: every value ASCII.
+  const ascii = xml.replace(/<MedicalSubsidyCertificateInfo>[\s\S]*?<\/MedicalSubsidyCertificateInfo>/, '').replace('<CertificationName>子ども医療証</CertificationName>', '')
+  const [local] = kohiOf(ascii)
+  assert.ok(/^[\x20-\x7e]*$/.test(JSON.stringify(local)), JSON.stringify(local))
+  assert.deepEqual([local.payerNumber, local.recipientNumber, local.validTo, local.scope, local.certificateName], ['88131016', 'K000012345', '2027-09-30', 'local', null])
+})
+
 test('overflow and PMH states', () => {
   const result = parse('pmh_overflow.xml')
   assert.deepEqual(result.patients[0].kohi.map((k) => k.slot), [1, 2, 3, 4, null])
