@@ -86,6 +86,29 @@ pub fn parse_file(path: impl AsRef<Path>, options: &ParseOptions) -> Result<Docu
 pub fn read_file(path: impl AsRef<Path>, limit: usize) -> Result<Vec<u8>> {
     use std::io::Read;
     let path = path.as_ref();
+    let (file, meta) = open_regular(path)?;
+    let too_large = |size: u64| Error::InputTooLarge { size: usize::try_from(size).unwrap_or(usize::MAX), limit };
+    if meta.len() > limit as u64 {
+        return Err(too_large(meta.len()));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take((limit as u64).saturating_add(1)).read_to_end(&mut bytes).map_err(|e| Error::io_at(e, path))?;
+    if bytes.len() > limit {
+        return Err(too_large(bytes.len() as u64));
+    }
+    Ok(bytes)
+}
+
+/// Opens a regular file to stream it ([`PatientReader`]). As for [`read_file`], a FIFO, a
+/// device or a directory is refused before it is opened (`io`, kind `IsADirectory` for a
+/// directory, `Unsupported` for the others): opening a FIFO would block the caller (in Node,
+/// the event loop; in Python, with the GIL held) until some other process wrote to it.
+pub fn open_file(path: impl AsRef<Path>) -> Result<std::fs::File> {
+    open_regular(path.as_ref()).map(|(file, _)| file)
+}
+
+/// The file and its metadata, if `path` is a regular file (looked at before it is opened).
+fn open_regular(path: &Path) -> Result<(std::fs::File, std::fs::Metadata)> {
     let at = |e: std::io::Error| Error::io_at(e, path);
     let meta = std::fs::metadata(path).map_err(at)?;
     if meta.is_dir() {
@@ -94,17 +117,7 @@ pub fn read_file(path: impl AsRef<Path>, limit: usize) -> Result<Vec<u8>> {
     if !meta.is_file() {
         return Err(at(std::io::ErrorKind::Unsupported.into()));
     }
-    let too_large = |size: u64| Error::InputTooLarge { size: usize::try_from(size).unwrap_or(usize::MAX), limit };
-    if meta.len() > limit as u64 {
-        return Err(too_large(meta.len()));
-    }
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
-    let file = std::fs::File::open(path).map_err(at)?;
-    file.take((limit as u64).saturating_add(1)).read_to_end(&mut bytes).map_err(at)?;
-    if bytes.len() > limit {
-        return Err(too_large(bytes.len() as u64));
-    }
-    Ok(bytes)
+    Ok((std::fs::File::open(path).map_err(at)?, meta))
 }
 
 /// The JSON contract shared by every binding.

@@ -317,3 +317,28 @@ fn the_web_api_json_form_streams_like_its_xml() {
     let unlimited = ParseOptions::default().with_max_input_bytes(usize::MAX);
     assert_eq!(PatientReader::new(bulk.as_bytes(), &unlimited).unwrap().count(), 300);
 }
+
+/// A stream of a FIFO, a device or a directory is refused before the path is opened: opening a
+/// FIFO for reading would block the caller until a writer came (a hung event loop in Node, the
+/// GIL held in Python).
+#[cfg(unix)]
+#[test]
+fn streams_refuse_what_is_not_a_regular_file_without_blocking() {
+    let dir = std::env::temp_dir().join(format!("kohi-fifo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let fifo = dir.join("OQSsiquc01res_fifo.xml");
+    let _ = std::fs::remove_file(&fifo);
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let (sent, opened) = std::sync::mpsc::channel();
+    let (path, folder) = (fifo.clone(), dir.clone());
+    std::thread::spawn(move || {
+        let kind = |p: &std::path::Path| kohi::open_file(p).err().and_then(|e| e.io_kind());
+        let _ = sent.send((kind(&path), kind(&folder), kind(std::path::Path::new("/dev/zero"))));
+    });
+    let kinds = opened.recv_timeout(std::time::Duration::from_secs(20)).expect("open_file returned without blocking");
+    use std::io::ErrorKind::{IsADirectory, Unsupported};
+    assert_eq!(kinds, (Some(Unsupported), Some(IsADirectory), Some(Unsupported)));
+    let file = kohi::open_file(kohi_fixtures::path("face_pmh_two.xml")).unwrap();
+    assert_eq!(PatientReader::new(file, &ParseOptions::default()).unwrap().count(), 1);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -31,13 +31,9 @@ pub unsafe extern "C" fn kohi_stream_open(
             Ok(args) => args,
             Err(status) => return status,
         };
-        let file = match File::open(path) {
+        let file = match kohi_core::open_file(path) {
             Ok(file) => file,
-            Err(e) => {
-                return unsafe {
-                    fail(err_out, kohi_error::from_core(&kohi_core::Error::io_at(e, std::path::Path::new(path))))
-                };
-            }
+            Err(e) => return unsafe { fail(err_out, kohi_error::from_core(&e)) },
         };
         match PatientReader::new(file, &options.parse) {
             Ok(reader) => {

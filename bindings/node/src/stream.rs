@@ -117,8 +117,7 @@ impl PatientStream {
 #[napi]
 pub fn stream(env: Env, path: String, options: Option<ParseOptions>) -> Result<PatientStream> {
     let options = crate::options(&env, options)?;
-    let file = File::open(&path)
-        .map_err(|e| crate::kohi_error(&env, &kohi_core::Error::io_at(e, std::path::Path::new(&path))))?;
+    let file = kohi_core::open_file(&path).map_err(|e| crate::kohi_error(&env, &e))?;
     let reader = PatientReader::new(file, &options).map_err(|e| crate::kohi_error(&env, &e))?;
     Ok(PatientStream { reader: Arc::new(Mutex::new(Reading { reader, pending_error: None })) })
 }

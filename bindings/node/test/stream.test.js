@@ -58,3 +58,14 @@ test('for await yields every patient before an error met inside a batch, then th
   assert.equal(seen.length, 300)
   assert.equal(seen[299], '299')
 })
+
+test('a FIFO is refused without blocking the event loop', { skip: process.platform === 'win32' }, () => {
+  const dir = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'kohi-fifo-'))
+  const fifo = path.join(dir, 'OQSsiquc01res_fifo.xml')
+  require('node:child_process').execFileSync('mkfifo', [fifo])
+  // In a child process: a regression fails on the timeout instead of hanging the run.
+  const code = `try { require(${JSON.stringify(path.join(__dirname, '..'))}).stream(process.argv[1]) } catch (e) { console.log(e.kohiCode) }`
+  const run = require('node:child_process').spawnSync(process.execPath, ['-e', code, fifo], { timeout: 60000, encoding: 'utf8' })
+  assert.equal(run.stdout.trim(), 'io', run.stderr)
+  fs.rmSync(dir, { recursive: true })
+})

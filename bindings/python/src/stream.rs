@@ -58,7 +58,7 @@ pub fn stream(
         Box::new(std::io::Cursor::new(bytes.as_bytes().to_vec()))
     } else if source.is_instance_of::<pyo3::types::PyString>() || source.hasattr("__fspath__")? {
         let path = crate::path_of(source)?;
-        let file = std::fs::File::open(&path).map_err(|e| errors::to_py(py, &kohi_core::Error::io_at(e, &path)))?;
+        let file = kohi_core::open_file(&path).map_err(|e| errors::to_py(py, &e))?;
         Box::new(file)
     } else {
         return Err(PyTypeError::new_err("stream() takes a path or bytes"));

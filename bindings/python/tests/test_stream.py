@@ -1,5 +1,9 @@
 """kohi.stream yields the same patients as kohi.parse, one at a time."""
 
+import os
+import subprocess
+import sys
+
 import pytest
 
 import kohi
@@ -32,3 +36,14 @@ def test_stream_errors_are_typed():
         kohi.stream(FIXTURES / "missing.xml")
     with pytest.raises(TypeError):
         kohi.stream(42)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
+def test_stream_refuses_a_fifo_without_blocking(tmp_path):
+    """Opening a FIFO would block (with the GIL held) until a writer came: refused first, typed.
+    In a child process, so that a regression fails on the timeout instead of hanging the run."""
+    fifo = tmp_path / "OQSsiquc01res_fifo.xml"
+    os.mkfifo(fifo)
+    code = "import kohi, sys\ntry:\n    kohi.stream(sys.argv[1])\nexcept kohi.FileReadError as e:\n    print(e.code)\n"
+    run = subprocess.run([sys.executable, "-c", code, str(fifo)], capture_output=True, text=True, timeout=60)
+    assert run.stdout.strip() == "io", run.stderr
