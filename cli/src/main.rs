@@ -69,17 +69,28 @@ pub(crate) struct ReadArgs {
 impl ReadArgs {
     pub(crate) fn apply(&self, mut options: ParseOptions) -> Result<ParseOptions, String> {
         if let Some(file) = &self.aliases {
-            let json =
-                std::fs::read_to_string(file).map_err(|e| format!("cannot read the alias file: {}", e.kind()))?;
+            let json = read_setting_file(file, "alias")?;
             options = options.with_aliases_json(&json).map_err(|e| e.to_string())?;
         }
         if let Some(file) = &self.layout {
-            let json =
-                std::fs::read_to_string(file).map_err(|e| format!("cannot read the layout file: {}", e.kind()))?;
+            let json = read_setting_file(file, "layout")?;
             options = options.with_layout_json(&json).map_err(|e| e.to_string())?;
         }
         Ok(options)
     }
+}
+
+/// The largest alias table or layout file read (they are a few kilobytes).
+const SETTING_FILE_LIMIT: usize = 4 << 20;
+
+/// An alias table or layout file: a regular file (a FIFO would block, a device such as
+/// `/dev/zero` would be read until memory ran out), within `SETTING_FILE_LIMIT`, UTF-8.
+fn read_setting_file(file: &std::path::Path, what: &str) -> Result<String, String> {
+    let bytes = kohi::read_file(file, SETTING_FILE_LIMIT).map_err(|e| match e.io_kind() {
+        Some(kind) => format!("cannot read the {what} file: {kind}"),
+        None => format!("the {what} file is larger than {} MiB", SETTING_FILE_LIMIT >> 20),
+    })?;
+    String::from_utf8(bytes).map_err(|_| format!("the {what} file is not UTF-8"))
 }
 
 #[derive(clap::Args)]

@@ -72,6 +72,36 @@ fn aliases_from_a_file() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
+/// A setting file that is no regular file is refused before it is read: `/dev/zero` was read
+/// until memory ran out. (Run with a deadline, so a regression fails instead of hanging.)
+#[cfg(unix)]
+#[test]
+fn a_setting_file_that_is_a_device_is_refused_at_once() {
+    for flag in ["--layout", "--aliases"] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_kohi"))
+            .args(["parse", flag, "/dev/zero", &fixture("face_pmh_two.xml")])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if std::time::Instant::now() > deadline {
+                child.kill().unwrap();
+                panic!("{flag} /dev/zero: still reading after 30 s");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        let mut stderr = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+        assert_eq!(status.code(), Some(2), "{flag}: {stderr}");
+        assert!(stderr.contains("cannot read the") && stderr.contains("file: "), "{flag}: {stderr}");
+    }
+}
+
 #[test]
 fn the_table_shows_slots_and_masks_names() {
     let out = kohi(&["parse", "--table", &fixture("face_pmh_two.xml"), &fixture("sjis_cp932_chars.xml")]);
