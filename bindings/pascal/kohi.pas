@@ -151,6 +151,7 @@ function kohi_options_new(): Pointer; cdecl; external KohiLib;
 procedure kohi_options_free(options: Pointer); cdecl; external KohiLib;
 function kohi_options_set_aliases_json(options: Pointer; aliases_json: PAnsiChar; err_out: PPointer): UInt32; cdecl; external KohiLib;
 function kohi_options_set_layout_json(options: Pointer; layout_json: PAnsiChar; err_out: PPointer): UInt32; cdecl; external KohiLib;
+function kohi_options_set_pair_by(options: Pointer; utf8_rules: PAnsiChar; err_out: PPointer): UInt32; cdecl; external KohiLib;
 function kohi_options_set_max_input_bytes(options: Pointer; limit: NativeUInt): UInt32; cdecl; external KohiLib;
 function kohi_options_set_limit(options: Pointer; limit: UInt32; value: NativeUInt): UInt32; cdecl; external KohiLib;
 function kohi_options_set_string_encoding(options: Pointer; encoding: UInt32): UInt32; cdecl; external KohiLib;

@@ -659,6 +659,19 @@ kohi_status kohi_options_set_layout_json(kohi_options *options,
                                          kohi_error **err_out);
 
 /*
+ How a watcher pairs a PMH document with a qualification result (`kohi_watch_event_related`):
+ rule names separated by commas, tried in order (`arbitrary_file_identifier`: the same
+ `ArbitraryFileIdentifier` in both headers; `free_name`: the same free part of the file name),
+ or `none` (or an empty string) for no pairing. The default is
+ `arbitrary_file_identifier,free_name`. Only `kohi_watcher_new` reads it. An unknown name is
+ `KOHI_STATUS_INVALID_SETTING`: the options are unchanged and `*err_out` (if not NULL)
+ receives an error to free.
+ */
+kohi_status kohi_options_set_pair_by(kohi_options *options,
+                                     const char *utf8_rules,
+                                     kohi_error **err_out);
+
+/*
  Sets the input size limit in bytes.
  */
 kohi_status kohi_options_set_max_input_bytes(kohi_options *options, size_t limit);

@@ -63,6 +63,8 @@ pub enum kohi_number_kind {
 pub struct kohi_options {
     pub(crate) parse: kohi_core::ParseOptions,
     pub(crate) encoding: kohi_string_encoding,
+    /// A watcher's pairing rules (`kohi_options_set_pair_by`); `None`: the default ones.
+    pub(crate) pair_by: Option<Vec<kohi_terminal::PairBy>>,
 }
 
 /// A parsed result file. Immutable: any number of threads may read one at once.
@@ -121,6 +123,7 @@ pub extern "C" fn kohi_options_new() -> *mut kohi_options {
         Box::into_raw(Box::new(kohi_options {
             parse: kohi_core::ParseOptions::default(),
             encoding: kohi_string_encoding::Utf8,
+            pair_by: None,
         }))
     })
 }
@@ -185,6 +188,43 @@ pub unsafe extern "C" fn kohi_options_set_layout_json(
                 kohi_status::Ok
             }
             Err(e) => unsafe { fail(err_out, kohi_error::from_core(&e)) },
+        }
+    })
+}
+
+/// How a watcher pairs a PMH document with a qualification result (`kohi_watch_event_related`):
+/// rule names separated by commas, tried in order (`arbitrary_file_identifier`: the same
+/// `ArbitraryFileIdentifier` in both headers; `free_name`: the same free part of the file name),
+/// or `none` (or an empty string) for no pairing. The default is
+/// `arbitrary_file_identifier,free_name`. Only `kohi_watcher_new` reads it. An unknown name is
+/// `KOHI_STATUS_INVALID_SETTING`: the options are unchanged and `*err_out` (if not NULL)
+/// receives an error to free.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kohi_options_set_pair_by(
+    options: *mut kohi_options,
+    utf8_rules: *const c_char,
+    err_out: *mut *mut kohi_error,
+) -> kohi_status {
+    boundary!(kohi_status::Panic, {
+        let Some(options) = (unsafe { options.as_mut() }) else {
+            return unsafe { fail(err_out, argument_error(kohi_status::NullArgument, "options")) };
+        };
+        let rules = match unsafe { utf8_arg(utf8_rules) } {
+            Ok(rules) => rules.trim(),
+            Err(status) => return unsafe { fail(err_out, argument_error(status, "utf8_rules")) },
+        };
+        let parsed = match rules {
+            "" | "none" => Some(Vec::new()),
+            _ => rules.split(',').map(|name| kohi_terminal::PairBy::from_name(name.trim())).collect(),
+        };
+        match parsed {
+            Some(rules) => {
+                options.pair_by = Some(rules);
+                kohi_status::Ok
+            }
+            None => unsafe {
+                fail(err_out, kohi_error::from_core(&kohi_core::Error::InvalidSetting { name: "pair_by" }))
+            },
         }
     })
 }
@@ -292,6 +332,7 @@ pub(crate) fn default_options() -> &'static kohi_options {
     DEFAULT.get_or_init(|| kohi_options {
         parse: kohi_core::ParseOptions::default(),
         encoding: kohi_string_encoding::Utf8,
+        pair_by: None,
     })
 }
 

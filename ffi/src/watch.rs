@@ -119,6 +119,9 @@ pub unsafe extern "C" fn kohi_watcher_new(
         watch.parse = options.parse.clone();
         watch.settle = millis(settle_ms, watch.settle);
         watch.give_up_after = millis(give_up_after_ms, watch.give_up_after);
+        if let Some(rules) = &options.pair_by {
+            watch.pair_by = rules.clone();
+        }
         match Watcher::new(root, watch) {
             Ok(inner) => {
                 let recovered = inner.recovered_store().map(|p| p.to_string_lossy().into_owned());

@@ -191,6 +191,9 @@ namespace KohiNet.Native
         public static extern uint kohi_options_set_layout_json(IntPtr options, byte[] layout_json, out IntPtr err_out);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        public static extern uint kohi_options_set_pair_by(IntPtr options, byte[] utf8_rules, out IntPtr err_out);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern uint kohi_options_set_max_input_bytes(IntPtr options, UIntPtr limit);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]

@@ -706,13 +706,23 @@ static void test_stream(void) {
     kohi_stream_free(stream);
     free(bad);
     CHECK(kohi_stream_open("/no/such.xml", NULL, &stream, NULL) == KOHI_STATUS_IO, "missing");
+    /* A FIFO is refused before it is opened (opening it would block until a writer came). */
+    char fifo[] = "/tmp/kohi-c-fifo-XXXXXX";
+    CHECK(mkdtemp(fifo) != NULL, "mkdtemp");
+    char fifo_path[300], rm[400];
+    snprintf(fifo_path, sizeof fifo_path, "%s/OQSsiquc01res_fifo.xml", fifo);
+    CHECK(mkfifo(fifo_path, 0600) == 0, "mkfifo");
+    stream = NULL;
+    CHECK(kohi_stream_open(fifo_path, NULL, &stream, NULL) == KOHI_STATUS_IO && !stream, "FIFO refused");
+    snprintf(rm, sizeof rm, "rm -rf '%s'", fifo);
+    CHECK(system(rm) == 0, "cleanup");
     CHECK(kohi_stream_next(NULL, &none, NULL) == KOHI_STATUS_NULL_ARGUMENT, "NULL stream");
     kohi_stream_free(NULL);
 }
 
 /* A document of PMH data of its own (the layout's prefix) arrives as KOHI_WATCH_KIND_PMH,
  * paired with the result of the same name's free part. */
-static void test_watch_pmh_document(void) {
+static void watch_pmh_document(const char *pair_by) {
     char root[] = "/tmp/kohi-c-pmh-XXXXXX";
     CHECK(mkdtemp(root) != NULL, "mkdtemp");
     char res[256], file[300], command[400];
@@ -721,6 +731,8 @@ static void test_watch_pmh_document(void) {
     kohi_options *opts = kohi_options_new();
     CHECK(kohi_options_set_layout_json(opts, "{\"file_prefixes\": [\"PMHsimsm\"], \"roots\": [\"PmhMsg\"]}", NULL) ==
               KOHI_STATUS_OK, "layout");
+    if (pair_by) CHECK(kohi_options_set_pair_by(opts, pair_by, NULL) == KOHI_STATUS_OK, "pair_by %s", pair_by);
+    int pairs = !pair_by || strstr(pair_by, "free_name") != NULL;
     kohi_watcher *w = NULL;
     CHECK(kohi_watcher_new(root, opts, 50, 500, &w, NULL) == KOHI_STATUS_OK && w, "watcher");
     const char *names[] = {"OQSsiquc01res_0042.xml", "PMHsimsm01res_0042.xml"};
@@ -742,7 +754,8 @@ static void test_watch_pmh_document(void) {
         CHECK(kind == (i == 0 ? KOHI_WATCH_KIND_RESULT : KOHI_WATCH_KIND_PMH), "kind %u", kind);
         CHECK(kohi_watch_event_related(e, &related) == KOHI_STATUS_OK, "related");
         if (i == 0) CHECK(related.ptr == NULL, "nothing to pair with yet");
-        else CHECK(related.ptr && strstr(related.ptr, "/res/OQSsiquc01res_0042.xml"), "paired with the result");
+        else if (pairs) CHECK(related.ptr && strstr(related.ptr, "/res/OQSsiquc01res_0042.xml"), "paired with the result");
+        else CHECK(related.ptr == NULL, "pairing is off (%s)", pair_by);
         CHECK(kohi_watcher_ack(w, e, NULL) == KOHI_STATUS_OK, "ack");
         kohi_watch_event_free(e);
     }
@@ -750,6 +763,24 @@ static void test_watch_pmh_document(void) {
     kohi_options_free(opts);
     snprintf(command, sizeof command, "rm -rf '%s'", root);
     CHECK(system(command) == 0, "cleanup");
+}
+
+/* The default pairing rules, only the one that pairs these two files, and none; an unknown
+ * rule name is refused, typed, and leaves the options as they were. */
+static void test_watch_pmh_document(void) {
+    watch_pmh_document(NULL);
+    watch_pmh_document("free_name");
+    watch_pmh_document("none");
+    kohi_options *opts = kohi_options_new();
+    kohi_error *err = NULL;
+    CHECK(kohi_options_set_pair_by(opts, "free_name,by_guess", &err) == KOHI_STATUS_INVALID_SETTING && err,
+          "unknown rule");
+    kohi_str code = {0};
+    CHECK(err && kohi_error_name_out(err, &code) == KOHI_STATUS_OK && str_eq(code, "invalid_setting"), "typed");
+    kohi_error_free(err);
+    CHECK(kohi_options_set_pair_by(NULL, "none", NULL) == KOHI_STATUS_NULL_ARGUMENT, "NULL options");
+    CHECK(kohi_options_set_pair_by(opts, NULL, NULL) == KOHI_STATUS_NULL_ARGUMENT, "NULL rules");
+    kohi_options_free(opts);
 }
 
 /* Callers that cannot take a struct by value or a UTF-8 path (Delphi, VB, .NET Framework). */
