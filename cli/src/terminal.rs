@@ -102,10 +102,7 @@ pub fn watch(args: WatchArgs) -> Result<bool, String> {
 
 /// `arbitrary_file_identifier,free_name` (the default), one of them, or `none`.
 fn pair_by(list: &str) -> Result<Vec<PairBy>, String> {
-    if list == "none" {
-        return Ok(Vec::new());
-    }
-    list.split(',').map(|name| PairBy::from_name(name.trim()).ok_or(format!("unknown pairing rule `{name}`"))).collect()
+    PairBy::from_list(list).map_err(|name| format!("unknown pairing rule `{name}`"))
 }
 
 /// An inbox error: said on stderr (where, never what), exit status 1.

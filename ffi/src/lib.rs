@@ -67,6 +67,13 @@ pub struct kohi_options {
     pub(crate) pair_by: Option<Vec<kohi_terminal::PairBy>>,
 }
 
+/// The defaults (`kohi_options_new`, and NULL options): built-in layout, 64 MiB, UTF-8 strings.
+impl Default for kohi_options {
+    fn default() -> Self {
+        kohi_options { parse: kohi_core::ParseOptions::default(), encoding: kohi_string_encoding::Utf8, pair_by: None }
+    }
+}
+
 /// A parsed result file. Immutable: any number of threads may read one at once.
 pub struct kohi_result {
     pub(crate) doc: kohi_core::Document,
@@ -119,13 +126,7 @@ pub extern "C" fn kohi_status_name(status: u32) -> kohi_str {
 /// Free with `kohi_options_free`. NULL only if kohi panicked.
 #[unsafe(no_mangle)]
 pub extern "C" fn kohi_options_new() -> *mut kohi_options {
-    boundary!(ptr::null_mut(), {
-        Box::into_raw(Box::new(kohi_options {
-            parse: kohi_core::ParseOptions::default(),
-            encoding: kohi_string_encoding::Utf8,
-            pair_by: None,
-        }))
-    })
+    boundary!(ptr::null_mut(), { Box::into_raw(Box::new(kohi_options::default())) })
 }
 
 /// Frees options. NULL is ignored.
@@ -210,19 +211,15 @@ pub unsafe extern "C" fn kohi_options_set_pair_by(
             return unsafe { fail(err_out, argument_error(kohi_status::NullArgument, "options")) };
         };
         let rules = match unsafe { utf8_arg(utf8_rules) } {
-            Ok(rules) => rules.trim(),
+            Ok(rules) => rules,
             Err(status) => return unsafe { fail(err_out, argument_error(status, "utf8_rules")) },
         };
-        let parsed = match rules {
-            "" | "none" => Some(Vec::new()),
-            _ => rules.split(',').map(|name| kohi_terminal::PairBy::from_name(name.trim())).collect(),
-        };
-        match parsed {
-            Some(rules) => {
+        match kohi_terminal::PairBy::from_list(rules) {
+            Ok(rules) => {
                 options.pair_by = Some(rules);
                 kohi_status::Ok
             }
-            None => unsafe {
+            Err(_) => unsafe {
                 fail(err_out, kohi_error::from_core(&kohi_core::Error::InvalidSetting { name: "pair_by" }))
             },
         }
@@ -329,11 +326,7 @@ pub(crate) fn finish_parse(
 
 pub(crate) fn default_options() -> &'static kohi_options {
     static DEFAULT: std::sync::OnceLock<kohi_options> = std::sync::OnceLock::new();
-    DEFAULT.get_or_init(|| kohi_options {
-        parse: kohi_core::ParseOptions::default(),
-        encoding: kohi_string_encoding::Utf8,
-        pair_by: None,
-    })
+    DEFAULT.get_or_init(kohi_options::default)
 }
 
 /// Parses a result file held in memory (UTF-8 or Shift_JIS, detected). `data` may be NULL only

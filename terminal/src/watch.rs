@@ -104,6 +104,16 @@ impl PairBy {
     pub fn from_name(name: &str) -> Option<PairBy> {
         [Self::ArbitraryFileIdentifier, Self::FreeName].into_iter().find(|p| p.as_str() == name)
     }
+
+    /// Rules as the CLI's `--pair-by` and C's `kohi_options_set_pair_by` spell them: names
+    /// separated by commas, in order, or `none` (or nothing) for no pairing. `Err` carries the
+    /// first name that is not a rule.
+    pub fn from_list(list: &str) -> Result<Vec<PairBy>, &str> {
+        match list.trim() {
+            "" | "none" => Ok(Vec::new()),
+            list => list.split(',').map(|name| PairBy::from_name(name.trim()).ok_or(name)).collect(),
+        }
+    }
 }
 
 impl Default for WatchOptions {
@@ -928,6 +938,16 @@ fn move_no_replace(from: &Path, to: &Path) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pairing_rules_read_from_their_list_form() {
+        use PairBy::{ArbitraryFileIdentifier as Afi, FreeName};
+        assert_eq!(PairBy::from_list("arbitrary_file_identifier,free_name"), Ok(vec![Afi, FreeName]));
+        assert_eq!(PairBy::from_list(" free_name , arbitrary_file_identifier "), Ok(vec![FreeName, Afi]));
+        assert_eq!(PairBy::from_list("none"), Ok(vec![]));
+        assert_eq!(PairBy::from_list(""), Ok(vec![]));
+        assert_eq!(PairBy::from_list("free_name,by_guess"), Err("by_guess"));
+    }
 
     #[test]
     fn settings_out_of_range_are_refused_by_name() {
