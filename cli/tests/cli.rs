@@ -182,7 +182,7 @@ fn request_writes_a_query_that_parses_back() {
     assert_eq!(doc.encoding, kohi::Encoding::ShiftJis);
     assert_eq!(doc.header.arbitrary_file_identifier.as_deref(), Some("RC-1"));
     let search = doc.patients[0].search_info.as_ref().unwrap();
-    assert_eq!(search.insurer_number.as_ref().unwrap().text.raw.expose(), "  138057");
+    assert_eq!(search.insurer_number.as_ref().unwrap().text.raw(), "  138057");
     let bad = kohi(&[
         "request",
         "--institution",

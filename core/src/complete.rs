@@ -59,7 +59,7 @@ fn insurer_number_warnings(q: &Qualification) -> [Option<WarningCode>; 2] {
     // For 医療扶助 the number is a 公費負担者番号: the 公費 mapping checks it as one.
     let Some(number) = q.insurer_number.as_ref().filter(|_| !q.is_medical_aid()) else { return [None, None] };
     // 法別 12 is 生活保護: without `A1` the result is read as insurance, silently otherwise.
-    let law_12 = number.text.normalized.expose().starts_with("12");
+    let law_12 = number.text.value().starts_with("12");
     [(!number.valid).then_some(WarningCode::InsurerCheckDigit), law_12.then_some(WarningCode::MedicalAidUnmarked)]
 }
 

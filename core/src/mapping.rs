@@ -18,6 +18,7 @@ use crate::layout::names as N;
 pub use crate::model::{KohiEntry, KohiSource, Renewal, Scope};
 use crate::model::{Patient, Qualification, Text, Warning, WarningCode};
 use crate::numbers::{NumberKind, NumberText, is_valid_normalized, split_payer_number};
+use crate::personal::Personal;
 use crate::programs::national_program;
 pub use crate::programs::{NATIONAL_PROGRAMS, RECEIPT_ORDER};
 
@@ -79,11 +80,11 @@ fn entry_from_numbers(
         law_number: parts.map(|p| Text::from(p.law)),
         prefecture_number: parts.map(|p| Text::from(p.prefecture)),
         agency_number: parts.map(|p| Text::from(p.agency)),
-        payer_number_raw: numbers.payer.map(|p| p.raw.clone()),
-        payer_number: numbers.payer.map(|p| p.normalized.clone()),
+        payer_number_raw: numbers.payer.map(|p| Personal::new(Text::from(p.raw()))),
+        payer_number: numbers.payer.map(|p| Personal::new(Text::from(p.value()))),
         payer_number_valid,
-        recipient_number: numbers.recipient.map(|r| r.normalized.clone()),
-        recipient_number_raw: numbers.recipient.map(|r| r.raw.clone()),
+        recipient_number: numbers.recipient.map(|r| Personal::new(Text::from(r.value()))),
+        recipient_number_raw: numbers.recipient.map(|r| Personal::new(Text::from(r.raw()))),
         recipient_number_valid,
         scope,
         program: program.flatten(),

@@ -129,13 +129,24 @@ impl Serialize for DateTime {
 }
 
 /// A number that has a check digit (保険者番号, 公費負担者番号).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckedNumber {
-    #[serde(flatten)]
     /// The number: as sent and normalised.
     pub text: NumberText,
     /// Length, digits and 検証番号 all hold.
     pub valid: bool,
+}
+
+impl Serialize for CheckedNumber {
+    /// The number's fields and `valid` in one object. Written out rather than
+    /// `#[serde(flatten)]`, which makes every serializer build a map with keys made per value.
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut out = serializer.serialize_struct("CheckedNumber", 3)?;
+        out.serialize_field("normalized", self.text.value())?;
+        out.serialize_field("raw", self.text.raw())?;
+        out.serialize_field("valid", &self.valid)?;
+        out.end()
+    }
 }
 
 /// One parsed result file.

@@ -40,9 +40,9 @@ fn personal_values(doc: &kohi::Document) -> Vec<String> {
                 add(field.as_ref().map(|v| v.expose().as_str()));
             }
             add(q.birthdate.as_ref().map(|d| d.expose().raw.as_ref()));
-            add(q.insurer_number.as_ref().map(|n| n.text.raw.expose().as_str()));
+            add(q.insurer_number.as_ref().map(|n| n.text.raw()));
             for n in [&q.insured_card_symbol, &q.insured_identification_number] {
-                add(n.as_ref().map(|n| n.raw.expose().as_str()));
+                add(n.as_ref().map(|n| n.raw()));
             }
             for t in &q.medical_aid_details().medical_tickets {
                 add(t.injury_name1.as_ref().map(|v| v.expose().as_str()));

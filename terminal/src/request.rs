@@ -263,7 +263,7 @@ mod tests {
             assert_eq!(&*doc.header.qualification_confirmation_date.as_ref().unwrap().raw, "20250604");
             let search = doc.patients[0].search_info.as_ref().unwrap();
             let insurer = search.insurer_number.as_ref().unwrap();
-            assert_eq!((insurer.text.raw.expose().as_str(), insurer.valid), ("  138057", true));
+            assert_eq!((insurer.text.raw(), insurer.valid), ("  138057", true));
             let symbol = search.insured_card_symbol.as_ref().unwrap().value().to_owned();
             // WAVE DASH went out as CP932's FULLWIDTH TILDE in Shift_JIS.
             assert_eq!(symbol, if encoding == Encoding::Utf8 { "練馬〜東" } else { "練馬～東" });

@@ -51,7 +51,7 @@ fn number(n: &Option<NumberText>) -> Option<String> {
 }
 
 fn number_raw(n: &Option<NumberText>) -> Option<String> {
-    n.as_ref().map(|n| n.raw.expose().to_string())
+    n.as_ref().map(|n| n.raw().to_string())
 }
 
 fn block<T: serde::Serialize>(v: &T) -> serde_json::Value {

@@ -31,7 +31,7 @@ pub(crate) fn number(py: Python<'_>, v: &Option<NumberText>) -> Obj {
 }
 
 pub(crate) fn number_raw(py: Python<'_>, v: &Option<NumberText>) -> Obj {
-    v.as_ref().map_or_else(|| none(py), |n| Ok(PyString::new(py, n.raw.expose()).into_any().unbind()))
+    v.as_ref().map_or_else(|| none(py), |n| Ok(PyString::new(py, n.raw()).into_any().unbind()))
 }
 
 pub(crate) fn code<C: CodeList>(py: Python<'_>, v: &Option<C>) -> Obj {
