@@ -1,6 +1,7 @@
 //! `import kohi`: the Python binding. A thin layer over the core: parsing happens with the GIL
-//! released, and the classes read the parsed document lazily (each holds the document and an
-//! index), so a parse allocates no Python objects until they are asked for.
+//! released (documents of 64 KiB or more, files and streams), and the classes read the parsed
+//! document lazily (each holds the document and an index), so a parse allocates no Python
+//! objects until they are asked for.
 
 /// The extension's own allocations (the parsed document: ~90 small strings and vectors per
 /// file) are served by mimalloc: kohi.parse ran ~15 % faster than with glibc's malloc
@@ -18,6 +19,7 @@ mod watch;
 use std::sync::Arc;
 
 use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::marker::Ungil;
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyString};
 
@@ -60,6 +62,17 @@ fn json_of(py: Python<'_>, value: &Bound<'_, PyAny>, what: &str) -> PyResult<Str
     } else {
         Err(PyTypeError::new_err(format!("{what} must be a dict or a JSON string")))
     }
+}
+
+/// From this many bytes on, a document in memory is parsed with the GIL released. A smaller one
+/// takes at most about 0.2 ms, well under Python's thread switch interval (5 ms), while releasing
+/// and retaking the GIL cost about 0.35 µs of a face result's 8 µs parse (docs/BENCHMARKS.md).
+/// Files (which wait on the disk) and streams are always read with the GIL released.
+const RELEASE_GIL_FROM_BYTES: usize = 64 * 1024;
+
+/// `parse()` with the GIL released if the document is large (see [`RELEASE_GIL_FROM_BYTES`]).
+fn released_if_large<T: Ungil>(py: Python<'_>, len: usize, parse: impl Ungil + FnOnce() -> T) -> T {
+    if len < RELEASE_GIL_FROM_BYTES { parse() } else { py.detach(parse) }
 }
 
 fn finish(py: Python<'_>, parsed: kohi_core::Result<Document>) -> PyResult<KohiResult> {
@@ -115,11 +128,11 @@ fn parse(
     let options = options(py, aliases, layout, max_size, limits)?;
     if let Ok(bytes) = data.cast::<PyBytes>() {
         let bytes = bytes.as_bytes();
-        return finish(py, py.detach(|| kohi_core::parse_with(bytes, &options)));
+        return finish(py, released_if_large(py, bytes.len(), || kohi_core::parse_with(bytes, &options)));
     }
     if let Ok(array) = data.cast::<PyByteArray>() {
         let bytes = array.to_vec();
-        return finish(py, py.detach(|| kohi_core::parse_with(&bytes, &options)));
+        return finish(py, released_if_large(py, bytes.len(), || kohi_core::parse_with(&bytes, &options)));
     }
     if let Ok(text) = data.cast::<PyString>() {
         let text = text_of(py, text)?.into_owned();
@@ -128,7 +141,7 @@ fn parse(
                 "parse() got the name of an existing file, not its content: call kohi.parse_file(path), or pass a pathlib.Path",
             ));
         }
-        return finish(py, py.detach(|| kohi_core::parse_str_with(&text, &options)));
+        return finish(py, released_if_large(py, text.len(), || kohi_core::parse_str_with(&text, &options)));
     }
     if data.hasattr("__fspath__")? {
         let path = path_of(data)?;
