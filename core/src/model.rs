@@ -1036,4 +1036,18 @@ mod tests {
             assert_eq!(serde_json::to_string(&code).unwrap(), format!("\"{}\"", code.as_str()));
         }
     }
+
+    /// The sizes the memory figures rest on (docs/BENCHMARKS.md: a bulk file parsed whole
+    /// holds one `Patient` and one `Qualification` per unit). A field added unboxed to either
+    /// grows every unit of every bulk file: this makes that a decision, not an accident.
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn model_sizes_per_bulk_unit() {
+        use std::mem::size_of;
+        assert_eq!(size_of::<Patient>(), 208);
+        assert_eq!(size_of::<Qualification>(), 872);
+        assert_eq!(size_of::<CheckedNumber>(), 40);
+        assert_eq!(size_of::<Option<Date>>(), 32);
+        assert_eq!(size_of::<Option<Text>>(), 24);
+    }
 }
