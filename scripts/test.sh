@@ -15,6 +15,9 @@ export PROPTEST_CASES="${PROPTEST_CASES:-10000}"
 CBINDGEN_VERSION=0.29.4
 ROOT=$PWD
 LOGS=target/test-logs
+# The benchmark peers' smoke runs (Python and Node layers): the harness's own files, small.
+PEER_FILES=(face:fixtures/face_pmh_two.xml:UTF-8 sjis:fixtures/insured_card_sjis.xml:Shift_JIS
+  bulk:fixtures/bulk_three_units.xml:UTF-8)
 rm -rf "$LOGS" && mkdir -p "$LOGS"
 
 # Format, lint, the Rust tests (core, inbox, CLI), the example, the benchmarks build, the main job.
@@ -146,6 +149,11 @@ PY
   .venv/bin/python -m pip install -q --disable-pip-version-check --force-reinstall --no-deps "$wheel"
   .venv/bin/python -m pytest -q -p no:cacheprovider bindings/python/tests | tail -n 1
 
+  step "Python: benchmark peers (bench/peers): lxml, ElementTree and xmltodict each find kohi's 公費 on the face, Shift_JIS and bulk fixtures; one short round of the harness runs"
+  .venv/bin/python -m pip install -q --disable-pip-version-check -r bench/peers/requirements.txt
+  .venv/bin/python bench/peers/python_peers.py --rounds 1 --window 0.001 "${PEER_FILES[@]}" > target/peers-python-smoke.jsonl
+  test "$(grep -c '"tool"' target/peers-python-smoke.jsonl)" -eq $((${#PEER_FILES[@]} * 6))
+
   step "Python: the vendor example"
   .venv/bin/python examples/python/print_slots.py fixtures/pmh_three_out_of_order.xml | tee target/print_slots_py.txt
   grep -q "第1公費 21136015 3000015" target/print_slots_py.txt
@@ -166,6 +174,14 @@ layer_node() {
 
   step "Node: the release layout (package + platform package packed and installed; README quick start under tsc)"
   bash bindings/node/scripts/release-layout.sh
+
+  step "Node: benchmark peers (bench/peers, pinned by their lockfile): saxes, fast-xml-parser and xml-js each find kohi's 公費 on the face, Shift_JIS and bulk fixtures; one short round of the harness runs"
+  mkdir -p target/bench/node-peers
+  cp bench/peers/package.json bench/peers/package-lock.json target/bench/node-peers/
+  (cd target/bench/node-peers && npm ci --no-audit --no-fund --loglevel=error)
+  NODE_PATH="$ROOT/target/bench/node-peers/node_modules" \
+    node bench/peers/node_peers.js --rounds 1 --window 0.001 "${PEER_FILES[@]}" > target/peers-node-smoke.jsonl
+  test "$(grep -c '"tool"' target/peers-node-smoke.jsonl)" -eq $((${#PEER_FILES[@]} * 5))
 
   step "Node: the vendor example"
   node examples/node/print_slots.js fixtures/pmh_three_out_of_order.xml | tee target/print_slots_node.txt

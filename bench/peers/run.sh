@@ -16,8 +16,8 @@ mkdir -p "$OUT"
 "$OUT/py/bin/python" -m pip install -q --disable-pip-version-check --force-reinstall --no-deps ./bindings/python
 
 mkdir -p "$OUT/node-peers" "$OUT/node-kohi"
-cp bench/peers/package.json "$OUT/node-peers/"
-(cd "$OUT/node-peers" && npm install --no-audit --no-fund --loglevel=error)
+cp bench/peers/package.json bench/peers/package-lock.json "$OUT/node-peers/"
+(cd "$OUT/node-peers" && npm ci --no-audit --no-fund --loglevel=error)
 (cd bindings/node && npm ci --no-audit --no-fund --loglevel=error \
   && npm run --silent build -- --output-dir "$ROOT/$OUT/node-kohi" >/dev/null)
 cp bindings/node/index.js "$OUT/node-kohi/"
