@@ -11,6 +11,8 @@ export interface Watcher {
 
 /** Added in index.js. */
 export interface KohiResult {
+  /** One per person: the body of a single result, or each unit of a bulk result. */
+  readonly patients: Array<Patient>
   /** The core's JSON contract as an object (snake_case keys, as in every language), at any size. */
   toJSON(): Record<string, unknown>
 }
@@ -20,13 +22,36 @@ export interface PatientStream {
   [Symbol.asyncIterator](): AsyncGenerator<Patient, void, void>
 }
 
-/** Added in index.js (built from `kohiValues()` and `qualificationsJson()`, which are internal). */
-export interface Patient {
+/**
+ * One person (index.js: it reads through its result, so `console.log(patient)` shows no
+ * personal fields: read them explicitly). Made by `result.patients` and by streams only.
+ */
+export declare class Patient {
+  private constructor()
+  /** 照会番号. */
+  get referenceNumber(): string | null
+  get processingResultStatus(): Code | null
+  get processingResultCode(): string | null
+  get processingResultMessage(): string | null
+  get qualificationValidity(): Code | null
+  get prescriptionIssueSelect(): Code | null
+  /** The request echo (被保険者証 queries), in the contract's snake_case. */
+  get searchInfo(): Record<string, unknown> | null
+  /** `'received'`, `'received_empty'` or `'absent'`. Absent never means a subsidy ended. */
+  get pmh(): 'received' | 'received_empty' | 'absent'
   /** The 公費 in レセプト order (slots 1–4 first). */
-  readonly kohi: Array<Kohi>
+  get kohi(): Array<Kohi>
   /** One per `ResultOfQualificationConfirmation`. */
-  readonly qualifications: Array<Qualification>
+  get qualifications(): Array<Qualification>
 }
+
+/**
+ * Compares stored 公費 (`[{ payer_number, recipient_number, valid_from, valid_to,
+ * income_segment, max_copayment }]`, or that as JSON) with a patient, as of `today`
+ * (`'YYYY-MM-DD'`). Returns the changes (objects in the contract's snake_case). Absence never
+ * proposes ending a 公費. (Added in index.js.)
+ */
+export declare function reconcile(stored: Array<Record<string, unknown>> | string, patient: Patient, today: string): Array<Record<string, unknown>>
 
 /** What `survey()` returns: shapes, never values. */
 export interface Survey {
@@ -64,8 +89,6 @@ export declare class KohiResult {
   /** `'UTF-8'` or `'Shift_JIS'`: the encoding the file was read in. */
   get encoding(): 'UTF-8' | 'Shift_JIS'
   get header(): Header
-  /** One per person: the body of a single result, or each unit of a bulk result. */
-  get patients(): Array<Patient>
   get warnings(): Array<Warning>
   get unknownElements(): Array<UnknownElement>
   /** File-level status of a bulk result, or null. */
@@ -75,33 +98,16 @@ export declare class KohiResult {
 }
 
 /**
- * One person. A class (not a plain object) so that `reconcile` can take it, and so that
- * `console.log(patient)` does not print personal fields: read them explicitly.
- */
-export declare class Patient {
-  /** 照会番号. */
-  get referenceNumber(): string | null
-  get processingResultStatus(): Code | null
-  get processingResultCode(): string | null
-  get processingResultMessage(): string | null
-  get qualificationValidity(): Code | null
-  get prescriptionIssueSelect(): Code | null
-  /** The request echo (被保険者証 queries), in the contract's snake_case. */
-  get searchInfo(): Record<string, unknown> | null
-  /** `'received'`, `'received_empty'` or `'absent'`. Absent never means a subsidy ended. */
-  get pmh(): 'received' | 'received_empty' | 'absent'
-}
-
-/**
  * The patients of a (bulk) result file as they are read: `for await (const p of stream)`, or
  * `next()` until it resolves to null.
  */
 export declare class PatientStream {
-  /** The next patient, or null at the end. */
+  /** The next patient, or null at the end (index.js makes the one-patient result a `Patient`). */
   next(): Promise<Patient | null>
   /**
    * Up to `max` patients (1–1024, default 256) read in one trip off the main thread; an empty
    * array at the end. `for await` reads in batches: a patient costs far less than one `next()`.
+   * (index.js makes each one-patient result a `Patient`.)
    */
   nextBatch(max?: number | undefined | null): Promise<Array<Patient>>
 }
@@ -184,7 +190,7 @@ export interface Header {
 
 /**
  * One 公費 as a レセコン fills it in. (The type of `patient.kohi`; index.js builds the objects
- * from `Patient.kohiValues()`, in this field order.)
+ * from `KohiResult.kohiValuesAt()`, in this field order.)
  */
 export interface Kohi {
   /** 1–4 (第1〜第4公費), or null past the fourth. */
@@ -258,7 +264,7 @@ export interface ParseOptions {
 
 /**
  * One `ResultOfQualificationConfirmation`. (The type of `patient.qualifications`; index.js
- * parses the objects from `Patient.qualificationsJson()`, whose keys serde names like napi.)
+ * parses the objects from `KohiResult.qualificationsJsonAt()`, whose keys serde names like napi.)
  */
 export interface Qualification {
   insuredCardClassification: Code | null
@@ -323,14 +329,6 @@ export interface Qualification {
   medicalSubsidyConsTime: string | null
   medicalSubsidies: Array<Record<string, unknown>> | null
 }
-
-/**
- * Compares stored 公費 (`[{ payer_number, recipient_number, valid_from, valid_to,
- * income_segment, max_copayment }]`, or that as JSON) with a patient, as of `today`
- * (`'YYYY-MM-DD'`). Returns the changes (objects in the contract's snake_case). Absence never
- * proposes ending a 公費.
- */
-export declare function reconcile(stored: Array<Record<string, unknown>> | string, patient: Patient, today: string): Array<Record<string, unknown>>
 
 /** Streams a result file (its encoding detected from its first bytes). */
 export declare function stream(path: string, options?: ParseOptions | undefined | null): PatientStream

@@ -80,21 +80,6 @@ const kohiEntry = (() => {
     }
   }
 })()
-Object.defineProperty(native.Patient.prototype, 'kohi', {
-  configurable: true,
-  enumerable: false,
-  get() {
-    const s = this.kohiValues()
-    const list = []
-    if (s === '') return list
-    const v = s.split('\u0000')
-    for (let i = 0; i < v.length; i += KOHI_FIELDS) {
-      list.push(kohiEntry(v, i))
-    }
-    return list
-  },
-})
-
 // `result.toJSON()`: the contract as objects, by V8's JSON.parse of the core's text. Converting a
 // serde_json::Value through napi instead was 2.5-3x slower (one napi call per value) and napi caps
 // it at 1,000,000 values, so it threw above about 8,000 bulk units; JSON.parse has no such cap.
@@ -102,14 +87,109 @@ native.KohiResult.prototype.toJSON = function toJSON() {
   return JSON.parse(this.toJsonString())
 }
 
-// `patient.qualifications`: plain objects parsed from the JSON the addon writes (see above).
-Object.defineProperty(native.Patient.prototype, 'qualifications', {
+// Patients are plain JS objects holding their result and their index, in private fields (so
+// `console.log(patient)` shows no personal data); each getter reads through the result. A napi
+// class instance per patient (a wrapped object with a finalizer) cost 2-3 µs each, most of what
+// a bulk file's `patients` cost on top of the parse. The result's `…At(index)` methods are
+// internal (src/objects.rs); they are called as the addon defined them, before `checked` below
+// wraps every method (an index made here needs no check).
+const R = native.KohiResult.prototype
+const at = {
+  referenceNumber: R.referenceNumberAt,
+  processingResultStatus: R.processingResultStatusAt,
+  processingResultCode: R.processingResultCodeAt,
+  processingResultMessage: R.processingResultMessageAt,
+  qualificationValidity: R.qualificationValidityAt,
+  prescriptionIssueSelect: R.prescriptionIssueSelectAt,
+  searchInfo: R.searchInfoAt,
+  pmh: R.pmhAt,
+  qualificationsJson: R.qualificationsJsonAt,
+  kohiValues: R.kohiValuesAt,
+  patientCount: R.patientCount,
+}
+// Only this module makes patients: `new Patient()` elsewhere is refused, as the addon's class was.
+const MADE_HERE = Symbol('kohi.Patient')
+let partsOf
+
+class Patient {
+  #result
+  #index
+  constructor(token, result, index) {
+    if (token !== MADE_HERE) throw new TypeError('a Patient comes from a result (result.patients) or a stream')
+    this.#result = result
+    this.#index = index
+  }
+
+  static {
+    // The result and index of a patient, or null for anything else (`reconcile` below).
+    partsOf = (p) => (p !== null && typeof p === 'object' && #result in p ? [p.#result, p.#index] : null)
+  }
+
+  /** 照会番号. */
+  get referenceNumber() {
+    return at.referenceNumber.call(this.#result, this.#index)
+  }
+  get processingResultStatus() {
+    return at.processingResultStatus.call(this.#result, this.#index)
+  }
+  get processingResultCode() {
+    return at.processingResultCode.call(this.#result, this.#index)
+  }
+  get processingResultMessage() {
+    return at.processingResultMessage.call(this.#result, this.#index)
+  }
+  get qualificationValidity() {
+    return at.qualificationValidity.call(this.#result, this.#index)
+  }
+  get prescriptionIssueSelect() {
+    return at.prescriptionIssueSelect.call(this.#result, this.#index)
+  }
+  get searchInfo() {
+    return at.searchInfo.call(this.#result, this.#index)
+  }
+  get pmh() {
+    return at.pmh.call(this.#result, this.#index)
+  }
+  // `patient.qualifications`: plain objects parsed from the JSON the addon writes (see above).
+  get qualifications() {
+    return JSON.parse(at.qualificationsJson.call(this.#result, this.#index))
+  }
+  // `patient.kohi`: plain objects built here from one string of values (see above).
+  get kohi() {
+    const s = at.kohiValues.call(this.#result, this.#index)
+    const list = []
+    if (s === '') return list
+    const v = s.split('\u0000')
+    for (let i = 0; i < v.length; i += KOHI_FIELDS) {
+      list.push(kohiEntry(v, i))
+    }
+    return list
+  }
+}
+
+// `result.patients`: one per person, in document order.
+Object.defineProperty(R, 'patients', {
   configurable: true,
   enumerable: false,
   get() {
-    return JSON.parse(this.qualificationsJson())
+    const n = at.patientCount.call(this)
+    const list = new Array(n)
+    for (let i = 0; i < n; i++) list[i] = new Patient(MADE_HERE, this, i)
+    return list
   },
 })
+
+// A stream reads each patient as a one-patient result (src/stream.rs): handed out as a Patient.
+const S = native.PatientStream.prototype
+const nextResult = S.next
+const nextResults = S.nextBatch
+// Not `async`: a bad `max` still throws at the call, as the addon's method does.
+S.next = function next() {
+  return nextResult.call(this).then((result) => (result === null ? null : new Patient(MADE_HERE, result, 0)))
+}
+S.nextBatch = function nextBatch(max) {
+  return nextResults.call(this, max).then((results) => results.map((result) => new Patient(MADE_HERE, result, 0)))
+}
 
 // Arguments are checked here, before napi sees them, for two reasons. napi's own conversion
 // errors quote the value they could not convert (a number, a file's bytes), and an error must
@@ -175,5 +255,21 @@ for (const [name, value] of Object.entries(native)) {
     }
   }
 }
+
+// `reconcile(stored, patient, today)`: the addon's `reconcileAt` takes the patient's result and
+// index (called unwrapped: `checked` would write the whole result out to look for surrogates).
+const reconcileAt = native.reconcileAt
+delete api.reconcileAt
+api.reconcile = checked('reconcile', function reconcile(stored, patient, today) {
+  const parts = partsOf(patient)
+  if (parts === null) {
+    const e = new TypeError('reconcile: patient must be a Patient (from result.patients or a stream)')
+    e.code = 'invalid_argument'
+    e.kohiCode = 'invalid_argument'
+    throw e
+  }
+  return reconcileAt(stored, parts[0], parts[1], today)
+})
+api.Patient = Patient
 
 module.exports = api

@@ -3,15 +3,15 @@
 //! `{ code, label }`; long or open blocks (高齢受給者証, 医療券, 上限額…) are plain objects in the
 //! contract's snake_case, exactly as in `toJSON()`.
 
-use std::sync::Arc;
-
 use napi::bindgen_prelude::{Either, Utf16String};
 use napi_derive::napi;
 
 use kohi_core::codes::CodeList;
 use kohi_core::model::{Date, DateTime};
 use kohi_core::numbers::NumberText;
-use kohi_core::{Document, Personal, Text};
+use kohi_core::{Personal, Text};
+
+use crate::KohiResult;
 
 /// A code with its 日本語 label (`null` when the code is unknown).
 #[napi(object, use_nullable = true)]
@@ -88,70 +88,75 @@ impl From<&kohi_core::model::Header> for Header {
     }
 }
 
-/// One person. A class (not a plain object) so that `reconcile` can take it, and so that
-/// `console.log(patient)` does not print personal fields: read them explicitly.
-#[napi]
-pub struct Patient {
-    pub(crate) doc: Arc<Document>,
-    pub(crate) index: usize,
-}
-
-impl Patient {
-    pub(crate) fn get(&self) -> &kohi_core::Patient {
-        &self.doc.patients[self.index]
+/// A patient's fields, read by index from its result. index.js makes each `Patient` a plain JS
+/// object that holds its result and index (its private fields, so `console.log(patient)` shows
+/// no personal data) and whose getters call these. A napi class instance per patient (a
+/// wrapped object with a finalizer) cost 2–3 µs each: most of what a bulk file's `patients`
+/// cost in Node on top of the parse.
+impl KohiResult {
+    fn patient(&self, index: u32) -> napi::Result<&kohi_core::Patient> {
+        let index = usize::try_from(index).unwrap_or(usize::MAX);
+        self.doc.patients.get(index).ok_or_else(|| napi::Error::new(napi::Status::InvalidArg, "kohi: no patient at this index"))
     }
 }
 
 #[napi]
-impl Patient {
+impl KohiResult {
+    /// How many patients `patients` holds.
+    #[napi(skip_typescript)]
+    pub fn patient_count(&self) -> napi::Result<u32> {
+        u32::try_from(self.doc.patients.len())
+            .map_err(|_| napi::Error::new(napi::Status::GenericFailure, "kohi: more patients than an index can count"))
+    }
+
     /// 照会番号.
-    #[napi(getter)]
-    pub fn reference_number(&self) -> Option<String> {
-        personal(&self.get().reference_number)
+    #[napi(skip_typescript)]
+    pub fn reference_number_at(&self, index: u32) -> napi::Result<Option<String>> {
+        Ok(personal(&self.patient(index)?.reference_number))
     }
 
-    #[napi(getter)]
-    pub fn processing_result_status(&self) -> Option<Code> {
-        code(&self.get().processing_result_status)
+    #[napi(skip_typescript)]
+    pub fn processing_result_status_at(&self, index: u32) -> napi::Result<Option<Code>> {
+        Ok(code(&self.patient(index)?.processing_result_status))
     }
 
-    #[napi(getter)]
-    pub fn processing_result_code(&self) -> Option<String> {
-        text(&self.get().processing_result_code)
+    #[napi(skip_typescript)]
+    pub fn processing_result_code_at(&self, index: u32) -> napi::Result<Option<String>> {
+        Ok(text(&self.patient(index)?.processing_result_code))
     }
 
-    #[napi(getter)]
-    pub fn processing_result_message(&self) -> Option<String> {
-        text(&self.get().processing_result_message)
+    #[napi(skip_typescript)]
+    pub fn processing_result_message_at(&self, index: u32) -> napi::Result<Option<String>> {
+        Ok(text(&self.patient(index)?.processing_result_message))
     }
 
-    #[napi(getter)]
-    pub fn qualification_validity(&self) -> Option<Code> {
-        code(&self.get().qualification_validity)
+    #[napi(skip_typescript)]
+    pub fn qualification_validity_at(&self, index: u32) -> napi::Result<Option<Code>> {
+        Ok(code(&self.patient(index)?.qualification_validity))
     }
 
-    #[napi(getter)]
-    pub fn prescription_issue_select(&self) -> Option<Code> {
-        code(&self.get().prescription_issue_select)
+    #[napi(skip_typescript)]
+    pub fn prescription_issue_select_at(&self, index: u32) -> napi::Result<Option<Code>> {
+        Ok(code(&self.patient(index)?.prescription_issue_select))
     }
 
     /// The request echo (被保険者証 queries), in the contract's snake_case.
-    #[napi(getter, ts_return_type = "Record<string, unknown> | null")]
-    pub fn search_info(&self) -> serde_json::Value {
-        block(&self.get().search_info)
+    #[napi(skip_typescript)]
+    pub fn search_info_at(&self, index: u32) -> napi::Result<serde_json::Value> {
+        Ok(block(&self.patient(index)?.search_info))
     }
 
     /// `'received'`, `'received_empty'` or `'absent'`. Absent never means a subsidy ended.
-    #[napi(getter, ts_return_type = "'received' | 'received_empty' | 'absent'")]
-    pub fn pmh(&self) -> &'static str {
-        self.get().pmh.as_str()
+    #[napi(skip_typescript)]
+    pub fn pmh_at(&self, index: u32) -> napi::Result<&'static str> {
+        Ok(self.patient(index)?.pmh.as_str())
     }
 
     /// The qualifications as a JSON array of `Qualification` objects; index.js parses it for
     /// the `qualifications` getter (59 napi property sets per result cost several times more).
     #[napi(skip_typescript)]
-    pub fn qualifications_json(&self) -> napi::Result<String> {
-        crate::lists::list_json(self.get().qualifications.iter().map(Qualification::from))
+    pub fn qualifications_json_at(&self, index: u32) -> napi::Result<String> {
+        crate::lists::list_json(self.patient(index)?.qualifications.iter().map(Qualification::from))
             .ok_or_else(|| napi::Error::new(napi::Status::GenericFailure, "kohi: qualifications could not be written"))
     }
 
@@ -160,8 +165,8 @@ impl Patient {
     /// anything but ASCII (a program's name does): V8 would otherwise decode the UTF-8 character
     /// by character, which was more than half of the getter's instructions.
     #[napi(skip_typescript)]
-    pub fn kohi_values(&self) -> napi::Result<Either<String, Utf16String>> {
-        let values = crate::lists::kohi_values(&self.get().kohi).ok_or_else(|| {
+    pub fn kohi_values_at(&self, index: u32) -> napi::Result<Either<String, Utf16String>> {
+        let values = crate::lists::kohi_values(&self.patient(index)?.kohi).ok_or_else(|| {
             napi::Error::new(napi::Status::GenericFailure, "kohi: a 公費 value holds a control character")
         })?;
         if values.is_ascii() {
@@ -225,7 +230,7 @@ macro_rules! node_value {
 macro_rules! node_qualification {
     (@fields [$($out:tt)*]) => {
         /// One `ResultOfQualificationConfirmation`. (The type of `patient.qualifications`; index.js
-        /// parses the objects from `Patient.qualificationsJson()`, whose keys serde names like napi.)
+        /// parses the objects from `KohiResult.qualificationsJsonAt()`, whose keys serde names like napi.)
         #[napi(object, use_nullable = true)]
         #[derive(serde::Serialize)]
         #[serde(rename_all = "camelCase")]
@@ -273,7 +278,7 @@ macro_rules! node_qualification {
 kohi_core::qualification_fields!(node_qualification);
 
 /// One 公費 as a レセコン fills it in. (The type of `patient.kohi`; index.js builds the objects
-/// from `Patient.kohiValues()`, in this field order.)
+/// from `KohiResult.kohiValuesAt()`, in this field order.)
 #[napi(object, use_nullable = true)]
 pub struct Kohi {
     /// 1–4 (第1〜第4公費), or null past the fourth.
@@ -315,7 +320,7 @@ pub struct Kohi {
     pub renewal: Option<String>,
 }
 
-/// Values per entry in `Patient.kohiValues()`.
+/// Values per entry in `KohiResult.kohiValuesAt()`.
 #[napi(skip_typescript)]
 pub const KOHI_FIELDS: u32 = crate::lists::KOHI_FIELDS;
 

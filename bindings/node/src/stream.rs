@@ -8,7 +8,7 @@ use napi_derive::napi;
 
 use kohi_core::{Document, PatientReader};
 
-use crate::{ParseOptions, Patient};
+use crate::{KohiResult, ParseOptions};
 
 /// The patients of a (bulk) result file as they are read: `for await (const p of stream)`, or
 /// `next()` until it resolves to null.
@@ -44,7 +44,7 @@ pub struct NextBatch {
 
 impl Task for NextBatch {
     type Output = std::result::Result<Vec<Document>, kohi_core::Error>;
-    type JsValue = Vec<Patient>;
+    type JsValue = Vec<KohiResult>;
 
     fn compute(&mut self) -> Result<Self::Output> {
         let mut reading = self.reader.lock().map_err(|_| Error::new(Status::GenericFailure, "the stream failed"))?;
@@ -65,7 +65,7 @@ impl Task for NextBatch {
 
     fn resolve(&mut self, env: Env, output: Self::Output) -> Result<Self::JsValue> {
         match output {
-            Ok(batch) => Ok(batch.into_iter().map(|doc| Patient { doc: Arc::new(doc), index: 0 }).collect()),
+            Ok(batch) => Ok(batch.into_iter().map(|doc| KohiResult::new(Arc::new(doc))).collect()),
             Err(e) => Err(crate::kohi_error(&env, &e)),
         }
     }
@@ -77,7 +77,7 @@ pub struct NextPatient {
 
 impl Task for NextPatient {
     type Output = Option<std::result::Result<Document, kohi_core::Error>>;
-    type JsValue = Option<Patient>;
+    type JsValue = Option<KohiResult>;
 
     fn compute(&mut self) -> Result<Self::Output> {
         let mut reading = self.reader.lock().map_err(|_| Error::new(Status::GenericFailure, "the stream failed"))?;
@@ -87,7 +87,7 @@ impl Task for NextPatient {
     fn resolve(&mut self, env: Env, output: Self::Output) -> Result<Self::JsValue> {
         match output {
             None => Ok(None),
-            Some(Ok(doc)) => Ok(Some(Patient { doc: Arc::new(doc), index: 0 })),
+            Some(Ok(doc)) => Ok(Some(KohiResult::new(Arc::new(doc)))),
             Some(Err(e)) => Err(crate::kohi_error(&env, &e)),
         }
     }
@@ -95,7 +95,7 @@ impl Task for NextPatient {
 
 #[napi]
 impl PatientStream {
-    /// The next patient, or null at the end.
+    /// The next patient, or null at the end (index.js makes the one-patient result a `Patient`).
     #[napi(ts_return_type = "Promise<Patient | null>")]
     pub fn next(&self) -> AsyncTask<NextPatient> {
         AsyncTask::new(NextPatient { reader: self.reader.clone() })
@@ -103,6 +103,7 @@ impl PatientStream {
 
     /// Up to `max` patients (1–1024, default 256) read in one trip off the main thread; an empty
     /// array at the end. `for await` reads in batches: a patient costs far less than one `next()`.
+    /// (index.js makes each one-patient result a `Patient`.)
     #[napi(ts_return_type = "Promise<Array<Patient>>")]
     pub fn next_batch(&self, env: Env, max: Option<u32>) -> Result<AsyncTask<NextBatch>> {
         let max = max.unwrap_or(256);

@@ -189,10 +189,29 @@ test('reconcile and checkNumber', () => {
   assert.deepEqual(kohi.reconcile(stored, parse('face_no_pmh.xml').patients[0], '2025-06-04').map((c) => c.change), ['unknown'])
   assert.throws(() => kohi.reconcile([{ nope: 1 }], patient, '2025-06-04'), (e) => e.code === 'invalid_stored_record')
   assert.throws(() => kohi.reconcile(stored, patient, '2025/06/04'), (e) => e.code === 'invalid_argument')
-  assert.throws(() => kohi.reconcile(stored, {}, '2025-06-04'), Error)
+  for (const notAPatient of [{}, null, 'patient', parse('face_pmh_two.xml')]) {
+    assert.throws(() => kohi.reconcile(stored, notAPatient, '2025-06-04'), (e) => e instanceof TypeError && e.code === 'invalid_argument')
+  }
   assert.equal(kohi.checkNumber('payer', '54016027').valid, true)
   assert.deepEqual(kohi.checkNumber('insurer', '06139993'), { kind: 'insurer', normalized: '06139993', valid: false, expectedCheckDigit: 2 })
   assert.equal(kohi.checkNumber('recipient', '１２３４５６６').normalized, '1234566')
+})
+
+test('patients are Patients, made only by a result or a stream, read lazily through their result', async () => {
+  const result = parse('bulk_three_units.xml')
+  const patients = result.patients
+  assert.ok(patients.every((p) => p instanceof kohi.Patient))
+  assert.notEqual(result.patients[0], patients[0]) // a new list each time, as before
+  assert.deepEqual(patients.map((p) => p.referenceNumber), result.patients.map((p) => p.referenceNumber))
+  assert.throws(() => new kohi.Patient(), TypeError)
+  assert.throws(() => new kohi.Patient(Symbol('kohi.Patient'), result, 0), TypeError)
+  assert.deepEqual(Object.keys(patients[0]), []) // nothing of the patient is an own property
+  const streamed = []
+  for await (const p of kohi.stream(path.join(FIXTURES, 'bulk_three_units.xml'))) streamed.push(p)
+  assert.ok(streamed.every((p) => p instanceof kohi.Patient))
+  const next = await kohi.stream(path.join(FIXTURES, 'bulk_three_units.xml')).next()
+  assert.ok(next instanceof kohi.Patient)
+  assert.equal(next.referenceNumber, patients[0].referenceNumber)
 })
 
 test('inspecting a result or a patient shows no personal data', () => {
