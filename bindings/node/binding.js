@@ -837,7 +837,6 @@ module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __n
 module.exports = nativeBinding
 module.exports.ArchiveEntry = nativeBinding.ArchiveEntry
 module.exports.KohiResult = nativeBinding.KohiResult
-module.exports.PatientBatch = nativeBinding.PatientBatch
 module.exports.PatientStream = nativeBinding.PatientStream
 module.exports.Watcher = nativeBinding.Watcher
 module.exports.WatchEvent = nativeBinding.WatchEvent

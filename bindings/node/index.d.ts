@@ -97,9 +97,6 @@ export declare class KohiResult {
   toJsonString(): string
 }
 
-/** Internal: a stream's batch of patients (streams hand out `Patient`s). */
-export declare class PatientBatch {}
-
 /**
  * The patients of a (bulk) result file as they are read: `for await (const p of stream)`, or
  * `next()` until it resolves to null.
@@ -110,7 +107,7 @@ export declare class PatientStream {
   /**
    * Up to `max` patients (1–1024, default 256) read in one trip off the main thread; an empty
    * array at the end. `for await` reads in batches: a patient costs far less than one `next()`.
-   * (index.js makes a `Patient` of each patient of the batch.)
+   * (index.js makes each one-patient result a `Patient`.)
    */
   nextBatch(max?: number | undefined | null): Promise<Array<Patient>>
 }

@@ -87,87 +87,76 @@ native.KohiResult.prototype.toJSON = function toJSON() {
   return JSON.parse(this.toJsonString())
 }
 
-// Patients are plain JS objects holding their holder (a result, or a batch read by a stream)
-// and their index, in private fields (so `console.log(patient)` shows no personal data); each
-// getter reads through the holder. A napi class instance per patient (a wrapped object with a
-// finalizer) cost 2-3 µs each, most of what a bulk file's `patients` cost on top of the parse.
-// The holders' `…At(index)` methods are internal (src/objects.rs); they are called as the addon
-// defined them, before `checked` below wraps every method (an index made here needs no check).
-const methodsOf = (holder) => {
-  const P = holder.prototype
-  return {
-    referenceNumber: P.referenceNumberAt,
-    processingResultStatus: P.processingResultStatusAt,
-    processingResultCode: P.processingResultCodeAt,
-    processingResultMessage: P.processingResultMessageAt,
-    qualificationValidity: P.qualificationValidityAt,
-    prescriptionIssueSelect: P.prescriptionIssueSelectAt,
-    searchInfo: P.searchInfoAt,
-    pmh: P.pmhAt,
-    qualificationsJson: P.qualificationsJsonAt,
-    kohiValues: P.kohiValuesAt,
-    reconcile: P.reconcileAt,
-    patientCount: P.patientCount,
-  }
+// Patients are plain JS objects holding their result and their index, in private fields (so
+// `console.log(patient)` shows no personal data); each getter reads through the result. A napi
+// class instance per patient (a wrapped object with a finalizer) cost 2-3 µs each, most of what
+// a bulk file's `patients` cost on top of the parse. The result's `…At(index)` methods are
+// internal (src/objects.rs); they are called as the addon defined them, before `checked` below
+// wraps every method (an index made here needs no check).
+const R = native.KohiResult.prototype
+const at = {
+  referenceNumber: R.referenceNumberAt,
+  processingResultStatus: R.processingResultStatusAt,
+  processingResultCode: R.processingResultCodeAt,
+  processingResultMessage: R.processingResultMessageAt,
+  qualificationValidity: R.qualificationValidityAt,
+  prescriptionIssueSelect: R.prescriptionIssueSelectAt,
+  searchInfo: R.searchInfoAt,
+  pmh: R.pmhAt,
+  qualificationsJson: R.qualificationsJsonAt,
+  kohiValues: R.kohiValuesAt,
+  patientCount: R.patientCount,
 }
-const OF_RESULT = methodsOf(native.KohiResult)
-const OF_BATCH = methodsOf(native.PatientBatch)
-const releaseAt = native.PatientBatch.prototype.releaseAt
 // Only this module makes patients: `new Patient()` elsewhere is refused, as the addon's class was.
 const MADE_HERE = Symbol('kohi.Patient')
-let reconcileOf
+let partsOf
 
 class Patient {
-  #holder
+  #result
   #index
-  #at
-  constructor(token, holder, index, at) {
+  constructor(token, result, index) {
     if (token !== MADE_HERE) throw new TypeError('a Patient comes from a result (result.patients) or a stream')
-    this.#holder = holder
+    this.#result = result
     this.#index = index
-    this.#at = at
   }
 
   static {
-    // `reconcile` below: the patient's own, or null for anything that is not a Patient.
-    reconcileOf = (p) =>
-      p !== null && typeof p === 'object' && #holder in p
-        ? (stored, today) => p.#at.reconcile.call(p.#holder, stored, p.#index, today)
-        : null
+    // The result and index of a patient, or null for anything else (`reconcile` below).
+    partsOf = (p) => (p !== null && typeof p === 'object' && #result in p ? [p.#result, p.#index] : null)
   }
 
   /** 照会番号. */
   get referenceNumber() {
-    return this.#at.referenceNumber.call(this.#holder, this.#index)
+    return at.referenceNumber.call(this.#result, this.#index)
   }
   get processingResultStatus() {
-    return this.#at.processingResultStatus.call(this.#holder, this.#index)
+    return at.processingResultStatus.call(this.#result, this.#index)
   }
   get processingResultCode() {
-    return this.#at.processingResultCode.call(this.#holder, this.#index)
+    return at.processingResultCode.call(this.#result, this.#index)
   }
   get processingResultMessage() {
-    return this.#at.processingResultMessage.call(this.#holder, this.#index)
+    return at.processingResultMessage.call(this.#result, this.#index)
   }
   get qualificationValidity() {
-    return this.#at.qualificationValidity.call(this.#holder, this.#index)
+    return at.qualificationValidity.call(this.#result, this.#index)
   }
   get prescriptionIssueSelect() {
-    return this.#at.prescriptionIssueSelect.call(this.#holder, this.#index)
+    return at.prescriptionIssueSelect.call(this.#result, this.#index)
   }
   get searchInfo() {
-    return this.#at.searchInfo.call(this.#holder, this.#index)
+    return at.searchInfo.call(this.#result, this.#index)
   }
   get pmh() {
-    return this.#at.pmh.call(this.#holder, this.#index)
+    return at.pmh.call(this.#result, this.#index)
   }
   // `patient.qualifications`: plain objects parsed from the JSON the addon writes (see above).
   get qualifications() {
-    return JSON.parse(this.#at.qualificationsJson.call(this.#holder, this.#index))
+    return JSON.parse(at.qualificationsJson.call(this.#result, this.#index))
   }
   // `patient.kohi`: plain objects built here from one string of values (see above).
   get kohi() {
-    const s = this.#at.kohiValues.call(this.#holder, this.#index)
+    const s = at.kohiValues.call(this.#result, this.#index)
     const list = []
     if (s === '') return list
     const v = s.split('\u0000')
@@ -178,40 +167,28 @@ class Patient {
   }
 }
 
-// `result.patients`: one per person, in document order, all reading through the result.
-Object.defineProperty(native.KohiResult.prototype, 'patients', {
+// `result.patients`: one per person, in document order.
+Object.defineProperty(R, 'patients', {
   configurable: true,
   enumerable: false,
   get() {
-    const n = OF_RESULT.patientCount.call(this)
+    const n = at.patientCount.call(this)
     const list = new Array(n)
-    for (let i = 0; i < n; i++) list[i] = new Patient(MADE_HERE, this, i, OF_RESULT)
+    for (let i = 0; i < n; i++) list[i] = new Patient(MADE_HERE, this, i)
     return list
   },
 })
 
-// A stream reads a batch of patients in one trip, each its own one-patient document
-// (src/stream.rs). When a streamed Patient is collected, its document is released, so a patient
-// kept from a stream keeps only its own document alive, and memory stays flat while reading.
-const released = new FinalizationRegistry(({ batch, index }) => releaseAt.call(batch, index))
+// A stream reads each patient as a one-patient result (src/stream.rs): handed out as a Patient.
 const S = native.PatientStream.prototype
 const nextResult = S.next
-const nextBatchOf = S.nextBatch
+const nextResults = S.nextBatch
 // Not `async`: a bad `max` still throws at the call, as the addon's method does.
 S.next = function next() {
-  return nextResult.call(this).then((result) => (result === null ? null : new Patient(MADE_HERE, result, 0, OF_RESULT)))
+  return nextResult.call(this).then((result) => (result === null ? null : new Patient(MADE_HERE, result, 0)))
 }
 S.nextBatch = function nextBatch(max) {
-  return nextBatchOf.call(this, max).then((batch) => {
-    const n = OF_BATCH.patientCount.call(batch)
-    const list = new Array(n)
-    for (let i = 0; i < n; i++) {
-      const patient = new Patient(MADE_HERE, batch, i, OF_BATCH)
-      released.register(patient, { batch, index: i })
-      list[i] = patient
-    }
-    return list
-  })
+  return nextResults.call(this, max).then((results) => results.map((result) => new Patient(MADE_HERE, result, 0)))
 }
 
 // Arguments are checked here, before napi sees them, for two reasons. napi's own conversion
@@ -279,18 +256,19 @@ for (const [name, value] of Object.entries(native)) {
   }
 }
 
-// `reconcile(stored, patient, today)`, through the patient's holder (`reconcileAt`, called
-// unwrapped: `checked` would write a whole result out to look for surrogates).
-delete api.PatientBatch // internal: streams hand out Patients
+// `reconcile(stored, patient, today)`: the addon's `reconcileAt` takes the patient's result and
+// index (called unwrapped: `checked` would write the whole result out to look for surrogates).
+const reconcileAt = native.reconcileAt
+delete api.reconcileAt
 api.reconcile = checked('reconcile', function reconcile(stored, patient, today) {
-  const ofPatient = reconcileOf(patient)
-  if (ofPatient === null) {
+  const parts = partsOf(patient)
+  if (parts === null) {
     const e = new TypeError('reconcile: patient must be a Patient (from result.patients or a stream)')
     e.code = 'invalid_argument'
     e.kohiCode = 'invalid_argument'
     throw e
   }
-  return ofPatient(stored, today)
+  return reconcileAt(stored, parts[0], parts[1], today)
 })
 api.Patient = Patient
 

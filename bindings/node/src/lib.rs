@@ -263,24 +263,28 @@ pub fn check_number(env: Env, kind: String, value: String) -> Result<NumberCheck
     Ok(NumberCheck::from(kohi_core::check_number(kind, &value)))
 }
 
-/// `reconcile(stored, patient, today)` (index.js, through the patient's holder's `reconcileAt`):
+/// `reconcile(stored, patient, today)` (index.js, which passes the patient's result and index):
 /// compares stored 公費 (`[{ payer_number, recipient_number, valid_from, valid_to,
 /// income_segment, max_copayment }]`, or that as JSON) with a patient, as of `today`
 /// (`'YYYY-MM-DD'`). Returns the changes (objects in the contract's snake_case). Absence never
 /// proposes ending a 公費.
-pub(crate) fn reconcile(
-    env: &Env,
+#[napi(skip_typescript)]
+pub fn reconcile_at(
+    env: Env,
     stored: serde_json::Value,
-    patient: &kohi_core::Patient,
-    today: &str,
+    result: &KohiResult,
+    index: u32,
+    today: String,
 ) -> Result<serde_json::Value> {
     let stored = match stored {
         serde_json::Value::String(json) => json,
         other => other.to_string(),
     };
-    let today = kohi_core::reconcile::parse_day(today)
-        .ok_or_else(|| js_error(env, "invalid_argument", None, "today must be 'YYYY-MM-DD'"))?;
-    let records = kohi_core::KohiRecord::list_from_json(&stored).map_err(|e| kohi_error(env, &e))?;
+    let today = kohi_core::reconcile::parse_day(&today)
+        .ok_or_else(|| js_error(&env, "invalid_argument", None, "today must be 'YYYY-MM-DD'"))?;
+    let patient = result.doc.patients.get(usize::try_from(index).unwrap_or(usize::MAX));
+    let patient = patient.ok_or_else(|| js_error(&env, "invalid_argument", None, "reconcile: no such patient"))?;
+    let records = kohi_core::KohiRecord::list_from_json(&stored).map_err(|e| kohi_error(&env, &e))?;
     let changes = kohi_core::reconcile(&records, patient, today);
     Ok(serde_json::from_str(&kohi_core::reconcile::changes_to_json(&changes)).unwrap_or_default())
 }

@@ -3,15 +3,13 @@
 //! `{ code, label }`; long or open blocks (高齢受給者証, 医療券, 上限額…) are plain objects in the
 //! contract's snake_case, exactly as in `toJSON()`.
 
-use std::sync::{Arc, Mutex};
-
 use napi::bindgen_prelude::{Either, Utf16String};
 use napi_derive::napi;
 
 use kohi_core::codes::CodeList;
 use kohi_core::model::{Date, DateTime};
 use kohi_core::numbers::NumberText;
-use kohi_core::{Document, Personal, Text};
+use kohi_core::{Personal, Text};
 
 use crate::KohiResult;
 
@@ -90,180 +88,93 @@ impl From<&kohi_core::model::Header> for Header {
     }
 }
 
-/// What holds patients for index.js's `Patient` objects: a parsed result (`KohiResult`), or a
-/// batch read by a stream (`PatientBatch`). A `Patient` is a plain JS object with its holder and
-/// index in private fields (so `console.log(patient)` shows no personal data), and its getters
-/// call the holder's `…At(index)` methods below. A napi class instance per patient (a wrapped
-/// object with a finalizer) cost 2–3 µs each: most of what a bulk file's `patients` cost in Node
-/// on top of the parse.
-pub(crate) trait PatientHolder {
-    /// How many patients (an index below this is valid).
-    fn count(&self) -> usize;
-    /// `read` of patient `index`; an error (never a panic) for an index out of range.
-    fn with_patient<T>(&self, index: u32, read: impl FnOnce(&kohi_core::Patient) -> T) -> napi::Result<T>;
-}
-
-fn no_patient() -> napi::Error {
-    napi::Error::new(napi::Status::InvalidArg, "kohi: no patient at this index")
-}
-
-impl PatientHolder for KohiResult {
-    fn count(&self) -> usize {
-        self.doc.patients.len()
-    }
-
-    fn with_patient<T>(&self, index: u32, read: impl FnOnce(&kohi_core::Patient) -> T) -> napi::Result<T> {
+/// A patient's fields, read by index from its result. index.js makes each `Patient` a plain JS
+/// object that holds its result and index (its private fields, so `console.log(patient)` shows
+/// no personal data) and whose getters call these. A napi class instance per patient (a
+/// wrapped object with a finalizer) cost 2–3 µs each: most of what a bulk file's `patients`
+/// cost in Node on top of the parse.
+impl KohiResult {
+    fn patient(&self, index: u32) -> napi::Result<&kohi_core::Patient> {
         let index = usize::try_from(index).unwrap_or(usize::MAX);
-        self.doc.patients.get(index).map(read).ok_or_else(no_patient)
-    }
-}
-
-// Patients read by a stream in one trip, each its own one-patient document: one napi object for
-// the batch instead of one per patient. index.js releases a patient's document when its `Patient`
-// is collected (a `FinalizationRegistry`), so a patient kept from a stream keeps only its own
-// document alive, as it did when each was a result of its own. (A `//` comment: napi's type
-// generation cannot skip a class, and this one is internal.)
-/// Internal: a stream's batch of patients (streams hand out `Patient`s).
-#[napi]
-pub struct PatientBatch {
-    docs: Box<[Mutex<Option<Arc<Document>>>]>,
-}
-
-impl PatientBatch {
-    pub(crate) fn new(docs: Vec<Document>) -> Self {
-        PatientBatch { docs: docs.into_iter().map(|doc| Mutex::new(Some(Arc::new(doc)))).collect() }
-    }
-
-    fn doc(&self, index: u32) -> Option<Arc<Document>> {
-        let slot = self.docs.get(usize::try_from(index).ok()?)?;
-        slot.lock().ok()?.clone()
-    }
-}
-
-impl PatientHolder for PatientBatch {
-    fn count(&self) -> usize {
-        self.docs.len()
-    }
-
-    fn with_patient<T>(&self, index: u32, read: impl FnOnce(&kohi_core::Patient) -> T) -> napi::Result<T> {
-        let doc = self.doc(index).ok_or_else(no_patient)?;
-        doc.patients.first().map(read).ok_or_else(no_patient)
+        self.doc.patients.get(index).ok_or_else(|| napi::Error::new(napi::Status::InvalidArg, "kohi: no patient at this index"))
     }
 }
 
 #[napi]
-impl PatientBatch {
-    /// Drops patient `index`'s document (its `Patient` was collected). Internal.
+impl KohiResult {
+    /// How many patients `patients` holds.
     #[napi(skip_typescript)]
-    pub fn release_at(&self, index: u32) {
-        let slot = usize::try_from(index).ok().and_then(|i| self.docs.get(i));
-        if let Some(mut doc) = slot.and_then(|slot| slot.lock().ok()) {
-            *doc = None;
+    pub fn patient_count(&self) -> napi::Result<u32> {
+        u32::try_from(self.doc.patients.len())
+            .map_err(|_| napi::Error::new(napi::Status::GenericFailure, "kohi: more patients than an index can count"))
+    }
+
+    /// 照会番号.
+    #[napi(skip_typescript)]
+    pub fn reference_number_at(&self, index: u32) -> napi::Result<Option<String>> {
+        Ok(personal(&self.patient(index)?.reference_number))
+    }
+
+    #[napi(skip_typescript)]
+    pub fn processing_result_status_at(&self, index: u32) -> napi::Result<Option<Code>> {
+        Ok(code(&self.patient(index)?.processing_result_status))
+    }
+
+    #[napi(skip_typescript)]
+    pub fn processing_result_code_at(&self, index: u32) -> napi::Result<Option<String>> {
+        Ok(text(&self.patient(index)?.processing_result_code))
+    }
+
+    #[napi(skip_typescript)]
+    pub fn processing_result_message_at(&self, index: u32) -> napi::Result<Option<String>> {
+        Ok(text(&self.patient(index)?.processing_result_message))
+    }
+
+    #[napi(skip_typescript)]
+    pub fn qualification_validity_at(&self, index: u32) -> napi::Result<Option<Code>> {
+        Ok(code(&self.patient(index)?.qualification_validity))
+    }
+
+    #[napi(skip_typescript)]
+    pub fn prescription_issue_select_at(&self, index: u32) -> napi::Result<Option<Code>> {
+        Ok(code(&self.patient(index)?.prescription_issue_select))
+    }
+
+    /// The request echo (被保険者証 queries), in the contract's snake_case.
+    #[napi(skip_typescript)]
+    pub fn search_info_at(&self, index: u32) -> napi::Result<serde_json::Value> {
+        Ok(block(&self.patient(index)?.search_info))
+    }
+
+    /// `'received'`, `'received_empty'` or `'absent'`. Absent never means a subsidy ended.
+    #[napi(skip_typescript)]
+    pub fn pmh_at(&self, index: u32) -> napi::Result<&'static str> {
+        Ok(self.patient(index)?.pmh.as_str())
+    }
+
+    /// The qualifications as a JSON array of `Qualification` objects; index.js parses it for
+    /// the `qualifications` getter (59 napi property sets per result cost several times more).
+    #[napi(skip_typescript)]
+    pub fn qualifications_json_at(&self, index: u32) -> napi::Result<String> {
+        crate::lists::list_json(self.patient(index)?.qualifications.iter().map(Qualification::from))
+            .ok_or_else(|| napi::Error::new(napi::Status::GenericFailure, "kohi: qualifications could not be written"))
+    }
+
+    /// The 公費 as one string, `KOHI_FIELDS` values per entry; index.js builds the `kohi`
+    /// getter's objects from it (see lists.rs for why). Handed to V8 as UTF-16 when it holds
+    /// anything but ASCII (a program's name does): V8 would otherwise decode the UTF-8 character
+    /// by character, which was more than half of the getter's instructions.
+    #[napi(skip_typescript)]
+    pub fn kohi_values_at(&self, index: u32) -> napi::Result<Either<String, Utf16String>> {
+        let values = crate::lists::kohi_values(&self.patient(index)?.kohi).ok_or_else(|| {
+            napi::Error::new(napi::Status::GenericFailure, "kohi: a 公費 value holds a control character")
+        })?;
+        if values.is_ascii() {
+            return Ok(Either::A(values));
         }
+        Ok(Either::B(Utf16String::from(crate::lists::utf16(&values))))
     }
 }
-
-/// The `…At(index)` methods of a patient holder, declared once for both holders. Internal
-/// (index.js's `Patient` calls them); `reconcileAt` serves `reconcile(stored, patient, today)`.
-macro_rules! patient_methods {
-    ($holder:ident) => {
-        #[napi]
-        impl $holder {
-            /// How many patients it holds.
-            #[napi(skip_typescript)]
-            pub fn patient_count(&self) -> napi::Result<u32> {
-                u32::try_from(self.count()).map_err(|_| {
-                    napi::Error::new(napi::Status::GenericFailure, "kohi: more patients than an index can count")
-                })
-            }
-
-            /// 照会番号.
-            #[napi(skip_typescript)]
-            pub fn reference_number_at(&self, index: u32) -> napi::Result<Option<String>> {
-                self.with_patient(index, |p| personal(&p.reference_number))
-            }
-
-            #[napi(skip_typescript)]
-            pub fn processing_result_status_at(&self, index: u32) -> napi::Result<Option<Code>> {
-                self.with_patient(index, |p| code(&p.processing_result_status))
-            }
-
-            #[napi(skip_typescript)]
-            pub fn processing_result_code_at(&self, index: u32) -> napi::Result<Option<String>> {
-                self.with_patient(index, |p| text(&p.processing_result_code))
-            }
-
-            #[napi(skip_typescript)]
-            pub fn processing_result_message_at(&self, index: u32) -> napi::Result<Option<String>> {
-                self.with_patient(index, |p| text(&p.processing_result_message))
-            }
-
-            #[napi(skip_typescript)]
-            pub fn qualification_validity_at(&self, index: u32) -> napi::Result<Option<Code>> {
-                self.with_patient(index, |p| code(&p.qualification_validity))
-            }
-
-            #[napi(skip_typescript)]
-            pub fn prescription_issue_select_at(&self, index: u32) -> napi::Result<Option<Code>> {
-                self.with_patient(index, |p| code(&p.prescription_issue_select))
-            }
-
-            /// The request echo (被保険者証 queries), in the contract's snake_case.
-            #[napi(skip_typescript)]
-            pub fn search_info_at(&self, index: u32) -> napi::Result<serde_json::Value> {
-                self.with_patient(index, |p| block(&p.search_info))
-            }
-
-            /// `'received'`, `'received_empty'` or `'absent'`. Absent never means a subsidy ended.
-            #[napi(skip_typescript)]
-            pub fn pmh_at(&self, index: u32) -> napi::Result<&'static str> {
-                self.with_patient(index, |p| p.pmh.as_str())
-            }
-
-            /// The qualifications as a JSON array of `Qualification` objects; index.js parses it
-            /// for the `qualifications` getter (59 napi property sets per result cost several
-            /// times more).
-            #[napi(skip_typescript)]
-            pub fn qualifications_json_at(&self, index: u32) -> napi::Result<String> {
-                self.with_patient(index, |p| crate::lists::list_json(p.qualifications.iter().map(Qualification::from)))?
-                    .ok_or_else(|| {
-                        napi::Error::new(napi::Status::GenericFailure, "kohi: qualifications could not be written")
-                    })
-            }
-
-            /// The 公費 as one string, `KOHI_FIELDS` values per entry; index.js builds the `kohi`
-            /// getter's objects from it (see lists.rs for why). Handed to V8 as UTF-16 when it
-            /// holds anything but ASCII (a program's name does): V8 would otherwise decode the
-            /// UTF-8 character by character, which was more than half of the getter's
-            /// instructions.
-            #[napi(skip_typescript)]
-            pub fn kohi_values_at(&self, index: u32) -> napi::Result<Either<String, Utf16String>> {
-                let values = self.with_patient(index, |p| crate::lists::kohi_values(&p.kohi))?.ok_or_else(|| {
-                    napi::Error::new(napi::Status::GenericFailure, "kohi: a 公費 value holds a control character")
-                })?;
-                if values.is_ascii() {
-                    return Ok(Either::A(values));
-                }
-                Ok(Either::B(Utf16String::from(crate::lists::utf16(&values))))
-            }
-
-            /// `reconcile(stored, patient, today)` for patient `index` (see `crate::reconcile`).
-            #[napi(skip_typescript)]
-            pub fn reconcile_at(
-                &self,
-                env: napi::Env,
-                stored: serde_json::Value,
-                index: u32,
-                today: String,
-            ) -> napi::Result<serde_json::Value> {
-                self.with_patient(index, |p| crate::reconcile(&env, stored, p, &today))?
-            }
-        }
-    };
-}
-
-patient_methods!(KohiResult);
-patient_methods!(PatientBatch);
 
 /// A qualification value as Node shows it, by the kind its row declares.
 macro_rules! node_value {

@@ -8,7 +8,7 @@ use napi_derive::napi;
 
 use kohi_core::{Document, PatientReader};
 
-use crate::{KohiResult, ParseOptions, PatientBatch};
+use crate::{KohiResult, ParseOptions};
 
 /// The patients of a (bulk) result file as they are read: `for await (const p of stream)`, or
 /// `next()` until it resolves to null.
@@ -44,7 +44,7 @@ pub struct NextBatch {
 
 impl Task for NextBatch {
     type Output = std::result::Result<Vec<Document>, kohi_core::Error>;
-    type JsValue = PatientBatch;
+    type JsValue = Vec<KohiResult>;
 
     fn compute(&mut self) -> Result<Self::Output> {
         let mut reading = self.reader.lock().map_err(|_| Error::new(Status::GenericFailure, "the stream failed"))?;
@@ -65,7 +65,7 @@ impl Task for NextBatch {
 
     fn resolve(&mut self, env: Env, output: Self::Output) -> Result<Self::JsValue> {
         match output {
-            Ok(batch) => Ok(PatientBatch::new(batch)),
+            Ok(batch) => Ok(batch.into_iter().map(|doc| KohiResult::new(Arc::new(doc))).collect()),
             Err(e) => Err(crate::kohi_error(&env, &e)),
         }
     }
@@ -103,7 +103,7 @@ impl PatientStream {
 
     /// Up to `max` patients (1–1024, default 256) read in one trip off the main thread; an empty
     /// array at the end. `for await` reads in batches: a patient costs far less than one `next()`.
-    /// (index.js makes a `Patient` of each patient of the batch.)
+    /// (index.js makes each one-patient result a `Patient`.)
     #[napi(ts_return_type = "Promise<Array<Patient>>")]
     pub fn next_batch(&self, env: Env, max: Option<u32>) -> Result<AsyncTask<NextBatch>> {
         let max = max.unwrap_or(256);
