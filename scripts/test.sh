@@ -246,6 +246,19 @@ layer_hardening() {
   target/release/examples/stream_rss 100000 --whole --max-growth 4 >/dev/null
   target/release/examples/stream_rss --face 10000 --max-growth 4 >/dev/null
 
+  step "hardening: a Node stream's memory does not grow with the file (100,000 units within 60 MB of 10,000)"
+  cargo run --locked -q --release -p kohi-bench -- --write-bulk target >/dev/null
+  small=$(node scripts/node_stream_rss.js target/bulk_10000.xml)
+  large=$(node scripts/node_stream_rss.js target/bulk_100000.xml)
+  echo "$small"; echo "$large"
+  python3 - "$small" "$large" <<'PY'
+import json, sys
+small, large = (json.loads(a) for a in sys.argv[1:])
+assert (small["patients"], large["patients"]) == (10000, 100000), "every patient streamed"
+growth = large["max_rss_mb"] - small["max_rss_mb"]
+assert growth <= 60, f"a Node stream grew by {growth} MB from 10,000 to 100,000 units"
+PY
+
   step "hardening: an idle inbox uses under 5 % of one core (500 delivered files, one waiting to give up)"
   cargo build -q --release --locked -p kohi-cli
   scripts/idle_cpu.sh target/release/kohi
