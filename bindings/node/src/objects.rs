@@ -96,7 +96,10 @@ impl From<&kohi_core::model::Header> for Header {
 impl KohiResult {
     fn patient(&self, index: u32) -> napi::Result<&kohi_core::Patient> {
         let index = usize::try_from(index).unwrap_or(usize::MAX);
-        self.doc.patients.get(index).ok_or_else(|| napi::Error::new(napi::Status::InvalidArg, "kohi: no patient at this index"))
+        self.doc
+            .patients
+            .get(index)
+            .ok_or_else(|| napi::Error::new(napi::Status::InvalidArg, "kohi: no patient at this index"))
     }
 }
 
