@@ -14,16 +14,15 @@ use crate::text::Text;
 /// A number as it came, and as normalised. `Debug` shows neither.
 ///
 /// Kept in one text: the raw form alone when normalising changes nothing (nearly every number),
-/// else the normalised form followed by the raw one. A second text for every number was 24 bytes
+/// else the normalised form followed by the raw one (so the text is longer than the normalised
+/// form exactly when the two differ). A second text for every number was 24 bytes
 /// more in every number field of every result, and a second copy made per number.
 #[derive(Clone, PartialEq, Eq)]
 pub struct NumberText {
-    /// The raw text, or the normalised text followed by the raw one (see `differs`).
+    /// The raw text, or the normalised text followed by the raw one.
     text: Text,
     /// The length of the normalised form at the start of `text`.
     normalized_len: u32,
-    /// Whether the normalised form differs from the raw one (and so is stored before it).
-    differs: bool,
 }
 
 impl NumberText {
@@ -32,21 +31,21 @@ impl NumberText {
         let Ok(raw_len) = u32::try_from(raw.len()) else {
             // Over 4 GiB (the parse's text limit stops such a text long before): no number, so
             // the normalised form is empty; the raw text is kept whole.
-            return Self { text: Text::from(raw), normalized_len: 0, differs: true };
+            return Self { text: Text::from(raw), normalized_len: 0 };
         };
         // Normalising only ever shortens a text (padding dropped, 3-byte full-width characters
         // made 1-byte ASCII): the same length means nothing changed, with no comparison.
         if raw.is_ascii() && trim_padding(raw).len() == raw.len() {
-            return Self { text: Text::from(raw), normalized_len: raw_len, differs: false };
+            return Self { text: Text::from(raw), normalized_len: raw_len };
         }
         let normalized = normalize(raw);
         let normalized_len = normalized.len() as u32; // at most `raw_len`
         if normalized.len() == raw.len() {
-            return Self { text: normalized, normalized_len, differs: false };
+            return Self { text: normalized, normalized_len };
         }
         let mut text = normalized;
         text.push_str(raw);
-        Self { text, normalized_len, differs: true }
+        Self { text, normalized_len }
     }
 
     /// The normalised value: full-width digits and letters made ASCII, surrounding spaces removed.
@@ -56,7 +55,8 @@ impl NumberText {
 
     /// The number exactly as in the document.
     pub fn raw(&self) -> &str {
-        if self.differs { self.text.get(self.normalized_len as usize..).unwrap_or_default() } else { &self.text }
+        let normalized_len = self.normalized_len as usize;
+        if self.text.len() == normalized_len { &self.text } else { self.text.get(normalized_len..).unwrap_or_default() }
     }
 }
 
