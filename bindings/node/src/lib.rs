@@ -134,7 +134,7 @@ fn looks_like_a_path(text: &str) -> bool {
 /// A parsed result file.
 #[napi]
 pub struct KohiResult {
-    pub(crate) doc: Arc<Document>,
+    doc: Arc<Document>,
 }
 
 impl KohiResult {
@@ -282,8 +282,7 @@ pub fn reconcile_at(
     };
     let today = kohi_core::reconcile::parse_day(&today)
         .ok_or_else(|| js_error(&env, "invalid_argument", None, "today must be 'YYYY-MM-DD'"))?;
-    let patient = result.doc.patients.get(usize::try_from(index).unwrap_or(usize::MAX));
-    let patient = patient.ok_or_else(|| js_error(&env, "invalid_argument", None, "reconcile: no such patient"))?;
+    let patient = result.patient(index)?;
     let records = kohi_core::KohiRecord::list_from_json(&stored).map_err(|e| kohi_error(&env, &e))?;
     let changes = kohi_core::reconcile(&records, patient, today);
     Ok(serde_json::from_str(&kohi_core::reconcile::changes_to_json(&changes)).unwrap_or_default())

@@ -94,7 +94,8 @@ impl From<&kohi_core::model::Header> for Header {
 /// wrapped object with a finalizer) cost 2–3 µs each: most of what a bulk file's `patients`
 /// cost in Node on top of the parse.
 impl KohiResult {
-    fn patient(&self, index: u32) -> napi::Result<&kohi_core::Patient> {
+    /// Patient `index`; an error (never a panic) for an index out of range.
+    pub(crate) fn patient(&self, index: u32) -> napi::Result<&kohi_core::Patient> {
         let index = usize::try_from(index).unwrap_or(usize::MAX);
         self.doc
             .patients
