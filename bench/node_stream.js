@@ -1,7 +1,9 @@
 'use strict'
-// Node streaming cost per patient: `for await` over stream() (batches of 256), one next() per
-// patient, and the whole-file parse, on a generated bulk file of N units (default 100,000).
-// Interleaved rounds, medians. Usage: node bench/node_stream.js [units]   (after npm run build)
+// Node streaming cost per patient: `for await` over stream() (batches of 256, the next read
+// ahead on libuv's pool), one next() per patient, and the whole-file parse, on a generated bulk
+// file of N units (default 100,000). Interleaved rounds, medians of the elapsed time (what the
+// loop waits) and of the process's CPU time (all threads: the reading on the pool included).
+// Usage: node bench/node_stream.js [units]   (after npm run build)
 const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
@@ -37,20 +39,28 @@ const modes = {
 
 async function main() {
   const times = Object.fromEntries(Object.keys(modes).map((m) => [m, []]))
+  const cpu = Object.fromEntries(Object.keys(modes).map((m) => [m, []]))
   for (let round = 0; round < 5; round++) {
     for (const [name, run] of Object.entries(modes)) {
       const start = process.hrtime.bigint()
+      const cpuStart = process.cpuUsage()
       const n = await run()
       if (n !== units) throw new Error(`${name}: ${n} patients, expected ${units}`)
+      const used = process.cpuUsage(cpuStart)
       times[name].push(Number(process.hrtime.bigint() - start) / 1e6)
+      cpu[name].push((used.user + used.system) / 1e3)
     }
   }
   const median = (v) => v.slice().sort((a, b) => a - b)[v.length >> 1]
-  const whole = median(times.whole)
-  for (const [name, v] of Object.entries(times)) {
-    const ms = median(v)
-    const extra = name === 'whole' ? '' : `, ${(((ms - whole) * 1000) / units).toFixed(2)} µs per patient over the whole parse`
-    console.log(`${name}: ${ms.toFixed(0)} ms for ${units} units${extra}`)
+  const perPatient = (ms, whole) => (((ms - whole) * 1000) / units).toFixed(2)
+  for (const name of Object.keys(modes)) {
+    const [ms, cpuMs] = [median(times[name]), median(cpu[name])]
+    const extra =
+      name === 'whole'
+        ? ''
+        : `, ${perPatient(ms, median(times.whole))} µs per patient over the whole parse` +
+          ` (CPU: ${cpuMs.toFixed(0)} ms, ${perPatient(cpuMs, median(cpu.whole))} µs per patient over it)`
+    console.log(`${name}: ${ms.toFixed(0)} ms for ${units} units${name === 'whole' ? ` (CPU: ${cpuMs.toFixed(0)} ms)` : ''}${extra}`)
   }
   fs.rmSync(dir, { recursive: true })
 }

@@ -107,7 +107,7 @@ export declare class PatientStream {
   /**
    * Up to `max` patients (1–1024, default 256) read in one trip off the main thread; an empty
    * array at the end. `for await` reads in batches: a patient costs far less than one `next()`.
-   * (index.js makes each one-patient result a `Patient`.)
+   * (index.js makes a `Patient` of each patient of the batch's one result.)
    */
   nextBatch(max?: number | undefined | null): Promise<Array<Patient>>
 }

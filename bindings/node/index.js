@@ -39,12 +39,90 @@ native.Watcher.prototype[Symbol.asyncIterator] = async function* events() {
 // `for await (const patient of kohi.stream(path))`: one patient at a time to the loop, read off
 // the main thread in batches of 256 (one trip per patient cost about 14 µs each; a batch is
 // bounded, so memory stays flat). An error after some patients of a batch comes after them.
-native.PatientStream.prototype[Symbol.asyncIterator] = async function* patients() {
-  for (;;) {
-    const batch = await this.nextBatch(256)
-    if (batch.length === 0) return
-    yield* batch
+// Read-ahead: the next batch is read on libuv's pool while the loop handles this one; at most
+// two batches are held, and each read starts only when the one before has ended (file order).
+// Written as an iterator object rather than an async generator: a generator's `yield` costs
+// several promise ticks per patient (about 4 µs, more than reading the patient).
+native.PatientStream.prototype[Symbol.asyncIterator] = function patients() {
+  return new Patients(this)
+}
+
+class Patients {
+  #stream
+  #batch = []
+  #at = 0
+  #ahead
+  #ended = false
+  // The last call still waiting for a batch (it never rejects); later calls wait behind it.
+  #waiting = null
+
+  constructor(stream) {
+    this.#stream = stream
+    this.#ahead = readAhead(stream)
   }
+
+  next() {
+    if (this.#waiting === null && this.#at < this.#batch.length) {
+      return Promise.resolve({ value: this.#batch[this.#at++], done: false })
+    }
+    const call = this.#waiting === null ? this.#fill() : this.#waiting.then(() => this.#fill())
+    const settled = call.then(
+      () => {},
+      () => {},
+    )
+    this.#waiting = settled
+    settled.then(() => {
+      if (this.#waiting === settled) this.#waiting = null
+    })
+    return call
+  }
+
+  async #fill() {
+    while (this.#at >= this.#batch.length) {
+      if (this.#ended) return { value: undefined, done: true }
+      try {
+        this.#batch = await this.#ahead
+      } catch (error) {
+        this.#end()
+        throw error
+      }
+      this.#at = 0
+      if (this.#batch.length === 0) this.#end()
+      else this.#ahead = readAhead(this.#stream)
+    }
+    return { value: this.#batch[this.#at++], done: false }
+  }
+
+  // Leaving a `for await` (break, return, throw) calls this: nothing more is read, and what
+  // was read ahead is dropped (its error, if any, is nobody's: see readAhead).
+  return(value) {
+    this.#end()
+    return Promise.resolve({ value, done: true })
+  }
+
+  throw(error) {
+    this.#end()
+    return Promise.reject(error)
+  }
+
+  #end() {
+    this.#ended = true
+    this.#batch = []
+    this.#at = 0
+  }
+
+  [Symbol.asyncIterator]() {
+    return this
+  }
+}
+
+// A batch being read. If the loop is left before it is awaited, its error (the stream's) is
+// nobody's: marked handled here, so it never becomes an unhandled rejection that ends the
+// process. An awaited one still throws.
+function readAhead(stream) {
+  const batch = stream.nextBatch(256)
+  batch.catch(() => {})
+  return batch
 }
 
 // `patient.kohi`: plain objects built here from one string of values, KOHI_FIELDS per entry in
@@ -179,7 +257,8 @@ Object.defineProperty(R, 'patients', {
   },
 })
 
-// A stream reads each patient as a one-patient result (src/stream.rs): handed out as a Patient.
+// A stream reads each patient as a one-patient result (`next`), or a batch of them as one result
+// (`nextBatch`, src/stream.rs): handed out as Patients.
 const S = native.PatientStream.prototype
 const nextResult = S.next
 const nextResults = S.nextBatch
@@ -188,7 +267,13 @@ S.next = function next() {
   return nextResult.call(this).then((result) => (result === null ? null : new Patient(MADE_HERE, result, 0)))
 }
 S.nextBatch = function nextBatch(max) {
-  return nextResults.call(this, max).then((results) => results.map((result) => new Patient(MADE_HERE, result, 0)))
+  return nextResults.call(this, max).then((result) => {
+    if (result === null) return []
+    const n = at.patientCount.call(result)
+    const list = new Array(n)
+    for (let i = 0; i < n; i++) list[i] = new Patient(MADE_HERE, result, i)
+    return list
+  })
 }
 
 // Arguments are checked here, before napi sees them, for two reasons. napi's own conversion

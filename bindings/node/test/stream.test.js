@@ -59,6 +59,42 @@ test('for await yields every patient before an error met inside a batch, then th
   assert.equal(seen[299], '299')
 })
 
+test('for await reads the next batch while the loop handles this one, in file order', async () => {
+  const s = kohi.stream(bulkFile(600, false))
+  const read = s.nextBatch
+  let reads = 0
+  s.nextBatch = function (max) {
+    reads++
+    return read.call(this, max)
+  }
+  const seen = []
+  const readsAtFirst = []
+  for await (const patient of s) {
+    if (seen.length % 256 === 0) readsAtFirst.push(reads)
+    seen.push(patient.referenceNumber)
+  }
+  // At the first patient of each batch, the following batch is already being read.
+  assert.deepEqual(readsAtFirst, [2, 3, 4])
+  assert.equal(reads, 4)
+  assert.deepEqual(seen, Array.from({ length: 600 }, (_, i) => String(i)))
+})
+
+test('leaving the loop while a batch that will fail is read ahead ends quietly', () => {
+  // 256 whole units, then a cut one: the first batch is whole, the one read ahead fails. In a
+  // child process, so an unhandled rejection (which ends a process) fails this test, not the run.
+  const code = `
+    const kohi = require(${JSON.stringify(path.join(__dirname, '..'))})
+    ;(async () => {
+      let n = 0
+      for await (const p of kohi.stream(process.argv[1])) if (++n === 3) break
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      console.log('left after', n)
+    })()`
+  const run = require('node:child_process').spawnSync(process.execPath, ['-e', code, bulkFile(256, true)], { timeout: 60000, encoding: 'utf8' })
+  assert.equal(run.status, 0, run.stderr)
+  assert.equal(run.stdout.trim(), 'left after 3')
+})
+
 test('a FIFO is refused without blocking the event loop', { skip: process.platform === 'win32' }, () => {
   const dir = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'kohi-fifo-'))
   const fifo = path.join(dir, 'OQSsiquc01res_fifo.xml')
