@@ -1,7 +1,7 @@
 'use strict'
 // Node streaming cost per patient: `for await` over stream() (batches of 256, the next read
 // ahead on libuv's pool), one next() per patient, and the whole-file parse, on a generated bulk
-// file of N units (default 100,000). Interleaved rounds, medians of the elapsed time (what the
+// file of N units (default 100,000). Nine interleaved rounds, medians of the elapsed time (what the
 // loop waits) and of the process's CPU time (all threads: the reading on the pool included).
 // Usage: node bench/node_stream.js [units]   (after npm run build)
 const fs = require('node:fs')
@@ -10,6 +10,7 @@ const path = require('node:path')
 const kohi = require(path.join(__dirname, '..', 'bindings', 'node'))
 
 const units = Number(process.argv[2] || 100000)
+const ROUNDS = 9
 const unit = (i) =>
   `<BulkConfirmUnit><ReferenceNumber>${String(i).padStart(8, '0')}</ReferenceNumber><ProcessingResultStatus>1</ProcessingResultStatus>` +
   '<ResultList><ResultOfQualificationConfirmation><InsuredCardClassification>01</InsuredCardClassification>' +
@@ -40,7 +41,7 @@ const modes = {
 async function main() {
   const times = Object.fromEntries(Object.keys(modes).map((m) => [m, []]))
   const cpu = Object.fromEntries(Object.keys(modes).map((m) => [m, []]))
-  for (let round = 0; round < 5; round++) {
+  for (let round = 0; round < ROUNDS; round++) {
     for (const [name, run] of Object.entries(modes)) {
       const start = process.hrtime.bigint()
       const cpuStart = process.cpuUsage()
