@@ -114,22 +114,49 @@ namespace KohiNet
         public bool Cp932Strings { get; set; }
         /// <summary>A layout file (JSON) for the PMH layout of your site (see <c>kohi survey</c>).</summary>
         public string LayoutJson { get; set; }
+        /// <summary>Element aliases, as JSON: <c>{"CanonicalName": ["Alias", …]}</c>.</summary>
+        public string AliasesJson { get; set; }
+        /// <summary>The largest input accepted, in bytes (null: kohi's default). A bulk file larger
+        /// than the default needs this, or <see cref="Kohi.Stream"/>.</summary>
+        public ulong? MaxInputBytes { get; set; }
+        /// <summary>Limits on a document's shape, by <see cref="KohiLimit"/> (a stream applies them
+        /// per patient); the ones not set keep kohi's defaults.</summary>
+        public IDictionary<KohiLimit, ulong> Limits { get; } = new Dictionary<KohiLimit, ulong>();
+        /// <summary>How the <see cref="Watcher"/> pairs a PMH document with its result: rule names
+        /// separated by commas, in order (<c>arbitrary_file_identifier</c>, <c>free_name</c>), or
+        /// <c>none</c>. Null: kohi's default (both, in that order).</summary>
+        public string PairBy { get; set; }
 
         internal IntPtr Create()
         {
             IntPtr options = NativeMethods.kohi_options_new();
-            if (Cp932Strings) NativeMethods.kohi_options_set_string_encoding(options, (uint)KohiStringEncoding.Cp932);
-            if (LayoutJson != null)
+            try
             {
-                uint status = NativeMethods.kohi_options_set_layout_json(options, Text.CString(LayoutJson), out IntPtr error);
-                if (status != 0)
-                {
-                    NativeMethods.kohi_options_free(options);
-                    throw KohiException.From(status, error);
-                }
+                if (Cp932Strings) NativeMethods.kohi_options_set_string_encoding(options, (uint)KohiStringEncoding.Cp932);
+                IntPtr error;
+                if (LayoutJson != null) Check(NativeMethods.kohi_options_set_layout_json(options, Text.CString(LayoutJson), out error), error);
+                if (AliasesJson != null) Check(NativeMethods.kohi_options_set_aliases_json(options, Text.CString(AliasesJson), out error), error);
+                if (PairBy != null) Check(NativeMethods.kohi_options_set_pair_by(options, Text.CString(PairBy), out error), error);
+                if (MaxInputBytes.HasValue) Check(NativeMethods.kohi_options_set_max_input_bytes(options, Size(MaxInputBytes.Value)), IntPtr.Zero);
+                foreach (var limit in Limits)
+                    Check(NativeMethods.kohi_options_set_limit(options, (uint)limit.Key, Size(limit.Value)), IntPtr.Zero);
+                return options;
             }
-            return options;
+            catch
+            {
+                NativeMethods.kohi_options_free(options);
+                throw;
+            }
         }
+
+        private static void Check(uint status, IntPtr error)
+        {
+            if (status != 0) throw KohiException.From(status, error);
+        }
+
+        /// <summary>A size_t: on a 32-bit process a value past its range is its largest.</summary>
+        private static UIntPtr Size(ulong value) =>
+            new UIntPtr(UIntPtr.Size == 4 ? Math.Min(value, uint.MaxValue) : value);
     }
 
     /// <summary>One 公費 as a レセコン fills it in.</summary>

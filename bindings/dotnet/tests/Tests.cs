@@ -162,12 +162,73 @@ static class Tests
         Directory.Delete(root, true);
     }
 
+    /// The error code of what `run` throws, or null when it throws nothing.
+    static string ErrorOf(Action run)
+    {
+        try { run(); return null; }
+        catch (KohiException e) { return e.Code; }
+    }
+
+    static void Options(string fixtures)
+    {
+        byte[] face = File.ReadAllBytes(Path.Combine(fixtures, "face_pmh_two.xml"));
+        // The size limit, both ways: a bulk file past the default needs it raised.
+        Check(ErrorOf(() => Kohi.Parse(face, new ParseOptions { MaxInputBytes = 1000 }).Dispose()) == "input_too_large", "MaxInputBytes below the file");
+        using (var result = Kohi.Parse(face, new ParseOptions { MaxInputBytes = 1UL << 32 }))
+            Check(result.Kohi(0).Count == 2, "MaxInputBytes above the file");
+        // Shape limits by name; a stream applies them per patient.
+        string bulk = Path.Combine(fixtures, "bulk_three_units.xml");
+        var onePatient = new ParseOptions();
+        onePatient.Limits[KohiLimit.Patients] = 1;
+        Check(ErrorOf(() => Kohi.ParseFile(bulk, onePatient).Dispose()) == "limit_exceeded", "Limits: patients");
+        int streamed = 0;
+        foreach (var patient in Kohi.Stream(bulk, onePatient))
+            using (patient) streamed++;
+        Check(streamed == 3, "Limits apply per patient in a stream");
+        Check(ErrorOf(() => { var bad = new ParseOptions(); bad.Limits[(KohiLimit)99] = 1; Kohi.Parse(face, bad).Dispose(); }) == "invalid_argument", "an unknown limit");
+        // Aliases: a renamed element read under its canonical name.
+        byte[] renamed = Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(face).Replace("MedicalSubsidyInsurerNumber", "PayerNo"));
+        using (var result = Kohi.Parse(renamed))
+            Check(result.Kohi(0)[0].PayerNumber == null, "without aliases the renamed number is not read");
+        using (var result = Kohi.Parse(renamed, new ParseOptions { AliasesJson = "{\"MedicalSubsidyInsurerNumber\": [\"PayerNo\"]}" }))
+            Check(result.Kohi(0)[0].PayerNumber == "52136017", "AliasesJson");
+        Check(ErrorOf(() => Kohi.Parse(renamed, new ParseOptions { AliasesJson = "{\"NoSuchElement\": [\"X\"]}" }).Dispose()) == "invalid_alias_table", "bad aliases");
+        // Pairing rules for the watcher: a PMH document and its result, paired or not.
+        Check(ErrorOf(() => new Watcher(Path.GetTempPath(), new ParseOptions { PairBy = "by_guess" }).Dispose()) == "invalid_setting", "an unknown pairing rule");
+        const string layout = "{\"file_prefixes\": [\"PMHsimsm\"], \"roots\": [\"PmhMsg\"]}";
+        foreach (string rules in new[] { null, "none" })
+        {
+            string root = Path.Combine(Path.GetTempPath(), "kohi-dotnet-pair-" + Guid.NewGuid().ToString("N"));
+            Directory.CreateDirectory(Path.Combine(root, "res"));
+            File.Copy(Path.Combine(fixtures, "insured_card_utf8.xml"), Path.Combine(root, "res", "OQSsiquc01res_0043.xml"));
+            File.Copy(Path.Combine(fixtures, "pmh_document.xml"), Path.Combine(root, "res", "PMHsimsm01res_0043.xml"));
+            int events = 0, paired = 0;
+            using (var watcher = new Watcher(root, new ParseOptions { LayoutJson = layout, PairBy = rules }, 50, 500))
+            {
+                for (int i = 0; i < 50 && events < 2; i++)
+                {
+                    var e = watcher.Next(200);
+                    if (e == null) continue;
+                    using (e)
+                    {
+                        events++;
+                        if (e.Related != null) paired++;
+                        watcher.Ack(e);
+                    }
+                }
+            }
+            Check(events == 2 && paired == (rules == null ? 1 : 0), "PairBy " + (rules ?? "default") + ": " + events + " events, " + paired + " paired");
+            Directory.Delete(root, true);
+        }
+    }
+
     static int Main(string[] args)
     {
         string fixtures = args.Length > 0 ? args[0] : "fixtures";
         Goldens(fixtures);
         Api(fixtures);
         StreamReconcileWatch(fixtures);
+        Options(fixtures);
         Console.WriteLine(passed + " passed, " + failed + " failed");
         return failed == 0 ? 0 : 1;
     }
