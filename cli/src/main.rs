@@ -344,16 +344,37 @@ fn survey_command(args: SurveyArgs) -> Result<bool, String> {
     if let Some(path) = write {
         let layout = survey.layout.as_ref().ok_or("nothing to write: no PMH-shaped data was found")?;
         let text = serde_json::to_string_pretty(layout).map_err(|e| e.to_string())? + "\n";
-        // Beside it first, then renamed into place: a kill mid-write leaves the old file (or
-        // none) and a temporary one, never a half-written layout that a watcher would load.
-        let temp =
-            path.with_file_name(format!(".{}.tmp", path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()));
-        std::fs::write(&temp, text)
-            .and_then(|()| std::fs::rename(&temp, &path))
-            .map_err(|e| format!("cannot write the layout file: {}", e.kind()))?;
+        replace_durably(&path, text.as_bytes()).map_err(|e| format!("cannot write the layout file: {}", e.kind()))?;
     }
     std::io::stdout().write_all(report.as_bytes()).map_err(|e| format!("cannot write output: {}", e.kind()))?;
     Ok(survey.failed.is_empty())
+}
+
+/// Writes `path` whole or not at all: beside it first, flushed to disk, then renamed into place.
+/// A kill or a power cut mid-write leaves the old file (or none), never a half-written one that
+/// a watcher would load; a failure removes the temporary file.
+fn replace_durably(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+    let temp = path.with_file_name(format!(".{name}.tmp"));
+    let written = (|| {
+        let mut file = std::fs::File::create(&temp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&temp, path)
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    // The rename itself is on disk once the folder is (Unix; Windows cannot open a folder as a
+    // file, and its rename is journaled by NTFS).
+    #[cfg(unix)]
+    if written.is_ok()
+        && let Some(folder) = path.parent()
+    {
+        let folder = if folder.as_os_str().is_empty() { std::path::Path::new(".") } else { folder };
+        std::fs::File::open(folder)?.sync_all()?;
+    }
+    written
 }
 
 fn check_command(args: CheckArgs) -> Result<bool, String> {

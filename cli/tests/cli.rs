@@ -308,6 +308,13 @@ fn survey_write_then_parse_with_the_layout() {
     let out = kohi(&["survey", "--write", dir.join("none.json").to_str().unwrap(), &fixture("insured_card_utf8.xml")]);
     assert_eq!(out.status.code(), Some(2));
     assert!(!dir.join("none.json").exists());
+    // A layout that cannot be put in place (a folder has its name): an error, the folder
+    // untouched, and no temporary file left behind.
+    std::fs::create_dir_all(dir.join("taken.json")).unwrap();
+    let out = kohi(&["survey", "--write", dir.join("taken.json").to_str().unwrap(), &fixture("pmh_wrapped.xml")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot write the layout file"));
+    assert!(dir.join("taken.json").is_dir() && !dir.join(".taken.json.tmp").exists());
     let bad = dir.join("bad.json");
     std::fs::write(&bad, r#"{"place": {"MedicalSubsidyCertificateList": "Nowhere"}}"#).unwrap();
     let out = kohi(&["parse", "--layout", bad.to_str().unwrap(), &fixture("face_pmh_two.xml")]);
