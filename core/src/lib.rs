@@ -107,17 +107,34 @@ pub fn open_file(path: impl AsRef<Path>) -> Result<std::fs::File> {
     open_regular(path.as_ref()).map(|(file, _)| file)
 }
 
-/// The file and its metadata, if `path` is a regular file (looked at before it is opened).
+/// The file and its metadata, if `path` is a regular file. Looked at before it is opened, so a
+/// device or a FIFO is never opened; and the opened file is looked at again, so a path swapped
+/// for a FIFO in between is refused too, opened without waiting for a writer (see
+/// [`open_without_waiting`]).
 fn open_regular(path: &Path) -> Result<(std::fs::File, std::fs::Metadata)> {
     let at = |e: std::io::Error| Error::io_at(e, path);
-    let meta = std::fs::metadata(path).map_err(at)?;
-    if meta.is_dir() {
-        return Err(at(std::io::ErrorKind::IsADirectory.into()));
-    }
-    if !meta.is_file() {
-        return Err(at(std::io::ErrorKind::Unsupported.into()));
-    }
-    Ok((std::fs::File::open(path).map_err(at)?, meta))
+    let regular = |meta: std::fs::Metadata| match meta {
+        m if m.is_dir() => Err(at(std::io::ErrorKind::IsADirectory.into())),
+        m if !m.is_file() => Err(at(std::io::ErrorKind::Unsupported.into())),
+        m => Ok(m),
+    };
+    regular(std::fs::metadata(path).map_err(at)?)?;
+    let file = open_without_waiting(path).map_err(at)?;
+    let meta = regular(file.metadata().map_err(at)?)?;
+    Ok((file, meta))
+}
+
+/// Opens for reading. On Unix with `O_NONBLOCK`: opening a FIFO otherwise waits for a writer,
+/// forever if none comes. On a regular file the flag changes nothing (reads never wait).
+#[cfg(unix)]
+fn open_without_waiting(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path)
+}
+
+#[cfg(not(unix))]
+fn open_without_waiting(path: &Path) -> std::io::Result<std::fs::File> {
+    std::fs::File::open(path)
 }
 
 /// The JSON contract shared by every binding.

@@ -408,6 +408,65 @@ mod limits {
         }
         std::fs::remove_dir_all(dir).unwrap();
     }
+
+    /// A path that turns into a FIFO between the look and the open (another process swapping it)
+    /// is refused too, never opened in a way that waits for a writer: the file opened is the
+    /// file checked. Swapped in a loop while the same path is opened over and over; an open
+    /// that blocks fails the test after its timeout (the FIFO is then opened to free it).
+    #[cfg(unix)]
+    #[test]
+    fn a_path_swapped_for_a_fifo_is_refused_without_blocking() {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        use std::sync::{Arc, mpsc};
+        let dir = std::env::temp_dir().join(format!("kohi-swap-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (regular, fifo, path) = (dir.join("regular"), dir.join("fifo"), dir.join("swapped.xml"));
+        std::fs::write(&regular, "<XmlMsg/>").unwrap();
+        assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+        std::fs::hard_link(&regular, &path).unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let swapper = {
+            let (stop, dir, regular, fifo, path) =
+                (stop.clone(), dir.clone(), regular.clone(), fifo.clone(), path.clone());
+            std::thread::spawn(move || {
+                let next = dir.join("next");
+                while !stop.load(Ordering::Relaxed) {
+                    for source in [&fifo, &regular] {
+                        std::fs::hard_link(source, &next).unwrap();
+                        std::fs::rename(&next, &path).unwrap();
+                    }
+                }
+            })
+        };
+        let (done, finished) = mpsc::channel();
+        let opener = {
+            let path = path.clone();
+            std::thread::spawn(move || {
+                let mut refused = 0;
+                for _ in 0..20_000 {
+                    match kohi::open_file(&path) {
+                        Ok(file) => assert!(file.metadata().unwrap().is_file()),
+                        Err(e) => {
+                            assert_eq!(e.io_kind(), Some(std::io::ErrorKind::Unsupported), "{e}");
+                            refused += 1;
+                        }
+                    }
+                }
+                done.send(refused).unwrap();
+            })
+        };
+        let outcome = finished.recv_timeout(std::time::Duration::from_secs(30));
+        stop.store(true, Ordering::Relaxed);
+        swapper.join().unwrap();
+        if outcome.is_err() {
+            let _writer = std::fs::OpenOptions::new().write(true).open(&fifo);
+        }
+        let opener = opener.join();
+        std::fs::remove_dir_all(&dir).unwrap();
+        let refused = outcome.expect("an open of the swapped path blocked on the FIFO");
+        assert!(opener.is_ok());
+        assert!(refused > 0, "the FIFO was seen (the swap raced the opens)");
+    }
 }
 
 mod aliases {
