@@ -30,3 +30,50 @@ def test_one_result_read_from_many_threads():
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         assert set(map(tuple, pool.map(read, range(200)))) == {((1, "52136017"), (2, "88131016"))}
+
+
+def _bulk(units):
+    unit = (
+        "<BulkConfirmUnit><ReferenceNumber>{i}</ReferenceNumber><ProcessingResultStatus>1</ProcessingResultStatus>"
+        "<ResultList><ResultOfQualificationConfirmation><InsuredCardClassification>01</InsuredCardClassification>"
+        "<InsurerNumber>06139999</InsurerNumber><InsuredIdentificationNumber>{i}</InsuredIdentificationNumber>"
+        "</ResultOfQualificationConfirmation></ResultList></BulkConfirmUnit>"
+    )
+    body = "".join(unit.format(i=i) for i in range(units))
+    return f"<XmlMsg><MessageHeader/><MessageBody>{body}</MessageBody></XmlMsg>".encode()
+
+
+def test_a_large_document_is_parsed_with_the_gil_released():
+    """Another thread runs while a large document (bytes, 64 KiB and more) is parsed: it counts
+    at about its own rate through the parse. With the GIL held it could count only until the
+    parse began (at most one switch interval, made short here)."""
+    import sys
+    import threading
+    import time
+
+    data = _bulk(60_000)
+    assert len(data) > 64 * 1024
+    ticks, stop = [0], threading.Event()
+
+    def count():
+        while not stop.is_set():
+            ticks[0] += 1
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(0.0001)
+    counter = threading.Thread(target=count)
+    counter.start()
+    try:
+        start, before = time.perf_counter(), ticks[0]
+        time.sleep(0.05)
+        rate = (ticks[0] - before) / (time.perf_counter() - start)  # ticks a second, alone
+        start, before = time.perf_counter(), ticks[0]
+        result = kohi.parse(data, max_size=1 << 30)
+        elapsed, during = time.perf_counter() - start, ticks[0] - before
+    finally:
+        stop.set()
+        counter.join()
+        sys.setswitchinterval(interval)
+    assert len(result.patients) == 60_000
+    assert elapsed > 0.01, "the parse took long enough to tell"
+    assert during > rate * elapsed * 0.2, (during, rate, elapsed)
