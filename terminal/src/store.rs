@@ -23,11 +23,19 @@ pub(crate) struct Store {
     conn: Connection,
 }
 
+/// The ledger's format (SQLite's `user_version`): 1 is the `acked` table below. Raised, with a
+/// migration from every earlier one, whenever the schema changes.
+const LEDGER_FORMAT: u32 = 1;
+
+/// The message of the SQLite error that stands for a ledger of a newer format.
+const NEWER_FORMAT: &str = "kohi: a ledger of a newer format";
+
 /// What a failed SQLite call maps to: the operation and a fixed description of the failure
 /// (SQLite's own message can name the file, so it never reaches ours).
 fn store_error(operation: &'static str) -> impl Fn(rusqlite::Error) -> Error {
     move |e| {
         let kind = match e.sqlite_error_code() {
+            Some(ErrorCode::CannotOpen) if newer_format(&e) => "written by a newer kohi",
             Some(ErrorCode::DiskFull) => "disk full",
             Some(ErrorCode::ReadOnly) => "read-only",
             Some(ErrorCode::CannotOpen) => "cannot open",
@@ -39,6 +47,10 @@ fn store_error(operation: &'static str) -> impl Fn(rusqlite::Error) -> Error {
         };
         Error::StateStore { operation, kind }
     }
+}
+
+fn newer_format(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(_, Some(message)) if message == NEWER_FORMAT)
 }
 
 fn is_corruption(e: &rusqlite::Error) -> bool {
@@ -76,6 +88,16 @@ impl Store {
         if check != "ok" {
             return Err(rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CORRUPT), None));
         }
+        // The ledger's format, for the versions to come: one that finds an older format
+        // migrates it; this one refuses a newer one rather than misread it (an error the
+        // caller sees: nothing is delivered or marked, and the file is left as it is).
+        let format: u32 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+        if format > LEDGER_FORMAT {
+            return Err(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CANTOPEN),
+                Some(NEWER_FORMAT.into()),
+            ));
+        }
         conn.execute_batch(
             "CREATE TABLE IF NOT EXISTS acked (
                  name BLOB NOT NULL,      -- folder/name, the name's exact bytes
@@ -84,6 +106,10 @@ impl Store {
                  PRIMARY KEY (name, hash)
              ) WITHOUT ROWID;",
         )?;
+        if format < LEDGER_FORMAT {
+            // 0: new, or written before the format was recorded (the same table).
+            conn.pragma_update(None, "user_version", LEDGER_FORMAT)?;
+        }
         Ok(Store { conn })
     }
 
@@ -180,6 +206,40 @@ mod tests {
         assert!(store.is_acked(b"res/a.xml", "11").unwrap());
         assert!(!store.is_acked(b"res/a.xml", "22").unwrap(), "same name, other content");
         assert!(!store.is_acked(b"res/b.xml", "11").unwrap(), "same content, other name");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn the_ledger_records_its_format_and_refuses_a_newer_one() {
+        let dir = temp("format");
+        let path = dir.join("ledger.sqlite");
+        let (store, _) = Store::open(&path).unwrap();
+        let format: u32 = store.connection().query_row("PRAGMA user_version", [], |row| row.get(0)).unwrap();
+        assert_eq!(format, LEDGER_FORMAT);
+        drop(store);
+        // A ledger of an earlier build (no format recorded) is the same table: opened, kept.
+        let conn = Connection::open(&path).unwrap();
+        conn.pragma_update(None, "user_version", 0).unwrap();
+        conn.execute("INSERT INTO acked VALUES (x'72', '11', 0)", []).unwrap();
+        drop(conn);
+        let (store, aside) = Store::open(&path).unwrap();
+        assert!(aside.is_none() && store.is_acked(b"r", "11").unwrap());
+        drop(store);
+        // A newer one is refused, typed, and left as it was (not moved aside, not rewritten).
+        let conn = Connection::open(&path).unwrap();
+        conn.pragma_update(None, "user_version", LEDGER_FORMAT + 1).unwrap();
+        drop(conn);
+        match Store::open(&path) {
+            Err(Error::StateStore { operation: "open", kind }) => assert_eq!(kind, "written by a newer kohi"),
+            other => panic!("{:?}", other.map(|_| ())),
+        }
+        let conn = Connection::open(&path).unwrap();
+        let format: u32 = conn.query_row("PRAGMA user_version", [], |row| row.get(0)).unwrap();
+        let rows: u32 = conn.query_row("SELECT count(*) FROM acked", [], |row| row.get(0)).unwrap();
+        assert_eq!((format, rows), (LEDGER_FORMAT + 1, 1));
+        let names: Vec<String> =
+            std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        assert!(names.iter().all(|n| !n.contains("corrupt")), "nothing moved aside: {names:?}");
         std::fs::remove_dir_all(dir).unwrap();
     }
 
