@@ -166,7 +166,14 @@ fn pmh_entries(q: &Qualification, warnings: &mut Vec<Warning>) -> Vec<KohiEntry>
 /// Builds `patient.kohi` from its qualifications in レセプト order. `confirmation_date` (the
 /// header's 資格確認日) decides which of two renewals is current.
 pub fn map_patient(patient: &mut Patient, warnings: &mut Vec<Warning>, confirmation_date: Option<NaiveDate>) {
-    let mut entries: Vec<KohiEntry> = Vec::new();
+    // Sized once: grown push by push, a one-entry list held room for four (a KohiEntry is
+    // hundreds of bytes, and a 医療扶助 unit of a bulk file has one).
+    let expected = patient
+        .qualifications
+        .iter()
+        .map(|q| usize::from(q.is_medical_aid()) + q.medical_subsidies.as_ref().map_or(0, Vec::len))
+        .sum();
+    let mut entries: Vec<KohiEntry> = Vec::with_capacity(expected);
     for q in &patient.qualifications {
         let from_this =
             q.is_medical_aid().then(|| medical_aid_entry(q, warnings)).into_iter().chain(pmh_entries(q, warnings));
@@ -260,6 +267,28 @@ mod tests {
 
     fn laws(p: &Patient) -> Vec<(Option<u8>, &str)> {
         p.kohi.iter().map(|k| (k.slot, k.law_number.as_deref().unwrap_or("-"))).collect()
+    }
+
+    /// The list holds what it was built for, no more: one 公費 is one entry's memory, not four.
+    #[test]
+    fn the_kohi_list_is_sized_to_its_entries() {
+        for n in [1, 2, 3, 5] {
+            let mut p = patient((0..n).map(|i| subsidy("54136015", &format!("12345{i}"))).collect());
+            map_patient(&mut p, &mut Vec::new(), None);
+            assert_eq!((p.kohi.len(), p.kohi.capacity()), (n, n));
+        }
+        let mut aid = Patient {
+            qualifications: vec![Qualification {
+                insured_card_classification: Some(crate::codes::InsuredCardClassification::MedicalAid),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        map_patient(&mut aid, &mut Vec::new(), None);
+        assert_eq!((aid.kohi.len(), aid.kohi.capacity()), (1, 1));
+        let mut none = patient(Vec::new());
+        map_patient(&mut none, &mut Vec::new(), None);
+        assert_eq!(none.kohi.capacity(), 0, "no 公費, no allocation");
     }
 
     #[test]
