@@ -7,7 +7,7 @@
 //! hardening step holds whole-file parses to the documented 4x this way: a generous bound for a
 //! known bug, not a timing).
 
-use std::io::{BufWriter, Write};
+use std::io::BufWriter;
 use std::time::Instant;
 
 fn peak_rss_kb() -> u64 {
@@ -66,26 +66,7 @@ fn bulk() -> std::io::Result<f64> {
     let units: usize = std::env::args().nth(1).and_then(|n| n.parse().ok()).unwrap_or(10_000);
     let whole = std::env::args().any(|a| a == "--whole");
     let path = std::env::temp_dir().join(format!("kohi-bulk-{units}-{}.xml", std::process::id()));
-    {
-        let mut out = BufWriter::new(std::fs::File::create(&path)?);
-        write!(
-            out,
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<XmlMsg><MessageHeader><SegmentOfResult>1</SegmentOfResult></MessageHeader><MessageBody>\n"
-        )?;
-        for i in 0..units {
-            writeln!(
-                out,
-                "<BulkConfirmUnit><ReferenceNumber>{i}</ReferenceNumber><ProcessingResultStatus>1</ProcessingResultStatus>\
-                 <QualificationValidity>1</QualificationValidity><ResultList><ResultOfQualificationConfirmation>\
-                 <InsuredCardClassification>01</InsuredCardClassification><InsurerNumber>  138057</InsurerNumber>\
-                 <InsuredCardSymbol>練馬</InsuredCardSymbol><InsuredIdentificationNumber>{i:07}</InsuredIdentificationNumber>\
-                 <Name>見本　一郎</Name><NameKana>ﾐﾎﾝ ｲﾁﾛｳ</NameKana><Birthdate>19530311</Birthdate>\
-                 <Address>東京都練馬区見本町１－２－３</Address><InsurerName>練馬区</InsurerName>\
-                 </ResultOfQualificationConfirmation></ResultList></BulkConfirmUnit>"
-            )?;
-        }
-        writeln!(out, "</MessageBody></XmlMsg>")?;
-    }
+    kohi_fixtures::write_bulk_file(units, BufWriter::new(std::fs::File::create(&path)?))?;
     let size = std::fs::metadata(&path)?.len();
     let before = peak_rss_kb();
     let started = Instant::now();

@@ -38,14 +38,23 @@ pub fn golden_of(case: &Path) -> PathBuf {
 /// A generated bulk (一括照会) result with `units` patients, every fourth with 医療扶助 (about
 /// 780 bytes a unit): the benchmarks' and the peers' bulk input, generated the same everywhere.
 pub fn bulk_file(units: usize) -> Vec<u8> {
-    let mut xml = String::from(
+    let mut xml = Vec::new();
+    write_bulk_file(units, &mut xml).expect("writing into memory");
+    xml
+}
+
+/// [`bulk_file`] written to `out` unit by unit (a memory measurement must not hold the file).
+pub fn write_bulk_file(units: usize, mut out: impl std::io::Write) -> std::io::Result<()> {
+    out.write_all(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<XmlMsg><MessageHeader><SegmentOfResult>1</SegmentOfResult>\
          <CharacterCodeIdentifier>0</CharacterCodeIdentifier></MessageHeader><MessageBody>\
-         <ReceptionNumber>R1</ReceptionNumber><ProcessingResultStatus>1</ProcessingResultStatus>\n",
-    );
+         <ReceptionNumber>R1</ReceptionNumber><ProcessingResultStatus>1</ProcessingResultStatus>\n"
+            .as_bytes(),
+    )?;
     for i in 0..units {
         let (class, insurer) = if i % 4 == 3 { ("A1", "12136016") } else { ("01", "  138057") };
-        xml.push_str(&format!(
+        write!(
+            out,
             "<BulkConfirmUnit><ReferenceNumber>{i}</ReferenceNumber><ProcessingResultStatus>1</ProcessingResultStatus>\
              <QualificationValidity>1</QualificationValidity><ResultList><ResultOfQualificationConfirmation>\
              <InsuredCardClassification>{class}</InsuredCardClassification><InsurerNumber>{insurer}</InsurerNumber>\
@@ -54,8 +63,8 @@ pub fn bulk_file(units: usize) -> Vec<u8> {
              <Sex1>1</Sex1><Birthdate>19530311</Birthdate><Address>東京都練馬区見本町１－２－３</Address>\
              <QualificationDate>20130401</QualificationDate><InsurerName>練馬区</InsurerName>\
              </ResultOfQualificationConfirmation></ResultList></BulkConfirmUnit>\n"
-        ));
+        )?;
     }
-    xml.push_str("</MessageBody></XmlMsg>\n");
-    xml.into_bytes()
+    out.write_all(b"</MessageBody></XmlMsg>\n")?;
+    out.flush()
 }
