@@ -37,6 +37,13 @@ pub(crate) fn patient(patient: &mut Patient, warnings: &mut Vec<Warning>, on: Op
         warnings
             .push(Warning { code: WarningCode::InsurerCheckDigit, path: format!("{}/{}", s.path, N::INSURER_NUMBER) });
     }
+    for q in &mut patient.qualifications {
+        // Grown push by push while read, a list of two certificates held room for four
+        // (hundreds of bytes each, kept as long as the document): trimmed to what it holds.
+        if let Some(list) = q.medical_subsidies.as_mut() {
+            list.shrink_to_fit();
+        }
+    }
     for q in &patient.qualifications {
         for code in insurer_number_warnings(q).into_iter().flatten() {
             warnings.push(Warning { code, path: format!("{}/{}", q.path, N::INSURER_NUMBER) });
@@ -119,6 +126,16 @@ mod tests {
              <ResultOfQualificationConfirmation>{result}</ResultOfQualificationConfirmation>\
              </ResultList>{after}</BulkConfirmUnit></MessageBody></XmlMsg>"
         )
+    }
+
+    /// A parsed document keeps its certificates, not room for more: memory held is what came.
+    #[test]
+    fn certificate_lists_hold_what_came_and_no_more() {
+        let xml = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/face_pmh_two.xml")).unwrap();
+        let doc = crate::parse(&xml).unwrap();
+        let list = doc.patients[0].qualifications[0].medical_subsidies.as_ref().unwrap();
+        assert_eq!((list.len(), list.capacity()), (2, 2));
+        assert_eq!((doc.patients[0].kohi.len(), doc.patients[0].kohi.capacity()), (2, 2));
     }
 
     fn path_of_first_result(xml: &str, options: &ParseOptions) -> String {
