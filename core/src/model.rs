@@ -1049,5 +1049,7 @@ mod tests {
         assert_eq!(size_of::<CheckedNumber>(), 40);
         assert_eq!(size_of::<Option<Date>>(), 32);
         assert_eq!(size_of::<Option<Text>>(), 24);
+        assert_eq!(size_of::<KohiEntry>(), 520);
+        assert_eq!(size_of::<MedicalSubsidy>(), 392);
     }
 }
