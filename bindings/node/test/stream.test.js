@@ -16,6 +16,16 @@ test('streamed patients equal the whole parse', async () => {
   assert.deepEqual(streamed.map((p) => p.kohi.map((k) => k.payerNumber)), whole.map((p) => p.kohi.map((k) => k.payerNumber)))
 })
 
+test('a streamed patient (one of its batch) reconciles as the same patient parsed whole', async () => {
+  const file = path.join(FIXTURES, 'bulk_three_units.xml')
+  const whole = kohi.parse(fs.readFileSync(file)).patients
+  const streamed = []
+  for await (const patient of kohi.stream(file)) streamed.push(patient)
+  const changes = (p) => kohi.reconcile([], p, '2025-06-04').map((c) => [c.change, c.kohi.payer_number])
+  assert.deepEqual(streamed.map(changes), whole.map(changes))
+  assert.equal(changes(streamed[2]).length > 0, true)
+})
+
 test('the Web API JSON form streams like its XML', async () => {
   const streamed = []
   for await (const patient of kohi.stream(path.join(FIXTURES, 'webapi', 'face_pmh_two.json'))) streamed.push(patient)
