@@ -26,6 +26,13 @@ test('a streamed patient (one of its batch) reconciles as the same patient parse
   assert.equal(changes(streamed[2]).length > 0, true)
 })
 
+test('next() called again before the last resolved: patients in file order, then done', async () => {
+  const it = kohi.stream(path.join(FIXTURES, 'bulk_three_units.xml'))[Symbol.asyncIterator]()
+  const got = await Promise.all([it.next(), it.next(), it.next(), it.next(), it.next()])
+  assert.deepEqual(got.map((r) => (r.done ? 'done' : r.value.referenceNumber)), ['1001', '1002', '1003', 'done', 'done'])
+  assert.deepEqual(await it.return(), { value: undefined, done: true })
+})
+
 test('the Web API JSON form streams like its XML', async () => {
   const streamed = []
   for await (const patient of kohi.stream(path.join(FIXTURES, 'webapi', 'face_pmh_two.json'))) streamed.push(patient)
