@@ -169,7 +169,8 @@ layer_node() {
   step "Node: the types accept typed usage (tsc --noEmit, strict)"
   (cd bindings/node && npx tsc -p test/types/tsconfig.json)
 
-  step "Node: tests"
+  step "Node: tests (the addon's own unit tests, then node --test)"
+  cargo test --locked -q -p kohi-node --lib 2>&1 | grep -E '^test result'
   node --test bindings/node/test/ | tee "$LOGS/node.log" | grep -E '^# (tests|pass|fail)'
 
   step "Node: the release layout (package + platform package packed and installed; README quick start under tsc)"
@@ -258,6 +259,9 @@ assert (small["patients"], large["patients"]) == (10000, 100000), "every patient
 growth = large["max_rss_mb"] - small["max_rss_mb"]
 assert growth <= 60, f"a Node stream grew by {growth} MB from 10,000 to 100,000 units"
 PY
+
+  step "hardening: Node's toJSON() builds a result whose JSON is longer than a JavaScript string can be (199,000 units, 56 MB); toJsonString() says limit_exceeded"
+  node scripts/node_tojson_huge.js
 
   step "hardening: an idle inbox uses under 5 % of one core (500 delivered files, one waiting to give up)"
   cargo build -q --release --locked -p kohi-cli

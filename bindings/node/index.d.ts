@@ -86,6 +86,12 @@ export declare class ArchiveEntry {
 
 /** A parsed result file. */
 export declare class KohiResult {
+  /**
+   * The core's JSON contract, byte for byte. Longer than a JavaScript string can be (about
+   * 2^29 characters): a `limit_exceeded` error (`toJSON()` still works).
+   */
+  toJsonString(): string
+
   /** `'UTF-8'` or `'Shift_JIS'`: the encoding the file was read in. */
   get encoding(): 'UTF-8' | 'Shift_JIS'
   get header(): Header
@@ -93,8 +99,6 @@ export declare class KohiResult {
   get unknownElements(): Array<UnknownElement>
   /** File-level status of a bulk result, or null. */
   get bulk(): Record<string, unknown> | null
-  /** The core's JSON contract, byte for byte. */
-  toJsonString(): string
 }
 
 /**

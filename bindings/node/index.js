@@ -161,8 +161,42 @@ const kohiEntry = (() => {
 // `result.toJSON()`: the contract as objects, by V8's JSON.parse of the core's text. Converting a
 // serde_json::Value through napi instead was 2.5-3x slower (one napi call per value) and napi caps
 // it at 1,000,000 values, so it threw above about 8,000 bulk units; JSON.parse has no such cap.
+// In parts (src/json.rs): the document without its patients, then the patients a part at a
+// time, so that no string nears V8's longest (a whole bulk file within the limits can pass it).
+// Patients per part: at most 64 results each (the kohi_per_patient limit), so a part of 1,024
+// stays far below V8's longest string.
+const PATIENTS_PER_PART = 1024
+const json = {
+  string: native.KohiResult.prototype.toJsonString,
+  withoutPatients: native.KohiResult.prototype.jsonWithoutPatients,
+  patients: native.KohiResult.prototype.patientsJson,
+}
 native.KohiResult.prototype.toJSON = function toJSON() {
-  return JSON.parse(this.toJsonString())
+  const doc = JSON.parse(whole(json.withoutPatients.call(this), 'KohiResult.toJSON'))
+  const n = at.patientCount.call(this)
+  const patients = new Array(n)
+  for (let start = 0; start < n; start += PATIENTS_PER_PART) {
+    const part = JSON.parse(whole(json.patients.call(this, start, start + PATIENTS_PER_PART), 'KohiResult.toJSON'))
+    for (let i = 0; i < part.length; i++) patients[start + i] = part[i]
+  }
+  doc.patients = patients
+  return doc
+}
+
+// `result.toJsonString()`: the core's JSON text, or `limit_exceeded` when it is longer than a
+// JavaScript string can be (toJSON() still works then).
+native.KohiResult.prototype.toJsonString = function toJsonString() {
+  return whole(json.string.call(this), 'KohiResult.toJsonString')
+}
+
+// The addon's JSON text, or null when V8 could not hold it as one string.
+function whole(text, where) {
+  if (text !== null) return text
+  const e = new Error(`${where}: the JSON is longer than a JavaScript string can be (about 2^29 characters)`)
+  e.code = 'limit_exceeded'
+  e.kohiCode = 'limit_exceeded'
+  e.number = 13
+  throw e
 }
 
 // Patients are plain JS objects holding their result and their index, in private fields (so

@@ -11,6 +11,7 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod json;
 mod lists;
 mod objects;
 mod stream;
@@ -174,12 +175,6 @@ impl KohiResult {
     #[napi(getter, ts_return_type = "Record<string, unknown> | null")]
     pub fn bulk(&self) -> serde_json::Value {
         serde_json::to_value(&self.doc.bulk).unwrap_or_default()
-    }
-
-    /// The core's JSON contract, byte for byte.
-    #[napi]
-    pub fn to_json_string(&self) -> String {
-        kohi_core::to_json(&self.doc)
     }
 }
 

@@ -1,0 +1,95 @@
+//! `result.toJSON()` in parts, and `toJsonString()` only when V8 can hold the string.
+//!
+//! `toJSON()` is V8's `JSON.parse` of the core's JSON (napi's per-value conversion was 2.5-3x
+//! slower and capped at 1,000,000 values). One string for a whole bulk file can pass V8's
+//! longest string (about 2^29 UTF-16 units): 199,000 units of two results each, 63 MB, are about
+//! 540 million characters, within the default limits. So index.js parses the document without
+//! its patients, then the patients 1,024 at a time (`PATIENTS_PER_PART` there): a patient holds at most 64
+//! results (the `kohi_per_patient` limit), so a part stays far below the maximum.
+
+use napi_derive::napi;
+use serde::Serialize;
+
+use kohi_core::model::{BulkInfo, Header, UnknownElement};
+use kohi_core::{Encoding, Warning};
+
+use crate::KohiResult;
+
+/// V8's `String::kMaxLength` on 64-bit platforms: 2^29 - 24 UTF-16 code units.
+const V8_MAX_STRING: usize = (1 << 29) - 24;
+
+/// The length of `text` in UTF-16 code units: one per character, two from U+10000 (the
+/// characters UTF-8 writes in four bytes). Counted over the bytes, which the compiler vectorises.
+fn utf16_len(text: &str) -> usize {
+    let bytes = text.as_bytes();
+    bytes.iter().filter(|&&b| (b & 0xC0) != 0x80).count() + bytes.iter().filter(|&&b| b >= 0xF0).count()
+}
+
+/// `text`, if V8 can make a string of it (`None`: index.js throws `limit_exceeded`).
+fn within_v8(text: String) -> Option<String> {
+    (text.len() <= V8_MAX_STRING || utf16_len(&text) <= V8_MAX_STRING).then_some(text)
+}
+
+/// The document with `patients` empty, in the contract's key order. A field added to
+/// `Document` and not here is missing from `toJSON()`: the golden tests (`toJSON()` against
+/// every fixture's expected JSON) fail on it.
+#[derive(Serialize)]
+struct WithoutPatients<'a> {
+    encoding: &'a Encoding,
+    header: &'a Header,
+    patients: [(); 0],
+    unknown_elements: &'a [UnknownElement],
+    warnings: &'a [Warning],
+    bulk: &'a Option<BulkInfo>,
+}
+
+#[napi]
+impl KohiResult {
+    /// The core's JSON contract, byte for byte. Longer than a JavaScript string can be (about
+    /// 2^29 characters): a `limit_exceeded` error (`toJSON()` still works).
+    #[napi(ts_return_type = "string")]
+    pub fn to_json_string(&self) -> Option<String> {
+        // None: index.js throws the error.
+        within_v8(kohi_core::to_json(&self.doc))
+    }
+
+    /// The contract's JSON without the patients (`toJSON()` adds them, see `patientsJson`).
+    #[napi(skip_typescript)]
+    pub fn json_without_patients(&self) -> Option<String> {
+        let doc = &*self.doc;
+        let part = WithoutPatients {
+            encoding: &doc.encoding,
+            header: &doc.header,
+            patients: [],
+            unknown_elements: &doc.unknown_elements,
+            warnings: &doc.warnings,
+            bulk: &doc.bulk,
+        };
+        // Plain structs of strings, options and vectors: serializing them cannot fail.
+        within_v8(serde_json::to_string(&part).unwrap_or_default())
+    }
+
+    /// A JSON array of the patients `start..end` (clamped to the document).
+    #[napi(skip_typescript)]
+    pub fn patients_json(&self, start: u32, end: u32) -> Option<String> {
+        let patients = &self.doc.patients;
+        let end = (end as usize).min(patients.len());
+        let start = (start as usize).min(end);
+        within_v8(serde_json::to_string(&patients[start..end]).unwrap_or_default())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utf16_length_counts_units_not_bytes() {
+        assert_eq!(utf16_len(""), 0);
+        assert_eq!(utf16_len("abc"), 3);
+        assert_eq!(utf16_len("見本"), 2); // 3 bytes each in UTF-8, one unit each
+        assert_eq!(utf16_len("𠀋a"), 3); // 4 bytes in UTF-8, a surrogate pair
+        let text = "見本𠀋x\u{7f}\u{80}\u{7ff}\u{800}\u{ffff}\u{10000}";
+        assert_eq!(utf16_len(text), text.encode_utf16().count());
+    }
+}
