@@ -53,7 +53,7 @@ pub fn write_bulk_file(units: usize, mut out: impl std::io::Write) -> std::io::R
     )?;
     for i in 0..units {
         let (class, insurer) = if i % 4 == 3 { ("A1", "12136016") } else { ("01", "  138057") };
-        write!(
+        writeln!(
             out,
             "<BulkConfirmUnit><ReferenceNumber>{i}</ReferenceNumber><ProcessingResultStatus>1</ProcessingResultStatus>\
              <QualificationValidity>1</QualificationValidity><ResultList><ResultOfQualificationConfirmation>\
@@ -62,7 +62,7 @@ pub fn write_bulk_file(units: usize, mut out: impl std::io::Write) -> std::io::R
              <InsuredBranchNumber>00</InsuredBranchNumber><Name>見本　一郎</Name><NameKana>ﾐﾎﾝ ｲﾁﾛｳ</NameKana>\
              <Sex1>1</Sex1><Birthdate>19530311</Birthdate><Address>東京都練馬区見本町１－２－３</Address>\
              <QualificationDate>20130401</QualificationDate><InsurerName>練馬区</InsurerName>\
-             </ResultOfQualificationConfirmation></ResultList></BulkConfirmUnit>\n"
+             </ResultOfQualificationConfirmation></ResultList></BulkConfirmUnit>"
         )?;
     }
     out.write_all(b"</MessageBody></XmlMsg>\n")?;
