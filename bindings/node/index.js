@@ -162,7 +162,8 @@ const kohiEntry = (() => {
 // serde_json::Value through napi instead was 2.5-3x slower (one napi call per value) and napi caps
 // it at 1,000,000 values, so it threw above about 8,000 bulk units; JSON.parse has no such cap.
 // In parts (src/json.rs): the document without its patients, then the patients a part at a
-// time, so that no string nears V8's longest (a whole bulk file within the limits can pass it).
+// time, so that no string nears V8's longest (a whole bulk file within the limits can pass it);
+// each part is ASCII (\uXXXX past it), which V8 copies as a one-byte string instead of decoding.
 // Patients per part: at most 64 results each (the kohi_per_patient limit), so a part of 1,024
 // stays far below V8's longest string.
 const PATIENTS_PER_PART = 1024

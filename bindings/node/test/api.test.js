@@ -271,6 +271,14 @@ test('a path given to parse says to call parseFile', () => {
   assert.equal(kohi.parse(fs.readFileSync(file)).patients[0].kohi[0].payerNumber, '52136017')
 })
 
+test('toJSON() gives every character back: past the BMP, full-width, Latin-1, escapes', () => {
+  const name = '𠀋見本\u3000花子 é \\ "q" \tｱ'
+  const xml = `<XmlMsg><MessageHeader/><MessageBody><ResultList><ResultOfQualificationConfirmation><Name>${name.replace('\t', '&#x9;')}</Name></ResultOfQualificationConfirmation></ResultList></MessageBody></XmlMsg>`
+  const result = kohi.parse(Buffer.from(xml))
+  assert.equal(result.toJSON().patients[0].qualifications[0].name, name)
+  assert.deepEqual(result.toJSON(), JSON.parse(result.toJsonString()))
+})
+
 test('toJSON() and JSON.stringify(result) work past napi\'s 1,000,000-value cap (20,000 bulk units)', () => {
   const units = []
   for (let i = 0; i < 20000; i++) {
