@@ -12,11 +12,7 @@ native.Watcher.prototype.next = function next(timeoutMs = 1000) {
     if (this.closed) return resolve(null)
     this.nextInto(timeoutMs, (error, event) => {
       if (error === null) return resolve(event)
-      const e = new Error(error.message)
-      e.code = error.code
-      e.kohiCode = error.code
-      e.number = error.number
-      reject(e)
+      reject(typed(new Error(error.message), error.code, error.number))
     })
   })
 }
@@ -193,11 +189,16 @@ native.KohiResult.prototype.toJsonString = function toJsonString() {
 // The addon's JSON text, or null when V8 could not hold it as one string.
 function whole(text, where) {
   if (text !== null) return text
-  const e = new Error(`${where}: the JSON is longer than a JavaScript string can be (about 2^29 characters)`)
-  e.code = 'limit_exceeded'
-  e.kohiCode = 'limit_exceeded'
-  e.number = 13
-  throw e
+  throw typed(new Error(`${where}: the JSON is longer than a JavaScript string can be (about 2^29 characters)`), 'limit_exceeded', 13)
+}
+
+// An error made here, shaped as the addon's: `.code` and `.kohiCode` the core's code, `.number`
+// its number where it has one.
+function typed(error, code, number) {
+  error.code = code
+  error.kohiCode = code
+  if (number !== undefined) error.number = number
+  return error
 }
 
 // Patients are plain JS objects holding their result and their index, in private fields (so
@@ -285,12 +286,17 @@ Object.defineProperty(R, 'patients', {
   configurable: true,
   enumerable: false,
   get() {
-    const n = at.patientCount.call(this)
-    const list = new Array(n)
-    for (let i = 0; i < n; i++) list[i] = new Patient(MADE_HERE, this, i)
-    return list
+    return patientsOf(this)
   },
 })
+
+// Every patient of a result (a whole document, or a stream's batch), in order.
+function patientsOf(result) {
+  const n = at.patientCount.call(result)
+  const list = new Array(n)
+  for (let i = 0; i < n; i++) list[i] = new Patient(MADE_HERE, result, i)
+  return list
+}
 
 // A stream reads each patient as a one-patient result (`next`), or a batch of them as one result
 // (`nextBatch`, src/stream.rs): handed out as Patients.
@@ -302,13 +308,7 @@ S.next = function next() {
   return nextResult.call(this).then((result) => (result === null ? null : new Patient(MADE_HERE, result, 0)))
 }
 S.nextBatch = function nextBatch(max) {
-  return nextResults.call(this, max).then((result) => {
-    if (result === null) return []
-    const n = at.patientCount.call(result)
-    const list = new Array(n)
-    for (let i = 0; i < n; i++) list[i] = new Patient(MADE_HERE, result, i)
-    return list
-  })
+  return nextResults.call(this, max).then((result) => (result === null ? [] : patientsOf(result)))
 }
 
 // Arguments are checked here, before napi sees them, for two reasons. napi's own conversion
@@ -316,11 +316,7 @@ S.nextBatch = function nextBatch(max) {
 // never carry patient data; and napi turns a lone surrogate into U+FFFD, which would change a
 // name or a number silently. Both become typed errors that say where, never what.
 function invalidEncoding(where, index) {
-  const e = new Error(`${where}: a string holds a lone surrogate at UTF-16 offset ${index}`)
-  e.code = 'invalid_encoding'
-  e.kohiCode = 'invalid_encoding'
-  e.number = 3
-  return e
+  return typed(new Error(`${where}: a string holds a lone surrogate at UTF-16 offset ${index}`), 'invalid_encoding', 3)
 }
 
 function loneSurrogateAt(text) {
@@ -352,10 +348,7 @@ function checked(where, fn) {
     } catch (error) {
       // napi's codes are PascalCase (StringExpected, InvalidArg…); kohi's errors carry kohiCode.
       if (error && error.kohiCode === undefined && typeof error.code === 'string' && /^[A-Z]/.test(error.code)) {
-        const e = new TypeError(`${where}: an argument has the wrong type`)
-        e.code = 'invalid_argument'
-        e.kohiCode = 'invalid_argument'
-        throw e
+        throw typed(new TypeError(`${where}: an argument has the wrong type`), 'invalid_argument')
       }
       throw error
     }
@@ -383,10 +376,7 @@ delete api.reconcileAt
 api.reconcile = checked('reconcile', function reconcile(stored, patient, today) {
   const parts = partsOf(patient)
   if (parts === null) {
-    const e = new TypeError('reconcile: patient must be a Patient (from result.patients or a stream)')
-    e.code = 'invalid_argument'
-    e.kohiCode = 'invalid_argument'
-    throw e
+    throw typed(new TypeError('reconcile: patient must be a Patient (from result.patients or a stream)'), 'invalid_argument')
   }
   return reconcileAt(stored, parts[0], parts[1], today)
 })

@@ -43,8 +43,6 @@ pub(crate) fn patient(patient: &mut Patient, warnings: &mut Vec<Warning>, on: Op
         if let Some(list) = q.medical_subsidies.as_mut() {
             list.shrink_to_fit();
         }
-    }
-    for q in &patient.qualifications {
         for code in insurer_number_warnings(q).into_iter().flatten() {
             warnings.push(Warning { code, path: format!("{}/{}", q.path, N::INSURER_NUMBER) });
         }
