@@ -160,8 +160,9 @@ const kohiEntry = (() => {
 // In parts (src/json.rs): the document without its patients, then the patients a part at a
 // time, so that no string nears V8's longest (a whole bulk file within the limits can pass it);
 // each part is ASCII (\uXXXX past it), which V8 copies as a one-byte string instead of decoding.
-// Patients per part: at most 64 results each (the kohi_per_patient limit), so a part of 1,024
-// stays far below V8's longest string.
+// Patients per part: at most 1,024, fewer where the next would take the part past V8's longest
+// string (so a raised kohi_per_patient limit cannot make a part too long); null, thrown as
+// limit_exceeded, only when one patient's JSON alone is longer.
 const PATIENTS_PER_PART = 1024
 const json = {
   string: native.KohiResult.prototype.toJsonString,
@@ -172,9 +173,11 @@ native.KohiResult.prototype.toJSON = function toJSON() {
   const doc = JSON.parse(whole(json.withoutPatients.call(this), 'KohiResult.toJSON'))
   const n = at.patientCount.call(this)
   const patients = new Array(n)
-  for (let start = 0; start < n; start += PATIENTS_PER_PART) {
+  for (let start = 0; start < n;) {
+    // A part may end early (before a patient that would make it too long for V8), never empty.
     const part = JSON.parse(whole(json.patients.call(this, start, start + PATIENTS_PER_PART), 'KohiResult.toJSON'))
     for (let i = 0; i < part.length; i++) patients[start + i] = part[i]
+    start += part.length
   }
   doc.patients = patients
   return doc
