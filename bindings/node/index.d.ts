@@ -148,8 +148,9 @@ export declare class WatchEvent {
   /** The request this answers, when known. */
   get request(): string | null
   /**
-   * The file of the same patient from the other side, delivered earlier in this run: a PMH
-   * document's (kind `pmh`) result, or a result's PMH document.
+   * The file of the same patient from the other side, delivered earlier (earlier runs'
+   * acknowledged files included): a PMH document's (kind `pmh`) result, or a result's PMH
+   * document.
    */
   get related(): string | null
   /** The parsed file, or null (not parsed, rejected, or handed over unread). */

@@ -182,6 +182,61 @@ fn kill_9_at_random_points_while_files_land_loses_nothing() {
     std::fs::remove_dir_all(root).unwrap();
 }
 
+/// Pairing across a kill -9: a result was printed and acknowledged, or printed and not yet
+/// acknowledged when the kill came; a PMH document landing after the restart still names it
+/// in `related` (by the free part of the name), either way.
+#[test]
+fn pairing_survives_a_kill_9() {
+    let root = terminal("pair-kill9");
+    let layout = root.join("layout.json");
+    std::fs::write(&layout, r#"{"kohi_layout": 1, "roots": ["PmhMsg"], "file_prefixes": ["PMHsimsm"]}"#).unwrap();
+    let layout = ["--layout", layout.to_str().unwrap()];
+    // 0042: killed well after its acknowledgement; 0043: killed at once (before or after it).
+    for (free, pause) in [("0042", 300), ("0043", 0)] {
+        std::fs::write(root.join(format!("res/OQSsiquc01res_{free}.xml")), fixture("insured_card_utf8.xml")).unwrap();
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let mut child = watch(&root, &layout);
+        let reader = read_lines(&mut child, lines.clone());
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !lines.lock().unwrap().iter().any(|l: &Line| l.file.ends_with(&format!("_{free}.xml"))) {
+            assert!(Instant::now() < deadline, "{free} was never printed");
+            thread::sleep(Duration::from_millis(2));
+        }
+        thread::sleep(Duration::from_millis(pause));
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        reader.join().unwrap();
+    }
+    // PMH documents whose identifier matches nothing: only the name can pair them.
+    let pmh = String::from_utf8(fixture("pmh_document.xml")).unwrap().replace("Qm9ndXNJZGVudGlmaWVy", "NO-MATCH");
+    for free in ["0042", "0043"] {
+        let (temp, name) = (root.join("res/landing.tmp"), root.join(format!("res/PMHsimsm01res_{free}.xml")));
+        std::fs::write(&temp, &pmh).unwrap();
+        std::fs::rename(temp, name).unwrap();
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_kohi"))
+        .args(["watch", root.to_str().unwrap(), "--settle", "50", "--idle-exit", "2"])
+        .args(layout)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let events: Vec<serde_json::Value> = out
+        .stdout
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_slice(l).unwrap())
+        .collect();
+    for free in ["0042", "0043"] {
+        let pmh = events
+            .iter()
+            .find(|e| e["kind"] == "pmh" && e["file"].as_str().unwrap().ends_with(&format!("_{free}.xml")))
+            .expect("the PMH document is delivered");
+        let result = root.join(format!("res/OQSsiquc01res_{free}.xml"));
+        assert_eq!(pmh["related"], result.to_str().unwrap(), "{free}");
+    }
+    std::fs::remove_dir_all(root).unwrap();
+}
+
 #[test]
 fn a_zipped_bulk_result_prints_its_entries() {
     use std::io::Write;

@@ -993,7 +993,8 @@ kohi_status kohi_watch_event_path(const kohi_watch_event *event, kohi_str *out);
 
 /*
  The file of the same patient from the other side (a PMH document's result, a result's PMH
- document), delivered earlier in this run, or absent. Borrowed from the event.
+ document), delivered earlier (earlier runs' acknowledged files included), or absent.
+ Borrowed from the event.
  */
 kohi_status kohi_watch_event_related(const kohi_watch_event *event, kohi_str *out);
 

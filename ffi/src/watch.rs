@@ -299,7 +299,8 @@ pub unsafe extern "C" fn kohi_watch_event_path(event: *const kohi_watch_event, o
 }
 
 /// The file of the same patient from the other side (a PMH document's result, a result's PMH
-/// document), delivered earlier in this run, or absent. Borrowed from the event.
+/// document), delivered earlier (earlier runs' acknowledged files included), or absent.
+/// Borrowed from the event.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kohi_watch_event_related(event: *const kohi_watch_event, out: *mut kohi_str) -> kohi_status {
     boundary!(kohi_status::Panic, { event_string(event, out, |e| &e.related) })

@@ -3,11 +3,15 @@
 //! SQLite in WAL mode with `synchronous=FULL`: an acknowledgement is one transaction, durable
 //! when `ack` returns; a kill -9 at any point leaves either the old or the new ledger, never a
 //! torn one. Only acknowledged pairs are stored, so everything not in the ledger is delivered
-//! (again) after a restart: at least once by construction.
+//! (again) after a restart: at least once by construction. With each acknowledged document, in
+//! the same transaction, goes what pairing remembers of it (`remembered`: header id, free part
+//! of the name, path; the last 4,096), so `related` outlives a restart.
 //!
 //! Crash points (what a kill -9 right there does):
-//! - before the transaction commits: the pair is not acknowledged; the file is delivered again.
-//! - after it commits: the pair is acknowledged; it is never delivered again (same content).
+//! - before the transaction commits: the pair is not acknowledged nor the document remembered;
+//!   the file is delivered again (and remembered at its next acknowledgement).
+//! - after it commits: the pair is acknowledged and the document remembered; it is never
+//!   delivered again (same content), and a later document still pairs with it.
 //!
 //! A ledger that cannot be opened or written is an error the caller sees; one that SQLite finds
 //! corrupt is moved aside (`<file>.corrupt-<unix time>`) and rebuilt, which means every file still
@@ -19,13 +23,15 @@ use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 
 use kohi::{Error, Result};
 
+use crate::watch::{PAIRING_MEMORY, Seen};
+
 pub(crate) struct Store {
     conn: Connection,
 }
 
-/// The ledger's format (SQLite's `user_version`): 1 is the `acked` table below. Raised, with a
-/// migration from every earlier one, whenever the schema changes.
-const LEDGER_FORMAT: u32 = 1;
+/// The ledger's format (SQLite's `user_version`): 1 is the `acked` table below, 2 adds
+/// `remembered`. Raised, with a migration from every earlier one, whenever the schema changes.
+const LEDGER_FORMAT: u32 = 2;
 
 /// The message of the SQLite error that stands for a ledger of a newer format.
 const NEWER_FORMAT: &str = "kohi: a ledger of a newer format";
@@ -104,10 +110,18 @@ impl Store {
                  hash TEXT NOT NULL,      -- SHA-256 of the content, hex
                  acked_at INTEGER NOT NULL,
                  PRIMARY KEY (name, hash)
-             ) WITHOUT ROWID;",
+             ) WITHOUT ROWID;
+             CREATE TABLE IF NOT EXISTS remembered (
+                 seq INTEGER PRIMARY KEY, -- in the order of acknowledgement
+                 pmh INTEGER NOT NULL,    -- 1: a PMH document; 0: a qualification result
+                 id TEXT,                 -- the header's ArbitraryFileIdentifier
+                 free_name TEXT,          -- the free part of the file's name
+                 path TEXT NOT NULL       -- the file as it was delivered
+             );",
         )?;
         if format < LEDGER_FORMAT {
-            // 0: new, or written before the format was recorded (the same table).
+            // 0: new, or written before the format was recorded; 1: without `remembered`. Both
+            // are migrated by the CREATEs above (an upgrade remembers nothing of earlier runs).
             conn.pragma_update(None, "user_version", LEDGER_FORMAT)?;
         }
         Ok(Store { conn })
@@ -122,14 +136,54 @@ impl Store {
     }
 
     /// Records an acknowledgement: one transaction, durable on return.
+    #[cfg(test)]
     pub(crate) fn ack(&mut self, name: &[u8], hash: &str) -> Result<()> {
-        self.conn
-            .execute(
-                "INSERT OR REPLACE INTO acked (name, hash, acked_at) VALUES (?1, ?2, ?3)",
-                params![name, hash, now_secs()],
+        self.ack_remembering(name, hash, None)
+    }
+
+    /// Records an acknowledgement and, in the same transaction, what pairing remembers of the
+    /// document (the last `PAIRING_MEMORY` are kept): durable on return. A kill -9 before the
+    /// commit leaves neither (the file is delivered again and remembered then), after it both.
+    /// A path that is not Unicode is remembered for this run only.
+    pub(crate) fn ack_remembering(&mut self, name: &[u8], hash: &str, seen: Option<&Seen>) -> Result<()> {
+        let tx = self.conn.transaction().map_err(store_error("write"))?;
+        tx.execute(
+            "INSERT OR REPLACE INTO acked (name, hash, acked_at) VALUES (?1, ?2, ?3)",
+            params![name, hash, now_secs()],
+        )
+        .map_err(store_error("write"))?;
+        if let Some((seen, path)) = seen.and_then(|seen| Some((seen, seen.path.to_str()?))) {
+            tx.execute(
+                "INSERT INTO remembered (pmh, id, free_name, path) VALUES (?1, ?2, ?3, ?4)",
+                params![seen.pmh, seen.id, seen.free_name, path],
             )
-            .map(drop)
-            .map_err(store_error("write"))
+            .map_err(store_error("write"))?;
+            let last = tx.last_insert_rowid();
+            tx.execute("DELETE FROM remembered WHERE seq <= ?1", params![last - PAIRING_MEMORY as i64])
+                .map_err(store_error("write"))?;
+        }
+        tx.commit().map_err(store_error("write"))
+    }
+
+    /// The documents remembered for pairing, oldest first.
+    pub(crate) fn remembered(&self) -> Result<Vec<Seen>> {
+        let mut statement = self
+            .conn
+            .prepare("SELECT pmh, id, free_name, path FROM remembered ORDER BY seq DESC LIMIT ?1")
+            .map_err(store_error("read"))?;
+        let rows = statement
+            .query_map(params![PAIRING_MEMORY as i64], |row| {
+                Ok(Seen {
+                    pmh: row.get(0)?,
+                    id: row.get(1)?,
+                    free_name: row.get(2)?,
+                    path: PathBuf::from(row.get::<_, String>(3)?),
+                })
+            })
+            .map_err(store_error("read"))?;
+        let mut seen = rows.collect::<rusqlite::Result<Vec<Seen>>>().map_err(store_error("read"))?;
+        seen.reverse();
+        Ok(seen)
     }
 
     /// Forgets acknowledgements older than `days` whose file is gone (`present` says whether a
@@ -244,6 +298,62 @@ mod tests {
     }
 
     #[test]
+    fn pairing_memory_is_written_with_the_acknowledgement_and_bounded() {
+        let dir = temp("remembered");
+        let path = dir.join("ledger.sqlite");
+        let (mut store, _) = Store::open(&path).unwrap();
+        // 4,100 durable commits would take minutes on a slow disk; durability is SQLite's.
+        store.connection().pragma_update(None, "synchronous", "OFF").unwrap();
+        let seen = |i: usize| Seen {
+            pmh: i.is_multiple_of(2),
+            id: i.is_multiple_of(3).then(|| format!("id-{i}")),
+            free_name: Some(format!("{i:04}")),
+            path: PathBuf::from(format!("/terminal/res/{i}.xml")),
+        };
+        let total = PAIRING_MEMORY + 5;
+        for i in 0..total {
+            store.ack_remembering(format!("res/{i}.xml").as_bytes(), "00", Some(&seen(i))).unwrap();
+        }
+        store.ack(b"res/other.xml", "00").unwrap(); // acknowledged, nothing to remember
+        drop(store);
+        let (store, _) = Store::open(&path).unwrap();
+        let kept = store.remembered().unwrap();
+        assert_eq!(kept.len(), PAIRING_MEMORY, "the oldest forgotten");
+        assert!(store.is_acked(b"res/0.xml", "00").unwrap() && store.is_acked(b"res/other.xml", "00").unwrap());
+        for (k, i) in kept.iter().zip(total - PAIRING_MEMORY..) {
+            let want = seen(i);
+            assert_eq!((k.pmh, &k.id, &k.free_name, &k.path), (want.pmh, &want.id, &want.free_name, &want.path));
+        }
+        let rows: usize = store.connection().query_row("SELECT count(*) FROM remembered", [], |r| r.get(0)).unwrap();
+        assert_eq!(rows, PAIRING_MEMORY, "the table does not grow");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_ledger_of_format_1_gains_the_pairing_memory_and_keeps_its_acknowledgements() {
+        let dir = temp("format-1");
+        let path = dir.join("ledger.sqlite");
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE acked (name BLOB NOT NULL, hash TEXT NOT NULL, acked_at INTEGER NOT NULL,
+                 PRIMARY KEY (name, hash)) WITHOUT ROWID;
+             INSERT INTO acked VALUES (x'72', '11', 0);
+             PRAGMA user_version = 1;",
+        )
+        .unwrap();
+        drop(conn);
+        let (mut store, aside) = Store::open(&path).unwrap();
+        assert!(aside.is_none() && store.is_acked(b"r", "11").unwrap());
+        let format: u32 = store.connection().query_row("PRAGMA user_version", [], |row| row.get(0)).unwrap();
+        assert_eq!(format, 2);
+        assert!(store.remembered().unwrap().is_empty());
+        let seen = Seen { pmh: true, id: None, free_name: Some("0042".into()), path: PathBuf::from("res/p.xml") };
+        store.ack_remembering(b"res/p.xml", "22", Some(&seen)).unwrap();
+        assert_eq!(store.remembered().unwrap()[0].free_name.as_deref(), Some("0042"));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
     fn a_corrupt_ledger_is_moved_aside_and_rebuilt() {
         let dir = temp("corrupt");
         let path = dir.join("ledger.sqlite");
@@ -274,16 +384,27 @@ mod tests {
         let path = dir.join("ledger.sqlite");
         let (mut store, _) = Store::open(&path).unwrap();
         store.ack(b"res/first.xml", "00").unwrap();
-        // Injected "disk full": the database may not grow past its current pages.
+        // Injected "disk full": the database may grow by a few pages, no more.
         let pages: i64 = store.connection().query_row("PRAGMA page_count", [], |r| r.get(0)).unwrap();
-        store.connection().pragma_update(None, "max_page_count", pages).unwrap();
+        store.connection().pragma_update(None, "max_page_count", pages + 8).unwrap();
         let long_name = vec![b'x'; 3000];
-        let failure = (0..1000).find_map(|i| store.ack(&long_name, &format!("{i:064}")).err()).expect("disk full");
+        let seen = Seen { pmh: false, id: None, free_name: None, path: PathBuf::from("x".repeat(3000)) };
+        let failure = (0..1000)
+            .find_map(|i| store.ack_remembering(&long_name, &format!("{i:064}"), Some(&seen)).err())
+            .expect("disk full");
         assert_eq!(failure.to_string(), "the watcher's state store failed (write): disk full");
         drop(store);
         let (store, aside) = Store::open(&path).unwrap();
         assert!(aside.is_none(), "a full disk is not corruption");
         assert!(store.is_acked(b"res/first.xml", "00").unwrap());
+        let count = |sql: &str| -> i64 { store.connection().query_row(sql, [], |r| r.get(0)).unwrap() };
+        let acked = count("SELECT count(*) FROM acked WHERE length(name) = 3000");
+        assert!(acked > 0);
+        assert_eq!(
+            count("SELECT count(*) FROM remembered"),
+            acked,
+            "each with its memory, the failed one with neither"
+        );
         std::fs::remove_dir_all(dir).unwrap();
     }
 

@@ -188,22 +188,26 @@ pub struct WatchEvent {
     /// The request this answers: by file name (`…res_X` ↔ `…req_X`), else by the header's
     /// `ArbitraryFileIdentifier` registered with [`WatcherHandle::expect`].
     pub request: Option<PathBuf>,
-    /// The file of the same patient from the other side, delivered earlier in this run: for a
+    /// The file of the same patient from the other side, delivered earlier: for a
     /// PMH document (kind `pmh`), the qualification result; for a result, the PMH document.
-    /// Paired by [`WatchOptions::pair_by`]. A restart forgets earlier runs' files.
+    /// Paired by [`WatchOptions::pair_by`], with the last 4,096 documents delivered, earlier runs'
+    /// acknowledged ones included (remembered in the ledger).
     pub related: Option<PathBuf>,
 }
 
-/// What pairing remembers of a delivered document (no patient data: header id, name part).
-struct Seen {
-    pmh: bool,
-    id: Option<String>,
-    free_name: Option<String>,
-    path: PathBuf,
+/// What pairing remembers of a delivered document (no patient data: header id, name part),
+/// in memory from its delivery and in the ledger from its acknowledgement, so that a restart
+/// forgets nothing (an unacknowledged one is delivered again and remembered then).
+#[derive(Clone)]
+pub(crate) struct Seen {
+    pub(crate) pmh: bool,
+    pub(crate) id: Option<String>,
+    pub(crate) free_name: Option<String>,
+    pub(crate) path: PathBuf,
 }
 
 /// Documents remembered for pairing: a PMH document and its result arrive close together.
-const PAIRING_MEMORY: usize = 4096;
+pub(crate) const PAIRING_MEMORY: usize = 4096;
 
 /// Delivered and not yet acknowledged.
 struct Pending {
@@ -212,6 +216,8 @@ struct Pending {
     hash: String,
     path: PathBuf,
     folder: Folder,
+    /// What pairing remembers of it, written with its acknowledgement.
+    seen: Option<Seen>,
 }
 
 /// What acknowledgements need, shared with [`WatcherHandle`]s on other threads.
@@ -232,7 +238,7 @@ impl Ledger {
         }
         let Some(pending) = self.pending.get(id) else { return Ok(false) };
         let Some(store) = self.store.as_mut() else { return Ok(false) };
-        store.ack(&pending.key, &pending.hash)?;
+        store.ack_remembering(&pending.key, &pending.hash, pending.seen.as_ref())?;
         let pending = self.pending.remove(id).expect("looked up above");
         if let Some(done) = &self.done_dir {
             match move_to_done(&pending.path, &done.join(pending.folder.name())) {
@@ -418,6 +424,11 @@ impl Watcher {
             let (mut store, recovered) = Store::open(&self.state_file)?;
             let present = present_keys(&self.root);
             store.prune(self.options.prune_after_days, |key| present.contains(key))?;
+            // Earlier runs' documents, before any of this run's.
+            let delivered = std::mem::take(&mut self.seen);
+            for seen in store.remembered()?.into_iter().chain(delivered) {
+                remember(&mut self.seen, seen);
+            }
             ledger.store = Some(store);
             self.recovered = recovered;
         }
@@ -719,22 +730,23 @@ impl Watcher {
     ) {
         let id = event_id(&hash, &key);
         let request = self.pair(path, kind, &outcome);
-        let related = self.relate(path, kind, &outcome);
-        let pending = Pending { key, hash, path: path.to_owned(), folder: candidate.folder };
+        let (related, seen) = self.relate(path, kind, &outcome);
+        let pending = Pending { key, hash, path: path.to_owned(), folder: candidate.folder, seen };
         lock(&self.ledger).pending.insert(id.clone(), pending);
         self.known.insert(path.to_owned(), candidate.fingerprint);
         self.queue.push_back(WatchEvent { id, path: path.to_owned(), kind, outcome, request, related });
     }
 
     /// Pairs a PMH document with a qualification result (either may come first) by the rules
-    /// of `pair_by`, in order, and remembers this one for the files still to come.
-    fn relate(&mut self, path: &Path, kind: FileKind, outcome: &Outcome) -> Option<PathBuf> {
+    /// of `pair_by`, in order, and remembers this one for the files still to come (returned too,
+    /// for the ledger to remember once it is acknowledged).
+    fn relate(&mut self, path: &Path, kind: FileKind, outcome: &Outcome) -> (Option<PathBuf>, Option<Seen>) {
         let pmh = match kind {
             FileKind::Pmh => true,
             FileKind::Result | FileKind::Face => false,
-            _ => return None,
+            _ => return (None, None),
         };
-        let Outcome::Parsed(doc) = outcome else { return None };
+        let Outcome::Parsed(doc) = outcome else { return (None, None) };
         let free_name = path.file_name().and_then(|n| n.to_str()).and_then(free_name);
         let this = Seen {
             pmh,
@@ -753,11 +765,8 @@ impl Watcher {
                 .find(|other| other.pmh != pmh && matches(rule, other))
                 .map(|other| other.path.clone())
         });
-        if self.seen.len() == PAIRING_MEMORY {
-            self.seen.pop_front();
-        }
-        self.seen.push_back(this);
-        related
+        remember(&mut self.seen, this.clone());
+        (related, Some(this))
     }
 
     fn pair(&self, path: &Path, kind: FileKind, outcome: &Outcome) -> Option<PathBuf> {
@@ -777,6 +786,14 @@ impl Watcher {
             _ => None,
         }
     }
+}
+
+/// Remembers a document for pairing, forgetting the oldest past `PAIRING_MEMORY`.
+fn remember(memory: &mut VecDeque<Seen>, seen: Seen) {
+    if memory.len() == PAIRING_MEMORY {
+        memory.pop_front();
+    }
+    memory.push_back(seen);
 }
 
 /// The free part of a result name: `OQSsiquc01res_0042.xml` → `0042` (no extension).

@@ -652,6 +652,57 @@ fn pmh_documents_are_delivered_with_their_kind_and_paired_with_the_result() {
     assert_eq!(fourth[0].related.as_deref(), Some(t.path("face", "PMHsimsm01res_face_7.xml").as_path()));
 }
 
+/// Pairing outlives a restart: an acknowledged document is remembered in the ledger, so a PMH
+/// document arriving after the watcher was stopped (or killed) still names its result, by either
+/// rule; a document delivered and not acknowledged before the stop is delivered again and
+/// remembered then.
+#[test]
+fn pairing_survives_a_restart() {
+    let t = Terminal::new("pmh-pairing-restart");
+    let layout = r#"{"kohi_layout": 1, "roots": ["PmhMsg"], "file_prefixes": ["PMHsimsm"],
+        "place": {"MedicalSubsidyCertificateList": ["MessageBody", "BulkConfirmUnit"]},
+        "rename": {"MedicalSubsidyCertificateList": "KohiJukyushashoList", "MedicalSubsidyCertificateInfo": "KohiJukyushasho",
+                   "MedicalSubsidyInsurerNumber": "FutanshaBango", "MedicalSubsidyRecipientNumber": "JukyushaBango",
+                   "MedicalSubsidyValidStartDate": "YukoKaishiBi", "MedicalSubsidyValidEndDate": "YukoShuryoBi"}}"#;
+    let opts = || {
+        let mut opts = options();
+        opts.parse = kohi::ParseOptions::default().with_layout_json(layout).unwrap();
+        opts
+    };
+    let mut watcher = Watcher::new(&t.root, opts()).unwrap();
+    t.write_and_rename("res", "OQSsiquc01res_0042.xml", &fixture("insured_card_utf8.xml"));
+    t.write_and_rename("face", "PMHsimsm01res_face_7.xml", &fixture("pmh_document.xml"));
+    let before = collect(&mut watcher, 2, Duration::from_millis(300), Duration::from_secs(10));
+    assert_eq!(before.len(), 2);
+    t.write_and_rename("face", "OQSsiquc01res_face_8.xml", &fixture("insured_card_utf8.xml"));
+    let unacknowledged = collect_with(&mut watcher, 1, Duration::from_millis(300), Duration::from_secs(10), false);
+    assert_eq!(unacknowledged.len(), 1);
+    drop(watcher);
+
+    let mut watcher = Watcher::new(&t.root, opts()).unwrap();
+    let again = collect(&mut watcher, 1, Duration::from_millis(300), Duration::from_secs(10));
+    assert_eq!(again.len(), 1, "the unacknowledged one comes again, and only it");
+    let with_id = |id: &str| {
+        String::from_utf8(fixture("pmh_document.xml")).unwrap().replace("Qm9ndXNJZGVudGlmaWVy", id).into_bytes()
+    };
+    let mut related_of = |folder: &str, name: &str, bytes: &[u8]| {
+        t.write_and_rename(folder, name, bytes);
+        let events = collect(&mut watcher, 1, Duration::from_millis(300), Duration::from_secs(10));
+        assert_eq!(events.len(), 1, "{name}");
+        events[0].related.clone()
+    };
+    // By ArbitraryFileIdentifier, with the PMH document acknowledged before the restart.
+    let face_9 = related_of("face", "OQSsiquc01res_face_9.xml", &fixture("face_pmh_two.xml"));
+    // By the free part of the name, with the result acknowledged before the restart (an
+    // identifier that matches nothing, so that only the name pairs).
+    let pmh_0042 = related_of("res", "PMHsimsm01res_0042.xml", &with_id("NO-MATCH-1"));
+    // By the free part, with the result delivered again after the restart.
+    let pmh_face_8 = related_of("face", "PMHsimsm01res_face_8.xml", &with_id("NO-MATCH-2"));
+    assert_eq!(face_9.as_deref(), Some(t.path("face", "PMHsimsm01res_face_7.xml").as_path()));
+    assert_eq!(pmh_0042.as_deref(), Some(t.path("res", "OQSsiquc01res_0042.xml").as_path()));
+    assert_eq!(pmh_face_8.as_deref(), Some(t.path("face", "OQSsiquc01res_face_8.xml").as_path()));
+}
+
 /// With `pair_by` empty nothing is paired; without a layout prefix the document is `other`.
 #[test]
 fn pairing_is_configurable() {

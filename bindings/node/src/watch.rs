@@ -182,8 +182,9 @@ impl WatchEvent {
         self.request.clone()
     }
 
-    /// The file of the same patient from the other side, delivered earlier in this run: a PMH
-    /// document's (kind `pmh`) result, or a result's PMH document.
+    /// The file of the same patient from the other side, delivered earlier (earlier runs'
+    /// acknowledged files included): a PMH document's (kind `pmh`) result, or a result's PMH
+    /// document.
     #[napi(getter)]
     pub fn related(&self) -> Option<String> {
         self.related.clone()
