@@ -33,15 +33,11 @@ pub(crate) struct Store {
 /// `remembered`. Raised, with a migration from every earlier one, whenever the schema changes.
 const LEDGER_FORMAT: u32 = 2;
 
-/// The message of the SQLite error that stands for a ledger of a newer format.
-const NEWER_FORMAT: &str = "kohi: a ledger of a newer format";
-
 /// What a failed SQLite call maps to: the operation and a fixed description of the failure
 /// (SQLite's own message can name the file, so it never reaches ours).
 fn store_error(operation: &'static str) -> impl Fn(rusqlite::Error) -> Error {
     move |e| {
         let kind = match e.sqlite_error_code() {
-            Some(ErrorCode::CannotOpen) if newer_format(&e) => "written by a newer kohi",
             Some(ErrorCode::DiskFull) => "disk full",
             Some(ErrorCode::ReadOnly) => "read-only",
             Some(ErrorCode::CannotOpen) => "cannot open",
@@ -55,12 +51,29 @@ fn store_error(operation: &'static str) -> impl Fn(rusqlite::Error) -> Error {
     }
 }
 
-fn newer_format(e: &rusqlite::Error) -> bool {
-    matches!(e, rusqlite::Error::SqliteFailure(_, Some(message)) if message == NEWER_FORMAT)
-}
-
 fn is_corruption(e: &rusqlite::Error) -> bool {
     matches!(e.sqlite_error_code(), Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase))
+}
+
+/// Why a ledger did not open: SQLite's error, or a format this build does not know.
+enum OpenError {
+    Sqlite(rusqlite::Error),
+    Newer,
+}
+
+impl From<rusqlite::Error> for OpenError {
+    fn from(e: rusqlite::Error) -> Self {
+        OpenError::Sqlite(e)
+    }
+}
+
+impl OpenError {
+    fn into_error(self, operation: &'static str) -> Error {
+        match self {
+            OpenError::Sqlite(e) => store_error(operation)(e),
+            OpenError::Newer => Error::StateStore { operation, kind: "written by a newer kohi" },
+        }
+    }
 }
 
 fn now_secs() -> i64 {
@@ -72,16 +85,16 @@ impl Store {
     pub(crate) fn open(path: &Path) -> Result<(Store, Option<PathBuf>)> {
         match Self::open_checked(path) {
             Ok(store) => Ok((store, None)),
-            Err(e) if is_corruption(&e) => {
+            Err(OpenError::Sqlite(e)) if is_corruption(&e) => {
                 let aside = move_aside(path)?;
-                let store = Self::open_checked(path).map_err(store_error("rebuild"))?;
+                let store = Self::open_checked(path).map_err(|e| e.into_error("rebuild"))?;
                 Ok((store, Some(aside)))
             }
-            Err(e) => Err(store_error("open")(e)),
+            Err(e) => Err(e.into_error("open")),
         }
     }
 
-    fn open_checked(path: &Path) -> rusqlite::Result<Store> {
+    fn open_checked(path: &Path) -> std::result::Result<Store, OpenError> {
         let conn = Connection::open(path)?;
         // EXCLUSIVE before WAL: one connection owns the file, and SQLite then keeps the WAL index
         // in its own memory instead of a shared-memory file, so WAL also works when the ledger
@@ -92,17 +105,16 @@ impl Store {
         conn.pragma_update(None, "synchronous", "FULL")?;
         let check: String = conn.query_row("PRAGMA quick_check", [], |row| row.get(0))?;
         if check != "ok" {
-            return Err(rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CORRUPT), None));
+            return Err(
+                rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CORRUPT), None).into()
+            );
         }
         // The ledger's format, for the versions to come: one that finds an older format
         // migrates it; this one refuses a newer one rather than misread it (an error the
         // caller sees: nothing is delivered or marked, and the file is left as it is).
         let format: u32 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
         if format > LEDGER_FORMAT {
-            return Err(rusqlite::Error::SqliteFailure(
-                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CANTOPEN),
-                Some(NEWER_FORMAT.into()),
-            ));
+            return Err(OpenError::Newer);
         }
         conn.execute_batch(
             "CREATE TABLE IF NOT EXISTS acked (
