@@ -19,7 +19,8 @@
 //! - inside [`Watcher::ack`] before SQLite commits: not acknowledged; delivered again.
 //! - after the commit, before the move to `done_dir`: acknowledged; the move is redone at start.
 //! - in the middle of a cross-filesystem move: the copy may exist twice in `done_dir` (unique
-//!   names, never overwritten); the original is removed only after its copy is on disk.
+//!   names, never overwritten); the original is removed only after its copy is on disk. A
+//!   temporary copy left behind is removed at a later start, once an hour old.
 //!
 //! # When a file is ready
 //!
@@ -431,6 +432,9 @@ impl Watcher {
             }
             ledger.store = Some(store);
             self.recovered = recovered;
+            if let Some(done) = &self.options.done_dir {
+                sweep_copies(done);
+            }
         }
         Ok(())
     }
@@ -926,6 +930,32 @@ fn numbered(name: &OsStr, n: u32) -> std::ffi::OsString {
     numbered
 }
 
+/// The temporary name of a cross-filesystem copy into `done_dir`: the target's name and this.
+const COPY_SUFFIX: &str = ".kohi-copy.tmp";
+
+/// A temporary copy unchanged for this long was left by a kill, not being written now.
+const STALE_COPY: Duration = Duration::from_secs(3600);
+
+/// Removes temporary copies a kill -9 left in `done_dir`'s folders. Such a copy holds nothing of
+/// its own: the kill came before its file was placed (the original is still in the terminal's
+/// folder and is moved again) or after (the file is placed). Only those unchanged for an hour go,
+/// as another watcher sharing `done_dir` may be copying right now; a failure leaves the litter.
+fn sweep_copies(done: &Path) {
+    for folder in Folder::ALL {
+        let Ok(entries) = std::fs::read_dir(done.join(folder.name())) else { continue };
+        for entry in entries.flatten() {
+            let stale = entry.file_name().as_encoded_bytes().ends_with(COPY_SUFFIX.as_bytes())
+                && entry.metadata().is_ok_and(|meta| {
+                    meta.is_file()
+                        && meta.modified().ok().and_then(|m| m.elapsed().ok()).is_some_and(|age| age > STALE_COPY)
+                });
+            if stale {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
+}
+
 fn move_no_replace(from: &Path, to: &Path) -> std::io::Result<()> {
     match std::fs::hard_link(from, to) {
         Ok(()) => return std::fs::remove_file(from),
@@ -935,7 +965,7 @@ fn move_no_replace(from: &Path, to: &Path) -> std::io::Result<()> {
     }
     // Another file system (or one without hard links).
     let mut temp = to.as_os_str().to_owned();
-    temp.push(".kohi-copy.tmp");
+    temp.push(COPY_SUFFIX);
     let temp = PathBuf::from(temp);
     std::fs::copy(from, &temp)?;
     File::open(&temp)?.sync_all()?;

@@ -379,6 +379,34 @@ fn done_dir_on_another_file_system() {
     eprintln!("done_dir on another file system: {other_fs}");
 }
 
+/// A kill -9 in the middle of a cross-filesystem move can leave a temporary copy in `done_dir`
+/// (its file placed, or still at its source): the next start removes those an hour old, and
+/// leaves a fresh one (another watcher sharing `done_dir` may be writing it) and every other file.
+#[test]
+fn a_temporary_copy_left_by_a_kill_is_removed_at_the_next_start() {
+    let terminal = Terminal::new("done-sweep");
+    let done = terminal.root.join("done");
+    std::fs::create_dir_all(done.join("res")).unwrap();
+    std::fs::create_dir_all(done.join("face")).unwrap();
+    let two_hours_ago = std::time::SystemTime::now() - Duration::from_secs(7200);
+    let old = |path: PathBuf| {
+        std::fs::write(&path, fixture("face_pmh_two.xml")).unwrap();
+        std::fs::File::options().write(true).open(&path).unwrap().set_modified(two_hours_ago).unwrap();
+        path
+    };
+    let stale = [old(done.join("res/OQSsiquc01res_1.xml.kohi-copy.tmp")), old(done.join("face/x.2.xml.kohi-copy.tmp"))];
+    let placed = old(done.join("res/OQSsiquc01res_1.xml"));
+    let fresh = done.join("face/y.xml.kohi-copy.tmp");
+    std::fs::write(&fresh, b"being copied").unwrap();
+    let mut options = options();
+    options.done_dir = Some(done.clone());
+    let _watcher = Watcher::new(&terminal.root, options).unwrap();
+    for path in &stale {
+        assert!(!path.exists(), "{} left", path.display());
+    }
+    assert!(placed.exists() && fresh.exists());
+}
+
 #[cfg(unix)]
 #[test]
 fn special_and_huge_files_are_skipped_once_never_opened() {
