@@ -1,6 +1,6 @@
 'use strict'
 // Node streaming cost per patient: `for await` over stream() (batches of 256, the next read
-// ahead on libuv's pool), one next() per patient, and the whole-file parse, on a generated bulk
+// ahead on libuv's pool), one next() per patient (from the same batches), and the whole-file parse, on a generated bulk
 // file of N units (default 100,000). Nine interleaved rounds, medians of the elapsed time (what the
 // loop waits) and of the process's CPU time (all threads: the reading on the pool included).
 // Usage: node bench/node_stream.js [units]   (after npm run build)

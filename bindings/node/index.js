@@ -40,28 +40,94 @@ native.Watcher.prototype[Symbol.asyncIterator] = async function* events() {
 // Written as an iterator object rather than an async generator: a generator's `yield` costs
 // several promise ticks per patient (about 4 µs, more than reading the patient).
 native.PatientStream.prototype[Symbol.asyncIterator] = function patients() {
-  return new Patients(this)
+  return new Patients(readerOf(this))
 }
 
+// What a `for await` loop sees. Leaving it (break, return, throw) ends this loop only: the
+// patients already read stay with the stream, so a later loop, `next()` or `nextBatch()` goes on
+// from the first patient the loop did not take (nothing read is dropped).
 class Patients {
+  #reader
+  #left = false
+
+  constructor(reader) {
+    this.#reader = reader
+  }
+
+  next() {
+    return this.#left ? Promise.resolve({ value: undefined, done: true }) : this.#reader.next()
+  }
+
+  return(value) {
+    this.#left = true
+    return Promise.resolve({ value, done: true })
+  }
+
+  throw(error) {
+    this.#left = true
+    return Promise.reject(error)
+  }
+
+  [Symbol.asyncIterator]() {
+    return this
+  }
+}
+
+// One reader per stream, whoever reads (`for await`, `next()`, `nextBatch()`): patients come in
+// file order, each once, however the calls are mixed. Calls are answered in the order they were
+// made; one that needs a batch waits for the calls before it.
+const readers = new WeakMap()
+function readerOf(stream) {
+  let reader = readers.get(stream)
+  if (reader === undefined) readers.set(stream, (reader = new Reader(stream)))
+  return reader
+}
+
+const DONE = Object.freeze({ value: undefined, done: true })
+
+class Reader {
   #stream
   #batch = []
   #at = 0
-  #ahead
+  // The batch being read ahead (a promise of Patients), or null.
+  #ahead = null
   #ended = false
   // The last call still waiting for a batch (it never rejects); later calls wait behind it.
   #waiting = null
 
   constructor(stream) {
     this.#stream = stream
-    this.#ahead = readAhead(stream)
   }
 
+  // The next patient as an iterator result. From the batch in hand without waiting; else the
+  // batch read ahead, and the one after it starts being read.
   next() {
     if (this.#waiting === null && this.#at < this.#batch.length) {
       return Promise.resolve({ value: this.#batch[this.#at++], done: false })
     }
-    const call = this.#waiting === null ? this.#fill() : this.#waiting.then(() => this.#fill())
+    return this.#inTurn(() => this.#fill())
+  }
+
+  // Up to `max` patients: those in hand, else the batch read ahead, else one read of `max`
+  // (an empty array at the end).
+  take(max) {
+    return this.#inTurn(async () => {
+      if (this.#at >= this.#batch.length && this.#ahead === null) {
+        if (this.#ended) return []
+        const list = await this.#settle(readBatch(this.#stream, max))
+        if (list.length === 0) this.#end()
+        return list
+      }
+      const first = await this.#fill()
+      if (first.done) return []
+      const list = [first.value]
+      while (list.length < max && this.#at < this.#batch.length) list.push(this.#batch[this.#at++])
+      return list
+    })
+  }
+
+  #inTurn(work) {
+    const call = this.#waiting === null ? work() : this.#waiting.then(work)
     const settled = call.then(
       () => {},
       () => {},
@@ -75,13 +141,10 @@ class Patients {
 
   async #fill() {
     while (this.#at >= this.#batch.length) {
-      if (this.#ended) return { value: undefined, done: true }
-      try {
-        this.#batch = await this.#ahead
-      } catch (error) {
-        this.#end()
-        throw error
-      }
+      if (this.#ended) return DONE
+      const ahead = this.#ahead ?? readAhead(this.#stream)
+      this.#ahead = null
+      this.#batch = await this.#settle(ahead)
       this.#at = 0
       if (this.#batch.length === 0) this.#end()
       else this.#ahead = readAhead(this.#stream)
@@ -89,34 +152,36 @@ class Patients {
     return { value: this.#batch[this.#at++], done: false }
   }
 
-  // Leaving a `for await` (break, return, throw) calls this: nothing more is read, and what
-  // was read ahead is dropped (its error, if any, is nobody's: see readAhead).
-  return(value) {
-    this.#end()
-    return Promise.resolve({ value, done: true })
-  }
-
-  throw(error) {
-    this.#end()
-    return Promise.reject(error)
+  // A read's patients; its error ends the stream and goes to the call that waited for it.
+  async #settle(read) {
+    try {
+      return await read
+    } catch (error) {
+      this.#end()
+      throw error
+    }
   }
 
   #end() {
     this.#ended = true
     this.#batch = []
     this.#at = 0
-  }
-
-  [Symbol.asyncIterator]() {
-    return this
+    this.#ahead = null
   }
 }
 
-// A batch being read. If the loop is left before it is awaited, its error (the stream's) is
-// nobody's: marked handled here, so it never becomes an unhandled rejection that ends the
-// process. An awaited one still throws.
+// One trip off the main thread for up to `max` patients (src/stream.rs: one native result).
+// Reached through a registered symbol so that a test can count the trips.
+const READ_BATCH = Symbol.for('kohi.PatientStream.readBatch')
+function readBatch(stream, max) {
+  return stream[READ_BATCH](max)
+}
+
+// A batch being read ahead. If nobody awaits it (the loop was left and the stream dropped), its
+// error is nobody's: marked handled here, so it never becomes an unhandled rejection that ends
+// the process. Whoever awaits it still gets the error.
 function readAhead(stream) {
-  const batch = stream.nextBatch(256)
+  const batch = readBatch(stream, 256)
   batch.catch(() => {})
   return batch
 }
@@ -301,17 +366,30 @@ function patientsOf(result) {
   return list
 }
 
-// A stream reads each patient as a one-patient result (`next`), or a batch of them as one result
-// (`nextBatch`, src/stream.rs): handed out as Patients.
+// A stream reads a batch of patients as one native result (`nextBatch`, src/stream.rs), handed
+// out as Patients; `next()` and `nextBatch()` read through the stream's one Reader (above).
 const S = native.PatientStream.prototype
-const nextResult = S.next
 const nextResults = S.nextBatch
-// Not `async`: a bad `max` still throws at the call, as the addon's method does.
-S.next = function next() {
-  return nextResult.call(this).then((result) => (result === null ? null : new Patient(MADE_HERE, result, 0)))
-}
-S.nextBatch = function nextBatch(max) {
+S[READ_BATCH] = function readBatch(max) {
   return nextResults.call(this, max).then((result) => (result === null ? [] : patientsOf(result)))
+}
+S.next = function next() {
+  return readerOf(this)
+    .next()
+    .then((step) => (step.done ? null : step.value))
+}
+// Not `async`: a bad `max` throws at the call, as the addon's method did.
+S.nextBatch = function nextBatch(max) {
+  return readerOf(this).take(batchSize(max))
+}
+
+// `max` as the addon reads it (a u32: 2.5 is 2, -1 is 2^32 - 1), 256 when absent; 1-1024.
+function batchSize(max) {
+  if (max === undefined || max === null) return 256
+  if (typeof max !== 'number') throw typed(new TypeError('PatientStream.nextBatch: an argument has the wrong type'), 'invalid_argument')
+  const size = max >>> 0
+  if (size < 1 || size > 1024) throw typed(new Error('setting `max` is out of range'), 'invalid_setting', 17)
+  return size
 }
 
 // Arguments are checked here, before napi sees them, for two reasons. napi's own conversion

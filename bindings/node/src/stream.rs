@@ -120,15 +120,18 @@ impl Task for NextPatient {
 
 #[napi]
 impl PatientStream {
-    /// The next patient, or null at the end (index.js makes the one-patient result a `Patient`).
+    /// The next patient, or null at the end. index.js answers it from the batches `for await` and
+    /// `nextBatch()` read (one reader per stream): however the three are mixed, the patients come
+    /// in file order, each once. (This one-patient trip is the addon's; index.js does not use it.)
     #[napi(ts_return_type = "Promise<Patient | null>")]
     pub fn next(&self) -> AsyncTask<NextPatient> {
         AsyncTask::new(NextPatient { reader: self.reader.clone() })
     }
 
     /// Up to `max` patients (1–1024, default 256) read in one trip off the main thread; an empty
-    /// array at the end. `for await` reads in batches: a patient costs far less than one `next()`.
-    /// (index.js makes a `Patient` of each patient of the batch's one result.)
+    /// array at the end. Patients already read ahead (by `for await` or `next()`) come first, at
+    /// most `max` of them, without a trip. (index.js makes a `Patient` of each patient of the
+    /// batch's one result.)
     #[napi(ts_return_type = "Promise<Array<Patient>>")]
     pub fn next_batch(&self, env: Env, max: Option<u32>) -> Result<AsyncTask<NextBatch>> {
         let max = max.unwrap_or(256);

@@ -78,9 +78,10 @@ test('for await yields every patient before an error met inside a batch, then th
 
 test('for await reads the next batch while the loop handles this one, in file order', async () => {
   const s = kohi.stream(bulkFile(600, false))
-  const read = s.nextBatch
+  const READ_BATCH = Symbol.for('kohi.PatientStream.readBatch')
+  const read = s[READ_BATCH]
   let reads = 0
-  s.nextBatch = function (max) {
+  s[READ_BATCH] = function (max) {
     reads++
     return read.call(this, max)
   }
@@ -94,6 +95,42 @@ test('for await reads the next batch while the loop handles this one, in file or
   assert.deepEqual(readsAtFirst, [2, 3, 4])
   assert.equal(reads, 4)
   assert.deepEqual(seen, Array.from({ length: 600 }, (_, i) => String(i)))
+})
+
+test('leaving a loop drops nothing: next(), nextBatch() and another loop go on where it stopped', async () => {
+  const s = kohi.stream(bulkFile(600, false))
+  const seen = []
+  for await (const patient of s) {
+    seen.push(patient.referenceNumber)
+    if (seen.length === 10) break
+  }
+  seen.push((await s.next()).referenceNumber)
+  seen.push(...(await s.nextBatch(5)).map((p) => p.referenceNumber))
+  for await (const patient of s) {
+    seen.push(patient.referenceNumber)
+    if (seen.length === 300) break // past the first batch, in the one read ahead
+  }
+  // Calls made together are answered in the order they were made.
+  const [a, b, c] = await Promise.all([s.next(), s.nextBatch(3), s.next()])
+  seen.push(a.referenceNumber, ...b.map((p) => p.referenceNumber), c.referenceNumber)
+  for (let p = await s.next(); p !== null; p = await s.next()) seen.push(p.referenceNumber)
+  assert.deepEqual(seen, Array.from({ length: 600 }, (_, i) => String(i)))
+  assert.equal(await s.next(), null)
+  assert.deepEqual(await s.nextBatch(), [])
+  for await (const patient of s) assert.fail(`after the end: ${patient.referenceNumber}`)
+})
+
+test('an error met by one reader reaches the call that waited for it, then the stream is over', async () => {
+  const s = kohi.stream(bulkFile(300, true))
+  const seen = []
+  for await (const patient of s) {
+    seen.push(patient.referenceNumber)
+    if (seen.length === 290) break
+  }
+  for (let i = 0; i < 10; i++) seen.push((await s.next()).referenceNumber)
+  await assert.rejects(s.next(), (e) => e.code === 'malformed_xml')
+  assert.equal(await s.next(), null)
+  assert.deepEqual(seen, Array.from({ length: 300 }, (_, i) => String(i)))
 })
 
 test('leaving the loop while a batch that will fail is read ahead ends quietly', () => {
