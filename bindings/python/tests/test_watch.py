@@ -188,12 +188,13 @@ def test_pmh_document_is_delivered_as_pmh_and_paired_with_its_result(tmp_path):
         assert first.kind == "result" and first.related is None
         assert first.ack() is True
     shutil.copy(FIXTURES / "pmh_document.xml", root / "res" / "PMHsimsm01res_0042.xml")
-    # A new watcher remembers nothing of the last run: pairing is within one run.
+    # A new watcher remembers the last run's acknowledged result (kept in the ledger).
     events = []
     for event in kohi.watch(root, idle_timeout=1.0, layout=layout, **FAST):
         assert event.ack() is True
         events.append(event)
-    assert [e.kind for e in events] == ["pmh"] and events[0].related is None
+    assert [e.kind for e in events] == ["pmh"]
+    assert events[0].related == str(root / "res" / "OQSsiquc01res_0042.xml")
     (root / "res" / "OQSsiquc01res_0043.xml").write_bytes((FIXTURES / "insured_card_utf8.xml").read_bytes())
     (root / "res" / "PMHsimsm01res_0043.xml").write_bytes((FIXTURES / "pmh_document.xml").read_bytes())
     events = {}
