@@ -643,19 +643,25 @@ fn cancel_wakes_a_blocked_next_event_from_another_thread() {
     assert!(watcher.next().is_none(), "the iterator ends once cancelled");
 }
 
-/// A document of PMH data of its own, named by the layout's prefix: delivered as kind `pmh`,
-/// parsed with the layout, and paired with the result of the same patient whichever comes first.
-#[test]
-fn pmh_documents_are_delivered_with_their_kind_and_paired_with_the_result() {
-    let t = Terminal::new("pmh-pairing");
+/// Options with a layout that reads `pmh_document.xml` (its own names) and calls files
+/// starting `PMHsimsm` PMH documents.
+fn pmh_options() -> WatchOptions {
     let layout = r#"{"kohi_layout": 1, "roots": ["PmhMsg"], "file_prefixes": ["PMHsimsm"],
         "place": {"MedicalSubsidyCertificateList": ["MessageBody", "BulkConfirmUnit"]},
         "rename": {"MedicalSubsidyCertificateList": "KohiJukyushashoList", "MedicalSubsidyCertificateInfo": "KohiJukyushasho",
                    "MedicalSubsidyInsurerNumber": "FutanshaBango", "MedicalSubsidyRecipientNumber": "JukyushaBango",
                    "MedicalSubsidyValidStartDate": "YukoKaishiBi", "MedicalSubsidyValidEndDate": "YukoShuryoBi"}}"#;
-    let mut opts = options();
-    opts.parse = kohi::ParseOptions::default().with_layout_json(layout).unwrap();
-    let mut watcher = Watcher::new(&t.root, opts).unwrap();
+    let mut options = options();
+    options.parse = kohi::ParseOptions::default().with_layout_json(layout).unwrap();
+    options
+}
+
+/// A document of PMH data of its own, named by the layout's prefix: delivered as kind `pmh`,
+/// parsed with the layout, and paired with the result of the same patient whichever comes first.
+#[test]
+fn pmh_documents_are_delivered_with_their_kind_and_paired_with_the_result() {
+    let t = Terminal::new("pmh-pairing");
+    let mut watcher = Watcher::new(&t.root, pmh_options()).unwrap();
     // By the free part of the name: the result first, then the PMH document.
     t.write_and_rename("res", "OQSsiquc01res_0042.xml", &fixture("insured_card_utf8.xml"));
     let first = collect(&mut watcher, 1, Duration::from_millis(300), Duration::from_secs(10));
@@ -687,17 +693,7 @@ fn pmh_documents_are_delivered_with_their_kind_and_paired_with_the_result() {
 #[test]
 fn pairing_survives_a_restart() {
     let t = Terminal::new("pmh-pairing-restart");
-    let layout = r#"{"kohi_layout": 1, "roots": ["PmhMsg"], "file_prefixes": ["PMHsimsm"],
-        "place": {"MedicalSubsidyCertificateList": ["MessageBody", "BulkConfirmUnit"]},
-        "rename": {"MedicalSubsidyCertificateList": "KohiJukyushashoList", "MedicalSubsidyCertificateInfo": "KohiJukyushasho",
-                   "MedicalSubsidyInsurerNumber": "FutanshaBango", "MedicalSubsidyRecipientNumber": "JukyushaBango",
-                   "MedicalSubsidyValidStartDate": "YukoKaishiBi", "MedicalSubsidyValidEndDate": "YukoShuryoBi"}}"#;
-    let opts = || {
-        let mut opts = options();
-        opts.parse = kohi::ParseOptions::default().with_layout_json(layout).unwrap();
-        opts
-    };
-    let mut watcher = Watcher::new(&t.root, opts()).unwrap();
+    let mut watcher = Watcher::new(&t.root, pmh_options()).unwrap();
     t.write_and_rename("res", "OQSsiquc01res_0042.xml", &fixture("insured_card_utf8.xml"));
     t.write_and_rename("face", "PMHsimsm01res_face_7.xml", &fixture("pmh_document.xml"));
     let before = collect(&mut watcher, 2, Duration::from_millis(300), Duration::from_secs(10));
@@ -707,7 +703,7 @@ fn pairing_survives_a_restart() {
     assert_eq!(unacknowledged.len(), 1);
     drop(watcher);
 
-    let mut watcher = Watcher::new(&t.root, opts()).unwrap();
+    let mut watcher = Watcher::new(&t.root, pmh_options()).unwrap();
     let again = collect(&mut watcher, 1, Duration::from_millis(300), Duration::from_secs(10));
     assert_eq!(again.len(), 1, "the unacknowledged one comes again, and only it");
     let with_id = |id: &str| {
