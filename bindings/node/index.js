@@ -181,7 +181,7 @@ function readBatch(stream, max) {
 // error is nobody's: marked handled here, so it never becomes an unhandled rejection that ends
 // the process. Whoever awaits it still gets the error.
 function readAhead(stream) {
-  const batch = readBatch(stream, 256)
+  const batch = readBatch(stream, native.DEFAULT_BATCH)
   batch.catch(() => {})
   return batch
 }
@@ -383,12 +383,13 @@ S.nextBatch = function nextBatch(max) {
   return readerOf(this).take(batchSize(max))
 }
 
-// `max` as the addon reads it (a u32: 2.5 is 2, -1 is 2^32 - 1), 256 when absent; 1-1024.
+// `max` as the addon reads it (a u32: 2.5 is 2, -1 is 2^32 - 1), DEFAULT_BATCH when absent;
+// 1 to MAX_BATCH, checked here at the call (a read may wait its turn) with the addon's error.
 function batchSize(max) {
-  if (max === undefined || max === null) return 256
+  if (max === undefined || max === null) return native.DEFAULT_BATCH
   if (typeof max !== 'number') throw typed(new TypeError('PatientStream.nextBatch: an argument has the wrong type'), 'invalid_argument')
   const size = max >>> 0
-  if (size < 1 || size > 1024) throw typed(new Error('setting `max` is out of range'), 'invalid_setting', 17)
+  if (size < 1 || size > native.MAX_BATCH) throw typed(new Error('setting `max` is out of range'), 'invalid_setting', 17)
   return size
 }
 
@@ -454,6 +455,9 @@ for (const [name, value] of Object.entries(native)) {
 // index (called unwrapped: `checked` would write the whole result out to look for surrogates).
 const reconcileAt = native.reconcileAt
 delete api.reconcileAt
+// The stream's batch sizes are index.js's to use (above), not part of the API.
+delete api.MAX_BATCH
+delete api.DEFAULT_BATCH
 api.reconcile = checked('reconcile', function reconcile(stored, patient, today) {
   const parts = partsOf(patient)
   if (parts === null) {

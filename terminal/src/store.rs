@@ -158,23 +158,23 @@ impl Store {
     /// commit leaves neither (the file is delivered again and remembered then), after it both.
     /// A path that is not Unicode is remembered for this run only.
     pub(crate) fn ack_remembering(&mut self, name: &[u8], hash: &str, seen: Option<&Seen>) -> Result<()> {
-        let tx = self.conn.transaction().map_err(store_error("write"))?;
-        tx.execute(
-            "INSERT OR REPLACE INTO acked (name, hash, acked_at) VALUES (?1, ?2, ?3)",
-            params![name, hash, now_secs()],
-        )
-        .map_err(store_error("write"))?;
-        if let Some((seen, path)) = seen.and_then(|seen| Some((seen, seen.path.to_str()?))) {
+        let mut write = || -> rusqlite::Result<()> {
+            let tx = self.conn.transaction()?;
             tx.execute(
-                "INSERT INTO remembered (pmh, id, free_name, path) VALUES (?1, ?2, ?3, ?4)",
-                params![seen.pmh, seen.id, seen.free_name, path],
-            )
-            .map_err(store_error("write"))?;
-            let last = tx.last_insert_rowid();
-            tx.execute("DELETE FROM remembered WHERE seq <= ?1", params![last - PAIRING_MEMORY as i64])
-                .map_err(store_error("write"))?;
-        }
-        tx.commit().map_err(store_error("write"))
+                "INSERT OR REPLACE INTO acked (name, hash, acked_at) VALUES (?1, ?2, ?3)",
+                params![name, hash, now_secs()],
+            )?;
+            if let Some((seen, path)) = seen.and_then(|seen| Some((seen, seen.path.to_str()?))) {
+                tx.execute(
+                    "INSERT INTO remembered (pmh, id, free_name, path) VALUES (?1, ?2, ?3, ?4)",
+                    params![seen.pmh, seen.id, seen.free_name, path],
+                )?;
+                let forget_before = tx.last_insert_rowid() - PAIRING_MEMORY as i64;
+                tx.execute("DELETE FROM remembered WHERE seq <= ?1", params![forget_before])?;
+            }
+            tx.commit()
+        };
+        write().map_err(store_error("write"))
     }
 
     /// The documents remembered for pairing, oldest first.

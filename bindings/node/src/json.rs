@@ -2,8 +2,8 @@
 //!
 //! `toJSON()` is V8's `JSON.parse` of the core's JSON (napi's per-value conversion was 2.5-3x
 //! slower and capped at 1,000,000 values; a serializer straight into Node-API values, with
-//! cached names, was still 1.5-2.2x slower: two Node-API calls a field, docs/BENCHMARKS.md). One string for a whole bulk file can pass V8's
-//! longest string (about 2^29 UTF-16 units): 199,000 units of two results each, 63 MB, are about
+//! cached names, was still 1.5-2.2x slower: two Node-API calls a field, docs/BENCHMARKS.md).
+//! One string for a whole bulk file can pass V8's longest string (about 2^29 UTF-16 units): 199,000 units of two results each, 63 MB, are about
 //! 540 million characters, within the default limits. So index.js parses the document without
 //! its patients, then the patients a part at a time: at most 1,024 patients (`PATIENTS_PER_PART`
 //! there), and a part ends early, before the patient that would take it past V8's longest string

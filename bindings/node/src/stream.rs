@@ -39,8 +39,13 @@ impl Reading {
 }
 
 /// The most patients one `nextBatch` reads: bounds what a batch holds (flat memory) while making
-/// the cost of crossing to the main thread small per patient.
-const MAX_BATCH: u32 = 1024;
+/// the cost of crossing to the main thread small per patient. (index.js checks `max` with it.)
+#[napi(skip_typescript)]
+pub const MAX_BATCH: u32 = 1024;
+
+/// What `nextBatch()` reads without a `max`, and `for await` and `next()` per trip.
+#[napi(skip_typescript)]
+pub const DEFAULT_BATCH: u32 = 256;
 
 pub struct NextBatch {
     reader: Arc<Mutex<Reading>>,
@@ -134,7 +139,7 @@ impl PatientStream {
     /// batch's one result.)
     #[napi(ts_return_type = "Promise<Array<Patient>>")]
     pub fn next_batch(&self, env: Env, max: Option<u32>) -> Result<AsyncTask<NextBatch>> {
-        let max = max.unwrap_or(256);
+        let max = max.unwrap_or(DEFAULT_BATCH);
         if !(1..=MAX_BATCH).contains(&max) {
             return Err(crate::kohi_error(&env, &kohi_core::Error::InvalidSetting { name: "max" }));
         }
