@@ -128,8 +128,14 @@ export declare class PatientStream {
 export declare class Watcher {
   /** Internal (use `next()`): waits on the watcher's thread, then calls `callback(error, event)`. */
   nextInto(timeoutMs: number, callback: (error: WatchError | null, event: WatchEvent | null) => void): void
-  /** Pairs a future result carrying this `ArbitraryFileIdentifier` with its request file. */
-  expect(arbitraryFileIdentifier: string, request: string): void
+  /**
+   * Pairs a future result carrying this `ArbitraryFileIdentifier` with its request file
+   * (`event.request`), in this run and after a restart: in the ledger when the promise
+   * resolves (the last 4,096 are kept; await it before writing the request). Rejects with
+   * `state_store` if the ledger cannot be written or the watcher is closed (nothing
+   * registered).
+   */
+  expect(arbitraryFileIdentifier: string, request: string): Promise<void>
   /**
    * Stops the watcher: a pending `next()` resolves to null at once, and so does every later
    * one; the folder is free for another watcher when this returns. Unacknowledged events are

@@ -192,6 +192,7 @@ procedure kohi_stream_free(stream: Pointer); cdecl; external KohiLib;
 function kohi_watcher_new(utf8_root: PAnsiChar; options: Pointer; settle_ms: UInt32; give_up_after_ms: UInt32; a_out: PPointer; err_out: PPointer): UInt32; cdecl; external KohiLib;
 function kohi_watcher_next(watcher: Pointer; timeout_ms: UInt32; a_out: PPointer): UInt32; cdecl; external KohiLib;
 function kohi_watcher_ack(watcher: Pointer; event: Pointer; err_out: PPointer): UInt32; cdecl; external KohiLib;
+function kohi_watcher_expect(watcher: Pointer; utf8_arbitrary_file_identifier: PAnsiChar; utf8_request: PAnsiChar; err_out: PPointer): UInt32; cdecl; external KohiLib;
 procedure kohi_watcher_cancel(watcher: Pointer); cdecl; external KohiLib;
 function kohi_watcher_recovered_store(watcher: Pointer; a_out: PKohiStr): UInt32; cdecl; external KohiLib;
 procedure kohi_watcher_free(watcher: Pointer); cdecl; external KohiLib;

@@ -957,6 +957,21 @@ kohi_status kohi_watcher_ack(const kohi_watcher *watcher,
                              kohi_error **err_out);
 
 /*
+ Pairs a future result carrying this `ArbitraryFileIdentifier` with its request file (read
+ back with `kohi_watch_event_request`), in this run and after a restart: the registration is
+ in the ledger when this returns `KOHI_STATUS_OK` (while the folder does not exist yet, when
+ the ledger opens). The last 4,096 registrations are kept; registering an id again replaces
+ its request. Both strings are UTF-8 (`KOHI_STATUS_INVALID_ARGUMENT` if not).
+ `KOHI_STATUS_STATE_STORE` if the ledger cannot be written or the watcher is closed: nothing
+ is registered, call again. On failure `*err_out` (if not NULL) receives an error to free.
+ Safe from any thread while another waits in `kohi_watcher_next`.
+ */
+kohi_status kohi_watcher_expect(const kohi_watcher *watcher,
+                                const char *utf8_arbitrary_file_identifier,
+                                const char *utf8_request,
+                                kohi_error **err_out);
+
+/*
  Wakes a thread blocked in `kohi_watcher_next` (it returns `KOHI_STATUS_CANCELLED`, as does
  every later call). Safe from any thread; NULL is ignored. Free the watcher only after the
  blocked call has returned.

@@ -4,8 +4,8 @@
 //! not acknowledged when the watcher is freed (or the process dies) is delivered again by the
 //! next watcher, with the same `kohi_watch_event_id`.
 //!
-//! Threads: `kohi_watcher_next` by one thread at a time; `kohi_watcher_ack` and
-//! `kohi_watcher_cancel` from any thread at any time (they never wait for a blocked `next`);
+//! Threads: `kohi_watcher_next` by one thread at a time; `kohi_watcher_ack`,
+//! `kohi_watcher_expect` and `kohi_watcher_cancel` from any thread at any time (they never wait for a blocked `next`);
 //! `kohi_watcher_free` only once no other call on the watcher is running: cancel, let the
 //! blocked `next` return `KOHI_STATUS_CANCELLED`, then free.
 
@@ -17,7 +17,10 @@ use kohi_terminal::{FileKind, Outcome, WatchOptions, Watcher, WatcherHandle};
 
 use crate::status::{boundary, fail};
 use crate::view::{Cell, View, encode, kohi_string_encoding};
-use crate::{kohi_error, kohi_options, kohi_result, kohi_status, kohi_str, path_and_options, write_cell};
+use crate::{
+    argument_error, kohi_error, kohi_options, kohi_result, kohi_status, kohi_str, path_and_options, utf8_arg,
+    write_cell,
+};
 
 /// What a watch event is.
 #[repr(u32)]
@@ -220,6 +223,42 @@ pub unsafe extern "C" fn kohi_watcher_ack(
         };
         match watcher.handle.ack(&event.raw_id) {
             Ok(_) => kohi_status::Ok,
+            Err(e) => unsafe { fail(err_out, kohi_error::from_core(&e)) },
+        }
+    })
+}
+
+/// Pairs a future result carrying this `ArbitraryFileIdentifier` with its request file (read
+/// back with `kohi_watch_event_request`), in this run and after a restart: the registration is
+/// in the ledger when this returns `KOHI_STATUS_OK` (while the folder does not exist yet, when
+/// the ledger opens). The last 4,096 registrations are kept; registering an id again replaces
+/// its request. Both strings are UTF-8 (`KOHI_STATUS_INVALID_ARGUMENT` if not).
+/// `KOHI_STATUS_STATE_STORE` if the ledger cannot be written or the watcher is closed: nothing
+/// is registered, call again. On failure `*err_out` (if not NULL) receives an error to free.
+/// Safe from any thread while another waits in `kohi_watcher_next`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kohi_watcher_expect(
+    watcher: *const kohi_watcher,
+    utf8_arbitrary_file_identifier: *const c_char,
+    utf8_request: *const c_char,
+    err_out: *mut *mut kohi_error,
+) -> kohi_status {
+    boundary!(kohi_status::Panic, {
+        let Some(watcher) = (unsafe { watcher.as_ref() }) else {
+            return unsafe { fail(err_out, argument_error(kohi_status::NullArgument, "watcher")) };
+        };
+        let id = match unsafe { utf8_arg(utf8_arbitrary_file_identifier) } {
+            Ok(id) => id,
+            Err(status) => {
+                return unsafe { fail(err_out, argument_error(status, "utf8_arbitrary_file_identifier")) };
+            }
+        };
+        let request = match unsafe { utf8_arg(utf8_request) } {
+            Ok(request) => request,
+            Err(status) => return unsafe { fail(err_out, argument_error(status, "utf8_request")) },
+        };
+        match watcher.handle.expect(id, request) {
+            Ok(()) => kohi_status::Ok,
             Err(e) => unsafe { fail(err_out, kohi_error::from_core(&e)) },
         }
     })

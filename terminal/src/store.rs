@@ -5,13 +5,18 @@
 //! torn one. Only acknowledged pairs are stored, so everything not in the ledger is delivered
 //! (again) after a restart: at least once by construction. With each acknowledged document, in
 //! the same transaction, goes what pairing remembers of it (`remembered`: header id, free part
-//! of the name, path; the last 4,096), so `related` outlives a restart.
+//! of the name, path; the last 4,096), so `related` outlives a restart. Requests registered with
+//! `expect` (`expected`: `ArbitraryFileIdentifier`, request path; the last 4,096) are written
+//! when `expect` returns, so `request` outlives a restart too.
 //!
 //! Crash points (what a kill -9 right there does):
 //! - before the transaction commits: the pair is not acknowledged nor the document remembered;
 //!   the file is delivered again (and remembered at its next acknowledgement).
 //! - after it commits: the pair is acknowledged and the document remembered; it is never
 //!   delivered again (same content), and a later document still pairs with it.
+//! - registering a request (`expect`), before its transaction commits: `expect` has not
+//!   returned, so the caller has no success to rely on (nothing is registered); after: the
+//!   registration holds in every later run until 4,096 newer ones replace it.
 //!
 //! A ledger that cannot be opened or written is an error the caller sees; one that SQLite finds
 //! corrupt is moved aside (`<file>.corrupt-<unix time>`) and rebuilt, which means every file still
@@ -23,15 +28,16 @@ use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 
 use kohi::{Error, Result};
 
-use crate::watch::{PAIRING_MEMORY, Seen};
+use crate::watch::{EXPECT_MEMORY, PAIRING_MEMORY, Seen};
 
 pub(crate) struct Store {
     conn: Connection,
 }
 
 /// The ledger's format (SQLite's `user_version`): 1 is the `acked` table below, 2 adds
-/// `remembered`. Raised, with a migration from every earlier one, whenever the schema changes.
-const LEDGER_FORMAT: u32 = 2;
+/// `remembered`, 3 `expected`. Raised, with a migration from every earlier one, whenever the
+/// schema changes.
+const LEDGER_FORMAT: u32 = 3;
 
 /// What a failed SQLite call maps to: the operation and a fixed description of the failure
 /// (SQLite's own message can name the file, so it never reaches ours).
@@ -129,11 +135,18 @@ impl Store {
                  id TEXT,                 -- the header's ArbitraryFileIdentifier
                  free_name TEXT,          -- the free part of the file's name
                  path TEXT NOT NULL       -- the file as it was delivered
+             );
+             CREATE TABLE IF NOT EXISTS expected (
+                 seq INTEGER PRIMARY KEY, -- in the order of registration
+                 id TEXT NOT NULL UNIQUE, -- the ArbitraryFileIdentifier a result will carry
+                 request TEXT NOT NULL    -- the request file it answers
              );",
         )?;
         if format < LEDGER_FORMAT {
-            // 0: new, or written before the format was recorded; 1: without `remembered`. Both
-            // are migrated by the CREATEs above (an upgrade remembers nothing of earlier runs).
+            // 0: new, or written before the format was recorded; 1: without `remembered`; 2:
+            // without `expected`. All are migrated by the CREATEs above (an upgrade remembers
+            // nothing of earlier runs). A kill -9 between the CREATEs and this line leaves the
+            // tables with the old number: the next open runs both again (IF NOT EXISTS).
             conn.pragma_update(None, "user_version", LEDGER_FORMAT)?;
         }
         Ok(Store { conn })
@@ -198,6 +211,31 @@ impl Store {
         Ok(seen)
     }
 
+    /// Registers the request a result carrying `id` answers (replacing an earlier registration
+    /// of the same id), keeping the last `EXPECT_MEMORY`: one transaction, durable on return.
+    pub(crate) fn expect(&mut self, id: &str, request: &str) -> Result<()> {
+        let mut write = || -> rusqlite::Result<()> {
+            let tx = self.conn.transaction()?;
+            tx.execute("INSERT OR REPLACE INTO expected (id, request) VALUES (?1, ?2)", params![id, request])?;
+            tx.execute(
+                "DELETE FROM expected WHERE seq NOT IN (SELECT seq FROM expected ORDER BY seq DESC LIMIT ?1)",
+                params![EXPECT_MEMORY as i64],
+            )?;
+            tx.commit()
+        };
+        write().map_err(store_error("write"))
+    }
+
+    /// The registered requests (id, request), oldest first.
+    pub(crate) fn expected(&self) -> Result<Vec<(String, PathBuf)>> {
+        let mut statement =
+            self.conn.prepare("SELECT id, request FROM expected ORDER BY seq").map_err(store_error("read"))?;
+        let rows = statement
+            .query_map([], |row| Ok((row.get(0)?, PathBuf::from(row.get::<_, String>(1)?))))
+            .map_err(store_error("read"))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(store_error("read"))
+    }
+
     /// Forgets acknowledgements older than `days` whose file is gone (`present` says whether a
     /// name still exists): the ledger stays as small as the folders. A pruned file that came
     /// back with the same content would be delivered again, never lost.
@@ -250,6 +288,7 @@ fn move_aside(path: &Path) -> Result<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::watch::EXPECT_MEMORY;
 
     fn temp(test: &str) -> PathBuf {
         let dir = std::env::temp_dir().join(format!("kohi-store-{test}-{}", std::process::id()));
@@ -357,11 +396,74 @@ mod tests {
         let (mut store, aside) = Store::open(&path).unwrap();
         assert!(aside.is_none() && store.is_acked(b"r", "11").unwrap());
         let format: u32 = store.connection().query_row("PRAGMA user_version", [], |row| row.get(0)).unwrap();
-        assert_eq!(format, 2);
-        assert!(store.remembered().unwrap().is_empty());
+        assert_eq!(format, LEDGER_FORMAT);
+        assert!(store.remembered().unwrap().is_empty() && store.expected().unwrap().is_empty());
         let seen = Seen { pmh: true, id: None, free_name: Some("0042".into()), path: PathBuf::from("res/p.xml") };
         store.ack_remembering(b"res/p.xml", "22", Some(&seen)).unwrap();
         assert_eq!(store.remembered().unwrap()[0].free_name.as_deref(), Some("0042"));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_ledger_of_format_2_gains_the_registrations_and_keeps_its_memory() {
+        let dir = temp("format-2");
+        let path = dir.join("ledger.sqlite");
+        let (mut store, _) = Store::open(&path).unwrap();
+        let seen = Seen { pmh: false, id: Some("ID".into()), free_name: None, path: PathBuf::from("res/r.xml") };
+        store.ack_remembering(b"res/r.xml", "33", Some(&seen)).unwrap();
+        store.connection().execute_batch("DROP TABLE expected; PRAGMA user_version = 2;").unwrap();
+        drop(store);
+        let (mut store, _) = Store::open(&path).unwrap();
+        let format: u32 = store.connection().query_row("PRAGMA user_version", [], |row| row.get(0)).unwrap();
+        assert_eq!(format, LEDGER_FORMAT);
+        assert!(store.is_acked(b"res/r.xml", "33").unwrap());
+        assert_eq!(store.remembered().unwrap()[0].id.as_deref(), Some("ID"));
+        store.expect("AFI", "/terminal/req/a.xml").unwrap();
+        assert_eq!(store.expected().unwrap(), [("AFI".to_owned(), PathBuf::from("/terminal/req/a.xml"))]);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn registered_requests_are_kept_replaced_and_bounded() {
+        let dir = temp("expected");
+        let path = dir.join("ledger.sqlite");
+        let (mut store, _) = Store::open(&path).unwrap();
+        store.connection().pragma_update(None, "synchronous", "OFF").unwrap();
+        let total = EXPECT_MEMORY + 5;
+        for i in 0..total {
+            store.expect(&format!("r-{i}"), &format!("/terminal/req/{i}.xml")).unwrap();
+        }
+        // A new registration of an id replaces the old one and counts as the newest.
+        store.expect("r-7", "/terminal/req/again.xml").unwrap();
+        drop(store);
+        let (store, _) = Store::open(&path).unwrap();
+        let kept = store.expected().unwrap();
+        assert_eq!(kept.len(), EXPECT_MEMORY, "the oldest forgotten, the table does not grow");
+        assert_eq!(kept[0], ("r-5".to_owned(), PathBuf::from("/terminal/req/5.xml")));
+        assert_eq!(kept[2], ("r-8".to_owned(), PathBuf::from("/terminal/req/8.xml")));
+        assert_eq!(kept[EXPECT_MEMORY - 1], ("r-7".to_owned(), PathBuf::from("/terminal/req/again.xml")));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_full_disk_fails_a_registration_and_keeps_the_earlier_ones() {
+        let dir = temp("full-expect");
+        let path = dir.join("ledger.sqlite");
+        let (mut store, _) = Store::open(&path).unwrap();
+        store.expect("first", "/terminal/req/first.xml").unwrap();
+        let pages: i64 = store.connection().query_row("PRAGMA page_count", [], |r| r.get(0)).unwrap();
+        store.connection().pragma_update(None, "max_page_count", pages + 8).unwrap();
+        let long = "x".repeat(3000);
+        let failure = (0..1000).find_map(|i| store.expect(&format!("{i}{long}"), &long).err()).expect("disk full");
+        assert_eq!(failure.to_string(), "the watcher's state store failed (write): disk full");
+        drop(store);
+        let (store, _) = Store::open(&path).unwrap();
+        let kept = store.expected().unwrap();
+        assert_eq!(kept[0].0, "first");
+        assert!(
+            kept.len() > 1
+                && kept[1..].iter().all(|(id, request)| id.ends_with(&long) && request.as_os_str() == long.as_str())
+        );
         std::fs::remove_dir_all(dir).unwrap();
     }
 

@@ -210,6 +210,63 @@ pub(crate) struct Seen {
 /// Documents remembered for pairing: a PMH document and its result arrive close together.
 pub(crate) const PAIRING_MEMORY: usize = 4096;
 
+/// Requests registered with `expect` that are kept: a result comes minutes after its request.
+pub(crate) const EXPECT_MEMORY: usize = 4096;
+
+/// The requests registered with `expect`, by `ArbitraryFileIdentifier`, the last
+/// `EXPECT_MEMORY`; in the ledger too (see [`WatcherHandle::expect`]).
+#[derive(Default)]
+pub(crate) struct Expected {
+    requests: HashMap<String, PathBuf>,
+    /// Oldest first: who is forgotten past `EXPECT_MEMORY`.
+    order: VecDeque<String>,
+    /// Registered before the ledger was open: written when it opens.
+    unsaved: Vec<String>,
+}
+
+impl Expected {
+    fn insert(&mut self, id: String, request: PathBuf, saved: bool) {
+        if !saved {
+            self.unsaved.push(id.clone());
+        }
+        if self.requests.insert(id.clone(), request).is_some() {
+            self.order.retain(|earlier| *earlier != id);
+        }
+        self.order.push_back(id);
+        if self.order.len() > EXPECT_MEMORY
+            && let Some(oldest) = self.order.pop_front()
+        {
+            self.requests.remove(&oldest);
+        }
+    }
+
+    fn get(&self, id: &str) -> Option<PathBuf> {
+        self.requests.get(id).cloned()
+    }
+
+    /// At the ledger's opening: writes what was registered before it, then holds earlier runs'
+    /// registrations under this run's. On an error nothing is forgotten (tried again at the
+    /// next opening).
+    fn open(&mut self, store: &mut Store) -> Result<()> {
+        for id in &self.unsaved {
+            if let Some(request) = self.requests.get(id).and_then(|r| r.to_str()) {
+                store.expect(id, request)?;
+            }
+        }
+        self.unsaved.clear();
+        let this_run = std::mem::take(self);
+        for (id, request) in store.expected()? {
+            self.insert(id, request, true);
+        }
+        for id in this_run.order {
+            if let Some(request) = this_run.requests.get(&id) {
+                self.insert(id, request.clone(), true);
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Delivered and not yet acknowledged.
 struct Pending {
     /// `res/<name>` or `face/<name>`, the name's exact bytes: the ledger key with the hash.
@@ -257,7 +314,7 @@ impl Ledger {
 #[derive(Clone)]
 pub struct WatcherHandle {
     ledger: Arc<Mutex<Ledger>>,
-    expected: Arc<Mutex<HashMap<String, PathBuf>>>,
+    expected: Arc<Mutex<Expected>>,
     wake: Arc<Wake>,
 }
 
@@ -272,9 +329,26 @@ impl WatcherHandle {
         lock(&self.ledger).ack(id)
     }
 
-    /// Pairs a future result carrying this `ArbitraryFileIdentifier` with its request file.
-    pub fn expect(&self, arbitrary_file_identifier: &str, request: impl Into<PathBuf>) {
-        lock(&self.expected).insert(arbitrary_file_identifier.to_owned(), request.into());
+    /// Pairs a future result carrying this `ArbitraryFileIdentifier` with its request file
+    /// (`WatchEvent::request`), in this run and every later one: the registration is in the
+    /// ledger when this returns (one SQLite transaction), or, while the watched folder does not
+    /// exist yet, written when the ledger opens. The last 4,096 registrations are kept; one for
+    /// an id registered before replaces it. A request path that is not Unicode is kept for this
+    /// run only. On an error (the ledger cannot be written, or the watcher was dropped) nothing
+    /// is registered: call again.
+    pub fn expect(&self, arbitrary_file_identifier: &str, request: impl Into<PathBuf>) -> Result<()> {
+        let request = request.into();
+        let mut ledger = lock(&self.ledger);
+        if ledger.closed {
+            return Err(Error::StateStore { operation: "write", kind: "watcher closed" });
+        }
+        let saved = match (ledger.store.as_mut(), request.to_str()) {
+            (Some(store), Some(path)) => store.expect(arbitrary_file_identifier, path).map(|()| true)?,
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
+        lock(&self.expected).insert(arbitrary_file_identifier.to_owned(), request, saved);
+        Ok(())
     }
 
     /// Wakes a thread blocked in [`Watcher::next_event`]; it and every later call return
@@ -343,7 +417,7 @@ pub struct Watcher {
     options: WatchOptions,
     state_file: PathBuf,
     ledger: Arc<Mutex<Ledger>>,
-    expected: Arc<Mutex<HashMap<String, PathBuf>>>,
+    expected: Arc<Mutex<Expected>>,
     wake: Arc<Wake>,
     /// Held while the watcher lives: the OS releases it on any exit, kill -9 included.
     lock: Option<File>,
@@ -401,8 +475,8 @@ impl Watcher {
     }
 
     /// See [`WatcherHandle::expect`].
-    pub fn expect(&self, arbitrary_file_identifier: &str, request: impl Into<PathBuf>) {
-        self.handle().expect(arbitrary_file_identifier, request);
+    pub fn expect(&self, arbitrary_file_identifier: &str, request: impl Into<PathBuf>) -> Result<()> {
+        self.handle().expect(arbitrary_file_identifier, request)
     }
 
     /// Where a ledger SQLite found corrupt was moved before it was rebuilt (every file still in
@@ -430,6 +504,7 @@ impl Watcher {
             for seen in store.remembered()?.into_iter().chain(delivered) {
                 remember(&mut self.seen, seen);
             }
+            lock(&self.expected).open(&mut store)?;
             ledger.store = Some(store);
             self.recovered = recovered;
             if let Some(done) = &self.options.done_dir {
@@ -785,7 +860,7 @@ impl Watcher {
         }
         match outcome {
             Outcome::Parsed(doc) => {
-                doc.header.arbitrary_file_identifier.as_deref().and_then(|id| lock(&self.expected).get(id).cloned())
+                doc.header.arbitrary_file_identifier.as_deref().and_then(|id| lock(&self.expected).get(id))
             }
             _ => None,
         }
@@ -985,6 +1060,23 @@ fn move_no_replace(from: &Path, to: &Path) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// In memory as in the ledger: the last `EXPECT_MEMORY`, a new registration of an id
+    /// replacing the old one as the newest; those made before the ledger opened are written then.
+    #[test]
+    fn registrations_in_memory_are_bounded_and_replaced() {
+        let mut expected = Expected::default();
+        for i in 0..EXPECT_MEMORY + 2 {
+            expected.insert(format!("r-{i}"), PathBuf::from(format!("{i}.xml")), true);
+        }
+        expected.insert("r-2".into(), PathBuf::from("again.xml"), false);
+        expected.insert(format!("r-{}", EXPECT_MEMORY + 2), PathBuf::from("last.xml"), true);
+        assert_eq!((expected.requests.len(), expected.order.len()), (EXPECT_MEMORY, EXPECT_MEMORY));
+        assert_eq!(expected.get("r-0").or(expected.get("r-1")).or(expected.get("r-3")), None);
+        assert_eq!(expected.get("r-2"), Some(PathBuf::from("again.xml")));
+        assert_eq!(expected.get("r-4"), Some(PathBuf::from("4.xml")));
+        assert_eq!(expected.unsaved, ["r-2"]);
+    }
 
     #[test]
     fn pairing_rules_read_from_their_list_form() {

@@ -171,7 +171,7 @@ fn renamed_files_rejections_and_pairing() {
     std::fs::write(terminal.path("res", "OQSsiquc01req_0008.xml"), b"<XmlMsg/>").unwrap();
     std::fs::write(terminal.path("res", "OQSsiquc01req_0008.err"), "要求ファイルの形式に誤りがあります。").unwrap();
     // A face result paired by ArbitraryFileIdentifier.
-    watcher.expect("Qm9ndXNJZGVudGlmaWVy", terminal.path("req", "custom-request.xml"));
+    watcher.expect("Qm9ndXNJZGVudGlmaWVy", terminal.path("req", "custom-request.xml")).unwrap();
     terminal.write_and_rename("face", "OQSsiquc01res_face_x_1.xml", &fixture("face_pmh_two.xml"));
 
     let events = collect(&mut watcher, 4, Duration::from_millis(500), Duration::from_secs(10));
@@ -725,6 +725,46 @@ fn pairing_survives_a_restart() {
     assert_eq!(face_9.as_deref(), Some(t.path("face", "PMHsimsm01res_face_7.xml").as_path()));
     assert_eq!(pmh_0042.as_deref(), Some(t.path("res", "OQSsiquc01res_0042.xml").as_path()));
     assert_eq!(pmh_face_8.as_deref(), Some(t.path("face", "OQSsiquc01res_face_8.xml").as_path()));
+}
+
+/// A request registered with `expect` is paired with its result after a restart (the
+/// registration is in the ledger when `expect` returns), also when the registration was made
+/// through a handle; registering on a closed watcher is an error, not a silent no-op.
+#[test]
+fn expected_requests_survive_a_restart() {
+    let t = Terminal::new("expect-restart");
+    let watcher = Watcher::new(&t.root, options()).unwrap();
+    let handle = watcher.handle();
+    watcher.expect("Qm9ndXNJZGVudGlmaWVy", t.path("req", "custom-request.xml")).unwrap();
+    handle.expect("ANOTHER-ID", t.path("req", "another.xml")).unwrap();
+    drop(watcher);
+    assert!(handle.expect("LATE", t.path("req", "late.xml")).is_err(), "the watcher is closed");
+
+    let mut watcher = Watcher::new(&t.root, options()).unwrap();
+    t.write_and_rename("face", "OQSsiquc01res_face_x_1.xml", &fixture("face_pmh_two.xml"));
+    let events = collect(&mut watcher, 1, Duration::from_millis(300), Duration::from_secs(10));
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].request.as_deref(), Some(t.path("req", "custom-request.xml").as_path()));
+}
+
+/// Registered while the folder (and so the ledger) does not exist yet: written when it opens.
+#[test]
+fn a_request_expected_before_the_folder_exists_survives_a_restart() {
+    let t = Terminal::new("expect-early");
+    std::fs::remove_dir_all(&t.root).unwrap();
+    let mut watcher = Watcher::new(&t.root, options()).unwrap();
+    watcher.expect("Qm9ndXNJZGVudGlmaWVy", t.path("req", "early.xml")).unwrap();
+    for folder in ["req", "res", "face"] {
+        std::fs::create_dir_all(t.root.join(folder)).unwrap();
+    }
+    assert!(watcher.next_event(Duration::from_millis(300)).unwrap().is_none(), "opens the ledger");
+    drop(watcher);
+
+    let mut watcher = Watcher::new(&t.root, options()).unwrap();
+    t.write_and_rename("face", "OQSsiquc01res_face_x_2.xml", &fixture("face_pmh_two.xml"));
+    let events = collect(&mut watcher, 1, Duration::from_millis(300), Duration::from_secs(10));
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].request.as_deref(), Some(t.path("req", "early.xml").as_path()));
 }
 
 /// With `pair_by` empty nothing is paired; without a layout prefix the document is `other`.

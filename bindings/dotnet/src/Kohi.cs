@@ -445,6 +445,16 @@ namespace KohiNet
             if (status != 0) throw KohiException.From(status, error);
         }
 
+        /// <summary>Pairs a future result carrying this ArbitraryFileIdentifier with its request
+        /// file (<c>WatchEvent.Request</c>), in this run and after a restart: in the ledger when
+        /// this returns (the last 4,096 are kept). Throws <c>state_store</c> if the ledger cannot
+        /// be written (nothing registered: call again).</summary>
+        public void Expect(string arbitraryFileIdentifier, string request)
+        {
+            uint status = NativeMethods.kohi_watcher_expect(ptr, Text.CString(arbitraryFileIdentifier), Text.CString(request), out IntPtr error);
+            if (status != 0) throw KohiException.From(status, error);
+        }
+
         public void Dispose()
         {
             if (ptr != IntPtr.Zero)

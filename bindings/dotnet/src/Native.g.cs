@@ -314,6 +314,9 @@ namespace KohiNet.Native
         public static extern uint kohi_watcher_ack(IntPtr watcher, IntPtr @event, out IntPtr err_out);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        public static extern uint kohi_watcher_expect(IntPtr watcher, byte[] utf8_arbitrary_file_identifier, byte[] utf8_request, out IntPtr err_out);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern void kohi_watcher_cancel(IntPtr watcher);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]

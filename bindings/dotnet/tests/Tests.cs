@@ -146,11 +146,16 @@ static class Tests
         string root = Path.Combine(Path.GetTempPath(), "kohi-dotnet-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(Path.Combine(root, "face"));
         File.Copy(Path.Combine(fixtures, "face_pmh_two.xml"), Path.Combine(root, "face", "OQSsiquc01res_face_a_1.xml"));
+        string request = Path.Combine(root, "req", "custom-request.xml");
+        // Registered in one run, paired in the next (the registration is in the ledger).
+        using (var first = new Watcher(root, null, 50, 500))
+            first.Expect("Qm9ndXNJZGVudGlmaWVy", request);
         using (var watcher = new Watcher(root, null, 50, 500))
         {
             WatchEvent e = null;
             for (int i = 0; i < 50 && e == null; i++) e = watcher.Next(200);
             Check(e != null && e.Kind == KohiWatchKind.Face && e.Id.Length == 81, "a face event");
+            Check(e != null && e.Request == request, "paired by the ArbitraryFileIdentifier registered before the restart");
             using (e)
             {
                 Check(e != null && e.Result != null && e.Result.Kohi(0).Count == 2 && e.Error == null, "parsed, with its 公費");

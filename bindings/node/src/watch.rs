@@ -158,6 +158,25 @@ impl Task for Ack {
     }
 }
 
+pub struct Expect {
+    handle: WatcherHandle,
+    id: String,
+    request: String,
+}
+
+impl Task for Expect {
+    type Output = std::result::Result<(), kohi_core::Error>;
+    type JsValue = ();
+
+    fn compute(&mut self) -> Result<Self::Output> {
+        Ok(self.handle.expect(&self.id, std::mem::take(&mut self.request)))
+    }
+
+    fn resolve(&mut self, env: Env, output: Self::Output) -> Result<()> {
+        output.map_err(|e| crate::kohi_error(&env, &e))
+    }
+}
+
 #[napi]
 impl WatchEvent {
     /// Stable across restarts for the same name and content: `<content SHA-256>-<name hash>`.
@@ -283,10 +302,14 @@ impl Watcher {
         Ok(())
     }
 
-    /// Pairs a future result carrying this `ArbitraryFileIdentifier` with its request file.
-    #[napi]
-    pub fn expect(&self, arbitrary_file_identifier: String, request: String) {
-        self.handle.expect(&arbitrary_file_identifier, request);
+    /// Pairs a future result carrying this `ArbitraryFileIdentifier` with its request file
+    /// (`event.request`), in this run and after a restart: in the ledger when the promise
+    /// resolves (the last 4,096 are kept; await it before writing the request). Rejects with
+    /// `state_store` if the ledger cannot be written or the watcher is closed (nothing
+    /// registered).
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn expect(&self, arbitrary_file_identifier: String, request: String) -> AsyncTask<Expect> {
+        AsyncTask::new(Expect { handle: self.handle.clone(), id: arbitrary_file_identifier, request })
     }
 
     /// Stops the watcher: a pending `next()` resolves to null at once, and so does every later

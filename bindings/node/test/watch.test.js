@@ -183,3 +183,23 @@ test('a PMH document is delivered as pmh and paired with its result', async () =
   assert.throws(() => kohi.watch(root, { pairBy: ['nope'] }), (e) => e.code === 'invalid_setting')
   fs.rmSync(root, { recursive: true, force: true })
 })
+
+test('a request registered with expect() is paired after a kill -9; a closed watcher rejects', async () => {
+  const root = terminal()
+  const request = path.join(root, 'req', 'custom-request.xml')
+  // expect() resolves once the registration is in the ledger: a kill right after loses nothing.
+  const script = `
+    const kohi = require(${JSON.stringify(path.join(__dirname, '..'))})
+    const w = kohi.watch(${JSON.stringify(root)})
+    w.expect('Qm9ndXNJZGVudGlmaWVy', ${JSON.stringify(request)}).then(() => process.kill(process.pid, 'SIGKILL'))
+  `
+  const run = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 30000 })
+  assert.equal(run.signal, 'SIGKILL', run.stderr)
+  fs.copyFileSync(path.join(FIXTURES, 'face_pmh_two.xml'), path.join(root, 'face', 'OQSsiquc01res_face_x_1.xml'))
+  const watcher = kohi.watch(root, FAST)
+  const [event] = await collect(watcher, 1, 300, 10000)
+  assert.equal(event.request, request)
+  watcher.close()
+  await assert.rejects(watcher.expect('LATE', request), (e) => e.code === 'state_store')
+  fs.rmSync(root, { recursive: true, force: true })
+})

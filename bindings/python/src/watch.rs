@@ -152,10 +152,13 @@ impl Watcher {
         self.wait(py, timeout)?.map(|e| event(py, e, self.handle.clone())).transpose()
     }
 
-    /// Pairs a future result carrying this `ArbitraryFileIdentifier` with its request file.
-    /// Never waits for a thread blocked in `next_event`.
-    fn expect(&self, arbitrary_file_identifier: &str, request: std::path::PathBuf) {
-        self.handle.expect(arbitrary_file_identifier, request);
+    /// Pairs a future result carrying this `ArbitraryFileIdentifier` with its request file
+    /// (`event.request`), in this run and after a restart: in the ledger when this returns
+    /// (the last 4,096 are kept). Raises `StateStoreError` if the ledger cannot be written or
+    /// the watcher is closed (nothing registered). Never waits for a thread blocked in
+    /// `next_event`.
+    fn expect(&self, py: Python<'_>, arbitrary_file_identifier: &str, request: std::path::PathBuf) -> PyResult<()> {
+        py.detach(|| self.handle.expect(arbitrary_file_identifier, request)).map_err(|e| errors::to_py(py, &e))
     }
 
     /// Wakes a thread blocked in `next_event` or iteration; both end at once from then on.

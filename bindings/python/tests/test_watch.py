@@ -179,6 +179,32 @@ def test_close_and_with_free_the_folder_at_once(tmp_path):
     assert kept is watcher
 
 
+def test_an_expected_request_outlives_a_kill_9(tmp_path):
+    """`expect` returns once the registration is in the ledger: a process killed right after it
+    (no clean close) still pairs the result in the next run."""
+    import signal
+    import subprocess
+    import sys
+
+    root = terminal(tmp_path)
+    request = root / "req" / "custom-request.xml"
+    script = (
+        "import kohi, os, signal, sys\n"
+        "w = kohi.watch(sys.argv[1])\n"
+        "w.expect('Qm9ndXNJZGVudGlmaWVy', sys.argv[2])\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    run = subprocess.run([sys.executable, "-c", script, str(root), str(request)], timeout=60)
+    assert run.returncode == -signal.SIGKILL
+    shutil.copy(FIXTURES / "face_pmh_two.xml", root / "face" / "OQSsiquc01res_face_x_1.xml")
+    (event,) = drain(root)
+    assert event.request == str(request)
+    watcher = kohi.watch(root, **FAST)
+    watcher.close()
+    with pytest.raises(kohi.StateStoreError):
+        watcher.expect("LATE", request)  # closed: nothing registered, and said so
+
+
 def test_pmh_document_is_delivered_as_pmh_and_paired_with_its_result(tmp_path):
     root = terminal(tmp_path)
     layout = {"file_prefixes": ["PMHsimsm"], "roots": ["PmhMsg"]}

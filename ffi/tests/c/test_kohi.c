@@ -549,6 +549,16 @@ static void test_watcher(void) {
           "a second watcher is refused");
     CHECK(err && kohi_error_code(err) == KOHI_STATUS_ALREADY_WATCHED, "with its error");
     kohi_error_free(err);
+    /* Registered in this run, paired in the next: the registration is in the ledger. */
+    char request_path[300];
+    snprintf(request_path, sizeof request_path, "%s/req/custom-request.xml", root);
+    CHECK(kohi_watcher_expect(w, "Qm9ndXNJZGVudGlmaWVy", request_path, NULL) == KOHI_STATUS_OK, "expect");
+    CHECK(kohi_watcher_expect(NULL, "x", "y", NULL) == KOHI_STATUS_NULL_ARGUMENT, "expect: NULL watcher");
+    CHECK(kohi_watcher_expect(w, "\xff", "y", &err) == KOHI_STATUS_INVALID_ARGUMENT && err &&
+              kohi_error_code(err) == KOHI_STATUS_INVALID_ARGUMENT,
+          "expect: an id that is not UTF-8, with its error");
+    kohi_error_free(err);
+    err = NULL;
     kohi_watch_event *e = next_event(w, 25);
     CHECK(e != NULL, "an event");
     char first_id[100] = "", first_path[300] = "";
@@ -582,6 +592,10 @@ static void test_watcher(void) {
         kohi_watch_event_path(e, &path);
         kohi_watch_event_id(e, &id);
         if (strcmp(path.ptr, first_path) == 0) same_id = strcmp(id.ptr, first_id) == 0;
+        kohi_str paired;
+        CHECK(kohi_watch_event_request(e, &paired) == KOHI_STATUS_OK && paired.ptr &&
+                  strcmp(paired.ptr, request_path) == 0,
+              "paired by the ArbitraryFileIdentifier registered before the restart");
         CHECK(kohi_watcher_ack(w, e, NULL) == KOHI_STATUS_OK, "ack");
         CHECK(kohi_watcher_ack(w, e, NULL) == KOHI_STATUS_OK, "a second ack is harmless");
         kohi_watch_event_free(e);
