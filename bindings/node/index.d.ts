@@ -19,6 +19,12 @@ export interface KohiResult {
 
 /** Added in index.js: `for await (const patient of stream)` yields each patient as it is read. */
 export interface PatientStream {
+  /**
+   * The next patient, or null at the end. Read from the same batches as `for await` and
+   * `nextBatch()` (one reader per stream): however the three are mixed, the patients come in
+   * file order, each once.
+   */
+  next(): Promise<Patient | null>
   [Symbol.asyncIterator](): AsyncGenerator<Patient, void, void>
 }
 
@@ -106,12 +112,6 @@ export declare class KohiResult {
  * `next()` until it resolves to null.
  */
 export declare class PatientStream {
-  /**
-   * The next patient, or null at the end. index.js answers it from the batches `for await` and
-   * `nextBatch()` read (one reader per stream): however the three are mixed, the patients come
-   * in file order, each once. (This one-patient trip is the addon's; index.js does not use it.)
-   */
-  next(): Promise<Patient | null>
   /**
    * Up to `max` patients (1–1024, default 256) read in one trip off the main thread; an empty
    * array at the end. Patients already read ahead (by `for await` or `next()`) come first, at

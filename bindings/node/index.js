@@ -383,14 +383,13 @@ S.nextBatch = function nextBatch(max) {
   return readerOf(this).take(batchSize(max))
 }
 
-// `max` as the addon reads it (a u32: 2.5 is 2, -1 is 2^32 - 1), DEFAULT_BATCH when absent;
-// 1 to MAX_BATCH, checked here at the call (a read may wait its turn) with the addon's error.
+// `max` as the addon reads it, checked at the call (a read may wait its turn) by the addon's own
+// check; a value that is not a number is refused here, as napi's message would quote it.
 function batchSize(max) {
-  if (max === undefined || max === null) return native.DEFAULT_BATCH
-  if (typeof max !== 'number') throw typed(new TypeError('PatientStream.nextBatch: an argument has the wrong type'), 'invalid_argument')
-  const size = max >>> 0
-  if (size < 1 || size > native.MAX_BATCH) throw typed(new Error('setting `max` is out of range'), 'invalid_setting', 17)
-  return size
+  if (max !== undefined && max !== null && typeof max !== 'number') {
+    throw typed(new TypeError('PatientStream.nextBatch: an argument has the wrong type'), 'invalid_argument')
+  }
+  return native.batchSize(max)
 }
 
 // Arguments are checked here, before napi sees them, for two reasons. napi's own conversion
@@ -455,8 +454,8 @@ for (const [name, value] of Object.entries(native)) {
 // index (called unwrapped: `checked` would write the whole result out to look for surrogates).
 const reconcileAt = native.reconcileAt
 delete api.reconcileAt
-// The stream's batch sizes are index.js's to use (above), not part of the API.
-delete api.MAX_BATCH
+// The stream's batch size and its check are index.js's to use (above), not part of the API.
+delete api.batchSize
 delete api.DEFAULT_BATCH
 api.reconcile = checked('reconcile', function reconcile(stored, patient, today) {
   const parts = partsOf(patient)

@@ -26,10 +26,6 @@ pub struct Reading {
 }
 
 impl Reading {
-    fn next(&mut self) -> Option<std::result::Result<Document, kohi_core::Error>> {
-        self.next_patient().map(|next| next.map(|p| p.into_document(self.reader.encoding(), self.reader.header())))
-    }
-
     fn next_patient(&mut self) -> Option<std::result::Result<StreamedPatient, kohi_core::Error>> {
         match self.pending_error.take() {
             Some(e) => Some(Err(e)),
@@ -39,9 +35,8 @@ impl Reading {
 }
 
 /// The most patients one `nextBatch` reads: bounds what a batch holds (flat memory) while making
-/// the cost of crossing to the main thread small per patient. (index.js checks `max` with it.)
-#[napi(skip_typescript)]
-pub const MAX_BATCH: u32 = 1024;
+/// the cost of crossing to the main thread small per patient.
+const MAX_BATCH: u32 = 1024;
 
 /// What `nextBatch()` reads without a `max`, and `for await` and `next()` per trip.
 #[napi(skip_typescript)]
@@ -101,50 +96,29 @@ impl Task for NextBatch {
     }
 }
 
-pub struct NextPatient {
-    reader: Arc<Mutex<Reading>>,
-}
-
-impl Task for NextPatient {
-    type Output = Option<std::result::Result<Document, kohi_core::Error>>;
-    type JsValue = Option<KohiResult>;
-
-    fn compute(&mut self) -> Result<Self::Output> {
-        let mut reading = self.reader.lock().map_err(|_| Error::new(Status::GenericFailure, "the stream failed"))?;
-        Ok(reading.next())
-    }
-
-    fn resolve(&mut self, env: Env, output: Self::Output) -> Result<Self::JsValue> {
-        match output {
-            None => Ok(None),
-            Some(Ok(doc)) => Ok(Some(KohiResult::new(Arc::new(doc)))),
-            Some(Err(e)) => Err(crate::kohi_error(&env, &e)),
-        }
-    }
-}
-
 #[napi]
 impl PatientStream {
-    /// The next patient, or null at the end. index.js answers it from the batches `for await` and
-    /// `nextBatch()` read (one reader per stream): however the three are mixed, the patients come
-    /// in file order, each once. (This one-patient trip is the addon's; index.js does not use it.)
-    #[napi(ts_return_type = "Promise<Patient | null>")]
-    pub fn next(&self) -> AsyncTask<NextPatient> {
-        AsyncTask::new(NextPatient { reader: self.reader.clone() })
-    }
-
     /// Up to `max` patients (1–1024, default 256) read in one trip off the main thread; an empty
     /// array at the end. Patients already read ahead (by `for await` or `next()`) come first, at
     /// most `max` of them, without a trip. (index.js makes a `Patient` of each patient of the
     /// batch's one result.)
     #[napi(ts_return_type = "Promise<Array<Patient>>")]
     pub fn next_batch(&self, env: Env, max: Option<u32>) -> Result<AsyncTask<NextBatch>> {
-        let max = max.unwrap_or(DEFAULT_BATCH);
-        if !(1..=MAX_BATCH).contains(&max) {
-            return Err(crate::kohi_error(&env, &kohi_core::Error::InvalidSetting { name: "max" }));
-        }
+        let max = batch_size(env, max)?;
         Ok(AsyncTask::new(NextBatch { reader: self.reader.clone(), max: max as usize }))
     }
+}
+
+/// Internal: `max` as `nextBatch` reads it (`DEFAULT_BATCH` when absent), or the typed
+/// `invalid_setting` error outside 1–`MAX_BATCH`. index.js checks a call's `max` with it at the
+/// call, before the read waits its turn.
+#[napi(skip_typescript)]
+pub fn batch_size(env: Env, max: Option<u32>) -> Result<u32> {
+    let max = max.unwrap_or(DEFAULT_BATCH);
+    if !(1..=MAX_BATCH).contains(&max) {
+        return Err(crate::kohi_error(&env, &kohi_core::Error::InvalidSetting { name: "max" }));
+    }
+    Ok(max)
 }
 
 /// Streams a result file (its encoding detected from its first bytes).
