@@ -5,9 +5,9 @@
 //! next watcher, with the same `kohi_watch_event_id`.
 //!
 //! Threads: `kohi_watcher_next` by one thread at a time; `kohi_watcher_ack`,
-//! `kohi_watcher_expect` and `kohi_watcher_cancel` from any thread at any time (they never wait for a blocked `next`);
-//! `kohi_watcher_free` only once no other call on the watcher is running: cancel, let the
-//! blocked `next` return `KOHI_STATUS_CANCELLED`, then free.
+//! `kohi_watcher_expect` and `kohi_watcher_cancel` from any thread at any time (they never wait
+//! for a blocked `next`); `kohi_watcher_free` only once no other call on the watcher is running:
+//! cancel, let the blocked `next` return `KOHI_STATUS_CANCELLED`, then free.
 
 use std::ffi::c_char;
 use std::sync::Mutex;
