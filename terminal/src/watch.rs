@@ -254,8 +254,9 @@ impl Expected {
             }
         }
         self.unsaved.clear();
+        let earlier = store.expected()?;
         let this_run = std::mem::take(self);
-        for (id, request) in store.expected()? {
+        for (id, request) in earlier {
             self.insert(id, request, true);
         }
         for id in this_run.order {
@@ -499,12 +500,15 @@ impl Watcher {
             let (mut store, recovered) = Store::open(&self.state_file)?;
             let present = present_keys(&self.root);
             store.prune(self.options.prune_after_days, |key| present.contains(key))?;
+            // Read before anything of this run's is touched: a failure here leaves it as it was
+            // (the opening is tried again).
+            let remembered = store.remembered()?;
+            lock(&self.expected).open(&mut store)?;
             // Earlier runs' documents, before any of this run's.
             let delivered = std::mem::take(&mut self.seen);
-            for seen in store.remembered()?.into_iter().chain(delivered) {
+            for seen in remembered.into_iter().chain(delivered) {
                 remember(&mut self.seen, seen);
             }
-            lock(&self.expected).open(&mut store)?;
             ledger.store = Some(store);
             self.recovered = recovered;
             if let Some(done) = &self.options.done_dir {
