@@ -25,6 +25,8 @@ void [encoding, segment, digit, text, promise]
 
 async function watching(): Promise<void> {
   const watcher: kohi.Watcher = kohi.watch('/terminal', { settle: 300, persistent: false, parse: { maxSize: 1024 } })
+  const registered: Promise<void> = watcher.expect('RC-20250604-0007', '/terminal/req/custom.xml')
+  await registered
   for await (const event of watcher) {
     const kind: 'result' | 'face' | 'rejected' | 'bulk_archive' | 'skipped' | 'other' | 'pmh' = event.kind
     const parsed: kohi.KohiResult | null = event.result
@@ -48,5 +50,9 @@ async function streaming(): Promise<void> {
     const pmh: 'received' | 'received_empty' | 'absent' = patient.pmh
     void pmh
   }
+  const stream: kohi.PatientStream = kohi.stream('/terminal/res/bulk.xml')
+  const one: kohi.Patient | null = await stream.next()
+  const some: Array<kohi.Patient> = await stream.nextBatch(16)
+  void [one, some]
 }
 void streaming
