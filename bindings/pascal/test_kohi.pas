@@ -1,5 +1,5 @@
 { Every golden fixture through kohi.pas (Free Pascal in Delphi mode, as a Delphi vendor would call
-  kohi.dll): the JSON contract byte for byte, or the golden's error code.
+  kohi.dll): the JSON contract byte for byte, or the golden's error code; then the inbox once.
     fpc -Mdelphi test_kohi.pas && ./test_kohi ../../fixtures }
 program test_kohi;
 
@@ -59,6 +59,69 @@ begin
   if S.Len > 0 then Move(S.Ptr^, Result[1], S.Len);
 end;
 
+procedure RemoveTree(const Path: RawByteString);
+var
+  Entry: TSearchRec;
+begin
+  if FindFirst(Path + '/*', faAnyFile or faDirectory or faHidden, Entry) = 0 then
+  begin
+    repeat
+      if (Entry.Name = '.') or (Entry.Name = '..') then Continue;
+      if (Entry.Attr and faDirectory) <> 0 then RemoveTree(Path + '/' + Entry.Name)
+      else DeleteFile(Path + '/' + Entry.Name);
+    until FindNext(Entry) <> 0;
+    FindClose(Entry);
+  end;
+  RemoveDir(Path);
+end;
+
+{ The inbox as a Delphi program drives it: a request registered in one run (kohi_watcher_expect)
+  names the face result delivered in the next; the event is acknowledged and not delivered again. }
+procedure Inbox(const Fixtures: RawByteString);
+var
+  Root, Request, Face: RawByteString;
+  W, E: Pointer;
+  Paired: TKohiStr;
+  I: Integer;
+begin
+  Root := IncludeTrailingPathDelimiter(GetTempDir) + 'kohi-pascal-' + IntToStr(GetProcessID);
+  ForceDirectories(Root + '/face');
+  Request := Root + '/req/custom-request.xml';
+  W := nil;
+  Check(kohi_watcher_new(PAnsiChar(Root), nil, 50, 500, @W, nil) = KOHI_STATUS_OK, 'inbox: watcher');
+  Check(kohi_watcher_expect(W, 'Qm9ndXNJZGVudGlmaWVy', PAnsiChar(Request), nil) = KOHI_STATUS_OK, 'inbox: expect');
+  kohi_watcher_free(W);
+  with TFileStream.Create(Root + '/face/OQSsiquc01res_face_a_1.xml', fmCreate) do
+  try
+    Face := ReadBytes(Fixtures + 'face_pmh_two.xml');
+    WriteBuffer(Face[1], Length(Face));
+  finally
+    Free;
+  end;
+  W := nil;
+  Check(kohi_watcher_new(PAnsiChar(Root), nil, 50, 500, @W, nil) = KOHI_STATUS_OK, 'inbox: watcher again');
+  E := nil;
+  I := 0;
+  while (E = nil) and (I < 50) do
+  begin
+    Check(kohi_watcher_next(W, 200, @E) = KOHI_STATUS_OK, 'inbox: next');
+    Inc(I);
+  end;
+  Check(E <> nil, 'inbox: the face result is delivered');
+  if E <> nil then
+  begin
+    Check((kohi_watch_event_request(E, @Paired) = KOHI_STATUS_OK) and (KohiText(Paired) = Request),
+      'inbox: paired with the request registered before the restart');
+    Check(kohi_watcher_ack(W, E, nil) = KOHI_STATUS_OK, 'inbox: ack');
+    kohi_watch_event_free(E);
+  end;
+  E := nil;
+  Check((kohi_watcher_next(W, 400, @E) = KOHI_STATUS_OK) and (E = nil), 'inbox: not delivered again');
+  kohi_watcher_free(W);
+  RemoveTree(Root);
+  Check(not DirectoryExists(Root), 'inbox: the temporary folder is removed');
+end;
+
 var
   Dir, Xml, Golden, Want: RawByteString;
   Rec: TSearchRec;
@@ -96,6 +159,7 @@ begin
     FindClose(Rec);
   end;
   Check(Passed >= 40, 'there are fixtures');
+  Inbox(Dir);
   WriteLn(Passed, ' passed, ', Failed, ' failed');
   if Failed > 0 then Halt(1);
 end.
