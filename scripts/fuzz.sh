@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing (libFuzzer via cargo-fuzz, stable Rust: `-s none`, no sanitizer).
 #   scripts/fuzz.sh [SECONDS per target (default 60)] [TARGET...]
-# Targets: parse decode aliases reconcile scan amplify. Seeds come from fixtures/; the XML targets
+# Targets: parse decode aliases reconcile scan amplify stream. Seeds come from fixtures/; the XML targets
 # get a dictionary of the layout's element names. Inputs up to 1 MiB (the amplification set is
 # up to 1 MB), 1 GiB RSS and no single allocation over 512 MiB. A crash is saved under
 # fuzz/artifacts/<target>/ and the script fails; turn it into a regression fixture.
@@ -11,7 +11,7 @@ CARGO_FUZZ_VERSION=0.13.2
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(parse decode aliases reconcile scan amplify)
+[ ${#targets[@]} -gt 0 ] || targets=(parse decode aliases reconcile scan amplify stream)
 
 # The fuzz crate has its own lock file: a dependency added to the core without it there would
 # be resolved (and the file rewritten) by every run, leaving the checkout changed.
@@ -27,7 +27,7 @@ seed() {
   local target=$1 dir=fuzz/corpus/$1
   mkdir -p "$dir"
   case $target in
-    parse|decode|scan|amplify) cp fixtures/*.xml "$dir/" ;;
+    parse|decode|scan|amplify|stream) cp fixtures/*.xml "$dir/" ;;
     aliases)
       printf '%s' '{"MedicalSubsidyInsurerNumber": ["PayerNo"], "Name": "Shimei"}' > "$dir/seed1.json"
       printf '%s' '{"MedicalSubsidyCertificateList": ["A", "B"], "XmlMsg": "Root"}' > "$dir/seed2.json" ;;
@@ -51,7 +51,7 @@ dict=fuzz/target/onshi.dict
 for target in "${targets[@]}"; do
   seed "$target"
   echo "==== fuzz $target for ${seconds}s"
-  case $target in parse|decode|scan|amplify) dictionary=("-dict=../$dict") ;; *) dictionary=() ;; esac
+  case $target in parse|decode|scan|amplify|stream) dictionary=("-dict=../$dict") ;; *) dictionary=() ;; esac
   (cd fuzz && cargo fuzz run -s none "$target" "corpus/$target" -- "${dictionary[@]}" \
       -max_total_time="$seconds" -max_len=1048576 -rss_limit_mb=1024 -malloc_limit_mb=512 -print_final_stats=1 2>&1 \
     | grep -E "^(#[0-9]+\s+DONE|Done|stat::number_of_executed_units|stat::peak_rss_mb|==[0-9]+== ERROR|SUMMARY|INFO: Seed)" || true)

@@ -1,0 +1,78 @@
+//! Streaming against the whole-file parse on arbitrary bytes: `PatientReader`, fed a few bytes
+//! per read, gives the same patients as `kohi::parse`, or an error where it gives one; never a
+//! panic. (Which error: a document broken twice may be refused for either defect, as the whole
+//! parse checks the encoding of everything before it reads any markup and a stream reads as it
+//! goes; the fixtures hold the codes equal for documents broken once.)
+//!
+//! The first byte picks the mode. Below 128: the bytes as they are, read 1–64 bytes at a time.
+//! From 128: the bytes placed after about 64 KB of valid bulk units (shifted by up to 4.7 KB of
+//! blanks), so that the stream's first segment ends inside them, wherever their `<`s fall: the
+//! scanner's segment boundary and its hand-over to quick-xml meet arbitrary markup there.
+#![no_main]
+use std::io::Read;
+use std::sync::OnceLock;
+
+use libfuzzer_sys::fuzz_target;
+
+struct Trickle<'a> {
+    data: &'a [u8],
+    n: usize,
+}
+
+impl Read for Trickle<'_> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let k = self.n.min(out.len()).min(self.data.len());
+        out[..k].copy_from_slice(&self.data[..k]);
+        self.data = &self.data[k..];
+        Ok(k)
+    }
+}
+
+/// A bulk result's start and about 62 KB of units, just short of the stream's first segment.
+fn units_before() -> &'static [u8] {
+    static BEFORE: OnceLock<Vec<u8>> = OnceLock::new();
+    BEFORE.get_or_init(|| {
+        let mut xml = String::from(
+            "<XmlMsg><MessageHeader><SegmentOfResult>1</SegmentOfResult></MessageHeader><MessageBody>\
+             <ReceptionNumber>R1</ReceptionNumber>\n",
+        );
+        let mut i = 0;
+        while xml.len() < 62 * 1024 {
+            xml.push_str(&format!(
+                "<BulkConfirmUnit><ReferenceNumber>{i}</ReferenceNumber><ResultList><ResultOfQualificationConfirmation>\
+                 <InsuredCardClassification>A1</InsuredCardClassification><InsurerNumber>12136016</InsurerNumber>\
+                 <Name>見本　一郎</Name></ResultOfQualificationConfirmation></ResultList></BulkConfirmUnit>\n"
+            ));
+            i += 1;
+        }
+        xml.into_bytes()
+    })
+}
+
+fn patients_whole(data: &[u8]) -> kohi::Result<Vec<String>> {
+    kohi::parse(data).map(|doc| doc.patients.iter().map(|p| serde_json::to_string(p).expect("serializes")).collect())
+}
+
+fn patients_streamed(data: &[u8], n: usize) -> kohi::Result<Vec<String>> {
+    kohi::PatientReader::new(Trickle { data, n }, &kohi::ParseOptions::default())?
+        .map(|p| p.map(|p| serde_json::to_string(&p.patient).expect("serializes")))
+        .collect()
+}
+
+fuzz_target!(|input: &[u8]| {
+    let Some((&pick, data)) = input.split_first() else { return };
+    let (document, n) = if pick < 128 {
+        (data.to_vec(), usize::from(pick % 64) + 1)
+    } else {
+        let mut document = units_before().to_vec();
+        document.resize(document.len() + usize::from(pick - 128) * 37, b' ');
+        document.extend_from_slice(data);
+        document.extend_from_slice(b"</MessageBody></XmlMsg>\n");
+        (document, 4096)
+    };
+    match (patients_whole(&document), patients_streamed(&document, n)) {
+        (Ok(a), Ok(b)) => assert!(a == b, "the same patients"),
+        (Err(_), Err(_)) => {}
+        (a, b) => panic!("whole {:?} but streamed {:?}", a.err().map(|e| e.code()), b.err().map(|e| e.code())),
+    }
+});
