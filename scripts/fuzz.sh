@@ -27,7 +27,8 @@ seed() {
   local target=$1 dir=fuzz/corpus/$1
   mkdir -p "$dir"
   case $target in
-    parse|decode|scan|amplify|stream) cp fixtures/*.xml "$dir/" ;;
+    parse|decode|scan|amplify|stream) cp fixtures/*.xml "$dir/" ;;&
+    parse|amplify|stream) cp fixtures/webapi/*.json "$dir/" ;;
     aliases)
       printf '%s' '{"MedicalSubsidyInsurerNumber": ["PayerNo"], "Name": "Shimei"}' > "$dir/seed1.json"
       printf '%s' '{"MedicalSubsidyCertificateList": ["A", "B"], "XmlMsg": "Root"}' > "$dir/seed2.json" ;;
