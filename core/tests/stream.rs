@@ -3,21 +3,7 @@
 use std::io::Read;
 
 use kohi::{ParseOptions, PatientReader};
-
-/// Hands out at most `n` bytes per read: splits characters, tags and buffers everywhere.
-struct Trickle<'a> {
-    data: &'a [u8],
-    n: usize,
-}
-
-impl Read for Trickle<'_> {
-    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
-        let k = self.n.min(out.len()).min(self.data.len());
-        out[..k].copy_from_slice(&self.data[..k]);
-        self.data = &self.data[k..];
-        Ok(k)
-    }
-}
+use kohi_fixtures::Trickle;
 
 fn whole(bytes: &[u8]) -> kohi::Result<Vec<String>> {
     kohi::parse(bytes).map(|d| d.patients.iter().map(|p| serde_json::to_string(p).unwrap()).collect())

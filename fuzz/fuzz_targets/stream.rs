@@ -9,24 +9,10 @@
 //! blanks), so that the stream's first segment ends inside them, wherever their `<`s fall: the
 //! scanner's segment boundary and its hand-over to quick-xml meet arbitrary markup there.
 #![no_main]
-use std::io::Read;
 use std::sync::OnceLock;
 
+use kohi_fixtures::Trickle;
 use libfuzzer_sys::fuzz_target;
-
-struct Trickle<'a> {
-    data: &'a [u8],
-    n: usize,
-}
-
-impl Read for Trickle<'_> {
-    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
-        let k = self.n.min(out.len()).min(self.data.len());
-        out[..k].copy_from_slice(&self.data[..k]);
-        self.data = &self.data[k..];
-        Ok(k)
-    }
-}
 
 /// A bulk result's start and about 62 KB of units, just short of the stream's first segment.
 fn units_before() -> &'static [u8] {

@@ -68,3 +68,21 @@ pub fn write_bulk_file(units: usize, mut out: impl std::io::Write) -> std::io::R
     out.write_all(b"</MessageBody></XmlMsg>\n")?;
     out.flush()
 }
+
+/// A reader that hands out at most `n` bytes per read: a stream's reads then end inside
+/// characters, tags and buffers everywhere.
+pub struct Trickle<'a> {
+    /// What is left to read.
+    pub data: &'a [u8],
+    /// The most bytes one read returns.
+    pub n: usize,
+}
+
+impl std::io::Read for Trickle<'_> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let k = self.n.min(out.len()).min(self.data.len());
+        out[..k].copy_from_slice(&self.data[..k]);
+        self.data = &self.data[k..];
+        Ok(k)
+    }
+}
