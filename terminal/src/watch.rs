@@ -220,14 +220,17 @@ pub(crate) struct Expected {
     requests: HashMap<String, PathBuf>,
     /// Oldest first: who is forgotten past `EXPECT_MEMORY`.
     order: VecDeque<String>,
-    /// Registered before the ledger was open: written when it opens.
-    unsaved: Vec<String>,
+    /// Registered before the ledger was open: written when it opens. A set of ids still in
+    /// `order`, so it is bounded by `EXPECT_MEMORY` however often the caller registers.
+    unsaved: HashSet<String>,
 }
 
 impl Expected {
     fn insert(&mut self, id: String, request: PathBuf, saved: bool) {
-        if !saved {
-            self.unsaved.push(id.clone());
+        if saved {
+            self.unsaved.remove(&id);
+        } else {
+            self.unsaved.insert(id.clone());
         }
         if self.requests.insert(id.clone(), request).is_some() {
             self.order.retain(|earlier| *earlier != id);
@@ -237,6 +240,7 @@ impl Expected {
             && let Some(oldest) = self.order.pop_front()
         {
             self.requests.remove(&oldest);
+            self.unsaved.remove(&oldest);
         }
     }
 
@@ -248,7 +252,8 @@ impl Expected {
     /// registrations under this run's. On an error nothing is forgotten (tried again at the
     /// next opening).
     fn open(&mut self, store: &mut Store) -> Result<()> {
-        for id in &self.unsaved {
+        // Oldest first, so that the ledger's order (and what it forgets first) is this run's.
+        for id in self.order.iter().filter(|id| self.unsaved.contains(*id)) {
             if let Some(request) = self.requests.get(id).and_then(|r| r.to_str()) {
                 store.expect(id, request)?;
             }
@@ -1079,7 +1084,31 @@ mod tests {
         assert_eq!(expected.get("r-0").or(expected.get("r-1")).or(expected.get("r-3")), None);
         assert_eq!(expected.get("r-2"), Some(PathBuf::from("again.xml")));
         assert_eq!(expected.get("r-4"), Some(PathBuf::from("4.xml")));
-        assert_eq!(expected.unsaved, ["r-2"]);
+        assert_eq!(expected.unsaved, HashSet::from(["r-2".to_owned()]));
+    }
+
+    /// Before the ledger opens, a caller registering again and again (the same ids, or more
+    /// than are kept) leaves at most `EXPECT_MEMORY` to write, never one forgotten since.
+    #[test]
+    fn registrations_waiting_for_the_ledger_are_bounded() {
+        let mut expected = Expected::default();
+        for round in 0..3 {
+            for i in 0..EXPECT_MEMORY {
+                expected.insert(format!("r-{i}"), PathBuf::from(format!("{round}.xml")), false);
+            }
+        }
+        assert_eq!(expected.unsaved.len(), EXPECT_MEMORY);
+        for i in 0..EXPECT_MEMORY / 2 {
+            expected.insert(format!("new-{i}"), PathBuf::from("new.xml"), false);
+        }
+        assert_eq!(expected.unsaved.len(), EXPECT_MEMORY);
+        assert!(
+            !expected.unsaved.contains("r-0")
+                && expected.unsaved.contains("r-2048")
+                && expected.unsaved.contains("new-0")
+        );
+        expected.insert("new-0".into(), PathBuf::from("saved.xml"), true);
+        assert!(!expected.unsaved.contains("new-0"), "written since: not written again");
     }
 
     #[test]
