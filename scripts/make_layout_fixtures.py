@@ -61,6 +61,21 @@ cases["pmh_wrapped"] = re.sub(
     r"<YukoShuryoBi>20270930</YukoShuryoBi>\1<YukoKaishiBi>20250401</YukoKaishiBi>",
     cases["pmh_wrapped"],
 )
+# Two kinds of certificate under names of their own, each with its own child names (the second
+# certificate of the original, a municipal one, renamed again), in the list kohi expects them in.
+second = re.search(r"\n( *)<KohiJukyushasho>(?:(?!<KohiJukyushasho>).)*?88131016.*?</KohiJukyushasho>", renamed, re.S)
+other_kind = second.group(0)
+for old, new in {
+    "KohiJukyushasho": "ChihoIryosho",
+    "FutanshaBango": "ChihoFutanshaNo",
+    "JukyushaBango": "ChihoJukyushaNo",
+    "ShikakuMeisho": "IryoshoMeisho",
+    "YukoKaishiBi": "KaishiBi",
+    "YukoShuryoBi": "ShuryoBi",
+}.items():
+    other_kind = re.sub(rf"(</?){old}>", rf"\g<1>{new}>", other_kind)
+cases["pmh_two_kinds"] = renamed.replace(second.group(0), other_kind, 1)
+
 # A document of PMH data of its own (as a `PMHsimsm…` interface might send): its own root, the
 # header, and the renamed list at the person level. Without a layout it is `unexpected_root`.
 header = re.search(r"  <MessageHeader>.*?</MessageHeader>\n", original, re.S).group(0)

@@ -445,20 +445,68 @@ fn hinted(name: &str, hints: &[&str]) -> bool {
     hints.iter().any(|h| lower.contains(h))
 }
 
-/// The proposals and the layout file they make.
+/// The proposals and the layout file they make: one set of proposals for each kind of
+/// certificate found (the best first), one layout file reading them all.
 fn propose(walk: &Walk) -> (Vec<Proposal>, Option<serde_json::Value>) {
-    let is_payer = |s: &Shape| matches!(s, Shape::Payer { kind, .. } if *kind != "insurance");
-    // The entry: the unknown container whose leaves hold the most 公費負担者番号-shaped values.
-    let entry = walk
-        .occurrences
+    let entries = entries(walk);
+    if entries.is_empty() {
+        return (Vec::new(), None);
+    }
+    let mut proposals: Vec<Proposal> = Vec::new();
+    for (i, entry_path) in entries.iter().enumerate() {
+        for mut p in propose_entry(walk, entry_path, i > 0) {
+            // Kinds of certificate in one list propose that list once.
+            if proposals.iter().any(|q| (q.field, &q.element, &q.path) == (p.field, &p.element, &p.path)) {
+                continue;
+            }
+            // A layout file's names mean one field wherever a certificate uses them.
+            if let Some(other) = proposals.iter().find(|q| q.element == p.element && q.field != p.field) {
+                p.confidence = Confidence::Low;
+                p.evidence =
+                    format!("{}; left out of the layout: {} is {} already", p.evidence, p.element, other.field);
+            }
+            proposals.push(p);
+        }
+    }
+    let layout = layout_file(walk, &entries, &proposals);
+    (proposals, Some(layout))
+}
+
+/// Whether a value is a 公費負担者番号 (not an insurer's number).
+fn is_payer(s: &Shape) -> bool {
+    matches!(s, Shape::Payer { kind, .. } if *kind != "insurance")
+}
+
+/// The kinds of certificate: the unknown containers whose leaves hold 公費負担者番号-shaped
+/// values, the most first (then in the order first met). Past the first, a container must also
+/// hold a date (a certificate has its validity), and none sits inside another: a container of
+/// numbers that is not a certificate would otherwise be read as one.
+fn entries(walk: &Walk) -> Vec<&str> {
+    let payers = |path: &str| walk.occurrences[path].iter().flatten().filter(|(_, v)| is_payer(&shape(v))).count();
+    let has_date = |path: &str| walk.occurrences[path].iter().flatten().any(|(_, v)| shape(v) == Shape::Date);
+    let mut candidates: Vec<(usize, usize, &str)> = walk
+        .order
         .iter()
-        .map(|(path, occ)| {
-            let payers = occ.iter().flatten().filter(|(_, v)| is_payer(&shape(v))).count();
-            (payers, path)
-        })
-        .filter(|(payers, _)| *payers > 0)
-        .max_by(|a, b| a.0.cmp(&b.0).then_with(|| b.1.cmp(a.1)));
-    let Some((_, entry_path)) = entry else { return (Vec::new(), None) };
+        .enumerate()
+        .filter(|(_, path)| walk.occurrences.contains_key(path.as_str()))
+        .map(|(seen, path)| (payers(path), seen, path.as_str()))
+        .filter(|(payers, _, _)| *payers > 0)
+        .collect();
+    candidates.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    let nested = |a: &str, b: &str| {
+        a.strip_prefix(b).is_some_and(|r| r.starts_with('/')) || b.strip_prefix(a).is_some_and(|r| r.starts_with('/'))
+    };
+    let mut chosen: Vec<&str> = Vec::new();
+    for (_, _, path) in candidates {
+        if chosen.is_empty() || (has_date(path) && !chosen.iter().any(|c| nested(c, path))) {
+            chosen.push(path);
+        }
+    }
+    chosen
+}
+
+/// The proposals for one kind of certificate (`another`: not the first kind found).
+fn propose_entry(walk: &Walk, entry_path: &str, another: bool) -> Vec<Proposal> {
     let occurrences = &walk.occurrences[entry_path];
     let entry_info = &walk.paths[entry_path];
 
@@ -484,7 +532,7 @@ fn propose(walk: &Walk) -> (Vec<Proposal>, Option<serde_json::Value>) {
     let mut taken: Vec<String> = Vec::new();
     let mut proposals = Vec::new();
     let total = occurrences.len();
-    proposals_entry(&mut proposals, walk, entry_path, entry_info, total);
+    proposals_entry(&mut proposals, walk, entry_path, entry_info, total, another);
     let mut propose_field =
         |field: &'static str, child: &Child<'_>, confidence: Confidence, evidence: String, taken: &mut Vec<String>| {
             taken.push(child.name.to_owned());
@@ -527,8 +575,7 @@ fn propose(walk: &Walk) -> (Vec<Proposal>, Option<serde_json::Value>) {
             format!("7 digits, check digit ok in {hits} of {of} values (a local 受給者番号 may be free text)"),
             &mut taken,
         );
-    } else if let Some(((hits, of), c)) = best(&taken, &|c| c.count(|s| matches!(s, Shape::Code(_) | Shape::Digits(_))))
-    {
+    } else if let Some(((hits, of), c)) = local_recipient(&children, &taken) {
         let confidence =
             if hinted(c.name, &["recip", "jukyu", "benefic"]) { Confidence::Medium } else { Confidence::Low };
         propose_field(
@@ -618,18 +665,52 @@ fn propose(walk: &Walk) -> (Vec<Proposal>, Option<serde_json::Value>) {
         }
         (None, None) => {}
     }
-    let layout = layout_file(walk, entry_path, &proposals);
-    (proposals, Some(layout))
+    proposals
+}
+
+/// A local 受給者番号 (no national check digit): a child of codes or digits, never one of one or
+/// two characters (a flag such as `ShokanBaraiFlg`'s `0`, a segment code). Of several, one named
+/// like a recipient, then the one with the most such values, then the nearest after the payer.
+fn local_recipient<'c, 'a>(children: &'c [Child<'a>], taken: &[String]) -> Option<((usize, usize), &'c Child<'a>)> {
+    let payer = taken.first().and_then(|p| children.iter().position(|c| c.name == p)).unwrap_or(0);
+    children
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| !taken.iter().any(|t| t == c.name))
+        .filter(|(_, c)| c.present().all(|v| normalize(v).trim().chars().count() >= 3))
+        .map(|(i, c)| (c.count(|s| matches!(s, Shape::Code(_) | Shape::Digits(_))), i, c))
+        .filter(|((hits, _), _, _)| *hits > 0)
+        .max_by_key(|((hits, _), i, c)| {
+            (hinted(c.name, &["recip", "jukyu", "benefic"]), *hits, std::cmp::Reverse(i.wrapping_sub(payer)))
+        })
+        .map(|(score, _, c)| (score, c))
 }
 
 /// The entry and (if it has one) its list, as proposals.
-fn proposals_entry(proposals: &mut Vec<Proposal>, walk: &Walk, entry_path: &str, entry: &PathInfo, total: usize) {
+fn proposals_entry(
+    proposals: &mut Vec<Proposal>,
+    walk: &Walk,
+    entry_path: &str,
+    entry: &PathInfo,
+    total: usize,
+    another: bool,
+) {
+    let (confidence, evidence) = if another {
+        (
+            Confidence::Medium,
+            format!(
+                "another kind of certificate: {total} occurrence(s) holding 公費負担者番号-shaped values and a date"
+            ),
+        )
+    } else {
+        (Confidence::High, format!("{total} occurrence(s) holding 公費負担者番号-shaped values"))
+    };
     proposals.push(Proposal {
         field: field::ENTRY,
         element: entry.name.clone(),
         path: entry_path.to_owned(),
-        confidence: Confidence::High,
-        evidence: format!("{total} occurrence(s) holding 公費負担者番号-shaped values"),
+        confidence,
+        evidence,
     });
     if let Some(list) = list_of(walk, entry) {
         proposals.push(Proposal {
@@ -660,53 +741,88 @@ fn parents_for(ctx: Ctx) -> Vec<&'static str> {
     }
 }
 
-fn layout_file(walk: &Walk, entry_path: &str, proposals: &[Proposal]) -> serde_json::Value {
+fn layout_file(walk: &Walk, entries: &[&str], proposals: &[Proposal]) -> serde_json::Value {
     use serde_json::{Map, Value, json};
-    let mut rename = Map::new();
-    for p in proposals {
-        if p.element != p.field {
-            rename.insert(p.field.to_owned(), json!([p.element]));
+    // Each name once, for the field it was first proposed for (see `propose`).
+    let mut rename: Vec<(&str, Vec<&str>)> = Vec::new();
+    let mut named: Vec<&str> = Vec::new();
+    for p in proposals.iter().filter(|p| p.element != p.field) {
+        if named.contains(&p.element.as_str()) {
+            continue;
+        }
+        named.push(&p.element);
+        match rename.iter_mut().find(|(field, _)| *field == p.field) {
+            Some((_, names)) => names.push(&p.element),
+            None => rename.push((p.field, vec![&p.element])),
         }
     }
-    // Where the list (or the entry, without a list) sits, and the unknown wrappers above it.
-    let entry = &walk.paths[entry_path];
-    let (placed, top) = match list_of(walk, entry) {
-        Some(list) => (field::LIST, list),
-        None => (field::ENTRY, entry),
-    };
-    let mut wrappers_chain = Vec::new();
-    let mut parent = top.parent.as_deref().and_then(|p| walk.paths.get(p));
-    while let Some(p) = parent.filter(|p| !p.known) {
-        wrappers_chain.push(p.name.clone());
-        parent = p.parent.as_deref().and_then(|q| walk.paths.get(q));
+    let mut roots: Vec<&str> = Vec::new();
+    let mut place: Vec<(&str, Vec<&str>)> = Vec::new();
+    let mut wrappers: Vec<(&str, Vec<&str>)> = Vec::new();
+    for entry_path in entries {
+        // Where the list (or the entry, without a list) sits, and the unknown wrappers above it.
+        let entry = &walk.paths[*entry_path];
+        let (placed, top) = match list_of(walk, entry) {
+            Some(list) => (field::LIST, list),
+            None => (field::ENTRY, entry),
+        };
+        let mut wrappers_chain = Vec::new();
+        let mut parent = top.parent.as_deref().and_then(|p| walk.paths.get(p));
+        while let Some(p) = parent.filter(|p| !p.known) {
+            wrappers_chain.push(p.name.as_str());
+            parent = p.parent.as_deref().and_then(|q| walk.paths.get(q));
+        }
+        // Roots kohi does not know, above the data: documents of their own.
+        let mut up = Some(entry);
+        while let Some(p) = up {
+            if p.parent.is_none() && !p.known && !roots.contains(&p.name.as_str()) {
+                roots.push(&p.name);
+            }
+            up = p.parent.as_deref().and_then(|q| walk.paths.get(q));
+        }
+        if let Some(ctx) = parent.and_then(|p| p.ctx) {
+            let parents = parents_for(ctx);
+            let expected = if placed == field::LIST { Ctx::Result } else { Ctx::SubsidyList };
+            if ctx != expected {
+                merge(&mut place, placed, &parents);
+            }
+            for wrapper in wrappers_chain {
+                merge(&mut wrappers, wrapper, &parents);
+            }
+        }
     }
+    let object = |list: Vec<(&str, Vec<&str>)>| -> Value {
+        Value::Object(list.into_iter().map(|(key, names)| (key.to_owned(), json!(names))).collect())
+    };
     let mut out = Map::new();
     out.insert("kohi_layout".into(), json!(1));
-    out.insert("rename".into(), Value::Object(rename));
-    // Roots kohi does not know, above the data: documents of their own.
-    let mut roots: Vec<&str> = Vec::new();
-    let mut up = Some(entry);
-    while let Some(p) = up {
-        if p.parent.is_none() && !p.known && !roots.contains(&p.name.as_str()) {
-            roots.push(&p.name);
-        }
-        up = p.parent.as_deref().and_then(|q| walk.paths.get(q));
-    }
+    out.insert("rename".into(), object(rename));
     if !roots.is_empty() {
         out.insert("roots".into(), json!(roots));
     }
-    if let Some(ctx) = parent.and_then(|p| p.ctx) {
-        let parents = parents_for(ctx);
-        let expected = if placed == field::LIST { Ctx::Result } else { Ctx::SubsidyList };
-        if ctx != expected {
-            out.insert("place".into(), json!({ placed: parents }));
-        }
-        if !wrappers_chain.is_empty() {
-            let wrappers: Map<String, Value> = wrappers_chain.iter().map(|w| (w.clone(), json!(parents))).collect();
-            out.insert("wrappers".into(), Value::Object(wrappers));
-        }
+    if !place.is_empty() {
+        out.insert("place".into(), object(place));
+    }
+    if !wrappers.is_empty() {
+        out.insert("wrappers".into(), object(wrappers));
     }
     Value::Object(out)
+}
+
+/// Adds `values` to `key`'s list (made if new), each once.
+fn merge<'a>(list: &mut Vec<(&'a str, Vec<&'a str>)>, key: &'a str, values: &[&'a str]) {
+    let at = match list.iter().position(|(k, _)| *k == key) {
+        Some(at) => at,
+        None => {
+            list.push((key, Vec::new()));
+            list.len() - 1
+        }
+    };
+    for v in values {
+        if !list[at].1.contains(v) {
+            list[at].1.push(v);
+        }
+    }
 }
 
 #[cfg(test)]

@@ -22,13 +22,16 @@ fn slots(doc: &kohi::Document) -> Vec<String> {
         .collect()
 }
 
-const MOVED: [&str; 6] = [
+const MOVED: [&str; 8] = [
     "pmh_unknown_names.xml",
     "pmh_unknown_names_sjis.xml",
     "pmh_person_level.xml",
     "pmh_person_level_sjis.xml",
     "pmh_wrapped.xml",
     "pmh_wrapped_sjis.xml",
+    // Two kinds of certificate, each under names of its own: both proposed, both read.
+    "pmh_two_kinds.xml",
+    "pmh_two_kinds_sjis.xml",
 ];
 
 #[test]
@@ -146,4 +149,78 @@ fn nothing_the_survey_says_holds_a_value_from_the_files() {
         }
     }
     assert!(checked > 300, "{checked}");
+}
+
+/// A face result whose PMH list holds `certificates` (XML of the certificates themselves).
+fn with_certificates(certificates: &str) -> Vec<u8> {
+    let face = String::from_utf8(read("face_pmh_two.xml")).unwrap();
+    let (start, end) =
+        (face.find("<MedicalSubsidyCertificateList>").unwrap(), face.find("</MedicalSubsidyCertificateList>").unwrap());
+    format!(
+        "{}<KohiList>{certificates}</KohiList>{}",
+        &face[..start],
+        &face[end + "</MedicalSubsidyCertificateList>".len()..]
+    )
+    .into_bytes()
+}
+
+/// Each kind of certificate is proposed, past the first as `medium`, and the list once.
+#[test]
+fn every_kind_of_certificate_is_proposed_once() {
+    let s = survey([read("pmh_two_kinds.xml").as_slice()], &ParseOptions::default());
+    let of = |field: &str| {
+        s.proposals.iter().filter(|p| p.field == field).map(|p| (p.element.as_str(), p.confidence)).collect::<Vec<_>>()
+    };
+    assert_eq!(
+        of("MedicalSubsidyCertificateInfo"),
+        [("KohiJukyushasho", Confidence::High), ("ChihoIryosho", Confidence::Medium)]
+    );
+    assert_eq!(of("MedicalSubsidyCertificateList"), [("KohiJukyushashoList", Confidence::Medium)]);
+    assert_eq!(
+        of("MedicalSubsidyRecipientNumber"),
+        [("JukyushaBango", Confidence::High), ("ChihoJukyushaNo", Confidence::Medium)]
+    );
+    let layout = s.layout.unwrap();
+    assert_eq!(
+        layout["rename"]["MedicalSubsidyInsurerNumber"],
+        serde_json::json!(["FutanshaBango", "ChihoFutanshaNo"])
+    );
+}
+
+/// A name two kinds use for different fields cannot be both in one layout file: the first kind's
+/// meaning is kept, the other proposed `low` and left out (the reviewer decides).
+#[test]
+fn a_name_meaning_two_fields_is_low_and_left_out() {
+    let bytes = with_certificates(
+        "<A><Futan>52136017</Futan><Bango>1234566</Bango><From>20250401</From><To>20260331</To></A>\
+         <A><Futan>54136015</Futan><Bango>1112226</Bango><From>20250401</From><To>20260331</To></A>\
+         <B><Bango>88131016</Bango><Jukyu>K000012345</Jukyu><Kaishi>20250401</Kaishi><Shuryo>20270930</Shuryo></B>",
+    );
+    let s = survey([bytes.as_slice()], &ParseOptions::default());
+    let bango: Vec<_> = s.proposals.iter().filter(|p| p.element == "Bango").map(|p| (p.field, p.confidence)).collect();
+    assert_eq!(
+        bango,
+        [("MedicalSubsidyRecipientNumber", Confidence::High), ("MedicalSubsidyInsurerNumber", Confidence::Low)]
+    );
+    let layout = s.layout.unwrap();
+    assert_eq!(layout["rename"]["MedicalSubsidyInsurerNumber"], serde_json::json!(["Futan"]));
+    assert_eq!(layout["rename"]["MedicalSubsidyRecipientNumber"], serde_json::json!(["Bango", "Jukyu"]));
+    assert_eq!(layout["rename"]["MedicalSubsidyCertificateInfo"], serde_json::json!(["A", "B"]));
+}
+
+/// Past the first kind, a container of numbers without a date is not a certificate (a history,
+/// a summary), nor is one inside a certificate; and a flag is never a 受給者番号.
+#[test]
+fn only_containers_like_certificates_are_more_kinds() {
+    let bytes = with_certificates(
+        "<Cert><Payer>88131016</Payer><Local>K000012345</Local><Flag>0</Flag><From>20250401</From><To>20270930</To>\
+         <Old><Payer>88131016</Payer><Until>20250331</Until></Old></Cert>\
+         <Summary><Payer>52136017</Payer><Count>2</Count></Summary>",
+    );
+    let s = survey([bytes.as_slice()], &ParseOptions::default());
+    let entries: Vec<_> =
+        s.proposals.iter().filter(|p| p.field == "MedicalSubsidyCertificateInfo").map(|p| p.element.as_str()).collect();
+    assert_eq!(entries, ["Cert"]);
+    let recipient = s.proposals.iter().find(|p| p.field == "MedicalSubsidyRecipientNumber").unwrap();
+    assert_eq!(recipient.element, "Local");
 }
