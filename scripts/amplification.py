@@ -2,7 +2,8 @@
 """Hardening: inputs of at most 1 MB built to make a parser allocate far more than they weigh.
 
 Each one must parse or fail with a typed error, in well under 256 MB of peak memory, through the
-CLI (Rust), Python and Node; never abort. Run from the repository root after the bindings are
+CLI (Rust), Python and Node; never abort. `kohi survey` reads each of them too, under the same
+bound (a survey keeps every path it meets, each as long as the names above it). Run from the repository root after the bindings are
 built:
 
     scripts/amplification.py target/release/kohi .venv/bin/python
@@ -38,6 +39,9 @@ def cases():
     yield "many_invalid_dates", wrap(
         b"<ResultList>" + b"<ResultOfQualificationConfirmation><Birthdate>x</Birthdate></ResultOfQualificationConfirmation>" * 9000 + b"</ResultList>"
     )
+    # Every short leaf is a new path as long as the 60 names above it (15 KB): a survey that kept
+    # them all would hold gigabytes.
+    yield "deep_names_short_leaves", wrap(nest([b"N%0248d" % i for i in range(60)], b"".join(b"<a%d/>" % i for i in range(100000))))
     yield "long_texts", wrap(b"".join(b"<U%d>" % i + b"x" * 60000 + b"</U%d>" % i for i in range(16)))
     yield "split_number", wrap(
         result
@@ -121,9 +125,16 @@ def main():
                     failures.append(f"{name}: {runner} peaked at {peak:.0f} MB")
             if len({outcome for outcome, _ in rows.values()}) != 1:
                 failures.append(f"{name}: the runners disagree: {rows}")
+            status, output, peak_kb = run_measured([cli, "survey", "--json", path])
+            failed = json.loads(output).get("failed", {}) if status in (0, 1) else None
+            print(f"{name:20} {len(data) / 1e6:5.2f} MB  survey {','.join(failed or ['read']):16} peak {peak_kb / 1024:6.1f} MB")
+            if failed is None:
+                failures.append(f"{name}: survey exit {status}")
+            if peak_kb / 1024 > LIMIT_MB:
+                failures.append(f"{name}: survey peaked at {peak_kb / 1024:.0f} MB")
     if failures:
         raise SystemExit("\n".join(failures))
-    print(f"every input parsed or failed typed under {LIMIT_MB} MB in the CLI, Python and Node")
+    print(f"every input parsed or failed typed under {LIMIT_MB} MB in the CLI, Python and Node, and surveyed under it")
 
 
 if __name__ == "__main__":

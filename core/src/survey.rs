@@ -9,15 +9,15 @@
 //! confidence. Values are held only while the files are walked, to compare shapes and dates;
 //! nothing the survey prints or writes holds one.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use quick_xml::Reader;
 use quick_xml::events::Event;
 use serde::Serialize;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Limit, Result};
 use crate::layout::names::{BULK_CONFIRM_UNIT, MESSAGE_BODY};
-use crate::layout::{Ctx, Layout, Node, TABLE};
+use crate::layout::{Ctx, Node, TABLE};
 use crate::numbers::{NumberKind, date_value, is_valid_normalized, normalize, payer_law};
 use crate::parse::ParseOptions;
 
@@ -284,11 +284,23 @@ type Occurrence = Vec<(String, String)>;
 
 #[derive(Default)]
 struct Walk {
-    paths: std::collections::HashMap<String, PathInfo>,
+    paths: HashMap<String, PathInfo>,
     order: Vec<String>,
     /// Per container path, its occurrences (unknown containers only).
-    occurrences: std::collections::HashMap<String, Vec<Occurrence>>,
+    occurrences: HashMap<String, Vec<Occurrence>>,
+    /// Bytes held for paths and kept values, across every file: bounded by the kept-bytes
+    /// limit. A path is held up to four times (key, order, its children's parent, a container's
+    /// occurrences) and is as long as
+    /// every name above it: a file of 250 KB of deep long names and short leaves made 65 MB of
+    /// report and 280 MB of memory, a 1 MB one would have made gigabytes.
+    kept: usize,
 }
+
+/// What one kept value costs beyond its bytes (its two `String`s in a list).
+const KEPT_OVERHEAD: usize = 96;
+
+/// What one new path costs beyond its bytes (its `PathInfo` and hash table entries).
+const PATH_OVERHEAD: usize = 256;
 
 struct Frame {
     path: String,
@@ -316,12 +328,50 @@ impl Walk {
             xml = decoded.text.into_owned();
             &xml
         };
-        self.walk(text, options.layout(), options.max_depth())
+        // Walked apart and added only when the whole document was read: a file that fails
+        // counts by its code alone, and what it would have held is given back.
+        let mut this = Walk { kept: self.kept, ..Walk::default() };
+        this.walk(text, options, &self.paths)?;
+        self.add(this);
+        Ok(())
     }
 
-    fn walk(&mut self, text: &str, layout: &Layout, max_depth: usize) -> Result<()> {
+    /// Adds a document's walk (its paths in the order first met).
+    fn add(&mut self, walk: Walk) {
+        let Walk { mut paths, order, occurrences, kept } = walk;
+        for path in order {
+            let Some(info) = paths.remove(&path) else { continue };
+            match self.paths.get_mut(&path) {
+                Some(known) => {
+                    known.count += info.count;
+                    known.container |= info.container;
+                    for (shape, n) in info.shapes {
+                        *known.shapes.entry(shape).or_insert(0) += n;
+                    }
+                }
+                None => {
+                    self.order.push(path.clone());
+                    self.paths.insert(path, info);
+                }
+            }
+        }
+        for (path, mut list) in occurrences {
+            self.occurrences.entry(path).or_default().append(&mut list);
+        }
+        self.kept = kept;
+    }
+
+    /// Walks one document; `earlier`: the paths of the documents before it (not counted again).
+    fn walk(&mut self, text: &str, options: &ParseOptions, earlier: &HashMap<String, PathInfo>) -> Result<()> {
+        let (layout, max_depth, limits) = (options.layout(), options.max_depth(), options.limits());
         let mut reader = Reader::from_str(text);
         let mut stack: Vec<Frame> = Vec::new();
+        let mut elements = 0usize;
+        // The same limits as a parse, named with the place they were passed.
+        let exceeded = |reader: &Reader<&[u8]>, limit: Limit| {
+            let (line, column) = crate::decode::line_column(text, reader.buffer_position() as usize);
+            Error::LimitExceeded { limit, max: limits.get(limit), line, column }
+        };
         let malformed = |reader: &Reader<&[u8]>, e: &quick_xml::Error| {
             let (line, column) = crate::decode::line_column(text, reader.error_position() as usize);
             crate::parse::malformed_reason(e, line, column)
@@ -332,6 +382,13 @@ impl Walk {
                 Event::Start(ref e) | Event::Empty(ref e) => {
                     if stack.len() >= max_depth {
                         return Err(Error::NestingTooDeep { line: 0, column: 0, limit: max_depth });
+                    }
+                    elements += 1;
+                    if elements > limits.elements {
+                        return Err(exceeded(&reader, Limit::Elements));
+                    }
+                    if e.name().as_ref().len() > limits.name_bytes {
+                        return Err(exceeded(&reader, Limit::NameBytes));
                     }
                     let name = e.name().as_ref().to_owned();
                     let (ctx, known, parent) = match stack.last_mut() {
@@ -357,6 +414,12 @@ impl Walk {
                         Some(p) => format!("{p}/{name}"),
                         None => name.clone(),
                     };
+                    if !self.paths.contains_key(&path) && !earlier.contains_key(&path) {
+                        // Key, order, its children's parent and (a container's) its occurrences;
+                        // its name; its entry in the table.
+                        let cost = 4 * path.len() + name.len() + PATH_OVERHEAD;
+                        self.keep(cost, limits.kept_bytes).map_err(|l| exceeded(&reader, l))?;
+                    }
                     let info = self.paths.entry(path.clone()).or_insert_with(|| {
                         self.order.push(path.clone());
                         PathInfo { known, ctx, parent, name, ..PathInfo::default() }
@@ -364,19 +427,25 @@ impl Walk {
                     info.count += 1;
                     stack.push(Frame { path, ctx, known, text: String::new(), has_child: false, leaves: Vec::new() });
                     if matches!(event, Event::Empty(_)) {
-                        self.close(&mut stack);
+                        self.close(&mut stack, limits.kept_bytes).map_err(|l| exceeded(&reader, l))?;
                     }
                 }
-                Event::End(_) => self.close(&mut stack),
+                Event::End(_) => self.close(&mut stack, limits.kept_bytes).map_err(|l| exceeded(&reader, l))?,
                 Event::Text(t) => {
                     if let Some(frame) = stack.last_mut() {
                         let t = t.xml10_content();
+                        if frame.text.len() + t.len() > limits.text_bytes {
+                            return Err(exceeded(&reader, Limit::TextBytes));
+                        }
                         frame.text.push_str(&t);
                     }
                 }
                 Event::CData(t) => {
                     if let Some(frame) = stack.last_mut() {
                         let t = t.xml10_content();
+                        if frame.text.len() + t.len() > limits.text_bytes {
+                            return Err(exceeded(&reader, Limit::TextBytes));
+                        }
                         frame.text.push_str(&t);
                     }
                 }
@@ -397,8 +466,8 @@ impl Walk {
         }
     }
 
-    fn close(&mut self, stack: &mut Vec<Frame>) {
-        let Some(frame) = stack.pop() else { return };
+    fn close(&mut self, stack: &mut Vec<Frame>, max_kept: usize) -> std::result::Result<(), Limit> {
+        let Some(frame) = stack.pop() else { return Ok(()) };
         let info = self.paths.get_mut(&frame.path).expect("opened");
         if frame.has_child {
             info.container = true;
@@ -407,10 +476,20 @@ impl Walk {
             }
         } else {
             *info.shapes.entry(shape(&frame.text)).or_insert(0) += 1;
-            if let Some(parent) = stack.last_mut() {
-                parent.leaves.push((info.name.clone(), frame.text));
+            // Values are kept only where proposals read them: in unknown containers.
+            if let Some(parent) = stack.last_mut().filter(|parent| !parent.known) {
+                let leaf = (info.name.clone(), frame.text);
+                self.keep(leaf.0.len() + leaf.1.len() + KEPT_OVERHEAD, max_kept)?;
+                parent.leaves.push(leaf);
             }
         }
+        Ok(())
+    }
+
+    /// Counts `bytes` more held (and their overhead) against the kept-bytes limit.
+    fn keep(&mut self, bytes: usize, max_kept: usize) -> std::result::Result<(), Limit> {
+        self.kept = self.kept.saturating_add(bytes);
+        if self.kept > max_kept { Err(Limit::KeptBytes) } else { Ok(()) }
     }
 }
 

@@ -224,3 +224,26 @@ fn only_containers_like_certificates_are_more_kinds() {
     let recipient = s.proposals.iter().find(|p| p.field == "MedicalSubsidyRecipientNumber").unwrap();
     assert_eq!(recipient.element, "Local");
 }
+
+/// Deep long names, then many short leaves: every leaf a new path as long as every name above
+/// it. The survey holds what a parse would (the same limits): a typed failure, counted by its
+/// code, and a report of bounded size, never memory growing with the square of the depth.
+#[test]
+fn a_survey_holds_no_more_than_the_limits_allow() {
+    let names: Vec<String> = (0..60).map(|i| format!("N{i:02}{}", "x".repeat(200))).collect();
+    let leaves: String = (0..20_000).map(|i| format!("<a{i}/>")).collect();
+    let open: String = names.iter().map(|n| format!("<{n}>")).collect();
+    let close: String = names.iter().rev().map(|n| format!("</{n}>")).collect();
+    let bomb = format!("<XmlMsg><MessageBody>{open}{leaves}{close}</MessageBody></XmlMsg>");
+    assert!(bomb.len() < 300_000);
+    let s = survey([bomb.as_bytes(), read("face_pmh_two.xml").as_slice()], &ParseOptions::default());
+    assert_eq!((s.files, s.failed.get("limit_exceeded")), (2, Some(&1)), "{:?}", s.failed);
+    // Every path the report lists is one of the ≤ 32 MiB kept, each about 12 KB long here.
+    let report = s.to_json().len();
+    assert!(report < 40 << 20, "{report} bytes of report");
+
+    let long_name = format!("<XmlMsg><MessageBody><{0}>1</{0}></MessageBody></XmlMsg>", "V".repeat(300));
+    let s = survey([long_name.as_bytes()], &ParseOptions::default());
+    assert_eq!(s.failed.get("limit_exceeded"), Some(&1));
+    assert!(s.elements.iter().all(|e| e.path.len() < 300), "a name past the limit is not kept");
+}

@@ -1,5 +1,5 @@
-//! Memory stays within the limits: whatever the bytes, a parse (and its JSON) allocates at most
-//! twice the kept-bytes limit plus a multiple of the input. A counting allocator measures the
+//! Memory stays within the limits: whatever the bytes, a parse (and its JSON), and a survey (and
+//! its report), each allocate at most twice the kept-bytes limit plus a multiple of the input. A counting allocator measures the
 //! peak of live heap bytes during the call; libFuzzer's own `-malloc_limit_mb` catches a single
 //! huge allocation. Short inputs with long or deep names are what this target is for (the
 //! dictionary in fuzz.sh gives it the layout's names).
@@ -46,15 +46,27 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
 
-fuzz_target!(|data: &[u8]| {
-    let options = kohi::ParseOptions::default();
+/// The peak of live heap bytes while `work` runs.
+fn peak_of(work: impl FnOnce()) -> usize {
     let base = LIVE.load(Ordering::Relaxed);
     PEAK.store(base, Ordering::Relaxed);
-    if let Ok(doc) = kohi::parse_with(data, &options) {
-        let mut sink = std::io::sink();
-        kohi::write_json(&doc, &mut sink).unwrap();
-    }
-    let peak = PEAK.load(Ordering::Relaxed) - base;
+    work();
+    PEAK.load(Ordering::Relaxed) - base
+}
+
+fuzz_target!(|data: &[u8]| {
+    let options = kohi::ParseOptions::default();
     let bound = 2 * options.limits().kept_bytes + 64 * data.len() + (16 << 20);
-    assert!(peak <= bound, "{peak} bytes at peak for {} bytes of input (bound {bound})", data.len());
+    let parse = peak_of(|| {
+        if let Ok(doc) = kohi::parse_with(data, &options) {
+            let mut sink = std::io::sink();
+            kohi::write_json(&doc, &mut sink).unwrap();
+        }
+    });
+    assert!(parse <= bound, "parse: {parse} bytes at peak for {} bytes of input (bound {bound})", data.len());
+    let survey = peak_of(|| {
+        let report = kohi::survey::survey([data], &options);
+        std::hint::black_box(report.to_json());
+    });
+    assert!(survey <= bound, "survey: {survey} bytes at peak for {} bytes of input (bound {bound})", data.len());
 });
