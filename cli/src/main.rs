@@ -203,18 +203,39 @@ fn expand_all(args: &[OsString]) -> Result<Vec<PathBuf>, String> {
 }
 
 /// `*` any run of characters, `?` one character; case-insensitive, as Windows matches names.
+///
+/// One pass with one point to go back to (the last `*`): a later `*` makes every earlier choice
+/// final, so the time is at most the pattern's length times the name's. Trying every split
+/// recursively took exponential time: `*a*a*a*a*a*a*a*a*a*a*a*a*b` against a long name of `a`s
+/// did not finish.
 fn matches_pattern(pattern: &str, name: &str) -> bool {
-    fn go(p: &[char], n: &[char]) -> bool {
-        match (p.first(), n.first()) {
-            (None, None) => true,
-            (Some('*'), _) => go(&p[1..], n) || (!n.is_empty() && go(p, &n[1..])),
-            (Some('?'), Some(_)) => go(&p[1..], &n[1..]),
-            (Some(a), Some(b)) => a.to_lowercase().eq(b.to_lowercase()) && go(&p[1..], &n[1..]),
-            _ => false,
+    let same = |a: char, b: char| a == b || a.to_lowercase().eq(b.to_lowercase());
+    let (p, n): (Vec<char>, Vec<char>) = (pattern.chars().collect(), name.chars().collect());
+    let (mut i, mut j) = (0, 0);
+    // After the last `*` seen: where the pattern goes on, and the name position it was tried at.
+    let mut star: Option<(usize, usize)> = None;
+    while j < n.len() {
+        match p.get(i) {
+            Some('*') => {
+                star = Some((i + 1, j));
+                i += 1;
+            }
+            Some(&c) if c == '?' || same(c, n[j]) => {
+                i += 1;
+                j += 1;
+            }
+            _ => match star {
+                // The `*` takes one more character.
+                Some((after, tried)) => {
+                    star = Some((after, tried + 1));
+                    i = after;
+                    j = tried + 1;
+                }
+                None => return false,
+            },
         }
     }
-    let (p, n): (Vec<char>, Vec<char>) = (pattern.chars().collect(), name.chars().collect());
-    go(&p, &n)
+    p[i..].iter().all(|&c| c == '*')
 }
 
 /// Standard input (`-`), read within the size limit.
@@ -402,5 +423,70 @@ fn guess_kind(number: &str) -> NumberKind {
         7 => NumberKind::Recipient,
         6 => NumberKind::Insurer,
         _ => NumberKind::Payer,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::matches_pattern;
+
+    /// Every split tried: the meaning of a pattern, for short names only.
+    fn by_every_split(p: &[char], n: &[char]) -> bool {
+        match (p.first(), n.first()) {
+            (None, None) => true,
+            (Some('*'), _) => by_every_split(&p[1..], n) || (!n.is_empty() && by_every_split(p, &n[1..])),
+            (Some('?'), Some(_)) => by_every_split(&p[1..], &n[1..]),
+            (Some(a), Some(b)) => a.to_lowercase().eq(b.to_lowercase()) && by_every_split(&p[1..], &n[1..]),
+            _ => false,
+        }
+    }
+
+    #[test]
+    fn patterns_match_as_windows_does() {
+        for (pattern, name, matched) in [
+            ("*.xml", "OQSsiquc01res_0042.xml", true),
+            ("*.XML", "oqssiquc01res_0042.xml", true),
+            ("OQS*res_????.xml", "OQSsiquc01res_0042.xml", true),
+            ("OQS*res_???.xml", "OQSsiquc01res_0042.xml", false),
+            ("*res*", "OQSsiquc01req_0042.xml", false),
+            ("見本*.xml", "見本ファイル.XML", true),
+            ("*", "", true),
+            ("?", "", false),
+            ("a*b*c", "abxbxc", true),
+            ("a*b*c", "abxbxcx", false),
+        ] {
+            assert_eq!(matches_pattern(pattern, name), matched, "{pattern} {name}");
+        }
+    }
+
+    /// Every pattern of up to five of `a`, `b`, `*`, `?` against every name of up to six of `a`,
+    /// `b`, `A`: the same answer as trying every split.
+    #[test]
+    fn one_pass_agrees_with_every_split() {
+        fn all(alphabet: &[char], max: usize) -> Vec<String> {
+            let mut out = vec![String::new()];
+            let mut last = vec![String::new()];
+            for _ in 0..max {
+                last = last.iter().flat_map(|s| alphabet.iter().map(move |c| format!("{s}{c}"))).collect();
+                out.extend(last.iter().cloned());
+            }
+            out
+        }
+        let (patterns, names) = (all(&['a', 'b', '*', '?'], 5), all(&['a', 'b', 'A'], 6));
+        for p in &patterns {
+            let pc: Vec<char> = p.chars().collect();
+            for n in &names {
+                let nc: Vec<char> = n.chars().collect();
+                assert_eq!(matches_pattern(p, n), by_every_split(&pc, &nc), "{p:?} {n:?}");
+            }
+        }
+    }
+
+    /// Trying every split takes about C(64, 12) steps here: it never finished.
+    #[test]
+    fn many_stars_against_a_long_name_end() {
+        let name = "a".repeat(64);
+        assert!(!matches_pattern("*a*a*a*a*a*a*a*a*a*a*a*a*b", &name));
+        assert!(matches_pattern("*a*a*a*a*a*a*a*a*a*a*a*a*a", &name));
     }
 }
