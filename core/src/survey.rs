@@ -502,15 +502,22 @@ mod field {
     };
 }
 
-/// Values of one child name across the occurrences of an entry.
+/// Values of one child name across the occurrences of an entry: (occurrence, value), in the
+/// order of the occurrences, only where the child is (a list of every occurrence for every
+/// child would grow with their product).
 struct Child<'a> {
     name: &'a str,
-    values: Vec<&'a str>,
+    values: Vec<(usize, &'a str)>,
 }
 
 impl Child<'_> {
     fn present(&self) -> impl Iterator<Item = &str> {
-        self.values.iter().copied().filter(|v| !normalize(v).trim().is_empty())
+        self.values.iter().map(|&(_, v)| v).filter(|v| !normalize(v).trim().is_empty())
+    }
+
+    /// The value in occurrence `at`, if the child is there.
+    fn at(&self, at: usize) -> Option<&str> {
+        self.values.binary_search_by_key(&at, |&(i, _)| i).ok().map(|i| self.values[i].1)
     }
 
     fn count(&self, test: impl Fn(&Shape) -> bool) -> (usize, usize) {
@@ -551,6 +558,10 @@ fn propose(walk: &Walk) -> (Vec<Proposal>, Option<serde_json::Value>) {
     (proposals, Some(layout))
 }
 
+/// The kinds of certificate proposed at most: real results know a handful (national, municipal);
+/// without a bound, thousands of made-up kinds would be compared with each other.
+const MAX_KINDS: usize = 16;
+
 /// Whether a value is a 公費負担者番号 (not an insurer's number).
 fn is_payer(s: &Shape) -> bool {
     matches!(s, Shape::Payer { kind, .. } if *kind != "insurance")
@@ -577,6 +588,9 @@ fn entries(walk: &Walk) -> Vec<&str> {
     };
     let mut chosen: Vec<&str> = Vec::new();
     for (_, _, path) in candidates {
+        if chosen.len() == MAX_KINDS {
+            break;
+        }
         if chosen.is_empty() || (has_date(path) && !chosen.iter().any(|c| nested(c, path))) {
             chosen.push(path);
         }
@@ -589,25 +603,22 @@ fn propose_entry(walk: &Walk, entry_path: &str, another: bool) -> Vec<Proposal> 
     let occurrences = &walk.occurrences[entry_path];
     let entry_info = &walk.paths[entry_path];
 
-    // Children by name, in first-seen order, with their value in each occurrence ("" if absent).
-    let mut names: Vec<&str> = Vec::new();
-    for occ in occurrences {
-        for (n, _) in occ {
-            if !names.contains(&n.as_str()) {
-                names.push(n);
+    // Children by name, in first-seen order, with their (first) value in each occurrence: one
+    // pass over what is kept.
+    let mut children: Vec<Child<'_>> = Vec::new();
+    let mut by_name: HashMap<&str, usize> = HashMap::new();
+    for (i, occ) in occurrences.iter().enumerate() {
+        for (name, value) in occ {
+            let child = *by_name.entry(name.as_str()).or_insert_with(|| {
+                children.push(Child { name, values: Vec::new() });
+                children.len() - 1
+            });
+            let values = &mut children[child].values;
+            if values.last().is_none_or(|&(last, _)| last != i) {
+                values.push((i, value.as_str()));
             }
         }
     }
-    let children: Vec<Child<'_>> = names
-        .iter()
-        .map(|&name| Child {
-            name,
-            values: occurrences
-                .iter()
-                .map(|occ| occ.iter().find(|(n, _)| n == name).map_or("", |(_, v)| v.as_str()))
-                .collect(),
-        })
-        .collect();
     let mut taken: Vec<String> = Vec::new();
     let mut proposals = Vec::new();
     let total = occurrences.len();
@@ -684,7 +695,7 @@ fn propose_entry(walk: &Walk, entry_path: &str, another: bool) -> Vec<Proposal> 
         }
         [a, b, ..] => {
             let (mut a_first, mut b_first) = (0, 0);
-            for (x, y) in a.values.iter().zip(&b.values) {
+            for (x, y) in a.values.iter().filter_map(|&(i, x)| Some((x, b.at(i)?))) {
                 if let (Some(x), Some(y)) = (date_value(normalize(x).trim()), date_value(normalize(y).trim())) {
                     if x < y {
                         a_first += 1;

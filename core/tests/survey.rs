@@ -247,3 +247,26 @@ fn a_survey_holds_no_more_than_the_limits_allow() {
     assert_eq!(s.failed.get("limit_exceeded"), Some(&1));
     assert!(s.elements.iter().all(|e| e.path.len() < 300), "a name past the limit is not kept");
 }
+
+/// Proposals take time in proportion to what the survey holds: a certificate of 30,000
+/// distinct children, repeated, and 15,000 kinds of certificate, each end in moments (reading
+/// every child's value by name, and every kind against every other, took minutes or hours).
+#[test]
+fn proposals_take_time_in_proportion_to_what_is_kept() {
+    let children: String = (0..30_000).map(|i| format!("<a{i}/>")).collect();
+    let wide = format!(
+        "<XmlMsg><MessageBody>{}</MessageBody></XmlMsg>",
+        format!("<U><P>52136017</P><D>20250401</D>{children}</U>").repeat(4)
+    );
+    let s = survey([wide.as_bytes()], &ParseOptions::default());
+    assert!(s.failed.is_empty(), "{:?}", s.failed);
+    let payer = s.proposals.iter().find(|p| p.field == "MedicalSubsidyInsurerNumber").unwrap();
+    assert_eq!((payer.element.as_str(), payer.confidence), ("P", Confidence::High));
+
+    let kinds: String = (0..15_000).map(|i| format!("<K{i}><P>52136017</P><D>20250401</D></K{i}>")).collect();
+    let many = format!("<XmlMsg><MessageBody>{kinds}</MessageBody></XmlMsg>");
+    let s = survey([many.as_bytes()], &ParseOptions::default());
+    assert!(s.failed.is_empty(), "{:?}", s.failed);
+    let kinds = s.proposals.iter().filter(|p| p.field == "MedicalSubsidyCertificateInfo").count();
+    assert_eq!(kinds, 16, "the first 16 kinds, in the order met");
+}
