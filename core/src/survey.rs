@@ -432,22 +432,10 @@ impl Walk {
                 }
                 Event::End(_) => self.close(&mut stack, limits.kept_bytes).map_err(|l| exceeded(&reader, l))?,
                 Event::Text(t) => {
-                    if let Some(frame) = stack.last_mut() {
-                        let t = t.xml10_content();
-                        if frame.text.len() + t.len() > limits.text_bytes {
-                            return Err(exceeded(&reader, Limit::TextBytes));
-                        }
-                        frame.text.push_str(&t);
-                    }
+                    add_text(&mut stack, &t.xml10_content(), limits.text_bytes).map_err(|l| exceeded(&reader, l))?
                 }
                 Event::CData(t) => {
-                    if let Some(frame) = stack.last_mut() {
-                        let t = t.xml10_content();
-                        if frame.text.len() + t.len() > limits.text_bytes {
-                            return Err(exceeded(&reader, Limit::TextBytes));
-                        }
-                        frame.text.push_str(&t);
-                    }
+                    add_text(&mut stack, &t.xml10_content(), limits.text_bytes).map_err(|l| exceeded(&reader, l))?
                 }
                 Event::GeneralRef(r) => {
                     let resolved = if r.is_char_ref() {
@@ -455,8 +443,8 @@ impl Walk {
                     } else {
                         quick_xml::escape::resolve_predefined_entity(&r).map(str::to_owned)
                     };
-                    if let (Some(frame), Some(t)) = (stack.last_mut(), resolved) {
-                        frame.text.push_str(&t);
+                    if let Some(t) = resolved {
+                        add_text(&mut stack, &t, limits.text_bytes).map_err(|l| exceeded(&reader, l))?;
                     }
                 }
                 Event::DocType(_) => return Err(Error::DoctypeNotAllowed { line: 0, column: 0 }),
@@ -491,6 +479,17 @@ impl Walk {
         self.kept = self.kept.saturating_add(bytes);
         if self.kept > max_kept { Err(Limit::KeptBytes) } else { Ok(()) }
     }
+}
+
+/// Adds text to the open element, within the text limit.
+fn add_text(stack: &mut [Frame], text: &str, max: usize) -> std::result::Result<(), Limit> {
+    if let Some(frame) = stack.last_mut() {
+        if frame.text.len() + text.len() > max {
+            return Err(Limit::TextBytes);
+        }
+        frame.text.push_str(text);
+    }
+    Ok(())
 }
 
 /// The canonical element names kohi maps PMH data from.

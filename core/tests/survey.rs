@@ -246,6 +246,13 @@ fn a_survey_holds_no_more_than_the_limits_allow() {
     let s = survey([long_name.as_bytes()], &ParseOptions::default());
     assert_eq!(s.failed.get("limit_exceeded"), Some(&1));
     assert!(s.elements.iter().all(|e| e.path.len() < 300), "a name past the limit is not kept");
+
+    // Text past the limit (64 KiB in one element), written out or as references.
+    for text in ["x".repeat(70_000), "&amp;".repeat(70_000)] {
+        let long_text = format!("<XmlMsg><MessageBody><U><V>{text}</V></U></MessageBody></XmlMsg>");
+        let s = survey([long_text.as_bytes()], &ParseOptions::default());
+        assert_eq!(s.failed.get("limit_exceeded"), Some(&1));
+    }
 }
 
 /// Proposals take time in proportion to what the survey holds: a certificate of 30,000
