@@ -188,14 +188,20 @@ fn survey<'py>(
     }
     for source in sources.try_iter()? {
         let source = source?;
+        // Each file is walked without the GIL, as a parse of its size would be (bytes objects
+        // are immutable; a bytearray is copied first).
         if let Ok(bytes) = source.cast::<PyBytes>() {
-            surveyor.add(bytes.as_bytes());
+            let bytes = bytes.as_bytes();
+            py.detach(|| surveyor.add(bytes));
         } else if let Ok(array) = source.cast::<PyByteArray>() {
-            surveyor.add(&array.to_vec());
+            let bytes = array.to_vec();
+            py.detach(|| surveyor.add(&bytes));
         } else if let Ok(text) = source.cast::<PyString>() {
-            surveyor.add(text_of(py, text)?.as_bytes());
+            let text = text_of(py, text)?;
+            py.detach(|| surveyor.add(text.as_bytes()));
         } else if source.hasattr("__fspath__")? {
-            surveyor.add_file(path_of(&source)?);
+            let path = path_of(&source)?;
+            py.detach(|| surveyor.add_file(path));
         } else {
             return Err(PyTypeError::new_err("each source must be bytes, str or os.PathLike"));
         }

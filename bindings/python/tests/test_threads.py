@@ -43,16 +43,15 @@ def _bulk(units):
     return f"<XmlMsg><MessageHeader/><MessageBody>{body}</MessageBody></XmlMsg>".encode()
 
 
-def test_a_large_document_is_parsed_with_the_gil_released():
-    """Another thread runs while a large document (bytes, 64 KiB and more) is parsed: it counts
-    at about its own rate through the parse. With the GIL held it could count only until the
-    parse began (at most one switch interval, made short here)."""
+def _runs_beside(operation):
+    """Runs `operation` while another thread counts: (its result, the ticks counted during it, the
+    ticks the thread counts a second alone, the seconds it took). With the GIL held through the
+    operation the thread could count only until it began (at most one switch interval, made short
+    here)."""
     import sys
     import threading
     import time
 
-    data = _bulk(60_000)
-    assert len(data) > 64 * 1024
     ticks, stop = [0], threading.Event()
 
     def count():
@@ -68,12 +67,30 @@ def test_a_large_document_is_parsed_with_the_gil_released():
         time.sleep(0.05)
         rate = (ticks[0] - before) / (time.perf_counter() - start)  # ticks a second, alone
         start, before = time.perf_counter(), ticks[0]
-        result = kohi.parse(data, max_size=1 << 30)
+        result = operation()
         elapsed, during = time.perf_counter() - start, ticks[0] - before
     finally:
         stop.set()
         counter.join()
         sys.setswitchinterval(interval)
+    return result, during, rate, elapsed
+
+
+def test_a_large_document_is_parsed_with_the_gil_released():
+    """Another thread runs while a large document (bytes, 64 KiB and more) is parsed: it counts
+    at about its own rate through the parse."""
+    data = _bulk(60_000)
+    assert len(data) > 64 * 1024
+    result, during, rate, elapsed = _runs_beside(lambda: kohi.parse(data, max_size=1 << 30))
     assert len(result.patients) == 60_000
     assert elapsed > 0.01, "the parse took long enough to tell"
+    assert during > rate * elapsed * 0.2, (during, rate, elapsed)
+
+
+def test_a_survey_walks_its_files_with_the_gil_released():
+    """The same for a survey (a folder of real files can take a while)."""
+    data = _bulk(60_000)
+    report, during, rate, elapsed = _runs_beside(lambda: kohi.survey([data, data], max_size=1 << 30))
+    assert report["files"] == 2 and report["failed"] == {}
+    assert elapsed > 0.01, "the survey took long enough to tell"
     assert during > rate * elapsed * 0.2, (during, rate, elapsed)
