@@ -290,9 +290,8 @@ struct Walk {
     occurrences: HashMap<String, Vec<Occurrence>>,
     /// Bytes held for paths and kept values, across every file: bounded by the kept-bytes
     /// limit. A path is held up to four times (key, order, its children's parent, a container's
-    /// occurrences) and is as long as
-    /// every name above it: a file of 250 KB of deep long names and short leaves made 65 MB of
-    /// report and 280 MB of memory, a 1 MB one would have made gigabytes.
+    /// occurrences) and is as long as every name above it: a file of 250 KB of deep long names
+    /// and short leaves made 65 MB of report and 280 MB of memory, a 1 MB one gigabytes.
     kept: usize,
 }
 
