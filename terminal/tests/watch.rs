@@ -759,10 +759,43 @@ fn a_request_expected_before_the_folder_exists_survives_a_restart() {
     assert_eq!(request_of_a_face_result_in_a_new_run(&t), Some(t.path("req", "early.xml")));
 }
 
+/// The ledger cannot be read when it opens (here: a table of the wrong shape): the error is
+/// the caller's, nothing registered before is forgotten, and the opening is tried again.
+#[test]
+fn a_ledger_unreadable_at_its_opening_keeps_the_registrations_made_before() {
+    let t = Terminal::new("expect-unreadable");
+    let ledger = t.root.with_extension("ledger.sqlite");
+    let _ = std::fs::remove_file(&ledger);
+    let mut options = options();
+    options.state_file = Some(ledger.clone());
+    drop(Watcher::new(&t.root, options.clone()).unwrap());
+    let sql = |batch: &str| rusqlite::Connection::open(&ledger).unwrap().execute_batch(batch).unwrap();
+    sql("ALTER TABLE remembered RENAME TO remembered_aside; CREATE TABLE remembered (unused INTEGER);");
+
+    std::fs::remove_dir_all(&t.root).unwrap();
+    let mut watcher = Watcher::new(&t.root, options.clone()).unwrap();
+    watcher.expect("Qm9ndXNJZGVudGlmaWVy", t.path("req", "early.xml")).unwrap();
+    for folder in ["req", "res", "face"] {
+        std::fs::create_dir_all(t.root.join(folder)).unwrap();
+    }
+    let failure = watcher.next_event(Duration::from_millis(300)).expect_err("the ledger cannot be read");
+    assert_eq!((failure.code(), failure.to_string().contains("(read)")), ("state_store", true), "{failure}");
+
+    sql("DROP TABLE remembered; ALTER TABLE remembered_aside RENAME TO remembered;");
+    assert!(watcher.next_event(Duration::from_millis(300)).unwrap().is_none(), "opened this time");
+    drop(watcher);
+    assert_eq!(request_of_a_face_result_with(&t, options), Some(t.path("req", "early.xml")));
+    std::fs::remove_file(&ledger).unwrap();
+}
+
 /// Starts a watcher, drops the face fixture (whose name does not say its request) in `face/`
 /// and returns the request it was paired with.
 fn request_of_a_face_result_in_a_new_run(t: &Terminal) -> Option<PathBuf> {
-    let mut watcher = Watcher::new(&t.root, options()).unwrap();
+    request_of_a_face_result_with(t, options())
+}
+
+fn request_of_a_face_result_with(t: &Terminal, options: WatchOptions) -> Option<PathBuf> {
+    let mut watcher = Watcher::new(&t.root, options).unwrap();
     t.write_and_rename("face", "OQSsiquc01res_face_x_1.xml", &fixture("face_pmh_two.xml"));
     let events = collect(&mut watcher, 1, Duration::from_millis(300), Duration::from_secs(10));
     assert_eq!(events.len(), 1);
