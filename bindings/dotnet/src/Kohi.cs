@@ -326,6 +326,37 @@ namespace KohiNet
 
         public static string Version => Marshal.PtrToStringAnsi(NativeMethods.kohi_version());
 
+        /// <summary>Surveys result files to learn your site's PMH layout: the element tree by shape,
+        /// the proposals and the proposed layout file, as the JSON <c>kohi survey --json</c> prints
+        /// (its <c>"layout"</c> is what <see cref="ParseOptions.LayoutJson"/> takes, or null). No value
+        /// from the files is in it; a file that cannot be read is counted under <c>"failed"</c>.</summary>
+        public static string SurveyFiles(IEnumerable<string> paths, ParseOptions options = null)
+        {
+            if (paths == null) throw new ArgumentNullException(nameof(paths));
+            var names = new List<IntPtr>();
+            IntPtr o = IntPtr.Zero;
+            try
+            {
+                foreach (string path in paths)
+                {
+                    if (path == null) throw new ArgumentNullException(nameof(paths), "a path is null");
+                    byte[] bytes = Text.CString(path);
+                    IntPtr copy = Marshal.AllocHGlobal(bytes.Length);
+                    names.Add(copy);
+                    Marshal.Copy(bytes, 0, copy, bytes.Length);
+                }
+                o = options == null ? IntPtr.Zero : options.Create();
+                uint status = NativeMethods.kohi_survey_files_json(names.ToArray(), (UIntPtr)names.Count, o, out IntPtr json);
+                if (status != 0) throw KohiException.From(status, IntPtr.Zero);
+                return Text.TakeCString(json);
+            }
+            finally
+            {
+                foreach (IntPtr copy in names) Marshal.FreeHGlobal(copy);
+                if (o != IntPtr.Zero) NativeMethods.kohi_options_free(o);
+            }
+        }
+
         /// <summary>The patients of a (bulk) result file one at a time, each a one-patient result
         /// (dispose each), in flat memory whatever the file's size.</summary>
         public static IEnumerable<KohiResult> Stream(string path, ParseOptions options = null)

@@ -227,6 +227,46 @@ static class Tests
         }
     }
 
+    /// <summary>The JSON object under <paramref name="key"/> (braces counted outside strings).</summary>
+    static string ObjectAt(string json, string key)
+    {
+        int at = json.IndexOf("\"" + key + "\":{", StringComparison.Ordinal);
+        if (at < 0) return null;
+        int start = json.IndexOf('{', at), depth = 0;
+        bool inString = false, escaped = false;
+        for (int i = start; i < json.Length; i++)
+        {
+            char c = json[i];
+            if (inString) { if (escaped) escaped = false; else if (c == '\\') escaped = true; else if (c == '"') inString = false; }
+            else if (c == '"') inString = true;
+            else if (c == '{') depth++;
+            else if (c == '}' && --depth == 0) return json.Substring(start, i - start + 1);
+        }
+        return null;
+    }
+
+    /// <summary>The survey learns a layout from a file whose PMH data kohi does not know (two
+    /// kinds of certificate under names of their own), and that layout reads both 公費.</summary>
+    static void Survey(string fixtures)
+    {
+        string file = Path.Combine(fixtures, "pmh_two_kinds.xml");
+        using (var before = Kohi.ParseFile(file))
+            Check(before.Kohi(0).Count == 0, "survey: the built-in layout reads no 公費");
+        string report = Kohi.SurveyFiles(new[] { file, Path.Combine(fixtures, "no_such_file.xml") });
+        Check(report.Contains("\"failed\":{\"io\":1}"), "survey: the missing file counted by its code");
+        Check(!report.Contains("52136017") && !report.Contains("見本"), "survey: no value from the file");
+        string layout = ObjectAt(report, "layout");
+        Check(layout != null && layout.Contains("ChihoIryosho"), "survey: a layout with both kinds");
+        using (var after = Kohi.ParseFile(file, new ParseOptions { LayoutJson = layout }))
+        {
+            var kohi = after.Kohi(0);
+            Check(kohi.Count == 2 && kohi[0].PayerNumber == "52136017" && kohi[1].PayerNumber == "88131016",
+                "survey: its layout reads both 公費");
+        }
+        try { Kohi.SurveyFiles(new string[] { null }); Check(false, "survey: a null path should fail"); }
+        catch (ArgumentNullException) { Check(true, "survey: a null path refused"); }
+    }
+
     static int Main(string[] args)
     {
         string fixtures = args.Length > 0 ? args[0] : "fixtures";
@@ -234,6 +274,7 @@ static class Tests
         Api(fixtures);
         StreamReconcileWatch(fixtures);
         Options(fixtures);
+        Survey(fixtures);
         Console.WriteLine(passed + " passed, " + failed + " failed");
         return failed == 0 ? 0 : 1;
     }
