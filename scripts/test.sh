@@ -223,7 +223,7 @@ layer_dotnet() {
 
 # The Delphi / Free Pascal unit: generated without drift, and every golden through it (fpc in Delphi mode).
 layer_pascal() {
-  step "Pascal: kohi.pas generated from kohi.h has not drifted; Free Pascal (Delphi mode) reads every golden and drives the inbox"
+  step "Pascal: kohi.pas generated from kohi.h has not drifted; Free Pascal (Delphi mode) reads every golden, drives the inbox and learns a layout with the survey"
   if ! command -v fpc >/dev/null; then
     echo "Free Pascal is missing: install it with  apt-get install -y fp-compiler  (.ci/run does)" >&2
     exit 1

@@ -122,6 +122,74 @@ begin
   Check(not DirectoryExists(Root), 'inbox: the temporary folder is removed');
 end;
 
+{ The JSON object under Key in Json (braces counted outside strings), or ''. }
+function ObjectAt(const Json, Key: RawByteString): RawByteString;
+var
+  I, Start, Depth: Integer;
+  InString, Escaped: Boolean;
+begin
+  Result := '';
+  Start := Pos('"' + Key + '":{', Json);
+  if Start = 0 then Exit;
+  Start := Start + Length(Key) + 3;
+  Depth := 0;
+  InString := False;
+  Escaped := False;
+  for I := Start to Length(Json) do
+  begin
+    if InString then
+    begin
+      if Escaped then Escaped := False
+      else if Json[I] = '\' then Escaped := True
+      else if Json[I] = '"' then InString := False;
+    end
+    else if Json[I] = '"' then InString := True
+    else if Json[I] = '{' then Inc(Depth)
+    else if (Json[I] = '}') then
+    begin
+      Dec(Depth);
+      if Depth = 0 then
+      begin
+        Result := Copy(Json, Start, I - Start + 1);
+        Exit;
+      end;
+    end;
+  end;
+end;
+
+{ The survey learns the layout of a file whose PMH data kohi does not know (two kinds of
+  certificate under names of their own); that layout reads both of its 公費. }
+procedure Survey(const Fixtures: RawByteString);
+var
+  Known, Missing, Report, Layout: RawByteString;
+  Paths: array[0..1] of PAnsiChar;
+  Json: PAnsiChar;
+  Opts, Res: Pointer;
+  Count: NativeUInt;
+begin
+  Known := Fixtures + 'pmh_two_kinds.xml';
+  Missing := Fixtures + 'no_such_file.xml';
+  Paths[0] := PAnsiChar(Known);
+  Paths[1] := PAnsiChar(Missing);
+  Json := nil;
+  Check(kohi_survey_files_json(@Paths[0], 2, nil, @Json) = KOHI_STATUS_OK, 'survey: runs');
+  Report := RawByteString(Json);
+  kohi_string_free(Json);
+  Check(Pos('"failed":{"io":1}', Report) > 0, 'survey: the missing file counted by its code');
+  Check(Pos('52136017', Report) = 0, 'survey: no value from the file');
+  Layout := ObjectAt(Report, 'layout');
+  Check(Pos('ChihoIryosho', Layout) > 0, 'survey: a layout with both kinds of certificate');
+  Opts := kohi_options_new();
+  Check(kohi_options_set_layout_json(Opts, PAnsiChar(Layout), nil) = KOHI_STATUS_OK, 'survey: the layout is accepted');
+  Res := nil;
+  Check(kohi_parse_file(PAnsiChar(Known), Opts, @Res, nil) = KOHI_STATUS_OK, 'survey: parsed with its layout');
+  Count := 0;
+  Check((Res <> nil) and (kohi_kohi_count(Res, 0, @Count) = KOHI_STATUS_OK) and (Count = 2),
+    'survey: its layout reads both 公費');
+  if Res <> nil then kohi_result_free(Res);
+  kohi_options_free(Opts);
+end;
+
 var
   Dir, Xml, Golden, Want: RawByteString;
   Rec: TSearchRec;
@@ -160,6 +228,7 @@ begin
   end;
   Check(Passed >= 40, 'there are fixtures');
   Inbox(Dir);
+  Survey(Dir);
   WriteLn(Passed, ' passed, ', Failed, ' failed');
   if Failed > 0 then Halt(1);
 end.
