@@ -845,5 +845,6 @@ module.exports.parse = nativeBinding.parse
 module.exports.parseFile = nativeBinding.parseFile
 module.exports.stream = nativeBinding.stream
 module.exports.survey = nativeBinding.survey
+module.exports.surveyFiles = nativeBinding.surveyFiles
 module.exports.version = nativeBinding.version
 module.exports.watch = nativeBinding.watch

@@ -357,6 +357,9 @@ export declare function stream(path: string, options?: ParseOptions | undefined 
  */
 export declare function survey(sources: Array<Uint8Array | string>, options?: ParseOptions | undefined | null): Survey
 
+/** `survey()` of file paths, read and surveyed off the main thread (as `parseFile` is). */
+export declare function surveyFiles(paths: Array<string>, options?: ParseOptions | undefined | null): Promise<Survey>
+
 /** An element kohi does not know, kept with its path and text. */
 export interface UnknownElement {
   path: string

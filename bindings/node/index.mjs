@@ -19,6 +19,7 @@ export const {
   reconcile,
   stream,
   survey,
+  surveyFiles,
   version,
   watch,
 } = kohi

@@ -216,11 +216,66 @@ pub fn survey(
             Either::B(path) => surveyor.add_file(path),
         }
     }
-    let survey = surveyor.finish();
+    survey_value(&surveyor.finish())
+}
+
+/// A survey as JS gets it: its JSON form with the text report as `report`.
+fn survey_value(survey: &kohi_core::survey::Survey) -> Result<serde_json::Value> {
     let mut value: serde_json::Value = serde_json::from_str(&survey.to_json())
         .map_err(|_| Error::new(Status::GenericFailure, "the survey could not be written"))?;
     value["report"] = serde_json::Value::String(survey.to_text());
     Ok(value)
+}
+
+/// A survey's JS object as a task's result (napi converts a `serde_json::Value` but does not
+/// name its type, which a task's result must).
+pub struct SurveyObject(serde_json::Value);
+
+impl napi::bindgen_prelude::TypeName for SurveyObject {
+    fn type_name() -> &'static str {
+        "Survey"
+    }
+
+    fn value_type() -> napi::ValueType {
+        napi::ValueType::Object
+    }
+}
+
+impl napi::bindgen_prelude::ToNapiValue for SurveyObject {
+    unsafe fn to_napi_value(env: napi::sys::napi_env, value: Self) -> Result<napi::sys::napi_value> {
+        // SAFETY: the same call napi makes for a `serde_json::Value` returned by a function.
+        unsafe { serde_json::Value::to_napi_value(env, value.0) }
+    }
+}
+
+pub struct SurveyFilesTask {
+    paths: Vec<String>,
+    options: CoreOptions,
+}
+
+impl Task for SurveyFilesTask {
+    type Output = kohi_core::survey::Survey;
+    type JsValue = SurveyObject;
+
+    /// Runs on the libuv thread pool: files on a slow share do not stall the event loop.
+    fn compute(&mut self) -> Result<Self::Output> {
+        let mut surveyor = kohi_core::survey::Surveyor::new(&self.options);
+        for path in &self.paths {
+            surveyor.add_file(path);
+        }
+        Ok(surveyor.finish())
+    }
+
+    fn resolve(&mut self, _env: Env, survey: Self::Output) -> Result<Self::JsValue> {
+        survey_value(&survey).map(SurveyObject)
+    }
+}
+
+/// `survey()` of file paths, read and surveyed off the main thread (as `parseFile` is).
+#[napi(ts_return_type = "Promise<Survey>")]
+pub fn survey_files(env: Env, paths: Vec<String>, options: Option<ParseOptions>) -> Result<AsyncTask<SurveyFilesTask>> {
+    let options = self::options(&env, options)?;
+    Ok(AsyncTask::new(SurveyFilesTask { paths, options }))
 }
 
 pub struct ParseFileTask {

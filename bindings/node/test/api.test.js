@@ -258,6 +258,20 @@ test('survey proposes a layout that reads the wrapped certificates; no value in 
   assert.equal(kohi.survey([fs.readFileSync(path.join(FIXTURES, 'insured_card_utf8.xml'))]).layout, null)
 })
 
+test('surveyFiles surveys paths off the main thread: the same report, two kinds of certificate', async () => {
+  const files = [path.join(FIXTURES, 'pmh_two_kinds.xml'), path.join(FIXTURES, 'no_such_file.xml')]
+  const pending = kohi.surveyFiles(files)
+  assert.ok(pending instanceof Promise)
+  const found = await pending
+  assert.deepEqual(found, kohi.survey(files))
+  assert.deepEqual(found.failed, { io: 1 })
+  assert.deepEqual(found.layout.rename.MedicalSubsidyCertificateInfo, ['KohiJukyushasho', 'ChihoIryosho'])
+  const payers = kohi.parse(fs.readFileSync(files[0]), { layout: found.layout }).patients[0].kohi.map((k) => k.payerNumber)
+  assert.deepEqual(payers, ['52136017', '88131016'])
+  assert.throws(() => kohi.surveyFiles(files, { layout: '{"place": 1}' }), (e) => e.code === 'invalid_layout')
+  assert.throws(() => kohi.surveyFiles([Buffer.from('<XmlMsg/>')]), (e) => e.code === 'invalid_argument')
+})
+
 test('a bad layout is invalid_layout naming the key', () => {
   assert.throws(
     () => kohi.parse(fs.readFileSync(path.join(FIXTURES, 'face_pmh_two.xml')), { layout: { place: { Name: 'Nowhere' } } }),

@@ -21,7 +21,8 @@ const check: kohi.NumberCheck = kohi.checkNumber('payer', '54016027')
 const digit: number | null = check.expectedCheckDigit
 const text: string = result.toJsonString()
 const promise: Promise<kohi.KohiResult> = kohi.parseFile('x.xml', { aliases: '{}' })
-void [encoding, segment, digit, text, promise]
+const surveyed: Promise<kohi.Survey> = kohi.surveyFiles(['res/x.xml'], { layout: '{}' })
+void [encoding, segment, digit, text, promise, surveyed]
 
 async function watching(): Promise<void> {
   const watcher: kohi.Watcher = kohi.watch('/terminal', { settle: 300, persistent: false, parse: { maxSize: 1024 } })
