@@ -839,10 +839,7 @@ fn layout_file(walk: &Walk, entries: &[&str], proposals: &[Proposal]) -> serde_j
             continue;
         }
         named.push(&p.element);
-        match rename.iter_mut().find(|(field, _)| *field == p.field) {
-            Some((_, names)) => names.push(&p.element),
-            None => rename.push((p.field, vec![&p.element])),
-        }
+        merge(&mut rename, p.field, &[&p.element]);
     }
     let mut roots: Vec<&str> = Vec::new();
     let mut place: Vec<(&str, Vec<&str>)> = Vec::new();

@@ -1,8 +1,8 @@
 //! Memory stays within the limits: whatever the bytes, a parse (and its JSON), and a survey (and
-//! its report), each allocate at most twice the kept-bytes limit plus a multiple of the input. A counting allocator measures the
-//! peak of live heap bytes during the call; libFuzzer's own `-malloc_limit_mb` catches a single
-//! huge allocation. Short inputs with long or deep names are what this target is for (the
-//! dictionary in fuzz.sh gives it the layout's names).
+//! its report), each allocate at most twice the kept-bytes limit plus a multiple of the input.
+//! A counting allocator measures the peak of live heap bytes during each call; libFuzzer's own
+//! `-malloc_limit_mb` catches a single huge allocation. Short inputs with long or deep names are
+//! what this target is for (the dictionary in fuzz.sh gives it the layout's names).
 #![no_main]
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -334,7 +334,6 @@ namespace KohiNet
         {
             if (paths == null) throw new ArgumentNullException(nameof(paths));
             var names = new List<IntPtr>();
-            IntPtr o = IntPtr.Zero;
             try
             {
                 foreach (string path in paths)
@@ -345,15 +344,16 @@ namespace KohiNet
                     names.Add(copy);
                     Marshal.Copy(bytes, 0, copy, bytes.Length);
                 }
-                o = options == null ? IntPtr.Zero : options.Create();
-                uint status = NativeMethods.kohi_survey_files_json(names.ToArray(), (UIntPtr)names.Count, o, out IntPtr json);
-                if (status != 0) throw KohiException.From(status, IntPtr.Zero);
-                return Text.TakeCString(json);
+                return WithOptions(options, o =>
+                {
+                    uint status = NativeMethods.kohi_survey_files_json(names.ToArray(), (UIntPtr)names.Count, o, out IntPtr json);
+                    if (status != 0) throw KohiException.From(status, IntPtr.Zero);
+                    return Text.TakeCString(json);
+                });
             }
             finally
             {
                 foreach (IntPtr copy in names) Marshal.FreeHGlobal(copy);
-                if (o != IntPtr.Zero) NativeMethods.kohi_options_free(o);
             }
         }
 
@@ -387,7 +387,7 @@ namespace KohiNet
             finally { NativeMethods.kohi_stream_free(stream); }
         }
 
-        private static KohiResult WithOptions(ParseOptions options, Func<IntPtr, KohiResult> parse)
+        private static T WithOptions<T>(ParseOptions options, Func<IntPtr, T> parse)
         {
             IntPtr o = options == null ? IntPtr.Zero : options.Create();
             try { return parse(o); }
