@@ -301,13 +301,22 @@ const KEPT_OVERHEAD: usize = 96;
 /// What one new path costs beyond its bytes (its `PathInfo` and hash table entries).
 const PATH_OVERHEAD: usize = 256;
 
+/// Occurrences of an unknown container whose values are kept, across a survey: proposals read
+/// shapes and which of two dates comes first, and the first 4,096 certificates of a kind say
+/// that as well as all of them. Without a bound, every face file of a folder added its values
+/// to the one kept-bytes budget, and files past about 20,000 failed as `limit_exceeded`.
+const SAMPLED_OCCURRENCES: usize = 4096;
+
 struct Frame {
     path: String,
     ctx: Option<Ctx>,
     known: bool,
     text: String,
     has_child: bool,
-    /// Leaf children of this occurrence (kept for unknown containers).
+    /// This occurrence is among the first [`SAMPLED_OCCURRENCES`] of its path: an unknown
+    /// container's values are kept.
+    sampled: bool,
+    /// Leaf children of this occurrence (kept for sampled unknown containers).
     leaves: Occurrence,
 }
 
@@ -424,7 +433,9 @@ impl Walk {
                         PathInfo { known, ctx, parent, name, ..PathInfo::default() }
                     });
                     info.count += 1;
-                    stack.push(Frame { path, ctx, known, text: String::new(), has_child: false, leaves: Vec::new() });
+                    let sampled = earlier.get(&path).map_or(0, |e| e.count) + info.count <= SAMPLED_OCCURRENCES;
+                    let text = String::new();
+                    stack.push(Frame { path, ctx, known, text, has_child: false, sampled, leaves: Vec::new() });
                     if matches!(event, Event::Empty(_)) {
                         self.close(&mut stack, limits.kept_bytes).map_err(|l| exceeded(&reader, l))?;
                     }
@@ -458,13 +469,13 @@ impl Walk {
         let info = self.paths.get_mut(&frame.path).expect("opened");
         if frame.has_child {
             info.container = true;
-            if !frame.known {
+            if !frame.known && frame.sampled {
                 self.occurrences.entry(frame.path.clone()).or_default().push(frame.leaves);
             }
         } else {
             *info.shapes.entry(shape(&frame.text)).or_insert(0) += 1;
             // Values are kept only where proposals read them: in unknown containers.
-            if let Some(parent) = stack.last_mut().filter(|parent| !parent.known) {
+            if let Some(parent) = stack.last_mut().filter(|parent| !parent.known && parent.sampled) {
                 let leaf = (info.name.clone(), frame.text);
                 self.keep(leaf.0.len() + leaf.1.len() + KEPT_OVERHEAD, max_kept)?;
                 parent.leaves.push(leaf);
@@ -783,15 +794,19 @@ fn proposals_entry(
     total: usize,
     another: bool,
 ) {
+    // Every occurrence is counted; the values of the first few thousand were kept.
+    let count = entry.count.max(total);
+    let sample =
+        if total >= SAMPLED_OCCURRENCES { format!(" (values read from the first {total})") } else { String::new() };
     let (confidence, evidence) = if another {
         (
             Confidence::Medium,
             format!(
-                "another kind of certificate: {total} occurrence(s) holding 公費負担者番号-shaped values and a date"
+                "another kind of certificate: {count} occurrence(s) holding 公費負担者番号-shaped values and a date{sample}"
             ),
         )
     } else {
-        (Confidence::High, format!("{total} occurrence(s) holding 公費負担者番号-shaped values"))
+        (Confidence::High, format!("{count} occurrence(s) holding 公費負担者番号-shaped values{sample}"))
     };
     proposals.push(Proposal {
         field: field::ENTRY,

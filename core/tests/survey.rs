@@ -277,3 +277,26 @@ fn proposals_take_time_in_proportion_to_what_is_kept() {
     let kinds = s.proposals.iter().filter(|p| p.field == "MedicalSubsidyCertificateInfo").count();
     assert_eq!(kinds, 16, "the first 16 kinds, in the order met");
 }
+
+/// A folder of a year's face files (20,000 and more at a busy clinic) is surveyed whole: the
+/// values proposals read are sampled from the first occurrences of each container, so the
+/// kept-bytes budget, shared by every file of a survey, is not spent by repetition (files past
+/// about 20,000 were counted as `limit_exceeded`, and the report said they could not be read).
+#[test]
+fn a_year_of_face_files_is_surveyed_whole() {
+    let one = read("pmh_unknown_names.xml");
+    let alone = survey([one.as_slice()], &ParseOptions::default());
+    let files = 30_000;
+    let s = survey(std::iter::repeat_n(one.as_slice(), files), &ParseOptions::default());
+    assert_eq!((s.files, s.failed.values().sum::<usize>()), (files, 0), "{:?}", s.failed);
+    assert_eq!(s.layout, alone.layout);
+    let fields = |s: &kohi::survey::Survey| {
+        s.proposals.iter().map(|p| (p.field, p.element.clone(), p.confidence)).collect::<Vec<_>>()
+    };
+    assert_eq!(fields(&s), fields(&alone));
+    let entry = s.proposals.iter().find(|p| p.field == "MedicalSubsidyCertificateInfo").unwrap();
+    assert!(entry.evidence.starts_with(&format!("{} occurrence(s)", 2 * files)), "{}", entry.evidence);
+    assert!(entry.evidence.ends_with("(values read from the first 4096)"), "{}", entry.evidence);
+    let certificates = s.elements.iter().find(|e| e.path.ends_with("/KohiJukyushasho")).unwrap();
+    assert_eq!(certificates.count, 2 * files);
+}
