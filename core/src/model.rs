@@ -264,6 +264,11 @@ pub struct Patient {
     pub pmh: PmhState,
     /// The 公費 for the レセプト, in 第1〜第4公費 order.
     pub kohi: Vec<KohiEntry>,
+    /// A 公費負担者番号-shaped value came for this person under a name kohi does not read (an
+    /// `unmapped_kohi_number` warning): the PMH data was not read whole, so reconcile cannot
+    /// say a stored 公費 is missing from it.
+    #[serde(skip)]
+    pub(crate) unmapped_kohi_number: bool,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]

@@ -623,6 +623,7 @@ impl Walker {
             Kind::Unknown { .. } => {
                 if !blank && !frame.has_child && looks_like_payer(text) {
                     self.warn(WarningCode::UnmappedKohiNumber);
+                    self.model.person().unmapped_kohi_number = true;
                 }
                 if !blank || !frame.has_child {
                     self.keep_unknown(text.to_owned());

@@ -88,6 +88,43 @@ fn missing_from_a_received_result_is_not_reported_never_ended() {
     assert_eq!(kinds(&changes), ["not_reported", "added", "added"]);
 }
 
+/// PMH data kohi could not read is not data that was not sent: a stored 公費 whose certificate
+/// came under names kohi does not know (the layout is provisional) is `unknown`, never
+/// `not_reported` (which a レセコン shows as "the subsidy may have ended").
+#[test]
+fn a_certificate_kohi_could_not_read_is_unknown_not_missing() {
+    let face = String::from_utf8(kohi_fixtures::read("face_pmh_two.xml")).unwrap();
+    let second = face.rfind("<MedicalSubsidyCertificateInfo>").unwrap();
+    let end = face.rfind("</MedicalSubsidyCertificateInfo>").unwrap() + "</MedicalSubsidyCertificateInfo>".len();
+    let renamed = face[second..end]
+        .replace("MedicalSubsidyCertificateInfo", "ChihoIryosho")
+        .replace("MedicalSubsidyInsurerNumber", "ChihoFutanshaNo");
+    let xml = format!("{}{renamed}{}", &face[..second], &face[end..]);
+    let doc = kohi::parse(xml.as_bytes()).unwrap();
+    let codes: Vec<&str> = doc.warnings.iter().map(|w| w.code.as_str()).collect();
+    assert!(codes.contains(&"unmapped_kohi_number"), "{codes:?}");
+    let p = &doc.patients[0];
+    assert_eq!((p.pmh.as_str(), p.kohi.len()), ("received", 1));
+    let stored = [
+        KohiRecord {
+            payer_number: "88131016".into(),
+            recipient_number: Some("K000012345".into()),
+            ..Default::default()
+        },
+        KohiRecord {
+            income_segment: Some("一般Ⅰ".into()),
+            max_copayment: Some("5000".into()),
+            ..record("52136017", "1234566", day(2025, 4, 1), day(2026, 3, 31))
+        },
+    ];
+    let changes = kohi::reconcile(&stored, p, day(2025, 6, 4));
+    assert_eq!(kinds(&changes), ["unknown", "unchanged"]);
+    // Read whole, the same result still says which stored 公費 it did not carry.
+    let whole = patient("face_pmh_two.xml");
+    let other = [record("54136015", "1112226", day(2025, 3, 1), day(2026, 2, 28))];
+    assert_eq!(kinds(&kohi::reconcile(&other, &whole, day(2025, 6, 4))), ["not_reported", "added", "added"]);
+}
+
 #[test]
 fn no_pmh_data_means_unknown() {
     let stored = [record("54136015", "1112226", day(2025, 3, 1), day(2026, 2, 28))];
