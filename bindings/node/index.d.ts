@@ -43,8 +43,8 @@ export declare class Patient {
   get prescriptionIssueSelect(): Code | null
   /** The request echo (被保険者証 queries), in the contract's snake_case. */
   get searchInfo(): Record<string, unknown> | null
-  /** `'received'`, `'received_empty'` or `'absent'`. Absent never means a subsidy ended. */
-  get pmh(): 'received' | 'received_empty' | 'absent'
+  /** `'received'`, `'received_empty'`, `'absent'` or `'received_unread'` (PMH data kohi did not read whole). Absent never means a subsidy ended. */
+  get pmh(): 'received' | 'received_empty' | 'absent' | 'received_unread'
   /** The 公費 in レセプト order (slots 1–4 first). */
   get kohi(): Array<Kohi>
   /** One per `ResultOfQualificationConfirmation`. */

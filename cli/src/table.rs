@@ -64,7 +64,8 @@ fn patient_rows(out: &mut String, file: &str, index: usize, patient: &Patient) {
         let why = match patient.pmh {
             PmhState::Absent => "公費なし (no PMH data)",
             PmhState::ReceivedEmpty => "公費なし (PMH empty)",
-            PmhState::Received => "公費なし",
+            PmhState::ReceivedUnread => "公費未読 (PMH unread: kohi survey)",
+            _ => "公費なし",
         };
         row(out, [file.into(), index.to_string(), who, "-".into(), "-".into(), "-".into(), why.into(), "-".into()]);
         return;

@@ -49,7 +49,9 @@ pub(crate) fn patient(patient: &mut Patient, warnings: &mut Vec<Warning>, on: Op
     }
     warn_duplicate_results(patient, warnings);
     let received = patient.qualifications.iter().any(|q| q.medical_subsidies.as_ref().is_some_and(|s| !s.is_empty()));
-    patient.pmh = if received {
+    patient.pmh = if patient.unmapped_kohi_number {
+        PmhState::ReceivedUnread
+    } else if received {
         PmhState::Received
     } else if patient.qualifications.iter().any(Qualification::has_pmh_block) {
         PmhState::ReceivedEmpty

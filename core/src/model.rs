@@ -217,15 +217,21 @@ pub struct BulkInfo {
 
 crate::spelled::spelled_enum! {
     /// Whether PMH 医療費助成 data came for a person. Absence never means "subsidy ended".
+    /// More states may come: treat one you do not know as "not read whole".
     #[derive(Default)]
+    #[non_exhaustive]
     pub enum PmhState {
-        /// Subsidies present.
+        /// Subsidies present, and read whole.
         Received = "received",
         /// The PMH block is present without a certificate, or consent is `0`.
         ReceivedEmpty = "received_empty",
         /// No PMH element at all (older layout, 被保険者証 query, non-participating municipality).
         #[default]
         Absent = "absent",
+        /// PMH data came that kohi did not read whole: a 公費負担者番号 under a name the layout
+        /// does not know (an `unmapped_kohi_number` warning; the layout is provisional). `kohi`
+        /// holds what was read, if anything; `kohi survey` proposes the names.
+        ReceivedUnread = "received_unread",
     }
 }
 
@@ -265,8 +271,7 @@ pub struct Patient {
     /// The 公費 for the レセプト, in 第1〜第4公費 order.
     pub kohi: Vec<KohiEntry>,
     /// A 公費負担者番号-shaped value came for this person under a name kohi does not read (an
-    /// `unmapped_kohi_number` warning): the PMH data was not read whole, so reconcile cannot
-    /// say a stored 公費 is missing from it.
+    /// `unmapped_kohi_number` warning): `pmh` is `received_unread`.
     #[serde(skip)]
     pub(crate) unmapped_kohi_number: bool,
 }

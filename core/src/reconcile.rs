@@ -3,9 +3,9 @@
 //! Absence never proposes ending a stored 公費: PMH sends nothing when the patient refused
 //! consent, when the municipality does not take part, or when the qualification was lost, and
 //! the three cannot be told apart (docs/DOMAIN.md §3.1). A stored record that the result could not have
-//! reported is `Unknown`; only a record missing from a result that did report (`received`),
-//! and that kohi read whole (no `unmapped_kohi_number` for the person), is `NotReported`, and
-//! even that is for a person to check, not to end automatically.
+//! reported is `Unknown`; only a record missing from a result that did report and that kohi
+//! read whole (`received`) is `NotReported`, and even that is for a person to check, not to
+//! end automatically.
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -112,7 +112,7 @@ pub enum Change {
         stored: usize,
     },
     /// Stored, and the result could not have reported it (no PMH data, or consent not given), or
-    /// its PMH data was not read whole (an `unmapped_kohi_number` for the person).
+    /// its PMH data was not read whole (`received_unread`).
     Unknown {
         /// Index of the stored record.
         stored: usize,
@@ -220,9 +220,9 @@ pub fn reconcile(stored: &[KohiRecord], patient: &Patient, today: NaiveDate) -> 
                 let source_reported = if record.law_number() == Some("12") {
                     medical_aid_reported
                 } else {
-                    // Received, and read whole: a certificate under names kohi does not read
-                    // may be this record's.
-                    patient.pmh == PmhState::Received && !patient.unmapped_kohi_number
+                    // Received and read whole (not `received_unread`: a certificate under names
+                    // kohi does not read may be this record's).
+                    patient.pmh == PmhState::Received
                 };
                 if source_reported { Change::NotReported { stored: index } } else { Change::Unknown { stored: index } }
             }

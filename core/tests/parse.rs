@@ -483,7 +483,8 @@ mod aliases {
     #[test]
     fn without_aliases_nothing_is_lost() {
         let d = parse(&doc(OFFICIAL));
-        assert_eq!(d.patients[0].pmh, kohi::PmhState::Absent);
+        // Not `absent` (it was): PMH data came, and kohi did not read it.
+        assert_eq!(d.patients[0].pmh, kohi::PmhState::ReceivedUnread);
         assert!(d.patients[0].kohi.is_empty());
         assert_eq!(d.unknown_elements.len(), 2);
     }

@@ -88,9 +88,10 @@ fn missing_from_a_received_result_is_not_reported_never_ended() {
     assert_eq!(kinds(&changes), ["not_reported", "added", "added"]);
 }
 
-/// PMH data kohi could not read is not data that was not sent: a stored 公費 whose certificate
-/// came under names kohi does not know (the layout is provisional) is `unknown`, never
-/// `not_reported` (which a レセコン shows as "the subsidy may have ended").
+/// PMH data kohi could not read is not data that was not sent: the person's state is
+/// `received_unread`, and a stored 公費 whose certificate came under names kohi does not know
+/// (the layout is provisional) is `unknown`, never `not_reported` (which a レセコン shows as
+/// "the subsidy may have ended").
 #[test]
 fn a_certificate_kohi_could_not_read_is_unknown_not_missing() {
     let face = String::from_utf8(kohi_fixtures::read("face_pmh_two.xml")).unwrap();
@@ -104,7 +105,7 @@ fn a_certificate_kohi_could_not_read_is_unknown_not_missing() {
     let codes: Vec<&str> = doc.warnings.iter().map(|w| w.code.as_str()).collect();
     assert!(codes.contains(&"unmapped_kohi_number"), "{codes:?}");
     let p = &doc.patients[0];
-    assert_eq!((p.pmh.as_str(), p.kohi.len()), ("received", 1));
+    assert_eq!((p.pmh.as_str(), p.kohi.len()), ("received_unread", 1));
     let stored = [
         KohiRecord {
             payer_number: "88131016".into(),

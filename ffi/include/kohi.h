@@ -230,7 +230,7 @@ enum kohi_patient_field
    */
   KOHI_PATIENT_FIELD_QUALIFICATION_VALIDITY = 4,
   /*
-   "received", "received_empty" or "absent". Absent never means a subsidy ended.
+   "received", "received_empty", "absent" or "received_unread" (more may come). Absent never means a subsidy ended.
    */
   KOHI_PATIENT_FIELD_PMH = 5,
 };

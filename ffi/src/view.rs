@@ -52,7 +52,7 @@ pub enum kohi_patient_field {
     ProcessingResultMessage = 3,
     /// Code (OQSCD006): "1" 有効 … "6" 有効（未登録）.
     QualificationValidity = 4,
-    /// "received", "received_empty" or "absent". Absent never means a subsidy ended.
+    /// "received", "received_empty", "absent" or "received_unread" (more may come). Absent never means a subsidy ended.
     Pmh = 5,
 }
 

@@ -150,7 +150,7 @@ impl KohiResult {
         Ok(block(&self.patient(index)?.search_info))
     }
 
-    /// `'received'`, `'received_empty'` or `'absent'`. Absent never means a subsidy ended.
+    /// `'received'`, `'received_empty'`, `'absent'` or `'received_unread'`. Absent never means a subsidy ended.
     #[napi(skip_typescript)]
     pub fn pmh_at(&self, index: u32) -> napi::Result<&'static str> {
         Ok(self.patient(index)?.pmh.as_str())

@@ -53,6 +53,8 @@ test('overflow and PMH states', () => {
   assert.deepEqual(result.warnings.map((w) => w.code), ['slot_overflow'])
   assert.equal(parse('face_no_pmh.xml').patients[0].pmh, 'absent')
   assert.equal(parse('pmh_consent_refused.xml').patients[0].pmh, 'received_empty')
+  // Certificates under names kohi does not read: never "empty".
+  assert.equal(parse('pmh_unknown_names.xml').patients[0].pmh, 'received_unread')
 })
 
 test('医療扶助 A1', () => {

@@ -198,7 +198,7 @@ getters!(Patient, |p, py| {
     prescription_issue_select => convert::code(py, &p.prescription_issue_select),
     search_info => convert::json(py, &p.search_info),
 }
-    /// `"received"`, `"received_empty"` or `"absent"`. Absent never means a subsidy ended.
+    /// `"received"`, `"received_empty"`, `"absent"` or `"received_unread"` (PMH data kohi did not read whole). Absent never means a subsidy ended.
     #[getter]
     fn pmh(&self) -> &'static str {
         self.patient().pmh.as_str()

@@ -47,6 +47,8 @@ class TestPmh:
     def test_states(self):
         assert parse("face_no_pmh.xml").patients[0].pmh == "absent"
         assert parse("pmh_consent_refused.xml").patients[0].pmh == "received_empty"
+        # Certificates under names kohi does not read: never "empty".
+        assert parse("pmh_unknown_names.xml").patients[0].pmh == "received_unread"
 
 
 class TestMedicalAid:

@@ -5,7 +5,7 @@ const result: kohi.KohiResult = kohi.parse(new Uint8Array([60]), { aliases: { Na
 const encoding: 'UTF-8' | 'Shift_JIS' = result.encoding
 const segment: string | undefined = result.header.segmentOfResult?.code
 for (const patient of result.patients) {
-  const pmh: 'received' | 'received_empty' | 'absent' = patient.pmh
+  const pmh: 'received' | 'received_empty' | 'absent' | 'received_unread' = patient.pmh
   for (const k of patient.kohi) {
     const slot: number | null = k.slot
     const payer: string | null = k.payerNumber
@@ -48,7 +48,7 @@ void watching
 
 async function streaming(): Promise<void> {
   for await (const patient of kohi.stream('/terminal/res/bulk.xml', { maxSize: 1 << 30 })) {
-    const pmh: 'received' | 'received_empty' | 'absent' = patient.pmh
+    const pmh: 'received' | 'received_empty' | 'absent' | 'received_unread' = patient.pmh
     void pmh
   }
   const stream: kohi.PatientStream = kohi.stream('/terminal/res/bulk.xml')
