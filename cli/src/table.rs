@@ -60,14 +60,21 @@ fn patient_rows(out: &mut String, file: &str, index: usize, patient: &Patient) {
         let _ = writeln!(out, "{f} {i} {p} error: 処理結果状況 {} {label} ({code}), no 公費 answer", status.code());
         return;
     }
+    let note = |out: &mut String, why: &str| {
+        row(
+            out,
+            [file.into(), index.to_string(), who.clone(), "-".into(), "-".into(), "-".into(), why.into(), "-".into()],
+        )
+    };
     if patient.kohi.is_empty() {
         let why = match patient.pmh {
             PmhState::Absent => "公費なし (no PMH data)",
             PmhState::ReceivedEmpty => "公費なし (PMH empty)",
-            PmhState::ReceivedUnread => "公費未読 (PMH unread: kohi survey)",
-            _ => "公費なし",
+            PmhState::Received => "公費なし",
+            // `received_unread`, and any state a later kohi adds: never "none".
+            _ => UNREAD,
         };
-        row(out, [file.into(), index.to_string(), who, "-".into(), "-".into(), "-".into(), why.into(), "-".into()]);
+        note(out, why);
         return;
     }
     for k in &patient.kohi {
@@ -85,7 +92,14 @@ fn patient_rows(out: &mut String, file: &str, index: usize, patient: &Patient) {
             ],
         );
     }
+    // Beside what was read, PMH data that was not (a certificate under names kohi does not know).
+    if !matches!(patient.pmh, PmhState::Received | PmhState::ReceivedEmpty | PmhState::Absent) {
+        note(out, UNREAD);
+    }
 }
+
+/// PMH data came that kohi did not read whole (`received_unread`): `kohi survey` says why.
+const UNREAD: &str = "公費未読 (PMH unread)";
 
 fn exposed(value: &Option<kohi::Personal<kohi::Text>>) -> String {
     value.as_ref().map_or("-".into(), |v| v.expose().to_string())

@@ -355,6 +355,32 @@ fn the_table_shows_person_errors_and_masked_kana() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
+/// PMH data kohi did not read is never "公費なし", alone or beside a 公費 it did read.
+#[test]
+fn the_table_shows_unread_pmh_data() {
+    let out = kohi(&["parse", "--table", &fixture("pmh_unknown_names.xml")]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("公費未読 (PMH unread)") && !text.contains("公費なし"), "{text}");
+    // Read whole (PMH, or 医療扶助 without PMH data): no such line.
+    for read in ["face_pmh_two.xml", "medical_aid_a1.xml"] {
+        let text = String::from_utf8(kohi(&["parse", "--table", &fixture(read)]).stdout).unwrap();
+        assert!(text.contains("第1") && !text.contains("公費未読"), "{text}");
+    }
+    let face = std::fs::read_to_string(fixture("face_pmh_two.xml")).unwrap();
+    let second = face.rfind("<MedicalSubsidyCertificateInfo>").unwrap();
+    let partial =
+        format!("{}{}", &face[..second], face[second..].replacen("MedicalSubsidyInsurerNumber", "ChihoFutanshaNo", 2));
+    let dir = std::env::temp_dir().join(format!("kohi-cli-unread-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let xml = dir.join("partial.xml");
+    std::fs::write(&xml, partial).unwrap();
+    let text = String::from_utf8(kohi(&["parse", "--table", xml.to_str().unwrap()]).stdout).unwrap();
+    assert!(text.contains("第1  52136017   1234566"), "{text}");
+    assert!(!text.contains("88131016"), "{text}");
+    assert!(text.contains("公費未読 (PMH unread)"), "{text}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
 /// What a user of any shell tries first: help, version, standard input, a folder, a pattern the
 /// shell did not expand (cmd.exe), a file name that is not UTF-8.
 #[test]
