@@ -21,7 +21,8 @@ pub struct WatchArgs {
     /// How often the folders are listed when the OS sends no events.
     #[arg(long, value_name = "MS")]
     poll_interval: Option<u64>,
-    /// When a file that does not parse is delivered with its error, from its mtime (30000).
+    /// When a file that does not parse is delivered with its error, from its mtime or from when
+    /// kohi saw its current version, whichever is sooner (30000).
     #[arg(long, value_name = "MS")]
     give_up_after: Option<u64>,
     /// Move each acknowledged file here.

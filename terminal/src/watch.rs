@@ -27,8 +27,9 @@
 //! The 連携アプリケーション gives no signal that a file is complete, so a file is read only when
 //! its size, times and inode are unchanged over `settle`. A file that does not parse is read again
 //! only when it changes; once it has not changed for `give_up_after` (measured from its mtime, so
-//! a restart does not reset it) it is delivered with its error. A writer that stalls longer than
-//! that gets the failure first and the finished file later (another event, another id).
+//! a restart does not reset it, or by kohi's own clock since it saw this version, so an mtime
+//! ahead of this clock cannot hold it back) it is delivered with its error. A writer that stalls
+//! longer than that gets the failure first and the finished file later (another event, another id).
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::ffi::OsStr;
@@ -409,7 +410,9 @@ impl Fingerprint {
 struct Candidate {
     folder: Folder,
     fingerprint: Fingerprint,
-    first_seen: Instant,
+    /// When kohi first saw this version of the file (its fingerprint): patience by kohi's own
+    /// clock, whatever the file's mtime says.
+    unchanged_since: Instant,
     /// When to look at it next.
     due: Instant,
     /// It was read unchanged and did not parse: its hash and error, kept so that it is not read
@@ -647,8 +650,13 @@ impl Watcher {
         match self.candidates.get(path) {
             Some(c) if c.fingerprint == fingerprint => {}
             _ => {
-                let candidate =
-                    Candidate { folder, fingerprint, first_seen: now, due: now + self.options.settle, failure: None };
+                let candidate = Candidate {
+                    folder,
+                    fingerprint,
+                    unchanged_since: now,
+                    due: now + self.options.settle,
+                    failure: None,
+                };
                 self.candidates.insert(path.to_owned(), candidate);
             }
         }
@@ -662,6 +670,7 @@ impl Watcher {
         let fingerprint = Fingerprint::of(&meta);
         if fingerprint != candidate.fingerprint {
             candidate.fingerprint = fingerprint;
+            candidate.unchanged_since = now;
             candidate.due = now + self.options.settle;
             candidate.failure = None;
             self.candidates.insert(path.to_owned(), candidate);
@@ -746,22 +755,24 @@ impl Watcher {
         Ok(())
     }
 
-    /// Whether `give_up_after` has passed since the file last changed (its mtime, which a
-    /// restart does not reset; else since kohi first saw it).
+    /// Whether `give_up_after` has passed since the file last changed: by its mtime (which a
+    /// restart does not reset), or by kohi's own clock since it saw this version, whichever
+    /// comes first. The second bounds the wait when the mtime is ahead of this clock (a share's
+    /// or the terminal's clock or time zone off: UTC read as JST is 9 hours ahead).
     fn given_up(&self, candidate: &Candidate) -> bool {
-        match candidate.fingerprint.modified {
-            Some(modified) => SystemTime::now() >= modified + self.options.give_up_after,
-            None => candidate.first_seen.elapsed() >= self.options.give_up_after,
-        }
+        self.patience_left(candidate).is_zero()
+    }
+
+    fn patience_left(&self, candidate: &Candidate) -> Duration {
+        let watched = self.options.give_up_after.saturating_sub(candidate.unchanged_since.elapsed());
+        let by_mtime = candidate.fingerprint.modified.map(|modified| {
+            (modified + self.options.give_up_after).duration_since(SystemTime::now()).unwrap_or_default()
+        });
+        by_mtime.map_or(watched, |left| left.min(watched))
     }
 
     fn give_up_at(&self, candidate: &Candidate, now: Instant) -> Instant {
-        let left = match candidate.fingerprint.modified {
-            Some(modified) => {
-                (modified + self.options.give_up_after).duration_since(SystemTime::now()).unwrap_or_default()
-            }
-            None => self.options.give_up_after.saturating_sub(candidate.first_seen.elapsed()),
-        };
+        let left = self.patience_left(candidate);
         // Never sooner than a settle from now: no tight loop around the deadline.
         now + left.max(self.options.settle)
     }

@@ -316,6 +316,26 @@ fn give_up_is_measured_from_the_last_change_and_survives_restarts() {
     assert!(matches!(&events[0].outcome, Outcome::Failed(e) if e.code() == "malformed_xml"));
 }
 
+/// A file whose mtime is ahead of this computer's clock (a share or a terminal PC whose clock or
+/// time zone is off: 9 hours ahead is UTC read as JST) and that does not parse is still delivered
+/// once kohi itself has watched it unchanged for `give_up_after` (it waited for the mtime plus
+/// the patience: hours, or never for a clock years ahead).
+#[test]
+fn a_file_dated_in_the_future_is_given_up_on_by_kohis_own_clock() {
+    let terminal = Terminal::new("future");
+    let path = terminal.path("res", "OQSsiquc01res_0012.xml");
+    std::fs::write(&path, &fixture("face_pmh_two.xml")[..300]).unwrap();
+    let file = std::fs::File::options().write(true).open(&path).unwrap();
+    file.set_modified(std::time::SystemTime::now() + Duration::from_secs(9 * 3600)).unwrap();
+    drop(file);
+    let mut watcher = Watcher::new(&terminal.root, options()).unwrap();
+    let started = Instant::now();
+    let events = collect(&mut watcher, 1, Duration::from_millis(300), Duration::from_secs(10));
+    assert_eq!(events.len(), 1, "never delivered");
+    assert!(started.elapsed() >= Duration::from_millis(550), "not before give_up_after");
+    assert!(matches!(&events[0].outcome, Outcome::Failed(e) if e.code() == "malformed_xml"));
+}
+
 #[test]
 fn done_dir_moves_acknowledged_files_never_overwriting() {
     let terminal = Terminal::new("done");
