@@ -31,7 +31,8 @@ pub struct WatchArgs {
     /// Stop after printing this many events.
     #[arg(long, value_name = "N")]
     max_events: Option<u64>,
-    /// Stop after this many seconds without an event.
+    /// Stop after this many seconds without an event, once every file seen has been printed
+    /// (one that does not parse is printed after --give-up-after).
     #[arg(long, value_name = "SECS")]
     idle_exit: Option<u64>,
     /// How a PMH document is paired with its result: arbitrary_file_identifier, free_name (both,
@@ -93,7 +94,8 @@ pub fn watch(args: WatchArgs) -> Result<bool, String> {
                 printed += 1;
                 last_event = Instant::now();
             }
-            Ok(None) if idle_exit.is_some_and(|idle| last_event.elapsed() >= idle) => break,
+            // Idle: nothing printed for a while and nothing seen left to print.
+            Ok(None) if idle_exit.is_some_and(|idle| last_event.elapsed() >= idle) && watcher.waiting() == 0 => break,
             Ok(None) => {}
             Err(e) => return failed(&e),
         }

@@ -269,6 +269,28 @@ fn watch_prints_each_fixture_exactly_once() {
     std::fs::remove_dir_all(root).unwrap();
 }
 
+/// `--idle-exit` is idle with nothing left to deliver: a file that does not parse, waiting for
+/// `--give-up-after`, is printed before the watch ends (it ended first, and a run that drains a
+/// folder left the file for some later run).
+#[test]
+fn idle_exit_waits_for_files_not_yet_delivered() {
+    let root = std::env::temp_dir().join(format!("kohi-cli-idle-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    for folder in ["req", "res", "face"] {
+        std::fs::create_dir_all(root.join(folder)).unwrap();
+    }
+    std::fs::write(root.join("res/OQSsiquc01res_0001.xml"), "<XmlMsg><MessageBody>").unwrap();
+    let started = std::time::Instant::now();
+    let out =
+        kohi(&["watch", root.to_str().unwrap(), "--settle", "100", "--give-up-after", "2500", "--idle-exit", "1"]);
+    assert!(out.status.success());
+    let events = lines(&out);
+    assert_eq!(events.len(), 1, "{}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(events[0]["error"]["code"], "malformed_xml");
+    assert!(started.elapsed() >= std::time::Duration::from_millis(2500));
+    std::fs::remove_dir_all(root).unwrap();
+}
+
 fn object_id_len(event: &serde_json::Value) -> usize {
     event["id"].as_str().map_or(0, str::len)
 }

@@ -499,6 +499,13 @@ impl Watcher {
         lock(&self.ledger).pending.len()
     }
 
+    /// How many files were seen and are not delivered yet: settling, or not parsing and waiting
+    /// for `give_up_after`, or read and queued. A watch that stops "when idle" waits for these
+    /// to be none (each is delivered within `settle` + `give_up_after` of its last change).
+    pub fn waiting(&self) -> usize {
+        self.candidates.len() + self.queue.len()
+    }
+
     fn open(&mut self) -> Result<()> {
         if self.lock.is_none() {
             self.lock = Some(take_lock(&self.root, &self.state_file)?);

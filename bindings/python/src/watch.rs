@@ -114,7 +114,8 @@ fn event(py: Python<'_>, e: kohi_terminal::WatchEvent, handle: WatcherHandle) ->
 }
 
 /// Watches a terminal folder (holding `res/` and `face/`). Iterate it for events; iteration
-/// ends after `idle_timeout` seconds without one (never, if `None`), or once `cancel()` is called.
+/// ends after `idle_timeout` seconds without one once every file seen was delivered (never, if
+/// `None`), or once `cancel()` is called.
 #[pyclass(module = "kohi")]
 pub struct Watcher {
     /// `None` once closed.
@@ -134,12 +135,15 @@ impl Watcher {
     fn __next__(&self, py: Python<'_>) -> PyResult<Option<WatchEvent>> {
         let started = std::time::Instant::now();
         loop {
-            if let Some(e) = self.wait(py, Duration::from_millis(200))? {
+            let (next, waiting) = self.wait(py, Duration::from_millis(200))?;
+            if let Some(e) = next {
                 return Ok(Some(event(py, e, self.handle.clone())?));
             }
             // Ctrl-C reaches the caller between waits.
             py.check_signals()?;
-            if self.handle.is_cancelled() || self.idle_timeout.is_some_and(|idle| started.elapsed() >= idle) {
+            // Idle: no event for a while, and no file seen left to deliver.
+            let idle = self.idle_timeout.is_some_and(|idle| started.elapsed() >= idle) && waiting == 0;
+            if self.handle.is_cancelled() || idle {
                 return Ok(None);
             }
         }
@@ -149,7 +153,7 @@ impl Watcher {
     fn next_event(&self, py: Python<'_>, timeout: f64) -> PyResult<Option<WatchEvent>> {
         let timeout =
             Duration::try_from_secs_f64(timeout).map_err(|_| PyValueError::new_err("timeout must be >= 0"))?;
-        self.wait(py, timeout)?.map(|e| event(py, e, self.handle.clone())).transpose()
+        self.wait(py, timeout)?.0.map(|e| event(py, e, self.handle.clone())).transpose()
     }
 
     /// Pairs a future result carrying this `ArbitraryFileIdentifier` with its request file
@@ -195,11 +199,14 @@ impl Watcher {
 }
 
 impl Watcher {
-    fn wait(&self, py: Python<'_>, timeout: Duration) -> PyResult<Option<kohi_terminal::WatchEvent>> {
+    /// The next event within `timeout`, and how many files seen are still to be delivered.
+    fn wait(&self, py: Python<'_>, timeout: Duration) -> PyResult<(Option<kohi_terminal::WatchEvent>, usize)> {
         // Locked and waited on without the GIL: other threads run, and one holding the lock
         // never waits on us for the GIL.
         let waited = py.detach(|| {
-            self.inner.lock().ok().map(|mut inner| inner.as_mut().map_or(Ok(None), |w| w.next_event(timeout)))
+            self.inner.lock().ok().map(|mut inner| {
+                inner.as_mut().map_or(Ok((None, 0)), |w| w.next_event(timeout).map(|e| (e, w.waiting())))
+            })
         });
         match waited {
             Some(Ok(event)) => Ok(event),

@@ -232,3 +232,14 @@ def test_pmh_document_is_delivered_as_pmh_and_paired_with_its_result(tmp_path):
     assert len(paired) == 1 and paired[0].endswith(("OQSsiquc01res_0043.xml", "PMHsimsm01res_0043.xml"))
     with pytest.raises(kohi.InvalidSettingError):
         kohi.watch(root, pair_by=["nope"])
+
+
+def test_idle_waits_for_a_file_not_yet_given_up_on(tmp_path):
+    """Iteration ends when idle *and* every file seen was delivered: a file that does not parse
+    comes with its error after ``give_up_after`` (1.5 s), past an ``idle_timeout`` of 0.3 s."""
+    root = terminal(tmp_path)
+    (root / "res" / "OQSsiquc01res_0001.xml").write_bytes(b"<XmlMsg><MessageBody>")
+    started = time.monotonic()
+    events = [e for e in kohi.watch(root, idle_timeout=0.3, settle=0.08, poll_interval=0.1, give_up_after=1.5)]
+    assert [(e.kind, e.error.code) for e in events] == [("result", "malformed_xml")]
+    assert time.monotonic() - started >= 1.5
