@@ -224,11 +224,7 @@ fn request_writes_a_query_that_parses_back() {
 
 #[test]
 fn watch_prints_each_fixture_exactly_once() {
-    let root = std::env::temp_dir().join(format!("kohi-cli-watch-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&root);
-    for folder in ["req", "res", "face"] {
-        std::fs::create_dir_all(root.join(folder)).unwrap();
-    }
+    let root = kohi_fixtures::terminal_folder("cli-watch");
     let child = Command::new(env!("CARGO_BIN_EXE_kohi"))
         .args(["watch", root.to_str().unwrap(), "--settle", "100", "--idle-exit", "2"])
         .stdout(std::process::Stdio::piped())
@@ -274,11 +270,7 @@ fn watch_prints_each_fixture_exactly_once() {
 /// folder left the file for some later run).
 #[test]
 fn idle_exit_waits_for_files_not_yet_delivered() {
-    let root = std::env::temp_dir().join(format!("kohi-cli-idle-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&root);
-    for folder in ["req", "res", "face"] {
-        std::fs::create_dir_all(root.join(folder)).unwrap();
-    }
+    let root = kohi_fixtures::terminal_folder("cli-idle");
     std::fs::write(root.join("res/OQSsiquc01res_0001.xml"), "<XmlMsg><MessageBody>").unwrap();
     let started = std::time::Instant::now();
     let out =

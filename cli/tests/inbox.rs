@@ -13,12 +13,7 @@ use std::time::{Duration, Instant};
 use kohi_fixtures::read as fixture;
 
 fn terminal(test: &str) -> PathBuf {
-    let root = std::env::temp_dir().join(format!("kohi-cli-inbox-{test}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&root);
-    for folder in ["req", "res", "face"] {
-        std::fs::create_dir_all(root.join(folder)).unwrap();
-    }
-    root
+    kohi_fixtures::terminal_folder(&format!("cli-inbox-{test}"))
 }
 
 fn watch(root: &Path, extra: &[&str]) -> Child {

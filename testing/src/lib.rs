@@ -29,6 +29,17 @@ pub fn xml_cases() -> Vec<PathBuf> {
     cases
 }
 
+/// An empty terminal folder (`req/`, `res/`, `face/`) in the temporary folder, named after
+/// `test` and this process (removed first if a killed run left it).
+pub fn terminal_folder(test: &str) -> PathBuf {
+    let root = std::env::temp_dir().join(format!("kohi-{test}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    for folder in ["req", "res", "face"] {
+        std::fs::create_dir_all(root.join(folder)).expect("a terminal folder");
+    }
+    root
+}
+
 /// The golden of a fixture: `<case>.expected.json` beside `<case>.xml` (for a Web API form in a
 /// sub-folder, the golden of the XML case of the same name).
 pub fn golden_of(case: &Path) -> PathBuf {
