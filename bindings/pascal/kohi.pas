@@ -194,6 +194,7 @@ function kohi_watcher_next(watcher: Pointer; timeout_ms: UInt32; a_out: PPointer
 function kohi_watcher_ack(watcher: Pointer; event: Pointer; err_out: PPointer): UInt32; cdecl; external KohiLib;
 function kohi_watcher_expect(watcher: Pointer; utf8_arbitrary_file_identifier: PAnsiChar; utf8_request: PAnsiChar; err_out: PPointer): UInt32; cdecl; external KohiLib;
 procedure kohi_watcher_cancel(watcher: Pointer); cdecl; external KohiLib;
+function kohi_watcher_waiting(watcher: Pointer; a_out: PNativeUInt): UInt32; cdecl; external KohiLib;
 function kohi_watcher_recovered_store(watcher: Pointer; a_out: PKohiStr): UInt32; cdecl; external KohiLib;
 procedure kohi_watcher_free(watcher: Pointer); cdecl; external KohiLib;
 function kohi_watch_event_kind(event: Pointer; a_out: PUInt32): UInt32; cdecl; external KohiLib;

@@ -979,6 +979,15 @@ kohi_status kohi_watcher_expect(const kohi_watcher *watcher,
 void kohi_watcher_cancel(const kohi_watcher *watcher);
 
 /*
+ How many files the watcher has seen and not delivered yet: settling, or not parsing and
+ waiting for `give_up_after_ms` (each comes within the settle time plus `give_up_after_ms` of
+ its last change). A NULL from `kohi_watcher_next` does not mean the folder is drained: a loop
+ that stops when idle stops when this is 0 too. Waits for a `kohi_watcher_next` running in
+ another thread; `*out` is written only on success.
+ */
+kohi_status kohi_watcher_waiting(const kohi_watcher *watcher, size_t *out);
+
+/*
  Where a corrupt ledger was moved before it was rebuilt (then every file still in the folders
  is delivered again), or absent. In the options' string encoding, borrowed from the watcher.
  */

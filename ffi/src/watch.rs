@@ -276,6 +276,26 @@ pub unsafe extern "C" fn kohi_watcher_cancel(watcher: *const kohi_watcher) {
     })
 }
 
+/// How many files the watcher has seen and not delivered yet: settling, or not parsing and
+/// waiting for `give_up_after_ms` (each comes within the settle time plus `give_up_after_ms` of
+/// its last change). A NULL from `kohi_watcher_next` does not mean the folder is drained: a loop
+/// that stops when idle stops when this is 0 too. Waits for a `kohi_watcher_next` running in
+/// another thread; `*out` is written only on success.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kohi_watcher_waiting(watcher: *const kohi_watcher, out: *mut usize) -> kohi_status {
+    boundary!(kohi_status::Panic, {
+        let Some(watcher) = (unsafe { watcher.as_ref() }) else { return kohi_status::NullArgument };
+        if out.is_null() {
+            return kohi_status::NullArgument;
+        }
+        let Ok(inner) = watcher.inner.lock() else { return kohi_status::Panic };
+        let waiting = inner.waiting();
+        drop(inner);
+        unsafe { *out = waiting };
+        kohi_status::Ok
+    })
+}
+
 /// Where a corrupt ledger was moved before it was rebuilt (then every file still in the folders
 /// is delivered again), or absent. In the options' string encoding, borrowed from the watcher.
 #[unsafe(no_mangle)]

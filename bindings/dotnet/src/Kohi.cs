@@ -469,6 +469,20 @@ namespace KohiNet
             };
         }
 
+        /// <summary>How many files were seen and are not delivered yet (settling, or not parsing
+        /// and waiting for giveUpAfterMs). A null from <see cref="Next"/> does not mean the folder
+        /// is drained: a loop that stops when idle stops when this is 0 too.</summary>
+        public int Waiting
+        {
+            get
+            {
+                if (ptr == IntPtr.Zero) throw new ObjectDisposedException(nameof(Watcher));
+                uint status = NativeMethods.kohi_watcher_waiting(ptr, out UIntPtr count);
+                if (status != 0) throw KohiException.From(status, IntPtr.Zero);
+                return (int)count.ToUInt64();
+            }
+        }
+
         /// <summary>Marks an event done, durably, before returning.</summary>
         public void Ack(WatchEvent e)
         {

@@ -320,6 +320,9 @@ namespace KohiNet.Native
         public static extern void kohi_watcher_cancel(IntPtr watcher);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        public static extern uint kohi_watcher_waiting(IntPtr watcher, out UIntPtr @out);
+
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern uint kohi_watcher_recovered_store(IntPtr watcher, out KohiStr @out);
 
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]

@@ -163,7 +163,20 @@ static class Tests
             }
         }
         using (var again = new Watcher(root, null, 50, 500))
-            Check(again.Next(700) == null, "acknowledged: not delivered again");
+        {
+            Check(again.Next(700) == null && again.Waiting == 0, "acknowledged: not delivered again, nothing waiting");
+            // A file that does not parse waits for giveUpAfterMs: Next gives null, Waiting says 1.
+            File.WriteAllText(Path.Combine(root, "face", "OQSsiquc01res_face_unparsed.xml"), "<XmlMsg><MessageBody>");
+            Check(again.Next(200) == null && again.Waiting == 1, "not yet delivered, but waiting");
+            WatchEvent e = null;
+            for (int i = 0; i < 50 && e == null; i++) e = again.Next(200);
+            using (e)
+            {
+                Check(e != null && e.Error != null && e.Error.Code == "malformed_xml", "delivered with its error");
+                if (e != null) again.Ack(e);
+            }
+            Check(again.Waiting == 0, "drained");
+        }
         Directory.Delete(root, true);
     }
 

@@ -661,6 +661,22 @@ static void test_watcher(void) {
     CHECK(kohi_watcher_recovered_store(w, &recovered) == KOHI_STATUS_OK && recovered.ptr == NULL, "no recovery");
     e = NULL;
     CHECK(kohi_watcher_next(w, 400, &e) == KOHI_STATUS_OK && e == NULL, "nothing after restart");
+    /* A file that does not parse: NULL from next while it waits for give_up_after, but waiting. */
+    size_t waiting = 99;
+    CHECK(kohi_watcher_waiting(w, &waiting) == KOHI_STATUS_OK && waiting == 0, "drained");
+    char unparsed[300];
+    snprintf(unparsed, sizeof unparsed, "%s/OQSsiquc01res_unparsed.xml", res);
+    FILE *bf = fopen(unparsed, "wb");
+    CHECK(bf && fputs("<XmlMsg><MessageBody>", bf) >= 0 && fclose(bf) == 0, "broken file");
+    CHECK(kohi_watcher_next(w, 200, &e) == KOHI_STATUS_OK && e == NULL, "not yet given up on");
+    CHECK(kohi_watcher_waiting(w, &waiting) == KOHI_STATUS_OK && waiting == 1, "one waiting");
+    e = next_event(w, 25);
+    CHECK(e && kohi_watch_event_error(e) != NULL, "delivered with its error");
+    CHECK(e && kohi_watcher_ack(w, e, NULL) == KOHI_STATUS_OK, "ack the broken file");
+    kohi_watch_event_free(e);
+    CHECK(kohi_watcher_waiting(w, &waiting) == KOHI_STATUS_OK && waiting == 0, "drained again");
+    CHECK(kohi_watcher_waiting(NULL, &waiting) == KOHI_STATUS_NULL_ARGUMENT, "NULL watcher");
+    CHECK(kohi_watcher_waiting(w, NULL) == KOHI_STATUS_NULL_ARGUMENT, "NULL out");
     kohi_watcher_free(w);
 
     CHECK(kohi_watcher_new(NULL, NULL, 0, 0, &w, NULL) == KOHI_STATUS_NULL_ARGUMENT, "NULL root");
