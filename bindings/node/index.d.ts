@@ -148,6 +148,12 @@ export declare class Watcher {
    * is then delivered again), or null.
    */
   get recoveredStore(): string | null
+  /**
+   * How many files were seen and not delivered yet, as of the last `next()`: settling, or not
+   * parsing and waiting for `giveUpAfter`. A null from `next()` does not mean the folder is
+   * drained: a loop that stops when idle stops when this is 0 too.
+   */
+  get waiting(): number
 }
 
 /** One delivered file. Call `ack()` once it is safely stored. */

@@ -6,6 +6,7 @@
 //! `persistent: false` it does not keep the process alive (like `fs.watch`). `close()` (also
 //! run when a `for await` loop ends) wakes the thread at once.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Sender, channel};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -262,6 +263,8 @@ pub struct Watcher {
     handle: WatcherHandle,
     persistent: bool,
     recovered_store: Option<String>,
+    /// The core watcher's `waiting()` after its last wait (it lives on the watcher's thread).
+    waiting: Arc<AtomicUsize>,
 }
 
 #[napi]
@@ -338,6 +341,14 @@ impl Watcher {
     pub fn recovered_store(&self) -> Option<String> {
         self.recovered_store.clone()
     }
+
+    /// How many files were seen and not delivered yet, as of the last `next()`: settling, or not
+    /// parsing and waiting for `giveUpAfter`. A null from `next()` does not mean the folder is
+    /// drained: a loop that stops when idle stops when this is 0 too.
+    #[napi(getter)]
+    pub fn waiting(&self) -> u32 {
+        u32::try_from(self.waiting.load(Ordering::Acquire)).unwrap_or(u32::MAX)
+    }
 }
 
 impl Drop for Watcher {
@@ -380,14 +391,20 @@ pub fn watch(env: Env, folder: String, options: Option<WatchOptions>) -> Result<
     let handle = inner.handle();
     let recovered_store = inner.recovered_store().map(|p| p.to_string_lossy().into_owned());
     let (jobs, queue) = channel::<(Duration, Deliver)>();
+    let waiting = Arc::new(AtomicUsize::new(0));
+    let waiting_now = waiting.clone();
     let thread = std::thread::Builder::new()
         .name("kohi-node-watch".into())
         .spawn(move || {
             // Ends when the JS watcher is closed or collected (the sender goes away).
             while let Ok((timeout, deliver)) = queue.recv() {
-                deliver(inner.next_event(timeout));
+                let next = inner.next_event(timeout);
+                // Before the callback: what `next()` resolves to and `waiting` agree.
+                waiting_now.store(inner.waiting(), Ordering::Release);
+                deliver(next);
             }
         })
         .map_err(|_| Error::new(Status::GenericFailure, "cannot start the watcher's thread"))?;
-    Ok(Watcher { jobs: Mutex::new(Some(jobs)), thread: Mutex::new(Some(thread)), handle, persistent, recovered_store })
+    let (jobs, thread) = (Mutex::new(Some(jobs)), Mutex::new(Some(thread)));
+    Ok(Watcher { jobs, thread, handle, persistent, recovered_store, waiting })
 }

@@ -203,3 +203,22 @@ test('a request registered with expect() is paired after a kill -9; a closed wat
   await assert.rejects(watcher.expect('LATE', request), (e) => e.code === 'state_store')
   fs.rmSync(root, { recursive: true, force: true })
 })
+
+test('a null from next() with a file still waiting: waiting says so until it is delivered', async () => {
+  const root = terminal()
+  const watcher = kohi.watch(root, { settle: 80, pollInterval: 100, giveUpAfter: 1500 })
+  try {
+    assert.equal(await watcher.next(300), null)
+    assert.equal(watcher.waiting, 0)
+    fs.writeFileSync(path.join(root, 'res', 'OQSsiquc01res_0001.xml'), '<XmlMsg><MessageBody>')
+    assert.equal(await watcher.next(300), null)
+    assert.equal(watcher.waiting, 1, 'seen, waiting for giveUpAfter')
+    const [event] = await collect(watcher, 1, 200, 10000)
+    assert.equal(event.error.code, 'malformed_xml')
+    assert.equal(await watcher.next(100), null)
+    assert.equal(watcher.waiting, 0)
+  } finally {
+    watcher.close()
+    fs.rmSync(root, { recursive: true, force: true })
+  }
+})

@@ -28,6 +28,7 @@ async function watching(): Promise<void> {
   const watcher: kohi.Watcher = kohi.watch('/terminal', { settle: 300, persistent: false, parse: { maxSize: 1024 } })
   const registered: Promise<void> = watcher.expect('RC-20250604-0007', '/terminal/req/custom.xml')
   await registered
+  const waiting: number = watcher.waiting
   for await (const event of watcher) {
     const kind: 'result' | 'face' | 'rejected' | 'bulk_archive' | 'skipped' | 'other' | 'pmh' = event.kind
     const parsed: kohi.KohiResult | null = event.result
