@@ -165,6 +165,14 @@ impl Watcher {
         py.detach(|| self.handle.expect(arbitrary_file_identifier, request)).map_err(|e| errors::to_py(py, &e))
     }
 
+    /// Files seen and not delivered yet: settling, or not parsing and waiting for
+    /// `give_up_after`. `None` from `next_event` with this above 0 is not a drained folder.
+    /// Waits for a thread blocked in `next_event` (without the GIL).
+    #[getter]
+    fn waiting(&self, py: Python<'_>) -> usize {
+        py.detach(|| self.inner.lock().ok().and_then(|inner| inner.as_ref().map(|w| w.waiting())).unwrap_or(0))
+    }
+
     /// Wakes a thread blocked in `next_event` or iteration; both end at once from then on.
     fn cancel(&self) {
         self.handle.cancel();

@@ -243,3 +243,19 @@ def test_idle_waits_for_a_file_not_yet_given_up_on(tmp_path):
     events = [e for e in kohi.watch(root, idle_timeout=0.3, settle=0.08, poll_interval=0.1, give_up_after=1.5)]
     assert [(e.kind, e.error.code) for e in events] == [("result", "malformed_xml")]
     assert time.monotonic() - started >= 1.5
+
+
+def test_waiting_tells_a_drained_folder_from_a_file_not_yet_delivered(tmp_path):
+    root = terminal(tmp_path)
+    with kohi.watch(root, settle=0.08, poll_interval=0.1, give_up_after=1.5) as watcher:
+        assert watcher.next_event(0.3) is None and watcher.waiting == 0
+        (root / "res" / "OQSsiquc01res_0002.xml").write_bytes(b"<XmlMsg><MessageBody>")
+        assert watcher.next_event(0.3) is None and watcher.waiting == 1
+        event = None
+        for _ in range(50):
+            event = watcher.next_event(0.2)
+            if event:
+                break
+        assert event is not None and event.error.code == "malformed_xml"
+        assert event.ack() is True
+        assert watcher.next_event(0.1) is None and watcher.waiting == 0

@@ -143,6 +143,11 @@ class Watcher:
     def __exit__(self, type: object, value: object, traceback: object) -> None: ...
     @property
     def recovered_store(self) -> str | None: ...
+    @property
+    def waiting(self) -> int:
+        """Files seen and not delivered yet (settling, or not parsing and waiting for
+        ``give_up_after``): ``None`` from ``next_event`` with this above 0 is not a drained folder."""
+        ...
 
 @final
 class WatchEvent:
