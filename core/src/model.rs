@@ -229,7 +229,8 @@ crate::spelled::spelled_enum! {
         #[default]
         Absent = "absent",
         /// PMH data came that kohi did not read whole: a 公費負担者番号 under a name the layout
-        /// does not know (an `unmapped_kohi_number` warning; the layout is provisional). `kohi`
+        /// does not know, or a 受給者番号 in a certificate it reads (an `unmapped_kohi_number`
+        /// warning; the layout is provisional). `kohi`
         /// holds what was read, if anything; `kohi survey` proposes the names.
         ReceivedUnread = "received_unread",
     }
@@ -824,7 +825,8 @@ pub enum WarningCode {
     /// `unknown_elements`.
     MixedContent,
     /// An element the layout does not know holds a value shaped like a 公費負担者番号 (8 digits,
-    /// check digit ok, a 公費 法別): PMH data under a name or in a place the layout does not know
+    /// check digit ok, a 公費 法別), or, inside a certificate, like a national 受給者番号 (7
+    /// digits, check digit ok): PMH data under a name or in a place the layout does not know
     /// yet. `kohi survey` proposes the layout file that reads it.
     UnmappedKohiNumber,
     /// A result's 保険者番号 has 法別 12 (生活保護) but its `InsuredCardClassification` is not

@@ -621,7 +621,14 @@ impl Walker {
             Kind::Wrapper(_) if !blank => self.keep_unknown(text.to_owned()),
             Kind::Wrapper(_) => {}
             Kind::Unknown { .. } => {
-                if !blank && !frame.has_child && looks_like_payer(text) {
+                // In a certificate kohi reads, a 受給者番号-shaped value too: the 公費 would be
+                // in its slot without its 受給者番号.
+                let in_certificate = matches!(
+                    self.stack.last().map(|f| &f.kind),
+                    Some(Kind::Container(Ctx::Subsidy) | Kind::Wrapper(Ctx::Subsidy))
+                );
+                let unread = looks_like_payer(text) || (in_certificate && looks_like_recipient(text));
+                if !blank && !frame.has_child && unread {
                     self.warn(WarningCode::UnmappedKohiNumber);
                     self.model.person().unmapped_kohi_number = true;
                 }
@@ -825,6 +832,14 @@ fn is_blank(s: &str) -> bool {
 fn looks_like_payer(text: &str) -> bool {
     let t = text.trim();
     (t.len() == 8 || t.len() == 24) && crate::numbers::is_kohi_payer_value(t)
+}
+
+/// An unknown leaf that may be a national 受給者番号 kohi is not reading: 7 digits (half- or
+/// full-width) with a valid check digit.
+#[cold]
+fn looks_like_recipient(text: &str) -> bool {
+    let t = text.trim();
+    (t.len() == 7 || t.len() == 21) && crate::numbers::check_number(crate::numbers::NumberKind::Recipient, t).valid
 }
 
 fn malformed_at((line, column): (usize, usize), reason: MalformedReason) -> Error {

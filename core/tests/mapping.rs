@@ -242,3 +242,28 @@ fn negative_fixtures_give_their_error_codes() {
         assert_eq!(err.code(), code, "{name}");
     }
 }
+
+/// A certificate kohi reads whose 受給者番号 sits under a name it does not know: the 公費 is in
+/// its slot without a 受給者番号 (a claim with it is returned), so the person is
+/// `received_unread` with an `unmapped_kohi_number` warning, never `received` (read whole).
+#[test]
+fn a_recipient_number_under_an_unknown_name_is_not_read_whole() {
+    let face = String::from_utf8(kohi_fixtures::read("face_pmh_two.xml")).unwrap();
+    let renamed = face.replacen("MedicalSubsidyRecipientNumber>1234566<", "JukyushaBango>1234566<", 1).replacen(
+        "1234566</MedicalSubsidyRecipientNumber>",
+        "1234566</JukyushaBango>",
+        1,
+    );
+    assert!(renamed.contains("<JukyushaBango>1234566</JukyushaBango>"));
+    let doc = kohi::parse(renamed.as_bytes()).unwrap();
+    let p = &doc.patients[0];
+    assert_eq!(slots(&doc)[0], s(Some(1), "52", "52136017", ""));
+    assert_eq!(p.pmh, PmhState::ReceivedUnread);
+    let unmapped: Vec<&str> =
+        doc.warnings.iter().filter(|w| w.code == WarningCode::UnmappedKohiNumber).map(|w| w.path.as_str()).collect();
+    assert_eq!(unmapped.len(), 1, "{unmapped:?}");
+    assert!(unmapped[0].ends_with("/MedicalSubsidyCertificateInfo[1]/JukyushaBango"), "{unmapped:?}");
+    // An unknown element of a certificate that is not a 公費 number changes nothing.
+    let extra = face.replacen("<AlwaysReimbursementFlg>0</AlwaysReimbursementFlg>", "<Kubun>01</Kubun>", 1);
+    assert_eq!(kohi::parse(extra.as_bytes()).unwrap().patients[0].pmh, PmhState::Received);
+}
