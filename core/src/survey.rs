@@ -172,7 +172,10 @@ impl Survey {
             let _ = writeln!(out, "{}{name}  ×{}  {known}  {}", "  ".repeat(depth), e.count, shapes.join("; "));
         }
         if self.proposals.is_empty() {
-            let _ = writeln!(out, "\nNo proposal: no unknown container holds 公費負担者番号-shaped values.");
+            let _ = writeln!(
+                out,
+                "\nNo proposal: no unknown container holds 公費負担者番号-shaped values, and no certificate kohi reads has a field under another name."
+            );
             return out;
         }
         let _ = writeln!(out, "\nProposed mapping (review before use):");
@@ -276,6 +279,8 @@ struct PathInfo {
     ctx: Option<Ctx>,
     parent: Option<String>,
     name: String,
+    /// The field a known leaf is (its canonical name), for the proposals of known certificates.
+    field: Option<&'static str>,
     shapes: BTreeMap<Shape, usize>,
 }
 
@@ -318,6 +323,15 @@ struct Frame {
     sampled: bool,
     /// Leaf children of this occurrence (kept for sampled unknown containers).
     leaves: Occurrence,
+}
+
+impl Frame {
+    /// Whether the values of this occurrence's leaves are kept for proposals: an unknown
+    /// container (a certificate under a name of its own?) or a certificate kohi knows (a field
+    /// under a name of its own?), among the first occurrences of its path.
+    fn keeps_values(&self) -> bool {
+        self.sampled && (!self.known || self.ctx == Some(Ctx::Subsidy))
+    }
 }
 
 impl Walk {
@@ -399,23 +413,23 @@ impl Walk {
                         return Err(exceeded(&reader, Limit::NameBytes));
                     }
                     let name = e.name().as_ref().to_owned();
-                    let (ctx, known, parent) = match stack.last_mut() {
+                    let (ctx, known, parent, field) = match stack.last_mut() {
                         // A root kohi does not know (a document of PMH data of its own) is read as
                         // an `XmlMsg` would be, so what it holds can still be recognised.
                         None => match layout.lookup(Ctx::Document, &name) {
-                            Some(Node::Container(c)) => (Some(c), true, None),
-                            _ => (Some(Ctx::XmlMsg), false, None),
+                            Some(Node::Container(c)) => (Some(c), true, None, None),
+                            _ => (Some(Ctx::XmlMsg), false, None, None),
                         },
                         Some(parent) => {
                             parent.has_child = true;
-                            let found = parent.ctx.and_then(|c| layout.lookup(c, &name));
-                            let (ctx, known) = match found {
-                                Some(Node::Container(c)) => (Some(c), true),
-                                Some(Node::Wrapper) => (parent.ctx, true),
-                                Some(Node::Leaf(_)) => (None, true),
-                                None => (None, false),
+                            let found = parent.ctx.and_then(|c| layout.lookup(c, &name).map(|node| (c, node)));
+                            let (ctx, known, field) = match found {
+                                Some((_, Node::Container(c))) => (Some(c), true, None),
+                                Some((_, Node::Wrapper)) => (parent.ctx, true, None),
+                                Some((c, leaf @ Node::Leaf(_))) => (None, true, layout.canonical_name(c, leaf)),
+                                None => (None, false, None),
                             };
-                            (ctx, known, Some(parent.path.clone()))
+                            (ctx, known, Some(parent.path.clone()), field)
                         }
                     };
                     let path = match &parent {
@@ -430,7 +444,7 @@ impl Walk {
                     }
                     let info = self.paths.entry(path.clone()).or_insert_with(|| {
                         self.order.push(path.clone());
-                        PathInfo { known, ctx, parent, name, ..PathInfo::default() }
+                        PathInfo { known, ctx, parent, name, field, ..PathInfo::default() }
                     });
                     info.count += 1;
                     let sampled = earlier.get(&path).map_or(0, |e| e.count) + info.count <= SAMPLED_OCCURRENCES;
@@ -469,13 +483,13 @@ impl Walk {
         let info = self.paths.get_mut(&frame.path).expect("opened");
         if frame.has_child {
             info.container = true;
-            if !frame.known && frame.sampled {
+            if frame.keeps_values() {
                 self.occurrences.entry(frame.path.clone()).or_default().push(frame.leaves);
             }
         } else {
             *info.shapes.entry(shape(&frame.text)).or_insert(0) += 1;
-            // Values are kept only where proposals read them: in unknown containers.
-            if let Some(parent) = stack.last_mut().filter(|parent| !parent.known && parent.sampled) {
+            // Values are kept only where proposals read them (see `Frame::keeps_values`).
+            if let Some(parent) = stack.last_mut().filter(|parent| parent.keeps_values()) {
                 let leaf = (info.name.clone(), frame.text);
                 self.keep(leaf.0.len() + leaf.1.len() + KEPT_OVERHEAD, max_kept)?;
                 parent.leaves.push(leaf);
@@ -544,12 +558,15 @@ fn hinted(name: &str, hints: &[&str]) -> bool {
 /// certificate found (the best first), one layout file reading them all.
 fn propose(walk: &Walk) -> (Vec<Proposal>, Option<serde_json::Value>) {
     let entries = entries(walk);
-    if entries.is_empty() {
-        return (Vec::new(), None);
-    }
+    // Certificates kohi knows, for their fields under names of their own.
+    let known = walk.order.iter().filter(|path| {
+        let info = &walk.paths[path.as_str()];
+        info.known && info.ctx == Some(Ctx::Subsidy) && walk.occurrences.contains_key(path.as_str())
+    });
+    let unknown = entries.iter().enumerate().map(|(i, path)| propose_entry(walk, path, i > 0));
     let mut proposals: Vec<Proposal> = Vec::new();
-    for (i, entry_path) in entries.iter().enumerate() {
-        for mut p in propose_entry(walk, entry_path, i > 0) {
+    for list in unknown.chain(known.map(|path| propose_fields(walk, path))) {
+        for mut p in list {
             // Kinds of certificate in one list propose that list once.
             if proposals.iter().any(|q| (q.field, &q.element, &q.path) == (p.field, &p.element, &p.path)) {
                 continue;
@@ -562,6 +579,9 @@ fn propose(walk: &Walk) -> (Vec<Proposal>, Option<serde_json::Value>) {
             }
             proposals.push(p);
         }
+    }
+    if proposals.is_empty() {
+        return (proposals, None);
     }
     let layout = layout_file(walk, &entries, &proposals);
     (proposals, Some(layout))
@@ -587,7 +607,7 @@ fn entries(walk: &Walk) -> Vec<&str> {
         .order
         .iter()
         .enumerate()
-        .filter(|(_, path)| walk.occurrences.contains_key(path.as_str()))
+        .filter(|(_, path)| walk.occurrences.contains_key(path.as_str()) && !walk.paths[path.as_str()].known)
         .map(|(seen, path)| (payers(path), seen, path.as_str()))
         .filter(|(payers, _, _)| *payers > 0)
         .collect();
@@ -609,8 +629,18 @@ fn entries(walk: &Walk) -> Vec<&str> {
 
 /// The proposals for one kind of certificate (`another`: not the first kind found).
 fn propose_entry(walk: &Walk, entry_path: &str, another: bool) -> Vec<Proposal> {
+    let mut proposals = Vec::new();
+    let total = walk.occurrences[entry_path].len();
+    proposals_entry(&mut proposals, walk, entry_path, &walk.paths[entry_path], total, another);
+    proposals.extend(propose_fields(walk, entry_path));
+    proposals
+}
+
+/// The fields of one kind of certificate, from its children kohi does not know. A known child
+/// is never proposed, nor is a field a known child gives in every certificate (an unknown child
+/// of the same shape is something else then).
+fn propose_fields(walk: &Walk, entry_path: &str) -> Vec<Proposal> {
     let occurrences = &walk.occurrences[entry_path];
-    let entry_info = &walk.paths[entry_path];
 
     // Children by name, in first-seen order, with their (first) value in each occurrence: one
     // pass over what is kept.
@@ -628,13 +658,18 @@ fn propose_entry(walk: &Walk, entry_path: &str, another: bool) -> Vec<Proposal> 
             }
         }
     }
-    let mut taken: Vec<String> = Vec::new();
-    let mut proposals = Vec::new();
     let total = occurrences.len();
-    proposals_entry(&mut proposals, walk, entry_path, entry_info, total, another);
+    let known = |c: &Child<'_>| walk.paths.get(&format!("{entry_path}/{}", c.name)).filter(|p| p.known);
+    let mut taken: Vec<String> = children.iter().filter(|c| known(c).is_some()).map(|c| c.name.to_owned()).collect();
+    let covered: Vec<&str> =
+        children.iter().filter(|c| c.values.len() == total).filter_map(|c| known(c)?.field).collect();
+    let mut proposals = Vec::new();
     let mut propose_field =
         |field: &'static str, child: &Child<'_>, confidence: Confidence, evidence: String, taken: &mut Vec<String>| {
             taken.push(child.name.to_owned());
+            if covered.contains(&field) {
+                return;
+            }
             proposals.push(Proposal {
                 field,
                 element: child.name.to_owned(),

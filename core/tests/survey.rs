@@ -300,3 +300,23 @@ fn a_year_of_face_files_is_surveyed_whole() {
     let certificates = s.elements.iter().find(|e| e.path.ends_with("/KohiJukyushasho")).unwrap();
     assert_eq!(certificates.count, 2 * files);
 }
+
+/// A certificate kohi reads whose 受給者番号 comes under a name it does not know: the survey
+/// proposes that name (it said "no proposal": only unknown containers were read), and the
+/// layout reads the same 公費 as the built-in names.
+#[test]
+fn an_unknown_field_of_a_known_certificate_is_proposed() {
+    let face = String::from_utf8(read("face_pmh_two.xml")).unwrap();
+    let renamed = face.replace("MedicalSubsidyRecipientNumber>", "JukyushaBango>");
+    let s = survey([renamed.as_bytes()], &ParseOptions::default());
+    let fields: Vec<_> = s.proposals.iter().map(|p| (p.field, p.element.as_str(), p.confidence)).collect();
+    assert_eq!(fields, [("MedicalSubsidyRecipientNumber", "JukyushaBango", Confidence::Medium)]);
+    let layout = s.layout.expect("a layout");
+    assert_eq!(layout["rename"], serde_json::json!({"MedicalSubsidyRecipientNumber": ["JukyushaBango"]}));
+    let options = ParseOptions::default().with_layout_json(&layout.to_string()).unwrap();
+    let want = slots(&kohi::parse(&read("face_pmh_two.xml")).unwrap());
+    assert_eq!(slots(&kohi::parse_with(renamed.as_bytes(), &options).unwrap()), want);
+    // Fields the certificates always carry under known names are not proposed again.
+    let s = survey([read("face_pmh_two.xml").as_slice()], &ParseOptions::default());
+    assert!(s.proposals.is_empty() && s.layout.is_none(), "{:?}", s.proposals);
+}
