@@ -174,7 +174,7 @@ impl Survey {
         if self.proposals.is_empty() {
             let _ = writeln!(
                 out,
-                "\nNo proposal: no unknown container holds 公費負担者番号-shaped values, and no certificate kohi reads has a field under another name."
+                "\nNo proposal: no unknown container holds 公費負担者番号-shaped values, and no certificate kohi reads has a field under another name.\nElements kohi does not know are marked UNKNOWN above, with the shapes of their values: one that is a 公費 field goes in a layout file's `rename` by hand."
             );
             return out;
         }
