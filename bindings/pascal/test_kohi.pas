@@ -83,6 +83,7 @@ var
   W, E: Pointer;
   Paired: TKohiStr;
   I: Integer;
+  Waiting: NativeUInt;
 begin
   Root := IncludeTrailingPathDelimiter(GetTempDir) + 'kohi-pascal-' + IntToStr(GetProcessID);
   ForceDirectories(Root + '/face');
@@ -117,6 +118,31 @@ begin
   end;
   E := nil;
   Check((kohi_watcher_next(W, 400, @E) = KOHI_STATUS_OK) and (E = nil), 'inbox: not delivered again');
+  Waiting := 99;
+  Check((kohi_watcher_waiting(W, @Waiting) = KOHI_STATUS_OK) and (Waiting = 0), 'inbox: nothing waiting');
+  { A file that does not parse: nil from next while it waits for give_up_after, but waiting. }
+  with TFileStream.Create(Root + '/face/OQSsiquc01res_face_unparsed.xml', fmCreate) do
+  try
+    Face := '<XmlMsg><MessageBody>';
+    WriteBuffer(Face[1], Length(Face));
+  finally
+    Free;
+  end;
+  Check((kohi_watcher_next(W, 200, @E) = KOHI_STATUS_OK) and (E = nil), 'inbox: not yet delivered');
+  Check((kohi_watcher_waiting(W, @Waiting) = KOHI_STATUS_OK) and (Waiting = 1), 'inbox: one waiting');
+  I := 0;
+  while (E = nil) and (I < 50) do
+  begin
+    Check(kohi_watcher_next(W, 200, @E) = KOHI_STATUS_OK, 'inbox: next');
+    Inc(I);
+  end;
+  Check((E <> nil) and (kohi_watch_event_error(E) <> nil), 'inbox: delivered with its error');
+  if E <> nil then
+  begin
+    Check(kohi_watcher_ack(W, E, nil) = KOHI_STATUS_OK, 'inbox: ack the unparsed file');
+    kohi_watch_event_free(E);
+  end;
+  Check((kohi_watcher_waiting(W, @Waiting) = KOHI_STATUS_OK) and (Waiting = 0), 'inbox: drained');
   kohi_watcher_free(W);
   RemoveTree(Root);
   Check(not DirectoryExists(Root), 'inbox: the temporary folder is removed');
