@@ -77,12 +77,35 @@ end;
 
 { The inbox as a Delphi program drives it: a request registered in one run (kohi_watcher_expect)
   names the face result delivered in the next; the event is acknowledged and not delivered again. }
+procedure WriteBytes(const Path: string; const Bytes: RawByteString);
+begin
+  with TFileStream.Create(Path, fmCreate) do
+  try
+    WriteBuffer(Bytes[1], Length(Bytes));
+  finally
+    Free;
+  end;
+end;
+
+{ The next delivered event, waiting up to 10 s (nil if none came). }
+function NextEvent(W: Pointer): Pointer;
+var
+  I: Integer;
+begin
+  Result := nil;
+  I := 0;
+  while (Result = nil) and (I < 50) do
+  begin
+    Check(kohi_watcher_next(W, 200, @Result) = KOHI_STATUS_OK, 'inbox: next');
+    Inc(I);
+  end;
+end;
+
 procedure Inbox(const Fixtures: RawByteString);
 var
-  Root, Request, Face: RawByteString;
+  Root, Request: RawByteString;
   W, E: Pointer;
   Paired: TKohiStr;
-  I: Integer;
   Waiting: NativeUInt;
 begin
   Root := IncludeTrailingPathDelimiter(GetTempDir) + 'kohi-pascal-' + IntToStr(GetProcessID);
@@ -92,22 +115,10 @@ begin
   Check(kohi_watcher_new(PAnsiChar(Root), nil, 50, 500, @W, nil) = KOHI_STATUS_OK, 'inbox: watcher');
   Check(kohi_watcher_expect(W, 'Qm9ndXNJZGVudGlmaWVy', PAnsiChar(Request), nil) = KOHI_STATUS_OK, 'inbox: expect');
   kohi_watcher_free(W);
-  with TFileStream.Create(Root + '/face/OQSsiquc01res_face_a_1.xml', fmCreate) do
-  try
-    Face := ReadBytes(Fixtures + 'face_pmh_two.xml');
-    WriteBuffer(Face[1], Length(Face));
-  finally
-    Free;
-  end;
+  WriteBytes(Root + '/face/OQSsiquc01res_face_a_1.xml', ReadBytes(Fixtures + 'face_pmh_two.xml'));
   W := nil;
   Check(kohi_watcher_new(PAnsiChar(Root), nil, 50, 500, @W, nil) = KOHI_STATUS_OK, 'inbox: watcher again');
-  E := nil;
-  I := 0;
-  while (E = nil) and (I < 50) do
-  begin
-    Check(kohi_watcher_next(W, 200, @E) = KOHI_STATUS_OK, 'inbox: next');
-    Inc(I);
-  end;
+  E := NextEvent(W);
   Check(E <> nil, 'inbox: the face result is delivered');
   if E <> nil then
   begin
@@ -121,21 +132,10 @@ begin
   Waiting := 99;
   Check((kohi_watcher_waiting(W, @Waiting) = KOHI_STATUS_OK) and (Waiting = 0), 'inbox: nothing waiting');
   { A file that does not parse: nil from next while it waits for give_up_after, but waiting. }
-  with TFileStream.Create(Root + '/face/OQSsiquc01res_face_unparsed.xml', fmCreate) do
-  try
-    Face := '<XmlMsg><MessageBody>';
-    WriteBuffer(Face[1], Length(Face));
-  finally
-    Free;
-  end;
+  WriteBytes(Root + '/face/OQSsiquc01res_face_unparsed.xml', '<XmlMsg><MessageBody>');
   Check((kohi_watcher_next(W, 200, @E) = KOHI_STATUS_OK) and (E = nil), 'inbox: not yet delivered');
   Check((kohi_watcher_waiting(W, @Waiting) = KOHI_STATUS_OK) and (Waiting = 1), 'inbox: one waiting');
-  I := 0;
-  while (E = nil) and (I < 50) do
-  begin
-    Check(kohi_watcher_next(W, 200, @E) = KOHI_STATUS_OK, 'inbox: next');
-    Inc(I);
-  end;
+  E := NextEvent(W);
   Check((E <> nil) and (kohi_watch_event_error(E) <> nil), 'inbox: delivered with its error');
   if E <> nil then
   begin
