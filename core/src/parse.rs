@@ -622,13 +622,15 @@ impl Walker {
             Kind::Wrapper(_) => {}
             Kind::Unknown { .. } => {
                 // In a certificate kohi reads, a 受給者番号-shaped value too: the 公費 would be
-                // in its slot without its 受給者番号.
-                let in_certificate = matches!(
-                    self.stack.last().map(|f| &f.kind),
-                    Some(Kind::Container(Ctx::Subsidy) | Kind::Wrapper(Ctx::Subsidy))
-                );
-                let unread = looks_like_payer(text) || (in_certificate && looks_like_recipient(text));
-                if !blank && !frame.has_child && unread {
+                // in its slot without its 受給者番号. Text leaves only, tested only then.
+                let unread = !blank && !frame.has_child && {
+                    let in_certificate = matches!(
+                        self.stack.last().map(|f| &f.kind),
+                        Some(Kind::Container(Ctx::Subsidy) | Kind::Wrapper(Ctx::Subsidy))
+                    );
+                    looks_like_payer(text) || (in_certificate && looks_like_recipient(text))
+                };
+                if unread {
                     self.warn(WarningCode::UnmappedKohiNumber);
                     self.model.person().unmapped_kohi_number = true;
                 }
