@@ -219,6 +219,13 @@ layer_dotnet() {
   LD_LIBRARY_PATH="$ROOT/target/debug" mono target/dotnet/PrintSlots.exe fixtures/pmh_three_out_of_order.xml \
     | tee target/dotnet/print_slots.txt
   grep -q "第1公費 21136015 3000015" target/dotnet/print_slots.txt
+
+  step ".NET: the NuGet package, installed by NuGet into a .NET Framework project (xbuild) that runs the tests with the library the package copied"
+  if ! command -v xbuild >/dev/null || ! command -v nuget >/dev/null; then
+    echo "xbuild or nuget is missing: install them with  apt-get install -y mono-xbuild nuget  (.ci/run does)" >&2
+    exit 1
+  fi
+  bash bindings/dotnet/tests/package.sh target/dotnet/KohiNet.dll target/debug/libkohi.so
 }
 
 # The Delphi / Free Pascal unit: generated without drift, and every golden through it (fpc in Delphi mode).
