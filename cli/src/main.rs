@@ -64,6 +64,10 @@ pub(crate) struct ReadArgs {
     /// An alias table (JSON): `{"CanonicalName": ["Alias", …]}`.
     #[arg(long, value_name = "FILE")]
     aliases: Option<PathBuf>,
+    /// Refuse files larger than this many bytes (default 64 MiB) with `input_too_large` (`watch`
+    /// delivers such a file as `skipped`, unread).
+    #[arg(long, value_name = "BYTES")]
+    max_size: Option<usize>,
 }
 
 impl ReadArgs {
@@ -75,6 +79,9 @@ impl ReadArgs {
         if let Some(file) = &self.layout {
             let json = read_setting_file(file, "layout")?;
             options = options.with_layout_json(&json).map_err(|e| e.to_string())?;
+        }
+        if let Some(limit) = self.max_size {
+            options = options.with_max_input_bytes(limit);
         }
         Ok(options)
     }
@@ -103,9 +110,6 @@ struct ParseArgs {
     table: bool,
     #[command(flatten)]
     read: ReadArgs,
-    /// Refuse files larger than this many bytes (default 64 MiB).
-    #[arg(long, value_name = "BYTES")]
-    max_size: Option<usize>,
     /// Files, folders, patterns, or `-` for standard input.
     #[arg(required = true, value_name = "FILE")]
     files: Vec<OsString>,
@@ -264,10 +268,7 @@ fn bundled_fixtures() -> Vec<PathBuf> {
 }
 
 fn parse_command(args: ParseArgs) -> Result<bool, String> {
-    let mut options = args.read.apply(ParseOptions::default())?;
-    if let Some(limit) = args.max_size {
-        options = options.with_max_input_bytes(limit);
-    }
+    let options = args.read.apply(ParseOptions::default())?;
     let files = expand_all(&args.files)?;
     let format = if args.table { Format::Table } else { Format::Json };
     run_parse(files, &options, format)

@@ -283,6 +283,32 @@ fn idle_exit_waits_for_files_not_yet_delivered() {
     std::fs::remove_dir_all(root).unwrap();
 }
 
+/// `--max-size` is one setting of parse, survey and watch: a site's first real bulk file may be
+/// past the default 64 MiB, and `survey` (the command to run on it) had no way to take it.
+#[test]
+fn max_size_applies_to_parse_survey_and_watch() {
+    let face = fixture("face_pmh_two.xml"); // 3,268 bytes
+    let parsed = kohi(&["parse", "--max-size", "1000", &face]);
+    assert_eq!(lines(&parsed)[0]["error"]["code"], "input_too_large");
+
+    let refused = kohi(&["survey", "--json", "--max-size", "1000", &face]);
+    assert_eq!(refused.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&refused.stdout).unwrap();
+    assert_eq!((report["files"].as_u64(), &report["failed"]), (Some(1), &serde_json::json!({"input_too_large": 1})));
+    let taken = kohi(&["survey", "--json", "--max-size", "4000", &face]);
+    assert!(taken.status.success());
+    let report: serde_json::Value = serde_json::from_slice(&taken.stdout).unwrap();
+    assert_eq!(report["failed"], serde_json::json!({}));
+
+    let root = kohi_fixtures::terminal_folder("cli-max-size");
+    std::fs::copy(kohi_fixtures::path("face_pmh_two.xml"), root.join("face/face_0001.xml")).unwrap();
+    let out = kohi(&["watch", root.to_str().unwrap(), "--settle", "100", "--max-size", "1000", "--idle-exit", "1"]);
+    let events = lines(&out);
+    assert_eq!(events.len(), 1, "{}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!((&events[0]["kind"], &events[0]["error"]["code"]), (&"skipped".into(), &"input_too_large".into()));
+    std::fs::remove_dir_all(root).unwrap();
+}
+
 fn object_id_len(event: &serde_json::Value) -> usize {
     event["id"].as_str().map_or(0, str::len)
 }
