@@ -68,6 +68,20 @@ pub(crate) struct ReadArgs {
     /// delivers such a file as `skipped`, unread).
     #[arg(long, value_name = "BYTES")]
     max_size: Option<usize>,
+    /// A parse limit, as NAME=N (repeat for more): elements, text_bytes, patients,
+    /// kohi_per_patient, unknown_elements, warnings, name_bytes, kept_bytes.
+    #[arg(long = "limit", value_name = "NAME=N", value_parser = parse_limit)]
+    limits: Vec<(kohi::Limit, usize)>,
+}
+
+/// `NAME=N` of `--limit`: a limit by its stable name (the bindings' `limits` keys).
+fn parse_limit(text: &str) -> Result<(kohi::Limit, usize), String> {
+    let names = || kohi::Limit::ALL.map(kohi::Limit::name).join(", ");
+    let (name, value) =
+        text.split_once('=').ok_or_else(|| format!("expected NAME=N, where NAME is one of {}", names()))?;
+    let limit = kohi::Limit::from_name(name).ok_or_else(|| format!("no limit named `{name}` (one of {})", names()))?;
+    let value = value.parse().map_err(|_| format!("`{value}` is not a whole number"))?;
+    Ok((limit, value))
 }
 
 impl ReadArgs {
@@ -82,6 +96,13 @@ impl ReadArgs {
         }
         if let Some(limit) = self.max_size {
             options = options.with_max_input_bytes(limit);
+        }
+        if !self.limits.is_empty() {
+            let mut limits = options.limits();
+            for &(limit, value) in &self.limits {
+                limits.set(limit, value);
+            }
+            options = options.with_limits(limits);
         }
         Ok(options)
     }

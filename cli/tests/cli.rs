@@ -283,10 +283,11 @@ fn idle_exit_waits_for_files_not_yet_delivered() {
     std::fs::remove_dir_all(root).unwrap();
 }
 
-/// `--max-size` is one setting of parse, survey and watch: a site's first real bulk file may be
-/// past the default 64 MiB, and `survey` (the command to run on it) had no way to take it.
+/// `--max-size` and `--limit` are settings of parse, survey and watch alike: a site's first real
+/// bulk file may be past the default 64 MiB or limits, and `survey` (the command to run on it)
+/// had no way to take it.
 #[test]
-fn max_size_applies_to_parse_survey_and_watch() {
+fn size_and_limits_apply_to_parse_survey_and_watch() {
     let face = fixture("face_pmh_two.xml"); // 3,268 bytes
     let parsed = kohi(&["parse", "--max-size", "1000", &face]);
     assert_eq!(lines(&parsed)[0]["error"]["code"], "input_too_large");
@@ -299,6 +300,21 @@ fn max_size_applies_to_parse_survey_and_watch() {
     assert!(taken.status.success());
     let report: serde_json::Value = serde_json::from_slice(&taken.stdout).unwrap();
     assert_eq!(report["failed"], serde_json::json!({}));
+
+    // `--limit NAME=N`: every limit the bindings set by name, by the same names.
+    let limited = kohi(&["survey", "--json", "--limit", "elements=10", &face]);
+    let report: serde_json::Value = serde_json::from_slice(&limited.stdout).unwrap();
+    assert_eq!(report["failed"], serde_json::json!({"limit_exceeded": 1}));
+    let parsed = kohi(&["parse", "--limit", "elements=10", "--limit", "warnings=5", &face]);
+    assert_eq!(lines(&parsed)[0]["error"]["message"], "more than 10 elements at line 13, column 5");
+    let help = String::from_utf8(kohi(&["parse", "--help"]).stdout).unwrap();
+    for limit in kohi::Limit::ALL {
+        assert!(help.contains(limit.name()), "--help does not name {}", limit.name());
+    }
+    for bad in ["elements", "nothing=1", "elements=-1"] {
+        let out = kohi(&["survey", "--limit", bad, &face]);
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+    }
 
     let root = kohi_fixtures::terminal_folder("cli-max-size");
     std::fs::copy(kohi_fixtures::path("face_pmh_two.xml"), root.join("face/face_0001.xml")).unwrap();
