@@ -10,7 +10,8 @@ and packs them here, in one step, the way napi's `artifacts` collects the Node a
 command packs mono's build of KohiNet.dll (`--framework net45`) with the Linux library and
 installs the package into a .NET Framework project (scripts/test.sh, layer dotnet).
 
-Layout (NuGet's conventions): lib/<framework>/KohiNet.dll; runtimes/<rid>/native/<library>,
+Layout (NuGet's conventions): lib/<framework>/KohiNet.dll, with KohiNet.xml (its documentation)
+when the compiler wrote one beside it; runtimes/<rid>/native/<library>,
 which .NET (Core, 5+) loads by itself; build/Kohi.Onshi.targets, which copies the library beside
 a .NET Framework program (those do not read runtimes/) and warns a 32-bit build; README.md and
 the licences. Version, licence and repository come from the workspace's Cargo.toml, so the
@@ -163,6 +164,11 @@ def pack(managed: Path, framework: str, natives, out: Path) -> Path:
         "LICENSE-MIT.txt": (ROOT / "LICENSE-MIT").read_bytes(),
         "LICENSE-APACHE.txt": (ROOT / "LICENSE-APACHE").read_bytes(),
     }
+    # The XML documentation the compiler wrote beside the assembly: what Visual Studio's
+    # IntelliSense shows for each call.
+    documentation = managed.with_suffix(".xml")
+    if documentation.is_file():
+        files[f"lib/{framework}/KohiNet.xml"] = documentation.read_bytes()
     for rid, path in natives:
         name = f"runtimes/{rid}/native/{PLATFORMS.get(rid, ('',))[0]}"
         if name in files:

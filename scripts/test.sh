@@ -210,7 +210,7 @@ layer_dotnet() {
   python3 scripts/gen_dotnet.py --check
   cargo build --locked -q -p kohi-ffi
   mkdir -p target/dotnet
-  mcs -langversion:7.2 -target:library -out:target/dotnet/KohiNet.dll bindings/dotnet/src/*.cs
+  mcs -langversion:7.2 -target:library -nowarn:1591 -doc:target/dotnet/KohiNet.xml -out:target/dotnet/KohiNet.dll bindings/dotnet/src/*.cs
   mcs -langversion:7.2 -out:target/dotnet/Tests.exe -r:target/dotnet/KohiNet.dll -r:System.Core.dll bindings/dotnet/tests/Tests.cs
   LD_LIBRARY_PATH="$ROOT/target/debug" mono target/dotnet/Tests.exe fixtures | tee "$LOGS/dotnet.log" | tail -1
 
