@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes ffi/abi.json from ffi/include/kohi.h: every enum of the C ABI (statuses, field ids,
 kinds, limits) as {enum: {CONSTANT: number}}, and every function with its C return and parameter
-types. scripts/gen_dotnet.py and scripts/gen_pascal.py read it. A generator for another
+types and its documentation (the header's comment above it). scripts/gen_dotnet.py and scripts/gen_pascal.py read it. A generator for another
 language's declarations (C#, Delphi, VB) reads this instead of copying numbers by hand; the C
 layer of scripts/test.sh regenerates it and fails on any difference.
 
@@ -16,6 +16,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 HEADER = ROOT / "ffi" / "include" / "kohi.h"
 TABLE = ROOT / "ffi" / "abi.json"
+
+
+def function_docs(header: str) -> dict:
+    """The comment right above each function declaration, as plain text (its lines joined): what
+    a generator writes as the function's documentation in another language."""
+    docs = {}
+    for comment, name in re.findall(r"/\*((?:(?!\*/).)*)\*/\s*\n[a-z_][\w ]*?\**\s*\b(kohi_\w+)\(", header, flags=re.S):
+        lines = [re.sub(r"^\s*\*?\s?", "", line).rstrip() for line in comment.strip().splitlines()]
+        docs[name] = " ".join(line.strip() for line in lines if line.strip())
+    return docs
 
 
 def table() -> str:
@@ -40,6 +50,9 @@ def table() -> str:
                 c_type, pname = re.fullmatch(r"(.*?)(\w+)", arg).groups()
                 params.append({"type": c_type.strip(), "name": pname})
         functions.append({"name": name, "returns": " ".join(ret.split()), "params": params})
+    docs = function_docs(header)
+    for function in functions:
+        function["doc"] = docs.get(function["name"], "")
     defines = {k: int(v) for k, v in re.findall(r"#define (KOHI_\w+) (\d+)", code)}
     return json.dumps({"enums": enums, "defines": defines, "functions": functions}, ensure_ascii=False, indent=2) + "\n"
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes bindings/dotnet/src/Native.g.cs: the P/Invoke declarations of libkohi, generated from
-ffi/include/kohi.h (functions) and ffi/abi.json (enums), never typed by hand. The test command
-regenerates it and fails on any difference.
+ffi/abi.json (itself generated from ffi/include/kohi.h: functions, their documentation, enums),
+never typed by hand. The test command regenerates it and fails on any difference.
 
     python3 scripts/gen_dotnet.py            # writes the file
     python3 scripts/gen_dotnet.py --check    # exits 1 if it is not what the header says
@@ -59,6 +59,12 @@ def pascal(constant: str, prefix: str) -> str:
     return name if not name[:1].isdigit() else "_" + name
 
 
+def xml_doc(text: str) -> str:
+    """kohi.h's comment as XML documentation: escaped, `code` as <c>code</c>."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return re.sub(r"`([^`]+)`", r"<c>\1</c>", text)
+
+
 def generate() -> str:
     abi = json.loads(ABI.read_text(encoding="utf-8"))
     lines = [
@@ -98,6 +104,8 @@ def generate() -> str:
         for param in function["params"]:
             pname = param["name"]
             params.append(f"{cs_param(param['type'])} {'@' + pname if pname in KEYWORDS else pname}")
+        if function["doc"]:
+            lines.append(f"        /// <summary>{xml_doc(function['doc'])}</summary>")
         lines.append("        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]")
         lines.append(f"        public static extern {cs_return(function['returns'])} {function['name']}({', '.join(params)});")
         lines.append("")

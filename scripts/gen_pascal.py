@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes bindings/pascal/kohi.pas: a Delphi / Free Pascal unit for libkohi (kohi.dll), generated
-from ffi/include/kohi.h (functions) and ffi/abi.json (constants), never typed by hand. The test
-command regenerates it and fails on any difference.
+from ffi/abi.json (itself generated from ffi/include/kohi.h: functions with their documentation,
+constants), never typed by hand. The test command regenerates it and fails on any difference.
 
     python3 scripts/gen_pascal.py            # writes the unit
     python3 scripts/gen_pascal.py --check    # exits 1 if it is not what the header says
@@ -10,6 +10,8 @@ import json
 import re
 import sys
 from pathlib import Path
+
+from gen_dotnet import xml_doc
 
 ROOT = Path(__file__).resolve().parent.parent
 ABI = ROOT / "ffi" / "abi.json"
@@ -94,6 +96,8 @@ def generate() -> str:
         ret_type = pascal_type(function["returns"])
         kind = "function" if ret_type else "procedure"
         signature = f"{kind} {function['name']}({'; '.join(params)})" + (f": {ret_type}" if ret_type else "")
+        if function["doc"]:
+            out.append(f"/// <summary>{xml_doc(function['doc'])}</summary>")  # Delphi's Help Insight
         out.append(f"{signature}; cdecl; external KohiLib;")
     out += ["", "implementation", "", "end.", ""]
     return "\n".join(out)

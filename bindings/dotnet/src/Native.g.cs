@@ -172,198 +172,263 @@ namespace KohiNet.Native
     {
         public const string Library = "kohi";
 
+        /// <summary>The library version, e.g. "0.1.0" (static, never freed).</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern IntPtr kohi_version();
 
+        /// <summary>The snake_case name of a status ("malformed_xml", "null_argument"…); "unknown" for a number that is not a status. Static, never freed.</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern KohiStr kohi_status_name(uint status);
 
+        /// <summary>New options with the defaults: built-in layout, 64 MiB limit, UTF-8 strings. Free with <c>kohi_options_free</c>. NULL only if kohi panicked.</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern IntPtr kohi_options_new();
 
+        /// <summary>Frees options. NULL is ignored.</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern void kohi_options_free(IntPtr options);
 
+        /// <summary>Adds element aliases, as JSON text: <c>{"CanonicalName": ["Alias", …]}</c>. On failure the options are unchanged and <c>*err_out</c> (if not NULL) receives an error to free.</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern uint kohi_options_set_aliases_json(IntPtr options, byte[] aliases_json, out IntPtr err_out);
 
+        /// <summary>Uses a layout file, as JSON text (see the README, "When the official layout arrives"): renamed elements, elements placed under other parents, wrappers, extra roots. An alias table is accepted too. On failure (<c>KOHI_STATUS_INVALID_LAYOUT</c>, the message naming the key) the options are unchanged and <c>*err_out</c> (if not NULL) receives an error to free.</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern uint kohi_options_set_layout_json(IntPtr options, byte[] layout_json, out IntPtr err_out);
 
+        /// <summary>How a watcher pairs a PMH document with a qualification result (<c>kohi_watch_event_related</c>): rule names separated by commas, tried in order (<c>arbitrary_file_identifier</c>: the same <c>ArbitraryFileIdentifier</c> in both headers; <c>free_name</c>: the same free part of the file name), or <c>none</c> (or an empty string) for no pairing. The default is <c>arbitrary_file_identifier,free_name</c>. Only <c>kohi_watcher_new</c> reads it. An unknown name is <c>KOHI_STATUS_INVALID_SETTING</c>: the options are unchanged and <c>*err_out</c> (if not NULL) receives an error to free.</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern uint kohi_options_set_pair_by(IntPtr options, byte[] utf8_rules, out IntPtr err_out);
 
+        /// <summary>Sets the input size limit in bytes.</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern uint kohi_options_set_max_input_bytes(IntPtr options, UIntPtr limit);
 
+        /// <summary>Sets one limit (a <c>kohi_limit</c>) on a document's shape; <c>KOHI_STATUS_INVALID_ARGUMENT</c> for a number that is not one. Defaults and meanings: <c>docs/SECURITY.md</c>.</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern uint kohi_options_set_limit(IntPtr options, uint limit, UIntPtr value);
 
+        /// <summary>Sets the encoding of every getter string: a <c>kohi_string_encoding</c>. JSON stays UTF-8.</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern uint kohi_options_set_string_encoding(IntPtr options, uint encoding);
 
+        /// <summary>Parses a result file held in memory (UTF-8 or Shift_JIS, detected). <c>data</c> may be NULL only when <c>len</c> is 0; <c>options</c> and <c>err_out</c> may be NULL. On success <c>*out</c> receives a result to free with <c>kohi_result_free</c>; on failure <c>*out</c> is untouched and <c>*err_out</c> (if not NULL) receives an error to free with <c>kohi_error_free</c>.</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern uint kohi_parse(byte[] data, UIntPtr len, IntPtr options, out IntPtr @out, out IntPtr err_out);
 
+        /// <summary>Reads and parses a file; <c>utf8_path</c> is a NUL-terminated UTF-8 path. Otherwise as <c>kohi_parse</c>.</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern uint kohi_parse_file(byte[] utf8_path, IntPtr options, out IntPtr @out, out IntPtr err_out);
 
+        /// <summary>Frees a result and every string borrowed from it. NULL is ignored.</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern void kohi_result_free(IntPtr result);
 
+        /// <summary>The status of an error (NULL_ARGUMENT for NULL).</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern uint kohi_error_code(IntPtr error);
 
+        /// <summary>The snake_case name of an error's status, e.g. "malformed_xml". Static.</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern KohiStr kohi_error_name(IntPtr error);
 
+        /// <summary>The message (ASCII; says where, never patient data). Borrowed from the error.</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern KohiStr kohi_error_message(IntPtr error);
 
+        /// <summary>Frees an error. NULL is ignored.</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern void kohi_error_free(IntPtr error);
 
+        /// <summary>A header field: <c>field</c> is a <c>kohi_header_field</c>.</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern uint kohi_header_get(IntPtr result, uint field, out KohiStr @out);
 
+        /// <summary>The number of patients (one for a single result, one per unit of a bulk result, none for an empty body).</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern uint kohi_patient_count(IntPtr result, out UIntPtr @out);
 
+        /// <summary>A patient field: <c>field</c> is a <c>kohi_patient_field</c>.</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern uint kohi_patient_get(IntPtr result, UIntPtr patient_index, uint field, out KohiStr @out);
 
+        /// <summary>The number of qualification results (<c>ResultOfQualificationConfirmation</c>) of a patient.</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern uint kohi_qualification_count(IntPtr result, UIntPtr patient_index, out UIntPtr @out);
 
+        /// <summary>A qualification field: <c>field</c> is a <c>kohi_qualification_field</c>.</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern uint kohi_qualification_get(IntPtr result, UIntPtr patient_index, UIntPtr index, uint field, out KohiStr @out);
 
+        /// <summary>The number of 公費 of a patient, in レセプト order (slots 1–4 first).</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern uint kohi_kohi_count(IntPtr result, UIntPtr patient_index, out UIntPtr @out);
 
+        /// <summary>A 公費 string field: <c>field</c> is a <c>kohi_kohi_field</c>.</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern uint kohi_kohi_get(IntPtr result, UIntPtr patient_index, UIntPtr index, uint field, out KohiStr @out);
 
+        /// <summary>The レセプト slot of a 公費: 1–4 for 第1〜第4公費, 0 for a fifth or later.</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern uint kohi_kohi_slot(IntPtr result, UIntPtr patient_index, UIntPtr index, out uint @out);
 
+        /// <summary>A yes/no field of a 公費: <c>flag</c> is a <c>kohi_kohi_flag</c>; <c>*out</c> is a <c>kohi_tristate</c>.</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern uint kohi_kohi_get_flag(IntPtr result, UIntPtr patient_index, UIntPtr index, uint flag, out int @out);
 
+        /// <summary>The number of warnings.</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern uint kohi_warning_count(IntPtr result, out UIntPtr @out);
 
+        /// <summary>A warning field: <c>field</c> is a <c>kohi_warning_field</c>.</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern uint kohi_warning_get(IntPtr result, UIntPtr index, uint field, out KohiStr @out);
 
+        /// <summary>The number of unknown elements (kept with their path and text).</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern uint kohi_unknown_count(IntPtr result, out UIntPtr @out);
 
+        /// <summary>An unknown element's field: <c>field</c> is a <c>kohi_unknown_field</c>.</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern uint kohi_unknown_get(IntPtr result, UIntPtr index, uint field, out KohiStr @out);
 
+        /// <summary>The core's JSON contract (UTF-8, whatever the string encoding option). <c>*out</c> receives a NUL-terminated string to free with <c>kohi_string_free</c>.</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern uint kohi_result_to_json(IntPtr result, out IntPtr @out);
 
+        /// <summary>Compares stored 公費 (a JSON array of <c>{"payer_number", "recipient_number", "valid_from", "valid_to", "income_segment", "max_copayment"}</c>) with a patient of the result, as of <c>today</c> ("YYYY-MM-DD"). <c>*out</c> receives a JSON array of changes to free with <c>kohi_string_free</c>.</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern uint kohi_reconcile_json(byte[] stored_json, IntPtr result, UIntPtr patient_index, byte[] today, out IntPtr @out);
 
+        /// <summary>Surveys files (an array of <c>count</c> NUL-terminated UTF-8 paths) with the layout of <c>options</c> (may be NULL): the element tree by shape, the proposals and the proposed layout file, as the JSON <c>kohi survey --json</c> prints (<c>"layout"</c> is the file to give <c>kohi_options_set_layout_json</c>, or null). No value from the files is in it. A file that cannot be read is counted in <c>"failed"</c> by its error code. <c>*out</c> receives a string to free with <c>kohi_string_free</c>.</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern uint kohi_survey_files_json(IntPtr[] utf8_paths, UIntPtr count, IntPtr options, out IntPtr @out);
 
+        /// <summary>Frees a string returned by kohi. NULL is ignored.</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern void kohi_string_free(IntPtr s);
 
+        /// <summary>Checks a number (full-width digits and space padding allowed): <c>kind</c> is a <c>kohi_number_kind</c>. <c>*valid_out</c> receives 1 when length, digits and 検証番号 hold, else 0.</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern uint kohi_check_number(uint kind, byte[] number, out int valid_out);
 
+        /// <summary><c>kohi_status_name</c> through an out-parameter (<c>*out</c> is written only on success).</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern uint kohi_status_name_out(uint status, out KohiStr @out);
 
+        /// <summary><c>kohi_error_name</c> through an out-parameter.</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern uint kohi_error_name_out(IntPtr error, out KohiStr @out);
 
+        /// <summary><c>kohi_error_message</c> through an out-parameter.</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern uint kohi_error_message_out(IntPtr error, out KohiStr @out);
 
+        /// <summary>The OS error number of an I/O error (<c>errno</c> on Unix, <c>GetLastError</c> on Windows), or 0 when the error is not one or the OS gave none. The message names the file too.</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern uint kohi_error_os_code(IntPtr error, out int @out);
 
+        /// <summary><c>kohi_parse_file</c> with a UTF-16 path (NUL-terminated, Windows' native form: a .NET or VB <c>String</c>, a Delphi <c>WideString</c>). A lone surrogate is <c>KOHI_STATUS_INVALID_ARGUMENT</c>.</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern uint kohi_parse_file_utf16([MarshalAs(UnmanagedType.LPWStr)] string utf16_path, IntPtr options, out IntPtr @out, out IntPtr err_out);
 
+        /// <summary><c>kohi_parse_file</c> with a CP932 (Shift_JIS, Windows-31J) path, NUL-terminated: the ANSI code page of a Japanese Windows. Bytes that are not CP932 are <c>KOHI_STATUS_INVALID_ARGUMENT</c>.</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern uint kohi_parse_file_cp932(byte[] cp932_path, IntPtr options, out IntPtr @out, out IntPtr err_out);
 
+        /// <summary>Opens a file for streaming; its encoding is detected from its first bytes.</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern uint kohi_stream_open(byte[] utf8_path, IntPtr options, out IntPtr @out, out IntPtr err_out);
 
+        /// <summary>The next patient as a one-patient result (free it with <c>kohi_result_free</c>), or NULL at the end. On a status other than OK the stream has ended with that error.</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern uint kohi_stream_next(IntPtr stream, out IntPtr @out, out IntPtr err_out);
 
+        /// <summary>Frees a stream. NULL is ignored.</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern void kohi_stream_free(IntPtr stream);
 
+        /// <summary>Starts watching <c>utf8_root</c> (the folder holding <c>req/</c>, <c>res/</c>, <c>face/</c>; it need not exist yet). Acknowledged files are recorded in <c>&lt;root&gt;/.kohi-inbox.sqlite</c>; originals are never deleted. <c>settle_ms</c> (0: 300) is how long a file's size and times must stay unchanged before it is read; <c>give_up_after_ms</c> (0: 30000) is how long after its last change a file that does not parse is delivered with its error. <c>KOHI_STATUS_ALREADY_WATCHED</c> if another watcher holds the folder, <c>KOHI_STATUS_STATE_STORE</c> if the ledger cannot be opened, <c>KOHI_STATUS_INVALID_SETTING</c> for a setting out of range.</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern uint kohi_watcher_new(byte[] utf8_root, IntPtr options, uint settle_ms, uint give_up_after_ms, out IntPtr @out, out IntPtr err_out);
 
+        /// <summary>Waits up to <c>timeout_ms</c> for the next delivered file. On success <c>*out</c> is an event to free with <c>kohi_watch_event_free</c>, or NULL when none was ready in time. <c>KOHI_STATUS_CANCELLED</c> once <c>kohi_watcher_cancel</c> was called; <c>KOHI_STATUS_STATE_STORE</c> or <c>KOHI_STATUS_ALREADY_WATCHED</c> when a folder that appeared later cannot be opened (nothing is lost: call again later).</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern uint kohi_watcher_next(IntPtr watcher, uint timeout_ms, out IntPtr @out);
 
+        /// <summary>Marks an event done: recorded durably before this returns (and the file moved to the done folder, if one is set). Until then the event is delivered again after a restart. Acknowledging an event twice is <c>KOHI_STATUS_OK</c>. Safe from any thread while another waits in <c>kohi_watcher_next</c>. On <c>KOHI_STATUS_STATE_STORE</c> (disk full, …) the event stays pending.</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern uint kohi_watcher_ack(IntPtr watcher, IntPtr @event, out IntPtr err_out);
 
+        /// <summary>Pairs a future result carrying this <c>ArbitraryFileIdentifier</c> with its request file (read back with <c>kohi_watch_event_request</c>), in this run and after a restart: the registration is in the ledger when this returns <c>KOHI_STATUS_OK</c> (while the folder does not exist yet, when the ledger opens). The last 4,096 registrations are kept; registering an id again replaces its request. Both strings are UTF-8 (<c>KOHI_STATUS_INVALID_ARGUMENT</c> if not). <c>KOHI_STATUS_STATE_STORE</c> if the ledger cannot be written or the watcher is closed: nothing is registered, call again. On failure <c>*err_out</c> (if not NULL) receives an error to free. Safe from any thread while another waits in <c>kohi_watcher_next</c>.</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern uint kohi_watcher_expect(IntPtr watcher, byte[] utf8_arbitrary_file_identifier, byte[] utf8_request, out IntPtr err_out);
 
+        /// <summary>Wakes a thread blocked in <c>kohi_watcher_next</c> (it returns <c>KOHI_STATUS_CANCELLED</c>, as does every later call). Safe from any thread; NULL is ignored. Free the watcher only after the blocked call has returned.</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern void kohi_watcher_cancel(IntPtr watcher);
 
+        /// <summary>How many files the watcher has seen and not delivered yet: settling, or not parsing and waiting for <c>give_up_after_ms</c> (each comes within the settle time plus <c>give_up_after_ms</c> of its last change). A NULL from <c>kohi_watcher_next</c> does not mean the folder is drained: a loop that stops when idle stops when this is 0 too. Waits for a <c>kohi_watcher_next</c> running in another thread; <c>*out</c> is written only on success.</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern uint kohi_watcher_waiting(IntPtr watcher, out UIntPtr @out);
 
+        /// <summary>Where a corrupt ledger was moved before it was rebuilt (then every file still in the folders is delivered again), or absent. In the options' string encoding, borrowed from the watcher.</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern uint kohi_watcher_recovered_store(IntPtr watcher, out KohiStr @out);
 
+        /// <summary>Frees a watcher; its unacknowledged events are delivered again by the next watcher. NULL is ignored. No other call on this watcher may be running (see <c>kohi_watcher_cancel</c>).</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern void kohi_watcher_free(IntPtr watcher);
 
+        /// <summary>The kind of an event: a <c>kohi_watch_kind</c>.</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern uint kohi_watch_event_kind(IntPtr @event, out uint @out);
 
+        /// <summary>The event's stable id (<c>&lt;content SHA-256&gt;-&lt;name hash&gt;</c>, ASCII): the same for a repeat after a restart, so a consumer can drop duplicates. Borrowed from the event.</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern uint kohi_watch_event_id(IntPtr @event, out KohiStr @out);
 
+        /// <summary>Where the file was found. Borrowed from the event.</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern uint kohi_watch_event_path(IntPtr @event, out KohiStr @out);
 
+        /// <summary>The file of the same patient from the other side (a PMH document's result, a result's PMH document), delivered earlier (earlier runs' acknowledged files included), or absent. Borrowed from the event.</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern uint kohi_watch_event_related(IntPtr @event, out KohiStr @out);
 
+        /// <summary>The request file this answers, or absent. Borrowed from the event.</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern uint kohi_watch_event_request(IntPtr @event, out KohiStr @out);
 
+        /// <summary>A rejection's <c>.err</c> text, or absent. Borrowed from the event.</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern uint kohi_watch_event_message(IntPtr @event, out KohiStr @out);
 
+        /// <summary>The parsed file (read it with the usual getters), or NULL. Borrowed: valid until the event is freed; do not pass it to <c>kohi_result_free</c>.</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern IntPtr kohi_watch_event_result(IntPtr @event);
 
+        /// <summary>Why the file never parsed, or NULL. Borrowed: valid until the event is freed.</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern IntPtr kohi_watch_event_error(IntPtr @event);
 
+        /// <summary>How many entries a bulk archive (<c>KOHI_WATCH_KIND_BULK_ARCHIVE</c>) holds; 0 for other events.</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern uint kohi_watch_event_entry_count(IntPtr @event, out UIntPtr @out);
 
+        /// <summary>The name of an archive entry inside the archive. Borrowed from the event.</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern uint kohi_watch_event_entry_name(IntPtr @event, UIntPtr index, out KohiStr @out);
 
+        /// <summary>The parsed archive entry, or NULL (it failed, or no such entry). Borrowed from the event.</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern IntPtr kohi_watch_event_entry_result(IntPtr @event, UIntPtr index);
 
+        /// <summary>Why an archive entry could not be used, or NULL. Borrowed from the event.</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern IntPtr kohi_watch_event_entry_error(IntPtr @event, UIntPtr index);
 
+        /// <summary>Frees an event with its result and error. NULL is ignored.</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern void kohi_watch_event_free(IntPtr @event);
     }
