@@ -50,6 +50,21 @@ layer_rust() {
   step "main job: the README's first command"
   cargo run -q --release --locked -p kohi-cli > target/main-job.txt
   grep -q "第1  52136017" target/main-job.txt
+
+  step "crates.io: the four published crates package with their licences and build from their packages alone"
+  local published=(kohi kohi-terminal kohi-ffi kohi-cli)
+  for crate in "${published[@]}"; do
+    files=$(cargo package --locked --allow-dirty --list -p "$crate" 2>/dev/null)
+    for file in LICENSE-MIT LICENSE-APACHE README.md Cargo.toml; do
+      grep -qx "$file" <<<"$files" || { echo "the $crate package lacks $file" >&2; exit 1; }
+    done
+  done
+  # --allow-dirty: a developer's uncommitted work is packaged as it is (CI's clone is clean).
+  if ! cargo package --locked --allow-dirty "${published[@]/#/-p}" >"$LOGS/package.log" 2>&1; then
+    tail -n 30 "$LOGS/package.log" >&2
+    exit 1
+  fi
+  ls target/package/*.crate
 }
 
 # libkohi: header drift and macros, C and C++ builds, the suites under valgrind, helgrind and LeakSanitizer, the example.
