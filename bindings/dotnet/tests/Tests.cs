@@ -120,6 +120,8 @@ static class Tests
         Check(Kohi.CheckNumber(KohiNumberKind.Payer, "52136017"), "check digit ok");
         Check(!Kohi.CheckNumber(KohiNumberKind.Payer, "52136018"), "check digit wrong");
         Check(Kohi.Version.Length > 0, "version");
+        Check(typeof(Kohi).Assembly.GetName().Version.ToString(3) == Kohi.Version,
+            "KohiNet's assembly version is the library's: " + typeof(Kohi).Assembly.GetName().Version);
     }
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
