@@ -107,6 +107,19 @@ def generate() -> str:
         "    {",
         '        public const string Library = "kohi";',
         "",
+        "        /// <summary>The kohi version these declarations were generated from.</summary>",
+        f'        public const string DeclaredVersion = "{version}";',
+        "",
+        "        /// <summary>Before the first call: a 32-bit process, or a kohi.dll of another ABI version",
+        "        /// than these declarations, fails here with the reason (the inner exception of a",
+        "        /// TypeInitializationException) instead of a BadImageFormatException or a wrong call.</summary>",
+        "        static NativeMethods()",
+        "        {",
+        "            string problem = LibraryCheck.Problem(IntPtr.Size, null)",
+        "                ?? LibraryCheck.Problem(IntPtr.Size, Marshal.PtrToStringAnsi(kohi_version()));",
+        "            if (problem != null) throw new PlatformNotSupportedException(problem);",
+        "        }",
+        "",
     ]
     for function in abi["functions"]:
         params = []

@@ -235,6 +235,19 @@ layer_dotnet() {
     | tee target/dotnet/print_slots.txt
   grep -q "第1公費 21136015 3000015" target/dotnet/print_slots.txt
 
+  step ".NET: a kohi.dll of another ABI version is refused before the first call, with the reason"
+  mkdir -p target/dotnet/mismatch
+  sed 's/DeclaredVersion = "[^"]*"/DeclaredVersion = "0.999.0"/' bindings/dotnet/src/Native.g.cs > target/dotnet/mismatch/Native.g.cs
+  mcs -langversion:7.2 -target:library -nowarn:1591 -out:target/dotnet/mismatch/KohiNet.dll \
+    target/dotnet/mismatch/Native.g.cs bindings/dotnet/src/Kohi.cs
+  cp target/dotnet/PrintSlots.exe target/dotnet/mismatch/
+  if LD_LIBRARY_PATH="$ROOT/target/debug" mono target/dotnet/mismatch/PrintSlots.exe fixtures/face_pmh_two.xml \
+    > target/dotnet/mismatch/out.txt 2>&1; then
+    echo "a KohiNet built for ABI 0.999 ran against this kohi" >&2
+    exit 1
+  fi
+  grep -q "PlatformNotSupportedException: kohi.dll is version .*, and KohiNet was built for 0.999.0" target/dotnet/mismatch/out.txt
+
   step ".NET: the NuGet package, installed by NuGet into a .NET Framework project (xbuild) that runs the tests with the library the package copied"
   if ! command -v xbuild >/dev/null || ! command -v nuget >/dev/null; then
     echo "xbuild or nuget is missing: install them with  apt-get install -y mono-xbuild nuget  (.ci/run does)" >&2

@@ -7,6 +7,9 @@ using System.Runtime.InteropServices;
 using System.Text;
 using KohiNet.Native;
 
+// The tests (Tests.exe) check LibraryCheck's rules directly.
+[assembly: System.Runtime.CompilerServices.InternalsVisibleTo("Tests")]
+
 namespace KohiNet
 {
     /// <summary>A file kohi refuses, or a misuse. <see cref="Code"/> is the stable snake_case code,
@@ -293,6 +296,35 @@ namespace KohiNet
 
         /// <summary>Frees the result; a second call does nothing.</summary>
         public void Dispose() => handle.Dispose();
+    }
+
+    /// <summary>Whether the loaded library can serve these declarations (NativeMethods checks it
+    /// before its first call).</summary>
+    internal static class LibraryCheck
+    {
+        /// <summary>Why not, or null. <paramref name="libraryVersion"/> null: the process alone.</summary>
+        internal static string Problem(int pointerSize, string libraryVersion)
+        {
+            if (pointerSize != 8)
+                return "kohi.dll is 64-bit only, and this process is 32-bit: build the program for x64 " +
+                       "(platform target x64, not AnyCPU with Prefer 32-bit).";
+            if (libraryVersion == null) return null;
+            string loaded = Abi(libraryVersion), declared = Abi(NativeMethods.DeclaredVersion);
+            if (loaded == declared) return null;
+            return "kohi.dll is version " + libraryVersion + ", and KohiNet was built for " +
+                   NativeMethods.DeclaredVersion + ": use the kohi.dll of the same release (ABI " +
+                   declared + ", which " + (loaded ?? "an unreadable version") + " is not).";
+        }
+
+        /// <summary>The ABI version of "major.minor.patch" (ffi/README.md, "Versioning"): 0.minor
+        /// before 1.0, then the major; null when the text is not a version.</summary>
+        private static string Abi(string version)
+        {
+            string[] parts = version.Split('.');
+            if (parts.Length < 2 || !uint.TryParse(parts[0], out uint major) || !uint.TryParse(parts[1], out uint minor))
+                return null;
+            return major == 0 ? "0." + minor : major.ToString();
+        }
     }
 
     /// <summary>kohi: read オンライン資格確認 result files and map their 公費.</summary>

@@ -177,6 +177,19 @@ namespace KohiNet.Native
     {
         public const string Library = "kohi";
 
+        /// <summary>The kohi version these declarations were generated from.</summary>
+        public const string DeclaredVersion = "0.1.0";
+
+        /// <summary>Before the first call: a 32-bit process, or a kohi.dll of another ABI version
+        /// than these declarations, fails here with the reason (the inner exception of a
+        /// TypeInitializationException) instead of a BadImageFormatException or a wrong call.</summary>
+        static NativeMethods()
+        {
+            string problem = LibraryCheck.Problem(IntPtr.Size, null)
+                ?? LibraryCheck.Problem(IntPtr.Size, Marshal.PtrToStringAnsi(kohi_version()));
+            if (problem != null) throw new PlatformNotSupportedException(problem);
+        }
+
         /// <summary>The library version, e.g. "0.1.0" (static, never freed).</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern IntPtr kohi_version();

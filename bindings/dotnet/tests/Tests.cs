@@ -120,6 +120,14 @@ static class Tests
         Check(Kohi.CheckNumber(KohiNumberKind.Payer, "52136017"), "check digit ok");
         Check(!Kohi.CheckNumber(KohiNumberKind.Payer, "52136018"), "check digit wrong");
         Check(Kohi.Version.Length > 0, "version");
+        // Before the first call, the process and the library are checked (a 32-bit process, or a
+        // kohi.dll of another ABI version, gets the reason instead of a crash or a wrong call).
+        Check(LibraryCheck.Problem(8, Kohi.Version) == null, "this library passes its own check");
+        Check(LibraryCheck.Problem(8, NativeMethods.DeclaredVersion.Substring(0, NativeMethods.DeclaredVersion.LastIndexOf('.')) + ".99") == null,
+            "another patch release is the same ABI");
+        Check((LibraryCheck.Problem(4, null) ?? "").Contains("64-bit only"), "a 32-bit process is refused");
+        Check((LibraryCheck.Problem(8, "0.999.0") ?? "").Contains("is version 0.999.0"), "another minor before 1.0 is another ABI");
+        Check(LibraryCheck.Problem(8, "7.0.0") != null && LibraryCheck.Problem(8, "garbage") != null, "another major, or no version");
         Check(typeof(Kohi).Assembly.GetName().Version.ToString(3) == Kohi.Version,
             "KohiNet's assembly version is the library's: " + typeof(Kohi).Assembly.GetName().Version);
     }
