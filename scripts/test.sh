@@ -268,6 +268,17 @@ layer_pascal() {
   mkdir -p target/pascal
   fpc -Mdelphi -FEtarget/pascal -FUtarget/pascal -Fl"$ROOT/target/debug" bindings/pascal/test_kohi.pas >/dev/null
   LD_LIBRARY_PATH="$ROOT/target/debug" target/pascal/test_kohi fixtures | tee "$LOGS/pascal.log" | tail -1
+
+  step "Pascal: a unit generated for another ABI version stops the program at start, with the reason"
+  mkdir -p target/pascal/mismatch
+  sed 's/^  KOHI_VERSION_MINOR = [0-9]*;/  KOHI_VERSION_MINOR = 999;/' bindings/pascal/kohi.pas > target/pascal/mismatch/kohi.pas
+  cp bindings/pascal/test_kohi.pas target/pascal/mismatch/
+  fpc -Mdelphi -FEtarget/pascal/mismatch -FUtarget/pascal/mismatch -Fl"$ROOT/target/debug" target/pascal/mismatch/test_kohi.pas >/dev/null
+  if LD_LIBRARY_PATH="$ROOT/target/debug" target/pascal/mismatch/test_kohi fixtures > target/pascal/mismatch/out.txt 2>&1; then
+    echo "a unit generated for ABI 0.999 ran against this kohi" >&2
+    exit 1
+  fi
+  grep -q "kohi library is version .*, and kohi.pas was generated for 0.999.0" target/pascal/mismatch/out.txt
 }
 
 # Resource bounds for known bugs (generous), the amplification set, fuzz smoke.

@@ -276,6 +276,48 @@ function kohi_watch_event_entry_error(event: Pointer; a_index: NativeUInt): Poin
 /// <summary>Frees an event with its result and error. NULL is ignored.</summary>
 procedure kohi_watch_event_free(event: Pointer); cdecl; external KohiLib;
 
+{ Why the loaded kohi library cannot serve this unit ('' when it can): another ABI version
+  (0.<minor> before 1.0, then the major) than the one this unit was generated for. The unit's
+  initialization raises it, so a program with a kohi.dll of another release stops at start
+  with the reason instead of calling functions whose layout may have changed. }
+function KohiLibraryProblem(LibraryVersion: PAnsiChar): string;
+
 implementation
 
+uses SysUtils;
+
+{ '0.<minor>' or '<major>' of 'major.minor.patch'; '' when the text is not a version. }
+function KohiAbi(const Version: string): string;
+var
+  Dot, Major, Minor: Integer;
+  Rest: string;
+begin
+  Result := '';
+  Dot := Pos('.', Version);
+  if Dot = 0 then Exit;
+  Major := StrToIntDef(Copy(Version, 1, Dot - 1), -1);
+  Rest := Copy(Version, Dot + 1, MaxInt);
+  Dot := Pos('.', Rest);
+  if Dot = 0 then Dot := Length(Rest) + 1;
+  Minor := StrToIntDef(Copy(Rest, 1, Dot - 1), -1);
+  if (Major < 0) or (Minor < 0) then Exit;
+  if Major = 0 then Result := '0.' + IntToStr(Minor) else Result := IntToStr(Major);
+end;
+
+function KohiLibraryProblem(LibraryVersion: PAnsiChar): string;
+var
+  Loaded, Declared: string;
+begin
+  Loaded := string(AnsiString(LibraryVersion));
+  Declared := IntToStr(KOHI_VERSION_MAJOR) + '.' + IntToStr(KOHI_VERSION_MINOR) + '.' + IntToStr(KOHI_VERSION_PATCH);
+  if (KohiAbi(Loaded) <> '') and (KohiAbi(Loaded) = KohiAbi(Declared)) then
+    Result := ''
+  else
+    Result := 'kohi library is version ' + Loaded + ', and kohi.pas was generated for ' + Declared +
+      ': use the library of the same release (ABI ' + KohiAbi(Declared) + ')';
+end;
+
+initialization
+  if KohiLibraryProblem(kohi_version()) <> '' then
+    raise Exception.Create(KohiLibraryProblem(kohi_version()));
 end.

@@ -253,6 +253,13 @@ begin
     FindClose(Rec);
   end;
   Check(Passed >= 40, 'there are fixtures');
+  { The unit's start-up check: this library passes; another patch is the same ABI; another minor
+    before 1.0 (or no version) is not. }
+  Check(KohiLibraryProblem(kohi_version()) = '', 'the library passes the unit''s check');
+  Check(KohiLibraryProblem(PAnsiChar(AnsiString(IntToStr(KOHI_VERSION_MAJOR) + '.' + IntToStr(KOHI_VERSION_MINOR) + '.99'))) = '',
+    'another patch release is the same ABI');
+  Check(Pos('is version 0.999.0', KohiLibraryProblem('0.999.0')) > 0, 'another minor is another ABI');
+  Check(KohiLibraryProblem('garbage') <> '', 'no version is no ABI');
   Inbox(Dir);
   Survey(Dir);
   WriteLn(Passed, ' passed, ', Failed, ' failed');
