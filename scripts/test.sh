@@ -225,7 +225,8 @@ layer_dotnet() {
   python3 scripts/gen_dotnet.py --check
   cargo build --locked -q -p kohi-ffi
   mkdir -p target/dotnet
-  mcs -langversion:7.2 -target:library -nowarn:1591 -doc:target/dotnet/KohiNet.xml -out:target/dotnet/KohiNet.dll bindings/dotnet/src/*.cs
+  # -warnaserror:1591: every public member of the managed layer is documented (IntelliSense).
+  mcs -langversion:7.2 -target:library -warnaserror:1591 -doc:target/dotnet/KohiNet.xml -out:target/dotnet/KohiNet.dll bindings/dotnet/src/*.cs
   mcs -langversion:7.2 -out:target/dotnet/Tests.exe -r:target/dotnet/KohiNet.dll -r:System.Core.dll bindings/dotnet/tests/Tests.cs
   LD_LIBRARY_PATH="$ROOT/target/debug" mono target/dotnet/Tests.exe fixtures | tee "$LOGS/dotnet.log" | tail -1
 
@@ -238,7 +239,7 @@ layer_dotnet() {
   step ".NET: a kohi.dll of another ABI version is refused before the first call, with the reason"
   mkdir -p target/dotnet/mismatch
   sed 's/DeclaredVersion = "[^"]*"/DeclaredVersion = "0.999.0"/' bindings/dotnet/src/Native.g.cs > target/dotnet/mismatch/Native.g.cs
-  mcs -langversion:7.2 -target:library -nowarn:1591 -out:target/dotnet/mismatch/KohiNet.dll \
+  mcs -langversion:7.2 -target:library -out:target/dotnet/mismatch/KohiNet.dll \
     target/dotnet/mismatch/Native.g.cs bindings/dotnet/src/Kohi.cs
   cp target/dotnet/PrintSlots.exe target/dotnet/mismatch/
   if LD_LIBRARY_PATH="$ROOT/target/debug" mono target/dotnet/mismatch/PrintSlots.exe fixtures/face_pmh_two.xml \

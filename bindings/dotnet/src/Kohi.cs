@@ -16,7 +16,9 @@ namespace KohiNet
     /// <see cref="Number"/> the stable number; the message says where, never patient data.</summary>
     public sealed class KohiException : Exception
     {
+        /// <summary>The stable snake_case code (<c>"malformed_xml"</c>, <c>"input_too_large"</c>…).</summary>
         public string Code { get; }
+        /// <summary>The stable number of <see cref="Code"/> (<c>kohi_status</c>): never reused.</summary>
         public uint Number { get; }
 
         internal KohiException(uint number, string code, string message) : base(message)
@@ -165,17 +167,30 @@ namespace KohiNet
     /// <summary>One 公費 as a レセコン fills it in.</summary>
     public sealed class KohiEntry
     {
+        /// <summary>1–4 for 第1〜第4公費; null past the fourth.</summary>
         public int? Slot { get; internal set; }
+        /// <summary><c>"pmh"</c> (PMH 医療費助成) or <c>"medical_aid"</c> (医療扶助).</summary>
         public string Source { get; internal set; }
+        /// <summary>法別番号: the first two digits of the 公費負担者番号.</summary>
         public string LawNumber { get; internal set; }
+        /// <summary>公費負担者番号, normalised (8 ASCII digits when valid). Personal data: do not log it.</summary>
         public string PayerNumber { get; internal set; }
+        /// <summary>受給者番号, normalised (half-width, no padding). Personal data: do not log it.</summary>
         public string RecipientNumber { get; internal set; }
+        /// <summary><c>"national"</c> (法別 in the national table) or <c>"local"</c> (地方単独).</summary>
         public string Scope { get; internal set; }
+        /// <summary>The program (制度) of a national 法別; null for 地方単独.</summary>
         public string Program { get; internal set; }
+        /// <summary>The certificate's name as PMH sent it, if any.</summary>
         public string CertificateName { get; internal set; }
+        /// <summary>First day of validity, YYYY-MM-DD (the text as sent when it is not a date).</summary>
         public string ValidFrom { get; internal set; }
+        /// <summary>Last day of validity, YYYY-MM-DD (the text as sent when it is not a date).</summary>
         public string ValidTo { get; internal set; }
+        /// <summary>所得区分, as sent.</summary>
         public string IncomeSegment { get; internal set; }
+        /// <summary>Among certificates with the same numbers: <c>"current"</c>, <c>"superseded"</c> or
+        /// <c>"not_yet_valid"</c>; null when there is no other.</summary>
         public string Renewal { get; internal set; }
     }
 
@@ -203,6 +218,7 @@ namespace KohiNet
             return Text.TakeCString(json);
         }
 
+        /// <summary>The persons in the file: one for a single result, one per unit of a bulk result.</summary>
         public int PatientCount
         {
             get
@@ -212,6 +228,7 @@ namespace KohiNet
             }
         }
 
+        /// <summary>A field of the file's <c>MessageHeader</c>, or null when it did not come.</summary>
         public string Header(KohiHeaderField field)
         {
             Check(NativeMethods.kohi_header_get(Ptr, (uint)field, out KohiStr value));
@@ -356,6 +373,7 @@ namespace KohiNet
             return valid != 0;
         }
 
+        /// <summary>The version of the loaded kohi library, e.g. <c>"0.1.0"</c>.</summary>
         public static string Version => Marshal.PtrToStringAnsi(NativeMethods.kohi_version());
 
         /// <summary>Surveys result files to learn your site's PMH layout: the element tree by shape,
@@ -432,17 +450,22 @@ namespace KohiNet
     public sealed class WatchEvent : IDisposable
     {
         internal IntPtr Ptr;
+        /// <summary>Stable for the same content and name: a repeat after a restart has the same id.</summary>
         public string Id { get; internal set; }
+        /// <summary>The file's path.</summary>
         public string Path { get; internal set; }
+        /// <summary>What the file is: a result, a face result, a refused request, a PMH document…</summary>
         public KohiWatchKind Kind { get; internal set; }
         /// <summary>The file of the same patient from the other side (PMH document ↔ result), if seen.</summary>
         public string Related { get; internal set; }
+        /// <summary>The request (in <c>req/</c>) this result answers, if kohi could pair it.</summary>
         public string Request { get; internal set; }
         /// <summary>The parsed file (owned by the event), or null.</summary>
         public KohiResult Result { get; internal set; }
         /// <summary>Why the file could not be used, or null.</summary>
         public KohiException Error { get; internal set; }
 
+        /// <summary>Frees the event and its result. It does not acknowledge it.</summary>
         public void Dispose()
         {
             if (Ptr != IntPtr.Zero)
@@ -459,6 +482,9 @@ namespace KohiNet
     {
         private IntPtr ptr;
 
+        /// <summary>Opens the inbox of a terminal folder (its ledger is <c>root/.kohi-inbox.sqlite</c>);
+        /// 0 takes the default settle time (300 ms) and give-up time (30 s). One watcher per folder:
+        /// a second gets <c>already_watched</c>.</summary>
         public Watcher(string root, ParseOptions options = null, uint settleMs = 0, uint giveUpAfterMs = 0)
         {
             IntPtr o = options == null ? IntPtr.Zero : options.Create();
@@ -532,6 +558,7 @@ namespace KohiNet
             if (status != 0) throw KohiException.From(status, error);
         }
 
+        /// <summary>Closes the watcher; events not acknowledged come again from the next one.</summary>
         public void Dispose()
         {
             if (ptr != IntPtr.Zero)
