@@ -11,10 +11,10 @@ command packs mono's build of KohiNet.dll (`--framework net45`) with the Linux l
 installs the package into a .NET Framework project (scripts/test.sh, layer dotnet).
 
 Layout (NuGet's conventions): lib/<framework>/KohiNet.dll, with KohiNet.xml (its documentation)
-when the compiler wrote one beside it; runtimes/<rid>/native/<library>,
-which .NET (Core, 5+) loads by itself; build/Kohi.Onshi.targets, which copies the library beside
-a .NET Framework program (those do not read runtimes/) and warns a 32-bit build; README.md and
-the licences. Version, licence and repository come from the workspace's Cargo.toml, so the
+when the compiler wrote one beside it; runtimes/<rid>/native/<library>, which .NET (Core, 5+)
+loads by itself; build/Kohi.Onshi.targets (and buildTransitive/), which copies the library
+beside a .NET Framework program (those do not read runtimes/) and warns a 32-bit build;
+README.md and the licences. Version, licence and repository come from the workspace's Cargo.toml, so the
 package says what the crates say. The zip is reproducible: fixed times, sorted names.
 
 A native library is checked before it is packed: its format must be the RID's (PE for win-*, ELF
@@ -156,10 +156,14 @@ def pack(managed: Path, framework: str, natives, out: Path) -> Path:
     if not natives:
         raise PackError("no native library given (--native RID=PATH)")
     version, license, repository = workspace()
+    targets = (DOTNET / f"{PACKAGE_ID}.targets").read_bytes()
     files = {
         f"{PACKAGE_ID}.nuspec": nuspec(version, license, repository, framework).encode(),
         f"lib/{framework}/KohiNet.dll": check_managed(managed),
-        f"build/{PACKAGE_ID}.targets": (DOTNET / f"{PACKAGE_ID}.targets").read_bytes(),
+        f"build/{PACKAGE_ID}.targets": targets,
+        # The same for projects that get the package through another one (an exe referencing the
+        # vendor's class library that references kohi; NuGet 5+ reads buildTransitive/).
+        f"buildTransitive/{PACKAGE_ID}.targets": targets,
         "README.md": (DOTNET / "README.md").read_bytes(),
         "LICENSE-MIT.txt": (ROOT / "LICENSE-MIT").read_bytes(),
         "LICENSE-APACHE.txt": (ROOT / "LICENSE-APACHE").read_bytes(),

@@ -47,7 +47,7 @@ package=$(pack --native win-x64="$work/win64.dll" --native linux-x64="$native")
 [ ! -e "$package.part" ] || fail "a partial package was left behind"
 
 names=$(python3 -c 'import sys, zipfile; print(" ".join(zipfile.ZipFile(sys.argv[1]).namelist()))' "$package")
-expected="Kohi.Onshi.nuspec LICENSE-APACHE.txt LICENSE-MIT.txt README.md [Content_Types].xml _rels/.rels build/Kohi.Onshi.targets lib/net45/KohiNet.dll lib/net45/KohiNet.xml runtimes/linux-x64/native/libkohi.so runtimes/win-x64/native/kohi.dll"
+expected="Kohi.Onshi.nuspec LICENSE-APACHE.txt LICENSE-MIT.txt README.md [Content_Types].xml _rels/.rels build/Kohi.Onshi.targets buildTransitive/Kohi.Onshi.targets lib/net45/KohiNet.dll lib/net45/KohiNet.xml runtimes/linux-x64/native/libkohi.so runtimes/win-x64/native/kohi.dll"
 [ "$names" = "$expected" ] || fail "package holds: $names"
 version=$(python3 -c 'import tomllib; print(tomllib.load(open("Cargo.toml", "rb"))["workspace"]["package"]["version"])')
 python3 - "$package" "$version" <<'EOF'
