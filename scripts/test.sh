@@ -248,6 +248,16 @@ layer_dotnet() {
     exit 1
   fi
   grep -q "PlatformNotSupportedException: kohi.dll is version .*, and KohiNet was built for 0.999.0" target/dotnet/mismatch/out.txt
+  # No library at all is still DllNotFoundException, not a failed type initializer.
+  if env -u LD_LIBRARY_PATH mono target/dotnet/PrintSlots.exe fixtures/face_pmh_two.xml > target/dotnet/mismatch/none.txt 2>&1; then
+    echo "PrintSlots ran without libkohi" >&2
+    exit 1
+  fi
+  grep -q "^System.DllNotFoundException" target/dotnet/mismatch/none.txt
+  if grep -q "TypeInitializationException" target/dotnet/mismatch/none.txt; then
+    echo "a missing library became a TypeInitializationException" >&2
+    exit 1
+  fi
 
   step ".NET: the NuGet package, installed by NuGet into a .NET Framework project (xbuild) that runs the tests with the library the package copied"
   if ! command -v xbuild >/dev/null || ! command -v nuget >/dev/null; then

@@ -187,8 +187,14 @@ namespace KohiNet.Native
         /// TypeInitializationException) instead of a BadImageFormatException or a wrong call.</summary>
         static NativeMethods()
         {
-            string problem = LibraryCheck.Problem(IntPtr.Size, null)
-                ?? LibraryCheck.Problem(IntPtr.Size, Marshal.PtrToStringAnsi(kohi_version()));
+            string problem = LibraryCheck.Problem(IntPtr.Size, null);
+            if (problem == null)
+            {
+                try { problem = LibraryCheck.Problem(IntPtr.Size, Marshal.PtrToStringAnsi(kohi_version())); }
+                // No library at all: the first call throws DllNotFoundException itself, as it did
+                // before this check (and the program may still place the DLL and call again).
+                catch (DllNotFoundException) { }
+            }
             if (problem != null) throw new PlatformNotSupportedException(problem);
         }
 
