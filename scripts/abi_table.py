@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Writes ffi/abi.json from ffi/include/kohi.h: every enum of the C ABI (statuses, field ids,
 kinds, limits) as {enum: {CONSTANT: number}}, and every function with its C return and parameter
-types and its documentation (the header's comment above it). scripts/gen_dotnet.py and scripts/gen_pascal.py read it. A generator for another
-language's declarations (C#, Delphi, VB) reads this instead of copying numbers by hand; the C
-layer of scripts/test.sh regenerates it and fails on any difference.
+types and its documentation (the header's comment above it). scripts/gen_dotnet.py and
+scripts/gen_pascal.py read it. A generator for another language's declarations (C#, Delphi, VB)
+reads this instead of copying numbers by hand; the C layer of scripts/test.sh regenerates it and
+fails on any difference.
 
     python3 scripts/abi_table.py            # writes ffi/abi.json
     python3 scripts/abi_table.py --check    # exits 1 if ffi/abi.json is not what kohi.h says

@@ -14,8 +14,9 @@ Layout (NuGet's conventions): lib/<framework>/KohiNet.dll, with KohiNet.xml (its
 when the compiler wrote one beside it; runtimes/<rid>/native/<library>, which .NET (Core, 5+)
 loads by itself; build/Kohi.Onshi.targets (and buildTransitive/), which copies the library
 beside a .NET Framework program (those do not read runtimes/) and warns a 32-bit build;
-README.md and the licences. Version, licence and repository come from the workspace's Cargo.toml, so the
-package says what the crates say. The zip is reproducible: fixed times, sorted names.
+README.md and the licences. Version, licence and repository come from the workspace's
+Cargo.toml, so the package says what the crates say. The zip is reproducible: fixed times,
+sorted names.
 
 A native library is checked before it is packed: its format must be the RID's (PE for win-*, ELF
 for linux-*, Mach-O for osx-*) and its machine the RID's architecture, so a 32-bit or Linux build
@@ -70,7 +71,7 @@ def binary_format(data: bytes):
     """(format, machine) of a native library, or (None, None)."""
     if data[:2] == b"MZ" and len(data) >= 0x40:
         (pe,) = struct.unpack_from("<I", data, 0x3C)
-        if data[pe : pe + 4] == b"PE\0\0":
+        if data[pe : pe + 4] == b"PE\0\0" and len(data) >= pe + 6:
             return "pe", struct.unpack_from("<H", data, pe + 4)[0]
     if data[:4] == b"\x7fELF" and len(data) >= 20:
         endian = "<" if data[5] == 1 else ">"
@@ -174,10 +175,11 @@ def pack(managed: Path, framework: str, natives, out: Path) -> Path:
     if documentation.is_file():
         files[f"lib/{framework}/KohiNet.xml"] = documentation.read_bytes()
     for rid, path in natives:
-        name = f"runtimes/{rid}/native/{PLATFORMS.get(rid, ('',))[0]}"
+        data = check_native(rid, path)
+        name = f"runtimes/{rid}/native/{PLATFORMS[rid][0]}"
         if name in files:
             raise PackError(f"{rid} given twice")
-        files[name] = check_native(rid, path)
+        files[name] = data
     files["_rels/.rels"] = relationships().encode()
     files["[Content_Types].xml"] = content_types(list(files)).encode()
 

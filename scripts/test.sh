@@ -10,6 +10,17 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n==== %s (%ss)\n' "$1" "$SECONDS"; }
 
+# `refused_with OUT PATTERN CMD…`: CMD must fail, and its output (kept in OUT) must match PATTERN.
+refused_with() {
+  local out="$1" pattern="$2"
+  shift 2
+  if "$@" >"$out" 2>&1; then
+    echo "expected to fail, and it ran: $*" >&2
+    exit 1
+  fi
+  grep -q "$pattern" "$out" || { echo "failed without saying /$pattern/ ($out)" >&2; exit 1; }
+}
+
 # Pinned so a new release cannot change the verdict of an old commit.
 export PROPTEST_CASES="${PROPTEST_CASES:-10000}"
 CBINDGEN_VERSION=0.29.4
@@ -242,18 +253,12 @@ layer_dotnet() {
   mcs -langversion:7.2 -target:library -out:target/dotnet/mismatch/KohiNet.dll \
     target/dotnet/mismatch/Native.g.cs bindings/dotnet/src/Kohi.cs
   cp target/dotnet/PrintSlots.exe target/dotnet/mismatch/
-  if LD_LIBRARY_PATH="$ROOT/target/debug" mono target/dotnet/mismatch/PrintSlots.exe fixtures/face_pmh_two.xml \
-    > target/dotnet/mismatch/out.txt 2>&1; then
-    echo "a KohiNet built for ABI 0.999 ran against this kohi" >&2
-    exit 1
-  fi
-  grep -q "PlatformNotSupportedException: kohi.dll is version .*, and KohiNet was built for 0.999.0" target/dotnet/mismatch/out.txt
+  refused_with target/dotnet/mismatch/out.txt \
+    "PlatformNotSupportedException: kohi.dll is version .*, and KohiNet was built for 0.999.0" \
+    env LD_LIBRARY_PATH="$ROOT/target/debug" mono target/dotnet/mismatch/PrintSlots.exe fixtures/face_pmh_two.xml
   # No library at all is still DllNotFoundException, not a failed type initializer.
-  if env -u LD_LIBRARY_PATH mono target/dotnet/PrintSlots.exe fixtures/face_pmh_two.xml > target/dotnet/mismatch/none.txt 2>&1; then
-    echo "PrintSlots ran without libkohi" >&2
-    exit 1
-  fi
-  grep -q "^System.DllNotFoundException" target/dotnet/mismatch/none.txt
+  refused_with target/dotnet/mismatch/none.txt "^System.DllNotFoundException" \
+    env -u LD_LIBRARY_PATH mono target/dotnet/PrintSlots.exe fixtures/face_pmh_two.xml
   if grep -q "TypeInitializationException" target/dotnet/mismatch/none.txt; then
     echo "a missing library became a TypeInitializationException" >&2
     exit 1
@@ -285,11 +290,8 @@ layer_pascal() {
   sed 's/^  KOHI_VERSION_MINOR = [0-9]*;/  KOHI_VERSION_MINOR = 999;/' bindings/pascal/kohi.pas > target/pascal/mismatch/kohi.pas
   cp bindings/pascal/test_kohi.pas target/pascal/mismatch/
   fpc -Mdelphi -FEtarget/pascal/mismatch -FUtarget/pascal/mismatch -Fl"$ROOT/target/debug" target/pascal/mismatch/test_kohi.pas >/dev/null
-  if LD_LIBRARY_PATH="$ROOT/target/debug" target/pascal/mismatch/test_kohi fixtures > target/pascal/mismatch/out.txt 2>&1; then
-    echo "a unit generated for ABI 0.999 ran against this kohi" >&2
-    exit 1
-  fi
-  grep -q "kohi library is version .*, and kohi.pas was generated for 0.999.0" target/pascal/mismatch/out.txt
+  refused_with target/pascal/mismatch/out.txt "kohi library is version .*, and kohi.pas was generated for 0.999.0" \
+    env LD_LIBRARY_PATH="$ROOT/target/debug" target/pascal/mismatch/test_kohi fixtures
 }
 
 # Resource bounds for known bugs (generous), the amplification set, fuzz smoke.
