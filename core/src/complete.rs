@@ -128,6 +128,64 @@ mod tests {
         )
     }
 
+    /// A bulk file whose header comes after its units, or before them: the same document. A
+    /// unit whose two certificates are renewals of one another needs the header's 資格確認日,
+    /// which comes last here; the completion warnings come in patient order, a result of the
+    /// body first. (Guards any attempt to complete units as they close, before the header.)
+    #[test]
+    fn a_header_after_the_units_reads_as_one_before_them() {
+        let certificate = |from: &str, to: &str| {
+            format!(
+                "<MedicalSubsidyCertificateInfo><MedicalSubsidyInsurerNumber>54136015</MedicalSubsidyInsurerNumber>\
+                 <MedicalSubsidyRecipientNumber>1234566</MedicalSubsidyRecipientNumber>\
+                 <MedicalSubsidyValidStartDate>{from}</MedicalSubsidyValidStartDate>\
+                 <MedicalSubsidyValidEndDate>{to}</MedicalSubsidyValidEndDate></MedicalSubsidyCertificateInfo>"
+            )
+        };
+        // A 保険者番号 whose check digit fails: a completion warning naming its result.
+        let bad_insurer = "<ResultOfQualificationConfirmation><InsurerNumber>138058</InsurerNumber>\
+                           </ResultOfQualificationConfirmation>";
+        let renewed = format!(
+            "<ResultOfQualificationConfirmation><InsurerNumber>138057</InsurerNumber>\
+             <MedicalSubsidyCertificateList>{}{}</MedicalSubsidyCertificateList></ResultOfQualificationConfirmation>",
+            certificate("20260401", "20270331"),
+            certificate("20250401", "20260331"),
+        );
+        let unit = |result: &str| format!("<BulkConfirmUnit><ResultList>{result}</ResultList></BulkConfirmUnit>");
+        let header = "<MessageHeader><QualificationConfirmationDate>20250604</QualificationConfirmationDate>\
+                      </MessageHeader>";
+        let body = format!(
+            "<MessageBody><ReceptionNumber>R1</ReceptionNumber>{}{}{}<ResultList>{bad_insurer}</ResultList></MessageBody>",
+            unit(bad_insurer),
+            unit(&renewed),
+            unit(bad_insurer),
+        );
+        let first = crate::parse(format!("<XmlMsg>{header}{body}</XmlMsg>").as_bytes()).unwrap();
+        let last = crate::parse(format!("<XmlMsg>{body}{header}</XmlMsg>").as_bytes()).unwrap();
+        for doc in [&first, &last] {
+            // On 2025-06-04 the certificate of 2025 is current, not the later-starting renewal.
+            let renewal: Vec<_> = doc.patients[2].kohi.iter().map(|k| (k.slot, k.renewal)).collect();
+            use crate::model::Renewal;
+            assert_eq!(renewal, [(Some(1), Some(Renewal::Current)), (None, Some(Renewal::NotYetValid))]);
+            let warnings: Vec<_> = doc.warnings.iter().map(|w| (w.code.as_str(), w.path.as_str())).collect();
+            let result = "ResultList/ResultOfQualificationConfirmation[1]/InsurerNumber";
+            assert_eq!(
+                warnings,
+                [
+                    ("insurer_check_digit", format!("XmlMsg/MessageBody/{result}").as_str()),
+                    ("insurer_check_digit", format!("XmlMsg/MessageBody/BulkConfirmUnit[1]/{result}").as_str()),
+                    (
+                        "renewed_kohi",
+                        "XmlMsg/MessageBody/BulkConfirmUnit[2]/ResultList/ResultOfQualificationConfirmation[1]\
+                         /MedicalSubsidyCertificateList/MedicalSubsidyCertificateInfo[1]"
+                    ),
+                    ("insurer_check_digit", format!("XmlMsg/MessageBody/BulkConfirmUnit[3]/{result}").as_str()),
+                ]
+            );
+        }
+        assert_eq!(crate::to_json(&first), crate::to_json(&last));
+    }
+
     /// A parsed document keeps its certificates, not room for more: memory held is what came.
     #[test]
     fn certificate_lists_hold_what_came_and_no_more() {
