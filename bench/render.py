@@ -71,6 +71,22 @@ def rust_peer_rows(rows: list) -> list:
     return out
 
 
+def rust_fault_rows(rows: list) -> list:
+    """Bulk files: per document, the system CPU time and the minor page faults (median of the rounds,
+    fewest–most) of the whole-file parse, the hand extractor and the stream."""
+    tools = ["kohi::parse", "hand-written quick-xml extractor", "kohi::PatientReader (streamed)"]
+    out = ["| input | " + " | ".join(tools) + " |", "|---|" + "---|" * len(tools)]
+    for label in dict.fromkeys(r["file"] for r in rows if r["file"].startswith("bulk")):
+        by = {r["tool"]: r for r in rows if r["file"] == label}
+        if not all(t in by and "faults_per_doc" in by[t] for t in tools):
+            continue
+        def cell(r):
+            spread = f"{r['faults_fewest']:,.0f}–{r['faults_most']:,.0f}"
+            return f"{r['sys_us'] / r['cpu_us']:.0%} system; {r['faults_per_doc']:,.0f} faults ({spread})"
+        out.append(f"| {label} | " + " | ".join(cell(by[t]) for t in tools) + " |")
+    return out
+
+
 def rust_streaming_rows(rows: list) -> list:
     """kohi's PatientReader against quick-xml's buffered event loop and kohi's whole-file parse."""
     out = ["| input | `PatientReader` | streaming floor | share of the floor | whole-file `kohi::parse` |",
@@ -186,6 +202,12 @@ def main() -> int:
         out.append("time over kohi's: the share of the floor kohi reaches.\n")
         rust_rows = [json.loads(l) for l in rust.read_text().splitlines() if l.strip()]
         out.extend(rust_peer_rows(rust_rows))
+        out.append("\n### Bulk files: the kernel's share (Rust, per document: system CPU time over all CPU time, minor")
+        out.append("page faults as the median of the rounds, fewest–most)\n")
+        out.append("A whole-file model is written into memory the allocator may have handed back to the kernel")
+        out.append("since the last call; every fresh 4 KiB page is a fault. See \"Why a 100,000-unit file is")
+        out.append("slower\" above.\n")
+        out.extend(rust_fault_rows(rust_rows))
         out.append("\n### Streaming (Rust, CPU time per document; bulk files)\n")
         out.extend(rust_streaming_rows(rust_rows))
         out.append("\n### Targets of issue 18, from this run\n")

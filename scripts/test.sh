@@ -57,6 +57,8 @@ layer_rust() {
   cargo test --locked -q -p kohi-bench 2>&1 | tee "$LOGS/bench-peers.log"
   cargo run --locked -q -p kohi-bench -- --quick --window-ms 1 > target/bench-peers-smoke.jsonl
   test "$(grep -c '"tool"' target/bench-peers-smoke.jsonl)" -eq 17
+  # Each line also says how much of its time was the kernel's (docs/BENCHMARKS.md, the 100k state).
+  test "$(grep -c '"sys_us": [0-9.]*, "faults_per_doc": [0-9]*, "faults_fewest"' target/bench-peers-smoke.jsonl)" -eq 17
 
   step "main job: the README's first command"
   cargo run -q --release --locked -p kohi-cli > target/main-job.txt

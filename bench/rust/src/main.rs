@@ -42,16 +42,39 @@ const STREAMING: [Tool; 2] = [
     ("quick-xml buffered event loop (streaming floor)", streaming_floor),
 ];
 
-/// CPU seconds per call: calls repeated until the window is filled (at least one).
-fn per_call(tool: fn(&[u8]) -> usize, bytes: &[u8], window: f64) -> f64 {
-    let start = cpu_seconds();
+/// This thread's system CPU time in seconds and its minor page faults so far.
+fn system_and_faults() -> (f64, f64) {
+    // SAFETY: an all-zero rusage is a valid value for the call to overwrite.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `usage` is a valid rusage for the call to write; RUSAGE_THREAD is a constant.
+    unsafe { libc::getrusage(libc::RUSAGE_THREAD, &mut usage) };
+    let system = usage.ru_stime.tv_sec as f64 + usage.ru_stime.tv_usec as f64 * 1e-6;
+    (system, usage.ru_minflt as f64)
+}
+
+/// One window of calls, per call.
+struct PerCall {
+    /// CPU seconds (user and system).
+    cpu: f64,
+    /// System CPU seconds: mostly the kernel handing out fresh pages (a whole-file model is
+    /// written into memory the allocator may have given back since the last call).
+    system: f64,
+    /// Minor page faults.
+    faults: f64,
+}
+
+/// Calls repeated until the window is filled (at least one), per call.
+fn per_call(tool: fn(&[u8]) -> usize, bytes: &[u8], window: f64) -> PerCall {
+    let (start, (system, faults)) = (cpu_seconds(), system_and_faults());
     let mut calls = 0u32;
     loop {
         black_box(tool(black_box(bytes)));
         calls += 1;
         let spent = cpu_seconds() - start;
         if spent >= window {
-            return spent / f64::from(calls);
+            let (system_now, faults_now) = system_and_faults();
+            let n = f64::from(calls);
+            return PerCall { cpu: spent / n, system: (system_now - system) / n, faults: (faults_now - faults) / n };
         }
     }
 }
@@ -106,20 +129,25 @@ fn main() {
         for (_, tool) in &tools {
             black_box(tool(&bytes));
         }
-        let mut seconds: Vec<Vec<f64>> = vec![Vec::new(); tools.len()];
+        let mut measured: Vec<Vec<PerCall>> = tools.iter().map(|_| Vec::new()).collect();
         for _ in 0..rounds {
             for (i, (_, tool)) in tools.iter().enumerate() {
-                seconds[i].push(per_call(*tool, &bytes, window));
+                measured[i].push(per_call(*tool, &bytes, window));
             }
         }
-        for ((name, _), rounds) in tools.iter().zip(seconds) {
-            let s = median(rounds);
+        for ((name, _), rounds) in tools.iter().zip(measured) {
+            let of = |field: fn(&PerCall) -> f64| rounds.iter().map(field).collect::<Vec<f64>>();
+            let s = median(of(|r| r.cpu));
+            let faults = of(|r| r.faults);
+            let (fewest, most) = faults.iter().fold((f64::MAX, 0f64), |(a, b), &f| (a.min(f), b.max(f)));
             println!(
-                "{{\"language\": \"Rust\", \"file\": \"{label}\", \"bytes\": {}, \"tool\": \"{name}\", \"cpu_us\": {:.3}, \"docs_per_s\": {}, \"mb_per_s\": {:.1}}}",
+                "{{\"language\": \"Rust\", \"file\": \"{label}\", \"bytes\": {}, \"tool\": \"{name}\", \"cpu_us\": {:.3}, \"docs_per_s\": {}, \"mb_per_s\": {:.1}, \"sys_us\": {:.1}, \"faults_per_doc\": {:.0}, \"faults_fewest\": {fewest:.0}, \"faults_most\": {most:.0}}}",
                 bytes.len(),
                 s * 1e6,
                 (1.0 / s).round(),
-                bytes.len() as f64 / s / 1e6
+                bytes.len() as f64 / s / 1e6,
+                median(of(|r| r.system)) * 1e6,
+                median(faults),
             );
         }
     }
