@@ -134,6 +134,7 @@ mod tests {
     /// body first. (Guards any attempt to complete units as they close, before the header.)
     #[test]
     fn a_header_after_the_units_reads_as_one_before_them() {
+        use crate::model::Renewal;
         let certificate = |from: &str, to: &str| {
             format!(
                 "<MedicalSubsidyCertificateInfo><MedicalSubsidyInsurerNumber>54136015</MedicalSubsidyInsurerNumber>\
@@ -165,7 +166,6 @@ mod tests {
         for doc in [&first, &last] {
             // On 2025-06-04 the certificate of 2025 is current, not the later-starting renewal.
             let renewal: Vec<_> = doc.patients[2].kohi.iter().map(|k| (k.slot, k.renewal)).collect();
-            use crate::model::Renewal;
             assert_eq!(renewal, [(Some(1), Some(Renewal::Current)), (None, Some(Renewal::NotYetValid))]);
             let warnings: Vec<_> = doc.warnings.iter().map(|w| (w.code.as_str(), w.path.as_str())).collect();
             let result = "ResultList/ResultOfQualificationConfirmation[1]/InsurerNumber";
