@@ -86,7 +86,7 @@ impl<'a> Scanner<'a> {
             b'<' => self.markup(at).map(|event| (at, event)),
             b'&' => self.reference(at).map(|event| (at, event)),
             _ => {
-                let end = memchr::memchr2(b'<', b'&', &bytes[at..]).map_or(bytes.len(), |i| at + i);
+                let end = text_end(bytes, at);
                 self.pos = end;
                 Some((at, Event::Text(BytesText::from_escaped(&self.text[at..end]))))
             }
@@ -111,6 +111,17 @@ impl<'a> Scanner<'a> {
             b'!' => self.bang(at),
             b'?' => self.processing_instruction(at),
             b'/' => {
+                // `</Name>` closing the innermost element, as it almost always is: compared
+                // whole. An open name has no `>`, whitespace or quote (see the start tags), so
+                // this is the tag the plain pass below would find (an empty name is left to it).
+                let innermost = self.innermost()?;
+                let after = at + 2 + innermost.len();
+                let whole = !innermost.is_empty() && bytes.get(at + 2..after) == Some(innermost.as_bytes());
+                if whole && bytes.get(after) == Some(&b'>') {
+                    self.close();
+                    self.pos = after + 1;
+                    return Some(Event::End(BytesEnd::new(&self.text[at + 2..after])));
+                }
                 // `</Name>`: one plain pass; whitespace or quotes take the general path.
                 let (end, name) = match plain_tag_end(bytes, at + 2) {
                     Some(end) => (end, &self.text[at + 2..end]),
@@ -137,13 +148,18 @@ impl<'a> Scanner<'a> {
                     Some(end) => end,
                     None => tag_end(bytes, at)?,
                 };
-                self.pos = end + 1;
                 let content = &self.text[at + 1..end];
                 let (content, empty) = match content.strip_suffix('/') {
                     Some(content) => (content, true),
                     None => (content, false),
                 };
                 let name_len = if plain.is_some() { content.len() } else { name_len(content.as_bytes()) };
+                // A quote in a name (`<a"b c>`) is left to quick-xml: an end tag's quotes are
+                // read as quoting, and the whole-name match of end tags above relies on none.
+                if plain.is_none() && content.as_bytes()[..name_len].iter().any(|&b| b == b'"' || b == b'\'') {
+                    return None;
+                }
+                self.pos = end + 1;
                 let start = BytesStart::from_content(content, name_len);
                 if empty {
                     return Some(Event::Empty(start));
@@ -220,6 +236,30 @@ fn plain_tag_end(bytes: &[u8], from: usize) -> Option<usize> {
         }
     }
     None
+}
+
+/// Where the text starting at `at` ends: the next `<` or `&`, or the end of the document.
+///
+/// Most texts are short (indentation, numbers, codes, a name): the first 32 bytes are looked at
+/// eight at a time, which costs less than memchr's set-up; a longer text goes on with memchr.
+fn text_end(bytes: &[u8], at: usize) -> usize {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    let mut from = at;
+    while let Some(word) = bytes.get(from..from + 8) {
+        if from - at >= 32 {
+            break;
+        }
+        let x = u64::from_le_bytes(word.try_into().unwrap_or_default());
+        let (lt, amp) = (x ^ (ONES * u64::from(b'<')), x ^ (ONES * u64::from(b'&')));
+        // A zero byte of either: exact at the lowest one (a borrow only marks bytes above it).
+        let hit = (lt.wrapping_sub(ONES) & !lt | amp.wrapping_sub(ONES) & !amp) & HIGH;
+        if hit != 0 {
+            return from + (hit.trailing_zeros() / 8) as usize;
+        }
+        from += 8;
+    }
+    memchr::memchr2(b'<', b'&', &bytes[from..]).map_or(bytes.len(), |i| from + i)
 }
 
 /// The `>` closing the tag that starts at `at`, skipping quoted attribute values (quick-xml's
@@ -352,6 +392,16 @@ mod tests {
             "\u{FEFF}",
             "<>n</\r>",
             "<>n</>",
+            // Names the whole-name match of end tags must not misread.
+            "<a\"b c='1'>x</a\"b>",
+            "<a\"b c><a\"b c></a\"b>",
+            "<a'b c>x</a'b>",
+            "<a\"b>x</a\"b>",
+            "< a>x</>",
+            "<a b>x</a >",
+            "<a/b>x</a/b>",
+            "<ab>x</a>",
+            "<a>x</ab>",
         ];
         for case in cases {
             assert!(agrees_with_quick_xml(case).is_ok(), "{case:?}");
@@ -404,6 +454,9 @@ mod tests {
         "<日>",
         "</日>",
         "\u{3000}",
+        "<a\"b c>",
+        "</a\"b>",
+        "< a>",
     ];
 
     fn tokens() -> impl Strategy<Value = String> {
@@ -432,6 +485,21 @@ mod tests {
                     .map(|i| from + i)
             });
             prop_assert_eq!(super::plain_tag_end(&bytes, from), byte_loop);
+        }
+    }
+
+    proptest! {
+        /// The word-at-a-time text end is the byte loop's, from any start, wherever the `<` or
+        /// `&` is (in the first words or past them), with UTF-8 and near misses around it.
+        #[test]
+        fn text_end_reads_like_the_byte_loop(
+            bytes in proptest::collection::vec(proptest::sample::select(
+                b"ab<&; \n=>\x3b\x3d\x25\x27\xbc\xa6\xe6\x97\xa5".to_vec()), 0..80),
+            from in 0usize..80,
+        ) {
+            let from = from.min(bytes.len());
+            let byte_loop = bytes[from..].iter().position(|&b| b == b'<' || b == b'&').map_or(bytes.len(), |i| from + i);
+            prop_assert_eq!(super::text_end(&bytes, from), byte_loop);
         }
     }
 
