@@ -650,7 +650,7 @@ impl Layout {
                 0 => return None,
                 i => {
                     let (n, node) = &names[usize::from(i) - 1];
-                    if **n == *name {
+                    if crate::scan::same_name(n.as_bytes(), name.as_bytes()) {
                         return Some(*node);
                     }
                 }

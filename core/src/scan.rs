@@ -116,7 +116,8 @@ impl<'a> Scanner<'a> {
                 // this is the tag the plain pass below would find (an empty name is left to it).
                 let innermost = self.innermost()?;
                 let after = at + 2 + innermost.len();
-                let whole = !innermost.is_empty() && bytes.get(at + 2..after) == Some(innermost.as_bytes());
+                let whole = !innermost.is_empty()
+                    && bytes.get(at + 2..after).is_some_and(|n| same_name(n, innermost.as_bytes()));
                 if whole && bytes.get(after) == Some(&b'>') {
                     self.close();
                     self.pos = after + 1;
@@ -236,6 +237,29 @@ fn plain_tag_end(bytes: &[u8], from: usize) -> Option<usize> {
         }
     }
     None
+}
+
+/// Whether two names are the same bytes, compared eight at a time in line: element names are
+/// 10–40 bytes, and a call to `memcmp` for each cost more than the comparison (the layout
+/// lookup and the end-tag match make one per element).
+#[inline]
+pub(crate) fn same_name(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    if n < 8 {
+        return a == b;
+    }
+    let word = |s: &[u8], i: usize| s.get(i..i + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()).map(u64::from_ne_bytes);
+    let mut i = 0;
+    while i + 8 < n {
+        if word(a, i) != word(b, i) {
+            return false;
+        }
+        i += 8;
+    }
+    word(a, n - 8) == word(b, n - 8)
 }
 
 /// Where the text starting at `at` ends: the next `<` or `&`, or the end of the document.
@@ -489,6 +513,19 @@ mod tests {
     }
 
     proptest! {
+        /// Equal when the bytes are, at every length around a word's (one byte changed anywhere).
+        #[test]
+        fn same_name_is_byte_equality(a in proptest::collection::vec(any::<u8>(), 0..40), at in any::<prop::sample::Index>(), flip in 1u8..) {
+            prop_assert!(super::same_name(&a, &a));
+            let mut b = a.clone();
+            if !b.is_empty() {
+                let i = at.index(b.len());
+                b[i] ^= flip;
+            }
+            prop_assert_eq!(super::same_name(&a, &b), a == b);
+            prop_assert!(!super::same_name(&a, &a[..a.len().saturating_sub(1)]) || a.is_empty());
+        }
+
         /// The word-at-a-time text end is the byte loop's, from any start, wherever the `<` or
         /// `&` is (in the first words or past them), with UTF-8 and near misses around it.
         #[test]
