@@ -632,7 +632,8 @@ impl<R: Read> Source<R> {
         }
         self.pending_at += read;
         self.raw_offset += read as u64;
-        if let Some(i) = crate::decode::forbidden_at(decoded) {
+        let encoding = if self.decoder.encoding() == encoding_rs::UTF_8 { Encoding::Utf8 } else { Encoding::ShiftJis };
+        if let Some(i) = crate::decode::forbidden_in_decoded(decoded, encoding) {
             return Decoded::Forbidden(i);
         }
         self.decoded_total += decoded.len() as u64;
