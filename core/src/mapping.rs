@@ -16,7 +16,7 @@ use chrono::NaiveDate;
 use crate::codes::CodeList;
 use crate::layout::names as N;
 pub use crate::model::{KohiEntry, KohiSource, Renewal, Scope};
-use crate::model::{Patient, Qualification, Text, Warning, WarningCode};
+use crate::model::{MedicalSubsidy, Patient, Qualification, Text, Warning, WarningCode};
 use crate::numbers::{NumberKind, NumberText, is_valid_normalized, split_payer_number};
 use crate::personal::Personal;
 use crate::programs::national_program;
@@ -132,35 +132,29 @@ fn medical_aid_entry(q: &Qualification, warnings: &mut Vec<Warning>) -> KohiEntr
     entry
 }
 
-fn pmh_entries(q: &Qualification, warnings: &mut Vec<Warning>) -> Vec<KohiEntry> {
-    let subsidies = q.medical_subsidies.as_deref().unwrap_or_default();
-    subsidies
-        .iter()
-        .map(|s| {
-            let numbers = Numbers {
-                payer: s.insurer_number.as_ref(),
-                payer_element: N::SUBSIDY_PAYER,
-                recipient: s.recipient_number.as_ref(),
-                recipient_element: N::SUBSIDY_RECIPIENT,
-            };
-            let mut entry = entry_from_numbers(KohiSource::Pmh, numbers, s.path.clone(), warnings);
-            entry.certificate_name = s.certification_name.clone();
-            entry.valid_from = s.valid_start_date.clone();
-            entry.valid_to = s.valid_end_date.clone();
-            entry.income_segment = s.income_segment.clone();
-            entry.max_copayment = s.max_copayment.clone();
-            entry.always_reimbursement = s.always_reimbursement.as_ref().and_then(|f| match f.code() {
-                "0" => Some(false),
-                "1" => Some(true),
-                _ => None,
-            });
-            entry.segment = s.segment.clone();
-            entry.certification_sub_key = s.certification_sub_key.clone();
-            entry.additional_conditions = s.additional_conditions.clone();
-            entry.designated_medical_institutions = s.designated_medical_institutions.clone();
-            entry
-        })
-        .collect()
+fn pmh_entry(s: &MedicalSubsidy, warnings: &mut Vec<Warning>) -> KohiEntry {
+    let numbers = Numbers {
+        payer: s.insurer_number.as_ref(),
+        payer_element: N::SUBSIDY_PAYER,
+        recipient: s.recipient_number.as_ref(),
+        recipient_element: N::SUBSIDY_RECIPIENT,
+    };
+    let mut entry = entry_from_numbers(KohiSource::Pmh, numbers, s.path.clone(), warnings);
+    entry.certificate_name = s.certification_name.clone();
+    entry.valid_from = s.valid_start_date.clone();
+    entry.valid_to = s.valid_end_date.clone();
+    entry.income_segment = s.income_segment.clone();
+    entry.max_copayment = s.max_copayment.clone();
+    entry.always_reimbursement = s.always_reimbursement.as_ref().and_then(|f| match f.code() {
+        "0" => Some(false),
+        "1" => Some(true),
+        _ => None,
+    });
+    entry.segment = s.segment.clone();
+    entry.certification_sub_key = s.certification_sub_key.clone();
+    entry.additional_conditions = s.additional_conditions.clone();
+    entry.designated_medical_institutions = s.designated_medical_institutions.clone();
+    entry
 }
 
 /// Builds `patient.kohi` from its qualifications in レセプト order. `confirmation_date` (the
@@ -174,16 +168,22 @@ pub fn map_patient(patient: &mut Patient, warnings: &mut Vec<Warning>, confirmat
         .map(|q| usize::from(q.is_medical_aid()) + q.medical_subsidies.as_ref().map_or(0, Vec::len))
         .sum();
     let mut entries: Vec<KohiEntry> = Vec::with_capacity(expected);
+    // Each entry is made where it is pushed (a list per result first cost an allocation and a
+    // copy of every entry).
+    let mut add = |entry: KohiEntry, warnings: &mut Vec<Warning>| {
+        let duplicate = entry.payer_number.is_some() && entries.iter().any(|e| same_certificate(e, &entry));
+        if duplicate {
+            warnings.push(Warning { code: WarningCode::DuplicateKohi, path: entry.path.clone() });
+        } else {
+            entries.push(entry);
+        }
+    };
     for q in &patient.qualifications {
-        let from_this =
-            q.is_medical_aid().then(|| medical_aid_entry(q, warnings)).into_iter().chain(pmh_entries(q, warnings));
-        for entry in from_this {
-            let duplicate = entry.payer_number.is_some() && entries.iter().any(|e| same_certificate(e, &entry));
-            if duplicate {
-                warnings.push(Warning { code: WarningCode::DuplicateKohi, path: entry.path.clone() });
-            } else {
-                entries.push(entry);
-            }
+        if q.is_medical_aid() {
+            add(medical_aid_entry(q, warnings), warnings);
+        }
+        for s in q.medical_subsidies.as_deref().unwrap_or_default() {
+            add(pmh_entry(s, warnings), warnings);
         }
     }
     mark_renewals(&mut entries, confirmation_date);
@@ -215,10 +215,12 @@ fn mark_renewals(entries: &mut [KohiEntry], on: Option<NaiveDate>) {
         if entries[first].renewal.is_some() || entries[first].payer_number.is_none() {
             continue;
         }
-        let group: Vec<usize> = (first..entries.len()).filter(|&i| entries[i].key() == entries[first].key()).collect();
-        if group.len() < 2 {
+        let same = |i: &usize| entries[*i].key() == entries[first].key();
+        // Counted before collected: most certificates have no renewal, and need no list.
+        if (first + 1..entries.len()).filter(same).count() == 0 {
             continue;
         }
+        let group: Vec<usize> = (first..entries.len()).filter(same).collect();
         let start = |i: &usize| period(&entries[*i]).0;
         let valid_on = |i: &&usize, day: NaiveDate| {
             let (from, to) = period(&entries[**i]);
