@@ -59,6 +59,12 @@ layer_rust() {
   test "$(grep -c '"tool"' target/bench-peers-smoke.jsonl)" -eq 17
   # Each line also says how much of its time was the kernel's (docs/BENCHMARKS.md, the 100k state).
   test "$(grep -c '"sys_us": [0-9.]*, "faults_per_doc": [0-9]*, "faults_fewest"' target/bench-peers-smoke.jsonl)" -eq 17
+  # Its command line: help, refusals that name the problem, and a reader that leaves early.
+  cargo run --locked -q -p kohi-bench -- --help | grep -q "^usage: kohi-bench"
+  refused_with target/bench-peers-flag.txt 'unknown argument "--round"' cargo run --locked -q -p kohi-bench -- --round 3
+  refused_with target/bench-peers-flag.txt "no tool's name starts with" cargo run --locked -q -p kohi-bench -- --repeat nothing 1 1
+  cargo run --locked -q -p kohi-bench -- --quick --window-ms 1 2>target/bench-peers-closed.txt | head -n 1 >/dev/null
+  if grep -q "panicked" target/bench-peers-closed.txt; then echo "kohi-bench panicked when its reader left" >&2; exit 1; fi
 
   step "main job: the README's first command"
   cargo run -q --release --locked -p kohi-cli > target/main-job.txt

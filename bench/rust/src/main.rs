@@ -103,27 +103,83 @@ fn inputs(quick: bool) -> Vec<(String, Vec<u8>)> {
     list
 }
 
-fn main() {
+const USAGE: &str = "\
+usage: kohi-bench [--rounds N] [--window-ms M] [--quick]   the peer comparison, JSON lines
+       kohi-bench --repeat TOOL UNITS N                    one tool, N times (callgrind, perf)
+       kohi-bench --write-bulk DIR                         bulk_{1000,10000,100000}.xml";
+
+/// The flags and how many values each takes.
+const FLAGS: [(&str, usize); 5] =
+    [("--rounds", 1), ("--window-ms", 1), ("--quick", 0), ("--repeat", 3), ("--write-bulk", 1)];
+
+/// `Err` with the message for stderr when the arguments are not ones this binary takes (an
+/// unknown flag used to start the full run, minutes long).
+fn check_args(args: &[String]) -> Result<(), String> {
+    let mut i = 0;
+    while let Some(arg) = args.get(i) {
+        let Some(&(_, values)) = FLAGS.iter().find(|(flag, _)| flag == arg) else {
+            return Err(format!("kohi-bench: unknown argument {arg:?}\n{USAGE}"));
+        };
+        if args.len() < i + 1 + values {
+            return Err(format!("kohi-bench: {arg} takes {values} value(s)\n{USAGE}"));
+        }
+        i += 1 + values;
+    }
+    Ok(())
+}
+
+/// One line to stdout; false once the reader has gone (`kohi-bench | head`), so the run stops
+/// quietly instead of panicking in `println!`.
+fn emit(line: &str) -> bool {
+    use std::io::Write;
+    writeln!(std::io::stdout().lock(), "{line}").is_ok()
+}
+
+fn main() -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "--help" || a == "-h") {
+        emit(USAGE);
+        return std::process::ExitCode::SUCCESS;
+    }
+    if let Err(message) = check_args(&args) {
+        eprintln!("{message}");
+        return std::process::ExitCode::from(2);
+    }
+    match run(&args) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("kohi-bench: {message}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: &[String]) -> Result<(), String> {
     let value = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1));
     if let Some(dir) = value("--write-bulk") {
         for units in [1000, 10_000, 100_000] {
             let path = std::path::Path::new(dir).join(format!("bulk_{units}.xml"));
-            std::fs::write(&path, kohi_fixtures::bulk_file(units)).expect("writing a bulk file");
-            println!("{}", path.display());
+            std::fs::write(&path, kohi_fixtures::bulk_file(units)).map_err(|e| format!("{}: {e}", path.display()))?;
+            if !emit(&path.display().to_string()) {
+                break;
+            }
         }
-        return;
+        return Ok(());
     }
     // `--repeat TOOL UNITS N`: one tool on a bulk file, N times, for callgrind or perf.
     if let Some(tool) = value("--repeat") {
         let number = |i: usize| args.get(i).and_then(|v| v.parse::<usize>().ok()).unwrap_or(1);
         let (units, times) = (number(2), number(3));
         let bytes = kohi_fixtures::bulk_file(units);
-        let (_, run) =
-            TOOLS.iter().chain(&STREAMING).find(|(name, _)| name.starts_with(tool.as_str())).expect("a tool name");
+        let names = || TOOLS.iter().chain(&STREAMING).map(|(name, _)| *name).collect::<Vec<_>>().join(", ");
+        let (_, run) = TOOLS
+            .iter()
+            .chain(&STREAMING)
+            .find(|(name, _)| name.starts_with(tool.as_str()))
+            .ok_or_else(|| format!("no tool's name starts with {tool:?} (tools: {})", names()))?;
         let total: usize = (0..times).map(|_| run(black_box(&bytes))).sum();
-        println!("{total}");
-        return;
+        emit(&total.to_string());
+        return Ok(());
     }
     let quick = args.iter().any(|a| a == "--quick");
     let rounds: usize = value("--rounds").and_then(|v| v.parse().ok()).unwrap_or(if quick { 1 } else { 7 });
@@ -147,7 +203,7 @@ fn main() {
             let s = median(of(|r| r.cpu));
             let faults = of(|r| r.faults);
             let (fewest, most) = faults.iter().fold((f64::MAX, 0f64), |(a, b), &f| (a.min(f), b.max(f)));
-            println!(
+            let line = format!(
                 "{{\"language\": \"Rust\", \"file\": \"{label}\", \"bytes\": {}, \"tool\": \"{name}\", \"cpu_us\": {:.3}, \"docs_per_s\": {}, \"mb_per_s\": {:.1}, \"sys_us\": {:.1}, \"faults_per_doc\": {:.0}, \"faults_fewest\": {fewest:.0}, \"faults_most\": {most:.0}}}",
                 bytes.len(),
                 s * 1e6,
@@ -156,6 +212,10 @@ fn main() {
                 median(of(|r| r.system)) * 1e6,
                 median(faults),
             );
+            if !emit(&line) {
+                return Ok(());
+            }
         }
     }
+    Ok(())
 }
