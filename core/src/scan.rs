@@ -76,6 +76,7 @@ impl<'a> Scanner<'a> {
 
     /// The next event and the offset it starts at, as quick-xml's reader would give them; `None`
     /// to hand the document to quick-xml.
+    #[inline(always)]
     pub(crate) fn next_event(&mut self) -> Option<(usize, Event<'a>)> {
         let bytes = self.text.as_bytes();
         let at = self.pos;
