@@ -106,6 +106,7 @@ impl<'a> Scanner<'a> {
         Some(Event::GeneralRef(BytesRef::new(&self.text[at + 1..end])))
     }
 
+    #[inline(always)]
     fn markup(&mut self, at: usize) -> Option<Event<'a>> {
         let bytes = self.text.as_bytes();
         match bytes.get(at + 1).copied()? {
