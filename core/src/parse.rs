@@ -515,8 +515,8 @@ impl Walker {
             self.warn(WarningCode::UnknownElement);
         }
         // Onshi files carry no attributes: the attribute parser (out of line) runs only when
-        // there is something.
-        if !e.attributes_raw().trim_ascii().is_empty() {
+        // there is something, and a tag that is its name alone is not even looked at.
+        if e.len() > name.len() && !e.attributes_raw().trim_ascii().is_empty() {
             self.keep_attributes(e, &here)?;
         }
         let siblings_start = self.siblings.len();
