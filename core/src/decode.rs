@@ -102,8 +102,13 @@ fn detect(bytes: &[u8]) -> Result<(Encoding, EncodingSource, &[u8])> {
 /// Valid UTF-8 holding 3-byte sequences (how UTF-8 spells kana and kanji). Real Shift_JIS
 /// Japanese text is practically never valid UTF-8, so such bytes declared Shift_JIS would decode
 /// into plausible-looking garbage: the one silent failure an encoding check must catch.
+///
+/// Validation first, and with the standard validator: it stops at the first byte that is not
+/// UTF-8, which in a Shift_JIS file is its first kana or kanji (simdutf8's `basic` reads the
+/// whole file before it says no, and the search for a lead byte of 0xE0 or more can run far in
+/// Shift_JIS, whose common kanji lead with 0x88–0x9F: a twentieth of a Shift_JIS parse).
 fn looks_like_utf8_japanese(bytes: &[u8]) -> bool {
-    bytes.iter().any(|&b| b >= 0xE0) && simdutf8::basic::from_utf8(bytes).is_ok()
+    std::str::from_utf8(bytes).is_ok() && bytes.iter().any(|&b| b >= 0xE0)
 }
 
 /// The `encoding="…"` (or `'…'`) pseudo-attribute of an XML declaration at the very start.
