@@ -800,12 +800,10 @@ fn eols_normalized<'a>(
 
 /// Eight bytes at a time: most texts are shorter than the set-up of a vector search.
 fn has_carriage_return(bytes: &[u8]) -> bool {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
     let mut words = bytes.chunks_exact(8);
     let found = words.by_ref().any(|w| {
-        let x = u64::from_ne_bytes(<[u8; 8]>::try_from(w).unwrap_or_default()) ^ (ONES * u64::from(b'\r'));
-        x.wrapping_sub(ONES) & !x & HIGH != 0
+        let x = u64::from_ne_bytes(<[u8; 8]>::try_from(w).unwrap_or_default());
+        crate::scan::bytes_below(x ^ crate::scan::splat(b'\r'), 1) != 0
     });
     found || words.remainder().contains(&b'\r')
 }

@@ -208,6 +208,22 @@ impl<'a> Scanner<'a> {
     }
 }
 
+/// Words of eight bytes, for the scanner's and the walker's short searches: 0x01 and 0x80 in
+/// every byte.
+const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+
+/// `b` in every byte of a word.
+pub(crate) const fn splat(b: u8) -> u64 {
+    ONES * b as u64
+}
+
+/// The high bit of every byte of `x` below `n` (for `n` ≤ 0x80), exact at the lowest such
+/// byte: a borrow only ever marks bytes above a true one, and a search reads the lowest.
+pub(crate) const fn bytes_below(x: u64, n: u8) -> u64 {
+    x.wrapping_sub(splat(n)) & !x & HIGH
+}
+
 /// The `>` of a tag without whitespace or quotes (`<Name>`, `</Name>`, `<Name/>`), looking from
 /// `from`; `None` when either comes first (the general path decides then).
 ///
@@ -216,16 +232,14 @@ impl<'a> Scanner<'a> {
 /// only sees the word where something is (a tag name is 20–30 bytes; the loop alone was a tenth
 /// of a parse).
 fn plain_tag_end(bytes: &[u8], from: usize) -> Option<usize> {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
     let mut at = from;
     while let Some(word) = bytes.get(at..at + 8) {
         let x = u64::from_le_bytes(word.try_into().ok()?);
-        let gt = x ^ (ONES * u64::from(b'>'));
+        let gt = x ^ splat(b'>');
         // A byte of `gt` that is zero (a `>`), or a byte of `x` below `(`: only bytes below 0x80
         // can be either, so the high-bit mask of `!x` leaves UTF-8 out. No false positive below
         // the first true one, which is all that is read.
-        let hit = (gt.wrapping_sub(ONES) & !gt | x.wrapping_sub(ONES * 0x28) & !x) & HIGH;
+        let hit = bytes_below(gt, 1) | bytes_below(x, 0x28);
         if hit != 0 {
             break;
         }
@@ -269,17 +283,14 @@ pub(crate) fn same_name(a: &[u8], b: &[u8]) -> bool {
 /// Most texts are short (indentation, numbers, codes, a name): the first 32 bytes are looked at
 /// eight at a time, which costs less than memchr's set-up; a longer text goes on with memchr.
 fn text_end(bytes: &[u8], at: usize) -> usize {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
     let mut from = at;
     while let Some(word) = bytes.get(from..from + 8) {
         if from - at >= 32 {
             break;
         }
         let x = u64::from_le_bytes(word.try_into().unwrap_or_default());
-        let (lt, amp) = (x ^ (ONES * u64::from(b'<')), x ^ (ONES * u64::from(b'&')));
-        // A zero byte of either: exact at the lowest one (a borrow only marks bytes above it).
-        let hit = (lt.wrapping_sub(ONES) & !lt | amp.wrapping_sub(ONES) & !amp) & HIGH;
+        // A zero byte of either, exact at the lowest one.
+        let hit = bytes_below(x ^ splat(b'<'), 1) | bytes_below(x ^ splat(b'&'), 1);
         if hit != 0 {
             return from + (hit.trailing_zeros() / 8) as usize;
         }
