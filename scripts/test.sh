@@ -63,6 +63,7 @@ layer_rust() {
   cargo run --locked -q -p kohi-bench -- --help | grep -q "^usage: kohi-bench"
   refused_with target/bench-peers-flag.txt 'unknown argument "--round"' cargo run --locked -q -p kohi-bench -- --round 3
   refused_with target/bench-peers-flag.txt "no tool's name starts with" cargo run --locked -q -p kohi-bench -- --repeat nothing 1 1
+  refused_with target/bench-peers-flag.txt '--rounds takes a number, not "x"' cargo run --locked -q -p kohi-bench -- --rounds x
   cargo run --locked -q -p kohi-bench -- --quick --window-ms 1 2>target/bench-peers-closed.txt | head -n 1 >/dev/null
   if grep -q "panicked" target/bench-peers-closed.txt; then echo "kohi-bench panicked when its reader left" >&2; exit 1; fi
 

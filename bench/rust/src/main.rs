@@ -5,12 +5,8 @@
 //! Time is this thread's CPU time (`CLOCK_THREAD_CPUTIME_ID`), so another process on the machine
 //! moves it less than the wall clock. Rounds are interleaved (every tool once per round, in
 //! turn), and each tool's figure is the median of its rounds. Prints one JSON line per tool and
-//! input, the same fields as bench/peers/*.
-//!
-//!   kohi-bench [--rounds N] [--window-ms M] [--quick]      (scripts/bench.sh runs it)
-//!   kohi-bench --repeat TOOL UNITS N                     (one tool, N times, for callgrind)
-//!   kohi-bench --write-bulk DIR                            (bulk_{1000,10000,100000}.xml for the
-//!                                                           Python and Node peers)
+//! input, the same fields as bench/peers/*. `scripts/bench.sh` runs it; its command line is
+//! [`USAGE`] (`kohi-bench --help`).
 
 use std::hint::black_box;
 
@@ -155,8 +151,13 @@ fn main() -> std::process::ExitCode {
 }
 
 fn run(args: &[String]) -> Result<(), String> {
-    let value = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1));
-    if let Some(dir) = value("--write-bulk") {
+    // The `k`-th value after a flag (`check_args` has seen that there is one).
+    let value = |flag: &str, k: usize| args.iter().position(|a| a == flag).and_then(|i| args.get(i + 1 + k));
+    // A number after a flag, or `default` without the flag; a value that is not one is refused.
+    fn number<T: std::str::FromStr>(value: Option<&String>, flag: &str, default: T) -> Result<T, String> {
+        value.map_or(Ok(default), |v| v.parse().map_err(|_| format!("{flag} takes a number, not {v:?}")))
+    }
+    if let Some(dir) = value("--write-bulk", 0) {
         for units in [1000, 10_000, 100_000] {
             let path = std::path::Path::new(dir).join(format!("bulk_{units}.xml"));
             std::fs::write(&path, kohi_fixtures::bulk_file(units)).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -167,9 +168,9 @@ fn run(args: &[String]) -> Result<(), String> {
         return Ok(());
     }
     // `--repeat TOOL UNITS N`: one tool on a bulk file, N times, for callgrind or perf.
-    if let Some(tool) = value("--repeat") {
-        let number = |i: usize| args.get(i).and_then(|v| v.parse::<usize>().ok()).unwrap_or(1);
-        let (units, times) = (number(2), number(3));
+    if let Some(tool) = value("--repeat", 0) {
+        let (units, times) =
+            (number(value("--repeat", 1), "--repeat", 1)?, number(value("--repeat", 2), "--repeat", 1)?);
         let bytes = kohi_fixtures::bulk_file(units);
         let names = || TOOLS.iter().chain(&STREAMING).map(|(name, _)| *name).collect::<Vec<_>>().join(", ");
         let (_, run) = TOOLS
@@ -182,9 +183,8 @@ fn run(args: &[String]) -> Result<(), String> {
         return Ok(());
     }
     let quick = args.iter().any(|a| a == "--quick");
-    let rounds: usize = value("--rounds").and_then(|v| v.parse().ok()).unwrap_or(if quick { 1 } else { 7 });
-    let window =
-        value("--window-ms").and_then(|v| v.parse::<f64>().ok()).unwrap_or(if quick { 5.0 } else { 150.0 }) / 1e3;
+    let rounds: usize = number(value("--rounds", 0), "--rounds", if quick { 1 } else { 7 })?;
+    let window = number(value("--window-ms", 0), "--window-ms", if quick { 5.0 } else { 150.0 })? / 1e3;
     for (label, bytes) in inputs(quick) {
         let tools: Vec<Tool> =
             if label.starts_with("bulk") { TOOLS.iter().chain(&STREAMING).copied().collect() } else { TOOLS.to_vec() };
