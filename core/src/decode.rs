@@ -244,9 +244,9 @@ fn control_at(bytes: &[u8]) -> Option<usize> {
     let forbidden = |b: u8| b < 0x20 && b != b'\t' && b != b'\n' && b != b'\r';
     // Branch-free per 128-byte block of a fixed length (it vectorises, unrolled, with one
     // reduction a block); the position is looked up only on failure.
+    let dirty = |block: &[u8]| block.iter().fold(false, |bad, &b| bad | forbidden(b));
     let mut blocks = bytes.chunks_exact(128);
-    let clean = blocks.by_ref().all(|block| !block.iter().fold(false, |bad, &b| bad | forbidden(b)))
-        && !blocks.remainder().iter().fold(false, |bad, &b| bad | forbidden(b));
+    let clean = !blocks.by_ref().any(dirty) && !dirty(blocks.remainder());
     if clean { None } else { bytes.iter().position(|&b| forbidden(b)) }
 }
 

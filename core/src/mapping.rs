@@ -216,8 +216,8 @@ fn mark_renewals(entries: &mut [KohiEntry], on: Option<NaiveDate>) {
             continue;
         }
         let same = |i: &usize| entries[*i].key() == entries[first].key();
-        // Counted before collected: most certificates have no renewal, and need no list.
-        if (first + 1..entries.len()).filter(same).count() == 0 {
+        // Looked for before collected: most certificates have no renewal, and need no list.
+        if !(first + 1..entries.len()).any(|i| same(&i)) {
             continue;
         }
         let group: Vec<usize> = (first..entries.len()).filter(same).collect();

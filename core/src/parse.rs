@@ -829,7 +829,7 @@ fn push_index(path: &mut String, i: usize) {
 
 fn is_blank(s: &str) -> bool {
     // Indentation is a line end and spaces: runs of spaces go by eight at a time.
-    const SPACES: u64 = u64::from_ne_bytes([b' '; 8]);
+    const SPACES: u64 = crate::scan::splat(b' ');
     let bytes = s.as_bytes();
     // Most texts that are not blank say so at their first byte.
     if let Some(&first) = bytes.first()
