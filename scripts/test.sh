@@ -18,7 +18,7 @@ refused_with() {
     echo "expected to fail, and it ran: $*" >&2
     exit 1
   fi
-  grep -q "$pattern" "$out" || { echo "failed without saying /$pattern/ ($out)" >&2; exit 1; }
+  grep -q -e "$pattern" "$out" || { echo "failed without saying /$pattern/ ($out)" >&2; exit 1; }
 }
 
 # Pinned so a new release cannot change the verdict of an old commit.
