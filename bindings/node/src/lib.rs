@@ -180,8 +180,10 @@ impl KohiResult {
 
 /// Parses a result file: a Buffer/Uint8Array (UTF-8 or Shift_JIS, detected) or a string (already
 /// decoded text; the declared encoding is then ignored).
+// The bytes are borrowed for the call (`Uint8ArraySlice`): `Uint8Array` would make and delete a
+// persistent reference to the array on every call, which nothing here needs after it returns.
 #[napi]
-pub fn parse(env: Env, data: Either<Uint8Array, String>, options: Option<ParseOptions>) -> Result<KohiResult> {
+pub fn parse(env: Env, data: Either<Uint8ArraySlice, String>, options: Option<ParseOptions>) -> Result<KohiResult> {
     let options = self::options(&env, options)?;
     let parsed = match &data {
         Either::A(bytes) => kohi_core::parse_with(bytes, &options),

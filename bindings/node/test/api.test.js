@@ -101,6 +101,11 @@ test('Buffer, Uint8Array and string agree', () => {
   const expected = kohi.parse(bytes).toJsonString()
   assert.equal(kohi.parse(new Uint8Array(bytes)).toJsonString(), expected)
   assert.equal(kohi.parse(bytes.toString('utf8')).toJsonString(), expected)
+  // A view into a larger buffer is read from its own offset to its own end (the bytes are
+  // borrowed for the call, not copied).
+  const padded = Buffer.concat([Buffer.from('<junk>'), bytes, Buffer.from('</junk>')])
+  assert.equal(kohi.parse(padded.subarray(6, 6 + bytes.length)).toJsonString(), expected)
+  assert.equal(kohi.parse(new Uint8Array(padded.buffer, padded.byteOffset + 6, bytes.length)).toJsonString(), expected)
   const decoded = new TextDecoder('shift_jis').decode(read('insured_card_sjis.xml'))
   const fromText = kohi.parse(decoded)
   assert.equal(fromText.encoding, 'UTF-8')
