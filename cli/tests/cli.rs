@@ -66,6 +66,19 @@ fn aliases_from_a_file() {
     assert!(without["patients"][0]["kohi"][0]["payer_number"].is_null());
     let with = lines(&kohi(&["parse", "--aliases", aliases.to_str().unwrap(), xml.to_str().unwrap()])).remove(0);
     assert_eq!(with["patients"][0]["kohi"][0]["payer_number"], "52136017");
+    // With a layout file too, both apply (`--layout` used to replace `--aliases` silently).
+    let both = dir.join("both.xml");
+    std::fs::write(
+        &both,
+        std::fs::read_to_string(&xml).unwrap().replace("<Name>", "<Shimei>").replace("</Name>", "</Shimei>"),
+    )
+    .unwrap();
+    let layout = dir.join("layout.json");
+    std::fs::write(&layout, r#"{"rename": {"Name": "Shimei"}}"#).unwrap();
+    let args = ["parse", "--json", "--aliases", aliases.to_str().unwrap(), "--layout", layout.to_str().unwrap()];
+    let with_both = lines(&kohi(&[&args[..], &[both.to_str().unwrap()]].concat())).remove(0);
+    assert_eq!(with_both["patients"][0]["kohi"][0]["payer_number"], "52136017");
+    assert_eq!(with_both["patients"][0]["qualifications"][0]["name"], "見本　花子");
     std::fs::write(&aliases, r#"{"NoSuchElement": ["X"]}"#).unwrap();
     let out = kohi(&["parse", "--aliases", aliases.to_str().unwrap(), xml.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));

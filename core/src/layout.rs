@@ -432,69 +432,17 @@ struct Spec {
     file_prefixes: Vec<String>,
 }
 
-/// The keys of a layout file. A JSON object with none of them is an alias table.
-const LAYOUT_KEYS: [&str; 6] = ["kohi_layout", "rename", "place", "wrappers", "roots", "file_prefixes"];
-
-impl Layout {
-    /// The built-in layout, built once.
-    pub fn standard() -> Arc<Layout> {
-        static STANDARD: OnceLock<Arc<Layout>> = OnceLock::new();
-        STANDARD.get_or_init(|| Arc::new(Self::build(&Spec::default()).expect("built-in aliases are valid"))).clone()
-    }
-
-    /// The built-in layout plus the caller's aliases, given as JSON:
-    /// `{"CanonicalName": ["Alias", …], "Other": "SingleAlias"}`.
-    pub fn with_aliases_json(json: &str) -> Result<Layout> {
-        let value: serde_json::Value = serde_json::from_str(json).map_err(|e| Error::InvalidAliasTable {
-            reason: format!("not valid JSON (line {}, column {})", e.line(), e.column()),
-        })?;
-        let object = value.as_object().ok_or_else(|| invalid("the top level must be an object"))?;
-        let mut spec = Spec::default();
-        for (canonical, aliases) in object {
-            for alias in names(aliases).ok_or_else(|| invalid("each value must be a string or an array of strings"))? {
-                spec.aliases.push((canonical.clone(), alias.to_owned()));
-            }
-        }
-        Self::build(&spec).map_err(|e| match e {
-            Error::InvalidLayout { reason, .. } => invalid(&reason),
-            e => e,
-        })
-    }
-
-    /// The built-in layout changed by a layout file (JSON), all parts optional:
-    ///
-    /// ```json
-    /// {
-    ///   "kohi_layout": 1,
-    ///   "rename":   {"MedicalSubsidyInsurerNumber": ["KohiFutanshaNumber"]},
-    ///   "place":    {"MedicalSubsidyCertificateList": ["MessageBody", "BulkConfirmUnit"]},
-    ///   "wrappers": {"PmhInfo": ["ResultOfQualificationConfirmation"]},
-    ///   "roots":    ["PmhMsg"],
-    ///   "file_prefixes": ["PMHsimsm"]
-    /// }
-    /// ```
-    ///
-    /// - `rename`: canonical name → the names the files use (added; the canonical one stays).
-    /// - `place`: canonical element → more parents (canonical container names) it may sit
-    ///   under, with its whole subtree: PMH data at the person level, say.
-    /// - `wrappers`: an element kohi does not know → the parents it wraps content in; its
-    ///   children are read as if they sat in that parent.
-    /// - `roots`: more document roots, read as `XmlMsg` (a document of PMH data of its own).
-    /// - `file_prefixes`: interface names of such documents, for the watcher.
-    ///
-    /// An object with none of these keys is an alias table ([`Layout::with_aliases_json`]). A bad
-    /// file is `invalid_layout`, naming the key.
-    pub fn from_json(json: &str) -> Result<Layout> {
+impl Spec {
+    /// What a layout file asks for; `None` for an object with none of a layout file's keys
+    /// (an alias table, read as one).
+    fn from_layout_json(json: &str) -> Result<Option<Spec>> {
         let value: serde_json::Value = serde_json::from_str(json).map_err(|e| Error::InvalidLayout {
             key: String::new(),
             reason: format!("not valid JSON (line {}, column {})", e.line(), e.column()),
         })?;
         let object = value.as_object().ok_or_else(|| bad_layout("", "the top level must be an object"))?;
         if !object.keys().any(|k| LAYOUT_KEYS.contains(&k.as_str())) {
-            return Self::with_aliases_json(json).map_err(|e| match e {
-                Error::InvalidAliasTable { reason } => Error::InvalidLayout { key: "rename".into(), reason },
-                e => e,
-            });
+            return Ok(None);
         }
         let mut spec = Spec::default();
         for (key, value) in object {
@@ -540,7 +488,89 @@ impl Layout {
                 _ => return Err(bad_layout(key, "is not a key of a layout file")),
             }
         }
+        Ok(Some(spec))
+    }
+
+    /// Adds an alias table's names (`{"CanonicalName": ["Alias", …], "Other": "SingleAlias"}`).
+    fn add_alias_table(&mut self, json: &str) -> Result<()> {
+        let value: serde_json::Value = serde_json::from_str(json).map_err(|e| Error::InvalidAliasTable {
+            reason: format!("not valid JSON (line {}, column {})", e.line(), e.column()),
+        })?;
+        let object = value.as_object().ok_or_else(|| invalid("the top level must be an object"))?;
+        for (canonical, aliases) in object {
+            for alias in names(aliases).ok_or_else(|| invalid("each value must be a string or an array of strings"))? {
+                self.aliases.push((canonical.clone(), alias.to_owned()));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The keys of a layout file. A JSON object with none of them is an alias table.
+const LAYOUT_KEYS: [&str; 6] = ["kohi_layout", "rename", "place", "wrappers", "roots", "file_prefixes"];
+
+impl Layout {
+    /// The built-in layout, built once.
+    pub fn standard() -> Arc<Layout> {
+        static STANDARD: OnceLock<Arc<Layout>> = OnceLock::new();
+        STANDARD.get_or_init(|| Arc::new(Self::build(&Spec::default()).expect("built-in aliases are valid"))).clone()
+    }
+
+    /// The built-in layout plus the caller's aliases, given as JSON:
+    /// `{"CanonicalName": ["Alias", …], "Other": "SingleAlias"}`.
+    pub fn with_aliases_json(json: &str) -> Result<Layout> {
+        let mut spec = Spec::default();
+        spec.add_alias_table(json)?;
+        Self::build(&spec).map_err(|e| match e {
+            Error::InvalidLayout { reason, .. } => invalid(&reason),
+            e => e,
+        })
+    }
+
+    /// A layout file and an alias table together: the alias table's names are added to the
+    /// file's `rename`. Each is refused as it would be alone (`invalid_layout`,
+    /// `invalid_alias_table`); names that only collide once both are read are `invalid_layout`.
+    pub fn from_json_with_aliases(layout_json: &str, aliases_json: &str) -> Result<Layout> {
+        let mut spec = match Spec::from_layout_json(layout_json)? {
+            Some(spec) => spec,
+            None => {
+                let mut spec = Spec::default();
+                spec.add_alias_table(layout_json).map_err(as_rename)?;
+                spec
+            }
+        };
+        spec.add_alias_table(aliases_json)?;
         Self::build(&spec)
+    }
+
+    /// The built-in layout changed by a layout file (JSON), all parts optional:
+    ///
+    /// ```json
+    /// {
+    ///   "kohi_layout": 1,
+    ///   "rename":   {"MedicalSubsidyInsurerNumber": ["KohiFutanshaNumber"]},
+    ///   "place":    {"MedicalSubsidyCertificateList": ["MessageBody", "BulkConfirmUnit"]},
+    ///   "wrappers": {"PmhInfo": ["ResultOfQualificationConfirmation"]},
+    ///   "roots":    ["PmhMsg"],
+    ///   "file_prefixes": ["PMHsimsm"]
+    /// }
+    /// ```
+    ///
+    /// - `rename`: canonical name → the names the files use (added; the canonical one stays).
+    /// - `place`: canonical element → more parents (canonical container names) it may sit
+    ///   under, with its whole subtree: PMH data at the person level, say.
+    /// - `wrappers`: an element kohi does not know → the parents it wraps content in; its
+    ///   children are read as if they sat in that parent.
+    /// - `roots`: more document roots, read as `XmlMsg` (a document of PMH data of its own).
+    /// - `file_prefixes`: interface names of such documents, for the watcher.
+    ///
+    /// An object with none of these keys is an alias table ([`Layout::with_aliases_json`]). A bad
+    /// file is `invalid_layout`, naming the key.
+    pub fn from_json(json: &str) -> Result<Layout> {
+        match Spec::from_layout_json(json)? {
+            Some(spec) => Self::build(&spec),
+            None => Self::with_aliases_json(json).map_err(as_rename),
+        }
     }
 
     /// File-name prefixes of PMH documents the layout file declared.
@@ -711,6 +741,14 @@ fn expand(ctx: Ctx) -> impl Iterator<Item = Ctx> {
     let person = ctx == PERSON;
     let (first, second) = if person { (Ctx::Body, Some(Ctx::Unit)) } else { (ctx, None) };
     std::iter::once(first).chain(second)
+}
+
+/// An alias table given as a layout file: its errors are the layout file's `rename`.
+fn as_rename(e: Error) -> Error {
+    match e {
+        Error::InvalidAliasTable { reason } => Error::InvalidLayout { key: "rename".into(), reason },
+        e => e,
+    }
 }
 
 fn invalid(reason: &str) -> Error {

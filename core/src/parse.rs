@@ -111,6 +111,35 @@ impl Limits {
     }
 }
 
+/// The layout file and the alias table a [`ParseOptions`] was given (as JSON text).
+#[derive(Clone, Default)]
+struct LayoutTexts {
+    layout: Option<Arc<str>>,
+    aliases: Option<Arc<str>>,
+}
+
+impl LayoutTexts {
+    fn build(&self) -> Result<Arc<Layout>> {
+        Ok(match (self.layout.as_deref(), self.aliases.as_deref()) {
+            (None, None) => Layout::standard(),
+            (Some(layout), None) => Arc::new(Layout::from_json(layout)?),
+            (None, Some(aliases)) => Arc::new(Layout::with_aliases_json(aliases)?),
+            (Some(layout), Some(aliases)) => Arc::new(Layout::from_json_with_aliases(layout, aliases)?),
+        })
+    }
+}
+
+/// Sizes only: the texts can be long, and [`Layout`]'s own `Debug` says what was built.
+impl std::fmt::Debug for LayoutTexts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let bytes = |t: &Option<Arc<str>>| t.as_ref().map(|t| t.len());
+        f.debug_struct("LayoutTexts")
+            .field("layout_bytes", &bytes(&self.layout))
+            .field("aliases_bytes", &bytes(&self.aliases))
+            .finish()
+    }
+}
+
 /// How to parse. Cheap to clone; build once and reuse.
 ///
 /// ```
@@ -127,6 +156,9 @@ impl Limits {
 #[derive(Debug, Clone)]
 pub struct ParseOptions {
     layout: Arc<Layout>,
+    /// The texts `layout` was built from, so that a layout file and an alias table, given in
+    /// either order, both apply (each used to replace the other, silently).
+    layout_texts: LayoutTexts,
     max_input_bytes: usize,
     max_depth: usize,
     limits: Limits,
@@ -136,6 +168,7 @@ impl Default for ParseOptions {
     fn default() -> Self {
         Self {
             layout: Layout::standard(),
+            layout_texts: LayoutTexts::default(),
             max_input_bytes: DEFAULT_MAX_INPUT_BYTES,
             max_depth: DEFAULT_MAX_DEPTH,
             limits: Limits::default(),
@@ -149,16 +182,20 @@ impl ParseOptions {
         Self::default()
     }
 
-    /// Adds the caller's element aliases (JSON: canonical name → extra names).
+    /// Adds the caller's element aliases (JSON: canonical name → extra names), to the layout
+    /// file's names if one is set (before or after). A second alias table replaces the first.
     pub fn with_aliases_json(mut self, json: &str) -> Result<Self> {
-        self.layout = Arc::new(Layout::with_aliases_json(json)?);
+        self.layout_texts.aliases = Some(json.into());
+        self.layout = self.layout_texts.build()?;
         Ok(self)
     }
 
     /// Uses a layout file (JSON; see [`Layout::from_json`]): names, places, wrappers and roots
-    /// of the real layout, learnt without a release. An alias table is accepted too.
+    /// of the real layout, learnt without a release. An alias table is accepted too. Aliases
+    /// set before or after are added to it; a second layout file replaces the first.
     pub fn with_layout_json(mut self, json: &str) -> Result<Self> {
-        self.layout = Arc::new(Layout::from_json(json)?);
+        self.layout_texts.layout = Some(json.into());
+        self.layout = self.layout_texts.build()?;
         Ok(self)
     }
 

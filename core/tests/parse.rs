@@ -596,6 +596,51 @@ mod layout_files {
         assert!(d.unknown_elements.is_empty());
     }
 
+    /// A layout file and an alias table both apply, whichever is given first (each used to
+    /// replace the other without a word: a vendor adding an alias lost the layout's 公費).
+    #[test]
+    fn a_layout_file_and_an_alias_table_both_apply_in_either_order() {
+        let xml = result(&format!("<HokenshaMei>x</HokenshaMei><PmhList><PmhCert>{SUBSIDY}</PmhCert></PmhList>"));
+        let (layout, aliases) = (format!("{{{RENAME}}}"), r#"{"InsurerName": "HokenshaMei"}"#);
+        let layout_first =
+            ParseOptions::default().with_layout_json(&layout).unwrap().with_aliases_json(aliases).unwrap();
+        let aliases_first =
+            ParseOptions::default().with_aliases_json(aliases).unwrap().with_layout_json(&layout).unwrap();
+        for options in [layout_first, aliases_first] {
+            let d = kohi::parse_with(xml.as_bytes(), &options).unwrap();
+            assert_eq!(payers(&d), [("52136017".into(), "1234566".into(), Some("20250401".into()))]);
+            assert_eq!(d.patients[0].qualifications[0].insurer_name.as_deref(), Some("x"));
+            assert!(d.unknown_elements.is_empty());
+        }
+        // A second of either kind replaces the first of its kind only.
+        let replaced = ParseOptions::default()
+            .with_layout_json(&layout)
+            .unwrap()
+            .with_aliases_json(r#"{"InsurerName": "Other"}"#)
+            .unwrap()
+            .with_aliases_json(aliases)
+            .unwrap();
+        let d = kohi::parse_with(xml.as_bytes(), &replaced).unwrap();
+        assert_eq!(payers(&d).len(), 1);
+        assert_eq!(d.patients[0].qualifications[0].insurer_name.as_deref(), Some("x"));
+        // Each is refused as it is alone; a collision of the two is the layout's.
+        let e = ParseOptions::default().with_layout_json(&layout).unwrap().with_aliases_json("[]").unwrap_err();
+        assert_eq!(e.code(), "invalid_alias_table");
+        let e = ParseOptions::default()
+            .with_aliases_json(aliases)
+            .unwrap()
+            .with_layout_json(r#"{"roots": 1}"#)
+            .unwrap_err();
+        assert_eq!(e.code(), "invalid_layout");
+        let e = ParseOptions::default()
+            .with_layout_json(r#"{"rename": {"InsurerName": "Shared"}}"#)
+            .unwrap()
+            .with_aliases_json(r#"{"InsurerNumber": "Shared"}"#)
+            .unwrap_err();
+        assert_eq!(e.code(), "invalid_layout");
+        assert!(e.to_string().contains("`rename.Shared"), "{e}");
+    }
+
     #[test]
     fn bad_layout_files_name_the_key() {
         for (json, key) in [

@@ -641,7 +641,8 @@ kohi_options *kohi_options_new(void);
 void kohi_options_free(kohi_options *options);
 
 /*
- Adds element aliases, as JSON text: `{"CanonicalName": ["Alias", …]}`. On failure the
+ Adds element aliases, as JSON text: `{"CanonicalName": ["Alias", …]}`, to the layout file's
+ names if one is set (before or after); a second alias table replaces the first. On failure the
  options are unchanged and `*err_out` (if not NULL) receives an error to free.
  */
 kohi_status kohi_options_set_aliases_json(kohi_options *options,
@@ -651,7 +652,8 @@ kohi_status kohi_options_set_aliases_json(kohi_options *options,
 /*
  Uses a layout file, as JSON text (see the README, "When the official layout arrives"):
  renamed elements, elements placed under other parents, wrappers, extra roots. An alias table
- is accepted too. On failure (`KOHI_STATUS_INVALID_LAYOUT`, the message naming the key) the
+ is accepted too. Aliases set with `kohi_options_set_aliases_json`, before or after, are added
+ to its names; a second layout file replaces the first. On failure (`KOHI_STATUS_INVALID_LAYOUT`, the message naming the key) the
  options are unchanged and `*err_out` (if not NULL) receives an error to free.
  */
 kohi_status kohi_options_set_layout_json(kohi_options *options,

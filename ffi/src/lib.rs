@@ -139,7 +139,8 @@ pub unsafe extern "C" fn kohi_options_free(options: *mut kohi_options) {
     })
 }
 
-/// Adds element aliases, as JSON text: `{"CanonicalName": ["Alias", …]}`. On failure the
+/// Adds element aliases, as JSON text: `{"CanonicalName": ["Alias", …]}`, to the layout file's
+/// names if one is set (before or after); a second alias table replaces the first. On failure the
 /// options are unchanged and `*err_out` (if not NULL) receives an error to free.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kohi_options_set_aliases_json(
@@ -167,7 +168,8 @@ pub unsafe extern "C" fn kohi_options_set_aliases_json(
 
 /// Uses a layout file, as JSON text (see the README, "When the official layout arrives"):
 /// renamed elements, elements placed under other parents, wrappers, extra roots. An alias table
-/// is accepted too. On failure (`KOHI_STATUS_INVALID_LAYOUT`, the message naming the key) the
+/// is accepted too. Aliases set with `kohi_options_set_aliases_json`, before or after, are added
+/// to its names; a second layout file replaces the first. On failure (`KOHI_STATUS_INVALID_LAYOUT`, the message naming the key) the
 /// options are unchanged and `*err_out` (if not NULL) receives an error to free.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kohi_options_set_layout_json(

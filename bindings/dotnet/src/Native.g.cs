@@ -214,11 +214,11 @@ namespace KohiNet.Native
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern void kohi_options_free(IntPtr options);
 
-        /// <summary>Adds element aliases, as JSON text: <c>{"CanonicalName": ["Alias", …]}</c>. On failure the options are unchanged and <c>*err_out</c> (if not NULL) receives an error to free.</summary>
+        /// <summary>Adds element aliases, as JSON text: <c>{"CanonicalName": ["Alias", …]}</c>, to the layout file's names if one is set (before or after); a second alias table replaces the first. On failure the options are unchanged and <c>*err_out</c> (if not NULL) receives an error to free.</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern uint kohi_options_set_aliases_json(IntPtr options, byte[] aliases_json, out IntPtr err_out);
 
-        /// <summary>Uses a layout file, as JSON text (see the README, "When the official layout arrives"): renamed elements, elements placed under other parents, wrappers, extra roots. An alias table is accepted too. On failure (<c>KOHI_STATUS_INVALID_LAYOUT</c>, the message naming the key) the options are unchanged and <c>*err_out</c> (if not NULL) receives an error to free.</summary>
+        /// <summary>Uses a layout file, as JSON text (see the README, "When the official layout arrives"): renamed elements, elements placed under other parents, wrappers, extra roots. An alias table is accepted too. Aliases set with <c>kohi_options_set_aliases_json</c>, before or after, are added to its names; a second layout file replaces the first. On failure (<c>KOHI_STATUS_INVALID_LAYOUT</c>, the message naming the key) the options are unchanged and <c>*err_out</c> (if not NULL) receives an error to free.</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern uint kohi_options_set_layout_json(IntPtr options, byte[] layout_json, out IntPtr err_out);
 

@@ -279,6 +279,16 @@ test('surveyFiles surveys paths off the main thread: the same report, two kinds 
   assert.throws(() => kohi.surveyFiles([Buffer.from('<XmlMsg/>')]), (e) => e.code === 'invalid_argument')
 })
 
+test('a layout and aliases both apply (each used to replace the other without a word)', () => {
+  const text = read('face_pmh_two.xml').toString('utf8')
+  const renamed = text.replaceAll('MedicalSubsidyInsurerNumber', 'FutanshaBango').replace('<Name>', '<Shimei>').replace('</Name>', '</Shimei>')
+  const layout = { rename: { MedicalSubsidyInsurerNumber: ['FutanshaBango'] } }
+  const result = kohi.parse(Buffer.from(renamed), { layout, aliases: { Name: 'Shimei' } })
+  assert.deepEqual(result.patients[0].kohi.map((k) => k.payerNumber), ['52136017', '88131016'])
+  assert.equal(result.patients[0].qualifications[0].name, '見本　花子')
+  assert.deepEqual(result.unknownElements, [])
+})
+
 test('a bad layout is invalid_layout naming the key', () => {
   assert.throws(
     () => kohi.parse(fs.readFileSync(path.join(FIXTURES, 'face_pmh_two.xml')), { layout: { place: { Name: 'Nowhere' } } }),

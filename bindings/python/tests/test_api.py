@@ -315,6 +315,19 @@ def test_survey_proposes_a_layout_that_reads_the_wrapped_certificates():
     assert kohi.parse(wrapped, layout=json.dumps(found["layout"])).patients[0].kohi
 
 
+def test_a_layout_and_aliases_both_apply():
+    # Each used to replace the other without a word: aliases= dropped the layout's 公費.
+    text = (FIXTURES / "face_pmh_two.xml").read_text(encoding="utf-8")
+    renamed = text.replace("MedicalSubsidyInsurerNumber", "FutanshaBango").replace("<Name>", "<Shimei>")
+    renamed = renamed.replace("</Name>", "</Shimei>").encode()
+    layout = {"rename": {"MedicalSubsidyInsurerNumber": ["FutanshaBango"]}}
+    doc = kohi.parse(renamed, layout=layout, aliases={"Name": "Shimei"})
+    want = [k.payer_number for k in kohi.parse(FIXTURES / "face_pmh_two.xml").patients[0].kohi]
+    assert [k.payer_number for k in doc.patients[0].kohi] == want and len(want) == 2
+    assert doc.patients[0].qualifications[0].name == "見本　花子"
+    assert doc.unknown_elements == []
+
+
 def test_bad_layout_is_a_layout_error_naming_the_key():
     with pytest.raises(kohi.LayoutError) as raised:
         kohi.parse(FIXTURES / "face_pmh_two.xml", layout={"place": {"Name": "Nowhere"}})
