@@ -112,14 +112,47 @@ impl Limits {
 }
 
 /// The layout file and the alias table a [`ParseOptions`] was given (as JSON text).
-#[derive(Clone, Default)]
+#[derive(Clone, Default, PartialEq)]
 struct LayoutTexts {
     layout: Option<Arc<str>>,
     aliases: Option<Arc<str>>,
 }
 
+/// Layouts recently built, by the texts they were built from, the last used first. Python and
+/// Node take their options with each call, and building a layout (reading the JSON, then the
+/// name tables) took 11–13 µs: a parse with a layout file cost three to four times one without.
+/// Bounded: a vendor has a layout or two; texts past [`CACHED_TEXT_BYTES`] are built each time.
+static BUILT_LAYOUTS: std::sync::Mutex<Vec<(LayoutTexts, Arc<Layout>)>> = std::sync::Mutex::new(Vec::new());
+const CACHED_LAYOUTS: usize = 8;
+const CACHED_TEXT_BYTES: usize = 64 << 10;
+
 impl LayoutTexts {
     fn build(&self) -> Result<Arc<Layout>> {
+        let bytes = self.layout.as_ref().map_or(0, |t| t.len()) + self.aliases.as_ref().map_or(0, |t| t.len());
+        if bytes > CACHED_TEXT_BYTES || (self.layout.is_none() && self.aliases.is_none()) {
+            return self.build_anew();
+        }
+        // A panic elsewhere while the list was held leaves it whole (it is only ever reordered,
+        // pushed to and truncated), so a poisoned lock is used as it is.
+        let cache = || BUILT_LAYOUTS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        {
+            let mut built = cache();
+            if let Some(at) = built.iter().position(|(texts, _)| texts == self) {
+                let hit = built.remove(at);
+                let layout = hit.1.clone();
+                built.insert(0, hit);
+                return Ok(layout);
+            }
+        }
+        // Built outside the lock; a failure is not kept (it is quick to find again).
+        let layout = self.build_anew()?;
+        let mut built = cache();
+        built.insert(0, (self.clone(), layout.clone()));
+        built.truncate(CACHED_LAYOUTS);
+        Ok(layout)
+    }
+
+    fn build_anew(&self) -> Result<Arc<Layout>> {
         Ok(match (self.layout.as_deref(), self.aliases.as_deref()) {
             (None, None) => Layout::standard(),
             (Some(layout), None) => Arc::new(Layout::from_json(layout)?),
@@ -941,6 +974,32 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+
+    /// Options made per call (as Python and Node make them) share the layout built for the same
+    /// texts; the list stays bounded, and a text past the bound is built each time.
+    #[test]
+    fn layouts_built_from_the_same_texts_are_shared_and_the_list_is_bounded() {
+        let layout = |rename: &str| ParseOptions::default().with_layout_json(rename).unwrap().layout;
+        let first = r#"{"rename": {"InsurerName": "CacheTestFirst"}}"#;
+        assert!(Arc::ptr_eq(&layout(first), &layout(first)));
+        let with_aliases = |aliases: &str| {
+            ParseOptions::default().with_layout_json(first).unwrap().with_aliases_json(aliases).unwrap().layout
+        };
+        let aliases = r#"{"Name": "CacheTestName"}"#;
+        assert!(Arc::ptr_eq(&with_aliases(aliases), &with_aliases(aliases)));
+        assert!(!Arc::ptr_eq(&with_aliases(aliases), &layout(first)), "the texts together are another layout");
+        let kept = layout(first);
+        for i in 0..CACHED_LAYOUTS {
+            layout(&format!(r#"{{"rename": {{"InsurerName": "CacheTest{i}"}}}}"#));
+        }
+        assert!(BUILT_LAYOUTS.lock().unwrap().len() <= CACHED_LAYOUTS);
+        assert!(!Arc::ptr_eq(&kept, &layout(first)), "the least recently used was let go");
+        let long = format!(
+            r#"{{"rename": {{"InsurerName": "CacheTestLong"}}, "roots": ["{}"]}}"#,
+            "R".repeat(CACHED_TEXT_BYTES)
+        );
+        assert!(!Arc::ptr_eq(&layout(&long), &layout(&long)), "a text past the bound is not kept");
+    }
 
     #[test]
     fn indexes_are_written_as_format_writes_them() {
