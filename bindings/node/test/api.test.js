@@ -283,10 +283,16 @@ test('a layout and aliases both apply (each used to replace the other without a 
   const text = read('face_pmh_two.xml').toString('utf8')
   const renamed = text.replaceAll('MedicalSubsidyInsurerNumber', 'FutanshaBango').replace('<Name>', '<Shimei>').replace('</Name>', '</Shimei>')
   const layout = { rename: { MedicalSubsidyInsurerNumber: ['FutanshaBango'] } }
-  const result = kohi.parse(Buffer.from(renamed), { layout, aliases: { Name: 'Shimei' } })
+  const options = { layout, aliases: { Name: 'Shimei' } }
+  const result = kohi.parse(Buffer.from(renamed), options)
   assert.deepEqual(result.patients[0].kohi.map((k) => k.payerNumber), ['52136017', '88131016'])
   assert.equal(result.patients[0].qualifications[0].name, '見本　花子')
   assert.deepEqual(result.unknownElements, [])
+  // Objects are handed to the addon as JSON text, on a copy: the caller's options stay as given.
+  assert.equal(options.layout, layout)
+  assert.deepEqual(options.aliases, { Name: 'Shimei' })
+  assert.throws(() => kohi.parse(Buffer.from(renamed), { layout: [layout] }), (e) => e.code === 'invalid_argument')
+  assert.throws(() => kohi.parse(Buffer.from(renamed), { layout: { rename: { Name: '\ud800' } } }), (e) => e.code === 'invalid_encoding')
 })
 
 test('a bad layout is invalid_layout naming the key', () => {
