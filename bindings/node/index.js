@@ -415,8 +415,38 @@ function loneSurrogateAt(text) {
   return -1
 }
 
+// The names each options object takes: index.d.ts's ParseOptions and WatchOptions (a test holds
+// these lists to them). napi ignores a name it does not know, so a misspelt `layuot`, or a
+// `layout` given to watch() beside its `parse`, was not applied and nothing said so: a layout
+// lost that way leaves the 公費 under its names unread. Refused instead, as Python's keyword
+// arguments and the CLI's flags are.
+const PARSE_OPTIONS = new Set(['aliases', 'layout', 'maxSize', 'limits'])
+const WATCH_OPTIONS = new Set(['settle', 'pollInterval', 'giveUpAfter', 'stateFile', 'doneDir', 'persistent', 'pairBy', 'parse'])
+// Function name → which argument is its options object, and the names it takes.
+const OPTIONS_OF = {
+  parse: [1, PARSE_OPTIONS],
+  parseFile: [1, PARSE_OPTIONS],
+  stream: [1, PARSE_OPTIONS],
+  survey: [1, PARSE_OPTIONS],
+  surveyFiles: [1, PARSE_OPTIONS],
+  watch: [1, WATCH_OPTIONS],
+}
+
+function checkOptionNames(where, options, names) {
+  // Anything but an object is napi's to refuse (its type check).
+  if (options === null || typeof options !== 'object') return
+  for (const key of Object.keys(options)) {
+    if (names.has(key)) continue
+    const hint = names === WATCH_OPTIONS && PARSE_OPTIONS.has(key) ? ` (parse options go under \`parse\`: { parse: { ${key} } })` : ''
+    throw typed(new TypeError(`${where}: unknown option \`${key}\`${hint}`), 'invalid_argument')
+  }
+  if (names === WATCH_OPTIONS) checkOptionNames(`${where}: parse`, options.parse, PARSE_OPTIONS)
+}
+
 function checked(where, fn) {
+  const [optionsAt, optionNames] = OPTIONS_OF[where] ?? []
   return function (...args) {
+    if (optionNames !== undefined) checkOptionNames(where, args[optionsAt], optionNames)
     for (let i = 0; i < args.length; i++) {
       const arg = args[i]
       if (typeof arg === 'string' && !arg.isWellFormed()) throw invalidEncoding(where, loneSurrogateAt(arg))

@@ -295,6 +295,20 @@ test('a layout and aliases both apply (each used to replace the other without a 
   assert.throws(() => kohi.parse(Buffer.from(renamed), { layout: { rename: { Name: '\ud800' } } }), (e) => e.code === 'invalid_encoding')
 })
 
+test('an option name parse() does not know is refused, naming it (napi ignored it: a misspelt layout was not applied)', () => {
+  const dts = fs.readFileSync(path.join(__dirname, '..', 'index.d.ts'), 'utf8')
+  const body = dts.match(/export interface ParseOptions \{([\s\S]*?)\n\}/)[1]
+  const names = [...body.matchAll(/^  (\w+)\?:/gm)].map((m) => m[1])
+  assert.deepEqual(names.toSorted(), ['aliases', 'layout', 'limits', 'maxSize'])
+  const bytes = read('face_pmh_two.xml')
+  for (const name of names) assert.equal(kohi.parse(bytes, { [name]: undefined }).patients.length, 1)
+  for (const call of [() => kohi.parse(bytes, { layuot: {} }), () => kohi.survey([bytes], { maxsize: 1 })]) {
+    assert.throws(call, (e) => e.code === 'invalid_argument' && /unknown option `(layuot|maxsize)`/.test(e.message))
+  }
+  // As for any bad argument of parseFile, at the call (not a rejected promise).
+  assert.throws(() => kohi.parseFile(path.join(FIXTURES, 'face_pmh_two.xml'), { Layout: '{}' }), (e) => e.code === 'invalid_argument')
+})
+
 test('a bad layout is invalid_layout naming the key', () => {
   assert.throws(
     () => kohi.parse(fs.readFileSync(path.join(FIXTURES, 'face_pmh_two.xml')), { layout: { place: { Name: 'Nowhere' } } }),

@@ -108,6 +108,27 @@ test('a broken file arrives with its error; a second watcher is refused', async 
   fs.rmSync(root, { recursive: true })
 })
 
+// The names index.d.ts declares for an interface (its `name?:` members).
+function declaredNames(interfaceName) {
+  const dts = fs.readFileSync(path.join(__dirname, '..', 'index.d.ts'), 'utf8')
+  const body = dts.match(new RegExp(`export interface ${interfaceName} \\{([\\s\\S]*?)\\n\\}`))[1]
+  return [...body.matchAll(/^  (\w+)\?:/gm)].map((m) => m[1])
+}
+
+test('an option name watch() does not know is refused, naming it: a layout beside `parse` was dropped', () => {
+  const root = terminal()
+  const names = declaredNames('WatchOptions')
+  assert.ok(names.includes('parse') && names.includes('doneDir'), names.join())
+  for (const name of names) kohi.watch(root, { ...FAST, [name]: undefined }).close()
+  for (const name of declaredNames('ParseOptions')) kohi.watch(root, { ...FAST, parse: { [name]: undefined } }).close()
+  const refused = (options, words) =>
+    assert.throws(() => kohi.watch(root, options), (e) => e.code === 'invalid_argument' && words.every((w) => e.message.includes(w)), JSON.stringify(options))
+  refused({ ...FAST, layout: { roots: ['PmhMsg'] } }, ['`layout`', 'parse: { layout }'])
+  refused({ ...FAST, settel: 80 }, ['`settel`'])
+  refused({ ...FAST, parse: { layuot: {} } }, ['parse', '`layuot`'])
+  fs.rmSync(root, { recursive: true })
+})
+
 test('settings out of range are typed errors, never wrapped around', () => {
   const root = terminal()
   for (const options of [{ settle: -1 }, { giveUpAfter: -5 }, { pollInterval: Number.NaN }, { settle: 0 }, { giveUpAfter: 1e14 }]) {
