@@ -147,7 +147,7 @@ impl Builder {
             Field::Header(f) => assign_header(&mut self.header, f, v),
             Field::Body(BodyField::ReceptionNumber) => {
                 self.is_bulk = true;
-                put(&mut self.bulk.reception_number, Text::from(text.trim()))
+                put(&mut self.bulk.reception_number, Text::from(crate::text::trim(text)))
             }
             Field::Person(f) => assign_person(self.person(), f, v),
             Field::Search(f) => match self.person().search_info.as_mut() {
@@ -236,7 +236,7 @@ impl Value<'_> {
     }
 
     fn trimmed(&self) -> Text {
-        Text::from(self.text.trim())
+        Text::from(crate::text::trim(&self.text))
     }
 
     fn personal(&self) -> Personal<Text> {
@@ -244,7 +244,7 @@ impl Value<'_> {
     }
 
     fn code<C: CodeList>(&mut self) -> C {
-        let code = C::from_code(self.text.trim());
+        let code = C::from_code(crate::text::trim(&self.text));
         if !code.is_known() {
             self.warn(WarningCode::UnknownCode);
         }

@@ -31,7 +31,7 @@ pub struct Date {
 impl Date {
     /// Reads the text; an invalid value keeps its text with `value` `None`.
     pub fn parse(raw: &str) -> Self {
-        Self { raw: raw.into(), value: parse_date(raw.trim()) }
+        Self { raw: raw.into(), value: parse_date(crate::text::trim(raw)) }
     }
 }
 
@@ -102,7 +102,7 @@ pub struct DateTime {
 impl DateTime {
     /// Reads the text; an invalid value keeps its text with `value` `None`.
     pub fn parse(raw: &str) -> Self {
-        let d = raw.trim().as_bytes();
+        let d = crate::text::trim(raw).as_bytes();
         let value = (d.len() == 14).then_some(d).and_then(|d| {
             let time = NaiveTime::from_hms_opt(number(&d[8..10])?, number(&d[10..12])?, number(&d[12..14])?)?;
             Some(ymd(d)?.and_time(time))

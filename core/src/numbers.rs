@@ -251,7 +251,7 @@ pub(crate) fn payer_law(normalized: &str) -> Option<(&str, LawKind)> {
 /// 公費 法別, and not a date (some dates pass the check: 20260331).
 pub(crate) fn is_kohi_payer_value(raw: &str) -> bool {
     let n = normalize(raw);
-    let n = n.trim();
+    let n = crate::text::trim(&n);
     date_value(n).is_none() && payer_law(n).is_some_and(|(_, kind)| kind != LawKind::Insurance)
 }
 
