@@ -236,7 +236,7 @@ impl Value<'_> {
     }
 
     fn trimmed(&self) -> Text {
-        Text::from(crate::text::trim(&self.text))
+        Text::from(crate::text::trim(self.text))
     }
 
     fn personal(&self) -> Personal<Text> {
@@ -244,7 +244,7 @@ impl Value<'_> {
     }
 
     fn code<C: CodeList>(&mut self) -> C {
-        let code = C::from_code(crate::text::trim(&self.text));
+        let code = C::from_code(crate::text::trim(self.text));
         if !code.is_known() {
             self.warn(WarningCode::UnknownCode);
         }
