@@ -402,6 +402,27 @@ static void test_arguments(void) {
         CHECK(str_eq(kohi_field(r, 0, KOHI_KOHI_FIELD_PAYER_NUMBER), "54136015"), "alias mapped");
         kohi_result_free(r);
     }
+    /* A layout file set after the aliases keeps them (it used to replace them without a word),
+       and its own names apply too; so do aliases set after a layout. */
+    const char *both =
+        "<PmhMsg><MessageBody><ResultList><ResultOfQualificationConfirmation><MedicalSubsidyCertificateList>"
+        "<MedicalSubsidyCertificateInfo><PayerNo>54136015</PayerNo></MedicalSubsidyCertificateInfo>"
+        "</MedicalSubsidyCertificateList></ResultOfQualificationConfirmation></ResultList></MessageBody></PmhMsg>";
+    CHECK(kohi_options_set_layout_json(opts, "{\"roots\": [\"PmhMsg\"]}", NULL) == KOHI_STATUS_OK, "layout after aliases");
+    kohi_options *reversed = kohi_options_new();
+    CHECK(kohi_options_set_layout_json(reversed, "{\"roots\": [\"PmhMsg\"]}", NULL) == KOHI_STATUS_OK, "layout first");
+    CHECK(kohi_options_set_aliases_json(reversed, "{\"MedicalSubsidyInsurerNumber\": [\"PayerNo\"]}", NULL) == KOHI_STATUS_OK,
+          "aliases after layout");
+    kohi_options *orders[] = {opts, reversed};
+    for (int i = 0; i < 2; i++) {
+        r = NULL;
+        CHECK(kohi_parse((const uint8_t *)both, strlen(both), orders[i], &r, NULL) == KOHI_STATUS_OK, "parse with both (%d)", i);
+        if (r) {
+            CHECK(str_eq(kohi_field(r, 0, KOHI_KOHI_FIELD_PAYER_NUMBER), "54136015"), "alias and layout both apply (%d)", i);
+            kohi_result_free(r);
+        }
+    }
+    kohi_options_free(reversed);
     kohi_options_free(opts);
 
     /* Reconcile. */
