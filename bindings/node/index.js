@@ -443,6 +443,21 @@ function checkOptionNames(where, options, names) {
   if (names === WATCH_OPTIONS) checkOptionNames(`${where}: parse`, options.parse, PARSE_OPTIONS)
 }
 
+// Whether an object or array argument holds a string with a lone surrogate, nested too.
+// JSON.stringify writes one as an escape (\udxxx) and throws on a cycle (which napi's own
+// conversion would follow until the stack ran out). The items of an array are looked at one by
+// one, and bytes not at all: JSON.stringify writes a Buffer as an array of numbers (its
+// toJSON), so `survey([buffer])` of a 60 MB file took two minutes and 2.4 GB, and a larger
+// one could take the process past V8's heap limit.
+function holdsLoneSurrogate(value) {
+  if (Array.isArray(value)) {
+    return value.some((item) =>
+      typeof item === 'string' ? !item.isWellFormed() : item !== null && typeof item === 'object' && !ArrayBuffer.isView(item) && holdsLoneSurrogate(item),
+    )
+  }
+  return /\\ud[89a-f]/i.test(JSON.stringify(value) ?? '')
+}
+
 function checked(where, fn) {
   const [optionsAt, optionNames] = OPTIONS_OF[where] ?? []
   return function (...args) {
@@ -450,9 +465,8 @@ function checked(where, fn) {
     for (let i = 0; i < args.length; i++) {
       const arg = args[i]
       if (typeof arg === 'string' && !arg.isWellFormed()) throw invalidEncoding(where, loneSurrogateAt(arg))
-      // JSON.stringify writes a lone surrogate as an escape (\udxxx): nested strings too.
       if (arg !== null && typeof arg === 'object' && !ArrayBuffer.isView(arg)) {
-        if (/\\ud[89a-f]/i.test(JSON.stringify(arg) ?? '')) throw invalidEncoding(where, 0)
+        if (holdsLoneSurrogate(arg)) throw invalidEncoding(where, 0)
         args[i] = withJsonTexts(arg)
       }
     }

@@ -132,6 +132,26 @@ test('argument errors never quote the value; a lone surrogate is an error, not U
   assert.throws(() => kohi.parse(read('face_pmh_two.xml'), { aliases: { 見本: ['\udc00'] } }), (e) => e.code === 'invalid_encoding')
   // A well-formed pair is no lone surrogate.
   assert.equal(kohi.checkNumber('payer', '52136017\ud83d\ude00').valid, false)
+  // Nested in a list of sources, in an object, and a cycle: refused before the addon sees them.
+  assert.throws(() => kohi.survey([read('face_pmh_two.xml'), '<XmlMsg>\ud800</XmlMsg>']), (e) => e.code === 'invalid_encoding')
+  assert.throws(() => kohi.survey([{ a: ['\udfff'] }]), (e) => e.code === 'invalid_encoding')
+  const cycle = { rename: {} }
+  cycle.rename.self = cycle
+  assert.throws(() => kohi.parse(read('face_pmh_two.xml'), { layout: cycle }), TypeError)
+})
+
+test('the surrogate check never writes a source\'s bytes out as JSON (a 60 MB survey took 2.4 GB)', () => {
+  const toJSON = Buffer.prototype.toJSON
+  Buffer.prototype.toJSON = () => {
+    throw new Error('a Buffer was written out as JSON')
+  }
+  try {
+    const bytes = read('face_pmh_two.xml')
+    assert.equal(kohi.survey([bytes, new Uint8Array(bytes)]).files, 2)
+    assert.equal(kohi.parse(bytes).patients.length, 1)
+  } finally {
+    Buffer.prototype.toJSON = toJSON
+  }
 })
 
 test('options: aliases and size limit', () => {
