@@ -53,14 +53,54 @@ pub(crate) fn options(
     Ok(options)
 }
 
-/// A dict (dumped) or a JSON string, for the alias table and the layout file.
+/// A dict (written as JSON here) or a JSON string, for the alias table and the layout file.
 fn json_of(py: Python<'_>, value: &Bound<'_, PyAny>, what: &str) -> PyResult<String> {
     if let Ok(text) = value.cast::<PyString>() {
         Ok(text_of(py, text)?.into_owned())
     } else if value.cast::<pyo3::types::PyDict>().is_ok() {
-        py.import("json")?.call_method1("dumps", (value,))?.extract()
+        Ok(json_value(py, value, 0)?.to_string())
     } else {
         Err(PyTypeError::new_err(format!("{what} must be a dict or a JSON string")))
+    }
+}
+
+/// A dict of the JSON kinds (dict with str keys, list, tuple, str, bool, int, float, None) as
+/// JSON. Written here rather than by `json.dumps`, whose 2.7 µs a call was most of what a layout
+/// given as a dict added to each parse (the layout built from the text is reused). Anything
+/// else is a `TypeError`, as `json.dumps` says; nesting past 64 levels (a cycle, say) too.
+fn json_value(py: Python<'_>, value: &Bound<'_, PyAny>, depth: usize) -> PyResult<serde_json::Value> {
+    use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyTuple};
+    use serde_json::Value;
+    if depth > 64 {
+        return Err(PyTypeError::new_err("a layout or alias table nested more than 64 levels deep"));
+    }
+    let items = |items: &mut dyn Iterator<Item = Bound<'_, PyAny>>| {
+        items.map(|item| json_value(py, &item, depth + 1)).collect::<PyResult<Vec<_>>>().map(Value::Array)
+    };
+    if value.is_none() {
+        Ok(Value::Null)
+    } else if let Ok(text) = value.cast::<PyString>() {
+        Ok(Value::String(text_of(py, text)?.into_owned()))
+    } else if let Ok(flag) = value.cast::<PyBool>() {
+        Ok(Value::Bool(flag.is_true()))
+    } else if let Ok(int) = value.cast::<PyInt>() {
+        let number = int.extract::<i64>().map(Value::from).or_else(|_| int.extract::<u64>().map(Value::from));
+        number.map_err(|_| PyTypeError::new_err("an integer in a layout or alias table is too large"))
+    } else if let Ok(float) = value.cast::<PyFloat>() {
+        Ok(Value::from(float.value()))
+    } else if let Ok(dict) = value.cast::<PyDict>() {
+        let mut object = serde_json::Map::with_capacity(dict.len());
+        for (key, item) in dict.iter() {
+            let key = key.cast::<PyString>().map_err(|_| PyTypeError::new_err("keys must be str"))?;
+            object.insert(text_of(py, key)?.into_owned(), json_value(py, &item, depth + 1)?);
+        }
+        Ok(Value::Object(object))
+    } else if let Ok(list) = value.cast::<PyList>() {
+        items(&mut list.iter())
+    } else if let Ok(tuple) = value.cast::<PyTuple>() {
+        items(&mut tuple.iter())
+    } else {
+        Err(PyTypeError::new_err(format!("Object of type {} is not JSON serializable", value.get_type().name()?)))
     }
 }
 

@@ -328,6 +328,24 @@ def test_a_layout_and_aliases_both_apply():
     assert doc.unknown_elements == []
 
 
+def test_a_layout_dict_reads_as_its_json_text_does():
+    # The dict is written as JSON by kohi (json.dumps cost more than the parse): same result.
+    wrapped = FIXTURES / "pmh_wrapped.xml"
+    found = kohi.survey([wrapped])["layout"]
+    as_tuples = {key: ({k: tuple(v) for k, v in value.items()} if isinstance(value, dict) else value) for key, value in found.items()}
+    want = kohi.parse(wrapped, layout=json.dumps(found)).to_json()
+    assert kohi.parse(wrapped, layout=found).to_json() == want
+    assert kohi.parse(wrapped, layout=as_tuples).to_json() == want
+    assert kohi.parse(wrapped, layout={**found, "kohi_layout": 1}).to_json() == want
+    cycle = {"rename": {}}
+    cycle["rename"]["self"] = cycle
+    for bad in ({"rename": {"Name": {"x"}}}, {1: "x"}, cycle, {"kohi_layout": 10**30}):
+        with pytest.raises(TypeError):
+            kohi.parse(wrapped, layout=bad)
+    with pytest.raises(kohi.LayoutError):
+        kohi.parse(wrapped, layout={"kohi_layout": 1.5, "rename": None})
+
+
 def test_bad_layout_is_a_layout_error_naming_the_key():
     with pytest.raises(kohi.LayoutError) as raised:
         kohi.parse(FIXTURES / "face_pmh_two.xml", layout={"place": {"Name": "Nowhere"}})
