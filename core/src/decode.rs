@@ -278,8 +278,8 @@ pub(crate) fn line_column(text: &str, offset: usize) -> (usize, usize) {
 }
 
 /// Where `needle` first starts in `haystack`: its first byte found by memchr, the rest compared
-/// there (a compare at every window called `memcmp` each time: about 900 instructions of every
-/// parse went to reading the XML declaration).
+/// there (a compare at every window called `memcmp` each time: reading the XML declaration took
+/// about 470 instructions of every parse, and matching its label about 440 more).
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     let (&first, rest) = needle.split_first()?;
     let mut from = 0;
