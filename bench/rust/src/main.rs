@@ -160,7 +160,12 @@ fn run(args: &[String]) -> Result<(), String> {
     if let Some(dir) = value("--write-bulk", 0) {
         for units in [1000, 10_000, 100_000] {
             let path = std::path::Path::new(dir).join(format!("bulk_{units}.xml"));
-            std::fs::write(&path, kohi_fixtures::bulk_file(units)).map_err(|e| format!("{}: {e}", path.display()))?;
+            // Written beside it and renamed: a run killed while writing (a 78 MB file) left a
+            // truncated file that the peers then timed as if it were whole.
+            let part = path.with_extension("xml.part");
+            std::fs::write(&part, kohi_fixtures::bulk_file(units))
+                .and_then(|()| std::fs::rename(&part, &path))
+                .map_err(|e| format!("{}: {e}", path.display()))?;
             if !emit(&path.display().to_string()) {
                 break;
             }
