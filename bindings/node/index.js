@@ -467,7 +467,7 @@ function checked(where, fn) {
       if (typeof arg === 'string' && !arg.isWellFormed()) throw invalidEncoding(where, loneSurrogateAt(arg))
       if (arg !== null && typeof arg === 'object' && !ArrayBuffer.isView(arg)) {
         if (holdsLoneSurrogate(arg)) throw invalidEncoding(where, 0)
-        args[i] = withJsonTexts(arg)
+        if (i === optionsAt) args[i] = withJsonTexts(arg)
       }
     }
     try {
