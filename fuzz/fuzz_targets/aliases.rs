@@ -16,7 +16,17 @@ const DOCUMENTS: [&[u8]; 4] = [
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
     let default = kohi::ParseOptions::default();
-    for options in [default.clone().with_aliases_json(text), default.with_layout_json(text)].into_iter().flatten() {
+    // Also a layout file and an alias table together, in both orders (split at the first tab):
+    // their names are combined into one layout.
+    let both = text.split_once('\t').map(|(layout, aliases)| {
+        let layout_first = default.clone().with_layout_json(layout).and_then(|o| o.with_aliases_json(aliases));
+        let aliases_first = default.clone().with_aliases_json(aliases).and_then(|o| o.with_layout_json(layout));
+        // The same layout either way: accepted by both or by neither.
+        assert_eq!(layout_first.is_ok(), aliases_first.is_ok());
+        layout_first
+    });
+    let alone = [default.clone().with_aliases_json(text), default.with_layout_json(text)];
+    for options in alone.into_iter().chain(both).flatten() {
         for document in DOCUMENTS {
             if let Ok(doc) = kohi::parse_with(document, &options) {
                 let _ = kohi::to_json(&doc);
