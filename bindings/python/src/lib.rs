@@ -57,25 +57,33 @@ pub(crate) fn options(
 fn json_of(py: Python<'_>, value: &Bound<'_, PyAny>, what: &str) -> PyResult<String> {
     if let Ok(text) = value.cast::<PyString>() {
         Ok(text_of(py, text)?.into_owned())
-    } else if value.cast::<pyo3::types::PyDict>().is_ok() {
+    } else if value.cast::<pyo3::types::PyMapping>().is_ok() {
         Ok(json_value(py, value, 0)?.to_string())
     } else {
         Err(PyTypeError::new_err(format!("{what} must be a dict or a JSON string")))
     }
 }
 
-/// A dict of the JSON kinds (dict with str keys, list, tuple, str, bool, int, float, None) as
-/// JSON. Written here rather than by `json.dumps`, whose 2.7 µs a call was most of what a layout
+/// A dict (or any mapping, as the stub's `Mapping` promises) of the JSON kinds (mappings with str
+/// keys, list, tuple, str, bool, int, float, None) as JSON. Written here rather than by `json.dumps`, whose 2.7 µs a call was most of what a layout
 /// given as a dict added to each parse (the layout built from the text is reused). Anything
 /// else is a `TypeError`, as `json.dumps` says; nesting past 64 levels (a cycle, say) too.
 fn json_value(py: Python<'_>, value: &Bound<'_, PyAny>, depth: usize) -> PyResult<serde_json::Value> {
-    use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyTuple};
+    use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyMapping, PyTuple};
     use serde_json::Value;
     if depth > 64 {
         return Err(PyTypeError::new_err("a layout or alias table nested more than 64 levels deep"));
     }
     let items = |items: &mut dyn Iterator<Item = Bound<'_, PyAny>>| {
         items.map(|item| json_value(py, &item, depth + 1)).collect::<PyResult<Vec<_>>>().map(Value::Array)
+    };
+    let object = |pairs: &mut dyn Iterator<Item = (Bound<'_, PyAny>, Bound<'_, PyAny>)>| {
+        let mut object = serde_json::Map::new();
+        for (key, item) in pairs {
+            let key = key.cast::<PyString>().map_err(|_| PyTypeError::new_err("keys must be str"))?;
+            object.insert(text_of(py, key)?.into_owned(), json_value(py, &item, depth + 1)?);
+        }
+        Ok(Value::Object(object))
     };
     if value.is_none() {
         Ok(Value::Null)
@@ -89,12 +97,16 @@ fn json_value(py: Python<'_>, value: &Bound<'_, PyAny>, depth: usize) -> PyResul
     } else if let Ok(float) = value.cast::<PyFloat>() {
         Ok(Value::from(float.value()))
     } else if let Ok(dict) = value.cast::<PyDict>() {
-        let mut object = serde_json::Map::with_capacity(dict.len());
-        for (key, item) in dict.iter() {
-            let key = key.cast::<PyString>().map_err(|_| PyTypeError::new_err("keys must be str"))?;
-            object.insert(text_of(py, key)?.into_owned(), json_value(py, &item, depth + 1)?);
-        }
-        Ok(Value::Object(object))
+        object(&mut dict.iter())
+    } else if let Ok(mapping) = value.cast::<PyMapping>() {
+        let pairs = mapping.items()?;
+        object(
+            &mut pairs
+                .iter()
+                .map(|pair| pair.extract::<(Bound<'_, PyAny>, Bound<'_, PyAny>)>())
+                .collect::<PyResult<Vec<_>>>()?
+                .into_iter(),
+        )
     } else if let Ok(list) = value.cast::<PyList>() {
         items(&mut list.iter())
     } else if let Ok(tuple) = value.cast::<PyTuple>() {

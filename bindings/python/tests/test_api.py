@@ -1,9 +1,11 @@
 """The Python surface: attributes, inputs, errors, options, reconcile, numbers, repr."""
 
+import collections
 import datetime
 import gc
 import json
 import pathlib
+import types
 
 import pytest
 
@@ -337,6 +339,9 @@ def test_a_layout_dict_reads_as_its_json_text_does():
     assert kohi.parse(wrapped, layout=found).to_json() == want
     assert kohi.parse(wrapped, layout=as_tuples).to_json() == want
     assert kohi.parse(wrapped, layout={**found, "kohi_layout": 1}).to_json() == want
+    # Any Mapping, as the stub says (a dict was the only one taken).
+    assert kohi.parse(wrapped, layout=types.MappingProxyType(found)).to_json() == want
+    assert kohi.parse(wrapped, layout=collections.OrderedDict(found)).to_json() == want
     cycle = {"rename": {}}
     cycle["rename"]["self"] = cycle
     for bad in ({"rename": {"Name": {"x"}}}, {1: "x"}, cycle, {"kohi_layout": 10**30}):
