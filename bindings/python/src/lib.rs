@@ -287,13 +287,14 @@ fn reconcile(
     today: &Bound<'_, PyAny>,
 ) -> PyResult<Py<PyAny>> {
     let patient = patient.cast::<Patient>().map_err(|_| PyTypeError::new_err("patient must be a kohi.Patient"))?;
-    let json = py.import("json")?;
     let stored_json: String = if let Ok(text) = stored.cast::<PyString>() {
         text_of(py, text)?.into_owned()
     } else {
-        json.call_method1("dumps", (stored,))
+        // Any mapping in a list or tuple, as the stub's `Sequence[Mapping]` says (json.dumps took
+        // dicts only).
+        json_value(py, stored, 0)
             .map_err(|_| PyTypeError::new_err("stored must be a list of dicts or a JSON string"))?
-            .extract()?
+            .to_string()
     };
     let today = convert::date_arg(today)?;
     let records = kohi_core::KohiRecord::list_from_json(&stored_json).map_err(|e| errors::to_py(py, &e))?;

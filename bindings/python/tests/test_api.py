@@ -206,6 +206,11 @@ class TestReconcile:
         assert [c["change"] for c in changes] == ["unchanged", "added"]
         assert changes[1]["kohi"]["payer_number"] == "88131016"
         assert kohi.reconcile(self.STORED, patient, "2026-04-01")[0]["change"] == "expired"
+        # Any mappings in a list or tuple, as the stub says (json.dumps took dicts only).
+        for stored in (tuple(self.STORED), [types.MappingProxyType(self.STORED[0])], json.dumps(self.STORED)):
+            assert [c["change"] for c in kohi.reconcile(stored, patient, "2025-06-04")] == ["unchanged", "added"]
+        with pytest.raises(TypeError):
+            kohi.reconcile([{"valid_from": datetime.date(2025, 4, 1)}], patient, "2025-06-04")
 
     def test_absence_is_unknown(self):
         patient = parse("face_no_pmh.xml").patients[0]
