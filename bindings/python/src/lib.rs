@@ -27,19 +27,35 @@ use kohi_core::{Document, ParseOptions};
 
 use crate::model::{NumberCheck, Patient, Result as KohiResult};
 
+/// `limits=`: any mapping of limit names to counts, as the stub's `Mapping[str, int]` says (a
+/// `dict` was the only one taken).
+pub(crate) struct LimitsArg(Vec<(String, usize)>);
+
+impl<'a, 'py> FromPyObject<'a, 'py> for LimitsArg {
+    type Error = PyErr;
+
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        let mapping = obj
+            .cast::<pyo3::types::PyMapping>()
+            .map_err(|_| PyTypeError::new_err("limits must be a mapping of names to counts"))?;
+        let pairs = mapping.items()?;
+        pairs.iter().map(|pair| pair.extract::<(String, usize)>()).collect::<PyResult<_>>().map(LimitsArg)
+    }
+}
+
 pub(crate) fn options(
     py: Python<'_>,
     aliases: Option<&Bound<'_, PyAny>>,
     layout: Option<&Bound<'_, PyAny>>,
     max_size: Option<usize>,
-    limits: Option<std::collections::HashMap<String, usize>>,
+    limits: Option<crate::LimitsArg>,
 ) -> PyResult<ParseOptions> {
     let mut options = ParseOptions::default();
     if let Some(limit) = max_size {
         options = options.with_max_input_bytes(limit);
     }
     if let Some(limits) = limits {
-        let named = options.limits().with_named(limits.iter().map(|(name, value)| (name.as_str(), *value)));
+        let named = options.limits().with_named(limits.0.iter().map(|(name, value)| (name.as_str(), *value)));
         options = options.with_limits(named.map_err(|e| errors::to_py(py, &e))?);
     }
     if let Some(layout) = layout.filter(|l| !l.is_none()) {
@@ -175,7 +191,7 @@ fn parse(
     aliases: Option<&Bound<'_, PyAny>>,
     layout: Option<&Bound<'_, PyAny>>,
     max_size: Option<usize>,
-    limits: Option<std::collections::HashMap<String, usize>>,
+    limits: Option<crate::LimitsArg>,
 ) -> PyResult<KohiResult> {
     let options = options(py, aliases, layout, max_size, limits)?;
     if let Ok(bytes) = data.cast::<PyBytes>() {
@@ -211,7 +227,7 @@ fn parse_file(
     aliases: Option<&Bound<'_, PyAny>>,
     layout: Option<&Bound<'_, PyAny>>,
     max_size: Option<usize>,
-    limits: Option<std::collections::HashMap<String, usize>>,
+    limits: Option<crate::LimitsArg>,
 ) -> PyResult<KohiResult> {
     let options = options(py, aliases, layout, max_size, limits)?;
     let path = path_of(path)?;
@@ -231,7 +247,7 @@ fn survey<'py>(
     aliases: Option<&Bound<'_, PyAny>>,
     layout: Option<&Bound<'_, PyAny>>,
     max_size: Option<usize>,
-    limits: Option<std::collections::HashMap<String, usize>>,
+    limits: Option<crate::LimitsArg>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let options = options(py, aliases, layout, max_size, limits)?;
     let mut surveyor = kohi_core::survey::Surveyor::new(&options);

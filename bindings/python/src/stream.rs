@@ -51,7 +51,7 @@ pub fn stream(
     aliases: Option<&Bound<'_, PyAny>>,
     layout: Option<&Bound<'_, PyAny>>,
     max_size: Option<usize>,
-    limits: Option<std::collections::HashMap<String, usize>>,
+    limits: Option<crate::LimitsArg>,
 ) -> PyResult<PatientStream> {
     let options = crate::options(py, aliases, layout, max_size, limits)?;
     let input: Source = if let Ok(bytes) = source.cast::<PyBytes>() {

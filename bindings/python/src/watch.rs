@@ -248,7 +248,7 @@ pub fn watch(
     aliases: Option<&Bound<'_, PyAny>>,
     layout: Option<&Bound<'_, PyAny>>,
     max_size: Option<usize>,
-    limits: Option<std::collections::HashMap<String, usize>>,
+    limits: Option<crate::LimitsArg>,
 ) -> PyResult<Watcher> {
     let root = crate::path_of(folder)?;
     let mut options = WatchOptions::default();

@@ -300,6 +300,11 @@ def test_limits_by_name():
     assert kohi.parse(data, limits={"elements": 1000, "kept_bytes": 1 << 20}).patients
     with pytest.raises(kohi.InvalidSettingError):
         kohi.parse(data, limits={"bogus": 1})
+    # Any Mapping, as the stub says (only a dict was taken).
+    with pytest.raises(kohi.InputTooLargeError):
+        kohi.parse(data, limits=types.MappingProxyType({"elements": 10}))
+    with pytest.raises(TypeError):
+        kohi.parse(data, limits=[("elements", 10)])
     # A stream applies them per bulk unit.
     bulk = (FIXTURES / "bulk_three_units.xml").read_bytes()
     assert len(list(kohi.stream(bulk, limits={"patients": 1}))) == 3
