@@ -581,6 +581,11 @@ struct Source<R: Read> {
 }
 
 impl<R: Read> Source<R> {
+    /// The encoding the decoder reads (it is made for UTF-8 or Shift_JIS only).
+    fn encoding(&self) -> Encoding {
+        if self.decoder.encoding() == encoding_rs::UTF_8 { Encoding::Utf8 } else { Encoding::ShiftJis }
+    }
+
     fn refill(&mut self) -> std::io::Result<()> {
         if self.pending_at < self.pending_end || self.input_done {
             return Ok(());
@@ -625,15 +630,14 @@ impl<R: Read> Source<R> {
     fn decoded(&mut self, result: encoding_rs::DecoderResult, read: usize, decoded: &[u8]) -> Decoded {
         if let encoding_rs::DecoderResult::Malformed(bad, after) = result {
             let offset = (self.raw_offset + read as u64 - u64::from(bad) - u64::from(after)) as usize;
-            let encoding = if self.decoder.encoding() == encoding_rs::UTF_8 { "UTF-8" } else { "Shift_JIS" };
-            let refused = self.stop(Error::InvalidEncoding { encoding, offset });
+            let refused = self.stop(Error::InvalidEncoding { encoding: self.encoding().name(), offset });
             // What was decoded before the bad bytes is text, up to a forbidden character in it.
-            return Decoded::Refused(crate::decode::forbidden_at(decoded).unwrap_or(decoded.len()), refused);
+            let forbidden = crate::decode::forbidden_in_decoded(decoded, self.encoding());
+            return Decoded::Refused(forbidden.unwrap_or(decoded.len()), refused);
         }
         self.pending_at += read;
         self.raw_offset += read as u64;
-        let encoding = if self.decoder.encoding() == encoding_rs::UTF_8 { Encoding::Utf8 } else { Encoding::ShiftJis };
-        if let Some(i) = crate::decode::forbidden_in_decoded(decoded, encoding) {
+        if let Some(i) = crate::decode::forbidden_in_decoded(decoded, self.encoding()) {
             return Decoded::Forbidden(i);
         }
         self.decoded_total += decoded.len() as u64;
