@@ -80,10 +80,11 @@ fn json_of(py: Python<'_>, value: &Bound<'_, PyAny>, what: &str) -> PyResult<Str
     }
 }
 
-/// A dict (or any mapping, as the stub's `Mapping` promises) of the JSON kinds (mappings with str
-/// keys, list, tuple, str, bool, int, float, None) as JSON. Written here rather than by `json.dumps`, whose 2.7 µs a call was most of what a layout
-/// given as a dict added to each parse (the layout built from the text is reused). Anything
-/// else is a `TypeError`, as `json.dumps` says; nesting past 64 levels (a cycle, say) too.
+/// A value of the JSON kinds (mappings with str keys, as the stub's `Mapping` promises; list,
+/// tuple, str, bool, int, float, None) as JSON. Written here rather than by `json.dumps`, whose
+/// 2.7 µs a call was most of what a layout given as a dict added to each parse (the layout built
+/// from the text is reused). Anything else is a `TypeError`, as `json.dumps` says; nesting past
+/// 64 levels (a cycle, say) too.
 fn json_value(py: Python<'_>, value: &Bound<'_, PyAny>, depth: usize) -> PyResult<serde_json::Value> {
     use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyMapping, PyTuple};
     use serde_json::Value;
@@ -93,9 +94,9 @@ fn json_value(py: Python<'_>, value: &Bound<'_, PyAny>, depth: usize) -> PyResul
     let items = |items: &mut dyn Iterator<Item = Bound<'_, PyAny>>| {
         items.map(|item| json_value(py, &item, depth + 1)).collect::<PyResult<Vec<_>>>().map(Value::Array)
     };
-    let object = |pairs: &mut dyn Iterator<Item = (Bound<'_, PyAny>, Bound<'_, PyAny>)>| {
+    let object = |dict: &Bound<'_, PyDict>| {
         let mut object = serde_json::Map::new();
-        for (key, item) in pairs {
+        for (key, item) in dict.iter() {
             let key = key.cast::<PyString>().map_err(|_| PyTypeError::new_err("keys must be str"))?;
             object.insert(text_of(py, key)?.into_owned(), json_value(py, &item, depth + 1)?);
         }
@@ -113,16 +114,9 @@ fn json_value(py: Python<'_>, value: &Bound<'_, PyAny>, depth: usize) -> PyResul
     } else if let Ok(float) = value.cast::<PyFloat>() {
         Ok(Value::from(float.value()))
     } else if let Ok(dict) = value.cast::<PyDict>() {
-        object(&mut dict.iter())
+        object(dict)
     } else if let Ok(mapping) = value.cast::<PyMapping>() {
-        let pairs = mapping.items()?;
-        object(
-            &mut pairs
-                .iter()
-                .map(|pair| pair.extract::<(Bound<'_, PyAny>, Bound<'_, PyAny>)>())
-                .collect::<PyResult<Vec<_>>>()?
-                .into_iter(),
-        )
+        object(&PyDict::from_sequence(mapping.items()?.as_any())?)
     } else if let Ok(list) = value.cast::<PyList>() {
         items(&mut list.iter())
     } else if let Ok(tuple) = value.cast::<PyTuple>() {
