@@ -21,10 +21,10 @@ pub trait CodeList: Sized {
     fn is_known(&self) -> bool;
 }
 
-fn serialize_code<S: Serializer>(code: &str, label: Option<&str>, serializer: S) -> Result<S::Ok, S::Error> {
+fn serialize_code<S: Serializer>(code: &str, label: Option<&'static str>, serializer: S) -> Result<S::Ok, S::Error> {
     let mut s = serializer.serialize_struct("Code", 2)?;
     s.serialize_field("code", code)?;
-    s.serialize_field("label", &label)?;
+    s.serialize_field("label", &label.map(crate::text::StaticText))?;
     s.end()
 }
 

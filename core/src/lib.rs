@@ -67,6 +67,7 @@ pub use parse::{DEFAULT_MAX_DEPTH, DEFAULT_MAX_INPUT_BYTES, Limits, ParseOptions
 pub use personal::Personal;
 pub use reconcile::{Change, ChangedField, KohiRecord, reconcile};
 pub use stream::{PatientReader, StreamedPatient};
+pub use text::STATIC_TEXT;
 
 /// Parses a result file given as bytes, with default options.
 pub fn parse(bytes: &[u8]) -> Result<Document> {

@@ -934,6 +934,7 @@ pub struct KohiEntry {
     /// National (法別 in the national table) or 地方単独.
     pub scope: Scope,
     /// The program (制度) named by the 法別番号, from the national table; `None` for 地方単独.
+    #[serde(serialize_with = "crate::text::serialize_static")]
     pub program: Option<&'static str>,
     /// The 受給者証's name as sent (`CertificationName`).
     pub certificate_name: Option<Text>,

@@ -28,8 +28,11 @@ macro_rules! spelled_enum {
         }
 
         impl serde::Serialize for $name {
+            /// As `#[derive(Serialize)]` writes a unit variant, under its spelling: every serde
+            /// format that writes variants by name writes the spelling (the JSON's string), and
+            /// a serializer may make each spelling once (Python's `to_dict()` does).
             fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
+                serializer.serialize_unit_variant(stringify!($name), *self as u32, self.as_str())
             }
         }
     };

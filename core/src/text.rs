@@ -9,6 +9,31 @@
 /// free when the document is dropped) was most of the allocator's work and a fifth of a parse.
 pub type Text = compact_str::CompactString;
 
+/// The serde name of [`StaticText`]: a serializer that knows it may make each of those texts
+/// once and reuse it (Python's `to_dict()` does).
+pub const STATIC_TEXT: &str = "kohi::StaticText";
+
+/// A text of kohi's own tables (a code's label, a program's name), serialized as a newtype
+/// struct named [`STATIC_TEXT`]. Every serde format writes a newtype struct as its content, so
+/// the JSON is the plain string; the name tells a serializer that the text lives as long as the
+/// program, so it can be made once, not once per field of every result (a bulk unit carries
+/// four labels). Its only field is a `&'static str`, so nothing else can be passed off as one.
+pub(crate) struct StaticText(pub(crate) &'static str);
+
+impl serde::Serialize for StaticText {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_newtype_struct(STATIC_TEXT, self.0)
+    }
+}
+
+/// `Option<&'static str>` as [`StaticText`] (for `#[serde(serialize_with)]`).
+pub(crate) fn serialize_static<S: serde::Serializer>(
+    text: &Option<&'static str>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serde::Serialize::serialize(&text.map(StaticText), serializer)
+}
+
 /// `str::trim`, decided at the two end bytes when neither is whitespace, as for nearly every
 /// value of a result file. `str::trim` reads characters from both ends through Unicode's
 /// whitespace table: 2–3 % of a parse, since every code, date and text of a result is trimmed.

@@ -12,6 +12,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt::Display;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::rc::Rc;
 
 use pyo3::IntoPyObjectExt;
 use pyo3::exceptions::PyValueError;
@@ -21,7 +22,15 @@ use serde::ser::{self, Serialize};
 
 /// `value` as Python objects.
 pub(crate) fn to_py<'py>(py: Python<'py>, value: &impl Serialize) -> PyResult<Bound<'py, PyAny>> {
-    value.serialize(ToPy { py }).map_err(|e| e.0)
+    // The caches live in the thread between calls (names and templates are made once) and are
+    // lent to the call whole: one thread-local access a conversion, not one per field.
+    let caches = RefCell::new(CACHES.with(|c| c.take()));
+    let made = value.serialize(ToPy { py, caches: &caches, static_text: false }).map_err(|e| e.0);
+    let mut caches = caches.into_inner();
+    // The last string may be a number of the document: not kept past the call.
+    caches.last = None;
+    CACHES.with(|c| c.replace(caches));
+    made
 }
 
 /// From this many patients on, `to_dict()` pauses Python's cyclic garbage collector while it
@@ -88,23 +97,40 @@ impl Hasher for AddressHasher {
     }
 }
 
-type Names = HashMap<(usize, usize), Py<PyString>, BuildHasherDefault<AddressHasher>>;
+type ByAddress<T> = HashMap<(usize, usize), T, BuildHasherDefault<AddressHasher>>;
 
-thread_local! {
-    static NAMES: RefCell<Names> = RefCell::new(Names::default());
+/// The address and length of a text that lives as long as the program: its identity.
+fn id(text: &str) -> (usize, usize) {
+    (text.as_ptr() as usize, text.len())
 }
 
-/// The Python string of a field name, made once per thread.
-fn name<'py>(py: Python<'py>, key: &'static str) -> Bound<'py, PyString> {
-    let id = (key.as_ptr() as usize, key.len());
-    NAMES.with(|names| {
-        if let Some(s) = names.borrow().get(&id) {
-            return s.bind(py).clone();
-        }
-        let s = PyString::intern(py, key);
-        names.borrow_mut().insert(id, s.clone().unbind());
-        s
-    })
+/// What a conversion reuses.
+#[derive(Default)]
+struct Caches {
+    /// Field names, variant names and kohi's own texts (`kohi::STATIC_TEXT`) as Python strings,
+    /// by address: each made once per thread.
+    names: ByAddress<Py<PyString>>,
+    /// By the struct's name (its address) and its number of fields.
+    templates: ByAddress<Rc<Template>>,
+    /// The string made last (see [`Last`]).
+    last: Option<Last>,
+}
+
+thread_local! {
+    static CACHES: RefCell<Caches> = RefCell::new(Caches::default());
+}
+
+/// The longest text [`Last`] keeps: a number is at most 20 bytes or so, as sent.
+const LAST_MAX: usize = 24;
+
+/// The string made last, and its text: a number's normalised form and its raw one come one after
+/// the other and are nearly always the same text (a number field's two keys, a 公費's
+/// `payer_number` and `payer_number_raw`), so the second is the same Python string, not a new
+/// one. Compared by content, so any two equal texts in a row share their (immutable) string.
+struct Last {
+    string: Py<PyString>,
+    len: usize,
+    bytes: [u8; LAST_MAX],
 }
 
 /// A Python error carried through serde.
@@ -139,33 +165,61 @@ impl From<PyErr> for Error {
 type Result<T> = std::result::Result<T, Error>;
 
 #[derive(Clone, Copy)]
-struct ToPy<'py> {
+struct ToPy<'a, 'py> {
     py: Python<'py>,
+    caches: &'a RefCell<Caches>,
+    /// Inside a `kohi::STATIC_TEXT` newtype: the string is one of kohi's own texts.
+    static_text: bool,
 }
 
-impl<'py> ToPy<'py> {
+impl<'a, 'py> ToPy<'a, 'py> {
     fn int(self, v: impl IntoPyObject<'py>) -> Result<Bound<'py, PyAny>> {
         Ok(v.into_bound_py_any(self.py)?)
+    }
+
+    /// The Python string of a text that lives as long as the program (a field name, a variant,
+    /// a `kohi::STATIC_TEXT`), made once per thread. Field names are interned, as Python's own
+    /// attribute names are.
+    fn name(self, text: &str) -> Bound<'py, PyString> {
+        let mut caches = self.caches.borrow_mut();
+        let py = self.py;
+        caches.names.entry(id(text)).or_insert_with(|| PyString::intern(py, text).unbind()).bind(py).clone()
+    }
+
+    /// A Python string of `text`: the one made last when it has the same text.
+    fn string(self, text: &str) -> Bound<'py, PyString> {
+        if text.len() > LAST_MAX {
+            return PyString::new(self.py, text);
+        }
+        let mut caches = self.caches.borrow_mut();
+        if let Some(last) = caches.last.as_ref().filter(|l| l.bytes[..l.len] == *text.as_bytes()) {
+            return last.string.bind(self.py).clone();
+        }
+        let made = PyString::new(self.py, text);
+        let mut bytes = [0; LAST_MAX];
+        bytes[..text.len()].copy_from_slice(text.as_bytes());
+        caches.last = Some(Last { string: made.clone().unbind(), len: text.len(), bytes });
+        made
     }
 
     /// `{variant: value}`, as serde_json writes a variant with data.
     fn tagged(self, variant: &'static str, value: Bound<'py, PyAny>) -> Result<Bound<'py, PyAny>> {
         let dict = PyDict::new(self.py);
-        dict.set_item(name(self.py, variant), value)?;
+        dict.set_item(self.name(variant), value)?;
         Ok(dict.into_any())
     }
 }
 
-impl<'py> ser::Serializer for ToPy<'py> {
+impl<'a, 'py> ser::Serializer for ToPy<'a, 'py> {
     type Ok = Bound<'py, PyAny>;
     type Error = Error;
-    type SerializeSeq = Items<'py>;
-    type SerializeTuple = Items<'py>;
-    type SerializeTupleStruct = Items<'py>;
-    type SerializeTupleVariant = Items<'py>;
-    type SerializeMap = Map<'py>;
-    type SerializeStruct = Struct<'py>;
-    type SerializeStructVariant = Map<'py>;
+    type SerializeSeq = Items<'a, 'py>;
+    type SerializeTuple = Items<'a, 'py>;
+    type SerializeTupleStruct = Items<'a, 'py>;
+    type SerializeTupleVariant = Items<'a, 'py>;
+    type SerializeMap = Map<'a, 'py>;
+    type SerializeStruct = Struct<'a, 'py>;
+    type SerializeStructVariant = Map<'a, 'py>;
 
     fn serialize_bool(self, v: bool) -> Result<Self::Ok> {
         Ok(PyBool::new(self.py, v).to_owned().into_any())
@@ -204,7 +258,10 @@ impl<'py> ser::Serializer for ToPy<'py> {
         self.serialize_str(v.encode_utf8(&mut [0; 4]))
     }
     fn serialize_str(self, v: &str) -> Result<Self::Ok> {
-        Ok(PyString::new(self.py, v).into_any())
+        match self.static_text {
+            true => Ok(self.name(v).into_any()),
+            false => Ok(self.string(v).into_any()),
+        }
     }
     fn serialize_bytes(self, v: &[u8]) -> Result<Self::Ok> {
         Ok(PyBytes::new(self.py, v).into_any())
@@ -222,10 +279,12 @@ impl<'py> ser::Serializer for ToPy<'py> {
         self.serialize_none()
     }
     fn serialize_unit_variant(self, _name: &'static str, _index: u32, variant: &'static str) -> Result<Self::Ok> {
-        Ok(name(self.py, variant).into_any())
+        Ok(self.name(variant).into_any())
     }
-    fn serialize_newtype_struct<T: ?Sized + Serialize>(self, _name: &'static str, value: &T) -> Result<Self::Ok> {
-        value.serialize(self)
+    fn serialize_newtype_struct<T: ?Sized + Serialize>(self, name: &'static str, value: &T) -> Result<Self::Ok> {
+        // `kohi::STATIC_TEXT` wraps only a `&'static str` (the core's `StaticText`): its address
+        // names it for good.
+        value.serialize(ToPy { static_text: name == kohi_core::STATIC_TEXT, ..self })
     }
     fn serialize_newtype_variant<T: ?Sized + Serialize>(
         self,
@@ -237,13 +296,13 @@ impl<'py> ser::Serializer for ToPy<'py> {
         let value = value.serialize(self)?;
         self.tagged(variant, value)
     }
-    fn serialize_seq(self, len: Option<usize>) -> Result<Items<'py>> {
+    fn serialize_seq(self, len: Option<usize>) -> Result<Items<'a, 'py>> {
         Ok(Items { to: self, items: Vec::with_capacity(len.unwrap_or(0)), variant: None })
     }
-    fn serialize_tuple(self, len: usize) -> Result<Items<'py>> {
+    fn serialize_tuple(self, len: usize) -> Result<Items<'a, 'py>> {
         self.serialize_seq(Some(len))
     }
-    fn serialize_tuple_struct(self, _name: &'static str, len: usize) -> Result<Items<'py>> {
+    fn serialize_tuple_struct(self, _name: &'static str, len: usize) -> Result<Items<'a, 'py>> {
         self.serialize_seq(Some(len))
     }
     fn serialize_tuple_variant(
@@ -252,14 +311,19 @@ impl<'py> ser::Serializer for ToPy<'py> {
         _index: u32,
         variant: &'static str,
         len: usize,
-    ) -> Result<Items<'py>> {
+    ) -> Result<Items<'a, 'py>> {
         Ok(Items { to: self, items: Vec::with_capacity(len), variant: Some(variant) })
     }
-    fn serialize_map(self, _len: Option<usize>) -> Result<Map<'py>> {
+    fn serialize_map(self, _len: Option<usize>) -> Result<Map<'a, 'py>> {
         Ok(Map { to: self, dict: PyDict::new(self.py), key: None, variant: None })
     }
-    fn serialize_struct(self, name: &'static str, len: usize) -> Result<Struct<'py>> {
-        Ok(Struct { to: self, name, fields: Vec::with_capacity(len) })
+    fn serialize_struct(self, name: &'static str, len: usize) -> Result<Struct<'a, 'py>> {
+        let template = self.caches.borrow().templates.get(&(name.as_ptr() as usize, len)).cloned();
+        let dict = match &template {
+            Some(template) => template.dict.bind(self.py).copy()?,
+            None => PyDict::new(self.py),
+        };
+        Ok(Struct { to: self, name, len, dict, template, seen: 0, keys: Vec::new() })
     }
     fn serialize_struct_variant(
         self,
@@ -267,19 +331,19 @@ impl<'py> ser::Serializer for ToPy<'py> {
         _index: u32,
         variant: &'static str,
         _len: usize,
-    ) -> Result<Map<'py>> {
+    ) -> Result<Map<'a, 'py>> {
         Ok(Map { to: self, dict: PyDict::new(self.py), key: None, variant: Some(variant) })
     }
 }
 
 /// A list in the making (sequences and tuples; a tuple variant is `{variant: [...]}`).
-pub(crate) struct Items<'py> {
-    to: ToPy<'py>,
+pub(crate) struct Items<'a, 'py> {
+    to: ToPy<'a, 'py>,
     items: Vec<Bound<'py, PyAny>>,
     variant: Option<&'static str>,
 }
 
-impl<'py> Items<'py> {
+impl<'a, 'py> Items<'a, 'py> {
     fn push<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
         self.items.push(value.serialize(self.to)?);
         Ok(())
@@ -294,7 +358,7 @@ impl<'py> Items<'py> {
     }
 }
 
-impl<'py> ser::SerializeSeq for Items<'py> {
+impl<'a, 'py> ser::SerializeSeq for Items<'a, 'py> {
     type Ok = Bound<'py, PyAny>;
     type Error = Error;
     fn serialize_element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
@@ -305,7 +369,7 @@ impl<'py> ser::SerializeSeq for Items<'py> {
     }
 }
 
-impl<'py> ser::SerializeTuple for Items<'py> {
+impl<'a, 'py> ser::SerializeTuple for Items<'a, 'py> {
     type Ok = Bound<'py, PyAny>;
     type Error = Error;
     fn serialize_element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
@@ -316,7 +380,7 @@ impl<'py> ser::SerializeTuple for Items<'py> {
     }
 }
 
-impl<'py> ser::SerializeTupleStruct for Items<'py> {
+impl<'a, 'py> ser::SerializeTupleStruct for Items<'a, 'py> {
     type Ok = Bound<'py, PyAny>;
     type Error = Error;
     fn serialize_field<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
@@ -327,7 +391,7 @@ impl<'py> ser::SerializeTupleStruct for Items<'py> {
     }
 }
 
-impl<'py> ser::SerializeTupleVariant for Items<'py> {
+impl<'a, 'py> ser::SerializeTupleVariant for Items<'a, 'py> {
     type Ok = Bound<'py, PyAny>;
     type Error = Error;
     fn serialize_field<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
@@ -338,29 +402,24 @@ impl<'py> ser::SerializeTupleVariant for Items<'py> {
     }
 }
 
-/// A dict in the making (maps, structs; a struct variant is `{variant: {...}}`).
-pub(crate) struct Map<'py> {
-    to: ToPy<'py>,
+/// A dict in the making (maps; a struct variant is `{variant: {...}}`).
+pub(crate) struct Map<'a, 'py> {
+    to: ToPy<'a, 'py>,
     dict: Bound<'py, PyDict>,
     key: Option<Bound<'py, PyAny>>,
     variant: Option<&'static str>,
 }
 
-impl<'py> Map<'py> {
+impl<'a, 'py> Map<'a, 'py> {
     fn finish(self) -> Result<Bound<'py, PyAny>> {
         match self.variant {
             Some(variant) => self.to.tagged(variant, self.dict.into_any()),
             None => Ok(self.dict.into_any()),
         }
     }
-
-    fn field<T: ?Sized + Serialize>(&mut self, key: &'static str, value: &T) -> Result<()> {
-        let value = value.serialize(self.to)?;
-        Ok(self.dict.set_item(name(self.to.py, key), value)?)
-    }
 }
 
-impl<'py> ser::SerializeMap for Map<'py> {
+impl<'a, 'py> ser::SerializeMap for Map<'a, 'py> {
     type Ok = Bound<'py, PyAny>;
     type Error = Error;
     fn serialize_key<T: ?Sized + Serialize>(&mut self, key: &T) -> Result<()> {
@@ -376,94 +435,101 @@ impl<'py> ser::SerializeMap for Map<'py> {
     }
 }
 
-/// A struct in the making: its fields are gathered, then become a dict at the end (see
-/// [`Template`]).
-pub(crate) struct Struct<'py> {
-    to: ToPy<'py>,
-    name: &'static str,
-    fields: Vec<(&'static str, Bound<'py, PyAny>)>,
-}
-
-impl<'py> ser::SerializeStruct for Struct<'py> {
+impl<'a, 'py> ser::SerializeStructVariant for Map<'a, 'py> {
     type Ok = Bound<'py, PyAny>;
     type Error = Error;
     fn serialize_field<T: ?Sized + Serialize>(&mut self, key: &'static str, value: &T) -> Result<()> {
-        self.fields.push((key, value.serialize(self.to)?));
-        Ok(())
+        let value = value.serialize(self.to)?;
+        Ok(self.dict.set_item(self.to.name(key), value)?)
     }
     fn end(self) -> Result<Self::Ok> {
-        let py = self.to.py;
-        let id = (self.name.as_ptr() as usize, self.fields.len());
-        let copied = TEMPLATES.with(|templates| -> Result<Option<Bound<'py, PyDict>>> {
-            let templates = templates.borrow();
-            let Some(template) = templates.get(&id).filter(|t| t.fits(&self.fields)) else { return Ok(None) };
-            let dict = template.dict.bind(py).copy()?;
-            // The keys are there, in order, with None: only the other values are set (an
-            // existing key's value is replaced in place), each under the template's own key
-            // object (no name lookup per field).
-            for ((_, value), key) in self.fields.iter().zip(&template.names) {
-                if !value.is_none() {
-                    dict.set_item(key.bind(py), value)?;
-                }
-            }
-            Ok(Some(dict))
-        })?;
-        if let Some(dict) = copied {
-            return Ok(dict.into_any());
-        }
-        let dict = PyDict::new(py);
-        for (key, value) in &self.fields {
-            dict.set_item(name(py, key), value)?;
-        }
-        TEMPLATES.with(|templates| -> Result<()> {
-            if let std::collections::hash_map::Entry::Vacant(slot) = templates.borrow_mut().entry(id) {
-                let template = PyDict::new(py);
-                for (key, _) in &self.fields {
-                    template.set_item(name(py, key), py.None())?;
-                }
-                let keys = self.fields.iter().map(|(key, _)| (key.as_ptr() as usize, key.len())).collect();
-                let names = self.fields.iter().map(|(key, _)| name(py, key).unbind()).collect();
-                slot.insert(Template { keys, names, dict: template.unbind() });
-            }
-            Ok(())
-        })?;
-        Ok(dict.into_any())
+        self.finish()
     }
 }
 
-/// The dict of a struct's first serialization, every value None. Copying it (CPython copies a
-/// dict's key table whole) and setting the values that are not None makes each later dict of
-/// that struct without growing it key by key, which was a quarter of a conversion (a result
-/// has about 60 keys, most of them None). Used only when a struct gives the same keys in the
-/// same order (compared by address, as the names are `&'static str`); otherwise the dict is
-/// built key by key.
+/// The dict of a struct's first serialization, every value None. A later struct of the same
+/// name and number of fields starts as a copy of it (CPython copies a dict's key table whole)
+/// and has only its values that are not None set, in place: growing a dict key by key was a
+/// quarter of a conversion (a result has about 60 keys, most of them None). Used while the
+/// struct gives the template's keys in its order (compared by address: the names are
+/// `&'static str`); a struct that does not is made key by key (see [`Struct::leave_template`]).
 struct Template {
-    keys: Vec<(usize, usize)>,
+    keys: Vec<&'static str>,
     /// The key objects, in the fields' order.
     names: Vec<Py<PyString>>,
     dict: Py<PyDict>,
 }
 
-impl Template {
-    fn fits(&self, fields: &[(&'static str, Bound<'_, PyAny>)]) -> bool {
-        self.keys.len() == fields.len()
-            && self.keys.iter().zip(fields).all(|(&k, (key, _))| k == (key.as_ptr() as usize, key.len()))
+/// A struct's dict in the making: a copy of its template filled in as the fields come, or,
+/// without one, a dict grown key by key that becomes the template at the end.
+pub(crate) struct Struct<'a, 'py> {
+    to: ToPy<'a, 'py>,
+    name: &'static str,
+    len: usize,
+    dict: Bound<'py, PyDict>,
+    template: Option<Rc<Template>>,
+    /// Fields given so far, while there is a template.
+    seen: usize,
+    /// The keys given so far, without a template.
+    keys: Vec<&'static str>,
+}
+
+impl<'a, 'py> Struct<'a, 'py> {
+    /// The fields so far, as a dict of their own keys: for a struct whose keys are not its
+    /// template's (the first `seen` were).
+    fn leave_template(&mut self, template: &Template) -> Result<()> {
+        let dict = PyDict::new(self.to.py);
+        for name in &template.names[..self.seen] {
+            let name = name.bind(self.to.py);
+            dict.set_item(name, self.dict.get_item(name)?)?;
+        }
+        self.keys = template.keys[..self.seen].to_vec();
+        self.dict = dict;
+        self.template = None;
+        Ok(())
     }
 }
 
-thread_local! {
-    /// By the struct's name (its address) and its number of fields.
-    static TEMPLATES: RefCell<HashMap<(usize, usize), Template, BuildHasherDefault<AddressHasher>>> =
-        RefCell::new(HashMap::default());
-}
-
-impl<'py> ser::SerializeStructVariant for Map<'py> {
+impl<'a, 'py> ser::SerializeStruct for Struct<'a, 'py> {
     type Ok = Bound<'py, PyAny>;
     type Error = Error;
     fn serialize_field<T: ?Sized + Serialize>(&mut self, key: &'static str, value: &T) -> Result<()> {
-        self.field(key, value)
+        let value = value.serialize(self.to)?;
+        if let Some(template) = &self.template {
+            if template.keys.get(self.seen).is_some_and(|&k| id(k) == id(key)) {
+                // The key is in the copy with None: only another value is set (in place).
+                if !value.is_none() {
+                    self.dict.set_item(template.names[self.seen].bind(self.to.py), value)?;
+                }
+                self.seen += 1;
+                return Ok(());
+            }
+            let template = Rc::clone(template);
+            self.leave_template(&template)?;
+        }
+        self.dict.set_item(self.to.name(key), value)?;
+        self.keys.push(key);
+        Ok(())
     }
-    fn end(self) -> Result<Self::Ok> {
-        self.finish()
+    fn end(mut self) -> Result<Self::Ok> {
+        let py = self.to.py;
+        if let Some(template) = self.template.clone() {
+            if self.seen == template.keys.len() {
+                return Ok(self.dict.into_any());
+            }
+            self.leave_template(&template)?; // fewer fields than the template
+            return Ok(self.dict.into_any());
+        }
+        let id = (self.name.as_ptr() as usize, self.len);
+        if !self.to.caches.borrow().templates.contains_key(&id) {
+            let template = PyDict::new(py);
+            let names: Vec<Py<PyString>> = self.keys.iter().map(|key| self.to.name(key).unbind()).collect();
+            for name in &names {
+                template.set_item(name.bind(py), py.None())?;
+            }
+            let made = Template { keys: std::mem::take(&mut self.keys), names, dict: template.unbind() };
+            self.to.caches.borrow_mut().templates.insert(id, Rc::new(made));
+        }
+        Ok(self.dict.into_any())
     }
 }

@@ -424,3 +424,25 @@ def test_to_dict_gives_fresh_dicts_in_the_contract_s_key_order():
     assert second == contract
     # json.dumps keeps insertion order: equal text means every dict's keys are in the same order.
     assert json.dumps(second, ensure_ascii=False) == json.dumps(contract, ensure_ascii=False)
+
+
+def test_to_dict_makes_kohi_s_own_texts_once_and_a_number_s_equal_forms_one_string():
+    """Labels, program names and spellings are one string each, whatever result they are in; a
+    number whose raw text is its normalised one is one string under both keys; a number that
+    normalising changed keeps both texts."""
+    first = kohi.parse_file(str(FIXTURES / "medical_aid_a1.xml")).to_dict()["patients"][0]
+    second = kohi.parse_file(str(FIXTURES / "bulk_three_units.xml")).to_dict()["patients"]
+    aid = next(p for p in second if p["kohi"] and p["kohi"][0]["source"] == "medical_aid")
+    q1, q2 = first["qualifications"][0], aid["qualifications"][0]
+    assert q1["insured_card_classification"]["label"] == "医療扶助"
+    assert q1["insured_card_classification"]["label"] is q2["insured_card_classification"]["label"]
+    k1, k2 = first["kohi"][0], aid["kohi"][0]
+    assert (k1["program"], k1["source"], k1["scope"]) == ("生活保護法 医療扶助", "medical_aid", "national")
+    assert k1["program"] is k2["program"] and k1["source"] is k2["source"] and k1["scope"] is k2["scope"]
+    insurer = q1["insurer_number"]
+    assert insurer["normalized"] == insurer["raw"] and insurer["normalized"] is insurer["raw"]
+    assert k1["payer_number"] == k1["payer_number_raw"] and k1["payer_number"] is k1["payer_number_raw"]
+    padded = kohi.parse_file(str(FIXTURES / "fullwidth_padded_numbers.xml")).to_dict()["patients"][0]["kohi"]
+    assert (padded[0]["payer_number"], padded[0]["payer_number_raw"]) == ("54136015", "５４１３６０１５")
+    assert (padded[0]["recipient_number"], padded[0]["recipient_number_raw"]) == ("1112226", "\u3000１１１２２２６\u3000")
+    assert (padded[1]["payer_number"], padded[1]["payer_number_raw"]) == ("80136013", " 80136013 ")
