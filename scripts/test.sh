@@ -328,6 +328,9 @@ growth = large["max_rss_mb"] - small["max_rss_mb"]
 assert growth <= 60, f"a Node stream grew by {growth} MB from 10,000 to 100,000 units"
 PY
 
+  step "hardening: the bindings' allocator asks for no transparent huge pages (held 100,000-unit parses took 0.6-0.9 s instead of 0.18 s on a VM where a 2 MiB fault cost ~7 ms)"
+  .venv/bin/python scripts/no_huge_pages.py target/bulk_10000.xml .venv/bin/python bindings/node
+
   step "hardening: Node's toJSON() builds a result whose JSON is longer than a JavaScript string can be (199,000 units, 56 MB); toJsonString() says limit_exceeded"
   node scripts/node_tojson_huge.js
 

@@ -7,7 +7,9 @@
 
 /// Node frees a parsed document only when a napi finalizer runs, long after the parse and in
 /// batches; glibc's malloc serves that pattern poorly (a parse + read cost ~2 µs more with it,
-/// `docs/BENCHMARKS.md`). The allocator only serves this addon's Rust allocations.
+/// `docs/BENCHMARKS.md`). The allocator only serves this addon's Rust allocations. Built with
+/// `no_thp` (Cargo.toml): mimalloc's default marks its arenas for transparent huge pages, and
+/// where a huge page's fault is slow (a VM) a large parse spent most of its time in the kernel.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

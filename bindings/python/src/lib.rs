@@ -5,7 +5,9 @@
 
 /// The extension's own allocations (the parsed document: ~90 small strings and vectors per
 /// file) are served by mimalloc: kohi.parse ran ~15 % faster than with glibc's malloc
-/// (`docs/BENCHMARKS.md`). Python objects still come from Python's allocator.
+/// (`docs/BENCHMARKS.md`). Python objects still come from Python's allocator. Built with
+/// `no_thp` (Cargo.toml): mimalloc's default marks its arenas for transparent huge pages, and
+/// where a huge page's fault is slow (a VM) a large parse spent most of its time in the kernel.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
