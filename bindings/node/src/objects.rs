@@ -3,7 +3,7 @@
 //! `{ code, label }`; long or open blocks (高齢受給者証, 医療券, 上限額…) are plain objects in the
 //! contract's snake_case, exactly as in `toJSON()`.
 
-use napi::bindgen_prelude::{Either, Utf16String};
+use napi::bindgen_prelude::{Either, Uint32Array, Utf16String};
 use napi_derive::napi;
 
 use kohi_core::codes::CodeList;
@@ -111,6 +111,14 @@ impl KohiResult {
     pub fn patient_count(&self) -> napi::Result<u32> {
         u32::try_from(self.doc.patients.len())
             .map_err(|_| napi::Error::new(napi::Status::GenericFailure, "kohi: more patients than an index can count"))
+    }
+
+    /// How many 公費 each patient has, in order: read once for a bulk result, so that `kohi` of
+    /// a patient with none (most units of a bulk file) makes no call into the addon.
+    #[napi(skip_typescript)]
+    pub fn kohi_counts(&self) -> Uint32Array {
+        let counts = self.doc.patients.iter().map(|p| u32::try_from(p.kohi.len()).unwrap_or(u32::MAX));
+        Uint32Array::new(counts.collect())
     }
 
     /// 照会番号.
