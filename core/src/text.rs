@@ -9,8 +9,10 @@
 /// free when the document is dropped) was most of the allocator's work and a fifth of a parse.
 pub type Text = compact_str::CompactString;
 
-/// The serde name of [`StaticText`]: a serializer that knows it may make each of those texts
-/// once and reuse it (Python's `to_dict()` does).
+/// The serde name under which kohi writes the texts of its own tables (a code's label, a
+/// program's name): a newtype struct of this name around a `&'static str`. Every serde format
+/// writes a newtype struct as its content, so the JSON shows the plain string; a serializer that
+/// knows the name may make each such text once and reuse it (Python's `to_dict()` does).
 pub const STATIC_TEXT: &str = "kohi::StaticText";
 
 /// A text of kohi's own tables (a code's label, a program's name), serialized as a newtype
