@@ -144,9 +144,10 @@ impl Value<'_> {
 /// `t`/`f`, the slot in digits, the 上限額 object as JSON. (A JSON array cost twice as much to
 /// write and to parse; keys more again.) `None` if a value holds either marker after all: the
 /// getter then fails loudly rather than shift every later field.
-pub fn kohi_values(entries: &[KohiEntry]) -> Option<String> {
-    let mut out = String::with_capacity(512 * entries.len());
-    for (i, value) in entries.iter().flat_map(entry_values).enumerate() {
+pub fn kohi_values<'a>(entries: impl IntoIterator<Item = &'a KohiEntry>) -> Option<String> {
+    let entries = entries.into_iter();
+    let mut out = String::with_capacity(512 * entries.size_hint().0.max(1));
+    for (i, value) in entries.flat_map(entry_values).enumerate() {
         if i > 0 {
             out.push(SEPARATOR);
         }

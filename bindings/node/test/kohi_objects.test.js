@@ -99,3 +99,47 @@ test('kohi objects are the same where code generation is refused (the loop fallb
   const here = kohi.parse(fs.readFileSync(path.join(FIXTURES, 'face_pmh_two.xml'))).patients[0].kohi
   assert.equal(run.stdout, JSON.stringify(here))
 })
+
+// A bulk result's `kohi` getters read their values a block of patients at a time (index.js,
+// KohiBlocks): every patient must get its own entries whatever the order it is read in, across
+// block boundaries, with patients of none, one and two 公費 mixed.
+test('bulk patients get their own kohi in any reading order, across blocks', async () => {
+  const certificate = (payer, recipient) =>
+    `<MedicalSubsidyCertificateInfo><MedicalSubsidyInsurerNumber>${payer}</MedicalSubsidyInsurerNumber>` +
+    `<MedicalSubsidyRecipientNumber>${recipient}</MedicalSubsidyRecipientNumber><CertificationName>受給者証</CertificationName>` +
+    '<MedicalSubsidyValidStartDate>20250401</MedicalSubsidyValidStartDate></MedicalSubsidyCertificateInfo>'
+  const units = []
+  const n = 150
+  for (let i = 0; i < n; i++) {
+    const count = [0, 1, 2, 0, 1][i % 5] * (i % 7 === 6 ? 0 : 1)
+    const list = count === 0 ? '' : `<MedicalSubsidyCertificateList>${certificate('88131016', `K${i}a`)}${count === 2 ? certificate('52136017', '1234566') : ''}</MedicalSubsidyCertificateList>`
+    units.push(`<BulkConfirmUnit><ReferenceNumber>${i}</ReferenceNumber><ProcessingResultStatus>1</ProcessingResultStatus>` +
+      '<ResultList><ResultOfQualificationConfirmation><InsuredCardClassification>01</InsuredCardClassification>' +
+      `<InsurerNumber>06139999</InsurerNumber><MedicalSubsidyConsFlg>1</MedicalSubsidyConsFlg>${list}` +
+      '</ResultOfQualificationConfirmation></ResultList></BulkConfirmUnit>')
+  }
+  const xml = `<XmlMsg><MessageHeader><ProcessExecutionTime>20250604101544</ProcessExecutionTime></MessageHeader><MessageBody>${units.join('')}</MessageBody></XmlMsg>`
+  const result = kohi.parse(Buffer.from(xml))
+  const expected = result.toJSON().patients.map((p) => p.kohi.map((k) => [k.payer_number, k.recipient_number, k.path]))
+  assert.equal(expected.filter((k) => k.length === 2).length > 10 && expected.filter((k) => k.length === 0).length > 10, true)
+  const orders = [
+    [...Array(n).keys()].reverse(),
+    [...Array(n).keys()].map((i) => (i * 67) % n),
+    [...Array(n).keys()],
+  ]
+  for (const order of orders) {
+    const patients = result.patients
+    for (const i of order) {
+      const got = patients[i].kohi.map((k) => [k.payerNumber, k.recipientNumber, k.path])
+      assert.deepEqual(got, expected[i], `patient ${i}`)
+      assert.equal(patients[i].kohi[0]?.recipientNumber, expected[i][0]?.[1])
+    }
+  }
+  // A stream's batches are results of their own: the same entries.
+  const file = path.join(fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'kohi-')), 'bulk.xml')
+  fs.writeFileSync(file, xml)
+  const streamed = []
+  for await (const p of kohi.stream(file)) streamed.push(p.kohi.map((k) => [k.payerNumber, k.recipientNumber, k.path]))
+  fs.rmSync(path.dirname(file), { recursive: true })
+  assert.deepEqual(streamed, expected)
+})
