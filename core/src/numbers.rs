@@ -96,13 +96,25 @@ pub fn normalize(raw: &str) -> Text {
 }
 
 /// Without the padding (ASCII and ideographic spaces, tabs, line ends) at both ends. Most numbers
-/// start and end with a digit: two byte checks then, instead of decoding characters from both ends.
+/// start and end with a digit, a 記号 with kanji or kana: the end bytes decide then, instead of
+/// decoding characters from both ends.
 fn trim_padding(raw: &str) -> &str {
-    let bytes = raw.as_bytes();
-    match (bytes.first(), bytes.last()) {
-        (Some(first), Some(last)) if first.is_ascii_alphanumeric() && last.is_ascii_alphanumeric() => raw,
-        _ => raw.trim_matches(|c: char| c == ' ' || c == '\u{3000}' || c == '\t' || c == '\r' || c == '\n'),
+    if padded_at_start(raw.as_bytes()) || padded_at_end(raw.as_bytes()) {
+        raw.trim_matches(|c: char| c == ' ' || c == '\u{3000}' || c == '\t' || c == '\r' || c == '\n')
+    } else {
+        raw
     }
+}
+
+/// Whether the first character is padding (U+3000 is E3 80 80 in UTF-8), or there is none.
+fn padded_at_start(b: &[u8]) -> bool {
+    matches!(*b, [] | [b' ' | b'\t' | b'\r' | b'\n', ..] | [0xE3, 0x80, 0x80, ..])
+}
+
+/// Whether the last character is padding: E3 three bytes before the end starts the last
+/// character (valid UTF-8), so no other character ends in E3 80 80.
+fn padded_at_end(b: &[u8]) -> bool {
+    matches!(*b, [] | [.., b' ' | b'\t' | b'\r' | b'\n'] | [.., 0xE3, 0x80, 0x80])
 }
 
 /// The 検証番号 for a body of ASCII digits, or `None` if the body is empty or not all digits.
@@ -379,5 +391,21 @@ mod tests {
         assert_eq!(n.raw(), "  138057");
         assert!(!format!("{n:?}").contains("138057"));
         assert!(!format!("{:?}", check_number(NumberKind::Insurer, "138057")).contains("138057"));
+    }
+
+    proptest::proptest! {
+        /// The end-byte test trims exactly what decoding the characters trims, for texts of
+        /// padding, digits, kana, kanji and the characters whose UTF-8 is near U+3000's.
+        #[test]
+        fn trim_padding_is_trim_matches(
+            parts in proptest::collection::vec(proptest::sample::select(vec![
+                " ", "\t", "\r", "\n", "\u{3000}", "\u{3001}", "\u{3040}", "\u{2000}", "\u{a0}", "\u{b}",
+                "1", "K", "-", "１", "練", "ｱ", "ア", "\u{e000}", "𠮷",
+            ]), 0..8),
+        ) {
+            let text = parts.concat();
+            let reference = text.trim_matches(|c: char| c == ' ' || c == '\u{3000}' || c == '\t' || c == '\r' || c == '\n');
+            proptest::prop_assert_eq!(trim_padding(&text), reference);
+        }
     }
 }

@@ -954,7 +954,8 @@ fn is_blank(s: &str) -> bool {
         match bytes.get(at) {
             None => return true,
             Some(b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c) => at += 1,
-            Some(0x80..) => return s.trim().is_empty(),
+            // Kana and kanji are not whitespace, decided at their bytes (`str::trim` decodes).
+            Some(0x80..) => return !crate::text::starts_without_space(&bytes[at..]) && s.trim().is_empty(),
             Some(_) => return false,
         }
     }
@@ -1192,6 +1193,10 @@ mod tests {
             "        x",
             "\n                \u{3000}",
             "\n        \u{3000}一",
+            "        ア",
+            "\u{3000}\u{3000}",
+            "\u{2028}a",
+            "\u{a0}\u{3000}\u{1680}",
             "        \t        \n",
             "1        ",
         ];
