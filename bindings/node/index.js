@@ -186,39 +186,76 @@ function readAhead(stream) {
   return batch
 }
 
-// `patient.kohi`: plain objects built here from one string of values, KOHI_FIELDS per entry in
-// the order of the Kohi interface, separated by U+0000, null as U+0001, flags as t/f (see
-// src/lists.rs: setting each property through napi costs far more).
+// `patient.kohi`: plain objects built here from one string of UTF-16 units (src/lists.rs,
+// `kohi_values`): per entry its length in units (two units, high and low 16 bits), then
+// KOHI_FIELDS values in the order of the Kohi interface, each a head unit and, for a text, its
+// units. A head of 0 is null; a flag's is 1 or 2 (false, true), the slot's the slot + 1, a
+// text's its length + 1, or LONG followed by the length in two units. The values are read with
+// charCodeAt and slice: splitting one string at separators cost V8 a search and a runtime call,
+// and setting each property through napi far more.
 const KOHI_FIELDS = native.KOHI_FIELDS
-const NULL = '\u0001'
-const text = (x) => (x === NULL ? null : x)
-const flag = (x) => (x === NULL ? null : x === 't')
-// The keys and how to read each value come from the addon (src/lists.rs declares them once).
-const DECODE = {
-  Text: text,
-  Owned: text,
-  Flag: flag,
-  Slot: (x) => (x === NULL ? null : Number(x)),
-  MaxCopay: (x) => (x === NULL ? null : JSON.parse(x)),
-}
+const LONG = 0xffff
+// The keys and the kind of each value come from the addon (src/lists.rs declares them once).
 const KOHI_KEYS = native.kohiKeys().map(([key]) => key)
-const KOHI_DECODERS = native.kohiKeys().map(([, kind]) => DECODE[kind])
-// One object literal built from the keys once (as fast as a hand-written one); where code
-// generation is refused (--disallow-code-generation-from-strings, a strict CSP) a loop that
-// adds the keys in the same order.
-const kohiEntry = (() => {
+const KOHI_KINDS = native.kohiKeys().map(([, kind]) => kind)
+// Where the last entry read ended (the builders return the entry, and leave its end here).
+const cursor = { p: 0 }
+
+// A text value at p as an expression that leaves p after it (the head already read into h).
+const TEXT = 'h < LONG ? s.slice(p, (p += h - 1)) : s.slice(p + 2, (p += 2 + s.charCodeAt(p) * 65536 + s.charCodeAt(p + 1)))'
+// Each kind's value, given its head h (not 0).
+const DECODE = {
+  Text: TEXT,
+  Date: TEXT,
+  Flag: 'h === 2',
+  Slot: 'h - 1',
+  MaxCopay: `JSON.parse(${TEXT})`,
+}
+// One entry at p: an object literal built from the keys and kinds once, so that V8 optimises
+// the whole entry as one function (as fast as a hand-written one); where code generation is
+// refused (--disallow-code-generation-from-strings, a strict CSP) a loop that reads the same
+// values and adds the keys in the same order.
+const readValues = (() => {
   try {
-    const fields = KOHI_KEYS.map((key, f) => `${JSON.stringify(key)}: d[${f}](v[i + ${f}])`)
+    const fields = KOHI_KEYS.map((key, f) => `${JSON.stringify(key)}: (h = s.charCodeAt(p++)) === 0 ? null : ${DECODE[KOHI_KINDS[f]]}`)
     // eslint-disable-next-line no-new-func
-    return new Function('d', 'v', 'i', `return { ${fields.join(', ')} }`).bind(null, KOHI_DECODERS)
+    return new Function('LONG', 'cursor', `return (s, p) => { let h; const entry = { ${fields.join(', ')} }; cursor.p = p; return entry }`)(LONG, cursor)
   } catch {
-    return (v, i) => {
+    return (s, p) => {
       const entry = {}
-      for (let f = 0; f < KOHI_FIELDS; f++) entry[KOHI_KEYS[f]] = KOHI_DECODERS[f](v[i + f])
+      for (let f = 0; f < KOHI_FIELDS; f++) {
+        const h = s.charCodeAt(p++)
+        let value = null
+        if (h === 0) value = null
+        else if (KOHI_KINDS[f] === 'Flag') value = h === 2
+        else if (KOHI_KINDS[f] === 'Slot') value = h - 1
+        else {
+          const start = h < LONG ? p : p + 2
+          const end = h < LONG ? p + h - 1 : start + s.charCodeAt(p) * 65536 + s.charCodeAt(p + 1)
+          value = s.slice(start, end)
+          if (KOHI_KINDS[f] === 'MaxCopay') value = JSON.parse(value)
+          p = end
+        }
+        entry[KOHI_KEYS[f]] = value
+      }
+      cursor.p = p
       return entry
     }
   }
 })()
+
+// Where the entry at p ends (its length says).
+const entryEnd = (s, p) => p + 2 + s.charCodeAt(p) * 65536 + s.charCodeAt(p + 1)
+
+// The entry at p as an object; cursor.p is left where it ends. Its values must end where its
+// length says: a value read wrong would shift every field after it, so that fails loudly.
+function kohiEntry(s, p) {
+  const end = entryEnd(s, p)
+  const entry = readValues(s, p + 2)
+  if (cursor.p !== end || end > s.length) throw new Error('kohi: a 公費 entry does not read to its length')
+  return entry
+}
+
 // `result.toJSON()`: the contract as objects, by V8's JSON.parse of the core's text. Converting a
 // serde_json::Value through napi instead was 2.5-3x slower (one napi call per value) and napi caps
 // it at 1,000,000 values, so it threw above about 8,000 bulk units; JSON.parse has no such cap.
@@ -350,11 +387,7 @@ class Patient {
     if (this.#kohiBlocks !== null) return this.#kohiBlocks.entries(this.#index, this.#kohiCount)
     const s = at.kohiValues.call(this.#result, this.#index)
     const list = []
-    if (s === '') return list
-    const v = s.split('\u0000')
-    for (let i = 0; i < v.length; i += KOHI_FIELDS) {
-      list.push(kohiEntry(v, i))
-    }
+    for (let p = 0; p < s.length; p = cursor.p) list.push(kohiEntry(s, p))
     return list
   }
 }
@@ -386,15 +419,15 @@ function patientsOf(result) {
 // calls are few.
 const KOHI_BLOCK = 64
 
-// The 公費 values of a result's patients, one native call and one split per block of
-// KOHI_BLOCK patients (the block of the last patient read is kept, so reading in order calls
-// once per block). One call per patient with 公費, and a split each, was about 40 % of reading
-// a bulk file's 公費 (`patients.map(p => p.kohi)` on 1,000 units).
+// The 公費 values of a result's patients, one native call per block of KOHI_BLOCK patients
+// (the block of the last patient read is kept, so reading in order calls once per block). One
+// call per patient with 公費 was about 40 % of reading a bulk file's 公費
+// (`patients.map(p => p.kohi)` on 1,000 units).
 class KohiBlocks {
   #result
   #counts
   #block = -1
-  #values = null
+  #values = ''
   // Where each patient of the block starts in #values.
   #starts = null
   constructor(result, counts) {
@@ -406,27 +439,31 @@ class KohiBlocks {
   entries(index, count) {
     const block = Math.floor(index / KOHI_BLOCK)
     if (block !== this.#block) this.#read(block)
-    const first = this.#starts[index - block * KOHI_BLOCK]
+    const s = this.#values
+    let p = this.#starts[index - block * KOHI_BLOCK]
     const list = new Array(count)
-    for (let e = 0; e < count; e++) list[e] = kohiEntry(this.#values, first + e * KOHI_FIELDS)
+    for (let e = 0; e < count; e++) {
+      list[e] = kohiEntry(s, p)
+      p = cursor.p
+    }
     return list
   }
 
   #read(block) {
     const start = block * KOHI_BLOCK
     const end = Math.min(this.#counts.length, start + KOHI_BLOCK)
-    const starts = new Uint32Array(end - start)
-    let fields = 0
-    for (let i = start; i < end; i++) {
-      starts[i - start] = fields
-      fields += this.#counts[i] * KOHI_FIELDS
-    }
     const s = at.kohiValuesIn.call(this.#result, start, end)
-    const values = s === '' ? [] : s.split('\u0000')
-    // A value holding the separator would shift every later field: fail loudly instead.
-    if (values.length !== fields) throw new Error('kohi: the 公費 values of a block do not add up')
+    // Each patient's first entry, found by the lengths of the entries before it.
+    const starts = new Uint32Array(end - start)
+    let p = 0
+    for (let i = start; i < end; i++) {
+      starts[i - start] = p
+      for (let e = 0; e < this.#counts[i]; e++) p = entryEnd(s, p)
+    }
+    // Entries that do not end with the string would give patients each other's 公費.
+    if (p !== s.length) throw new Error('kohi: the 公費 values of a block do not add up')
     this.#block = block
-    this.#values = values
+    this.#values = s
     this.#starts = starts
   }
 }

@@ -3,7 +3,7 @@
 //! `{ code, label }`; long or open blocks (高齢受給者証, 医療券, 上限額…) are plain objects in the
 //! contract's snake_case, exactly as in `toJSON()`.
 
-use napi::bindgen_prelude::{Either, Uint32Array, Utf16String};
+use napi::bindgen_prelude::{Uint32Array, Utf16String};
 use napi_derive::napi;
 
 use kohi_core::codes::CodeList;
@@ -172,43 +172,33 @@ impl KohiResult {
             .ok_or_else(|| napi::Error::new(napi::Status::GenericFailure, "kohi: qualifications could not be written"))
     }
 
-    /// The 公費 as one string, `KOHI_FIELDS` values per entry; index.js builds the `kohi`
+    /// The 公費 as one string, each entry its length and `KOHI_FIELDS` values; index.js builds the `kohi`
     /// getter's objects from it (see lists.rs for why).
     #[napi(skip_typescript)]
-    pub fn kohi_values_at(&self, index: u32) -> napi::Result<Either<String, Utf16String>> {
-        kohi_values_string(&self.patient(index)?.kohi)
+    pub fn kohi_values_at(&self, index: u32) -> napi::Result<Utf16String> {
+        Ok(kohi_values_string(&self.patient(index)?.kohi))
     }
 
     /// The 公費 of patients `start..end` as one string, their entries in patient order, as
     /// `kohi_values_at` writes one patient's. The `kohi` getters of a bulk result's patients
-    /// read their values a block of patients at a time (index.js): one call and one split per
+    /// read their values a block of patients at a time (index.js): one call per
     /// block instead of one per patient with 公費, which was about 40 % of reading a bulk
     /// file's 公費 in Node.
     #[napi(skip_typescript)]
-    pub fn kohi_values_in(&self, start: u32, end: u32) -> napi::Result<Either<String, Utf16String>> {
+    pub fn kohi_values_in(&self, start: u32, end: u32) -> napi::Result<Utf16String> {
         let (start, end) = (usize::try_from(start).unwrap_or(usize::MAX), usize::try_from(end).unwrap_or(usize::MAX));
         let patients = self
             .doc
             .patients
             .get(start..end)
             .ok_or_else(|| napi::Error::new(napi::Status::InvalidArg, "kohi: no patients in this range"))?;
-        kohi_values_string(patients.iter().flat_map(|p| &p.kohi))
+        Ok(kohi_values_string(patients.iter().flat_map(|p| &p.kohi)))
     }
 }
 
-/// The 公費 values as a JS string: handed to V8 as UTF-16 when they hold anything but ASCII (a
-/// program's name does), since V8 would otherwise decode the UTF-8 character by character,
-/// which was more than half of the getter's instructions.
-fn kohi_values_string<'a>(
-    entries: impl IntoIterator<Item = &'a kohi_core::KohiEntry>,
-) -> napi::Result<Either<String, Utf16String>> {
-    let values = crate::lists::kohi_values(entries).ok_or_else(|| {
-        napi::Error::new(napi::Status::GenericFailure, "kohi: a 公費 value holds a control character")
-    })?;
-    if values.is_ascii() {
-        return Ok(Either::A(values));
-    }
-    Ok(Either::B(Utf16String::from(crate::lists::utf16(&values))))
+/// The 公費 values as a JS string of UTF-16 units (`lists::kohi_values`).
+fn kohi_values_string<'a>(entries: impl IntoIterator<Item = &'a kohi_core::KohiEntry>) -> Utf16String {
+    Utf16String::from(crate::lists::kohi_values(entries))
 }
 
 /// A qualification value as Node shows it, by the kind its row declares.

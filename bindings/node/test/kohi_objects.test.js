@@ -100,6 +100,37 @@ test('kohi objects are the same where code generation is refused (the loop fallb
   assert.equal(run.stdout, JSON.stringify(here))
 })
 
+// A value's length goes before it (src/lists.rs): one unit up to 65,534 UTF-16 units, three past
+// that. A certificate name past it, with a surrogate pair, must come back whole, and every field
+// after it in place, by the generated builder and by the loop fallback alike.
+test('a 公費 text longer than 65,534 UTF-16 units reads back whole, and the fields after it', () => {
+  const name = `${'受'.repeat(3)}${'A'.repeat(70000)}𠮷`
+  const xml =
+    '<XmlMsg><MessageHeader><ProcessExecutionTime>20250604101544</ProcessExecutionTime><QualificationConfirmationDate>20250604</QualificationConfirmationDate></MessageHeader>' +
+    '<MessageBody><ProcessingResultStatus>1</ProcessingResultStatus><ResultList><ResultOfQualificationConfirmation><InsuredCardClassification>01</InsuredCardClassification>' +
+    '<InsurerNumber>06139999</InsurerNumber><MedicalSubsidyConsFlg>1</MedicalSubsidyConsFlg><MedicalSubsidyCertificateList>' +
+    `<MedicalSubsidyCertificateInfo><MedicalSubsidyInsurerNumber>52136017</MedicalSubsidyInsurerNumber><MedicalSubsidyRecipientNumber>1234566</MedicalSubsidyRecipientNumber><CertificationName>${name}</CertificationName>` +
+    '<MedicalSubsidyValidStartDate>20250401</MedicalSubsidyValidStartDate><IncomeSegment>一般Ⅰ</IncomeSegment></MedicalSubsidyCertificateInfo>' +
+    '</MedicalSubsidyCertificateList></ResultOfQualificationConfirmation></ResultList></MessageBody></XmlMsg>'
+  const file = path.join(fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'kohi-')), 'long.xml')
+  fs.writeFileSync(file, xml)
+  const options = { limits: { text_bytes: 1 << 20 } }
+  const [entry] = kohi.parse(Buffer.from(xml), options).patients[0].kohi
+  assert.equal(entry.certificateName, name)
+  assert.equal(entry.certificateName.length, 70005)
+  assert.equal(entry.validFrom, '2025-04-01')
+  assert.equal(entry.incomeSegment, '一般Ⅰ')
+  assert.equal(entry.payerNumber, '52136017')
+  assert.equal(entry.recipientNumberValid, true)
+  assert.match(entry.path, /^XmlMsg\/MessageBody\//)
+  const { spawnSync } = require('node:child_process')
+  const script = `const kohi = require(${JSON.stringify(path.join(__dirname, '..'))});
+    process.stdout.write(JSON.stringify(kohi.parse(require('node:fs').readFileSync(${JSON.stringify(file)}), ${JSON.stringify(options)}).patients[0].kohi))`
+  const run = spawnSync(process.execPath, ['--disallow-code-generation-from-strings', '-e', script], { encoding: 'utf8', maxBuffer: 1 << 24 })
+  assert.equal(run.status, 0, run.stderr)
+  assert.equal(run.stdout, JSON.stringify([entry]))
+})
+
 // A bulk result's `kohi` getters read their values a block of patients at a time (index.js,
 // KohiBlocks): every patient must get its own entries whatever the order it is read in, across
 // block boundaries, with patients of none, one and two 公費 mixed.
