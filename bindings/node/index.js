@@ -557,7 +557,28 @@ function holdsLoneSurrogate(value) {
       typeof item === 'string' ? !item.isWellFormed() : item !== null && typeof item === 'object' && !ArrayBuffer.isView(item) && holdsLoneSurrogate(item),
     )
   }
+  // A plain object of numbers, flags and strings (`{ maxSize }`, the common options) is looked
+  // at key by key: JSON.stringify and the pattern test were most of what this wrapper added to
+  // a face result's parse. Anything else (nested, a toJSON of its own) goes to JSON.stringify.
+  const flat = flatHoldsLoneSurrogate(value)
+  if (flat !== undefined) return flat
   return /\\ud[89a-f]/i.test(JSON.stringify(value) ?? '')
+}
+
+// Whether a plain object of primitives holds a lone surrogate in a key or a string value, as
+// JSON.stringify would find it; undefined if it holds anything else.
+function flatHoldsLoneSurrogate(value) {
+  if (Object.getPrototypeOf(value) !== Object.prototype) return undefined
+  let found = false
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue
+    const item = value[key]
+    const type = typeof item
+    if (type === 'string') found ||= !item.isWellFormed()
+    else if (item !== null && type !== 'number' && type !== 'boolean' && type !== 'undefined') return undefined
+    found ||= !key.isWellFormed()
+  }
+  return found
 }
 
 function checked(where, fn) {

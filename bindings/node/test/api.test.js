@@ -130,6 +130,9 @@ test('argument errors never quote the value; a lone surrogate is an error, not U
   assert.throws(() => kohi.parse(name), (e) => e.code === 'invalid_encoding' && e.number === 3 && secret(e))
   assert.throws(() => kohi.checkNumber('payer', '5213\ud8006017'), (e) => e.code === 'invalid_encoding' && secret(e))
   assert.throws(() => kohi.parse(read('face_pmh_two.xml'), { aliases: { 見本: ['\udc00'] } }), (e) => e.code === 'invalid_encoding')
+  // Options of strings and numbers only are looked at key by key (index.js), not as JSON.
+  assert.throws(() => kohi.parse(read('face_pmh_two.xml'), { maxSize: 1 << 20, aliases: '{"見本": "\udc00"}' }), (e) => e.code === 'invalid_encoding')
+  assert.throws(() => kohi.watch('/nonexistent', { stateFile: '/tmp/\ud800' }), (e) => e.code === 'invalid_encoding')
   // A well-formed pair is no lone surrogate.
   assert.equal(kohi.checkNumber('payer', '52136017\ud83d\ude00').valid, false)
   // Nested in a list of sources, in an object, and a cycle: refused before the addon sees them.
