@@ -135,15 +135,52 @@ fn looks_like_a_path(text: &str) -> bool {
 }
 
 /// A parsed result file.
-#[napi]
+#[napi(custom_finalize)]
 pub struct KohiResult {
     doc: Arc<Document>,
+    /// The bytes this object told V8 it holds outside V8's heap (`held_outside`), given back
+    /// when it is finalized.
+    external: i64,
 }
 
 impl KohiResult {
-    pub(crate) fn new(doc: Arc<Document>) -> Self {
-        KohiResult { doc }
+    /// Tells V8 about the document it now keeps alive. V8 saw a result as an object of a few
+    /// bytes: a loop that parsed and dropped results, making little JS garbage itself, kept
+    /// every document until its heap filled for other reasons (300 parses of a 1,000-unit
+    /// file: one collection, 432 MB resident, 102 k page faults, each parse writing fresh
+    /// pages). Told, V8 collects by the memory really held, as it does for a `Buffer`'s: 171 MB,
+    /// 35 k faults. A loop that reads the patients makes garbage enough to collect either way.
+    pub(crate) fn new(env: &Env, doc: Arc<Document>) -> Self {
+        let external = held_outside(&doc);
+        // A hint: if V8 cannot take it, nothing is lost but the hint (and nothing is given back).
+        let external = if env.adjust_external_memory(external).is_ok() { external } else { 0 };
+        KohiResult { doc, external }
     }
+}
+
+impl ObjectFinalize for KohiResult {
+    /// Never fails: napi-rs would throw a finalizer's error into whatever JS runs next (and a
+    /// failed hint while the environment is torn down is harmless).
+    fn finalize(self, env: Env) -> Result<()> {
+        if self.external != 0 {
+            let _ = env.adjust_external_memory(-self.external);
+        }
+        Ok(())
+    }
+}
+
+/// About the memory a document holds, in O(1): a patient and one result per patient (most of
+/// it: texts are inline up to 24 bytes), the lists of warnings and unknown elements. An
+/// underestimate (long texts, more results, 公費 entries are not counted) errs towards
+/// collecting later, as before.
+fn held_outside(doc: &Document) -> i64 {
+    use std::mem::size_of;
+    let per_patient = size_of::<kohi_core::Patient>() + size_of::<kohi_core::Qualification>();
+    let bytes = size_of::<Document>()
+        + doc.patients.len() * per_patient
+        + doc.warnings.len() * size_of::<kohi_core::Warning>()
+        + doc.unknown_elements.len() * size_of::<kohi_core::model::UnknownElement>();
+    i64::try_from(bytes).unwrap_or(i64::MAX)
 }
 
 #[napi]
@@ -199,7 +236,7 @@ pub fn parse(env: Env, data: Either<Uint8ArraySlice, String>, options: Option<Pa
         }
         Either::B(text) => kohi_core::parse_str_with(text, &options),
     };
-    parsed.map(|doc| KohiResult { doc: Arc::new(doc) }).map_err(|e| kohi_error(&env, &e))
+    parsed.map(|doc| KohiResult::new(&env, Arc::new(doc))).map_err(|e| kohi_error(&env, &e))
 }
 
 /// Surveys result files without reading a value out of them. Each source is a Buffer/Uint8Array
@@ -297,7 +334,7 @@ impl Task for ParseFileTask {
     }
 
     fn resolve(&mut self, env: Env, output: Self::Output) -> Result<Self::JsValue> {
-        output.map(|doc| KohiResult { doc: Arc::new(doc) }).map_err(|e| kohi_error(&env, &e))
+        output.map(|doc| KohiResult::new(&env, Arc::new(doc))).map_err(|e| kohi_error(&env, &e))
     }
 }
 

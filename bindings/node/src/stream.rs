@@ -90,7 +90,7 @@ impl Task for NextBatch {
     /// (at most `max` patients), and the batch is freed when none of its patients is reachable.
     fn resolve(&mut self, env: Env, output: Self::Output) -> Result<Self::JsValue> {
         match output {
-            Ok(batch) => Ok(batch.map(|doc| KohiResult::new(Arc::new(doc)))),
+            Ok(batch) => Ok(batch.map(|doc| KohiResult::new(&env, Arc::new(doc)))),
             Err(e) => Err(crate::kohi_error(&env, &e)),
         }
     }

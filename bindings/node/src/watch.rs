@@ -99,8 +99,8 @@ impl ArchiveEntry {
 
     /// The parsed entry, or null.
     #[napi(getter)]
-    pub fn result(&self) -> Option<KohiResult> {
-        self.outcome.as_ref().ok().cloned().map(KohiResult::new)
+    pub fn result(&self, env: Env) -> Option<KohiResult> {
+        self.outcome.as_ref().ok().cloned().map(|doc| KohiResult::new(&env, doc))
     }
 
     /// Why the entry could not be used (not XML, over a limit, malformed…), or null.
@@ -212,8 +212,8 @@ impl WatchEvent {
 
     /// The parsed file, or null (not parsed, rejected, or handed over unread).
     #[napi(getter)]
-    pub fn result(&self) -> Option<KohiResult> {
-        self.doc.clone().map(KohiResult::new)
+    pub fn result(&self, env: Env) -> Option<KohiResult> {
+        self.doc.clone().map(|doc| KohiResult::new(&env, doc))
     }
 
     /// Why the file could not be used, or null.
