@@ -5,10 +5,11 @@
 // vendor must (the peers take strings only).
 //
 // Time is the process's CPU time (process.cpuUsage). Rounds are interleaved: each round times every
-// tool once, in turn, over a window; a tool's figure is the median of its rounds. The loop yields
-// to the event loop after each batch of calls (about a millisecond of work, one call for a large
-// file): Node runs napi finalizers (which free kohi's parsed documents) from the event loop, so
-// a loop that never yields would measure a heap filling up. The peers pay the same yields.
+// tool once, in turn (each round starting one tool later), over a window; a tool's figure is the
+// median of its rounds. The loop yields to the event loop after each batch of calls (about a
+// millisecond of work, one call for a large file): Node runs napi finalizers (which free kohi's
+// parsed documents) from the event loop, so a loop that never yields would measure a heap
+// filling up. The peers pay the same yields.
 //
 //   node node_peers.js [--rounds N] [--window S] LABEL:PATH:ENCODING...
 'use strict'
@@ -201,8 +202,15 @@ async function main(argv) {
     // Warm-up (the JIT compiles the peers' code, napi's first calls), then the rounds.
     for (const fn of Object.values(peers)) await cpuPerCall(fn, Math.max(window, 0.2))
     const seconds = Object.fromEntries(Object.keys(peers).map((name) => [name, []]))
+    // Each round starts one tool later: a window pays for collections of the garbage the tool
+    // before it left (and kohi's documents are freed by finalizers that run when V8 collects),
+    // so in a fixed order kohi's window always came after xml-js's, the heaviest garbage.
+    const entries = Object.entries(peers)
     for (let round = 0; round < rounds; round++) {
-      for (const [name, fn] of Object.entries(peers)) seconds[name].push(await cpuPerCall(fn, window))
+      for (let i = 0; i < entries.length; i++) {
+        const [name, fn] = entries[(round + i) % entries.length]
+        seconds[name].push(await cpuPerCall(fn, window))
+      }
     }
     for (const [tool, values] of Object.entries(seconds)) {
       const s = values.sort((a, b) => a - b)[Math.floor(values.length / 2)]

@@ -11,7 +11,8 @@ local ones. Shift_JIS is handled the way a vendor would: lxml decodes bytes itse
 xmltodict need the text decoded first.
 
 Time is the process's CPU time (time.process_time). Rounds are interleaved: each round times every
-tool once, in turn, over a window; a tool's figure is the median of its rounds.
+tool once, in turn (each round starting one tool later), over a window; a tool's figure is the median
+of its rounds.
 
     python_peers.py [--rounds N] [--window S] LABEL:PATH:ENCODING...
 """
@@ -149,8 +150,12 @@ def main(argv):
         for fn in peers.values():  # warm-up: first calls, caches
             cpu_per_call(fn, min(window, 0.1))
         seconds = {name: [] for name in peers}
-        for _ in range(rounds):
-            for name, fn in peers.items():
+        # Each round starts one tool later, so no tool always follows the same one (whose
+        # garbage, collected in the next window, and cache state it would inherit).
+        tools = list(peers.items())
+        for round_ in range(rounds):
+            for i in range(len(tools)):
+                name, fn = tools[(round_ + i) % len(tools)]
                 seconds[name].append(cpu_per_call(fn, window))
         for name, values in seconds.items():
             s = sorted(values)[len(values) // 2]
