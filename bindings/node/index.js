@@ -631,6 +631,15 @@ for (const [name, value] of Object.entries(native)) {
   }
 }
 
+// `parse(data, options)`: an options object's properties go to the addon as arguments, read
+// here by V8's inline caches (napi asked for each by a name made anew, src/lib.rs).
+const parseWithOptions = native.parseWithOptions
+delete api.parseWithOptions
+api.parse = checked('parse', function parse(data, options) {
+  if (options === null || typeof options !== 'object') return native.parse(data, options)
+  return parseWithOptions(data, options.aliases, options.layout, options.maxSize, options.limits)
+})
+
 // `reconcile(stored, patient, today)`: the addon's `reconcileAt` takes the patient's result and
 // index (called unwrapped: `checked` would write the whole result out to look for surrogates).
 const reconcileAt = native.reconcileAt
