@@ -52,6 +52,10 @@ def overhead_rows(by: dict, peers: list) -> list:
     return rows
 
 
+def duration(us: float) -> str:
+    return f"{us:,.1f} µs" if us < 1e4 else f"{us / 1e3:,.1f} ms"
+
+
 def rust_peer_rows(rows: list) -> list:
     """One row per input: each tool's CPU time per document, kohi against each (peer time / kohi time)."""
     tools = ["kohi::parse", "hand-written quick-xml extractor", "roxmltree + extraction",
@@ -63,7 +67,7 @@ def rust_peer_rows(rows: list) -> list:
         if not all(t in by for t in tools):
             continue
         us = {t: by[t]["cpu_us"] for t in tools}
-        cells = " | ".join(f"{us[t]:,.1f} µs" if us[t] < 1e4 else f"{us[t] / 1e3:,.1f} ms" for t in tools)
+        cells = " | ".join(duration(us[t]) for t in tools)
         kohi = us["kohi::parse"]
         size = by["kohi::parse"]["bytes"]
         size_text = f"{size / 1e6:.1f} MB" if size > 1e6 else f"{size / 1e3:.1f} KB"
@@ -100,10 +104,6 @@ def rust_streaming_rows(rows: list) -> list:
     return out
 
 
-def duration(us: float) -> str:
-    return f"{us:,.1f} µs" if us < 1e4 else f"{us / 1e3:,.1f} ms"
-
-
 def target_rows(rust: list, peers: list, stream: list) -> list:
     """Issue 18's targets, each with this run's figure and whether it is met; a target not met
     says by how much (on its worst file) and why, in figures of the same run."""
@@ -131,13 +131,15 @@ def target_rows(rust: list, peers: list, stream: list) -> list:
             short += f": {reason}" if reason else ""
         rows.append(f"| {target} | {text} | {'met' if met else '**not met**'} | {short} |")
 
+    def rate(file, tool):
+        return next((r["mb_per_s"] for r in rust if r["file"] == file and r["tool"] == tool), None)
+
     def ratio(language, file, peer, own):
         a, b = cpu(language, file, peer), cpu(language, file, own)
         return a / b if a and b else None
 
     def flat_why(_):
-        hand = [next((r["mb_per_s"] for r in rust if r["file"] == f and r["tool"] == "hand-written quick-xml extractor"), None)
-                for f in ("bulk_1000", "bulk_100000")]
+        hand = [rate(f, "hand-written quick-xml extractor") for f in ("bulk_1000", "bulk_100000")]
         if not all(hand):
             return None
         return (f"the hand extractor, which keeps only the 公費, goes {hand[0]:.0f} → {hand[1]:.0f} MB/s "
@@ -170,7 +172,7 @@ def target_rows(rust: list, peers: list, stream: list) -> list:
     add("Rust ≥ 80 % of the bare event loop, face result", [("face", 100 * (ratio("Rust", "face", floor, k) or 0))], 80, " %", "{:.0f}")
     add("Rust ≥ 60 % of the bare event loop, bulk",
         [(f, 100 * (ratio("Rust", f, floor, k) or 0)) for f in ("bulk_1000", "bulk_10000", "bulk_100000")], 60, " %", "{:.0f}")
-    rates = {f: next((r["mb_per_s"] for r in rust if r["file"] == f and r["tool"] == k), None) for f in ("bulk_1000", "bulk_10000", "bulk_100000")}
+    rates = {f: rate(f, k) for f in ("bulk_1000", "bulk_10000", "bulk_100000")}
     if all(rates.values()):
         add("Rust throughput flat from 1k to 100k units (100k ≥ 90 % of 1k)",
             [("1k → 10k → 100k: " + " → ".join(f"{v:.0f}" for v in rates.values()) + " MB/s; 100k/1k", 100 * rates["bulk_100000"] / rates["bulk_1000"])],
@@ -265,9 +267,7 @@ def main() -> int:
     for p in peers:
         own = next((q for q in peers if q["language"] == p["language"] and q["file"] == p["file"] and q["tool"] == "kohi.parse"), None)
         times = "—" if p["tool"].startswith("kohi.") or not own else f"{p['cpu_us'] / own['cpu_us']:.2f}×"
-        us = p["cpu_us"]
-        cell = f"{us:,.1f} µs" if us < 1e4 else f"{us / 1e3:,.1f} ms"
-        out.append(f"| {p['language']} | {p['file']} | {p['tool']} | {cell} | {p['mb_per_s']} | {times} |")
+        out.append(f"| {p['language']} | {p['file']} | {p['tool']} | {duration(p['cpu_us'])} | {p['mb_per_s']} | {times} |")
     text = DOC.read_text(encoding="utf-8")
     head, rest = text.split(BEGIN, 1)
     _, tail = rest.split(END, 1)
