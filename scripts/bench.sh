@@ -19,6 +19,10 @@ target/release/examples/stream_rss --face 10000 | tee -a target/bench/stream.jso
 # Rust peers (CPU time, interleaved rounds, medians): kohi, a hand-written quick-xml extractor,
 # roxmltree, quick-xml serde and the bare event loop, on face, Shift_JIS and 1k/10k/100k bulk.
 cargo run --locked -q --release -p kohi-bench | tee target/bench/rust_peers.jsonl
+# kohi::parse again with mimalloc as the allocator (the bindings' own), so that the table can
+# tell the allocator's part of a figure (the flatness from 1k to 100k units) from kohi's.
+cargo run --locked -q --release -p kohi-bench --features mimalloc -- --only kohi::parse \
+  | tee target/bench/rust_peers_mimalloc.jsonl
 bench/peers/run.sh
 python3 bench/render.py
 echo "docs/BENCHMARKS.md updated"

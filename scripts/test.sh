@@ -59,6 +59,7 @@ layer_rust() {
   test "$(grep -c '"tool"' target/bench-peers-smoke.jsonl)" -eq 17
   # Each line also says how much of its time was the kernel's (docs/BENCHMARKS.md, the 100k state).
   test "$(grep -c '"sys_us": [0-9.]*, "faults_per_doc": [0-9]*, "faults_fewest"' target/bench-peers-smoke.jsonl)" -eq 17
+  test "$(grep -c '"allocator": "system"' target/bench-peers-smoke.jsonl)" -eq 17
   # Its command line: help, refusals that name the problem, and a reader that leaves early.
   cargo run --locked -q -p kohi-bench -- --help | grep -q "^usage: kohi-bench"
   refused_with target/bench-peers-flag.txt 'unknown argument "--round"' cargo run --locked -q -p kohi-bench -- --round 3
@@ -66,6 +67,14 @@ layer_rust() {
   refused_with target/bench-peers-flag.txt '--rounds takes a number, not "x"' cargo run --locked -q -p kohi-bench -- --rounds x
   cargo run --locked -q -p kohi-bench -- --quick --window-ms 1 2>target/bench-peers-closed.txt | head -n 1 >/dev/null
   if grep -q "panicked" target/bench-peers-closed.txt; then echo "kohi-bench panicked when its reader left" >&2; exit 1; fi
+  refused_with target/bench-peers-flag.txt "no tool's name starts with" cargo run --locked -q -p kohi-bench -- --only nothing
+  # The mimalloc build scripts/bench.sh runs beside the peers: kohi::parse alone, on every file
+  # (last here, as switching the feature relinks the binary).
+  cargo run --locked -q -p kohi-bench --features mimalloc -- --quick --window-ms 1 --only kohi::parse \
+    > target/bench-peers-mimalloc.jsonl
+  test "$(grep -c '"allocator": "mimalloc", "file": "[a-z_0-9]*", "bytes": [0-9]*, "tool": "kohi::parse"' \
+    target/bench-peers-mimalloc.jsonl)" -eq 3
+  test "$(wc -l < target/bench-peers-mimalloc.jsonl)" -eq 3
   # The table scripts/bench.sh writes: a target not met says by how much and why.
   python3 -B bench/test_render.py
 

@@ -12,6 +12,15 @@ use std::hint::black_box;
 
 use kohi_bench::{floor, hand, kohi_parse, kohi_stream, roxmltree, serde_peer, streaming_floor};
 
+/// With `--features mimalloc`, every tool runs on mimalloc (the bindings' allocator) instead of
+/// the system's: the two runs side by side show which part of a figure is the allocator's.
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// The allocator every line of this run names.
+const ALLOCATOR_NAME: &str = if cfg!(feature = "mimalloc") { "mimalloc" } else { "system" };
+
 /// This thread's CPU time in seconds.
 fn cpu_seconds() -> f64 {
     let mut t = libc::timespec { tv_sec: 0, tv_nsec: 0 };
@@ -99,6 +108,17 @@ fn median(mut values: Vec<f64>) -> f64 {
     values[values.len() / 2]
 }
 
+/// The tools whose names start with `prefix` (at least one), for `--repeat` and `--only`.
+fn named(prefix: &str) -> Result<Vec<Tool>, String> {
+    let all = || TOOLS.iter().chain(&STREAMING);
+    let found: Vec<Tool> = all().filter(|(name, _)| name.starts_with(prefix)).copied().collect();
+    if found.is_empty() {
+        let names = all().map(|(name, _)| *name).collect::<Vec<_>>().join(", ");
+        return Err(format!("no tool's name starts with {prefix:?} (tools: {names})"));
+    }
+    Ok(found)
+}
+
 fn inputs(quick: bool) -> Vec<(String, Vec<u8>)> {
     let mut list = vec![
         ("face".to_owned(), kohi_fixtures::read("face_pmh_two.xml")),
@@ -112,13 +132,16 @@ fn inputs(quick: bool) -> Vec<(String, Vec<u8>)> {
 }
 
 const USAGE: &str = "\
-usage: kohi-bench [--rounds N] [--window-ms M] [--quick]   the peer comparison, JSON lines
+usage: kohi-bench [--rounds N] [--window-ms M] [--quick] [--only TOOL]
+                                                           the peer comparison, JSON lines
+                                                           (--only: the tools whose names start
+                                                           with TOOL)
        kohi-bench --repeat TOOL UNITS N                    one tool, N times (callgrind, perf)
        kohi-bench --write-bulk DIR                         bulk_{1000,10000,100000}.xml";
 
 /// The flags and how many values each takes.
-const FLAGS: [(&str, usize); 5] =
-    [("--rounds", 1), ("--window-ms", 1), ("--quick", 0), ("--repeat", 3), ("--write-bulk", 1)];
+const FLAGS: [(&str, usize); 6] =
+    [("--rounds", 1), ("--window-ms", 1), ("--quick", 0), ("--only", 1), ("--repeat", 3), ("--write-bulk", 1)];
 
 /// `Err` with the message for stderr when the arguments are not ones this binary takes (an
 /// unknown flag used to start the full run, minutes long).
@@ -189,12 +212,7 @@ fn run(args: &[String]) -> Result<(), String> {
         let (units, times) =
             (number(value("--repeat", 1), "--repeat", 1)?, number(value("--repeat", 2), "--repeat", 1)?);
         let bytes = kohi_fixtures::bulk_file(units);
-        let names = || TOOLS.iter().chain(&STREAMING).map(|(name, _)| *name).collect::<Vec<_>>().join(", ");
-        let (_, run) = TOOLS
-            .iter()
-            .chain(&STREAMING)
-            .find(|(name, _)| name.starts_with(tool.as_str()))
-            .ok_or_else(|| format!("no tool's name starts with {tool:?} (tools: {})", names()))?;
+        let (_, run) = *named(tool)?.first().expect("named() returns at least one tool");
         let total: usize = (0..times).map(|_| run(black_box(&bytes))).sum();
         emit(&total.to_string());
         return Ok(());
@@ -202,9 +220,13 @@ fn run(args: &[String]) -> Result<(), String> {
     let quick = args.iter().any(|a| a == "--quick");
     let rounds: usize = number(value("--rounds", 0), "--rounds", if quick { 1 } else { 7 })?;
     let window = number(value("--window-ms", 0), "--window-ms", if quick { 5.0 } else { 150.0 })? / 1e3;
+    let only = value("--only", 0).map(|prefix| named(prefix)).transpose()?;
     for (label, bytes) in inputs(quick) {
-        let tools: Vec<Tool> =
+        let mut tools: Vec<Tool> =
             if label.starts_with("bulk") { TOOLS.iter().chain(&STREAMING).copied().collect() } else { TOOLS.to_vec() };
+        if let Some(only) = &only {
+            tools.retain(|(name, _)| only.iter().any(|(kept, _)| kept == name));
+        }
         // A warm-up call each, then the rounds.
         for (_, tool) in &tools {
             black_box(tool(&bytes));
@@ -221,7 +243,7 @@ fn run(args: &[String]) -> Result<(), String> {
             let faults = of(|r| r.faults);
             let (fewest, most) = faults.iter().fold((f64::MAX, 0f64), |(a, b), &f| (a.min(f), b.max(f)));
             let line = format!(
-                "{{\"language\": \"Rust\", \"file\": \"{label}\", \"bytes\": {}, \"tool\": \"{name}\", \"cpu_us\": {:.3}, \"docs_per_s\": {}, \"mb_per_s\": {:.1}, \"sys_us\": {:.1}, \"faults_per_doc\": {:.0}, \"faults_fewest\": {fewest:.0}, \"faults_most\": {most:.0}}}",
+                "{{\"language\": \"Rust\", \"allocator\": \"{ALLOCATOR_NAME}\", \"file\": \"{label}\", \"bytes\": {}, \"tool\": \"{name}\", \"cpu_us\": {:.3}, \"docs_per_s\": {}, \"mb_per_s\": {:.1}, \"sys_us\": {:.1}, \"faults_per_doc\": {:.0}, \"faults_fewest\": {fewest:.0}, \"faults_most\": {most:.0}}}",
                 bytes.len(),
                 s * 1e6,
                 (1.0 / s).round(),
