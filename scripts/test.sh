@@ -29,6 +29,9 @@ LOGS=target/test-logs
 # The benchmark peers' smoke runs (Python and Node layers): the harness's own files, small.
 PEER_FILES=(face:fixtures/face_pmh_two.xml:UTF-8 sjis:fixtures/insured_card_sjis.xml:Shift_JIS
   bulk:fixtures/bulk_three_units.xml:UTF-8)
+# Every harness line ends with its fastest and slowest round (Python and Rust write ": ",
+# Node ":").
+ROUNDS_SPREAD='"cpu_us_fastest": ?[0-9.]+, ?"cpu_us_slowest": ?[0-9.]+\}$'
 rm -rf "$LOGS" && mkdir -p "$LOGS"
 
 # Format, lint, the Rust tests (core, inbox, CLI), the example, the benchmarks build, the main job.
@@ -60,6 +63,8 @@ layer_rust() {
   # Each line also says how much of its time was the kernel's (docs/BENCHMARKS.md, the 100k state).
   test "$(grep -c '"sys_us": [0-9.]*, "faults_per_doc": [0-9]*, "faults_fewest"' target/bench-peers-smoke.jsonl)" -eq 17
   test "$(grep -c '"allocator": "system"' target/bench-peers-smoke.jsonl)" -eq 17
+  # And its fastest and slowest rounds (the targets table says when a goal is within them).
+  test "$(grep -cE "$ROUNDS_SPREAD" target/bench-peers-smoke.jsonl)" -eq 17
   # Its command line: help, refusals that name the problem, and a reader that leaves early.
   cargo run --locked -q -p kohi-bench -- --help | grep -q "^usage: kohi-bench"
   refused_with target/bench-peers-flag.txt 'unknown argument "--round"' cargo run --locked -q -p kohi-bench -- --round 3
@@ -199,6 +204,7 @@ PY
   .venv/bin/python -m pip install -q --disable-pip-version-check -r bench/peers/requirements.txt
   .venv/bin/python bench/peers/python_peers.py --rounds 1 --window 0.001 "${PEER_FILES[@]}" > target/peers-python-smoke.jsonl
   test "$(grep -c '"tool"' target/peers-python-smoke.jsonl)" -eq $((${#PEER_FILES[@]} * 6))
+  test "$(grep -cE "$ROUNDS_SPREAD" target/peers-python-smoke.jsonl)" -eq $((${#PEER_FILES[@]} * 6))
 
   step "Python: the vendor example"
   .venv/bin/python examples/python/print_slots.py fixtures/pmh_three_out_of_order.xml | tee target/print_slots_py.txt
@@ -229,6 +235,7 @@ layer_node() {
   NODE_PATH="$ROOT/target/bench/node-peers/node_modules" \
     node bench/peers/node_peers.js --rounds 1 --window 0.001 "${PEER_FILES[@]}" > target/peers-node-smoke.jsonl
   test "$(grep -c '"tool"' target/peers-node-smoke.jsonl)" -eq $((${#PEER_FILES[@]} * 5))
+  test "$(grep -cE "$ROUNDS_SPREAD" target/peers-node-smoke.jsonl)" -eq $((${#PEER_FILES[@]} * 5))
 
   step "Node: the vendor example"
   node examples/node/print_slots.js fixtures/pmh_three_out_of_order.xml | tee target/print_slots_node.txt

@@ -158,10 +158,14 @@ def main(argv):
                 name, fn = tools[(round_ + i) % len(tools)]
                 seconds[name].append(cpu_per_call(fn, window))
         for name, values in seconds.items():
-            s = sorted(values)[len(values) // 2]
+            values = sorted(values)
+            s = values[len(values) // 2]
+            # cpu_us_fastest/slowest: the fastest and slowest round, how far the rounds were apart.
             print(json.dumps({"language": "Python", "file": label, "bytes": len(data), "tool": name,
                               "cpu_us": round(s * 1e6, 3), "docs_per_s": round(1 / s),
-                              "mb_per_s": round(len(data) / s / 1e6, 1)}), flush=True)
+                              "mb_per_s": round(len(data) / s / 1e6, 1),
+                              "cpu_us_fastest": round(values[0] * 1e6, 3),
+                              "cpu_us_slowest": round(values[-1] * 1e6, 3)}), flush=True)
 
 
 if __name__ == "__main__":

@@ -108,6 +108,11 @@ fn median(mut values: Vec<f64>) -> f64 {
     values[values.len() / 2]
 }
 
+/// The smallest and largest of `values`.
+fn spread(values: &[f64]) -> (f64, f64) {
+    values.iter().fold((f64::MAX, 0f64), |(a, b), &v| (a.min(v), b.max(v)))
+}
+
 /// The tools whose names start with `prefix` (at least one), for `--repeat` and `--only`.
 fn named(prefix: &str) -> Result<Vec<Tool>, String> {
     let all = || TOOLS.iter().chain(&STREAMING);
@@ -241,15 +246,19 @@ fn run(args: &[String]) -> Result<(), String> {
             let of = |field: fn(&PerCall) -> f64| rounds.iter().map(field).collect::<Vec<f64>>();
             let s = median(of(|r| r.cpu));
             let faults = of(|r| r.faults);
-            let (fewest, most) = faults.iter().fold((f64::MAX, 0f64), |(a, b), &f| (a.min(f), b.max(f)));
+            let (fewest, most) = spread(&faults);
+            // The fastest and slowest round: how far this run's rounds were from one another.
+            let (fastest, slowest) = spread(&of(|r| r.cpu));
             let line = format!(
-                "{{\"language\": \"Rust\", \"allocator\": \"{ALLOCATOR_NAME}\", \"file\": \"{label}\", \"bytes\": {}, \"tool\": \"{name}\", \"cpu_us\": {:.3}, \"docs_per_s\": {}, \"mb_per_s\": {:.1}, \"sys_us\": {:.1}, \"faults_per_doc\": {:.0}, \"faults_fewest\": {fewest:.0}, \"faults_most\": {most:.0}}}",
+                "{{\"language\": \"Rust\", \"allocator\": \"{ALLOCATOR_NAME}\", \"file\": \"{label}\", \"bytes\": {}, \"tool\": \"{name}\", \"cpu_us\": {:.3}, \"docs_per_s\": {}, \"mb_per_s\": {:.1}, \"sys_us\": {:.1}, \"faults_per_doc\": {:.0}, \"faults_fewest\": {fewest:.0}, \"faults_most\": {most:.0}, \"cpu_us_fastest\": {:.3}, \"cpu_us_slowest\": {:.3}}}",
                 bytes.len(),
                 s * 1e6,
                 (1.0 / s).round(),
                 bytes.len() as f64 / s / 1e6,
                 median(of(|r| r.system)) * 1e6,
                 median(faults),
+                fastest * 1e6,
+                slowest * 1e6,
             );
             if !emit(&line) {
                 return Ok(());
