@@ -10,7 +10,7 @@ import types
 import pytest
 
 import kohi
-from conftest import FIXTURES
+from conftest import FIXTURES, bulk_xml
 
 
 def parse(name, **kw):
@@ -385,8 +385,7 @@ def test_to_dict_of_a_large_bulk_file_equals_its_json():
         "<InsuredIdentificationNumber>{i:07}</InsuredIdentificationNumber></ResultOfQualificationConfirmation>"
         "</ResultList></BulkConfirmUnit>"
     )
-    xml = "<XmlMsg><MessageHeader/><MessageBody>" + "".join(unit.format(i=i) for i in range(20000)) + "</MessageBody></XmlMsg>"
-    result = kohi.parse(xml.encode())
+    result = kohi.parse(bulk_xml(unit, 20000))
     as_dict = result.to_dict()
     assert as_dict == json.loads(result.to_json())
     assert len(as_dict["patients"]) == 20000
@@ -398,8 +397,7 @@ def test_to_dict_of_a_large_file_leaves_the_garbage_collector_as_it_found_it():
     """to_dict() pauses the cyclic collector while it builds a large result: on again after, and
     still off if the caller had turned it off."""
     unit = "<BulkConfirmUnit><ReferenceNumber>{i}</ReferenceNumber></BulkConfirmUnit>"
-    xml = "<XmlMsg><MessageHeader/><MessageBody>" + "".join(unit.format(i=i) for i in range(500)) + "</MessageBody></XmlMsg>"
-    result = kohi.parse(xml.encode())
+    result = kohi.parse(bulk_xml(unit, 500))
     expected = json.loads(result.to_json())
     assert gc.isenabled()
     assert result.to_dict() == expected
@@ -419,8 +417,7 @@ def _bulk_with_kohi(units):
         "<InsuredIdentificationNumber>{i:07}</InsuredIdentificationNumber><Bogus>x</Bogus>"
         "</ResultOfQualificationConfirmation></ResultList></BulkConfirmUnit>"
     )
-    body = "".join(unit.format(i=i) for i in range(units))
-    return kohi.parse(f"<XmlMsg><MessageHeader/><MessageBody>{body}</MessageBody></XmlMsg>".encode())
+    return kohi.parse(bulk_xml(unit, units))
 
 
 def test_the_lists_of_a_result_hold_objects_the_garbage_collector_does_not_walk():

@@ -3,7 +3,7 @@
 from concurrent.futures import ThreadPoolExecutor
 
 import kohi
-from conftest import FIXTURES, minified
+from conftest import FIXTURES, bulk_xml, minified
 
 
 def test_parallel_parses_agree():
@@ -39,8 +39,7 @@ def _bulk(units):
         "<InsurerNumber>06139999</InsurerNumber><InsuredIdentificationNumber>{i}</InsuredIdentificationNumber>"
         "</ResultOfQualificationConfirmation></ResultList></BulkConfirmUnit>"
     )
-    body = "".join(unit.format(i=i) for i in range(units))
-    return f"<XmlMsg><MessageHeader/><MessageBody>{body}</MessageBody></XmlMsg>".encode()
+    return bulk_xml(unit, units)
 
 
 def _runs_beside(operation):
