@@ -51,6 +51,12 @@ assert "goes 500 → 495 MB/s (99 %)" in flat and "mimalloc" not in flat, flat
 flat = other["Rust throughput flat from 1k to 100k units (100k ≥ 90 % of 1k)"]
 assert "600 → 545 → 480 MB/s; 100k/1k 80 %" in flat and "| **not met** | 10 points: " in flat, flat
 assert "(the bindings' own) 610 → 470 MB/s (77 %)" in flat, flat
+assert "arena" not in flat, flat
+# And with the arena-ceiling build's: how flat kohi would be with no cost for memory management.
+arena = [rust("bulk_1000", "kohi::parse", 900.0, 660.0), rust("bulk_100000", "kohi::parse", 100000.0, 580.0)]
+flat = next(row for row in render.target_rows(rows, peers, [], mimalloc, arena) if row.startswith("| Rust throughput flat"))
+assert "(the bindings' own) 610 → 470 MB/s (77 %)" in flat, flat
+assert "the most a model in one arena per document could gain) 660 → 580 MB/s (88 %)" in flat, flat
 
 node = by["Node ≥ 5× saxes + extraction"]
 assert "face 2.60×" in node and "| 1.92× on face: " in node, node

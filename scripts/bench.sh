@@ -23,6 +23,10 @@ cargo run --locked -q --release -p kohi-bench | tee target/bench/rust_peers.json
 # tell the allocator's part of a figure (the flatness from 1k to 100k units) from kohi's.
 cargo run --locked -q --release -p kohi-bench --features mimalloc -- --only kohi::parse \
   | tee target/bench/rust_peers_mimalloc.jsonl
+# And once more with every allocation of kohi::parse from a bump region and the document dropped
+# in O(1) (bench/rust/src/arena.rs): the most a model backed by one arena per document could gain.
+cargo run --locked -q --release -p kohi-bench --features arena-ceiling -- --only kohi::parse \
+  | tee target/bench/rust_peers_arena.jsonl
 bench/peers/run.sh
 python3 bench/render.py
 echo "docs/BENCHMARKS.md updated"

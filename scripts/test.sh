@@ -74,12 +74,19 @@ layer_rust() {
   if grep -q "panicked" target/bench-peers-closed.txt; then echo "kohi-bench panicked when its reader left" >&2; exit 1; fi
   refused_with target/bench-peers-flag.txt "no tool's name starts with" cargo run --locked -q -p kohi-bench -- --only nothing
   # The mimalloc build scripts/bench.sh runs beside the peers: kohi::parse alone, on every file
-  # (last here, as switching the feature relinks the binary).
+  # (it and the arena build last here, as switching the feature relinks the binary).
   cargo run --locked -q -p kohi-bench --features mimalloc -- --quick --window-ms 1 --only kohi::parse \
     > target/bench-peers-mimalloc.jsonl
   test "$(grep -c '"allocator": "mimalloc", "file": "[a-z_0-9]*", "bytes": [0-9]*, "tool": "kohi::parse"' \
     target/bench-peers-mimalloc.jsonl)" -eq 3
   test "$(wc -l < target/bench-peers-mimalloc.jsonl)" -eq 3
+  # And the arena-ceiling build (kohi::parse in a bump region, its document forgotten), which
+  # checks first on every input that nothing made during a parse outlives its document.
+  cargo run --locked -q -p kohi-bench --features arena-ceiling -- --quick --window-ms 1 --only kohi::parse \
+    > target/bench-peers-arena.jsonl
+  test "$(grep -c '"allocator": "arena-ceiling", "file": "[a-z_0-9]*", "bytes": [0-9]*, "tool": "kohi::parse"' \
+    target/bench-peers-arena.jsonl)" -eq 3
+  test "$(wc -l < target/bench-peers-arena.jsonl)" -eq 3
   # The table scripts/bench.sh writes: a target not met says by how much and why.
   python3 -B bench/test_render.py
 

@@ -10,7 +10,7 @@
 
 use std::hint::black_box;
 
-use kohi_bench::{floor, hand, kohi_parse, kohi_stream, roxmltree, serde_peer, streaming_floor};
+use kohi_bench::{floor, hand, kohi_stream, roxmltree, serde_peer, streaming_floor};
 
 /// With `--features mimalloc`, every tool runs on mimalloc (the bindings' allocator) instead of
 /// the system's: the two runs side by side show which part of a figure is the allocator's.
@@ -18,8 +18,33 @@ use kohi_bench::{floor, hand, kohi_parse, kohi_stream, roxmltree, serde_peer, st
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// With `--features arena-ceiling`, `kohi::parse` allocates from a bump region and its document
+/// is forgotten, as an arena model's would be dropped: the most such a model could gain (see
+/// `arena.rs`). Every other tool runs on the system allocator.
+#[cfg(feature = "arena-ceiling")]
+mod arena;
+#[cfg(feature = "arena-ceiling")]
+#[global_allocator]
+static ALLOCATOR: arena::Ceiling = arena::Ceiling;
+#[cfg(all(feature = "mimalloc", feature = "arena-ceiling"))]
+compile_error!("kohi-bench: the features mimalloc and arena-ceiling each choose the allocator; pick one");
+
 /// The allocator every line of this run names.
-const ALLOCATOR_NAME: &str = if cfg!(feature = "mimalloc") { "mimalloc" } else { "system" };
+const ALLOCATOR_NAME: &str = if cfg!(feature = "mimalloc") {
+    "mimalloc"
+} else if cfg!(feature = "arena-ceiling") {
+    "arena-ceiling"
+} else {
+    "system"
+};
+
+/// The `kohi::parse` tool: parse and drop, or in the arena build the parse in the region.
+fn kohi_tool(bytes: &[u8]) -> usize {
+    #[cfg(feature = "arena-ceiling")]
+    return arena::parse(bytes);
+    #[cfg(not(feature = "arena-ceiling"))]
+    kohi_bench::kohi_parse(bytes).patients.len()
+}
 
 /// This thread's CPU time in seconds.
 fn cpu_seconds() -> f64 {
@@ -34,7 +59,7 @@ type Tool = (&'static str, fn(&[u8]) -> usize);
 /// Each tool returns a count so the optimiser keeps its work; the result is dropped inside the
 /// timed call, as a caller's would be.
 const TOOLS: [Tool; 5] = [
-    ("kohi::parse", |b| kohi_parse(b).patients.len()),
+    ("kohi::parse", kohi_tool),
     ("hand-written quick-xml extractor", |b| hand(b).len()),
     ("roxmltree + extraction", |b| roxmltree(b).len()),
     ("quick-xml serde + extraction", |b| serde_peer::extract(b).len()),
