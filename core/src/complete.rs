@@ -34,8 +34,7 @@ pub(crate) fn patient(patient: &mut Patient, warnings: &mut Vec<Warning>, on: Op
         patient.reference_number = patient.qualifications.iter().find_map(|q| q.reference_number.clone());
     }
     if let Some(s) = patient.search_info.as_ref().filter(|s| s.insurer_number.as_ref().is_some_and(|n| !n.valid)) {
-        warnings
-            .push(Warning { code: WarningCode::InsurerCheckDigit, path: format!("{}/{}", s.path, N::INSURER_NUMBER) });
+        warnings.push(Warning::under(WarningCode::InsurerCheckDigit, &s.path, N::INSURER_NUMBER));
     }
     for q in &mut patient.qualifications {
         // Grown push by push while read, a list of two certificates held room for four
@@ -44,7 +43,7 @@ pub(crate) fn patient(patient: &mut Patient, warnings: &mut Vec<Warning>, on: Op
             list.shrink_to_fit();
         }
         for code in insurer_number_warnings(q).into_iter().flatten() {
-            warnings.push(Warning { code, path: format!("{}/{}", q.path, N::INSURER_NUMBER) });
+            warnings.push(Warning::under(code, &q.path, N::INSURER_NUMBER));
         }
     }
     warn_duplicate_results(patient, warnings);

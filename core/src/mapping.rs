@@ -63,16 +63,14 @@ fn entry_from_numbers(
     let scope = if program.is_some() { Scope::National } else { Scope::Local };
     let payer_number_valid = payer_value.map(|p| is_valid_normalized(NumberKind::Payer, p));
     if payer_number_valid == Some(false) {
-        warnings
-            .push(Warning { code: WarningCode::PayerCheckDigit, path: format!("{path}/{}", numbers.payer_element) });
+        warnings.push(Warning::under(WarningCode::PayerCheckDigit, &path, numbers.payer_element));
     }
     let recipient_number_valid = match (numbers.recipient, scope) {
         (Some(r), Scope::National) => Some(is_valid_normalized(NumberKind::Recipient, r.value())),
         _ => None,
     };
     if recipient_number_valid == Some(false) {
-        let path = format!("{path}/{}", numbers.recipient_element);
-        warnings.push(Warning { code: WarningCode::RecipientCheckDigit, path });
+        warnings.push(Warning::under(WarningCode::RecipientCheckDigit, &path, numbers.recipient_element));
     }
     KohiEntry {
         slot: None,
