@@ -41,6 +41,11 @@ layer_rust() {
 
   step "clippy"
   cargo clippy --workspace --all-targets --locked -- -D warnings
+  # kohi-bench's allocator builds (one allocator each, so one build each): the arena ceiling's
+  # allocator is unsafe code that no default build compiles.
+  for feature in mimalloc arena-ceiling; do
+    cargo clippy -p kohi-bench --all-targets --locked --features "$feature" -- -D warnings
+  done
 
   step "rust tests: default members, no pyo3/napi (unit, golden, mapping, parse, reconcile, PII, properties ${PROPTEST_CASES} cases, inbox, CLI incl. kill -9 of the watcher, doc)"
   cargo test --locked 2>&1 | tee "$LOGS/rust.log"
