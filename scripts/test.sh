@@ -86,7 +86,9 @@ layer_rust() {
     target/bench-peers-mimalloc.jsonl)" -eq 3
   test "$(wc -l < target/bench-peers-mimalloc.jsonl)" -eq 3
   # And the arena-ceiling build (kohi::parse in a bump region, its document forgotten), which
-  # checks first on every input that nothing made during a parse outlives its document.
+  # checks first on every input that nothing made during a parse outlives its document; its
+  # test shows that check catching a block that does.
+  cargo test --locked -q -p kohi-bench --features arena-ceiling --test arena 2>&1 | tee -a "$LOGS/bench-peers.log"
   cargo run --locked -q -p kohi-bench --features arena-ceiling -- --quick --window-ms 1 --only kohi::parse \
     > target/bench-peers-arena.jsonl
   test "$(grep -c '"allocator": "arena-ceiling", "file": "[a-z_0-9]*", "bytes": [0-9]*, "tool": "kohi::parse"' \

@@ -18,6 +18,10 @@
 
 use std::borrow::Cow;
 
+/// The arena build's allocator and `kohi::parse` tool (`--features arena-ceiling`).
+#[cfg(feature = "arena-ceiling")]
+pub mod arena;
+
 use quick_xml::events::Event;
 
 /// One 公費 of a patient, as every peer reports it.

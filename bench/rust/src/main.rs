@@ -20,12 +20,10 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// With `--features arena-ceiling`, `kohi::parse` allocates from a bump region and its document
 /// is forgotten, as an arena model's would be dropped: the most such a model could gain (see
-/// `arena.rs`). Every other tool runs on the system allocator.
-#[cfg(feature = "arena-ceiling")]
-mod arena;
+/// `src/arena.rs`). Every other tool runs on the system allocator.
 #[cfg(feature = "arena-ceiling")]
 #[global_allocator]
-static ALLOCATOR: arena::Ceiling = arena::Ceiling;
+static ALLOCATOR: kohi_bench::arena::Ceiling = kohi_bench::arena::Ceiling;
 #[cfg(all(feature = "mimalloc", feature = "arena-ceiling"))]
 compile_error!("kohi-bench: the features mimalloc and arena-ceiling each choose the allocator; pick one");
 
@@ -41,7 +39,7 @@ const ALLOCATOR_NAME: &str = if cfg!(feature = "mimalloc") {
 /// The `kohi::parse` tool: parse and drop, or in the arena build the parse in the region.
 fn kohi_tool(bytes: &[u8]) -> usize {
     #[cfg(feature = "arena-ceiling")]
-    return arena::parse(bytes);
+    return kohi_bench::arena::parse(bytes);
     #[cfg(not(feature = "arena-ceiling"))]
     kohi_bench::kohi_parse(bytes).patients.len()
 }
