@@ -105,6 +105,14 @@ export declare class KohiResult {
   get unknownElements(): Array<UnknownElement>
   /** File-level status of a bulk result, or null. */
   get bulk(): Record<string, unknown> | null
+  /**
+   * Frees the document now (also `result[Symbol.dispose]()`); a second call does nothing.
+   * Node frees a result's document only when the event loop runs the finalizers of what
+   * its garbage collector found unreachable, so a synchronous loop over files holds every
+   * document it parsed until the loop returns: close each one when done with it. Reading
+   * the result or its patients afterwards throws `closed`.
+   */
+  close(): void
 }
 
 /**

@@ -291,6 +291,15 @@ native.KohiResult.prototype.toJsonString = function toJsonString() {
   return whole(json.string.call(this), 'KohiResult.toJsonString')
 }
 
+// `using result = kohi.parse(…)`, where the runtime has explicit resource management: close()
+// (src/lib.rs) frees the document when the block ends. Not in index.d.ts, whose readers' `lib`
+// may not know `Symbol.dispose`.
+if (typeof Symbol.dispose === 'symbol') {
+  native.KohiResult.prototype[Symbol.dispose] = function dispose() {
+    this.close()
+  }
+}
+
 // The addon's JSON text, or null when V8 could not hold it as one string.
 function whole(text, where) {
   if (text !== null) return text

@@ -96,15 +96,15 @@ impl KohiResult {
     /// The core's JSON contract, byte for byte. Longer than a JavaScript string can be (about
     /// 2^29 characters): a `limit_exceeded` error (`toJSON()` still works).
     #[napi(ts_return_type = "string")]
-    pub fn to_json_string(&self) -> Option<String> {
+    pub fn to_json_string(&self, env: &Env) -> Result<Option<String>> {
         // None: index.js throws the error.
-        within_v8(kohi_core::to_json(&self.doc))
+        Ok(within_v8(kohi_core::to_json(self.doc(env)?)))
     }
 
     /// The contract's JSON without the patients (`toJSON()` adds them, see `patientsJson`).
     #[napi(skip_typescript)]
     pub fn json_without_patients<'env>(&self, env: &'env Env) -> Result<Option<JsString<'env>>> {
-        let doc = &*self.doc;
+        let doc = self.doc(env)?;
         let part = WithoutPatients {
             encoding: &doc.encoding,
             header: &doc.header,
@@ -122,7 +122,7 @@ impl KohiResult {
     /// `limit_exceeded`): the patient at `start` alone is longer.
     #[napi(skip_typescript)]
     pub fn patients_json<'env>(&self, env: &'env Env, start: u32, end: u32) -> Result<Option<JsString<'env>>> {
-        let patients = &self.doc.patients;
+        let patients = &self.doc(env)?.patients;
         let end = (end as usize).min(patients.len());
         let start = (start as usize).min(end);
         match patients_part(&patients[start..end], V8_MAX_STRING) {

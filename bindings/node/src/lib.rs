@@ -137,7 +137,8 @@ fn looks_like_a_path(text: &str) -> bool {
 /// A parsed result file.
 #[napi(custom_finalize)]
 pub struct KohiResult {
-    doc: Arc<Document>,
+    /// `None` once `close()` has freed it: every read then throws `closed`.
+    doc: Option<Arc<Document>>,
     /// The bytes this object told V8 it holds outside V8's heap (`held_outside`), given back
     /// when it is finalized.
     external: i64,
@@ -154,7 +155,15 @@ impl KohiResult {
         let external = held_outside(&doc);
         // A hint: if V8 cannot take it, nothing is lost but the hint (and nothing is given back).
         let external = if env.adjust_external_memory(external).is_ok() { external } else { 0 };
-        KohiResult { doc, external }
+        KohiResult { doc: Some(doc), external }
+    }
+
+    /// The document, or the typed `closed` error once `close()` has freed it (never an empty
+    /// document: a closed result read as one would show a patient without their 公費).
+    pub(crate) fn doc(&self, env: &Env) -> Result<&Document> {
+        self.doc.as_deref().ok_or_else(|| {
+            js_error(env, "closed", None, "kohi: this result was closed: close() freed its document, read it before")
+        })
     }
 }
 
@@ -187,33 +196,48 @@ fn held_outside(doc: &Document) -> i64 {
 impl KohiResult {
     /// `'UTF-8'` or `'Shift_JIS'`: the encoding the file was read in.
     #[napi(getter, ts_return_type = "'UTF-8' | 'Shift_JIS'")]
-    pub fn encoding(&self) -> &'static str {
-        self.doc.encoding.name()
+    pub fn encoding(&self, env: &Env) -> Result<&'static str> {
+        Ok(self.doc(env)?.encoding.name())
     }
 
     #[napi(getter)]
-    pub fn header(&self) -> Header {
-        Header::from(&self.doc.header)
+    pub fn header(&self, env: &Env) -> Result<Header> {
+        Ok(Header::from(&self.doc(env)?.header))
     }
 
     #[napi(getter)]
-    pub fn warnings(&self) -> Vec<Warning> {
-        self.doc.warnings.iter().map(|w| Warning { code: w.code.as_str().to_owned(), path: w.path.clone() }).collect()
+    pub fn warnings(&self, env: &Env) -> Result<Vec<Warning>> {
+        let warnings = &self.doc(env)?.warnings;
+        Ok(warnings.iter().map(|w| Warning { code: w.code.as_str().to_owned(), path: w.path.clone() }).collect())
     }
 
     #[napi(getter)]
-    pub fn unknown_elements(&self) -> Vec<UnknownElement> {
-        self.doc
-            .unknown_elements
-            .iter()
-            .map(|u| UnknownElement { path: u.path.clone(), text: u.text.expose().clone() })
-            .collect()
+    pub fn unknown_elements(&self, env: &Env) -> Result<Vec<UnknownElement>> {
+        let unknown = &self.doc(env)?.unknown_elements;
+        Ok(unknown.iter().map(|u| UnknownElement { path: u.path.clone(), text: u.text.expose().clone() }).collect())
     }
 
     /// File-level status of a bulk result, or null.
     #[napi(getter, ts_return_type = "Record<string, unknown> | null")]
-    pub fn bulk(&self) -> serde_json::Value {
-        serde_json::to_value(&self.doc.bulk).unwrap_or_default()
+    pub fn bulk(&self, env: &Env) -> Result<serde_json::Value> {
+        Ok(serde_json::to_value(&self.doc(env)?.bulk).unwrap_or_default())
+    }
+
+    /// Frees the document now (also `result[Symbol.dispose]()`); a second call does nothing.
+    /// Node frees a result's document only when the event loop runs the finalizers of what
+    /// its garbage collector found unreachable, so a synchronous loop over files holds every
+    /// document it parsed until the loop returns: close each one when done with it. Reading
+    /// the result or its patients afterwards throws `closed`.
+    #[napi]
+    pub fn close(&mut self, env: &Env) {
+        // Another holder of the document (a watch event, which can make a result again) keeps
+        // it: only this result's hold ends here.
+        self.doc = None;
+        if self.external != 0 {
+            // A hint, as in `new`: nothing is lost if V8 cannot take it back.
+            let _ = env.adjust_external_memory(-self.external);
+            self.external = 0;
+        }
     }
 }
 
@@ -394,7 +418,7 @@ pub fn reconcile_at(
     };
     let today = kohi_core::reconcile::parse_day(&today)
         .ok_or_else(|| js_error(&env, "invalid_argument", None, "today must be 'YYYY-MM-DD'"))?;
-    let patient = result.patient(index)?;
+    let patient = result.patient(&env, index)?;
     let records = kohi_core::KohiRecord::list_from_json(&stored).map_err(|e| kohi_error(&env, &e))?;
     let changes = kohi_core::reconcile(&records, patient, today);
     Ok(serde_json::from_str(&kohi_core::reconcile::changes_to_json(&changes)).unwrap_or_default())

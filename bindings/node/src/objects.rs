@@ -3,6 +3,7 @@
 //! `{ code, label }`; long or open blocks (高齢受給者証, 医療券, 上限額…) are plain objects in the
 //! contract's snake_case, exactly as in `toJSON()`.
 
+use napi::Env;
 use napi::bindgen_prelude::{Uint32Array, Utf16String};
 use napi_derive::napi;
 
@@ -94,10 +95,11 @@ impl From<&kohi_core::model::Header> for Header {
 /// wrapped object with a finalizer) cost 2–3 µs each: most of what a bulk file's `patients`
 /// cost in Node on top of the parse.
 impl KohiResult {
-    /// Patient `index`; an error (never a panic) for an index out of range.
-    pub(crate) fn patient(&self, index: u32) -> napi::Result<&kohi_core::Patient> {
+    /// Patient `index`; an error (never a panic) for an index out of range, and the typed
+    /// `closed` error once `close()` has freed the document.
+    pub(crate) fn patient(&self, env: &Env, index: u32) -> napi::Result<&kohi_core::Patient> {
         let index = usize::try_from(index).unwrap_or(usize::MAX);
-        self.doc
+        self.doc(env)?
             .patients
             .get(index)
             .ok_or_else(|| napi::Error::new(napi::Status::InvalidArg, "kohi: no patient at this index"))
@@ -108,75 +110,75 @@ impl KohiResult {
 impl KohiResult {
     /// How many patients `patients` holds.
     #[napi(skip_typescript)]
-    pub fn patient_count(&self) -> napi::Result<u32> {
-        u32::try_from(self.doc.patients.len())
+    pub fn patient_count(&self, env: &Env) -> napi::Result<u32> {
+        u32::try_from(self.doc(env)?.patients.len())
             .map_err(|_| napi::Error::new(napi::Status::GenericFailure, "kohi: more patients than an index can count"))
     }
 
     /// How many 公費 each patient has, in order: read once for a bulk result, so that `kohi` of
     /// a patient with none (most units of a bulk file) makes no call into the addon.
     #[napi(skip_typescript)]
-    pub fn kohi_counts(&self) -> Uint32Array {
-        let counts = self.doc.patients.iter().map(|p| u32::try_from(p.kohi.len()).unwrap_or(u32::MAX));
-        Uint32Array::new(counts.collect())
+    pub fn kohi_counts(&self, env: &Env) -> napi::Result<Uint32Array> {
+        let counts = self.doc(env)?.patients.iter().map(|p| u32::try_from(p.kohi.len()).unwrap_or(u32::MAX));
+        Ok(Uint32Array::new(counts.collect()))
     }
 
     /// 照会番号.
     #[napi(skip_typescript)]
-    pub fn reference_number_at(&self, index: u32) -> napi::Result<Option<String>> {
-        Ok(personal(&self.patient(index)?.reference_number))
+    pub fn reference_number_at(&self, env: &Env, index: u32) -> napi::Result<Option<String>> {
+        Ok(personal(&self.patient(env, index)?.reference_number))
     }
 
     #[napi(skip_typescript)]
-    pub fn processing_result_status_at(&self, index: u32) -> napi::Result<Option<Code>> {
-        Ok(code(&self.patient(index)?.processing_result_status))
+    pub fn processing_result_status_at(&self, env: &Env, index: u32) -> napi::Result<Option<Code>> {
+        Ok(code(&self.patient(env, index)?.processing_result_status))
     }
 
     #[napi(skip_typescript)]
-    pub fn processing_result_code_at(&self, index: u32) -> napi::Result<Option<String>> {
-        Ok(text(&self.patient(index)?.processing_result_code))
+    pub fn processing_result_code_at(&self, env: &Env, index: u32) -> napi::Result<Option<String>> {
+        Ok(text(&self.patient(env, index)?.processing_result_code))
     }
 
     #[napi(skip_typescript)]
-    pub fn processing_result_message_at(&self, index: u32) -> napi::Result<Option<String>> {
-        Ok(text(&self.patient(index)?.processing_result_message))
+    pub fn processing_result_message_at(&self, env: &Env, index: u32) -> napi::Result<Option<String>> {
+        Ok(text(&self.patient(env, index)?.processing_result_message))
     }
 
     #[napi(skip_typescript)]
-    pub fn qualification_validity_at(&self, index: u32) -> napi::Result<Option<Code>> {
-        Ok(code(&self.patient(index)?.qualification_validity))
+    pub fn qualification_validity_at(&self, env: &Env, index: u32) -> napi::Result<Option<Code>> {
+        Ok(code(&self.patient(env, index)?.qualification_validity))
     }
 
     #[napi(skip_typescript)]
-    pub fn prescription_issue_select_at(&self, index: u32) -> napi::Result<Option<Code>> {
-        Ok(code(&self.patient(index)?.prescription_issue_select))
+    pub fn prescription_issue_select_at(&self, env: &Env, index: u32) -> napi::Result<Option<Code>> {
+        Ok(code(&self.patient(env, index)?.prescription_issue_select))
     }
 
     /// The request echo (被保険者証 queries), in the contract's snake_case.
     #[napi(skip_typescript)]
-    pub fn search_info_at(&self, index: u32) -> napi::Result<serde_json::Value> {
-        Ok(block(&self.patient(index)?.search_info))
+    pub fn search_info_at(&self, env: &Env, index: u32) -> napi::Result<serde_json::Value> {
+        Ok(block(&self.patient(env, index)?.search_info))
     }
 
     /// `'received'`, `'received_empty'`, `'absent'` or `'received_unread'`. Absent never means a subsidy ended.
     #[napi(skip_typescript)]
-    pub fn pmh_at(&self, index: u32) -> napi::Result<&'static str> {
-        Ok(self.patient(index)?.pmh.as_str())
+    pub fn pmh_at(&self, env: &Env, index: u32) -> napi::Result<&'static str> {
+        Ok(self.patient(env, index)?.pmh.as_str())
     }
 
     /// The qualifications as a JSON array of `Qualification` objects; index.js parses it for
     /// the `qualifications` getter (59 napi property sets per result cost several times more).
     #[napi(skip_typescript)]
-    pub fn qualifications_json_at(&self, index: u32) -> napi::Result<String> {
-        crate::lists::list_json(self.patient(index)?.qualifications.iter().map(Qualification::from))
+    pub fn qualifications_json_at(&self, env: &Env, index: u32) -> napi::Result<String> {
+        crate::lists::list_json(self.patient(env, index)?.qualifications.iter().map(Qualification::from))
             .ok_or_else(|| napi::Error::new(napi::Status::GenericFailure, "kohi: qualifications could not be written"))
     }
 
     /// The 公費 as one string, each entry its length and `KOHI_FIELDS` values; index.js builds the `kohi`
     /// getter's objects from it (see lists.rs for why).
     #[napi(skip_typescript)]
-    pub fn kohi_values_at(&self, index: u32) -> napi::Result<Utf16String> {
-        Ok(kohi_values_string(&self.patient(index)?.kohi))
+    pub fn kohi_values_at(&self, env: &Env, index: u32) -> napi::Result<Utf16String> {
+        Ok(kohi_values_string(&self.patient(env, index)?.kohi))
     }
 
     /// The 公費 of patients `start..end` as one string, their entries in patient order, as
@@ -185,10 +187,10 @@ impl KohiResult {
     /// block instead of one per patient with 公費, which was about 40 % of reading a bulk
     /// file's 公費 in Node.
     #[napi(skip_typescript)]
-    pub fn kohi_values_in(&self, start: u32, end: u32) -> napi::Result<Utf16String> {
+    pub fn kohi_values_in(&self, env: &Env, start: u32, end: u32) -> napi::Result<Utf16String> {
         let (start, end) = (usize::try_from(start).unwrap_or(usize::MAX), usize::try_from(end).unwrap_or(usize::MAX));
         let patients = self
-            .doc
+            .doc(env)?
             .patients
             .get(start..end)
             .ok_or_else(|| napi::Error::new(napi::Status::InvalidArg, "kohi: no patients in this range"))?;
