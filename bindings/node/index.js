@@ -337,6 +337,14 @@ const at = {
   kohiCounts: R.kohiCounts,
   patientCount: R.patientCount,
 }
+// `result.close()` (src/lib.rs) also marks the result here: a patient's `kohi` is answered
+// without the addon when the patient has none or its block was read, and must throw too.
+const CLOSED = Symbol('kohi.closed')
+const closeDocument = R.close
+R.close = function close() {
+  closeDocument.call(this)
+  this[CLOSED] = true
+}
 // Only this module makes patients: `new Patient()` elsewhere is refused, as the addon's class was.
 const MADE_HERE = Symbol('kohi.Patient')
 let partsOf
@@ -392,6 +400,8 @@ class Patient {
   }
   // `patient.kohi`: plain objects built here from one string of values (see above).
   get kohi() {
+    // Closed: the addon throws `closed` (the answers below would not ask it).
+    if (this.#result[CLOSED] === true) at.patientCount.call(this.#result)
     if (this.#kohiCount === 0) return []
     if (this.#kohiBlocks !== null) return this.#kohiBlocks.entries(this.#index, this.#kohiCount)
     const s = at.kohiValues.call(this.#result, this.#index)

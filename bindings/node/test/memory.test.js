@@ -72,6 +72,16 @@ test('a closed result and its patients throw a typed error, never read as empty'
   assert.throws(() => result.toJsonString(), closed)
   assert.throws(() => JSON.stringify(result), closed)
   assert.throws(() => kohi.reconcile([], patient, '2025-06-04'), closed)
+  // A bulk result's patient with no 公費, and one whose block of 公費 was read before, are
+  // answered without the addon: closed, they throw too.
+  const bulk = kohi.parse(fs.readFileSync(path.join(FIXTURES, 'bulk_three_units.xml')))
+  const units = bulk.patients
+  const withKohi = units.findIndex((p) => p.kohi.length > 0)
+  const without = units.findIndex((p) => p.kohi.length === 0)
+  assert.ok(withKohi >= 0 && without >= 0, 'the fixture has patients with and without 公費')
+  bulk.close()
+  assert.throws(() => units[withKohi].kohi, closed)
+  assert.throws(() => units[without].kohi, closed)
   // `Symbol.dispose` is `close()` (for `using`, where the runtime has it).
   const other = kohi.parse(fs.readFileSync(path.join(FIXTURES, 'face_pmh_two.xml')))
   other[Symbol.dispose]()
