@@ -23,7 +23,7 @@ use std::sync::Arc;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::marker::Ungil;
 use pyo3::prelude::*;
-use pyo3::types::{PyByteArray, PyBytes, PyString};
+use pyo3::types::{PyBytes, PyMemoryView, PyString};
 
 use kohi_core::{Document, ParseOptions};
 
@@ -178,7 +178,8 @@ fn looks_like_a_path(text: &str) -> bool {
 }
 
 /// Parses a result file: `bytes` (UTF-8 or Shift_JIS, detected), `str` (already decoded text; the
-/// declared encoding is then ignored) or an `os.PathLike` (read from disk).
+/// declared encoding is then ignored), an `os.PathLike` (read from disk) or another bytes-like
+/// object (a `bytearray`, `memoryview`, `mmap.mmap`…, copied once).
 #[pyfunction]
 #[pyo3(signature = (data, *, aliases=None, layout=None, max_size=None, limits=None))]
 fn parse(
@@ -194,10 +195,6 @@ fn parse(
         let bytes = bytes.as_bytes();
         return finish(py, released_if_large(py, bytes.len(), || kohi_core::parse_with(bytes, &options)));
     }
-    if let Ok(array) = data.cast::<PyByteArray>() {
-        let bytes = array.to_vec();
-        return finish(py, released_if_large(py, bytes.len(), || kohi_core::parse_with(&bytes, &options)));
-    }
     if let Ok(text) = data.cast::<PyString>() {
         let text = text_of(py, text)?.into_owned();
         if looks_like_a_path(&text) {
@@ -211,7 +208,35 @@ fn parse(
         let path = path_of(data)?;
         return finish(py, py.detach(|| kohi_core::parse_file(&path, &options)));
     }
-    Err(PyTypeError::new_err(format!("parse() takes bytes, str or os.PathLike, not {}", data.get_type().name()?)))
+    if let Some(copy) = buffer_copy(data, "parse()")? {
+        let bytes = copy.as_bytes();
+        return finish(py, released_if_large(py, bytes.len(), || kohi_core::parse_with(bytes, &options)));
+    }
+    Err(PyTypeError::new_err(format!(
+        "parse() takes bytes (or another bytes-like object), str or os.PathLike, not {}",
+        data.get_type().name()?
+    )))
+}
+
+/// The bytes of a bytes-like object other than `bytes` (a `bytearray`, `memoryview`,
+/// `mmap.mmap`, `array.array('B')`…: anything with the buffer protocol and one-byte items),
+/// copied once into a `bytes`, or `None` for an object without the buffer protocol. Copied
+/// because such an object may change while kohi reads it without the GIL (a `bytes` cannot),
+/// and because the limited API kohi is built against (abi3, Python 3.9) reads a buffer only
+/// through a `memoryview`. Items of more than one byte (`array.array('H')`) are refused: their
+/// bytes are not a file's.
+fn buffer_copy<'py>(data: &Bound<'py, PyAny>, what: &str) -> PyResult<Option<Bound<'py, PyBytes>>> {
+    let Ok(view) = PyMemoryView::from(data) else { return Ok(None) };
+    let itemsize: usize = view.getattr("itemsize")?.extract()?;
+    let copy = match itemsize {
+        1 => view.call_method0("tobytes").and_then(|b| Ok(b.cast_into::<PyBytes>()?)),
+        _ => Err(PyTypeError::new_err(format!(
+            "{what} takes a bytes-like object of one-byte items, not one of {itemsize}-byte items"
+        ))),
+    };
+    // Released at once, not when collected: a bytearray cannot be resized while a view holds it.
+    view.call_method0("release")?;
+    copy.map(Some)
 }
 
 /// Reads and parses a file (`str` or `os.PathLike` path).
@@ -253,21 +278,23 @@ fn survey<'py>(
     for source in sources.try_iter()? {
         let source = source?;
         // Each file is walked without the GIL, as a parse of its size would be (bytes objects
-        // are immutable; a bytearray is copied first).
+        // are immutable; any other bytes-like object is copied first).
         if let Ok(bytes) = source.cast::<PyBytes>() {
             let bytes = bytes.as_bytes();
             py.detach(|| surveyor.add(bytes));
-        } else if let Ok(array) = source.cast::<PyByteArray>() {
-            let bytes = array.to_vec();
-            py.detach(|| surveyor.add(&bytes));
         } else if let Ok(text) = source.cast::<PyString>() {
             let text = text_of(py, text)?;
             py.detach(|| surveyor.add(text.as_bytes()));
         } else if source.hasattr("__fspath__")? {
             let path = path_of(&source)?;
             py.detach(|| surveyor.add_file(path));
+        } else if let Some(copy) = buffer_copy(&source, "survey()")? {
+            let bytes = copy.as_bytes();
+            py.detach(|| surveyor.add(bytes));
         } else {
-            return Err(PyTypeError::new_err("each source must be bytes, str or os.PathLike"));
+            return Err(PyTypeError::new_err(
+                "each source must be bytes (or another bytes-like object), str or os.PathLike",
+            ));
         }
     }
     let survey = py.detach(|| surveyor.finish());

@@ -1,9 +1,11 @@
 """The Python surface: attributes, inputs, errors, options, reconcile, numbers, repr."""
 
+import array
 import collections
 import datetime
 import gc
 import json
+import mmap
 import pathlib
 import types
 
@@ -115,6 +117,32 @@ class TestInputs:
         assert kohi.parse(bytearray(path.read_bytes())).to_json() == expected
         assert kohi.parse_file(str(path)).to_json() == expected
         assert kohi.parse_file(path).to_json() == expected
+
+    def test_bytes_like_objects_agree(self, tmp_path):
+        # memoryview, mmap and array.array('B') carry a file's bytes as bytes do (a vendor that
+        # maps a large bulk file, or reads into a buffer): each is parsed as its bytes.
+        path = FIXTURES / "face_pmh_two.xml"
+        data = path.read_bytes()
+        expected = kohi.parse(data).to_json()
+        assert kohi.parse(memoryview(data)).to_json() == expected
+        assert kohi.parse(memoryview(b"xx" + data)[2:]).to_json() == expected
+        assert kohi.parse(array.array("B", data)).to_json() == expected
+        with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+            assert kohi.parse(mapped).to_json() == expected
+        sjis = (FIXTURES / "insured_card_sjis.xml").read_bytes()
+        assert kohi.parse(memoryview(sjis)).encoding == "Shift_JIS"
+        # The view is released after the call: the bytearray under it can be resized again.
+        grown = bytearray(data)
+        assert kohi.parse(grown).to_json() == expected
+        grown += b" "
+        assert kohi.survey([memoryview(data)])["files"] == kohi.survey([data])["files"] == 1
+
+    def test_bytes_like_objects_of_wider_items_are_refused(self):
+        wide = array.array("H", [0x3C58, 0x3E00])
+        with pytest.raises(TypeError, match="one-byte items"):
+            kohi.parse(wide)
+        with pytest.raises(TypeError, match="one-byte items"):
+            kohi.survey([wide])
 
     def test_str_ignores_the_declared_encoding(self):
         text = (FIXTURES / "insured_card_sjis.xml").read_bytes().decode("cp932")

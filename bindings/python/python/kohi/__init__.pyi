@@ -1,6 +1,7 @@
 """Type stubs for kohi (hand-written; checked against the module by mypy.stubtest)."""
 
 import datetime
+import mmap
 import os
 from typing import Any, Iterable, Literal, Mapping, Sequence, Union, final
 
@@ -58,14 +59,15 @@ _Aliases = Union[Mapping[str, Union[str, Sequence[str]]], str]
 _Layout = Union[Mapping[str, Any], str]
 
 def parse(
-    data: Union[bytes, bytearray, str, "os.PathLike[str]"],
+    data: Union[bytes, bytearray, memoryview, mmap.mmap, str, "os.PathLike[str]"],
     *,
     aliases: _Aliases | None = None,
     layout: _Layout | None = None,
     max_size: int | None = None,
     limits: Mapping[str, int] | None = None,
 ) -> Result:
-    """Parse a result file: bytes (UTF-8 or Shift_JIS, detected), str (decoded text) or a path."""
+    """Parse a result file: bytes or another bytes-like object (memoryview, mmap, array of
+    bytes; UTF-8 or Shift_JIS, detected), str (decoded text) or a path."""
 
 def parse_file(
     path: Union[str, "os.PathLike[str]"],
@@ -78,7 +80,7 @@ def parse_file(
     """Read and parse a file."""
 
 def survey(
-    sources: Iterable[Union[bytes, bytearray, str, "os.PathLike[str]"]],
+    sources: Iterable[Union[bytes, bytearray, memoryview, mmap.mmap, str, "os.PathLike[str]"]],
     *,
     aliases: _Aliases | None = None,
     layout: _Layout | None = None,
