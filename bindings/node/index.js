@@ -252,7 +252,7 @@ const entryEnd = (s, p) => p + 2 + s.charCodeAt(p) * 65536 + s.charCodeAt(p + 1)
 function kohiEntry(s, p) {
   const end = entryEnd(s, p)
   const entry = readValues(s, p + 2)
-  if (cursor.p !== end || end > s.length) throw new Error('kohi: a 公費 entry does not read to its length')
+  if (cursor.p !== end || end > s.length) throw internal('a 公費 entry does not read to its length')
   return entry
 }
 
@@ -306,6 +306,13 @@ function whole(text, where) {
   throw typed(new Error(`${where}: the JSON is longer than a JavaScript string can be (about 2^29 characters)`), 'limit_exceeded', 13)
 }
 
+// kohi's own fault, never the input's: the addon's values and this file's reading of them
+// disagree (a build of one with the other of another release, or a bug). Thrown rather than
+// returning 公費 that could be another patient's or shifted by a field; typed like the rest.
+function internal(what) {
+  return typed(new Error(`kohi: ${what}; this is a fault of kohi's (the addon and index.js disagree), please report it`), 'internal')
+}
+
 // An error made here, shaped as the addon's: `.code` and `.kohiCode` the core's code, `.number`
 // its number where it has one.
 function typed(error, code, number) {
@@ -357,7 +364,9 @@ class Patient {
   // The 公費 values of its result's patients, read a block at a time (KohiBlocks), or null.
   #kohiBlocks
   constructor(token, result, index, kohiCount = -1, kohiBlocks = null) {
-    if (token !== MADE_HERE) throw new TypeError('a Patient comes from a result (result.patients) or a stream')
+    if (token !== MADE_HERE) {
+      throw typed(new TypeError('a Patient comes from a result (result.patients) or a stream'), 'invalid_argument')
+    }
     this.#result = result
     this.#index = index
     this.#kohiCount = kohiCount
@@ -480,7 +489,7 @@ class KohiBlocks {
       for (let e = 0; e < this.#counts[i]; e++) p = entryEnd(s, p)
     }
     // Entries that do not end with the string would give patients each other's 公費.
-    if (p !== s.length) throw new Error('kohi: the 公費 values of a block do not add up')
+    if (p !== s.length) throw internal('the 公費 values of a block do not add up')
     this.#block = block
     this.#values = s
     this.#starts = starts

@@ -174,3 +174,38 @@ test('bulk patients get their own kohi in any reading order, across blocks', asy
   fs.rmSync(path.dirname(file), { recursive: true })
   assert.deepEqual(streamed, expected)
 })
+
+// When the addon's values and index.js's reading of them disagree (kohi's fault, never the
+// input's), reading 公費 throws the typed `internal` error instead of returning entries that
+// could be shifted or another patient's; made here by corrupting the addon's values in a
+// child process, for one patient (kohiEntry) and for a bulk result's block (KohiBlocks).
+test('a 公費 list the addon and index.js read differently throws the typed internal error', () => {
+  const { spawnSync } = require('node:child_process')
+  const dir = path.join(__dirname, '..')
+  const script = `const native = require(${JSON.stringify(path.join(dir, 'binding.js'))});
+    const R = native.KohiResult.prototype;
+    const one = R.kohiValuesAt, block = R.kohiValuesIn;
+    R.kohiValuesAt = function (i) { return one.call(this, i).slice(0, -1) };
+    R.kohiValuesIn = function (a, b) { return block.call(this, a, b) + 'x' };
+    const kohi = require(${JSON.stringify(dir)});
+    const fs = require('node:fs');
+    const out = [];
+    for (const [file, read] of [['face_pmh_two.xml', (r) => r.patients[0].kohi], ['bulk_three_units.xml', (r) => r.patients.map((p) => p.kohi)]]) {
+      try { read(kohi.parse(fs.readFileSync(require('node:path').join(${JSON.stringify(FIXTURES)}, file)))); out.push(null) }
+      catch (e) { out.push([e.code, e.kohiCode, e.message]) }
+    }
+    process.stdout.write(JSON.stringify(out))`
+  const run = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' })
+  assert.equal(run.status, 0, run.stderr)
+  const [face, bulk] = JSON.parse(run.stdout)
+  assert.deepEqual(face.slice(0, 2), ['internal', 'internal'])
+  assert.match(face[2], /a 公費 entry does not read to its length.*please report it/)
+  assert.deepEqual(bulk.slice(0, 2), ['internal', 'internal'])
+  assert.match(bulk[2], /the 公費 values of a block do not add up/)
+})
+
+test('new Patient() outside kohi is refused with invalid_argument', () => {
+  const result = kohi.parse(fs.readFileSync(path.join(FIXTURES, 'face_pmh_two.xml')))
+  const Patient = result.patients[0].constructor
+  assert.throws(() => new Patient(), (e) => e instanceof TypeError && e.code === 'invalid_argument' && e.kohiCode === 'invalid_argument')
+})
