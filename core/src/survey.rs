@@ -119,11 +119,15 @@ impl Surveyor {
     pub fn add_file(&mut self, path: impl AsRef<std::path::Path>) {
         match crate::read_file(path, self.options.max_input_bytes()) {
             Ok(bytes) => self.add(&bytes),
-            Err(e) => {
-                self.files += 1;
-                self.add_failure(&e);
-            }
+            Err(e) => self.add_unread(&e),
         }
+    }
+
+    /// Counts a file that was not read, failed with `error`: one refused before its bytes were
+    /// taken (a binding's buffer past the size limit, which it does not copy).
+    pub fn add_unread(&mut self, error: &Error) {
+        self.files += 1;
+        self.add_failure(error);
     }
 
     /// The report on every file added.
@@ -978,5 +982,15 @@ mod tests {
         assert_eq!(shape("K000012345").to_string(), "code ≤ 10 chars");
         assert_eq!(shape("小児慢性特定疾病医療受給者証").to_string(), "text ≤ 16 chars");
         assert_eq!(shape("  ").to_string(), "empty");
+    }
+
+    #[test]
+    fn a_file_refused_unread_counts_as_a_file_and_by_its_code() {
+        let mut surveyor = Surveyor::new(&ParseOptions::default());
+        surveyor.add(b"<XmlMsg><MessageBody/></XmlMsg>");
+        surveyor.add_unread(&Error::InputTooLarge { size: 1 << 30, limit: 64 << 20 });
+        let survey = surveyor.finish();
+        assert_eq!(survey.files, 2);
+        assert_eq!(survey.failed, BTreeMap::from([("input_too_large", 1)]));
     }
 }

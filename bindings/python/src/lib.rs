@@ -208,14 +208,26 @@ fn parse(
         let path = path_of(data)?;
         return finish(py, py.detach(|| kohi_core::parse_file(&path, &options)));
     }
-    if let Some(copy) = buffer_copy(data, "parse()")? {
-        let bytes = copy.as_bytes();
-        return finish(py, released_if_large(py, bytes.len(), || kohi_core::parse_with(bytes, &options)));
+    match buffer_copy(data, "parse()", options.max_input_bytes())? {
+        Some(Buffer::Copied(copy)) => {
+            let bytes = copy.as_bytes();
+            return finish(py, released_if_large(py, bytes.len(), || kohi_core::parse_with(bytes, &options)));
+        }
+        Some(Buffer::TooLarge(e)) => return Err(errors::to_py(py, &e)),
+        None => {}
     }
     Err(PyTypeError::new_err(format!(
         "parse() takes bytes (or another bytes-like object), str or os.PathLike, not {}",
         data.get_type().name()?
     )))
+}
+
+/// A bytes-like object's bytes, or why they were not taken.
+enum Buffer<'py> {
+    Copied(Bound<'py, PyBytes>),
+    /// Past the size limit: refused before the copy, so a mapped file of gigabytes costs
+    /// nothing (the copy would have doubled what the caller holds, for a certain refusal).
+    TooLarge(kohi_core::Error),
 }
 
 /// The bytes of a bytes-like object other than `bytes` (a `bytearray`, `memoryview`,
@@ -225,18 +237,24 @@ fn parse(
 /// and because the limited API kohi is built against (abi3, Python 3.9) reads a buffer only
 /// through a `memoryview`. Items of more than one byte (`array.array('H')`) are refused: their
 /// bytes are not a file's.
-fn buffer_copy<'py>(data: &Bound<'py, PyAny>, what: &str) -> PyResult<Option<Bound<'py, PyBytes>>> {
+fn buffer_copy<'py>(data: &Bound<'py, PyAny>, what: &str, limit: usize) -> PyResult<Option<Buffer<'py>>> {
     let Ok(view) = PyMemoryView::from(data) else { return Ok(None) };
-    let itemsize: usize = view.getattr("itemsize")?.extract()?;
-    let copy = match itemsize {
-        1 => view.call_method0("tobytes").and_then(|b| Ok(b.cast_into::<PyBytes>()?)),
-        _ => Err(PyTypeError::new_err(format!(
-            "{what} takes a bytes-like object of one-byte items, not one of {itemsize}-byte items"
-        ))),
-    };
+    let taken = (|| {
+        let itemsize: usize = view.getattr("itemsize")?.extract()?;
+        if itemsize != 1 {
+            return Err(PyTypeError::new_err(format!(
+                "{what} takes a bytes-like object of one-byte items, not one of {itemsize}-byte items"
+            )));
+        }
+        let size: usize = view.getattr("nbytes")?.extract()?;
+        if size > limit {
+            return Ok(Buffer::TooLarge(kohi_core::Error::InputTooLarge { size, limit }));
+        }
+        Ok(Buffer::Copied(view.call_method0("tobytes")?.cast_into::<PyBytes>()?))
+    })();
     // Released at once, not when collected: a bytearray cannot be resized while a view holds it.
     view.call_method0("release")?;
-    copy.map(Some)
+    taken.map(Some)
 }
 
 /// Reads and parses a file (`str` or `os.PathLike` path).
@@ -288,9 +306,14 @@ fn survey<'py>(
         } else if source.hasattr("__fspath__")? {
             let path = path_of(&source)?;
             py.detach(|| surveyor.add_file(path));
-        } else if let Some(copy) = buffer_copy(&source, "survey()")? {
-            let bytes = copy.as_bytes();
-            py.detach(|| surveyor.add(bytes));
+        } else if let Some(buffer) = buffer_copy(&source, "survey()", options.max_input_bytes())? {
+            match buffer {
+                Buffer::Copied(copy) => {
+                    let bytes = copy.as_bytes();
+                    py.detach(|| surveyor.add(bytes));
+                }
+                Buffer::TooLarge(e) => surveyor.add_unread(&e),
+            }
         } else {
             return Err(PyTypeError::new_err(
                 "each source must be bytes (or another bytes-like object), str or os.PathLike",

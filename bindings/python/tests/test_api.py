@@ -137,6 +137,15 @@ class TestInputs:
         grown += b" "
         assert kohi.survey([memoryview(data)])["files"] == kohi.survey([data])["files"] == 1
 
+    def test_bytes_like_objects_past_the_size_limit_are_refused_as_bytes_are(self):
+        data = (FIXTURES / "face_pmh_two.xml").read_bytes()
+        for too_large in (data, memoryview(data), bytearray(data)):
+            with pytest.raises(kohi.KohiError) as raised:
+                kohi.parse(too_large, max_size=100)
+            assert raised.value.code == "input_too_large"
+        found = kohi.survey([memoryview(data), data], max_size=100)
+        assert (found["files"], found["failed"]) == (2, {"input_too_large": 2})
+
     def test_bytes_like_objects_of_wider_items_are_refused(self):
         wide = array.array("H", [0x3C58, 0x3E00])
         with pytest.raises(TypeError, match="one-byte items"):
