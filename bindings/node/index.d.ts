@@ -265,10 +265,10 @@ export interface NumberCheck {
 }
 
 /**
- * Parses a result file: a Buffer/Uint8Array (UTF-8 or Shift_JIS, detected) or a string (already
- * decoded text; the declared encoding is then ignored).
+ * Parses a result file: bytes (a Buffer, Uint8Array, ArrayBuffer or DataView; UTF-8 or
+ * Shift_JIS, detected) or a string (already decoded text; the declared encoding is then ignored).
  */
-export declare function parse(data: Uint8Array | string, options?: ParseOptions | undefined | null): KohiResult
+export declare function parse(data: Uint8Array | ArrayBuffer | DataView | string, options?: ParseOptions | undefined | null): KohiResult
 
 /** Reads and parses a file off the main thread. */
 export declare function parseFile(path: string, options?: ParseOptions | undefined | null): Promise<KohiResult>
@@ -364,12 +364,12 @@ export interface Qualification {
 export declare function stream(path: string, options?: ParseOptions | undefined | null): PatientStream
 
 /**
- * Surveys result files without reading a value out of them. Each source is a Buffer/Uint8Array
- * (a document) or a string (a file path). Returns `{ files, failed, elements, proposals,
- * layout, report }`: `layout` is the proposed layout file, ready for the `layout` option (or
- * null); `report` is the text `kohi survey` prints.
+ * Surveys result files without reading a value out of them. Each source is bytes (a Buffer,
+ * Uint8Array, ArrayBuffer or DataView: a document) or a string (a file path). Returns
+ * `{ files, failed, elements, proposals, layout, report }`: `layout` is the proposed layout
+ * file, ready for the `layout` option (or null); `report` is the text `kohi survey` prints.
  */
-export declare function survey(sources: Array<Uint8Array | string>, options?: ParseOptions | undefined | null): Survey
+export declare function survey(sources: Array<Uint8Array | ArrayBuffer | DataView | string>, options?: ParseOptions | undefined | null): Survey
 
 /** `survey()` of file paths, read and surveyed off the main thread (as `parseFile` is). */
 export declare function surveyFiles(paths: Array<string>, options?: ParseOptions | undefined | null): Promise<Survey>

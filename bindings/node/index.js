@@ -659,13 +659,41 @@ for (const [name, value] of Object.entries(native)) {
   }
 }
 
+// Bytes as the addon takes them: a Uint8Array, which it reads in place for the call. An
+// ArrayBuffer (what fetch's arrayBuffer() and a WebSocket give) or a DataView is viewed as one,
+// without a copy; a typed array of wider items is refused (its bytes are not a file's, and
+// reading them would parse something other than what the caller holds). Memory shared with
+// other threads (a SharedArrayBuffer) is copied first: another worker could write it while kohi
+// reads it, and kohi's reading assumes bytes that do not change. Anything else goes on as it
+// is, for the addon to take or refuse.
+const Shared = typeof SharedArrayBuffer === 'function' ? SharedArrayBuffer : null
+function bytesOf(where, data) {
+  if (data === null || typeof data !== 'object' || data instanceof Uint8Array) return unshared(data)
+  if (data instanceof ArrayBuffer || (Shared !== null && data instanceof Shared)) return unshared(new Uint8Array(data))
+  if (data instanceof DataView || (ArrayBuffer.isView(data) && data.BYTES_PER_ELEMENT === 1)) {
+    return unshared(new Uint8Array(data.buffer, data.byteOffset, data.byteLength))
+  }
+  if (ArrayBuffer.isView(data)) {
+    throw typed(new TypeError(`${where}: bytes are a Uint8Array, ArrayBuffer or DataView, not a typed array of ${data.BYTES_PER_ELEMENT}-byte items`), 'invalid_argument')
+  }
+  return data
+}
+const unshared = (data) => (Shared !== null && data instanceof Uint8Array && data.buffer instanceof Shared ? data.slice() : data)
+
 // `parse(data, options)`: an options object's properties go to the addon as arguments, read
 // here by V8's inline caches (napi asked for each by a name made anew, src/lib.rs).
 const parseWithOptions = native.parseWithOptions
 delete api.parseWithOptions
 api.parse = checked('parse', function parse(data, options) {
+  data = bytesOf('parse', data)
   if (options === null || typeof options !== 'object') return native.parse(data, options)
   return parseWithOptions(data, options.aliases, options.layout, options.maxSize, options.limits)
+})
+
+// `survey(sources, options)`: each source's bytes as `parse` takes them.
+const surveySources = native.survey
+api.survey = checked('survey', function survey(sources, options) {
+  return surveySources(Array.isArray(sources) ? sources.map((source) => bytesOf('survey', source)) : sources, options)
 })
 
 // `reconcile(stored, patient, today)`: the addon's `reconcileAt` takes the patient's result and

@@ -241,11 +241,13 @@ impl KohiResult {
     }
 }
 
-/// Parses a result file: a Buffer/Uint8Array (UTF-8 or Shift_JIS, detected) or a string (already
-/// decoded text; the declared encoding is then ignored).
+/// Parses a result file: bytes (a Buffer, Uint8Array, ArrayBuffer or DataView; UTF-8 or
+/// Shift_JIS, detected) or a string (already decoded text; the declared encoding is then ignored).
 // The bytes are borrowed for the call (`Uint8ArraySlice`): `Uint8Array` would make and delete a
 // persistent reference to the array on every call, which nothing here needs after it returns.
-#[napi]
+// index.js views an ArrayBuffer or a DataView as a Uint8Array (and copies shared memory) before
+// the call: the addon itself takes a Uint8Array or a string.
+#[napi(ts_args_type = "data: Uint8Array | ArrayBuffer | DataView | string, options?: ParseOptions | undefined | null")]
 pub fn parse(env: Env, data: Either<Uint8ArraySlice, String>, options: Option<ParseOptions>) -> Result<KohiResult> {
     parse_data(&env, data, options)
 }
@@ -284,11 +286,14 @@ fn parse_data(env: &Env, data: Either<Uint8ArraySlice, String>, options: Option<
     parsed.map(|doc| KohiResult::new(&env, Arc::new(doc))).map_err(|e| kohi_error(&env, &e))
 }
 
-/// Surveys result files without reading a value out of them. Each source is a Buffer/Uint8Array
-/// (a document) or a string (a file path). Returns `{ files, failed, elements, proposals,
-/// layout, report }`: `layout` is the proposed layout file, ready for the `layout` option (or
-/// null); `report` is the text `kohi survey` prints.
-#[napi(ts_return_type = "Survey")]
+/// Surveys result files without reading a value out of them. Each source is bytes (a Buffer,
+/// Uint8Array, ArrayBuffer or DataView: a document) or a string (a file path). Returns
+/// `{ files, failed, elements, proposals, layout, report }`: `layout` is the proposed layout
+/// file, ready for the `layout` option (or null); `report` is the text `kohi survey` prints.
+#[napi(
+    ts_args_type = "sources: Array<Uint8Array | ArrayBuffer | DataView | string>, options?: ParseOptions | undefined | null",
+    ts_return_type = "Survey"
+)]
 pub fn survey(
     env: Env,
     sources: Vec<Either<Uint8Array, String>>,
