@@ -666,26 +666,35 @@ for (const [name, value] of Object.entries(native)) {
 // other threads (a SharedArrayBuffer) is copied first: another worker could write it while kohi
 // reads it, and kohi's reading assumes bytes that do not change. Anything else goes on as it
 // is, for the addon to take or refuse.
+// For a parse, shared bytes past the size limit are refused before they are copied (the
+// addon's own check and error, src/lib.rs `checkInputSize`); `survey` (options null here)
+// copies them, so that its report counts them under `failed` as it counts any other source.
 const Shared = typeof SharedArrayBuffer === 'function' ? SharedArrayBuffer : null
-function bytesOf(where, data) {
-  if (data === null || typeof data !== 'object' || data instanceof Uint8Array) return unshared(data)
-  if (data instanceof ArrayBuffer || (Shared !== null && data instanceof Shared)) return unshared(new Uint8Array(data))
+const checkInputSize = native.checkInputSize
+delete api.checkInputSize
+function bytesOf(where, data, options) {
+  if (data === null || typeof data !== 'object' || data instanceof Uint8Array) return unshared(data, options)
+  if (data instanceof ArrayBuffer || (Shared !== null && data instanceof Shared)) return unshared(new Uint8Array(data), options)
   if (data instanceof DataView || (ArrayBuffer.isView(data) && data.BYTES_PER_ELEMENT === 1)) {
-    return unshared(new Uint8Array(data.buffer, data.byteOffset, data.byteLength))
+    return unshared(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), options)
   }
   if (ArrayBuffer.isView(data)) {
     throw typed(new TypeError(`${where}: bytes are a Uint8Array, ArrayBuffer or DataView, not a typed array of ${data.BYTES_PER_ELEMENT}-byte items`), 'invalid_argument')
   }
   return data
 }
-const unshared = (data) => (Shared !== null && data instanceof Uint8Array && data.buffer instanceof Shared ? data.slice() : data)
+function unshared(data, options) {
+  if (Shared === null || !(data instanceof Uint8Array) || !(data.buffer instanceof Shared)) return data
+  if (options !== null) checkInputSize(data.byteLength, typeof options === 'object' ? options.maxSize : undefined)
+  return data.slice()
+}
 
 // `parse(data, options)`: an options object's properties go to the addon as arguments, read
 // here by V8's inline caches (napi asked for each by a name made anew, src/lib.rs).
 const parseWithOptions = native.parseWithOptions
 delete api.parseWithOptions
 api.parse = checked('parse', function parse(data, options) {
-  data = bytesOf('parse', data)
+  data = bytesOf('parse', data, options ?? undefined)
   if (options === null || typeof options !== 'object') return native.parse(data, options)
   return parseWithOptions(data, options.aliases, options.layout, options.maxSize, options.limits)
 })
@@ -693,7 +702,7 @@ api.parse = checked('parse', function parse(data, options) {
 // `survey(sources, options)`: each source's bytes as `parse` takes them.
 const surveySources = native.survey
 api.survey = checked('survey', function survey(sources, options) {
-  return surveySources(Array.isArray(sources) ? sources.map((source) => bytesOf('survey', source)) : sources, options)
+  return surveySources(Array.isArray(sources) ? sources.map((source) => bytesOf('survey', source, null)) : sources, options)
 })
 
 // `reconcile(stored, patient, today)`: the addon's `reconcileAt` takes the patient's result and

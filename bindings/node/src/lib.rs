@@ -268,6 +268,22 @@ pub fn parse_with_options(
     parse_data(&env, data, Some(ParseOptions { aliases, layout, max_size, limits }))
 }
 
+/// Internal (index.js): throws the typed `input_too_large` error when `size` bytes are past
+/// the size limit of `maxSize` (kohi's default when absent), as a parse of them would. Bytes in
+/// shared memory are copied before a parse, and checked here first, so that bytes certain to be
+/// refused are not copied (a copy of a large mapped buffer would double it for nothing).
+#[napi(skip_typescript)]
+pub fn check_input_size(env: Env, size: f64, max_size: Option<i64>) -> Result<()> {
+    let options = options(&env, Some(ParseOptions { aliases: None, layout: None, max_size, limits: None }))?;
+    let limit = options.max_input_bytes();
+    // A length is a whole number of bytes below 2^53; anything else passes to the parse's check.
+    if size.is_finite() && size > limit as f64 {
+        let size = size as usize;
+        return Err(kohi_error(&env, &kohi_core::Error::InputTooLarge { size, limit }));
+    }
+    Ok(())
+}
+
 fn parse_data(env: &Env, data: Either<Uint8ArraySlice, String>, options: Option<ParseOptions>) -> Result<KohiResult> {
     let env = *env;
     let options = self::options(&env, options)?;

@@ -143,6 +143,13 @@ test('bytes in a SharedArrayBuffer are read, through a view or not', () => {
   assert.equal(kohi.survey([shared]).files, 1)
   // The copy is what kohi reads: the original is left as it was.
   assert.deepEqual(Buffer.from(view), bytes)
+  // Past the size limit, a parse refuses shared bytes as it refuses any (before the copy); a
+  // survey counts them, as it counts any source past the limit.
+  const tooLarge = (e) => e.code === 'input_too_large' && e.number === 2 && /exceeds the limit of 100 bytes/.test(e.message)
+  assert.throws(() => kohi.parse(shared, { maxSize: 100 }), tooLarge)
+  assert.throws(() => kohi.parse(bytes, { maxSize: 100 }), tooLarge)
+  assert.deepEqual(kohi.survey([shared, bytes], { maxSize: 100 }).failed, { input_too_large: 2 })
+  assert.throws(() => kohi.parse(shared, { maxSize: -1 }), (e) => e.code === 'invalid_argument')
 })
 
 test('bad arguments throw, never crash', () => {
