@@ -92,22 +92,123 @@ namespace KohiNet
         }
     }
 
-    internal sealed class ResultHandle : SafeHandle
+    /// <summary>A native object kohi allocated for .NET, freed once: by Dispose, or else by the
+    /// finalizer, and never while a call on it is running. Every call holds it (<see cref="Hold"/>):
+    /// SafeHandle counts the holds, and a Dispose from another thread or a finalizer frees the object
+    /// only after the last one. A bare IntPtr gave neither: a Dispose while another thread waited
+    /// in <see cref="Watcher.Next"/> freed the watcher under it (the process died of heap
+    /// corruption), and the JIT may end an object's life at its pointer's last use, so that its
+    /// finalizer could free it during a call still reading it.</summary>
+    internal abstract class KohiHandle : SafeHandle
+    {
+        protected KohiHandle(IntPtr handle, bool owns) : base(IntPtr.Zero, owns) { SetHandle(handle); }
+        public override bool IsInvalid => handle == IntPtr.Zero;
+    }
+
+    /// <summary>Holds native objects for the calls of one method (see <see cref="KohiHandle"/>); a
+    /// borrowed object (a watch event's result) holds its owner too. Throws ObjectDisposedException
+    /// naming <c>what</c> once either is disposed.</summary>
+    internal struct Hold : IDisposable
+    {
+        private readonly SafeHandle handle, owner;
+        private readonly bool held, ownerHeld;
+        internal readonly IntPtr Ptr;
+
+        internal Hold(SafeHandle handle, SafeHandle owner, string what)
+        {
+            this.handle = handle;
+            this.owner = owner;
+            held = false;
+            ownerHeld = false;
+            Ptr = IntPtr.Zero;
+            try
+            {
+                handle.DangerousAddRef(ref held);
+                if (owner != null) owner.DangerousAddRef(ref ownerHeld);
+            }
+            catch (ObjectDisposedException)
+            {
+                Dispose();
+                throw new ObjectDisposedException(what);
+            }
+            Ptr = handle.DangerousGetHandle();
+        }
+
+        public void Dispose()
+        {
+            if (ownerHeld) owner.DangerousRelease();
+            if (held) handle.DangerousRelease();
+        }
+    }
+
+    internal sealed class ResultHandle : KohiHandle
     {
         private static int live;
+        private static long pressure;
         /// <summary>Results kohi allocated for .NET and not freed yet (disposed or finalized).</summary>
         internal static int Live => System.Threading.Volatile.Read(ref live);
-        /// <summary>`owns`: false for a result borrowed from a watch event (the event frees it).</summary>
-        internal ResultHandle(IntPtr handle, bool owns = true) : base(IntPtr.Zero, owns)
+        /// <summary>The memory pressure added for live results (for the tests).</summary>
+        internal static long Pressure => System.Threading.Interlocked.Read(ref pressure);
+        private readonly long bytes;
+
+        /// <summary>`owns`: false for a result borrowed from a watch event (the event frees it).
+        /// `bytes`: what the result holds outside the GC, told to it as memory pressure, so that a
+        /// loop that leaves results to the finalizer collects by the memory really held.</summary>
+        internal ResultHandle(IntPtr handle, bool owns = true, long bytes = 0) : base(handle, owns)
         {
-            SetHandle(handle);
-            if (owns) System.Threading.Interlocked.Increment(ref live);
+            if (!owns) return;
+            System.Threading.Interlocked.Increment(ref live);
+            if (bytes > 0)
+            {
+                this.bytes = bytes;
+                GC.AddMemoryPressure(bytes);
+                System.Threading.Interlocked.Add(ref pressure, bytes);
+            }
         }
-        public override bool IsInvalid => handle == IntPtr.Zero;
+
         protected override bool ReleaseHandle()
         {
             NativeMethods.kohi_result_free(handle);
             System.Threading.Interlocked.Decrement(ref live);
+            if (bytes > 0)
+            {
+                GC.RemoveMemoryPressure(bytes);
+                System.Threading.Interlocked.Add(ref pressure, -bytes);
+            }
+            return true;
+        }
+    }
+
+    internal sealed class WatcherHandle : KohiHandle
+    {
+        internal WatcherHandle(IntPtr handle) : base(handle, true) { }
+        protected override bool ReleaseHandle()
+        {
+            NativeMethods.kohi_watcher_free(handle);
+            return true;
+        }
+    }
+
+    internal sealed class EventHandle : KohiHandle
+    {
+        private static int live;
+        /// <summary>Watch events not freed yet (disposed or finalized).</summary>
+        internal static int Live => System.Threading.Volatile.Read(ref live);
+        internal EventHandle(IntPtr handle) : base(handle, true) { System.Threading.Interlocked.Increment(ref live); }
+        protected override bool ReleaseHandle()
+        {
+            NativeMethods.kohi_watch_event_free(handle);
+            System.Threading.Interlocked.Decrement(ref live);
+            return true;
+        }
+    }
+
+    internal sealed class StreamHandle : KohiHandle
+    {
+        internal StreamHandle(IntPtr handle) : base(handle, true) { }
+        protected override bool ReleaseHandle()
+        {
+            NativeMethods.kohi_stream_free(handle);
             return true;
         }
     }
@@ -198,24 +299,28 @@ namespace KohiNet
     public sealed class KohiResult : IDisposable
     {
         private readonly ResultHandle handle;
+        /// <summary>The watch event a borrowed result belongs to (null when the result is its own).</summary>
+        private readonly SafeHandle owner;
 
-        internal KohiResult(IntPtr result, bool owns = true) { handle = new ResultHandle(result, owns); }
-
-        private IntPtr Ptr
+        /// <summary>`owner`: the event a borrowed result belongs to; `bytes`: see <see cref="ResultHandle"/>.</summary>
+        internal KohiResult(IntPtr result, SafeHandle owner = null, long bytes = 0)
         {
-            get
-            {
-                if (handle.IsClosed) throw new ObjectDisposedException(nameof(KohiResult));
-                return handle.DangerousGetHandle();
-            }
+            handle = new ResultHandle(result, owner == null, bytes);
+            this.owner = owner;
         }
+
+        /// <summary>The result held for one method's calls (see <see cref="KohiHandle"/>).</summary>
+        private Hold Use() => new Hold(handle, owner, nameof(KohiResult));
 
         /// <summary>The JSON contract (UTF-8), exactly what every kohi binding returns.</summary>
         public string ToJson()
         {
-            uint status = NativeMethods.kohi_result_to_json(Ptr, out IntPtr json);
-            if (status != 0) throw KohiException.From(status, IntPtr.Zero);
-            return Text.TakeCString(json);
+            using (var r = Use())
+            {
+                uint status = NativeMethods.kohi_result_to_json(r.Ptr, out IntPtr json);
+                if (status != 0) throw KohiException.From(status, IntPtr.Zero);
+                return Text.TakeCString(json);
+            }
         }
 
         /// <summary>The persons in the file: one for a single result, one per unit of a bulk result.</summary>
@@ -223,44 +328,62 @@ namespace KohiNet
         {
             get
             {
-                NativeMethods.kohi_patient_count(Ptr, out UIntPtr count);
-                return (int)count;
+                using (var r = Use())
+                {
+                    NativeMethods.kohi_patient_count(r.Ptr, out UIntPtr count);
+                    return (int)count;
+                }
             }
         }
 
         /// <summary>A field of the file's <c>MessageHeader</c>, or null when it did not come.</summary>
         public string Header(KohiHeaderField field)
         {
-            Check(NativeMethods.kohi_header_get(Ptr, (uint)field, out KohiStr value));
-            return Text.Utf8(value);
+            using (var r = Use())
+            {
+                Check(NativeMethods.kohi_header_get(r.Ptr, (uint)field, out KohiStr value));
+                return Text.Utf8(value);
+            }
         }
 
         /// <summary>A qualification field as the bytes kohi holds (UTF-8, or CP932 with <see cref="ParseOptions.Cp932Strings"/>).</summary>
         public byte[] GetQualificationBytes(int patient, int index, KohiQualificationField field)
         {
-            Check(NativeMethods.kohi_qualification_get(Ptr, (UIntPtr)patient, (UIntPtr)index, (uint)field, out KohiStr value));
-            return Text.Bytes(value);
+            using (var r = Use())
+            {
+                Check(NativeMethods.kohi_qualification_get(r.Ptr, (UIntPtr)patient, (UIntPtr)index, (uint)field, out KohiStr value));
+                return Text.Bytes(value);
+            }
         }
 
         /// <summary>A qualification field as text (null when absent).</summary>
         public string Qualification(int patient, int index, KohiQualificationField field)
         {
-            Check(NativeMethods.kohi_qualification_get(Ptr, (UIntPtr)patient, (UIntPtr)index, (uint)field, out KohiStr value));
-            return Text.Utf8(value);
+            using (var r = Use())
+            {
+                Check(NativeMethods.kohi_qualification_get(r.Ptr, (UIntPtr)patient, (UIntPtr)index, (uint)field, out KohiStr value));
+                return Text.Utf8(value);
+            }
         }
 
         /// <summary>How many qualification results a patient has.</summary>
         public int QualificationCount(int patient)
         {
-            Check(NativeMethods.kohi_qualification_count(Ptr, (UIntPtr)patient, out UIntPtr count));
-            return (int)count;
+            using (var r = Use())
+            {
+                Check(NativeMethods.kohi_qualification_count(r.Ptr, (UIntPtr)patient, out UIntPtr count));
+                return (int)count;
+            }
         }
 
         /// <summary>A patient-level field as text (null when absent).</summary>
         public string Patient(int patient, KohiPatientField field)
         {
-            Check(NativeMethods.kohi_patient_get(Ptr, (UIntPtr)patient, (uint)field, out KohiStr value));
-            return Text.Utf8(value);
+            using (var r = Use())
+            {
+                Check(NativeMethods.kohi_patient_get(r.Ptr, (UIntPtr)patient, (uint)field, out KohiStr value));
+                return Text.Utf8(value);
+            }
         }
 
         /// <summary>Results not yet freed (disposed or finalized): for tests and leak checks.</summary>
@@ -269,41 +392,48 @@ namespace KohiNet
         /// <summary>The 公費 of a patient in レセプト order (slots 1–4 first).</summary>
         public IReadOnlyList<KohiEntry> Kohi(int patient)
         {
-            Check(NativeMethods.kohi_kohi_count(Ptr, (UIntPtr)patient, out UIntPtr count));
-            var list = new List<KohiEntry>();
-            for (int i = 0; i < (int)count; i++)
+            using (var r = Use())
             {
-                Func<KohiKohiField, string> get = field =>
+                IntPtr ptr = r.Ptr;
+                Check(NativeMethods.kohi_kohi_count(ptr, (UIntPtr)patient, out UIntPtr count));
+                var list = new List<KohiEntry>();
+                for (int i = 0; i < (int)count; i++)
                 {
-                    Check(NativeMethods.kohi_kohi_get(Ptr, (UIntPtr)patient, (UIntPtr)i, (uint)field, out KohiStr value));
-                    return Text.Utf8(value);
-                };
-                NativeMethods.kohi_kohi_slot(Ptr, (UIntPtr)patient, (UIntPtr)i, out uint slot);
-                list.Add(new KohiEntry
-                {
-                    Slot = slot == 0 ? (int?)null : (int)slot,
-                    Source = get(KohiKohiField.Source),
-                    LawNumber = get(KohiKohiField.LawNumber),
-                    PayerNumber = get(KohiKohiField.PayerNumber),
-                    RecipientNumber = get(KohiKohiField.RecipientNumber),
-                    Scope = get(KohiKohiField.Scope),
-                    Program = get(KohiKohiField.Program),
-                    CertificateName = get(KohiKohiField.CertificateName),
-                    ValidFrom = get(KohiKohiField.ValidFrom),
-                    ValidTo = get(KohiKohiField.ValidTo),
-                    IncomeSegment = get(KohiKohiField.IncomeSegment),
-                    Renewal = get(KohiKohiField.Renewal),
-                });
+                    Func<KohiKohiField, string> get = field =>
+                    {
+                        Check(NativeMethods.kohi_kohi_get(ptr, (UIntPtr)patient, (UIntPtr)i, (uint)field, out KohiStr value));
+                        return Text.Utf8(value);
+                    };
+                    NativeMethods.kohi_kohi_slot(ptr, (UIntPtr)patient, (UIntPtr)i, out uint slot);
+                    list.Add(new KohiEntry
+                    {
+                        Slot = slot == 0 ? (int?)null : (int)slot,
+                        Source = get(KohiKohiField.Source),
+                        LawNumber = get(KohiKohiField.LawNumber),
+                        PayerNumber = get(KohiKohiField.PayerNumber),
+                        RecipientNumber = get(KohiKohiField.RecipientNumber),
+                        Scope = get(KohiKohiField.Scope),
+                        Program = get(KohiKohiField.Program),
+                        CertificateName = get(KohiKohiField.CertificateName),
+                        ValidFrom = get(KohiKohiField.ValidFrom),
+                        ValidTo = get(KohiKohiField.ValidTo),
+                        IncomeSegment = get(KohiKohiField.IncomeSegment),
+                        Renewal = get(KohiKohiField.Renewal),
+                    });
+                }
+                return list;
             }
-            return list;
         }
 
         /// <summary>Compares stored 公費 (a JSON array of records) with a patient, as of <paramref name="today"/>
         /// ("YYYY-MM-DD"); the changes as a JSON array. Absence never proposes ending a 公費.</summary>
         public string Reconcile(string storedJson, int patient, string today)
         {
-            Check(NativeMethods.kohi_reconcile_json(Text.CString(storedJson), Ptr, (UIntPtr)patient, Text.CString(today), out IntPtr json));
-            return Text.TakeCString(json);
+            using (var r = Use())
+            {
+                Check(NativeMethods.kohi_reconcile_json(Text.CString(storedJson), r.Ptr, (UIntPtr)patient, Text.CString(today), out IntPtr json));
+                return Text.TakeCString(json);
+            }
         }
 
         private static void Check(uint status)
@@ -352,7 +482,7 @@ namespace KohiNet
         {
             if (data == null) throw new ArgumentNullException(nameof(data));
             return WithOptions(options, o => NativeMethods.kohi_parse(data, (UIntPtr)data.Length, o, out IntPtr r, out IntPtr e) == 0
-                ? new KohiResult(r)
+                ? new KohiResult(r, null, HeldFor(data.Length))
                 : throw KohiException.From(NativeMethods.kohi_error_code(e), e));
         }
 
@@ -361,8 +491,20 @@ namespace KohiNet
         {
             if (path == null) throw new ArgumentNullException(nameof(path));
             return WithOptions(options, o => NativeMethods.kohi_parse_file_utf16(path, o, out IntPtr r, out IntPtr e) == 0
-                ? new KohiResult(r)
+                ? new KohiResult(r, null, HeldFor(FileSize(path)))
                 : throw KohiException.From(NativeMethods.kohi_error_code(e), e));
+        }
+
+        /// <summary>About what a document parsed whole holds for an input of <c>bytes</c>: a bulk
+        /// file's model peaks below three times its size (docs/BENCHMARKS.md, "Memory"). It is
+        /// the GC's memory pressure, a hint: it need not be exact, only of the right size.</summary>
+        private static long HeldFor(long bytes) => 3L * bytes;
+
+        /// <summary>The size of the file just parsed, or 0 when it cannot be read (it is a hint).</summary>
+        private static long FileSize(string path)
+        {
+            try { return new System.IO.FileInfo(path).Length; }
+            catch (Exception) { return 0; }
         }
 
         /// <summary>Whether a 保険者番号, 公費負担者番号 or national 受給者番号 passes its 検証番号.</summary>
@@ -419,22 +561,27 @@ namespace KohiNet
                 if (status != 0) throw KohiException.From(status, error);
             }
             finally { if (o != IntPtr.Zero) NativeMethods.kohi_options_free(o); }
-            return Patients(stream);
+            return Patients(new StreamHandle(stream));
         }
 
-        private static IEnumerable<KohiResult> Patients(IntPtr stream)
+        /// <summary>The stream's results; the stream is freed when the enumeration ends or is
+        /// disposed, or by the finalizer when an enumerator is dropped half-way.</summary>
+        private static IEnumerable<KohiResult> Patients(StreamHandle stream)
         {
             try
             {
                 while (true)
                 {
-                    uint status = NativeMethods.kohi_stream_next(stream, out IntPtr result, out IntPtr error);
+                    uint status;
+                    IntPtr result, error;
+                    using (var s = new Hold(stream, null, "stream"))
+                        status = NativeMethods.kohi_stream_next(s.Ptr, out result, out error);
                     if (status != 0) throw KohiException.From(status, error);
                     if (result == IntPtr.Zero) yield break;
                     yield return new KohiResult(result);
                 }
             }
-            finally { NativeMethods.kohi_stream_free(stream); }
+            finally { stream.Dispose(); }
         }
 
         private static T WithOptions<T>(ParseOptions options, Func<IntPtr, T> parse)
@@ -449,7 +596,8 @@ namespace KohiNet
     /// your side: until then it is delivered again after a restart (at least once, never lost).</summary>
     public sealed class WatchEvent : IDisposable
     {
-        internal IntPtr Ptr;
+        /// <summary>The native event: freed by Dispose, or else by the finalizer.</summary>
+        internal EventHandle Handle;
         /// <summary>Stable for the same content and name: a repeat after a restart has the same id.</summary>
         public string Id { get; internal set; }
         /// <summary>The file's path.</summary>
@@ -460,27 +608,31 @@ namespace KohiNet
         public string Related { get; internal set; }
         /// <summary>The request (in <c>req/</c>) this result answers, if kohi could pair it.</summary>
         public string Request { get; internal set; }
-        /// <summary>The parsed file (owned by the event), or null.</summary>
+        /// <summary>The parsed file (owned by the event: usable until the event is disposed), or null.</summary>
         public KohiResult Result { get; internal set; }
         /// <summary>Why the file could not be used, or null.</summary>
         public KohiException Error { get; internal set; }
 
+        /// <summary>Events not yet freed (disposed or finalized): for tests and leak checks.</summary>
+        public static int LiveEvents => EventHandle.Live;
+
         /// <summary>Frees the event and its result. It does not acknowledge it.</summary>
         public void Dispose()
         {
-            if (Ptr != IntPtr.Zero)
-            {
-                Result?.Dispose();
-                NativeMethods.kohi_watch_event_free(Ptr);
-                Ptr = IntPtr.Zero;
-            }
+            Result?.Dispose();
+            Handle?.Dispose();
         }
     }
 
-    /// <summary>Watches a terminal folder (res/ and face/): every file, at least once, done only on <see cref="Ack"/>.</summary>
+    /// <summary>Watches a terminal folder (res/ and face/): every file, at least once, done only on <see cref="Ack"/>.
+    /// Dispose it from any thread: a thread waiting in <see cref="Next"/> is woken with ObjectDisposedException,
+    /// and the watcher is freed once that call has returned.</summary>
     public sealed class Watcher : IDisposable
     {
-        private IntPtr ptr;
+        private readonly WatcherHandle handle;
+        /// <summary>1 once Dispose has begun: set before the cancel that wakes a waiting Next, which
+        /// then reads it (the handle is closed only after the cancel).</summary>
+        private int disposing;
 
         /// <summary>Opens the inbox of a terminal folder (its ledger is <c>root/.kohi-inbox.sqlite</c>);
         /// 0 takes the default settle time (300 ms) and give-up time (30 s). One watcher per folder:
@@ -490,41 +642,55 @@ namespace KohiNet
             IntPtr o = options == null ? IntPtr.Zero : options.Create();
             try
             {
-                uint status = NativeMethods.kohi_watcher_new(Text.CString(root), o, settleMs, giveUpAfterMs, out ptr, out IntPtr error);
+                uint status = NativeMethods.kohi_watcher_new(Text.CString(root), o, settleMs, giveUpAfterMs, out IntPtr ptr, out IntPtr error);
                 if (status != 0) throw KohiException.From(status, error);
+                handle = new WatcherHandle(ptr);
             }
             finally { if (o != IntPtr.Zero) NativeMethods.kohi_options_free(o); }
         }
 
+        /// <summary>The watcher held for one method's calls (see <see cref="KohiHandle"/>).</summary>
+        private Hold Use() => new Hold(handle, null, nameof(Watcher));
+
         /// <summary>The next delivered file within <paramref name="timeoutMs"/>, or null.</summary>
         public WatchEvent Next(uint timeoutMs)
         {
-            if (ptr == IntPtr.Zero) throw new ObjectDisposedException(nameof(Watcher));
-            uint status = NativeMethods.kohi_watcher_next(ptr, timeoutMs, out IntPtr e);
-            if (status != 0) throw KohiException.From(status, IntPtr.Zero);
-            if (e == IntPtr.Zero) return null;
-            Func<Func<KohiStr>, string> text = read => Text.Utf8(read());
-            NativeMethods.kohi_watch_event_kind(e, out uint kind);
-            IntPtr result = NativeMethods.kohi_watch_event_result(e);
-            IntPtr error = NativeMethods.kohi_watch_event_error(e);
-            KohiException failure = null;
-            if (error != IntPtr.Zero)
+            IntPtr e;
+            using (var w = Use())
             {
-                NativeMethods.kohi_error_name_out(error, out KohiStr code);
-                NativeMethods.kohi_error_message_out(error, out KohiStr message);
-                failure = new KohiException(NativeMethods.kohi_error_code(error), Text.Utf8(code), Text.Utf8(message));
+                uint status = NativeMethods.kohi_watcher_next(w.Ptr, timeoutMs, out e);
+                // Cancelled here only by Dispose (KohiNet does not offer cancel of its own).
+                if (status == (uint)KohiStatus.Cancelled && System.Threading.Volatile.Read(ref disposing) == 1)
+                    throw new ObjectDisposedException(nameof(Watcher));
+                if (status != 0) throw KohiException.From(status, IntPtr.Zero);
             }
-            return new WatchEvent
+            if (e == IntPtr.Zero) return null;
+            var owner = new EventHandle(e);
+            using (var ev = new Hold(owner, null, nameof(WatchEvent)))
             {
-                Ptr = e,
-                Id = text(() => { NativeMethods.kohi_watch_event_id(e, out KohiStr s); return s; }),
-                Path = text(() => { NativeMethods.kohi_watch_event_path(e, out KohiStr s); return s; }),
-                Related = text(() => { NativeMethods.kohi_watch_event_related(e, out KohiStr s); return s; }),
-                Request = text(() => { NativeMethods.kohi_watch_event_request(e, out KohiStr s); return s; }),
-                Kind = (KohiWatchKind)kind,
-                Result = result == IntPtr.Zero ? null : new KohiResult(result, false),
-                Error = failure,
-            };
+                Func<Func<KohiStr>, string> text = read => Text.Utf8(read());
+                NativeMethods.kohi_watch_event_kind(e, out uint kind);
+                IntPtr result = NativeMethods.kohi_watch_event_result(e);
+                IntPtr error = NativeMethods.kohi_watch_event_error(e);
+                KohiException failure = null;
+                if (error != IntPtr.Zero)
+                {
+                    NativeMethods.kohi_error_name_out(error, out KohiStr code);
+                    NativeMethods.kohi_error_message_out(error, out KohiStr message);
+                    failure = new KohiException(NativeMethods.kohi_error_code(error), Text.Utf8(code), Text.Utf8(message));
+                }
+                return new WatchEvent
+                {
+                    Handle = owner,
+                    Id = text(() => { NativeMethods.kohi_watch_event_id(e, out KohiStr s); return s; }),
+                    Path = text(() => { NativeMethods.kohi_watch_event_path(e, out KohiStr s); return s; }),
+                    Related = text(() => { NativeMethods.kohi_watch_event_related(e, out KohiStr s); return s; }),
+                    Request = text(() => { NativeMethods.kohi_watch_event_request(e, out KohiStr s); return s; }),
+                    Kind = (KohiWatchKind)kind,
+                    Result = result == IntPtr.Zero ? null : new KohiResult(result, owner),
+                    Error = failure,
+                };
+            }
         }
 
         /// <summary>How many files were seen and are not delivered yet (settling, or not parsing
@@ -534,18 +700,25 @@ namespace KohiNet
         {
             get
             {
-                if (ptr == IntPtr.Zero) throw new ObjectDisposedException(nameof(Watcher));
-                uint status = NativeMethods.kohi_watcher_waiting(ptr, out UIntPtr count);
-                if (status != 0) throw KohiException.From(status, IntPtr.Zero);
-                return (int)count.ToUInt64();
+                using (var w = Use())
+                {
+                    uint status = NativeMethods.kohi_watcher_waiting(w.Ptr, out UIntPtr count);
+                    if (status != 0) throw KohiException.From(status, IntPtr.Zero);
+                    return (int)count.ToUInt64();
+                }
             }
         }
 
         /// <summary>Marks an event done, durably, before returning.</summary>
         public void Ack(WatchEvent e)
         {
-            uint status = NativeMethods.kohi_watcher_ack(ptr, e.Ptr, out IntPtr error);
-            if (status != 0) throw KohiException.From(status, error);
+            if (e == null) throw new ArgumentNullException(nameof(e));
+            using (var w = Use())
+            using (var ev = new Hold(e.Handle, null, nameof(WatchEvent)))
+            {
+                uint status = NativeMethods.kohi_watcher_ack(w.Ptr, ev.Ptr, out IntPtr error);
+                if (status != 0) throw KohiException.From(status, error);
+            }
         }
 
         /// <summary>Pairs a future result carrying this ArbitraryFileIdentifier with its request
@@ -554,18 +727,21 @@ namespace KohiNet
         /// be written (nothing registered: call again).</summary>
         public void Expect(string arbitraryFileIdentifier, string request)
         {
-            uint status = NativeMethods.kohi_watcher_expect(ptr, Text.CString(arbitraryFileIdentifier), Text.CString(request), out IntPtr error);
-            if (status != 0) throw KohiException.From(status, error);
+            using (var w = Use())
+            {
+                uint status = NativeMethods.kohi_watcher_expect(w.Ptr, Text.CString(arbitraryFileIdentifier), Text.CString(request), out IntPtr error);
+                if (status != 0) throw KohiException.From(status, error);
+            }
         }
 
-        /// <summary>Closes the watcher; events not acknowledged come again from the next one.</summary>
+        /// <summary>Closes the watcher; events not acknowledged come again from the next one. Any
+        /// thread may call it: a <see cref="Next"/> waiting in another thread is woken first (kohi's
+        /// cancel), and the watcher is freed once no call on it is running.</summary>
         public void Dispose()
         {
-            if (ptr != IntPtr.Zero)
-            {
-                NativeMethods.kohi_watcher_free(ptr);
-                ptr = IntPtr.Zero;
-            }
+            if (System.Threading.Interlocked.Exchange(ref disposing, 1) == 1) return;
+            using (var w = Use()) NativeMethods.kohi_watcher_cancel(w.Ptr);
+            handle.Dispose();
         }
     }
 }

@@ -6,6 +6,7 @@ using System.IO;
 using System.Linq;
 using System.Text;
 using System.Text.RegularExpressions;
+using System.Threading;
 using KohiNet;
 using KohiNet.Native;
 
@@ -290,6 +291,88 @@ static class Tests
         catch (ArgumentNullException) { Check(true, "survey: a null path refused"); }
     }
 
+    /// What .NET code may do with KohiNet's objects without crashing the process or leaking:
+    /// dispose from one thread while another waits in a call, forget to dispose, read a
+    /// borrowed result after its owner is gone.
+    static void Lifetimes(string fixtures)
+    {
+        string root = Path.Combine(Path.GetTempPath(), "kohi-dotnet-life-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(Path.Combine(root, "face"));
+        // A service stopping: Dispose on one thread while another waits in Next. The waiter is woken
+        // and gets ObjectDisposedException; the watcher is freed once Next has returned (freed
+        // under it, the process died of heap corruption), so the folder can be opened again.
+        var watcher = new Watcher(root, null, 50, 500);
+        Exception thrown = null;
+        bool returned = false;
+        var waiter = new Thread(() =>
+        {
+            try { watcher.Next(60000); returned = true; }
+            catch (Exception e) { thrown = e; }
+        });
+        waiter.Start();
+        Thread.Sleep(300);
+        watcher.Dispose();
+        Check(waiter.Join(30000), "Dispose woke the thread waiting in Next");
+        Check(!returned && thrown is ObjectDisposedException,
+            "a Next interrupted by Dispose throws ObjectDisposedException: " + (thrown == null ? "returned" : thrown.GetType().Name));
+        try { watcher.Next(0); Check(false, "Next after Dispose"); }
+        catch (ObjectDisposedException) { Check(true, "Next after Dispose refused"); }
+        watcher.Dispose();
+        // Events and their results, left to the finalizer: freed (they were never freed before).
+        for (int i = 0; i < 6; i++)
+            File.Copy(Path.Combine(fixtures, "face_pmh_two.xml"), Path.Combine(root, "face", "OQSsiquc01res_face_l_" + i + ".xml"));
+        int before = WatchEvent.LiveEvents;
+        int taken = AbandonEvents(root, 6);
+        Check(taken == 6 && WatchEvent.LiveEvents - before <= 6, "six events taken and not disposed: " + taken);
+        for (int i = 0; i < 3; i++) { GC.Collect(); GC.WaitForPendingFinalizers(); }
+        int left = WatchEvent.LiveEvents - before;
+        Check(left >= 0 && left <= 2, "finalizers freed the abandoned events: " + left + " of 6 left");
+        // A watch event's result lives as long as the event: read after the event is disposed, it
+        // is refused, not read from freed memory.
+        using (var again = new Watcher(root, null, 50, 500))
+        {
+            WatchEvent e = null;
+            for (int i = 0; i < 50 && e == null; i++) e = again.Next(200);
+            Check(e != null && e.Result != null && e.Result.Kohi(0).Count == 2, "an event of a new watcher on the freed folder");
+            if (e != null)
+            {
+                KohiResult borrowed = e.Result;
+                e.Dispose();
+                try { borrowed.PatientCount.ToString(); Check(false, "a result read after its event was disposed"); }
+                catch (ObjectDisposedException) { Check(true, "a result read after its event was disposed is refused"); }
+                try { again.Ack(e); Check(false, "Ack of a disposed event"); }
+                catch (ObjectDisposedException) { Check(true, "Ack of a disposed event refused"); }
+            }
+        }
+        Directory.Delete(root, true);
+        // The GC is told what a result holds outside it (about three times the input; a .NET
+        // loop that forgets to dispose bulk results collects by that, as it does for a Bitmap),
+        // and told again when the result is freed. (Mono's GC ignores the hint; .NET's uses it.)
+        var pressure = typeof(KohiResult).Assembly.GetType("KohiNet.ResultHandle")
+            .GetProperty("Pressure", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static);
+        Func<long> held = () => (long)pressure.GetValue(null);
+        long start = held();
+        byte[] bulk = File.ReadAllBytes(Path.Combine(fixtures, "bulk_three_units.xml"));
+        var parsed = Kohi.Parse(bulk);
+        Check(held() - start == 3L * bulk.Length, "memory pressure added for a parse: " + (held() - start));
+        parsed.Dispose();
+        Check(held() == start, "and removed when it is freed: " + (held() - start));
+    }
+
+    /// Takes `count` events from a watcher on `root`, reads each one's 公費, and drops them undisposed.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    static int AbandonEvents(string root, int count)
+    {
+        int taken = 0;
+        using (var watcher = new Watcher(root, null, 50, 500))
+            for (int i = 0; i < 100 && taken < count; i++)
+            {
+                WatchEvent e = watcher.Next(200);
+                if (e != null && e.Result != null && e.Result.Kohi(0).Count == 2) taken++;
+            }
+        return taken;
+    }
+
     static int Main(string[] args)
     {
         string fixtures = args.Length > 0 ? args[0] : "fixtures";
@@ -298,6 +381,7 @@ static class Tests
         StreamReconcileWatch(fixtures);
         Options(fixtures);
         Survey(fixtures);
+        Lifetimes(fixtures);
         Console.WriteLine(passed + " passed, " + failed + " failed");
         return failed == 0 ? 0 : 1;
     }
