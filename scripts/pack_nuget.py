@@ -186,13 +186,19 @@ def pack(managed: Path, framework: str, natives, out: Path) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     target = out / f"{PACKAGE_ID}.{version}.nupkg"
     partial = target.with_name(target.name + ".part")
-    with zipfile.ZipFile(partial, "w") as archive:
-        for name in sorted(files):
-            info = zipfile.ZipInfo(name, FIXED_TIME)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            archive.writestr(info, files[name])
-    partial.replace(target)
+    try:
+        with zipfile.ZipFile(partial, "w") as archive:
+            for name in sorted(files):
+                info = zipfile.ZipInfo(name, FIXED_TIME)
+                info.compress_type = zipfile.ZIP_DEFLATED
+                info.external_attr = 0o644 << 16
+                archive.writestr(info, files[name])
+        partial.replace(target)
+    except BaseException:
+        # A package that could not be written whole (disk full, interrupted) leaves nothing
+        # behind: no half-written .part beside the feed.
+        partial.unlink(missing_ok=True)
+        raise
     return target
 
 

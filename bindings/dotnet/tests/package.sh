@@ -45,6 +45,16 @@ first=$(sha256sum "$package" | cut -d' ' -f1)
 package=$(pack --native win-x64="$work/win64.dll" --native linux-x64="$native")
 [ "$(sha256sum "$package" | cut -d' ' -f1)" = "$first" ] || fail "two packs of the same inputs differ"
 [ ! -e "$package.part" ] || fail "a partial package was left behind"
+# Writing fails part-way (the partial file is the full device): refused with the reason, and
+# neither a partial file nor a package is left behind.
+mkdir -p "$work/full"
+partial="$work/full/$(basename "$package").part"
+ln -s /dev/full "$partial"
+if python3 scripts/pack_nuget.py --managed "$managed" --framework net45 --out "$work/full" --native linux-x64="$native" \
+  2>"$work/full.txt" >/dev/null; then fail "packed onto a full disk"; fi
+grep -q "pack_nuget: " "$work/full.txt" || fail "no reason given for a failed write"
+[ ! -e "$partial" ] && [ ! -L "$partial" ] || fail "a failed write left its partial file behind"
+[ ! -e "$work/full/$(basename "$package")" ] || fail "a failed write left a package"
 
 names=$(python3 -c 'import sys, zipfile; print(" ".join(zipfile.ZipFile(sys.argv[1]).namelist()))' "$package")
 expected="Kohi.Onshi.nuspec LICENSE-APACHE.txt LICENSE-MIT.txt README.md [Content_Types].xml _rels/.rels build/Kohi.Onshi.targets buildTransitive/Kohi.Onshi.targets lib/net45/KohiNet.dll lib/net45/KohiNet.xml runtimes/linux-x64/native/libkohi.so runtimes/win-x64/native/kohi.dll"
