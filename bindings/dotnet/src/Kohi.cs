@@ -179,12 +179,22 @@ namespace KohiNet
         }
     }
 
-    internal sealed class WatcherHandle : KohiHandle
+    /// <summary>An object freed by the native function given (a watcher, a stream).</summary>
+    internal sealed class FreedBy : KohiHandle
     {
-        internal WatcherHandle(IntPtr handle) : base(handle, true) { }
+        private static int live;
+        /// <summary>Watchers and streams not freed yet (for the tests).</summary>
+        internal static int Live => System.Threading.Volatile.Read(ref live);
+        private readonly Action<IntPtr> free;
+        internal FreedBy(IntPtr handle, Action<IntPtr> free) : base(handle, true)
+        {
+            this.free = free;
+            System.Threading.Interlocked.Increment(ref live);
+        }
         protected override bool ReleaseHandle()
         {
-            NativeMethods.kohi_watcher_free(handle);
+            free(handle);
+            System.Threading.Interlocked.Decrement(ref live);
             return true;
         }
     }
@@ -199,16 +209,6 @@ namespace KohiNet
         {
             NativeMethods.kohi_watch_event_free(handle);
             System.Threading.Interlocked.Decrement(ref live);
-            return true;
-        }
-    }
-
-    internal sealed class StreamHandle : KohiHandle
-    {
-        internal StreamHandle(IntPtr handle) : base(handle, true) { }
-        protected override bool ReleaseHandle()
-        {
-            NativeMethods.kohi_stream_free(handle);
             return true;
         }
     }
@@ -561,12 +561,12 @@ namespace KohiNet
                 if (status != 0) throw KohiException.From(status, error);
             }
             finally { if (o != IntPtr.Zero) NativeMethods.kohi_options_free(o); }
-            return Patients(new StreamHandle(stream));
+            return Patients(new FreedBy(stream, NativeMethods.kohi_stream_free));
         }
 
         /// <summary>The stream's results; the stream is freed when the enumeration ends or is
         /// disposed, or by the finalizer when an enumerator is dropped half-way.</summary>
-        private static IEnumerable<KohiResult> Patients(StreamHandle stream)
+        private static IEnumerable<KohiResult> Patients(FreedBy stream)
         {
             try
             {
@@ -629,7 +629,7 @@ namespace KohiNet
     /// and the watcher is freed once that call has returned.</summary>
     public sealed class Watcher : IDisposable
     {
-        private readonly WatcherHandle handle;
+        private readonly FreedBy handle;
         /// <summary>1 once Dispose has begun: set before the cancel that wakes a waiting Next, which
         /// then reads it (the handle is closed only after the cancel).</summary>
         private int disposing;
@@ -644,7 +644,7 @@ namespace KohiNet
             {
                 uint status = NativeMethods.kohi_watcher_new(Text.CString(root), o, settleMs, giveUpAfterMs, out IntPtr ptr, out IntPtr error);
                 if (status != 0) throw KohiException.From(status, error);
-                handle = new WatcherHandle(ptr);
+                handle = new FreedBy(ptr, NativeMethods.kohi_watcher_free);
             }
             finally { if (o != IntPtr.Zero) NativeMethods.kohi_options_free(o); }
         }

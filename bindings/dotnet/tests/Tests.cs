@@ -345,6 +345,16 @@ static class Tests
             }
         }
         Directory.Delete(root, true);
+        // A stream left half-read (its enumerator neither finished nor disposed) is freed by the
+        // finalizer too (it was never freed before).
+        var openHandles = typeof(KohiResult).Assembly.GetType("KohiNet.FreedBy")
+            .GetProperty("Live", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static);
+        int streamsBefore = (int)openHandles.GetValue(null);
+        int open = AbandonStreams(Path.Combine(fixtures, "bulk_three_units.xml"), 5, () => (int)openHandles.GetValue(null));
+        Check(open - streamsBefore == 5, "five streams open, half-read: " + (open - streamsBefore));
+        for (int i = 0; i < 3; i++) { GC.Collect(); GC.WaitForPendingFinalizers(); }
+        int streamsLeft = (int)openHandles.GetValue(null) - streamsBefore;
+        Check(streamsLeft >= 0 && streamsLeft <= 2, "finalizers freed the half-read streams: " + streamsLeft + " of 5 left");
         // The GC is told what a result holds outside it (about three times the input; a .NET
         // loop that forgets to dispose bulk results collects by that, as it does for a Bitmap),
         // and told again when the result is freed. (Mono's GC ignores the hint; .NET's uses it.)
@@ -357,6 +367,22 @@ static class Tests
         Check(held() - start == 3L * bulk.Length, "memory pressure added for a parse: " + (held() - start));
         parsed.Dispose();
         Check(held() == start, "and removed when it is freed: " + (held() - start));
+    }
+
+    /// Opens `count` streams of `path`, reads one patient of each, and drops them undisposed;
+    /// what `open` counts while they are all held.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    static int AbandonStreams(string path, int count, Func<int> open)
+    {
+        var held = new System.Collections.Generic.List<System.Collections.Generic.IEnumerator<KohiResult>>();
+        for (int i = 0; i < count; i++)
+        {
+            var patients = Kohi.Stream(path).GetEnumerator();
+            patients.MoveNext();
+            patients.Current.Dispose();
+            held.Add(patients);
+        }
+        return open();
     }
 
     /// Takes `count` events from a watcher on `root`, reads each one's 公費, and drops them undisposed.
