@@ -318,6 +318,33 @@ static class Tests
         try { watcher.Next(0); Check(false, "Next after Dispose"); }
         catch (ObjectDisposedException) { Check(true, "Next after Dispose refused"); }
         watcher.Dispose();
+        // A result disposed on one thread while others read it: each read either completes with
+        // the right values or throws ObjectDisposedException; none reads freed memory.
+        string faceFile = Path.Combine(fixtures, "face_pmh_two.xml");
+        int good = 0, refused = 0, wrong = 0;
+        for (int round = 0; round < 20; round++)
+        {
+            var shared = Kohi.ParseFile(faceFile);
+            var readers = Enumerable.Range(0, 3).Select(_ => new Thread(() =>
+            {
+                for (int i = 0; i < 2000; i++)
+                {
+                    try
+                    {
+                        var k = shared.Kohi(0);
+                        if (k.Count == 2 && k[0].PayerNumber == "52136017") Interlocked.Increment(ref good);
+                        else Interlocked.Increment(ref wrong);
+                    }
+                    catch (ObjectDisposedException) { Interlocked.Increment(ref refused); return; }
+                }
+            })).ToList();
+            readers.ForEach(t => t.Start());
+            Thread.Sleep(round % 4);
+            shared.Dispose();
+            readers.ForEach(t => t.Join());
+        }
+        Check(wrong == 0 && good > 0 && refused > 0,
+            "reads racing a Dispose: " + good + " whole, " + refused + " refused, " + wrong + " wrong");
         // Events and their results, left to the finalizer: freed (they were never freed before).
         for (int i = 0; i < 6; i++)
             File.Copy(Path.Combine(fixtures, "face_pmh_two.xml"), Path.Combine(root, "face", "OQSsiquc01res_face_l_" + i + ".xml"));
