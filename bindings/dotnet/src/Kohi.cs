@@ -101,8 +101,38 @@ namespace KohiNet
     /// finalizer could free it during a call still reading it.</summary>
     internal abstract class KohiHandle : SafeHandle
     {
+        private static long pressure;
+        /// <summary>The memory pressure added for live objects (for the tests).</summary>
+        internal static long Pressure => System.Threading.Interlocked.Read(ref pressure);
+        private long bytes;
+
         protected KohiHandle(IntPtr handle, bool owns) : base(IntPtr.Zero, owns) { SetHandle(handle); }
         public override bool IsInvalid => handle == IntPtr.Zero;
+
+        /// <summary>Tells the GC that this object holds about <c>bytes</c> outside it (memory
+        /// pressure, taken back when it is freed), so that a loop that leaves parsed documents to
+        /// the finalizer collects by the memory really held. Once, on an object this handle frees.</summary>
+        internal void HoldsOutside(long bytes)
+        {
+            if (bytes <= 0 || this.bytes != 0) return;
+            this.bytes = bytes;
+            GC.AddMemoryPressure(bytes);
+            System.Threading.Interlocked.Add(ref pressure, bytes);
+        }
+
+        /// <summary>Frees the native object.</summary>
+        protected abstract void Free();
+
+        protected sealed override bool ReleaseHandle()
+        {
+            Free();
+            if (bytes > 0)
+            {
+                GC.RemoveMemoryPressure(bytes);
+                System.Threading.Interlocked.Add(ref pressure, -bytes);
+            }
+            return true;
+        }
     }
 
     /// <summary>Holds native objects for the calls of one method (see <see cref="KohiHandle"/>); a
@@ -144,38 +174,22 @@ namespace KohiNet
     internal sealed class ResultHandle : KohiHandle
     {
         private static int live;
-        private static long pressure;
         /// <summary>Results kohi allocated for .NET and not freed yet (disposed or finalized).</summary>
         internal static int Live => System.Threading.Volatile.Read(ref live);
-        /// <summary>The memory pressure added for live results (for the tests).</summary>
-        internal static long Pressure => System.Threading.Interlocked.Read(ref pressure);
-        private readonly long bytes;
 
-        /// <summary>`owns`: false for a result borrowed from a watch event (the event frees it).
-        /// `bytes`: what the result holds outside the GC, told to it as memory pressure, so that a
-        /// loop that leaves results to the finalizer collects by the memory really held.</summary>
+        /// <summary>`owns`: false for a result borrowed from a watch event (the event frees it,
+        /// and carries its memory pressure). `bytes`: see <see cref="KohiHandle.HoldsOutside"/>.</summary>
         internal ResultHandle(IntPtr handle, bool owns = true, long bytes = 0) : base(handle, owns)
         {
             if (!owns) return;
             System.Threading.Interlocked.Increment(ref live);
-            if (bytes > 0)
-            {
-                this.bytes = bytes;
-                GC.AddMemoryPressure(bytes);
-                System.Threading.Interlocked.Add(ref pressure, bytes);
-            }
+            HoldsOutside(bytes);
         }
 
-        protected override bool ReleaseHandle()
+        protected override void Free()
         {
             NativeMethods.kohi_result_free(handle);
             System.Threading.Interlocked.Decrement(ref live);
-            if (bytes > 0)
-            {
-                GC.RemoveMemoryPressure(bytes);
-                System.Threading.Interlocked.Add(ref pressure, -bytes);
-            }
-            return true;
         }
     }
 
@@ -191,11 +205,10 @@ namespace KohiNet
             this.free = free;
             System.Threading.Interlocked.Increment(ref live);
         }
-        protected override bool ReleaseHandle()
+        protected override void Free()
         {
             free(handle);
             System.Threading.Interlocked.Decrement(ref live);
-            return true;
         }
     }
 
@@ -205,11 +218,10 @@ namespace KohiNet
         /// <summary>Watch events not freed yet (disposed or finalized).</summary>
         internal static int Live => System.Threading.Volatile.Read(ref live);
         internal EventHandle(IntPtr handle) : base(handle, true) { System.Threading.Interlocked.Increment(ref live); }
-        protected override bool ReleaseHandle()
+        protected override void Free()
         {
             NativeMethods.kohi_watch_event_free(handle);
             System.Threading.Interlocked.Decrement(ref live);
-            return true;
         }
     }
 
@@ -498,11 +510,12 @@ namespace KohiNet
         /// <summary>About what a document parsed whole holds for an input of <c>bytes</c>: a bulk
         /// file's model peaks below three times its size (docs/BENCHMARKS.md, "Memory"). It is
         /// the GC's memory pressure, a hint: it need not be exact, only of the right size.</summary>
-        private static long HeldFor(long bytes) => 3L * bytes;
+        internal static long HeldFor(long bytes) => 3L * bytes;
 
         /// <summary>The size of the file just parsed, or 0 when it cannot be read (it is a hint).</summary>
-        private static long FileSize(string path)
+        internal static long FileSize(string path)
         {
+            if (path == null) return 0;
             try { return new System.IO.FileInfo(path).Length; }
             catch (Exception) { return 0; }
         }
@@ -668,9 +681,9 @@ namespace KohiNet
             var owner = new EventHandle(e);
             using (var ev = new Hold(owner, null, nameof(WatchEvent)))
             {
+                IntPtr result = NativeMethods.kohi_watch_event_result(e);
                 Func<Func<KohiStr>, string> text = read => Text.Utf8(read());
                 NativeMethods.kohi_watch_event_kind(e, out uint kind);
-                IntPtr result = NativeMethods.kohi_watch_event_result(e);
                 IntPtr error = NativeMethods.kohi_watch_event_error(e);
                 KohiException failure = null;
                 if (error != IntPtr.Zero)
@@ -679,7 +692,7 @@ namespace KohiNet
                     NativeMethods.kohi_error_message_out(error, out KohiStr message);
                     failure = new KohiException(NativeMethods.kohi_error_code(error), Text.Utf8(code), Text.Utf8(message));
                 }
-                return new WatchEvent
+                var delivered = new WatchEvent
                 {
                     Handle = owner,
                     Id = text(() => { NativeMethods.kohi_watch_event_id(e, out KohiStr s); return s; }),
@@ -690,6 +703,10 @@ namespace KohiNet
                     Result = result == IntPtr.Zero ? null : new KohiResult(result, owner),
                     Error = failure,
                 };
+                // The event holds its file's document: its memory pressure, by the file's size
+                // (still in place: a file moves to the done folder only once acknowledged).
+                if (result != IntPtr.Zero) owner.HoldsOutside(Kohi.HeldFor(Kohi.FileSize(delivered.Path)));
+                return delivered;
             }
         }
 

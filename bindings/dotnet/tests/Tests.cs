@@ -354,6 +354,12 @@ static class Tests
         for (int i = 0; i < 3; i++) { GC.Collect(); GC.WaitForPendingFinalizers(); }
         int left = WatchEvent.LiveEvents - before;
         Check(left >= 0 && left <= 2, "finalizers freed the abandoned events: " + left + " of 6 left");
+        // The GC is told what a parsed document holds outside it (about three times the input; a
+        // .NET loop that forgets to dispose collects by that, as it does for a Bitmap), and told
+        // again when it is freed. (Mono's GC ignores the hint; .NET's uses it.)
+        var pressure = typeof(KohiResult).Assembly.GetType("KohiNet.KohiHandle")
+            .GetProperty("Pressure", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static);
+        Func<long> held = () => (long)pressure.GetValue(null);
         // A watch event's result lives as long as the event: read after the event is disposed, it
         // is refused, not read from freed memory.
         using (var again = new Watcher(root, null, 50, 500))
@@ -364,7 +370,10 @@ static class Tests
             if (e != null)
             {
                 KohiResult borrowed = e.Result;
+                long fileBytes = new FileInfo(e.Path).Length;
+                long withEvent = held();
                 e.Dispose();
+                Check(withEvent - held() == 3L * fileBytes, "an event's memory pressure, removed when it is disposed: " + (withEvent - held()));
                 try { borrowed.PatientCount.ToString(); Check(false, "a result read after its event was disposed"); }
                 catch (ObjectDisposedException) { Check(true, "a result read after its event was disposed is refused"); }
                 try { again.Ack(e); Check(false, "Ack of a disposed event"); }
@@ -382,12 +391,6 @@ static class Tests
         for (int i = 0; i < 3; i++) { GC.Collect(); GC.WaitForPendingFinalizers(); }
         int streamsLeft = (int)openHandles.GetValue(null) - streamsBefore;
         Check(streamsLeft >= 0 && streamsLeft <= 2, "finalizers freed the half-read streams: " + streamsLeft + " of 5 left");
-        // The GC is told what a result holds outside it (about three times the input; a .NET
-        // loop that forgets to dispose bulk results collects by that, as it does for a Bitmap),
-        // and told again when the result is freed. (Mono's GC ignores the hint; .NET's uses it.)
-        var pressure = typeof(KohiResult).Assembly.GetType("KohiNet.ResultHandle")
-            .GetProperty("Pressure", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static);
-        Func<long> held = () => (long)pressure.GetValue(null);
         long start = held();
         byte[] bulk = File.ReadAllBytes(Path.Combine(fixtures, "bulk_three_units.xml"));
         var parsed = Kohi.Parse(bulk);
