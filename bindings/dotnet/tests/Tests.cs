@@ -319,12 +319,15 @@ static class Tests
         catch (ObjectDisposedException) { Check(true, "Next after Dispose refused"); }
         watcher.Dispose();
         // A result disposed on one thread while others read it: each read either completes with
-        // the right values or throws ObjectDisposedException; none reads freed memory.
+        // the right values or throws ObjectDisposedException; none reads freed memory (another
+        // thread parses other files meanwhile, so freed memory soon holds other values).
         string faceFile = Path.Combine(fixtures, "face_pmh_two.xml");
+        byte[] other = File.ReadAllBytes(Path.Combine(fixtures, "pmh_three_out_of_order.xml"));
         int good = 0, refused = 0, wrong = 0;
         for (int round = 0; round < 20; round++)
         {
             var shared = Kohi.ParseFile(faceFile);
+            bool disposed = false;
             var readers = Enumerable.Range(0, 3).Select(_ => new Thread(() =>
             {
                 for (int i = 0; i < 2000; i++)
@@ -332,16 +335,25 @@ static class Tests
                     try
                     {
                         var k = shared.Kohi(0);
-                        if (k.Count == 2 && k[0].PayerNumber == "52136017") Interlocked.Increment(ref good);
+                        if (k.Count == 2 && k[0].PayerNumber == "52136017" && k[1].RecipientNumber == "K000012345") Interlocked.Increment(ref good);
                         else Interlocked.Increment(ref wrong);
                     }
                     catch (ObjectDisposedException) { Interlocked.Increment(ref refused); return; }
+                    catch (KohiException) { Interlocked.Increment(ref wrong); return; }
                 }
             })).ToList();
+            var churn = new Thread(() =>
+            {
+                while (!Volatile.Read(ref disposed)) Thread.Yield();
+                for (int i = 0; i < 200; i++) using (Kohi.Parse(other)) { }
+            });
             readers.ForEach(t => t.Start());
+            churn.Start();
             Thread.Sleep(round % 4);
             shared.Dispose();
+            Volatile.Write(ref disposed, true);
             readers.ForEach(t => t.Join());
+            churn.Join();
         }
         Check(wrong == 0 && good > 0 && refused > 0,
             "reads racing a Dispose: " + good + " whole, " + refused + " refused, " + wrong + " wrong");
