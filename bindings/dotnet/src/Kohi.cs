@@ -99,14 +99,39 @@ namespace KohiNet
     /// in <see cref="Watcher.Next"/> freed the watcher under it (the process died of heap
     /// corruption), and the JIT may end an object's life at its pointer's last use, so that its
     /// finalizer could free it during a call still reading it.</summary>
-    internal abstract class KohiHandle : SafeHandle
+    internal sealed class KohiHandle : SafeHandle
     {
+        /// <summary>How many objects of one kind are not freed yet (disposed or finalized).</summary>
+        internal sealed class LiveCount
+        {
+            private int count;
+            internal int Count => System.Threading.Volatile.Read(ref count);
+            internal void Add(int n) => System.Threading.Interlocked.Add(ref count, n);
+        }
+
+        /// <summary>Results, watch events, and the rest (watchers, streams): for leak checks.</summary>
+        internal static readonly LiveCount Results = new LiveCount(), Events = new LiveCount(), Others = new LiveCount();
+
         private static long pressure;
         /// <summary>The memory pressure added for live objects (for the tests).</summary>
         internal static long Pressure => System.Threading.Interlocked.Read(ref pressure);
         private long bytes;
+        private readonly Action<IntPtr> free;
+        private readonly LiveCount live;
+        private readonly bool owns;
 
-        protected KohiHandle(IntPtr handle, bool owns) : base(IntPtr.Zero, owns) { SetHandle(handle); }
+        /// <summary>An object <c>free</c> frees, counted in <c>live</c>; <c>owns</c> false for one
+        /// borrowed from another (a watch event's result: the event frees it, and carries its
+        /// memory pressure), which is neither freed nor counted here.</summary>
+        internal KohiHandle(IntPtr handle, Action<IntPtr> free, LiveCount live, bool owns = true) : base(IntPtr.Zero, owns)
+        {
+            SetHandle(handle);
+            this.free = free;
+            this.live = live;
+            this.owns = owns;
+            if (owns) live.Add(1);
+        }
+
         public override bool IsInvalid => handle == IntPtr.Zero;
 
         /// <summary>Tells the GC that this object holds about <c>bytes</c> outside it (memory
@@ -114,18 +139,16 @@ namespace KohiNet
         /// the finalizer collects by the memory really held. Once, on an object this handle frees.</summary>
         internal void HoldsOutside(long bytes)
         {
-            if (bytes <= 0 || this.bytes != 0) return;
+            if (bytes <= 0 || this.bytes != 0 || !owns) return;
             this.bytes = bytes;
             GC.AddMemoryPressure(bytes);
             System.Threading.Interlocked.Add(ref pressure, bytes);
         }
 
-        /// <summary>Frees the native object.</summary>
-        protected abstract void Free();
-
-        protected sealed override bool ReleaseHandle()
+        protected override bool ReleaseHandle()
         {
-            Free();
+            free(handle);
+            live.Add(-1);
             if (bytes > 0)
             {
                 GC.RemoveMemoryPressure(bytes);
@@ -168,60 +191,6 @@ namespace KohiNet
         {
             if (ownerHeld) owner.DangerousRelease();
             if (held) handle.DangerousRelease();
-        }
-    }
-
-    internal sealed class ResultHandle : KohiHandle
-    {
-        private static int live;
-        /// <summary>Results kohi allocated for .NET and not freed yet (disposed or finalized).</summary>
-        internal static int Live => System.Threading.Volatile.Read(ref live);
-
-        /// <summary>`owns`: false for a result borrowed from a watch event (the event frees it,
-        /// and carries its memory pressure). `bytes`: see <see cref="KohiHandle.HoldsOutside"/>.</summary>
-        internal ResultHandle(IntPtr handle, bool owns = true, long bytes = 0) : base(handle, owns)
-        {
-            if (!owns) return;
-            System.Threading.Interlocked.Increment(ref live);
-            HoldsOutside(bytes);
-        }
-
-        protected override void Free()
-        {
-            NativeMethods.kohi_result_free(handle);
-            System.Threading.Interlocked.Decrement(ref live);
-        }
-    }
-
-    /// <summary>An object freed by the native function given (a watcher, a stream).</summary>
-    internal sealed class FreedBy : KohiHandle
-    {
-        private static int live;
-        /// <summary>Watchers and streams not freed yet (for the tests).</summary>
-        internal static int Live => System.Threading.Volatile.Read(ref live);
-        private readonly Action<IntPtr> free;
-        internal FreedBy(IntPtr handle, Action<IntPtr> free) : base(handle, true)
-        {
-            this.free = free;
-            System.Threading.Interlocked.Increment(ref live);
-        }
-        protected override void Free()
-        {
-            free(handle);
-            System.Threading.Interlocked.Decrement(ref live);
-        }
-    }
-
-    internal sealed class EventHandle : KohiHandle
-    {
-        private static int live;
-        /// <summary>Watch events not freed yet (disposed or finalized).</summary>
-        internal static int Live => System.Threading.Volatile.Read(ref live);
-        internal EventHandle(IntPtr handle) : base(handle, true) { System.Threading.Interlocked.Increment(ref live); }
-        protected override void Free()
-        {
-            NativeMethods.kohi_watch_event_free(handle);
-            System.Threading.Interlocked.Decrement(ref live);
         }
     }
 
@@ -310,14 +279,15 @@ namespace KohiNet
     /// <summary>A parsed result file. Dispose it (a finalizer frees it otherwise).</summary>
     public sealed class KohiResult : IDisposable
     {
-        private readonly ResultHandle handle;
+        private readonly KohiHandle handle;
         /// <summary>The watch event a borrowed result belongs to (null when the result is its own).</summary>
         private readonly SafeHandle owner;
 
-        /// <summary>`owner`: the event a borrowed result belongs to; `bytes`: see <see cref="ResultHandle"/>.</summary>
+        /// <summary>`owner`: the event a borrowed result belongs to; `bytes`: see <see cref="KohiHandle.HoldsOutside"/>.</summary>
         internal KohiResult(IntPtr result, SafeHandle owner = null, long bytes = 0)
         {
-            handle = new ResultHandle(result, owner == null, bytes);
+            handle = new KohiHandle(result, NativeMethods.kohi_result_free, KohiHandle.Results, owner == null);
+            handle.HoldsOutside(bytes);
             this.owner = owner;
         }
 
@@ -399,7 +369,7 @@ namespace KohiNet
         }
 
         /// <summary>Results not yet freed (disposed or finalized): for tests and leak checks.</summary>
-        public static int LiveResults => ResultHandle.Live;
+        public static int LiveResults => KohiHandle.Results.Count;
 
         /// <summary>The 公費 of a patient in レセプト order (slots 1–4 first).</summary>
         public IReadOnlyList<KohiEntry> Kohi(int patient)
@@ -574,12 +544,12 @@ namespace KohiNet
                 if (status != 0) throw KohiException.From(status, error);
             }
             finally { if (o != IntPtr.Zero) NativeMethods.kohi_options_free(o); }
-            return Patients(new FreedBy(stream, NativeMethods.kohi_stream_free));
+            return Patients(new KohiHandle(stream, NativeMethods.kohi_stream_free, KohiHandle.Others));
         }
 
         /// <summary>The stream's results; the stream is freed when the enumeration ends or is
         /// disposed, or by the finalizer when an enumerator is dropped half-way.</summary>
-        private static IEnumerable<KohiResult> Patients(FreedBy stream)
+        private static IEnumerable<KohiResult> Patients(KohiHandle stream)
         {
             try
             {
@@ -610,7 +580,7 @@ namespace KohiNet
     public sealed class WatchEvent : IDisposable
     {
         /// <summary>The native event: freed by Dispose, or else by the finalizer.</summary>
-        internal EventHandle Handle;
+        internal KohiHandle Handle;
         /// <summary>Stable for the same content and name: a repeat after a restart has the same id.</summary>
         public string Id { get; internal set; }
         /// <summary>The file's path.</summary>
@@ -627,7 +597,7 @@ namespace KohiNet
         public KohiException Error { get; internal set; }
 
         /// <summary>Events not yet freed (disposed or finalized): for tests and leak checks.</summary>
-        public static int LiveEvents => EventHandle.Live;
+        public static int LiveEvents => KohiHandle.Events.Count;
 
         /// <summary>Frees the event and its result. It does not acknowledge it.</summary>
         public void Dispose()
@@ -642,7 +612,7 @@ namespace KohiNet
     /// and the watcher is freed once that call has returned.</summary>
     public sealed class Watcher : IDisposable
     {
-        private readonly FreedBy handle;
+        private readonly KohiHandle handle;
         /// <summary>1 once Dispose has begun: set before the cancel that wakes a waiting Next, which
         /// then reads it (the handle is closed only after the cancel).</summary>
         private int disposing;
@@ -657,7 +627,7 @@ namespace KohiNet
             {
                 uint status = NativeMethods.kohi_watcher_new(Text.CString(root), o, settleMs, giveUpAfterMs, out IntPtr ptr, out IntPtr error);
                 if (status != 0) throw KohiException.From(status, error);
-                handle = new FreedBy(ptr, NativeMethods.kohi_watcher_free);
+                handle = new KohiHandle(ptr, NativeMethods.kohi_watcher_free, KohiHandle.Others);
             }
             finally { if (o != IntPtr.Zero) NativeMethods.kohi_options_free(o); }
         }
@@ -678,7 +648,7 @@ namespace KohiNet
                 if (status != 0) throw KohiException.From(status, IntPtr.Zero);
             }
             if (e == IntPtr.Zero) return null;
-            var owner = new EventHandle(e);
+            var owner = new KohiHandle(e, NativeMethods.kohi_watch_event_free, KohiHandle.Events);
             using (var ev = new Hold(owner, null, nameof(WatchEvent)))
             {
                 IntPtr result = NativeMethods.kohi_watch_event_result(e);

@@ -369,9 +369,7 @@ static class Tests
         // The GC is told what a parsed document holds outside it (about three times the input; a
         // .NET loop that forgets to dispose collects by that, as it does for a Bitmap), and told
         // again when it is freed. (Mono's GC ignores the hint; .NET's uses it.)
-        var pressure = typeof(KohiResult).Assembly.GetType("KohiNet.KohiHandle")
-            .GetProperty("Pressure", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static);
-        Func<long> held = () => (long)pressure.GetValue(null);
+        Func<long> held = () => KohiHandle.Pressure;
         // A watch event's result lives as long as the event: read after the event is disposed, it
         // is refused, not read from freed memory.
         using (var again = new Watcher(root, null, 50, 500))
@@ -395,13 +393,12 @@ static class Tests
         Directory.Delete(root, true);
         // A stream left half-read (its enumerator neither finished nor disposed) is freed by the
         // finalizer too (it was never freed before).
-        var openHandles = typeof(KohiResult).Assembly.GetType("KohiNet.FreedBy")
-            .GetProperty("Live", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static);
-        int streamsBefore = (int)openHandles.GetValue(null);
-        int open = AbandonStreams(Path.Combine(fixtures, "bulk_three_units.xml"), 5, () => (int)openHandles.GetValue(null));
+        Func<int> others = () => KohiHandle.Others.Count;
+        int streamsBefore = others();
+        int open = AbandonStreams(Path.Combine(fixtures, "bulk_three_units.xml"), 5, others);
         Check(open - streamsBefore == 5, "five streams open, half-read: " + (open - streamsBefore));
         for (int i = 0; i < 3; i++) { GC.Collect(); GC.WaitForPendingFinalizers(); }
-        int streamsLeft = (int)openHandles.GetValue(null) - streamsBefore;
+        int streamsLeft = others() - streamsBefore;
         Check(streamsLeft >= 0 && streamsLeft <= 2, "finalizers freed the half-read streams: " + streamsLeft + " of 5 left");
         long start = held();
         byte[] bulk = File.ReadAllBytes(Path.Combine(fixtures, "bulk_three_units.xml"));
