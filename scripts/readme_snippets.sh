@@ -77,4 +77,18 @@ expect "$WORK/cli.txt" "52136017	payer	ok"
 expect "$WORK/cli.txt" "2 file(s)"
 grep -q '"file":"fixtures/webapi/face_pmh_two.json"' "$WORK/cli/results.jsonl"
 
+echo "-- a consumer acknowledging kohi watch's lines on its standard input (the folder and an idle exit put in)"
+for folder in req res face; do mkdir -p "$WORK/oqs/$folder"; done
+cp fixtures/face_pmh_two.xml "$WORK/oqs/face/OQSsiquc01res_face_1.xml"
+cp fixtures/insured_card_sjis.xml "$WORK/oqs/res/OQSsiquc01res_2.xml"
+{ echo 'def store(event): print("stored", event["file"].rsplit("/", 1)[-1])'
+  block "Using kohi at the terminal" python 1 | sed "s|\"/mnt/oqs\", |\"$WORK/oqs\", \"--settle\", \"50\", \"--idle-exit\", \"1\", |"
+} > "$WORK/consumer.py"
+PATH="$WORK/cli/bin:$PATH" .venv/bin/python "$WORK/consumer.py" > "$WORK/consumer.txt" 2>&1
+expect "$WORK/consumer.txt" "stored OQSsiquc01res_face_1.xml"
+expect "$WORK/consumer.txt" "stored OQSsiquc01res_2.xml"
+# Both acknowledged by the consumer: a second run prints nothing.
+[ -z "$("$ROOT/target/release/kohi" watch "$WORK/oqs" --settle 50 --idle-exit 1 </dev/null)" ] \
+  || { echo "README consumer: lines it acknowledged came again" >&2; exit 1; }
+
 echo "README snippets: all ran as written"

@@ -3,7 +3,7 @@
 #   ./scripts/test.sh [rust|c|python|node|readme|dotnet|pascal|hardening|all]...   (default: all)
 # `all` runs every layer in order; CI runs it. `hardening` uses the Python and Node builds, so
 # run it after `python` and `node` (or with `all`).
-# Needs cargo, gcc, python3, node, mono (mcs) and fpc on PATH (.ci/run installs mono and fpc). Installs, pinned and only if missing: cbindgen and
+# Needs cargo, gcc, python3, node, mono (mcs), fpc and strace on PATH (.ci/run installs mono, fpc and strace). Installs, pinned and only if missing: cbindgen and
 # cargo-fuzz (`cargo install --locked`), the Python venv `.venv/` and `bindings/node/node_modules/`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -372,6 +372,9 @@ PY
   step "hardening: an idle inbox uses under 5 % of one core (500 delivered files, one waiting to give up)"
   cargo build -q --release --locked -p kohi-cli
   scripts/idle_cpu.sh target/release/kohi
+
+  step "hardening: kohi watch > FILE syncs each line to disk before the ledger records its acknowledgement (strace)"
+  python3 scripts/watch_durable.py target/release/kohi
 
   step "hardening: amplification set (<= 1 MB inputs built to allocate much more): typed result under 256 MB in the CLI, Python and Node"
   .venv/bin/python scripts/amplification.py target/release/kohi .venv/bin/python

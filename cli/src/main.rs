@@ -47,8 +47,9 @@ enum Command {
     Survey(SurveyArgs),
     /// Verify check digits (検証番号); the kind is guessed from the length when not given.
     Check(CheckArgs),
-    /// Watch DIR/res and DIR/face: one JSON line per file, acknowledged once written, so a file is
-    /// printed at least once (again after a restart only if its line was not complete).
+    /// Watch DIR/res and DIR/face: one JSON line per file, acknowledged once written (and synced,
+    /// when the output is a file), or with --ack stdin when its id comes back on standard input;
+    /// a file is printed at least once (again after a restart only if it was not acknowledged).
     Watch(terminal::WatchArgs),
     /// Write a 被保険者証 query (OQSsiquc01req_FREE.xml) into the terminal's req/ folder,
     /// atomically.

@@ -1,11 +1,13 @@
 //! `kohi watch` and `kohi request`: the terminal workflow from the command line.
 
-use std::io::Write;
+use std::collections::HashSet;
+use std::io::{BufRead, Read, Write};
 use std::path::PathBuf;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, TryRecvError};
 use std::time::{Duration, Instant};
 
 use kohi::Encoding;
-use kohi_terminal::{Outcome, PairBy, QualificationRequest, WatchEvent, WatchOptions, Watcher};
+use kohi_terminal::{Outcome, PairBy, QualificationRequest, WatchEvent, WatchOptions, Watcher, WatcherHandle};
 
 /// `kohi watch DIR`. Lines are always JSON: `--json` did nothing and was removed.
 #[derive(clap::Args)]
@@ -39,11 +41,27 @@ pub struct WatchArgs {
     /// in that order, by default), or none.
     #[arg(long, value_name = "RULES")]
     pair_by: Option<String>,
+    /// When a printed line is done: `written` (once written and flushed, and synced to disk when
+    /// standard output is a file), or `stdin` (when its id comes back on standard input, one id
+    /// a line, from a consumer that has stored it; a line in a pipe is not yet stored).
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = Ack::Written)]
+    ack: Ack,
 }
 
-/// Each event is one line, written to stdout in one `write` and flushed, and only then
-/// acknowledged. A kill between the write and the acknowledgement prints the line again at the
-/// next start (same `id`); a line cut short by a kill has no newline and was never acknowledged.
+/// When `kohi watch` acknowledges a line.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Ack {
+    /// Once the line is written and flushed (and synced, when standard output is a file).
+    Written,
+    /// When the consumer sends the line's id back on standard input.
+    Stdin,
+}
+
+/// Each event is one line, written to stdout in one `write` and flushed. With `--ack written`
+/// it is then synced when stdout is a file, and only then acknowledged: a kill (or a power cut)
+/// between the write and the acknowledgement prints the line again at the next start (same
+/// `id`); a line cut short by a kill has no newline and was never acknowledged. With `--ack
+/// stdin` the consumer acknowledges each line by sending its id back, once it has stored it.
 pub fn watch(args: WatchArgs) -> Result<bool, String> {
     let mut options = WatchOptions::default();
     options.parse = args.read.apply(options.parse)?;
@@ -76,10 +94,38 @@ pub fn watch(args: WatchArgs) -> Result<bool, String> {
             aside.display()
         );
     }
+    let consumer = (args.ack == Ack::Stdin).then(|| acks_from_stdin(watcher.handle()));
+    let output_file = match args.ack {
+        Ack::Written => output_file(),
+        Ack::Stdin => None,
+    };
     let stdout = std::io::stdout();
     let mut printed = 0;
     let mut last_event = Instant::now();
-    while printed < max_events {
+    // With `--ack stdin`: the lines printed in this run whose ids have not come back yet.
+    let mut awaiting = HashSet::new();
+    loop {
+        if let Some(consumer) = &consumer {
+            // Everything the consumer sent so far; once done printing, waiting for more.
+            let mut wait = printed >= max_events && !awaiting.is_empty();
+            while let Some(message) = heard(consumer, wait) {
+                wait = false;
+                match message {
+                    Consumer::Acknowledged(id) => {
+                        awaiting.remove(&id);
+                    }
+                    Consumer::Failed(e) => return failed(&e),
+                    // Gone: what it did not acknowledge comes again at the next start.
+                    Consumer::Closed => return Ok(true),
+                }
+            }
+        }
+        if printed >= max_events {
+            if awaiting.is_empty() {
+                break;
+            }
+            continue;
+        }
         match watcher.next_event(Duration::from_millis(500)) {
             Ok(Some(event)) => {
                 let mut line = event_json(&event);
@@ -88,19 +134,146 @@ pub fn watch(args: WatchArgs) -> Result<bool, String> {
                 if out.write_all(line.as_bytes()).and_then(|()| out.flush()).is_err() {
                     return Ok(true); // the reader went away: not acknowledged, delivered again
                 }
+                drop(out);
+                printed += 1;
+                last_event = Instant::now();
+                if consumer.is_some() {
+                    awaiting.insert(event.id);
+                    continue; // acknowledged when its id comes back
+                }
+                if let Some(Err(e)) = output_file.as_ref().map(std::fs::File::sync_data) {
+                    // Not known to be on disk: not acknowledged, so printed again next time.
+                    eprintln!("kohi: standard output could not be synced to disk ({})", e.kind());
+                    return Ok(false);
+                }
                 if let Err(e) = watcher.ack(&event.id) {
                     return failed(&e);
                 }
-                printed += 1;
-                last_event = Instant::now();
             }
-            // Idle: nothing printed for a while and nothing seen left to print.
-            Ok(None) if idle_exit.is_some_and(|idle| last_event.elapsed() >= idle) && watcher.waiting() == 0 => break,
+            // Idle: nothing printed for a while, nothing seen left to print, nothing printed
+            // waiting for its acknowledgement.
+            Ok(None)
+                if idle_exit.is_some_and(|idle| last_event.elapsed() >= idle)
+                    && watcher.waiting() == 0
+                    && awaiting.is_empty() =>
+            {
+                break;
+            }
             Ok(None) => {}
             Err(e) => return failed(&e),
         }
     }
     Ok(true)
+}
+
+/// Standard output when it is a file on disk (not a pipe or a terminal): a second handle to it,
+/// for syncing each line before its acknowledgement. The acknowledgement is synced by the
+/// ledger; a line left in the page cache could be lost by a power cut while it survived.
+fn output_file() -> Option<std::fs::File> {
+    #[cfg(unix)]
+    let handle = std::os::fd::AsFd::as_fd(&std::io::stdout()).try_clone_to_owned().ok()?;
+    #[cfg(windows)]
+    let handle = std::os::windows::io::AsHandle::as_handle(&std::io::stdout()).try_clone_to_owned().ok()?;
+    let file = std::fs::File::from(handle);
+    file.metadata().ok()?.is_file().then_some(file)
+}
+
+/// The next line of `input` into `line`, if it fits in [`ID_LINE_MAX`] bytes (`Some(true)`); a
+/// longer one is read to its end and dropped (`Some(false)`), so that memory stays bounded
+/// whatever comes. `None` at the end of the input, or when it cannot be read.
+fn next_line(input: &mut impl BufRead, line: &mut Vec<u8>) -> Option<bool> {
+    line.clear();
+    let read = input.take(ID_LINE_MAX).read_until(b'\n', line).ok()?;
+    if read == 0 {
+        return None;
+    }
+    if line.ends_with(b"\n") || (read as u64) < ID_LINE_MAX {
+        return Some(true);
+    }
+    loop {
+        let buffer = match input.fill_buf() {
+            Ok([]) | Err(_) => return Some(false),
+            Ok(buffer) => buffer,
+        };
+        match buffer.iter().position(|&b| b == b'\n') {
+            Some(end) => {
+                input.consume(end + 1);
+                return Some(false);
+            }
+            None => {
+                let all = buffer.len();
+                input.consume(all);
+            }
+        }
+    }
+}
+
+/// What the thread reading the consumer's acknowledgements tells the printing loop.
+enum Consumer {
+    /// This id's event is done.
+    Acknowledged(String),
+    /// Standard input ended (or could not be read): the consumer is gone.
+    Closed,
+    /// The ledger could not record an acknowledgement (the event stays pending).
+    Failed(kohi::Error),
+}
+
+/// The consumer's next message: one already sent, or, with `wait`, one sent within half a
+/// second. `None` if none came; the reading thread gone counts as `Closed`.
+fn heard(consumer: &Receiver<Consumer>, wait: bool) -> Option<Consumer> {
+    let gone = if wait {
+        match consumer.recv_timeout(Duration::from_millis(500)) {
+            Ok(message) => return Some(message),
+            Err(e) => e == RecvTimeoutError::Disconnected,
+        }
+    } else {
+        match consumer.try_recv() {
+            Ok(message) => return Some(message),
+            Err(e) => e == TryRecvError::Disconnected,
+        }
+    };
+    gone.then_some(Consumer::Closed)
+}
+
+/// The longest line taken as an id (an id is 81 characters); a longer one is not an id.
+const ID_LINE_MAX: u64 = 1024;
+
+/// Reads ids from standard input on a thread of its own and acknowledges each: the printing
+/// loop waits in `next_event`, and an acknowledgement never waits for it. A line that is not the
+/// id of an event waiting for one is reported by its number, never its text (a consumer may
+/// send anything, patient data included).
+fn acks_from_stdin(handle: WatcherHandle) -> Receiver<Consumer> {
+    let (send, receive) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut stdin = std::io::stdin().lock();
+        let mut line = Vec::new();
+        let mut number = 0u64;
+        let ended = loop {
+            let Some(fits) = next_line(&mut stdin, &mut line) else { break Consumer::Closed };
+            number += 1;
+            let not_an_id = || {
+                eprintln!(
+                    "kohi: line {number} of standard input is not the id of an event waiting for its acknowledgement"
+                );
+            };
+            match fits.then(|| std::str::from_utf8(&line).ok()).flatten().map(str::trim) {
+                Some("") => {} // a blank line
+                None => not_an_id(),
+                Some(id) => match handle.ack(id) {
+                    Ok(true) => {
+                        if send.send(Consumer::Acknowledged(id.to_owned())).is_err() {
+                            return; // the loop has stopped
+                        }
+                    }
+                    Ok(false) => not_an_id(),
+                    Err(e) => break Consumer::Failed(e),
+                },
+            }
+        };
+        let _ = send.send(ended);
+        handle.cancel(); // wakes the loop's `next_event`
+    });
+    receive
 }
 
 /// `arbitrary_file_identifier,free_name` (the default), one of them, or `none`.

@@ -255,3 +255,110 @@ fn a_zipped_bulk_result_prints_its_entries() {
     assert_eq!(entry, golden);
     std::fs::remove_dir_all(root).unwrap();
 }
+
+/// `kohi watch --ack stdin`, its output and input piped: the consumer's end of a coprocess.
+struct Consumer {
+    child: Child,
+    lines: BufReader<std::process::ChildStdout>,
+    stdin: Option<std::process::ChildStdin>,
+}
+
+impl Consumer {
+    fn start(root: &Path, extra: &[&str]) -> Consumer {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_kohi"))
+            .args(["watch", root.to_str().unwrap(), "--settle", "50", "--poll-interval", "50", "--ack", "stdin"])
+            .args(extra)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let lines = BufReader::new(child.stdout.take().unwrap());
+        Consumer { stdin: child.stdin.take(), child, lines }
+    }
+
+    /// The next line's id (the event's JSON is checked to be whole).
+    fn next_id(&mut self) -> String {
+        let mut line = String::new();
+        assert!(self.lines.read_line(&mut line).unwrap() > 0, "kohi watch ended before printing a line");
+        let value: serde_json::Value = serde_json::from_str(&line).unwrap();
+        value["id"].as_str().unwrap().to_owned()
+    }
+
+    fn send(&mut self, bytes: impl AsRef<[u8]>) {
+        use std::io::Write;
+        let stdin = self.stdin.as_mut().unwrap();
+        stdin.write_all(bytes.as_ref()).unwrap();
+        stdin.flush().unwrap();
+    }
+
+    /// Closes kohi's standard input (the consumer is gone) and waits for it to stop.
+    fn close(mut self) -> (bool, String) {
+        drop(self.stdin.take());
+        self.wait()
+    }
+
+    /// Waits for kohi to stop by itself (its standard input still open): (success, stderr).
+    /// Nothing more may have been printed.
+    fn wait(mut self) -> (bool, String) {
+        use std::io::Read;
+        let status = self.child.wait().unwrap();
+        let mut rest = String::new();
+        self.lines.read_to_string(&mut rest).unwrap();
+        assert_eq!(rest, "", "nothing more printed");
+        let mut stderr = String::new();
+        self.child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+        (status.success(), stderr)
+    }
+}
+
+/// With `--ack stdin` a line is done only when the consumer sends its id back: one it read and
+/// did not acknowledge (it died before storing it: its end of the pipe closed) comes again at
+/// the next start with the same id; one it acknowledged never does. Without it, the line is
+/// acknowledged once it is in the pipe, and a reader that dies with it unread loses it.
+#[test]
+fn with_ack_on_stdin_a_line_read_and_not_acknowledged_comes_again() {
+    let root = terminal("ack-stdin");
+    for name in ["OQSsiquc01res_face_a.xml", "OQSsiquc01res_face_b.xml"] {
+        std::fs::write(root.join("face").join(name), fixture("face_pmh_two.xml")).unwrap();
+    }
+    let mut first = Consumer::start(&root, &[]);
+    let (a, b) = (first.next_id(), first.next_id());
+    assert_ne!(a, b);
+    // Not ids (said by their line numbers, never echoed: a consumer may send anything, patient
+    // data included): a name, a blank line, a line of 100 KB, bytes that are not UTF-8. Then
+    // the first id.
+    first.send("山田太郎 0000000\n\n");
+    first.send(format!("{}\n", "0".repeat(100_000)));
+    first.send(b"\xff\xfe\n");
+    first.send(format!("{a}\n"));
+    let (ok, stderr) = first.close();
+    assert!(ok, "a consumer closing its end is a normal stop: {stderr}");
+    for number in [1, 3, 4] {
+        assert!(
+            stderr.contains(&format!("line {number} of standard input is not the id of an event waiting")),
+            "{stderr}"
+        );
+    }
+    assert_eq!(stderr.lines().count(), 3, "{stderr}");
+    assert!(!stderr.contains("山田") && !stderr.contains("0000000"), "{stderr}");
+
+    // Killed (-9) after printing it again, before the consumer acknowledged it.
+    let mut killed = Consumer::start(&root, &[]);
+    assert_eq!(killed.next_id(), b);
+    killed.child.kill().unwrap();
+    killed.child.wait().unwrap();
+
+    // The second was read and never acknowledged: it comes again, with its id, and alone; with
+    // --max-events 1 the run stops once that line is acknowledged.
+    let mut second = Consumer::start(&root, &["--max-events", "1"]);
+    assert_eq!(second.next_id(), b);
+    second.send(format!("{b}\n"));
+    let (ok, stderr) = second.wait();
+    assert!(ok, "{stderr}");
+
+    // Both done: an idle run prints nothing and stops by itself.
+    let (ok, stderr) = Consumer::start(&root, &["--idle-exit", "1"]).wait();
+    assert!(ok, "{stderr}");
+    std::fs::remove_dir_all(root).unwrap();
+}
