@@ -1,10 +1,16 @@
-"""`kohi watch DIR > FILE`: each line is on disk before the ledger records its acknowledgement.
+"""What the inbox tells a caller is on disk is on disk: traced with strace, each system call with
+the path of its descriptors.
 
-The ledger's acknowledgement is synced (SQLite, synchronous=FULL), so a line only written to
-the page cache could be lost by a power cut or an OS crash while its acknowledgement survived:
-the file would never be printed again. Traced with strace (its system calls, with the path of
-each descriptor): after the write of an event's line to FILE, a sync of FILE must come before
-the next write to the ledger.
+1. `kohi watch DIR > FILE`: the ledger syncs an acknowledgement (SQLite, synchronous=FULL), so a
+   line only written to the page cache could be lost by a power cut while its acknowledgement
+   survived, and the file would never be printed again. After each line's write to FILE, a sync
+   of FILE must come before the next write to the ledger.
+2. `kohi watch DIR --done DONE`: an acknowledged file is linked into DONE, then its old name is
+   removed. The new name is DONE's entry, on disk once DONE is synced: that sync must come
+   between the link and the removal, or a power cut could leave the file under neither name.
+3. `kohi request --out REQ`: the request is written under a temporary name, synced and linked
+   into place. Its name must be synced (REQ) before kohi says it is written, or a power cut could
+   take back a request the caller waits for the answer to.
 
     python3 scripts/watch_durable.py target/release/kohi
 """
@@ -17,44 +23,86 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+CALLS = "write,pwrite64,fsync,fdatasync,link,linkat,rename,renameat,renameat2,unlink,unlinkat"
+
+
+def traced(tmp: Path, argv: list, stdout) -> list:
+    """The system calls of `argv`, one a line."""
+    trace = tmp / "strace.log"
+    subprocess.run(["strace", "-f", "-y", "-qq", "-e", f"trace={CALLS}", "-o", str(trace), *argv],
+                   stdout=stdout, stdin=subprocess.DEVNULL, check=True, timeout=60)
+    return trace.read_text(errors="replace").splitlines()
+
+
+def synced_between(calls: list, start: re.Pattern, sync: re.Pattern, stop: re.Pattern, what: str) -> int:
+    """After every call matching `start`, one matching `sync` comes before any matching `stop`."""
+    starts = [i for i, call in enumerate(calls) if start.search(call)]
+    assert starts, f"{what}: no call matched {start.pattern}"
+    for n, at in enumerate(starts, 1):
+        for call in calls[at + 1:]:
+            if sync.search(call):
+                break
+            if stop.search(call):
+                sys.exit(f"{what} ({n}): not synced before\n  {call[:200]}")
+        else:
+            sys.exit(f"{what} ({n}): never synced after\n  {calls[at][:200]}")
+    return len(starts)
+
+
+def terminal(tmp: Path, files: int) -> Path:
+    folder = tmp / "terminal"
+    for sub in ("req", "res", "face"):
+        (folder / sub).mkdir(parents=True)
+    for i in range(files):
+        shutil.copy(ROOT / "fixtures/face_pmh_two.xml", folder / "face" / f"OQSsiquc01res_face_{i}.xml")
+    return folder
 
 
 def main() -> None:
-    kohi = Path(sys.argv[1]).resolve()
+    kohi = str(Path(sys.argv[1]).resolve())
     if shutil.which("strace") is None:
         sys.exit("strace is missing: install it with  apt-get install -y strace  (.ci/run does)")
+    ledger = re.compile(r"\b(pwrite64|write)\(\d+<[^>]*\.kohi-inbox\.sqlite")
+
     with tempfile.TemporaryDirectory(prefix="kohi-durable-") as tmp:
         tmp = Path(tmp)
-        folder = tmp / "terminal"
-        for sub in ("req", "res", "face"):
-            (folder / sub).mkdir(parents=True)
-        for i in range(3):
-            shutil.copy(ROOT / "fixtures/face_pmh_two.xml", folder / "face" / f"OQSsiquc01res_face_{i}.xml")
-        out, trace = tmp / "events.jsonl", tmp / "strace.log"
+        folder, out = terminal(tmp, 3), tmp / "events.jsonl"
         with open(out, "wb") as stdout:
-            subprocess.run(
-                ["strace", "-f", "-y", "-qq", "-e", "trace=write,pwrite64,fsync,fdatasync", "-o", str(trace),
-                 str(kohi), "watch", str(folder), "--settle", "50", "--max-events", "3"],
-                stdout=stdout, stdin=subprocess.DEVNULL, check=True, timeout=60,
-            )
-        lines = out.read_bytes().splitlines()
-        assert len(lines) == 3, f"{len(lines)} lines printed, not 3"
-        calls = trace.read_text(errors="replace").splitlines()
+            calls = traced(tmp, [kohi, "watch", str(folder), "--settle", "50", "--max-events", "3"], stdout)
+        assert len(out.read_bytes().splitlines()) == 3, "3 lines printed"
         name = re.escape(str(out))
-        line_write = re.compile(rf"\bwrite\(\d+<{name}>")
-        out_sync = re.compile(rf"\b(fsync|fdatasync)\(\d+<{name}>")
-        ledger_write = re.compile(r"\b(pwrite64|write)\(\d+<[^>]*\.kohi-inbox\.sqlite")
-        writes = [i for i, call in enumerate(calls) if line_write.search(call)]
-        assert len(writes) == 3, f"{len(writes)} writes of a line to the output, not 3 (one write a line)"
-        for n, at in enumerate(writes, 1):
-            for call in calls[at + 1:]:
-                if out_sync.search(call):
-                    break
-                if ledger_write.search(call):
-                    sys.exit(f"line {n}: acknowledged in the ledger before the output file was synced:\n  {call[:160]}")
-            else:
-                sys.exit(f"line {n}: the output file was never synced after it")
-        print(f"kohi watch > file: each of {len(writes)} lines synced before its acknowledgement")
+        n = synced_between(calls, re.compile(rf"\bwrite\(\d+<{name}>"),
+                           re.compile(rf"\b(fsync|fdatasync)\(\d+<{name}>"), ledger,
+                           "a line of kohi watch > FILE, before the ledger records its acknowledgement")
+        assert n == 3, f"{n} writes of a line to the output, not 3 (one write a line)"
+        print(f"kohi watch > FILE: each of {n} lines synced before its acknowledgement")
+
+    with tempfile.TemporaryDirectory(prefix="kohi-durable-") as tmp:
+        tmp = Path(tmp)
+        folder, done = terminal(tmp, 2), tmp / "done"
+        calls = traced(tmp, [kohi, "watch", str(folder), "--settle", "50", "--max-events", "2", "--done", str(done)],
+                       subprocess.DEVNULL)
+        assert len(list((done / "face").iterdir())) == 2, "both files moved to done"
+        into_done = re.escape(str(done / "face"))
+        n = synced_between(calls, re.compile(rf"\blinkat\(.*\"{into_done}/OQSsiquc01res_face_\d\.xml\""),
+                           re.compile(rf"\bfsync\(\d+<{into_done}>\)"),
+                           re.compile(r"\bunlink(at)?\(.*/face/OQSsiquc01res_face_\d\.xml\""),
+                           "a file moved into --done, before its old name is removed")
+        print(f"kohi watch --done: each of {n} moved files' new names synced before the old one was removed")
+
+    with tempfile.TemporaryDirectory(prefix="kohi-durable-") as tmp:
+        tmp = Path(tmp)
+        req = terminal(tmp, 0) / "req"
+        calls = traced(tmp, [kohi, "request", "--institution", "1312345678", "--insurer", "138057", "--symbol", "1",
+                             "--number", "40123", "--birthdate", "19530311", "--id", "RC-0007", "--out", str(req)],
+                       subprocess.DEVNULL)
+        written = [p.name for p in req.iterdir()]
+        assert len(written) == 1 and not written[0].startswith("."), written
+        in_req = re.escape(str(req))
+        synced_between(calls, re.compile(rf"\b(linkat|renameat2?|rename)\(.*\"{in_req}/OQSsiquc01req_"),
+                       re.compile(rf"\bfsync\(\d+<{in_req}>\)"), re.compile(r"$^"),
+                       "a request's name, before kohi request returns")
+        print("kohi request: the request's name synced before it returned")
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@
 
 mod archive;
 mod classify;
+mod durable;
 mod os_watch;
 pub mod request;
 mod store;

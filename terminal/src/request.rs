@@ -207,8 +207,8 @@ pub fn request_file_name_for(result_file_name: &str) -> Option<String> {
     }
 }
 
-/// Temp file in the same folder (a name the terminal does not pick up), flushed, then linked
-/// into place: a hard link never replaces an existing file, so a second request of the same
+/// Temp file in the same folder (a name the terminal does not pick up), synced, then linked
+/// into place and the folder synced: a hard link never replaces an existing file, so a second request of the same
 /// name fails instead of silently replacing the first. Where the file system has no hard links
 /// (some shares), an existence check and a rename (racy only against another writer).
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -224,7 +224,11 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(e),
             Err(_) if path.exists() => Err(std::io::Error::from(std::io::ErrorKind::AlreadyExists)),
             Err(_) => std::fs::rename(&temp, path),
-        }
+        }?;
+        // The request's name on disk before this returns: a power cut must not take back a
+        // request the caller was told is written (and waits for the answer to).
+        crate::durable::sync_dir(dir);
+        Ok(())
     })();
     if let Err(e) = written {
         let _ = std::fs::remove_file(&temp);

@@ -21,6 +21,8 @@
 //! - in the middle of a cross-filesystem move: the copy may exist twice in `done_dir` (unique
 //!   names, never overwritten); the original is removed only after its copy is on disk. A
 //!   temporary copy left behind is removed at a later start, once an hour old.
+//! - a power cut during a move: the new name is synced (its folder) before the old one is
+//!   removed, so the file is under one name or both, never under none.
 //!
 //! # When a file is ready
 //!
@@ -1058,9 +1060,15 @@ fn sweep_copies(done: &Path) {
     }
 }
 
+/// The new name is synced (its folder) before the old one is removed, so that a power cut
+/// leaves the file under one name or both, never under none.
 fn move_no_replace(from: &Path, to: &Path) -> std::io::Result<()> {
+    let folder = to.parent().unwrap_or(Path::new("."));
     match std::fs::hard_link(from, to) {
-        Ok(()) => return std::fs::remove_file(from),
+        Ok(()) => {
+            crate::durable::sync_dir(folder);
+            return std::fs::remove_file(from);
+        }
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Err(e),
         Err(_) if to.exists() => return Err(std::io::ErrorKind::AlreadyExists.into()),
         Err(_) => {}
@@ -1081,6 +1089,7 @@ fn move_no_replace(from: &Path, to: &Path) -> std::io::Result<()> {
         let _ = std::fs::remove_file(&temp);
     }
     placed?;
+    crate::durable::sync_dir(folder);
     std::fs::remove_file(from)
 }
 
