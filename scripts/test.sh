@@ -373,7 +373,7 @@ PY
   cargo build -q --release --locked -p kohi-cli
   scripts/idle_cpu.sh target/release/kohi
 
-  step "hardening: on disk before said to be (strace): kohi watch > FILE syncs each line before its acknowledgement, --done syncs a new name before removing the old, kohi request its name before returning"
+  step "hardening: on disk before said to be (strace): kohi watch > FILE syncs each line before its acknowledgement, --done syncs a new name before removing the old, kohi request its name before returning; a full disk leaves no partial line, a cut line is ended"
   python3 scripts/watch_durable.py target/release/kohi
 
   step "hardening: amplification set (<= 1 MB inputs built to allocate much more): typed result under 256 MB in the CLI, Python and Node"

@@ -11,12 +11,21 @@ the path of its descriptors.
 3. `kohi request --out REQ`: the request is written under a temporary name, synced and linked
    into place. Its name must be synced (REQ) before kohi says it is written, or a power cut could
    take back a request the caller waits for the answer to.
+4. `kohi watch DIR >> FILE` on a full disk (RLIMIT_FSIZE stands in for it: the write fails
+   part-way, EFBIG): the partial line is cut back off FILE, kohi stops with status 1 and says so,
+   and the next run's line is whole. Before, kohi stopped with status 0 and left the partial
+   line, which the next run's first line was glued to: both unreadable, one acknowledged.
+5. `kohi watch DIR >> FILE` where a kill or a power cut left a line without its newline: the
+   next run ends that line before its first, so its own lines stay readable.
 
     python3 scripts/watch_durable.py target/release/kohi
 """
 
+import json
 import re
+import resource
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -103,6 +112,62 @@ def main() -> None:
                        re.compile(rf"\bfsync\(\d+<{in_req}>\)"), re.compile(r"$^"),
                        "a request's name, before kohi request returns")
         print("kohi request: the request's name synced before it returned")
+
+    full_disk_and_cut_lines(kohi)
+
+
+def readable(data: bytes) -> tuple:
+    """(lines that are JSON objects, lines that are not)."""
+    good = bad = 0
+    for line in data.split(b"\n"):
+        if line:
+            try:
+                json.loads(line)
+                good += 1
+            except ValueError:
+                bad += 1
+    return good, bad
+
+
+def full_disk_and_cut_lines(kohi: str) -> None:
+    with tempfile.TemporaryDirectory(prefix="kohi-durable-") as tmp:
+        tmp = Path(tmp)
+        folder, out = terminal(tmp, 2), tmp / "events.jsonl"
+        # The second file differs, so that the two lines differ.
+        second = folder / "face" / "OQSsiquc01res_face_1.xml"
+        second.write_bytes(second.read_bytes().replace(b"2026", b"2025"))
+        earlier = b'{"earlier":true}\n' * 10_000  # lines of earlier runs; the ledger stays below this
+        out.write_bytes(earlier)
+        room = len(earlier) + 8_000  # one line fits (about 5.8 KB), the second does not
+
+        def full_disk():
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails (EFBIG)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (room, room))
+
+        with open(out, "ab") as stdout:
+            run = subprocess.run([kohi, "watch", str(folder), "--settle", "50", "--max-events", "2"],
+                                 stdout=stdout, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                                 preexec_fn=full_disk, restore_signals=False, timeout=60)
+        stderr = run.stderr.decode()
+        assert run.returncode == 1, f"a full disk: status {run.returncode}, not 1 ({stderr})"
+        assert "standard output could not be written (file too large)" in stderr, stderr
+        data = out.read_bytes()
+        assert data.endswith(b"\n") and readable(data[len(earlier):]) == (1, 0), "the partial line cut back"
+        with open(out, "ab") as stdout:
+            subprocess.run([kohi, "watch", str(folder), "--settle", "50", "--idle-exit", "1"],
+                           stdout=stdout, stdin=subprocess.DEVNULL, check=True, timeout=60)
+        assert readable(out.read_bytes()[len(earlier):]) == (2, 0), "both events readable, once each"
+        print("kohi watch >> FILE on a full disk: the partial line cut back, status 1; the next run's line whole")
+
+    with tempfile.TemporaryDirectory(prefix="kohi-durable-") as tmp:
+        tmp = Path(tmp)
+        folder, out = terminal(tmp, 1), tmp / "events.jsonl"
+        out.write_bytes(b'{"id":"a line a kill cut sh')
+        with open(out, "ab") as stdout:
+            subprocess.run([kohi, "watch", str(folder), "--settle", "50", "--max-events", "1"],
+                           stdout=stdout, stdin=subprocess.DEVNULL, check=True, timeout=60)
+        assert readable(out.read_bytes()) == (1, 1), "the cut line alone, then a whole one"
+        print("kohi watch >> FILE after a cut line: it is ended before the first line of the run")
 
 
 if __name__ == "__main__":

@@ -1,12 +1,14 @@
 //! `kohi watch` and `kohi request`: the terminal workflow from the command line.
 
 use std::collections::HashSet;
-use std::io::{BufRead, Read, Write};
+use std::io::{BufRead, Read};
 use std::path::PathBuf;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, TryRecvError};
 use std::time::{Duration, Instant};
 
 use kohi::Encoding;
+
+use crate::lines::Lines;
 use kohi_terminal::{Outcome, PairBy, QualificationRequest, WatchEvent, WatchOptions, Watcher, WatcherHandle};
 
 /// `kohi watch DIR`. Lines are always JSON: `--json` did nothing and was removed.
@@ -95,11 +97,11 @@ pub fn watch(args: WatchArgs) -> Result<bool, String> {
         );
     }
     let consumer = (args.ack == Ack::Stdin).then(|| acks_from_stdin(watcher.handle()));
-    let output_file = match args.ack {
-        Ack::Written => output_file(),
-        Ack::Stdin => None,
-    };
-    let stdout = std::io::stdout();
+    let lines = Lines::new();
+    if let Err(e) = lines.end_cut_line() {
+        eprintln!("kohi: standard output could not be written ({})", e.kind());
+        return Ok(false);
+    }
     let mut printed = 0;
     let mut last_event = Instant::now();
     // With `--ack stdin`: the lines printed in this run whose ids have not come back yet.
@@ -130,18 +132,21 @@ pub fn watch(args: WatchArgs) -> Result<bool, String> {
             Ok(Some(event)) => {
                 let mut line = event_json(&event);
                 line.push('\n');
-                let mut out = stdout.lock();
-                if out.write_all(line.as_bytes()).and_then(|()| out.flush()).is_err() {
-                    return Ok(true); // the reader went away: not acknowledged, delivered again
+                if let Err(e) = lines.write(line.as_bytes()) {
+                    // Not acknowledged: printed again at the next start.
+                    if !lines.is_file() {
+                        return Ok(true); // the reader went away
+                    }
+                    eprintln!("kohi: standard output could not be written ({})", e.kind());
+                    return Ok(false);
                 }
-                drop(out);
                 printed += 1;
                 last_event = Instant::now();
                 if consumer.is_some() {
                     awaiting.insert(event.id);
                     continue; // acknowledged when its id comes back
                 }
-                if let Some(Err(e)) = output_file.as_ref().map(std::fs::File::sync_data) {
+                if let Err(e) = lines.sync() {
                     // Not known to be on disk: not acknowledged, so printed again next time.
                     eprintln!("kohi: standard output could not be synced to disk ({})", e.kind());
                     return Ok(false);
@@ -164,18 +169,6 @@ pub fn watch(args: WatchArgs) -> Result<bool, String> {
         }
     }
     Ok(true)
-}
-
-/// Standard output when it is a file on disk (not a pipe or a terminal): a second handle to it,
-/// for syncing each line before its acknowledgement. The acknowledgement is synced by the
-/// ledger; a line left in the page cache could be lost by a power cut while it survived.
-fn output_file() -> Option<std::fs::File> {
-    #[cfg(unix)]
-    let handle = std::os::fd::AsFd::as_fd(&std::io::stdout()).try_clone_to_owned().ok()?;
-    #[cfg(windows)]
-    let handle = std::os::windows::io::AsHandle::as_handle(&std::io::stdout()).try_clone_to_owned().ok()?;
-    let file = std::fs::File::from(handle);
-    file.metadata().ok()?.is_file().then_some(file)
 }
 
 /// The next line of `input` into `line`, if it fits in [`ID_LINE_MAX`] bytes (`Some(true)`); a
