@@ -334,11 +334,23 @@ fn run_parse(files: Vec<PathBuf>, options: &ParseOptions, format: Format) -> Res
         }
         out.flush()
     })();
-    // A closed pipe (`kohi | head`) is not an error of ours.
+    written_out(written)?;
+    Ok(all_ok)
+}
+
+/// What writing standard output came to: a closed pipe (`kohi … | head`) is not an error of
+/// ours; anything else (a full disk) is, said without the text (it may hold patient data).
+pub(crate) fn written_out(written: std::io::Result<()>) -> Result<(), String> {
     match written {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(format!("cannot write output: {}", e.kind())),
-        _ => Ok(all_ok),
+        _ => Ok(()),
     }
+}
+
+/// `text` on standard output, flushed (see [`written_out`]). `println!` panics where this fails.
+pub(crate) fn print_out(text: &str) -> Result<(), String> {
+    let mut out = std::io::stdout().lock();
+    written_out(out.write_all(text.as_bytes()).and_then(|()| out.flush()))
 }
 
 /// `{"file": …, <the document's fields>}` or `{"file": …, "error": {"code", "message"}}`.
@@ -391,7 +403,7 @@ fn survey_command(args: SurveyArgs) -> Result<bool, String> {
         let text = serde_json::to_string_pretty(layout).map_err(|e| e.to_string())? + "\n";
         replace_durably(&path, text.as_bytes()).map_err(|e| format!("cannot write the layout file: {}", e.kind()))?;
     }
-    std::io::stdout().write_all(report.as_bytes()).map_err(|e| format!("cannot write output: {}", e.kind()))?;
+    print_out(&report)?;
     Ok(survey.failed.is_empty())
 }
 
@@ -435,7 +447,7 @@ fn check_command(args: CheckArgs) -> Result<bool, String> {
             (false, Some(d)) => format!("NG (check digit should be {d})"),
             (false, None) => "NG (not digits of the right length)".to_owned(),
         };
-        println!("{}\t{}\t{verdict}", check.normalized, kind.as_str());
+        print_out(&format!("{}\t{}\t{verdict}\n", check.normalized, kind.as_str()))?;
     }
     Ok(all_valid)
 }

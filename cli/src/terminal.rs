@@ -382,10 +382,13 @@ pub fn request(args: RequestArgs) -> Result<bool, String> {
     };
     let free = name.unwrap_or_else(|| format!("{}{:04}", now.format("%Y%m%d%H%M%S"), std::process::id() % 10_000));
     match request.write_to(&out, &free, encoding) {
-        Ok(path) => {
-            println!("{}", path.display());
-            Ok(true)
-        }
+        Ok(path) => match crate::print_out(&format!("{}\n", path.display())) {
+            Ok(()) => Ok(true),
+            Err(e) => {
+                eprintln!("kohi: the request was written, but its name could not be printed ({e})");
+                Ok(false)
+            }
+        },
         Err(e) => {
             eprintln!("kohi: {} ({})", e, e.code());
             Ok(false)

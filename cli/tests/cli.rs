@@ -558,3 +558,56 @@ fn watch_refuses_a_missing_folder_and_the_removed_json_flag() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("'--json'"));
 }
+
+/// Every command whose output cannot be written (a full disk: /dev/full) says so on stderr and
+/// fails, and none panics; a reader that left early (a closed pipe) is not an error. `check`
+/// and `request` printed with `println!`, which panics on both (status 101, a backtrace).
+#[test]
+fn output_that_cannot_be_written_is_an_error_not_a_panic() {
+    let terminal = kohi_fixtures::terminal_folder("cli-full-output");
+    let req = terminal.join("req");
+    let request = [
+        "request",
+        "--institution",
+        "1312345678",
+        "--insurer",
+        "138057",
+        "--number",
+        "40123",
+        "--birthdate",
+        "19530311",
+        "--name",
+        "FULL",
+        "--out",
+        req.to_str().unwrap(),
+    ];
+    let face = fixture("face_pmh_two.xml");
+    let commands: [&[&str]; 4] =
+        [&["check", "52136017"], &request, &["parse", "--json", &face], &["survey", "--json", &face]];
+    for args in commands {
+        let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_kohi")).args(args).stdout(full).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(matches!(out.status.code(), Some(1 | 2)), "{args:?}: {:?} {stderr}", out.status);
+        assert!(stderr.contains("no storage space"), "{args:?}: {stderr}");
+    }
+    // The request was written all the same, and said so.
+    assert!(req.join("OQSsiquc01req_FULL.xml").is_file());
+
+    std::fs::remove_file(req.join("OQSsiquc01req_FULL.xml")).unwrap();
+    for args in commands {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_kohi"))
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take()); // the reader is gone before anything is written
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_ne!(out.status.code(), Some(101), "{args:?}: {stderr}");
+    }
+    std::fs::remove_dir_all(terminal).unwrap();
+}
