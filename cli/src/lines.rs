@@ -50,9 +50,13 @@ impl Lines {
 
     /// Syncs the lines written so far to disk (a file only): the ledger syncs each
     /// acknowledgement, and a line left in the page cache could be lost by a power cut while its
-    /// acknowledgement survived.
+    /// acknowledgement survived. A file that cannot be synced at all (`EINVAL`: some special and
+    /// network file systems) is taken as a pipe is, unsynced; any other failure is an error.
     pub(crate) fn sync(&self) -> io::Result<()> {
-        self.file.as_ref().map_or(Ok(()), File::sync_data)
+        match self.file.as_ref().map(File::sync_data) {
+            Some(Err(e)) if !matches!(e.kind(), io::ErrorKind::InvalidInput | io::ErrorKind::Unsupported) => Err(e),
+            _ => Ok(()),
+        }
     }
 }
 
