@@ -442,10 +442,15 @@ fn check_command(args: CheckArgs) -> Result<bool, String> {
         let kind = kind.unwrap_or_else(|| guess_kind(number));
         let check = kohi::check_number(kind, number);
         all_valid &= check.valid;
-        let verdict = match (check.valid, check.expected_check_digit) {
-            (true, _) => "ok".to_owned(),
-            (false, Some(d)) => format!("NG (check digit should be {d})"),
-            (false, None) => "NG (not digits of the right length)".to_owned(),
+        let verdict = match check.expected_check_digit {
+            _ if check.valid => "ok".to_owned(),
+            Some(d) if kind.has_shape(&check.normalized) => format!("NG (check digit should be {d})"),
+            // No check digit to fix: "should be N" on a number of the wrong length sent users to
+            // change its last digit, which makes it no more right.
+            _ => {
+                let lengths: Vec<String> = kind.lengths().iter().map(usize::to_string).collect();
+                format!("NG (not {} digits)", lengths.join(" or "))
+            }
         };
         print_out(&format!("{}\t{}\t{verdict}\n", check.normalized, kind.as_str()))?;
     }

@@ -148,6 +148,18 @@ fn check_numbers() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(String::from_utf8(out.stdout).unwrap().trim(), "06139993\tinsurer\tNG (check digit should be 2)");
     assert_eq!(kohi(&["check", "--kind", "bogus", "1"]).status.code(), Some(2));
+    // A number of the wrong length has no check digit to fix: "should be 2" sent a user to
+    // change the last digit of a 9-digit number, which no change of one digit makes right.
+    let out = kohi(&["check", "521360172", "0123", "52136０1a"]);
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "521360172\tpayer\tNG (not 8 digits)\n0123\tpayer\tNG (not 8 digits)\n5213601a\tpayer\tNG (not 8 digits)\n"
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let out = kohi(&["check", "--kind", "recipient", "12345678"]);
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "12345678\trecipient\tNG (not 7 digits)\n");
+    let out = kohi(&["check", "--kind", "insurer", "1380570"]);
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "1380570\tinsurer\tNG (not 6 or 8 digits)\n");
 }
 
 #[test]

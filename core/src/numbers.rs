@@ -167,7 +167,9 @@ pub struct NumberCheck {
     pub normalized: String,
     /// Right length, all digits, and the check digit holds.
     pub valid: bool,
-    /// The check digit the body calls for, when the body is all digits.
+    /// The check digit the body calls for, when the body is all digits, whatever its length.
+    /// Offer it as the fix only for a number of its kind's shape ([`NumberKind::has_shape`]):
+    /// on one of the wrong length, no change of its last digit makes it right.
     pub expected_check_digit: Option<u8>,
 }
 
@@ -197,12 +199,28 @@ pub fn check_number(kind: NumberKind, raw: &str) -> NumberCheck {
 
 /// `check_number(kind, n).valid` for a number that is already normalised (no allocation).
 pub fn is_valid_normalized(kind: NumberKind, normalized: &str) -> bool {
-    let lengths: &[usize] = match kind {
-        NumberKind::Insurer => &[6, 8],
-        NumberKind::Payer => &[8],
-        NumberKind::Recipient => &[7],
-    };
-    is_digits(normalized, lengths) && has_valid_check_digit(normalized)
+    is_digits(normalized, kind.lengths()) && has_valid_check_digit(normalized)
+}
+
+impl NumberKind {
+    /// How many digits a number of this kind has (check digit included).
+    ///
+    /// ```
+    /// assert_eq!(kohi::NumberKind::Insurer.lengths(), &[6, 8]);
+    /// ```
+    pub fn lengths(self) -> &'static [usize] {
+        match self {
+            NumberKind::Insurer => &[6, 8],
+            NumberKind::Payer => &[8],
+            NumberKind::Recipient => &[7],
+        }
+    }
+
+    /// Whether `normalized` (see [`normalize`]) has this kind's shape: digits only, of one of
+    /// its [`lengths`](Self::lengths). A number of the wrong shape has no check digit to fix.
+    pub fn has_shape(self, normalized: &str) -> bool {
+        is_digits(normalized, self.lengths())
+    }
 }
 
 /// A 公費負担者番号 split into its parts. Only for 8 ASCII digits.
