@@ -89,8 +89,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="kohi-durable-") as tmp:
         tmp = Path(tmp)
         folder, done = terminal(tmp, 2), tmp / "done"
-        calls = traced(tmp, [kohi, "watch", str(folder), "--settle", "50", "--max-events", "2", "--done", str(done)],
-                       subprocess.DEVNULL)
+        with open(tmp / "events.jsonl", "wb") as stdout:
+            calls = traced(tmp, [kohi, "watch", str(folder), "--settle", "50", "--max-events", "2", "--done", str(done)],
+                           stdout)
         assert len(list((done / "face").iterdir())) == 2, "both files moved to done"
         into_done = re.escape(str(done / "face"))
         n = synced_between(calls, re.compile(rf"\blinkat\(.*\"{into_done}/OQSsiquc01res_face_\d\.xml\""),

@@ -21,6 +21,21 @@ impl Lines {
         self.file.is_some()
     }
 
+    /// Whether standard output goes nowhere: `/dev/null`, which is also what Rust opens in its
+    /// place when it was closed. A line written there is acknowledged unread.
+    pub(crate) fn goes_nowhere(&self) -> bool {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            let null = std::fs::metadata("/dev/null");
+            let out = std::os::fd::AsFd::as_fd(&self.stdout).try_clone_to_owned().map(File::from);
+            if let (Ok(null), Ok(Ok(out))) = (null, out.map(|f| f.metadata())) {
+                return (out.dev(), out.ino(), out.rdev()) == (null.dev(), null.ino(), null.rdev());
+            }
+        }
+        false
+    }
+
     /// Ends a line that a kill or a power cut left without its newline (its event was not
     /// acknowledged, and comes again), so that this run's first line is not glued to it, which
     /// would make both unreadable. Checked on Linux, where the file can be opened again for

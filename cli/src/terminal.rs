@@ -86,6 +86,12 @@ pub fn watch(args: WatchArgs) -> Result<bool, String> {
     if !root.is_dir() {
         return Err(format!("`{}` is not a folder", root.display()));
     }
+    let lines = Lines::new();
+    if args.ack == Ack::Written && lines.goes_nowhere() {
+        return Err("standard output goes nowhere (/dev/null, or closed): every file would be acknowledged unread; \
+                    send it to a file or a reader, or let the reader acknowledge (--ack stdin)"
+            .to_owned());
+    }
     let mut watcher = match Watcher::new(&root, options) {
         Ok(watcher) => watcher,
         Err(e) => return failed(&e),
@@ -97,7 +103,6 @@ pub fn watch(args: WatchArgs) -> Result<bool, String> {
         );
     }
     let consumer = (args.ack == Ack::Stdin).then(|| acks_from_stdin(watcher.handle()));
-    let lines = Lines::new();
     if let Err(e) = lines.end_cut_line() {
         eprintln!("kohi: standard output could not be written ({})", e.kind());
         return Ok(false);

@@ -362,3 +362,33 @@ fn with_ack_on_stdin_a_line_read_and_not_acknowledged_comes_again() {
     assert!(ok, "{stderr}");
     std::fs::remove_dir_all(root).unwrap();
 }
+
+/// Standard output that goes nowhere (`> /dev/null`, or closed: Rust opens /dev/null in its
+/// place) would have every file acknowledged unread: `kohi watch` refuses to start (status 2),
+/// unless the consumer acknowledges (`--ack stdin`). Before, each file was printed into
+/// /dev/null, acknowledged, and never delivered again.
+#[cfg(unix)]
+#[test]
+fn output_that_goes_nowhere_is_refused_before_anything_is_acknowledged() {
+    let root = terminal("nowhere");
+    std::fs::write(root.join("face/OQSsiquc01res_face_a.xml"), fixture("face_pmh_two.xml")).unwrap();
+    let shell =
+        format!("exec {} watch {} --settle 50 --idle-exit 1 >&-", env!("CARGO_BIN_EXE_kohi"), root.to_str().unwrap());
+    let closed = Command::new("sh").args(["-c", &shell]).output().unwrap();
+    let null = std::fs::OpenOptions::new().write(true).open("/dev/null").unwrap();
+    let to_null = Command::new(env!("CARGO_BIN_EXE_kohi"))
+        .args(["watch", root.to_str().unwrap(), "--settle", "50", "--idle-exit", "1"])
+        .stdout(null)
+        .output()
+        .unwrap();
+    for out in [closed, to_null] {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("standard output goes nowhere"), "{stderr}");
+    }
+    // Nothing was acknowledged: the file is delivered to a consumer that reads.
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    run_to_idle(&root, &lines);
+    assert_eq!(lines.lock().unwrap().len(), 1);
+    std::fs::remove_dir_all(root).unwrap();
+}
