@@ -9,6 +9,8 @@ use std::path::Path;
 /// so (`EINVAL`), and the name's file is synced already; on Windows a directory cannot be opened
 /// as a file, and NTFS journals its names.
 pub(crate) fn sync_dir(dir: &Path) {
+    // A bare name's parent is "": the current folder.
+    let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
     #[cfg(unix)]
     if let Ok(dir) = std::fs::File::open(dir) {
         let _ = dir.sync_all();
