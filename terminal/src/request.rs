@@ -2,7 +2,8 @@
 //!
 //! Element names come from the layout table (the request is what results echo back as
 //! `QualificationConfirmSearchInfo`), so there is still one place that names elements. The file
-//! is written atomically: a temporary name the terminal ignores, then a rename.
+//! is written atomically and durably: a temporary name the terminal ignores, synced, then linked
+//! into place and its folder synced.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -147,7 +148,8 @@ impl QualificationRequest {
         }
     }
 
-    /// Writes `OQSsiquc01req_<free_part>.xml` into `req_dir` atomically; returns its path.
+    /// Writes `OQSsiquc01req_<free_part>.xml` into `req_dir` atomically, and on disk (name
+    /// included) before it returns; returns its path.
     /// `free_part` is letters, digits, `-` and `_` (e.g. `yyyyMMdd` + a sequence number).
     /// A request of the same name already in `req_dir` is an `io` error of kind
     /// `AlreadyExists`: its answer would be paired with the wrong request.
