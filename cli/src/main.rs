@@ -444,10 +444,9 @@ fn check_command(args: CheckArgs) -> Result<bool, String> {
         all_valid &= check.valid;
         let verdict = match check.expected_check_digit {
             _ if check.valid => "ok".to_owned(),
-            Some(d) if kind.has_shape(&check.normalized) => format!("NG (check digit should be {d})"),
-            // No check digit to fix: "should be N" on a number of the wrong length sent users to
-            // change its last digit, which makes it no more right.
-            _ => {
+            Some(d) => format!("NG (check digit should be {d})"),
+            // The wrong shape: no check digit fixes it.
+            None => {
                 let lengths: Vec<String> = kind.lengths().iter().map(usize::to_string).collect();
                 format!("NG (not {} digits)", lengths.join(" or "))
             }

@@ -167,9 +167,9 @@ pub struct NumberCheck {
     pub normalized: String,
     /// Right length, all digits, and the check digit holds.
     pub valid: bool,
-    /// The check digit the body calls for, when the body is all digits, whatever its length.
-    /// Offer it as the fix only for a number of its kind's shape ([`NumberKind::has_shape`]):
-    /// on one of the wrong length, no change of its last digit makes it right.
+    /// The check digit the body calls for, when the number has its kind's shape (digits, of one
+    /// of [`NumberKind::lengths`]); `None` otherwise: on a number of the wrong length no change
+    /// of its last digit makes it right, so there is no digit to offer as the fix.
     pub expected_check_digit: Option<u8>,
 }
 
@@ -188,12 +188,18 @@ impl std::fmt::Debug for NumberCheck {
 /// assert_eq!(ok.normalized, "52136017");
 /// let bad = kohi::check_number(NumberKind::Payer, "52136018");
 /// assert_eq!((bad.valid, bad.expected_check_digit), (false, Some(7)));
+/// let long = kohi::check_number(NumberKind::Payer, "521360172"); // 9 digits: no digit fixes it
+/// assert_eq!((long.valid, long.expected_check_digit), (false, None));
 /// ```
 pub fn check_number(kind: NumberKind, raw: &str) -> NumberCheck {
     let normalized = normalize(raw);
     let valid = is_valid_normalized(kind, &normalized);
-    // The body is everything before the last character (which may be multi-byte in bad input).
-    let expected_check_digit = normalized.char_indices().last().and_then(|(i, _)| check_digit(&normalized[..i]));
+    // The body is everything before the last digit. Given before 2026-12-05 for any all-digit
+    // body, whatever its length: `kohi check 521360172` said "should be 2" of a 9-digit number.
+    let expected_check_digit = match kind.has_shape(&normalized) {
+        true => check_digit(&normalized[..normalized.len() - 1]),
+        false => None,
+    };
     NumberCheck { kind, normalized: normalized.into_string(), valid, expected_check_digit }
 }
 

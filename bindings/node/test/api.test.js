@@ -264,6 +264,8 @@ test('reconcile and checkNumber', () => {
   }
   assert.equal(kohi.checkNumber('payer', '54016027').valid, true)
   assert.deepEqual(kohi.checkNumber('insurer', '06139993'), { kind: 'insurer', normalized: '06139993', valid: false, expectedCheckDigit: 2 })
+  // The wrong length: no check digit makes it right, so none is offered.
+  assert.equal(kohi.checkNumber('payer', '521360172').expectedCheckDigit, null)
   assert.equal(kohi.checkNumber('recipient', '１２３４５６６').normalized, '1234566')
 })
 

@@ -272,6 +272,8 @@ class TestNumbers:
         assert kohi.check_number("recipient", "１２３４５６６").normalized == "1234566"
         check = kohi.check_number("insurer", "06139993")
         assert not check and check.expected_check_digit == 2 and check.kind == "insurer"
+        # The wrong length: no check digit makes it right, so none is offered.
+        assert kohi.check_number("payer", "521360172").expected_check_digit is None
         with pytest.raises(ValueError):
             kohi.check_number("phone", "1")
         with pytest.raises(TypeError):
