@@ -109,12 +109,27 @@ layer_rust() {
       grep -qx "$file" <<<"$files" || { echo "the $crate package lacks $file" >&2; exit 1; }
     done
   done
+  # cargo verifies a workspace's packages against a temporary local registry. It unpacks them
+  # into $CARGO_HOME/registry/src/-<hash of that registry's path>/<crate>-<version> and builds
+  # them as registry crates, which it takes to be immutable: it never unpacks a version again
+  # once that folder exists, and never rebuilds one its target folder has built. A second run
+  # in the same checkout path (CI reuses its path and cargo home) so built kohi-cli against the
+  # previous run's kohi, and a new kohi API failed as "no method found". So: our own crates'
+  # unpacked copies go first (the "-" prefix is the unnamed local registry, never crates.io),
+  # and verification builds in a target folder of its own, emptied first.
+  local version verify_target=target/package-verify
+  version=$(cargo pkgid --locked -p kohi | sed 's/.*[@#]//')
+  for crate in "${published[@]}"; do
+    rm -rf "${CARGO_HOME:-$HOME/.cargo}"/registry/src/-*/"$crate-$version"
+  done
+  rm -rf "$verify_target"
   # --allow-dirty: a developer's uncommitted work is packaged as it is (CI's clone is clean).
-  if ! cargo package --locked --allow-dirty "${published[@]/#/-p}" >"$LOGS/package.log" 2>&1; then
+  if ! cargo package --locked --allow-dirty --target-dir "$verify_target" "${published[@]/#/-p}" \
+    >"$LOGS/package.log" 2>&1; then
     tail -n 30 "$LOGS/package.log" >&2
     exit 1
   fi
-  ls target/package/*.crate
+  ls "$verify_target"/package/*.crate
 }
 
 # libkohi: header drift and macros, C and C++ builds, the suites under valgrind, helgrind and LeakSanitizer, the example.
