@@ -977,7 +977,7 @@ fn looks_like_recipient(text: &str) -> bool {
     (t.len() == 7 || t.len() == 21) && crate::numbers::check_number(crate::numbers::NumberKind::Recipient, t).valid
 }
 
-fn malformed_at((line, column): (usize, usize), reason: MalformedReason) -> Error {
+pub(crate) fn malformed_at((line, column): (usize, usize), reason: MalformedReason) -> Error {
     Error::MalformedXml { line, column, reason }
 }
 

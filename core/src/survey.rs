@@ -1,7 +1,7 @@
 //! `kohi survey`: learn the real layout from real files, without reading a value out of them.
 //!
 //! The official PMH element names, and where the data sits, are not public. A survey walks the
-//! element tree of one or more files (XML or the Web API's JSON form), counts every path, says
+//! element tree (attributes too, as `…/@name`) of one or more files (XML or the Web API's JSON form), counts every path, says
 //! whether the layout in use knows it, and describes each leaf by the *shape* of its values
 //! (`8 digits, check digit ok, 公費 法別 54 national`, `YYYYMMDD`, `text ≤ 20 chars`), never the
 //! values. From shapes and neighbours it proposes a layout file (see [`crate::layout::Layout::from_json`])
@@ -11,15 +11,15 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use quick_xml::Reader;
-use quick_xml::events::Event;
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::{Reader, XmlVersion};
 use serde::Serialize;
 
-use crate::error::{Error, Limit, Result};
+use crate::error::{Error, Limit, MalformedReason, Result};
 use crate::layout::names::{BULK_CONFIRM_UNIT, MESSAGE_BODY};
 use crate::layout::{Ctx, Node, TABLE};
 use crate::numbers::{NumberKind, date_value, is_valid_normalized, normalize, payer_law};
-use crate::parse::ParseOptions;
+use crate::parse::{Limits, ParseOptions, malformed_at};
 
 /// Confidence in one proposal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -174,6 +174,12 @@ impl Survey {
             let known = if e.known { "known" } else { "UNKNOWN" };
             let shapes: Vec<String> = e.shapes.iter().map(|(s, n)| format!("{s} ×{n}")).collect();
             let _ = writeln!(out, "{}{name}  ×{}  {known}  {}", "  ".repeat(depth), e.count, shapes.join("; "));
+        }
+        if self.elements.iter().any(|e| e.path.contains("/@")) {
+            let _ = writeln!(
+                out,
+                "\nAttributes (@name above) are counted with the shapes of their values, but a layout file maps elements only: a parse keeps each attribute as an unknown element (`…/@name`, with a warning) and reads no 公費 field from it. A 公費 field carried in an attribute needs a change to kohi: send its path and shapes, never the file."
+            );
         }
         if self.proposals.is_empty() {
             let _ = writeln!(
@@ -452,6 +458,10 @@ impl Walk {
                     });
                     info.count += 1;
                     let sampled = earlier.get(&path).map_or(0, |e| e.count) + info.count <= SAMPLED_OCCURRENCES;
+                    if e.len() > e.name().as_ref().len() && !e.attributes_raw().trim_ascii().is_empty() {
+                        let here = || crate::decode::line_column(text, reader.buffer_position() as usize);
+                        self.attributes(e, &path, earlier, &limits, here)?;
+                    }
                     let text = String::new();
                     stack.push(Frame { path, ctx, known, text, has_child: false, sampled, leaves: Vec::new() });
                     if matches!(event, Event::Empty(_)) {
@@ -480,6 +490,53 @@ impl Walk {
                 _ => {}
             }
         }
+    }
+
+    /// An element's attributes, each counted as `…/@name` (the path a parse keeps it under),
+    /// unknown whatever the layout (a layout maps elements only), with the shape of its value.
+    /// Never a proposal's source: a layout could not read what it proposed. Malformed ones fail
+    /// the file as they fail a parse.
+    #[cold]
+    #[inline(never)]
+    fn attributes(
+        &mut self,
+        e: &BytesStart<'_>,
+        path: &str,
+        earlier: &HashMap<String, PathInfo>,
+        limits: &Limits,
+        here: impl Fn() -> (usize, usize),
+    ) -> Result<()> {
+        let exceeded = |limit: Limit| {
+            let (line, column) = here();
+            Error::LimitExceeded { limit, max: limits.get(limit), line, column }
+        };
+        for attr in e.attributes() {
+            let attr = attr.map_err(|_| malformed_at(here(), MalformedReason::InvalidAttribute))?;
+            let value = attr
+                .normalized_value(XmlVersion::Implicit1_0)
+                .map_err(|_| malformed_at(here(), MalformedReason::InvalidReference))?;
+            let key = attr.key.as_ref();
+            if key.len() > limits.name_bytes {
+                return Err(exceeded(Limit::NameBytes));
+            }
+            if value.len() > limits.text_bytes {
+                return Err(exceeded(Limit::TextBytes));
+            }
+            let name = format!("@{key}");
+            let attr_path = format!("{path}/{name}");
+            if !self.paths.contains_key(&attr_path) && !earlier.contains_key(&attr_path) {
+                // Key and order; its name; its entry in the table.
+                let cost = 2 * attr_path.len() + name.len() + PATH_OVERHEAD;
+                self.keep(cost, limits.kept_bytes).map_err(exceeded)?;
+            }
+            let info = self.paths.entry(attr_path.clone()).or_insert_with(|| {
+                self.order.push(attr_path);
+                PathInfo { known: false, parent: Some(path.to_owned()), name, ..PathInfo::default() }
+            });
+            info.count += 1;
+            *info.shapes.entry(shape(&value)).or_insert(0) += 1;
+        }
+        Ok(())
     }
 
     fn close(&mut self, stack: &mut Vec<Frame>, max_kept: usize) -> std::result::Result<(), Limit> {

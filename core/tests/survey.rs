@@ -320,3 +320,55 @@ fn an_unknown_field_of_a_known_certificate_is_proposed() {
     let s = survey([read("face_pmh_two.xml").as_slice()], &ParseOptions::default());
     assert!(s.proposals.is_empty() && s.layout.is_none(), "{:?}", s.proposals);
 }
+
+/// A real file may carry data in attributes (the layout kohi was built from has none). A parse
+/// keeps them as `…/@name`; the survey counts them under the same paths, with the shapes of
+/// their values, marks them unknown (a layout maps elements only) and never proposes them.
+#[test]
+fn attributes_are_counted_with_their_shapes_never_their_values() {
+    let face = String::from_utf8(read("face_pmh_two.xml")).unwrap();
+    let with = face.replacen(
+        "<MedicalSubsidyCertificateInfo>",
+        r#"<MedicalSubsidyCertificateInfo Futansha="54136015" Jukyusha='1112226' Kubun="">"#,
+        1,
+    );
+    let with = with.replacen("<MedicalSubsidyValidEndDate>", r#"<MedicalSubsidyValidEndDate Shubetsu="&#x5B9A;">"#, 1);
+    let s = survey([with.as_bytes()], &ParseOptions::default());
+    let attribute = |name: &str| {
+        s.elements
+            .iter()
+            .find(|e| e.path.ends_with(&format!("/MedicalSubsidyCertificateInfo/@{name}")))
+            .unwrap_or_else(|| panic!("@{name} not in the survey"))
+    };
+    let payer = attribute("Futansha");
+    assert_eq!((payer.count, payer.known, payer.container), (1, false, false));
+    let shapes = |e: &kohi::survey::ElementStat| e.shapes.keys().cloned().collect::<Vec<_>>();
+    assert_eq!(shapes(payer), ["8 digits, check digit ok, 法別 54 national 公費"]);
+    assert_eq!(shapes(attribute("Jukyusha")), ["7 digits, check digit ok"]);
+    assert_eq!(shapes(attribute("Kubun")), ["empty"]);
+    let end_date = s.elements.iter().find(|e| e.path.ends_with("/MedicalSubsidyValidEndDate/@Shubetsu")).unwrap();
+    assert_eq!(shapes(end_date), ["text ≤ 10 chars"]);
+    // The element keeps its own figures: a leaf with an attribute is still a leaf, and known.
+    let info = s.elements.iter().find(|e| e.path.ends_with("/MedicalSubsidyCertificateInfo")).unwrap();
+    assert_eq!((info.count, info.known, info.container), (2, true, true));
+    let end = s.elements.iter().find(|e| e.path.ends_with("/MedicalSubsidyValidEndDate")).unwrap();
+    assert_eq!((end.known, end.container, shapes(end)), (true, false, vec!["YYYYMMDD".to_owned()]));
+    // Nothing is proposed from an attribute, and nothing said holds an attribute's value.
+    assert!(s.proposals.is_empty() && s.layout.is_none(), "{:?}", s.proposals);
+    let said = [s.to_text(), s.to_json()].concat();
+    for value in ["54136015", "1112226", "定"] {
+        assert!(!said.contains(value), "the survey repeats an attribute's value");
+    }
+    assert!(said.contains("@Futansha  ×1  UNKNOWN  8 digits"), "{}", s.to_text());
+    assert!(s.to_text().contains("attribute"), "the report says attributes cannot be mapped: {}", s.to_text());
+}
+
+/// A malformed attribute fails the file by its code, as a parse would.
+#[test]
+fn a_malformed_attribute_fails_the_file_as_a_parse_does() {
+    let face = String::from_utf8(read("face_pmh_two.xml")).unwrap();
+    let bad = face.replacen("<MedicalSubsidyCertificateInfo>", "<MedicalSubsidyCertificateInfo a=\"1\" a=\"2\">", 1);
+    let parse_code = kohi::parse(bad.as_bytes()).unwrap_err().code();
+    let s = survey([bad.as_bytes()], &ParseOptions::default());
+    assert_eq!(s.failed.keys().copied().collect::<Vec<_>>(), [parse_code]);
+}
