@@ -5,7 +5,8 @@ Each is fixtures/face_pmh_two.xml with its two PMH certificates renamed (names o
 choosing, not the official ones, which are not public) and, in two of them, moved: to the
 person level, and into an unknown wrapper. `kohi survey --write` must propose a layout file
 that reads each of them to the same kohi[] as the original. Each is written in UTF-8 and in
-Shift_JIS (CP932).
+Shift_JIS (CP932). Two more in UTF-8 only: a document of PMH data of its own, and the
+certificates' values in attributes.
 
 Run from the repository root: python3 scripts/make_layout_fixtures.py
 """
@@ -87,6 +88,21 @@ pmh_document = (
     + "\n  </MessageBody>\n</PmhMsg>\n"
 )
 (FIXTURES / "pmh_document.xml").write_text(pmh_document, encoding="utf-8")
+
+# The certificates' values in attributes (`<KohiJukyushasho FutanshaBango="…" …>`), the cap
+# still a child element: a layout file names each attribute `@name`. UTF-8 only.
+def as_attributes(certificate: re.Match) -> str:
+    indent, body = certificate.group(1), certificate.group(2)
+    leaves = re.findall(r"<(\w+)>([^<]*)</\1>", body)
+    attributes = " ".join(f'{name}="{value}"' for name, value in leaves if name != "JikoFutanJogenGaku")
+    children = [f"{indent}  <{name}>{value}</{name}>" for name, value in leaves if name == "JikoFutanJogenGaku"]
+    if not children:
+        return f"{indent}<KohiJukyushasho {attributes}/>"
+    return f"{indent}<KohiJukyushasho {attributes}>\n" + "\n".join(children) + f"\n{indent}</KohiJukyushasho>"
+
+
+pmh_attributes = re.sub(r"(?m)^( *)<KohiJukyushasho>(.*?)^ *</KohiJukyushasho>", as_attributes, renamed, flags=re.S)
+(FIXTURES / "pmh_attributes.xml").write_text(pmh_attributes, encoding="utf-8")
 
 for name, text in cases.items():
     (FIXTURES / f"{name}.xml").write_text(text, encoding="utf-8")

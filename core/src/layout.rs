@@ -557,6 +557,8 @@ impl Layout {
     /// ```
     ///
     /// - `rename`: canonical name → the names the files use (added; the canonical one stays).
+    ///   `@name` is the attribute `name` of the parent element (a field that holds one value
+    ///   only: not a container, a wrapper or the cap).
     /// - `place`: canonical element → more parents (canonical container names) it may sit
     ///   under, with its whole subtree: PMH data at the person level, say.
     /// - `wrappers`: an element kohi does not know → the parents it wraps content in; its
@@ -599,10 +601,13 @@ impl Layout {
         }
         let built_in = BUILT_IN_ALIASES.iter().map(|&(c, a)| (c.to_owned(), a.to_owned()));
         for (canonical_name, alias) in built_in.chain(spec.aliases.iter().cloned()) {
-            if !is_xml_name(&alias) {
+            // `@name`: the attribute `name` of the field's parent element (what a survey calls
+            // `…/@name`), for files that carry a value in an attribute.
+            let attribute = alias.strip_prefix('@');
+            if !is_xml_name(attribute.unwrap_or(&alias)) {
                 return Err(bad_layout(
                     &format!("rename.{canonical_name}"),
-                    "an alias is not a valid XML element name",
+                    "an alias is not a valid XML element name (or @ and an attribute name)",
                 ));
             }
             let targets: Vec<(Ctx, Node)> = rows.iter().filter(|r| r.1 == canonical_name).map(|r| (r.0, r.2)).collect();
@@ -610,6 +615,13 @@ impl Layout {
                 return Err(bad_layout(
                     &format!("rename.{canonical_name}"),
                     "an alias names a canonical element kohi does not know",
+                ));
+            }
+            let holds_a_value = |node: &Node| matches!(node, Node::Leaf(field) if *field != Field::MaxCopay);
+            if attribute.is_some() && !targets.iter().all(|(_, node)| holds_a_value(node)) {
+                return Err(bad_layout(
+                    &format!("rename.{canonical_name}"),
+                    "an attribute (@name) can stand only for an element that holds one value",
                 ));
             }
             for (ctx, node) in targets {

@@ -618,20 +618,30 @@ impl Walker {
         if let Kind::Unknown { top: true } = kind {
             self.warn(WarningCode::UnknownElement);
         }
-        // Onshi files carry no attributes: the attribute parser (out of line) runs only when
-        // there is something, and a tag that is its name alone is not even looked at.
-        if e.len() > name.len() && !e.attributes_raw().trim_ascii().is_empty() {
-            self.keep_attributes(e, &here)?;
-        }
+        let attribute_ctx = match kind {
+            Kind::Container(ctx) | Kind::Wrapper(ctx) => Some(ctx),
+            _ => None,
+        };
         let siblings_start = self.siblings.len();
         self.stack.push(Frame { kind, path_len, siblings_start, text_start: self.text.len(), has_child: false });
+        // Onshi files carry no attributes: the attribute parser (out of line) runs only when
+        // there is something, and a tag that is its name alone is not even looked at. Read
+        // once the element is open, as its children are: an attribute is one of them to the
+        // duplicate check.
+        if e.len() > name.len() && !e.attributes_raw().trim_ascii().is_empty() {
+            self.attributes(e, attribute_ctx, &here)?;
+        }
         Ok(())
     }
 
-    /// Attributes are not part of the layout: every one is kept as `…/@name`.
+    /// An element's attributes. One the layout names (`@name` under the element's context, from
+    /// a layout file's `rename`) is read as that field, as a child element of the field would
+    /// be; every other one is kept as `…/@name`, with a warning, and, shaped like a 公費 number,
+    /// flags the person as a child element would.
     #[cold]
     #[inline(never)]
-    fn keep_attributes(&mut self, e: &BytesStart<'_>, here: &impl Fn() -> (usize, usize)) -> Result<()> {
+    /// `ctx`: the element's context, when it is a container or wrapper kohi knows.
+    fn attributes(&mut self, e: &BytesStart<'_>, ctx: Option<Ctx>, here: &impl Fn() -> (usize, usize)) -> Result<()> {
         for attr in e.attributes() {
             let attr = attr.map_err(|_| malformed_at(here(), MalformedReason::InvalidAttribute))?;
             let value = attr
@@ -639,12 +649,35 @@ impl Walker {
                 .map_err(|_| malformed_at(here(), MalformedReason::InvalidReference))?;
             self.check(Limit::TextBytes, value.len(), here)?;
             self.check(Limit::NameBytes, attr.key.as_ref().len(), here)?;
-            self.check(Limit::UnknownElements, self.unknown.len() + 1, here)?;
-            let path = format!("{}/@{}", self.path, attr.key.as_ref());
-            self.kept += 2 * path.len() + value.len();
-            self.check(Limit::KeptBytes, self.kept, here)?;
-            self.warnings.push(Warning { code: WarningCode::UnknownElement, path: path.clone() });
-            self.unknown.push(UnknownElement { path, text: Personal::new(value.into_owned()) });
+            let name = format!("@{}", attr.key.as_ref());
+            let field = match ctx.and_then(|ctx| self.layout.lookup(ctx, &name)) {
+                Some(Node::Leaf(field)) if field != Field::MaxCopay => Some(field),
+                _ => None,
+            };
+            let path_len = self.path.len();
+            self.path.push('/');
+            self.path.push_str(&name);
+            match field {
+                Some(field) if !is_blank(&value) => {
+                    if !self.assign(field, &value) {
+                        self.keep_duplicate(field, &value);
+                    }
+                }
+                Some(_) => {}
+                None => {
+                    self.check(Limit::UnknownElements, self.unknown.len() + 1, here)?;
+                    self.check(Limit::KeptBytes, self.kept + 2 * self.path.len() + value.len(), here)?;
+                    self.warn(WarningCode::UnknownElement);
+                    let unread = !is_blank(&value)
+                        && (looks_like_payer(&value) || (ctx == Some(Ctx::Subsidy) && looks_like_recipient(&value)));
+                    if unread {
+                        self.warn(WarningCode::UnmappedKohiNumber);
+                        self.model.person().unmapped_kohi_number = true;
+                    }
+                    self.keep_unknown(value.into_owned());
+                }
+            }
+            self.path.truncate(path_len);
         }
         Ok(())
     }

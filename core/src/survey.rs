@@ -1,7 +1,7 @@
 //! `kohi survey`: learn the real layout from real files, without reading a value out of them.
 //!
 //! The official PMH element names, and where the data sits, are not public. A survey walks the
-//! element tree (attributes too, as `…/@name`) of one or more files (XML or the Web API's JSON form), counts every path, says
+//! element tree (attributes too, as `…/@name`: a layout file names them `@name`) of one or more files (XML or the Web API's JSON form), counts every path, says
 //! whether the layout in use knows it, and describes each leaf by the *shape* of its values
 //! (`8 digits, check digit ok, 公費 法別 54 national`, `YYYYMMDD`, `text ≤ 20 chars`), never the
 //! values. From shapes and neighbours it proposes a layout file (see [`crate::layout::Layout::from_json`])
@@ -17,7 +17,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Limit, MalformedReason, Result};
 use crate::layout::names::{BULK_CONFIRM_UNIT, MESSAGE_BODY};
-use crate::layout::{Ctx, Node, TABLE};
+use crate::layout::{Ctx, Layout, Node, TABLE};
 use crate::numbers::{NumberKind, date_value, is_valid_normalized, normalize, payer_law};
 use crate::parse::{Limits, ParseOptions, malformed_at};
 
@@ -178,7 +178,7 @@ impl Survey {
         if self.elements.iter().any(|e| e.path.contains("/@")) {
             let _ = writeln!(
                 out,
-                "\nAttributes (@name above) are counted with the shapes of their values, but a layout file maps elements only: a parse keeps each attribute as an unknown element (`…/@name`, with a warning) and reads no 公費 field from it. A 公費 field carried in an attribute needs a change to kohi: send its path and shapes, never the file."
+                "\nAttributes (@name above) are read as child elements are: a layout file names one `@name` in `rename` (for a field that holds one value), and the proposals below do. One no layout names is kept as an unknown element (`…/@name`, with a warning)."
             );
         }
         if self.proposals.is_empty() {
@@ -328,6 +328,7 @@ struct Frame {
     known: bool,
     text: String,
     has_child: bool,
+    has_attributes: bool,
     /// This occurrence is among the first [`SAMPLED_OCCURRENCES`] of its path: an unknown
     /// container's values are kept.
     sampled: bool,
@@ -458,12 +459,22 @@ impl Walk {
                     });
                     info.count += 1;
                     let sampled = earlier.get(&path).map_or(0, |e| e.count) + info.count <= SAMPLED_OCCURRENCES;
+                    let text_so_far = String::new();
+                    stack.push(Frame {
+                        path,
+                        ctx,
+                        known,
+                        text: text_so_far,
+                        has_child: false,
+                        has_attributes: false,
+                        sampled,
+                        leaves: Vec::new(),
+                    });
                     if e.len() > e.name().as_ref().len() && !e.attributes_raw().trim_ascii().is_empty() {
                         let here = || crate::decode::line_column(text, reader.buffer_position() as usize);
-                        self.attributes(e, &path, earlier, &limits, here)?;
+                        let frame = stack.last_mut().expect("pushed");
+                        self.attributes(e, frame, layout, earlier, &limits, here)?;
                     }
-                    let text = String::new();
-                    stack.push(Frame { path, ctx, known, text, has_child: false, sampled, leaves: Vec::new() });
                     if matches!(event, Event::Empty(_)) {
                         self.close(&mut stack, limits.kept_bytes).map_err(|l| exceeded(&reader, l))?;
                     }
@@ -493,15 +504,16 @@ impl Walk {
     }
 
     /// An element's attributes, each counted as `…/@name` (the path a parse keeps it under),
-    /// unknown whatever the layout (a layout maps elements only), with the shape of its value.
-    /// Never a proposal's source: a layout could not read what it proposed. Malformed ones fail
-    /// the file as they fail a parse.
+    /// with the shape of its value, and, in a container whose values are kept, kept as one of its
+    /// leaves: a layout file names an attribute `@name` (in `rename`), so it is proposed as a
+    /// child element would be. Malformed ones fail the file as they fail a parse.
     #[cold]
     #[inline(never)]
     fn attributes(
         &mut self,
         e: &BytesStart<'_>,
-        path: &str,
+        frame: &mut Frame,
+        layout: &Layout,
         earlier: &HashMap<String, PathInfo>,
         limits: &Limits,
         here: impl Fn() -> (usize, usize),
@@ -515,6 +527,7 @@ impl Walk {
             let value = attr
                 .normalized_value(XmlVersion::Implicit1_0)
                 .map_err(|_| malformed_at(here(), MalformedReason::InvalidReference))?;
+            frame.has_attributes = true;
             let key = attr.key.as_ref();
             if key.len() > limits.name_bytes {
                 return Err(exceeded(Limit::NameBytes));
@@ -523,18 +536,26 @@ impl Walk {
                 return Err(exceeded(Limit::TextBytes));
             }
             let name = format!("@{key}");
-            let attr_path = format!("{path}/{name}");
+            let attr_path = format!("{}/{name}", frame.path);
             if !self.paths.contains_key(&attr_path) && !earlier.contains_key(&attr_path) {
                 // Key and order; its name; its entry in the table.
                 let cost = 2 * attr_path.len() + name.len() + PATH_OVERHEAD;
                 self.keep(cost, limits.kept_bytes).map_err(exceeded)?;
             }
+            let (known, field) = match frame.ctx.and_then(|ctx| layout.lookup(ctx, &name).map(|node| (ctx, node))) {
+                Some((ctx, node)) => (true, layout.canonical_name(ctx, node)),
+                None => (false, None),
+            };
             let info = self.paths.entry(attr_path.clone()).or_insert_with(|| {
                 self.order.push(attr_path);
-                PathInfo { known: false, parent: Some(path.to_owned()), name, ..PathInfo::default() }
+                PathInfo { known, parent: Some(frame.path.clone()), name: name.clone(), field, ..PathInfo::default() }
             });
             info.count += 1;
             *info.shapes.entry(shape(&value)).or_insert(0) += 1;
+            if frame.keeps_values() {
+                self.keep(name.len() + value.len() + KEPT_OVERHEAD, limits.kept_bytes).map_err(exceeded)?;
+                frame.leaves.push((name, value.into_owned()));
+            }
         }
         Ok(())
     }
@@ -542,7 +563,10 @@ impl Walk {
     fn close(&mut self, stack: &mut Vec<Frame>, max_kept: usize) -> std::result::Result<(), Limit> {
         let Some(frame) = stack.pop() else { return Ok(()) };
         let info = self.paths.get_mut(&frame.path).expect("opened");
-        if frame.has_child {
+        // An element of attributes alone (`<Certificate Payer="…"/>`) holds its values as a
+        // container holds its leaves.
+        let attributes_alone = frame.has_attributes && frame.text.trim().is_empty();
+        if frame.has_child || attributes_alone {
             info.container = true;
             if frame.keeps_values() {
                 self.occurrences.entry(frame.path.clone()).or_default().push(frame.leaves);

@@ -641,6 +641,64 @@ mod layout_files {
         assert!(e.to_string().contains("`rename.Shared"), "{e}");
     }
 
+    const ATTRIBUTES: &str = r#""rename": {"MedicalSubsidyCertificateList": "PmhList", "MedicalSubsidyCertificateInfo": "PmhCert",
+        "MedicalSubsidyInsurerNumber": "@Futansha", "MedicalSubsidyRecipientNumber": "@Jukyusha",
+        "MedicalSubsidyValidStartDate": "@Kaishi", "MedicalSubsidyValidEndDate": "Shuryo"}"#;
+
+    /// A value in an attribute (`@name` in `rename`) is read as the child element of that field
+    /// would be; without the layout it is kept, and a 公費-shaped one says the 公費 went unread.
+    #[test]
+    fn values_in_attributes_are_read_where_the_layout_names_them() {
+        let cert = r#"<PmhCert Futansha="５２１３６０１７" Jukyusha='1234566' Kaishi="20250401" Note="x"><Shuryo>20260331</Shuryo></PmhCert>"#;
+        let empty = r#"<PmhCert Futansha="88131016" Jukyusha="K1" Kaishi="20250401"/>"#;
+        let xml = result(&format!("<InsurerName>x</InsurerName><PmhList>{cert}{empty}</PmhList>"));
+        let d = kohi::parse_with(xml.as_bytes(), &with_layout(&format!("{{{ATTRIBUTES}}}"))).unwrap();
+        assert_eq!(
+            payers(&d),
+            [
+                ("52136017".into(), "1234566".into(), Some("20250401".into())),
+                ("88131016".into(), "K1".into(), Some("20250401".into()))
+            ]
+        );
+        assert_eq!(d.patients[0].pmh, kohi::PmhState::Received);
+        let raw = d.patients[0].kohi[0].payer_number_raw.as_ref().map(|n| n.expose().to_string());
+        assert_eq!(raw.as_deref(), Some("５２１３６０１７"), "the raw text is kept");
+        // The attribute the layout does not name is kept, under the path a survey gives it (with
+        // the indices of a parse's paths).
+        let unknown: Vec<_> = d.unknown_elements.iter().map(|u| (u.path.as_str(), u.text.expose().as_str())).collect();
+        assert_eq!(
+            unknown,
+            [("XmlMsg/MessageBody/ResultList/ResultOfQualificationConfirmation[1]/PmhList/PmhCert[1]/@Note", "x")]
+        );
+        // An attribute and a child element of the same field: the first is used, the second
+        // kept as a duplicate, as two child elements would be.
+        let twice = result(
+            r#"<PmhList><PmhCert Futansha="52136017" Jukyusha="1234566"><FutanshaNo>54136015</FutanshaNo></PmhCert></PmhList>"#,
+        );
+        let both = ATTRIBUTES.replace(r#""@Futansha""#, r#"["@Futansha", "FutanshaNo"]"#);
+        let layout = with_layout(&format!("{{{both}}}"));
+        let d = kohi::parse_with(twice.as_bytes(), &layout).unwrap();
+        assert_eq!(payers(&d)[0].0, "52136017");
+        assert_eq!(warned(&d, WarningCode::DuplicateElement).len(), 1);
+        // Without the layout: nothing mapped, every value kept, and the payer-shaped one (the
+        // full-width 公費負担者番号) and the certificate's 受給者番号 flag the person.
+        let d = parse(&xml);
+        assert!(d.patients[0].kohi.is_empty());
+        assert_eq!(d.patients[0].pmh, kohi::PmhState::ReceivedUnread);
+        let paths = warned(&d, WarningCode::UnmappedKohiNumber);
+        assert_eq!(paths.len(), 2, "{paths:?}");
+        assert!(paths.iter().all(|&p| p == "@Futansha"), "{paths:?}");
+        assert_eq!(d.unknown_elements.iter().filter(|u| u.path.contains("/@")).count(), 7);
+        // Known certificates with their numbers in attributes no layout names: unread, said so
+        // (this gave `received` and 公費 without numbers, and no warning).
+        let known = result(
+            r#"<MedicalSubsidyCertificateList><MedicalSubsidyCertificateInfo Futansha="52136017" Jukyusha="1234566"/></MedicalSubsidyCertificateList>"#,
+        );
+        let d = parse(&known);
+        assert_eq!(d.patients[0].pmh, kohi::PmhState::ReceivedUnread);
+        assert_eq!(warned(&d, WarningCode::UnmappedKohiNumber), ["@Futansha", "@Jukyusha"]);
+    }
+
     #[test]
     fn bad_layout_files_name_the_key() {
         for (json, key) in [
@@ -651,6 +709,11 @@ mod layout_files {
             (r#"{"wrappers": {"Name": "ResultOfQualificationConfirmation"}}"#, "wrappers.Name"),
             (r#"{"wrappers": {"a b": "MessageBody"}}"#, "wrappers.a b"),
             (r#"{"roots": {"PmhMsg": 1}}"#, "roots"),
+            // An attribute holds one value: it cannot be a certificate, a list or the cap.
+            (r#"{"rename": {"MedicalSubsidyCertificateInfo": "@Cert"}}"#, "rename.MedicalSubsidyCertificateInfo"),
+            (r#"{"rename": {"MaxCopaymentAmount": "@Cap"}}"#, "rename.MaxCopaymentAmount"),
+            (r#"{"rename": {"InsurerName": "@"}}"#, "rename.InsurerName"),
+            (r#"{"rename": {"InsurerName": "@@x"}}"#, "rename.InsurerName"),
             (r#"{"kohi_layout": 2}"#, "kohi_layout"),
             (r#"{"rename": {}, "extra": 1}"#, "extra"),
             ("{", ""),

@@ -22,7 +22,7 @@ fn slots(doc: &kohi::Document) -> Vec<String> {
         .collect()
 }
 
-const MOVED: [&str; 8] = [
+const MOVED: [&str; 9] = [
     "pmh_unknown_names.xml",
     "pmh_unknown_names_sjis.xml",
     "pmh_person_level.xml",
@@ -32,6 +32,8 @@ const MOVED: [&str; 8] = [
     // Two kinds of certificate, each under names of its own: both proposed, both read.
     "pmh_two_kinds.xml",
     "pmh_two_kinds_sjis.xml",
+    // The certificates' values in attributes: proposed as `@name`, which a layout file names.
+    "pmh_attributes.xml",
 ];
 
 #[test]
@@ -323,7 +325,8 @@ fn an_unknown_field_of_a_known_certificate_is_proposed() {
 
 /// A real file may carry data in attributes (the layout kohi was built from has none). A parse
 /// keeps them as `…/@name`; the survey counts them under the same paths, with the shapes of
-/// their values, marks them unknown (a layout maps elements only) and never proposes them.
+/// their values, and says how a layout file names them (`pmh_attributes` in the cases above
+/// has them proposed).
 #[test]
 fn attributes_are_counted_with_their_shapes_never_their_values() {
     let face = String::from_utf8(read("face_pmh_two.xml")).unwrap();
@@ -353,14 +356,15 @@ fn attributes_are_counted_with_their_shapes_never_their_values() {
     assert_eq!((info.count, info.known, info.container), (2, true, true));
     let end = s.elements.iter().find(|e| e.path.ends_with("/MedicalSubsidyValidEndDate")).unwrap();
     assert_eq!((end.known, end.container, shapes(end)), (true, false, vec!["YYYYMMDD".to_owned()]));
-    // Nothing is proposed from an attribute, and nothing said holds an attribute's value.
+    // Nothing is proposed: these certificates give each field under its known name too. And
+    // nothing said holds an attribute's value.
     assert!(s.proposals.is_empty() && s.layout.is_none(), "{:?}", s.proposals);
     let said = [s.to_text(), s.to_json()].concat();
     for value in ["54136015", "1112226", "定"] {
         assert!(!said.contains(value), "the survey repeats an attribute's value");
     }
     assert!(said.contains("@Futansha  ×1  UNKNOWN  8 digits"), "{}", s.to_text());
-    assert!(s.to_text().contains("attribute"), "the report says attributes cannot be mapped: {}", s.to_text());
+    assert!(s.to_text().contains("a layout file names one `@name` in `rename`"), "{}", s.to_text());
 }
 
 /// A malformed attribute fails the file by its code, as a parse would.
