@@ -253,14 +253,20 @@ export interface Kohi {
   welfareOfficeName: string | null
   path: string
   /** Of certificates with the same numbers (a renewal); null when there is no other. */
-  renewal: 'current' | 'superseded' | 'not_yet_valid' | null | null
+  renewal: 'current' | 'superseded' | 'not_yet_valid' | null
 }
 
 /** The verdict of `checkNumber`. */
 export interface NumberCheck {
   kind: 'insurer' | 'payer' | 'recipient'
+  /** The number normalised: half-width digits, no spaces. */
   normalized: string
+  /** Right length, all digits, and the check digit holds. */
   valid: boolean
+  /**
+   * The check digit the body calls for; null when the number is not all digits of its kind's
+   * length (no last digit would make it right).
+   */
   expectedCheckDigit: number | null
 }
 

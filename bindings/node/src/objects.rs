@@ -343,7 +343,7 @@ pub struct Kohi {
     pub welfare_office_name: Option<String>,
     pub path: String,
     /// Of certificates with the same numbers (a renewal); null when there is no other.
-    #[napi(ts_type = "'current' | 'superseded' | 'not_yet_valid' | null")]
+    #[napi(ts_type = "'current' | 'superseded' | 'not_yet_valid'")]
     pub renewal: Option<String>,
 }
 
@@ -376,8 +376,12 @@ pub struct UnknownElement {
 pub struct NumberCheck {
     #[napi(ts_type = "'insurer' | 'payer' | 'recipient'")]
     pub kind: String,
+    /// The number normalised: half-width digits, no spaces.
     pub normalized: String,
+    /// Right length, all digits, and the check digit holds.
     pub valid: bool,
+    /// The check digit the body calls for; null when the number is not all digits of its kind's
+    /// length (no last digit would make it right).
     pub expected_check_digit: Option<u32>,
 }
 

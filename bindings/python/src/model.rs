@@ -457,11 +457,14 @@ impl NumberCheck {
         &self.check.normalized
     }
 
+    /// Right length, all digits, and the check digit holds.
     #[getter]
     fn valid(&self) -> bool {
         self.check.valid
     }
 
+    /// The check digit the body calls for; None when the number is not all digits of its kind's
+    /// length (no last digit would make it right).
     #[getter]
     fn expected_check_digit(&self) -> Option<u8> {
         self.check.expected_check_digit
