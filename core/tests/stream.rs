@@ -328,3 +328,38 @@ fn streams_refuse_what_is_not_a_regular_file_without_blocking() {
     assert_eq!(PatientReader::new(file, &ParseOptions::default()).unwrap().count(), 1);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Values in attributes, read through a layout file's `@name`, stream unit by unit to what the
+/// whole-file parse gives, whatever the chunking (an attribute split across chunks too).
+#[test]
+fn values_in_attributes_stream_like_the_whole_file() {
+    let layout = r#"{"rename": {"MedicalSubsidyInsurerNumber": "@Payer", "MedicalSubsidyRecipientNumber": "@Recipient",
+        "MedicalSubsidyValidStartDate": "@From"}}"#;
+    let options = ParseOptions::default().with_layout_json(layout).unwrap();
+    let certificate = r#"<MedicalSubsidyCertificateList><MedicalSubsidyCertificateInfo Payer="54136015" Recipient="1112226"
+        From="20250401"><MedicalSubsidyValidEndDate>20260331</MedicalSubsidyValidEndDate></MedicalSubsidyCertificateInfo>
+        </MedicalSubsidyCertificateList>"#;
+    let xml = bulk(40)
+        .replace("</ResultOfQualificationConfirmation>", &format!("{certificate}</ResultOfQualificationConfirmation>"));
+    let whole: Vec<String> = kohi::parse_with(xml.as_bytes(), &options)
+        .unwrap()
+        .patients
+        .iter()
+        .map(|p| serde_json::to_string(p).unwrap())
+        .collect();
+    assert_eq!(whole.len(), 40);
+    for p in &whole {
+        let v: serde_json::Value = serde_json::from_str(p).unwrap();
+        let kohi = v["kohi"].as_array().unwrap();
+        let pmh = kohi.iter().find(|k| k["source"] == "pmh").expect("the certificate's 公費");
+        assert_eq!((&pmh["payer_number"], &pmh["recipient_number"]), (&"54136015".into(), &"1112226".into()));
+        assert_eq!(pmh["valid_from"], "2025-04-01");
+    }
+    for chunk in [5, 97, 4096] {
+        let streamed: Vec<String> = PatientReader::new(Trickle { data: xml.as_bytes(), n: chunk }, &options)
+            .unwrap()
+            .map(|p| serde_json::to_string(&p.unwrap().patient).unwrap())
+            .collect();
+        assert_eq!(streamed, whole, "chunks of {chunk}");
+    }
+}
