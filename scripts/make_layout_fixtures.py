@@ -6,11 +6,13 @@ choosing, not the official ones, which are not public) and, in two of them, move
 person level, and into an unknown wrapper. `kohi survey --write` must propose a layout file
 that reads each of them to the same kohi[] as the original. Each is written in UTF-8 and in
 Shift_JIS (CP932). Two more in UTF-8 only: a document of PMH data of its own, and the
-certificates' values in attributes.
+certificates' values in attributes (also in the Web API's JSON form, fixtures/webapi/).
 
 Run from the repository root: python3 scripts/make_layout_fixtures.py
 """
+import json
 import re
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -103,6 +105,28 @@ def as_attributes(certificate: re.Match) -> str:
 
 pmh_attributes = re.sub(r"(?m)^( *)<KohiJukyushasho>(.*?)^ *</KohiJukyushasho>", as_attributes, renamed, flags=re.S)
 (FIXTURES / "pmh_attributes.xml").write_text(pmh_attributes, encoding="utf-8")
+
+
+# The same in the Web API's JSON form: an attribute is `"@name"`, as XML-to-JSON converters write
+# it; an element repeated among its siblings is an array.
+def as_json(element: ET.Element):
+    children = list(element)
+    if not children and not element.attrib:
+        return element.text or ""
+    value = {f"@{name}": text for name, text in element.attrib.items()}
+    for child in children:
+        same = [c for c in children if c.tag == child.tag]
+        if len(same) > 1:
+            value.setdefault(child.tag, []).append(as_json(child))
+        else:
+            value[child.tag] = as_json(child)
+    return value
+
+
+root = ET.fromstring(pmh_attributes.encode("utf-8"))
+(FIXTURES / "webapi" / "pmh_attributes.json").write_text(
+    json.dumps({root.tag: as_json(root)}, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+)
 
 for name, text in cases.items():
     (FIXTURES / f"{name}.xml").write_text(text, encoding="utf-8")

@@ -2,7 +2,8 @@
 //!
 //! `{"XmlMsg":{"MessageHeader":{…},"MessageBody":{"ResultList":[{"ResultOfQualificationConfirmation":{…}}]}}}`:
 //! an object is an element's children, a string (or number, or boolean) its text, an array the
-//! element repeated, `null` an absent element. The JSON is turned into that XML in one streaming
+//! element repeated, `null` an absent element, and a key `@name` an attribute of the element (as
+//! XML-to-JSON converters write one), so that one layout file reads both forms. The JSON is turned into that XML in one streaming
 //! pass (no JSON tree is built) and then parsed like any result file: the same layout, limits,
 //! warnings and errors. The XML written counts against the input size limit, so a short JSON
 //! file of long keys in long arrays cannot grow without bound.
@@ -56,6 +57,17 @@ impl Out {
         Ok(())
     }
 
+    /// Inserts `s` at byte `at` (an attribute into a start tag written earlier), within the
+    /// same bound as [`Out::push`].
+    fn insert(&mut self, at: usize, s: &str) -> Result<(), ()> {
+        if self.xml.len() + s.len() > self.max_bytes {
+            self.fail(Error::InputTooLarge { size: self.xml.len() + s.len(), limit: self.max_bytes });
+            return Err(());
+        }
+        self.xml.insert_str(at, s);
+        Ok(())
+    }
+
     fn text(&mut self, s: &str) -> Result<(), ()> {
         let mut rest = s;
         while let Some(i) = rest.find(['&', '<', '>']) {
@@ -72,6 +84,57 @@ impl Out {
 
     fn fail(&mut self, error: Error) {
         self.failure.get_or_insert(error);
+    }
+}
+
+/// ` name="value"`, the value escaped so that a parse reads it back exactly: a tab or line end
+/// as a character reference (XML reads a literal one in an attribute as a space).
+fn attribute_text(name: &str, value: &str) -> String {
+    let mut out = format!(" {name}=\"");
+    for c in value.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\t' => out.push_str("&#9;"),
+            '\n' => out.push_str("&#10;"),
+            '\r' => out.push_str("&#13;"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// An attribute's value: a string, number or boolean (`null`: no attribute).
+struct AttributeValue(String);
+
+impl<'de> serde::Deserialize<'de> for AttributeValue {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Text;
+        impl Visitor<'_> for Text {
+            type Value = AttributeValue;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an attribute's value: a string, number or boolean")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<AttributeValue, E> {
+                Ok(AttributeValue(v.to_owned()))
+            }
+            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<AttributeValue, E> {
+                Ok(AttributeValue(v.to_string()))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<AttributeValue, E> {
+                Ok(AttributeValue(v.to_string()))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<AttributeValue, E> {
+                Ok(AttributeValue(v.to_string()))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<AttributeValue, E> {
+                Ok(AttributeValue(v.to_string()))
+            }
+        }
+        deserializer.deserialize_any(Text)
     }
 }
 
@@ -144,18 +207,37 @@ impl<'de> Visitor<'de> for Element<'_> {
             self.out.fail(Error::NestingTooDeep { line: 0, column: 0, limit: self.out.max_depth });
             return Err(A::Error::custom("depth"));
         }
+        // While the start tag is open: where its attributes end (its `>` is written before the
+        // first child, or at the end).
+        let mut tag_end = None;
         if let Some(name) = self.name {
-            self.out
-                .push("<")
-                .and_then(|()| self.out.push(name))
-                .and_then(|()| self.out.push(">"))
-                .map_err(|()| A::Error::custom("limit"))?;
+            self.out.push("<").and_then(|()| self.out.push(name)).map_err(|()| A::Error::custom("limit"))?;
+            tag_end = Some(self.out.xml.len());
         }
+        let mut attributes_end = tag_end;
         while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            if let Some(attribute) = key.strip_prefix('@') {
+                // `"@name": "value"`, as XML-to-JSON converters write an attribute: the
+                // attribute of this element, in its start tag even when children came first.
+                let Some(at) = attributes_end.filter(|_| crate::layout::is_xml_name(attribute)) else {
+                    return Err(A::Error::custom("a key is not an attribute name"));
+                };
+                let Some(AttributeValue(value)) = map.next_value::<Option<AttributeValue>>()? else { continue };
+                let written = attribute_text(attribute, &value);
+                self.out.insert(at, &written).map_err(|()| A::Error::custom("limit"))?;
+                attributes_end = Some(at + written.len());
+                continue;
+            }
             if !crate::layout::is_xml_name(&key) {
                 return Err(A::Error::custom("a key is not an element name"));
             }
+            if tag_end.take().is_some() {
+                self.out.push(">").map_err(|()| A::Error::custom("limit"))?;
+            }
             map.next_value_seed(Element { name: Some(&key), out: &mut *self.out, depth: self.depth + 1 })?;
+        }
+        if tag_end.is_some() {
+            self.out.push(">").map_err(|()| A::Error::custom("limit"))?;
         }
         if let Some(name) = self.name {
             self.out
@@ -190,6 +272,27 @@ mod tests {
             xml(r#"{"XmlMsg":{"A":"1 & <2>","L":[{"I":"x"},{"I":"y"}],"N":null,"B":7}}"#).unwrap(),
             "<XmlMsg><A>1 &amp; &lt;2&gt;</A><L><I>x</I></L><L><I>y</I></L><B>7</B></XmlMsg>"
         );
+    }
+
+    #[test]
+    fn at_keys_are_attributes_of_their_element_wherever_they_come() {
+        assert_eq!(
+            xml(r#"{"XmlMsg":{"C":{"@P":"5 & \"6\"","I":"x","@Q":7,"@R":null},"E":{"@T":"a\nb\tc"}}}"#).unwrap(),
+            "<XmlMsg><C P=\"5 &amp; &quot;6&quot;\" Q=\"7\"><I>x</I></C><E T=\"a&#10;b&#9;c\"></E></XmlMsg>"
+        );
+        // Read back exactly by a parse (a line end is not turned into a space).
+        let d = crate::parse(br#"{"XmlMsg":{"MessageBody":{"@Note":"a\nb"}}}"#).unwrap();
+        assert_eq!(d.unknown_elements[0].path, "XmlMsg/MessageBody/@Note");
+        assert_eq!(d.unknown_elements[0].text.expose(), "a\nb");
+        for bad in [
+            r#"{"@XmlMsg":{}}"#,
+            r#"{"XmlMsg":{"@a b":"1"}}"#,
+            r#"{"XmlMsg":{"@":"1"}}"#,
+            r#"{"XmlMsg":{"@A":{"B":"1"}}}"#,
+            r#"{"XmlMsg":{"@A":["1"]}}"#,
+        ] {
+            assert_eq!(xml(bad).unwrap_err().code(), "malformed_xml", "{bad}");
+        }
     }
 
     #[test]

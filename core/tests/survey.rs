@@ -22,7 +22,7 @@ fn slots(doc: &kohi::Document) -> Vec<String> {
         .collect()
 }
 
-const MOVED: [&str; 9] = [
+const MOVED: [&str; 10] = [
     "pmh_unknown_names.xml",
     "pmh_unknown_names_sjis.xml",
     "pmh_person_level.xml",
@@ -34,6 +34,8 @@ const MOVED: [&str; 9] = [
     "pmh_two_kinds_sjis.xml",
     // The certificates' values in attributes: proposed as `@name`, which a layout file names.
     "pmh_attributes.xml",
+    // The same in the Web API's JSON form (`"@FutanshaBango": "52136017"`).
+    "webapi/pmh_attributes.json",
 ];
 
 #[test]
