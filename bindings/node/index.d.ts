@@ -64,7 +64,9 @@ export interface Survey {
   files: number
   /** Files that could not be read, by error code. */
   failed: Record<string, number>
+  /** Every path (element names joined by `/`; an attribute is `…/@name`), with the shapes of its values, never a value. */
   elements: Array<{ path: string; count: number; known: boolean; container: boolean; shapes: Record<string, number> }>
+  /** `element` is the name for the layout file's `rename` (`@name` for an attribute). */
   proposals: Array<{ field: string; element: string; path: string; confidence: 'low' | 'medium' | 'high'; evidence: string }>
   /** The proposed layout file, ready for the `layout` option; null when nothing is proposed. */
   layout: Record<string, unknown> | null
