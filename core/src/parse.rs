@@ -657,6 +657,10 @@ impl Walker {
             let path_len = self.path.len();
             self.path.push('/');
             self.path.push_str(&name);
+            // What keeping it (or a duplicate of a field) would hold: checked for every
+            // attribute, since one start tag may hold many and the next check is at the next
+            // element.
+            self.check(Limit::KeptBytes, self.kept + 2 * self.path.len() + value.len(), here)?;
             match field {
                 Some(field) if !is_blank(&value) => {
                     if !self.assign(field, &value) {
@@ -666,7 +670,6 @@ impl Walker {
                 Some(_) => {}
                 None => {
                     self.check(Limit::UnknownElements, self.unknown.len() + 1, here)?;
-                    self.check(Limit::KeptBytes, self.kept + 2 * self.path.len() + value.len(), here)?;
                     self.warn(WarningCode::UnknownElement);
                     let unread = !is_blank(&value)
                         && (looks_like_payer(&value) || (ctx == Some(Ctx::Subsidy) && looks_like_recipient(&value)));
