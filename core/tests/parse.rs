@@ -699,6 +699,28 @@ mod layout_files {
         assert_eq!(warned(&d, WarningCode::UnmappedKohiNumber), ["@Futansha", "@Jukyusha"]);
     }
 
+    /// One start tag of many attributes a layout names for one field: every duplicate kept
+    /// counts against the kept-bytes limit as it is kept, not at the next element.
+    #[test]
+    fn duplicates_in_one_start_tag_stop_at_the_kept_bytes_limit() {
+        let names: Vec<String> = (0..200).map(|i| format!("\"@A{i}\"")).collect();
+        let layout = format!(r#"{{"rename": {{"InsurerName": [{}]}}}}"#, names.join(","));
+        let attributes: String = (0..200).map(|i| format!(" A{i}=\"{}\"", "x".repeat(100))).collect();
+        let xml = doc(&format!(
+            "<ResultList><ResultOfQualificationConfirmation{attributes}></ResultOfQualificationConfirmation></ResultList>"
+        ));
+        let limits = ParseOptions::default().limits().with_named([("kept_bytes", 4096)]).unwrap();
+        let options = ParseOptions::default().with_layout_json(&layout).unwrap().with_limits(limits);
+        let e = kohi::parse_with(xml.as_bytes(), &options).unwrap_err();
+        assert_eq!(e.code(), "limit_exceeded", "{e}");
+        assert!(matches!(e, kohi::Error::LimitExceeded { limit: kohi::Limit::KeptBytes, .. }), "{e}");
+        // Within the limit the first is used and the others kept as duplicates.
+        let few = xml.replace(&attributes, &attributes[..attributes.find(" A3=").unwrap()]);
+        let d = kohi::parse_with(few.as_bytes(), &options).unwrap();
+        assert_eq!(d.patients[0].qualifications[0].insurer_name.as_deref(), Some("x".repeat(100).as_str()));
+        assert_eq!(warned(&d, WarningCode::DuplicateElement).len(), 2);
+    }
+
     #[test]
     fn bad_layout_files_name_the_key() {
         for (json, key) in [
