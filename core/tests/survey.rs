@@ -323,6 +323,23 @@ fn an_unknown_field_of_a_known_certificate_is_proposed() {
     // Fields the certificates always carry under known names are not proposed again.
     let s = survey([read("face_pmh_two.xml").as_slice()], &ParseOptions::default());
     assert!(s.proposals.is_empty() && s.layout.is_none(), "{:?}", s.proposals);
+    // The 受給者番号 in an attribute of the certificate instead: proposed as `@name`, and read.
+    let mut in_attribute = face.clone();
+    for number in ["1234566", "K000012345"] {
+        let element = format!("\n            <MedicalSubsidyRecipientNumber>{number}</MedicalSubsidyRecipientNumber>");
+        let at = in_attribute.find(&element).unwrap();
+        in_attribute.replace_range(at..at + element.len(), "");
+        let start = in_attribute[..at].rfind("<MedicalSubsidyCertificateInfo>").unwrap();
+        in_attribute.replace_range(
+            start..start + "<MedicalSubsidyCertificateInfo>".len(),
+            &format!("<MedicalSubsidyCertificateInfo JukyushaBango=\"{number}\">"),
+        );
+    }
+    let s = survey([in_attribute.as_bytes()], &ParseOptions::default());
+    let fields: Vec<_> = s.proposals.iter().map(|p| (p.field, p.element.as_str(), p.confidence)).collect();
+    assert_eq!(fields, [("MedicalSubsidyRecipientNumber", "@JukyushaBango", Confidence::Medium)]);
+    let options = ParseOptions::default().with_layout_json(&s.layout.unwrap().to_string()).unwrap();
+    assert_eq!(slots(&kohi::parse_with(in_attribute.as_bytes(), &options).unwrap()), want);
 }
 
 /// A real file may carry data in attributes (the layout kohi was built from has none). A parse
