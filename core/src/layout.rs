@@ -788,10 +788,12 @@ pub fn container_ctx(name: &str) -> Option<Ctx> {
     })
 }
 
+/// An XML element (or attribute) name, a namespace prefix included (`pmh:Certificate`: the
+/// files are read by their names as written, so a layout names a prefixed element so too).
 pub(crate) fn is_xml_name(name: &str) -> bool {
     let mut chars = name.chars();
     chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
-        && chars.all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        && chars.all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | ':'))
 }
 
 #[cfg(test)]

@@ -395,3 +395,22 @@ fn a_malformed_attribute_fails_the_file_as_a_parse_does() {
     let s = survey([bad.as_bytes()], &ParseOptions::default());
     assert_eq!(s.failed.keys().copied().collect::<Vec<_>>(), [parse_code]);
 }
+
+/// Names with a namespace prefix (`p:KohiJukyushasho`), as a document of another origin may
+/// write them: the survey proposed them and kohi refused its own layout file
+/// (`invalid_layout`: "not a valid XML element name"), so the data could not be read without
+/// a release.
+#[test]
+fn prefixed_names_are_proposed_and_read() {
+    let prefixed = String::from_utf8(read("pmh_unknown_names.xml"))
+        .unwrap()
+        .replace("<KohiJukyushasho", "<p:KohiJukyushasho")
+        .replace("</KohiJukyushasho", "</p:KohiJukyushasho")
+        .replace("FutanshaBango>", "p:FutanshaBango>");
+    let s = survey([prefixed.as_bytes()], &ParseOptions::default());
+    let layout = s.layout.expect("a layout");
+    assert_eq!(layout["rename"]["MedicalSubsidyInsurerNumber"], serde_json::json!(["p:FutanshaBango"]));
+    let options = ParseOptions::default().with_layout_json(&layout.to_string()).unwrap();
+    let want = slots(&kohi::parse(&read("face_pmh_two.xml")).unwrap());
+    assert_eq!(slots(&kohi::parse_with(prefixed.as_bytes(), &options).unwrap()), want);
+}
