@@ -788,17 +788,41 @@ pub fn container_ctx(name: &str) -> Option<Ctx> {
     })
 }
 
-/// An XML element (or attribute) name, a namespace prefix included (`pmh:Certificate`: the
-/// files are read by their names as written, so a layout names a prefixed element so too).
+/// An XML 1.0 name (the `Name` production), as a file may write an element or attribute:
+/// Japanese (`公費・受給者証`) and a namespace prefix (`pmh:Certificate`) included. Files are
+/// read by their names as written, so a layout names them so too; a narrower test refused
+/// layout files the survey had proposed from real names.
 pub(crate) fn is_xml_name(name: &str) -> bool {
     let mut chars = name.chars();
-    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
-        && chars.all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | ':'))
+    chars.next().is_some_and(is_name_start) && chars.all(|c| is_name_start(c) || is_name_char(c))
+}
+
+fn is_name_start(c: char) -> bool {
+    matches!(c,
+        ':' | 'A'..='Z' | '_' | 'a'..='z' | '\u{C0}'..='\u{D6}' | '\u{D8}'..='\u{F6}' | '\u{F8}'..='\u{2FF}'
+        | '\u{370}'..='\u{37D}' | '\u{37F}'..='\u{1FFF}' | '\u{200C}'..='\u{200D}' | '\u{2070}'..='\u{218F}'
+        | '\u{2C00}'..='\u{2FEF}' | '\u{3001}'..='\u{D7FF}' | '\u{F900}'..='\u{FDCF}' | '\u{FDF0}'..='\u{FFFD}'
+        | '\u{10000}'..='\u{EFFFF}')
+}
+
+fn is_name_char(c: char) -> bool {
+    matches!(c, '-' | '.' | '0'..='9' | '\u{B7}' | '\u{300}'..='\u{36F}' | '\u{203F}'..='\u{2040}')
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn xml_names_as_xml_1_0_defines_them() {
+        for good in ["A", "_a", "p:Cert", "公費・受給者証", "受給者番号１", "Ａ－１", "a-b.c", "x\u{B7}y"]
+        {
+            assert!(is_xml_name(good), "{good}");
+        }
+        for bad in ["", "a b", "1a", "-a", ".a", "a/b", "a>b", "a=b", "a\"b", "a&b", "\u{3000}a", "a\u{3000}"] {
+            assert!(!is_xml_name(bad), "{bad}");
+        }
+    }
 
     #[test]
     fn table_has_no_duplicate_names_per_parent() {
