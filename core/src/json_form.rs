@@ -2,8 +2,9 @@
 //!
 //! `{"XmlMsg":{"MessageHeader":{…},"MessageBody":{"ResultList":[{"ResultOfQualificationConfirmation":{…}}]}}}`:
 //! an object is an element's children, a string (or number, or boolean) its text, an array the
-//! element repeated, `null` an absent element, and a key `@name` an attribute of the element (as
-//! XML-to-JSON converters write one), so that one layout file reads both forms. The JSON is turned into that XML in one streaming
+//! element repeated, `null` an absent element, a key `@name` an attribute of the element and
+//! `#text` its text beside them (as XML-to-JSON converters write them), so that one layout file
+//! reads both forms. The JSON is turned into that XML in one streaming
 //! pass (no JSON tree is built) and then parsed like any result file: the same layout, limits,
 //! warnings and errors. The XML written counts against the input size limit, so a short JSON
 //! file of long keys in long arrays cannot grow without bound.
@@ -228,6 +229,16 @@ impl<'de> Visitor<'de> for Element<'_> {
                 attributes_end = Some(at + written.len());
                 continue;
             }
+            if key == "#text" && self.name.is_some() {
+                // `"#text": "value"`: the element's own text beside its attributes (how
+                // XML-to-JSON converters write `<E a="1">value</E>`).
+                let Some(AttributeValue(text)) = map.next_value::<Option<AttributeValue>>()? else { continue };
+                if tag_end.take().is_some() {
+                    self.out.push(">").map_err(|()| A::Error::custom("limit"))?;
+                }
+                self.out.text(&text).map_err(|()| A::Error::custom("limit"))?;
+                continue;
+            }
             if !crate::layout::is_xml_name(&key) {
                 return Err(A::Error::custom("a key is not an element name"));
             }
@@ -284,7 +295,14 @@ mod tests {
         let d = crate::parse(br#"{"XmlMsg":{"MessageBody":{"@Note":"a\nb"}}}"#).unwrap();
         assert_eq!(d.unknown_elements[0].path, "XmlMsg/MessageBody/@Note");
         assert_eq!(d.unknown_elements[0].text.expose(), "a\nb");
+        // `#text`: the element's text beside its attributes.
+        assert_eq!(
+            xml(r##"{"XmlMsg":{"P":{"@kind":"x","#text":"5213 & 6017"},"Q":{"#text":null}}}"##).unwrap(),
+            "<XmlMsg><P kind=\"x\">5213 &amp; 6017</P><Q></Q></XmlMsg>"
+        );
         for bad in [
+            r##"{"#text":"1"}"##,
+            r##"{"XmlMsg":{"#text":{"A":"1"}}}"##,
             r#"{"@XmlMsg":{}}"#,
             r#"{"XmlMsg":{"@a b":"1"}}"#,
             r#"{"XmlMsg":{"@":"1"}}"#,
