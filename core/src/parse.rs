@@ -622,6 +622,7 @@ impl Walker {
             Kind::Container(ctx) | Kind::Wrapper(ctx) => Some(ctx),
             _ => None,
         };
+        let in_unknown = matches!(kind, Kind::Unknown { top: false });
         let siblings_start = self.siblings.len();
         self.stack.push(Frame { kind, path_len, siblings_start, text_start: self.text.len(), has_child: false });
         // Onshi files carry no attributes: the attribute parser (out of line) runs only when
@@ -629,19 +630,27 @@ impl Walker {
         // once the element is open, as its children are: an attribute is one of them to the
         // duplicate check.
         if e.len() > name.len() && !e.attributes_raw().trim_ascii().is_empty() {
-            self.attributes(e, attribute_ctx, &here)?;
+            self.attributes(e, attribute_ctx, in_unknown, &here)?;
         }
         Ok(())
     }
 
     /// An element's attributes. One the layout names (`@name` under the element's context, from
     /// a layout file's `rename`) is read as that field, as a child element of the field would
-    /// be; every other one is kept as `…/@name`, with a warning, and, shaped like a 公費 number,
-    /// flags the person as a child element would.
+    /// be; every other one is kept as `…/@name` and, shaped like a 公費 number, flags the person
+    /// as a child element would. It warns `unknown_element`, unless its element sits inside an
+    /// unknown element (`in_unknown`), whose warning covers its subtree as it covers nested
+    /// elements: a certificate under unknown names warned once, not once per attribute.
+    /// `ctx`: the element's context, when it is a container or wrapper kohi knows.
     #[cold]
     #[inline(never)]
-    /// `ctx`: the element's context, when it is a container or wrapper kohi knows.
-    fn attributes(&mut self, e: &BytesStart<'_>, ctx: Option<Ctx>, here: &impl Fn() -> (usize, usize)) -> Result<()> {
+    fn attributes(
+        &mut self,
+        e: &BytesStart<'_>,
+        ctx: Option<Ctx>,
+        in_unknown: bool,
+        here: &impl Fn() -> (usize, usize),
+    ) -> Result<()> {
         for attr in e.attributes() {
             let attr = attr.map_err(|_| malformed_at(here(), MalformedReason::InvalidAttribute))?;
             let value = attr
@@ -670,7 +679,9 @@ impl Walker {
                 Some(_) => {}
                 None => {
                     self.check(Limit::UnknownElements, self.unknown.len() + 1, here)?;
-                    self.warn(WarningCode::UnknownElement);
+                    if !in_unknown {
+                        self.warn(WarningCode::UnknownElement);
+                    }
                     let unread = !is_blank(&value)
                         && (looks_like_payer(&value) || (ctx == Some(Ctx::Subsidy) && looks_like_recipient(&value)));
                     if unread {
