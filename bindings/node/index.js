@@ -190,9 +190,11 @@ function readAhead(stream) {
 // `kohi_values`): per entry its length in units (two units, high and low 16 bits), then
 // KOHI_FIELDS values in the order of the Kohi interface, each a head unit and, for a text, its
 // units. A head of 0 is null; a flag's is 1 or 2 (false, true), the slot's the slot + 1, a
-// text's its length + 1, or LONG followed by the length in two units. The values are read with
-// charCodeAt and slice: splitting one string at separators cost V8 a search and a runtime call,
-// and setting each property through napi far more.
+// text's its length + 1, or LONG followed by the length in two units; the 上限額's its number
+// of items + 1 (or LONG and two units), then amount, raw and each item's name and value as
+// texts. The values are read with charCodeAt and slice: splitting one string at separators
+// cost V8 a search and a runtime call, setting each property through napi far more, and a
+// JSON.parse of the 上限額 ten times its object literal.
 const KOHI_FIELDS = native.KOHI_FIELDS
 const LONG = 0xffff
 // The keys and the kind of each value come from the addon (src/lists.rs declares them once).
@@ -209,8 +211,38 @@ const DECODE = {
   Date: TEXT,
   Flag: 'h === 2',
   Slot: 'h - 1',
-  MaxCopay: `JSON.parse(${TEXT})`,
+  MaxCopay: '((v = maxCopayment(s, p, h)), (p = cursor.p), v)',
 }
+
+// The text whose head is at p, or null; cursor.p is left after it.
+function textAt(s, p) {
+  const h = s.charCodeAt(p++)
+  const start = h < LONG ? p : p + 2
+  const end = h === 0 ? p : h < LONG ? p + h - 1 : start + s.charCodeAt(p) * 65536 + s.charCodeAt(p + 1)
+  cursor.p = end
+  return h === 0 ? null : s.slice(start, end)
+}
+
+// The 上限額 after its head h (not 0) at p: { amount, raw, items: [{ name, value }] } as the
+// contract has it; cursor.p is left after it.
+function maxCopayment(s, p, h) {
+  let count = h - 1
+  if (h === LONG) {
+    count = s.charCodeAt(p) * 65536 + s.charCodeAt(p + 1)
+    p += 2
+  }
+  // Each item takes at least two units: a count past that is a misreading, not a list to make.
+  if (count * 2 > s.length - p) throw internal('a 上限額 has more items than its string holds')
+  const amount = textAt(s, p)
+  const raw = textAt(s, cursor.p)
+  const items = new Array(count)
+  for (let i = 0; i < count; i++) {
+    const name = textAt(s, cursor.p)
+    items[i] = { name, value: textAt(s, cursor.p) }
+  }
+  return { amount, raw, items }
+}
+
 // One entry at p: an object literal built from the keys and kinds once, so that V8 optimises
 // the whole entry as one function (as fast as a hand-written one); where code generation is
 // refused (--disallow-code-generation-from-strings, a strict CSP) a loop that reads the same
@@ -219,22 +251,19 @@ const readValues = (() => {
   try {
     const fields = KOHI_KEYS.map((key, f) => `${JSON.stringify(key)}: (h = s.charCodeAt(p++)) === 0 ? null : ${DECODE[KOHI_KINDS[f]]}`)
     // eslint-disable-next-line no-new-func
-    return new Function('LONG', 'cursor', `return (s, p) => { let h; const entry = { ${fields.join(', ')} }; cursor.p = p; return entry }`)(LONG, cursor)
+    return new Function('LONG', 'cursor', 'maxCopayment', `return (s, p) => { let h, v; const entry = { ${fields.join(', ')} }; cursor.p = p; return entry }`)(LONG, cursor, maxCopayment)
   } catch {
     return (s, p) => {
       const entry = {}
       for (let f = 0; f < KOHI_FIELDS; f++) {
-        const h = s.charCodeAt(p++)
+        const h = s.charCodeAt(p)
         let value = null
-        if (h === 0) value = null
-        else if (KOHI_KINDS[f] === 'Flag') value = h === 2
-        else if (KOHI_KINDS[f] === 'Slot') value = h - 1
-        else {
-          const start = h < LONG ? p : p + 2
-          const end = h < LONG ? p + h - 1 : start + s.charCodeAt(p) * 65536 + s.charCodeAt(p + 1)
-          value = s.slice(start, end)
-          if (KOHI_KINDS[f] === 'MaxCopay') value = JSON.parse(value)
-          p = end
+        if (KOHI_KINDS[f] === 'Flag' || KOHI_KINDS[f] === 'Slot' || h === 0) {
+          if (h !== 0) value = KOHI_KINDS[f] === 'Flag' ? h === 2 : h - 1
+          p += 1
+        } else {
+          value = KOHI_KINDS[f] === 'MaxCopay' ? maxCopayment(s, p + 1, h) : textAt(s, p)
+          p = cursor.p
         }
         entry[KOHI_KEYS[f]] = value
       }

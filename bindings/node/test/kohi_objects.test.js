@@ -131,6 +131,37 @@ test('a 公費 text longer than 65,534 UTF-16 units reads back whole, and the fi
   assert.equal(run.stdout, JSON.stringify([entry]))
 })
 
+// A 上限額 goes as its number of items and then its texts (src/lists.rs): past 65,534 items the
+// number takes three units. Every item must come back in order, with a null amount, and the
+// fields after it in place, by the generated builder and by the loop fallback alike.
+test('a 上限額 with more than 65,534 items reads back whole, and the fields after it', () => {
+  const items = Array.from({ length: 70000 }, (_, i) => `<Limit${i % 3}>${i}</Limit${i % 3}>`).join('')
+  const xml =
+    '<XmlMsg><MessageHeader><ProcessExecutionTime>20250604101544</ProcessExecutionTime></MessageHeader>' +
+    '<MessageBody><ProcessingResultStatus>1</ProcessingResultStatus><ResultList><ResultOfQualificationConfirmation><InsuredCardClassification>01</InsuredCardClassification>' +
+    '<MedicalSubsidyConsFlg>1</MedicalSubsidyConsFlg><MedicalSubsidyCertificateList><MedicalSubsidyCertificateInfo>' +
+    '<MedicalSubsidyInsurerNumber>52136017</MedicalSubsidyInsurerNumber><MedicalSubsidyRecipientNumber>1234566</MedicalSubsidyRecipientNumber>' +
+    `<MaxCopaymentAmount>${items}</MaxCopaymentAmount><MedicalSubsidyValidStartDate>20250401</MedicalSubsidyValidStartDate><IncomeSegment>一般Ⅰ</IncomeSegment>` +
+    '</MedicalSubsidyCertificateInfo></MedicalSubsidyCertificateList></ResultOfQualificationConfirmation></ResultList></MessageBody></XmlMsg>'
+  const file = path.join(fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'kohi-')), 'items.xml')
+  fs.writeFileSync(file, xml)
+  const options = { limits: { elements: 1 << 20, kept_bytes: 1 << 24 } }
+  const [entry] = kohi.parse(Buffer.from(xml), options).patients[0].kohi
+  assert.equal(entry.maxCopayment.amount, null)
+  assert.equal(entry.maxCopayment.raw, null)
+  assert.equal(entry.maxCopayment.items.length, 70000)
+  assert.deepEqual(entry.maxCopayment.items[69999], { name: 'Limit0', value: '69999' })
+  assert.ok(entry.maxCopayment.items.every((item, i) => item.name === `Limit${i % 3}` && item.value === String(i)))
+  assert.equal(entry.validFrom, '2025-04-01')
+  assert.equal(entry.incomeSegment, '一般Ⅰ')
+  const { spawnSync } = require('node:child_process')
+  const script = `const kohi = require(${JSON.stringify(path.join(__dirname, '..'))});
+    process.stdout.write(JSON.stringify(kohi.parse(require('node:fs').readFileSync(${JSON.stringify(file)}), ${JSON.stringify(options)}).patients[0].kohi))`
+  const run = spawnSync(process.execPath, ['--disallow-code-generation-from-strings', '-e', script], { encoding: 'utf8', maxBuffer: 1 << 26 })
+  assert.equal(run.status, 0, run.stderr)
+  assert.equal(run.stdout, JSON.stringify([entry]))
+})
+
 // A bulk result's `kohi` getters read their values a block of patients at a time (index.js,
 // KohiBlocks): every patient must get its own entries whatever the order it is read in, across
 // block boundaries, with patients of none, one and two 公費 mixed.
