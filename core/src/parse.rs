@@ -651,14 +651,11 @@ impl Walker {
         in_unknown: bool,
         here: &impl Fn() -> (usize, usize),
     ) -> Result<()> {
-        for attr in e.attributes() {
-            let attr = attr.map_err(|_| malformed_at(here(), MalformedReason::InvalidAttribute))?;
-            let value = attr
-                .normalized_value(XmlVersion::Implicit1_0)
-                .map_err(|_| malformed_at(here(), MalformedReason::InvalidReference))?;
+        for attr in attribute_values(e, here) {
+            let (key, value) = attr?;
             self.check(Limit::TextBytes, value.len(), here)?;
-            self.check(Limit::NameBytes, attr.key.as_ref().len(), here)?;
-            let name = format!("@{}", attr.key.as_ref());
+            self.check(Limit::NameBytes, key.len(), here)?;
+            let name = format!("@{key}");
             let field = match ctx.and_then(|ctx| self.layout.lookup(ctx, &name)) {
                 Some(Node::Leaf(field)) if field != Field::MaxCopay => Some(field),
                 _ => None,
@@ -1026,6 +1023,22 @@ fn looks_like_recipient(text: &str) -> bool {
 
 pub(crate) fn malformed_at((line, column): (usize, usize), reason: MalformedReason) -> Error {
     Error::MalformedXml { line, column, reason }
+}
+
+/// The attributes of a start tag, each its name and its value (references resolved, whitespace
+/// normalised as XML 1.0 says), or the error a malformed one gives. The parse and the survey
+/// both read attributes through this, so that one file fails both by the same code.
+pub(crate) fn attribute_values<'a>(
+    e: &'a BytesStart<'_>,
+    here: &'a impl Fn() -> (usize, usize),
+) -> impl Iterator<Item = Result<(&'a str, std::borrow::Cow<'a, str>)>> {
+    e.attributes().map(|attr| {
+        let attr = attr.map_err(|_| malformed_at(here(), MalformedReason::InvalidAttribute))?;
+        let value = attr
+            .normalized_value(XmlVersion::Implicit1_0)
+            .map_err(|_| malformed_at(here(), MalformedReason::InvalidReference))?;
+        Ok((attr.key.into_inner(), value))
+    })
 }
 
 /// Maps quick-xml's error to our closed set: its messages can quote the input.

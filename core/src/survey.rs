@@ -11,15 +11,15 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
-use quick_xml::{Reader, XmlVersion};
 use serde::Serialize;
 
-use crate::error::{Error, Limit, MalformedReason, Result};
+use crate::error::{Error, Limit, Result};
 use crate::layout::names::{BULK_CONFIRM_UNIT, MESSAGE_BODY};
 use crate::layout::{Ctx, Layout, Node, TABLE};
 use crate::numbers::{NumberKind, date_value, is_valid_normalized, normalize, payer_law};
-use crate::parse::{Limits, ParseOptions, malformed_at};
+use crate::parse::{Limits, ParseOptions, attribute_values};
 
 /// Confidence in one proposal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -522,13 +522,9 @@ impl Walk {
             let (line, column) = here();
             Error::LimitExceeded { limit, max: limits.get(limit), line, column }
         };
-        for attr in e.attributes() {
-            let attr = attr.map_err(|_| malformed_at(here(), MalformedReason::InvalidAttribute))?;
-            let value = attr
-                .normalized_value(XmlVersion::Implicit1_0)
-                .map_err(|_| malformed_at(here(), MalformedReason::InvalidReference))?;
+        for attr in attribute_values(e, &here) {
+            let (key, value) = attr?;
             frame.has_attributes = true;
-            let key = attr.key.as_ref();
             if key.len() > limits.name_bytes {
                 return Err(exceeded(Limit::NameBytes));
             }
