@@ -1,7 +1,7 @@
 //! The 資格確認 Web API's JSON form of the same `XmlMsg`, read as the XML it stands for.
 //!
 //! `{"XmlMsg":{"MessageHeader":{…},"MessageBody":{"ResultList":[{"ResultOfQualificationConfirmation":{…}}]}}}`:
-//! an object is an element's children, a string (or number, or boolean) its text, an array the
+//! an object is an element's children, a string (or number, as written, or boolean) its text, an array the
 //! element repeated, `null` an absent element, a key `@name` an attribute of the element and
 //! `#text` its text beside them (as XML-to-JSON converters write them), so that one layout file
 //! reads both forms. The JSON is turned into that XML in one streaming
@@ -28,14 +28,16 @@ pub fn looks_like_json(bytes: &[u8]) -> bool {
 pub fn to_xml(json: &str, max_bytes: usize, max_depth: usize) -> Result<String> {
     let json = json.strip_prefix('\u{FEFF}').unwrap_or(json);
     let mut out = Out { xml: String::with_capacity(json.len() + json.len() / 4), max_bytes, max_depth, failure: None };
-    let mut de = serde_json::Deserializer::from_str(json);
+    let quoted = crate::json_numbers::Quoted::new(json);
+    let mut de = serde_json::Deserializer::from_str(&quoted.json);
     // serde_json's own recursion limit (128) stops runaway nesting before ours would.
     let read = Element { name: None, out: &mut out, depth: 0 }.deserialize(&mut de).and_then(|()| de.end());
     match (read, out.failure) {
         (_, Some(error)) => Err(error),
         (Ok(()), None) => Ok(out.xml),
         (Err(e), None) => {
-            Err(Error::MalformedXml { line: e.line(), column: e.column(), reason: MalformedReason::InvalidJson })
+            let column = quoted.original_column(e.line(), e.column());
+            Err(Error::MalformedXml { line: e.line(), column, reason: MalformedReason::InvalidJson })
         }
     }
 }

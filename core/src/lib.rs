@@ -30,6 +30,7 @@ pub mod cp932;
 mod decode;
 pub mod error;
 pub mod json_form;
+mod json_numbers;
 pub mod mapping;
 /// The old name of [`mapping`] (`kohi::kohi` stuttered); kept so existing code still builds.
 #[deprecated(note = "renamed to `kohi::mapping`")]

@@ -815,3 +815,33 @@ fn io_errors_name_the_file_and_the_os_error() {
         assert!(e.to_string().ends_with("(os error 2)"), "{e}");
     }
 }
+
+/// The Web API's JSON form: a number reaches the model as it was written. serde_json reads a
+/// number that is not a 64-bit integer as an `f64`: `0.30` became `0.3`, `1e3` `1000` and a
+/// 30-digit number `123456789012345680000000000000`, in `raw` too, with no warning. A syntax
+/// error's column is still the one in the text as sent.
+#[test]
+fn json_numbers_keep_the_text_they_were_sent_as() {
+    let json = r#"{"XmlMsg":{"MessageBody":{"ResultList":[{"ResultOfQualificationConfirmation":{
+        "InsuredIdentificationNumber":123456789012345678901234567890,"InsuredPartialContributionRatio":0.30,
+        "InsurerName":1e3,"InsuredBranchNumber":7,"@Note":2.50}}]}}}"#;
+    let d = kohi::parse(json.as_bytes()).unwrap();
+    let q = &d.patients[0].qualifications[0];
+    assert_eq!(q.insured_identification_number.as_ref().unwrap().raw(), "123456789012345678901234567890");
+    assert_eq!(q.insured_partial_contribution_ratio.as_deref(), Some("0.30"));
+    assert_eq!(q.insurer_name.as_deref(), Some("1e3"));
+    assert_eq!(q.insured_branch_number.as_ref().unwrap().raw(), "7");
+    let note = d.unknown_elements.iter().find(|u| u.path.ends_with("/@Note")).unwrap();
+    assert_eq!(note.text.expose(), "2.50");
+    // Past an f64's range: sound JSON, which failed the whole document when made an f64.
+    let d = kohi::parse(br#"{"XmlMsg":{"MessageBody":{"Extra":1e400}}}"#).unwrap();
+    assert_eq!(d.unknown_elements[0].text.expose(), "1e400");
+
+    let bad = "{\"XmlMsg\":\n{\"A\":0.5,\"B\":2.5,\"C\":x}}";
+    match kohi::parse(bad.as_bytes()).unwrap_err() {
+        Error::MalformedXml { line, column, reason } => {
+            assert_eq!((line, column, reason), (2, 22, MalformedReason::InvalidJson));
+        }
+        other => panic!("{other:?}"),
+    }
+}
