@@ -19,7 +19,7 @@
 //! The core knows nothing of FFI; the C, Python and Node bindings wrap it and return exactly
 //! [`to_json`]'s output.
 
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 // Every public item is documented (CI turns this warning into an error through clippy -D warnings).
 #![warn(missing_docs)]
 

@@ -281,7 +281,7 @@ pub fn parse_with(bytes: &[u8], options: &ParseOptions) -> Result<Document> {
 fn parse_bytes(
     bytes: &[u8],
     options: &ParseOptions,
-    read: fn(&str, Encoding, &ParseOptions) -> Result<Document>,
+    read: fn(&str, Encoding, &ParseOptions, usize) -> Result<Document>,
 ) -> Result<Document> {
     check_size(bytes.len(), options)?;
     if crate::json_form::looks_like_json(bytes) {
@@ -289,8 +289,9 @@ fn parse_bytes(
             .map_err(|e| Error::InvalidEncoding { encoding: "UTF-8", offset: e.valid_up_to() })?;
         return parse_json(json, options);
     }
-    let decoded = decode::decode(bytes)?;
-    let mut doc = read(&decoded.text, decoded.encoding, options)?;
+    let mut units = UnitCount::default();
+    let decoded = decode::decode_with(bytes, &mut |text, block| units.count(text, block))?;
+    let mut doc = read(&decoded.text, decoded.encoding, options, units.found)?;
     crate::complete::document(&mut doc);
     warn_on_encoding_mismatch(&mut doc, decoded.source);
     Ok(doc)
@@ -304,31 +305,58 @@ pub fn parse_str_with(text: &str, options: &ParseOptions) -> Result<Document> {
     if crate::json_form::looks_like_json(text.as_bytes()) {
         return parse_json(text, options);
     }
-    decode::check_characters(text)?;
-    walk(text, Encoding::Utf8, options).map(crate::complete::completed)
+    walk_checked(text, options)
 }
 
 /// The Web API's JSON form: turned into the XML it stands for, then read like any file.
 fn parse_json(json: &str, options: &ParseOptions) -> Result<Document> {
     let xml = crate::json_form::to_xml(json, options.max_input_bytes, options.max_depth)?;
-    decode::check_characters(&xml)?;
-    walk(&xml, Encoding::Utf8, options).map(crate::complete::completed)
+    walk_checked(&xml, options)
+}
+
+/// UTF-8 text (already decoded, or made from JSON): its characters checked, then read.
+fn walk_checked(text: &str, options: &ParseOptions) -> Result<Document> {
+    let mut units = UnitCount::default();
+    decode::check_characters_with(text, Encoding::Utf8, &mut |text, block| units.count(text, block))?;
+    walk(text, Encoding::Utf8, options, units.found).map(crate::complete::completed)
+}
+
+/// A bulk file's units (its `<BulkConfirmUnit` tags), counted a block at a time while the
+/// character check reads each block (a pass of its own read a large file from memory once
+/// more), so that the walk sizes the document's patients once: then that vector never
+/// doubles, and a 100,000-unit file does not peak at 1.5 times its patients. Only worth it
+/// (and only done) for large texts; a wrong count costs nothing but that.
+#[derive(Default)]
+struct UnitCount {
+    found: usize,
+}
+
+impl UnitCount {
+    /// Texts up to this size are not counted.
+    const FROM: usize = 1 << 20;
+
+    /// Counts the tags that start in `block` of `text` (one may end in the next block).
+    fn count(&mut self, text: &[u8], block: std::ops::Range<usize>) {
+        static TAG: std::sync::LazyLock<memchr::memmem::Finder<'static>> = std::sync::LazyLock::new(|| {
+            memchr::memmem::Finder::new(format!("<{}", N::BULK_CONFIRM_UNIT).as_bytes()).into_owned()
+        });
+        if text.len() <= Self::FROM {
+            return;
+        }
+        let end = (block.end + TAG.needle().len() - 1).min(text.len());
+        let starts = TAG.find_iter(&text[block.start..end]);
+        self.found += starts.take_while(|&at| at < block.len()).count();
+    }
 }
 
 /// The fast scanner first; on anything it leaves to quick-xml, quick-xml reads the whole
 /// document again (see scan.rs). A walker error on the fast path is final: every event before
 /// it, and its position, is the one quick-xml would have given.
-fn walk(text: &str, encoding: Encoding, options: &ParseOptions) -> Result<Document> {
+/// `units`: how many bulk units the text holds, as [`UnitCount`] found (0: not counted).
+fn walk(text: &str, encoding: Encoding, options: &ParseOptions, units: usize) -> Result<Document> {
     let walker = || {
         let mut walker = Walker::new(options);
-        // A bulk file's patients grow one vector: sized once from a count of its units (a
-        // quick scan), it never doubles, and a 100,000-unit file does not peak at 1.5 times its
-        // patients. Only worth it (and only done) for large texts; a wrong count costs nothing.
-        if text.len() > 1 << 20 {
-            let tag = format!("<{}", N::BULK_CONFIRM_UNIT);
-            let units = memchr::memmem::find_iter(text.as_bytes(), tag.as_bytes()).count();
-            walker.model.units.reserve_exact(units.min(walker.limits.patients));
-        }
+        walker.model.units.reserve_exact(units.min(walker.limits.patients));
         walker
     };
     let read_with_quick_xml = || walker().run(text, encoding);
@@ -1071,6 +1099,29 @@ mod tests {
 
     use super::*;
 
+    /// A tag split between two blocks is counted once, in the block it starts in, whatever the
+    /// blocks' sizes; a text up to a megabyte is not counted.
+    #[test]
+    fn units_are_counted_once_across_block_ends() {
+        let unit = format!("<{0}>x</{0}>", N::BULK_CONFIRM_UNIT);
+        let text = format!("<a>{}</a>", unit.repeat((UnitCount::FROM / unit.len()) + 7));
+        let tags = text.matches(&format!("<{}", N::BULK_CONFIRM_UNIT)).count();
+        for size in [1, 2, 7, 16, 17, 4096, 65536] {
+            let mut units = UnitCount::default();
+            let mut start = 0;
+            while start < text.len() {
+                let end = (start + size).min(text.len());
+                units.count(text.as_bytes(), start..end);
+                start = end;
+            }
+            assert_eq!(units.found, tags, "blocks of {size}");
+        }
+        let small = &text[..UnitCount::FROM];
+        let mut units = UnitCount::default();
+        units.count(small.as_bytes(), 0..small.len());
+        assert_eq!(units.found, 0);
+    }
+
     /// A parse leaves its walker's buffers, emptied, for the thread's next one; a document that
     /// grew them past the bound leaves none; the results are the same either way.
     #[test]
@@ -1150,7 +1201,9 @@ mod tests {
 
     /// The whole document through quick-xml only, as before the scanner existed.
     fn parse_with_quick_xml(bytes: &[u8]) -> Result<Document> {
-        parse_bytes(bytes, &ParseOptions::default(), |text, encoding, options| Walker::new(options).run(text, encoding))
+        parse_bytes(bytes, &ParseOptions::default(), |text, encoding, options, _| {
+            Walker::new(options).run(text, encoding)
+        })
     }
 
     fn outcome(result: Result<Document>) -> String {

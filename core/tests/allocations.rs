@@ -73,6 +73,21 @@ fn a_bulk_unit_makes_few_allocations_and_no_reallocation() {
     }
 }
 
+/// A file over a megabyte has its units counted while its characters are checked, and its
+/// patients are one vector made at that size: never grown (a doubling leaves up to half of it
+/// unused, kept as long as the document), from bytes and from text alike.
+#[test]
+fn a_large_bulk_file_sizes_its_patients_once() {
+    let units = 1500;
+    let bytes = kohi_fixtures::bulk_file(units);
+    assert!(bytes.len() > 1 << 20, "large enough to be counted");
+    let (_, _, doc) = counted(&bytes);
+    assert_eq!((doc.patients.len(), doc.patients.capacity()), (units, units));
+    let options = kohi::ParseOptions::default().with_max_input_bytes(1 << 30);
+    let doc = kohi::parse_str_with(std::str::from_utf8(&bytes).unwrap(), &options).unwrap();
+    assert_eq!((doc.patients.len(), doc.patients.capacity()), (units, units));
+}
+
 /// The face result with two PMH certificates: 13 allocations (the patient list, the result, its
 /// consents, the certificate list, each certificate's path and its 公費 entry's copy, the 公費
 /// list, three texts past 24 bytes, the scanner's stack) and one reallocation (the certificate
