@@ -208,8 +208,8 @@ fn decode_utf8_checked_in<'a>(
     size: usize,
     also: &mut dyn FnMut(&[u8], Range<usize>),
 ) -> Result<&'a str> {
-    let found = check_blocks(bytes, Checks { encoding: Encoding::Utf8, validate: true, size }, also);
-    if found == Err(Refusal::Encoding) {
+    let validate = |block: &[u8]| simdutf8::basic::from_utf8(block).map(drop);
+    let Ok(forbidden) = check_blocks(bytes, Encoding::Utf8, size, validate, also) else {
         // Where: the whole text validated (the fast validation of a block only says whether).
         let text = decode_utf8(bytes)?;
         // Not reached: a block ends before a byte that starts a character (see `blocks`), so
@@ -217,13 +217,13 @@ fn decode_utf8_checked_in<'a>(
         // read right, the slow way (the unit count `also` makes could then count twice).
         check_characters_with(text, Encoding::Utf8, also)?;
         return Ok(text);
-    }
-    // SAFETY: `check_blocks` validated every block of `bytes` as UTF-8 (an invalid one is
-    // `Refusal::Encoding`, handled above, and it goes on validating after a forbidden
-    // character), and its blocks are consecutive and cover `bytes` from first byte to last
-    // (`blocks`). UTF-8 texts put end to end are UTF-8.
+    };
+    // SAFETY: `check_blocks` validated every block of `bytes` as UTF-8 (an invalid one ends it
+    // with the error handled above, and it goes on validating after a forbidden character), and
+    // its blocks are consecutive and cover `bytes` from first byte to last (`blocks`). UTF-8
+    // texts put end to end are UTF-8.
     let text = unsafe { std::str::from_utf8_unchecked(bytes) };
-    refused_where(text, found)?;
+    refused_where(text, forbidden)?;
     Ok(text)
 }
 
@@ -263,60 +263,45 @@ pub(crate) fn check_characters_with(
     encoding: Encoding,
     also: &mut dyn FnMut(&[u8], Range<usize>),
 ) -> Result<()> {
-    let checks = Checks { encoding, validate: false, size: BLOCK };
-    refused_where(text, check_blocks(text.as_bytes(), checks, also))
+    let no_validation = |_: &[u8]| Ok::<(), std::convert::Infallible>(());
+    let Ok(forbidden) = check_blocks(text.as_bytes(), encoding, BLOCK, no_validation, also);
+    refused_where(text, forbidden)
 }
 
-/// What [`check_blocks`] checks: validity as UTF-8 (for bytes not yet known to be text) when
-/// `validate`, and the characters XML does not allow in text decoded from `encoding`, a block
-/// of at most `size` bytes at a time.
-#[derive(Clone, Copy)]
-struct Checks {
+/// One pass over `bytes`, a block of at most `size` bytes at a time (see
+/// [`check_characters_with`]): every block `validate`d (its error ends the pass), then, up to
+/// the first character XML does not allow in text decoded from `encoding`, checked for one and
+/// handed to `also`. After one, blocks are only validated, so that a byte that is not UTF-8
+/// later in the text is still what is refused. The first forbidden character's offset, if any.
+fn check_blocks<E>(
+    bytes: &[u8],
     encoding: Encoding,
-    validate: bool,
     size: usize,
-}
-
-/// What [`check_blocks`] refused first.
-#[derive(Debug, PartialEq, Eq)]
-enum Refusal {
-    /// A byte that is not UTF-8 (somewhere: only a whole validation says where).
-    Encoding,
-    /// A character XML does not allow, at this byte offset.
-    Character(usize),
-}
-
-/// One pass over `bytes`, a block at a time (see [`check_characters_with`]): every block
-/// validated when `checks.validate`, and checked for forbidden characters, then handed to
-/// `also`, up to the first forbidden character; after one, blocks are only validated, so that
-/// a byte that is not UTF-8 later in the text is still what is refused.
-fn check_blocks(bytes: &[u8], checks: Checks, also: &mut dyn FnMut(&[u8], Range<usize>)) -> Result<(), Refusal> {
+    mut validate: impl FnMut(&[u8]) -> Result<(), E>,
+    also: &mut dyn FnMut(&[u8], Range<usize>),
+) -> Result<Option<usize>, E> {
     let mut forbidden = None;
-    for block in blocks(bytes, checks.size) {
+    for block in blocks(bytes, size) {
         let piece = &bytes[block.clone()];
-        if checks.validate && simdutf8::basic::from_utf8(piece).is_err() {
-            return Err(Refusal::Encoding);
-        }
+        validate(piece)?;
         if forbidden.is_none() {
-            forbidden = forbidden_in_decoded(piece, checks.encoding).map(|i| block.start + i);
+            forbidden = forbidden_in_decoded(piece, encoding).map(|i| block.start + i);
             if forbidden.is_none() {
                 also(bytes, block);
             }
         }
     }
-    forbidden.map_or(Ok(()), |offset| Err(Refusal::Character(offset)))
+    Ok(forbidden)
 }
 
 /// A forbidden character refused where it is, by line and column of `text`.
-fn refused_where(text: &str, found: Result<(), Refusal>) -> Result<()> {
-    match found {
-        Ok(()) => Ok(()),
-        Err(Refusal::Character(offset)) => {
+fn refused_where(text: &str, forbidden: Option<usize>) -> Result<()> {
+    match forbidden {
+        None => Ok(()),
+        Some(offset) => {
             let (line, column) = line_column(text, offset);
             Err(Error::MalformedXml { line, column, reason: MalformedReason::InvalidCharacter })
         }
-        // Only a validating check refuses an encoding, and its caller handles that first.
-        Err(Refusal::Encoding) => Err(Error::InvalidEncoding { encoding: "UTF-8", offset: 0 }),
     }
 }
 
@@ -470,10 +455,7 @@ mod tests {
             bytes in near_utf8(),
             size in 4usize..12,
         ) {
-            let whole = decode_utf8(&bytes).and_then(|text| {
-                refused_where(text, forbidden_at(text.as_bytes()).map_or(Ok(()), |i| Err(Refusal::Character(i))))
-                    .map(|()| text)
-            });
+            let whole = decode_utf8(&bytes).and_then(|text| refused_where(text, forbidden_at(text.as_bytes())).map(|()| text));
             let mut handed = Vec::new();
             let blockwise = decode_utf8_checked_in(&bytes, size, &mut |all, block| {
                 assert_eq!(all.len(), bytes.len());
