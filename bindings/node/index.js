@@ -285,39 +285,210 @@ function kohiEntry(s, p) {
   return entry
 }
 
-// `result.toJSON()`: the contract as objects, by V8's JSON.parse of the core's text. Converting a
-// serde_json::Value through napi instead was 2.5-3x slower (one napi call per value) and napi caps
-// it at 1,000,000 values, so it threw above about 8,000 bulk units; JSON.parse has no such cap.
-// In parts (src/json.rs): the document without its patients, then the patients a part at a
-// time, so that no string nears V8's longest (a whole bulk file within the limits can pass it);
-// each part is ASCII (\uXXXX past it), which V8 copies as a one-byte string instead of decoding.
-// Patients per part: at most 1,024, fewer where the next would take the part past V8's longest
-// string (so a raised kohi_per_patient limit cannot make a part too long); null, thrown as
-// limit_exceeded, only when one patient's JSON alone is longer.
+// `result.toJSON()`: the contract as objects, built here from the addon's values (src/values.rs:
+// each value a tag and its content, each object its shape's number and its values), with no
+// JSON text: each object is made by an object literal of its shape's keys, made once per shape.
+// The addon numbers shapes for good (per thread): a part lists only the shapes this module has
+// no builder for yet, so after the first result a part is values alone. JSON.parse of the
+// core's JSON (until 2026-12-05) read every key of every object again, and napi's own
+// conversion made two Node-API calls a value and capped a conversion at 1,000,000 values. In
+// parts: the document without its patients, then the patients a part at a time, so that no
+// string nears V8's longest (a whole bulk file within the limits can pass it). Patients per
+// part: at most 1,024, fewer where the next would take one of the part's strings past V8's
+// longest; null, thrown as limit_exceeded, only when one patient's part alone is longer.
 const PATIENTS_PER_PART = 1024
-const json = {
+const parts = {
   string: native.KohiResult.prototype.toJsonString,
-  withoutPatients: native.KohiResult.prototype.jsonWithoutPatients,
-  patients: native.KohiResult.prototype.patientsJson,
+  withoutPatients: native.KohiResult.prototype.valuesWithoutPatients,
+  patients: native.KohiResult.prototype.patientsValues,
 }
 native.KohiResult.prototype.toJSON = function toJSON() {
-  const doc = JSON.parse(whole(json.withoutPatients.call(this), 'KohiResult.toJSON'))
+  const doc = objectsOf(whole(parts.withoutPatients.call(this, BUILDERS.length), 'KohiResult.toJSON'), BUILDERS)
   const n = at.patientCount.call(this)
   const patients = new Array(n)
   for (let start = 0; start < n;) {
     // A part may end early (before a patient that would make it too long for V8), never empty.
-    const part = JSON.parse(whole(json.patients.call(this, start, start + PATIENTS_PER_PART), 'KohiResult.toJSON'))
-    for (let i = 0; i < part.length; i++) patients[start + i] = part[i]
-    start += part.length
+    const part = parts.patients.call(this, start, start + PATIENTS_PER_PART, BUILDERS.length)
+    const list = objectsOf(whole(part, 'KohiResult.toJSON'), BUILDERS)
+    if (list.length === 0) throw internal('a part of toJSON() holds no patient')
+    for (let i = 0; i < list.length; i++) patients[start + i] = list[i]
+    start += list.length
   }
   doc.patients = patients
   return doc
 }
 
+// The reading of one part (src/values.rs): the control string (tags, counts, short Latin-1
+// texts, one byte a character), the short texts past Latin-1 (UTF-16) and the buffer of the
+// longer texts (Latin-1, then UTF-16LE), and where the reading is in each. V8 copies a
+// substring shorter than 13 characters and makes a longer one a slice that keeps its whole
+// string alive: the two strings are only sliced short, and a longer text is made from the
+// buffer as a string of its own, so no text keeps its part's other values alive. One part is
+// read at a time, by nothing that can call back. BUILDERS: a builder per shape the addon has
+// sent this module, by its number.
+let CONTROL = ''
+let AT = 0
+let SHORT = ''
+let SHORT_AT = 0
+let LONG_TEXTS = null
+let LATIN1_AT = 0
+let WIDE_AT = 0
+const BUILDERS = []
+let SHAPES = BUILDERS
+// The tags, from src/values.rs.
+const [T_NULL, T_FALSE, T_TRUE, T_TEXT, T_NUMBER, T_ARRAY, T_OBJECT, T_MAP, T_LATIN1, T_WIDE, T_WIDE_LONG, T_SAME] = native.valueTags()
+// The part's short texts so far (T_TEXT, T_WIDE), for T_SAME: a short text met again is the
+// same string, as JSON.parse makes each short value once.
+let SEEN = []
+
+// A part's value, after the shapes it adds to `builders` (the builders of the shapes the addon
+// sent so far, by number). The part says the number of its first shape: the count of builders
+// asked with, or fewer when the addon has fewer (its shapes were made anew), and the builders
+// from that number on are replaced.
+function objectsOf([control, short, long], builders) {
+  CONTROL = control
+  SHORT = short
+  LONG_TEXTS = long
+  AT = SHORT_AT = LATIN1_AT = 0
+  SHAPES = builders
+  SEEN = []
+  try {
+    const from = four()
+    if (from > builders.length) throw internal('a toJSON() part adds shapes after ones it does not have')
+    builders.length = from
+    const tableEnd = 12 + four()
+    const latin1End = (WIDE_AT = four())
+    while (AT < tableEnd) {
+      const keys = new Array(head())
+      for (let i = 0; i < keys.length; i++) {
+        let key = ''
+        for (let n = head(); n > 0; n--, AT += 2) key += String.fromCharCode(CONTROL.charCodeAt(AT) * 256 + CONTROL.charCodeAt(AT + 1))
+        keys[i] = key
+      }
+      builders.push(builderOf(keys))
+    }
+    if (AT !== tableEnd) throw internal('the shapes of a toJSON() part do not read to their length')
+    const value = read()
+    if (AT !== CONTROL.length || SHORT_AT !== SHORT.length || LATIN1_AT !== latin1End || WIDE_AT !== LONG_TEXTS.length) {
+      throw internal('a toJSON() part does not read to its end')
+    }
+    return value
+  } finally {
+    CONTROL = SHORT = ''
+    LONG_TEXTS = null
+    SEEN = []
+  }
+}
+
+// Four bytes as one number, high first.
+function four() {
+  const n = CONTROL.charCodeAt(AT) * 16777216 + CONTROL.charCodeAt(AT + 1) * 65536 + CONTROL.charCodeAt(AT + 2) * 256 + CONTROL.charCodeAt(AT + 3)
+  AT += 4
+  return n
+}
+
+// A length or a count: + 1 in one byte below 255, else 255 and four bytes.
+function head() {
+  const h = CONTROL.charCodeAt(AT++)
+  return h < 255 ? h - 1 : four()
+}
+
+// The value at AT.
+function read() {
+  switch (CONTROL.charCodeAt(AT++)) {
+    case T_NULL:
+      return null
+    case T_FALSE:
+      return false
+    case T_TRUE:
+      return true
+    case T_TEXT: {
+      const n = head()
+      const text = CONTROL.slice(AT, (AT += n))
+      SEEN.push(text)
+      return text
+    }
+    case T_LATIN1: {
+      const n = head()
+      return LONG_TEXTS.toString('latin1', LATIN1_AT, (LATIN1_AT += n))
+    }
+    case T_WIDE: {
+      const n = head()
+      const text = SHORT.slice(SHORT_AT, (SHORT_AT += n))
+      SEEN.push(text)
+      return text
+    }
+    case T_SAME: {
+      const text = SEEN[head()]
+      if (text === undefined) throw internal('a toJSON() text is the same as one its part does not have')
+      return text
+    }
+    case T_WIDE_LONG: {
+      const n = head()
+      return LONG_TEXTS.toString('utf16le', WIDE_AT, (WIDE_AT += 2 * n))
+    }
+    case T_NUMBER: {
+      const n = head()
+      return Number(CONTROL.slice(AT, (AT += n)))
+    }
+    case T_ARRAY: {
+      // At its length: pushing onto [] left room for 17 items in a one-item list (192 bytes
+      // against JSON.parse's 16), and most lists hold one item or none.
+      const n = four()
+      const list = new Array(n)
+      for (let i = 0; i < n; i++) list[i] = read()
+      return list
+    }
+    case T_OBJECT: {
+      const build = SHAPES[CONTROL.charCodeAt(AT) * 256 + CONTROL.charCodeAt(AT + 1)]
+      AT += 2
+      if (build === undefined) throw internal('a toJSON() object has a shape its part does not')
+      return build()
+    }
+    case T_MAP: {
+      const n = four()
+      const object = {}
+      for (let i = 0; i < n; i++) {
+        const key = read()
+        if (typeof key !== 'string') throw internal('a toJSON() object has a key that is no text')
+        define(object, key, read())
+      }
+      return object
+    }
+    default:
+      throw internal('a toJSON() value has a tag the addon does not write')
+  }
+}
+
+// An own property as JSON.parse makes it (`__proto__` too, which `object[key] = value` would
+// take for the prototype); a key given twice keeps its last value, as in JSON.parse.
+function define(object, key, value) {
+  Object.defineProperty(object, key, { value, writable: true, enumerable: true, configurable: true })
+}
+
+// A function that makes an object of these keys, in order, each value read from the part: an
+// object literal, so that V8 gives every object of a shape one map and optimises the function
+// as one; where code generation is refused (--disallow-code-generation-from-strings, a strict
+// CSP), or a key would be read by a literal as something else (`__proto__`) or twice, a loop
+// that defines the same keys in the same order.
+function builderOf(keys) {
+  try {
+    if (keys.includes('__proto__') || new Set(keys).size !== keys.length) throw new Error('not as a literal')
+    // eslint-disable-next-line no-new-func
+    return new Function('read', `return () => ({ ${keys.map((key) => `${JSON.stringify(key)}: read()`).join(', ')} })`)(read)
+  } catch {
+    return () => {
+      const object = {}
+      for (let i = 0; i < keys.length; i++) define(object, keys[i], read())
+      return object
+    }
+  }
+}
+
 // `result.toJsonString()`: the core's JSON text, or `limit_exceeded` when it is longer than a
 // JavaScript string can be (toJSON() still works then).
 native.KohiResult.prototype.toJsonString = function toJsonString() {
-  return whole(json.string.call(this), 'KohiResult.toJsonString')
+  return whole(parts.string.call(this), 'KohiResult.toJsonString')
 }
 
 // `using result = kohi.parse(…)`, where the runtime has explicit resource management: close()
@@ -740,6 +911,7 @@ const reconcileAt = native.reconcileAt
 delete api.reconcileAt
 // The stream's batch size and its check are index.js's to use (above), not part of the API.
 delete api.batchSize
+delete api.valueTags
 delete api.DEFAULT_BATCH
 api.reconcile = checked('reconcile', function reconcile(stored, patient, today) {
   const parts = partsOf(patient)
@@ -749,5 +921,8 @@ api.reconcile = checked('reconcile', function reconcile(stored, patient, today) 
   return reconcileAt(stored, parts[0], parts[1], today)
 })
 api.Patient = Patient
+// toJSON()'s reader of one part, for the tests (src/values.rs writes what kohi's model holds,
+// which is not every shape the reader takes).
+Object.defineProperty(api, Symbol.for('kohi.toJSON.objectsOf'), { value: objectsOf })
 
 module.exports = api

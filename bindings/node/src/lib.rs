@@ -17,6 +17,7 @@ mod json;
 mod lists;
 mod objects;
 mod stream;
+mod values;
 mod watch;
 
 use std::sync::Arc;

@@ -395,6 +395,85 @@ test('toJSON() gives every character back: past the BMP, full-width, Latin-1, es
   assert.deepEqual(result.toJSON(), JSON.parse(result.toJsonString()))
 })
 
+// toJSON() builds its objects from the addon's parts of values (src/values.rs), by an object
+// literal per shape, or by a loop where code generation is refused: both give JSON.parse's
+// objects, keys in the same order.
+test('toJSON() gives the JSON text\'s objects, also with code generation refused', () => {
+  const { spawnSync } = require('node:child_process')
+  const files = ['face_pmh_two.xml', 'bulk_three_units.xml', 'medical_aid_a1.xml', 'insured_card_sjis.xml']
+  const script = `const kohi = require(${JSON.stringify(path.join(__dirname, '..'))});
+    const fs = require('node:fs'), path = require('node:path');
+    process.stdout.write(JSON.stringify(${JSON.stringify(files)}.map((f) => kohi.parse(fs.readFileSync(path.join(${JSON.stringify(FIXTURES)}, f))).toJSON())))`
+  const run = spawnSync(process.execPath, ['--disallow-code-generation-from-strings', '-e', script], { encoding: 'utf8' })
+  assert.equal(run.status, 0, run.stderr)
+  const here = files.map((f) => JSON.parse(kohi.parse(fs.readFileSync(path.join(FIXTURES, f))).toJsonString()))
+  assert.equal(run.stdout, JSON.stringify(here))
+  assert.equal(JSON.stringify(files.map((f) => kohi.parse(fs.readFileSync(path.join(FIXTURES, f))).toJSON())), JSON.stringify(here))
+})
+
+// The reader takes what kohi's model never makes, as JSON.parse reads the same JSON: objects of
+// any keys, `__proto__` as a key, a key twice, numbers as JavaScript reads them, texts longer
+// than a one-byte length; and refuses a part that does not read to its end.
+test('toJSON()\'s reader: any keys, __proto__, a key twice, long texts; a part read wrong throws', () => {
+  const objectsOf = kohi[Symbol.for('kohi.toJSON.objectsOf')]
+  const [NULL, FALSE, TRUE, TEXT, NUMBER, ARRAY, OBJECT, MAP, LATIN1, WIDE, WIDE_LONG, SAME] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]
+  const four = (n) => [(n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255]
+  const head = (n) => (n + 1 < 255 ? [n + 1] : [255, ...four(n)])
+  const bytes = (s) => Array.from(s, (c) => c.charCodeAt(0))
+  const units = (s) => Array.from({ length: s.length }, (_, i) => s.charCodeAt(i))
+  // A part as src/values.rs writes it: the control string (its first shape's number, the table's
+  // length, where the buffer's UTF-16 texts start, the table, the value), the short texts past
+  // Latin-1, the buffer of longer texts (Latin-1, then UTF-16LE).
+  const part = (shapes, value, { latin1 = '', short = '', wide = '', from = 0 } = {}) => {
+    const table = shapes.flatMap((keys) => [...head(keys.length), ...keys.flatMap((k) => [...head(k.length), ...units(k).flatMap((u) => [u >> 8, u & 255])])])
+    const all = [...four(from), ...four(table.length), ...four(latin1.length), ...table, ...value]
+    let control = ''
+    for (let i = 0; i < all.length; i += 4096) control += String.fromCharCode(...all.slice(i, i + 4096))
+    return [control, short, Buffer.concat([Buffer.from(latin1, 'latin1'), Buffer.from(wide, 'utf16le')])]
+  }
+  const text = (s) => [TEXT, ...head(s.length), ...bytes(s)]
+  const number = (s) => [NUMBER, ...head(s.length), ...bytes(s)]
+  const wide = `${'見'.repeat(70000)}𠮷`
+  const latin1 = 'Zoë '.repeat(100)
+  const short = '見本𠮷'
+  const value = [ARRAY, ...four(5),
+    OBJECT, 0, 0, ...text('p'), ...number('1e300'),
+    OBJECT, 0, 1, TRUE, FALSE, WIDE, ...head(4),
+    MAP, ...four(2), ...text('__proto__'), ...number('-0.5'), WIDE_LONG, ...head(wide.length), ARRAY, ...four(0),
+    OBJECT, 0, 2, LATIN1, ...head(latin1.length),
+    OBJECT, 0, 1, SAME, ...head(1), SAME, ...head(0), NULL]
+  const texts = { latin1, short, wide }
+  const shapes = [['__proto__', 'a'], ['a', 'b', 'a'], ['long']]
+  const json = `[{"__proto__":"p","a":1e300},{"a":true,"b":false,"a":${JSON.stringify(short)}},{"__proto__":-0.5,${JSON.stringify(wide)}:[]},{"long":${JSON.stringify(latin1)}},{"a":${JSON.stringify(short)},"b":"p","a":null}]`
+  const read = objectsOf(part(shapes, value, texts), [])
+  assert.deepEqual(read, JSON.parse(json))
+  assert.equal(JSON.stringify(read), JSON.stringify(JSON.parse(json)))
+  assert.equal(Object.getPrototypeOf(read[0]), Object.prototype)
+  assert.equal(Object.getPrototypeOf(read[2]), Object.prototype)
+  assert.equal(read[3].long.length, 400)
+  // A value past the part's end, a tag never written, a shape the part does not have, a part
+  // cut short, texts left unread.
+  const internal = (e) => e.code === 'internal'
+  assert.throws(() => objectsOf(part(shapes, [...value, NULL], texts), []), internal)
+  assert.throws(() => objectsOf(part(shapes, [42]), []), internal)
+  assert.throws(() => objectsOf(part(shapes, [OBJECT, 0, 3]), []), internal)
+  assert.throws(() => objectsOf(part(shapes, [ARRAY, ...four(2), ...text('x'), SAME, ...head(1)]), []), internal)
+  assert.throws(() => objectsOf(part(shapes, value.slice(0, -3), texts), []), internal)
+  assert.throws(() => objectsOf(part(shapes, value, { ...texts, latin1: `${latin1}!` }), []), internal)
+  assert.throws(() => objectsOf(part(shapes, value, { ...texts, short: `${short}!` }), []), internal)
+  assert.throws(() => objectsOf(part(shapes, value, { ...texts, wide: `${wide}!` }), []), internal)
+  // Builders kept from a part before: a part adds its shapes after them, from the number it
+  // says; one that starts past them is refused.
+  const kept = []
+  objectsOf(part(shapes, [NULL]), kept)
+  assert.deepEqual(objectsOf(part([['z']], [OBJECT, 0, 3, TRUE], { from: 3 }), kept), { z: true })
+  assert.equal(kept.length, 4)
+  assert.throws(() => objectsOf(part([['z']], [OBJECT, 0, 3, TRUE], { from: 5 }), kept), internal)
+  // Fewer than the reader has: the builders from there on are replaced.
+  assert.deepEqual(objectsOf(part([['y']], [OBJECT, 0, 0, FALSE]), kept), { y: false })
+  assert.equal(kept.length, 1)
+})
+
 test('toJSON() and JSON.stringify(result) work past napi\'s 1,000,000-value cap (20,000 bulk units)', () => {
   const units = []
   for (let i = 0; i < 20000; i++) {

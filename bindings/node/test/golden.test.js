@@ -28,6 +28,8 @@ for (const name of cases) {
       const result = kohi.parse(data)
       assert.equal(result.toJsonString(), minified(golden))
       assert.deepEqual(result.toJSON(), expected)
+      // The same keys in the same order too (deepEqual does not look at the order).
+      assert.equal(JSON.stringify(result.toJSON()), JSON.stringify(expected))
     }
   })
 }
