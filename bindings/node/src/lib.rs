@@ -29,6 +29,7 @@ use kohi_core::{Document, ParseOptions as CoreOptions};
 
 pub use objects::*;
 pub use stream::*;
+pub use values::value_tags;
 pub use watch::*;
 
 /// Options for `parse` and `parseFile` (every property optional).
