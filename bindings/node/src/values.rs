@@ -18,7 +18,7 @@
 //! before in the part is that string again (`SAME`), as `JSON.parse` makes each short value once
 //! (a bulk file's codes, dates and labels repeat in every unit).
 //!
-//! Shapes are numbered for good, per thread (`SHAPES`): a part lists only the shapes from the
+//! Shapes are numbered for good, per thread (`Shapes`): a part lists only the shapes from the
 //! count its reader says it has, so after the first result a part is values alone.
 //!
 //! A part is the control string, the short texts past Latin-1 (UTF-16) and the buffer of longer
@@ -105,10 +105,33 @@ struct Shapes {
     keys: Vec<Vec<&'static str>>,
     /// Shape numbers by the hash of their keys' addresses (checked against `keys`).
     by_hash: HashMap<u64, u32, BuildHasherDefault<Unmixed>>,
+    /// The shape a struct of this name (its address) had last (checked against `keys`): found
+    /// without hashing its keys, which a model's largest struct has 64 of.
+    by_name: HashMap<u64, u32, BuildHasherDefault<Unmixed>>,
+}
+
+/// The short texts written in a part (`TEXT`, `WIDE`), in order, and their numbers by their
+/// hash: emptied for each part, kept for its room.
+#[derive(Default)]
+struct Shorts {
+    list: Vec<Short>,
+    by_hash: HashMap<u64, u32, BuildHasherDefault<Unmixed>>,
+}
+
+/// What a thread keeps between parts.
+#[derive(Default)]
+struct Kept {
+    shapes: Shapes,
+    shorts: Shorts,
 }
 
 thread_local! {
-    static SHAPES: std::cell::RefCell<Shapes> = std::cell::RefCell::new(Shapes::default());
+    static KEPT: std::cell::RefCell<Kept> = std::cell::RefCell::new(Kept::default());
+}
+
+/// An address and a length as one well-mixed number (a hash map's key).
+fn address_key(text: &str) -> u64 {
+    (text.as_ptr() as u64 ^ (text.len() as u64) << 48).wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
 /// One part being written.
@@ -126,9 +149,7 @@ pub(crate) struct Writer<'s> {
     /// The table's length in bytes, for the shapes up to `counted` (see `len`).
     table_bytes: usize,
     counted: usize,
-    /// The short texts written (`TEXT`, `WIDE`), in order, and their numbers by their hash.
-    shorts: Vec<Short>,
-    short_by_hash: HashMap<u64, u32, BuildHasherDefault<Unmixed>>,
+    shorts: &'s mut Shorts,
 }
 
 /// A short text written in a part: where its characters are, in the control string or (`wide`)
@@ -145,7 +166,10 @@ pub(crate) type Part = (Vec<u8>, Vec<u16>, Vec<u8>);
 
 impl<'s> Writer<'s> {
     /// A part for a reader that has the builders of the first `known` shapes.
-    fn new(shapes: &'s mut Shapes, known: usize) -> Self {
+    fn new(kept: &'s mut Kept, known: usize) -> Self {
+        let Kept { shapes, shorts } = kept;
+        shorts.list.clear();
+        shorts.by_hash.clear();
         let from = known.min(shapes.keys.len());
         Writer {
             control: Vec::new(),
@@ -157,8 +181,7 @@ impl<'s> Writer<'s> {
             from,
             table_bytes: 0,
             counted: from,
-            shorts: Vec::new(),
-            short_by_hash: HashMap::default(),
+            shorts,
         }
     }
 
@@ -211,27 +234,34 @@ impl<'s> Writer<'s> {
         self.control[at..at + 4].copy_from_slice(&(count as u32).to_be_bytes());
     }
 
-    /// The number of the shape of the keys from `keys_from` on, made if new.
-    fn shape(&mut self, keys_from: usize) -> u32 {
+    /// The number of the shape of the keys from `keys_from` on, of a struct named `name`, made
+    /// if new.
+    fn shape(&mut self, name: &'static str, keys_from: usize) -> u32 {
         let keys = &self.keys[keys_from..];
         let shapes = &mut *self.shapes;
-        let hash = keys.iter().fold(keys.len() as u64, |h, k| {
-            (h.rotate_left(26) ^ (k.as_ptr() as u64 ^ (k.len() as u64) << 48)).wrapping_mul(0x9E37_79B9_7F4A_7C15)
-        });
         let same =
             |shape: &[&str]| shape.len() == keys.len() && shape.iter().zip(keys).all(|(a, b)| std::ptr::eq(*a, *b));
-        if let Some(&id) = shapes.by_hash.get(&hash)
+        let name = address_key(name);
+        if let Some(&id) = shapes.by_name.get(&name)
             && same(&shapes.keys[id as usize])
         {
             return id;
         }
-        // Another shape with the same hash (never seen, but possible): looked for one by one.
-        if let Some(id) = shapes.keys.iter().position(|shape| same(shape)) {
-            return id as u32;
-        }
-        let id = shapes.keys.len() as u32;
-        shapes.keys.push(keys.to_vec());
-        shapes.by_hash.entry(hash).or_insert(id);
+        let hash = keys.iter().fold(keys.len() as u64, |h, k| h.rotate_left(26) ^ address_key(k));
+        let id = match shapes.by_hash.get(&hash) {
+            Some(&id) if same(&shapes.keys[id as usize]) => id,
+            // Another shape with the same hash (never seen, but possible): looked for one by one.
+            _ => match shapes.keys.iter().position(|shape| same(shape)) {
+                Some(id) => id as u32,
+                None => {
+                    let id = shapes.keys.len() as u32;
+                    shapes.keys.push(keys.to_vec());
+                    shapes.by_hash.entry(hash).or_insert(id);
+                    id
+                }
+            },
+        };
+        shapes.by_name.insert(name, id);
         id
     }
 
@@ -260,8 +290,11 @@ impl<'s> Writer<'s> {
             let written = encoding_rs::mem::convert_str_to_utf16(text, &mut units[start..]);
             units.truncate(start + written);
             if written < SLICED_FROM {
-                let hash = text_hash(true, units[start..].iter().flat_map(|u| u.to_le_bytes()));
-                let known = self.short_by_hash.get(&hash).and_then(|&i| self.shorts.get(i as usize).map(|s| (i, s)));
+                let hash = text_hash(
+                    true,
+                    units[start..].chunks(4).map(|c| c.iter().rev().fold(0, |w, &u| w << 16 | u64::from(u))),
+                );
+                let known = self.shorts.find(hash);
                 match known {
                     Some((i, s)) if s.wide && self.short_wide[s.at..s.at + s.len] == units[start..] => {
                         self.control.push(SAME);
@@ -286,14 +319,14 @@ impl<'s> Writer<'s> {
     /// A short text written at `at` (in the control string, or in the short texts past Latin-1),
     /// for `SAME` to name later.
     fn remember(&mut self, hash: u64, wide: bool, at: usize, len: usize) {
-        self.short_by_hash.insert(hash, self.shorts.len() as u32);
-        self.shorts.push(Short { wide, at, len });
+        self.shorts.by_hash.insert(hash, self.shorts.list.len() as u32);
+        self.shorts.list.push(Short { wide, at, len });
     }
 
     fn latin1_text(&mut self, bytes: &[u8]) {
         if bytes.len() < SLICED_FROM {
-            let hash = text_hash(false, bytes.iter().copied());
-            let known = self.short_by_hash.get(&hash).and_then(|&i| self.shorts.get(i as usize).map(|s| (i, s)));
+            let hash = text_hash(false, bytes.chunks(8).map(|c| c.iter().rev().fold(0, |w, &b| w << 8 | u64::from(b))));
+            let known = self.shorts.find(hash);
             match known {
                 Some((i, s)) if !s.wide && self.control[s.at..s.at + s.len] == *bytes => {
                     self.control.push(SAME);
@@ -321,13 +354,17 @@ impl<'s> Writer<'s> {
     }
 }
 
-/// A short text's hash, by its kind and its bytes (a Latin-1 text's, or a UTF-16 one's units).
-fn text_hash(wide: bool, bytes: impl Iterator<Item = u8>) -> u64 {
-    let mut hasher = Unmixed(u64::from(wide));
-    for b in bytes {
-        hasher.write(&[b]);
+impl Shorts {
+    /// The number and place of the short text written before with this hash, if any (its
+    /// characters are still to be compared).
+    fn find(&self, hash: u64) -> Option<(u32, &Short)> {
+        self.by_hash.get(&hash).and_then(|&i| self.list.get(i as usize).map(|s| (i, s)))
     }
-    hasher.finish()
+}
+
+/// A short text's hash, by its kind and its characters taken eight bytes at a time.
+fn text_hash(wide: bool, words: impl Iterator<Item = u64>) -> u64 {
+    words.fold(u64::from(wide), |h, w| (h.rotate_left(26) ^ w).wrapping_mul(0x9E37_79B9_7F4A_7C15))
 }
 
 /// A length or a count: + 1 in one byte below 255, else 255 and the number in four bytes (a
@@ -523,10 +560,10 @@ impl<'a, 's> ser::Serializer for &'a mut Writer<'s> {
         let at = self.start_counted(MAP);
         Ok(Map { to: self, at, count: 0 })
     }
-    fn serialize_struct(self, _name: &'static str, _len: usize) -> Result<Object<'a, 's>> {
+    fn serialize_struct(self, name: &'static str, _len: usize) -> Result<Object<'a, 's>> {
         self.control.extend_from_slice(&[OBJECT, 0, 0]);
         let (at, keys_from) = (self.control.len() - 2, self.keys.len());
-        Ok(Object { to: self, at, keys_from })
+        Ok(Object { to: self, name, at, keys_from })
     }
     fn serialize_struct_variant(
         self,
@@ -628,6 +665,7 @@ impl ser::SerializeMap for Map<'_, '_> {
 /// An object of a shape being written: its values now, its shape at the end.
 pub(crate) struct Object<'a, 's> {
     to: &'a mut Writer<'s>,
+    name: &'static str,
     at: usize,
     keys_from: usize,
 }
@@ -640,7 +678,7 @@ impl ser::SerializeStruct for Object<'_, '_> {
         value.serialize(&mut *self.to)
     }
     fn end(self) -> Result<()> {
-        let id = self.to.shape(self.keys_from);
+        let id = self.to.shape(self.name, self.keys_from);
         // A model has a few dozen shapes; this many would be a fault of the writer's.
         let id = u16::try_from(id).map_err(|_| Error("more shapes than a part can number".into()))?;
         self.to.control[self.at..self.at + 2].copy_from_slice(&id.to_be_bytes());
@@ -806,8 +844,8 @@ impl ser::Serializer for Key<'_, '_> {
 /// if one of its strings or texts would be longer than `limit` characters (or if serde refused
 /// it, which kohi's model cannot make it do).
 pub(crate) fn part(value: &impl Serialize, known: usize, limit: usize) -> Option<Part> {
-    SHAPES.with_borrow_mut(|shapes| {
-        let mut writer = Writer::new(shapes, known);
+    KEPT.with_borrow_mut(|kept| {
+        let mut writer = Writer::new(kept, known);
         value.serialize(&mut writer).ok()?;
         (writer.len() <= limit).then(|| writer.finish())
     })
@@ -817,14 +855,14 @@ pub(crate) fn part(value: &impl Serialize, known: usize, limit: usize) -> Option
 /// every one when they fit, else up to the one that would pass it. `None` when the first alone
 /// does not fit (an empty slice gives an empty array). `known` as for [`part`].
 pub(crate) fn patients_part<T: Serialize>(patients: &[T], limit: usize, known: usize) -> Option<Part> {
-    SHAPES.with_borrow_mut(|shapes| {
-        let mut writer = Writer::new(shapes, known);
+    KEPT.with_borrow_mut(|kept| {
+        let mut writer = Writer::new(kept, known);
         let at = writer.start_counted(ARRAY);
         let mut count = 0;
         for patient in patients {
             let marks =
                 (writer.control.len(), writer.short_wide.len(), writer.latin1_long.len(), writer.wide_long.len());
-            let shorts = writer.shorts.len();
+            let shorts = writer.shorts.list.len();
             patient.serialize(&mut writer).ok()?;
             if writer.len() > limit {
                 if count == 0 {
@@ -836,7 +874,7 @@ pub(crate) fn patients_part<T: Serialize>(patients: &[T], limit: usize, known: u
                 writer.wide_long.truncate(marks.3);
                 // Numbers past the list are never matched again (`SAME` is written only for a
                 // text found in the list, with the same characters).
-                writer.shorts.truncate(shorts);
+                writer.shorts.list.truncate(shorts);
                 break;
             }
             count += 1;
