@@ -404,9 +404,7 @@ function read() {
       return true
     case T_TEXT: {
       const n = head()
-      const text = CONTROL.slice(AT, (AT += n))
-      SEEN.push(text)
-      return text
+      return seen(CONTROL.slice(AT, (AT += n)))
     }
     case T_LATIN1: {
       const n = head()
@@ -414,9 +412,7 @@ function read() {
     }
     case T_WIDE: {
       const n = head()
-      const text = SHORT.slice(SHORT_AT, (SHORT_AT += n))
-      SEEN.push(text)
-      return text
+      return seen(SHORT.slice(SHORT_AT, (SHORT_AT += n)))
     }
     case T_SAME: {
       const text = SEEN[head()]
@@ -458,6 +454,12 @@ function read() {
     default:
       throw internal('a toJSON() value has a tag the addon does not write')
   }
+}
+
+// A short text, kept for T_SAME.
+function seen(text) {
+  SEEN.push(text)
+  return text
 }
 
 // An own property as JSON.parse makes it (`__proto__` too, which `object[key] = value` would

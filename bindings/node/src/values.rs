@@ -168,8 +168,7 @@ impl<'s> Writer<'s> {
     /// A part for a reader that has the builders of the first `known` shapes.
     fn new(kept: &'s mut Kept, known: usize) -> Self {
         let Kept { shapes, shorts } = kept;
-        shorts.list.clear();
-        shorts.by_hash.clear();
+        shorts.clear();
         let from = known.min(shapes.keys.len());
         Writer {
             control: Vec::new(),
@@ -355,6 +354,13 @@ impl<'s> Writer<'s> {
 }
 
 impl Shorts {
+    /// Empties the index, keeping its room (done after each part too: the hashes are of a
+    /// patient's texts).
+    fn clear(&mut self) {
+        self.list.clear();
+        self.by_hash.clear();
+    }
+
     /// The number and place of the short text written before with this hash, if any (its
     /// characters are still to be compared).
     fn find(&self, hash: u64) -> Option<(u32, &Short)> {
@@ -595,49 +601,29 @@ impl Seq<'_, '_> {
     }
 }
 
-impl ser::SerializeSeq for Seq<'_, '_> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
-        self.item(value)
-    }
-    fn end(self) -> Result<()> {
-        self.finish()
-    }
+/// Every serde list (a sequence, a tuple, a tuple struct's or a tuple variant's fields) is an
+/// array (`Seq`): the same two methods under each trait's names.
+macro_rules! as_array {
+    ($($trait:ident :: $add:ident),+) => {$(
+        impl ser::$trait for Seq<'_, '_> {
+            type Ok = ();
+            type Error = Error;
+            fn $add<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
+                self.item(value)
+            }
+            fn end(self) -> Result<()> {
+                self.finish()
+            }
+        }
+    )+};
 }
 
-impl ser::SerializeTuple for Seq<'_, '_> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
-        self.item(value)
-    }
-    fn end(self) -> Result<()> {
-        self.finish()
-    }
-}
-
-impl ser::SerializeTupleStruct for Seq<'_, '_> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_field<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
-        self.item(value)
-    }
-    fn end(self) -> Result<()> {
-        self.finish()
-    }
-}
-
-impl ser::SerializeTupleVariant for Seq<'_, '_> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_field<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<()> {
-        self.item(value)
-    }
-    fn end(self) -> Result<()> {
-        self.finish()
-    }
-}
+as_array!(
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field,
+    SerializeTupleVariant::serialize_field
+);
 
 /// An object of any keys being written (a map).
 pub(crate) struct Map<'a, 's> {
@@ -846,8 +832,9 @@ impl ser::Serializer for Key<'_, '_> {
 pub(crate) fn part(value: &impl Serialize, known: usize, limit: usize) -> Option<Part> {
     KEPT.with_borrow_mut(|kept| {
         let mut writer = Writer::new(kept, known);
-        value.serialize(&mut writer).ok()?;
-        (writer.len() <= limit).then(|| writer.finish())
+        let written = value.serialize(&mut writer).ok().and_then(|()| (writer.len() <= limit).then(|| writer.finish()));
+        kept.shorts.clear();
+        written
     })
 }
 
@@ -855,7 +842,7 @@ pub(crate) fn part(value: &impl Serialize, known: usize, limit: usize) -> Option
 /// every one when they fit, else up to the one that would pass it. `None` when the first alone
 /// does not fit (an empty slice gives an empty array). `known` as for [`part`].
 pub(crate) fn patients_part<T: Serialize>(patients: &[T], limit: usize, known: usize) -> Option<Part> {
-    KEPT.with_borrow_mut(|kept| {
+    let part = KEPT.with_borrow_mut(|kept| {
         let mut writer = Writer::new(kept, known);
         let at = writer.start_counted(ARRAY);
         let mut count = 0;
@@ -881,7 +868,9 @@ pub(crate) fn patients_part<T: Serialize>(patients: &[T], limit: usize, known: u
         }
         writer.set_count(at, count);
         Some(writer.finish())
-    })
+    });
+    KEPT.with_borrow_mut(|kept| kept.shorts.clear());
+    part
 }
 
 #[cfg(test)]
