@@ -158,8 +158,10 @@ impl Result {
 
     /// The JSON contract as Python objects, built from the model directly (no JSON text).
     fn to_dict(&self, py: Python<'_>) -> Obj {
-        let _paused = crate::to_py::GcPaused::when(py, self.doc.patients.len() >= crate::to_py::GC_PAUSE_PATIENTS)?;
-        Ok(crate::to_py::to_py(py, &*self.doc)?.unbind())
+        // Many patients: the collector paused, and short texts shared (each made once).
+        let many = self.doc.patients.len() >= crate::to_py::GC_PAUSE_PATIENTS;
+        let _paused = crate::to_py::GcPaused::when(py, many)?;
+        Ok(crate::to_py::to_py(py, &*self.doc, many)?.unbind())
     }
 
     fn __repr__(&self) -> String {

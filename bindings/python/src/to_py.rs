@@ -20,17 +20,38 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyBytes, PyDict, PyList, PyModule, PyString};
 use serde::ser::{self, Serialize};
 
-/// `value` as Python objects.
-pub(crate) fn to_py<'py>(py: Python<'py>, value: &impl Serialize) -> PyResult<Bound<'py, PyAny>> {
+/// `value` as Python objects. `share`: each short text (up to [`SHARED_MAX`] bytes) is made
+/// once and shared wherever it comes again, for a conversion of many patients (see `Shared`).
+pub(crate) fn to_py<'py>(py: Python<'py>, value: &impl Serialize, share: bool) -> PyResult<Bound<'py, PyAny>> {
     // The caches live in the thread between calls (names and templates are made once) and are
     // lent to the call whole: one thread-local access a conversion, not one per field.
     let caches = RefCell::new(CACHES.with(|c| c.take()));
-    let made = value.serialize(ToPy { py, caches: &caches, static_text: false }).map_err(|e| e.0);
+    let made = value.serialize(ToPy { py, caches: &caches, static_text: false, share }).map_err(|e| e.0);
     let mut caches = caches.into_inner();
-    // The last string may be a number of the document: not kept past the call.
+    // The document's texts are not kept past the call (the room of the shared ones is).
     caches.last = None;
+    caches.shared.clear();
+    caches.shared.shrink_to(SHARED_ROOM);
     CACHES.with(|c| c.replace(caches));
     made
+}
+
+/// The longest text a conversion of many patients shares: a bulk file's codes, numbers, dates
+/// and short names. In a 10,000-unit file 115,000 of the 150,000 strings `to_dict()` made were
+/// a short text made before in the same conversion (JSON parsers share such strings too).
+pub(crate) const SHARED_MAX: usize = 16;
+
+/// The room the shared texts' table keeps between conversions.
+const SHARED_ROOM: usize = 4096;
+
+/// A short text as a key: its bytes in two words and its length.
+type Shared = (u64, u64, u8);
+
+fn shared_key(text: &str) -> Shared {
+    let mut bytes = [0; SHARED_MAX];
+    bytes[..text.len()].copy_from_slice(text.as_bytes());
+    let word = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap_or_default());
+    (word(0), word(8), text.len() as u8)
 }
 
 /// From this many patients on, `to_dict()` pauses Python's cyclic garbage collector while it
@@ -95,6 +116,14 @@ impl Hasher for AddressHasher {
         // put every name of one length in one bucket.
         self.0 = (self.0.rotate_left(26) ^ n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
     }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(26) ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+
+    fn write_u8(&mut self, n: u8) {
+        self.write_u64(u64::from(n));
+    }
 }
 
 type ByAddress<T> = HashMap<(usize, usize), T, BuildHasherDefault<AddressHasher>>;
@@ -114,6 +143,8 @@ struct Caches {
     templates: ByAddress<Rc<Template>>,
     /// The string made last (see [`Last`]).
     last: Option<Last>,
+    /// A conversion's short texts, each made once (`to_py`'s `share`); emptied after it.
+    shared: HashMap<Shared, Py<PyString>, BuildHasherDefault<AddressHasher>>,
 }
 
 thread_local! {
@@ -170,6 +201,8 @@ struct ToPy<'a, 'py> {
     caches: &'a RefCell<Caches>,
     /// Inside a `kohi::STATIC_TEXT` newtype: the string is one of kohi's own texts.
     static_text: bool,
+    /// Short texts are shared (see `to_py`).
+    share: bool,
 }
 
 impl<'a, 'py> ToPy<'a, 'py> {
@@ -186,8 +219,19 @@ impl<'a, 'py> ToPy<'a, 'py> {
         caches.names.entry(id(text)).or_insert_with(|| PyString::intern(py, text).unbind()).bind(py).clone()
     }
 
-    /// A Python string of `text`: the one made last when it has the same text.
+    /// A Python string of `text`: the one made last when it has the same text, or when sharing,
+    /// the one made for the same short text before.
     fn string(self, text: &str) -> Bound<'py, PyString> {
+        if self.share && text.len() <= SHARED_MAX {
+            let key = shared_key(text);
+            let mut caches = self.caches.borrow_mut();
+            if let Some(made) = caches.shared.get(&key) {
+                return made.bind(self.py).clone();
+            }
+            let made = PyString::new(self.py, text);
+            caches.shared.insert(key, made.clone().unbind());
+            return made;
+        }
         if text.len() > LAST_MAX {
             return PyString::new(self.py, text);
         }

@@ -432,6 +432,26 @@ def test_to_dict_of_a_large_bulk_file_equals_its_json():
     assert (last["payer_number"], last["recipient_number"], last["source"]) == ("12136016", "0019999", "medical_aid")
 
 
+def test_to_dict_of_many_patients_makes_each_short_text_once():
+    """A conversion of many patients makes a short text (up to 16 bytes) once and shares it
+    wherever it comes again, as JSON parsers do; longer texts and different ones stay apart."""
+    unit = (
+        "<BulkConfirmUnit><ReferenceNumber>{i}</ReferenceNumber><ResultList><ResultOfQualificationConfirmation>"
+        "<InsurerNumber>06139999</InsurerNumber><Name>見本　太郎</Name><Address>東京都千代田区霞が関一丁目二番三号</Address>"
+        "<InsuredIdentificationNumber>{i:07}</InsuredIdentificationNumber></ResultOfQualificationConfirmation>"
+        "</ResultList></BulkConfirmUnit>"
+    )
+    result = kohi.parse(bulk_xml(unit, 100))
+    patients = result.to_dict()["patients"]
+    assert result.to_dict() == json.loads(result.to_json())
+    first, last = patients[0]["qualifications"][0], patients[-1]["qualifications"][0]
+    assert first["insurer_number"]["normalized"] == "06139999"
+    assert first["insurer_number"]["normalized"] is last["insurer_number"]["normalized"]
+    assert first["name"] == "見本　太郎" and first["name"] is last["name"]
+    assert first["address"] == last["address"] and first["address"] is not last["address"]
+    assert first["insured_identification_number"]["normalized"] != last["insured_identification_number"]["normalized"]
+
+
 def test_to_dict_of_a_large_file_leaves_the_garbage_collector_as_it_found_it():
     """to_dict() pauses the cyclic collector while it builds a large result: on again after, and
     still off if the caller had turned it off."""
