@@ -434,6 +434,22 @@ impl ser::Error for Error {
 
 type Result<T> = std::result::Result<T, Error>;
 
+/// serde's ten integer methods, each `body` with the serializer as `this` and the number as `v`
+/// (a number is written as its decimal text, whatever its width).
+macro_rules! integers {
+    (|$this:ident, $v:ident| $body:expr) => {
+        integers!(@each |$this, $v| $body; serialize_i8(i8), serialize_i16(i16), serialize_i32(i32),
+            serialize_i64(i64), serialize_i128(i128), serialize_u8(u8), serialize_u16(u16),
+            serialize_u32(u32), serialize_u64(u64), serialize_u128(u128));
+    };
+    (@each |$this:ident, $v:ident| $body:expr; $($method:ident($ty:ty)),+) => {$(
+        fn $method(self, $v: $ty) -> Result<()> {
+            let $this = self;
+            $body
+        }
+    )+};
+}
+
 impl<'a, 's> ser::Serializer for &'a mut Writer<'s> {
     type Ok = ();
     type Error = Error;
@@ -449,40 +465,10 @@ impl<'a, 's> ser::Serializer for &'a mut Writer<'s> {
         self.control.push(if v { TRUE } else { FALSE });
         Ok(())
     }
-    fn serialize_i8(self, v: i8) -> Result<()> {
-        self.serialize_i64(v.into())
-    }
-    fn serialize_i16(self, v: i16) -> Result<()> {
-        self.serialize_i64(v.into())
-    }
-    fn serialize_i32(self, v: i32) -> Result<()> {
-        self.serialize_i64(v.into())
-    }
-    fn serialize_i64(self, v: i64) -> Result<()> {
-        self.number(v);
+    integers!(|this, v| {
+        this.number(v);
         Ok(())
-    }
-    fn serialize_i128(self, v: i128) -> Result<()> {
-        self.number(v);
-        Ok(())
-    }
-    fn serialize_u8(self, v: u8) -> Result<()> {
-        self.serialize_u64(v.into())
-    }
-    fn serialize_u16(self, v: u16) -> Result<()> {
-        self.serialize_u64(v.into())
-    }
-    fn serialize_u32(self, v: u32) -> Result<()> {
-        self.serialize_u64(v.into())
-    }
-    fn serialize_u64(self, v: u64) -> Result<()> {
-        self.number(v);
-        Ok(())
-    }
-    fn serialize_u128(self, v: u128) -> Result<()> {
-        self.number(v);
-        Ok(())
-    }
+    });
     fn serialize_f32(self, v: f32) -> Result<()> {
         self.serialize_f64(v.into())
     }
@@ -719,36 +705,7 @@ impl ser::Serializer for Key<'_, '_> {
     fn serialize_bool(self, v: bool) -> Result<()> {
         self.text(if v { "true" } else { "false" })
     }
-    fn serialize_i8(self, v: i8) -> Result<()> {
-        self.display(v)
-    }
-    fn serialize_i16(self, v: i16) -> Result<()> {
-        self.display(v)
-    }
-    fn serialize_i32(self, v: i32) -> Result<()> {
-        self.display(v)
-    }
-    fn serialize_i64(self, v: i64) -> Result<()> {
-        self.display(v)
-    }
-    fn serialize_i128(self, v: i128) -> Result<()> {
-        self.display(v)
-    }
-    fn serialize_u8(self, v: u8) -> Result<()> {
-        self.display(v)
-    }
-    fn serialize_u16(self, v: u16) -> Result<()> {
-        self.display(v)
-    }
-    fn serialize_u32(self, v: u32) -> Result<()> {
-        self.display(v)
-    }
-    fn serialize_u64(self, v: u64) -> Result<()> {
-        self.display(v)
-    }
-    fn serialize_u128(self, v: u128) -> Result<()> {
-        self.display(v)
-    }
+    integers!(|this, v| this.display(v));
     fn serialize_f32(self, _v: f32) -> Result<()> {
         not_a_key()
     }
