@@ -354,11 +354,14 @@ impl<'s> Writer<'s> {
 }
 
 impl Shorts {
-    /// Empties the index, keeping its room (done after each part too: the hashes are of a
-    /// patient's texts).
+    /// Empties the index, keeping room for a part of a few patients (done after each part too:
+    /// the hashes are of a patient's texts; a bulk file's part of 1,024 patients needs far more).
     fn clear(&mut self) {
+        const ROOM: usize = 4096;
         self.list.clear();
         self.by_hash.clear();
+        self.list.shrink_to(ROOM);
+        self.by_hash.shrink_to(ROOM);
     }
 
     /// The number and place of the short text written before with this hash, if any (its
