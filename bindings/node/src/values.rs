@@ -77,7 +77,8 @@ pub fn value_tags() -> Vec<u32> {
 /// V8's `SlicedString::kMinLength`: a substring this long or longer is a slice of its string.
 const SLICED_FROM: usize = 13;
 
-/// A shape's number by the hash of its keys' addresses: the hash is already mixed.
+/// The hasher of this file's tables, whose keys are hashes or addresses already mixed
+/// (`address_key`, `text_hash`): a `u64` key is its own hash.
 #[derive(Default)]
 struct Unmixed(u64);
 
