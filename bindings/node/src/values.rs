@@ -294,18 +294,12 @@ impl<'s> Writer<'s> {
                     true,
                     units[start..].chunks(4).map(|c| c.iter().rev().fold(0, |w, &u| w << 16 | u64::from(u))),
                 );
-                let known = self.shorts.find(hash);
-                match known {
-                    Some((i, s)) if s.wide && self.short_wide[s.at..s.at + s.len] == units[start..] => {
-                        self.control.push(SAME);
-                        push_head(&mut self.control, i as usize);
-                    }
-                    _ => {
-                        self.remember(hash, true, self.short_wide.len(), written);
-                        self.short_wide.extend_from_slice(&units[start..]);
-                        self.control.push(WIDE);
-                        push_head(&mut self.control, written);
-                    }
+                let text = &units[start..];
+                if !self.same_as_before(hash, |w, s| s.wide && w.short_wide[s.at..s.at + s.len] == *text) {
+                    self.remember(hash, true, self.short_wide.len(), written);
+                    self.short_wide.extend_from_slice(text);
+                    self.control.push(WIDE);
+                    push_head(&mut self.control, written);
                 }
                 units.truncate(start);
             } else {
@@ -313,6 +307,19 @@ impl<'s> Writer<'s> {
                 push_head(&mut self.control, written);
             }
             self.wide_long = units;
+        }
+    }
+
+    /// Writes `SAME` for the short text with this hash written before in the part, if `is_it`
+    /// finds its characters the same; whether it did.
+    fn same_as_before(&mut self, hash: u64, is_it: impl Fn(&Self, &Short) -> bool) -> bool {
+        match self.shorts.find(hash) {
+            Some((i, before)) if is_it(self, before) => {
+                self.control.push(SAME);
+                push_head(&mut self.control, i as usize);
+                true
+            }
+            _ => false,
         }
     }
 
@@ -326,18 +333,11 @@ impl<'s> Writer<'s> {
     fn latin1_text(&mut self, bytes: &[u8]) {
         if bytes.len() < SLICED_FROM {
             let hash = text_hash(false, bytes.chunks(8).map(|c| c.iter().rev().fold(0, |w, &b| w << 8 | u64::from(b))));
-            let known = self.shorts.find(hash);
-            match known {
-                Some((i, s)) if !s.wide && self.control[s.at..s.at + s.len] == *bytes => {
-                    self.control.push(SAME);
-                    push_head(&mut self.control, i as usize);
-                }
-                _ => {
-                    self.control.push(TEXT);
-                    push_head(&mut self.control, bytes.len());
-                    self.remember(hash, false, self.control.len(), bytes.len());
-                    self.control.extend_from_slice(bytes);
-                }
+            if !self.same_as_before(hash, |w, s| !s.wide && w.control[s.at..s.at + s.len] == *bytes) {
+                self.control.push(TEXT);
+                push_head(&mut self.control, bytes.len());
+                self.remember(hash, false, self.control.len(), bytes.len());
+                self.control.extend_from_slice(bytes);
             }
         } else {
             self.control.push(LATIN1);
