@@ -914,6 +914,8 @@ delete api.reconcileAt
 // The stream's batch size and its check are index.js's to use (above), not part of the API.
 delete api.batchSize
 delete api.valueTags
+// The allocator's delay (src/allocator.rs) is for the tests, which read it from binding.js.
+delete api.purgeDelay
 delete api.DEFAULT_BATCH
 api.reconcile = checked('reconcile', function reconcile(stored, patient, today) {
   const parts = partsOf(patient)

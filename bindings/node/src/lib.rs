@@ -10,9 +10,11 @@
 /// `docs/BENCHMARKS.md`). The allocator only serves this addon's Rust allocations. Built with
 /// `no_thp` (Cargo.toml): mimalloc's default marks its arenas for transparent huge pages, and
 /// where a huge page's fault is slow (a VM) a large parse spent most of its time in the kernel.
+/// It keeps freed memory ten seconds before giving it back (`allocator.rs`).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod allocator;
 mod json;
 mod lists;
 mod objects;
@@ -27,6 +29,7 @@ use napi_derive::napi;
 
 use kohi_core::{Document, ParseOptions as CoreOptions};
 
+pub use allocator::purge_delay;
 pub use objects::*;
 pub use stream::*;
 pub use values::value_tags;
