@@ -27,13 +27,20 @@ const PURGE_DELAY_MS: c_long = 10_000;
 /// Runs when the addon is loaded, before any parse.
 #[napi_derive::module_init]
 fn keep_freed_memory_longer() {
-    let set_by_host =
-        ["MIMALLOC_PURGE_DELAY", "MIMALLOC_RESET_DELAY"].iter().any(|name| std::env::var_os(name).is_some());
-    if !set_by_host {
+    if !set_by_host() {
         // SAFETY: mimalloc's options are plain integers; this runs once, at load, before any
         // thread of this addon exists.
         unsafe { libmimalloc_sys::mi_option_set(PURGE_DELAY, PURGE_DELAY_MS) };
     }
+}
+
+/// Whether the host process sets the delay itself. mimalloc reads its variables by name in any
+/// case (`mimalloc_purge_delay` too), so they are looked for the same way.
+fn set_by_host() -> bool {
+    std::env::vars_os().any(|(name, _)| {
+        let name = name.to_string_lossy();
+        ["MIMALLOC_PURGE_DELAY", "MIMALLOC_RESET_DELAY"].iter().any(|known| name.eq_ignore_ascii_case(known))
+    })
 }
 
 /// Internal (the tests): the delay in force, in milliseconds (-1: never given back).

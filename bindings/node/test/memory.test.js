@@ -96,9 +96,7 @@ test('a closed result and its patients throw a typed error, never read as empty'
 test('freed memory goes back after ten seconds, unless the host process sets the delay', () => {
   const { spawnSync } = require('node:child_process')
   const delayIn = (env) => {
-    const clean = { ...process.env }
-    delete clean.MIMALLOC_PURGE_DELAY
-    delete clean.MIMALLOC_RESET_DELAY
+    const clean = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^mimalloc_(purge|reset)_delay$/i.test(name)))
     const script = `process.stdout.write(String(require(${JSON.stringify(path.join(__dirname, '..', 'binding.js'))}).purgeDelay()))`
     const run = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { ...clean, ...env } })
     assert.equal(run.status, 0, run.stderr)
@@ -108,4 +106,6 @@ test('freed memory goes back after ten seconds, unless the host process sets the
   assert.equal(delayIn({ MIMALLOC_PURGE_DELAY: '1234' }), 1234)
   assert.equal(delayIn({ MIMALLOC_RESET_DELAY: '77' }), 77)
   assert.equal(delayIn({ MIMALLOC_PURGE_DELAY: '-1' }), -1)
+  // mimalloc reads its variables by name in any case, so the addon does too.
+  assert.equal(delayIn({ mimalloc_purge_delay: '500' }), 500)
 })
