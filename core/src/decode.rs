@@ -227,11 +227,10 @@ fn decode_utf8_checked_in<'a>(
     Ok(text)
 }
 
+/// Shift_JIS (CP932) bytes as text (see [`crate::shift_jis`]), or where they stop being that.
 fn decode_shift_jis(bytes: &[u8]) -> Result<Cow<'_, str>> {
-    if let Some(text) = encoding_rs::SHIFT_JIS.decode_without_bom_handling_and_without_replacement(bytes) {
-        return Ok(text);
-    }
-    Err(Error::InvalidEncoding { encoding: "Shift_JIS", offset: first_bad_shift_jis_byte(bytes) })
+    crate::shift_jis::decode(bytes)
+        .ok_or_else(|| Error::InvalidEncoding { encoding: "Shift_JIS", offset: first_bad_shift_jis_byte(bytes) })
 }
 
 /// Only on the error path: find where decoding stopped, to say *where* in the message.

@@ -51,6 +51,7 @@ pub mod reconcile;
 pub mod scan;
 #[cfg(not(fuzzing))]
 mod scan;
+mod shift_jis;
 mod spelled;
 pub mod stream;
 pub mod survey;
