@@ -1,5 +1,5 @@
 //! Shift_JIS (CP932, the WHATWG `Shift_JIS` = windows-31j mapping) bytes → text, for a whole
-//! document.
+//! document ([`decode`]) and for a stream read in chunks ([`StreamDecoder`]).
 //!
 //! Why not `encoding_rs`'s whole-text decode: on stable Rust (its `simd-accel` needs a nightly
 //! compiler) its ASCII path calls two functions it keeps out of line for every 16 bytes, and its
@@ -58,48 +58,175 @@ fn pair_index(lead: u8, trail: u8) -> Option<usize> {
 
 /// `bytes` as text, borrowed when they are all ASCII; `None` if they are not Shift_JIS.
 pub(crate) fn decode(bytes: &[u8]) -> Option<Cow<'_, str>> {
-    // Every run this is given ends where `ascii_end` found its first byte of 0x80 or more, so
-    // it is ASCII and the check cannot fail; it is kept (and costs little: std checks ASCII a
-    // word at a time) so that the core's one `unsafe` stays the one in `decode`.
-    let ascii = |run| std::str::from_utf8(run).ok();
     let first = ascii_end(bytes, 0);
     if first == bytes.len() {
         return ascii(bytes).map(Cow::Borrowed);
     }
-    let pairs: &[u16] = &PAIRS;
     // Room for the worst case (a half-width katakana byte becomes three bytes), as encoding_rs
     // made it, so the text is never moved on the way; pages of it never written are never
     // touched.
     let mut text = String::with_capacity(bytes.len() + (bytes.len() - first) * 2);
-    text.push_str(ascii(&bytes[..first])?);
-    let mut at = first;
+    match decode_onto(bytes, &mut text) {
+        Ended::Whole => Some(Cow::Owned(text)),
+        Ended::Lead(_) | Ended::Refused => None,
+    }
+}
+
+/// Every run this is given ends where `ascii_end` found its first byte of 0x80 or more, so it
+/// is ASCII and the check cannot fail; it is kept (std checks ASCII a word at a time, and the
+/// check of each run cost less than one of the whole text after it) so that the core's one
+/// `unsafe` stays the one in `decode`.
+fn ascii(run: &[u8]) -> Option<&str> {
+    std::str::from_utf8(run).ok()
+}
+
+/// How [`decode_onto`] ended.
+enum Ended {
+    /// Every byte was decoded.
+    Whole,
+    /// The last byte is a lead byte whose second byte is still to come; the rest was decoded.
+    Lead(u8),
+    /// A byte sequence that is not Shift_JIS; what was decoded before it is on the text.
+    Refused,
+}
+
+/// Decodes `bytes` onto the end of `text`.
+fn decode_onto(bytes: &[u8], text: &mut String) -> Ended {
+    let pairs: &[u16] = &PAIRS;
+    let mut at = 0;
     while at < bytes.len() {
         let c = match bytes[at] {
             0x00..=0x7F => {
                 let end = ascii_end(bytes, at);
-                text.push_str(ascii(&bytes[at..end])?);
+                let Some(run) = ascii(&bytes[at..end]) else { return Ended::Refused };
+                text.push_str(run);
                 at = end;
                 continue;
             }
             lead @ (0x81..=0x9F | 0xE0..=0xFC) => {
-                let trail = *bytes.get(at + 1)?;
+                let Some(&trail) = bytes.get(at + 1) else { return Ended::Lead(lead) };
                 at += 2;
-                char::from_u32(u32::from(*pairs.get(pair_index(lead, trail)?)?)).filter(|&c| c != '\0')?
+                pair(pairs, lead, trail)
             }
             // Half-width katakana, U+FF61–U+FF9F.
             b @ 0xA1..=0xDF => {
                 at += 1;
-                char::from_u32(0xFF61 + u32::from(b - 0xA1))?
+                char::from_u32(0xFF61 + u32::from(b - 0xA1))
             }
             0x80 => {
                 at += 1;
-                '\u{80}'
+                Some('\u{80}')
             }
-            _ => return None,
+            _ => None,
         };
+        let Some(c) = c else { return Ended::Refused };
         text.push(c);
     }
-    Some(Cow::Owned(text))
+    Ended::Whole
+}
+
+/// The character a (lead, second byte) pair stands for, if it is one.
+fn pair(pairs: &[u16], lead: u8, trail: u8) -> Option<char> {
+    let unit = *pairs.get(pair_index(lead, trail)?)?;
+    char::from_u32(u32::from(unit)).filter(|&c| c != '\0')
+}
+
+/// A stream's decoder: UTF-8 by `encoding_rs`, Shift_JIS a chunk at a time as [`decode`] does
+/// it, with a lead byte that ends a chunk kept for the next. Its results are `encoding_rs`'s
+/// own, so the stream's offsets and errors are what they were: on a chunk holding bytes that
+/// are not Shift_JIS, and for quick-xml's reads (which give no room for more than they ask),
+/// the `encoding_rs` decoder takes over in the same state (the kept lead byte given to it) and
+/// reads on.
+pub(crate) struct StreamDecoder {
+    decoder: encoding_rs::Decoder,
+    /// Shift_JIS read here, not yet by `decoder`.
+    fast: bool,
+    /// The lead byte the last chunk ended with, while `fast`.
+    kept: Option<u8>,
+}
+
+impl StreamDecoder {
+    /// A decoder of Shift_JIS, or else of UTF-8.
+    pub(crate) fn new(shift_jis: bool) -> Self {
+        let decoder = match shift_jis {
+            true => encoding_rs::SHIFT_JIS.new_decoder_without_bom_handling(),
+            false => encoding_rs::UTF_8.new_decoder_without_bom_handling(),
+        };
+        StreamDecoder { decoder, fast: shift_jis, kept: None }
+    }
+
+    /// Whether it decodes Shift_JIS (else UTF-8).
+    pub(crate) fn is_shift_jis(&self) -> bool {
+        self.decoder.encoding() == encoding_rs::SHIFT_JIS
+    }
+
+    /// The most text `raw_len` more bytes can decode to (a kept lead byte included).
+    pub(crate) fn max_utf8_len(&self, raw_len: usize) -> usize {
+        match self.fast {
+            true => raw_len.saturating_add(1).saturating_mul(3),
+            false => self.decoder.max_utf8_buffer_length_without_replacement(raw_len).unwrap_or(usize::MAX),
+        }
+    }
+
+    /// `encoding_rs`'s `decode_to_string_without_replacement`: decodes `raw` onto `text`, whose
+    /// spare room the caller made at least [`Self::max_utf8_len`].
+    pub(crate) fn decode_to_string(
+        &mut self,
+        raw: &[u8],
+        text: &mut String,
+        last: bool,
+    ) -> (encoding_rs::DecoderResult, usize) {
+        if self.fast {
+            let start = text.len();
+            if let Some(kept) = Self::fast(self.kept, raw, text, last) {
+                self.kept = kept;
+                return (encoding_rs::DecoderResult::InputEmpty, raw.len());
+            }
+            text.truncate(start);
+        }
+        self.hand_over().decode_to_string_without_replacement(raw, text, last)
+    }
+
+    /// `encoding_rs`'s `decode_to_utf8_without_replacement`, by `encoding_rs` from here on.
+    pub(crate) fn decode_to_utf8(
+        &mut self,
+        raw: &[u8],
+        out: &mut [u8],
+        last: bool,
+    ) -> (encoding_rs::DecoderResult, usize, usize) {
+        self.hand_over().decode_to_utf8_without_replacement(raw, out, last)
+    }
+
+    /// The chunk decoded onto `text` after the kept lead byte, and the lead byte it ends
+    /// with; `None` where `encoding_rs` must say what is wrong (what was added is then for the
+    /// caller to take off).
+    fn fast(kept: Option<u8>, raw: &[u8], text: &mut String, last: bool) -> Option<Option<u8>> {
+        let mut rest = raw;
+        if let Some(lead) = kept {
+            let Some((&trail, after)) = rest.split_first() else {
+                return if last { None } else { Some(Some(lead)) };
+            };
+            text.push(pair(&PAIRS, lead, trail)?);
+            rest = after;
+        }
+        match decode_onto(rest, text) {
+            Ended::Whole => Some(None),
+            Ended::Lead(lead) if !last => Some(Some(lead)),
+            Ended::Lead(_) | Ended::Refused => None,
+        }
+    }
+
+    /// The `encoding_rs` decoder, in this decoder's state: from now on it reads.
+    fn hand_over(&mut self) -> &mut encoding_rs::Decoder {
+        if self.fast {
+            self.fast = false;
+            if let Some(lead) = self.kept.take() {
+                // A lead byte alone is taken and kept, and writes nothing.
+                let _ = self.decoder.decode_to_utf8_without_replacement(&[lead], &mut [0; 8], false);
+            }
+        }
+        &mut self.decoder
+    }
 }
 
 /// Where the ASCII run starting at `from` ends: the first byte of 0x80 or more, or the end.
@@ -175,6 +302,60 @@ mod tests {
         }
     }
 
+    /// Feeds `bytes` in chunks (ending at `cuts`) to a [`StreamDecoder`] and to `encoding_rs`'s
+    /// own decoder, as the stream does (`decode_to_string`, then from chunk `switch` on
+    /// `decode_to_utf8` as quick-xml's reads do), and says where the two differ: what each call
+    /// returns and the text so far. Up to the first error, where the stream stops.
+    fn stream_differs(bytes: &[u8], cuts: &[usize], switch: usize) -> Option<String> {
+        let mut ours = StreamDecoder::new(true);
+        let mut theirs = encoding_rs::SHIFT_JIS.new_decoder_without_bom_handling();
+        let (mut ours_text, mut theirs_text) = (String::new(), String::new());
+        let mut ends: Vec<usize> = cuts.iter().map(|&c| c.min(bytes.len())).collect();
+        ends.push(bytes.len());
+        ends.sort_unstable();
+        let mut start = 0;
+        for (i, &end) in ends.iter().enumerate() {
+            let (chunk, last) = (&bytes[start..end], i + 1 == ends.len());
+            let (a, b) = if i < switch {
+                ours_text.reserve(ours.max_utf8_len(chunk.len()));
+                theirs_text.reserve(theirs.max_utf8_buffer_length_without_replacement(chunk.len()).unwrap_or(0));
+                let a = ours.decode_to_string(chunk, &mut ours_text, last);
+                let b = theirs.decode_to_string_without_replacement(chunk, &mut theirs_text, last);
+                (a, b)
+            } else {
+                let (mut x, mut y) = ([0u8; 256], [0u8; 256]);
+                let (ra, na, wa) = ours.decode_to_utf8(chunk, &mut x, last);
+                let (rb, nb, wb) = theirs.decode_to_utf8_without_replacement(chunk, &mut y, last);
+                ours_text.push_str(std::str::from_utf8(&x[..wa]).unwrap());
+                theirs_text.push_str(std::str::from_utf8(&y[..wb]).unwrap());
+                ((ra, na), (rb, nb))
+            };
+            if a != b || ours_text != theirs_text {
+                return Some(format!("chunk {i} ({start}..{end}): {a:?} / {b:?}, {ours_text:?} / {theirs_text:?}"));
+            }
+            if !matches!(a.0, encoding_rs::DecoderResult::InputEmpty) {
+                return None;
+            }
+            start = end;
+        }
+        None
+    }
+
+    #[test]
+    fn a_stream_decodes_as_encoding_rs_decodes_it_wherever_the_chunks_end() {
+        let text = encoding_rs::SHIFT_JIS.encode("<Name>山田　太郎</Name><Kana>ﾔﾏﾀﾞ ﾀﾛｳ</Kana>①㈱髙").0.into_owned();
+        for cut in 0..=text.len() {
+            assert_eq!(stream_differs(&text, &[cut], 9), None, "cut at {cut}");
+            assert_eq!(stream_differs(&text, &[cut], 1), None, "cut at {cut}, quick-xml after it");
+        }
+        // A lead byte that ends the input, alone or after a chunk that ended with it.
+        assert_eq!(stream_differs(b"<a>\x82", &[4], 9), None);
+        assert_eq!(stream_differs(b"<a>\x82", &[3], 9), None);
+        // A pair that is not CP932, split or not.
+        assert_eq!(stream_differs(b"ab\x85\x40cd", &[3], 9), None);
+        assert_eq!(stream_differs(b"ab\x85\x40cd", &[], 9), None);
+    }
+
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig { cases: 5_000, ..Default::default() })]
         #[test]
@@ -185,6 +366,18 @@ mod tests {
             ),
         ) {
             proptest::prop_assert_eq!(ours(&bytes), reference(&bytes));
+        }
+
+        #[test]
+        fn any_bytes_stream_as_encoding_rs_streams_them(
+            bytes in proptest::collection::vec(
+                proptest::prop_oneof![proptest::sample::select(b"<a/>\n \x40\x7e\x80\x81\x82\x9f\xa0\xa1\xdf\xe0\xef\xf0\xfc\xfd\xff".to_vec()), proptest::num::u8::ANY],
+                0..64,
+            ),
+            cuts in proptest::collection::vec(0..64usize, 0..5),
+            switch in 0..6usize,
+        ) {
+            proptest::prop_assert_eq!(stream_differs(&bytes, &cuts, switch), None);
         }
     }
 }

@@ -28,6 +28,7 @@ use crate::error::{Error, MalformedReason, Result};
 use crate::model::Document;
 use crate::parse::{ParseOptions, Walker};
 use crate::scan::Scanner;
+use crate::shift_jis::StreamDecoder;
 
 /// How much of the start of the input is read to find its encoding.
 const SNIFF_BYTES: usize = 64 * 1024;
@@ -81,7 +82,7 @@ enum Reading<R: Read> {
 /// and the elements open at its start.
 struct Segments<R: Read> {
     source: Source<R>,
-    /// Decoded straight into this (encoding_rs writes valid UTF-8 into a `String`: no copy, no
+    /// Decoded straight into this (the decoder writes valid UTF-8 into a `String`: no copy, no
     /// second validation).
     text: String,
     /// Where the text starts in the decoded document, and the lines before it: positions in
@@ -117,10 +118,10 @@ impl<R: Read> Segments<R> {
             let Some((at, end)) = source.next_raw()? else { return Ok(0) };
             let raw = &source.pending[at..end];
             let last = source.input_done;
-            let most = source.decoder.max_utf8_buffer_length_without_replacement(raw.len()).unwrap_or(usize::MAX);
+            let most = source.decoder.max_utf8_len(raw.len());
             text.reserve(most);
             let start = text.len();
-            let (result, read) = source.decoder.decode_to_string_without_replacement(raw, text, last);
+            let (result, read) = source.decoder.decode_to_string(raw, text, last);
             match source.decoded(result, read, &text.as_bytes()[start..]) {
                 Decoded::Ready(n) => return Ok(n),
                 Decoded::NotYet => {}
@@ -221,10 +222,7 @@ impl<R: Read> PatientReader<R> {
     /// Reads `input` (in `encoding`), of which `prefix` was read already, after `skip` bytes
     /// (a byte order mark) that are not part of it.
     fn reading(input: Input<R>, prefix: Vec<u8>, skip: usize, encoding: Encoding, options: &ParseOptions) -> Self {
-        let decoder = match encoding {
-            Encoding::Utf8 => encoding_rs::UTF_8.new_decoder_without_bom_handling(),
-            Encoding::ShiftJis => encoding_rs::SHIFT_JIS.new_decoder_without_bom_handling(),
-        };
+        let decoder = StreamDecoder::new(encoding == Encoding::ShiftJis);
         let source = Source {
             input,
             pending_end: prefix.len(),
@@ -570,7 +568,7 @@ struct Source<R: Read> {
     pending_at: usize,
     pending_end: usize,
     raw_offset: u64,
-    decoder: encoding_rs::Decoder,
+    decoder: StreamDecoder,
     decoded_total: u64,
     input_done: bool,
     failure: Option<Error>,
@@ -583,7 +581,7 @@ struct Source<R: Read> {
 impl<R: Read> Source<R> {
     /// The encoding the decoder reads (it is made for UTF-8 or Shift_JIS only).
     fn encoding(&self) -> Encoding {
-        if self.decoder.encoding() == encoding_rs::UTF_8 { Encoding::Utf8 } else { Encoding::ShiftJis }
+        if self.decoder.is_shift_jis() { Encoding::ShiftJis } else { Encoding::Utf8 }
     }
 
     fn refill(&mut self) -> std::io::Result<()> {
@@ -688,8 +686,7 @@ impl<R: Read> Read for Source<R> {
                 return Ok(0);
             }
             let raw = &self.pending[at..end];
-            let (result, read, written) =
-                self.decoder.decode_to_utf8_without_replacement(raw, &mut out[..room], self.input_done);
+            let (result, read, written) = self.decoder.decode_to_utf8(raw, &mut out[..room], self.input_done);
             // Input refused part-way: the good bytes before it are read first (the units that
             // close in them are handed out), the error comes with the next read.
             let (good, refused) = match self.decoded(result, read, &out[..written]) {
