@@ -26,8 +26,9 @@ pub struct Unrepresentable {
 
 /// CP932 bytes → text, or `None` if they are not CP932 (never a replacement character): for
 /// callers whose strings are CP932, such as file paths from a Japanese Windows program.
+/// The same decoder as a Shift_JIS document's (`shift_jis.rs`), so the core reads CP932 one way.
 pub fn decode(bytes: &[u8]) -> Option<String> {
-    encoding_rs::SHIFT_JIS.decode_without_bom_handling_and_without_replacement(bytes).map(|t| t.into_owned())
+    crate::shift_jis::decode(bytes).map(std::borrow::Cow::into_owned)
 }
 
 /// Encodes to CP932, mapping JIS-style variants first; never substitutes.
