@@ -400,6 +400,18 @@ PY
 
   step "hardening: fuzz smoke (10 s per target; the long runs are recorded in docs/SECURITY.md)"
   scripts/fuzz.sh 10
+
+  step "hardening: the fuzz script fails on a saved failure (a planted crash file; until 2026-12-06 nothing failed it)"
+  local planted=fuzz/artifacts/decode/crash-planted-by-test-sh
+  mkdir -p fuzz/artifacts/decode
+  : > "$planted"
+  if scripts/fuzz.sh 1 decode > target/fuzz-planted.log 2>&1; then
+    rm -f "$planted"
+    echo "scripts/fuzz.sh passed with a crash saved under fuzz/artifacts/decode" >&2
+    exit 1
+  fi
+  rm -f "$planted"
+  grep -q "saved: $planted" target/fuzz-planted.log
 }
 
 layers=("$@")
