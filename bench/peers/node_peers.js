@@ -11,10 +11,16 @@
 // parsed documents) from the event loop, so a loop that never yields would measure a heap
 // filling up. The peers pay the same yields.
 //
-// A file of at least --fresh-from bytes (32 MiB unless said) times each window in a process of
-// its own: in one process the window of a 100,000-unit file ran on the heap the tool before it
-// had filled (xml-js and fast-xml-parser leave gigabytes of objects on that file), and paid for
-// collecting it: kohi's figure 0.80 s beside the peers, 0.38 s with only kohi's tools.
+// Each window runs in a Node process of its own (this script with --child), after a warm-up in
+// that process (up to 0.2 s of the same calls, untimed; none for a file of 32 MiB or more, whose
+// one call is long beside compiling its code), so a tool pays for collecting its own garbage and
+// nobody else's. In one process part of each tool's garbage was collected in the windows of the
+// tools after it. On a 100,000-unit file kohi's figure was 0.80 s beside the peers, 0.38 s with
+// only kohi's tools (xml-js and fast-xml-parser leave gigabytes of objects on that file). On the
+// face result (same build, both ways twice, 2026-12-06): kohi 7.2–7.5 µs in one process, 6.5–6.6
+// µs in processes of their own; saxes 25.2–25.5 against 26.8–27.1 µs, fast-xml-parser 109.5–110.4
+// against 125.7–127.6 µs. --fresh-from BYTES times the files below BYTES the old way, every
+// window in this process, for comparison.
 //
 //   node node_peers.js [--rounds N] [--window S] [--fresh-from BYTES] LABEL:PATH:ENCODING...
 //   node node_peers.js --window S --child TOOL LABEL:PATH:ENCODING   (one window, its seconds)
@@ -194,6 +200,9 @@ function peersOn(data, encoding) {
   }
 }
 
+// A file this large is one call a window, not warmed up first.
+const BIG = 2 ** 25
+
 // One window of `name` in a process of its own (this script with --child): its seconds per call.
 function freshWindow(name, arg, window) {
   const out = execFileSync(process.execPath, [__filename, '--window', String(window), '--child', name, arg], {
@@ -208,7 +217,7 @@ function freshWindow(name, arg, window) {
 async function main(argv) {
   let rounds = 5
   let window = 0.3
-  let freshFrom = 2 ** 25
+  let freshFrom = 0
   let child = null
   while (argv[0]?.startsWith('--')) {
     const [flag, value] = argv.splice(0, 2)
@@ -220,7 +229,10 @@ async function main(argv) {
   }
   if (child !== null) {
     const [, file, encoding] = argv[0].split(':')
-    console.log(await cpuPerCall(peersOn(fs.readFileSync(file), encoding)[child], window))
+    const data = fs.readFileSync(file)
+    const fn = peersOn(data, encoding)[child]
+    if (data.length < BIG) await cpuPerCall(fn, Math.min(window, 0.2))
+    console.log(await cpuPerCall(fn, window))
     return
   }
   for (const arg of argv) {
@@ -233,8 +245,8 @@ async function main(argv) {
     for (const name of ['saxes + extraction', 'fast-xml-parser + extraction', 'xml-js + extraction']) {
       if (JSON.stringify(peers[name]()) !== expected) throw new Error(`${name} disagrees with kohi on ${label}`)
     }
-    // Warm-up (the JIT compiles the peers' code, napi's first calls), then the rounds. A fresh
-    // process is not warmed: one call of a file that size is long beside compiling its code.
+    // Warm-up (the JIT compiles the peers' code, napi's first calls), then the rounds. A window
+    // in a process of its own is warmed up in that process (the --child branch above).
     if (!fresh) for (const fn of Object.values(peers)) await cpuPerCall(fn, Math.max(window, 0.2))
     const seconds = Object.fromEntries(Object.keys(peers).map((name) => [name, []]))
     // Each round starts one tool later: a window pays for collections of the garbage the tool
