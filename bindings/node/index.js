@@ -190,13 +190,15 @@ function readAhead(stream) {
 // `kohi_values`): per entry its length in units (two units, high and low 16 bits), then
 // KOHI_FIELDS values in the order of the Kohi interface, each a head unit and, for a text, its
 // units. A head of 0 is null; a flag's is 1 or 2 (false, true), the slot's the slot + 1, a
-// text's its length + 1, or LONG followed by the length in two units; the 上限額's its number
+// text's its length + 1, or LONG followed by the length in two units, or SAME alone when it is
+// the same as the value before it, itself a text (the same string is given again); the 上限額's its number
 // of items + 1 (or LONG and two units), then amount, raw and each item's name and value as
 // texts. The values are read with charCodeAt and slice: splitting one string at separators
 // cost V8 a search and a runtime call, setting each property through napi far more, and a
 // JSON.parse of the 上限額 ten times its object literal.
 const KOHI_FIELDS = native.KOHI_FIELDS
 const LONG = 0xffff
+const SAME = 0xfffe
 // The keys and the kind of each value come from the addon (src/lists.rs declares them once).
 const KOHI_KEYS = native.kohiKeys().map(([key]) => key)
 const KOHI_KINDS = native.kohiKeys().map(([, kind]) => kind)
@@ -204,10 +206,10 @@ const KOHI_KINDS = native.kohiKeys().map(([, kind]) => kind)
 const cursor = { p: 0 }
 
 // A text value at p as an expression that leaves p after it (the head already read into h).
-const TEXT = 'h < LONG ? s.slice(p, (p += h - 1)) : s.slice(p + 2, (p += 2 + s.charCodeAt(p) * 65536 + s.charCodeAt(p + 1)))'
-// Each kind's value, given its head h (not 0).
+const TEXT = 'h < SAME ? s.slice(p, (p += h - 1)) : s.slice(p + 2, (p += 2 + s.charCodeAt(p) * 65536 + s.charCodeAt(p + 1)))'
+// Each kind's value, given its head h (not 0). A Text is kept in t for a SAME after it.
 const DECODE = {
-  Text: TEXT,
+  Text: `h === SAME ? t : (t = ${TEXT})`,
   Date: TEXT,
   Flag: 'h === 2',
   Slot: 'h - 1',
@@ -217,8 +219,8 @@ const DECODE = {
 // The text whose head is at p, or null; cursor.p is left after it.
 function textAt(s, p) {
   const h = s.charCodeAt(p++)
-  const start = h < LONG ? p : p + 2
-  const end = h === 0 ? p : h < LONG ? p + h - 1 : start + s.charCodeAt(p) * 65536 + s.charCodeAt(p + 1)
+  const start = h < SAME ? p : p + 2
+  const end = h === 0 ? p : h < SAME ? p + h - 1 : start + s.charCodeAt(p) * 65536 + s.charCodeAt(p + 1)
   cursor.p = end
   return h === 0 ? null : s.slice(start, end)
 }
@@ -251,14 +253,18 @@ const readValues = (() => {
   try {
     const fields = KOHI_KEYS.map((key, f) => `${JSON.stringify(key)}: (h = s.charCodeAt(p++)) === 0 ? null : ${DECODE[KOHI_KINDS[f]]}`)
     // eslint-disable-next-line no-new-func
-    return new Function('LONG', 'cursor', 'maxCopayment', `return (s, p) => { let h, v; const entry = { ${fields.join(', ')} }; cursor.p = p; return entry }`)(LONG, cursor, maxCopayment)
+    return new Function('LONG', 'SAME', 'cursor', 'maxCopayment', `return (s, p) => { let h, v, t; const entry = { ${fields.join(', ')} }; cursor.p = p; return entry }`)(LONG, SAME, cursor, maxCopayment)
   } catch {
     return (s, p) => {
       const entry = {}
+      let text = null
       for (let f = 0; f < KOHI_FIELDS; f++) {
         const h = s.charCodeAt(p)
         let value = null
-        if (KOHI_KINDS[f] === 'Flag' || KOHI_KINDS[f] === 'Slot' || h === 0) {
+        if (KOHI_KINDS[f] === 'Text' && h === SAME) {
+          value = text
+          p += 1
+        } else if (KOHI_KINDS[f] === 'Flag' || KOHI_KINDS[f] === 'Slot' || h === 0) {
           if (h !== 0) value = KOHI_KINDS[f] === 'Flag' ? h === 2 : h - 1
           p += 1
         } else {
@@ -266,6 +272,7 @@ const readValues = (() => {
           p = cursor.p
         }
         entry[KOHI_KEYS[f]] = value
+        text = KOHI_KINDS[f] === 'Text' ? value : null
       }
       cursor.p = p
       return entry

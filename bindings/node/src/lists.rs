@@ -75,7 +75,8 @@ macro_rules! kohi_values {
         /// larger part of writing a face result's 公費.
         fn write_values($k: &KohiEntry, out: &mut Vec<u16>) {
             use Value::*;
-            $($kind($value).write(out);)+
+            let mut last = None;
+            $(last = $kind($value).write(out, last);)+
         }
     };
 }
@@ -117,7 +118,13 @@ kohi_values! { k,
 /// A text of this many UTF-16 units or more has its length in two units after a `LONG` head.
 const LONG: u16 = 0xFFFF;
 
-impl Value<'_> {
+/// The head of a text that is the same as the value just before it, itself a text (the raw
+/// number after its normalised form, nearly always the same): index.js gives the same string
+/// again, with no slice and no string of its own (two fewer of each per 公費). So a text's
+/// head of its own is below `SAME`: from `SAME` - 1 units on, its length goes the `LONG` way.
+const SAME: u16 = 0xFFFE;
+
+impl<'a> Value<'a> {
     /// The value as `kohi_values` writes it: a head unit, 0 for null, then by kind: a flag's
     /// head is 1 (false) or 2 (true), the slot's the slot + 1, a text's its length + 1 in UTF-16
     /// units followed by the text (`LONG`, the length's high and low 16 bits, the text when
@@ -125,17 +132,26 @@ impl Value<'_> {
     /// (or `LONG` and the number in two units), followed by `amount` and `raw` as texts (0 when
     /// null) and each item's `name` and `value`: index.js builds the object from them. As JSON
     /// text (before 2026-12-05) it cost a `JSON.parse` of 0.36 µs in V8 per 公費 that has one,
-    /// besides serde_json's string, against 0.03 µs for the object literal.
+    /// besides serde_json's string, against 0.03 µs for the object literal. A text the same as
+    /// `last` (the value before it, when that was a text) is the head `SAME` alone. Returns the
+    /// text written, the next value's `last`.
     #[inline(always)]
-    fn write(&self, out: &mut Vec<u16>) {
-        match self {
-            Value::Text(Some(s)) => push_text(out, s),
+    fn write(&self, out: &mut Vec<u16>, last: Option<&str>) -> Option<&'a str> {
+        match *self {
+            Value::Text(Some(s)) if last == Some(s) => {
+                out.push(SAME);
+                return Some(s);
+            }
+            Value::Text(Some(s)) => {
+                push_text(out, s);
+                return Some(s);
+            }
             Value::Date(Some(d)) => {
                 out.push(11);
-                push_iso_date(out, *d);
+                push_iso_date(out, d);
             }
-            Value::Flag(Some(b)) => out.push(1 + u16::from(*b)),
-            Value::Slot(Some(n)) => out.push(1 + u16::from(*n)),
+            Value::Flag(Some(b)) => out.push(1 + u16::from(b)),
+            Value::Slot(Some(n)) => out.push(1 + u16::from(n)),
             Value::MaxCopay(Some(m)) => {
                 push_count(out, m.items.len());
                 for text in [m.amount.as_deref(), m.raw.as_deref()] {
@@ -151,6 +167,7 @@ impl Value<'_> {
             }
             _ => out.push(0),
         }
+        None
     }
 }
 
@@ -169,7 +186,7 @@ fn push_count(out: &mut Vec<u16>, count: usize) {
 fn push_text(out: &mut Vec<u16>, text: &str) {
     // UTF-16 never takes more units than UTF-8 takes bytes: whether the length surely fits one
     // head unit, and the room the converter asks for.
-    let long = text.len() + 1 >= usize::from(LONG);
+    let long = text.len() + 1 >= usize::from(SAME);
     let head = out.len();
     let start = head + if long { 3 } else { 1 };
     if text.is_ascii() {
@@ -241,8 +258,17 @@ mod tests {
         while p < units.len() {
             let end = p + 2 + ((units[p] as usize) << 16 | units[p + 1] as usize);
             p += 2;
-            let mut values = Vec::new();
+            let mut values: Vec<Option<String>> = Vec::new();
             for (_, kind) in KOHI_KEYS {
+                // The same text as the value before, itself a text.
+                if *kind == "Text" && units[p] == SAME {
+                    p += 1;
+                    let before = values.len().checked_sub(1).filter(|&b| KOHI_KEYS[b].1 == "Text");
+                    let before = before.and_then(|b| values[b].clone());
+                    assert!(before.is_some(), "`SAME` after a value that is no text");
+                    values.push(before);
+                    continue;
+                }
                 values.push(match *kind {
                     "Flag" => head(units, &mut p).map(|h| (h == 2).to_string()),
                     "Slot" => head(units, &mut p).map(|h| (h - 1).to_string()),
@@ -297,6 +323,43 @@ mod tests {
         entry.valid_to.as_mut().unwrap().value = None;
         entry.max_copayment = doc.patients[0].kohi[0].max_copayment.clone();
         entry
+    }
+
+    /// The value of `key` in each entry `units` holds, as `read` gives it.
+    fn values_of(units: &[u16], key: &str) -> Vec<Option<String>> {
+        let at = KOHI_KEYS.iter().position(|(k, _)| *k == key).unwrap();
+        read(units).into_iter().map(|mut e| e.swap_remove(at)).collect()
+    }
+
+    #[test]
+    fn a_text_the_same_as_the_one_before_is_its_head_alone() {
+        let mut entry = entry();
+        // The face fixture's numbers as sent: each raw text the same as its normalised one.
+        assert_eq!(exposed(&entry.payer_number), exposed(&entry.payer_number_raw));
+        assert_eq!(exposed(&entry.recipient_number), exposed(&entry.recipient_number_raw));
+        let units = kohi_values([&entry]);
+        assert_eq!(units.iter().filter(|&&u| u == SAME).count(), 2, "payerNumberRaw and recipientNumberRaw");
+        assert_eq!(values_of(&units, "payerNumberRaw"), vec![Some("88131016".to_owned())]);
+        assert_eq!(values_of(&units, "recipientNumberRaw"), vec![Some("K000012345".to_owned())]);
+        // Different texts stay apart; a null before a text is no text to repeat.
+        entry.payer_number_raw = Some(Personal::new("８８１３１０１６".into()));
+        entry.recipient_number = None;
+        entry.recipient_number_raw = Some(Personal::new("K1".into()));
+        let units = kohi_values([&entry]);
+        assert!(!units.contains(&SAME));
+        assert_eq!(values_of(&units, "payerNumberRaw"), vec![Some("８８１３１０１６".to_owned())]);
+        assert_eq!(values_of(&units, "recipientNumber"), vec![None]);
+        assert_eq!(values_of(&units, "recipientNumberRaw"), vec![Some("K1".to_owned())]);
+    }
+
+    #[test]
+    fn a_text_as_long_as_the_same_head_goes_the_long_way() {
+        for len in [usize::from(SAME) - 2, usize::from(SAME) - 1, usize::from(SAME)] {
+            let mut entry = entry();
+            entry.path = "p".repeat(len);
+            let units = kohi_values([&entry]);
+            assert_eq!(values_of(&units, "path"), vec![Some("p".repeat(len))], "a path of {len} units");
+        }
     }
 
     #[test]
