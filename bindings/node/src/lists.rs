@@ -115,13 +115,15 @@ kohi_values! { k,
     "renewal" => Text(k.renewal.map(|r| r.as_str())),
 }
 
-/// A text of this many UTF-16 units or more has its length in two units after a `LONG` head.
+/// The head of a text whose length follows in two units (high, low 16 bits): one of `SAME` - 1
+/// bytes of UTF-8 or more (at least as many bytes as it has UTF-16 units), and a 上限額 of
+/// `LONG` - 1 items or more.
 const LONG: u16 = 0xFFFF;
 
 /// The head of a text that is the same as the value just before it, itself a text (the raw
 /// number after its normalised form, nearly always the same): index.js gives the same string
 /// again, with no slice and no string of its own (two fewer of each per 公費). So a text's
-/// head of its own is below `SAME`: from `SAME` - 1 units on, its length goes the `LONG` way.
+/// head of its own is below `SAME` (see `LONG`).
 const SAME: u16 = 0xFFFE;
 
 impl<'a> Value<'a> {

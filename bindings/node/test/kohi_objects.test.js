@@ -100,8 +100,8 @@ test('kohi objects are the same where code generation is refused (the loop fallb
   assert.equal(run.stdout, JSON.stringify(here))
 })
 
-// A value's length goes before it (src/lists.rs): one unit up to 65,534 UTF-16 units, three past
-// that. A certificate name past it, with a surrogate pair, must come back whole, and every field
+// A value's length goes before it (src/lists.rs): one unit below 65,533 bytes of UTF-8, three
+// from there on. A certificate name past it, with a surrogate pair, must come back whole, and every field
 // after it in place, by the generated builder and by the loop fallback alike.
 test('a 公費 text longer than 65,534 UTF-16 units reads back whole, and the fields after it', () => {
   const name = `${'受'.repeat(3)}${'A'.repeat(70000)}𠮷`
