@@ -191,9 +191,9 @@ function readAhead(stream) {
 // KOHI_FIELDS values in the order of the Kohi interface, each a head unit and, for a text, its
 // units. A head of 0 is null; a flag's is 1 or 2 (false, true), the slot's the slot + 1, a
 // text's its length + 1, or LONG followed by the length in two units, or SAME alone when it is
-// the same as the value before it, itself a text (the same string is given again); the 上限額's its number
-// of items + 1 (or LONG and two units), then amount, raw and each item's name and value as
-// texts. The values are read with charCodeAt and slice: splitting one string at separators
+// the same as the value before it, itself a text (the same string is given again); the
+// 上限額's its number of items + 1 (or LONG and two units), then amount, raw and each item's
+// name and value as texts. The values are read with charCodeAt and slice: splitting one string at separators
 // cost V8 a search and a runtime call, setting each property through napi far more, and a
 // JSON.parse of the 上限額 ten times its object literal.
 const KOHI_FIELDS = native.KOHI_FIELDS
