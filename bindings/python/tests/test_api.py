@@ -433,8 +433,9 @@ def test_to_dict_of_a_large_bulk_file_equals_its_json():
 
 
 def test_to_dict_of_many_patients_makes_each_short_text_once():
-    """A conversion of many patients makes a short text (up to 16 bytes) once and shares it
-    wherever it comes again, as JSON parsers do; longer texts and different ones stay apart."""
+    """A conversion of many patients shares a short text (up to 16 bytes) that comes again and
+    again (it keeps the texts met last in a cache of slots, as JSON parsers keep keys); longer
+    texts and different ones stay apart."""
     unit = (
         "<BulkConfirmUnit><ReferenceNumber>{i}</ReferenceNumber><ResultList><ResultOfQualificationConfirmation>"
         "<InsurerNumber>06139999</InsurerNumber><Name>見本　太郎</Name><Address>東京都千代田区霞が関一丁目二番三号</Address>"
@@ -450,6 +451,23 @@ def test_to_dict_of_many_patients_makes_each_short_text_once():
     assert first["name"] == "見本　太郎" and first["name"] is last["name"]
     assert first["address"] == last["address"] and first["address"] is not last["address"]
     assert first["insured_identification_number"]["normalized"] != last["insured_identification_number"]["normalized"]
+
+
+def test_to_dict_of_many_patients_keeps_apart_short_texts_that_differ_in_one_byte():
+    """The shared short texts are told apart by every byte: for each length up to 16 bytes, a
+    text and each of its one-byte variants come out as themselves, not as one another."""
+    texts = ["a" * n for n in range(1, 17)]
+    texts += ["a" * at + "b" + "a" * (n - at - 1) for n in range(1, 17) for at in range(n)]
+    texts += ["見" * n for n in range(1, 6)]
+    units = "".join(
+        f"<BulkConfirmUnit><ReferenceNumber>{i}</ReferenceNumber><ResultList><ResultOfQualificationConfirmation>"
+        f"<Name>{text}</Name></ResultOfQualificationConfirmation></ResultList></BulkConfirmUnit>"
+        for i, text in enumerate(texts)
+    )
+    result = kohi.parse(f"<XmlMsg><MessageHeader/><MessageBody>{units}</MessageBody></XmlMsg>".encode())
+    assert len(result.patients) >= 64, "enough patients for to_dict() to share short texts"
+    names = [p["qualifications"][0]["name"] for p in result.to_dict()["patients"]]
+    assert names == texts
 
 
 def test_to_dict_of_a_large_file_leaves_the_garbage_collector_as_it_found_it():
