@@ -61,6 +61,8 @@ impl Shared {
     fn of(text: &str) -> Shared {
         let b = text.as_bytes();
         let n = b.len();
+        // Longer texts would not be named by two words (the caller shares none).
+        debug_assert!(n <= SHARED_MAX);
         let u32_at = |at: usize| u64::from(u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]));
         let u64_at = |at: usize| u64::from_le_bytes(b[at..at + 8].try_into().unwrap_or_default());
         let (first, last) = match n {
@@ -245,7 +247,7 @@ impl<'a, 'py> ToPy<'a, 'py> {
     }
 
     /// A Python string of `text`: the one made last when it has the same text, or when sharing,
-    /// the one made for the same short text before.
+    /// the one its slot keeps for the same short text.
     fn string(self, text: &str) -> Bound<'py, PyString> {
         if self.share && text.len() <= SHARED_MAX {
             let key = Shared::of(text);
