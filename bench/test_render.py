@@ -72,4 +72,10 @@ assert "| **not met**; within the rounds' spread: 68–92 % | 10 points: " in fl
 
 to_dict = by["Python `to_dict()` ≥ 2× lxml + extraction"]
 assert "| 1.60× on bulk_10000: " in to_dict and "alone it takes 60.0 ms (63% of lxml + extraction's whole 95.0 ms)" in to_dict, to_dict
+# The machine line names the processor: its model and clock from /proc/cpuinfo, else what the
+# platform says, and a clock that is not a number is left out.
+cpuinfo = "processor\t: 0\nmodel name\t: Intel(R) Xeon(R) Processor\ncpu MHz\t\t: 2100.000\n\nprocessor\t: 1\nmodel name\t: Other\n"
+assert render.processor(cpuinfo, "x86_64") == "Intel(R) Xeon(R) Processor at 2100 MHz", render.processor(cpuinfo, "x86_64")
+assert render.processor("model name : M\ncpu MHz : n/a\n", "") == "M"
+assert render.processor("", "arm") == "arm" and render.processor("", "") == "processor unknown"
 print("render: targets table ok")
