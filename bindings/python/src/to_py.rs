@@ -26,7 +26,11 @@ use serde::ser::{self, Serialize};
 pub(crate) fn to_py<'py>(py: Python<'py>, value: &impl Serialize, share: bool) -> PyResult<Bound<'py, PyAny>> {
     // The caches live in the thread between calls (names and templates are made once) and are
     // lent to the call whole: one thread-local access a conversion, not one per field.
-    let caches = RefCell::new(CACHES.with(|c| c.take()));
+    let mut caches = CACHES.with(|c| c.take());
+    if share && caches.shared.is_empty() {
+        caches.shared.resize_with(SHARED_SLOTS, || None);
+    }
+    let caches = RefCell::new(caches);
     let made = value.serialize(ToPy { py, caches: &caches, static_text: false, share }).map_err(|e| e.0);
     let mut caches = caches.into_inner();
     // The document's texts are not kept past the call (the slots of the shared ones are).
@@ -175,7 +179,7 @@ struct Caches {
     /// The string made last (see [`Last`]).
     last: Option<Last>,
     /// A conversion's short texts (`to_py`'s `share`, see [`SHARED_SLOTS`]); emptied after it.
-    /// No slots until the thread's first conversion that shares.
+    /// No slots until the thread's first conversion that shares (`to_py` makes them).
     shared: Vec<Option<SharedSlot>>,
 }
 
@@ -257,9 +261,6 @@ impl<'a, 'py> ToPy<'a, 'py> {
         if self.share && text.len() <= SHARED_MAX {
             let key = Shared::of(text);
             let mut caches = self.caches.borrow_mut();
-            if caches.shared.is_empty() {
-                caches.shared.resize_with(SHARED_SLOTS, || None);
-            }
             let slot = &mut caches.shared[key.slot()];
             if let Some(kept) = slot.as_ref().filter(|kept| kept.key == key) {
                 return kept.string.bind(self.py).clone();

@@ -432,7 +432,7 @@ def test_to_dict_of_a_large_bulk_file_equals_its_json():
     assert (last["payer_number"], last["recipient_number"], last["source"]) == ("12136016", "0019999", "medical_aid")
 
 
-def test_to_dict_of_many_patients_makes_each_short_text_once():
+def test_to_dict_of_many_patients_shares_short_texts_that_come_again():
     """A conversion of many patients shares a short text (up to 16 bytes) that comes again and
     again (it keeps the texts met last in a cache of slots, as JSON parsers keep keys); longer
     texts and different ones stay apart."""
