@@ -139,6 +139,29 @@ pub unsafe extern "C" fn kohi_options_free(options: *mut kohi_options) {
     })
 }
 
+/// Every options setter that takes text: NULL options, text that is NULL or not UTF-8 (named
+/// `arg` in the error) and text that `apply` refuses each give their error through `*err_out`
+/// (if not NULL), and the options stay as they were (`apply` changes them only once it holds).
+unsafe fn set_from_text(
+    options: *mut kohi_options,
+    text: *const c_char,
+    arg: &str,
+    err_out: *mut *mut kohi_error,
+    apply: impl FnOnce(&mut kohi_options, &str) -> Result<(), kohi_error>,
+) -> kohi_status {
+    let Some(options) = (unsafe { options.as_mut() }) else {
+        return unsafe { fail(err_out, argument_error(kohi_status::NullArgument, "options")) };
+    };
+    let text = match unsafe { utf8_arg(text) } {
+        Ok(text) => text,
+        Err(status) => return unsafe { fail(err_out, argument_error(status, arg)) },
+    };
+    match apply(options, text) {
+        Ok(()) => kohi_status::Ok,
+        Err(error) => unsafe { fail(err_out, error) },
+    }
+}
+
 /// Adds element aliases, as JSON text: `{"CanonicalName": ["Alias", …]}`, to the layout file's
 /// names if one is set (before or after); a second alias table replaces the first. On failure the
 /// options are unchanged and `*err_out` (if not NULL) receives an error to free.
@@ -149,19 +172,11 @@ pub unsafe extern "C" fn kohi_options_set_aliases_json(
     err_out: *mut *mut kohi_error,
 ) -> kohi_status {
     boundary!(kohi_status::Panic, {
-        let Some(options) = (unsafe { options.as_mut() }) else {
-            return unsafe { fail(err_out, argument_error(kohi_status::NullArgument, "options")) };
-        };
-        let json = match unsafe { utf8_arg(aliases_json) } {
-            Ok(json) => json,
-            Err(status) => return unsafe { fail(err_out, argument_error(status, "aliases_json")) },
-        };
-        match options.parse.clone().with_aliases_json(json) {
-            Ok(parse) => {
-                options.parse = parse;
-                kohi_status::Ok
-            }
-            Err(e) => unsafe { fail(err_out, kohi_error::from_core(&e)) },
+        unsafe {
+            set_from_text(options, aliases_json, "aliases_json", err_out, |options, json| {
+                options.parse = options.parse.clone().with_aliases_json(json).map_err(|e| kohi_error::from_core(&e))?;
+                Ok(())
+            })
         }
     })
 }
@@ -178,19 +193,11 @@ pub unsafe extern "C" fn kohi_options_set_layout_json(
     err_out: *mut *mut kohi_error,
 ) -> kohi_status {
     boundary!(kohi_status::Panic, {
-        let Some(options) = (unsafe { options.as_mut() }) else {
-            return unsafe { fail(err_out, argument_error(kohi_status::NullArgument, "options")) };
-        };
-        let json = match unsafe { utf8_arg(layout_json) } {
-            Ok(json) => json,
-            Err(status) => return unsafe { fail(err_out, argument_error(status, "layout_json")) },
-        };
-        match options.parse.clone().with_layout_json(json) {
-            Ok(parse) => {
-                options.parse = parse;
-                kohi_status::Ok
-            }
-            Err(e) => unsafe { fail(err_out, kohi_error::from_core(&e)) },
+        unsafe {
+            set_from_text(options, layout_json, "layout_json", err_out, |options, json| {
+                options.parse = options.parse.clone().with_layout_json(json).map_err(|e| kohi_error::from_core(&e))?;
+                Ok(())
+            })
         }
     })
 }
@@ -209,21 +216,13 @@ pub unsafe extern "C" fn kohi_options_set_pair_by(
     err_out: *mut *mut kohi_error,
 ) -> kohi_status {
     boundary!(kohi_status::Panic, {
-        let Some(options) = (unsafe { options.as_mut() }) else {
-            return unsafe { fail(err_out, argument_error(kohi_status::NullArgument, "options")) };
-        };
-        let rules = match unsafe { utf8_arg(utf8_rules) } {
-            Ok(rules) => rules,
-            Err(status) => return unsafe { fail(err_out, argument_error(status, "utf8_rules")) },
-        };
-        match kohi_terminal::PairBy::from_list(rules) {
-            Ok(rules) => {
+        unsafe {
+            set_from_text(options, utf8_rules, "utf8_rules", err_out, |options, rules| {
+                let rules = kohi_terminal::PairBy::from_list(rules)
+                    .map_err(|_| kohi_error::from_core(&kohi_core::Error::InvalidSetting { name: "pair_by" }))?;
                 options.pair_by = Some(rules);
-                kohi_status::Ok
-            }
-            Err(_) => unsafe {
-                fail(err_out, kohi_error::from_core(&kohi_core::Error::InvalidSetting { name: "pair_by" }))
-            },
+                Ok(())
+            })
         }
     })
 }
