@@ -59,7 +59,18 @@ pub struct Decoded<'a> {
 
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
-/// Detects the encoding (BOM → declaration → `CharacterCodeIdentifier` → UTF-8) and decodes.
+/// How far into a document its encoding is looked for: a stream reads this much before it
+/// starts (`PatientReader::new`), and the whole-file parse looks no further, so that both choose
+/// the same encoding for the same bytes. The header, where `CharacterCodeIdentifier` belongs,
+/// comes first. Until 2026-12-06 the whole-file parse searched the whole file: an element of
+/// that name after 64 KiB of bulk units made it decode the file as Shift_JIS and refuse it,
+/// while the stream read the same bytes as UTF-8 (found by the `stream` fuzz target). A file
+/// whose identifier comes later and says Shift_JIS is not read wrong silently: its Shift_JIS
+/// kana and kanji are not UTF-8, and it is refused with `invalid_encoding`.
+pub(crate) const DETECT_BYTES: usize = 64 * 1024;
+
+/// Detects the encoding (BOM → declaration → `CharacterCodeIdentifier` in the first
+/// [`DETECT_BYTES`] → UTF-8) and decodes.
 pub fn decode(bytes: &[u8]) -> Result<Decoded<'_>> {
     decode_with(bytes, &mut |_, _| {})
 }
@@ -103,7 +114,12 @@ fn detect(bytes: &[u8]) -> Result<(Encoding, EncodingSource, &[u8])> {
         }
         return Ok((encoding, EncodingSource::Declaration, bytes));
     }
-    if let Some(encoding) = character_code_identifier(bytes) {
+    if let Some(encoding) = character_code_identifier(&bytes[..bytes.len().min(DETECT_BYTES)]) {
+        // As for a declaration: UTF-8 Japanese said to be Shift_JIS would decode into garbage
+        // with no error (until 2026-12-06 it did, on this path).
+        if encoding == Encoding::ShiftJis && looks_like_utf8_japanese(bytes) {
+            return Err(Error::EncodingConflict { declared: "Shift_JIS", found: "UTF-8" });
+        }
         return Ok((encoding, EncodingSource::CharacterCodeIdentifier, bytes));
     }
     Ok((Encoding::Utf8, EncodingSource::Default, bytes))
@@ -117,8 +133,15 @@ fn detect(bytes: &[u8]) -> Result<(Encoding, EncodingSource, &[u8])> {
 /// UTF-8, which in a Shift_JIS file is its first kana or kanji (simdutf8's `basic` reads the
 /// whole file before it says no, and the search for a lead byte of 0xE0 or more can run far in
 /// Shift_JIS, whose common kanji lead with 0x88–0x9F: a twentieth of a Shift_JIS parse).
+///
+/// A character cut at the end counts as UTF-8: a stream decides from its first 64 KiB, which
+/// may end inside one, and must decide as the whole-file parse does.
 fn looks_like_utf8_japanese(bytes: &[u8]) -> bool {
-    std::str::from_utf8(bytes).is_ok() && bytes.iter().any(|&b| b >= 0xE0)
+    let valid = match std::str::from_utf8(bytes) {
+        Ok(_) => true,
+        Err(e) => e.error_len().is_none(),
+    };
+    valid && bytes.iter().any(|&b| b >= 0xE0)
 }
 
 /// The `encoding="…"` (or `'…'`) pseudo-attribute of an XML declaration at the very start.

@@ -30,8 +30,9 @@ use crate::parse::{ParseOptions, Walker};
 use crate::scan::Scanner;
 use crate::shift_jis::StreamDecoder;
 
-/// How much of the start of the input is read to find its encoding.
-const SNIFF_BYTES: usize = 64 * 1024;
+/// How much of the start of the input is read to find its encoding: as far as the whole-file
+/// parse looks (`decode::DETECT_BYTES`).
+const SNIFF_BYTES: usize = decode::DETECT_BYTES;
 /// Decoded chunks remembered for line numbers in quick-xml's error messages at least (it reads
 /// ahead by at most one buffer); more while the event being read began before them.
 const REMEMBERED_CHUNKS: usize = 4;

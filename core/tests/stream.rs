@@ -363,3 +363,30 @@ fn values_in_attributes_stream_like_the_whole_file() {
         assert_eq!(streamed, whole, "chunks of {chunk}");
     }
 }
+
+/// An element named `CharacterCodeIdentifier` past the first 64 KiB (here in the body, after
+/// the units) says nothing of the encoding, to the whole-file parse as to the stream, which
+/// has chosen its encoding before it reads that far. The whole-file parse searched the whole
+/// file until 2026-12-06, and refused this UTF-8 file as Shift_JIS while the stream read it
+/// (the `stream` fuzz target's find).
+#[test]
+fn an_encoding_identifier_past_the_first_64_kib_changes_neither_parse() {
+    let units = bulk(200);
+    assert!(units.len() > 64 * 1024);
+    let xml = units.replace("</MessageBody>", "<CharacterCodeIdentifier>1</CharacterCodeIdentifier></MessageBody>");
+    let read = whole(xml.as_bytes()).expect("read as UTF-8");
+    assert_eq!(read.len(), 200);
+    assert!(read[0].contains("見本　一郎①"), "the names are read as UTF-8");
+    assert_eq!(streamed(xml.as_bytes(), 4096).expect("streams"), read);
+    // Within the first 64 KiB (where the header is) it is read, by both alike: Shift_JIS said
+    // of UTF-8 Japanese is refused as a declaration's is (it was decoded into garbage, with no
+    // error, until 2026-12-06), and the stream's first 64 KiB end inside a character here.
+    let mut early =
+        units.replacen("<SegmentOfResult>", "<CharacterCodeIdentifier>1</CharacterCodeIdentifier><SegmentOfResult>", 1);
+    while std::str::from_utf8(&early.as_bytes()[..64 * 1024]).is_ok() {
+        early.insert(0, ' ');
+    }
+    let code = |r: kohi::Result<Vec<String>>| r.err().map(|e| e.code());
+    assert_eq!(code(whole(early.as_bytes())), Some("encoding_conflict"));
+    assert_eq!(code(streamed(early.as_bytes(), 4096)), Some("encoding_conflict"));
+}
