@@ -288,8 +288,9 @@ test('patients are Patients, made only by a result or a stream, read lazily thro
 
 test('inspecting a result or a patient shows no personal data', () => {
   const result = parse('face_pmh_two.xml')
-  for (const value of [result, result.patients[0]]) {
-    const shown = util.inspect(value, { depth: 5 })
+  // showHidden too: what a parse hands over with the result (the patient's 公費) is kept there.
+  for (const [value, showHidden] of [result, result.patients[0]].flatMap((v) => [[v, false], [v, true]])) {
+    const shown = util.inspect(value, { depth: 5, showHidden })
     for (const secret of ['見本', 'ﾐﾎﾝ', '52136017', '1234566', '24434']) {
       assert.ok(!shown.includes(secret), `${shown} shows ${secret}`)
     }
