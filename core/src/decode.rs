@@ -69,8 +69,8 @@ const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 /// kana and kanji are not UTF-8, and it is refused with `invalid_encoding`.
 pub(crate) const DETECT_BYTES: usize = 64 * 1024;
 
-/// Detects the encoding (BOM → declaration → `CharacterCodeIdentifier` in the first
-/// [`DETECT_BYTES`] → UTF-8) and decodes.
+/// Detects the encoding (BOM → declaration → `CharacterCodeIdentifier` in the first 64 KiB →
+/// UTF-8) and decodes.
 pub fn decode(bytes: &[u8]) -> Result<Decoded<'_>> {
     decode_with(bytes, &mut |_, _| {})
 }
