@@ -222,7 +222,7 @@ export interface Header {
 
 /**
  * One 公費 as a レセコン fills it in. (The type of `patient.kohi`; index.js builds the objects
- * from `KohiResult.kohiValuesAt()`, in this field order.)
+ * from `KohiResult.patientsHead()` and `kohiValuesIn()`, in this field order.)
  */
 export interface Kohi {
   /** 1–4 (第1〜第4公費), or null past the fourth. */

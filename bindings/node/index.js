@@ -548,7 +548,7 @@ const at = {
   searchInfo: R.searchInfoAt,
   pmh: R.pmhAt,
   qualificationsJson: R.qualificationsJsonAt,
-  kohiValues: R.kohiValuesAt,
+  patientsHead: R.patientsHead,
   kohiValuesIn: R.kohiValuesIn,
   kohiCounts: R.kohiCounts,
   patientCount: R.patientCount,
@@ -572,7 +572,9 @@ class Patient {
   #kohiCount
   // The 公費 values of its result's patients, read a block at a time (KohiBlocks), or null.
   #kohiBlocks
-  constructor(token, result, index, kohiCount = -1, kohiBlocks = null) {
+  // Its own 公費 values (the patient of a result of one, see patientsOf), or null.
+  #kohiValues
+  constructor(token, result, index, kohiCount = -1, kohiBlocks = null, kohiValues = null) {
     if (token !== MADE_HERE) {
       throw typed(new TypeError('a Patient comes from a result (result.patients) or a stream'), 'invalid_argument')
     }
@@ -580,6 +582,7 @@ class Patient {
     this.#index = index
     this.#kohiCount = kohiCount
     this.#kohiBlocks = kohiBlocks
+    this.#kohiValues = kohiValues
   }
 
   static {
@@ -622,7 +625,8 @@ class Patient {
     if (this.#result[CLOSED] === true) at.patientCount.call(this.#result)
     if (this.#kohiCount === 0) return []
     if (this.#kohiBlocks !== null) return this.#kohiBlocks.entries(this.#index, this.#kohiCount)
-    const s = at.kohiValues.call(this.#result, this.#index)
+    const s = this.#kohiValues
+    if (s === null) throw internal('a patient has no 公費 values to read')
     const list = []
     for (let p = 0; p < s.length; p = cursor.p) list.push(kohiEntry(s, p))
     return list
@@ -640,14 +644,21 @@ Object.defineProperty(R, 'patients', {
 
 // Every patient of a result (a whole document, or a stream's batch), in order.
 function patientsOf(result) {
-  const n = at.patientCount.call(result)
+  // The count and, for one patient, its 公費 values: one call (src/objects.rs, patientsHead).
+  const head = at.patientsHead.call(result)
+  const n = head.charCodeAt(0) * 65536 + head.charCodeAt(1)
+  if (n === 1) {
+    const values = head.slice(2)
+    return [new Patient(MADE_HERE, result, 0, values === '' ? 0 : -1, null, values)]
+  }
+  if (n === 0) return []
   // Several patients (a bulk result, a stream's batch): their 公費 counts in one call, so that
   // `kohi` of a patient with none, most units of a bulk file, needs no call of its own (a call
-  // per patient was about a third of reading a 100,000-unit file's 公費). One patient: no call.
-  const counts = n > 1 ? at.kohiCounts.call(result) : null
-  const blocks = counts === null ? null : new KohiBlocks(result, counts)
+  // per patient was about a third of reading a 100,000-unit file's 公費).
+  const counts = at.kohiCounts.call(result)
+  const blocks = new KohiBlocks(result, counts)
   const list = new Array(n)
-  for (let i = 0; i < n; i++) list[i] = new Patient(MADE_HERE, result, i, counts === null ? -1 : counts[i], blocks)
+  for (let i = 0; i < n; i++) list[i] = new Patient(MADE_HERE, result, i, counts[i], blocks)
   return list
 }
 

@@ -215,8 +215,8 @@ test('a 公費 list the addon and index.js read differently throws the typed int
   const dir = path.join(__dirname, '..')
   const script = `const native = require(${JSON.stringify(path.join(dir, 'binding.js'))});
     const R = native.KohiResult.prototype;
-    const one = R.kohiValuesAt, block = R.kohiValuesIn;
-    R.kohiValuesAt = function (i) { return one.call(this, i).slice(0, -1) };
+    const head = R.patientsHead, block = R.kohiValuesIn;
+    R.patientsHead = function () { const h = head.call(this); return h.length > 2 ? h.slice(0, -1) : h };
     R.kohiValuesIn = function (a, b) { return block.call(this, a, b) + 'x' };
     const kohi = require(${JSON.stringify(dir)});
     const fs = require('node:fs');
@@ -233,6 +233,39 @@ test('a 公費 list the addon and index.js read differently throws the typed int
   assert.match(face[2], /a 公費 entry does not read to its length.*please report it/)
   assert.deepEqual(bulk.slice(0, 2), ['internal', 'internal'])
   assert.match(bulk[2], /the 公費 values of a block do not add up/)
+})
+
+// Reading a result's patients and the 公費 of a result of one patient is one call into the
+// addon (src/objects.rs, patientsHead): two until 2026-12-06.
+test("a face result's patients and 公費 are read with one call into the addon", async () => {
+  const { spawnSync } = require('node:child_process')
+  const dir = path.join(__dirname, '..')
+  const script = `const native = require(${JSON.stringify(path.join(dir, 'binding.js'))});
+    const R = native.KohiResult.prototype;
+    const calls = {};
+    for (const name of Object.getOwnPropertyNames(R)) {
+      const method = Object.getOwnPropertyDescriptor(R, name).value;
+      if (typeof method !== 'function' || name === 'constructor') continue;
+      R[name] = function (...args) { calls[name] = (calls[name] ?? 0) + 1; return method.apply(this, args) };
+    }
+    const kohi = require(${JSON.stringify(dir)});
+    const file = require('node:path').join(${JSON.stringify(FIXTURES)}, 'face_pmh_two.xml');
+    const payers = (result) => result.patients.flatMap((p) => p.kohi.map((k) => k.payerNumber));
+    (async () => {
+      const parsed = payers(kohi.parse(require('node:fs').readFileSync(file)));
+      const fromParse = { ...calls };
+      const read = payers(await kohi.parseFile(file));
+      process.stdout.write(JSON.stringify({ parsed, fromParse, read, both: calls }))
+    })()`
+  const run = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' })
+  assert.equal(run.status, 0, run.stderr)
+  const out = JSON.parse(run.stdout)
+  const golden = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'face_pmh_two.expected.json'), 'utf8'))
+  const expected = golden.patients.flatMap((p) => p.kohi.map((k) => k.payer_number))
+  assert.equal(expected.length, 2)
+  assert.deepEqual([out.parsed, out.read], [expected, expected])
+  assert.deepEqual(out.fromParse, { patientsHead: 1 })
+  assert.deepEqual(out.both, { patientsHead: 2 })
 })
 
 test('new Patient() outside kohi is refused with invalid_argument', () => {
