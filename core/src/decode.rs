@@ -12,6 +12,7 @@ use std::ops::Range;
 use serde::Serialize;
 
 use crate::error::{Error, MalformedReason, Result};
+use crate::mislabelled::Utf8Japanese;
 
 /// The encoding a document was read in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -79,6 +80,9 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded<'_>> {
 /// in them) while the checks have it in the cache (see [`check_characters_with`]).
 pub(crate) fn decode_with<'a>(bytes: &'a [u8], also: &mut dyn FnMut(&[u8], Range<usize>)) -> Result<Decoded<'a>> {
     let (encoding, source, body) = detect(bytes)?;
+    if encoding == Encoding::ShiftJis && Utf8Japanese::of_whole(body) {
+        return Err(MISLABELLED);
+    }
     let text = match encoding {
         Encoding::Utf8 => Cow::Borrowed(decode_utf8_checked(body, also)?),
         Encoding::ShiftJis => {
@@ -90,11 +94,25 @@ pub(crate) fn decode_with<'a>(bytes: &'a [u8], also: &mut dyn FnMut(&[u8], Range
     Ok(Decoded { text, encoding, source })
 }
 
-/// The encoding of a stream from its first bytes, and how many of them are a BOM to skip.
-pub(crate) fn detect_prefix(prefix: &[u8]) -> Result<(Encoding, usize)> {
+/// The encoding of a stream from its first bytes, how many of them are a BOM to skip, and,
+/// for Shift_JIS, the question whether it is UTF-8 Japanese after all, as far as those bytes
+/// answer it (the stream asks the rest of it as it reads on).
+pub(crate) fn detect_prefix(prefix: &[u8]) -> Result<(Encoding, usize, Option<Utf8Japanese>)> {
     let (encoding, _, body) = detect(prefix)?;
-    Ok((encoding, prefix.len() - body.len()))
+    let mut question = None;
+    if encoding == Encoding::ShiftJis {
+        let mut asked = Utf8Japanese::default();
+        match asked.feed(body) {
+            Some(true) => return Err(MISLABELLED),
+            Some(false) => {}
+            None => question = Some(asked),
+        }
+    }
+    Ok((encoding, prefix.len() - body.len(), question))
 }
+
+/// UTF-8 Japanese said to be Shift_JIS (see `mislabelled`), by a declaration or an identifier.
+pub(crate) const MISLABELLED: Error = Error::EncodingConflict { declared: "Shift_JIS", found: "UTF-8" };
 
 fn detect(bytes: &[u8]) -> Result<(Encoding, EncodingSource, &[u8])> {
     if let Some(rest) = bytes.strip_prefix(UTF8_BOM) {
@@ -109,39 +127,12 @@ fn detect(bytes: &[u8]) -> Result<(Encoding, EncodingSource, &[u8])> {
     }
     if let Some(label) = declared_encoding(bytes) {
         let encoding = encoding_for_label(label).ok_or(Error::UnsupportedEncoding { line: 1 })?;
-        if encoding == Encoding::ShiftJis && looks_like_utf8_japanese(bytes) {
-            return Err(Error::EncodingConflict { declared: "Shift_JIS", found: "UTF-8" });
-        }
         return Ok((encoding, EncodingSource::Declaration, bytes));
     }
     if let Some(encoding) = character_code_identifier(&bytes[..bytes.len().min(DETECT_BYTES)]) {
-        // As for a declaration: UTF-8 Japanese said to be Shift_JIS would decode into garbage
-        // with no error (until 2026-12-06 it did, on this path).
-        if encoding == Encoding::ShiftJis && looks_like_utf8_japanese(bytes) {
-            return Err(Error::EncodingConflict { declared: "Shift_JIS", found: "UTF-8" });
-        }
         return Ok((encoding, EncodingSource::CharacterCodeIdentifier, bytes));
     }
     Ok((Encoding::Utf8, EncodingSource::Default, bytes))
-}
-
-/// Valid UTF-8 holding 3-byte sequences (how UTF-8 spells kana and kanji). Real Shift_JIS
-/// Japanese text is practically never valid UTF-8, so such bytes declared Shift_JIS would decode
-/// into plausible-looking garbage: the one silent failure an encoding check must catch.
-///
-/// Validation first, and with the standard validator: it stops at the first byte that is not
-/// UTF-8, which in a Shift_JIS file is its first kana or kanji (simdutf8's `basic` reads the
-/// whole file before it says no, and the search for a lead byte of 0xE0 or more can run far in
-/// Shift_JIS, whose common kanji lead with 0x88–0x9F: a twentieth of a Shift_JIS parse).
-///
-/// A character cut at the end counts as UTF-8: a stream decides from its first 64 KiB, which
-/// may end inside one, and must decide as the whole-file parse does.
-fn looks_like_utf8_japanese(bytes: &[u8]) -> bool {
-    let valid = match std::str::from_utf8(bytes) {
-        Ok(_) => true,
-        Err(e) => e.error_len().is_none(),
-    };
-    valid && bytes.iter().any(|&b| b >= 0xE0)
 }
 
 /// The `encoding="…"` (or `'…'`) pseudo-attribute of an XML declaration at the very start.

@@ -32,6 +32,7 @@ pub mod error;
 pub mod json_form;
 mod json_numbers;
 pub mod mapping;
+mod mislabelled;
 /// The old name of [`mapping`] (`kohi::kohi` stuttered); kept so existing code still builds.
 #[deprecated(note = "renamed to `kohi::mapping`")]
 pub mod kohi {

@@ -25,6 +25,7 @@ use quick_xml::events::Event;
 
 use crate::decode::{self, Encoding};
 use crate::error::{Error, MalformedReason, Result};
+use crate::mislabelled::Utf8Japanese;
 use crate::model::Document;
 use crate::parse::{ParseOptions, Walker};
 use crate::scan::Scanner;
@@ -185,9 +186,9 @@ impl<R: Read> PatientReader<R> {
         if crate::json_form::looks_like_json(&prefix) {
             return Ok(Self::from_json(prefix, input, options));
         }
-        let (encoding, skip) = decode::detect_prefix(&prefix)?;
+        let (encoding, skip, mislabelled) = decode::detect_prefix(&prefix)?;
         prefix.drain(..skip);
-        Ok(Self::reading(Input::Reader(input), prefix, skip, encoding, options))
+        Ok(Self::reading(Input::Reader(input), prefix, skip, (encoding, mislabelled), options))
     }
 
     /// The Web API's JSON form (see `json_form`): read whole, within the size limit (it answers
@@ -206,12 +207,16 @@ impl<R: Read> PatientReader<R> {
             })
             .and_then(|text| crate::json_form::to_xml(text, limit, options.max_depth()));
         match converted {
-            Ok(xml) => {
-                Self::reading(Input::Converted(Cursor::new(xml.into_bytes())), Vec::new(), 0, Encoding::Utf8, options)
-            }
+            Ok(xml) => Self::reading(
+                Input::Converted(Cursor::new(xml.into_bytes())),
+                Vec::new(),
+                0,
+                (Encoding::Utf8, None),
+                options,
+            ),
             Err(error) => {
                 let mut reader =
-                    Self::reading(Input::Converted(Cursor::default()), Vec::new(), 0, Encoding::Utf8, options);
+                    Self::reading(Input::Converted(Cursor::default()), Vec::new(), 0, (Encoding::Utf8, None), options);
                 reader.walker = None;
                 reader.done = true;
                 reader.deferred = Some(error);
@@ -221,16 +226,26 @@ impl<R: Read> PatientReader<R> {
     }
 
     /// Reads `input` (in `encoding`), of which `prefix` was read already, after `skip` bytes
-    /// (a byte order mark) that are not part of it.
-    fn reading(input: Input<R>, prefix: Vec<u8>, skip: usize, encoding: Encoding, options: &ParseOptions) -> Self {
+    /// (a byte order mark) that are not part of it; with Shift_JIS, the question whether it is
+    /// UTF-8 Japanese after all, if the prefix did not answer it.
+    fn reading(
+        input: Input<R>,
+        prefix: Vec<u8>,
+        skip: usize,
+        (encoding, mislabelled): (Encoding, Option<Utf8Japanese>),
+        options: &ParseOptions,
+    ) -> Self {
         let decoder = StreamDecoder::new(encoding == Encoding::ShiftJis);
+        let pending_end = prefix.len();
         let source = Source {
             input,
-            pending_end: prefix.len(),
+            pending_end,
             pending: prefix,
             pending_at: 0,
             raw_offset: skip as u64,
             decoder,
+            mislabelled,
+            asked_to: pending_end,
             decoded_total: 0,
             input_done: false,
             failure: None,
@@ -570,6 +585,10 @@ struct Source<R: Read> {
     pending_end: usize,
     raw_offset: u64,
     decoder: StreamDecoder,
+    /// Shift_JIS that may yet prove UTF-8 Japanese (see `mislabelled`), asked of the raw bytes
+    /// as they are read, up to `pending[..asked_to]`.
+    mislabelled: Option<Utf8Japanese>,
+    asked_to: usize,
     decoded_total: u64,
     input_done: bool,
     failure: Option<Error>,
@@ -594,10 +613,55 @@ impl<R: Read> Source<R> {
         }
         self.pending_at = 0;
         self.pending_end = 0;
+        self.asked_to = 0;
         let n = self.input.read(&mut self.pending)?;
         self.pending_end = n;
         self.input_done = n == 0;
         Ok(())
+    }
+
+    /// Reads more input onto the raw bytes not yet decoded, keeping them.
+    fn read_ahead(&mut self) -> std::io::Result<()> {
+        self.pending.copy_within(self.pending_at..self.pending_end, 0);
+        self.pending_end -= self.pending_at;
+        self.asked_to -= self.pending_at;
+        self.pending_at = 0;
+        if self.pending.len() < self.pending_end + RAW_READ_BYTES {
+            self.pending.resize(self.pending_end + RAW_READ_BYTES, 0);
+        }
+        let n = self.input.read(&mut self.pending[self.pending_end..])?;
+        self.pending_end += n;
+        self.input_done = n == 0;
+        Ok(())
+    }
+
+    /// Where decoding must stop for now in `pending`. While a Shift_JIS stream may yet prove
+    /// UTF-8 Japanese, its first kana or kanji and what follows are held back and read ahead
+    /// of until the question is answered (at most `mislabelled::WINDOW` bytes on), so that no
+    /// name is decoded into garbage and handed out; the whole-file parse gives the same answer.
+    fn decodable_end(&mut self) -> std::io::Result<usize> {
+        while let Some(question) = &mut self.mislabelled {
+            let answer = match question.feed(&self.pending[self.asked_to..self.pending_end]) {
+                None if self.input_done => Some(question.finish()),
+                answer => answer,
+            };
+            self.asked_to = self.pending_end;
+            match answer {
+                Some(true) => return Err(self.stop(decode::MISLABELLED)),
+                Some(false) => self.mislabelled = None,
+                None => {
+                    let Some(held) = question.held_from() else { break };
+                    // No byte order mark comes before Shift_JIS: `raw_offset` counts from the
+                    // question's start, and `pending[pending_at]` is at `raw_offset`.
+                    let held = (held - self.raw_offset) as usize + self.pending_at;
+                    if held > self.pending_at {
+                        return Ok(held);
+                    }
+                    self.read_ahead()?;
+                }
+            }
+        }
+        Ok(self.pending_end)
     }
 
     fn stop(&mut self, error: Error) -> std::io::Error {
@@ -615,9 +679,10 @@ impl<R: Read> Source<R> {
             return Ok(None);
         }
         self.refill()?;
-        let (at, end) = (self.pending_at, self.pending_end);
-        if self.raw_offset + (end - at) as u64 > self.max_input_bytes {
-            let size = (self.raw_offset + (end - at) as u64) as usize;
+        let end = self.decodable_end()?;
+        let at = self.pending_at;
+        if self.raw_offset + (self.pending_end - at) as u64 > self.max_input_bytes {
+            let size = (self.raw_offset + (self.pending_end - at) as u64) as usize;
             return Err(self.stop(Error::InputTooLarge { size, limit: self.max_input_bytes as usize }));
         }
         Ok(Some((at, end)))

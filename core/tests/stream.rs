@@ -390,3 +390,64 @@ fn an_encoding_identifier_past_the_first_64_kib_changes_neither_parse() {
     assert_eq!(code(whole(early.as_bytes())), Some("encoding_conflict"));
     assert_eq!(code(streamed(early.as_bytes(), 4096)), Some("encoding_conflict"));
 }
+
+/// A bulk file said to be Shift_JIS whose first `ascii` units have ASCII names and the rest
+/// `name`, written in `encode`.
+fn said_shift_jis(ascii: usize, rest: usize, name: &str, encode: fn(&str) -> Vec<u8>) -> Vec<u8> {
+    let plain = bulk(ascii).replace("見本　一郎①", "MIHON ICHIRO");
+    let mut xml = plain.replace("</MessageBody></XmlMsg>\n", "");
+    let japanese = bulk(rest).replace("見本　一郎①", name);
+    xml.push_str(&japanese[japanese.find("<BulkConfirmUnit>").unwrap()..]);
+    let mut bytes = b"<?xml version=\"1.0\" encoding=\"Shift_JIS\"?>".to_vec();
+    bytes.extend(encode(&xml));
+    bytes
+}
+
+/// What a stream hands out before its error, and the error's code.
+fn streamed_until_error(bytes: &[u8], chunk: usize) -> (Vec<String>, Option<&'static str>) {
+    let mut handed_out = Vec::new();
+    for read in PatientReader::new(Trickle { data: bytes, n: chunk }, &ParseOptions::default()).unwrap() {
+        match read {
+            Ok(p) => handed_out.push(serde_json::to_string(&p.patient).unwrap()),
+            Err(e) => return (handed_out, Some(e.code())),
+        }
+    }
+    (handed_out, None)
+}
+
+#[test]
+fn utf8_names_said_to_be_shift_jis_past_the_first_64_kib_are_refused_by_both_parses() {
+    let utf8 = |s: &str| s.as_bytes().to_vec();
+    let bytes = said_shift_jis(300, 5, "見本　一郎", utf8);
+    assert!(std::str::from_utf8(&bytes[..64 * 1024]).unwrap().is_ascii(), "the first 64 KiB say nothing");
+    assert_eq!(whole(&bytes).err().map(|e| e.code()), Some("encoding_conflict"));
+    for chunk in [7, 4096, 1 << 20] {
+        // Until 2026-12-06 the stream decoded the names as Shift_JIS: garbage, with no error.
+        let (handed_out, error) = streamed_until_error(&bytes, chunk);
+        assert_eq!(error, Some("encoding_conflict"), "chunks of {chunk}");
+        assert!(handed_out.len() <= 300, "chunks of {chunk}: no Japanese name handed out");
+        assert!(handed_out.iter().all(|p| p.contains("MIHON ICHIRO")), "chunks of {chunk}");
+    }
+    // A bad byte far past the first kana or kanji does not make UTF-8 names Shift_JIS: the whole
+    // parse read this file as Shift_JIS garbage, with no error, until 2026-12-06.
+    let mut far = said_shift_jis(0, 300, "見本　一郎", utf8);
+    let name = far.windows(3).rposition(|w| w == "郎".as_bytes()).unwrap();
+    far[name] = 0x82;
+    assert_eq!(whole(&far).err().map(|e| e.code()), Some("encoding_conflict"));
+    assert_eq!(streamed_until_error(&far, 4096), (vec![], Some("encoding_conflict")));
+}
+
+#[test]
+fn shift_jis_names_past_the_first_64_kib_read_alike_whole_and_streamed() {
+    let sjis = |s: &str| kohi::cp932::encode(s).unwrap();
+    // 縺ア in Shift_JIS starts as UTF-8 would (E3 81 83 is UTF-8 ぃ); 見 after it is not UTF-8.
+    for name in ["見本　一郎", "縺ア見本", "ｱｲｳ"] {
+        let bytes = said_shift_jis(300, 5, name, sjis);
+        let read = whole(&bytes).expect("Shift_JIS");
+        assert_eq!(read.len(), 305);
+        assert!(read[304].contains(name), "{name}");
+        for chunk in [7, 4096] {
+            assert_eq!(streamed(&bytes, chunk).expect("Shift_JIS"), read, "{name}, chunks of {chunk}");
+        }
+    }
+}
