@@ -8,6 +8,7 @@
 use std::fmt::Write;
 use std::sync::Arc;
 
+use quick_xml::events::attributes::Attribute;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::{Reader, XmlVersion};
 
@@ -1054,19 +1055,32 @@ pub(crate) fn malformed_at((line, column): (usize, usize), reason: MalformedReas
 }
 
 /// The attributes of a start tag, each its name and its value (references resolved, whitespace
-/// normalised as XML 1.0 says), or the error a malformed one gives. The parse and the survey
-/// both read attributes through this, so that one file fails both by the same code.
+/// normalised as XML 1.0 says), or the error a malformed one gives; XML's own (see
+/// [`is_markup_attribute`]) left out. The parse and the survey both read attributes through
+/// this, so that one file fails both by the same code and neither reports what the other skips.
 pub(crate) fn attribute_values<'a>(
     e: &'a BytesStart<'_>,
     here: &'a impl Fn() -> (usize, usize),
 ) -> impl Iterator<Item = Result<(&'a str, std::borrow::Cow<'a, str>)>> {
-    e.attributes().map(|attr| {
+    let markup = |attr: &std::result::Result<_, _>| matches!(attr, Ok(Attribute { key, .. }) if is_markup_attribute(key.into_inner()));
+    e.attributes().filter(move |attr| !markup(attr)).map(|attr| {
         let attr = attr.map_err(|_| malformed_at(here(), MalformedReason::InvalidAttribute))?;
         let value = attr
             .normalized_value(XmlVersion::Implicit1_0)
             .map_err(|_| malformed_at(here(), MalformedReason::InvalidReference))?;
         Ok((attr.key.into_inner(), value))
     })
+}
+
+/// An attribute that is XML's own machinery, never a value of the file's: a namespace
+/// declaration (`xmlns`, `xmlns:p`, reserved by Namespaces in XML) or XML Schema's instance
+/// attributes (`xsi:nil`, `xsi:type`, `xsi:schemaLocation`, `xsi:noNamespaceSchemaLocation`),
+/// which a file written from a schema may carry on its root or on an empty element. Read as
+/// values, they were kept as unknown elements and warned `unknown_element` on every such file.
+fn is_markup_attribute(key: &str) -> bool {
+    key == "xmlns"
+        || key.starts_with("xmlns:")
+        || matches!(key, "xsi:nil" | "xsi:type" | "xsi:schemaLocation" | "xsi:noNamespaceSchemaLocation")
 }
 
 /// Maps quick-xml's error to our closed set: its messages can quote the input.
