@@ -451,3 +451,38 @@ fn shift_jis_names_past_the_first_64_kib_read_alike_whole_and_streamed() {
         }
     }
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::test_runner::Config { cases: 48, ..Default::default() })]
+
+    /// A bulk file said to be Shift_JIS, of units whose names are ASCII, UTF-8 or Shift_JIS
+    /// (with blanks that carry them past the first 64 KiB and the 64 KiB after a first kana),
+    /// streams in chunks of any size to what the whole-file parse gives: the same patients, or
+    /// an error of the same code.
+    #[test]
+    fn a_file_said_to_be_shift_jis_streams_as_it_parses_whole(
+        units in proptest::collection::vec(0u8..4, 1..8),
+        chunk in 1usize..5000,
+    ) {
+        let unit = |name: &[u8]| {
+            let mut u = b"<BulkConfirmUnit><ReferenceNumber>1</ReferenceNumber><ResultList><ResultOfQualificationConfirmation>\
+                          <InsuredCardClassification>A1</InsuredCardClassification><Name>".to_vec();
+            u.extend_from_slice(name);
+            u.extend_from_slice(b"</Name></ResultOfQualificationConfirmation></ResultList></BulkConfirmUnit>\n");
+            u
+        };
+        let mut bytes = b"<?xml version=\"1.0\" encoding=\"Shift_JIS\"?><XmlMsg><MessageHeader><SegmentOfResult>1</SegmentOfResult>\
+                          </MessageHeader><MessageBody>".to_vec();
+        for kind in units {
+            match kind {
+                0 => bytes.extend(unit(b"MIHON")),
+                1 => bytes.extend(unit("見本".as_bytes())),
+                2 => bytes.extend(unit(&kohi::cp932::encode("見本").unwrap())),
+                _ => bytes.resize(bytes.len() + 40_000, b' '),
+            }
+        }
+        bytes.extend_from_slice(b"</MessageBody></XmlMsg>\n");
+        let code = |r: kohi::Result<Vec<String>>| r.map_err(|e| e.code());
+        proptest::prop_assert_eq!(code(streamed(&bytes, chunk)), code(whole(&bytes)));
+    }
+}
