@@ -60,9 +60,10 @@ pub struct Decoded<'a> {
 
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
-/// How far into a document its encoding is looked for: a stream reads this much before it
-/// starts (`PatientReader::new`), and the whole-file parse looks no further, so that both choose
-/// the same encoding for the same bytes. The header, where `CharacterCodeIdentifier` belongs,
+/// How far into a document its encoding is looked for (its declaration and
+/// `CharacterCodeIdentifier`): a stream reads this much before it starts (`PatientReader::new`),
+/// and the whole-file parse looks no further, so that both choose the same encoding for the
+/// same bytes. The header, where `CharacterCodeIdentifier` belongs,
 /// comes first. Until 2026-12-06 the whole-file parse searched the whole file: an element of
 /// that name after 64 KiB of bulk units made it decode the file as Shift_JIS and refuse it,
 /// while the stream read the same bytes as UTF-8 (found by the `stream` fuzz target). A file
@@ -115,8 +116,13 @@ pub(crate) fn detect_prefix(prefix: &[u8]) -> Result<(Encoding, usize, Option<Ut
 pub(crate) const MISLABELLED: Error = Error::EncodingConflict { declared: "Shift_JIS", found: "UTF-8" };
 
 fn detect(bytes: &[u8]) -> Result<(Encoding, EncodingSource, &[u8])> {
+    // Everything that says the encoding is looked for in the first 64 KiB, as a stream reads
+    // them, the declaration too: one of more than 64 KiB (`<?xml` and `?>` 99 KB apart) made the
+    // whole-file parse decode a file that a stream read as UTF-8 (found by the `stream` fuzz
+    // target on 2026-12-06).
+    let head = &bytes[..bytes.len().min(DETECT_BYTES)];
     if let Some(rest) = bytes.strip_prefix(UTF8_BOM) {
-        if declared_encoding(rest).and_then(encoding_for_label) == Some(Encoding::ShiftJis) {
+        if declared_encoding(&head[UTF8_BOM.len()..]).and_then(encoding_for_label) == Some(Encoding::ShiftJis) {
             return Err(Error::EncodingConflict { declared: "Shift_JIS", found: "UTF-8 (byte order mark)" });
         }
         return Ok((Encoding::Utf8, EncodingSource::ByteOrderMark, rest));
@@ -125,11 +131,11 @@ fn detect(bytes: &[u8]) -> Result<(Encoding, EncodingSource, &[u8])> {
         // UTF-16 is never written by the terminal; refusing beats guessing.
         return Err(Error::UnsupportedEncoding { line: 1 });
     }
-    if let Some(label) = declared_encoding(bytes) {
+    if let Some(label) = declared_encoding(head) {
         let encoding = encoding_for_label(label).ok_or(Error::UnsupportedEncoding { line: 1 })?;
         return Ok((encoding, EncodingSource::Declaration, bytes));
     }
-    if let Some(encoding) = character_code_identifier(&bytes[..bytes.len().min(DETECT_BYTES)]) {
+    if let Some(encoding) = character_code_identifier(head) {
         return Ok((encoding, EncodingSource::CharacterCodeIdentifier, bytes));
     }
     Ok((Encoding::Utf8, EncodingSource::Default, bytes))

@@ -486,3 +486,21 @@ proptest::proptest! {
         proptest::prop_assert_eq!(code(streamed(&bytes, chunk)), code(whole(&bytes)));
     }
 }
+
+#[test]
+fn a_declaration_that_ends_past_the_first_64_kib_is_read_by_neither_parse() {
+    // Found by the `stream` fuzz target: `<?xml` and its `?>` 99 KB apart. The whole-file parse
+    // read its `encoding="Shift_JIS"` (and refused the UTF-8 names as encoding_conflict) where a
+    // stream, which decides from its first 64 KiB, read the file as UTF-8.
+    let mut xml = format!("<?xml v{}ersion=\"1.0\" encoding=\"Shift_JIS\"?>", "A".repeat(99 * 1024)).into_bytes();
+    xml.extend(
+        said_shift_jis(0, 3, "見本", |s| s.as_bytes().to_vec())
+            .split_off(b"<?xml version=\"1.0\" encoding=\"Shift_JIS\"?>".len()),
+    );
+    let code = |r: kohi::Result<Vec<String>>| r.map_err(|e| e.code());
+    let read = code(whole(&xml));
+    assert_eq!(read.as_ref().map(Vec::len), Ok(3), "read as UTF-8: an encoding is not looked for past 64 KiB");
+    for chunk in [64, 4096] {
+        assert_eq!(code(streamed(&xml, chunk)), read, "chunks of {chunk}");
+    }
+}
