@@ -5,29 +5,38 @@
 //! goes; the fixtures hold the codes equal for documents broken once.)
 //!
 //! The first byte picks the mode. Below 128: the bytes as they are, read 1–64 bytes at a time.
-//! From 128: the bytes placed after about 64 KB of valid bulk units (shifted by up to 4.7 KB of
+//! From 128: the bytes placed after about 64 KB of valid bulk units (shifted by up to 2.3 KB of
 //! blanks), so that the stream's first segment ends inside them, wherever their `<`s fall: the
-//! scanner's segment boundary and its hand-over to quick-xml meet arbitrary markup there.
+//! scanner's segment boundary and its hand-over to quick-xml meet arbitrary markup there. From
+//! 128 to 191 the units are UTF-8 with Japanese names; from 192 they are declared Shift_JIS with
+//! ASCII names, so that the encoding is still in question when the bytes come (a stream decided
+//! it from its first 64 KiB alone until 2026-12-06, and decoded later UTF-8 names into garbage).
 #![no_main]
 use std::sync::OnceLock;
 
 use kohi_fixtures::Trickle;
 use libfuzzer_sys::fuzz_target;
 
-/// A bulk result's start and about 62 KB of units, just short of the stream's first segment.
-fn units_before() -> &'static [u8] {
-    static BEFORE: OnceLock<Vec<u8>> = OnceLock::new();
-    BEFORE.get_or_init(|| {
-        let mut xml = String::from(
-            "<XmlMsg><MessageHeader><SegmentOfResult>1</SegmentOfResult></MessageHeader><MessageBody>\
-             <ReceptionNumber>R1</ReceptionNumber>\n",
+/// A bulk result's start and about 62 KB of units, just short of the stream's first segment:
+/// UTF-8 with Japanese names, or declared Shift_JIS with ASCII names.
+fn units_before(shift_jis: bool) -> &'static [u8] {
+    static BEFORE: [OnceLock<Vec<u8>>; 2] = [OnceLock::new(), OnceLock::new()];
+    BEFORE[usize::from(shift_jis)].get_or_init(|| {
+        let (declaration, name) = if shift_jis {
+            ("<?xml version=\"1.0\" encoding=\"Shift_JIS\"?>", "MIHON ICHIRO")
+        } else {
+            ("", "見本　一郎")
+        };
+        let mut xml = format!(
+            "{declaration}<XmlMsg><MessageHeader><SegmentOfResult>1</SegmentOfResult></MessageHeader><MessageBody>\
+             <ReceptionNumber>R1</ReceptionNumber>\n"
         );
         let mut i = 0;
         while xml.len() < 62 * 1024 {
             xml.push_str(&format!(
                 "<BulkConfirmUnit><ReferenceNumber>{i}</ReferenceNumber><ResultList><ResultOfQualificationConfirmation>\
                  <InsuredCardClassification>A1</InsuredCardClassification><InsurerNumber>12136016</InsurerNumber>\
-                 <Name>見本　一郎</Name></ResultOfQualificationConfirmation></ResultList></BulkConfirmUnit>\n"
+                 <Name>{name}</Name></ResultOfQualificationConfirmation></ResultList></BulkConfirmUnit>\n"
             ));
             i += 1;
         }
@@ -50,8 +59,8 @@ fuzz_target!(|input: &[u8]| {
     let (document, n) = if pick < 128 {
         (data.to_vec(), usize::from(pick % 64) + 1)
     } else {
-        let mut document = units_before().to_vec();
-        document.resize(document.len() + usize::from(pick - 128) * 37, b' ');
+        let mut document = units_before(pick >= 192).to_vec();
+        document.resize(document.len() + usize::from(pick % 64) * 37, b' ');
         document.extend_from_slice(data);
         document.extend_from_slice(b"</MessageBody></XmlMsg>\n");
         (document, 4096)
