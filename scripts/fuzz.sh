@@ -31,12 +31,12 @@ seed() {
     parse|decode|scan|amplify|stream) cp fixtures/*.xml "$dir/" ;;&
     parse|amplify|stream) cp fixtures/webapi/*.json "$dir/" ;;&
     stream)
-      # After the units the target writes (first byte 128-191: UTF-8; from 192: said Shift_JIS):
-      # a unit with a Japanese name in UTF-8, and one in Shift_JIS.
+      # Past the first 64 KiB, after the units the target writes (first byte 0xFF: said
+      # Shift_JIS; 0xFE: UTF-8): a unit with a Japanese name in UTF-8, and one in Shift_JIS.
       unit='<BulkConfirmUnit><ReferenceNumber>9</ReferenceNumber><ResultList><ResultOfQualificationConfirmation><InsuredCardClassification>A1</InsuredCardClassification><Name>%s</Name></ResultOfQualificationConfirmation></ResultList></BulkConfirmUnit>'
-      printf "\\xc0$unit" '見本' > "$dir/seed-after-sjis-units-utf8.xml"
-      printf "\\xc0$unit" "$(printf '\x8c\xa9\x96\x7b')" > "$dir/seed-after-sjis-units-sjis.xml"
-      printf "\\x80$unit" '見本' > "$dir/seed-after-utf8-units.xml" ;;
+      printf "\\xff$unit" '見本' > "$dir/seed-after-sjis-units-utf8.xml"
+      printf "\\xff$unit" "$(printf '\x8c\xa9\x96\x7b')" > "$dir/seed-after-sjis-units-sjis.xml"
+      printf "\\xfe$unit" '見本' > "$dir/seed-after-utf8-units.xml" ;;
     aliases)
       printf '%s' '{"MedicalSubsidyInsurerNumber": ["PayerNo"], "Name": "Shimei"}' > "$dir/seed1.json"
       printf '%s' '{"MedicalSubsidyCertificateList": ["A", "B"], "XmlMsg": "Root"}' > "$dir/seed2.json"
