@@ -17,8 +17,11 @@ use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use crate::error::{Error, MalformedReason, Result};
 
 /// Whether the bytes are the JSON form: the first byte that is not white space (after a UTF-8
-/// byte order mark) opens an object. An XML file starts with `<`.
+/// byte order mark) opens an object, within the first 64 KiB, where a stream decides (a file of
+/// more white space than that went to JSON whole and to XML streamed). An XML file starts with
+/// `<`.
 pub fn looks_like_json(bytes: &[u8]) -> bool {
+    let bytes = &bytes[..bytes.len().min(crate::decode::DETECT_BYTES)];
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
 }
@@ -320,6 +323,10 @@ mod tests {
         assert!(looks_like_json(b"\xEF\xBB\xBF \n{\"XmlMsg\":{}}"));
         assert!(!looks_like_json(b"<?xml version=\"1.0\"?><XmlMsg/>"));
         assert!(!looks_like_json(b"[]"));
+        let mut far = vec![b' '; 64 * 1024];
+        far.extend_from_slice(b"{\"XmlMsg\":{}}");
+        assert!(!looks_like_json(&far), "decided in the first 64 KiB, as a stream decides");
+        assert!(looks_like_json(&far[1..]));
     }
 
     #[test]

@@ -504,3 +504,18 @@ fn a_declaration_that_ends_past_the_first_64_kib_is_read_by_neither_parse() {
         assert_eq!(code(streamed(&xml, chunk)), read, "chunks of {chunk}");
     }
 }
+
+#[test]
+fn json_after_64_kib_of_white_space_is_read_alike_whole_and_streamed() {
+    let json = std::fs::read(kohi_fixtures::dir().join("webapi/face_pmh_two.json")).unwrap();
+    for blanks in [100, 70_000] {
+        let mut bytes = vec![b' '; blanks];
+        bytes.extend_from_slice(&json);
+        let code = |r: kohi::Result<Vec<String>>| r.map_err(|e| e.code());
+        let read = code(whole(&bytes));
+        // Until 2026-12-06 the whole-file parse read JSON past 64 KiB of white space, and a stream
+        // (which decides from its first 64 KiB) refused it as XML.
+        assert_eq!(read.is_ok(), blanks < 64 * 1024, "{blanks} blanks");
+        assert_eq!(code(streamed(&bytes, 4096)), read, "{blanks} blanks");
+    }
+}
