@@ -1,8 +1,9 @@
 //! Streaming against the whole-file parse on arbitrary bytes: `PatientReader`, fed a few bytes
-//! per read, gives the same patients as `kohi::parse`, or an error where it gives one; never a
-//! panic. (Which error: a document broken twice may be refused for either defect, as the whole
-//! parse checks the encoding of everything before it reads any markup and a stream reads as it
-//! goes; the fixtures hold the codes equal for documents broken once.)
+//! per read, gives the same patients as `kohi::parse` (and, over the stream, the same warnings
+//! and unknown elements), or an error where it gives one; never a panic. (Which error: a
+//! document broken twice may be refused for either defect, as the whole parse checks the
+//! encoding of everything before it reads any markup and a stream reads as it goes; the fixtures
+//! hold the codes equal for documents broken once.)
 //!
 //! The first byte picks the mode. Below 128: the bytes as they are, read 1–64 bytes at a time.
 //! From 128: the bytes placed after about 64 KB of valid bulk units (shifted by up to 4.7 KB of
@@ -45,14 +46,46 @@ fn units_before(shift_jis: bool) -> &'static [u8] {
     })
 }
 
-fn patients_whole(data: &[u8]) -> kohi::Result<Vec<String>> {
-    kohi::parse(data).map(|doc| doc.patients.iter().map(|p| serde_json::to_string(p).expect("serializes")).collect())
+/// What a parse read: the patients in order, and the warnings and unknown elements (sorted: a
+/// stream gives each unit's with its patient and the rest after the last).
+#[derive(PartialEq)]
+struct Read {
+    patients: Vec<String>,
+    warnings: Vec<String>,
+    unknown: Vec<String>,
 }
 
-fn patients_streamed(data: &[u8], n: usize) -> kohi::Result<Vec<String>> {
-    kohi::PatientReader::new(Trickle { data, n }, &kohi::ParseOptions::default())?
-        .map(|p| p.map(|p| serde_json::to_string(&p.patient).expect("serializes")))
-        .collect()
+/// Each item's JSON, sorted.
+fn sorted(mut all: Vec<String>) -> Vec<String> {
+    all.sort();
+    all
+}
+
+macro_rules! json {
+    ($items:expr) => {
+        sorted($items.into_iter().map(|x| serde_json::to_string(&x).expect("serializes")).collect())
+    };
+}
+
+fn read_whole(data: &[u8]) -> kohi::Result<Read> {
+    let doc = kohi::parse(data)?;
+    let patients = doc.patients.iter().map(|p| serde_json::to_string(p).expect("serializes")).collect();
+    Ok(Read { patients, warnings: json!(&doc.warnings), unknown: json!(&doc.unknown_elements) })
+}
+
+fn read_streamed(data: &[u8], n: usize) -> kohi::Result<Read> {
+    let mut reader = kohi::PatientReader::new(Trickle { data, n }, &kohi::ParseOptions::default())?;
+    let (mut patients, mut warnings, mut unknown) = (Vec::new(), Vec::new(), Vec::new());
+    for patient in reader.by_ref() {
+        let patient = patient?;
+        patients.push(serde_json::to_string(&patient.patient).expect("serializes"));
+        warnings.extend(patient.warnings);
+        unknown.extend(patient.unknown_elements);
+    }
+    let rest = reader.remainder().expect("a stream read to its end keeps the rest of the document");
+    warnings.extend(rest.warnings.iter().cloned());
+    unknown.extend(rest.unknown_elements.iter().cloned());
+    Ok(Read { patients, warnings: json!(warnings), unknown: json!(unknown) })
 }
 
 fuzz_target!(|input: &[u8]| {
@@ -66,8 +99,12 @@ fuzz_target!(|input: &[u8]| {
         document.extend_from_slice(b"</MessageBody></XmlMsg>\n");
         (document, 4096)
     };
-    match (patients_whole(&document), patients_streamed(&document, n)) {
-        (Ok(a), Ok(b)) => assert!(a == b, "the same patients"),
+    match (read_whole(&document), read_streamed(&document, n)) {
+        (Ok(a), Ok(b)) => {
+            assert!(a.patients == b.patients, "the same patients");
+            assert!(a.warnings == b.warnings, "the same warnings");
+            assert!(a.unknown == b.unknown, "the same unknown elements");
+        }
         (Err(_), Err(_)) => {}
         (a, b) => panic!("whole {:?} but streamed {:?}", a.err().map(|e| e.code()), b.err().map(|e| e.code())),
     }
