@@ -21,8 +21,9 @@
 pub(crate) const WINDOW: u64 = 64 * 1024;
 
 /// The question put to bytes as they come: [`Utf8Japanese::feed`] each chunk in order, then
-/// [`Utf8Japanese::finish`] at the end if no answer came before.
-#[derive(Debug, Default)]
+/// [`Utf8Japanese::finish`] at the end if no answer came before. Not `Debug`: `cut` holds the
+/// first bytes of a character of the file, which may be part of a patient's name.
+#[derive(Default)]
 pub(crate) struct Utf8Japanese {
     /// Bytes from the start known to be whole UTF-8 characters.
     valid: u64,
