@@ -51,6 +51,31 @@ fn every_fixture_streams_to_the_same_patients() {
     assert!(checked >= 30);
 }
 
+/// A document's encoding, header and bulk status, as JSON: what a stream's remainder holds.
+fn rest_of(doc: &kohi::Document) -> String {
+    serde_json::to_string(&(&doc.encoding, &doc.header, &doc.bulk)).unwrap()
+}
+
+#[test]
+fn every_fixture_streams_to_the_same_header_and_bulk_status() {
+    let mut checked = 0;
+    let json = std::fs::read_dir(kohi_fixtures::dir().join("webapi")).unwrap().map(|e| e.unwrap().path());
+    for path in kohi_fixtures::xml_cases().into_iter().chain(json) {
+        let bytes = std::fs::read(&path).unwrap();
+        let Ok(doc) = kohi::parse(&bytes) else { continue };
+        for chunk in [7, 4096] {
+            let mut reader = PatientReader::new(Trickle { data: &bytes, n: chunk }, &ParseOptions::default()).unwrap();
+            assert!(reader.by_ref().all(|p| p.is_ok()), "{} (chunks of {chunk})", path.display());
+            let remainder = reader.remainder().expect("a stream read to its end keeps the rest");
+            assert_eq!(rest_of(&doc), rest_of(remainder), "{} (chunks of {chunk})", path.display());
+            let header = serde_json::to_string(&reader.header()).unwrap();
+            assert_eq!(header, serde_json::to_string(&doc.header).unwrap(), "{} (chunks of {chunk})", path.display());
+        }
+        checked += 1;
+    }
+    assert!(checked >= 25, "{checked}");
+}
+
 #[test]
 fn a_bulk_file_streams_unit_by_unit_in_both_encodings() {
     let xml = bulk(600);

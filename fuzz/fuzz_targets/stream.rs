@@ -1,6 +1,6 @@
 //! Streaming against the whole-file parse on arbitrary bytes: `PatientReader`, fed a few bytes
 //! per read, gives the same patients as `kohi::parse` (and, over the stream, the same warnings
-//! and unknown elements), or an error where it gives one; never a panic. (Which error: a
+//! and unknown elements, and in its remainder the same encoding, header and bulk status), or an error where it gives one; never a panic. (Which error: a
 //! document broken twice may be refused for either defect, as the whole parse checks the
 //! encoding of everything before it reads any markup and a stream reads as it goes; the fixtures
 //! hold the codes equal for documents broken once.)
@@ -46,10 +46,12 @@ fn units_before(shift_jis: bool) -> &'static [u8] {
     })
 }
 
-/// What a parse read: the patients in order, and the warnings and unknown elements (sorted: a
-/// stream gives each unit's with its patient and the rest after the last).
+/// What a parse read: the patients in order, the warnings and unknown elements (sorted: a
+/// stream gives each unit's with its patient and the rest after the last), and the rest of the
+/// document (encoding, header, bulk status: a stream's remainder).
 #[derive(PartialEq)]
 struct Read {
+    rest: String,
     patients: Vec<String>,
     warnings: Vec<String>,
     unknown: Vec<String>,
@@ -70,7 +72,12 @@ macro_rules! json {
 fn read_whole(data: &[u8]) -> kohi::Result<Read> {
     let doc = kohi::parse(data)?;
     let patients = doc.patients.iter().map(|p| serde_json::to_string(p).expect("serializes")).collect();
-    Ok(Read { patients, warnings: json!(&doc.warnings), unknown: json!(&doc.unknown_elements) })
+    Ok(Read { rest: rest(&doc), patients, warnings: json!(&doc.warnings), unknown: json!(&doc.unknown_elements) })
+}
+
+/// A document's encoding, header and bulk status, as JSON.
+fn rest(doc: &kohi::Document) -> String {
+    serde_json::to_string(&(&doc.encoding, &doc.header, &doc.bulk)).expect("serializes")
 }
 
 fn read_streamed(data: &[u8], n: usize) -> kohi::Result<Read> {
@@ -82,10 +89,10 @@ fn read_streamed(data: &[u8], n: usize) -> kohi::Result<Read> {
         warnings.extend(patient.warnings);
         unknown.extend(patient.unknown_elements);
     }
-    let rest = reader.remainder().expect("a stream read to its end keeps the rest of the document");
-    warnings.extend(rest.warnings.iter().cloned());
-    unknown.extend(rest.unknown_elements.iter().cloned());
-    Ok(Read { patients, warnings: json!(warnings), unknown: json!(unknown) })
+    let remainder = reader.remainder().expect("a stream read to its end keeps the rest of the document");
+    warnings.extend(remainder.warnings.iter().cloned());
+    unknown.extend(remainder.unknown_elements.iter().cloned());
+    Ok(Read { rest: rest(remainder), patients, warnings: json!(warnings), unknown: json!(unknown) })
 }
 
 fuzz_target!(|input: &[u8]| {
@@ -104,6 +111,7 @@ fuzz_target!(|input: &[u8]| {
             assert!(a.patients == b.patients, "the same patients");
             assert!(a.warnings == b.warnings, "the same warnings");
             assert!(a.unknown == b.unknown, "the same unknown elements");
+            assert!(a.rest == b.rest, "the same encoding, header and bulk status");
         }
         (Err(_), Err(_)) => {}
         (a, b) => panic!("whole {:?} but streamed {:?}", a.err().map(|e| e.code()), b.err().map(|e| e.code())),
