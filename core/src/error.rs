@@ -366,6 +366,21 @@ impl Error {
         Self::Io { kind: source.kind(), source, path: Some(path.to_string_lossy().into()) }
     }
 
+    /// The line and column an error of the document's markup gives, to be moved where they
+    /// lie in the JSON form a document was read from (`json_form::locate`). None for every
+    /// other error, and for one that is placed in the JSON already (`InvalidJson`).
+    pub(crate) fn markup_position_mut(&mut self) -> Option<(&mut usize, &mut usize)> {
+        match self {
+            Self::MalformedXml { reason: MalformedReason::InvalidJson, .. } => None,
+            Self::MalformedXml { line, column, .. }
+            | Self::DoctypeNotAllowed { line, column }
+            | Self::UnexpectedRoot { line, column }
+            | Self::NestingTooDeep { line, column, .. }
+            | Self::LimitExceeded { line, column, .. } => Some((line, column)),
+            _ => None,
+        }
+    }
+
     /// The OS error number of an I/O error (`ENOENT` is 2 on Unix), if there is one.
     pub fn os_code(&self) -> Option<i32> {
         match self {

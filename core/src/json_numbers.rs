@@ -102,6 +102,12 @@ impl<'a> Quoted<'a> {
         let before = self.added.iter().filter(|&&q| q >= line_start && q < at).count();
         column - before
     }
+
+    /// The offset in the JSON as sent of byte `at` of the quoted text: the quotes added before
+    /// it taken off.
+    pub(crate) fn original_offset(&self, at: usize) -> usize {
+        at - self.added.partition_point(|&q| q < at)
+    }
 }
 
 /// JSON's number: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.

@@ -309,10 +309,13 @@ pub fn parse_str_with(text: &str, options: &ParseOptions) -> Result<Document> {
     walk_checked(text, options)
 }
 
-/// The Web API's JSON form: turned into the XML it stands for, then read like any file.
+/// The Web API's JSON form: turned into the XML it stands for, then read like any file. An
+/// error's position is where it lies in the JSON, not in that XML.
 fn parse_json(json: &str, options: &ParseOptions) -> Result<Document> {
-    let xml = crate::json_form::to_xml(json, options.max_input_bytes, options.max_depth)?;
-    walk_checked(&xml, options)
+    let (max_bytes, max_depth) = (options.max_input_bytes, options.max_depth);
+    let located = |error| crate::json_form::locate(json, error, max_bytes, max_depth);
+    let xml = crate::json_form::to_xml(json, max_bytes, max_depth).map_err(located)?;
+    walk_checked(&xml, options).map_err(located)
 }
 
 /// UTF-8 text (already decoded, or made from JSON): its characters checked, then read.

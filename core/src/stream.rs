@@ -7,7 +7,7 @@
 //! comes out as one patient at the end. The file-level rest (header, bulk status, document-level
 //! warnings) is available from [`PatientReader::remainder`] once the reader is exhausted.
 //! The Web API's JSON form is read whole (within the size limit), turned into the XML it stands
-//! for, and streamed from that.
+//! for, and streamed from that; the JSON is kept too, to say where in it an error lies.
 //!
 //! The events come from kohi's scanner, as for a whole document: the decoded text is read in
 //! segments of about 64 KB, each cut just before its last `<` so that no event is split, and
@@ -68,6 +68,22 @@ pub struct PatientReader<R: Read> {
     done: bool,
     /// An error that comes after the units read before it (see `fail`).
     deferred: Option<Error>,
+    /// The JSON a stream of the Web API's JSON form was read from: its errors' positions are
+    /// moved there from the XML it stands for (`json_form::locate`).
+    json: Option<Box<JsonSource>>,
+}
+
+/// A JSON document read whole, and the bounds it was turned into XML within.
+struct JsonSource {
+    text: String,
+    max_bytes: usize,
+    max_depth: usize,
+}
+
+impl JsonSource {
+    fn locate(&self, error: Error) -> Error {
+        crate::json_form::locate(&self.text, error, self.max_bytes, self.max_depth)
+    }
 }
 
 /// How the events are read: kohi's scanner, segment by segment (the fast path, as for whole
@@ -206,15 +222,29 @@ impl<R: Read> PatientReader<R> {
                     .map_err(|e| Error::InvalidEncoding { encoding: "UTF-8", offset: e.valid_up_to() }),
             })
             .and_then(|text| crate::json_form::to_xml(text, limit, options.max_depth()));
+        // Kept for its errors' positions, once it is known to be text.
+        let json = String::from_utf8(json).ok().map(|text| JsonSource {
+            text,
+            max_bytes: limit,
+            max_depth: options.max_depth(),
+        });
         match converted {
-            Ok(xml) => Self::reading(
-                Input::Converted(Cursor::new(xml.into_bytes())),
-                Vec::new(),
-                0,
-                (Encoding::Utf8, None),
-                options,
-            ),
+            Ok(xml) => {
+                let mut reader = Self::reading(
+                    Input::Converted(Cursor::new(xml.into_bytes())),
+                    Vec::new(),
+                    0,
+                    (Encoding::Utf8, None),
+                    options,
+                );
+                reader.json = json.map(Box::new);
+                reader
+            }
             Err(error) => {
+                let error = match &json {
+                    Some(json) => json.locate(error),
+                    None => error,
+                };
                 let mut reader =
                     Self::reading(Input::Converted(Cursor::default()), Vec::new(), 0, (Encoding::Utf8, None), options);
                 reader.walker = None;
@@ -266,6 +296,7 @@ impl<R: Read> PatientReader<R> {
             remainder: None,
             done: false,
             deferred: None,
+            json: None,
         }
     }
 
@@ -483,7 +514,10 @@ impl<R: Read> Iterator for PatientReader<R> {
     type Item = Result<StreamedPatient>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        self.read_next()
+        match (self.read_next(), &self.json) {
+            (Some(Err(error)), Some(json)) => Some(Err(json.locate(error))),
+            (next, _) => next,
+        }
     }
 }
 

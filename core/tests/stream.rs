@@ -329,6 +329,51 @@ fn the_web_api_json_form_streams_like_its_xml() {
     assert_eq!(PatientReader::new(bulk.as_bytes(), &unlimited).unwrap().count(), 300);
 }
 
+/// An error in what a JSON document stands for is placed in the JSON, and a stream places it
+/// where the whole-file parse does: in a unit after the first (the stream hands out the units
+/// before it first), in the header, and where the writing of the XML stopped (too deep).
+#[test]
+fn errors_in_the_web_api_json_form_are_placed_in_the_json_by_both_parses() {
+    let unit = |i: usize, name: &str| {
+        format!(
+            "\n    {{\"ReferenceNumber\": \"{i}\", \"ResultList\": {{\"ResultOfQualificationConfirmation\": {{\"Name\": \"{name}\"}}}}}}"
+        )
+    };
+    let document = |header: &str, units: &[String]| {
+        format!(
+            "{{\"XmlMsg\": {{\n  \"MessageHeader\": {{{header}}},\n  \"MessageBody\": {{\"BulkConfirmUnit\": [{}]}}}}}}",
+            units.join(",")
+        )
+    };
+    let bad_unit = document("", &[unit(0, "見本"), unit(1, "見本"), unit(2, "見本\\u0001")]);
+    let bad_header = document("\"ArbitraryFileIdentifier\": \"A\\u0002\"", &[unit(0, "見本")]);
+    let deep = document("", &[unit(0, "見本")])
+        .replace("\"ReferenceNumber\": \"0\"", &format!("\"X\": {}1{}", "{\"Y\": ".repeat(80), "}".repeat(80)));
+    // Where a needle starts: its line, and its column in characters (both from 1).
+    let place = |json: &str, needle: &str| {
+        let (line, text) = json.lines().enumerate().find(|(_, l)| l.contains(needle)).unwrap();
+        format!("line {}, column {}", line + 1, text[..text.find(needle).unwrap()].chars().count() + 1)
+    };
+    // Too deep: the value that is. `X`'s value is the fourth level below the top (XmlMsg,
+    // MessageBody, the unit, then it), each `{"Y": ` one more: the 62nd is the 65th level.
+    let deep_at = place(&deep, &format!("{}1", "{\"Y\": ".repeat(80 - 61)));
+    for (json, code, at) in [
+        (&bad_unit, "malformed_xml", place(&bad_unit, "\"見本\\u0001")),
+        (&bad_header, "malformed_xml", place(&bad_header, "\"A\\u0002")),
+        (&deep, "nesting_too_deep", deep_at),
+    ] {
+        let whole = kohi::parse(json.as_bytes()).unwrap_err();
+        assert_eq!(whole.code(), code);
+        assert!(whole.to_string().contains(&at), "{whole} (expected {at})");
+        for chunk in [7, 4096] {
+            let mut reader =
+                PatientReader::new(Trickle { data: json.as_bytes(), n: chunk }, &ParseOptions::default()).unwrap();
+            let streamed = reader.by_ref().find_map(Result::err).expect("an error");
+            assert_eq!(streamed.to_string(), whole.to_string(), "chunks of {chunk}");
+        }
+    }
+}
+
 /// A stream of a FIFO, a device or a directory is refused before the path is opened: opening a
 /// FIFO for reading would block the caller until a writer came (a hung event loop in Node, the
 /// GIL held in Python).
