@@ -84,10 +84,18 @@ pub(crate) fn decode_with<'a>(bytes: &'a [u8], also: &mut dyn FnMut(&[u8], Range
     if encoding == Encoding::ShiftJis && Utf8Japanese::of_whole(body) {
         return Err(MISLABELLED);
     }
+    // A byte that does not decode is placed in the file, its byte order mark counted, as a
+    // stream places it (the offset in `body` was three bytes short after a mark).
+    let in_file = |error| match error {
+        Error::InvalidEncoding { encoding, offset } => {
+            Error::InvalidEncoding { encoding, offset: offset + (bytes.len() - body.len()) }
+        }
+        other => other,
+    };
     let text = match encoding {
-        Encoding::Utf8 => Cow::Borrowed(decode_utf8_checked(body, also)?),
+        Encoding::Utf8 => Cow::Borrowed(decode_utf8_checked(body, also).map_err(in_file)?),
         Encoding::ShiftJis => {
-            let text = decode_shift_jis(body)?;
+            let text = decode_shift_jis(body).map_err(in_file)?;
             check_characters_with(&text, encoding, also)?;
             text
         }
