@@ -542,6 +542,15 @@ fn shift_jis_names_past_the_first_64_kib_read_alike_whole_and_streamed() {
     }
 }
 
+/// Every fixture that parses (one that does not is broken already).
+fn sound_fixtures() -> &'static [Vec<u8>] {
+    static SOUND: std::sync::OnceLock<Vec<Vec<u8>>> = std::sync::OnceLock::new();
+    SOUND.get_or_init(|| {
+        let all = kohi_fixtures::xml_cases().into_iter().map(|path| std::fs::read(path).unwrap());
+        all.filter(|bytes| kohi::parse(bytes).is_ok()).collect()
+    })
+}
+
 proptest::proptest! {
     #![proptest_config(proptest::test_runner::Config { cases: 48, ..Default::default() })]
 
@@ -574,6 +583,42 @@ proptest::proptest! {
         bytes.extend_from_slice(b"</MessageBody></XmlMsg>\n");
         let code = |r: kohi::Result<Vec<String>>| r.map_err(|e| e.code());
         proptest::prop_assert_eq!(code(streamed(&bytes, chunk)), code(whole(&bytes)));
+    }
+
+    /// A fixture broken once (a byte that does not decode, a character XML does not allow,
+    /// markup cut or gone wrong, anywhere): the stream refuses it with the whole-file parse's
+    /// error, at the same place (the message says where), whatever the chunks.
+    #[test]
+    fn a_document_broken_once_is_refused_alike_whole_and_streamed(
+        fixture in proptest::prelude::any::<proptest::sample::Index>(),
+        bom in proptest::bool::ANY,
+        at in 0.0f64..1.0,
+        defect in 0usize..7,
+        chunk in 1usize..300,
+    ) {
+        let mut bytes = fixture.get(sound_fixtures()).clone();
+        if bom && !bytes.starts_with(b"\xEF\xBB\xBF") && std::str::from_utf8(&bytes).is_ok() {
+            bytes.splice(0..0, *b"\xEF\xBB\xBF");
+        }
+        // In a Shift_JIS file, after the header: a defect in its declaration or its
+        // `CharacterCodeIdentifier` would make its names a second one (the whole-file parse
+        // checks the encoding of everything before it reads markup, a stream reads as it goes).
+        let from = match std::str::from_utf8(&bytes) {
+            Ok(_) => 0,
+            Err(_) => bytes.windows(16).position(|w| w == b"</MessageHeader>").map_or(0, |i| i + 16),
+        };
+        let at = from + (at * (bytes.len() - from) as f64) as usize;
+        match defect {
+            0 => bytes.insert(at, 0xFF),
+            1 => bytes.insert(at, 0x01),
+            2 => bytes.truncate(at),
+            3 => bytes.insert(at, b'<'),
+            4 => bytes.splice(at..at, *b"&bogus;").for_each(drop),
+            5 => bytes.splice(at..at, *b"</X>").for_each(drop),
+            _ => bytes.splice(at..at, *b"<!DOCTYPE x>").for_each(drop),
+        }
+        let message = |r: kohi::Result<Vec<String>>| r.map_err(|e| e.to_string());
+        proptest::prop_assert_eq!(message(streamed(&bytes, chunk)), message(whole(&bytes)));
     }
 }
 
