@@ -540,16 +540,8 @@ impl Walker {
             Event::Text(t) => self.text(&eols_normalized(&t, || t.xml10_content()), here)?,
             Event::CData(t) => self.text(&t.xml10_content(), here)?,
             Event::GeneralRef(r) => {
-                let resolved = if r.is_char_ref() {
-                    match r.resolve_char_ref() {
-                        Ok(Some(c)) if crate::decode::is_xml_char(c) => c.to_string(),
-                        _ => return Err(malformed_at(here(), MalformedReason::InvalidReference)),
-                    }
-                } else {
-                    quick_xml::escape::resolve_predefined_entity(&r)
-                        .ok_or_else(|| malformed_at(here(), MalformedReason::InvalidReference))?
-                        .to_owned()
-                };
+                let resolved =
+                    resolve_reference(&r).ok_or_else(|| malformed_at(here(), MalformedReason::InvalidReference))?;
                 self.text(&resolved, here)?;
             }
             Event::DocType(_) => {
@@ -1008,7 +1000,7 @@ fn push_index(path: &mut String, i: usize) {
     path.push(']');
 }
 
-fn is_blank(s: &str) -> bool {
+pub(crate) fn is_blank(s: &str) -> bool {
     // Indentation is a line end and spaces: runs of spaces go by eight at a time.
     const SPACES: u64 = crate::scan::splat(b' ');
     let bytes = s.as_bytes();
@@ -1051,6 +1043,17 @@ fn looks_like_payer(text: &str) -> bool {
 fn looks_like_recipient(text: &str) -> bool {
     let t = text.trim();
     (t.len() == 7 || t.len() == 21) && crate::numbers::check_number(crate::numbers::NumberKind::Recipient, t).valid
+}
+
+/// The text of a reference in a text (`&#x35;`, `&amp;`), or None for one a parse refuses: a
+/// character XML does not allow, or an entity XML does not predefine (no DOCTYPE declares any).
+/// The parse and the survey both resolve references through this.
+pub(crate) fn resolve_reference(r: &quick_xml::events::BytesRef<'_>) -> Option<String> {
+    if r.is_char_ref() {
+        r.resolve_char_ref().ok().flatten().filter(|&c| crate::decode::is_xml_char(c)).map(String::from)
+    } else {
+        quick_xml::escape::resolve_predefined_entity(r).map(str::to_owned)
+    }
 }
 
 pub(crate) fn malformed_at((line, column): (usize, usize), reason: MalformedReason) -> Error {

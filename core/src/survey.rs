@@ -15,7 +15,7 @@ use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 use serde::Serialize;
 
-use crate::error::{Error, Limit, Result};
+use crate::error::{Error, Limit, MalformedReason, Result};
 use crate::layout::names::{BULK_CONFIRM_UNIT, MESSAGE_BODY};
 use crate::layout::{Ctx, Layout, Node, TABLE};
 use crate::numbers::{NumberKind, date_value, is_valid_normalized, normalize, payer_law};
@@ -409,10 +409,27 @@ impl Walk {
             let (line, column) = crate::decode::line_column(text, reader.error_position() as usize);
             crate::parse::malformed_reason(e, line, column)
         };
+        // What a parse refuses the file for, and the survey too: a file it reads as sound is one
+        // a parse reads (a CSV file, one cut short, or a second root were surveyed as sound).
+        let refused = |reader: &Reader<&[u8]>, reason| {
+            crate::parse::malformed_at(crate::decode::line_column(text, reader.buffer_position() as usize), reason)
+        };
+        // Text goes to the element it is in; outside the root, only white space may stand.
+        let text_in = |stack: &mut Vec<Frame>, reader: &Reader<&[u8]>, content: &str| {
+            if stack.is_empty() && !crate::parse::is_blank(content) {
+                return Err(refused(reader, MalformedReason::ContentOutsideRoot));
+            }
+            add_text(stack, content, limits.text_bytes).map_err(|l| exceeded(reader, l))
+        };
+        let mut root_seen = false;
         loop {
             let event = reader.read_event().map_err(|e| malformed(&reader, &e))?;
             match event {
+                Event::Start(_) | Event::Empty(_) if stack.is_empty() && root_seen => {
+                    return Err(refused(&reader, MalformedReason::ContentOutsideRoot));
+                }
                 Event::Start(ref e) | Event::Empty(ref e) => {
+                    root_seen = true;
                     if stack.len() >= max_depth {
                         return Err(Error::NestingTooDeep { line: 0, column: 0, limit: max_depth });
                     }
@@ -480,23 +497,16 @@ impl Walk {
                     }
                 }
                 Event::End(_) => self.close(&mut stack, limits.kept_bytes).map_err(|l| exceeded(&reader, l))?,
-                Event::Text(t) => {
-                    add_text(&mut stack, &t.xml10_content(), limits.text_bytes).map_err(|l| exceeded(&reader, l))?
-                }
-                Event::CData(t) => {
-                    add_text(&mut stack, &t.xml10_content(), limits.text_bytes).map_err(|l| exceeded(&reader, l))?
-                }
+                Event::Text(t) => text_in(&mut stack, &reader, &t.xml10_content())?,
+                Event::CData(t) => text_in(&mut stack, &reader, &t.xml10_content())?,
                 Event::GeneralRef(r) => {
-                    let resolved = if r.is_char_ref() {
-                        r.resolve_char_ref().ok().flatten().map(String::from)
-                    } else {
-                        quick_xml::escape::resolve_predefined_entity(&r).map(str::to_owned)
-                    };
-                    if let Some(t) = resolved {
-                        add_text(&mut stack, &t, limits.text_bytes).map_err(|l| exceeded(&reader, l))?;
-                    }
+                    let resolved = crate::parse::resolve_reference(&r)
+                        .ok_or_else(|| refused(&reader, MalformedReason::InvalidReference))?;
+                    text_in(&mut stack, &reader, &resolved)?;
                 }
                 Event::DocType(_) => return Err(Error::DoctypeNotAllowed { line: 0, column: 0 }),
+                Event::Eof if !stack.is_empty() => return Err(refused(&reader, MalformedReason::UnexpectedEof)),
+                Event::Eof if !root_seen => return Err(refused(&reader, MalformedReason::NoRootElement)),
                 Event::Eof => return Ok(()),
                 _ => {}
             }
