@@ -553,7 +553,7 @@ fn sound_fixtures() -> &'static [Vec<u8>] {
 
 proptest::proptest! {
     // No file of failures written: a failing run must not leave the checkout changed.
-    #![proptest_config(proptest::test_runner::Config { cases: 48, failure_persistence: None, ..Default::default() })]
+    #![proptest_config(proptest::test_runner::Config { cases: kohi_fixtures::proptest_cases(48), failure_persistence: None, ..Default::default() })]
 
     /// A bulk file said to be Shift_JIS, of units whose names are ASCII, UTF-8 or Shift_JIS
     /// (with blanks that carry them past the first 64 KiB and the 64 KiB after a first kana),
@@ -586,16 +586,16 @@ proptest::proptest! {
         proptest::prop_assert_eq!(code(streamed(&bytes, chunk)), code(whole(&bytes)));
     }
 
-    /// A fixture broken once (a byte that does not decode, a character XML does not allow,
-    /// markup cut or gone wrong, anywhere): the stream refuses it with the whole-file parse's
-    /// error, at the same place (the message says where), whatever the chunks. Markup that is
-    /// no defect where it falls (a comment, an unknown element) reads to the same patients.
+    /// A fixture broken once anywhere (`kohi_fixtures::break_at`: a byte that does not decode,
+    /// a character XML does not allow, markup cut or gone wrong): the stream refuses it with the
+    /// whole-file parse's error, at the same place (the message says where), whatever the
+    /// chunks. Markup that is no defect where it falls reads to the same patients.
     #[test]
     fn a_document_broken_once_is_refused_alike_whole_and_streamed(
         fixture in proptest::prelude::any::<proptest::sample::Index>(),
         bom in proptest::bool::ANY,
         at in 0.0f64..1.0,
-        defect in 0usize..16,
+        defect in 0..kohi_fixtures::DEFECT_KINDS,
         chunk in 1usize..300,
     ) {
         let mut bytes = fixture.get(sound_fixtures()).clone();
@@ -610,25 +610,7 @@ proptest::proptest! {
             Err(_) => bytes.windows(16).position(|w| w == b"</MessageHeader>").map_or(0, |i| i + 16),
         };
         let at = from + (at * (bytes.len() - from) as f64) as usize;
-        match defect {
-            0 => bytes.insert(at, 0xFF),
-            1 => bytes.insert(at, 0x01),
-            2 => bytes.truncate(at),
-            3 => bytes.insert(at, b'<'),
-            4 => bytes.splice(at..at, *b"&bogus;").for_each(drop),
-            5 => bytes.splice(at..at, *b"</X>").for_each(drop),
-            6 => bytes.splice(at..at, *b"<!DOCTYPE x>").for_each(drop),
-            7 => bytes.splice(at..at, *b"&#1;").for_each(drop),
-            8 => bytes.splice(at..at, *b"\xE3\x81").for_each(drop),
-            9 => bytes.splice(at..at, *b"]]>").for_each(drop),
-            10 => bytes.splice(at..at, *b"<A b=\">").for_each(drop),
-            // Not defects where they fall between elements or in a text: both read on, alike.
-            11 => bytes.splice(at..at, *b"<?pi x?>").for_each(drop),
-            12 => bytes.splice(at..at, *b"<!-- x -->").for_each(drop),
-            13 => bytes.splice(at..at, *b"<![CDATA[x]]>").for_each(drop),
-            14 => bytes.splice(at..at, *b"\r&amp;").for_each(drop),
-            _ => bytes.splice(at..at, *b"<U>1</U>").for_each(drop),
-        }
+        kohi_fixtures::break_at(&mut bytes, at, defect);
         let message = |r: kohi::Result<Vec<String>>| r.map_err(|e| e.to_string());
         proptest::prop_assert_eq!(message(streamed(&bytes, chunk)), message(whole(&bytes)));
     }

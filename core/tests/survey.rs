@@ -420,32 +420,19 @@ fn prefixed_and_japanese_names_are_proposed_and_read() {
 
 proptest::proptest! {
     // No file of failures written: a failing run must not leave the checkout changed.
-    #![proptest_config(proptest::test_runner::Config { cases: 48, failure_persistence: None, ..Default::default() })]
+    #![proptest_config(proptest::test_runner::Config { cases: kohi_fixtures::proptest_cases(48), failure_persistence: None, ..Default::default() })]
 
-    /// A fixture broken once (as in `stream.rs`): the survey counts it as failed by the code the
-    /// parse refuses it with, or reads it when the parse does.
+    /// A fixture broken once (`kohi_fixtures::break_at`): the survey counts it as failed by the
+    /// code the parse refuses it with, or reads it when the parse does.
     #[test]
     fn a_document_broken_once_fails_the_survey_by_the_parse_code(
         fixture in proptest::prelude::any::<proptest::sample::Index>(),
         at in 0.0f64..1.0,
-        defect in 0usize..12,
+        defect in 0..kohi_fixtures::DEFECT_KINDS,
     ) {
         let mut bytes = std::fs::read(fixture.get(&kohi_fixtures::xml_cases())).unwrap();
         let at = (at * bytes.len() as f64) as usize;
-        match defect {
-            0 => bytes.insert(at, 0xFF),
-            1 => bytes.insert(at, 0x01),
-            2 => bytes.truncate(at),
-            3 => bytes.insert(at, b'<'),
-            4 => bytes.splice(at..at, *b"&bogus;").for_each(drop),
-            5 => bytes.splice(at..at, *b"</X>").for_each(drop),
-            6 => bytes.splice(at..at, *b"<!DOCTYPE x>").for_each(drop),
-            7 => bytes.splice(at..at, *b"&#1;").for_each(drop),
-            8 => bytes.splice(at..at, *b"\xE3\x81").for_each(drop),
-            9 => bytes.splice(at..at, *b"]]>").for_each(drop),
-            10 => bytes.splice(at..at, *b"<A b=\">").for_each(drop),
-            _ => bytes.splice(at..at, *b"<U>1</U>").for_each(drop),
-        }
+        kohi_fixtures::break_at(&mut bytes, at, defect);
         let parsed = kohi::parse(&bytes).err().map(|e| e.code());
         // A root kohi does not know is what the survey is for: it reads it, and proposes it.
         proptest::prop_assume!(parsed != Some("unexpected_root"));

@@ -29,6 +29,47 @@ pub fn xml_cases() -> Vec<PathBuf> {
     cases
 }
 
+/// How many cases a property runs: `PROPTEST_CASES` when set (a longer hunt), else `default`.
+/// A property's own `cases` outranks the variable, so a config names this to honour it.
+pub fn proptest_cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+/// How many kinds of [`break_at`] there are.
+pub const DEFECT_KINDS: usize = 16;
+
+/// A document broken once at byte `at` by defect `kind` (below [`DEFECT_KINDS`]): a byte that
+/// does not decode, a control character, the rest cut off, stray or broken markup, a reference
+/// to a character XML does not allow, half a UTF-8 character; the last five kinds are markup
+/// that is no defect where it falls between elements or in a text (a processing instruction, a
+/// comment, CDATA, a line end and a reference, an unknown element). For the properties that hold
+/// two readings of the same bytes to one answer, error and place included.
+pub fn break_at(bytes: &mut Vec<u8>, at: usize, kind: usize) {
+    let at = at.min(bytes.len());
+    let inserted: &[u8] = match kind {
+        0 => b"\xFF",
+        1 => b"\x01",
+        2 => {
+            bytes.truncate(at);
+            return;
+        }
+        3 => b"<",
+        4 => b"&bogus;",
+        5 => b"</X>",
+        6 => b"<!DOCTYPE x>",
+        7 => b"&#1;",
+        8 => b"\xE3\x81",
+        9 => b"]]>",
+        10 => b"<A b=\">",
+        11 => b"<?pi x?>",
+        12 => b"<!-- x -->",
+        13 => b"<![CDATA[x]]>",
+        14 => b"\r&amp;",
+        _ => b"<U>1</U>",
+    };
+    bytes.splice(at..at, inserted.iter().copied());
+}
+
 /// An empty terminal folder (`req/`, `res/`, `face/`) in the temporary folder, named after
 /// `test` and this process (removed first if a killed run left it).
 pub fn terminal_folder(test: &str) -> PathBuf {
