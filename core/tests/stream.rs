@@ -423,6 +423,39 @@ fn errors_in_the_web_api_json_form_are_placed_in_the_json_by_both_parses() {
     }
 }
 
+/// With the layout file a survey proposes for a file under names of its own, a stream reads
+/// what the whole-file parse reads with it (every file of the survey's, each in both forms).
+#[test]
+fn a_layout_file_streams_like_the_whole_file_parse() {
+    let mut checked = 0;
+    for name in [
+        "pmh_unknown_names.xml",
+        "pmh_unknown_names_sjis.xml",
+        "pmh_person_level.xml",
+        "pmh_wrapped.xml",
+        "pmh_wrapped_sjis.xml",
+        "pmh_two_kinds.xml",
+        "pmh_attributes.xml",
+        "pmh_document.xml",
+        "webapi/pmh_attributes.json",
+    ] {
+        let bytes = kohi_fixtures::read(name);
+        let survey = kohi::survey::survey([&bytes[..]], &ParseOptions::default());
+        let layout = survey.layout.unwrap_or_else(|| panic!("{name}: a layout is proposed"));
+        let options = ParseOptions::default().with_layout_json(&layout.to_string()).unwrap();
+        let whole = kohi::parse_with(&bytes, &options).unwrap();
+        assert!(whole.patients.iter().any(|p| !p.kohi.is_empty()), "{name}: the layout reads its 公費");
+        let whole: Vec<String> = whole.patients.iter().map(|p| serde_json::to_string(p).unwrap()).collect();
+        for chunk in [7, 4096] {
+            let reader = PatientReader::new(Trickle { data: &bytes, n: chunk }, &options).unwrap();
+            let streamed: Vec<String> = reader.map(|p| serde_json::to_string(&p.unwrap().patient).unwrap()).collect();
+            assert_eq!(streamed, whole, "{name} (chunks of {chunk})");
+        }
+        checked += 1;
+    }
+    assert_eq!(checked, 9);
+}
+
 /// A byte that does not decode is placed by its offset in the file, a byte order mark counted:
 /// the whole-file parse counted from after the mark, three bytes short of where a stream (and
 /// a hex editor) puts it.
