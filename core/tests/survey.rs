@@ -435,7 +435,10 @@ proptest::proptest! {
         kohi_fixtures::break_at(&mut bytes, at, defect);
         let parsed = kohi::parse(&bytes).err().map(|e| e.code());
         // A root kohi does not know is what the survey is for: it reads it, and proposes it.
-        proptest::prop_assume!(parsed != Some("unexpected_root"));
+        // (Passed over, not rejected: a long run would reject more than proptest allows.)
+        if parsed == Some("unexpected_root") {
+            return Ok(());
+        }
         let surveyed = survey([&bytes[..]], &ParseOptions::default());
         proptest::prop_assert_eq!(surveyed.failed.keys().next().copied(), parsed);
     }
