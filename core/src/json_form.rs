@@ -47,10 +47,22 @@ pub fn to_xml(json: &str, max_bytes: usize, max_depth: usize) -> Result<String> 
         (_, Some(error)) => Err(error),
         (Ok(()), None) => Ok(out.xml),
         (Err(e), None) => {
-            let column = quoted.original_column(e.line(), e.column());
-            Err(Error::MalformedXml { line: e.line(), column, reason: MalformedReason::InvalidJson })
+            let (line, column) = json_position(json, &quoted, e.line(), e.column());
+            Err(Error::MalformedXml { line, column, reason: MalformedReason::InvalidJson })
         }
     }
+}
+
+/// serde_json's line and column (in bytes, in the text with its inexact numbers quoted) as a
+/// line and a column in characters of the JSON as sent, as every other error gives them: on a
+/// line of names in kanji, a column in bytes was up to three times too far on.
+fn json_position(json: &str, quoted: &crate::json_numbers::Quoted<'_>, line: usize, column: usize) -> (usize, usize) {
+    let column = quoted.original_column(line, column);
+    let line_start = match line {
+        0 | 1 => 0,
+        _ => memchr::memchr_iter(b'\n', json.as_bytes()).nth(line - 2).map_or(json.len(), |n| n + 1),
+    };
+    crate::decode::line_column(json, line_start + column.saturating_sub(1))
 }
 
 /// `error`, met while reading the XML that `json` stands for (or while writing it), with its
@@ -512,9 +524,14 @@ mod tests {
         let json = format!("{{\"XmlMsg\":\n{}\"1\"{}}}", "{\"A\":".repeat(8), "}".repeat(8));
         let e = parse(&json, &plain.clone().with_max_depth(4));
         assert_eq!((e.code(), position(&e)), ("nesting_too_deep", (2, 21)), "{e}");
-        // What is placed in the JSON already stays as it was.
+        // What serde_json finds is placed in the JSON already (its column, in bytes, counted
+        // in characters as every other error's is).
         let e = parse("{\"XmlMsg\":\n {\"a b\": 1}}", &plain);
         assert_eq!((e.code(), position(&e)), ("malformed_xml", (2, 7)), "{e}");
+        let e = parse("{\"XmlMsg\":\n {\"見本\": \"見本\", \"a b\": 1}}", &plain);
+        assert_eq!((e.code(), position(&e)), ("malformed_xml", (2, 19)), "{e}");
+        let e = parse("{\"XmlMsg\": {\"N\": 1.50e3, \"見本\": \"1\", 7}}", &plain);
+        assert_eq!((e.code(), position(&e)), ("malformed_xml", (1, 37)), "{e}");
     }
 
     #[test]
