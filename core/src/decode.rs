@@ -408,13 +408,18 @@ pub(crate) fn line_column(text: &str, offset: usize) -> (usize, usize) {
     (line, before[line_start..].chars().count() + 1)
 }
 
+/// Where line `line` (from 1; 0 is read as 1) starts in `bytes`; past the last line, the end.
+pub(crate) fn line_start(bytes: &[u8], line: usize) -> usize {
+    match line {
+        0 | 1 => 0,
+        _ => memchr::memchr_iter(b'\n', bytes).nth(line - 2).map_or(bytes.len(), |n| n + 1),
+    }
+}
+
 /// The byte offset of a line and column as [`line_column`] gives them (lines from 1, columns
 /// in characters from 1); past the end of a line or of the text, its end.
 pub(crate) fn offset_of(text: &str, line: usize, column: usize) -> usize {
-    let line_start = match line {
-        0 | 1 => 0,
-        _ => memchr::memchr_iter(b'\n', text.as_bytes()).nth(line - 2).map_or(text.len(), |n| n + 1),
-    };
+    let line_start = line_start(text.as_bytes(), line);
     let rest = &text[line_start..];
     let line_end = memchr::memchr(b'\n', rest.as_bytes()).unwrap_or(rest.len());
     line_start + rest[..line_end].char_indices().nth(column.saturating_sub(1)).map_or(line_end, |(i, _)| i)

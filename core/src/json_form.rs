@@ -58,11 +58,7 @@ pub fn to_xml(json: &str, max_bytes: usize, max_depth: usize) -> Result<String> 
 /// line of names in kanji, a column in bytes was up to three times too far on.
 fn json_position(json: &str, quoted: &crate::json_numbers::Quoted<'_>, line: usize, column: usize) -> (usize, usize) {
     let column = quoted.original_column(line, column);
-    let line_start = match line {
-        0 | 1 => 0,
-        _ => memchr::memchr_iter(b'\n', json.as_bytes()).nth(line - 2).map_or(json.len(), |n| n + 1),
-    };
-    crate::decode::line_column(json, line_start + column.saturating_sub(1))
+    crate::decode::line_column(json, crate::decode::line_start(json.as_bytes(), line) + column.saturating_sub(1))
 }
 
 /// `error`, met while reading the XML that `json` stands for (or while writing it), with its

@@ -94,10 +94,7 @@ impl<'a> Quoted<'a> {
         if self.added.is_empty() || line == 0 {
             return column;
         }
-        let line_start = match line {
-            1 => 0,
-            _ => memchr::memchr_iter(b'\n', self.json.as_bytes()).nth(line - 2).map_or(self.json.len(), |n| n + 1),
-        };
+        let line_start = crate::decode::line_start(self.json.as_bytes(), line);
         let at = line_start + column;
         let before = self.added.iter().filter(|&&q| q >= line_start && q < at).count();
         column - before
