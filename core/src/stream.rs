@@ -212,22 +212,23 @@ impl<R: Read> PatientReader<R> {
     /// like any file. What goes wrong (a read, the size, the JSON) is the stream's one error.
     fn from_json(mut json: Vec<u8>, input: R, options: &ParseOptions) -> Self {
         let limit = options.max_input_bytes();
-        let converted = input
+        // Checked once, owned: the text is kept for its errors' positions.
+        let text = input
             .take(limit.saturating_add(1).saturating_sub(json.len()) as u64)
             .read_to_end(&mut json)
             .map_err(Error::io)
             .and_then(|_| match json.len() {
                 size if size > limit => Err(Error::InputTooLarge { size, limit }),
-                _ => std::str::from_utf8(&json)
-                    .map_err(|e| Error::InvalidEncoding { encoding: "UTF-8", offset: e.valid_up_to() }),
-            })
-            .and_then(|text| crate::json_form::to_xml(text, limit, options.max_depth()));
-        // Kept for its errors' positions, once it is known to be text.
-        let json = String::from_utf8(json).ok().map(|text| JsonSource {
-            text,
-            max_bytes: limit,
-            max_depth: options.max_depth(),
-        });
+                _ => String::from_utf8(json)
+                    .map_err(|e| Error::InvalidEncoding { encoding: "UTF-8", offset: e.utf8_error().valid_up_to() }),
+            });
+        let (converted, json) = match text {
+            Ok(text) => (
+                crate::json_form::to_xml(&text, limit, options.max_depth()),
+                Some(JsonSource { text, max_bytes: limit, max_depth: options.max_depth() }),
+            ),
+            Err(error) => (Err(error), None),
+        };
         match converted {
             Ok(xml) => {
                 let mut reader = Self::reading(
@@ -566,9 +567,11 @@ impl LineMark {
 }
 
 /// The characters of UTF-8 text (its bytes that are not continuation bytes: a stretch cut
-/// inside a character counts it once, where it starts).
+/// inside a character counts it once, where it starts). bytecount's vectorised count: on a
+/// file written on one line every stretch is counted whole, and a byte loop here was 11 % of
+/// streaming a 10,000-unit file.
 fn chars(bytes: &[u8]) -> usize {
-    bytes.iter().filter(|&&b| (b & 0xC0) != 0x80).count()
+    bytecount::num_chars(bytes)
 }
 
 /// Copies of the last few decoded chunks, for positions in quick-xml's error messages (after a
@@ -819,5 +822,19 @@ impl<R: Read> Read for Source<R> {
             };
             return if good > 0 { Ok(good) } else { Err(refused) };
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::chars;
+
+    #[test]
+    fn chars_counts_characters_and_a_cut_one_where_it_starts() {
+        let text = "<Name>見本　太郎</Name>\u{1F600}x".repeat(40);
+        assert_eq!(chars(text.as_bytes()), text.chars().count());
+        let cut = "見本".as_bytes();
+        assert_eq!(chars(&cut[..4]), 2); // 見 whole, 本 cut after its first byte
+        assert_eq!(chars(&cut[1..]), 1); // 見 cut before its first byte: only 本 starts here
     }
 }
