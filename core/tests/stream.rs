@@ -5,6 +5,9 @@ use std::io::Read;
 use kohi::{ParseOptions, PatientReader};
 use kohi_fixtures::Trickle;
 
+mod common;
+use common::{everything_streamed, everything_whole, rest_of};
+
 fn whole(bytes: &[u8]) -> kohi::Result<Vec<String>> {
     kohi::parse(bytes).map(|d| d.patients.iter().map(|p| serde_json::to_string(p).unwrap()).collect())
 }
@@ -13,54 +16,6 @@ fn streamed(bytes: &[u8], chunk: usize) -> kohi::Result<Vec<String>> {
     PatientReader::new(Trickle { data: bytes, n: chunk }, &ParseOptions::default())?
         .map(|p| p.map(|p| serde_json::to_string(&p.patient).unwrap()))
         .collect()
-}
-
-/// Everything a parse read: the patients in order; the warnings and unknown elements, sorted
-/// (a stream gives each unit's with its patient, the rest after the last); the encoding, header
-/// and bulk status (a stream's remainder). Each as JSON.
-#[derive(Debug, PartialEq)]
-struct Everything {
-    patients: Vec<String>,
-    warnings: Vec<String>,
-    unknown: Vec<String>,
-    rest: String,
-}
-
-fn sorted_json<T: serde::Serialize>(items: &[T]) -> Vec<String> {
-    let mut all: Vec<String> = items.iter().map(|x| serde_json::to_string(x).unwrap()).collect();
-    all.sort();
-    all
-}
-
-fn everything_whole(bytes: &[u8]) -> Result<Everything, String> {
-    let doc = kohi::parse(bytes).map_err(|e| e.to_string())?;
-    Ok(Everything {
-        patients: doc.patients.iter().map(|p| serde_json::to_string(p).unwrap()).collect(),
-        warnings: sorted_json(&doc.warnings),
-        unknown: sorted_json(&doc.unknown_elements),
-        rest: rest_of(&doc),
-    })
-}
-
-fn everything_streamed(bytes: &[u8], chunk: usize) -> Result<Everything, String> {
-    let mut reader =
-        PatientReader::new(Trickle { data: bytes, n: chunk }, &ParseOptions::default()).map_err(|e| e.to_string())?;
-    let (mut patients, mut warnings, mut unknown) = (Vec::new(), Vec::new(), Vec::new());
-    for patient in reader.by_ref() {
-        let patient = patient.map_err(|e| e.to_string())?;
-        patients.push(serde_json::to_string(&patient.patient).unwrap());
-        warnings.extend(patient.warnings);
-        unknown.extend(patient.unknown_elements);
-    }
-    let remainder = reader.remainder().expect("a stream read to its end keeps the rest");
-    warnings.extend(remainder.warnings.iter().cloned());
-    unknown.extend(remainder.unknown_elements.iter().cloned());
-    Ok(Everything {
-        patients,
-        warnings: sorted_json(&warnings),
-        unknown: sorted_json(&unknown),
-        rest: rest_of(remainder),
-    })
 }
 
 fn bulk(units: usize) -> String {
@@ -101,10 +56,6 @@ fn every_fixture_streams_to_the_same_patients() {
 }
 
 /// A document's encoding, header and bulk status, as JSON: what a stream's remainder holds.
-fn rest_of(doc: &kohi::Document) -> String {
-    serde_json::to_string(&(&doc.encoding, &doc.header, &doc.bulk)).unwrap()
-}
-
 #[test]
 fn every_fixture_streams_to_the_same_header_and_bulk_status() {
     let mut checked = 0;
@@ -692,7 +643,7 @@ proptest::proptest! {
         };
         let at = from + (at * (bytes.len() - from) as f64) as usize;
         kohi_fixtures::break_at(&mut bytes, at, defect);
-        proptest::prop_assert_eq!(everything_streamed(&bytes, chunk), everything_whole(&bytes));
+        proptest::prop_assert_eq!(everything_streamed(&bytes, chunk, &ParseOptions::default()), everything_whole(&bytes, &ParseOptions::default()));
     }
 
     /// The same for the Web API's JSON form, whose errors are placed in the JSON by both.
@@ -712,7 +663,7 @@ proptest::proptest! {
             3 => bytes.splice(at..at, *b"<").for_each(drop),
             _ => bytes.splice(at..at, *b"\"X\": {\"Y\": \"1\"},").for_each(drop),
         }
-        proptest::prop_assert_eq!(everything_streamed(&bytes, chunk), everything_whole(&bytes));
+        proptest::prop_assert_eq!(everything_streamed(&bytes, chunk, &ParseOptions::default()), everything_whole(&bytes, &ParseOptions::default()));
     }
 }
 
