@@ -197,21 +197,59 @@ fn encoding_for_label(label: &[u8]) -> Option<Encoding> {
 fn character_code_identifier(bytes: &[u8]) -> Option<Encoding> {
     let name = crate::layout::names::CHARACTER_CODE_IDENTIFIER.as_bytes();
     let mut from = 0;
-    // `<Name>` exactly (not `<NameOther>`), searched by its name.
+    // `<Name>` exactly (not `<NameOther>`; blanks before `>` as XML allows), searched by its name.
     let rest = loop {
         let at = from + find(&bytes[from..], name)?;
         let after = at + name.len();
-        if at > 0 && bytes[at - 1] == b'<' && bytes.get(after) == Some(&b'>') {
-            break &bytes[after + 1..];
+        let tag_end = after + bytes[after..].iter().take_while(|b| b.is_ascii_whitespace()).count();
+        if at > 0 && bytes[at - 1] == b'<' && bytes.get(tag_end) == Some(&b'>') {
+            break &bytes[tag_end + 1..];
         }
         from = after;
     };
-    let end = rest.iter().position(|&b| b == b'<')?;
-    match rest[..end].trim_ascii() {
+    match short_text(rest)?.trim_ascii() {
         b"0" => Some(Encoding::Utf8),
         b"1" => Some(Encoding::ShiftJis),
         _ => None,
     }
+}
+
+/// The text at the start of an element's content, up to its first tag, read as XML reads it as
+/// far as a one-character code needs: CDATA sections, comments and character references
+/// (`&#49;`, `&#x31;`) besides plain bytes. `None` for anything longer than a code (16 bytes
+/// read) or any other markup: the parse reads the value itself, and says if it disagrees.
+/// The same value spelled `<![CDATA[1]]>` read as no identifier, and a Shift_JIS file
+/// without a declaration was refused as UTF-8 (found by the property that spells each fixture
+/// every way XML allows, `core/tests/spellings.rs`).
+fn short_text(mut rest: &[u8]) -> Option<Vec<u8>> {
+    const MOST: usize = 16;
+    let mut text = Vec::new();
+    while text.len() <= MOST {
+        if let Some(after) = rest.strip_prefix(b"<![CDATA[") {
+            let end = find(&after[..after.len().min(MOST + 3)], b"]]>")?;
+            text.extend_from_slice(&after[..end]);
+            rest = &after[end + 3..];
+        } else if let Some(after) = rest.strip_prefix(b"<!--") {
+            let end = find(&after[..after.len().min(4 * MOST)], b"-->")?;
+            rest = &after[end + 3..];
+        } else if rest.first() == Some(&b'<') {
+            return Some(text);
+        } else if let Some(after) = rest.strip_prefix(b"&#") {
+            let end = after.iter().take(10).position(|&b| b == b';')?;
+            let (digits, radix) = match after[..end].strip_prefix(b"x") {
+                Some(hex) => (hex, 16),
+                None => (&after[..end], 10),
+            };
+            let code = u32::from_str_radix(std::str::from_utf8(digits).ok()?, radix).ok()?;
+            text.push(u8::try_from(code).ok().filter(u8::is_ascii)?);
+            rest = &after[end + 1..];
+        } else {
+            let (&byte, after) = rest.split_first()?;
+            text.push(byte);
+            rest = after;
+        }
+    }
+    None
 }
 
 /// Validation is the largest single cost of a parse (Japanese text is all multi-byte), so it
@@ -639,6 +677,27 @@ mod tests {
         let d = decode(&bytes).unwrap();
         assert_eq!((d.encoding, d.source), (Encoding::ShiftJis, EncodingSource::CharacterCodeIdentifier));
         assert!(d.text.contains("見本"));
+    }
+
+    /// The identifier spelled any way XML allows for a one-digit text.
+    #[test]
+    fn character_code_identifier_spelled_other_ways() {
+        for (identifier, expected) in [
+            ("<CharacterCodeIdentifier><![CDATA[1]]></CharacterCodeIdentifier>", Some(Encoding::ShiftJis)),
+            ("<CharacterCodeIdentifier>&#49;</CharacterCodeIdentifier>", Some(Encoding::ShiftJis)),
+            ("<CharacterCodeIdentifier>&#x30;</CharacterCodeIdentifier>", Some(Encoding::Utf8)),
+            ("<CharacterCodeIdentifier><!-- sjis --> 1 </CharacterCodeIdentifier>", Some(Encoding::ShiftJis)),
+            ("<CharacterCodeIdentifier \n>1</CharacterCodeIdentifier>", Some(Encoding::ShiftJis)),
+            // The text before a child, as for `<CharacterCodeIdentifier>1<X/>` always.
+            ("<CharacterCodeIdentifier><![CDATA[1]]><X/></CharacterCodeIdentifier>", Some(Encoding::ShiftJis)),
+            // Not a code, or not this element.
+            ("<CharacterCodeIdentifier>&#x131;</CharacterCodeIdentifier>", None),
+            ("<CharacterCodeIdentifier>11111111111111111</CharacterCodeIdentifier>", None),
+            ("<CharacterCodeIdentifierX>1</CharacterCodeIdentifierX>", None),
+            ("<CharacterCodeIdentifier><![CDATA[1</CharacterCodeIdentifier>", None),
+        ] {
+            assert_eq!(character_code_identifier(identifier.as_bytes()), expected, "{identifier}");
+        }
     }
 
     #[test]
