@@ -1,4 +1,9 @@
-//! What the tests of several areas compare: everything a parse read, whole or streamed.
+//! What the tests of several areas compare: everything a parse read, whole or streamed; and a
+//! document as a tree of its bytes (`tree`), to write it another way.
+// Each test crate that includes this module uses a part of it.
+#![allow(dead_code)]
+
+pub mod tree;
 
 use kohi::{ParseOptions, PatientReader};
 use kohi_fixtures::Trickle;
@@ -7,7 +12,7 @@ use kohi_fixtures::Trickle;
 /// (a stream gives each unit's with its patient, the rest after the last; and they are listed
 /// in the order they were met); the encoding, header and bulk status (a stream's remainder).
 /// Each as JSON.
-#[derive(Debug, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Everything {
     pub patients: Vec<String>,
     pub warnings: Vec<String>,
