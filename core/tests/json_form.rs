@@ -1,9 +1,13 @@
 //! The Web API's JSON form reads as the XML it stands for: every fixture that parses, written
 //! in the JSON form here (by the rules of `json_form`, from the other side), gives the same
-//! document, its encoding aside.
+//! document, its encoding aside; and so does every spelling of that JSON the form allows.
 
+use proptest::prelude::*;
 use quick_xml::events::Event;
 use serde_json::Value;
+
+mod common;
+use common::tree::Dice;
 
 /// A JSON value of the form, its keys in the order written (serde_json's map sorts them).
 enum Json {
@@ -14,28 +18,87 @@ enum Json {
 
 impl Json {
     fn write(&self, out: &mut String) {
+        self.write_spelled(out, None);
+    }
+
+    /// Written, or, with dice, spelled another way the form allows: blanks of any kind between
+    /// tokens, any character of a string as a `\u` escape, a name met once as an array of one,
+    /// a text that is a JSON integer as a number, an empty text as `{}`, a text alone as
+    /// `{"#text": …}`.
+    fn write_spelled(&self, out: &mut String, mut dice: Option<&mut Dice>) {
+        const BLANKS: [&str; 4] = ["\n", "", " ", "\r\n\t"];
         match self {
-            Json::Text(text) => out.push_str(&serde_json::to_string(text).unwrap()),
+            Json::Text(text) if text.is_empty() && roll(&mut dice, 3) == 0 => out.push_str("{}"),
+            Json::Text(text) if roll(&mut dice, 4) == 0 => {
+                out.push_str("{\"#text\": ");
+                write_string(text, out, &mut dice);
+                out.push('}');
+            }
+            Json::Text(text) if is_json_integer(text) && roll(&mut dice, 2) == 0 => out.push_str(text),
+            Json::Text(text) => write_string(text, out, &mut dice),
             Json::Array(items) => {
                 out.push('[');
                 for (i, item) in items.iter().enumerate() {
-                    out.push_str(if i == 0 { "\n" } else { ",\n" });
-                    item.write(out);
+                    out.push_str(if i == 0 { "" } else { "," });
+                    out.push_str(BLANKS[roll(&mut dice, 4) as usize % 4]);
+                    item.write_spelled(out, dice.as_deref_mut());
                 }
                 out.push(']');
             }
             Json::Object(members) => {
                 out.push('{');
                 for (i, (key, value)) in members.iter().enumerate() {
-                    out.push_str(if i == 0 { "\n" } else { ",\n" });
+                    out.push_str(if i == 0 { "" } else { "," });
+                    out.push_str(BLANKS[roll(&mut dice, 4) as usize % 4]);
                     out.push_str(&serde_json::to_string(key).unwrap());
-                    out.push_str(": ");
-                    value.write(out);
+                    out.push_str([": ", ":", " :\n"][roll(&mut dice, 3) as usize % 3]);
+                    let alone = !matches!(value, Json::Array(_)) && !key.starts_with(['@', '#']);
+                    if let (true, Json::Text(text)) = (key.starts_with(['@', '#']), value) {
+                        // An attribute or a text beside children: a string.
+                        write_string(text, out, &mut dice);
+                    } else if alone && roll(&mut dice, 4) == 0 {
+                        out.push('[');
+                        value.write_spelled(out, dice.as_deref_mut());
+                        out.push(']');
+                    } else {
+                        value.write_spelled(out, dice.as_deref_mut());
+                    }
                 }
                 out.push('}');
             }
         }
     }
+}
+
+/// A JSON string of `text`, some of its characters as `\u` escapes by the dice.
+fn write_string(text: &str, out: &mut String, dice: &mut Option<&mut Dice>) {
+    if roll(dice, 3) != 0 {
+        out.push_str(&serde_json::to_string(text).unwrap());
+        return;
+    }
+    out.push('"');
+    for c in text.chars() {
+        if roll(dice, 2) == 0 {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
+        } else {
+            let one = serde_json::to_string(&c.to_string()).unwrap();
+            out.push_str(&one[1..one.len() - 1]);
+        }
+    }
+    out.push('"');
+}
+
+/// A number from the dice, or 1 (the plain spelling) without them.
+fn roll(dice: &mut Option<&mut Dice>, sides: u64) -> u64 {
+    dice.as_deref_mut().map_or(1, |d| d.roll(sides))
+}
+
+/// `0`, or digits not starting with 0: a text the form may give as a JSON number.
+fn is_json_integer(text: &str) -> bool {
+    text == "0" || ((1..16).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_digit()) && !text.starts_with('0'))
 }
 
 /// One element as the JSON form writes it: its text alone as a string; otherwise an object of
@@ -78,6 +141,13 @@ impl Element {
 
 /// The XML text (decoded) in the JSON form.
 fn json_form(xml: &str) -> String {
+    let mut out = String::new();
+    json_tree(xml).write(&mut out);
+    out
+}
+
+/// The XML text (decoded) as the JSON form's values.
+fn json_tree(xml: &str) -> Json {
     let mut reader = quick_xml::Reader::from_str(xml);
     // The document is the children of an element with no name.
     let mut stack = vec![(String::new(), Element::default())];
@@ -118,10 +188,7 @@ fn json_form(xml: &str) -> String {
         }
     }
     let (_, document) = stack.pop().unwrap();
-    let top = Json::Object(document.children.into_iter().map(|(name, element)| (name, element.into_json())).collect());
-    let mut out = String::new();
-    top.write(&mut out);
-    out
+    Json::Object(document.children.into_iter().map(|(name, element)| (name, element.into_json())).collect())
 }
 
 /// A document as JSON, its encoding aside.
@@ -144,4 +211,61 @@ fn every_fixture_reads_alike_in_the_json_form() {
         checked += 1;
     }
     assert!(checked >= 25, "{checked}");
+}
+
+/// The fixtures that parse, each with its text in the JSON form's values and what it reads to.
+fn sound_fixtures() -> &'static [(String, Json, Value)] {
+    static CASES: std::sync::OnceLock<Vec<(String, Json, Value)>> = std::sync::OnceLock::new();
+    CASES.get_or_init(|| {
+        kohi_fixtures::xml_cases()
+            .into_iter()
+            .filter_map(|path| {
+                let bytes = std::fs::read(&path).unwrap();
+                let doc = kohi::parse(&bytes).ok()?;
+                let tree = json_tree(&kohi::decode(&bytes).unwrap().text);
+                Some((path.file_name().unwrap().to_string_lossy().into_owned(), tree, read(&doc)))
+            })
+            .collect()
+    })
+}
+
+/// The spellings are made (or the property would compare one spelling with itself).
+#[test]
+fn every_json_spelling_is_made() {
+    let mut seen = String::new();
+    for (name, tree, _) in sound_fixtures() {
+        if ["pmh_attributes.xml", "header_error.xml"].contains(&name.as_str()) {
+            for seed in 0..8 {
+                tree.write_spelled(&mut seen, Some(&mut Dice(seed)));
+            }
+        }
+    }
+    for mark in ["{}", "{\"#text\": ", "\\u", ":[", "\r\n\t"] {
+        assert!(seen.contains(mark), "{mark:?} never made");
+    }
+    // A key's colon, then a digit.
+    let number = |(at, _): (usize, &str)| {
+        seen[..at].trim_end().ends_with('"')
+            && seen[at + 1..].trim_start_matches([' ', '\n']).starts_with(|c: char| c.is_ascii_digit())
+    };
+    assert!(seen.match_indices(':').any(number), "no text as a number");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: kohi_fixtures::proptest_cases(48),
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn every_spelling_of_the_json_form_reads_alike(seed in any::<u64>()) {
+        for (name, tree, expected) in sound_fixtures() {
+            let mut json = String::new();
+            tree.write_spelled(&mut json, Some(&mut Dice(seed)));
+            let doc = kohi::parse(json.as_bytes());
+            prop_assert!(doc.is_ok(), "{} spelled with seed {}: {}", name, seed, doc.err().unwrap());
+            prop_assert_eq!(&read(&doc.unwrap()), expected, "{} spelled with seed {}", name, seed);
+        }
+    }
 }
