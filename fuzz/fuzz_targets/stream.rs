@@ -3,7 +3,8 @@
 //! and unknown elements, and in its remainder the same encoding, header and bulk status), or an error where it gives one; never a panic. (Which error: a
 //! document broken twice may be refused for either defect, as the whole parse checks the
 //! encoding of everything before it reads any markup and a stream reads as it goes; the fixtures
-//! hold the codes equal for documents broken once.)
+//! hold the codes equal for documents broken once.) Then the same with the layout a survey of the
+//! bytes proposes, when it proposes one: kohi must take its own proposal.
 //!
 //! The first byte picks the mode. Below 128: the bytes as they are, read 1–64 bytes at a time.
 //! From 128: the bytes placed after about 64 KB of valid bulk units (shifted by up to 4.7 KB of
@@ -69,8 +70,8 @@ macro_rules! json {
     };
 }
 
-fn read_whole(data: &[u8]) -> kohi::Result<Read> {
-    let doc = kohi::parse(data)?;
+fn read_whole(data: &[u8], options: &kohi::ParseOptions) -> kohi::Result<Read> {
+    let doc = kohi::parse_with(data, options)?;
     let patients = doc.patients.iter().map(|p| serde_json::to_string(p).expect("serializes")).collect();
     Ok(Read { rest: rest(&doc), patients, warnings: json!(&doc.warnings), unknown: json!(&doc.unknown_elements) })
 }
@@ -80,8 +81,8 @@ fn rest(doc: &kohi::Document) -> String {
     serde_json::to_string(&(&doc.encoding, &doc.header, &doc.bulk)).expect("serializes")
 }
 
-fn read_streamed(data: &[u8], n: usize) -> kohi::Result<Read> {
-    let mut reader = kohi::PatientReader::new(Trickle { data, n }, &kohi::ParseOptions::default())?;
+fn read_streamed(data: &[u8], n: usize, options: &kohi::ParseOptions) -> kohi::Result<Read> {
+    let mut reader = kohi::PatientReader::new(Trickle { data, n }, options)?;
     let (mut patients, mut warnings, mut unknown) = (Vec::new(), Vec::new(), Vec::new());
     for patient in reader.by_ref() {
         let patient = patient?;
@@ -106,7 +107,22 @@ fuzz_target!(|input: &[u8]| {
         document.extend_from_slice(b"</MessageBody></XmlMsg>\n");
         (document, 4096)
     };
-    match (read_whole(&document), read_streamed(&document, n)) {
+    let default = kohi::ParseOptions::default();
+    alike(&document, n, &default);
+    // The layout a survey of these bytes proposes (what `kohi survey --write` saves): kohi takes
+    // it, and reads the bytes with it alike whole and streamed.
+    if let Some(layout) = kohi::survey::survey([&document[..]], &default).layout {
+        let layout = layout.to_string();
+        match default.with_layout_json(&layout) {
+            Ok(options) => alike(&document, n, &options),
+            Err(e) => panic!("kohi refused the layout its survey proposed ({}): {layout}", e.code()),
+        }
+    }
+});
+
+/// The whole-file parse and a stream read `document` alike with `options`.
+fn alike(document: &[u8], n: usize, options: &kohi::ParseOptions) {
+    match (read_whole(document, options), read_streamed(document, n, options)) {
         (Ok(a), Ok(b)) => {
             assert!(a.patients == b.patients, "the same patients");
             assert!(a.warnings == b.warnings, "the same warnings");
@@ -116,4 +132,4 @@ fuzz_target!(|input: &[u8]| {
         (Err(_), Err(_)) => {}
         (a, b) => panic!("whole {:?} but streamed {:?}", a.err().map(|e| e.code()), b.err().map(|e| e.code())),
     }
-});
+}
