@@ -828,7 +828,7 @@ fn propose_fields(walk: &Walk, entry_path: &str) -> Vec<Proposal> {
             let child = *only;
             propose_field(field, child, Confidence::Low, "the only date of the entry".into(), &mut taken);
         }
-        [a, b, ..] => {
+        [a, b] => {
             let (mut a_first, mut b_first) = (0, 0);
             for (x, y) in a.values.iter().filter_map(|&(i, x)| Some((x, b.at(i)?))) {
                 if let (Some(x), Some(y)) = (date_value(normalize(x).trim()), date_value(normalize(y).trim())) {
@@ -845,6 +845,11 @@ fn propose_fields(walk: &Walk, entry_path: &str) -> Vec<Proposal> {
             let evidence = format!("YYYYMMDD; the earlier of the two dates in {earlier} of {total} certificates");
             propose_field(field::FROM, from, confidence, evidence.clone(), &mut taken);
             propose_field(field::TO, to, confidence, evidence.replace("earlier", "later"), &mut taken);
+        }
+        several => {
+            let validity = Validity::of(several, total);
+            propose_field(field::FROM, validity.from, validity.confidence, validity.from_evidence, &mut taken);
+            propose_field(field::TO, validity.to, validity.confidence, validity.to_evidence, &mut taken);
         }
     }
     // 負担上限額: amounts, or plain digits under a name that says so.
@@ -876,7 +881,17 @@ fn propose_fields(walk: &Walk, entry_path: &str) -> Vec<Proposal> {
         .collect();
     texts.sort_by(|a, b| b.1.total_cmp(&a.1));
     let income_hint = ["income", "shotoku", "segment", "kubun", "class"];
-    let income = texts.iter().position(|(c, _)| hinted(c.name, &income_hint)).map(|pos| texts.remove(pos));
+    // Of the texts named like a segment, the one most certificates give (the first met of
+    // those: one field under two names across files gave the first file's name).
+    let income = texts
+        .iter()
+        .enumerate()
+        .filter(|(_, (c, _))| hinted(c.name, &income_hint))
+        .fold(None::<(usize, usize)>, |best, (pos, (c, _))| match best {
+            Some((_, most)) if most >= c.values.len() => best,
+            _ => Some((pos, c.values.len())),
+        })
+        .map(|(pos, _)| texts.remove(pos));
     if let Some((c, _)) = texts.first() {
         let confidence = if hinted(c.name, &["name", "mei", "certif"]) { Confidence::Medium } else { Confidence::Low };
         propose_field(field::NAME, c, confidence, "the longest text of the entry".into(), &mut taken);
@@ -891,6 +906,94 @@ fn propose_fields(walk: &Walk, entry_path: &str) -> Vec<Proposal> {
         (None, None) => {}
     }
     proposals
+}
+
+/// The validity of a certificate with more than two dates (a date of issue, 交付日, beside the
+/// period; or one field under two names across the files). Taking the first two dates met, as
+/// for two, proposed the date of issue as the start and the start as the end, with high
+/// confidence, and which two came first depended on the order of the files.
+struct Validity<'c, 'a> {
+    from: &'c Child<'a>,
+    to: &'c Child<'a>,
+    confidence: Confidence,
+    from_evidence: String,
+    to_evidence: String,
+}
+
+const START_HINTS: [&str; 6] = ["start", "from", "begin", "kaishi", "開始", "始期"];
+const END_HINTS: [&str; 7] = ["end", "to", "expir", "shuryo", "until", "終了", "終期"];
+const ISSUE_HINTS: [&str; 6] = ["issue", "kofu", "hakko", "交付", "発行", "certificatedate"];
+
+impl<'c, 'a> Validity<'c, 'a> {
+    /// The end is the date that is the latest of its certificate most often; the start, of the
+    /// others, one named like a start and not like a date of issue, else the one that is the
+    /// latest before the end most often (a period starts on or after its certificate's issue).
+    /// High confidence only when the end is always the latest and the start is told by its name
+    /// (or is the one date not named like an issue). Ties go to the date met first.
+    fn of(dates: &[&'c Child<'a>], total: usize) -> Self {
+        let date = |c: &Child<'_>, i: usize| c.at(i).and_then(|v| date_value(normalize(v).trim()));
+        let occurrences = dates.iter().flat_map(|c| c.values.iter().map(|&(i, _)| i)).max().map_or(0, |i| i + 1);
+        let in_occurrence = |i: usize| -> Vec<(usize, u32)> {
+            dates.iter().enumerate().filter_map(|(k, c)| Some((k, date(c, i)?))).collect()
+        };
+        // How often each date is the latest of two or more.
+        let mut latest = vec![0usize; dates.len()];
+        let mut compared = vec![0usize; dates.len()];
+        for i in 0..occurrences {
+            let present = in_occurrence(i);
+            if present.len() < 2 {
+                continue;
+            }
+            let max = present.iter().map(|&(_, d)| d).max().expect("two or more");
+            for &(k, d) in &present {
+                compared[k] += 1;
+                latest[k] += usize::from(d == max);
+            }
+        }
+        let first_best = |keys: Vec<(usize, (bool, bool, usize))>| {
+            keys.into_iter().fold(None::<(usize, (bool, bool, usize))>, |best, (k, key)| match best {
+                Some((_, b)) if b >= key => best,
+                _ => Some((k, key)),
+            })
+        };
+        let to =
+            first_best((0..dates.len()).map(|k| (k, (true, hinted(dates[k].name, &END_HINTS), latest[k]))).collect())
+                .map_or(0, |(k, _)| k);
+        // Of the others, how often each is the latest date before the end.
+        let mut closest = vec![0usize; dates.len()];
+        for i in 0..occurrences {
+            let Some(end) = date(dates[to], i) else { continue };
+            let earlier = in_occurrence(i).into_iter().filter(|&(k, d)| k != to && d <= end).max_by_key(|&(_, d)| d);
+            if let Some((k, _)) = earlier {
+                closest[k] += 1;
+            }
+        }
+        let issue = |k: usize| hinted(dates[k].name, &ISSUE_HINTS);
+        let start_named = |k: usize| hinted(dates[k].name, &START_HINTS) && !issue(k);
+        let from = first_best(
+            (0..dates.len()).filter(|&k| k != to).map(|k| (k, (start_named(k), !issue(k), closest[k]))).collect(),
+        )
+        .map_or(usize::from(to == 0), |(k, _)| k);
+        let others_issue = (0..dates.len()).filter(|&k| k != to && k != from).all(issue);
+        let always_latest = compared[to] > 0 && latest[to] == compared[to];
+        let confidence = if always_latest && (start_named(from) || others_issue) && closest[from] > 0 {
+            Confidence::High
+        } else {
+            Confidence::Low
+        };
+        let n = dates.len();
+        Validity {
+            from: dates[from],
+            to: dates[to],
+            confidence,
+            from_evidence: format!(
+                "YYYYMMDD; of {n} dates, the latest before the end in {} of {total} certificates{}",
+                closest[from],
+                if start_named(from) { ", named like a start" } else { "" }
+            ),
+            to_evidence: format!("YYYYMMDD; the latest of {n} dates in {} of {total} certificates", latest[to]),
+        }
+    }
 }
 
 /// A local 受給者番号 (no national check digit): a child of codes or digits, never one of one or
