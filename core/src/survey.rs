@@ -575,6 +575,20 @@ impl Walk {
         if frame.has_child || attributes_alone {
             info.container = true;
             if frame.keeps_values() {
+                // A group inside a certificate (`<Period><From>…</From><To>…</To></Period>`): its
+                // own leaves are the certificate's too, as `Period/From`, one level deep, so a
+                // field there is proposed (with the group as a wrapper). Not counted as the
+                // certificate's 公費 numbers (see `entries`): a list of certificates is no
+                // certificate.
+                let group = info.name.clone();
+                if let Some(parent) = stack.last_mut().filter(|parent| parent.keeps_values()) {
+                    let own = frame.leaves.iter().filter(|(leaf, _)| !leaf.contains('/') && !leaf.starts_with('@'));
+                    for (leaf, value) in own {
+                        let grouped = format!("{group}/{leaf}");
+                        self.keep(grouped.len() + value.len() + KEPT_OVERHEAD, max_kept)?;
+                        parent.leaves.push((grouped, value.clone()));
+                    }
+                }
                 self.occurrences.entry(frame.path.clone()).or_default().push(frame.leaves);
             }
         } else {
@@ -640,8 +654,9 @@ impl Child<'_> {
     }
 }
 
+/// Whether a name (a group's leaf by its own name: `Period/From` as `From`) says one of `hints`.
 fn hinted(name: &str, hints: &[&str]) -> bool {
-    let lower = name.to_ascii_lowercase();
+    let lower = name.rsplit('/').next().unwrap_or(name).to_ascii_lowercase();
     hints.iter().any(|h| lower.contains(h))
 }
 
@@ -692,7 +707,10 @@ fn is_payer(s: &Shape) -> bool {
 /// hold a date (a certificate has its validity), and none sits inside another: a container of
 /// numbers that is not a certificate would otherwise be read as one.
 fn entries(walk: &Walk) -> Vec<&str> {
-    let payers = |path: &str| walk.occurrences[path].iter().flatten().filter(|(_, v)| is_payer(&shape(v))).count();
+    // Its own leaves' numbers, not those of a group inside it (see `Walk::close`).
+    let payers = |path: &str| {
+        walk.occurrences[path].iter().flatten().filter(|(name, v)| !name.contains('/') && is_payer(&shape(v))).count()
+    };
     let has_date = |path: &str| walk.occurrences[path].iter().flatten().any(|(_, v)| shape(v) == Shape::Date);
     let mut candidates: Vec<(usize, usize, &str)> = walk
         .order
@@ -763,7 +781,8 @@ fn propose_fields(walk: &Walk, entry_path: &str) -> Vec<Proposal> {
             }
             proposals.push(Proposal {
                 field,
-                element: child.name.to_owned(),
+                // A leaf of a group by its own name; the group is a wrapper (`layout_file`).
+                element: child.name.rsplit('/').next().unwrap_or(child.name).to_owned(),
                 path: format!("{entry_path}/{}", child.name),
                 confidence,
                 evidence,
@@ -1117,6 +1136,24 @@ fn layout_file(walk: &Walk, entries: &[&str], proposals: &[Proposal]) -> serde_j
             }
             for wrapper in wrappers_chain {
                 merge(&mut wrappers, wrapper, &parents);
+            }
+        }
+    }
+    // A field proposed inside a group of a certificate: the group wraps certificate content.
+    let certificates = entries.iter().copied().chain(
+        walk.order
+            .iter()
+            .map(String::as_str)
+            .filter(|p| walk.paths[*p].known && walk.paths[*p].ctx == Some(Ctx::Subsidy)),
+    );
+    for certificate in certificates.collect::<Vec<_>>() {
+        for p in proposals {
+            let group = p.path.strip_prefix(certificate).and_then(|rest| rest.strip_prefix('/'));
+            // (Not a name the layout gives a field already: a layout file refuses that.)
+            if let Some((group, _)) = group.and_then(|rest| rest.split_once('/'))
+                && !named.contains(&group)
+            {
+                merge(&mut wrappers, group, &[field::ENTRY]);
             }
         }
     }

@@ -255,6 +255,44 @@ fn a_date_of_issue_is_never_the_period() {
     }
 }
 
+/// A certificate that holds its period in a group of its own (`<Period><From>…</From><To>…</To>
+/// </Period>`): the dates are proposed, with the group as a wrapper of the certificate's
+/// content, and the layout reads the period. The survey looked at a certificate's own leaves
+/// only: the 公費 came without their period, `pmh: received`, and the dates unknown elements.
+#[test]
+fn a_field_in_a_group_of_the_certificate_is_proposed_with_its_wrapper() {
+    let certificate = |payer: &str, recipient: &str| {
+        format!(
+            "<Cert><Payer>{payer}</Payer><Recipient>{recipient}</Recipient>\
+             <Period><Kaishi>20250401</Kaishi><Shuryo>20260331</Shuryo></Period><Meisho>小児慢性特定疾病医療受給者証</Meisho></Cert>"
+        )
+    };
+    let bytes = with_certificates(&(certificate("52136017", "1234566") + &certificate("54136015", "1112226")));
+    let s = survey([bytes.as_slice()], &ParseOptions::default());
+    let of = |field: &str| s.proposals.iter().find(|p| p.field == field).map(|p| (p.element.as_str(), p.path.as_str()));
+    let (from, path) = of("MedicalSubsidyValidStartDate").unwrap();
+    assert_eq!(from, "Kaishi");
+    assert!(path.ends_with("/Cert/Period/Kaishi"), "{path}");
+    assert_eq!(of("MedicalSubsidyValidEndDate").map(|(e, _)| e), Some("Shuryo"));
+    // The group's leaves are not the certificate's own 公費 numbers: still one kind, `Cert`.
+    let entries: Vec<_> =
+        s.proposals.iter().filter(|p| p.field == "MedicalSubsidyCertificateInfo").map(|p| p.element.as_str()).collect();
+    assert_eq!(entries, ["Cert"]);
+    let layout = s.layout.unwrap();
+    assert_eq!(layout["wrappers"], serde_json::json!({"Period": ["MedicalSubsidyCertificateInfo"]}));
+    let doc =
+        kohi::parse_with(&bytes, &ParseOptions::default().with_layout_json(&layout.to_string()).unwrap()).unwrap();
+    let periods: Vec<_> = doc.patients[0]
+        .kohi
+        .iter()
+        .map(|k| (k.valid_from.as_ref().and_then(|d| d.value), k.valid_to.as_ref().and_then(|d| d.value)))
+        .collect();
+    let period = (chrono::NaiveDate::from_ymd_opt(2025, 4, 1), chrono::NaiveDate::from_ymd_opt(2026, 3, 31));
+    assert_eq!(periods, [period, period]);
+    assert_eq!(serde_json::to_value(doc.patients[0].pmh).unwrap(), "received");
+    assert!(doc.unknown_elements.is_empty(), "{:?}", doc.unknown_elements.iter().map(|u| &u.path).collect::<Vec<_>>());
+}
+
 /// Past the first kind, a container of numbers without a date is not a certificate (a history,
 /// a summary), nor is one inside a certificate; and a flag is never a 受給者番号.
 #[test]
