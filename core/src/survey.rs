@@ -871,15 +871,40 @@ fn propose_fields(walk: &Walk, entry_path: &str) -> Vec<Proposal> {
             propose_field(field::TO, validity.to, validity.confidence, validity.to_evidence, &mut taken);
         }
     }
-    // 負担上限額: amounts, or plain digits under a name that says so.
-    let cap = children.iter().filter(|c| free(&taken, c)).find(|c| {
+    // 負担上限額: amounts, or plain digits under a name that says so. A group of such amounts
+    // (monthly, inpatient…) is the cap itself: kohi keeps each of its children as an item.
+    const AMOUNT_HINTS: [&str; 7] = ["amount", "copay", "limit", "max", "gaku", "jogen", "futan"];
+    let amounts = |c: &Child<'_>| {
         let (amounts, of) = c.count(|s| matches!(s, Shape::Amount | Shape::Digits(1..=7)));
-        amounts > 0
-            && amounts == of
-            && (hinted(c.name, &["amount", "copay", "limit", "max", "gaku", "jogen", "futan"])
-                || c.count(|s| matches!(s, Shape::Amount)).0 > 0)
+        amounts > 0 && amounts == of
+    };
+    let named_amount = |c: &Child<'_>| hinted(c.name, &AMOUNT_HINTS) || c.count(|s| matches!(s, Shape::Amount)).0 > 0;
+    let mut groups: Vec<&str> = Vec::new();
+    for c in children.iter().filter(|c| free(&taken, c)) {
+        if let Some((group, _)) = c.name.split_once('/')
+            && !groups.contains(&group)
+        {
+            groups.push(group);
+        }
+    }
+    let in_group = |group: &str, c: &Child<'_>| c.name.strip_prefix(group).is_some_and(|rest| rest.starts_with('/'));
+    let cap_group = groups.into_iter().find(|&group| {
+        let mut leaves = children.iter().filter(|c| in_group(group, c)).peekable();
+        leaves.peek().is_some()
+            && children.iter().filter(|c| in_group(group, c)).all(amounts)
+            && (hinted(group, &AMOUNT_HINTS) || children.iter().filter(|c| in_group(group, c)).any(named_amount))
     });
-    if let Some(c) = cap {
+    if let Some(group) = cap_group {
+        let whole = Child { name: group, values: Vec::new() };
+        propose_field(
+            field::CAP,
+            &whole,
+            Confidence::Medium,
+            "a group of amounts (digits, 円 or separators), named like an amount: each kept as an item".into(),
+            &mut taken,
+        );
+        taken.extend(children.iter().filter(|c| in_group(group, c)).map(|c| c.name.to_owned()));
+    } else if let Some(c) = children.iter().filter(|c| free(&taken, c)).find(|c| amounts(c) && named_amount(c)) {
         propose_field(
             field::CAP,
             c,

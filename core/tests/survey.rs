@@ -293,6 +293,38 @@ fn a_field_in_a_group_of_the_certificate_is_proposed_with_its_wrapper() {
     assert!(doc.unknown_elements.is_empty(), "{:?}", doc.unknown_elements.iter().map(|u| &u.path).collect::<Vec<_>>());
 }
 
+/// A 自己負担上限額 given as a group of amounts (monthly, inpatient): the group is proposed as the
+/// cap, which kohi keeps item by item, not the first amount in it (with the group a wrapper and
+/// the other amounts unknown elements).
+#[test]
+fn a_group_of_amounts_is_the_cap() {
+    let certificate = |payer: &str| {
+        format!(
+            "<Cert><Payer>{payer}</Payer><Bango>1234566</Bango><Kaishi>20250401</Kaishi><Shuryo>20260331</Shuryo>\
+             <JikoFutanJogenGaku><Getsugaku>5000</Getsugaku><Nyuin>10000</Nyuin></JikoFutanJogenGaku></Cert>"
+        )
+    };
+    let bytes = with_certificates(&(certificate("52136017") + &certificate("54136015")));
+    let s = survey([bytes.as_slice()], &ParseOptions::default());
+    let cap = s.proposals.iter().find(|p| p.field == "MaxCopaymentAmount").unwrap();
+    assert_eq!(cap.element, "JikoFutanJogenGaku");
+    let layout = s.layout.unwrap();
+    assert_eq!(layout.get("wrappers"), None);
+    let doc =
+        kohi::parse_with(&bytes, &ParseOptions::default().with_layout_json(&layout.to_string()).unwrap()).unwrap();
+    let items: Vec<Vec<(String, String)>> = doc.patients[0]
+        .kohi
+        .iter()
+        .map(|k| {
+            let cap = k.max_copayment.as_ref().unwrap();
+            cap.items.iter().map(|i| (i.name.to_string(), i.value.to_string())).collect()
+        })
+        .collect();
+    let both = vec![("Getsugaku".to_owned(), "5000".to_owned()), ("Nyuin".to_owned(), "10000".to_owned())];
+    assert_eq!(items, [both.clone(), both]);
+    assert!(doc.unknown_elements.is_empty());
+}
+
 /// Past the first kind, a container of numbers without a date is not a certificate (a history,
 /// a summary), nor is one inside a certificate; and a flag is never a 受給者番号.
 #[test]
