@@ -775,6 +775,9 @@ fn propose_fields(walk: &Walk, entry_path: &str) -> Vec<Proposal> {
     let mut proposals = Vec::new();
     let mut propose_field =
         |field: &'static str, child: &Child<'_>, confidence: Confidence, evidence: String, taken: &mut Vec<String>| {
+            if proposals.iter().any(|p: &Proposal| p.field == field) {
+                return; // a field once (only a match by name can come after another)
+            }
             taken.push(child.name.to_owned());
             if covered.contains(&field) {
                 return;
@@ -949,7 +952,38 @@ fn propose_fields(walk: &Walk, entry_path: &str) -> Vec<Proposal> {
         }
         (None, None) => {}
     }
+    // The certificate's other fields, by name alone: a child named as one of kohi's (case,
+    // separators, an `is` before and a `Flg` after aside: `isAlwaysReimbursement`,
+    // `certification_sub_key`), as the PMH registration API names them.
+    for &(ctx, canonical, node, _) in TABLE.iter() {
+        if ctx != Ctx::Subsidy || !matches!(node, Node::Leaf(_)) {
+            continue;
+        }
+        let wanted = loose_name(canonical);
+        if let Some(c) = children.iter().filter(|c| free(&taken, c)).find(|c| loose_name(c.name) == wanted) {
+            let evidence = format!("named as kohi's {canonical} (case and separators aside)");
+            propose_field(canonical, c, Confidence::Medium, evidence, &mut taken);
+        }
+    }
     proposals
+}
+
+/// A name with its case, separators, an `is` before and a `Flg`/`Flag` after taken off, and
+/// kohi's `MedicalSubsidy` prefix: `isAlwaysReimbursement` and `AlwaysReimbursementFlg` alike.
+fn loose_name(name: &str) -> String {
+    let leaf = name.rsplit('/').next().unwrap_or(name);
+    let mut loose: String = leaf.chars().filter(char::is_ascii_alphanumeric).collect::<String>().to_ascii_lowercase();
+    for prefix in ["medicalsubsidy", "is"] {
+        if let Some(rest) = loose.strip_prefix(prefix) {
+            loose = rest.to_owned();
+        }
+    }
+    for suffix in ["flg", "flag"] {
+        if let Some(rest) = loose.strip_suffix(suffix) {
+            loose = rest.to_owned();
+        }
+    }
+    loose
 }
 
 /// The validity of a certificate with more than two dates (a date of issue, 交付日, beside the

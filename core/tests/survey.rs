@@ -325,6 +325,60 @@ fn a_group_of_amounts_is_the_cap() {
     assert!(doc.unknown_elements.is_empty());
 }
 
+/// A certificate under the names of the PMH registration API (`medicalSubsidyInsurerNumber`,
+/// `validFrom`, `isAlwaysReimbursement`, `maxCopaymentAmount` as a group…): every field kohi
+/// has is proposed, those without a shape of their own by their names (case, separators, `is`
+/// and `Flg` aside), and the layout reads them all.
+#[test]
+fn the_registration_apis_names_are_proposed_by_shape_and_by_name() {
+    let certificate = |payer: &str, recipient: &str| {
+        format!(
+            "<subsidy><medicalSubsidyInsurerNumber>{payer}</medicalSubsidyInsurerNumber>\
+             <certificationName>小児慢性特定疾病医療受給者証</certificationName>\
+             <medicalSubsidyRecipientNumber>{recipient}</medicalSubsidyRecipientNumber>\
+             <certificationSubKey>01</certificationSubKey><segment>1</segment><incomeSegment>一般Ⅰ</incomeSegment>\
+             <additionalConditions>01-1;02-3</additionalConditions><isAlwaysReimbursement>0</isAlwaysReimbursement>\
+             <maxCopaymentAmount><monthly>5000</monthly><inpatient>10000</inpatient></maxCopaymentAmount>\
+             <validFrom>2025-04-01</validFrom><validTo>2026-03-31</validTo></subsidy>"
+        )
+    };
+    let bytes = with_certificates(&(certificate("52136017", "1234566") + &certificate("54136015", "1112226")));
+    let s = survey([bytes.as_slice()], &ParseOptions::default());
+    let mut proposed: Vec<(&str, &str)> = s.proposals.iter().map(|p| (p.field, p.element.as_str())).collect();
+    proposed.sort();
+    assert_eq!(
+        proposed,
+        [
+            ("AdditionalConditions", "additionalConditions"),
+            ("AlwaysReimbursementFlg", "isAlwaysReimbursement"),
+            ("CertificationName", "certificationName"),
+            ("CertificationSubKey", "certificationSubKey"),
+            ("IncomeSegment", "incomeSegment"),
+            ("MaxCopaymentAmount", "maxCopaymentAmount"),
+            ("MedicalSubsidyCertificateInfo", "subsidy"),
+            ("MedicalSubsidyCertificateList", "KohiList"),
+            ("MedicalSubsidyInsurerNumber", "medicalSubsidyInsurerNumber"),
+            ("MedicalSubsidyRecipientNumber", "medicalSubsidyRecipientNumber"),
+            ("MedicalSubsidyValidEndDate", "validTo"),
+            ("MedicalSubsidyValidStartDate", "validFrom"),
+            ("Segment", "segment"),
+        ]
+    );
+    let options = ParseOptions::default().with_layout_json(&s.layout.unwrap().to_string()).unwrap();
+    let doc = kohi::parse_with(&bytes, &options).unwrap();
+    assert!(doc.unknown_elements.is_empty());
+    let json = serde_json::to_value(&doc.patients[0].kohi[0]).unwrap();
+    for (field, value) in [
+        ("segment", serde_json::json!("1")),
+        ("certification_sub_key", serde_json::json!("01")),
+        ("additional_conditions", serde_json::json!("01-1;02-3")),
+        ("always_reimbursement", serde_json::json!(false)),
+        ("valid_from", serde_json::json!("2025-04-01")),
+    ] {
+        assert_eq!(json[field], value, "{field}");
+    }
+}
+
 /// Past the first kind, a container of numbers without a date is not a certificate (a history,
 /// a summary), nor is one inside a certificate; and a flag is never a 受給者番号.
 #[test]
