@@ -252,11 +252,7 @@ fn every_json_spelling_is_made() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: kohi_fixtures::proptest_cases(48),
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(common::properties(48))]
 
     #[test]
     fn every_spelling_of_the_json_form_reads_alike(seed in any::<u64>()) {

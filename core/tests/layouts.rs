@@ -133,6 +133,27 @@ fn wrap(nodes: &mut [Node], chosen: &BTreeSet<String>, dice: &mut Dice, made: &m
     }
 }
 
+/// `bytes`, read with `layout`, whole and streamed, read as the original did (`read`), but for
+/// the marks in its names.
+fn read_alike(
+    name: &str,
+    bytes: &[u8],
+    layout: &serde_json::Value,
+    read: &Everything,
+    chunk: usize,
+) -> Result<(), TestCaseError> {
+    let layout = layout.to_string();
+    let options = ParseOptions::default().with_layout_json(&layout);
+    prop_assert!(options.is_ok(), "{}: {:?} refused", name, layout);
+    let options = options.unwrap();
+    let whole = everything_whole(bytes, &options);
+    let as_original = whole.clone().map(unmarked);
+    prop_assert_eq!(as_original.as_ref(), Ok(read), "{} with {}", name, layout);
+    let streamed = everything_streamed(bytes, chunk, &options);
+    prop_assert_eq!(streamed, whole, "{} with {}, streamed", name, layout);
+    Ok(())
+}
+
 /// The names in `all` the dice pick, about half of them.
 fn some(all: &BTreeSet<String>, dice: &mut Dice) -> BTreeSet<String> {
     all.iter().filter(|_| dice.roll(2) == 0).cloned().collect()
@@ -156,11 +177,7 @@ fn renaming_and_wrapping_change_the_file() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: kohi_fixtures::proptest_cases(48),
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(common::properties(48))]
 
     /// Known elements renamed, read with a layout's `rename`.
     #[test]
@@ -173,15 +190,8 @@ proptest! {
             let renamed = written(&tree);
             let rename: serde_json::Map<String, serde_json::Value> =
                 chosen.iter().map(|n| (n.clone(), serde_json::json!([format!("{RENAMED}{n}")]))).collect();
-            let layout = serde_json::json!({ "kohi_layout": 1, "rename": rename }).to_string();
-            let options = ParseOptions::default().with_layout_json(&layout);
-            prop_assert!(options.is_ok(), "{}: {:?} refused", name, layout);
-            let options = options.unwrap();
-            let whole = everything_whole(&renamed, &options);
-            let as_original = whole.clone().map(unmarked);
-            prop_assert_eq!(as_original.as_ref(), Ok(read), "{} with {}", name, layout);
-            let streamed = everything_streamed(&renamed, chunk, &options);
-            prop_assert_eq!(streamed, whole, "{} with {}, streamed", name, layout);
+            let layout = serde_json::json!({ "kohi_layout": 1, "rename": rename });
+            read_alike(name, &renamed, &layout, read, chunk)?;
         }
     }
 
@@ -197,15 +207,8 @@ proptest! {
             let wrapped = written(&tree);
             let wrappers: serde_json::Map<String, serde_json::Value> =
                 made.iter().map(|(w, parent)| (w.clone(), serde_json::json!([parent]))).collect();
-            let layout = serde_json::json!({ "kohi_layout": 1, "wrappers": wrappers }).to_string();
-            let options = ParseOptions::default().with_layout_json(&layout);
-            prop_assert!(options.is_ok(), "{}: {:?} refused", name, layout);
-            let options = options.unwrap();
-            let whole = everything_whole(&wrapped, &options);
-            let as_original = whole.clone().map(unmarked);
-            prop_assert_eq!(as_original.as_ref(), Ok(read), "{} with {}", name, layout);
-            let streamed = everything_streamed(&wrapped, chunk, &options);
-            prop_assert_eq!(streamed, whole, "{} with {}, streamed", name, layout);
+            let layout = serde_json::json!({ "kohi_layout": 1, "wrappers": wrappers });
+            read_alike(name, &wrapped, &layout, read, chunk)?;
         }
     }
 }

@@ -3,12 +3,10 @@
 
 use proptest::prelude::*;
 
+mod common;
+
 fn fixture_bytes() -> Vec<Vec<u8>> {
     kohi_fixtures::xml_cases().iter().map(|f| std::fs::read(f).unwrap()).collect()
-}
-
-fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000)
 }
 
 fn assert_typed(result: kohi::Result<kohi::Document>) {
@@ -72,7 +70,7 @@ fn apply(mut bytes: Vec<u8>, edits: &[Edit]) -> Vec<u8> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: cases(), failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(common::properties(10_000))]
 
     #[test]
     fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512)) {

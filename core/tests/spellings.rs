@@ -297,11 +297,7 @@ fn the_other_encoding_reads_alike() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: kohi_fixtures::proptest_cases(64),
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(common::properties(64))]
 
     /// Whole, and streamed (a stream reads a unit as its elements come).
     #[test]

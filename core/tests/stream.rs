@@ -585,7 +585,7 @@ fn sound_fixtures() -> &'static [Vec<u8>] {
 
 proptest::proptest! {
     // No file of failures written: a failing run must not leave the checkout changed.
-    #![proptest_config(proptest::test_runner::Config { cases: kohi_fixtures::proptest_cases(48), failure_persistence: None, ..Default::default() })]
+    #![proptest_config(common::properties(48))]
 
     /// A bulk file said to be Shift_JIS, of units whose names are ASCII, UTF-8 or Shift_JIS
     /// (with blanks that carry them past the first 64 KiB and the 64 KiB after a first kana),

@@ -7,6 +7,8 @@ use kohi::survey::{Confidence, survey};
 
 use kohi_fixtures::{dir as fixtures, read};
 
+mod common;
+
 /// What the レセコン takes from each 公費: slot, 法別, numbers, validity, source.
 fn slots(doc: &kohi::Document) -> Vec<String> {
     let v = serde_json::to_value(doc).unwrap();
@@ -587,7 +589,7 @@ fn prefixed_and_japanese_names_are_proposed_and_read() {
 
 proptest::proptest! {
     // No file of failures written: a failing run must not leave the checkout changed.
-    #![proptest_config(proptest::test_runner::Config { cases: kohi_fixtures::proptest_cases(48), failure_persistence: None, ..Default::default() })]
+    #![proptest_config(common::properties(48))]
 
     /// A fixture broken once (`kohi_fixtures::break_at`): the survey counts it as failed by the
     /// code the parse refuses it with, or reads it when the parse does.

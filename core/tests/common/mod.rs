@@ -8,6 +8,16 @@ pub mod tree;
 use kohi::{ParseOptions, PatientReader};
 use kohi_fixtures::Trickle;
 
+/// The settings of a property: `cases` cases unless `PROPTEST_CASES` says (a longer hunt), and
+/// no file of failures (a failing case is in the test's output).
+pub fn properties(cases: u32) -> proptest::test_runner::Config {
+    proptest::test_runner::Config {
+        cases: kohi_fixtures::proptest_cases(cases),
+        failure_persistence: None,
+        ..Default::default()
+    }
+}
+
 /// Everything a parse read: the patients in order; the warnings and unknown elements, sorted
 /// (a stream gives each unit's with its patient, the rest after the last; and they are listed
 /// in the order they were met); the encoding, header and bulk status (a stream's remainder).
