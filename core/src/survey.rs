@@ -907,7 +907,13 @@ fn propose_fields(walk: &Walk, entry_path: &str) -> Vec<Proposal> {
             &mut taken,
         );
         taken.extend(children.iter().filter(|c| in_group(group, c)).map(|c| c.name.to_owned()));
-    } else if let Some(c) = children.iter().filter(|c| free(&taken, c)).find(|c| amounts(c) && named_amount(c)) {
+    } else if let Some(c) = children
+        .iter()
+        .filter(|c| free(&taken, c))
+        // Not an attribute: a layout reads the cap (a value or items) from an element only, and
+        // refused the file the survey wrote (`rename.MaxCopaymentAmount`).
+        .find(|c| !c.name.starts_with('@') && amounts(c) && named_amount(c))
+    {
         propose_field(
             field::CAP,
             c,
@@ -960,7 +966,11 @@ fn propose_fields(walk: &Walk, entry_path: &str) -> Vec<Proposal> {
             continue;
         }
         let wanted = loose_name(canonical);
-        if let Some(c) = children.iter().filter(|c| free(&taken, c)).find(|c| loose_name(c.name) == wanted) {
+        // (The cap from an element only, as above.)
+        let attribute_allowed = |c: &Child<'_>| canonical != field::CAP || !c.name.starts_with('@');
+        if let Some(c) =
+            children.iter().filter(|c| free(&taken, c)).find(|c| loose_name(c.name) == wanted && attribute_allowed(c))
+        {
             let evidence = format!("named as kohi's {canonical} (case and separators aside)");
             propose_field(canonical, c, Confidence::Medium, evidence, &mut taken);
         }

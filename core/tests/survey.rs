@@ -668,6 +668,43 @@ fn meaningless(name: &[u8], seed: u64) -> Vec<u8> {
     out
 }
 
+/// Moves the leaves of every PMH certificate into attributes of it (`<Cert Payer="…" …>`), the
+/// way some converters write a record, under the names they had (or, with a seed, names of no
+/// meaning); a child with children of its own (the cap's items) stays an element.
+fn leaves_to_attributes(nodes: &mut [Node], seed: Option<u64>) {
+    for node in nodes {
+        let Node::Element { name, start, children, .. } = node else { continue };
+        leaves_to_attributes(children, seed);
+        if name.as_slice() != b"MedicalSubsidyCertificateInfo" {
+            continue;
+        }
+        let mut attributes = Vec::new();
+        let mut kept = Vec::new();
+        for child in std::mem::take(children) {
+            let text = match &child {
+                Node::Element { children: inner, end, .. } if !end.is_empty() => match inner.as_slice() {
+                    [Node::Other(text)] if !text.starts_with(b"<") => Some(text.clone()),
+                    [] => Some(Vec::new()),
+                    _ => None,
+                },
+                _ => None,
+            };
+            match (text, &child) {
+                (Some(text), Node::Element { name: leaf, .. }) => {
+                    let value: Vec<u8> =
+                        text.iter().flat_map(|&b| if b == b'"' { b"&quot;".to_vec() } else { vec![b] }).collect();
+                    let leaf = seed.map_or_else(|| leaf.clone(), |seed| meaningless(leaf, seed));
+                    attributes.extend([b" ".as_slice(), &leaf, b"=\"", &value, b"\""].concat());
+                }
+                _ => kept.push(child),
+            }
+        }
+        *children = kept;
+        let at = start.len() - 1;
+        start.splice(at..at, attributes);
+    }
+}
+
 /// Renames every element of every PMH certificate list (the list, its certificates and their
 /// fields) to names of no meaning.
 fn hide_pmh_names(nodes: &mut [Node], seed: u64, inside: bool) {
@@ -721,18 +758,46 @@ fn hiding_the_names_leaves_no_pmh_name() {
     let hidden = String::from_utf8(written(&tree)).unwrap();
     assert!(!hidden.contains("MedicalSubsidyCertificate") && !hidden.contains("MedicalSubsidyInsurerNumber"));
     assert!(hidden.contains("52136017"));
+    let mut tree = nodes(bytes);
+    leaves_to_attributes(&mut tree, None);
+    let moved = String::from_utf8(written(&tree)).unwrap();
+    assert!(moved.contains(" MedicalSubsidyInsurerNumber=\"52136017\""), "{moved}");
+}
+
+/// Certificates whose values are attributes under kohi's own names (`<MedicalSubsidyCertificateInfo
+/// MedicalSubsidyInsurerNumber="…" MaxCopaymentAmount="5000" …>`): the survey proposed
+/// `@MaxCopaymentAmount` for the cap by its name, and kohi refused the layout file it wrote (a
+/// cap is read from an element only). Every such file gets a layout kohi takes, which reads its
+/// 公費 (the cap in an attribute stays an unknown element, kept and warned).
+#[test]
+fn values_in_attributes_under_kohis_names_get_a_layout_kohi_takes() {
+    for (name, bytes, expected) in pmh_fixtures() {
+        let mut tree = nodes(bytes);
+        leaves_to_attributes(&mut tree, None);
+        let moved = written(&tree);
+        let s = survey([moved.as_slice()], &ParseOptions::default());
+        let layout = s.layout.unwrap_or_else(|| panic!("{name}: nothing proposed")).to_string();
+        let options = ParseOptions::default()
+            .with_layout_json(&layout)
+            .unwrap_or_else(|e| panic!("{name}: kohi refused the layout its survey wrote: {e}\n{layout}"));
+        assert_eq!(&every_slot(&kohi::parse_with(&moved, &options).unwrap()), expected, "{name}");
+    }
 }
 
 proptest! {
     #![proptest_config(common::properties(32))]
 
     /// The survey's promise on any names: every fixture with PMH certificates, their names
-    /// replaced by names of no meaning, is read by the layout its survey proposes to the same
-    /// 公費 (slot, 法別, numbers, validity) as under kohi's own names.
+    /// replaced by names of no meaning (and, half the time, their certificates' values moved
+    /// into attributes), is read by the layout its survey proposes to the same 公費 (slot,
+    /// 法別, numbers, validity) as under kohi's own names.
     #[test]
-    fn the_proposed_layout_reads_pmh_data_under_any_names(seed in any::<u64>()) {
+    fn the_proposed_layout_reads_pmh_data_under_any_names(seed in any::<u64>(), attributes in any::<bool>()) {
         for (name, bytes, expected) in pmh_fixtures() {
             let mut tree = nodes(bytes);
+            if attributes {
+                leaves_to_attributes(&mut tree, Some(seed));
+            }
             hide_pmh_names(&mut tree, seed, false);
             let hidden = written(&tree);
             let s = survey([hidden.as_slice()], &ParseOptions::default());
