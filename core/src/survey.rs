@@ -577,11 +577,13 @@ impl Walk {
             if frame.keeps_values() {
                 // A group inside a certificate (`<Period><From>…</From><To>…</To></Period>`): its
                 // own leaves are the certificate's too, as `Period/From`, one level deep, so a
-                // field there is proposed (with the group as a wrapper). Not counted as the
-                // certificate's 公費 numbers (see `entries`): a list of certificates is no
-                // certificate.
+                // field there is proposed (with the group as a wrapper). Never counted as the
+                // certificate's 公費 numbers (see `entries`).
                 let group = info.name.clone();
-                if let Some(parent) = stack.last_mut().filter(|parent| parent.keeps_values()) {
+                // A certificate (it holds a 公費 number) is not lifted into its list: only a
+                // group of a certificate's fields is, and a list's copies would only cost memory.
+                let certificate = frame.leaves.iter().any(|(_, value)| is_payer(&shape(value)));
+                if let Some(parent) = stack.last_mut().filter(|parent| parent.keeps_values() && !certificate) {
                     let own = frame.leaves.iter().filter(|(leaf, _)| !leaf.contains('/') && !leaf.starts_with('@'));
                     for (leaf, value) in own {
                         let grouped = format!("{group}/{leaf}");
