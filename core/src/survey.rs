@@ -894,10 +894,8 @@ fn propose_fields(walk: &Walk, entry_path: &str) -> Vec<Proposal> {
     }
     let in_group = |group: &str, c: &Child<'_>| c.name.strip_prefix(group).is_some_and(|rest| rest.starts_with('/'));
     let cap_group = groups.into_iter().find(|&group| {
-        let mut leaves = children.iter().filter(|c| in_group(group, c)).peekable();
-        leaves.peek().is_some()
-            && children.iter().filter(|c| in_group(group, c)).all(amounts)
-            && (hinted(group, &AMOUNT_HINTS) || children.iter().filter(|c| in_group(group, c)).any(named_amount))
+        let mut leaves = children.iter().filter(|c| in_group(group, c));
+        leaves.clone().all(amounts) && (hinted(group, &AMOUNT_HINTS) || leaves.any(named_amount))
     });
     if let Some(group) = cap_group {
         let whole = Child { name: group, values: Vec::new() };
