@@ -1038,15 +1038,9 @@ impl<'c, 'a> Validity<'c, 'a> {
                 latest[k] += usize::from(d == max);
             }
         }
-        let first_best = |keys: Vec<(usize, (bool, bool, usize))>| {
-            keys.into_iter().fold(None::<(usize, (bool, bool, usize))>, |best, (k, key)| match best {
-                Some((_, b)) if b >= key => best,
-                _ => Some((k, key)),
-            })
-        };
-        let to =
-            first_best((0..dates.len()).map(|k| (k, (true, hinted(dates[k].name, &END_HINTS), latest[k]))).collect())
-                .map_or(0, |(k, _)| k);
+        // The latest most often; of those, one named like an end (a hint such as `to` is too
+        // weak to outrank the dates themselves).
+        let to = first_best((0..dates.len()).map(|k| (k, (latest[k], hinted(dates[k].name, &END_HINTS))))).unwrap_or(0);
         // Of the others, how often each is the latest date before the end.
         let mut closest = vec![0usize; dates.len()];
         for i in 0..occurrences {
@@ -1058,10 +1052,9 @@ impl<'c, 'a> Validity<'c, 'a> {
         }
         let issue = |k: usize| hinted(dates[k].name, &ISSUE_HINTS);
         let start_named = |k: usize| hinted(dates[k].name, &START_HINTS) && !issue(k);
-        let from = first_best(
-            (0..dates.len()).filter(|&k| k != to).map(|k| (k, (start_named(k), !issue(k), closest[k]))).collect(),
-        )
-        .map_or(usize::from(to == 0), |(k, _)| k);
+        let from =
+            first_best((0..dates.len()).filter(|&k| k != to).map(|k| (k, (start_named(k), !issue(k), closest[k]))))
+                .unwrap_or(usize::from(to == 0));
         let others_issue = (0..dates.len()).filter(|&k| k != to && k != from).all(issue);
         let always_latest = compared[to] > 0 && latest[to] == compared[to];
         let confidence = if always_latest && (start_named(from) || others_issue) && closest[from] > 0 {
@@ -1082,6 +1075,15 @@ impl<'c, 'a> Validity<'c, 'a> {
             to_evidence: format!("YYYYMMDD; the latest of {n} dates in {} of {total} certificates", latest[to]),
         }
     }
+}
+
+/// The index with the greatest key, the first met of equals.
+fn first_best<K: PartialOrd>(keys: impl Iterator<Item = (usize, K)>) -> Option<usize> {
+    keys.fold(None::<(usize, K)>, |best, (k, key)| match best {
+        Some((_, ref b)) if *b >= key => best,
+        _ => Some((k, key)),
+    })
+    .map(|(k, _)| k)
 }
 
 /// A local 受給者番号 (no national check digit): a child of codes or digits, never one of one or

@@ -230,9 +230,13 @@ fn a_date_of_issue_is_never_the_period() {
              <{from}>20250401</{from}><{to}>20260331</{to}></Cert>"
         )
     };
-    for (names, confidence) in
-        [(["KofuBi", "YukoKaishiBi", "YukoShuryoBi"], Confidence::High), (["D1", "D2", "D3"], Confidence::Low)]
-    {
+    for (names, confidence) in [
+        (["KofuBi", "YukoKaishiBi", "YukoShuryoBi"], Confidence::High),
+        (["D1", "D2", "D3"], Confidence::Low),
+        // A date of issue whose name holds `to` (a hint of an end) is still not the end: the end
+        // is the latest date; and with the one other date named like an issue, sure.
+        (["KofuTorokuBi", "D2", "D3"], Confidence::High),
+    ] {
         // Issued before the period starts, and on its first day.
         let bytes = with_certificates(
             &(certificate(names, "20250315", "52136017") + &certificate(names, "20250401", "54136015")),
