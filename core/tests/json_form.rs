@@ -217,14 +217,8 @@ fn every_fixture_reads_alike_in_the_json_form() {
 fn sound_fixtures() -> &'static [(String, Json, Value)] {
     static CASES: std::sync::OnceLock<Vec<(String, Json, Value)>> = std::sync::OnceLock::new();
     CASES.get_or_init(|| {
-        kohi_fixtures::xml_cases()
-            .into_iter()
-            .filter_map(|path| {
-                let bytes = std::fs::read(&path).unwrap();
-                let doc = kohi::parse(&bytes).ok()?;
-                let tree = json_tree(&kohi::decode(&bytes).unwrap().text);
-                Some((path.file_name().unwrap().to_string_lossy().into_owned(), tree, read(&doc)))
-            })
+        common::parsed_fixtures()
+            .map(|(name, bytes, doc)| (name, json_tree(&kohi::decode(&bytes).unwrap().text), read(&doc)))
             .collect()
     })
 }

@@ -776,16 +776,11 @@ type PmhCase = (String, Vec<u8>, Vec<String>);
 fn pmh_fixtures() -> &'static [PmhCase] {
     static CASES: std::sync::OnceLock<Vec<PmhCase>> = std::sync::OnceLock::new();
     CASES.get_or_init(|| {
-        kohi_fixtures::xml_cases()
-            .into_iter()
-            .filter_map(|path| {
-                let bytes = std::fs::read(&path).unwrap();
-                let doc = kohi::parse(&bytes).ok()?;
-                let slots = every_slot(&doc);
+        common::parsed_fixtures()
+            .filter_map(|(name, bytes, doc)| {
                 let pmh = doc.patients.iter().flat_map(|p| &p.kohi).filter(|k| k.source == kohi::KohiSource::Pmh);
                 let sound = pmh.clone().all(|k| k.payer_number_valid == Some(true));
-                (pmh.count() > 0 && sound)
-                    .then(|| (path.file_name().unwrap().to_string_lossy().into_owned(), bytes, slots))
+                (pmh.count() > 0 && sound).then(|| (name, bytes, every_slot(&doc)))
             })
             .collect()
     })

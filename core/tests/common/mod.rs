@@ -8,6 +8,16 @@ pub mod tree;
 use kohi::{ParseOptions, PatientReader};
 use kohi_fixtures::Trickle;
 
+/// Every fixture the whole-file parse reads (with the built-in layout): its file name, its
+/// bytes and what it reads to.
+pub fn parsed_fixtures() -> impl Iterator<Item = (String, Vec<u8>, kohi::Document)> {
+    kohi_fixtures::xml_cases().into_iter().filter_map(|path| {
+        let bytes = std::fs::read(&path).unwrap();
+        let doc = kohi::parse(&bytes).ok()?;
+        Some((path.file_name().unwrap().to_string_lossy().into_owned(), bytes, doc))
+    })
+}
+
 /// The settings of a property: `cases` cases unless `PROPTEST_CASES` says (a longer hunt), and
 /// no file of failures (a failing case is in the test's output).
 pub fn properties(cases: u32) -> proptest::test_runner::Config {
