@@ -216,7 +216,10 @@ enum Shape {
     /// Seven digits that pass the 受給者番号 check.
     Recipient,
     Digits(usize),
-    Date,
+    /// A date, written `YYYYMMDD` or (`dashed`) `YYYY-MM-DD`, as the PMH registration API does.
+    Date {
+        dashed: bool,
+    },
     DateTime,
     /// Digits with `円` or thousands separators.
     Amount,
@@ -234,7 +237,8 @@ impl std::fmt::Display for Shape {
             Shape::Recipient => f.write_str("7 digits, check digit ok"),
             Shape::Digits(1) => f.write_str("1 digit"),
             Shape::Digits(n) => write!(f, "{n} digits"),
-            Shape::Date => f.write_str("YYYYMMDD"),
+            Shape::Date { dashed: false } => f.write_str("YYYYMMDD"),
+            Shape::Date { dashed: true } => f.write_str("YYYY-MM-DD"),
             Shape::DateTime => f.write_str("YYYYMMDDHHmmss"),
             Shape::Amount => f.write_str("amount"),
             Shape::Code(n) => write!(f, "code ≤ {n} chars"),
@@ -254,7 +258,7 @@ fn shape(raw: &str) -> Shape {
     // A date first: some dates pass the 公費負担者番号 check digit too (20260331 does), and a
     // column of dates must not be taken for numbers.
     if date_value(n).is_some() {
-        return Shape::Date;
+        return Shape::Date { dashed: n.len() == 10 };
     }
     if let Some((law, kind)) = payer_law(n) {
         return Shape::Payer { law: law.to_owned(), kind: kind.as_str() };
@@ -656,6 +660,20 @@ impl Child<'_> {
     }
 }
 
+/// What a field's name may say, in the words files use: English, romaji and Japanese (a
+/// municipality's system may name its elements in Japanese). Matched anywhere in the name, ASCII
+/// case aside. A hint only chooses among values of the field's shape, or decides a tie.
+mod hint {
+    pub(super) const RECIPIENT: &[&str] = &["recip", "jukyu", "benefic", "受給者番号", "受給番号"];
+    pub(super) const START: &[&str] = &["start", "from", "begin", "kaishi", "開始", "始期", "から"];
+    pub(super) const END: &[&str] = &["end", "to", "expir", "shuryo", "until", "終了", "終期", "満了", "期限", "まで"];
+    pub(super) const ISSUE: &[&str] = &["issue", "kofu", "hakko", "交付", "発行", "certificatedate"];
+    pub(super) const AMOUNT: &[&str] =
+        &["amount", "copay", "limit", "max", "cap", "gaku", "jogen", "futan", "上限", "限度", "負担額", "金額"];
+    pub(super) const INCOME: &[&str] = &["income", "shotoku", "segment", "kubun", "class", "所得", "区分", "階層"];
+    pub(super) const NAME: &[&str] = &["name", "mei", "certif", "名称", "証名"];
+}
+
 /// Whether a name (a group's leaf by its own name: `Period/From` as `From`) says one of `hints`.
 fn hinted(name: &str, hints: &[&str]) -> bool {
     let lower = name.rsplit('/').next().unwrap_or(name).to_ascii_lowercase();
@@ -713,7 +731,8 @@ fn entries(walk: &Walk) -> Vec<&str> {
     let payers = |path: &str| {
         walk.occurrences[path].iter().flatten().filter(|(name, v)| !name.contains('/') && is_payer(&shape(v))).count()
     };
-    let has_date = |path: &str| walk.occurrences[path].iter().flatten().any(|(_, v)| shape(v) == Shape::Date);
+    let has_date =
+        |path: &str| walk.occurrences[path].iter().flatten().any(|(_, v)| matches!(shape(v), Shape::Date { .. }));
     let mut candidates: Vec<(usize, usize, &str)> = walk
         .order
         .iter()
@@ -825,8 +844,7 @@ fn propose_fields(walk: &Walk, entry_path: &str) -> Vec<Proposal> {
             &mut taken,
         );
     } else if let Some(((hits, of), c)) = local_recipient(&children, &taken) {
-        let confidence =
-            if hinted(c.name, &["recip", "jukyu", "benefic"]) { Confidence::Medium } else { Confidence::Low };
+        let confidence = if hinted(c.name, hint::RECIPIENT) { Confidence::Medium } else { Confidence::Low };
         propose_field(
             field::RECIPIENT,
             c,
@@ -840,15 +858,16 @@ fn propose_fields(walk: &Walk, entry_path: &str) -> Vec<Proposal> {
         .iter()
         .filter(|c| free(&taken, c))
         .filter(|c| {
-            let (hits, of) = c.count(|s| matches!(s, Shape::Date));
+            let (hits, of) = c.count(|s| matches!(s, Shape::Date { .. }));
             hits > 0 && hits == of
         })
         .collect();
     match dates.as_slice() {
         [] => {}
         [only] => {
-            let field =
-                if hinted(only.name, &["end", "to", "expir", "shuryo", "until"]) { field::TO } else { field::FROM };
+            // (`to` is a weak hint: `…TokuteiKaishi…` holds it too.)
+            let end = hinted(only.name, hint::END) && !hinted(only.name, hint::START);
+            let field = if end { field::TO } else { field::FROM };
             let child = *only;
             propose_field(field, child, Confidence::Low, "the only date of the entry".into(), &mut taken);
         }
@@ -866,7 +885,7 @@ fn propose_fields(walk: &Walk, entry_path: &str) -> Vec<Proposal> {
             let (from, to, earlier, later) =
                 if a_first >= b_first { (*a, *b, a_first, b_first) } else { (*b, *a, b_first, a_first) };
             let confidence = if later == 0 && earlier > 0 { Confidence::High } else { Confidence::Low };
-            let evidence = format!("YYYYMMDD; the earlier of the two dates in {earlier} of {total} certificates");
+            let evidence = format!("dates; the earlier of the two in {earlier} of {total} certificates");
             propose_field(field::FROM, from, confidence, evidence.clone(), &mut taken);
             propose_field(field::TO, to, confidence, evidence.replace("earlier", "later"), &mut taken);
         }
@@ -878,12 +897,11 @@ fn propose_fields(walk: &Walk, entry_path: &str) -> Vec<Proposal> {
     }
     // 負担上限額: amounts, or plain digits under a name that says so. A group of such amounts
     // (monthly, inpatient…) is the cap itself: kohi keeps each of its children as an item.
-    const AMOUNT_HINTS: [&str; 7] = ["amount", "copay", "limit", "max", "gaku", "jogen", "futan"];
     let amounts = |c: &Child<'_>| {
         let (amounts, of) = c.count(|s| matches!(s, Shape::Amount | Shape::Digits(1..=7)));
         amounts > 0 && amounts == of
     };
-    let named_amount = |c: &Child<'_>| hinted(c.name, &AMOUNT_HINTS) || c.count(|s| matches!(s, Shape::Amount)).0 > 0;
+    let named_amount = |c: &Child<'_>| hinted(c.name, hint::AMOUNT) || c.count(|s| matches!(s, Shape::Amount)).0 > 0;
     let mut groups: Vec<&str> = Vec::new();
     for c in children.iter().filter(|c| free(&taken, c)) {
         if let Some((group, _)) = c.name.split_once('/')
@@ -895,7 +913,7 @@ fn propose_fields(walk: &Walk, entry_path: &str) -> Vec<Proposal> {
     let in_group = |group: &str, c: &Child<'_>| c.name.strip_prefix(group).is_some_and(|rest| rest.starts_with('/'));
     let cap_group = groups.into_iter().find(|&group| {
         let mut leaves = children.iter().filter(|c| in_group(group, c));
-        leaves.clone().all(amounts) && (hinted(group, &AMOUNT_HINTS) || leaves.any(named_amount))
+        leaves.clone().all(amounts) && (hinted(group, hint::AMOUNT) || leaves.any(named_amount))
     });
     if let Some(group) = cap_group {
         let whole = Child { name: group, values: Vec::new() };
@@ -933,20 +951,19 @@ fn propose_fields(walk: &Walk, entry_path: &str) -> Vec<Proposal> {
         })
         .collect();
     texts.sort_by(|a, b| b.1.total_cmp(&a.1));
-    let income_hint = ["income", "shotoku", "segment", "kubun", "class"];
     // Of the texts named like a segment, the one most certificates give (the first met of
     // those: one field under two names across files gave the first file's name).
     let income = texts
         .iter()
         .enumerate()
-        .filter(|(_, (c, _))| hinted(c.name, &income_hint))
+        .filter(|(_, (c, _))| hinted(c.name, hint::INCOME))
         .fold(None::<(usize, usize)>, |best, (pos, (c, _))| match best {
             Some((_, most)) if most >= c.values.len() => best,
             _ => Some((pos, c.values.len())),
         })
         .map(|(pos, _)| texts.remove(pos));
     if let Some((c, _)) = texts.first() {
-        let confidence = if hinted(c.name, &["name", "mei", "certif"]) { Confidence::Medium } else { Confidence::Low };
+        let confidence = if hinted(c.name, hint::NAME) { Confidence::Medium } else { Confidence::Low };
         propose_field(field::NAME, c, confidence, "the longest text of the entry".into(), &mut taken);
     }
     match (income, texts.get(1)) {
@@ -1008,10 +1025,6 @@ struct Validity<'c, 'a> {
     to_evidence: String,
 }
 
-const START_HINTS: [&str; 6] = ["start", "from", "begin", "kaishi", "開始", "始期"];
-const END_HINTS: [&str; 7] = ["end", "to", "expir", "shuryo", "until", "終了", "終期"];
-const ISSUE_HINTS: [&str; 6] = ["issue", "kofu", "hakko", "交付", "発行", "certificatedate"];
-
 impl<'c, 'a> Validity<'c, 'a> {
     /// The end is the date that is the latest of its certificate most often; the start, of the
     /// others, one named like a start and not like a date of issue, else the one that is the
@@ -1040,7 +1053,7 @@ impl<'c, 'a> Validity<'c, 'a> {
         }
         // The latest most often; of those, one named like an end (a hint such as `to` is too
         // weak to outrank the dates themselves).
-        let to = first_best((0..dates.len()).map(|k| (k, (latest[k], hinted(dates[k].name, &END_HINTS))))).unwrap_or(0);
+        let to = first_best((0..dates.len()).map(|k| (k, (latest[k], hinted(dates[k].name, hint::END))))).unwrap_or(0);
         // Of the others, how often each is the latest date before the end.
         let mut closest = vec![0usize; dates.len()];
         for i in 0..occurrences {
@@ -1050,8 +1063,8 @@ impl<'c, 'a> Validity<'c, 'a> {
                 closest[k] += 1;
             }
         }
-        let issue = |k: usize| hinted(dates[k].name, &ISSUE_HINTS);
-        let start_named = |k: usize| hinted(dates[k].name, &START_HINTS) && !issue(k);
+        let issue = |k: usize| hinted(dates[k].name, hint::ISSUE);
+        let start_named = |k: usize| hinted(dates[k].name, hint::START) && !issue(k);
         let from =
             first_best((0..dates.len()).filter(|&k| k != to).map(|k| (k, (start_named(k), !issue(k), closest[k]))))
                 .unwrap_or(usize::from(to == 0));
@@ -1068,11 +1081,11 @@ impl<'c, 'a> Validity<'c, 'a> {
             to: dates[to],
             confidence,
             from_evidence: format!(
-                "YYYYMMDD; of {n} dates, the latest before the end in {} of {total} certificates{}",
+                "dates; of {n}, the latest before the end in {} of {total} certificates{}",
                 closest[from],
                 if start_named(from) { ", named like a start" } else { "" }
             ),
-            to_evidence: format!("YYYYMMDD; the latest of {n} dates in {} of {total} certificates", latest[to]),
+            to_evidence: format!("dates; the latest of {n} in {} of {total} certificates", latest[to]),
         }
     }
 }
@@ -1099,7 +1112,7 @@ fn local_recipient<'c, 'a>(children: &'c [Child<'a>], taken: &[String]) -> Optio
         .map(|(i, c)| (c.count(|s| matches!(s, Shape::Code(_) | Shape::Digits(_))), i, c))
         .filter(|((hits, _), _, _)| *hits > 0)
         .max_by_key(|((hits, _), i, c)| {
-            (hinted(c.name, &["recip", "jukyu", "benefic"]), *hits, std::cmp::Reverse(i.wrapping_sub(payer)))
+            (hinted(c.name, hint::RECIPIENT), *hits, std::cmp::Reverse(i.wrapping_sub(payer)))
         })
         .map(|(score, _, c)| (score, c))
 }
@@ -1273,7 +1286,7 @@ mod tests {
         assert_eq!(shape("01130012").to_string(), "8 digits, check digit ok, 法別 01 insurance");
         assert_eq!(shape("１２３４５６６").to_string(), "7 digits, check digit ok");
         assert_eq!(shape("20250401").to_string(), "YYYYMMDD");
-        assert_eq!(shape("2025-04-01").to_string(), "YYYYMMDD");
+        assert_eq!(shape("2025-04-01").to_string(), "YYYY-MM-DD");
         assert_eq!(shape("20250604101540").to_string(), "YYYYMMDDHHmmss");
         assert_eq!(shape("5,000円").to_string(), "amount");
         assert_eq!(shape("5000").to_string(), "4 digits");

@@ -849,3 +849,114 @@ proptest! {
         prop_assert_eq!(&every_slot(&doc), expected, "{} with {}", name, layout);
     }
 }
+
+/// A certificate's fields under names a real file may use, each set apart: Japanese, as a
+/// municipality's system names them, and short English. Each field is proposed by its shape and
+/// its name, and the layout reads the certificate whole: the cap, the income segment and a lone
+/// end date included (the cap went unread under `自己負担上限額`, `上限額` or `Cap`, and a lone
+/// `有効期間終了日` was read as the start: names in Japanese were not taken as hints).
+#[test]
+fn fields_named_in_japanese_or_short_english_are_proposed_and_read() {
+    struct Names {
+        payer: &'static str,
+        recipient: &'static str,
+        name: &'static str,
+        from: &'static str,
+        to: &'static str,
+        income: &'static str,
+        cap: &'static str,
+    }
+    let sets = [
+        Names {
+            payer: "公費負担者番号",
+            recipient: "公費受給者番号",
+            name: "受給者証名",
+            from: "有効期間開始日",
+            to: "有効期間終了日",
+            income: "所得区分",
+            cap: "自己負担上限額",
+        },
+        Names {
+            payer: "負担者番号",
+            recipient: "受給者番号",
+            name: "名称",
+            from: "適用開始日",
+            to: "適用終了日",
+            income: "所得階層",
+            cap: "上限額",
+        },
+        Names {
+            payer: "PayerNo",
+            recipient: "RecipNo",
+            name: "CertName",
+            from: "ValidFrom",
+            to: "ValidTo",
+            income: "Income",
+            cap: "Cap",
+        },
+    ];
+    let element = |name: &str, value: &str| format!("<{name}>{value}</{name}>");
+    for n in &sets {
+        let certificate = |payer: &str, from: &str, to: &str| {
+            [
+                element(n.payer, payer),
+                element(n.recipient, "1234566"),
+                element(n.name, "特定医療費（指定難病）受給者証"),
+                element(n.from, from),
+                element(n.to, to),
+                element(n.income, "一般所得Ⅰ"),
+                element(n.cap, "10000"),
+            ]
+            .concat()
+        };
+        let certificates = format!(
+            "<Cert>{}</Cert><Cert>{}</Cert>",
+            certificate("54136015", "20250401", "20260331"),
+            certificate("52136017", "20251001", "20260930")
+        );
+        let bytes = with_certificates(&certificates);
+        let s = survey([bytes.as_slice()], &ParseOptions::default());
+        let layout = s.layout.unwrap_or_else(|| panic!("{}: a layout", n.cap));
+        let options = ParseOptions::default().with_layout_json(&layout.to_string()).unwrap();
+        let doc = kohi::parse_with(&bytes, &options).unwrap();
+        let v = serde_json::to_value(&doc).unwrap();
+        let read: Vec<[String; 6]> = v["patients"][0]["kohi"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| {
+                [&k["payer_number"], &k["valid_from"], &k["valid_to"], &k["income_segment"], &k["certificate_name"]]
+                    .map(|f| f.as_str().unwrap_or("-").to_owned())
+                    .into_iter()
+                    .chain([k["max_copayment"]["amount"].as_str().unwrap_or("-").to_owned()])
+                    .collect::<Vec<_>>()
+                    .try_into()
+                    .unwrap()
+            })
+            .collect();
+        let entry = |payer: &str, from: &str, to: &str| {
+            [payer, from, to, "一般所得Ⅰ", "特定医療費（指定難病）受給者証", "10000"].map(str::to_owned)
+        };
+        assert_eq!(
+            read,
+            [entry("52136017", "2025-10-01", "2026-09-30"), entry("54136015", "2025-04-01", "2026-03-31")],
+            "{}",
+            n.cap
+        );
+        assert!(doc.unknown_elements.is_empty(), "{}: {:?}", n.cap, doc.unknown_elements.len());
+    }
+}
+
+/// A certificate with one date, named like its end in Japanese, has it proposed as the end.
+#[test]
+fn a_lone_date_named_like_an_end_in_japanese_is_the_end() {
+    for name in ["有効期間終了日", "有効期限", "満了日"] {
+        let certificate = |payer: &str| {
+            format!("<Cert><Futansha>{payer}</Futansha><Jukyusha>1234566</Jukyusha><{name}>20260331</{name}></Cert>")
+        };
+        let bytes = with_certificates(&(certificate("54136015") + &certificate("52136017")));
+        let s = survey([bytes.as_slice()], &ParseOptions::default());
+        let date = s.proposals.iter().find(|p| p.element == name).unwrap_or_else(|| panic!("{name} proposed"));
+        assert_eq!(date.field, "MedicalSubsidyValidEndDate", "{name}");
+    }
+}
