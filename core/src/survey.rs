@@ -581,12 +581,15 @@ impl Walk {
             if frame.keeps_values() {
                 // A group inside a certificate (`<Period><From>…</From><To>…</To></Period>`): its
                 // own leaves are the certificate's too, as `Period/From`, one level deep, so a
-                // field there is proposed (with the group as a wrapper). Never counted as the
-                // certificate's 公費 numbers (see `entries`).
+                // field there is proposed (with the group as a wrapper).
                 let group = info.name.clone();
-                // A certificate (it holds a 公費 number) is not lifted into its list: only a
-                // group of a certificate's fields is, and a list's copies would only cost memory.
-                let certificate = frame.leaves.iter().any(|(_, value)| is_payer(&shape(value)));
+                // A certificate (a 公費 number with a date or a 受給者番号) is not lifted into its
+                // list: a list's copies would only cost memory. A group holding a 公費 number and
+                // neither is the payer's part of a certificate (`<Futansha><Bango>…</Bango>
+                // <Meisho>…`), lifted for `entries` to tell.
+                let shapes: Vec<Shape> = frame.leaves.iter().map(|(_, value)| shape(value)).collect();
+                let certificate = shapes.iter().any(is_payer)
+                    && shapes.iter().any(|s| matches!(s, Shape::Date { .. } | Shape::Recipient));
                 if let Some(parent) = stack.last_mut().filter(|parent| parent.keeps_values() && !certificate) {
                     let own = frame.leaves.iter().filter(|(leaf, _)| !leaf.contains('/') && !leaf.starts_with('@'));
                     for (leaf, value) in own {
@@ -727,9 +730,23 @@ fn is_payer(s: &Shape) -> bool {
 /// hold a date (a certificate has its validity), and none sits inside another: a container of
 /// numbers that is not a certificate would otherwise be read as one.
 fn entries(walk: &Walk) -> Vec<&str> {
-    // Its own leaves' numbers, not those of a group inside it (see `Walk::close`).
+    // Its own leaves' numbers; a group's (see `Walk::close`) only as the one 公費 number of an
+    // occurrence that holds something besides that group: a certificate with its payer in a
+    // group, not a list of certificates without dates (nor a person's element around one).
     let payers = |path: &str| {
-        walk.occurrences[path].iter().flatten().filter(|(name, v)| !name.contains('/') && is_payer(&shape(v))).count()
+        let of_occurrence = |occurrence: &Occurrence| {
+            let own = occurrence.iter().filter(|(name, v)| !name.contains('/') && is_payer(&shape(v))).count();
+            let mut grouped = occurrence.iter().filter(|(name, v)| name.contains('/') && is_payer(&shape(v)));
+            let payer_group = match (grouped.next(), grouped.next()) {
+                (Some((name, _)), None) => name.split_once('/').map(|(group, _)| group),
+                _ => None,
+            };
+            let besides = |group: &str| {
+                occurrence.iter().any(|(name, _)| name.split_once('/').is_none_or(|(other, _)| other != group))
+            };
+            own + usize::from(own == 0 && payer_group.is_some_and(besides))
+        };
+        walk.occurrences[path].iter().map(of_occurrence).sum::<usize>()
     };
     let has_date =
         |path: &str| walk.occurrences[path].iter().flatten().any(|(_, v)| matches!(shape(v), Shape::Date { .. }));

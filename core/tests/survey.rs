@@ -960,3 +960,61 @@ fn a_lone_date_named_like_an_end_in_japanese_is_the_end() {
         assert_eq!(date.field, "MedicalSubsidyValidEndDate", "{name}");
     }
 }
+
+/// A certificate whose 公費負担者番号 sits in a group of its own, with the payer's name
+/// (`<Futansha><Bango>…</Bango><Meisho>…</Meisho></Futansha>`): the certificate is the element
+/// around the group, the group a wrapper. The group was proposed as the certificate (`high`), and
+/// the layout read each 公費 without its 受給者番号 and period, with `pmh: received`.
+#[test]
+fn a_payer_in_a_group_of_its_own_leaves_the_certificate_whole() {
+    let certificate = |payer: &str, from: &str, to: &str| {
+        format!(
+            "<Cert><Futansha><Bango>{payer}</Bango><Meisho>東京都</Meisho></Futansha><Jukyusha>1234566</Jukyusha>\
+             <Kaishi>{from}</Kaishi><Shuryo>{to}</Shuryo></Cert>"
+        )
+    };
+    let bytes = with_certificates(
+        &(certificate("54136015", "20250401", "20260331") + &certificate("52136017", "20251001", "20260930")),
+    );
+    let s = survey([bytes.as_slice()], &ParseOptions::default());
+    let entry = s.proposals.iter().find(|p| p.field == "MedicalSubsidyCertificateInfo").unwrap();
+    assert_eq!((entry.element.as_str(), entry.confidence), ("Cert", Confidence::High));
+    let layout = s.layout.unwrap();
+    assert_eq!(layout["wrappers"]["Futansha"], serde_json::json!(["MedicalSubsidyCertificateInfo"]));
+    let doc =
+        kohi::parse_with(&bytes, &ParseOptions::default().with_layout_json(&layout.to_string()).unwrap()).unwrap();
+    assert_eq!(
+        slots(&doc),
+        [
+            r#"1 "52" "52136017" "1234566" "2025-10-01" "2026-09-30" "pmh""#,
+            r#"2 "54" "54136015" "1234566" "2025-04-01" "2026-03-31" "pmh""#,
+        ]
+    );
+}
+
+/// What stays as it was: a person's element around certificates is not a certificate, nor is a
+/// list of certificates that have no dates (each is a certificate of its own).
+#[test]
+fn a_group_holding_a_payer_is_lifted_only_out_of_a_certificate() {
+    let dated = |payer: &str| {
+        format!("<Cert><Futansha>{payer}</Futansha><Jukyusha>1234566</Jukyusha><Shuryo>20260331</Shuryo></Cert>")
+    };
+    let person = format!("<Hito><Shimei>見本</Shimei><Seinengappi>19530311</Seinengappi>{}</Hito>", dated("54136015"));
+    let undated = |payer: &str| format!("<Cert><Futansha>{payer}</Futansha><Jukyusha>1234566</Jukyusha></Cert>");
+    let list = format!("<Ichiran>{}</Ichiran>", undated("54136015"));
+    let person_undated = format!("<Hito><Shimei>見本</Shimei>{}</Hito>", undated("54136015"));
+    for (certificates, name) in [
+        (person.clone() + &person, "person"),
+        (list.clone() + &list, "list"),
+        (person_undated.clone() + &person_undated, "person, certificates without dates"),
+    ] {
+        let bytes = with_certificates(&certificates);
+        let s = survey([bytes.as_slice()], &ParseOptions::default());
+        let entry = s.proposals.iter().find(|p| p.field == "MedicalSubsidyCertificateInfo").unwrap();
+        assert_eq!(entry.element, "Cert", "{name}");
+        let layout = s.layout.unwrap();
+        let doc =
+            kohi::parse_with(&bytes, &ParseOptions::default().with_layout_json(&layout.to_string()).unwrap()).unwrap();
+        assert_eq!(doc.patients[0].kohi.len(), 1, "{name}: the same certificate twice is one 公費");
+    }
+}
