@@ -851,7 +851,7 @@ proptest! {
 }
 
 /// A certificate's fields under names a real file may use, each set apart: Japanese, as a
-/// municipality's system names them, and short English. Each field is proposed by its shape and
+/// municipality's system names them, the onshi layout's way of naming, and short English. Each field is proposed by its shape and
 /// its name, and the layout reads the certificate whole: the cap, the income segment and a lone
 /// end date included (the cap went unread under `自己負担上限額`, `上限額` or `Cap`, and a lone
 /// `有効期間終了日` was read as the start: names in Japanese were not taken as hints).
@@ -884,6 +884,15 @@ fn fields_named_in_japanese_or_short_english_are_proposed_and_read() {
             to: "適用終了日",
             income: "所得階層",
             cap: "上限額",
+        },
+        Names {
+            payer: "PublicExpenseBurdenerNumber",
+            recipient: "PublicExpenseRecipientNumber",
+            name: "CertificateName",
+            from: "ValidStartDate",
+            to: "ValidEndDate",
+            income: "IncomeClassification",
+            cap: "CopaymentLimit",
         },
         Names {
             payer: "PayerNo",
