@@ -866,7 +866,7 @@ fn propose_fields(walk: &Walk, entry_path: &str) -> Vec<Proposal> {
             field::RECIPIENT,
             c,
             confidence,
-            format!("codes or digits in {hits} of {of} values, no national check digit"),
+            format!("codes, digits or numbered texts in {hits} of {of} values, no national check digit"),
             &mut taken,
         );
     }
@@ -1116,22 +1116,47 @@ fn first_best<K: PartialOrd>(keys: impl Iterator<Item = (usize, K)>) -> Option<u
     .map(|(k, _)| k)
 }
 
-/// A local 受給者番号 (no national check digit): a child of codes or digits, never one of one or
-/// two characters (a flag such as `ShokanBaraiFlg`'s `0`, a segment code). Of several, one named
-/// like a recipient, then the one with the most such values, then the nearest after the payer.
+/// A local 受給者番号 (no national check digit): a child of codes or digits, or of short texts
+/// mostly of letters and digits (`A-778`, `第123号`: a municipality's numbering), never one of
+/// one or two characters (a flag such as `ShokanBaraiFlg`'s `0`, a segment code) nor one named as
+/// another of kohi's fields (`AdditionalConditions`' `01-02`). Of several, one named like a
+/// recipient, then the one with the most codes or digits, then the most such values, then the
+/// nearest after the payer.
 fn local_recipient<'c, 'a>(children: &'c [Child<'a>], taken: &[String]) -> Option<((usize, usize), &'c Child<'a>)> {
     let payer = taken.first().and_then(|p| children.iter().position(|c| c.name == p)).unwrap_or(0);
+    let recipient = loose_name(field::RECIPIENT);
+    let another_field = |c: &Child<'_>| {
+        let name = loose_name(c.name);
+        name != recipient
+            && TABLE.iter().any(|&(ctx, canonical, node, _)| {
+                ctx == Ctx::Subsidy && matches!(node, Node::Leaf(_)) && loose_name(canonical) == name
+            })
+    };
     children
         .iter()
         .enumerate()
-        .filter(|(_, c)| !taken.iter().any(|t| t == c.name))
+        .filter(|(_, c)| !taken.iter().any(|t| t == c.name) && !another_field(c))
         .filter(|(_, c)| c.present().all(|v| normalize(v).trim().chars().count() >= 3))
-        .map(|(i, c)| (c.count(|s| matches!(s, Shape::Code(_) | Shape::Digits(_))), i, c))
-        .filter(|((hits, _), _, _)| *hits > 0)
-        .max_by_key(|((hits, _), i, c)| {
-            (hinted(c.name, hint::RECIPIENT), *hits, std::cmp::Reverse(i.wrapping_sub(payer)))
+        .map(|(i, c)| {
+            let (codes, of) = c.count(|s| matches!(s, Shape::Code(_) | Shape::Digits(_)));
+            let numbers = c.present().filter(|v| numbered_text(v)).count();
+            ((codes, numbers.max(codes), of), i, c)
         })
-        .map(|(score, _, c)| (score, c))
+        .filter(|((_, numbers, _), _, _)| *numbers > 0)
+        .max_by_key(|((codes, numbers, _), i, c)| {
+            (hinted(c.name, hint::RECIPIENT), *codes, *numbers, std::cmp::Reverse(i.wrapping_sub(payer)))
+        })
+        .map(|((_, numbers, of), _, c)| ((numbers, of), c))
+}
+
+/// A short text that numbers something: up to 30 characters (a local 受給者番号's most), a digit,
+/// and at least as many letters and digits as anything else (`A-778`, `第123号`, not `区分3`).
+fn numbered_text(value: &str) -> bool {
+    let n = normalize(value);
+    let n = n.trim();
+    let chars = n.chars().count();
+    let alphanumeric = n.chars().filter(char::is_ascii_alphanumeric).count();
+    (3..=30).contains(&chars) && n.bytes().any(|b| b.is_ascii_digit()) && alphanumeric * 2 >= chars
 }
 
 /// The entry and (if it has one) its list, as proposals.

@@ -1027,3 +1027,35 @@ fn a_group_holding_a_payer_is_lifted_only_out_of_a_certificate() {
         assert_eq!(doc.patients[0].kohi.len(), 1, "{name}: the same certificate twice is one 公費");
     }
 }
+
+/// A kind of certificate of 地方単独 programs alone, its 受給者番号 free text with a hyphen, kanji
+/// or kana (`A-778`, `第123号`): proposed as the 受給者番号. It was proposed as the income
+/// segment ("a shorter text"), and the layout read every such 受給者番号 into `income_segment`,
+/// leaving `recipient_number` empty with `pmh: received`.
+#[test]
+fn a_local_recipient_number_written_as_text_is_the_recipient() {
+    for recipients in [["A-778", "B-1203"], ["第123号", "第4567号"], ["ｱ123", "ｲ4567"], ["12-3456", "98-7654"]]
+    {
+        let certificate = |payer: &str, recipient: &str| {
+            format!(
+                "<Sho><FutanNo>{payer}</FutanNo><JukyuNo>{recipient}</JukyuNo><Meisho>子ども医療費受給資格証</Meisho>\
+                 <Kaishi>20250401</Kaishi><Shuryo>20270331</Shuryo></Sho>"
+            )
+        };
+        let bytes =
+            with_certificates(&(certificate("88131016", recipients[0]) + &certificate("81136012", recipients[1])));
+        let s = survey([bytes.as_slice()], &ParseOptions::default());
+        let layout = s.layout.unwrap();
+        assert_eq!(layout["rename"]["MedicalSubsidyRecipientNumber"], serde_json::json!(["JukyuNo"]), "{recipients:?}");
+        let doc =
+            kohi::parse_with(&bytes, &ParseOptions::default().with_layout_json(&layout.to_string()).unwrap()).unwrap();
+        let v = serde_json::to_value(&doc).unwrap();
+        let read: Vec<(&str, &serde_json::Value)> = v["patients"][0]["kohi"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| (k["recipient_number"].as_str().unwrap_or("-"), &k["income_segment"]))
+            .collect();
+        assert_eq!(read, [(recipients[0], &serde_json::Value::Null), (recipients[1], &serde_json::Value::Null)]);
+    }
+}
