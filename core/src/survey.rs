@@ -671,10 +671,27 @@ mod hint {
     pub(super) const START: &[&str] = &["start", "from", "begin", "kaishi", "開始", "始期", "から"];
     pub(super) const END: &[&str] = &["end", "to", "expir", "shuryo", "until", "終了", "終期", "満了", "期限", "まで"];
     pub(super) const ISSUE: &[&str] = &["issue", "kofu", "hakko", "交付", "発行", "certificatedate"];
+    /// The holder's own data, which a certificate may carry beside its fields (the registration
+    /// API's `basicFiveInfo`: name, kana, address, birthdate, sex), in the leaf's or its group's
+    /// name.
+    #[rustfmt::skip]
+    pub(super) const PERSONAL: &[&str] = &[
+        "shimei", "氏名", "名前", "kana", "カナ", "address", "jusho", "住所", "sex", "seibetsu", "性別",
+        "birth", "seinengappi", "tanjobi", "生年月日", "誕生", "basicfive", "基本5", "基本５", "mynumber",
+        "個人番号", "phone", "電話",
+    ];
     pub(super) const AMOUNT: &[&str] =
         &["amount", "copay", "limit", "max", "cap", "gaku", "jogen", "futan", "上限", "限度", "負担額", "金額"];
     pub(super) const INCOME: &[&str] = &["income", "shotoku", "segment", "kubun", "class", "所得", "区分", "階層"];
     pub(super) const NAME: &[&str] = &["name", "mei", "certif", "名称", "証名"];
+}
+
+/// Whether a certificate's child is its holder's own data (see `hint::PERSONAL`), by its name or
+/// its group's; a leaf named `name` in a group is a person's name (`basicFiveInfo/name`), where a
+/// certificate's own `Name` may be its title.
+fn personal(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    hint::PERSONAL.iter().any(|h| lower.contains(h)) || lower.rsplit_once('/').is_some_and(|(_, leaf)| leaf == "name")
 }
 
 /// Whether a name (a group's leaf by its own name: `Period/From` as `From`) says one of `hints`.
@@ -850,6 +867,9 @@ fn propose_fields(walk: &Walk, entry_path: &str) -> Vec<Proposal> {
             &mut taken,
         );
     }
+    // The holder's own data is none of the fields below (a text of it was proposed as the
+    // certificate's name or income segment, and a date as the start of its period).
+    taken.extend(children.iter().filter(|c| personal(c.name) && c.count(is_payer).0 == 0).map(|c| c.name.to_owned()));
     // 受給者番号: 7 digits with a valid check digit, else a short code next to the payer.
     if let Some(((hits, of), c)) = best(&taken, &|c| c.count(|s| matches!(s, Shape::Recipient))) {
         let confidence = if hits == of { Confidence::High } else { Confidence::Medium };

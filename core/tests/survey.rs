@@ -681,19 +681,24 @@ struct Hidden {
 }
 
 impl Hidden {
+    /// (Not names of the holder's own data, `Birthdate`, `Address`, `NameKana`: the survey takes
+    /// a child so named for its holder's data, never a 公費 field, by design; see
+    /// `a_birthdate_is_never_the_period` and
+    /// `a_holders_personal_data_is_never_proposed_for_a_kohi_field`. A certificate's own `Name`
+    /// may be its title.)
     const ELSEWHERE: [&[u8]; 8] = [
         b"Name",
         b"InsurerNumber",
-        b"Birthdate",
+        b"QualificationValidity",
         b"ReferenceNumber",
-        b"Address",
+        b"ArbitraryIdentifier",
         b"InsurerName",
         b"ResultList",
         b"SegmentOfResult",
     ];
 
     /// (The list sits among a result's fields, where these names are kohi's: a list named
-    /// `Birthdate` is that field, no layout can say otherwise. Its certificates and their fields
+    /// `Name` is that field, no layout can say otherwise. Its certificates and their fields
     /// sit where these names mean nothing.)
     fn name_for(&mut self, name: &[u8]) -> Vec<u8> {
         if let Some(given) = self.given.get(name) {
@@ -1058,4 +1063,67 @@ fn a_local_recipient_number_written_as_text_is_the_recipient() {
             .collect();
         assert_eq!(read, [(recipients[0], &serde_json::Value::Null), (recipients[1], &serde_json::Value::Null)]);
     }
+}
+
+/// A certificate that carries its holder's birthdate beside its end date (`Seinengappi`,
+/// `生年月日`): the birthdate is never the period. It was proposed as the start (`high`: "the
+/// earlier of the two dates"), so each 公費 was read as valid from the day its holder was born,
+/// and a birthdate, personal data, went into a field that is not.
+#[test]
+fn a_birthdate_is_never_the_period() {
+    for birth in ["Seinengappi", "生年月日", "BirthDate", "birthday"] {
+        let certificate = |payer: &str, born: &str, to: &str| {
+            format!(
+                "<Sho><{birth}>{born}</{birth}><FutanNo>{payer}</FutanNo><JukyuNo>1234566</JukyuNo>\
+                 <Shuryo>{to}</Shuryo></Sho>"
+            )
+        };
+        let bytes = with_certificates(
+            &(certificate("54136015", "20100505", "20260331") + &certificate("52136017", "20120101", "20260930")),
+        );
+        let s = survey([bytes.as_slice()], &ParseOptions::default());
+        assert!(s.proposals.iter().all(|p| p.element != birth), "{birth}: {:?}", s.proposals);
+        let to = s.proposals.iter().find(|p| p.element == "Shuryo").unwrap();
+        assert_eq!(to.field, "MedicalSubsidyValidEndDate", "{birth}");
+    }
+}
+
+/// Certificates carrying their holder's basic information, as the PMH registration API records
+/// it (`basicFiveInfo`: name, kana, address, birthdate, sex): none of it is proposed for a field
+/// of a 公費. The holder's name was proposed as the income segment and a long address would have
+/// been the certificate's name: personal data in fields that are not personal (and wrong).
+#[test]
+fn a_holders_personal_data_is_never_proposed_for_a_kohi_field() {
+    let certificate = |payer: &str, from: &str, to: &str, born: &str| {
+        format!(
+            "<subsidy><basicFiveInfo><name>見本　花子</name><nameKana>ミホン　ハナコ</nameKana>\
+             <address>東京都新宿区西新宿二丁目八番一号　都庁第一本庁舎三十二階</address><dateOfBirth>{born}</dateOfBirth>\
+             <sex>2</sex></basicFiveInfo><medicalSubsidyInsurerNumber>{payer}</medicalSubsidyInsurerNumber>\
+             <medicalSubsidyRecipientNumber>1234566</medicalSubsidyRecipientNumber>\
+             <certificationName>特定医療費受給者証</certificationName><validFrom>{from}</validFrom><validTo>{to}</validTo></subsidy>"
+        )
+    };
+    let bytes = with_certificates(
+        &(certificate("54136015", "2025-04-01", "2026-03-31", "2010-05-05")
+            + &certificate("52136017", "2025-10-01", "2026-09-30", "2012-01-01")),
+    );
+    let s = survey([bytes.as_slice()], &ParseOptions::default());
+    let personal = s.proposals.iter().filter(|p| p.path.contains("/basicFiveInfo/")).collect::<Vec<_>>();
+    assert!(personal.is_empty(), "{personal:?}");
+    let layout = s.layout.unwrap();
+    let doc =
+        kohi::parse_with(&bytes, &ParseOptions::default().with_layout_json(&layout.to_string()).unwrap()).unwrap();
+    let kohi = serde_json::to_string(&doc.patients[0].kohi).unwrap();
+    for value in ["見本", "ミホン", "東京都", "2010-05-05", "2012-01-01"] {
+        assert!(!kohi.contains(value), "{value} in a 公費");
+    }
+    assert_eq!(
+        slots(&doc),
+        [
+            r#"1 "52" "52136017" "1234566" "2025-10-01" "2026-09-30" "pmh""#,
+            r#"2 "54" "54136015" "1234566" "2025-04-01" "2026-03-31" "pmh""#,
+        ]
+    );
+    let names: Vec<&str> = doc.patients[0].kohi.iter().map(|k| k.certificate_name.as_deref().unwrap_or("-")).collect();
+    assert_eq!(names, ["特定医療費受給者証", "特定医療費受給者証"]);
 }
