@@ -810,6 +810,9 @@ fn propose_fields(walk: &Walk, entry_path: &str) -> Vec<Proposal> {
     // pass over what is kept.
     let mut children: Vec<Child<'_>> = Vec::new();
     let mut by_name: HashMap<&str, usize> = HashMap::new();
+    // Groups that come more than once in a certificate: a list of items (the registration API's
+    // `certificationDetail[]`), not a group of the certificate's fields.
+    let mut repeated: Vec<&str> = Vec::new();
     for (i, occ) in occurrences.iter().enumerate() {
         for (name, value) in occ {
             let child = *by_name.entry(name.as_str()).or_insert_with(|| {
@@ -819,6 +822,10 @@ fn propose_fields(walk: &Walk, entry_path: &str) -> Vec<Proposal> {
             let values = &mut children[child].values;
             if values.last().is_none_or(|&(last, _)| last != i) {
                 values.push((i, value.as_str()));
+            } else if let Some((group, _)) = name.split_once('/')
+                && !repeated.contains(&group)
+            {
+                repeated.push(group);
             }
         }
     }
@@ -868,8 +875,15 @@ fn propose_fields(walk: &Walk, entry_path: &str) -> Vec<Proposal> {
         );
     }
     // The holder's own data is none of the fields below (a text of it was proposed as the
-    // certificate's name or income segment, and a date as the start of its period).
-    taken.extend(children.iter().filter(|c| personal(c.name) && c.count(is_payer).0 == 0).map(|c| c.name.to_owned()));
+    // certificate's name or income segment, and a date as the start of its period), nor is an
+    // item of a list in the certificate (its first item's name was the income segment).
+    let in_repeated = |c: &Child<'_>| c.name.split_once('/').is_some_and(|(group, _)| repeated.contains(&group));
+    taken.extend(
+        children
+            .iter()
+            .filter(|c| (personal(c.name) || in_repeated(c)) && c.count(is_payer).0 == 0)
+            .map(|c| c.name.to_owned()),
+    );
     // 受給者番号: 7 digits with a valid check digit, else a short code next to the payer.
     if let Some(((hits, of), c)) = best(&taken, &|c| c.count(|s| matches!(s, Shape::Recipient))) {
         let confidence = if hits == of { Confidence::High } else { Confidence::Medium };

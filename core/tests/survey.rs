@@ -1127,3 +1127,42 @@ fn a_holders_personal_data_is_never_proposed_for_a_kohi_field() {
     let names: Vec<&str> = doc.patients[0].kohi.iter().map(|k| k.certificate_name.as_deref().unwrap_or("-")).collect();
     assert_eq!(names, ["特定医療費受給者証", "特定医療費受給者証"]);
 }
+
+/// Certificates with a list of items of their own (the registration API's
+/// `certificationDetail[]`, the card's printed items by name and value): no item is proposed
+/// for a field. The first item's name was the income segment, and its dates were counted among
+/// the certificate's.
+#[test]
+fn items_of_a_list_in_the_certificate_are_no_fields() {
+    let certificate = |payer: &str, from: &str, to: &str| {
+        let items: String = [("交付日", "2024-03-01"), ("上限額", "10000"), ("備考", "特記事項なし")]
+            .iter()
+            .map(|(name, value)| {
+                format!("<certificationDetail><itemName>{name}</itemName><itemValue>{value}</itemValue></certificationDetail>")
+            })
+            .collect();
+        format!(
+            "<subsidy><medicalSubsidyInsurerNumber>{payer}</medicalSubsidyInsurerNumber>\
+             <medicalSubsidyRecipientNumber>1234566</medicalSubsidyRecipientNumber>\
+             <certificationName>特定医療費受給者証</certificationName>{items}<validFrom>{from}</validFrom>\
+             <validTo>{to}</validTo></subsidy>"
+        )
+    };
+    let bytes = with_certificates(
+        &(certificate("54136015", "2025-04-01", "2026-03-31") + &certificate("52136017", "2025-10-01", "2026-09-30")),
+    );
+    let s = survey([bytes.as_slice()], &ParseOptions::default());
+    let items = s.proposals.iter().filter(|p| p.path.contains("/certificationDetail/")).collect::<Vec<_>>();
+    assert!(items.is_empty(), "{items:?}");
+    let layout = s.layout.unwrap();
+    let doc =
+        kohi::parse_with(&bytes, &ParseOptions::default().with_layout_json(&layout.to_string()).unwrap()).unwrap();
+    assert!(doc.patients[0].kohi.iter().all(|k| k.income_segment.is_none()));
+    assert_eq!(
+        slots(&doc),
+        [
+            r#"1 "52" "52136017" "1234566" "2025-10-01" "2026-09-30" "pmh""#,
+            r#"2 "54" "54136015" "1234566" "2025-04-01" "2026-03-31" "pmh""#,
+        ]
+    );
+}
