@@ -962,9 +962,13 @@ fn propose_fields(walk: &Walk, entry_path: &str) -> Vec<Proposal> {
         }
     }
     let in_group = |group: &str, c: &Child<'_>| c.name.strip_prefix(group).is_some_and(|rest| rest.starts_with('/'));
+    // Most of its leaves amounts, not all: a cap may carry a note or a kind beside them (each
+    // kept as an item too); with one such leaf the cap went unread and the note was proposed as
+    // the income segment.
     let cap_group = groups.into_iter().find(|&group| {
         let mut leaves = children.iter().filter(|c| in_group(group, c));
-        leaves.clone().all(amounts) && (hinted(group, hint::AMOUNT) || leaves.any(named_amount))
+        let (of_amounts, all) = (leaves.clone().filter(|c| amounts(c)).count(), leaves.clone().count());
+        of_amounts > 0 && of_amounts * 2 >= all && (hinted(group, hint::AMOUNT) || leaves.any(named_amount))
     });
     if let Some(group) = cap_group {
         let whole = Child { name: group, values: Vec::new() };
@@ -972,7 +976,7 @@ fn propose_fields(walk: &Walk, entry_path: &str) -> Vec<Proposal> {
             field::CAP,
             &whole,
             Confidence::Medium,
-            "a group of amounts (digits, 円 or separators), named like an amount: each kept as an item".into(),
+            "a group of amounts (digits, 円 or separators) for the most part, named like an amount: each child kept as an item".into(),
             &mut taken,
         );
         taken.extend(children.iter().filter(|c| in_group(group, c)).map(|c| c.name.to_owned()));

@@ -1166,3 +1166,29 @@ fn items_of_a_list_in_the_certificate_are_no_fields() {
         ]
     );
 }
+
+/// A cap given as a group of amounts with a note beside them: the group is still the cap, every
+/// child kept as an item, the note included. With one leaf that is no amount, the cap went
+/// unread and the note was proposed as the income segment.
+#[test]
+fn a_cap_with_a_note_beside_its_amounts_is_the_cap() {
+    for group in ["maxCopaymentAmount", "JikoFutanJogenGaku"] {
+        let certificate = |payer: &str| {
+            format!(
+                "<Cert><Payer>{payer}</Payer><Bango>1234566</Bango><Kaishi>20250401</Kaishi><Shuryo>20260331</Shuryo>\
+                 <{group}><Getsugaku>10000</Getsugaku><Nyuin>20000</Nyuin><Biko>院外処方を含む</Biko></{group}></Cert>"
+            )
+        };
+        let bytes = with_certificates(&(certificate("52136017") + &certificate("54136015")));
+        let s = survey([bytes.as_slice()], &ParseOptions::default());
+        let layout = s.layout.unwrap();
+        let doc =
+            kohi::parse_with(&bytes, &ParseOptions::default().with_layout_json(&layout.to_string()).unwrap()).unwrap();
+        for k in &doc.patients[0].kohi {
+            let cap = k.max_copayment.as_ref().unwrap_or_else(|| panic!("{group}: a cap"));
+            let items: Vec<(&str, &str)> = cap.items.iter().map(|i| (i.name.as_str(), i.value.as_str())).collect();
+            assert_eq!(items, [("Getsugaku", "10000"), ("Nyuin", "20000"), ("Biko", "院外処方を含む")], "{group}");
+            assert_eq!(k.income_segment, None, "{group}");
+        }
+    }
+}
