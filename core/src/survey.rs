@@ -873,6 +873,16 @@ fn propose_fields(walk: &Walk, entry_path: &str) -> Vec<Proposal> {
             format!("8 digits, check digit ok, 公費 法別 in {hits} of {of} values"),
             &mut taken,
         );
+        // The rest of a group holding the payer is about the payer (its name, a code), none of
+        // the certificate's fields: the payer's name was proposed as the income segment.
+        if let Some((group, _)) = c.name.split_once('/') {
+            taken.extend(
+                children
+                    .iter()
+                    .filter(|o| o.name.split_once('/').is_some_and(|(g, _)| g == group))
+                    .map(|o| o.name.to_owned()),
+            );
+        }
     }
     // The holder's own data is none of the fields below (a text of it was proposed as the
     // certificate's name or income segment, and a date as the start of its period), nor is an
@@ -995,10 +1005,11 @@ fn propose_fields(walk: &Walk, entry_path: &str) -> Vec<Proposal> {
             &mut taken,
         );
     }
-    // Certificate name and income segment: the texts; the longer one is the name.
+    // Certificate name and income segment: the texts; the longer one is the name. Not a text
+    // named as another of kohi's fields (`designatedMedicalInstitutions` was the income segment).
     let mut texts: Vec<(&Child<'_>, f64)> = children
         .iter()
-        .filter(|c| free(&taken, c))
+        .filter(|c| free(&taken, c) && !named_as_another(c.name, &[field::NAME, field::INCOME]))
         .filter_map(|c| {
             let (hits, of) = c.count(|s| matches!(s, Shape::Text(_)));
             let lengths: Vec<usize> = c.present().map(|v| v.trim().chars().count()).collect();
@@ -1162,18 +1173,10 @@ fn first_best<K: PartialOrd>(keys: impl Iterator<Item = (usize, K)>) -> Option<u
 /// nearest after the payer.
 fn local_recipient<'c, 'a>(children: &'c [Child<'a>], taken: &[String]) -> Option<((usize, usize), &'c Child<'a>)> {
     let payer = taken.first().and_then(|p| children.iter().position(|c| c.name == p)).unwrap_or(0);
-    let recipient = loose_name(field::RECIPIENT);
-    let another_field = |c: &Child<'_>| {
-        let name = loose_name(c.name);
-        name != recipient
-            && TABLE.iter().any(|&(ctx, canonical, node, _)| {
-                ctx == Ctx::Subsidy && matches!(node, Node::Leaf(_)) && loose_name(canonical) == name
-            })
-    };
     children
         .iter()
         .enumerate()
-        .filter(|(_, c)| !taken.iter().any(|t| t == c.name) && !another_field(c))
+        .filter(|(_, c)| !taken.iter().any(|t| t == c.name) && !named_as_another(c.name, &[field::RECIPIENT]))
         .filter(|(_, c)| c.present().all(|v| normalize(v).trim().chars().count() >= 3))
         .map(|(i, c)| {
             let (codes, of) = c.count(|s| matches!(s, Shape::Code(_) | Shape::Digits(_)));
@@ -1185,6 +1188,18 @@ fn local_recipient<'c, 'a>(children: &'c [Child<'a>], taken: &[String]) -> Optio
             (hinted(c.name, hint::RECIPIENT), *codes, *numbers, std::cmp::Reverse(i.wrapping_sub(payer)))
         })
         .map(|((_, numbers, of), _, c)| ((numbers, of), c))
+}
+
+/// Whether `name` is named as one of kohi's certificate fields other than `fields` (case,
+/// separators, `is` and `Flg` aside): that field is proposed by name, so no other field takes it.
+fn named_as_another(name: &str, fields: &[&str]) -> bool {
+    let name = loose_name(name);
+    TABLE.iter().any(|&(ctx, canonical, node, _)| {
+        ctx == Ctx::Subsidy
+            && matches!(node, Node::Leaf(_))
+            && !fields.contains(&canonical)
+            && loose_name(canonical) == name
+    })
 }
 
 /// A short text that numbers something: up to 30 characters (a local 受給者番号's most), a digit,

@@ -10,6 +10,7 @@ use proptest::prelude::*;
 
 mod common;
 use common::tree::{Node, nodes, written};
+use common::with_certificates;
 
 /// What the レセコン takes from each 公費: slot, 法別, numbers, validity, source.
 fn slots(doc: &kohi::Document) -> Vec<String> {
@@ -157,19 +158,6 @@ fn nothing_the_survey_says_holds_a_value_from_the_files() {
         }
     }
     assert!(checked > 300, "{checked}");
-}
-
-/// A face result whose PMH list holds `certificates` (XML of the certificates themselves).
-fn with_certificates(certificates: &str) -> Vec<u8> {
-    let face = String::from_utf8(read("face_pmh_two.xml")).unwrap();
-    let (start, end) =
-        (face.find("<MedicalSubsidyCertificateList>").unwrap(), face.find("</MedicalSubsidyCertificateList>").unwrap());
-    format!(
-        "{}<KohiList>{certificates}</KohiList>{}",
-        &face[..start],
-        &face[end + "</MedicalSubsidyCertificateList>".len()..]
-    )
-    .into_bytes()
 }
 
 /// Each kind of certificate is proposed, past the first as `medium`, and the list once.

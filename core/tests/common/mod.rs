@@ -82,3 +82,16 @@ pub fn everything_streamed(bytes: &[u8], chunk: usize, options: &ParseOptions) -
         rest: rest_of(remainder),
     })
 }
+
+/// A face result whose PMH list holds `certificates` (XML of the certificates themselves).
+pub fn with_certificates(certificates: &str) -> Vec<u8> {
+    let face = String::from_utf8(kohi_fixtures::read("face_pmh_two.xml")).unwrap();
+    let (start, end) =
+        (face.find("<MedicalSubsidyCertificateList>").unwrap(), face.find("</MedicalSubsidyCertificateList>").unwrap());
+    format!(
+        "{}<KohiList>{certificates}</KohiList>{}",
+        &face[..start],
+        &face[end + "</MedicalSubsidyCertificateList>".len()..]
+    )
+    .into_bytes()
+}

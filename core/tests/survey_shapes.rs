@@ -1,0 +1,244 @@
+//! `kohi survey` on certificates shaped the ways a real PMH layout plausibly is: names in
+//! English, romaji, Japanese or the registration API's camelCase; the payer, the period or the
+//! cap in groups of their own; the holder's own data, a list of printed items, a date of issue
+//! and a note beside the fields. The layout the survey proposes must read every 公費 as written
+//! (numbers, period, name, income segment, cap), and no value of the holder's own data may reach
+//! a 公費. Each defect this found was a 公費 read wrong with `pmh: received`, no warning.
+
+use kohi::survey::survey;
+use kohi::{NumberKind, ParseOptions, check_number};
+use proptest::prelude::*;
+
+mod common;
+use common::with_certificates;
+
+/// One field's names, one per style: onshi-like English, romaji, Japanese, short English, the
+/// registration API's camelCase.
+type Names = [&'static str; 5];
+const PAYER: Names =
+    ["PublicExpenseBurdenerNumber", "FutanshaBango", "公費負担者番号", "PayerNo", "medicalSubsidyInsurerNumber"];
+const RECIPIENT: Names =
+    ["PublicExpenseRecipientNumber", "JukyushaBango", "公費受給者番号", "RecipNo", "medicalSubsidyRecipientNumber"];
+const NAME: Names = ["CertificateName", "ShoMei", "受給者証名", "CertName", "certificationName"];
+const FROM: Names = ["ValidStartDate", "YukoKaishiBi", "有効期間開始日", "ValidFrom", "validFrom"];
+const TO: Names = ["ValidEndDate", "YukoShuryoBi", "有効期間終了日", "ValidTo", "validTo"];
+const INCOME: Names = ["IncomeClassification", "ShotokuKubun", "所得区分", "Income", "incomeSegment"];
+const CAP: Names = ["CopaymentLimit", "JikoFutanJogenGaku", "自己負担上限額", "Cap", "maxCopaymentAmount"];
+const ISSUE: Names = ["IssueDate", "KofuBi", "交付日", "Issued", "issueDate"];
+const PAYER_GROUP: Names = ["Burdener", "Futansha", "負担者", "Payer", "insurer"];
+const PERIOD_GROUP: Names = ["ValidPeriod", "YukoKikan", "有効期間", "Period", "validPeriod"];
+
+/// How one kind of certificate is written.
+#[derive(Debug, Clone)]
+struct Shape {
+    /// The style of each field's name (payer, recipient, name, from, to, income, cap, issue,
+    /// groups): mostly one for all.
+    styles: [usize; 9],
+    /// Dates as `YYYY-MM-DD` (else `YYYYMMDD`).
+    dashed: bool,
+    /// Each certificate's fields in another order (a rotation by its index times this).
+    rotate: usize,
+    payer_in_group: bool,
+    period_in_group: bool,
+    /// 0: no cap; 1: an amount; 2: a group of amounts; 3: the same with a note.
+    cap: u8,
+    income: bool,
+    issue_date: bool,
+    holder: bool,
+    items: bool,
+    /// Local programs with free-text 受給者番号 (else national ones with the check digit).
+    local: bool,
+    /// National and local programs by turns (their 受給者番号 under one name).
+    mixed: bool,
+}
+
+fn shape() -> impl Strategy<Value = Shape> {
+    let styles = (0..5usize, any::<bool>(), any::<[u8; 9]>())
+        .prop_map(|(style, mix, picks)| picks.map(|p| if mix { usize::from(p) % 5 } else { style }));
+    (styles, any::<[bool; 9]>(), 0..4u8, 0..7usize).prop_map(|(styles, f, cap, rotate)| Shape {
+        styles,
+        dashed: f[7],
+        rotate,
+        mixed: f[8],
+        payer_in_group: f[0],
+        period_in_group: f[1],
+        cap,
+        income: f[2],
+        issue_date: f[3],
+        holder: f[4],
+        items: f[5],
+        local: f[6],
+    })
+}
+
+/// A number of `kind` from its body, with the check digit it calls for.
+fn checked(kind: NumberKind, body: &str) -> String {
+    let digit = check_number(kind, &format!("{body}0")).expected_check_digit.expect("a body of the kind's shape");
+    format!("{body}{digit}")
+}
+
+/// What one certificate says: the truth the layout must read back.
+struct Certificate {
+    index: usize,
+    payer: String,
+    recipient: String,
+    from: (u32, u32),
+    to: (u32, u32),
+    name: &'static str,
+    income: &'static str,
+    cap: Vec<(&'static str, &'static str)>,
+}
+
+impl Certificate {
+    fn new(i: usize, s: &Shape) -> Self {
+        let local = if s.mixed { i % 2 == 1 } else { s.local };
+        // 法別 54/52 national, 88/80 local; the 受給者番号 of a local one is free text.
+        let (law, recipient) = if local {
+            (["88", "80"][i % 2], ["A-778", "第123号", "K000012345", "12-3456"][i % 4].to_owned())
+        } else {
+            (["54", "52"][i % 2], checked(NumberKind::Recipient, &format!("{:06}", 123_456 + i * 7)))
+        };
+        Certificate {
+            index: i,
+            payer: checked(NumberKind::Payer, &format!("{law}13{:03}", 601 + i)),
+            recipient,
+            from: (2025, 4 + i as u32),
+            to: (2026, 3 + i as u32),
+            name: ["特定医療費（指定難病）受給者証", "小児慢性特定疾病医療受給者証"][i % 2],
+            income: ["一般所得Ⅰ", "上位所得"][i % 2],
+            cap: vec![("Getsugaku", ["10000", "5000"][i % 2]), ("Nyuin", ["20000", "10000"][i % 2])],
+        }
+    }
+
+    fn xml(&self, s: &Shape) -> String {
+        let el = |name: &str, value: &str| format!("<{name}>{value}</{name}>");
+        let date = |(y, m): (u32, u32)| {
+            let (y, m) = (y + (m - 1) / 12, (m - 1) % 12 + 1);
+            if s.dashed { format!("{y}-{m:02}-01") } else { format!("{y}{m:02}01") }
+        };
+        let st = s.styles;
+        let mut fields = Vec::new();
+        let payer = el(PAYER[st[0]], &self.payer);
+        fields.push(if s.payer_in_group {
+            el(PAYER_GROUP[st[8]], &(payer + &el("Meisho", "東京都")))
+        } else {
+            payer
+        });
+        fields.push(el(RECIPIENT[st[1]], &self.recipient));
+        fields.push(el(NAME[st[2]], self.name));
+        let period = el(FROM[st[3]], &date(self.from)) + &el(TO[st[4]], &date(self.to));
+        fields.push(if s.period_in_group { el(PERIOD_GROUP[st[8]], &period) } else { period });
+        if s.income {
+            fields.push(el(INCOME[st[5]], self.income));
+        }
+        match s.cap {
+            0 => {}
+            1 => fields.push(el(CAP[st[6]], self.cap[0].1)),
+            _ => {
+                let mut items: String = self.cap.iter().map(|(n, v)| el(n, v)).collect();
+                if s.cap == 3 {
+                    items += &el("Biko", "院外処方を含む");
+                }
+                fields.push(el(CAP[st[6]], &items));
+            }
+        }
+        if s.issue_date {
+            fields.push(el(ISSUE[st[7]], &date((self.from.0 - 1, self.from.1 + 11))));
+        }
+        if s.holder {
+            fields.push(el(
+                "basicFiveInfo",
+                &(el("name", "見本　花子")
+                    + &el("nameKana", "ミホン　ハナコ")
+                    + &el("address", "東京都新宿区西新宿二丁目八番一号")
+                    + &el("dateOfBirth", "2010-05-05")
+                    + &el("sex", "2")),
+            ));
+        }
+        if s.items {
+            for (n, v) in [("交付日", "2024-03-01"), ("備考", "特記事項なし")] {
+                fields.push(el("certificationDetail", &(el("itemName", n) + &el("itemValue", v))));
+            }
+        }
+        let turn = (self.index * s.rotate) % fields.len();
+        fields.rotate_left(turn);
+        el("Cert", &fields.concat())
+    }
+
+    /// What kohi should read: payer, recipient, from, to, name, income, cap.
+    fn read(&self, s: &Shape) -> Vec<String> {
+        let iso = |(y, m): (u32, u32)| format!("{}-{:02}-01", y + (m - 1) / 12, (m - 1) % 12 + 1);
+        let cap = match s.cap {
+            0 => "-".to_owned(),
+            1 => self.cap[0].1.to_owned(),
+            _ => {
+                let mut items: Vec<String> = self.cap.iter().map(|(n, v)| format!("{n}={v}")).collect();
+                if s.cap == 3 {
+                    items.push("Biko=院外処方を含む".into());
+                }
+                items.join(" ")
+            }
+        };
+        vec![
+            self.payer.clone(),
+            self.recipient.clone(),
+            iso(self.from),
+            iso(self.to),
+            self.name.to_owned(),
+            if s.income { self.income } else { "-" }.to_owned(),
+            cap,
+        ]
+    }
+}
+
+/// What kohi read of each 公費, in the order of `Certificate::read`, sorted.
+fn read_back(doc: &kohi::Document) -> Vec<Vec<String>> {
+    let v = serde_json::to_value(&doc.patients[0].kohi).unwrap();
+    let text = |x: &serde_json::Value| x.as_str().unwrap_or("-").to_owned();
+    let mut all: Vec<Vec<String>> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| {
+            let cap = &k["max_copayment"];
+            let cap = match cap["items"].as_array() {
+                Some(items) if !items.is_empty() => items
+                    .iter()
+                    .map(|i| format!("{}={}", text(&i["name"]), text(&i["value"])))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                _ => text(&cap["amount"]),
+            };
+            ["payer_number", "recipient_number", "valid_from", "valid_to", "certificate_name", "income_segment"]
+                .iter()
+                .map(|f| text(&k[*f]))
+                .chain([cap])
+                .collect()
+        })
+        .collect();
+    all.sort();
+    all
+}
+
+proptest! {
+    #![proptest_config(common::properties(300))]
+
+    /// Every plausible shape of a kind of certificate (two to four certificates of it): the
+    /// proposed layout reads each 公費 as written, and nothing of the holder's own data.
+    #[test]
+    fn the_proposed_layout_reads_plausible_layouts_whole(s in shape(), count in 2..5usize) {
+        let certificates: Vec<Certificate> = (0..count).map(|i| Certificate::new(i, &s)).collect();
+        let bytes = with_certificates(&certificates.iter().map(|c| c.xml(&s)).collect::<String>());
+        let surveyed = survey([bytes.as_slice()], &ParseOptions::default());
+        let layout = surveyed.layout.expect("a layout").to_string();
+        let options = ParseOptions::default().with_layout_json(&layout).unwrap();
+        let doc = kohi::parse_with(&bytes, &options).unwrap();
+        let mut want: Vec<Vec<String>> = certificates.iter().map(|c| c.read(&s)).collect();
+        want.sort();
+        prop_assert_eq!(read_back(&doc), want, "{:?} with {}", s, layout);
+        let kohi = serde_json::to_string(&doc.patients[0].kohi).unwrap();
+        for personal in ["見本", "ミホン", "西新宿", "2010-05-05"] {
+            prop_assert!(!kohi.contains(personal), "{} in a 公費: {:?} with {}", personal, s, layout);
+        }
+    }
+}
