@@ -10,6 +10,7 @@ use kohi::{NumberKind, ParseOptions, check_number};
 use proptest::prelude::*;
 
 mod common;
+use common::json::json_form;
 use common::with_certificates;
 
 /// One field's names, one per style: onshi-like English, romaji, Japanese, short English, the
@@ -38,6 +39,8 @@ struct Shape {
     dashed: bool,
     /// Each certificate's fields in another order (a rotation by its index times this).
     rotate: usize,
+    /// The certificate's own values (not the cap, nor a group's) in its attributes.
+    attributes: bool,
     payer_in_group: bool,
     period_in_group: bool,
     /// 0: no cap; 1: an amount; 2: a group of amounts; 3: the same with a note.
@@ -55,8 +58,9 @@ struct Shape {
 fn shape() -> impl Strategy<Value = Shape> {
     let styles = (0..5usize, any::<bool>(), any::<[u8; 9]>())
         .prop_map(|(style, mix, picks)| picks.map(|p| if mix { usize::from(p) % 5 } else { style }));
-    (styles, any::<[bool; 9]>(), 0..4u8, 0..7usize).prop_map(|(styles, f, cap, rotate)| Shape {
+    (styles, any::<[bool; 10]>(), 0..4u8, 0..7usize).prop_map(|(styles, f, cap, rotate)| Shape {
         styles,
+        attributes: f[9],
         dashed: f[7],
         rotate,
         mixed: f[8],
@@ -162,7 +166,15 @@ impl Certificate {
         }
         let turn = (self.index * s.rotate) % fields.len();
         fields.rotate_left(turn);
-        el("Cert", &fields.concat())
+        // A value alone (`<N>v</N>`, not the cap) as the attribute `N="v"`.
+        let attribute = |field: &String| {
+            let (open, rest) = field.strip_prefix('<')?.split_once('>')?;
+            let value = rest.strip_suffix(&format!("</{open}>"))?;
+            (s.attributes && !value.contains('<') && !CAP.contains(&open)).then(|| format!(" {open}=\"{value}\""))
+        };
+        let attributes: String = fields.iter().filter_map(attribute).collect();
+        let children: String = fields.iter().filter(|f| attribute(f).is_none()).map(String::as_str).collect();
+        format!("<Cert{attributes}>{children}</Cert>")
     }
 
     /// What kohi should read: payer, recipient, from, to, name, income, cap.
@@ -223,12 +235,19 @@ fn read_back(doc: &kohi::Document) -> Vec<Vec<String>> {
 proptest! {
     #![proptest_config(common::properties(300))]
 
-    /// Every plausible shape of a kind of certificate (two to four certificates of it): the
-    /// proposed layout reads each 公費 as written, and nothing of the holder's own data.
+    /// Every plausible shape of a kind of certificate (two to four certificates of it), in XML or
+    /// the Web API's JSON form: the proposed layout reads each 公費 as written, and nothing of the
+    /// holder's own data.
     #[test]
-    fn the_proposed_layout_reads_plausible_layouts_whole(s in shape(), count in 2..5usize) {
+    fn the_proposed_layout_reads_plausible_layouts_whole(s in shape(), count in 2..5usize, json in any::<bool>()) {
         let certificates: Vec<Certificate> = (0..count).map(|i| Certificate::new(i, &s)).collect();
-        let bytes = with_certificates(&certificates.iter().map(|c| c.xml(&s)).collect::<String>());
+        let xml: String = certificates.iter().map(|c| c.xml(&s)).collect();
+        prop_assert_eq!(s.attributes, xml.contains("<Cert "), "values in attributes as asked");
+        let mut bytes = with_certificates(&xml);
+        if json {
+            // The Web API's form of the same (surveyed and read as such).
+            bytes = json_form(std::str::from_utf8(&bytes).unwrap()).into_bytes();
+        }
         let surveyed = survey([bytes.as_slice()], &ParseOptions::default());
         let layout = surveyed.layout.expect("a layout").to_string();
         let options = ParseOptions::default().with_layout_json(&layout).unwrap();

@@ -3,6 +3,7 @@
 // Each test crate that includes this module uses a part of it.
 #![allow(dead_code)]
 
+pub mod json;
 pub mod tree;
 
 use kohi::{ParseOptions, PatientReader};
