@@ -13,6 +13,23 @@ mod common;
 use common::json::json_form;
 use common::with_certificates;
 
+/// The certificates (XML) in a face result, where `placement` says (see `Shape::placement`).
+fn placed(certificates: &str, placement: u8) -> Vec<u8> {
+    let in_result = String::from_utf8(with_certificates(certificates)).unwrap();
+    let list = format!("<KohiList>{certificates}</KohiList>");
+    assert!(in_result.contains(&list));
+    match placement {
+        0 => in_result.into_bytes(),
+        1 => in_result.replace(&list, "").replace("<ResultList>", &format!("{list}<ResultList>")).into_bytes(),
+        2 => in_result.replace(&list, &format!("<PmhInfo>{list}</PmhInfo>")).into_bytes(),
+        _ => {
+            let header_end = in_result.find("</MessageHeader>").unwrap() + "</MessageHeader>".len();
+            let start = in_result.find("<XmlMsg>").unwrap() + "<XmlMsg>".len();
+            format!("<PmhMsg>{}<MessageBody>{list}</MessageBody></PmhMsg>", &in_result[start..header_end]).into_bytes()
+        }
+    }
+}
+
 /// One field's names, one per style: onshi-like English, romaji, Japanese, short English, the
 /// registration API's camelCase.
 type Names = [&'static str; 5];
@@ -41,6 +58,9 @@ struct Shape {
     rotate: usize,
     /// The certificate's own values (not the cap, nor a group's) in its attributes.
     attributes: bool,
+    /// Where the list sits: in the result, at the person level (in `MessageBody`), in a
+    /// wrapper of its own in the result, or in a document of its own (root `PmhMsg`).
+    placement: u8,
     payer_in_group: bool,
     period_in_group: bool,
     /// 0: no cap; 1: an amount; 2: a group of amounts; 3: the same with a note.
@@ -58,8 +78,9 @@ struct Shape {
 fn shape() -> impl Strategy<Value = Shape> {
     let styles = (0..5usize, any::<bool>(), any::<[u8; 9]>())
         .prop_map(|(style, mix, picks)| picks.map(|p| if mix { usize::from(p) % 5 } else { style }));
-    (styles, any::<[bool; 10]>(), 0..4u8, 0..7usize).prop_map(|(styles, f, cap, rotate)| Shape {
+    (styles, any::<[bool; 10]>(), 0..4u8, 0..7usize, 0..4u8).prop_map(|(styles, f, cap, rotate, placement)| Shape {
         styles,
+        placement,
         attributes: f[9],
         dashed: f[7],
         rotate,
@@ -243,7 +264,7 @@ proptest! {
         let certificates: Vec<Certificate> = (0..count).map(|i| Certificate::new(i, &s)).collect();
         let xml: String = certificates.iter().map(|c| c.xml(&s)).collect();
         prop_assert_eq!(s.attributes, xml.contains("<Cert "), "values in attributes as asked");
-        let mut bytes = with_certificates(&xml);
+        let mut bytes = placed(&xml, s.placement);
         if json {
             // The Web API's form of the same (surveyed and read as such).
             bytes = json_form(std::str::from_utf8(&bytes).unwrap()).into_bytes();
