@@ -645,6 +645,10 @@ mod field {
 struct Child<'a> {
     name: &'a str,
     values: Vec<(usize, &'a str)>,
+    /// The same field written the other way in other certificates (`@Payer` beside `Payer`):
+    /// its values are counted with these, and a proposal names both. `name` is the element
+    /// when there is one (a cap is read from an element only).
+    other: Option<&'a str>,
 }
 
 impl Child<'_> {
@@ -815,10 +819,19 @@ fn propose_fields(walk: &Walk, entry_path: &str) -> Vec<Proposal> {
     let mut repeated: Vec<&str> = Vec::new();
     for (i, occ) in occurrences.iter().enumerate() {
         for (name, value) in occ {
-            let child = *by_name.entry(name.as_str()).or_insert_with(|| {
-                children.push(Child { name, values: Vec::new() });
+            // An attribute and an element of one name are one field written two ways.
+            let field = if name.contains('/') { name.as_str() } else { name.strip_prefix('@').unwrap_or(name) };
+            let child = *by_name.entry(field).or_insert_with(|| {
+                children.push(Child { name, values: Vec::new(), other: None });
                 children.len() - 1
             });
+            let child_ref = &mut children[child];
+            if child_ref.name != name.as_str() && child_ref.other.is_none() {
+                child_ref.other = Some(name);
+                if child_ref.name.starts_with('@') {
+                    std::mem::swap(&mut child_ref.name, child_ref.other.as_mut().expect("just set"));
+                }
+            }
             let values = &mut children[child].values;
             if values.last().is_none_or(|&(last, _)| last != i) {
                 values.push((i, value.as_str()));
@@ -844,14 +857,18 @@ fn propose_fields(walk: &Walk, entry_path: &str) -> Vec<Proposal> {
             if covered.contains(&field) {
                 return;
             }
-            proposals.push(Proposal {
-                field,
-                // A leaf of a group by its own name; the group is a wrapper (`layout_file`).
-                element: child.name.rsplit('/').next().unwrap_or(child.name).to_owned(),
-                path: format!("{entry_path}/{}", child.name),
-                confidence,
-                evidence,
-            });
+            // The other spelling too, where a layout may name it (not a cap's attribute).
+            let other = child.other.filter(|o| field != field::CAP || !o.starts_with('@'));
+            for name in std::iter::once(child.name).chain(other) {
+                proposals.push(Proposal {
+                    field,
+                    // A leaf of a group by its own name; the group is a wrapper (`layout_file`).
+                    element: name.rsplit('/').next().unwrap_or(name).to_owned(),
+                    path: format!("{entry_path}/{name}"),
+                    confidence,
+                    evidence: evidence.clone(),
+                });
+            }
         };
 
     // 公費負担者番号: the most check-digit-valid 公費 numbers.
@@ -981,7 +998,7 @@ fn propose_fields(walk: &Walk, entry_path: &str) -> Vec<Proposal> {
         of_amounts > 0 && of_amounts * 2 >= all && (hinted(group, hint::AMOUNT) || leaves.any(named_amount))
     });
     if let Some(group) = cap_group {
-        let whole = Child { name: group, values: Vec::new() };
+        let whole = Child { name: group, values: Vec::new(), other: None };
         propose_field(
             field::CAP,
             &whole,
