@@ -43,6 +43,7 @@ const TO: Names = ["ValidEndDate", "YukoShuryoBi", "有効期間終了日", "Val
 const INCOME: Names = ["IncomeClassification", "ShotokuKubun", "所得区分", "Income", "incomeSegment"];
 const CAP: Names = ["CopaymentLimit", "JikoFutanJogenGaku", "自己負担上限額", "Cap", "maxCopaymentAmount"];
 const ISSUE: Names = ["IssueDate", "KofuBi", "交付日", "Issued", "issueDate"];
+const TYPE_ID: Names = ["CertificateTypeId", "ShubetsuId", "受給者証種別ID", "TypeId", "orgSpecificCertificateTypeId"];
 const PAYER_GROUP: Names = ["Burdener", "Futansha", "負担者", "Payer", "insurer"];
 const PERIOD_GROUP: Names = ["ValidPeriod", "YukoKikan", "有効期間", "Period", "validPeriod"];
 
@@ -78,13 +79,17 @@ struct Shape {
     mixed: bool,
     /// Some certificates without the income segment or the cap (every second, every third).
     sparse: bool,
+    /// A code of the kind of certificate beside its fields (the registration API's
+    /// `orgSpecificCertificateTypeId`), the same in every certificate of a program.
+    type_id: bool,
 }
 
 fn shape() -> impl Strategy<Value = Shape> {
     let styles = (0..5usize, any::<bool>(), any::<[u8; 9]>())
         .prop_map(|(style, mix, picks)| picks.map(|p| if mix { usize::from(p) % 5 } else { style }));
-    (styles, any::<[bool; 12]>(), 0..4u8, 0..7usize, 0..4u8).prop_map(|(styles, f, cap, rotate, placement)| Shape {
+    (styles, any::<[bool; 13]>(), 0..4u8, 0..7usize, 0..4u8).prop_map(|(styles, f, cap, rotate, placement)| Shape {
         styles,
+        type_id: f[12],
         spelled_apart: f[11],
         placement,
         sparse: f[10],
@@ -178,6 +183,9 @@ impl Certificate {
                 }
                 fields.push(el(CAP[st[6]], &items));
             }
+        }
+        if s.type_id {
+            fields.push(el(TYPE_ID[st[7]], ["NANBYO01", "SHOMAN02"][self.index % 2]));
         }
         if s.issue_date {
             fields.push(el(ISSUE[st[7]], &date((self.from.0 - 1, self.from.1 + 11))));
