@@ -1022,7 +1022,8 @@ fn propose_fields(walk: &Walk, entry_path: &str) -> Vec<Proposal> {
             &mut taken,
         );
     }
-    // Certificate name and income segment: the texts; the longer one is the name. Not a text
+    // Certificate name and income segment: the texts; the longest is the name, one named like a
+    // segment the income segment. Not a text
     // named as another of kohi's fields (`designatedMedicalInstitutions` was the income segment).
     let mut texts: Vec<(&Child<'_>, f64)> = children
         .iter()
@@ -1049,14 +1050,10 @@ fn propose_fields(walk: &Walk, entry_path: &str) -> Vec<Proposal> {
         let confidence = if hinted(c.name, hint::NAME) { Confidence::Medium } else { Confidence::Low };
         propose_field(field::NAME, c, confidence, "the longest text of the entry".into(), &mut taken);
     }
-    match (income, texts.get(1)) {
-        (Some((c, _)), _) => {
-            propose_field(field::INCOME, c, Confidence::Medium, "short text named like a segment".into(), &mut taken)
-        }
-        (None, Some((c, _))) => {
-            propose_field(field::INCOME, c, Confidence::Low, "a shorter text of the entry".into(), &mut taken)
-        }
-        (None, None) => {}
+    // Only a text named like a segment: any other text (a history key, a note, a payer's name)
+    // was proposed as "a shorter text of the entry" and read into every 公費's income segment.
+    if let Some((c, _)) = income {
+        propose_field(field::INCOME, c, Confidence::Medium, "short text named like a segment".into(), &mut taken)
     }
     // The certificate's other fields, by name alone: a child named as one of kohi's (case,
     // separators, an `is` before and a `Flg` after aside: `isAlwaysReimbursement`,

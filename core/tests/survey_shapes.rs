@@ -80,7 +80,8 @@ struct Shape {
     /// Some certificates without the income segment or the cap (every second, every third).
     sparse: bool,
     /// A code of the kind of certificate beside its fields (the registration API's
-    /// `orgSpecificCertificateTypeId`), the same in every certificate of a program.
+    /// `orgSpecificCertificateTypeId`), the same in every certificate of a program, with the
+    /// API's `historyKey` and `isDeleted`.
     type_id: bool,
 }
 
@@ -185,7 +186,10 @@ impl Certificate {
             }
         }
         if s.type_id {
+            // With the registration API's bookkeeping beside it.
             fields.push(el(TYPE_ID[st[7]], ["NANBYO01", "SHOMAN02"][self.index % 2]));
+            fields.push(el("historyKey", &format!("H{}{:02}-{:03}", self.from.0, self.from.1, self.index + 1)));
+            fields.push(el("isDeleted", "0"));
         }
         if s.issue_date {
             fields.push(el(ISSUE[st[7]], &date((self.from.0 - 1, self.from.1 + 11))));
