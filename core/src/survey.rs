@@ -1023,8 +1023,8 @@ fn propose_fields(walk: &Walk, entry_path: &str) -> Vec<Proposal> {
         );
     }
     // Certificate name and income segment: the texts; the longest is the name, one named like a
-    // segment the income segment. Not a text
-    // named as another of kohi's fields (`designatedMedicalInstitutions` was the income segment).
+    // segment the income segment. Not a text named as another of kohi's fields
+    // (`designatedMedicalInstitutions` was the income segment).
     let mut texts: Vec<(&Child<'_>, f64)> = children
         .iter()
         .filter(|c| free(&taken, c) && !named_as_another(c.name, &[field::NAME, field::INCOME]))
