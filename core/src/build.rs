@@ -195,8 +195,11 @@ impl Builder {
                 processing_result_message: body.processing_result_message.clone(),
                 qualification_validity: body.qualification_validity.clone(),
             };
+            // After the units, wherever it stood: a stream knows the body's person whole only at
+            // the end of the document, and gives it last; given first here, the two parses read
+            // one file in two orders.
             if !body.qualifications.is_empty() || body.search_info.is_some() {
-                patients.insert(0, body);
+                patients.push(body);
             }
             Some(info)
         } else {

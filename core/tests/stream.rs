@@ -699,3 +699,24 @@ fn json_after_64_kib_of_white_space_is_read_alike_whole_and_streamed() {
         assert_eq!(code(streamed(&bytes, 4096)), read, "{blanks} blanks");
     }
 }
+
+/// A bulk file whose body also holds a result of its own (a `ResultList` beside the units, before
+/// or after them): the whole-file parse gives the body's person where a stream can, after the
+/// units. It gave it first, a stream last, so the two read the same file in two orders (found
+/// by the `stream` fuzz target).
+#[test]
+fn a_result_in_the_body_of_a_bulk_file_comes_after_its_units_in_both_parses() {
+    let body_result = "<ResultList><ResultOfQualificationConfirmation><InsuredCardClassification>A1\
+        </InsuredCardClassification><InsurerNumber>12136016</InsurerNumber></ResultOfQualificationConfirmation></ResultList>";
+    let units = bulk(3);
+    let after = units.replace("</MessageBody>", &format!("{body_result}</MessageBody>"));
+    let before = units.replacen("<BulkConfirmUnit>", &format!("{body_result}<BulkConfirmUnit>"), 1);
+    for xml in [after, before] {
+        let want = whole(xml.as_bytes()).unwrap();
+        assert_eq!(want.len(), 4);
+        assert!(want[3].contains("12136016") && !want[3].contains("\"reference_number\":\"2\""), "the body's last");
+        for chunk in [1, 7, 4096] {
+            assert_eq!(streamed(xml.as_bytes(), chunk).unwrap(), want, "chunks of {chunk}");
+        }
+    }
+}
