@@ -27,6 +27,18 @@ fn slots(doc: &kohi::Document) -> Vec<String> {
         .collect()
 }
 
+/// The slots of the two certificates most tests here write (a 54 of 2025-04 and a 52 of
+/// 2025-10), read whole.
+const TWO_CERTIFICATES: [&str; 2] = [
+    r#"1 "52" "52136017" "1234566" "2025-10-01" "2026-09-30" "pmh""#,
+    r#"2 "54" "54136015" "1234566" "2025-04-01" "2026-03-31" "pmh""#,
+];
+
+/// `bytes` read with a layout file (the one a survey proposed).
+fn read_with(bytes: &[u8], layout: &serde_json::Value) -> kohi::Document {
+    kohi::parse_with(bytes, &ParseOptions::default().with_layout_json(&layout.to_string()).unwrap()).unwrap()
+}
+
 const MOVED: [&str; 10] = [
     "pmh_unknown_names.xml",
     "pmh_unknown_names_sjis.xml",
@@ -276,8 +288,7 @@ fn a_field_in_a_group_of_the_certificate_is_proposed_with_its_wrapper() {
     assert_eq!(entries, ["Cert"]);
     let layout = s.layout.unwrap();
     assert_eq!(layout["wrappers"], serde_json::json!({"Period": ["MedicalSubsidyCertificateInfo"]}));
-    let doc =
-        kohi::parse_with(&bytes, &ParseOptions::default().with_layout_json(&layout.to_string()).unwrap()).unwrap();
+    let doc = read_with(&bytes, &layout);
     let periods: Vec<_> = doc.patients[0]
         .kohi
         .iter()
@@ -306,8 +317,7 @@ fn a_group_of_amounts_is_the_cap() {
     assert_eq!(cap.element, "JikoFutanJogenGaku");
     let layout = s.layout.unwrap();
     assert_eq!(layout.get("wrappers"), None);
-    let doc =
-        kohi::parse_with(&bytes, &ParseOptions::default().with_layout_json(&layout.to_string()).unwrap()).unwrap();
+    let doc = read_with(&bytes, &layout);
     let items: Vec<Vec<(String, String)>> = doc.patients[0]
         .kohi
         .iter()
@@ -983,15 +993,8 @@ fn a_payer_in_a_group_of_its_own_leaves_the_certificate_whole() {
     assert_eq!((entry.element.as_str(), entry.confidence), ("Cert", Confidence::High));
     let layout = s.layout.unwrap();
     assert_eq!(layout["wrappers"]["Futansha"], serde_json::json!(["MedicalSubsidyCertificateInfo"]));
-    let doc =
-        kohi::parse_with(&bytes, &ParseOptions::default().with_layout_json(&layout.to_string()).unwrap()).unwrap();
-    assert_eq!(
-        slots(&doc),
-        [
-            r#"1 "52" "52136017" "1234566" "2025-10-01" "2026-09-30" "pmh""#,
-            r#"2 "54" "54136015" "1234566" "2025-04-01" "2026-03-31" "pmh""#,
-        ]
-    );
+    let doc = read_with(&bytes, &layout);
+    assert_eq!(slots(&doc), TWO_CERTIFICATES);
 }
 
 /// What stays as it was: a person's element around certificates is not a certificate, nor is a
@@ -1099,19 +1102,12 @@ fn a_holders_personal_data_is_never_proposed_for_a_kohi_field() {
     let personal = s.proposals.iter().filter(|p| p.path.contains("/basicFiveInfo/")).collect::<Vec<_>>();
     assert!(personal.is_empty(), "{personal:?}");
     let layout = s.layout.unwrap();
-    let doc =
-        kohi::parse_with(&bytes, &ParseOptions::default().with_layout_json(&layout.to_string()).unwrap()).unwrap();
+    let doc = read_with(&bytes, &layout);
     let kohi = serde_json::to_string(&doc.patients[0].kohi).unwrap();
     for value in ["見本", "ミホン", "東京都", "2010-05-05", "2012-01-01"] {
         assert!(!kohi.contains(value), "{value} in a 公費");
     }
-    assert_eq!(
-        slots(&doc),
-        [
-            r#"1 "52" "52136017" "1234566" "2025-10-01" "2026-09-30" "pmh""#,
-            r#"2 "54" "54136015" "1234566" "2025-04-01" "2026-03-31" "pmh""#,
-        ]
-    );
+    assert_eq!(slots(&doc), TWO_CERTIFICATES);
     let names: Vec<&str> = doc.patients[0].kohi.iter().map(|k| k.certificate_name.as_deref().unwrap_or("-")).collect();
     assert_eq!(names, ["特定医療費受給者証", "特定医療費受給者証"]);
 }
@@ -1143,16 +1139,9 @@ fn items_of_a_list_in_the_certificate_are_no_fields() {
     let items = s.proposals.iter().filter(|p| p.path.contains("/certificationDetail/")).collect::<Vec<_>>();
     assert!(items.is_empty(), "{items:?}");
     let layout = s.layout.unwrap();
-    let doc =
-        kohi::parse_with(&bytes, &ParseOptions::default().with_layout_json(&layout.to_string()).unwrap()).unwrap();
+    let doc = read_with(&bytes, &layout);
     assert!(doc.patients[0].kohi.iter().all(|k| k.income_segment.is_none()));
-    assert_eq!(
-        slots(&doc),
-        [
-            r#"1 "52" "52136017" "1234566" "2025-10-01" "2026-09-30" "pmh""#,
-            r#"2 "54" "54136015" "1234566" "2025-04-01" "2026-03-31" "pmh""#,
-        ]
-    );
+    assert_eq!(slots(&doc), TWO_CERTIFICATES);
 }
 
 /// A cap given as a group of amounts with a note beside them: the group is still the cap, every
