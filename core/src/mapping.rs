@@ -188,8 +188,19 @@ pub fn map_patient(patient: &mut Patient, warnings: &mut Vec<Warning>, confirmat
     // Stable: equal weights (the same 法別, or any two 地方単独) keep input order; renewals that
     // are not current come last.
     entries.sort_by_key(order_weight);
+    // A 公費 not valid that day (alone, or the current one of renewals none of which is) keeps
+    // its slot (no source says otherwise), with a warning: an expired one could hold 第1公費 and
+    // push a valid one past the fourth, without a word.
+    let outside = |k: &KohiEntry| {
+        let Some(day) = confirmation_date else { return false };
+        k.valid_from.as_ref().and_then(|d| d.value).is_some_and(|from| from > day)
+            || k.valid_to.as_ref().and_then(|d| d.value).is_some_and(|to| to < day)
+    };
     let mut slot = 0;
     for entry in &mut entries {
+        if !entry.is_replaced() && outside(entry) {
+            warnings.push(Warning { code: WarningCode::KohiOutsidePeriod, path: entry.path.clone() });
+        }
         if entry.is_replaced() {
             warnings.push(Warning { code: WarningCode::RenewedKohi, path: entry.path.clone() });
         } else if slot < SLOTS {

@@ -849,6 +849,10 @@ pub enum WarningCode {
     /// Two results of one person are identical: both are kept, but which one the terminal meant
     /// is ambiguous.
     DuplicateResult,
+    /// A 公費 that takes its place among the slotted ones (no renewal beside it, or the current
+    /// one of its renewals) whose period does not hold the 資格確認日 (it ended before, or
+    /// starts after): it keeps its slot, as sent; check it before billing with it.
+    KohiOutsidePeriod,
 }
 
 impl WarningCode {
@@ -870,6 +874,7 @@ impl WarningCode {
             Self::UnmappedKohiNumber => "unmapped_kohi_number",
             Self::MedicalAidUnmarked => "medical_aid_unmarked",
             Self::DuplicateResult => "duplicate_result",
+            Self::KohiOutsidePeriod => "kohi_outside_period",
         }
     }
 }

@@ -267,3 +267,61 @@ fn a_recipient_number_under_an_unknown_name_is_not_read_whole() {
     let extra = face.replacen("<AlwaysReimbursementFlg>0</AlwaysReimbursementFlg>", "<Kubun>01</Kubun>", 1);
     assert_eq!(kohi::parse(extra.as_bytes()).unwrap().patients[0].pmh, PmhState::Received);
 }
+
+/// A 公費 with no renewal beside it whose period does not hold the 資格確認日 (2025-06-04 here):
+/// an expired 54 and a 52 not valid yet keep their slots, as sent (no source says otherwise),
+/// and each warns `kohi_outside_period`. Before, nothing said so: the expired 54 held 第1公費
+/// without a word, and could push a valid 公費 past the fourth.
+#[test]
+fn a_kohi_outside_its_period_on_the_confirmation_day_warns_and_keeps_its_slot() {
+    let face = String::from_utf8(std::fs::read(kohi_fixtures::path("face_pmh_two.xml")).unwrap()).unwrap();
+    let dates = |from: &str, to: &str| {
+        format!(
+            "<MedicalSubsidyValidStartDate>{from}</MedicalSubsidyValidStartDate>\
+             <MedicalSubsidyValidEndDate>{to}</MedicalSubsidyValidEndDate>"
+        )
+    };
+    let (start, end) =
+        (face.find("<MedicalSubsidyValidStartDate>").unwrap(), face.find("</MedicalSubsidyValidEndDate>").unwrap());
+    // The first certificate (the 52) starts in 2026; the 88's period is left as it is.
+    let not_yet = format!(
+        "{}{}{}",
+        &face[..start],
+        dates("20260401", "20270331"),
+        &face[end + "</MedicalSubsidyValidEndDate>".len()..]
+    );
+    let doc = kohi::parse(not_yet.as_bytes()).unwrap();
+    assert_eq!(slots(&doc), vec![s(Some(1), "52", "52136017", "1234566"), s(Some(2), "88", "88131016", "K000012345")]);
+    let outside: Vec<&str> =
+        doc.warnings.iter().filter(|w| w.code == WarningCode::KohiOutsidePeriod).map(|w| w.path.as_str()).collect();
+    assert_eq!(
+        outside,
+        [
+            "XmlMsg/MessageBody/ResultList/ResultOfQualificationConfirmation[1]/MedicalSubsidyCertificateList/MedicalSubsidyCertificateInfo[1]"
+        ]
+    );
+    let expired = not_yet.replacen(&dates("20260401", "20270331"), &dates("20240401", "20250331"), 1);
+    let doc = kohi::parse(expired.as_bytes()).unwrap();
+    assert_eq!(doc.warnings.iter().filter(|w| w.code == WarningCode::KohiOutsidePeriod).count(), 1);
+    // Valid that day, as the fixture has it: no such warning.
+    assert!(parse("face_pmh_two.xml").warnings.iter().all(|w| w.code != WarningCode::KohiOutsidePeriod));
+}
+
+/// Renewals none of which is valid on the 資格確認日 (2027-06-01: both periods have ended): the
+/// current one (the latest to start) keeps the slot and warns `kohi_outside_period`; the other
+/// warns `renewed_kohi` only.
+#[test]
+fn the_current_renewal_outside_its_period_warns_too() {
+    let xml = String::from_utf8(std::fs::read(kohi_fixtures::path("pmh_renewal.xml")).unwrap()).unwrap();
+    let later = xml.replace(
+        "<QualificationConfirmationDate>20250604</QualificationConfirmationDate>",
+        "<QualificationConfirmationDate>20270601</QualificationConfirmationDate>",
+    );
+    assert_ne!(later, xml);
+    let doc = kohi::parse(later.as_bytes()).unwrap();
+    let outside: Vec<&str> =
+        doc.warnings.iter().filter(|w| w.code == WarningCode::KohiOutsidePeriod).map(|w| w.path.as_str()).collect();
+    let current = doc.patients[0].kohi.iter().find(|k| k.renewal == Some(kohi::Renewal::Current)).unwrap();
+    assert_eq!(current.valid_from.as_ref().and_then(|d| d.value).map(|d| d.to_string()).as_deref(), Some("2026-04-01"));
+    assert_eq!(outside, [current.path.as_str()]);
+}
