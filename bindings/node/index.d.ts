@@ -66,7 +66,7 @@ export interface Survey {
   failed: Record<string, number>
   /** Every path (element names joined by `/`; an attribute is `…/@name`), with the shapes of its values, never a value. */
   elements: Array<{ path: string; count: number; known: boolean; container: boolean; shapes: Record<string, number> }>
-  /** `element` is the name for the layout file's `rename` (`@name` for an attribute). */
+  /** `element` is the name for the layout file's `rename` (`@name` for an attribute, `Group/name` for a leaf told apart by its group). */
   proposals: Array<{ field: string; element: string; path: string; confidence: 'low' | 'medium' | 'high'; evidence: string }>
   /** The proposed layout file, ready for the `layout` option; null when nothing is proposed. */
   layout: Record<string, unknown> | null

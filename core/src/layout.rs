@@ -410,6 +410,9 @@ pub struct Layout {
     /// layout file's `place`): they then fill the last result after it closed, so the parser
     /// cannot settle at the close what that result will need (its path, see `complete.rs`).
     result_fields_elsewhere: bool,
+    /// A layout file named a field by its group (`Futansha/Bango`): children of a wrapper are
+    /// looked up by the wrapper's name and theirs first (see [`Layout::lookup_in`]).
+    grouped_names: bool,
 }
 
 impl std::fmt::Debug for Layout {
@@ -558,7 +561,10 @@ impl Layout {
     ///
     /// - `rename`: canonical name → the names the files use (added; the canonical one stays).
     ///   `@name` is the attribute `name` of the parent element (a field that holds one value
-    ///   only: not a container, a wrapper or the cap).
+    ///   only: not a container, a wrapper or the cap). `Group/name` (or `Group/@name`) is
+    ///   `name` inside an element `Group` that sits where the field does, and makes `Group` a
+    ///   wrapper there: for a leaf name the files use for two fields, one per group
+    ///   (`Futansha/Bango`, `Jukyusha/Bango`). Inside `Group`, it comes before `name` alone.
     /// - `place`: canonical element → more parents (canonical container names) it may sit
     ///   under, with its whole subtree: PMH data at the person level, say.
     /// - `wrappers`: an element kohi does not know → the parents it wraps content in; its
@@ -586,6 +592,7 @@ impl Layout {
             index: Vec::new(),
             file_prefixes: Vec::new(),
             result_fields_elsewhere: false,
+            grouped_names: false,
         };
         // Every (parent, canonical name, meaning): the table, then what the file places elsewhere.
         let mut rows: Vec<(Ctx, &str, Node)> =
@@ -603,11 +610,19 @@ impl Layout {
         for (canonical_name, alias) in built_in.chain(spec.aliases.iter().cloned()) {
             // `@name`: the attribute `name` of the field's parent element (what a survey calls
             // `…/@name`), for files that carry a value in an attribute.
-            let attribute = alias.strip_prefix('@');
-            if !is_xml_name(attribute.unwrap_or(&alias)) {
+            // `Group/name`: the element (or `@attribute`) `name` of a group element `Group` that
+            // sits where the field does, for a leaf name the files use for two fields
+            // (`<Futansha><Bango>`, `<Jukyusha><Bango>`). The group is a wrapper there.
+            let (group, leaf) = match alias.split_once('/') {
+                Some((group, leaf)) => (Some(group), leaf),
+                None => (None, alias.as_str()),
+            };
+            let attribute = leaf.strip_prefix('@');
+            if !is_xml_name(attribute.unwrap_or(leaf)) || group.is_some_and(|g| !is_xml_name(g)) {
                 return Err(bad_layout(
                     &format!("rename.{canonical_name}"),
-                    "an alias is not a valid XML element name (or @ and an attribute name)",
+                    "an alias is not a valid XML element name (or @ and an attribute name, or a group's \
+                     name, / and one of those)",
                 ));
             }
             let targets: Vec<(Ctx, Node)> = rows.iter().filter(|r| r.1 == canonical_name).map(|r| (r.0, r.2)).collect();
@@ -624,7 +639,17 @@ impl Layout {
                     "an attribute (@name) can stand only for an element that holds one value",
                 ));
             }
+            if group.is_some() && !targets.iter().all(|(_, node)| holds_a_value(node)) {
+                return Err(bad_layout(
+                    &format!("rename.{canonical_name}"),
+                    "a name in a group (Group/name) can stand only for an element that holds one value",
+                ));
+            }
             for (ctx, node) in targets {
+                if let Some(group) = group {
+                    layout.insert_new(ctx, group, Node::Wrapper, "rename")?;
+                    layout.grouped_names = true;
+                }
                 layout.insert_new(ctx, &alias, node, "rename")?;
             }
         }
@@ -681,6 +706,29 @@ impl Layout {
     /// What `name` means under `ctx`, if anything.
     pub fn lookup(&self, ctx: Ctx, name: &str) -> Option<Node> {
         self.lookup_at(ctx as usize, name)
+    }
+
+    /// What `name` means as a child of the wrapper `group` under `ctx`: the layout file's
+    /// `group/name` if it named one, else what `name` means under `ctx`.
+    pub fn lookup_in(&self, ctx: Ctx, group: &str, name: &str) -> Option<Node> {
+        if self.grouped_names {
+            // On the stack: this runs for every child of a wrapper, and names are short.
+            let mut buffer = [0u8; 256];
+            let length = group.len() + 1 + name.len();
+            let found = if length <= buffer.len() {
+                buffer[..group.len()].copy_from_slice(group.as_bytes());
+                buffer[group.len()] = b'/';
+                buffer[group.len() + 1..length].copy_from_slice(name.as_bytes());
+                // Two names and a slash: UTF-8 as they are.
+                std::str::from_utf8(&buffer[..length]).ok().and_then(|qualified| self.lookup(ctx, qualified))
+            } else {
+                self.lookup(ctx, &format!("{group}/{name}"))
+            };
+            if found.is_some() {
+                return found;
+            }
+        }
+        self.lookup(ctx, name)
     }
 
     fn lookup_at(&self, ctx: usize, name: &str) -> Option<Node> {

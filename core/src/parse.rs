@@ -594,8 +594,15 @@ impl Walker {
                     return Err(Error::NestingTooDeep { line, column, limit: self.max_depth });
                 }
                 parent.has_child = true;
+                let node = match parent.kind {
+                    Kind::Container(ctx) => self.layout.lookup(ctx, name),
+                    // A layout file may name a field by its group (the wrapper's name, the last
+                    // part of the path).
+                    Kind::Wrapper(ctx) => self.layout.lookup_in(ctx, last_part(&self.path, parent.path_len), name),
+                    _ => None,
+                };
                 match parent.kind {
-                    Kind::Container(ctx) | Kind::Wrapper(ctx) => match self.layout.lookup(ctx, name) {
+                    Kind::Container(ctx) | Kind::Wrapper(ctx) => match node {
                         Some(Node::Container(child)) => Kind::Container(child),
                         Some(Node::Wrapper) => Kind::Wrapper(ctx),
                         Some(Node::Leaf(Field::MaxCopay)) => Kind::MaxCopay,
@@ -646,6 +653,7 @@ impl Walker {
             Kind::Container(ctx) | Kind::Wrapper(ctx) => Some(ctx),
             _ => None,
         };
+        let wrapper = matches!(kind, Kind::Wrapper(_));
         let in_unknown = matches!(kind, Kind::Unknown { top: false });
         let siblings_start = self.siblings.len();
         self.stack.push(Frame { kind, path_len, siblings_start, text_start: self.text.len(), has_child: false });
@@ -654,7 +662,7 @@ impl Walker {
         // once the element is open, as its children are: an attribute is one of them to the
         // duplicate check.
         if e.len() > name.len() && !e.attributes_raw().trim_ascii().is_empty() {
-            self.attributes(e, attribute_ctx, in_unknown, &here)?;
+            self.attributes(e, attribute_ctx, wrapper, in_unknown, &here)?;
         }
         Ok(())
     }
@@ -665,22 +673,29 @@ impl Walker {
     /// as a child element would. It warns `unknown_element`, unless its element sits inside an
     /// unknown element (`in_unknown`), whose warning covers its subtree as it covers nested
     /// elements: a certificate under unknown names warned once, not once per attribute.
-    /// `ctx`: the element's context, when it is a container or wrapper kohi knows.
+    /// `ctx`: the element's context, when it is a container or wrapper kohi knows; `wrapper`:
+    /// it is a wrapper, whose name may group a field's attribute (`Group/@name`).
     #[cold]
     #[inline(never)]
     fn attributes(
         &mut self,
         e: &BytesStart<'_>,
         ctx: Option<Ctx>,
+        wrapper: bool,
         in_unknown: bool,
         here: &impl Fn() -> (usize, usize),
     ) -> Result<()> {
+        let group = wrapper.then(|| e.name().as_ref().to_owned());
         for attr in attribute_values(e, here) {
             let (key, value) = attr?;
             self.check(Limit::TextBytes, value.len(), here)?;
             self.check(Limit::NameBytes, key.len(), here)?;
             let name = format!("@{key}");
-            let field = match ctx.and_then(|ctx| self.layout.lookup(ctx, &name)) {
+            let node = ctx.and_then(|ctx| match &group {
+                Some(group) => self.layout.lookup_in(ctx, group, &name),
+                None => self.layout.lookup(ctx, &name),
+            });
+            let field = match node {
                 Some(Node::Leaf(field)) if field != Field::MaxCopay => Some(field),
                 _ => None,
             };
@@ -998,6 +1013,13 @@ fn push_index(path: &mut String, i: usize) {
     path.push('[');
     path.extend(digits[at..].iter().map(|&d| char::from(d)));
     path.push(']');
+}
+
+/// The last part of `path` from `from` on: the name of the element whose part starts there
+/// (after its `/`).
+fn last_part(path: &str, from: usize) -> &str {
+    let part = &path[from..];
+    part.strip_prefix('/').unwrap_or(part)
 }
 
 pub(crate) fn is_blank(s: &str) -> bool {

@@ -197,6 +197,12 @@ impl Survey {
             };
             let _ = writeln!(out, "  {} ← {}  [{confidence}] {}  ({})", p.field, p.element, p.evidence, p.path);
         }
+        if self.proposals.iter().any(|p| p.element.contains('/')) {
+            let _ = writeln!(
+                out,
+                "\nA name `Group/name` is the leaf `name` inside the element `Group`: the files use that leaf name for more than one field, each in a group of its own."
+            );
+        }
         if let Some(layout) = &self.layout {
             let _ = writeln!(out, "\nLayout file:\n{}", serde_json::to_string_pretty(layout).unwrap_or_default());
         }
@@ -336,6 +342,8 @@ struct Frame {
     /// This occurrence is among the first [`SAMPLED_OCCURRENCES`] of its path: an unknown
     /// container's values are kept.
     sampled: bool,
+    /// A wrapper of the layout in use: it may group fields (`Group/name`).
+    wrapper: bool,
     /// Leaf children of this occurrence (kept for sampled unknown containers).
     leaves: Occurrence,
 }
@@ -346,6 +354,15 @@ impl Frame {
     /// under a name of its own?), among the first occurrences of its path.
     fn keeps_values(&self) -> bool {
         self.sampled && (!self.known || self.ctx == Some(Ctx::Subsidy))
+    }
+
+    /// What a child's `name` (or `@name`) means under `ctx` here: in a wrapper, by the
+    /// wrapper's name first, as a parse looks it up.
+    fn lookup(&self, layout: &Layout, ctx: Ctx, name: &str) -> Option<Node> {
+        match self.wrapper {
+            true => layout.lookup_in(ctx, self.path.rsplit('/').next().unwrap_or(&self.path), name),
+            false => layout.lookup(ctx, name),
+        }
     }
 }
 
@@ -445,6 +462,7 @@ impl Walk {
                         return Err(exceeded(&reader, Limit::NameBytes));
                     }
                     let name = e.name().as_ref().to_owned();
+                    let mut wrapper = false;
                     let (ctx, known, parent, field) = match stack.last_mut() {
                         // A root kohi does not know (a document of PMH data of its own) is read as
                         // an `XmlMsg` would be, so what it holds can still be recognised.
@@ -454,13 +472,14 @@ impl Walk {
                         },
                         Some(parent) => {
                             parent.has_child = true;
-                            let found = parent.ctx.and_then(|c| layout.lookup(c, &name).map(|node| (c, node)));
+                            let found = parent.ctx.and_then(|c| parent.lookup(layout, c, &name).map(|node| (c, node)));
                             let (ctx, known, field) = match found {
                                 Some((_, Node::Container(c))) => (Some(c), true, None),
                                 Some((_, Node::Wrapper)) => (parent.ctx, true, None),
                                 Some((c, leaf @ Node::Leaf(_))) => (None, true, layout.canonical_name(c, leaf)),
                                 None => (None, false, None),
                             };
+                            wrapper = matches!(found, Some((_, Node::Wrapper)));
                             (ctx, known, Some(parent.path.clone()), field)
                         }
                     };
@@ -489,6 +508,7 @@ impl Walk {
                         has_child: false,
                         has_attributes: false,
                         sampled,
+                        wrapper,
                         leaves: Vec::new(),
                     });
                     if e.len() > e.name().as_ref().len() && !e.attributes_raw().trim_ascii().is_empty() {
@@ -552,10 +572,11 @@ impl Walk {
                 let cost = 2 * attr_path.len() + name.len() + PATH_OVERHEAD;
                 self.keep(cost, limits.kept_bytes).map_err(exceeded)?;
             }
-            let (known, field) = match frame.ctx.and_then(|ctx| layout.lookup(ctx, &name).map(|node| (ctx, node))) {
-                Some((ctx, node)) => (true, layout.canonical_name(ctx, node)),
-                None => (false, None),
-            };
+            let (known, field) =
+                match frame.ctx.and_then(|ctx| frame.lookup(layout, ctx, &name).map(|node| (ctx, node))) {
+                    Some((ctx, node)) => (true, layout.canonical_name(ctx, node)),
+                    None => (false, None),
+                };
             let info = self.paths.entry(attr_path.clone()).or_insert_with(|| {
                 self.order.push(attr_path);
                 PathInfo { known, parent: Some(frame.path.clone()), name: name.clone(), field, ..PathInfo::default() }
@@ -698,10 +719,23 @@ fn personal(name: &str) -> bool {
     hint::PERSONAL.iter().any(|h| lower.contains(h)) || lower.rsplit_once('/').is_some_and(|(_, leaf)| leaf == "name")
 }
 
-/// Whether a name (a group's leaf by its own name: `Period/From` as `From`) says one of `hints`.
+/// A group's leaf by its own name (`Period/From` as `From`); any other name as it is.
+fn leaf(name: &str) -> &str {
+    name.rsplit('/').next().unwrap_or(name)
+}
+
+/// Whether a name (a group's leaf by its own name) says one of `hints`.
 fn hinted(name: &str, hints: &[&str]) -> bool {
-    let lower = name.rsplit('/').next().unwrap_or(name).to_ascii_lowercase();
+    let lower = leaf(name).to_ascii_lowercase();
     hints.iter().any(|h| lower.contains(h))
+}
+
+/// Whether a name says one of `hints`, or its group's name does with it (`Jukyusha/Bango`,
+/// `受給者/番号` as `受給者番号`): for a number told apart by its group alone. Not for every hint:
+/// a payer's group (`Futansha`) holds `futan`, a hint of an amount.
+fn hinted_with_group(name: &str, hints: &[&str]) -> bool {
+    let joined = name.replace('/', "").to_ascii_lowercase();
+    hinted(name, hints) || hints.iter().any(|h| joined.contains(h))
 }
 
 /// The proposals and the layout file they make: one set of proposals for each kind of
@@ -713,19 +747,29 @@ fn propose(walk: &Walk) -> (Vec<Proposal>, Option<serde_json::Value>) {
         let info = &walk.paths[path.as_str()];
         info.known && info.ctx == Some(Ctx::Subsidy) && walk.occurrences.contains_key(path.as_str())
     });
-    let unknown = entries.iter().enumerate().map(|(i, path)| propose_entry(walk, path, i > 0));
+    let unknown = entries.iter().enumerate().map(|(i, path)| (*path, propose_entry(walk, path, i > 0)));
     let mut proposals: Vec<Proposal> = Vec::new();
-    for list in unknown.chain(known.map(|path| propose_fields(walk, path))) {
+    for (certificate, list) in unknown.chain(known.map(|path| (path.as_str(), propose_fields(walk, path)))) {
         for mut p in list {
             // Kinds of certificate in one list propose that list once.
             if proposals.iter().any(|q| (q.field, &q.element, &q.path) == (p.field, &p.element, &p.path)) {
                 continue;
             }
-            // A layout file's names mean one field wherever a certificate uses them.
-            if let Some(other) = proposals.iter().find(|q| q.element == p.element && q.field != p.field) {
-                p.confidence = Confidence::Low;
-                p.evidence =
-                    format!("{}; left out of the layout: {} is {} already", p.evidence, p.element, other.field);
+            // A layout file's names mean one field wherever a certificate uses them: a leaf of a
+            // group is told apart by the group's name, anything else is left out.
+            let taken = |proposals: &[Proposal], name: &str| {
+                proposals.iter().find(|q| q.element == name && q.field != p.field).map(|q| q.field)
+            };
+            if let Some(other) = taken(&proposals, &p.element) {
+                let grouped = p.path.strip_prefix(certificate).and_then(|rest| rest.strip_prefix('/'));
+                match grouped.filter(|name| name.contains('/') && taken(&proposals, name).is_none()) {
+                    Some(name) => p.element = name.to_owned(),
+                    None => {
+                        p.confidence = Confidence::Low;
+                        p.evidence =
+                            format!("{}; left out of the layout: {} is {} already", p.evidence, p.element, other);
+                    }
+                }
             }
             proposals.push(p);
         }
@@ -848,6 +892,9 @@ fn propose_fields(walk: &Walk, entry_path: &str) -> Vec<Proposal> {
     let covered: Vec<&str> =
         children.iter().filter(|c| c.values.len() == total).filter_map(|c| known(c)?.field).collect();
     let mut proposals = Vec::new();
+    let shares_its_name = |name: &str| {
+        name.contains('/') && children.iter().any(|other| other.name != name && leaf(other.name) == leaf(name))
+    };
     let mut propose_field =
         |field: &'static str, child: &Child<'_>, confidence: Confidence, evidence: String, taken: &mut Vec<String>| {
             if proposals.iter().any(|p: &Proposal| p.field == field) {
@@ -862,8 +909,10 @@ fn propose_fields(walk: &Walk, entry_path: &str) -> Vec<Proposal> {
             for name in std::iter::once(child.name).chain(other) {
                 proposals.push(Proposal {
                     field,
-                    // A leaf of a group by its own name; the group is a wrapper (`layout_file`).
-                    element: name.rsplit('/').next().unwrap_or(name).to_owned(),
+                    // A leaf of a group by its own name, the group a wrapper (`layout_file`); by
+                    // the group's and its own where another child has that name too
+                    // (`Futansha/Bango`, `Jukyusha/Bango`): a layout's name means one field.
+                    element: if shares_its_name(name) { name.to_owned() } else { leaf(name).to_owned() },
                     path: format!("{entry_path}/{name}"),
                     confidence,
                     evidence: evidence.clone(),
@@ -881,7 +930,9 @@ fn propose_fields(walk: &Walk, entry_path: &str) -> Vec<Proposal> {
             .filter(|((hits, _), _)| *hits > 0)
             .max_by_key(|((hits, _), _)| *hits)
     };
+    let mut payer_name = None;
     if let Some(((hits, of), c)) = best(&taken, &|c| c.count(is_payer)) {
+        payer_name = Some(c.name);
         let confidence = if hits == of { Confidence::High } else { Confidence::Medium };
         propose_field(
             field::PAYER,
@@ -921,8 +972,8 @@ fn propose_fields(walk: &Walk, entry_path: &str) -> Vec<Proposal> {
             format!("7 digits, check digit ok in {hits} of {of} values (a local 受給者番号 may be free text)"),
             &mut taken,
         );
-    } else if let Some(((hits, of), c)) = local_recipient(&children, &taken) {
-        let confidence = if hinted(c.name, hint::RECIPIENT) { Confidence::Medium } else { Confidence::Low };
+    } else if let Some(((hits, of), c, named)) = local_recipient(&children, &taken, payer_name) {
+        let confidence = if named { Confidence::Medium } else { Confidence::Low };
         propose_field(
             field::RECIPIENT,
             c,
@@ -1183,10 +1234,18 @@ fn first_best<K: PartialOrd>(keys: impl Iterator<Item = (usize, K)>) -> Option<u
 /// mostly of letters and digits (`A-778`, `第123号`: a municipality's numbering), never one of
 /// one or two characters (a flag such as `ShokanBaraiFlg`'s `0`, a segment code) nor one named as
 /// another of kohi's fields (`AdditionalConditions`' `01-02`). Of several, one named like a
-/// recipient, then the one with the most codes or digits, then the most such values, then the
-/// nearest after the payer.
-fn local_recipient<'c, 'a>(children: &'c [Child<'a>], taken: &[String]) -> Option<((usize, usize), &'c Child<'a>)> {
-    let payer = taken.first().and_then(|p| children.iter().position(|c| c.name == p)).unwrap_or(0);
+/// recipient (or in a group of its own under the payer's leaf name), then one not named like an
+/// amount, then the one with the most codes or digits, then the most such values, then the
+/// nearest after the payer. With it, whether it was named so.
+fn local_recipient<'c, 'a>(
+    children: &'c [Child<'a>],
+    taken: &[String],
+    payer_name: Option<&str>,
+) -> Option<((usize, usize), &'c Child<'a>, bool)> {
+    let payer = payer_name.and_then(|p| children.iter().position(|c| c.name == p)).unwrap_or(0);
+    let beside_the_payer = |name: &str| {
+        payer_name.is_some_and(|p| p.contains('/') && name.contains('/') && p != name && leaf(p) == leaf(name))
+    };
     children
         .iter()
         .enumerate()
@@ -1195,13 +1254,19 @@ fn local_recipient<'c, 'a>(children: &'c [Child<'a>], taken: &[String]) -> Optio
         .map(|(i, c)| {
             let (codes, of) = c.count(|s| matches!(s, Shape::Code(_) | Shape::Digits(_)));
             let numbers = c.present().filter(|v| numbered_text(v)).count();
-            ((codes, numbers.max(codes), of), i, c)
+            // Named like the 受給者番号, or in a group of its own by the payer's own leaf name
+            // (`Futansha/Bango`, `Jukyusha/Bango`).
+            let named = hinted_with_group(c.name, hint::RECIPIENT) || beside_the_payer(c.name);
+            ((codes, numbers.max(codes), of), i, c, named)
         })
-        .filter(|((_, numbers, _), _, _)| *numbers > 0)
-        .max_by_key(|((codes, numbers, _), i, c)| {
-            (hinted(c.name, hint::RECIPIENT), *codes, *numbers, std::cmp::Reverse(i.wrapping_sub(payer)))
+        .filter(|((_, numbers, _), _, _, _)| *numbers > 0)
+        .max_by_key(|((codes, numbers, _), i, c, named)| {
+            // Named so first, then not named like an amount (a cap of plain digits is all
+            // codes, a free-text 受給者番号 not always).
+            let amount = hinted(c.name, hint::AMOUNT);
+            (*named, !amount, *codes, *numbers, std::cmp::Reverse(i.wrapping_sub(payer)))
         })
-        .map(|((_, numbers, of), _, c)| ((numbers, of), c))
+        .map(|((_, numbers, of), _, c, named)| ((numbers, of), c, named))
 }
 
 /// Whether `name` is named as one of kohi's certificate fields other than `fields` (case,

@@ -699,6 +699,43 @@ mod layout_files {
         assert_eq!(warned(&d, WarningCode::UnmappedKohiNumber), ["@Futansha", "@Jukyusha"]);
     }
 
+    /// One leaf name for two fields, each in a group of its own (`<Futansha><Bango>`,
+    /// `<Jukyusha><Bango>`): `Group/name` in `rename` tells them apart, as elements and as
+    /// attributes, and makes the group a wrapper. Inside the group the grouped name wins; the
+    /// leaf name alone keeps the meaning the layout gives it elsewhere. A layout could name one
+    /// of the two only: a name meant one field wherever it stood.
+    #[test]
+    fn a_leaf_name_is_told_apart_by_its_group() {
+        let layout = r#"{"rename": {"MedicalSubsidyCertificateList": "PmhList", "MedicalSubsidyCertificateInfo": "PmhCert",
+            "MedicalSubsidyInsurerNumber": ["Futansha/Bango", "Futansha/@bango"],
+            "MedicalSubsidyRecipientNumber": ["Jukyusha/Bango", "Bango"], "MedicalSubsidyValidStartDate": "Kaishi"}}"#;
+        let certificates = [
+            "<PmhCert><Futansha><Bango>５２１３６０１７</Bango><Meisho>東京都</Meisho></Futansha>\
+             <Jukyusha><Bango>1234566</Bango></Jukyusha><Kaishi>20250401</Kaishi></PmhCert>",
+            // The payer in an attribute of its group; the 受給者番号 by its leaf name alone.
+            r#"<PmhCert><Futansha bango="54136015"/><Bango>7654321</Bango><Kaishi>20250401</Kaishi></PmhCert>"#,
+        ];
+        let xml = result(&format!("<PmhList>{}</PmhList>", certificates.concat()));
+        let d = kohi::parse_with(xml.as_bytes(), &with_layout(layout)).unwrap();
+        assert_eq!(
+            payers(&d),
+            [
+                ("52136017".into(), "1234566".into(), Some("20250401".into())),
+                ("54136015".into(), "7654321".into(), Some("20250401".into()))
+            ]
+        );
+        assert_eq!(d.patients[0].pmh, kohi::PmhState::Received);
+        let unknown: Vec<_> = d.unknown_elements.iter().map(|u| u.path.rsplit('/').next().unwrap()).collect();
+        assert_eq!(unknown, ["Meisho"], "the group's other leaf is kept");
+        // Streamed alike.
+        let options = with_layout(layout);
+        let streamed: Vec<_> = kohi::PatientReader::new(xml.as_bytes(), &options)
+            .unwrap()
+            .map(|p| p.unwrap().patient.kohi.len())
+            .collect();
+        assert_eq!(streamed, [2]);
+    }
+
     /// One start tag of many attributes a layout names for one field: every duplicate kept
     /// counts against the kept-bytes limit as it is kept, not at the next element.
     #[test]
@@ -736,6 +773,15 @@ mod layout_files {
             (r#"{"rename": {"MaxCopaymentAmount": "@Cap"}}"#, "rename.MaxCopaymentAmount"),
             (r#"{"rename": {"InsurerName": "@"}}"#, "rename.InsurerName"),
             (r#"{"rename": {"InsurerName": "@@x"}}"#, "rename.InsurerName"),
+            // A group holds a field of one value, one level deep, under a name an element may
+            // have; and it is a wrapper, not a name that means something else there.
+            (r#"{"rename": {"MedicalSubsidyCertificateInfo": "Group/Cert"}}"#, "rename.MedicalSubsidyCertificateInfo"),
+            (r#"{"rename": {"InsurerName": "A/B/C"}}"#, "rename.InsurerName"),
+            (r#"{"rename": {"InsurerName": "/B"}}"#, "rename.InsurerName"),
+            (r#"{"rename": {"InsurerName": "A/"}}"#, "rename.InsurerName"),
+            (r#"{"rename": {"InsurerName": "1A/B"}}"#, "rename.InsurerName"),
+            (r#"{"rename": {"InsurerName": "@A/B"}}"#, "rename.InsurerName"),
+            (r#"{"rename": {"InsurerName": "Name/Hokensha"}}"#, "rename.Name"),
             (r#"{"kohi_layout": 2}"#, "kohi_layout"),
             (r#"{"rename": {}, "extra": 1}"#, "extra"),
             ("{", ""),

@@ -1169,3 +1169,81 @@ fn a_cap_with_a_note_beside_its_amounts_is_the_cap() {
         }
     }
 }
+
+/// The 公費負担者番号 and the 受給者番号 each in a group of its own under one leaf name
+/// (`<Futansha><Bango>…</Bango></Futansha><Jukyusha><Bango>…</Bango></Jukyusha>`, as nested
+/// JSON objects `{"futansha": {"bango": …}}` would be written): a layout names each by its
+/// group (`Futansha/Bango`). A name meant one field, so the survey proposed the 受給者番号
+/// `low` and left it out of the layout: every 公費 was read without it, with `pmh: received`.
+#[test]
+fn two_numbers_under_one_leaf_name_are_told_apart_by_their_groups() {
+    let certificate = |payer: &str, from: &str, to: &str| {
+        format!(
+            "<Cert><Futansha><Bango>{payer}</Bango><Meisho>東京都</Meisho></Futansha>\
+             <Jukyusha><Bango>1234566</Bango></Jukyusha><Kaishi>{from}</Kaishi><Shuryo>{to}</Shuryo></Cert>"
+        )
+    };
+    let bytes = with_certificates(
+        &(certificate("54136015", "20250401", "20260331") + &certificate("52136017", "20251001", "20260930")),
+    );
+    let s = survey([bytes.as_slice()], &ParseOptions::default());
+    let numbers: Vec<_> = s
+        .proposals
+        .iter()
+        .filter(|p| p.element.ends_with("Bango"))
+        .map(|p| (p.field, p.element.as_str(), p.confidence))
+        .collect();
+    assert_eq!(
+        numbers,
+        [
+            ("MedicalSubsidyInsurerNumber", "Futansha/Bango", Confidence::High),
+            ("MedicalSubsidyRecipientNumber", "Jukyusha/Bango", Confidence::High)
+        ]
+    );
+    assert!(s.to_text().contains("A name `Group/name` is the leaf `name` inside the element `Group`"));
+    let layout = s.layout.unwrap();
+    assert_eq!(layout["rename"]["MedicalSubsidyInsurerNumber"], serde_json::json!(["Futansha/Bango"]));
+    assert_eq!(layout["rename"]["MedicalSubsidyRecipientNumber"], serde_json::json!(["Jukyusha/Bango"]));
+    let doc = read_with(&bytes, &layout);
+    assert_eq!(slots(&doc), TWO_CERTIFICATES);
+    assert_eq!(serde_json::to_value(doc.patients[0].pmh).unwrap(), "received");
+}
+
+/// Two kinds of certificate, one with its 公費負担者番号 under `Bango`, the other with its
+/// 受給者番号 under `Bango` in a group (`<Jukyusha><Bango>`): the second is named by its group.
+/// It was proposed `low` and left out, and that kind's 公費 were read without their 受給者番号.
+#[test]
+fn a_leaf_name_another_kind_uses_is_told_apart_by_its_group() {
+    let national = |payer: &str| {
+        format!(
+            "<Cert><Bango>{payer}</Bango><Jukyu>1234566</Jukyu><Kaishi>20250401</Kaishi><Shuryo>20260331</Shuryo></Cert>"
+        )
+    };
+    let local = |payer: &str| {
+        format!(
+            "<Sho><Futan>{payer}</Futan><Jukyusha><Bango>A-778</Bango></Jukyusha><Kaishi>20250401</Kaishi>\
+             <Shuryo>20270331</Shuryo></Sho>"
+        )
+    };
+    let bytes = with_certificates(
+        &[national("54136015"), national("52136017"), national("51136018"), local("88131016"), local("88131016")]
+            .concat(),
+    );
+    let s = survey([bytes.as_slice()], &ParseOptions::default());
+    let bango: Vec<_> =
+        s.proposals.iter().filter(|p| p.element.ends_with("Bango")).map(|p| (p.field, p.element.as_str())).collect();
+    assert_eq!(bango, [("MedicalSubsidyInsurerNumber", "Bango"), ("MedicalSubsidyRecipientNumber", "Jukyusha/Bango")]);
+    let doc = read_with(&bytes, &s.layout.unwrap());
+    let recipients: Vec<_> = doc.patients[0]
+        .kohi
+        .iter()
+        .map(|k| {
+            (
+                k.payer_number.as_ref().unwrap().expose().to_string(),
+                k.recipient_number.as_ref().map(|r| r.expose().to_string()),
+            )
+        })
+        .collect();
+    assert!(recipients.contains(&("88131016".into(), Some("A-778".into()))), "{recipients:?}");
+    assert_eq!(recipients.iter().filter(|(_, r)| r.is_none()).count(), 0, "{recipients:?}");
+}

@@ -46,6 +46,9 @@ const ISSUE: Names = ["IssueDate", "KofuBi", "交付日", "Issued", "issueDate"]
 const TYPE_ID: Names = ["CertificateTypeId", "ShubetsuId", "受給者証種別ID", "TypeId", "orgSpecificCertificateTypeId"];
 const PAYER_GROUP: Names = ["Burdener", "Futansha", "負担者", "Payer", "insurer"];
 const PERIOD_GROUP: Names = ["ValidPeriod", "YukoKikan", "有効期間", "Period", "validPeriod"];
+const RECIPIENT_GROUP: Names = ["Recipient", "Jukyusha", "受給者", "Recip", "recipient"];
+/// The one leaf name of both numbers when each sits in a group of its own.
+const NUMBER: Names = ["Number", "Bango", "番号", "No", "number"];
 
 /// How one kind of certificate is written.
 #[derive(Debug, Clone)]
@@ -66,6 +69,9 @@ struct Shape {
     /// wrapper of its own in the result, or in a document of its own (root `PmhMsg`).
     placement: u8,
     payer_in_group: bool,
+    /// The payer and the recipient each in a group of its own, under one leaf name
+    /// (`<Futansha><Bango>…</Bango></Futansha><Jukyusha><Bango>…</Bango></Jukyusha>`).
+    numbers_in_groups: bool,
     period_in_group: bool,
     /// 0: no cap; 1: an amount; 2: a group of amounts; 3: the same with a note.
     cap: u8,
@@ -88,8 +94,9 @@ struct Shape {
 fn shape() -> impl Strategy<Value = Shape> {
     let styles = (0..5usize, any::<bool>(), any::<[u8; 9]>())
         .prop_map(|(style, mix, picks)| picks.map(|p| if mix { usize::from(p) % 5 } else { style }));
-    (styles, any::<[bool; 13]>(), 0..4u8, 0..7usize, 0..4u8).prop_map(|(styles, f, cap, rotate, placement)| Shape {
+    (styles, any::<[bool; 14]>(), 0..4u8, 0..7usize, 0..4u8).prop_map(|(styles, f, cap, rotate, placement)| Shape {
         styles,
+        numbers_in_groups: f[13],
         type_id: f[12],
         spelled_apart: f[11],
         placement,
@@ -160,13 +167,19 @@ impl Certificate {
         };
         let st = s.styles;
         let mut fields = Vec::new();
-        let payer = el(PAYER[st[0]], &self.payer);
-        fields.push(if s.payer_in_group {
-            el(PAYER_GROUP[st[8]], &(payer + &el("Meisho", "東京都")))
+        if s.numbers_in_groups {
+            let number = |value: &str| el(NUMBER[st[0]], value);
+            fields.push(el(PAYER_GROUP[st[8]], &(number(&self.payer) + &el("Meisho", "東京都"))));
+            fields.push(el(RECIPIENT_GROUP[st[8]], &number(&self.recipient)));
         } else {
-            payer
-        });
-        fields.push(el(RECIPIENT[st[1]], &self.recipient));
+            let payer = el(PAYER[st[0]], &self.payer);
+            fields.push(if s.payer_in_group {
+                el(PAYER_GROUP[st[8]], &(payer + &el("Meisho", "東京都")))
+            } else {
+                payer
+            });
+            fields.push(el(RECIPIENT[st[1]], &self.recipient));
+        }
         fields.push(el(NAME[st[2]], self.name));
         let period = el(FROM[st[3]], &date(self.from)) + &el(TO[st[4]], &date(self.to));
         fields.push(if s.period_in_group { el(PERIOD_GROUP[st[8]], &period) } else { period });
