@@ -27,6 +27,7 @@ mod build;
 pub mod codes;
 mod complete;
 pub mod cp932;
+mod dates;
 mod decode;
 pub mod error;
 pub mod json_form;

@@ -31,25 +31,7 @@ pub struct Date {
 impl Date {
     /// Reads the text; an invalid value keeps its text with `value` `None`.
     pub fn parse(raw: &str) -> Self {
-        Self { raw: raw.into(), value: parse_date(crate::text::trim(raw)) }
-    }
-}
-
-/// The number spelled by ASCII digits (no allocation: this runs for every date in a file).
-fn number(digits: &[u8]) -> Option<u32> {
-    digits.iter().try_fold(0u32, |n, &b| b.is_ascii_digit().then(|| n * 10 + u32::from(b - b'0')))
-}
-
-fn ymd(d: &[u8]) -> Option<NaiveDate> {
-    NaiveDate::from_ymd_opt(number(&d[0..4])? as i32, number(&d[4..6])?, number(&d[6..8])?)
-}
-
-fn parse_date(s: &str) -> Option<NaiveDate> {
-    // The PMH registration API writes YYYY-MM-DD; the onshi layout YYYYMMDD. Accept both.
-    match s.as_bytes() {
-        d if d.len() == 8 => ymd(d),
-        [y @ .., b'-', m1, m2, b'-', d1, d2] if y.len() == 4 => ymd(&[y[0], y[1], y[2], y[3], *m1, *m2, *d1, *d2]),
-        _ => None,
+        Self { raw: raw.into(), value: crate::dates::parse_date(crate::text::trim(raw)) }
     }
 }
 
@@ -104,6 +86,7 @@ impl DateTime {
     pub fn parse(raw: &str) -> Self {
         let d = crate::text::trim(raw).as_bytes();
         let value = (d.len() == 14).then_some(d).and_then(|d| {
+            use crate::dates::{number, ymd};
             let time = NaiveTime::from_hms_opt(number(&d[8..10])?, number(&d[10..12])?, number(&d[12..14])?)?;
             Some(ymd(d)?.and_time(time))
         });
@@ -1055,6 +1038,32 @@ mod tests {
         assert_eq!(Date::parse("2025-06-04").value, NaiveDate::from_ymd_opt(2025, 6, 4));
         assert_eq!(Date::parse("20250230").value, None);
         assert_eq!(Date::parse("2025064").value, None);
+        // Slashes, one-digit months and days, full-width digits: the same day.
+        for text in
+            ["2025/06/04", "2025/6/4", "2025-6-04", "２０２５０６０４", "２０２５／０６／０４", "２０２５－６－４"]
+        {
+            assert_eq!(Date::parse(text).value, NaiveDate::from_ymd_opt(2025, 6, 4), "{text}");
+            assert_eq!(serde_json::to_string(&Date::parse(text)).unwrap(), "\"2025-06-04\"", "{text}");
+            assert_eq!(Date::parse(text).raw, text, "the text as sent is kept");
+        }
+        // Not dates: mixed separators, three-digit parts, a part missing or one too many, a
+        // two-digit year, a sign, 和暦.
+        for text in [
+            "2025/06-04",
+            "2025/006/04",
+            "2025/06",
+            "2025/06/04/01",
+            "25/06/04",
+            "2025/+6/04",
+            "2025//06",
+            "R7/06/04",
+            "令和7年6月4日",
+            "2025/06/31",
+            "2025/13/01",
+            "２０２５年６月４日",
+        ] {
+            assert_eq!(Date::parse(text).value, None, "{text}");
+        }
         assert_eq!(serde_json::to_string(&Date::parse("20250230")).unwrap(), "\"20250230\"");
         assert_eq!(serde_json::to_string(&Date::parse(" 20250604 ")).unwrap(), "\"2025-06-04\"");
         let t = DateTime::parse("20250604101540");

@@ -291,19 +291,14 @@ pub(crate) fn is_kohi_payer_value(raw: &str) -> bool {
     date_value(n).is_none() && payer_law(n).is_some_and(|(_, kind)| kind != LawKind::Insurance)
 }
 
-/// `YYYYMMDD` or `YYYY-MM-DD`, in years a certificate can carry, as a comparable number
+/// A date as a parse reads one (`YYYYMMDD`, `YYYY-MM-DD`, `YYYY/MM/DD`, see `dates::parse_date`),
+/// in years a certificate can carry, as a comparable number
 /// (88131016 is a local 公費負担者番号, not a day in 8813).
 pub(crate) fn date_value(s: &str) -> Option<u32> {
-    let d: String = match s.len() {
-        8 => s.to_owned(),
-        10 if s.as_bytes()[4] == b'-' && s.as_bytes()[7] == b'-' => s.replace('-', ""),
-        _ => return None,
-    };
-    if !d.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let date = chrono::NaiveDate::parse_from_str(&d, "%Y%m%d").ok()?;
-    (1900..2200).contains(&chrono::Datelike::year(&date)).then(|| d.parse().ok()).flatten()
+    use chrono::Datelike;
+    let date = crate::dates::parse_date(s)?;
+    let year = u32::try_from(date.year()).ok().filter(|y| (1900..2200).contains(y))?;
+    Some(year * 10_000 + date.month() * 100 + date.day())
 }
 
 #[cfg(test)]

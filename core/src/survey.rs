@@ -222,9 +222,10 @@ enum Shape {
     /// Seven digits that pass the 受給者番号 check.
     Recipient,
     Digits(usize),
-    /// A date, written `YYYYMMDD` or (`dashed`) `YYYY-MM-DD`, as the PMH registration API does.
+    /// A date, written `YYYYMMDD`, `YYYY-MM-DD` (as the PMH registration API does) or
+    /// `YYYY/MM/DD`: the separator, if any.
     Date {
-        dashed: bool,
+        separator: Option<char>,
     },
     DateTime,
     /// Digits with `円` or thousands separators.
@@ -243,8 +244,8 @@ impl std::fmt::Display for Shape {
             Shape::Recipient => f.write_str("7 digits, check digit ok"),
             Shape::Digits(1) => f.write_str("1 digit"),
             Shape::Digits(n) => write!(f, "{n} digits"),
-            Shape::Date { dashed: false } => f.write_str("YYYYMMDD"),
-            Shape::Date { dashed: true } => f.write_str("YYYY-MM-DD"),
+            Shape::Date { separator: None } => f.write_str("YYYYMMDD"),
+            Shape::Date { separator: Some(s) } => write!(f, "YYYY{s}MM{s}DD"),
             Shape::DateTime => f.write_str("YYYYMMDDHHmmss"),
             Shape::Amount => f.write_str("amount"),
             Shape::Code(n) => write!(f, "code ≤ {n} chars"),
@@ -264,7 +265,7 @@ fn shape(raw: &str) -> Shape {
     // A date first: some dates pass the 公費負担者番号 check digit too (20260331 does), and a
     // column of dates must not be taken for numbers.
     if date_value(n).is_some() {
-        return Shape::Date { dashed: n.len() == 10 };
+        return Shape::Date { separator: n.chars().nth(4).filter(|c| !c.is_ascii_digit()) };
     }
     if let Some((law, kind)) = payer_law(n) {
         return Shape::Payer { law: law.to_owned(), kind: kind.as_str() };

@@ -142,3 +142,13 @@ fn namespaces_and_schema_attributes_read_as_if_absent() {
     assert!(with.contains(" xmlns=") && with.contains("xmlns:xsi=") && with.contains("xsi:nil="));
     assert_eq!(actual(&fixtures().join("face_pmh_namespaces.xml")), actual(&fixtures().join("face_pmh_two.xml")));
 }
+
+/// Periods written `2025/4/1`, `2026/03/31`, in full-width digits and hyphens, and `2027/9/30`
+/// are the days `face_pmh_two` writes `YYYYMMDD`: the same JSON (they were `invalid_date`s,
+/// every 公費 without a readable period).
+#[test]
+fn periods_written_other_ways_read_as_yyyymmdd() {
+    let with = std::fs::read_to_string(fixtures().join("pmh_date_forms.xml")).unwrap();
+    assert!(with.contains(">2025/4/1<") && with.contains(">２０２５－０４－０１<"));
+    assert_eq!(actual(&fixtures().join("pmh_date_forms.xml")), actual(&fixtures().join("face_pmh_two.xml")));
+}

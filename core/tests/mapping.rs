@@ -47,6 +47,32 @@ fn appendix_b_two_subsidies_national_then_local() {
     assert!(doc.warnings.is_empty());
 }
 
+/// `face_pmh_two` with its periods written `2025/4/1`, `2026/03/31`, in full-width digits with
+/// full-width hyphens, and `2027/9/30`: the days they spell, each text kept as sent, no
+/// warning. The slots (and the JSON) are those of `face_pmh_two`.
+#[test]
+fn periods_written_other_ways_are_the_days_they_spell() {
+    let doc = parse("pmh_date_forms.xml");
+    assert_eq!(slots(&doc), vec![s(Some(1), "52", "52136017", "1234566"), s(Some(2), "88", "88131016", "K000012345")]);
+    let day = |y, m, d| chrono::NaiveDate::from_ymd_opt(y, m, d);
+    let periods: Vec<_> = doc.patients[0]
+        .kohi
+        .iter()
+        .map(|k| {
+            let (from, to) = (k.valid_from.as_ref().unwrap(), k.valid_to.as_ref().unwrap());
+            ((from.raw.to_string(), from.value), (to.raw.to_string(), to.value))
+        })
+        .collect();
+    assert_eq!(
+        periods,
+        [
+            (("2025/4/1".into(), day(2025, 4, 1)), ("2026/03/31".into(), day(2026, 3, 31))),
+            (("２０２５－０４－０１".into(), day(2025, 4, 1)), ("2027/9/30".into(), day(2027, 9, 30))),
+        ]
+    );
+    assert!(doc.warnings.is_empty(), "{:?}", doc.warnings);
+}
+
 #[test]
 fn out_of_order_subsidies_follow_the_receipt_order() {
     // Given 88 (local), 54, 21: the 記載要領 list puts 21 (精神通院) before 54 (難病), local last.

@@ -56,8 +56,8 @@ struct Shape {
     /// The style of each field's name (payer, recipient, name, from, to, income, cap, issue,
     /// groups): mostly one for all.
     styles: [usize; 9],
-    /// Dates as `YYYY-MM-DD` (else `YYYYMMDD`).
-    dashed: bool,
+    /// Dates as `YYYYMMDD`, `YYYY-MM-DD`, `YYYY/MM/DD`, `YYYY/M/D` or in full-width digits.
+    dates: u8,
     /// Each certificate's fields in another order (a rotation by its index times this).
     rotate: usize,
     /// The certificate's own values (not the cap, nor a group's) in its attributes.
@@ -94,26 +94,28 @@ struct Shape {
 fn shape() -> impl Strategy<Value = Shape> {
     let styles = (0..5usize, any::<bool>(), any::<[u8; 9]>())
         .prop_map(|(style, mix, picks)| picks.map(|p| if mix { usize::from(p) % 5 } else { style }));
-    (styles, any::<[bool; 14]>(), 0..4u8, 0..7usize, 0..4u8).prop_map(|(styles, f, cap, rotate, placement)| Shape {
-        styles,
-        numbers_in_groups: f[13],
-        type_id: f[12],
-        spelled_apart: f[11],
-        placement,
-        sparse: f[10],
-        attributes: f[9],
-        dashed: f[7],
-        rotate,
-        mixed: f[8],
-        payer_in_group: f[0],
-        period_in_group: f[1],
-        cap,
-        income: f[2],
-        issue_date: f[3],
-        holder: f[4],
-        items: f[5],
-        local: f[6],
-    })
+    (styles, any::<[bool; 14]>(), 0..4u8, 0..7usize, 0..4u8, 0..5u8).prop_map(
+        |(styles, f, cap, rotate, placement, dates)| Shape {
+            styles,
+            numbers_in_groups: f[13],
+            type_id: f[12],
+            spelled_apart: f[11],
+            placement,
+            sparse: f[10],
+            attributes: f[9],
+            dates,
+            rotate,
+            mixed: f[8],
+            payer_in_group: f[0],
+            period_in_group: f[1],
+            cap,
+            income: f[2],
+            issue_date: f[3],
+            holder: f[4],
+            items: f[5],
+            local: f[6],
+        },
+    )
 }
 
 /// A number of `kind` from its body, with the check digit it calls for.
@@ -163,7 +165,15 @@ impl Certificate {
         let el = |name: &str, value: &str| format!("<{name}>{value}</{name}>");
         let date = |(y, m): (u32, u32)| {
             let (y, m) = (y + (m - 1) / 12, (m - 1) % 12 + 1);
-            if s.dashed { format!("{y}-{m:02}-01") } else { format!("{y}{m:02}01") }
+            match s.dates {
+                0 => format!("{y}{m:02}01"),
+                1 => format!("{y}-{m:02}-01"),
+                2 => format!("{y}/{m:02}/01"),
+                3 => format!("{y}/{m}/1"),
+                _ => {
+                    format!("{y}{m:02}01").chars().map(|c| char::from_u32(c as u32 - 0x30 + 0xFF10).unwrap()).collect()
+                }
+            }
         };
         let st = s.styles;
         let mut fields = Vec::new();
