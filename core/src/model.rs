@@ -836,6 +836,10 @@ pub enum WarningCode {
     /// one of its renewals) whose period does not hold the 資格確認日 (it ended before, or
     /// starts after): it keeps its slot, as sent; check it before billing with it.
     KohiOutsidePeriod,
+    /// Streaming only: the unit was completed before `MessageHeader` was read (the file's header
+    /// comes after more than 256 of its units), so its renewals and 公費 periods were judged
+    /// without the 資格確認日. The whole-file parse judges them with it.
+    HeaderAfterUnits,
 }
 
 impl WarningCode {
@@ -858,6 +862,7 @@ impl WarningCode {
             Self::MedicalAidUnmarked => "medical_aid_unmarked",
             Self::DuplicateResult => "duplicate_result",
             Self::KohiOutsidePeriod => "kohi_outside_period",
+            Self::HeaderAfterUnits => "header_after_units",
         }
     }
 }

@@ -454,6 +454,8 @@ pub(crate) struct Walker {
     /// the element, patient and kept-bytes limits then apply per unit.
     pub(crate) streaming: bool,
     pub(crate) finished_units: std::collections::VecDeque<crate::model::StreamedPatient>,
+    /// `MessageHeader` has closed: what completing a unit needs of it (the 資格確認日) is known.
+    pub(crate) header_closed: bool,
     unit_marks: (usize, usize),
 }
 
@@ -510,6 +512,7 @@ impl Walker {
             sibling_names: String::new(),
             streaming: false,
             finished_units: std::collections::VecDeque::new(),
+            header_closed: false,
             unit_marks: (0, 0),
         }
     }
@@ -797,6 +800,9 @@ impl Walker {
                 }
                 if ctx == Ctx::Result {
                     self.model.close_result(&self.path, self.layout.result_fields_elsewhere());
+                }
+                if ctx == Ctx::Header {
+                    self.header_closed = true;
                 }
                 if ctx == Ctx::Unit {
                     self.model.in_unit = false;

@@ -42,6 +42,12 @@ const REMEMBERED_CHUNKS: usize = 4;
 const SEGMENT_BYTES: usize = 64 * 1024;
 /// Raw bytes read from the input at a time.
 const RAW_READ_BYTES: usize = 16 * 1024;
+/// Units held back while `MessageHeader` has not been read (element order is not fixed, and a
+/// unit's renewals and periods are judged on the header's 資格確認日): a file whose header comes
+/// after its first units streams as the whole-file parse reads it, as long as the header comes
+/// within this many units. Past it, the oldest unit held is completed without the header, with a
+/// `header_after_units` warning, so that memory stays bounded.
+const MAX_HELD_UNITS: usize = 256;
 
 pub use crate::model::StreamedPatient;
 
@@ -363,10 +369,18 @@ impl<R: Read> PatientReader<R> {
 
     fn read_next(&mut self) -> Option<Result<StreamedPatient>> {
         loop {
-            // The walker hands each finished unit over raw; completing it is the next stage.
+            // The walker hands each finished unit over raw; completing it is the next stage,
+            // once the header is read (or too many units wait for it).
             if let Some(walker) = self.walker.as_mut()
+                && (walker.header_closed || walker.finished_units.len() > MAX_HELD_UNITS)
                 && let Some(mut next) = walker.finished_units.pop_front()
             {
+                if !walker.header_closed {
+                    next.warnings.push(crate::model::Warning {
+                        code: crate::model::WarningCode::HeaderAfterUnits,
+                        path: [crate::layout::names::XML_MSG, crate::layout::names::MESSAGE_HEADER].join("/"),
+                    });
+                }
                 let on = crate::complete::confirmation_date(&walker.model.header);
                 crate::complete::patient(&mut next.patient, &mut next.warnings, on);
                 return Some(Ok(next));
