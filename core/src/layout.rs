@@ -560,8 +560,8 @@ impl Layout {
     /// ```
     ///
     /// - `rename`: canonical name → the names the files use (added; the canonical one stays).
-    ///   `@name` is the attribute `name` of the parent element (a field that holds one value
-    ///   only: not a container, a wrapper or the cap). `Group/name` (or `Group/@name`) is
+    ///   `@name` is the attribute `name` of the parent element (a field: one value, or the cap's
+    ///   amount; not a container or a wrapper). `Group/name` (or `Group/@name`) is
     ///   `name` inside an element `Group` that sits where the field does, and makes `Group` a
     ///   wrapper there: for a leaf name the files use for two fields, one per group
     ///   (`Futansha/Bango`, `Jukyusha/Bango`). Inside `Group`, it comes before `name` alone.
@@ -632,17 +632,19 @@ impl Layout {
                     "an alias names a canonical element kohi does not know",
                 ));
             }
-            let holds_a_value = |node: &Node| matches!(node, Node::Leaf(field) if *field != Field::MaxCopay);
-            if attribute.is_some() && !targets.iter().all(|(_, node)| holds_a_value(node)) {
+            // A field: one value, or the cap (an attribute gives its amount; an element its
+            // amount or its items).
+            let is_field = |node: &Node| matches!(node, Node::Leaf(_));
+            if attribute.is_some() && !targets.iter().all(|(_, node)| is_field(node)) {
                 return Err(bad_layout(
                     &format!("rename.{canonical_name}"),
-                    "an attribute (@name) can stand only for an element that holds one value",
+                    "an attribute (@name) can stand only for a field (one value, or the cap's amount)",
                 ));
             }
-            if group.is_some() && !targets.iter().all(|(_, node)| holds_a_value(node)) {
+            if group.is_some() && !targets.iter().all(|(_, node)| is_field(node)) {
                 return Err(bad_layout(
                     &format!("rename.{canonical_name}"),
-                    "a name in a group (Group/name) can stand only for an element that holds one value",
+                    "a name in a group (Group/name) can stand only for a field, not a container",
                 ));
             }
             for (ctx, node) in targets {

@@ -699,7 +699,7 @@ impl Walker {
                 None => self.layout.lookup(ctx, &name),
             });
             let field = match node {
-                Some(Node::Leaf(field)) if field != Field::MaxCopay => Some(field),
+                Some(Node::Leaf(field)) => Some(field),
                 _ => None,
             };
             let path_len = self.path.len();
@@ -710,6 +710,11 @@ impl Walker {
             // element.
             self.check(Limit::KeptBytes, self.kept + 2 * self.path.len() + value.len(), here)?;
             match field {
+                // The cap's amount (`<Certificate Cap="5000">`), as its element's text would be.
+                Some(Field::MaxCopay) if !is_blank(&value) => {
+                    self.model.max_copay = MaxCopayment::default();
+                    self.close_max_copay(Text::from(value.as_ref()));
+                }
                 Some(field) if !is_blank(&value) => {
                     if !self.assign(field, &value) {
                         self.keep_duplicate(field, &value);

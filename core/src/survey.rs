@@ -905,9 +905,8 @@ fn propose_fields(walk: &Walk, entry_path: &str) -> Vec<Proposal> {
             if covered.contains(&field) {
                 return;
             }
-            // The other spelling too, where a layout may name it (not a cap's attribute).
-            let other = child.other.filter(|o| field != field::CAP || !o.starts_with('@'));
-            for name in std::iter::once(child.name).chain(other) {
+            // The other spelling too, where a layout may name it.
+            for name in std::iter::once(child.name).chain(child.other) {
                 proposals.push(Proposal {
                     field,
                     // A leaf of a group by its own name, the group a wrapper (`layout_file`); by
@@ -1059,13 +1058,7 @@ fn propose_fields(walk: &Walk, entry_path: &str) -> Vec<Proposal> {
             &mut taken,
         );
         taken.extend(children.iter().filter(|c| in_group(group, c)).map(|c| c.name.to_owned()));
-    } else if let Some(c) = children
-        .iter()
-        .filter(|c| free(&taken, c))
-        // Not an attribute: a layout reads the cap (a value or items) from an element only, and
-        // refused the file the survey wrote (`rename.MaxCopaymentAmount`).
-        .find(|c| !c.name.starts_with('@') && amounts(c) && named_amount(c))
-    {
+    } else if let Some(c) = children.iter().filter(|c| free(&taken, c)).find(|c| amounts(c) && named_amount(c)) {
         propose_field(
             field::CAP,
             c,
@@ -1115,11 +1108,7 @@ fn propose_fields(walk: &Walk, entry_path: &str) -> Vec<Proposal> {
             continue;
         }
         let wanted = loose_name(canonical);
-        // (The cap from an element only, as above.)
-        let attribute_allowed = |c: &Child<'_>| canonical != field::CAP || !c.name.starts_with('@');
-        if let Some(c) =
-            children.iter().filter(|c| free(&taken, c)).find(|c| loose_name(c.name) == wanted && attribute_allowed(c))
-        {
+        if let Some(c) = children.iter().filter(|c| free(&taken, c)).find(|c| loose_name(c.name) == wanted) {
             let evidence = format!("named as kohi's {canonical} (case and separators aside)");
             propose_field(canonical, c, Confidence::Medium, evidence, &mut taken);
         }

@@ -699,6 +699,34 @@ mod layout_files {
         assert_eq!(warned(&d, WarningCode::UnmappedKohiNumber), ["@Futansha", "@Jukyusha"]);
     }
 
+    /// The cap's amount in an attribute (`<PmhCert Jogen="5,000円">`, `"MaxCopaymentAmount":
+    /// "@Jogen"`) is read as its element's text would be: the amount and the text as sent. A
+    /// layout file could not name it (`invalid_layout`), so such a cap was kept as an unknown
+    /// element and every 公費 went without its 自己負担上限額.
+    #[test]
+    fn the_caps_amount_in_an_attribute_is_read_where_the_layout_names_it() {
+        let layout = with_layout(&format!(
+            "{{{}}}",
+            ATTRIBUTES.replace(r#""@Kaishi""#, r#""@Kaishi", "MaxCopaymentAmount": "@Jogen""#)
+        ));
+        let cert = r#"<PmhCert Futansha="52136017" Jukyusha="1234566" Kaishi="20250401" Jogen="5,000円"/>"#;
+        let twice = r#"<PmhCert Futansha="54136015" Jukyusha="1234566" Kaishi="20250401" Jogen="10000"><Jogen>1</Jogen></PmhCert>"#;
+        let xml = result(&format!("<PmhList>{cert}{twice}</PmhList>"));
+        let d = kohi::parse_with(xml.as_bytes(), &layout).unwrap();
+        let caps: Vec<_> = d.patients[0]
+            .kohi
+            .iter()
+            .map(|k| {
+                let cap = k.max_copayment.as_ref().unwrap();
+                (cap.amount.as_deref().map(str::to_owned), cap.raw.as_deref().map(str::to_owned))
+            })
+            .collect();
+        assert_eq!(caps, [(Some("5000".into()), Some("5,000円".into())), (Some("10000".into()), Some("10000".into()))]);
+        // A child element of the same name is not the cap (the layout names the attribute).
+        assert_eq!(d.unknown_elements.len(), 1);
+        assert!(d.unknown_elements[0].path.ends_with("/Jogen"));
+    }
+
     /// One leaf name for two fields, each in a group of its own (`<Futansha><Bango>`,
     /// `<Jukyusha><Bango>`): `Group/name` in `rename` tells them apart, as elements and as
     /// attributes, and makes the group a wrapper. Inside the group the grouped name wins; the
@@ -768,9 +796,9 @@ mod layout_files {
             (r#"{"wrappers": {"Name": "ResultOfQualificationConfirmation"}}"#, "wrappers.Name"),
             (r#"{"wrappers": {"a b": "MessageBody"}}"#, "wrappers.a b"),
             (r#"{"roots": {"PmhMsg": 1}}"#, "roots"),
-            // An attribute holds one value: it cannot be a certificate, a list or the cap.
+            // An attribute holds one value: it cannot be a certificate or a list.
             (r#"{"rename": {"MedicalSubsidyCertificateInfo": "@Cert"}}"#, "rename.MedicalSubsidyCertificateInfo"),
-            (r#"{"rename": {"MaxCopaymentAmount": "@Cap"}}"#, "rename.MaxCopaymentAmount"),
+            (r#"{"rename": {"MedicalSubsidyCertificateList": "@List"}}"#, "rename.MedicalSubsidyCertificateList"),
             (r#"{"rename": {"InsurerName": "@"}}"#, "rename.InsurerName"),
             (r#"{"rename": {"InsurerName": "@@x"}}"#, "rename.InsurerName"),
             // A group holds a field of one value, one level deep, under a name an element may

@@ -807,8 +807,8 @@ fn hiding_the_names_leaves_no_pmh_name() {
 /// Certificates whose values are attributes under kohi's own names (`<MedicalSubsidyCertificateInfo
 /// MedicalSubsidyInsurerNumber="…" MaxCopaymentAmount="5000" …>`): the survey proposed
 /// `@MaxCopaymentAmount` for the cap by its name, and kohi refused the layout file it wrote (a
-/// cap is read from an element only). Every such file gets a layout kohi takes, which reads its
-/// 公費 (the cap in an attribute stays an unknown element, kept and warned).
+/// cap was read from an element only; now an attribute gives its amount). Every such file gets a
+/// layout kohi takes, which reads its 公費.
 #[test]
 fn values_in_attributes_under_kohis_names_get_a_layout_kohi_takes() {
     for (name, bytes, expected) in pmh_fixtures() {

@@ -60,7 +60,7 @@ struct Shape {
     dates: u8,
     /// Each certificate's fields in another order (a rotation by its index times this).
     rotate: usize,
-    /// The certificate's own values (not the cap, nor a group's) in its attributes.
+    /// The certificate's own values (the cap's amount too, not a group's) in its attributes.
     attributes: bool,
     /// With two files, the first written with elements where the second has attributes (a
     /// folder of two spellings; a survey once proposed half of each and read neither).
@@ -234,11 +234,11 @@ impl Certificate {
         }
         let turn = (self.index * s.rotate) % fields.len();
         fields.rotate_left(turn);
-        // A value alone (`<N>v</N>`, not the cap) as the attribute `N="v"`.
+        // A value alone (`<N>v</N>`, the cap's amount too) as the attribute `N="v"`.
         let attribute = |field: &String| {
             let (open, rest) = field.strip_prefix('<')?.split_once('>')?;
             let value = rest.strip_suffix(&format!("</{open}>"))?;
-            (s.attributes && !value.contains('<') && !CAP.contains(&open)).then(|| format!(" {open}=\"{value}\""))
+            (s.attributes && !value.contains('<')).then(|| format!(" {open}=\"{value}\""))
         };
         let attributes: String = fields.iter().filter_map(attribute).collect();
         let children: String = fields.iter().filter(|f| attribute(f).is_none()).map(String::as_str).collect();
