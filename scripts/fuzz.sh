@@ -42,7 +42,9 @@ seed() {
       printf '%s' '{"MedicalSubsidyCertificateList": ["A", "B"], "XmlMsg": "Root"}' > "$dir/seed2.json"
       # Layout files: the one the survey writes for the wrapped fixture, and one of every key.
       printf '%s' '{"kohi_layout": 1, "rename": {"MedicalSubsidyCertificateList": ["KohiJukyushashoList"], "MedicalSubsidyCertificateInfo": ["KohiJukyushasho"], "MedicalSubsidyInsurerNumber": ["FutanshaBango"]}, "wrappers": {"PmhJoho": ["ResultOfQualificationConfirmation"]}}' > "$dir/seed3.json"
-      printf '%s' '{"kohi_layout": 1, "rename": {"XmlMsg": ["PmhMsg"]}, "place": {"MedicalSubsidyCertificateList": ["MessageBody", "BulkConfirmUnit"]}, "wrappers": {"W": ["MedicalSubsidyCertificateInfo"]}, "roots": ["PmhMsg"], "file_prefixes": ["PMHsimsm"]}' > "$dir/seed4.json" ;;
+      printf '%s' '{"kohi_layout": 1, "rename": {"XmlMsg": ["PmhMsg"]}, "place": {"MedicalSubsidyCertificateList": ["MessageBody", "BulkConfirmUnit"]}, "wrappers": {"W": ["MedicalSubsidyCertificateInfo"]}, "roots": ["PmhMsg"], "file_prefixes": ["PMHsimsm"]}' > "$dir/seed4.json"
+      # Names by their group, and the cap in an attribute.
+      printf '%s' '{"kohi_layout": 1, "rename": {"MedicalSubsidyInsurerNumber": ["Futansha/Bango", "Futansha/@bango"], "MedicalSubsidyRecipientNumber": ["Jukyusha/Bango"], "MaxCopaymentAmount": ["@Jogen"]}}' > "$dir/seed5.json" ;;
     reconcile)
       printf '%s' '[{"payer_number":"54136015","recipient_number":"1112226","valid_from":"2025-03-01","valid_to":"2026-02-28","income_segment":"一般","max_copayment":"5000"}]' > "$dir/seed1.json"
       printf '%s' '[{"payer_number":"12136016"},{"payer_number":"88131016","recipient_number":"K1"}]' > "$dir/seed2.json" ;;

@@ -5,12 +5,17 @@
 use libfuzzer_sys::fuzz_target;
 
 /// Files a layout can act on: the built-in names, PMH data under unknown names and wrappers, a
-/// document of its own.
-const DOCUMENTS: [&[u8]; 4] = [
+/// document of its own, and numbers under one leaf name in groups of their own with the cap in
+/// an attribute (`Group/name`, `@name` in `rename`).
+const DOCUMENTS: [&[u8]; 5] = [
     b"<XmlMsg><MessageBody><ProcessingResultStatus>1</ProcessingResultStatus></MessageBody></XmlMsg>",
     include_bytes!("../../fixtures/face_pmh_two.xml"),
     include_bytes!("../../fixtures/pmh_wrapped.xml"),
     include_bytes!("../../fixtures/pmh_document.xml"),
+    b"<XmlMsg><MessageBody><ResultList><ResultOfQualificationConfirmation><MedicalSubsidyCertificateList>\
+      <MedicalSubsidyCertificateInfo Jogen=\"5000\"><Futansha bango=\"52136017\"><Bango>52136017</Bango></Futansha>\
+      <Jukyusha><Bango>1234566</Bango></Jukyusha></MedicalSubsidyCertificateInfo></MedicalSubsidyCertificateList>\
+      </ResultOfQualificationConfirmation></ResultList></MessageBody></XmlMsg>",
 ];
 
 fuzz_target!(|data: &[u8]| {
