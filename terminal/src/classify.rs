@@ -74,10 +74,14 @@ pub(crate) fn is_temporary(name: &OsStr) -> bool {
 }
 
 /// The kind of a (non-temporary) regular file by folder and name (and the layout's PMH file
-/// prefixes). A name that is not UTF-8 is `Other`: it is still delivered, with its exact bytes
-/// as the path.
+/// prefixes). A name that is not UTF-8 (a share mounted with another character set, a free part
+/// written in Shift_JIS) is told by its interface and extension as any other: both are ASCII.
+/// Such a file was `other`, so a rejected request (`.err`) or a bulk archive came as `other`, and
+/// a consumer taking `result` and `face` passed its answer by. It is delivered with its exact
+/// bytes as the path; what needs its free part as text (pairing) leaves it out.
 pub(crate) fn kind_of<'a>(folder: Folder, name: &OsStr, pmh_prefixes: impl IntoIterator<Item = &'a str>) -> FileKind {
-    let Some(name) = name.to_str() else { return FileKind::Other };
+    let name = name.to_string_lossy();
+    let name = name.as_ref();
     let lower = name.to_ascii_lowercase();
     let result_of_ours = || matches!(split_interface_name(name), Some((i, "res", _)) if i.starts_with("OQS"));
     let document = lower.ends_with(".xml") || lower.ends_with(".json");
@@ -143,8 +147,16 @@ mod tests {
 
     #[cfg(unix)]
     #[test]
-    fn a_name_that_is_not_utf8_is_other() {
+    fn a_name_that_is_not_utf8_is_told_by_its_interface_and_extension() {
         use std::os::unix::ffi::OsStrExt;
-        assert_eq!(kind_of(Folder::Res, OsStr::from_bytes(b"OQSsiquc01res_\xff.xml"), []), FileKind::Other);
+        let kind = |folder, name: &[u8]| kind_of(folder, OsStr::from_bytes(name), ["PMHsimsm"]);
+        // A free part in Shift_JIS (見本).
+        assert_eq!(kind(Folder::Res, b"OQSsiquc01res_\x8c\xa9\x96\x7b.xml"), FileKind::Result);
+        assert_eq!(kind(Folder::Face, b"OQSsiquc01res_\x8c\xa9\x96\x7b.xml"), FileKind::Face);
+        assert_eq!(kind(Folder::Res, b"OQSsiquc01req_\xff.err"), FileKind::Rejected);
+        assert_eq!(kind(Folder::Res, b"OQSmuquc02res_\xff.zip"), FileKind::BulkArchive);
+        assert_eq!(kind(Folder::Res, b"PMHsimsm01res_\xff.xml"), FileKind::Pmh);
+        // Not in the interface's part: nothing to tell it by.
+        assert_eq!(kind(Folder::Res, b"OQS\xffsiquc01res_1.xml"), FileKind::Other);
     }
 }
