@@ -712,25 +712,31 @@ impl Layout {
 
     /// What `name` means as a child of the wrapper `group` under `ctx`: the layout file's
     /// `group/name` if it named one, else what `name` means under `ctx`.
+    #[inline]
     pub fn lookup_in(&self, ctx: Ctx, group: &str, name: &str) -> Option<Node> {
-        if self.grouped_names {
-            // On the stack: this runs for every child of a wrapper, and names are short.
-            let mut buffer = [0u8; 256];
-            let length = group.len() + 1 + name.len();
-            let found = if length <= buffer.len() {
-                buffer[..group.len()].copy_from_slice(group.as_bytes());
-                buffer[group.len()] = b'/';
-                buffer[group.len() + 1..length].copy_from_slice(name.as_bytes());
-                // Two names and a slash: UTF-8 as they are.
-                std::str::from_utf8(&buffer[..length]).ok().and_then(|qualified| self.lookup(ctx, qualified))
-            } else {
-                self.lookup(ctx, &format!("{group}/{name}"))
-            };
-            if found.is_some() {
-                return found;
-            }
+        if self.grouped_names
+            && let Some(found) = self.lookup_grouped(ctx, group, name)
+        {
+            return Some(found);
         }
         self.lookup(ctx, name)
+    }
+
+    /// `group/name` under `ctx` (out of line: only layout files that group names need it).
+    #[cold]
+    #[inline(never)]
+    fn lookup_grouped(&self, ctx: Ctx, group: &str, name: &str) -> Option<Node> {
+        // On the stack: this runs for every child of a wrapper, and names are short.
+        let mut buffer = [0u8; 256];
+        let length = group.len() + 1 + name.len();
+        if length > buffer.len() {
+            return self.lookup(ctx, &format!("{group}/{name}"));
+        }
+        buffer[..group.len()].copy_from_slice(group.as_bytes());
+        buffer[group.len()] = b'/';
+        buffer[group.len() + 1..length].copy_from_slice(name.as_bytes());
+        // Two names and a slash: UTF-8 as they are.
+        std::str::from_utf8(&buffer[..length]).ok().and_then(|qualified| self.lookup(ctx, qualified))
     }
 
     fn lookup_at(&self, ctx: usize, name: &str) -> Option<Node> {

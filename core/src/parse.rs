@@ -597,21 +597,13 @@ impl Walker {
                     return Err(Error::NestingTooDeep { line, column, limit: self.max_depth });
                 }
                 parent.has_child = true;
-                let node = match parent.kind {
-                    Kind::Container(ctx) => self.layout.lookup(ctx, name),
+                match parent.kind {
+                    Kind::Container(ctx) => kind_of(self.layout.lookup(ctx, name), ctx),
                     // A layout file may name a field by its group (the wrapper's name, the last
                     // part of the path).
-                    Kind::Wrapper(ctx) => self.layout.lookup_in(ctx, last_part(&self.path, parent.path_len), name),
-                    _ => None,
-                };
-                match parent.kind {
-                    Kind::Container(ctx) | Kind::Wrapper(ctx) => match node {
-                        Some(Node::Container(child)) => Kind::Container(child),
-                        Some(Node::Wrapper) => Kind::Wrapper(ctx),
-                        Some(Node::Leaf(Field::MaxCopay)) => Kind::MaxCopay,
-                        Some(Node::Leaf(field)) => Kind::Leaf(field),
-                        None => Kind::Unknown { top: true },
-                    },
+                    Kind::Wrapper(ctx) => {
+                        kind_of(self.layout.lookup_in(ctx, last_part(&self.path, parent.path_len), name), ctx)
+                    }
                     Kind::MaxCopay => Kind::MaxCopayItem,
                     Kind::Unknown { .. } => Kind::Unknown { top: false },
                     Kind::Leaf(_) | Kind::MaxCopayItem => Kind::Unknown { top: true },
@@ -652,11 +644,11 @@ impl Walker {
         if let Kind::Unknown { top: true } = kind {
             self.warn(WarningCode::UnknownElement);
         }
-        let attribute_ctx = match kind {
-            Kind::Container(ctx) | Kind::Wrapper(ctx) => Some(ctx),
-            _ => None,
+        let (attribute_ctx, wrapper) = match kind {
+            Kind::Container(ctx) => (Some(ctx), false),
+            Kind::Wrapper(ctx) => (Some(ctx), true),
+            _ => (None, false),
         };
-        let wrapper = matches!(kind, Kind::Wrapper(_));
         let in_unknown = matches!(kind, Kind::Unknown { top: false });
         let siblings_start = self.siblings.len();
         self.stack.push(Frame { kind, path_len, siblings_start, text_start: self.text.len(), has_child: false });
@@ -1024,6 +1016,18 @@ fn push_index(path: &mut String, i: usize) {
     path.push('[');
     path.extend(digits[at..].iter().map(|&d| char::from(d)));
     path.push(']');
+}
+
+/// What an element is, by what its name means under its parent's context `ctx`.
+#[inline(always)]
+fn kind_of(node: Option<Node>, ctx: Ctx) -> Kind {
+    match node {
+        Some(Node::Container(child)) => Kind::Container(child),
+        Some(Node::Wrapper) => Kind::Wrapper(ctx),
+        Some(Node::Leaf(Field::MaxCopay)) => Kind::MaxCopay,
+        Some(Node::Leaf(field)) => Kind::Leaf(field),
+        None => Kind::Unknown { top: true },
+    }
 }
 
 /// The last part of `path` from `from` on: the name of the element whose part starts there
