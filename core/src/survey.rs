@@ -744,10 +744,8 @@ fn hinted_with_group(name: &str, hints: &[&str]) -> bool {
 fn propose(walk: &Walk) -> (Vec<Proposal>, Option<serde_json::Value>) {
     let entries = entries(walk);
     // Certificates kohi knows, for their fields under names of their own.
-    let known = walk.order.iter().filter(|path| {
-        let info = &walk.paths[path.as_str()];
-        info.known && info.ctx == Some(Ctx::Subsidy) && walk.occurrences.contains_key(path.as_str())
-    });
+    let known =
+        walk.order.iter().filter(|path| known_certificate(walk, path) && walk.occurrences.contains_key(path.as_str()));
     let unknown = entries.iter().enumerate().map(|(i, path)| (*path, propose_entry(walk, path, i > 0)));
     let mut proposals: Vec<Proposal> = Vec::new();
     for (certificate, list) in unknown.chain(known.map(|path| (path.as_str(), propose_fields(walk, path)))) {
@@ -780,6 +778,15 @@ fn propose(walk: &Walk) -> (Vec<Proposal>, Option<serde_json::Value>) {
     }
     let layout = layout_file(walk, &entries, &proposals);
     (proposals, Some(layout))
+}
+
+/// Whether `path` is a certificate kohi knows: read in a certificate's context, not a wrapper
+/// inside one (`Futansha` of `Futansha/Bango`, whose leaves are the certificate's: taken for a
+/// certificate of its own, its payer's name was proposed as the certificate's name).
+fn known_certificate(walk: &Walk, path: &str) -> bool {
+    let info = &walk.paths[path];
+    let parent_ctx = info.parent.as_deref().and_then(|p| walk.paths.get(p)).and_then(|p| p.ctx);
+    info.known && info.ctx == Some(Ctx::Subsidy) && parent_ctx != Some(Ctx::Subsidy)
 }
 
 /// The kinds of certificate proposed at most: real results know a handful (national, municipal);
@@ -930,7 +937,9 @@ fn propose_fields(walk: &Walk, entry_path: &str) -> Vec<Proposal> {
             .filter(|((hits, _), _)| *hits > 0)
             .max_by_key(|((hits, _), _)| *hits)
     };
-    let mut payer_name = None;
+    // The payer: the one proposed, or the one the layout in use reads already (a certificate
+    // kohi knows).
+    let mut payer_name = children.iter().find(|c| known(c).and_then(|p| p.field) == Some(field::PAYER)).map(|c| c.name);
     if let Some(((hits, of), c)) = best(&taken, &|c| c.count(is_payer)) {
         payer_name = Some(c.name);
         let confidence = if hits == of { Confidence::High } else { Confidence::Medium };
@@ -941,16 +950,17 @@ fn propose_fields(walk: &Walk, entry_path: &str) -> Vec<Proposal> {
             format!("8 digits, check digit ok, 公費 法別 in {hits} of {of} values"),
             &mut taken,
         );
-        // The rest of a group holding the payer is about the payer (its name, a code), none of
-        // the certificate's fields: the payer's name was proposed as the income segment.
-        if let Some((group, _)) = c.name.split_once('/') {
-            taken.extend(
-                children
-                    .iter()
-                    .filter(|o| o.name.split_once('/').is_some_and(|(g, _)| g == group))
-                    .map(|o| o.name.to_owned()),
-            );
-        }
+    }
+    // The rest of a group holding the payer is about the payer (its name, a code), none of the
+    // certificate's fields: the payer's name was proposed as the income segment, and, once a
+    // layout read the payer, as the certificate's name.
+    if let Some((group, _)) = payer_name.and_then(|p| p.split_once('/')) {
+        taken.extend(
+            children
+                .iter()
+                .filter(|o| o.name.split_once('/').is_some_and(|(g, _)| g == group))
+                .map(|o| o.name.to_owned()),
+        );
     }
     // The holder's own data is none of the fields below (a text of it was proposed as the
     // certificate's name or income segment, and a date as the start of its period), nor is an
@@ -1388,12 +1398,8 @@ fn layout_file(walk: &Walk, entries: &[&str], proposals: &[Proposal]) -> serde_j
         }
     }
     // A field proposed inside a group of a certificate: the group wraps certificate content.
-    let certificates = entries.iter().copied().chain(
-        walk.order
-            .iter()
-            .map(String::as_str)
-            .filter(|p| walk.paths[*p].known && walk.paths[*p].ctx == Some(Ctx::Subsidy)),
-    );
+    let certificates =
+        entries.iter().copied().chain(walk.order.iter().map(String::as_str).filter(|p| known_certificate(walk, p)));
     for certificate in certificates.collect::<Vec<_>>() {
         for p in proposals {
             let group = p.path.strip_prefix(certificate).and_then(|rest| rest.strip_prefix('/'));

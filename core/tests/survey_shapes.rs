@@ -335,6 +335,10 @@ proptest! {
         }
         let layout = surveyed.layout.expect("a layout").to_string();
         let options = ParseOptions::default().with_layout_json(&layout).unwrap();
+        // Surveyed again with the layout it proposed, the files have nothing left to propose.
+        let again = survey(files.iter().map(Vec::as_slice), &options);
+        let left: Vec<_> = again.proposals.iter().map(|p| (p.field, p.element.as_str())).collect();
+        prop_assert!(left.is_empty(), "proposed again: {:?} for {:?} with {}", left, s, layout);
         let mut read = Vec::new();
         for bytes in &files {
             let doc = kohi::parse_with(bytes, &options).unwrap();
