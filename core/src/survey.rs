@@ -605,13 +605,14 @@ impl Walk {
                 // own leaves are the certificate's too, as `Period/From`, one level deep, so a
                 // field there is proposed (with the group as a wrapper).
                 let group = info.name.clone();
-                // A certificate (a 公費 number with a date or a 受給者番号) is not lifted into its
+                // A certificate (a 公費 number with a date: its period) is not lifted into its
                 // list: a list's copies would only cost memory. A group holding a 公費 number and
-                // neither is the payer's part of a certificate (`<Futansha><Bango>…</Bango>
-                // <Meisho>…`), lifted for `entries` to tell.
+                // no date is a part of a certificate (`<Futansha><Bango>…</Bango><Meisho>…`, or
+                // both numbers: `<Bangou><FutanshaBango>…<JukyushaBango>…`), lifted for
+                // `entries` to tell (a list of undated certificates stays one: each holds nothing
+                // besides its groups).
                 let shapes: Vec<Shape> = frame.leaves.iter().map(|(_, value)| shape(value)).collect();
-                let certificate = shapes.iter().any(is_payer)
-                    && shapes.iter().any(|s| matches!(s, Shape::Date { .. } | Shape::Recipient));
+                let certificate = shapes.iter().any(is_payer) && shapes.iter().any(|s| matches!(s, Shape::Date { .. }));
                 if let Some(parent) = stack.last_mut().filter(|parent| parent.keeps_values() && !certificate) {
                     let own = frame.leaves.iter().filter(|(leaf, _)| !leaf.contains('/') && !leaf.starts_with('@'));
                     for (leaf, value) in own {
@@ -804,7 +805,7 @@ fn is_payer(s: &Shape) -> bool {
 /// numbers that is not a certificate would otherwise be read as one.
 fn entries(walk: &Walk) -> Vec<&str> {
     // Its own leaves' numbers; a group's (see `Walk::close`) only as the one 公費 number of an
-    // occurrence that holds something besides that group: a certificate with its payer in a
+    // occurrence that holds something of its own besides that group (not the holder's data): a certificate with its payer in a
     // group, not a list of certificates without dates (nor a person's element around one).
     let payers = |path: &str| {
         let of_occurrence = |occurrence: &Occurrence| {
@@ -814,8 +815,12 @@ fn entries(walk: &Walk) -> Vec<&str> {
                 (Some((name, _)), None) => name.split_once('/').map(|(group, _)| group),
                 _ => None,
             };
+            // Something of the certificate's own besides the group: not the holder's data (a
+            // person's element around an undated certificate is not a certificate).
             let besides = |group: &str| {
-                occurrence.iter().any(|(name, _)| name.split_once('/').is_none_or(|(other, _)| other != group))
+                occurrence
+                    .iter()
+                    .any(|(name, _)| name.split_once('/').is_none_or(|(other, _)| other != group) && !personal(name))
             };
             own + usize::from(own == 0 && payer_group.is_some_and(besides))
         };
@@ -953,12 +958,17 @@ fn propose_fields(walk: &Walk, entry_path: &str) -> Vec<Proposal> {
     }
     // The rest of a group holding the payer is about the payer (its name, a code), none of the
     // certificate's fields: the payer's name was proposed as the income segment, and, once a
-    // layout read the payer, as the certificate's name.
+    // layout read the payer, as the certificate's name. But for the 受給者番号 beside it
+    // (`<Bangou><FutanshaBango>…<JukyushaBango>…`): 7 digits with the check digit, or named so.
+    let recipient_beside = |c: &Child<'_>| {
+        let (hits, of) = c.count(|s| matches!(s, Shape::Recipient));
+        (hits > 0 && hits == of) || hinted(c.name, hint::RECIPIENT)
+    };
     if let Some((group, _)) = payer_name.and_then(|p| p.split_once('/')) {
         taken.extend(
             children
                 .iter()
-                .filter(|o| o.name.split_once('/').is_some_and(|(g, _)| g == group))
+                .filter(|o| o.name.split_once('/').is_some_and(|(g, _)| g == group) && !recipient_beside(o))
                 .map(|o| o.name.to_owned()),
         );
     }

@@ -1247,3 +1247,33 @@ fn a_leaf_name_another_kind_uses_is_told_apart_by_its_group() {
     assert!(recipients.contains(&("88131016".into(), Some("A-778".into()))), "{recipients:?}");
     assert_eq!(recipients.iter().filter(|(_, r)| r.is_none()).count(), 0, "{recipients:?}");
 }
+
+/// The two numbers in a group of their own (`<Bangou><FutanshaBango>…</FutanshaBango>
+/// <JukyushaBango>…</JukyushaBango></Bangou>`), the name and the period beside it: the
+/// certificate is the element around the group. The group was proposed as the certificate
+/// (`high`) and its parent as the list, and every 公費 was read without its period or name, with
+/// `pmh: received`.
+#[test]
+fn numbers_in_a_group_of_their_own_leave_the_certificate_whole() {
+    for recipient in ["1234566", "A-778"] {
+        let certificate = |payer: &str, from: &str, to: &str| {
+            format!(
+                "<Cert><Bangou><FutanshaBango>{payer}</FutanshaBango><JukyushaBango>{recipient}</JukyushaBango></Bangou>\
+                 <Meisho>特定医療費受給者証</Meisho><Kaishi>{from}</Kaishi><Shuryo>{to}</Shuryo></Cert>"
+            )
+        };
+        let bytes = with_certificates(
+            &(certificate("54136015", "20250401", "20260331") + &certificate("52136017", "20251001", "20260930")),
+        );
+        let s = survey([bytes.as_slice()], &ParseOptions::default());
+        let entry = s.proposals.iter().find(|p| p.field == "MedicalSubsidyCertificateInfo").unwrap();
+        assert_eq!(entry.element, "Cert", "{recipient}");
+        let layout = s.layout.unwrap();
+        assert_eq!(layout["wrappers"]["Bangou"], serde_json::json!(["MedicalSubsidyCertificateInfo"]), "{recipient}");
+        let doc = read_with(&bytes, &layout);
+        let want: Vec<String> = TWO_CERTIFICATES.iter().map(|s| s.replace("1234566", recipient)).collect();
+        assert_eq!(slots(&doc), want, "{recipient}");
+        let names: Vec<_> = doc.patients[0].kohi.iter().map(|k| k.certificate_name.as_deref()).collect();
+        assert_eq!(names, [Some("特定医療費受給者証"); 2], "{recipient}");
+    }
+}

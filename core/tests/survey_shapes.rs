@@ -47,6 +47,7 @@ const TYPE_ID: Names = ["CertificateTypeId", "ShubetsuId", "受給者証種別ID
 const PAYER_GROUP: Names = ["Burdener", "Futansha", "負担者", "Payer", "insurer"];
 const PERIOD_GROUP: Names = ["ValidPeriod", "YukoKikan", "有効期間", "Period", "validPeriod"];
 const RECIPIENT_GROUP: Names = ["Recipient", "Jukyusha", "受給者", "Recip", "recipient"];
+const NUMBERS_GROUP: Names = ["Numbers", "Bangou", "番号", "Nos", "numbers"];
 /// The one leaf name of both numbers when each sits in a group of its own.
 const NUMBER: Names = ["Number", "Bango", "番号", "No", "number"];
 
@@ -72,6 +73,8 @@ struct Shape {
     /// The payer and the recipient each in a group of its own, under one leaf name
     /// (`<Futansha><Bango>…</Bango></Futansha><Jukyusha><Bango>…</Bango></Jukyusha>`).
     numbers_in_groups: bool,
+    /// Both numbers in one group (`<Bangou><FutanshaBango>…<JukyushaBango>…</Bangou>`).
+    numbers_in_one_group: bool,
     period_in_group: bool,
     /// 0: no cap; 1: an amount; 2: a group of amounts; 3: the same with a note.
     cap: u8,
@@ -94,10 +97,11 @@ struct Shape {
 fn shape() -> impl Strategy<Value = Shape> {
     let styles = (0..5usize, any::<bool>(), any::<[u8; 9]>())
         .prop_map(|(style, mix, picks)| picks.map(|p| if mix { usize::from(p) % 5 } else { style }));
-    (styles, any::<[bool; 14]>(), 0..4u8, 0..7usize, 0..4u8, 0..5u8).prop_map(
+    (styles, any::<[bool; 15]>(), 0..4u8, 0..7usize, 0..4u8, 0..5u8).prop_map(
         |(styles, f, cap, rotate, placement, dates)| Shape {
             styles,
             numbers_in_groups: f[13],
+            numbers_in_one_group: f[14],
             type_id: f[12],
             spelled_apart: f[11],
             placement,
@@ -177,7 +181,10 @@ impl Certificate {
         };
         let st = s.styles;
         let mut fields = Vec::new();
-        if s.numbers_in_groups {
+        if s.numbers_in_one_group {
+            let numbers = el(PAYER[st[0]], &self.payer) + &el(RECIPIENT[st[1]], &self.recipient);
+            fields.push(el(NUMBERS_GROUP[st[8]], &numbers));
+        } else if s.numbers_in_groups {
             let number = |value: &str| el(NUMBER[st[0]], value);
             fields.push(el(PAYER_GROUP[st[8]], &(number(&self.payer) + &el("Meisho", "東京都"))));
             fields.push(el(RECIPIENT_GROUP[st[8]], &number(&self.recipient)));
