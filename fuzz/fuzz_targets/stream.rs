@@ -123,6 +123,12 @@ fuzz_target!(|input: &[u8]| {
 /// The whole-file parse and a stream read `document` alike with `options`.
 fn alike(document: &[u8], n: usize, options: &kohi::ParseOptions) {
     match (read_whole(document, options), read_streamed(document, n, options)) {
+        // A header after more than 256 units: the stream completed the units before it without
+        // the header, and said so on each (`header_after_units`): alike only in the rest.
+        (Ok(a), Ok(b)) if b.warnings.iter().any(|w| w.contains("\"header_after_units\"")) => {
+            assert!(a.rest == b.rest, "the same encoding, header and bulk status");
+            assert!(a.patients.len() == b.patients.len(), "as many patients");
+        }
         (Ok(a), Ok(b)) => {
             assert!(a.patients == b.patients, "the same patients");
             assert!(a.warnings == b.warnings, "the same warnings");
