@@ -614,7 +614,9 @@ impl Walk {
                 let shapes: Vec<Shape> = frame.leaves.iter().map(|(_, value)| shape(value)).collect();
                 let certificate = shapes.iter().any(is_payer) && shapes.iter().any(|s| matches!(s, Shape::Date { .. }));
                 if let Some(parent) = stack.last_mut().filter(|parent| parent.keeps_values() && !certificate) {
-                    let own = frame.leaves.iter().filter(|(leaf, _)| !leaf.contains('/') && !leaf.starts_with('@'));
+                    // Its attributes too (`<Kikan from="…" to="…"/>`: a layout names them
+                    // `@from` inside the wrapper); they were left behind, and the period with them.
+                    let own = frame.leaves.iter().filter(|(leaf, _)| !leaf.contains('/'));
                     for (leaf, value) in own {
                         let grouped = format!("{group}/{leaf}");
                         self.keep(grouped.len() + value.len() + KEPT_OVERHEAD, max_kept)?;
@@ -870,14 +872,18 @@ fn propose_fields(walk: &Walk, entry_path: &str) -> Vec<Proposal> {
     // Children by name, in first-seen order, with their (first) value in each occurrence: one
     // pass over what is kept.
     let mut children: Vec<Child<'_>> = Vec::new();
-    let mut by_name: HashMap<&str, usize> = HashMap::new();
+    let mut by_name: HashMap<String, usize> = HashMap::new();
     // Groups that come more than once in a certificate: a list of items (the registration API's
     // `certificationDetail[]`), not a group of the certificate's fields.
     let mut repeated: Vec<&str> = Vec::new();
     for (i, occ) in occurrences.iter().enumerate() {
         for (name, value) in occ {
-            // An attribute and an element of one name are one field written two ways.
-            let field = if name.contains('/') { name.as_str() } else { name.strip_prefix('@').unwrap_or(name) };
+            // An attribute and an element of one name are one field written two ways, in a
+            // group too (`Period/@From`, `Period/From`).
+            let field = match name.split_once('/') {
+                Some((group, leaf)) => format!("{group}/{}", leaf.strip_prefix('@').unwrap_or(leaf)),
+                None => name.strip_prefix('@').unwrap_or(name).to_owned(),
+            };
             let child = *by_name.entry(field).or_insert_with(|| {
                 children.push(Child { name, values: Vec::new(), other: None });
                 children.len() - 1
@@ -885,7 +891,7 @@ fn propose_fields(walk: &Walk, entry_path: &str) -> Vec<Proposal> {
             let child_ref = &mut children[child];
             if child_ref.name != name.as_str() && child_ref.other.is_none() {
                 child_ref.other = Some(name);
-                if child_ref.name.starts_with('@') {
+                if leaf(child_ref.name).starts_with('@') {
                     std::mem::swap(&mut child_ref.name, child_ref.other.as_mut().expect("just set"));
                 }
             }

@@ -1277,3 +1277,26 @@ fn numbers_in_a_group_of_their_own_leave_the_certificate_whole() {
         assert_eq!(names, [Some("特定医療費受給者証"); 2], "{recipient}");
     }
 }
+
+/// The period in the attributes of a group of its own (`<Kikan from="…" to="…"/>`): proposed as
+/// `@from` and `@to` with the group a wrapper. A group's attributes were left behind when its
+/// leaves were lifted into the certificate, and every 公費 was read without its period, with
+/// `pmh: received`.
+#[test]
+fn a_period_in_the_attributes_of_a_group_is_proposed() {
+    let certificate = |payer: &str, from: &str, to: &str| {
+        format!(
+            "<Cert><Futansha>{payer}</Futansha><Jukyusha>1234566</Jukyusha><Meisho>特定医療費受給者証</Meisho>\
+             <Kikan from=\"{from}\" to=\"{to}\"/></Cert>"
+        )
+    };
+    let bytes = with_certificates(
+        &(certificate("54136015", "20250401", "20260331") + &certificate("52136017", "20251001", "20260930")),
+    );
+    let s = survey([bytes.as_slice()], &ParseOptions::default());
+    let layout = s.layout.unwrap();
+    assert_eq!(layout["rename"]["MedicalSubsidyValidStartDate"], serde_json::json!(["@from"]));
+    assert_eq!(layout["rename"]["MedicalSubsidyValidEndDate"], serde_json::json!(["@to"]));
+    assert_eq!(layout["wrappers"]["Kikan"], serde_json::json!(["MedicalSubsidyCertificateInfo"]));
+    assert_eq!(slots(&read_with(&bytes, &layout)), TWO_CERTIFICATES);
+}

@@ -199,7 +199,20 @@ impl Certificate {
         }
         fields.push(el(NAME[st[2]], self.name));
         let period = el(FROM[st[3]], &date(self.from)) + &el(TO[st[4]], &date(self.to));
-        fields.push(if s.period_in_group { el(PERIOD_GROUP[st[8]], &period) } else { period });
+        fields.push(match (s.period_in_group, s.attributes) {
+            // The group's values in its attributes when the certificate's are (`<Period
+            // ValidFrom="…" ValidTo="…"/>`).
+            (true, true) => format!(
+                "<{group} {from}=\"{f}\" {to}=\"{t}\"/>",
+                group = PERIOD_GROUP[st[8]],
+                from = FROM[st[3]],
+                to = TO[st[4]],
+                f = date(self.from),
+                t = date(self.to)
+            ),
+            (true, false) => el(PERIOD_GROUP[st[8]], &period),
+            _ => period,
+        });
         if self.has_income {
             fields.push(el(INCOME[st[5]], self.income));
         }
