@@ -143,9 +143,14 @@ fn pmh_entry(s: &MedicalSubsidy, warnings: &mut Vec<Warning>) -> KohiEntry {
     entry.valid_to = s.valid_end_date.clone();
     entry.income_segment = s.income_segment.clone();
     entry.max_copayment = s.max_copayment.clone();
+    // `0`/`1` as the registration API writes it; a JSON boolean (`true`, the Web API's form of a
+    // flag, as an unknown code with its warning) says the same. `null` would read as "no" to a
+    // vendor, who would then apply a subsidy the patient must claim back.
     entry.always_reimbursement = s.always_reimbursement.as_ref().and_then(|f| match f.code() {
         "0" => Some(false),
         "1" => Some(true),
+        other if other.eq_ignore_ascii_case("false") => Some(false),
+        other if other.eq_ignore_ascii_case("true") => Some(true),
         _ => None,
     });
     entry.segment = s.segment.clone();

@@ -351,3 +351,23 @@ fn the_current_renewal_outside_its_period_warns_too() {
     assert_eq!(current.valid_from.as_ref().and_then(|d| d.value).map(|d| d.to_string()).as_deref(), Some("2026-04-01"));
     assert_eq!(outside, [current.path.as_str()]);
 }
+
+/// 常に償還払い as a JSON boolean (`"AlwaysReimbursementFlg": true` in the Web API's form): the
+/// 公費 says so, the text as sent stays on the certificate with its `unknown_code` warning. It
+/// was `null`, which a vendor reads as "no", applying a subsidy the patient must claim back.
+#[test]
+fn always_reimbursement_as_a_json_boolean_is_read() {
+    let face = String::from_utf8(kohi_fixtures::read("face_pmh_two.xml")).unwrap();
+    for (text, want) in [("true", Some(true)), ("false", Some(false)), ("1", Some(true)), ("maybe", None)] {
+        let xml = face.replacen(
+            "<AlwaysReimbursementFlg>0</AlwaysReimbursementFlg>",
+            &format!("<AlwaysReimbursementFlg>{text}</AlwaysReimbursementFlg>"),
+            1,
+        );
+        let doc = kohi::parse(xml.as_bytes()).unwrap();
+        let flags: Vec<_> = doc.patients[0].kohi.iter().map(|k| k.always_reimbursement).collect();
+        assert!(flags.contains(&want), "{text}: {flags:?}");
+        let json = kohi::to_json(&doc);
+        assert!(json.contains(&format!("\"code\":\"{text}\"")), "{text}: the text as sent is kept");
+    }
+}
