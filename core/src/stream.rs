@@ -46,7 +46,8 @@ const RAW_READ_BYTES: usize = 16 * 1024;
 /// unit's renewals and periods are judged on the header's 資格確認日): a file whose header comes
 /// after its first units streams as the whole-file parse reads it, as long as the header comes
 /// within this many units. Past it, the oldest unit held is completed without the header, with a
-/// `header_after_units` warning, so that memory stays bounded.
+/// `header_after_units` warning, so that memory stays bounded: by this many units and those of
+/// the segment being read (the walker finishes a segment's units in one go).
 const MAX_HELD_UNITS: usize = 256;
 
 pub use crate::model::StreamedPatient;
