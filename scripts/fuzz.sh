@@ -81,9 +81,19 @@ for target in "${targets[@]}"; do
   grep -E "^(#[0-9]+\s+DONE|Done|stat::number_of_executed_units|stat::peak_rss_mb|==[0-9]+== ERROR|SUMMARY|INFO: Seed)" "$log" || true
   saved=$(find "fuzz/artifacts/$target" -maxdepth 1 -type f \( -name 'crash-*' -o -name 'oom-*' -o -name 'timeout-*' \) 2>/dev/null || true)
   if [ "$status" -ne 0 ] || [ -n "$saved" ]; then
-    echo "fuzz $target: failed (exit status $status); the end of $log:" >&2
-    tail -n 20 "$log" >&2
-    [ -z "$saved" ] || printf 'saved: %s\n' $saved >&2
+    echo "fuzz $target: failed (exit status $status); what the target said, then the end of $log:" >&2
+    # The panic (or stack overflow) comes before libFuzzer's report and cargo-fuzz's, which end
+    # with the input's Debug form: a tail alone missed it (CI, 2026-12-07: a crash of the
+    # stream target on a fresh machine that no later run reproduced, seen as "deadly signal").
+    grep -m 5 -A 4 -E "panicked at|overflowed its stack|ERROR: libFuzzer" "$log" >&2 || true
+    tail -n 20 "$log" | cut -c 1-2000 >&2
+    for file in $saved; do
+      # The input itself, compressed, so that a crash found on a machine that is gone (CI) can
+      # be run again: `base64 -d | gunzip > crash`, then `cargo fuzz run -s none TARGET crash`.
+      printf 'saved: %s (%s bytes); gzip | base64:\n' "$file" "$(wc -c < "$file")" >&2
+      gzip -9 -n -c < "$file" | base64 -w 0 | head -c 400000 >&2
+      echo >&2
+    done
     failed+=("$target")
   fi
 done
