@@ -36,7 +36,18 @@ seed() {
       unit='<BulkConfirmUnit><ReferenceNumber>9</ReferenceNumber><ResultList><ResultOfQualificationConfirmation><InsuredCardClassification>A1</InsuredCardClassification><Name>%s</Name></ResultOfQualificationConfirmation></ResultList></BulkConfirmUnit>'
       printf "\\xff$unit" '見本' > "$dir/seed-after-sjis-units-utf8.xml"
       printf "\\xff$unit" "$(printf '\x8c\xa9\x96\x7b')" > "$dir/seed-after-sjis-units-sjis.xml"
-      printf "\\xfe$unit" '見本' > "$dir/seed-after-utf8-units.xml" ;;
+      printf "\\xfe$unit" '見本' > "$dir/seed-after-utf8-units.xml"
+      # Two units, each keeping 17 MB of unknown elements' deep paths: the whole file is past the
+      # kept-bytes limit, which a stream applies per unit (the CI smoke's crash of 2026-12-07).
+      python3 -c '
+import sys
+names = ["N%d" % k + "x" * 240 for k in range(60)]
+def unit(i):
+    return ("<BulkConfirmUnit><ReferenceNumber>%d</ReferenceNumber>" % i + "".join("<%s>" % n for n in names)
+            + "<a>1</a>" * 2000 + "".join("</%s>" % n for n in reversed(names)) + "</BulkConfirmUnit>")
+sys.stdout.write("?<XmlMsg><MessageHeader><SegmentOfResult>1</SegmentOfResult></MessageHeader><MessageBody>"
+                 + unit(1) + unit(2) + "</MessageBody></XmlMsg>")
+' > "$dir/seed-units-past-the-kept-bytes-together.xml" ;;
     aliases)
       printf '%s' '{"MedicalSubsidyInsurerNumber": ["PayerNo"], "Name": "Shimei"}' > "$dir/seed1.json"
       printf '%s' '{"MedicalSubsidyCertificateList": ["A", "B"], "XmlMsg": "Root"}' > "$dir/seed2.json"
