@@ -11,6 +11,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use chrono::NaiveTime;
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 use serde::Serialize;
@@ -226,8 +227,15 @@ enum Shape {
     /// `YYYY/MM/DD`: the separator, if any.
     Date {
         separator: Option<char>,
+        /// Written with a time at a day's edge in Japan (`2025-04-01T00:00:00+09:00`,
+        /// `2026-03-30T15:00:00Z`): how a JSON API may write a date.
+        with_time: bool,
     },
-    DateTime,
+    /// A moment: `YYYYMMDDHHmmss` (a consent's time), or a date and a time within a day
+    /// (`2025-06-04T10:15:41+09:00`): no period starts or ends there.
+    DateTime {
+        separator: Option<char>,
+    },
     /// Digits with `円` or thousands separators.
     Amount,
     /// ASCII letters and digits, with at least one digit (a code or a local 受給者番号).
@@ -244,15 +252,22 @@ impl std::fmt::Display for Shape {
             Shape::Recipient => f.write_str("7 digits, check digit ok"),
             Shape::Digits(1) => f.write_str("1 digit"),
             Shape::Digits(n) => write!(f, "{n} digits"),
-            Shape::Date { separator: None } => f.write_str("YYYYMMDD"),
-            Shape::Date { separator: Some(s) } => write!(f, "YYYY{s}MM{s}DD"),
-            Shape::DateTime => f.write_str("YYYYMMDDHHmmss"),
+            Shape::Date { separator: None, .. } => f.write_str("YYYYMMDD"),
+            Shape::Date { separator: Some(s), with_time: false } => write!(f, "YYYY{s}MM{s}DD"),
+            Shape::Date { separator: Some(s), with_time: true } => {
+                write!(f, "YYYY{s}MM{s}DD and a day's first or last time")
+            }
+            Shape::DateTime { separator: None } => f.write_str("YYYYMMDDHHmmss"),
+            Shape::DateTime { separator: Some(s) } => write!(f, "YYYY{s}MM{s}DD and a time"),
             Shape::Amount => f.write_str("amount"),
             Shape::Code(n) => write!(f, "code ≤ {n} chars"),
             Shape::Text(n) => write!(f, "text ≤ {n} chars"),
         }
     }
 }
+
+/// The last second of a day (a period's end may be written so).
+const LAST_SECOND: NaiveTime = NaiveTime::from_hms_opt(23, 59, 59).expect("a time");
 
 fn shape(raw: &str) -> Shape {
     let n = normalize(raw);
@@ -265,7 +280,20 @@ fn shape(raw: &str) -> Shape {
     // A date first: some dates pass the 公費負担者番号 check digit too (20260331 does), and a
     // column of dates must not be taken for numbers.
     if date_value(n).is_some() {
-        return Shape::Date { separator: n.chars().nth(4).filter(|c| !c.is_ascii_digit()) };
+        let separator = n.chars().nth(4).filter(|c| !c.is_ascii_digit());
+        // A date and a time: a date if the time is a day's first or last in Japan (a date
+        // written as a moment), else a moment, as a consent's or an update's time is.
+        // (As written or in Japan: `2026-03-31T00:00:00.000Z`, written from a date alone, is
+        // 09:00 in Japan.)
+        let edge = |time: NaiveTime| time == NaiveTime::MIN || time >= LAST_SECOND;
+        return match crate::dates::date_and_time(n) {
+            None => Shape::Date { separator, with_time: false },
+            Some((written, _)) if edge(written.time()) => Shape::Date { separator, with_time: true },
+            Some(_) if crate::dates::in_japan(n).is_some_and(|at| edge(at.time())) => {
+                Shape::Date { separator, with_time: true }
+            }
+            Some(_) => Shape::DateTime { separator },
+        };
     }
     if let Some((law, kind)) = payer_law(n) {
         return Shape::Payer { law: law.to_owned(), kind: kind.as_str() };
@@ -274,7 +302,7 @@ fn shape(raw: &str) -> Shape {
         return Shape::Recipient;
     }
     if digits && n.len() == 14 && date_value(&n[..8]).is_some() {
-        return Shape::DateTime;
+        return Shape::DateTime { separator: None };
     }
     if digits {
         return Shape::Digits(n.len());

@@ -152,3 +152,12 @@ fn periods_written_other_ways_read_as_yyyymmdd() {
     assert!(with.contains(">2025/4/1<") && with.contains(">２０２５－０４－０１<"));
     assert_eq!(actual(&fixtures().join("pmh_date_forms.xml")), actual(&fixtures().join("face_pmh_two.xml")));
 }
+
+/// Periods written as dates and times (`2026-03-30T15:00:00.000Z`, as a JSON API may write a
+/// date) are the days they are in Japan: `face_pmh_two`'s JSON (they were `invalid_date`s).
+#[test]
+fn periods_written_as_dates_and_times_read_as_the_days_in_japan() {
+    let with = std::fs::read_to_string(fixtures().join("pmh_date_times.xml")).unwrap();
+    assert!(with.contains(">2026-03-30T15:00:00.000Z<") && with.contains(">2027-09-30T23:59:59<"));
+    assert_eq!(actual(&fixtures().join("pmh_date_times.xml")), actual(&fixtures().join("face_pmh_two.xml")));
+}

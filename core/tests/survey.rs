@@ -263,6 +263,41 @@ fn a_date_of_issue_is_never_the_period() {
     }
 }
 
+/// Periods written as dates and times (as a JSON API may write a date: midnight in Japan, or
+/// in UTC) beside the moment the certificate was last updated, later than both: the period is
+/// proposed and read as the days in Japan, never the moment (a date and a time within a day).
+/// Such dates were no dates at all: no period was proposed, and every 公費 came without one.
+#[test]
+fn a_period_written_as_dates_and_times_is_proposed_never_a_moment() {
+    let certificate = |payer: &str| {
+        format!(
+            "<Cert><D1>2026-06-04T10:15:41+09:00</D1><Payer>{payer}</Payer><Bango>1234566</Bango>\
+             <D2>2025-04-01T00:00:00+09:00</D2><D3>2026-03-30T15:00:00.000Z</D3></Cert>"
+        )
+    };
+    let bytes = with_certificates(&(certificate("52136017") + &certificate("54136015")));
+    let s = survey([bytes.as_slice()], &ParseOptions::default());
+    let of = |field: &str| s.proposals.iter().find(|p| p.field == field).map(|p| p.element.as_str());
+    assert_eq!(of("MedicalSubsidyValidStartDate"), Some("D2"));
+    assert_eq!(of("MedicalSubsidyValidEndDate"), Some("D3"));
+    let d1 = s.elements.iter().find(|e| e.path.ends_with("/D1")).unwrap();
+    assert_eq!(d1.shapes.keys().collect::<Vec<_>>(), ["YYYY-MM-DD and a time"]);
+    let options = ParseOptions::default().with_layout_json(&s.layout.unwrap().to_string()).unwrap();
+    let doc = kohi::parse_with(&bytes, &options).unwrap();
+    let periods: Vec<_> = doc.patients[0]
+        .kohi
+        .iter()
+        .map(|k| {
+            (
+                k.valid_from.as_ref().and_then(|d| d.value).map(|d| d.to_string()),
+                k.valid_to.as_ref().and_then(|d| d.value).map(|d| d.to_string()),
+            )
+        })
+        .collect();
+    let period = (Some("2025-04-01".to_owned()), Some("2026-03-31".to_owned()));
+    assert_eq!(periods, [period.clone(), period]);
+}
+
 /// A certificate that holds its period in a group of its own (`<Period><From>…</From><To>…</To>
 /// </Period>`): the dates are proposed, with the group as a wrapper of the certificate's
 /// content, and the layout reads the period. The survey looked at a certificate's own leaves

@@ -57,7 +57,8 @@ struct Shape {
     /// The style of each field's name (payer, recipient, name, from, to, income, cap, issue,
     /// groups): mostly one for all.
     styles: [usize; 9],
-    /// Dates as `YYYYMMDD`, `YYYY-MM-DD`, `YYYY/MM/DD`, `YYYY/M/D` or in full-width digits.
+    /// Dates as `YYYYMMDD`, `YYYY-MM-DD`, `YYYY/MM/DD`, `YYYY/M/D`, in full-width digits, or
+    /// as dates and times (`…T00:00:00+09:00`, `…T00:00:00.000Z`).
     dates: u8,
     /// Each certificate's fields in another order (a rotation by its index times this).
     rotate: usize,
@@ -97,7 +98,7 @@ struct Shape {
 fn shape() -> impl Strategy<Value = Shape> {
     let styles = (0..5usize, any::<bool>(), any::<[u8; 9]>())
         .prop_map(|(style, mix, picks)| picks.map(|p| if mix { usize::from(p) % 5 } else { style }));
-    (styles, any::<[bool; 15]>(), 0..4u8, 0..7usize, 0..4u8, 0..5u8).prop_map(
+    (styles, any::<[bool; 15]>(), 0..4u8, 0..7usize, 0..4u8, 0..7u8).prop_map(
         |(styles, f, cap, rotate, placement, dates)| Shape {
             styles,
             numbers_in_groups: f[13],
@@ -174,6 +175,9 @@ impl Certificate {
                 1 => format!("{y}-{m:02}-01"),
                 2 => format!("{y}/{m:02}/01"),
                 3 => format!("{y}/{m}/1"),
+                // As a JSON API may write a date: midnight in Japan, or the date alone in UTC.
+                5 => format!("{y}-{m:02}-01T00:00:00+09:00"),
+                6 => format!("{y}-{m:02}-01T00:00:00.000Z"),
                 _ => {
                     format!("{y}{m:02}01").chars().map(|c| char::from_u32(c as u32 - 0x30 + 0xFF10).unwrap()).collect()
                 }
