@@ -142,6 +142,30 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Any moment with any offset (±14 h, to the minute) is the day chrono says it is at
+        /// +09:00; and the same moment without its offset, the day as written.
+        #[test]
+        fn the_day_in_japan_is_chronos(days in 0..40_000i64, seconds in 0..86_400u32, minutes in -840..=840i32) {
+            use chrono::{FixedOffset, TimeZone};
+            let written = (NaiveDate::from_ymd_opt(1950, 1, 1).unwrap() + Duration::days(days))
+                .and_time(NaiveTime::from_num_seconds_from_midnight_opt(seconds, 0).unwrap());
+            let offset = FixedOffset::east_opt(minutes * 60).unwrap();
+            let japan = FixedOffset::east_opt(9 * 3600).unwrap();
+            let moment = offset.from_local_datetime(&written).unwrap();
+            let text = format!("{}T{}{offset}", written.date(), written.time().format("%H:%M:%S"));
+            proptest::prop_assert_eq!(parse_date(&text), Some(moment.with_timezone(&japan).date_naive()), "{}", text);
+            let bare = format!("{}T{}", written.date(), written.time().format("%H:%M:%S"));
+            proptest::prop_assert_eq!(parse_date(&bare), Some(written.date()));
+        }
+
+        /// No text makes the reader panic.
+        #[test]
+        fn any_text_is_a_date_or_not(text in "[0-9０-９TtZz+:./ -]{0,32}") {
+            let _ = parse_date(&text);
+        }
+    }
+
     #[test]
     fn a_malformed_date_and_time_is_no_date() {
         for written in [
