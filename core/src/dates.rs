@@ -21,7 +21,7 @@ pub(crate) fn ymd(d: &[u8]) -> Option<NaiveDate> {
 pub(crate) fn parse_date(s: &str) -> Option<NaiveDate> {
     let b = s.as_bytes();
     // `YYYYMMDD` first, nearly every date (`2025/6/4` is eight bytes too).
-    if b.len() == 8 && b[4].is_ascii_digit() {
+    if b.len() == 8 && b[0].is_ascii_digit() && b[4].is_ascii_digit() {
         return ymd(b);
     }
     if !s.is_ascii() {
@@ -33,16 +33,21 @@ pub(crate) fn parse_date(s: &str) -> Option<NaiveDate> {
                 '０'..='９' => b'0' + (c as u32 - '０' as u32) as u8,
                 '／' => b'/',
                 '－' | '\u{2212}' => b'-',
+                '．' => b'.',
                 c if c.is_ascii() => c as u8,
-                _ => return None,
+                // 和暦 or 年月日 (`令和7年4月1日`, `Ｒ７．４．１`).
+                _ => return japanese(s),
             };
             *ascii.get_mut(length)? = byte;
             length += 1;
         }
         return parse_date(std::str::from_utf8(&ascii[..length]).ok()?);
     }
+    if b.first().is_some_and(u8::is_ascii_alphabetic) {
+        return japanese(s); // `R7.4.1`
+    }
     let separator = *b.get(4)?;
-    if separator != b'-' && separator != b'/' {
+    if !matches!(separator, b'-' | b'/' | b'.') {
         return None;
     }
     if s.len() > 10 && s.contains(['T', 't', ' ']) {
@@ -55,6 +60,83 @@ pub(crate) fn parse_date(s: &str) -> Option<NaiveDate> {
         return None;
     }
     NaiveDate::from_ymd_opt(number(&b[..4])? as i32, two(month)?, two(day)?)
+}
+
+/// The eras a date of a living person or a certificate may be written in: name, letter, the
+/// year before its first.
+const ERAS: [(&str, char, i32); 5] =
+    [("明治", 'M', 1867), ("大正", 'T', 1911), ("昭和", 'S', 1925), ("平成", 'H', 1988), ("令和", 'R', 2018)];
+
+/// A date in 和暦 or written with 年月日: `令和7年4月1日`, `令和元年5月1日`, `R7.4.1`,
+/// `R07/04/01`, `Ｈ３１．４．３０`, `2025年4月1日`, in ASCII or full-width digits. An era's year
+/// is counted from its first (元年), whatever the month: `平成31年5月1日` is 2019-05-01, as
+/// systems wrote it in the weeks after the era changed.
+fn japanese(s: &str) -> Option<NaiveDate> {
+    let era = ERAS.iter().find_map(|&(name, letter, before)| {
+        let wide = char::from_u32(letter as u32 - 'A' as u32 + 'Ａ' as u32)?;
+        let rest = s.strip_prefix(name).or_else(|| s.strip_prefix([letter, letter.to_ascii_lowercase(), wide]))?;
+        Some((before, rest))
+    });
+    let (before, rest) = match era {
+        Some((before, rest)) => (Some(before), rest),
+        None => (None, s),
+    };
+    // Year, month, day: their values and how many digits each had.
+    let (mut parts, mut digits) = ([0u32; 3], [0usize; 3]);
+    let mut at = 0;
+    // `年` (then `月`, and `日` at the end) or one of `.`, `/`, `-` between the parts.
+    let mut separator = None;
+    let mut first_year = false;
+    let mut day_mark = false;
+    for c in rest.chars() {
+        if day_mark {
+            return None;
+        }
+        let digit = match c {
+            '0'..='9' => Some(c as u32 - '0' as u32),
+            '０'..='９' => Some(c as u32 - '０' as u32),
+            _ => None,
+        };
+        if let Some(d) = digit {
+            if digits[at] == 4 || (at == 0 && first_year) {
+                return None;
+            }
+            parts[at] = parts[at] * 10 + d;
+            digits[at] += 1;
+            continue;
+        }
+        if c == '元' && at == 0 && digits[0] == 0 && before.is_some() {
+            (parts[0], digits[0], first_year) = (1, 1, true);
+            continue;
+        }
+        if c == '日' && at == 2 && digits[2] > 0 && separator == Some('年') {
+            day_mark = true;
+            continue;
+        }
+        let this = match c {
+            '年' if at == 0 => '年',
+            '月' if at == 1 => '年',
+            '.' | '．' => '.',
+            '/' | '／' => '/',
+            '-' | '－' => '-',
+            _ => return None,
+        };
+        if at == 2 || digits[at] == 0 || separator.is_some_and(|s| s != this) {
+            return None;
+        }
+        separator = Some(this);
+        at += 1;
+    }
+    if at != 2 || !(1..=2).contains(&digits[1]) || !(1..=2).contains(&digits[2]) {
+        return None;
+    }
+    let year = match before {
+        Some(before) if (1..=2).contains(&digits[0]) && parts[0] > 0 => before + parts[0] as i32,
+        // Without an era: `2025年4月1日` (`2025.4.1` and the others are read before this).
+        None if digits[0] == 4 && separator == Some('年') => parts[0] as i32,
+        _ => return None,
+    };
+    NaiveDate::from_ymd_opt(year, parts[1], parts[2])
 }
 
 /// Hours Japan's time is ahead of UTC.
@@ -163,6 +245,59 @@ mod tests {
         #[test]
         fn any_text_is_a_date_or_not(text in "[0-9０-９TtZz+:./ -]{0,32}") {
             let _ = parse_date(&text);
+        }
+    }
+
+    #[test]
+    fn a_date_in_wareki_or_with_nen_getsu_hi_is_its_day() {
+        for (written, date) in [
+            ("令和7年4月1日", day(2025, 4, 1)),
+            ("令和７年４月１日", day(2025, 4, 1)),
+            ("令和元年5月1日", day(2019, 5, 1)),
+            ("令和7年4月1", day(2025, 4, 1)),
+            ("2025年4月1", day(2025, 4, 1)),
+            ("平成31年4月30日", day(2019, 4, 30)),
+            ("平成31年5月1日", day(2019, 5, 1)),
+            ("昭和64年1月7日", day(1989, 1, 7)),
+            ("大正15年12月24日", day(1926, 12, 24)),
+            ("明治45年7月29日", day(1912, 7, 29)),
+            ("R7.4.1", day(2025, 4, 1)),
+            ("R07.04.01", day(2025, 4, 1)),
+            ("r7/4/1", day(2025, 4, 1)),
+            ("H31-04-30", day(2019, 4, 30)),
+            ("Ｒ７．４．１", day(2025, 4, 1)),
+            ("S40.1.15", day(1965, 1, 15)),
+            ("2025年4月1日", day(2025, 4, 1)),
+            ("２０２５年０４月０１日", day(2025, 4, 1)),
+            ("2025.04.01", day(2025, 4, 1)),
+            ("2025.4.1", day(2025, 4, 1)),
+            ("２０２５．０４．０１", day(2025, 4, 1)),
+        ] {
+            assert_eq!(parse_date(written), date, "{written}");
+        }
+        for written in [
+            "令和7年4月",
+            "令和7年4月1日日",
+            "令和7年13月1日",
+            "令和0年4月1日",
+            "令和元1年4月1日",
+            "令和100年4月1日",
+            "令和7.4月1日",
+            "令和7年4.1",
+            "令和7年4月1日 ",
+            "元年4月1日",
+            "R7.4",
+            "R7.4/1",
+            "X7.4.1",
+            "R.4.1",
+            "2025年4月",
+            "25年4月1日",
+            "2025.4",
+            "1234.5",
+            "2025.4.1.2",
+            "令和7年4月1日T00:00",
+        ] {
+            assert_eq!(parse_date(written), None, "{written}");
         }
     }
 

@@ -1043,16 +1043,27 @@ mod tests {
         assert_eq!(Date::parse("2025-06-04").value, NaiveDate::from_ymd_opt(2025, 6, 4));
         assert_eq!(Date::parse("20250230").value, None);
         assert_eq!(Date::parse("2025064").value, None);
-        // Slashes, one-digit months and days, full-width digits: the same day.
-        for text in
-            ["2025/06/04", "2025/6/4", "2025-6-04", "２０２５０６０４", "２０２５／０６／０４", "２０２５－６－４"]
-        {
+        // Slashes, dots, one-digit months and days, full-width digits, 和暦, 年月日, a date
+        // and time: the same day.
+        for text in [
+            "2025/06/04",
+            "2025/6/4",
+            "2025-6-04",
+            "2025.6.4",
+            "２０２５０６０４",
+            "２０２５／０６／０４",
+            "２０２５－６－４",
+            "R7/06/04",
+            "令和7年6月4日",
+            "２０２５年６月４日",
+            "2025-06-04T00:00:00+09:00",
+        ] {
             assert_eq!(Date::parse(text).value, NaiveDate::from_ymd_opt(2025, 6, 4), "{text}");
             assert_eq!(serde_json::to_string(&Date::parse(text)).unwrap(), "\"2025-06-04\"", "{text}");
             assert_eq!(Date::parse(text).raw, text, "the text as sent is kept");
         }
         // Not dates: mixed separators, three-digit parts, a part missing or one too many, a
-        // two-digit year, a sign, 和暦.
+        // two-digit year, a sign, an era kohi does not know, not a real day.
         for text in [
             "2025/06-04",
             "2025/006/04",
@@ -1061,11 +1072,11 @@ mod tests {
             "25/06/04",
             "2025/+6/04",
             "2025//06",
-            "R7/06/04",
-            "令和7年6月4日",
+            "Q7/06/04",
+            "平和7年6月4日",
             "2025/06/31",
             "2025/13/01",
-            "２０２５年６月４日",
+            "２０２５年６月３１日",
         ] {
             assert_eq!(Date::parse(text).value, None, "{text}");
         }

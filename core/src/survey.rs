@@ -230,6 +230,8 @@ enum Shape {
         /// Written with a time at a day's edge in Japan (`2025-04-01T00:00:00+09:00`,
         /// `2026-03-30T15:00:00Z`): how a JSON API may write a date.
         with_time: bool,
+        /// In 和暦 or with 年月日 (`令和7年4月1日`, `R7.4.1`, `2025年4月1日`).
+        japanese: bool,
     },
     /// A moment: `YYYYMMDDHHmmss` (a consent's time), or a date and a time within a day
     /// (`2025-06-04T10:15:41+09:00`): no period starts or ends there.
@@ -252,9 +254,10 @@ impl std::fmt::Display for Shape {
             Shape::Recipient => f.write_str("7 digits, check digit ok"),
             Shape::Digits(1) => f.write_str("1 digit"),
             Shape::Digits(n) => write!(f, "{n} digits"),
+            Shape::Date { japanese: true, .. } => f.write_str("和暦 or 年月日"),
             Shape::Date { separator: None, .. } => f.write_str("YYYYMMDD"),
-            Shape::Date { separator: Some(s), with_time: false } => write!(f, "YYYY{s}MM{s}DD"),
-            Shape::Date { separator: Some(s), with_time: true } => {
+            Shape::Date { separator: Some(s), with_time: false, .. } => write!(f, "YYYY{s}MM{s}DD"),
+            Shape::Date { separator: Some(s), with_time: true, .. } => {
                 write!(f, "YYYY{s}MM{s}DD and a day's first or last time")
             }
             Shape::DateTime { separator: None } => f.write_str("YYYYMMDDHHmmss"),
@@ -281,16 +284,17 @@ fn shape(raw: &str) -> Shape {
     // column of dates must not be taken for numbers.
     if date_value(n).is_some() {
         let separator = n.chars().nth(4).filter(|c| !c.is_ascii_digit());
+        let japanese = n.contains('年') || n.starts_with(char::is_alphabetic);
         // A date and a time: a date if the time is a day's first or last in Japan (a date
         // written as a moment), else a moment, as a consent's or an update's time is.
         // (As written or in Japan: `2026-03-31T00:00:00.000Z`, written from a date alone, is
         // 09:00 in Japan.)
         let edge = |time: NaiveTime| time == NaiveTime::MIN || time >= LAST_SECOND;
         return match crate::dates::date_and_time(n) {
-            None => Shape::Date { separator, with_time: false },
-            Some((written, _)) if edge(written.time()) => Shape::Date { separator, with_time: true },
+            None => Shape::Date { separator, with_time: false, japanese },
+            Some((written, _)) if edge(written.time()) => Shape::Date { separator, with_time: true, japanese },
             Some(_) if crate::dates::in_japan(n).is_some_and(|at| edge(at.time())) => {
-                Shape::Date { separator, with_time: true }
+                Shape::Date { separator, with_time: true, japanese }
             }
             Some(_) => Shape::DateTime { separator },
         };

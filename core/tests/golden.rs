@@ -161,3 +161,13 @@ fn periods_written_as_dates_and_times_read_as_the_days_in_japan() {
     assert!(with.contains(">2026-03-30T15:00:00.000Z<") && with.contains(">2027-09-30T23:59:59<"));
     assert_eq!(actual(&fixtures().join("pmh_date_times.xml")), actual(&fixtures().join("face_pmh_two.xml")));
 }
+
+/// Periods in 和暦 and with 年月日 (`令和7年4月1日`, `R08.03.31`, `２０２５年４月１日`,
+/// `Ｒ９．９．３０`: how a municipality's system may write them) are the days they spell:
+/// `face_pmh_two`'s JSON (they were `invalid_date`s).
+#[test]
+fn periods_in_wareki_read_as_their_days() {
+    let with = std::fs::read_to_string(fixtures().join("pmh_date_wareki.xml")).unwrap();
+    assert!(with.contains(">令和7年4月1日<") && with.contains(">R08.03.31<"));
+    assert_eq!(actual(&fixtures().join("pmh_date_wareki.xml")), actual(&fixtures().join("face_pmh_two.xml")));
+}
