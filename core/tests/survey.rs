@@ -34,6 +34,12 @@ const TWO_CERTIFICATES: [&str; 2] = [
     r#"2 "54" "54136015" "1234566" "2025-04-01" "2026-03-31" "pmh""#,
 ];
 
+/// Each 公費's period (from, to) as the days read, if read.
+fn periods(doc: &kohi::Document) -> Vec<(Option<String>, Option<String>)> {
+    let day = |date: &Option<kohi::model::Date>| date.as_ref().and_then(|d| d.value).map(|d| d.to_string());
+    doc.patients[0].kohi.iter().map(|k| (day(&k.valid_from), day(&k.valid_to))).collect()
+}
+
 /// `bytes` read with a layout file (the one a survey proposed).
 fn read_with(bytes: &[u8], layout: &serde_json::Value) -> kohi::Document {
     kohi::parse_with(bytes, &ParseOptions::default().with_layout_json(&layout.to_string()).unwrap()).unwrap()
@@ -248,16 +254,7 @@ fn a_date_of_issue_is_never_the_period() {
         assert_eq!(of("MedicalSubsidyValidEndDate"), Some((names[2], confidence)), "{names:?}");
         let options = ParseOptions::default().with_layout_json(&s.layout.unwrap().to_string()).unwrap();
         let doc = kohi::parse_with(&bytes, &options).unwrap();
-        let periods: Vec<_> = doc.patients[0]
-            .kohi
-            .iter()
-            .map(|k| {
-                (
-                    k.valid_from.as_ref().and_then(|d| d.value).map(|d| d.to_string()),
-                    k.valid_to.as_ref().and_then(|d| d.value).map(|d| d.to_string()),
-                )
-            })
-            .collect();
+        let periods = periods(&doc);
         let period = (Some("2025-04-01".to_owned()), Some("2026-03-31".to_owned()));
         assert_eq!(periods, [period.clone(), period], "{names:?}");
     }
@@ -284,16 +281,7 @@ fn a_period_written_as_dates_and_times_is_proposed_never_a_moment() {
     assert_eq!(d1.shapes.keys().collect::<Vec<_>>(), ["YYYY-MM-DD and a time"]);
     let options = ParseOptions::default().with_layout_json(&s.layout.unwrap().to_string()).unwrap();
     let doc = kohi::parse_with(&bytes, &options).unwrap();
-    let periods: Vec<_> = doc.patients[0]
-        .kohi
-        .iter()
-        .map(|k| {
-            (
-                k.valid_from.as_ref().and_then(|d| d.value).map(|d| d.to_string()),
-                k.valid_to.as_ref().and_then(|d| d.value).map(|d| d.to_string()),
-            )
-        })
-        .collect();
+    let periods = periods(&doc);
     let period = (Some("2025-04-01".to_owned()), Some("2026-03-31".to_owned()));
     assert_eq!(periods, [period.clone(), period]);
 }
