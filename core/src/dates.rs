@@ -24,6 +24,10 @@ pub(crate) fn parse_date(s: &str) -> Option<NaiveDate> {
     if b.len() == 8 && b[0].is_ascii_digit() && b[4].is_ascii_digit() {
         return ymd(b);
     }
+    if b.len() == 14 {
+        // `YYYYMMDDHHmmss`, the onshi layout's form of a time, for a date.
+        return compact_date_time(b).map(|at| at.date());
+    }
     if !s.is_ascii() {
         // Full-width digits and separators (`２０２５／０４／０１`), read as their ASCII forms.
         let mut ascii = [0u8; 10];
@@ -156,8 +160,20 @@ pub(crate) fn in_japan(s: &str) -> Option<NaiveDateTime> {
     })
 }
 
+/// `YYYYMMDDHHmmss` (the onshi layout's time stamps, `20250604101540`).
+pub(crate) fn compact_date_time(d: &[u8]) -> Option<NaiveDateTime> {
+    if d.len() != 14 {
+        return None;
+    }
+    let time = NaiveTime::from_hms_opt(number(&d[8..10])?, number(&d[10..12])?, number(&d[12..14])?)?;
+    Some(ymd(d)?.and_time(time))
+}
+
 /// A date and time as written, and its offset from UTC in minutes if it has one.
 pub(crate) fn date_and_time(s: &str) -> Option<(NaiveDateTime, Option<i64>)> {
+    if let Some(at) = compact_date_time(s.as_bytes()) {
+        return Some((at, None));
+    }
     let (date, time) = s.split_once(['T', 't', ' '])?;
     let date = parse_date(date)?;
     let (time, offset_minutes) = split_offset(time)?;
@@ -219,6 +235,9 @@ mod tests {
             ("2025-04-01 23:59", day(2025, 4, 1)),
             ("2025/4/1 0:00", day(2025, 4, 1)),
             ("2025/04/01 09:30:00", day(2025, 4, 1)),
+            // The onshi layout's time stamp.
+            ("20250401000000", day(2025, 4, 1)),
+            ("20260331235959", day(2026, 3, 31)),
         ] {
             assert_eq!(parse_date(written), date, "{written}");
         }
@@ -316,6 +335,9 @@ mod tests {
             "2025-04-01T00:00:00 +09:00",
             "2025-04-01  00:00",
             "20250401T000000",
+            "20250401240000",
+            "2025040100000",
+            "202504010000000",
         ] {
             assert_eq!(parse_date(written), None, "{written}");
         }

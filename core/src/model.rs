@@ -4,7 +4,7 @@
 //! fields (names, kana, address, birthdate, numbers, injury names) are [`Personal`] or
 //! [`NumberText`], so `Debug` output is safe to log; the JSON contract carries them in full.
 
-use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+use chrono::{NaiveDate, NaiveDateTime};
 use std::sync::LazyLock;
 
 use serde::ser::SerializeStruct;
@@ -84,12 +84,7 @@ pub struct DateTime {
 impl DateTime {
     /// Reads the text; an invalid value keeps its text with `value` `None`.
     pub fn parse(raw: &str) -> Self {
-        let d = crate::text::trim(raw).as_bytes();
-        let value = (d.len() == 14).then_some(d).and_then(|d| {
-            use crate::dates::{number, ymd};
-            let time = NaiveTime::from_hms_opt(number(&d[8..10])?, number(&d[10..12])?, number(&d[12..14])?)?;
-            Some(ymd(d)?.and_time(time))
-        });
+        let value = crate::dates::compact_date_time(crate::text::trim(raw).as_bytes());
         Self { raw: raw.into(), value }
     }
 }

@@ -255,6 +255,9 @@ impl std::fmt::Display for Shape {
             Shape::Digits(1) => f.write_str("1 digit"),
             Shape::Digits(n) => write!(f, "{n} digits"),
             Shape::Date { japanese: true, .. } => f.write_str("和暦 or 年月日"),
+            Shape::Date { separator: None, with_time: true, .. } => {
+                f.write_str("YYYYMMDDHHmmss at a day's first or last second")
+            }
             Shape::Date { separator: None, .. } => f.write_str("YYYYMMDD"),
             Shape::Date { separator: Some(s), with_time: false, .. } => write!(f, "YYYY{s}MM{s}DD"),
             Shape::Date { separator: Some(s), with_time: true, .. } => {

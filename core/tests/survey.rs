@@ -266,24 +266,30 @@ fn a_date_of_issue_is_never_the_period() {
 /// Such dates were no dates at all: no period was proposed, and every 公費 came without one.
 #[test]
 fn a_period_written_as_dates_and_times_is_proposed_never_a_moment() {
-    let certificate = |payer: &str| {
-        format!(
-            "<Cert><D1>2026-06-04T10:15:41+09:00</D1><Payer>{payer}</Payer><Bango>1234566</Bango>\
-             <D2>2025-04-01T00:00:00+09:00</D2><D3>2026-03-30T15:00:00.000Z</D3></Cert>"
-        )
-    };
-    let bytes = with_certificates(&(certificate("52136017") + &certificate("54136015")));
-    let s = survey([bytes.as_slice()], &ParseOptions::default());
-    let of = |field: &str| s.proposals.iter().find(|p| p.field == field).map(|p| p.element.as_str());
-    assert_eq!(of("MedicalSubsidyValidStartDate"), Some("D2"));
-    assert_eq!(of("MedicalSubsidyValidEndDate"), Some("D3"));
-    let d1 = s.elements.iter().find(|e| e.path.ends_with("/D1")).unwrap();
-    assert_eq!(d1.shapes.keys().collect::<Vec<_>>(), ["YYYY-MM-DD and a time"]);
-    let options = ParseOptions::default().with_layout_json(&s.layout.unwrap().to_string()).unwrap();
-    let doc = kohi::parse_with(&bytes, &options).unwrap();
-    let periods = periods(&doc);
-    let period = (Some("2025-04-01".to_owned()), Some("2026-03-31".to_owned()));
-    assert_eq!(periods, [period.clone(), period]);
+    // (the moment, the start, the end, the moment's shape)
+    for (moment, from, to, shape) in [
+        ("2026-06-04T10:15:41+09:00", "2025-04-01T00:00:00+09:00", "2026-03-30T15:00:00.000Z", "YYYY-MM-DD and a time"),
+        // The onshi layout's time stamps.
+        ("20260604101541", "20250401000000", "20260331235959", "YYYYMMDDHHmmss"),
+    ] {
+        let certificate = |payer: &str| {
+            format!(
+                "<Cert><D1>{moment}</D1><Payer>{payer}</Payer><Bango>1234566</Bango>\
+                 <D2>{from}</D2><D3>{to}</D3></Cert>"
+            )
+        };
+        let bytes = with_certificates(&(certificate("52136017") + &certificate("54136015")));
+        let s = survey([bytes.as_slice()], &ParseOptions::default());
+        let of = |field: &str| s.proposals.iter().find(|p| p.field == field).map(|p| p.element.as_str());
+        assert_eq!(of("MedicalSubsidyValidStartDate"), Some("D2"), "{from}");
+        assert_eq!(of("MedicalSubsidyValidEndDate"), Some("D3"), "{to}");
+        let d1 = s.elements.iter().find(|e| e.path.ends_with("/D1")).unwrap();
+        assert_eq!(d1.shapes.keys().collect::<Vec<_>>(), [shape]);
+        let options = ParseOptions::default().with_layout_json(&s.layout.unwrap().to_string()).unwrap();
+        let doc = kohi::parse_with(&bytes, &options).unwrap();
+        let period = (Some("2025-04-01".to_owned()), Some("2026-03-31".to_owned()));
+        assert_eq!(periods(&doc), [period.clone(), period], "{from} {to}");
+    }
 }
 
 /// A certificate that holds its period in a group of its own (`<Period><From>…</From><To>…</To>

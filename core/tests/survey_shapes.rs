@@ -59,7 +59,7 @@ struct Shape {
     styles: [usize; 9],
     /// Dates as `YYYYMMDD`, `YYYY-MM-DD`, `YYYY/MM/DD`, `YYYY/M/D`, in full-width digits, or
     /// as dates and times (`…T00:00:00+09:00`, `…T00:00:00.000Z`), or in 和暦 (`令和7年4月1日`,
-    /// `R07.04.01`).
+    /// `R07.04.01`), or as `YYYYMMDD000000`.
     dates: u8,
     /// Each certificate's fields in another order (a rotation by its index times this).
     rotate: usize,
@@ -99,7 +99,7 @@ struct Shape {
 fn shape() -> impl Strategy<Value = Shape> {
     let styles = (0..5usize, any::<bool>(), any::<[u8; 9]>())
         .prop_map(|(style, mix, picks)| picks.map(|p| if mix { usize::from(p) % 5 } else { style }));
-    (styles, any::<[bool; 15]>(), 0..4u8, 0..7usize, 0..4u8, 0..9u8).prop_map(
+    (styles, any::<[bool; 15]>(), 0..4u8, 0..7usize, 0..4u8, 0..10u8).prop_map(
         |(styles, f, cap, rotate, placement, dates)| Shape {
             styles,
             numbers_in_groups: f[13],
@@ -182,6 +182,8 @@ impl Certificate {
                 // 和暦, as a municipality's system may write it.
                 7 => format!("令和{}年{m}月1日", y - 2018),
                 8 => format!("R{:02}.{m:02}.01", y - 2018),
+                // The onshi layout's time stamp, at midnight.
+                9 => format!("{y}{m:02}01000000"),
                 _ => {
                     format!("{y}{m:02}01").chars().map(|c| char::from_u32(c as u32 - 0x30 + 0xFF10).unwrap()).collect()
                 }
