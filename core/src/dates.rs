@@ -216,9 +216,23 @@ mod tests {
         NaiveDate::from_ymd_opt(y, m, d)
     }
 
+    /// Each text reads as its day.
+    fn read_as(cases: &[(&str, Option<NaiveDate>)]) {
+        for &(written, date) in cases {
+            assert_eq!(parse_date(written), date, "{written}");
+        }
+    }
+
+    /// No text is a date.
+    fn no_dates(cases: &[&str]) {
+        for written in cases {
+            assert_eq!(parse_date(written), None, "{written}");
+        }
+    }
+
     #[test]
     fn a_date_and_time_is_the_date_in_japan() {
-        for (written, date) in [
+        read_as(&[
             ("2025-04-01T00:00:00+09:00", day(2025, 4, 1)),
             ("2025-04-01T23:59:59.999+09:00", day(2025, 4, 1)),
             // Midnight in Japan, as a JavaScript Date writes it; and a date alone written so.
@@ -238,9 +252,7 @@ mod tests {
             // The onshi layout's time stamp.
             ("20250401000000", day(2025, 4, 1)),
             ("20260331235959", day(2026, 3, 31)),
-        ] {
-            assert_eq!(parse_date(written), date, "{written}");
-        }
+        ]);
     }
 
     proptest::proptest! {
@@ -269,7 +281,7 @@ mod tests {
 
     #[test]
     fn a_date_in_wareki_or_with_nen_getsu_hi_is_its_day() {
-        for (written, date) in [
+        read_as(&[
             ("令和7年4月1日", day(2025, 4, 1)),
             ("令和７年４月１日", day(2025, 4, 1)),
             ("令和元年5月1日", day(2019, 5, 1)),
@@ -291,10 +303,8 @@ mod tests {
             ("2025.04.01", day(2025, 4, 1)),
             ("2025.4.1", day(2025, 4, 1)),
             ("２０２５．０４．０１", day(2025, 4, 1)),
-        ] {
-            assert_eq!(parse_date(written), date, "{written}");
-        }
-        for written in [
+        ]);
+        no_dates(&[
             "令和7年4月",
             "令和7年4月1日日",
             "令和7年13月1日",
@@ -315,14 +325,12 @@ mod tests {
             "1234.5",
             "2025.4.1.2",
             "令和7年4月1日T00:00",
-        ] {
-            assert_eq!(parse_date(written), None, "{written}");
-        }
+        ]);
     }
 
     #[test]
     fn a_malformed_date_and_time_is_no_date() {
-        for written in [
+        no_dates(&[
             "2025-04-01T",
             "2025-04-01T25:00:00",
             "2025-04-01T00:00:00+9",
@@ -338,8 +346,6 @@ mod tests {
             "20250401240000",
             "2025040100000",
             "202504010000000",
-        ] {
-            assert_eq!(parse_date(written), None, "{written}");
-        }
+        ]);
     }
 }
