@@ -153,11 +153,15 @@ const JST_HOURS: i64 = 9;
 /// `2026-03-31T00:00:00.000Z` (written from the date alone) is 09:00 of the same day, so both
 /// read as 31 March. Without one, as written. Seconds and their fraction may be left out.
 pub(crate) fn in_japan(s: &str) -> Option<NaiveDateTime> {
-    let (written, offset_minutes) = date_and_time(s)?;
-    Some(match offset_minutes {
+    date_and_time(s).map(|(written, offset_minutes)| japan_time(written, offset_minutes))
+}
+
+/// A time written with this offset from UTC (in minutes; none: as written), in Japan.
+pub(crate) fn japan_time(written: NaiveDateTime, offset_minutes: Option<i64>) -> NaiveDateTime {
+    match offset_minutes {
         Some(minutes) => written - Duration::minutes(minutes) + Duration::hours(JST_HOURS),
         None => written,
-    })
+    }
 }
 
 /// `YYYYMMDDHHmmss` (the onshi layout's time stamps, `20250604101540`).

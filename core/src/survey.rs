@@ -295,8 +295,9 @@ fn shape(raw: &str) -> Shape {
         let edge = |time: NaiveTime| time == NaiveTime::MIN || time >= LAST_SECOND;
         return match crate::dates::date_and_time(n) {
             None => Shape::Date { separator, with_time: false, japanese },
-            Some((written, _)) if edge(written.time()) => Shape::Date { separator, with_time: true, japanese },
-            Some(_) if crate::dates::in_japan(n).is_some_and(|at| edge(at.time())) => {
+            Some((written, offset))
+                if edge(written.time()) || edge(crate::dates::japan_time(written, offset).time()) =>
+            {
                 Shape::Date { separator, with_time: true, japanese }
             }
             Some(_) => Shape::DateTime { separator },
