@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing (libFuzzer via cargo-fuzz, stable Rust: `-s none`, no sanitizer).
 #   scripts/fuzz.sh [SECONDS per target (default 60)] [TARGET...]
+#   FUZZ_ARGS="-len_control=0" scripts/fuzz.sh 900 parse   (more libFuzzer flags, after the script's)
 # Targets: parse decode aliases reconcile scan amplify stream. Seeds come from fixtures/; the XML targets
 # get a dictionary of the layout's element names. Inputs up to 1 MiB (the amplification set is
 # up to 1 MB), 1 GiB RSS and no single allocation over 512 MiB. A crash is saved under
@@ -73,6 +74,10 @@ dict=fuzz/target/onshi.dict
   grep -oE '"[A-Z][A-Za-z0-9]{2,}"' core/src/layout.rs | sort -u | sed -E 's/^"(.*)"$/"<\1>"\n"<\/\1>"/'
 } > "$dict"
 
+# Flags for libFuzzer after the script's own (a later flag wins): `-len_control=0` lets inputs
+# reach the 1 MiB limit at once, where libFuzzer grows them slowly (about 110 KB in ten minutes).
+read -r -a extra <<< "${FUZZ_ARGS:-}"
+
 failed=()
 for target in "${targets[@]}"; do
   seed "$target"
@@ -87,7 +92,7 @@ for target in "${targets[@]}"; do
   log=fuzz/target/$target.log
   status=0
   (cd fuzz && cargo fuzz run -s none "$target" "corpus/$target" -- "${dictionary[@]}" \
-      -max_total_time="$seconds" -max_len=1048576 -rss_limit_mb=1024 -malloc_limit_mb=512 -print_final_stats=1) \
+      -max_total_time="$seconds" -max_len=1048576 -rss_limit_mb=1024 -malloc_limit_mb=512 -print_final_stats=1 "${extra[@]}") \
     > "$log" 2>&1 || status=$?
   grep -E "^(#[0-9]+\s+DONE|Done|stat::number_of_executed_units|stat::peak_rss_mb|==[0-9]+== ERROR|SUMMARY|INFO: Seed)" "$log" || true
   saved=$(find "fuzz/artifacts/$target" -maxdepth 1 -type f \( -name 'crash-*' -o -name 'oom-*' -o -name 'timeout-*' \) 2>/dev/null || true)
