@@ -403,7 +403,11 @@ enum Kind {
     Leaf(Field),
     /// `MaxCopaymentAmount`: its text is the amount, its children are kept by name.
     MaxCopay,
-    MaxCopayItem,
+    /// A child of the cap, or a child of one (`<Monthly><Amount>`), kept as an item named by
+    /// its path below the cap (`Monthly/Amount`), which starts at `name_start` in the path.
+    MaxCopayItem {
+        name_start: usize,
+    },
     /// Not in the layout. `top` is the outermost unknown element of its subtree.
     Unknown {
         top: bool,
@@ -604,9 +608,14 @@ impl Walker {
                     Kind::Wrapper(ctx) => {
                         kind_of(self.layout.lookup_in(ctx, last_part(&self.path, parent.path_len), name), ctx)
                     }
-                    Kind::MaxCopay => Kind::MaxCopayItem,
+                    Kind::MaxCopay => Kind::MaxCopayItem { name_start: self.path.len() + 1 },
+                    // A group of amounts inside the cap (monthly, inpatient…): one level, as a
+                    // cap nests them in practice; anything deeper is kept as unknown.
+                    Kind::MaxCopayItem { name_start } if !self.path[name_start..].contains('/') => {
+                        Kind::MaxCopayItem { name_start }
+                    }
                     Kind::Unknown { .. } => Kind::Unknown { top: false },
-                    Kind::Leaf(_) | Kind::MaxCopayItem => Kind::Unknown { top: true },
+                    Kind::Leaf(_) | Kind::MaxCopayItem { .. } => Kind::Unknown { top: true },
                 }
             }
         };
@@ -769,8 +778,9 @@ impl Walker {
         let blank = is_blank(text);
         // A value split by child elements (`5213<X>9</X>6017`) is not one kohi can trust: gluing
         // the pieces would make a valid-looking number. Not used; kept with a warning.
-        let split =
-            frame.has_child && !blank && matches!(frame.kind, Kind::Leaf(_) | Kind::MaxCopay | Kind::MaxCopayItem);
+        let split = frame.has_child
+            && !blank
+            && matches!(frame.kind, Kind::Leaf(_) | Kind::MaxCopay | Kind::MaxCopayItem { .. });
         if split {
             self.warn(WarningCode::MixedContent);
             self.keep_unknown(text.to_owned());
@@ -785,11 +795,11 @@ impl Walker {
             }
             Kind::Leaf(_) => {}
             Kind::MaxCopay => self.close_max_copay(Text::from(text)),
-            Kind::MaxCopayItem if !blank => {
-                let name = Text::from(self.path[frame.path_len..].trim_start_matches('/'));
+            Kind::MaxCopayItem { name_start } if !blank => {
+                let name = Text::from(&self.path[name_start..]);
                 self.model.max_copay.items.push(NamedValue { name, value: Text::from(text) });
             }
-            Kind::MaxCopayItem => {}
+            Kind::MaxCopayItem { .. } => {}
             Kind::Container(ctx) => {
                 if !blank {
                     // Text beside child elements: not in the layout, so kept.

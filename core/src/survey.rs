@@ -360,6 +360,11 @@ struct Walk {
 /// What one kept value costs beyond its bytes (its two `String`s in a list).
 const KEPT_OVERHEAD: usize = 96;
 
+/// How many groups deep inside a certificate a leaf is still read as the certificate's
+/// (`Period/Start/Date`: two). A deeper leaf is a part of something else (a list's item, a
+/// document of its own), and each level copies the leaves below it once more.
+const MAX_GROUP_DEPTH: usize = 3;
+
 /// What one new path costs beyond its bytes (its `PathInfo` and hash table entries).
 const PATH_OVERHEAD: usize = 256;
 
@@ -638,8 +643,11 @@ impl Walk {
             info.container = true;
             if frame.keeps_values() {
                 // A group inside a certificate (`<Period><From>…</From><To>…</To></Period>`): its
-                // own leaves are the certificate's too, as `Period/From`, one level deep, so a
-                // field there is proposed (with the group as a wrapper).
+                // leaves are the certificate's too, as `Period/From`, and those of a group inside
+                // it as `Period/Start/Date` (up to `MAX_GROUP_DEPTH` groups), so a field there is
+                // proposed (with the groups as wrappers). One level only, the period of
+                // `<Period><Start><Date>` and the cap of `<Copayment><Monthly><Amount>` went
+                // unproposed.
                 let group = info.name.clone();
                 // A certificate (a 公費 number with a date: its period) is not lifted into its
                 // list: a list's copies would only cost memory. A group holding a 公費 number and
@@ -652,8 +660,9 @@ impl Walk {
                 if let Some(parent) = stack.last_mut().filter(|parent| parent.keeps_values() && !certificate) {
                     // Its attributes too (`<Kikan from="…" to="…"/>`: a layout names them
                     // `@from` inside the wrapper); they were left behind, and the period with them.
-                    let own = frame.leaves.iter().filter(|(leaf, _)| !leaf.contains('/'));
-                    for (leaf, value) in own {
+                    let liftable =
+                        frame.leaves.iter().filter(|(leaf, _)| leaf.matches('/').count() + 1 < MAX_GROUP_DEPTH);
+                    for (leaf, value) in liftable {
                         let grouped = format!("{group}/{leaf}");
                         self.keep(grouped.len() + value.len() + KEPT_OVERHEAD, max_kept)?;
                         parent.leaves.push((grouped, value.clone()));
@@ -764,6 +773,15 @@ fn leaf(name: &str) -> &str {
     name.rsplit('/').next().unwrap_or(name)
 }
 
+/// A leaf by its group and its own name (`Period/Start/Date` as `Start/Date`), as a layout file
+/// names a leaf in a group: the group a wrapper, and the wrappers above it too.
+fn in_its_group(name: &str) -> &str {
+    match name.rsplitn(3, '/').nth(2) {
+        Some(above) => &name[above.len() + 1..],
+        None => name,
+    }
+}
+
 /// Whether a name (a group's leaf by its own name) says one of `hints`.
 fn hinted(name: &str, hints: &[&str]) -> bool {
     let lower = leaf(name).to_ascii_lowercase();
@@ -800,7 +818,7 @@ fn propose(walk: &Walk) -> (Vec<Proposal>, Option<serde_json::Value>) {
             };
             if let Some(other) = taken(&proposals, &p.element) {
                 let grouped = p.path.strip_prefix(certificate).and_then(|rest| rest.strip_prefix('/'));
-                match grouped.filter(|name| name.contains('/') && taken(&proposals, name).is_none()) {
+                match grouped.map(in_its_group).filter(|name| name.contains('/') && taken(&proposals, name).is_none()) {
                     Some(name) => p.element = name.to_owned(),
                     None => {
                         p.confidence = Confidence::Low;
@@ -916,7 +934,7 @@ fn propose_fields(walk: &Walk, entry_path: &str) -> Vec<Proposal> {
         for (name, value) in occ {
             // An attribute and an element of one name are one field written two ways, in a
             // group too (`Period/@From`, `Period/From`).
-            let field = match name.split_once('/') {
+            let field = match name.rsplit_once('/') {
                 Some((group, leaf)) => format!("{group}/{}", leaf.strip_prefix('@').unwrap_or(leaf)),
                 None => name.strip_prefix('@').unwrap_or(name).to_owned(),
             };
@@ -934,7 +952,7 @@ fn propose_fields(walk: &Walk, entry_path: &str) -> Vec<Proposal> {
             let values = &mut children[child].values;
             if values.last().is_none_or(|&(last, _)| last != i) {
                 values.push((i, value.as_str()));
-            } else if let Some((group, _)) = name.split_once('/')
+            } else if let Some((group, _)) = name.rsplit_once('/')
                 && !repeated.contains(&group)
             {
                 repeated.push(group);
@@ -944,11 +962,24 @@ fn propose_fields(walk: &Walk, entry_path: &str) -> Vec<Proposal> {
     let total = occurrences.len();
     let known = |c: &Child<'_>| walk.paths.get(&format!("{entry_path}/{}", c.name)).filter(|p| p.known);
     let mut taken: Vec<String> = children.iter().filter(|c| known(c).is_some()).map(|c| c.name.to_owned()).collect();
+    // A layout names a leaf by its group at most (`Start/Date`): two leaves of one group name
+    // and name in different places (`Period/Start/Date`, `Notice/Start/Date`) cannot be told
+    // apart, and neither is proposed.
+    let mut by_group: HashMap<&str, usize> = HashMap::new();
+    for c in &children {
+        *by_group.entry(in_its_group(c.name)).or_insert(0) += 1;
+    }
+    taken.extend(children.iter().filter(|c| by_group[in_its_group(c.name)] > 1).map(|c| c.name.to_owned()));
     let covered: Vec<&str> =
         children.iter().filter(|c| c.values.len() == total).filter_map(|c| known(c)?.field).collect();
     let mut proposals = Vec::new();
+    // A leaf in a group named by its group too: where another child has its name, or where its
+    // name is one kohi gives a certificate's field already (`Income/Segment` as `Segment` is
+    // refused: the 区分 is `Segment`).
     let shares_its_name = |name: &str| {
-        name.contains('/') && children.iter().any(|other| other.name != name && leaf(other.name) == leaf(name))
+        name.contains('/')
+            && (children.iter().any(|other| other.name != name && leaf(other.name) == leaf(name))
+                || TABLE.iter().any(|&(ctx, known, _, _)| ctx == Ctx::Subsidy && known == leaf(name)))
     };
     let mut propose_field =
         |field: &'static str, child: &Child<'_>, confidence: Confidence, evidence: String, taken: &mut Vec<String>| {
@@ -966,7 +997,7 @@ fn propose_fields(walk: &Walk, entry_path: &str) -> Vec<Proposal> {
                     // A leaf of a group by its own name, the group a wrapper (`layout_file`); by
                     // the group's and its own where another child has that name too
                     // (`Futansha/Bango`, `Jukyusha/Bango`): a layout's name means one field.
-                    element: if shares_its_name(name) { name.to_owned() } else { leaf(name).to_owned() },
+                    element: if shares_its_name(name) { in_its_group(name).to_owned() } else { leaf(name).to_owned() },
                     path: format!("{entry_path}/{name}"),
                     confidence,
                     evidence: evidence.clone(),
@@ -1006,18 +1037,20 @@ fn propose_fields(walk: &Walk, entry_path: &str) -> Vec<Proposal> {
         let (hits, of) = c.count(|s| matches!(s, Shape::Recipient));
         (hits > 0 && hits == of) || hinted(c.name, hint::RECIPIENT)
     };
-    if let Some((group, _)) = payer_name.and_then(|p| p.split_once('/')) {
+    if let Some((group, _)) = payer_name.and_then(|p| p.rsplit_once('/')) {
         taken.extend(
             children
                 .iter()
-                .filter(|o| o.name.split_once('/').is_some_and(|(g, _)| g == group) && !recipient_beside(o))
+                .filter(|o| o.name.rsplit_once('/').is_some_and(|(g, _)| g == group) && !recipient_beside(o))
                 .map(|o| o.name.to_owned()),
         );
     }
     // The holder's own data is none of the fields below (a text of it was proposed as the
     // certificate's name or income segment, and a date as the start of its period), nor is an
     // item of a list in the certificate (its first item's name was the income segment).
-    let in_repeated = |c: &Child<'_>| c.name.split_once('/').is_some_and(|(group, _)| repeated.contains(&group));
+    let in_repeated = |c: &Child<'_>| {
+        repeated.iter().any(|group| c.name.strip_prefix(group).is_some_and(|rest| rest.starts_with('/')))
+    };
     taken.extend(
         children
             .iter()
@@ -1056,8 +1089,12 @@ fn propose_fields(walk: &Walk, entry_path: &str) -> Vec<Proposal> {
     match dates.as_slice() {
         [] => {}
         [only] => {
-            // (`to` is a weak hint: `…TokuteiKaishi…` holds it too.)
-            let end = hinted(only.name, hint::END) && !hinted(only.name, hint::START);
+            // (`to` is a weak hint: `…TokuteiKaishi…` holds it too.) A leaf named only by its
+            // group says it by the group's name (`End/Date`).
+            let says = |hints: &[&str]| {
+                hinted(only.name, hints) || only.name.rsplit_once('/').is_some_and(|(group, _)| hinted(group, hints))
+            };
+            let end = says(hint::END) && !says(hint::START);
             let field = if end { field::TO } else { field::FROM };
             let child = *only;
             propose_field(field, child, Confidence::Low, "the only date of the entry".into(), &mut taken);
@@ -1165,14 +1202,23 @@ fn propose_fields(walk: &Walk, entry_path: &str) -> Vec<Proposal> {
     // The certificate's other fields, by name alone: a child named as one of kohi's (case,
     // separators, an `is` before and a `Flg` after aside: `isAlwaysReimbursement`,
     // `certification_sub_key`), as the PMH registration API names them.
-    for &(ctx, canonical, node, _) in TABLE.iter() {
-        if ctx != Ctx::Subsidy || !matches!(node, Node::Leaf(_)) {
-            continue;
-        }
-        let wanted = loose_name(canonical);
-        if let Some(c) = children.iter().filter(|c| free(&taken, c)).find(|c| loose_name(c.name) == wanted) {
-            let evidence = format!("named as kohi's {canonical} (case and separators aside)");
-            propose_field(canonical, c, Confidence::Medium, evidence, &mut taken);
+    // A leaf in a group by the two names together first (`Income/Segment` is the
+    // IncomeSegment, not the Segment).
+    let by_name = TABLE.iter().filter(|&&(ctx, _, node, _)| ctx == Ctx::Subsidy && matches!(node, Node::Leaf(_)));
+    for with_group in [true, false] {
+        for &(_, canonical, _, _) in by_name.clone() {
+            let wanted = loose_name(canonical);
+            let named = |c: &&Child<'_>| match with_group {
+                true => c.name.contains('/') && loosen(&in_its_group(c.name).replace('/', "")) == wanted,
+                false => loose_name(c.name) == wanted,
+            };
+            if let Some(c) = children.iter().filter(|c| free(&taken, c)).find(named) {
+                let evidence = match with_group {
+                    true => format!("named as kohi's {canonical} with its group (case and separators aside)"),
+                    false => format!("named as kohi's {canonical} (case and separators aside)"),
+                };
+                propose_field(canonical, c, Confidence::Medium, evidence, &mut taken);
+            }
         }
     }
     proposals
@@ -1181,8 +1227,12 @@ fn propose_fields(walk: &Walk, entry_path: &str) -> Vec<Proposal> {
 /// A name with its case, separators, an `is` before and a `Flg`/`Flag` after taken off, and
 /// kohi's `MedicalSubsidy` prefix: `isAlwaysReimbursement` and `AlwaysReimbursementFlg` alike.
 fn loose_name(name: &str) -> String {
-    let leaf = name.rsplit('/').next().unwrap_or(name);
-    let mut loose: String = leaf.chars().filter(char::is_ascii_alphanumeric).collect::<String>().to_ascii_lowercase();
+    loosen(leaf(name))
+}
+
+/// `loose_name` of a name as it is.
+fn loosen(name: &str) -> String {
+    let mut loose: String = name.chars().filter(char::is_ascii_alphanumeric).collect::<String>().to_ascii_lowercase();
     for prefix in ["medicalsubsidy", "is"] {
         if let Some(rest) = loose.strip_prefix(prefix) {
             loose = rest.to_owned();
@@ -1456,10 +1506,11 @@ fn layout_file(walk: &Walk, entries: &[&str], proposals: &[Proposal]) -> serde_j
         for p in proposals {
             let group = p.path.strip_prefix(certificate).and_then(|rest| rest.strip_prefix('/'));
             // (Not a name the layout gives a field already: a layout file refuses that.)
-            if let Some((group, _)) = group.and_then(|rest| rest.split_once('/'))
-                && !named.contains(&group)
-            {
-                merge(&mut wrappers, group, &[field::ENTRY]);
+            // Each group on the way (`Period` and `Start` of `Period/Start/Date`).
+            if let Some((groups, _)) = group.and_then(|rest| rest.rsplit_once('/')) {
+                for group in groups.split('/').filter(|group| !named.contains(group)) {
+                    merge(&mut wrappers, group, &[field::ENTRY]);
+                }
             }
         }
     }

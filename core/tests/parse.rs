@@ -836,6 +836,28 @@ mod domain_details {
         assert_eq!(serde_json::to_value(&d.patients[0]).unwrap()["prescription_issue_select"]["code"], "1");
     }
 
+    /// A cap written as groups of amounts (`<Monthly><Outpatient>`): each amount an item named
+    /// by its path below the cap; a level deeper is not a cap's item but kept, as any unknown
+    /// element is. Until 2026-12-07 the grouped amounts were unknown elements too.
+    #[test]
+    fn a_caps_amounts_in_a_group_are_items_named_by_their_path() {
+        let d = parse(&subsidy(
+            "<MedicalSubsidyInsurerNumber>52136017</MedicalSubsidyInsurerNumber>\
+             <MaxCopaymentAmount><Monthly><Outpatient>5000</Outpatient><Detail><Meal>460</Meal></Detail></Monthly>\
+             <Note>月額</Note></MaxCopaymentAmount>",
+        ));
+        let cap = d.patients[0].kohi[0].max_copayment.as_ref().unwrap();
+        let items: Vec<(&str, &str)> = cap.items.iter().map(|i| (i.name.as_str(), i.value.as_str())).collect();
+        assert_eq!(items, [("Monthly/Outpatient", "5000"), ("Note", "月額")]);
+        assert_eq!(cap.amount, None);
+        let kept: Vec<(&str, &str)> =
+            d.unknown_elements.iter().map(|u| (u.path.as_str(), u.text.expose().as_str())).collect();
+        let meal = "XmlMsg/MessageBody/ResultList/ResultOfQualificationConfirmation[1]/MedicalSubsidyCertificateList/\
+                    MedicalSubsidyCertificateInfo[1]/MaxCopaymentAmount/Monthly/Detail/Meal";
+        assert_eq!(kept, [(meal, "460")]);
+        assert_eq!(warned(&d, WarningCode::UnknownElement), ["Meal"]);
+    }
+
     #[test]
     fn law_12_without_a1_warns() {
         let d = parse(&result(

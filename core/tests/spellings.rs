@@ -29,11 +29,11 @@ fn key(seed: u64, bytes: &[u8]) -> u64 {
 /// their order), text and comments by a key of their place.
 fn reorder(nodes: &mut [Node], seed: u64, names: &Names) {
     for node in nodes.iter_mut() {
-        if let Node::Element { name, children, .. } = node {
+        if let Node::Element { name, children, .. } = node
+            && !KEPT_IN_ORDER.contains(&names.of(name))
+        {
             reorder(children, seed.rotate_left(7) ^ 0x9e37_79b9_7f4a_7c15, names);
-            if !KEPT_IN_ORDER.contains(&names.of(name)) {
-                shuffle(children, seed, names);
-            }
+            shuffle(children, seed, names);
         }
     }
 }
@@ -60,8 +60,9 @@ impl Names {
     }
 }
 
-/// Elements whose children kohi keeps as a list in the file's order, as data: the 自己負担上限額's
-/// items (`MaxCopayment::items`, whose schema is unknown).
+/// Elements whose descendants kohi keeps as a list in the file's order, as data: the
+/// 自己負担上限額's items (`MaxCopayment::items`, whose schema is unknown), those of a group inside
+/// it too (`Monthly/Outpatient`).
 const KEPT_IN_ORDER: [&[u8]; 1] = [b"MaxCopaymentAmount"];
 
 /// What may stand between elements besides blanks: a comment, a processing instruction.

@@ -329,6 +329,81 @@ fn a_field_in_a_group_of_the_certificate_is_proposed_with_its_wrapper() {
     assert!(doc.unknown_elements.is_empty(), "{:?}", doc.unknown_elements.iter().map(|u| &u.path).collect::<Vec<_>>());
 }
 
+/// Groups inside groups of a certificate (`<Period><Start><Date>`, `<Copayment><Monthly>
+/// <Amount>`, `<Income><Segment>`), as a system writing objects to XML may: the period, the
+/// cap and the income segment are proposed (each group on the way a wrapper, a leaf named by its
+/// own group), and the layout reads them. Until 2026-12-07 a leaf two groups deep went
+/// unproposed (every 公費 without its period, its cap kept as unknown elements), and
+/// `Income/Segment` was proposed as the 区分 `Segment`, a name the layout already gives that field,
+/// so kohi refused the layout the survey wrote.
+#[test]
+fn fields_in_groups_inside_groups_are_proposed_and_read() {
+    let certificate = |payer: &str, recipient: &str, cap: &str| {
+        format!(
+            "<Cert><Payer><Number>{payer}</Number><Name>東京都</Name></Payer><Recipient><Number>{recipient}</Number></Recipient>\
+             <Period><Start><Date>20250401</Date></Start><End><Date>20260331</Date></End></Period>\
+             <Income><Segment>一般所得Ⅰ</Segment></Income><Copayment><Monthly><Amount>{cap}</Amount></Monthly></Copayment></Cert>"
+        )
+    };
+    let bytes =
+        with_certificates(&(certificate("52136017", "1234566", "10000") + &certificate("54136015", "1112226", "0")));
+    let s = survey([bytes.as_slice()], &ParseOptions::default());
+    let of = |field: &str| s.proposals.iter().find(|p| p.field == field).map(|p| p.element.as_str());
+    assert_eq!(of("MedicalSubsidyValidStartDate"), Some("Start/Date"));
+    assert_eq!(of("MedicalSubsidyValidEndDate"), Some("End/Date"));
+    assert_eq!(of("IncomeSegment"), Some("Income/Segment"));
+    assert_eq!(of("Segment"), None);
+    assert_eq!(of("MaxCopaymentAmount"), Some("Copayment"));
+    let layout = s.layout.unwrap();
+    for group in ["Period", "Start", "End", "Income"] {
+        assert_eq!(layout["wrappers"][group], serde_json::json!(["MedicalSubsidyCertificateInfo"]), "{group}");
+    }
+    let doc = read_with(&bytes, &layout);
+    let period = (Some("2025-04-01".to_owned()), Some("2026-03-31".to_owned()));
+    assert_eq!(periods(&doc), [period.clone(), period]);
+    type IncomeAndCap = (Option<String>, Vec<(String, String)>);
+    let read: Vec<IncomeAndCap> = doc.patients[0]
+        .kohi
+        .iter()
+        .map(|k| {
+            let items =
+                k.max_copayment.as_ref().map(|cap| cap.items.iter().map(|i| (i.name.to_string(), i.value.to_string())));
+            (k.income_segment.as_ref().map(ToString::to_string), items.into_iter().flatten().collect())
+        })
+        .collect();
+    let income = Some("一般所得Ⅰ".to_owned());
+    // Slot 1 is the 52 (its period and income the same), whose cap was 10,000.
+    assert_eq!(
+        read,
+        [
+            (income.clone(), vec![("Monthly/Amount".to_owned(), "10000".to_owned())]),
+            (income, vec![("Monthly/Amount".to_owned(), "0".to_owned())])
+        ]
+    );
+    // The payer's name is the payer's, kept as unknown: nothing else is left unread.
+    let unknown: Vec<&str> = doc.unknown_elements.iter().map(|u| u.path.rsplit_once("]/").unwrap().1).collect();
+    assert_eq!(unknown, ["Payer/Name", "Payer/Name"]);
+}
+
+/// Two leaves of one group name and name in different places of a certificate
+/// (`Period/Start/Date`, `Notice/Start/Date`) cannot be told apart by a layout file, which
+/// names a leaf by its group at most: neither is proposed, rather than one read as the other.
+#[test]
+fn leaves_a_layout_cannot_tell_apart_are_not_proposed() {
+    let certificate = |payer: &str| {
+        format!(
+            "<Cert><Payer>{payer}</Payer><Bango>1234566</Bango>\
+             <Period><Start><Date>20250401</Date></Start><End><Date>20260331</Date></End></Period>\
+             <Notice><Start><Date>20250301</Date></Start></Notice></Cert>"
+        )
+    };
+    let bytes = with_certificates(&(certificate("52136017") + &certificate("54136015")));
+    let s = survey([bytes.as_slice()], &ParseOptions::default());
+    let of = |field: &str| s.proposals.iter().find(|p| p.field == field).map(|p| p.element.as_str());
+    assert_eq!(of("MedicalSubsidyValidStartDate"), None);
+    assert_eq!(of("MedicalSubsidyValidEndDate"), Some("End/Date"));
+}
+
 /// A 自己負担上限額 given as a group of amounts (monthly, inpatient): the group is proposed as the
 /// cap, which kohi keeps item by item, not the first amount in it (with the group a wrapper and
 /// the other amounts unknown elements).
