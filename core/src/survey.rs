@@ -1169,9 +1169,12 @@ fn propose_fields(walk: &Walk, entry_path: &str) -> Vec<Proposal> {
     // Certificate name and income segment: the texts; the longest is the name, one named like a
     // segment the income segment. Not a text named as another of kohi's fields
     // (`designatedMedicalInstitutions` was the income segment).
+    // Not a text two groups down or more either (`certificationDetail/item/value`: an item of a
+    // list of one, a disease's name, was the longest text and so the certificate's name).
     let mut texts: Vec<(&Child<'_>, f64)> = children
         .iter()
         .filter(|c| free(&taken, c) && !named_as_another(c.name, &[field::NAME, field::INCOME]))
+        .filter(|c| c.name.matches('/').count() < 2)
         .filter_map(|c| {
             let (hits, of) = c.count(|s| matches!(s, Shape::Text(_)));
             let lengths: Vec<usize> = c.present().map(|v| v.trim().chars().count()).collect();
@@ -1190,9 +1193,19 @@ fn propose_fields(walk: &Walk, entry_path: &str) -> Vec<Proposal> {
             _ => Some((pos, c.values.len())),
         })
         .map(|(pos, _)| texts.remove(pos));
+    // The text named as kohi names it (`certificationName`) before the longest.
+    let named_so = texts.iter().position(|(c, _)| loose_name(c.name) == loose_name(field::NAME));
+    if let Some(pos) = named_so {
+        let named = texts.remove(pos);
+        texts.insert(0, named);
+    }
     if let Some((c, _)) = texts.first() {
         let confidence = if hinted(c.name, hint::NAME) { Confidence::Medium } else { Confidence::Low };
-        propose_field(field::NAME, c, confidence, "the longest text of the entry".into(), &mut taken);
+        let evidence = match named_so {
+            Some(_) => format!("a text named as kohi's {} (case and separators aside)", field::NAME),
+            None => "the longest text of the entry".into(),
+        };
+        propose_field(field::NAME, c, confidence, evidence, &mut taken);
     }
     // Only a text named like a segment: any other text (a history key, a note, a payer's name)
     // was proposed as "a shorter text of the entry" and read into every 公費's income segment.

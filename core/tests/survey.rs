@@ -385,6 +385,36 @@ fn fields_in_groups_inside_groups_are_proposed_and_read() {
     assert_eq!(unknown, ["Payer/Name", "Payer/Name"]);
 }
 
+/// The registration API's objects written as XML, each certificate with a list of one item
+/// (`certificationDetail/item/value`, a disease's name, the longest text): the certificate's
+/// name is the text named so, and nothing two groups down is a text field. With groups read
+/// two deep (2026-12-07), that item's value was proposed as the certificate's name.
+#[test]
+fn a_list_of_one_item_deep_in_a_certificate_gives_none_of_its_texts() {
+    let certificate = |payer: &str, recipient: &str, disease: &str| {
+        format!(
+            "<medicalSubsidy><medicalSubsidyInsurerNumber>{payer}</medicalSubsidyInsurerNumber>\
+             <medicalSubsidyRecipientNumber>{recipient}</medicalSubsidyRecipientNumber>\
+             <certificationName>特定医療費受給者証</certificationName><incomeSegment>一般Ⅰ</incomeSegment>\
+             <validity><validFrom>2025-04-01</validFrom><validTo>2026-03-31</validTo></validity>\
+             <certificationDetail><item><name>疾病名</name><value>{disease}</value></item></certificationDetail></medicalSubsidy>"
+        )
+    };
+    let bytes = with_certificates(
+        &(certificate("52136017", "1234566", "ネフローゼ症候群とその長い説明の付いた名前")
+            + &certificate("54136015", "1112226", "全身性エリテマトーデスと関連する長い名前の病気")),
+    );
+    let s = survey([bytes.as_slice()], &ParseOptions::default());
+    let of = |field: &str| s.proposals.iter().find(|p| p.field == field).map(|p| p.element.as_str());
+    assert_eq!(of("CertificationName"), Some("certificationName"));
+    assert_eq!(of("IncomeSegment"), Some("incomeSegment"));
+    assert!(s.proposals.iter().all(|p| !p.path.contains("certificationDetail")), "{:?}", s.proposals);
+    let doc = read_with(&bytes, &s.layout.unwrap());
+    let names: Vec<_> =
+        doc.patients[0].kohi.iter().map(|k| k.certificate_name.as_deref().unwrap_or_default()).collect();
+    assert_eq!(names, ["特定医療費受給者証", "特定医療費受給者証"]);
+}
+
 /// Two leaves of one group name and name in different places of a certificate
 /// (`Period/Start/Date`, `Notice/Start/Date`) cannot be told apart by a layout file, which
 /// names a leaf by its group at most: neither is proposed, rather than one read as the other.
