@@ -396,6 +396,17 @@ fn warn_on_encoding_mismatch(doc: &mut Document, source: EncodingSource) {
     }
 }
 
+/// The longest name of a group inside the cap whose children (and attributes) are items: a
+/// group's name is a part of each item's, and real ones are a word (`Monthly`). A longer one's
+/// are kept as unknown, so that no item's name costs more than its element does by far.
+const CAP_GROUP_NAME_MAX: usize = 64;
+
+/// Whether an item of the cap (its path below the cap) is a group whose children are items too:
+/// one level down, under a name of at most [`CAP_GROUP_NAME_MAX`] bytes.
+fn is_cap_group(item: &str) -> bool {
+    !item.contains('/') && item.len() <= CAP_GROUP_NAME_MAX
+}
+
 enum Kind {
     Container(Ctx),
     /// A wrapper a layout file declared: its children are looked up in the parent's context.
@@ -611,7 +622,7 @@ impl Walker {
                     Kind::MaxCopay => Kind::MaxCopayItem { name_start: self.path.len() + 1 },
                     // A group of amounts inside the cap (monthly, inpatient…): one level, as a
                     // cap nests them in practice; anything deeper is kept as unknown.
-                    Kind::MaxCopayItem { name_start } if !self.path[name_start..].contains('/') => {
+                    Kind::MaxCopayItem { name_start } if is_cap_group(&self.path[name_start..]) => {
                         Kind::MaxCopayItem { name_start }
                     }
                     Kind::Unknown { .. } => Kind::Unknown { top: false },
@@ -659,6 +670,12 @@ impl Walker {
             _ => (None, false),
         };
         let in_unknown = matches!(kind, Kind::Unknown { top: false });
+        // The cap's attributes, and its items', are items too (`Monthly/@yen`), as children are.
+        let cap_item = match kind {
+            Kind::MaxCopay => Some(self.path.len() + 1),
+            Kind::MaxCopayItem { name_start } if self.path.len() - name_start <= CAP_GROUP_NAME_MAX => Some(name_start),
+            _ => None,
+        };
         let siblings_start = self.siblings.len();
         self.stack.push(Frame { kind, path_len, siblings_start, text_start: self.text.len(), has_child: false });
         // Onshi files carry no attributes: the attribute parser (out of line) runs only when
@@ -666,7 +683,7 @@ impl Walker {
         // once the element is open, as its children are: an attribute is one of them to the
         // duplicate check.
         if e.len() > name.len() && !e.attributes_raw().trim_ascii().is_empty() {
-            self.attributes(e, attribute_ctx, wrapper, in_unknown, &here)?;
+            self.attributes(e, (attribute_ctx, wrapper, cap_item), in_unknown, &here)?;
         }
         Ok(())
     }
@@ -678,14 +695,14 @@ impl Walker {
     /// unknown element (`in_unknown`), whose warning covers its subtree as it covers nested
     /// elements: a certificate under unknown names warned once, not once per attribute.
     /// `ctx`: the element's context, when it is a container or wrapper kohi knows; `wrapper`:
-    /// it is a wrapper, whose name may group a field's attribute (`Group/@name`).
+    /// it is a wrapper, whose name may group a field's attribute (`Group/@name`); `cap_item`:
+    /// the element is the cap or an item of it, and where an item's name starts in the path.
     #[cold]
     #[inline(never)]
     fn attributes(
         &mut self,
         e: &BytesStart<'_>,
-        ctx: Option<Ctx>,
-        wrapper: bool,
+        (ctx, wrapper, cap_item): (Option<Ctx>, bool, Option<usize>),
         in_unknown: bool,
         here: &impl Fn() -> (usize, usize),
     ) -> Result<()> {
@@ -710,19 +727,25 @@ impl Walker {
             // attribute, since one start tag may hold many and the next check is at the next
             // element.
             self.check(Limit::KeptBytes, self.kept + 2 * self.path.len() + value.len(), here)?;
-            match field {
+            match (cap_item, field) {
+                (Some(name_start), _) => {
+                    if !is_blank(&value) {
+                        let name = Text::from(&self.path[name_start..]);
+                        self.model.max_copay.items.push(NamedValue { name, value: Text::from(value.as_ref()) });
+                    }
+                }
                 // The cap's amount (`<Certificate Cap="5000">`), as its element's text would be.
-                Some(Field::MaxCopay) if !is_blank(&value) => {
+                (None, Some(Field::MaxCopay)) if !is_blank(&value) => {
                     self.model.max_copay = MaxCopayment::default();
                     self.close_max_copay(Text::from(value.as_ref()));
                 }
-                Some(field) if !is_blank(&value) => {
+                (None, Some(field)) if !is_blank(&value) => {
                     if !self.assign(field, &value) {
                         self.keep_duplicate(field, &value);
                     }
                 }
-                Some(_) => {}
-                None => {
+                (None, Some(_)) => {}
+                (None, None) => {
                     self.check(Limit::UnknownElements, self.unknown.len() + 1, here)?;
                     if !in_unknown {
                         self.warn(WarningCode::UnknownElement);

@@ -858,6 +858,27 @@ mod domain_details {
         assert_eq!(warned(&d, WarningCode::UnknownElement), ["Meal"]);
     }
 
+    /// A cap's values in attributes, of the cap or of a group in it (`<Monthly yen="5000"/>`),
+    /// are items as its children are (`Monthly/@yen`): they were unknown elements, and the cap
+    /// had none. A group whose name is long past a word's keeps its children as unknown.
+    #[test]
+    fn a_caps_attributes_are_items_and_a_long_groups_children_are_kept() {
+        let long = "G".repeat(65);
+        let d = parse(&subsidy(&format!(
+            "<MedicalSubsidyInsurerNumber>52136017</MedicalSubsidyInsurerNumber>\
+             <MaxCopaymentAmount kind=\"月額\"><Monthly yen=\"5000\" note=\"\"/><{long}><A>1</A></{long}></MaxCopaymentAmount>",
+        )));
+        let cap = d.patients[0].kohi[0].max_copayment.as_ref().unwrap();
+        let items: Vec<(&str, &str)> = cap.items.iter().map(|i| (i.name.as_str(), i.value.as_str())).collect();
+        assert_eq!(items, [("@kind", "月額"), ("Monthly/@yen", "5000")]);
+        let kept: Vec<(&str, &str)> = d
+            .unknown_elements
+            .iter()
+            .map(|u| (u.path.rsplit_once("MaxCopaymentAmount/").unwrap().1, u.text.expose().as_str()))
+            .collect();
+        assert_eq!(kept, [(format!("{long}/A").as_str(), "1")]);
+    }
+
     #[test]
     fn law_12_without_a1_warns() {
         let d = parse(&result(
