@@ -788,6 +788,13 @@ fn hinted(name: &str, hints: &[&str]) -> bool {
     hints.iter().any(|h| lower.contains(h))
 }
 
+/// Whether a leaf, or the group it is named by (`End` of `Period/End/Date`), says one of
+/// `hints`: a date two groups down has a leaf name that says nothing (`Date`), and its group says
+/// which date it is (`Issue/Date` was taken for the start of the period).
+fn hinted_or_its_group(name: &str, hints: &[&str]) -> bool {
+    hinted(name, hints) || name.rsplit_once('/').is_some_and(|(group, _)| hinted(group, hints))
+}
+
 /// Whether a name says one of `hints`, or its group's name does with it (`Jukyusha/Bango`,
 /// `受給者/番号` as `受給者番号`): for a number told apart by its group alone. Not for every hint:
 /// a payer's group (`Futansha`) holds `futan`, a hint of an amount.
@@ -1089,11 +1096,8 @@ fn propose_fields(walk: &Walk, entry_path: &str) -> Vec<Proposal> {
     match dates.as_slice() {
         [] => {}
         [only] => {
-            // (`to` is a weak hint: `…TokuteiKaishi…` holds it too.) A leaf named only by its
-            // group says it by the group's name (`End/Date`).
-            let says = |hints: &[&str]| {
-                hinted(only.name, hints) || only.name.rsplit_once('/').is_some_and(|(group, _)| hinted(group, hints))
-            };
+            // (`to` is a weak hint: `…TokuteiKaishi…` holds it too.)
+            let says = |hints: &[&str]| hinted_or_its_group(only.name, hints);
             let end = says(hint::END) && !says(hint::START);
             let field = if end { field::TO } else { field::FROM };
             let child = *only;
@@ -1299,7 +1303,8 @@ impl<'c, 'a> Validity<'c, 'a> {
         }
         // The latest most often; of those, one named like an end (a hint such as `to` is too
         // weak to outrank the dates themselves).
-        let to = first_best((0..dates.len()).map(|k| (k, (latest[k], hinted(dates[k].name, hint::END))))).unwrap_or(0);
+        let to = first_best((0..dates.len()).map(|k| (k, (latest[k], hinted_or_its_group(dates[k].name, hint::END)))))
+            .unwrap_or(0);
         // Of the others, how often each is the latest date before the end.
         let mut closest = vec![0usize; dates.len()];
         for i in 0..occurrences {
@@ -1309,8 +1314,8 @@ impl<'c, 'a> Validity<'c, 'a> {
                 closest[k] += 1;
             }
         }
-        let issue = |k: usize| hinted(dates[k].name, hint::ISSUE);
-        let start_named = |k: usize| hinted(dates[k].name, hint::START) && !issue(k);
+        let issue = |k: usize| hinted_or_its_group(dates[k].name, hint::ISSUE);
+        let start_named = |k: usize| hinted_or_its_group(dates[k].name, hint::START) && !issue(k);
         let from =
             first_best((0..dates.len()).filter(|&k| k != to).map(|k| (k, (start_named(k), !issue(k), closest[k]))))
                 .unwrap_or(usize::from(to == 0));

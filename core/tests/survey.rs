@@ -260,6 +260,28 @@ fn a_date_of_issue_is_never_the_period() {
     }
 }
 
+/// The same with each date two groups down under a leaf name that says nothing
+/// (`<Issue><Date>`, `<Period><Start><Date>`): the groups' names say which is which. Issued
+/// within the period (after its start), the date of issue was the latest before the end and
+/// was proposed as the start (every 公費 valid from its issue, not its start) until 2026-12-07.
+#[test]
+fn a_date_of_issue_in_a_group_is_never_the_period() {
+    let certificate = |issued: &str, payer: &str| {
+        format!(
+            "<Cert><Payer>{payer}</Payer><Bango>1234566</Bango><Issue><Date>{issued}</Date></Issue>\
+             <Period><Start><Date>20250401</Date></Start><End><Date>20260331</Date></End></Period></Cert>"
+        )
+    };
+    let bytes = with_certificates(&(certificate("20250415", "52136017") + &certificate("20250420", "54136015")));
+    let s = survey([bytes.as_slice()], &ParseOptions::default());
+    let of = |field: &str| s.proposals.iter().find(|p| p.field == field).map(|p| p.element.as_str());
+    assert_eq!(of("MedicalSubsidyValidStartDate"), Some("Start/Date"));
+    assert_eq!(of("MedicalSubsidyValidEndDate"), Some("End/Date"));
+    let doc = read_with(&bytes, &s.layout.unwrap());
+    let period = (Some("2025-04-01".to_owned()), Some("2026-03-31".to_owned()));
+    assert_eq!(periods(&doc), [period.clone(), period]);
+}
+
 /// Periods written as dates and times (as a JSON API may write a date: midnight in Japan, or
 /// in UTC) beside the moment the certificate was last updated, later than both: the period is
 /// proposed and read as the days in Japan, never the moment (a date and a time within a day).
