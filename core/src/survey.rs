@@ -363,7 +363,7 @@ const KEPT_OVERHEAD: usize = 96;
 /// How many groups deep inside a certificate a leaf is still read as the certificate's
 /// (`Period/Start/Date`: two). A deeper leaf is a part of something else (a list's item, a
 /// document of its own), and each level copies the leaves below it once more.
-const MAX_GROUP_DEPTH: usize = 3;
+const MAX_GROUP_DEPTH: usize = 2;
 
 /// What one new path costs beyond its bytes (its `PathInfo` and hash table entries).
 const PATH_OVERHEAD: usize = 256;
@@ -660,8 +660,7 @@ impl Walk {
                 if let Some(parent) = stack.last_mut().filter(|parent| parent.keeps_values() && !certificate) {
                     // Its attributes too (`<Kikan from="…" to="…"/>`: a layout names them
                     // `@from` inside the wrapper); they were left behind, and the period with them.
-                    let liftable =
-                        frame.leaves.iter().filter(|(leaf, _)| leaf.matches('/').count() + 1 < MAX_GROUP_DEPTH);
+                    let liftable = frame.leaves.iter().filter(|(leaf, _)| leaf.matches('/').count() < MAX_GROUP_DEPTH);
                     for (leaf, value) in liftable {
                         let grouped = format!("{group}/{leaf}");
                         self.keep(grouped.len() + value.len() + KEPT_OVERHEAD, max_kept)?;
