@@ -27,6 +27,7 @@ mod classify;
 mod durable;
 mod os_watch;
 pub mod request;
+mod same_folder;
 mod store;
 pub mod watch;
 

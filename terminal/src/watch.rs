@@ -48,6 +48,7 @@ use crate::archive::{ArchiveEntry, read_archive};
 use crate::classify::{FileKind, Folder, is_temporary, kind_of, parses_as_xml};
 use crate::os_watch::{OsWatch, Wake};
 use crate::request::request_file_name_for;
+use crate::same_folder::same_folder;
 use crate::store::Store;
 
 /// The ledger's default file name in the watched folder.
@@ -75,7 +76,8 @@ pub struct WatchOptions {
     /// The ledger; default `<root>/.kohi-inbox.sqlite`.
     pub state_file: Option<PathBuf>,
     /// If set, each acknowledged file is moved into `<done_dir>/<res|face>/` (never deleted,
-    /// never overwriting: a name already there gets a number).
+    /// never overwriting: a name already there gets a number). Not the watched folder itself
+    /// (`invalid_setting`): a file moved there would be delivered again under its new name.
     pub done_dir: Option<PathBuf>,
     /// Acknowledgements of files gone from the folders are forgotten after this many days.
     pub prune_after_days: u32,
@@ -450,6 +452,9 @@ impl Watcher {
     pub fn new(root: impl Into<PathBuf>, options: WatchOptions) -> Result<Watcher> {
         options.validate()?;
         let root = root.into();
+        if let Some(done) = &options.done_dir {
+            refuse_done_dir_in_the_watch(&root, done)?;
+        }
         let state_file = options.state_file.clone().unwrap_or_else(|| root.join(DEFAULT_STATE_FILE));
         let ledger = Ledger { store: None, pending: HashMap::new(), done_dir: options.done_dir.clone(), closed: false };
         let mut watcher = Watcher {
@@ -1009,6 +1014,12 @@ fn io_kind(e: &std::io::Error) -> &'static str {
 /// then remove the original.
 fn move_to_done(path: &Path, folder: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(folder)?;
+    if path.parent().is_some_and(|from| same_folder(from, folder)) {
+        // `done_dir` became the watched folder after the start (a link made since): moved
+        // "there", the file would come back under a new name and be delivered again, without
+        // end. It stays where it is, acknowledged, and is not delivered again.
+        return Ok(());
+    }
     let name = path.file_name().ok_or(std::io::ErrorKind::InvalidInput)?;
     for n in 1..10_000u32 {
         let target = folder.join(numbered(name, n));
@@ -1032,6 +1043,15 @@ fn numbered(name: &OsStr, n: u32) -> std::ffi::OsString {
         numbered.push(extension);
     }
     numbered
+}
+
+/// `invalid_setting` (`done_dir`) when a folder of `done_dir` (`<done>/res`, `<done>/face`) is a
+/// folder the watcher watches, however spelled: an acknowledged file moved there would be a new
+/// file in the watch, delivered again under a new name, and so on without end.
+fn refuse_done_dir_in_the_watch(root: &Path, done: &Path) -> Result<()> {
+    let watched = Folder::ALL.map(|folder| root.join(folder.name()));
+    let clash = Folder::ALL.iter().any(|folder| watched.iter().any(|w| same_folder(&done.join(folder.name()), w)));
+    if clash { Err(Error::InvalidSetting { name: "done_dir" }) } else { Ok(()) }
 }
 
 /// The temporary name of a cross-filesystem copy into `done_dir`: the target's name and this.

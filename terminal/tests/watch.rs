@@ -850,3 +850,46 @@ fn pairing_is_configurable() {
     assert_eq!(kinds["PMHsimsm01res_0042.xml"], FileKind::Pmh);
     assert_eq!(kinds["XYZsimsm01res_0042.xml"], FileKind::Other);
 }
+
+/// `done_dir` naming the watched folder itself (a slip as easy as `--done /mnt/oqs`): each
+/// acknowledged file was moved into the folder it came from under a new name (`a.2.xml`,
+/// `a.2.2.xml`, …) and delivered again, without end. Refused at the start, however it is spelled.
+#[test]
+fn done_dir_that_is_the_watched_folder_is_refused() {
+    let terminal = Terminal::new("done-self");
+    let spellings = [terminal.root.clone(), terminal.root.join("res").join(".."), terminal.root.join(".")];
+    for done in spellings {
+        let mut options = options();
+        options.done_dir = Some(done.clone());
+        match Watcher::new(&terminal.root, options) {
+            Err(e) => assert_eq!((e.code(), e.to_string().contains("done_dir")), ("invalid_setting", true), "{e}"),
+            Ok(_) => panic!("{} accepted as done_dir", done.display()),
+        }
+    }
+    // A folder that does not exist yet, spelled the same way, is refused too.
+    let later = terminal.root.join("later");
+    let mut options = options();
+    options.done_dir = Some(later.join("x").join(".."));
+    assert!(Watcher::new(&later, options).is_err_and(|e| e.code() == "invalid_setting"));
+}
+
+/// The same folder reached through a link made after the start: the acknowledged file stays
+/// where it is (acknowledged, never delivered again) instead of coming back under a new name.
+#[cfg(unix)]
+#[test]
+fn done_dir_that_turns_out_to_be_the_watched_folder_moves_nothing() {
+    let terminal = Terminal::new("done-link");
+    let link = terminal.root.with_extension("link");
+    let _ = std::fs::remove_file(&link);
+    let mut options = options();
+    options.done_dir = Some(link.clone());
+    let mut watcher = Watcher::new(&terminal.root, options).unwrap();
+    std::os::unix::fs::symlink(&terminal.root, &link).unwrap();
+    std::fs::write(terminal.path("face", "OQSsiquc01res_face_x_2.xml"), fixture("face_pmh_two.xml")).unwrap();
+    let events = collect(&mut watcher, 1, Duration::from_millis(1500), Duration::from_secs(10));
+    std::fs::remove_file(&link).unwrap();
+    assert_eq!(events.len(), 1, "delivered again under new names");
+    let names: Vec<_> =
+        std::fs::read_dir(terminal.root.join("face")).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(names, ["OQSsiquc01res_face_x_2.xml"]);
+}
