@@ -270,9 +270,9 @@ pub enum Error {
         /// The kind of failure (an I/O kind or SQLite's).
         kind: &'static str,
     },
-    /// A setting is negative, zero where it must not be, absurdly large, or (`done_dir`) a folder
-    /// the watcher watches (the setting is named).
-    #[error("setting `{name}` is not allowed (out of its range, or a folder the watcher watches)")]
+    /// A setting is negative, zero where it must not be, absurdly large, or puts kohi's own files
+    /// (`done_dir`, `state_file`) in a folder the watcher watches (the setting is named).
+    #[error("setting `{name}` is out of its range or puts kohi's files in a watched folder")]
     InvalidSetting {
         /// The setting's name.
         name: &'static str,
@@ -336,7 +336,7 @@ error_codes! {
     14 EncodingConflict "encoding_conflict" "the declared encoding contradicts the bytes",
     15 AlreadyWatched "already_watched" "another watcher holds this folder",
     16 StateStore "state_store" "the watcher's state store could not be opened, read or written",
-    17 InvalidSetting "invalid_setting" "a setting is out of its allowed range, or names a folder the watcher watches",
+    17 InvalidSetting "invalid_setting" "a setting is out of its allowed range, or puts kohi's files in a watched folder",
     18 InvalidLayout "invalid_layout" "a layout file is not valid (the message names the key)",
 }
 

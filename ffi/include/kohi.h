@@ -99,7 +99,7 @@ enum kohi_status
    */
   KOHI_STATUS_STATE_STORE = 16,
   /*
-   A setting is out of its allowed range.
+   A setting is out of its allowed range, or puts kohi's files in a watched folder.
    */
   KOHI_STATUS_INVALID_SETTING = 17,
   /*

@@ -42,7 +42,7 @@ pub enum kohi_status {
     AlreadyWatched = 15,
     /// The watcher's state store (its SQLite ledger) could not be opened, read or written.
     StateStore = 16,
-    /// A setting is out of its allowed range.
+    /// A setting is out of its allowed range, or puts kohi's files in a watched folder.
     InvalidSetting = 17,
     /// A layout file is not valid (the message names the key).
     InvalidLayout = 18,

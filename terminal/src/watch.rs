@@ -73,7 +73,8 @@ pub struct WatchOptions {
     /// A file that has not changed for this long and still does not parse is delivered with its
     /// error (at most 7 days).
     pub give_up_after: Duration,
-    /// The ledger; default `<root>/.kohi-inbox.sqlite`.
+    /// The ledger; default `<root>/.kohi-inbox.sqlite`. Not in `res/` or `face/`
+    /// (`invalid_setting`): its files change with every acknowledgement.
     pub state_file: Option<PathBuf>,
     /// If set, each acknowledged file is moved into `<done_dir>/<res|face>/` (never deleted,
     /// never overwriting: a name already there gets a number). Not the watched folder itself
@@ -452,9 +453,7 @@ impl Watcher {
     pub fn new(root: impl Into<PathBuf>, options: WatchOptions) -> Result<Watcher> {
         options.validate()?;
         let root = root.into();
-        if let Some(done) = &options.done_dir {
-            refuse_done_dir_in_the_watch(&root, done)?;
-        }
+        refuse_own_files_in_the_watch(&root, &options)?;
         let state_file = options.state_file.clone().unwrap_or_else(|| root.join(DEFAULT_STATE_FILE));
         let ledger = Ledger { store: None, pending: HashMap::new(), done_dir: options.done_dir.clone(), closed: false };
         let mut watcher = Watcher {
@@ -1045,13 +1044,25 @@ fn numbered(name: &OsStr, n: u32) -> std::ffi::OsString {
     numbered
 }
 
-/// `invalid_setting` (`done_dir`) when a folder of `done_dir` (`<done>/res`, `<done>/face`) is a
-/// folder the watcher watches, however spelled: an acknowledged file moved there would be a new
-/// file in the watch, delivered again under a new name, and so on without end.
-fn refuse_done_dir_in_the_watch(root: &Path, done: &Path) -> Result<()> {
+/// `invalid_setting` naming the setting when kohi's own files would land in a folder the watcher
+/// watches, however spelled: a folder of `done_dir` (`<done>/res`, `<done>/face`), where each
+/// acknowledged file would be a new file delivered again under a new name, without end; the
+/// folder of `state_file`, whose database, `-wal` and `-shm` change with every acknowledgement
+/// and would be delivered after each one, without end.
+fn refuse_own_files_in_the_watch(root: &Path, options: &WatchOptions) -> Result<()> {
     let watched = Folder::ALL.map(|folder| root.join(folder.name()));
-    let clash = Folder::ALL.iter().any(|folder| watched.iter().any(|w| same_folder(&done.join(folder.name()), w)));
-    if clash { Err(Error::InvalidSetting { name: "done_dir" }) } else { Ok(()) }
+    let is_watched = |folder: &Path| watched.iter().any(|w| same_folder(folder, w));
+    if let Some(done) = &options.done_dir
+        && Folder::ALL.iter().any(|folder| is_watched(&done.join(folder.name())))
+    {
+        return Err(Error::InvalidSetting { name: "done_dir" });
+    }
+    if let Some(state) = &options.state_file
+        && is_watched(state.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")))
+    {
+        return Err(Error::InvalidSetting { name: "state_file" });
+    }
+    Ok(())
 }
 
 /// The temporary name of a cross-filesystem copy into `done_dir`: the target's name and this.

@@ -893,3 +893,15 @@ fn done_dir_that_turns_out_to_be_the_watched_folder_moves_nothing() {
         std::fs::read_dir(terminal.root.join("face")).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(names, ["OQSsiquc01res_face_x_2.xml"]);
 }
+
+/// The ledger kept in a watched folder (`state_file` in `res/`): its own files (the database,
+/// its `-wal` and `-shm`, the lock) must not be delivered, least of all again after every
+/// acknowledgement changes them.
+#[test]
+fn state_file_in_a_watched_folder_is_refused() {
+    let terminal = Terminal::new("state-in-res");
+    let mut options = options();
+    options.state_file = Some(terminal.path("res", "ledger.sqlite"));
+    let refused = Watcher::new(&terminal.root, options);
+    assert!(refused.as_ref().is_err_and(|e| e.code() == "invalid_setting" && e.to_string().contains("state_file")));
+}

@@ -22,7 +22,7 @@ create_exception!(kohi, AliasTableError, KohiError, "The alias table is not vali
 create_exception!(kohi, StoredRecordError, KohiError, "A stored record given to reconcile is not valid.");
 create_exception!(kohi, AlreadyWatchedError, KohiError, "Another watcher holds this folder.");
 create_exception!(kohi, StateStoreError, KohiError, "The watcher's ledger could not be opened, read or written.");
-create_exception!(kohi, InvalidSettingError, KohiError, "A setting is out of its allowed range.");
+create_exception!(kohi, InvalidSettingError, KohiError, "A setting is out of its allowed range, or puts kohi's files in a watched folder.");
 create_exception!(kohi, LayoutError, KohiError, "The layout file is not valid (the message names the key).");
 
 /// The classes of `io` errors, made at run time because each has two bases (a kohi class and a
