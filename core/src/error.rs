@@ -277,6 +277,16 @@ pub enum Error {
         /// The setting's name.
         name: &'static str,
     },
+    /// The folder given to a watcher has no `res/` or `face/` folder, and it is one of them itself
+    /// (named so, or holding result files), or it holds the terminal folder one level down: a
+    /// watcher there would deliver nothing, and nothing would say why.
+    #[error(
+        "the folder to watch has no res/ or face/ folder but {why}: give the terminal folder that holds res/ and face/"
+    )]
+    NotATerminalFolder {
+        /// Which sign: `"is named as one of them"`, `"holds result files"`, `"holds a terminal folder"`.
+        why: &'static str,
+    },
     /// A layout file is not valid (the key is named; `reason` says why).
     #[error("invalid layout file at `{key}`: {reason}")]
     InvalidLayout {
@@ -338,6 +348,7 @@ error_codes! {
     16 StateStore "state_store" "the watcher's state store could not be opened, read or written",
     17 InvalidSetting "invalid_setting" "a setting is out of its allowed range, or puts kohi's files in a watched folder",
     18 InvalidLayout "invalid_layout" "a layout file is not valid (the message names the key)",
+    19 NotATerminalFolder "not_a_terminal_folder" "the folder to watch has no res/ or face/ but is one of them or holds a terminal folder",
 }
 
 impl Error {
@@ -487,6 +498,7 @@ mod tests {
             (16, "state_store"),
             (17, "invalid_setting"),
             (18, "invalid_layout"),
+            (19, "not_a_terminal_folder"),
         ];
         for (n, c) in frozen {
             assert_eq!(ERROR_CODES[n - 1].code, c);

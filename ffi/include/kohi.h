@@ -107,6 +107,10 @@ enum kohi_status
    */
   KOHI_STATUS_INVALID_LAYOUT = 18,
   /*
+   The folder to watch has no `res/` or `face/` but is one of them or holds a terminal folder.
+   */
+  KOHI_STATUS_NOT_A_TERMINAL_FOLDER = 19,
+  /*
    A pointer that must not be NULL was NULL.
    */
   KOHI_STATUS_NULL_ARGUMENT = 1000,

@@ -46,6 +46,8 @@ pub enum kohi_status {
     InvalidSetting = 17,
     /// A layout file is not valid (the message names the key).
     InvalidLayout = 18,
+    /// The folder to watch has no `res/` or `face/` but is one of them or holds a terminal folder.
+    NotATerminalFolder = 19,
     /// A pointer that must not be NULL was NULL.
     NullArgument = 1000,
     /// An argument is not valid: a `const char *` that is not UTF-8, an unknown field or kind,
@@ -84,6 +86,7 @@ impl kohi_status {
             Self::StateStore => "state_store\0",
             Self::InvalidSetting => "invalid_setting\0",
             Self::InvalidLayout => "invalid_layout\0",
+            Self::NotATerminalFolder => "not_a_terminal_folder\0",
             Self::NullArgument => "null_argument\0",
             Self::InvalidArgument => "invalid_argument\0",
             Self::OutOfRange => "out_of_range\0",
@@ -93,7 +96,7 @@ impl kohi_status {
         }
     }
 
-    pub(crate) const ALL: [kohi_status; 25] = [
+    pub(crate) const ALL: [kohi_status; 26] = [
         Self::Ok,
         Self::Io,
         Self::InputTooLarge,
@@ -113,6 +116,7 @@ impl kohi_status {
         Self::StateStore,
         Self::InvalidSetting,
         Self::InvalidLayout,
+        Self::NotATerminalFolder,
         Self::NullArgument,
         Self::InvalidArgument,
         Self::OutOfRange,

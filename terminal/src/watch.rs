@@ -449,7 +449,9 @@ pub struct Watcher {
 impl Watcher {
     /// Starts watching `root`. If it exists, the ledger is opened (or created) and the folder
     /// locked now: `already_watched` if another watcher holds it, `state_store` if the ledger
-    /// cannot be opened. A folder that does not exist yet is opened when it appears.
+    /// cannot be opened. A folder that does not exist yet is opened when it appears. An existing
+    /// one without `res/` or `face/` that is one of them or holds the terminal folder is
+    /// `not_a_terminal_folder`; an empty one is watched until its folders appear.
     pub fn new(root: impl Into<PathBuf>, options: WatchOptions) -> Result<Watcher> {
         options.validate()?;
         let root = root.into();
@@ -474,6 +476,7 @@ impl Watcher {
             seen: VecDeque::new(),
         };
         if watcher.root.is_dir() {
+            refuse_a_folder_of_the_terminal(&watcher.root)?;
             watcher.open()?;
         }
         Ok(watcher)
@@ -1061,6 +1064,45 @@ fn refuse_own_files_in_the_watch(root: &Path, options: &WatchOptions) -> Result<
         && is_watched(state.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")))
     {
         return Err(Error::InvalidSetting { name: "state_file" });
+    }
+    Ok(())
+}
+
+/// How many entries of a folder with no `res/` or `face/` are looked at for a sign that it is
+/// not the terminal folder: enough for any terminal's folders, few enough for a folder as large
+/// as a drive's root to cost nothing.
+const ENTRIES_LOOKED_AT: usize = 256;
+
+/// `not_a_terminal_folder` when `root` exists with no `res/` or `face/` and a sign says the
+/// terminal folder is elsewhere: the watcher would deliver nothing, and nothing would say why
+/// (`kohi watch /mnt/oqs/res`, a share mounted one level up). Its name is `res`, `face` or `req`;
+/// or it holds files of the kinds the terminal writes (`.xml`, `.err`, `.zip`); or a folder in
+/// it holds `res/` or `face/`. An empty folder (a share's mount point before it is mounted) is
+/// no sign: it is watched, and its folders are looked for until they appear.
+fn refuse_a_folder_of_the_terminal(root: &Path) -> Result<()> {
+    let has_folders = |dir: &Path| Folder::ALL.iter().any(|folder| dir.join(folder.name()).is_dir());
+    if has_folders(root) {
+        return Ok(());
+    }
+    let is_a_terminal_name = |name: &OsStr| {
+        ["res", "face", "req"].iter().any(|n| name.to_str().is_some_and(|name| name.eq_ignore_ascii_case(n)))
+    };
+    // `canonicalize`, for a root spelled `.` or `res/.`.
+    let named = std::fs::canonicalize(root).ok().and_then(|path| path.file_name().map(is_a_terminal_name));
+    if named == Some(true) {
+        return Err(Error::NotATerminalFolder { why: "is named as one of them" });
+    }
+    let Ok(entries) = std::fs::read_dir(root) else { return Ok(()) };
+    for entry in entries.flatten().take(ENTRIES_LOOKED_AT) {
+        let path = entry.path();
+        let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+        if is_dir && has_folders(&path) {
+            return Err(Error::NotATerminalFolder { why: "holds a terminal folder" });
+        }
+        let extension = path.extension().and_then(OsStr::to_str).unwrap_or("");
+        if !is_dir && ["xml", "err", "zip"].iter().any(|e| extension.eq_ignore_ascii_case(e)) {
+            return Err(Error::NotATerminalFolder { why: "holds result files" });
+        }
     }
     Ok(())
 }

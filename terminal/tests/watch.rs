@@ -905,3 +905,42 @@ fn state_file_in_a_watched_folder_is_refused() {
     let refused = Watcher::new(&terminal.root, options);
     assert!(refused.as_ref().is_err_and(|e| e.code() == "invalid_setting" && e.to_string().contains("state_file")));
 }
+
+/// A watcher given `res/` itself, or a folder holding result files, or the folder above the
+/// terminal's, delivered nothing and said nothing (and left its ledger in `res/`): every result
+/// the terminal wrote stayed unread. Refused at the start; an empty folder (a share's mount
+/// point before it is mounted) is still watched until its folders appear.
+#[test]
+fn a_folder_that_is_not_the_terminal_folder_is_refused() {
+    let terminal = Terminal::new("not-terminal");
+    std::fs::write(terminal.path("res", "OQSsiquc01res_0030.xml"), fixture("insured_card_utf8.xml")).unwrap();
+    let code_and_message = |root: &std::path::Path| match Watcher::new(root, options()) {
+        Err(e) => (e.code(), e.to_string()),
+        Ok(_) => panic!("{} watched", root.display()),
+    };
+    let (code, message) = code_and_message(&terminal.root.join("res"));
+    assert_eq!(code, "not_a_terminal_folder");
+    assert!(message.contains("named as one of them"), "{message}");
+    assert!(!terminal.path("res", ".kohi-inbox.sqlite").exists(), "a ledger left in res/");
+    assert_eq!(code_and_message(&terminal.root.join("res").join(".")).0, "not_a_terminal_folder");
+
+    let elsewhere = terminal.root.join("results");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    std::fs::write(elsewhere.join("OQSsiquc01res_0031.XML"), fixture("insured_card_utf8.xml")).unwrap();
+    assert!(code_and_message(&elsewhere).1.contains("holds result files"));
+
+    let above = terminal.root.parent().unwrap().join(format!("kohi-inbox-above-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&above);
+    std::fs::create_dir_all(above.join("oqs").join("face")).unwrap();
+    let message = code_and_message(&above).1;
+    std::fs::remove_dir_all(&above).unwrap();
+    assert!(message.contains("holds a terminal folder"), "{message}");
+
+    // An empty folder is watched, and its folders are read once they appear.
+    let mount_point = terminal.root.join("mnt");
+    std::fs::create_dir_all(&mount_point).unwrap();
+    let mut watcher = Watcher::new(&mount_point, options()).unwrap();
+    std::fs::create_dir_all(mount_point.join("res")).unwrap();
+    std::fs::write(mount_point.join("res").join("OQSsiquc01res_0032.xml"), fixture("insured_card_utf8.xml")).unwrap();
+    assert_eq!(collect(&mut watcher, 1, Duration::from_millis(200), Duration::from_secs(10)).len(), 1);
+}

@@ -41,6 +41,7 @@ namespace KohiNet.Native
         StateStore = 16,
         InvalidSetting = 17,
         InvalidLayout = 18,
+        NotATerminalFolder = 19,
         NullArgument = 1000,
         InvalidArgument = 1001,
         OutOfRange = 1002,

@@ -95,6 +95,14 @@ test('breaking out of for await loses nothing: the rest, and the one not acknowl
   fs.rmSync(root, { recursive: true })
 })
 
+test('the results folder itself is refused, typed', () => {
+  const root = terminal()
+  fs.copyFileSync(path.join(FIXTURES, 'face_pmh_two.xml'), path.join(root, 'res', 'OQSsiquc01res_0001.xml'))
+  assert.throws(() => kohi.watch(path.join(root, 'res'), FAST), (e) => e.code === 'not_a_terminal_folder' && e.number === 19)
+  assert.equal(fs.existsSync(path.join(root, 'res', '.kohi-inbox.sqlite')), false)
+  fs.rmSync(root, { recursive: true })
+})
+
 test('a broken file arrives with its error; a second watcher is refused', async () => {
   const root = terminal()
   fs.writeFileSync(path.join(root, 'res', 'OQSsiquc01res_0001.xml'), '<XmlMsg><MessageBody>')

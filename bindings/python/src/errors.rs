@@ -22,8 +22,19 @@ create_exception!(kohi, AliasTableError, KohiError, "The alias table is not vali
 create_exception!(kohi, StoredRecordError, KohiError, "A stored record given to reconcile is not valid.");
 create_exception!(kohi, AlreadyWatchedError, KohiError, "Another watcher holds this folder.");
 create_exception!(kohi, StateStoreError, KohiError, "The watcher's ledger could not be opened, read or written.");
-create_exception!(kohi, InvalidSettingError, KohiError, "A setting is out of its allowed range, or puts kohi's files in a watched folder.");
+create_exception!(
+    kohi,
+    InvalidSettingError,
+    KohiError,
+    "A setting is out of its allowed range, or puts kohi's files in a watched folder."
+);
 create_exception!(kohi, LayoutError, KohiError, "The layout file is not valid (the message names the key).");
+create_exception!(
+    kohi,
+    NotATerminalFolderError,
+    KohiError,
+    "The folder to watch has no res/ or face/ but is one of them or holds a terminal folder."
+);
 
 /// The classes of `io` errors, made at run time because each has two bases (a kohi class and a
 /// built-in `OSError` class), which `create_exception!` cannot declare: `FileReadError` is a
@@ -107,6 +118,7 @@ pub(crate) fn class_for<'py>(py: Python<'py>, code: &str) -> Bound<'py, PyType> 
         "state_store" => py.get_type::<StateStoreError>(),
         "invalid_setting" => py.get_type::<InvalidSettingError>(),
         "invalid_layout" => py.get_type::<LayoutError>(),
+        "not_a_terminal_folder" => py.get_type::<NotATerminalFolderError>(),
         _ => py.get_type::<KohiError>(),
     }
 }
@@ -148,6 +160,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("StateStoreError", py.get_type::<StateStoreError>())?;
     m.add("InvalidSettingError", py.get_type::<InvalidSettingError>())?;
     m.add("LayoutError", py.get_type::<LayoutError>())?;
+    m.add("NotATerminalFolderError", py.get_type::<NotATerminalFolderError>())?;
     // The stable error table, and which class each code raises (for the tests and for callers
     // that map codes themselves).
     let codes: Vec<(u32, &str, &str)> = kohi_core::ERROR_CODES.iter().map(|e| (e.number, e.code, e.meaning)).collect();

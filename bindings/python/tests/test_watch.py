@@ -259,3 +259,12 @@ def test_waiting_tells_a_drained_folder_from_a_file_not_yet_delivered(tmp_path):
         assert event is not None and event.error.code == "malformed_xml"
         assert event.ack() is True
         assert watcher.next_event(0.1) is None and watcher.waiting == 0
+
+
+def test_the_results_folder_itself_is_refused(tmp_path):
+    root = terminal(tmp_path)
+    shutil.copy(FIXTURES / "face_pmh_two.xml", root / "res" / "OQSsiquc01res_0001.xml")
+    with pytest.raises(kohi.NotATerminalFolderError) as raised:
+        kohi.watch(root / "res", **FAST)
+    assert (raised.value.code, raised.value.number) == ("not_a_terminal_folder", 19)
+    assert not (root / "res" / ".kohi-inbox.sqlite").exists()
