@@ -91,4 +91,14 @@ expect "$WORK/consumer.txt" "stored OQSsiquc01res_2.xml"
 [ -z "$("$ROOT/target/release/kohi" watch "$WORK/oqs" --settle 50 --idle-exit 1 </dev/null)" ] \
   || { echo "README consumer: lines it acknowledged came again" >&2; exit 1; }
 
+echo "-- Python's async inbox (the folder and an idle exit put in)"
+mkdir -p "$WORK/oqs2/res" "$WORK/oqs2/face"
+cp fixtures/face_pmh_two.xml "$WORK/oqs2/face/OQSsiquc01res_face_1.xml"
+{ echo 'import asyncio, kohi'
+  echo 'async def store(event): print("stored", event.kind, len(event.result.patients[0].kohi))'
+  block "Using kohi at the terminal" python 3 | sed "s|kohi.watch(\"/mnt/oqs\")|kohi.watch(\"$WORK/oqs2\", idle_timeout=1.0, settle=0.05)|"
+} > "$WORK/async_consumer.py"
+.venv/bin/python "$WORK/async_consumer.py" > "$WORK/async_consumer.txt" 2>&1
+expect "$WORK/async_consumer.txt" "stored face 2"
+
 echo "README snippets: all ran as written"

@@ -191,6 +191,26 @@ impl Watcher {
         slf
     }
 
+    /// `async for event in watcher`: each wait on a worker thread of the running loop's default
+    /// executor (`kohi/_aio.py`), so the event loop never blocks.
+    fn __aiter__(slf: Bound<'_, Self>) -> PyResult<Bound<'_, PyAny>> {
+        slf.py().import("kohi._aio")?.getattr("AsyncEvents")?.call1((slf,))
+    }
+
+    /// `async with kohi.watch(…) as watcher`: closed on leaving, as with `with`.
+    fn __aenter__(slf: Bound<'_, Self>) -> PyResult<Bound<'_, PyAny>> {
+        slf.py().import("kohi._aio")?.getattr("enter")?.call1((slf,))
+    }
+
+    fn __aexit__<'py>(
+        slf: Bound<'py, Self>,
+        _type: &Bound<'py, PyAny>,
+        _value: &Bound<'py, PyAny>,
+        _traceback: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        slf.py().import("kohi._aio")?.getattr("leave")?.call1((slf,))
+    }
+
     fn __exit__(
         &self,
         py: Python<'_>,

@@ -268,3 +268,29 @@ def test_the_results_folder_itself_is_refused(tmp_path):
         kohi.watch(root / "res", **FAST)
     assert (raised.value.code, raised.value.number) == ("not_a_terminal_folder", 19)
     assert not (root / "res" / ".kohi-inbox.sqlite").exists()
+
+
+def test_async_for_and_async_with_and_a_cancelled_wait_loses_nothing(tmp_path):
+    import asyncio
+
+    root = terminal(tmp_path)
+    shutil.copy(FIXTURES / "face_pmh_two.xml", root / "face" / "OQSsiquc01res_face_x_1.xml")
+
+    async def main():
+        async with kohi.watch(root, idle_timeout=3.0, **FAST) as watcher:
+            events = watcher.__aiter__()
+            first = await events.__anext__()
+            assert (first.kind, first.ack()) == ("face", True)
+            # A wait given up before anything arrives (its task cancelled)...
+            with pytest.raises(asyncio.TimeoutError):
+                await asyncio.wait_for(events.__anext__(), 0.3)
+            # ... leaves its worker waiting: what it takes is the next call's, not dropped.
+            shutil.copy(FIXTURES / "insured_card_utf8.xml", root / "res" / "OQSsiquc01res_0002.xml")
+            second = await events.__anext__()
+            assert (second.kind, second.ack()) == ("result", True)
+            assert [e async for e in watcher] == []  # ends after idle_timeout, as `for` does
+        # Left `async with`: closed, the folder free for the next watcher.
+        with kohi.watch(root, **FAST) as again:
+            assert again.next_event(0.5) is None
+
+    asyncio.run(main())
