@@ -476,7 +476,7 @@ impl Watcher {
             seen: VecDeque::new(),
         };
         if watcher.root.is_dir() {
-            refuse_a_folder_of_the_terminal(&watcher.root)?;
+            refuse_a_folder_of_the_terminal(&watcher.root, watcher.options.done_dir.as_deref())?;
             watcher.open()?;
         }
         Ok(watcher)
@@ -1077,9 +1077,10 @@ const ENTRIES_LOOKED_AT: usize = 256;
 /// terminal folder is elsewhere: the watcher would deliver nothing, and nothing would say why
 /// (`kohi watch /mnt/oqs/res`, a share mounted one level up). Its name is `res`, `face` or `req`;
 /// or it holds files of the kinds the terminal writes (`.xml`, `.err`, `.zip`); or a folder in
-/// it holds `res/` or `face/`. An empty folder (a share's mount point before it is mounted) is
-/// no sign: it is watched, and its folders are looked for until they appear.
-fn refuse_a_folder_of_the_terminal(root: &Path) -> Result<()> {
+/// it holds `res/` or `face/` (other than `done_dir`, whose folders are named so). An empty
+/// folder (a share's mount point before it is mounted) is no sign: it is watched, and its
+/// folders are looked for until they appear.
+fn refuse_a_folder_of_the_terminal(root: &Path, done_dir: Option<&Path>) -> Result<()> {
     let has_folders = |dir: &Path| Folder::ALL.iter().any(|folder| dir.join(folder.name()).is_dir());
     if has_folders(root) {
         return Ok(());
@@ -1096,7 +1097,7 @@ fn refuse_a_folder_of_the_terminal(root: &Path) -> Result<()> {
     for entry in entries.flatten().take(ENTRIES_LOOKED_AT) {
         let path = entry.path();
         let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
-        if is_dir && has_folders(&path) {
+        if is_dir && has_folders(&path) && !done_dir.is_some_and(|done| same_folder(done, &path)) {
             return Err(Error::NotATerminalFolder { why: "holds a terminal folder" });
         }
         let extension = path.extension().and_then(OsStr::to_str).unwrap_or("");

@@ -936,6 +936,14 @@ fn a_folder_that_is_not_the_terminal_folder_is_refused() {
     std::fs::remove_dir_all(&above).unwrap();
     assert!(message.contains("holds a terminal folder"), "{message}");
 
+    // A terminal folder whose res/ and face/ are not there for the moment, and which holds
+    // done_dir (named so, with its own res/ and face/), is still the terminal folder.
+    let with_done = terminal.root.join("with-done");
+    std::fs::create_dir_all(with_done.join("done").join("res")).unwrap();
+    let mut with_done_options = options();
+    with_done_options.done_dir = Some(with_done.join("done"));
+    assert!(Watcher::new(&with_done, with_done_options).is_ok());
+
     // An empty folder is watched, and its folders are read once they appear.
     let mount_point = terminal.root.join("mnt");
     std::fs::create_dir_all(&mount_point).unwrap();
