@@ -11,7 +11,9 @@
 //! - Each event has a stable [`WatchEvent::id`]: the content's SHA-256 and a hash of the folder
 //!   and name. A repeat of an unacknowledged event carries the same id, so a consumer can dedupe.
 //! - A file is keyed by its content, not its size and time: the same name re-sent with new content
-//!   (even with the old size and mtime) is delivered again; a `touch` is not.
+//!   (even with the old size and mtime) is delivered again; a `touch` is not. One rewritten
+//!   between its delivery and its acknowledgement is not moved to `done_dir` by that
+//!   acknowledgement: it is delivered as the new version, and moved once that is acknowledged.
 //!
 //! Crash points (kill -9 right there):
 //! - while a file is being written, settling or parsed: nothing recorded; found again at start.
@@ -286,6 +288,8 @@ struct Pending {
     hash: String,
     path: PathBuf,
     folder: Folder,
+    /// The file as it was read for delivery: what the acknowledgement may move to `done_dir`.
+    fingerprint: Fingerprint,
     /// What pairing remembers of it, written with its acknowledgement.
     seen: Option<Seen>,
 }
@@ -310,7 +314,9 @@ impl Ledger {
         let Some(store) = self.store.as_mut() else { return Ok(false) };
         store.ack_remembering(&pending.key, &pending.hash, pending.seen.as_ref())?;
         let pending = self.pending.remove(id).expect("looked up above");
-        if let Some(done) = &self.done_dir {
+        if let Some(done) = &self.done_dir
+            && still_as_delivered(&pending)
+        {
             match move_to_done(&pending.path, &done.join(pending.folder.name())) {
                 // Gone already (the consumer moved it itself): nothing to move.
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -318,6 +324,19 @@ impl Ledger {
             }
         }
         Ok(true)
+    }
+}
+
+/// Whether the file at a pending event's path is still the one delivered (same size, times and
+/// inode; on Unix its status-change time too, which a rewrite always moves, `cp -p` included).
+/// If not, the terminal rewrote it after the delivery: moving it now would take a version
+/// nobody received out of the watch. It stays, and the inbox's next look delivers it if its
+/// content is new, or moves it (as acknowledged) if it is not. A missing file is "as
+/// delivered": the move then finds nothing to move.
+fn still_as_delivered(pending: &Pending) -> bool {
+    match std::fs::metadata(&pending.path) {
+        Ok(meta) => Fingerprint::of(&meta) == pending.fingerprint,
+        Err(_) => true,
     }
 }
 
@@ -846,7 +865,8 @@ impl Watcher {
         let id = event_id(&hash, &key);
         let request = self.pair(path, kind, &outcome);
         let (related, seen) = self.relate(path, kind, &outcome);
-        let pending = Pending { key, hash, path: path.to_owned(), folder: candidate.folder, seen };
+        let fingerprint = candidate.fingerprint.clone();
+        let pending = Pending { key, hash, path: path.to_owned(), folder: candidate.folder, fingerprint, seen };
         lock(&self.ledger).pending.insert(id.clone(), pending);
         self.known.insert(path.to_owned(), candidate.fingerprint);
         self.queue.push_back(WatchEvent { id, path: path.to_owned(), kind, outcome, request, related });

@@ -952,3 +952,28 @@ fn a_folder_that_is_not_the_terminal_folder_is_refused() {
     std::fs::write(mount_point.join("res").join("OQSsiquc01res_0032.xml"), fixture("insured_card_utf8.xml")).unwrap();
     assert_eq!(collect(&mut watcher, 1, Duration::from_millis(200), Duration::from_secs(10)).len(), 1);
 }
+
+/// A file rewritten with new content between its delivery and its acknowledgement (the
+/// terminal re-sends under the same name while the consumer stores the first version): the
+/// acknowledgement moved whatever was at the path into `done_dir`, so the new version was never
+/// delivered. Now it stays, is delivered as the new version, and moves once acknowledged.
+#[test]
+fn a_file_rewritten_before_its_acknowledgement_is_not_moved_unread() {
+    let terminal = Terminal::new("done-rewritten");
+    let done = terminal.root.join("done");
+    let mut options = options();
+    options.done_dir = Some(done.clone());
+    let mut watcher = Watcher::new(&terminal.root, options).unwrap();
+    let file = terminal.path("res", "OQSsiquc01res_0040.xml");
+    std::fs::write(&file, fixture("insured_card_utf8.xml")).unwrap();
+    let first = collect_with(&mut watcher, 1, Duration::ZERO, Duration::from_secs(10), false).remove(0);
+    let rewritten = fixture("face_pmh_two.xml");
+    std::fs::write(&file, &rewritten).unwrap();
+    assert!(watcher.ack(&first.id).unwrap());
+    let again = collect(&mut watcher, 1, Duration::from_millis(500), Duration::from_secs(10));
+    assert_eq!(again.len(), 1, "the new version was never delivered");
+    assert_eq!(json_of(&again[0]), golden_json("face_pmh_two.xml"));
+    let moved: Vec<_> =
+        std::fs::read_dir(done.join("res")).unwrap().map(|e| std::fs::read(e.unwrap().path()).unwrap()).collect();
+    assert_eq!(moved, [rewritten]);
+}
