@@ -133,18 +133,28 @@ fn land_files(root: PathBuf, count: usize, seed: u64) -> thread::JoinHandle<Vec<
     })
 }
 
-#[test]
-fn kill_9_at_random_points_while_files_land_loses_nothing() {
+/// What a run of kill_9_while_files_land saw: the files written (path, bytes), the lines
+/// printed, and how many kills there were.
+struct Killed {
+    written: Vec<(String, Vec<u8>)>,
+    lines: Vec<Line>,
+    kills: usize,
+    seed: u64,
+}
+
+/// `kohi watch ROOT EXTRA…` killed (SIGKILL) at random points, at least 20 times, while 240
+/// files land; then run until idle. Asserts the promise: every file printed, parsed, each with
+/// one id, at most one repeat per kill.
+fn kill_9_while_files_land(root: &Path, extra: &[&str]) -> Killed {
     let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64;
     eprintln!("seed {seed}");
     let mut random = Lcg(seed);
-    let root = terminal("kill9");
     let lines = Arc::new(Mutex::new(Vec::new()));
-    let writer = land_files(root.clone(), 240, seed);
+    let writer = land_files(root.to_owned(), 240, seed);
     let mut kills = 0;
     let started = Instant::now();
     while kills < 20 || !writer.is_finished() {
-        let mut child = watch(&root, &[]);
+        let mut child = watch(root, extra);
         let reader = read_lines(&mut child, lines.clone());
         thread::sleep(Duration::from_millis(50 + random.below(400)));
         child.kill().unwrap(); // SIGKILL
@@ -154,11 +164,16 @@ fn kill_9_at_random_points_while_files_land_loses_nothing() {
         assert!(started.elapsed() < Duration::from_secs(300), "the writer never finished");
     }
     let written = writer.join().unwrap();
-    run_to_idle(&root, &lines);
+    let mut to_idle = extra.to_vec();
+    to_idle.extend(["--idle-exit", "2"]);
+    let mut child = watch(root, &to_idle);
+    let reader = read_lines(&mut child, lines.clone());
+    assert!(child.wait().unwrap().success());
+    reader.join().unwrap();
 
-    let lines = lines.lock().unwrap();
+    let lines = std::mem::take(&mut *lines.lock().unwrap());
     let mut ids_by_file: HashMap<&str, HashSet<&str>> = HashMap::new();
-    for line in lines.iter() {
+    for line in &lines {
         assert!(line.parsed, "{} was delivered unparsed (read while incomplete?)", line.file);
         ids_by_file.entry(&line.file).or_default().insert(&line.id);
     }
@@ -174,6 +189,49 @@ fn kill_9_at_random_points_while_files_land_loses_nothing() {
     let duplicates = lines.len() - written.len();
     assert!(duplicates <= kills, "{duplicates} repeats for {kills} kills (seed {seed})");
     eprintln!("{} files, {kills} kills, {duplicates} repeats", written.len());
+    Killed { written, lines, kills, seed }
+}
+
+#[test]
+fn kill_9_at_random_points_while_files_land_loses_nothing() {
+    let root = terminal("kill9");
+    let killed = kill_9_while_files_land(&root, &[]);
+    assert!(killed.lines.len() >= killed.written.len());
+    std::fs::remove_dir_all(root).unwrap();
+}
+
+/// The same with `--done`: kills also come inside acknowledgements' moves. Every file ends in
+/// `done/` exactly once, with the bytes written, and none is left in `res/` or `face/`.
+#[test]
+fn kill_9_with_done_moves_every_file_once_and_loses_nothing() {
+    let root = terminal("kill9-done");
+    let done = root.join("done");
+    let killed = kill_9_while_files_land(&root, &["--done", done.to_str().unwrap()]);
+    let seed = killed.seed;
+    for folder in ["res", "face"] {
+        let left: Vec<_> = std::fs::read_dir(root.join(folder)).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert!(left.is_empty(), "left in {folder}/ (seed {seed}): {left:?}");
+    }
+    let mut moved: HashMap<String, Vec<u8>> = HashMap::new();
+    for folder in ["res", "face"] {
+        for entry in std::fs::read_dir(done.join(folder)).unwrap() {
+            let entry = entry.unwrap();
+            let name = format!("{folder}/{}", entry.file_name().to_string_lossy());
+            moved.insert(name, std::fs::read(entry.path()).unwrap());
+        }
+    }
+    assert_eq!(
+        moved.len(),
+        killed.written.len(),
+        "a file twice in done/, or one missing (seed {seed}, {} kills)",
+        killed.kills
+    );
+    for (path, bytes) in &killed.written {
+        let path = Path::new(path);
+        let folder = path.parent().unwrap().file_name().unwrap().to_string_lossy();
+        let name = format!("{folder}/{}", path.file_name().unwrap().to_string_lossy());
+        assert_eq!(moved.get(&name), Some(bytes), "{name} not in done/ as written (seed {seed})");
+    }
     std::fs::remove_dir_all(root).unwrap();
 }
 

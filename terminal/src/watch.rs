@@ -1046,11 +1046,36 @@ fn move_to_done(path: &Path, folder: &Path) -> std::io::Result<()> {
     for n in 1..10_000u32 {
         let target = folder.join(numbered(name, n));
         match move_no_replace(path, &target) {
+            // The file itself under this name: a kill came between the link and the removal
+            // of the old name. Only the removal is left (a second name would be a duplicate).
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && same_file(path, &target) => {
+                // The kill may have come before the new name was synced: synced first.
+                crate::durable::sync_dir(folder);
+                return std::fs::remove_file(path);
+            }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
             other => return other,
         }
     }
     Err(std::io::ErrorKind::AlreadyExists.into())
+}
+
+/// Whether two names are links to one file (its device and inode; on other systems than Unix,
+/// never: a name already taken there gets the next number, as before).
+fn same_file(a: &Path, b: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (std::fs::symlink_metadata(a), std::fs::symlink_metadata(b)) {
+            (Ok(a), Ok(b)) => a.is_file() && (a.dev(), a.ino()) == (b.dev(), b.ino()),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (a, b);
+        false
+    }
 }
 
 fn numbered(name: &OsStr, n: u32) -> std::ffi::OsString {

@@ -977,3 +977,29 @@ fn a_file_rewritten_before_its_acknowledgement_is_not_moved_unread() {
         std::fs::read_dir(done.join("res")).unwrap().map(|e| std::fs::read(e.unwrap().path()).unwrap()).collect();
     assert_eq!(moved, [rewritten]);
 }
+
+/// A kill -9 between the two steps of a move to `done_dir` on one file system (the new name
+/// linked, the old not yet removed): the next start finished the move under a second name
+/// (`x.2.xml`), the same file twice in `done_dir`. The name already there is that file: only
+/// the old name goes.
+#[cfg(unix)]
+#[test]
+fn a_move_cut_between_link_and_removal_is_finished_without_a_second_name() {
+    let terminal = Terminal::new("done-half-moved");
+    let file = terminal.path("res", "OQSsiquc01res_0050.xml");
+    std::fs::write(&file, fixture("insured_card_utf8.xml")).unwrap();
+    let mut watcher = Watcher::new(&terminal.root, options()).unwrap();
+    assert_eq!(collect(&mut watcher, 1, Duration::from_millis(200), Duration::from_secs(10)).len(), 1);
+    drop(watcher);
+    // Acknowledged, linked into done_dir, killed before the old name was removed.
+    let done = terminal.root.join("done");
+    std::fs::create_dir_all(done.join("res")).unwrap();
+    std::fs::hard_link(&file, done.join("res/OQSsiquc01res_0050.xml")).unwrap();
+    let mut options = options();
+    options.done_dir = Some(done.clone());
+    let mut watcher = Watcher::new(&terminal.root, options).unwrap();
+    assert!(collect(&mut watcher, 0, Duration::from_millis(500), Duration::from_secs(2)).is_empty(), "not again");
+    assert!(!file.exists());
+    let names: Vec<_> = std::fs::read_dir(done.join("res")).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(names, ["OQSsiquc01res_0050.xml"]);
+}
