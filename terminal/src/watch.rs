@@ -20,6 +20,8 @@
 //! - after delivery, before the consumer acts: not acknowledged; delivered again (same id).
 //! - inside [`Watcher::ack`] before SQLite commits: not acknowledged; delivered again.
 //! - after the commit, before the move to `done_dir`: acknowledged; the move is redone at start.
+//! - between the new name's link in `done_dir` and the old name's removal: at start the name in
+//!   `done_dir` is found to be the file itself, and only the removal is done (no second name).
 //! - in the middle of a cross-filesystem move: the copy may exist twice in `done_dir` (unique
 //!   names, never overwritten); the original is removed only after its copy is on disk. A
 //!   temporary copy left behind is removed at a later start, once an hour old.
