@@ -5,6 +5,9 @@ using System;
 using System.Collections.Generic;
 using System.Runtime.InteropServices;
 using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+using System.Diagnostics;
 using KohiNet.Native;
 
 // The tests (Tests.exe) check LibraryCheck's rules directly.
@@ -678,6 +681,32 @@ namespace KohiNet
                 if (result != IntPtr.Zero) owner.HoldsOutside(Kohi.HeldFor(Kohi.FileSize(delivered.Path)));
                 return delivered;
             }
+        }
+
+        /// <summary>How long one wait of <see cref="NextAsync"/> lasts at most: the cancellation
+        /// token is looked at between waits, so it takes effect within this time.</summary>
+        private const uint AsyncWaitMs = 200;
+
+        /// <summary><see cref="Next"/> on a thread-pool thread, for <c>await</c> (a UI thread stays
+        /// free): the next delivered file within <paramref name="timeoutMs"/>, or null. The
+        /// <paramref name="cancellationToken"/> is looked at between waits of at most 200 ms, never
+        /// inside one: an event a wait took is always returned, never dropped, and a cancelled
+        /// call ends as a cancelled task (<c>OperationCanceledException</c>) with no event taken.
+        /// One call at a time, as for <see cref="Next"/>.</summary>
+        public Task<WatchEvent> NextAsync(uint timeoutMs, CancellationToken cancellationToken = default(CancellationToken))
+        {
+            return Task.Run(() =>
+            {
+                var clock = Stopwatch.StartNew();
+                while (true)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    long left = timeoutMs - clock.ElapsedMilliseconds;
+                    uint wait = (uint)Math.Max(0L, Math.Min(AsyncWaitMs, left));
+                    WatchEvent delivered = Next(wait);
+                    if (delivered != null || left <= AsyncWaitMs) return delivered;
+                }
+            }, cancellationToken);
         }
 
         /// <summary>How many files were seen and are not delivered yet (settling, or not parsing

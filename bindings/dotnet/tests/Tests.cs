@@ -187,6 +187,25 @@ static class Tests
                 if (e != null) again.Ack(e);
             }
             Check(again.Waiting == 0, "drained");
+
+            // NextAsync: a cancelled wait ends soon, as a cancelled task, and takes no event...
+            var cancel = new CancellationTokenSource();
+            var waiting = again.NextAsync(60000, cancel.Token);
+            Thread.Sleep(300);
+            var cancelledAt = System.Diagnostics.Stopwatch.StartNew();
+            cancel.Cancel();
+            bool cancelled = false;
+            try { waiting.Wait(5000); }
+            catch (AggregateException ae) { cancelled = ae.InnerException is OperationCanceledException; }
+            Check(cancelled && waiting.IsCanceled && cancelledAt.ElapsedMilliseconds < 2000, "NextAsync: cancelled within a wait");
+            Check(again.NextAsync(0).Result == null, "NextAsync: null when nothing comes in time");
+            // ... so the file written next is the next call's, delivered.
+            File.Copy(Path.Combine(fixtures, "face_pmh_two.xml"), Path.Combine(root, "face", "OQSsiquc01res_face_async.xml"));
+            using (WatchEvent later = again.NextAsync(10000).Result)
+            {
+                Check(later != null && later.Path.EndsWith("OQSsiquc01res_face_async.xml") && later.Result != null, "NextAsync: delivered after a cancelled wait");
+                if (later != null) again.Ack(later);
+            }
         }
         Directory.Delete(root, true);
     }
