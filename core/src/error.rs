@@ -277,14 +277,14 @@ pub enum Error {
         /// The setting's name.
         name: &'static str,
     },
-    /// The folder given to a watcher has no `res/` or `face/` folder, and it is one of them itself
-    /// (named so, or holding result files), or it holds the terminal folder one level down: a
-    /// watcher there would deliver nothing, and nothing would say why.
-    #[error(
-        "the folder to watch has no res/ or face/ folder but {why}: give the terminal folder that holds res/ and face/"
-    )]
+    /// A folder given is certainly not the terminal folder the call needs: a watcher's folder
+    /// without `res/` or `face/` that is one of them itself (named so, or holding result files)
+    /// or holds the terminal folder one level down; a request's folder that is `res/` or
+    /// `face/`, or the terminal folder itself (holding `req/`). A watcher there would deliver
+    /// nothing, a request would never be answered, and nothing would say why.
+    #[error("{why}")]
     NotATerminalFolder {
-        /// Which sign: `"is named as one of them"`, `"holds result files"`, `"holds a terminal folder"`.
+        /// What is wrong and what to give instead (a fixed text, never a path).
         why: &'static str,
     },
     /// A layout file is not valid (the key is named; `reason` says why).
@@ -348,7 +348,7 @@ error_codes! {
     16 StateStore "state_store" "the watcher's state store could not be opened, read or written",
     17 InvalidSetting "invalid_setting" "a setting is out of its allowed range, or puts kohi's files in a watched folder",
     18 InvalidLayout "invalid_layout" "a layout file is not valid (the message names the key)",
-    19 NotATerminalFolder "not_a_terminal_folder" "the folder to watch has no res/ or face/ but is one of them or holds a terminal folder",
+    19 NotATerminalFolder "not_a_terminal_folder" "a folder given is not the terminal folder (to watch) or its req/ (for requests)",
 }
 
 impl Error {

@@ -107,7 +107,7 @@ enum kohi_status
    */
   KOHI_STATUS_INVALID_LAYOUT = 18,
   /*
-   The folder to watch has no `res/` or `face/` but is one of them or holds a terminal folder.
+   A folder given is not the terminal folder (to watch) or its `req/` (for requests).
    */
   KOHI_STATUS_NOT_A_TERMINAL_FOLDER = 19,
   /*

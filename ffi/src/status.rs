@@ -46,7 +46,7 @@ pub enum kohi_status {
     InvalidSetting = 17,
     /// A layout file is not valid (the message names the key).
     InvalidLayout = 18,
-    /// The folder to watch has no `res/` or `face/` but is one of them or holds a terminal folder.
+    /// A folder given is not the terminal folder (to watch) or its `req/` (for requests).
     NotATerminalFolder = 19,
     /// A pointer that must not be NULL was NULL.
     NullArgument = 1000,

@@ -156,9 +156,30 @@ impl QualificationRequest {
     pub fn write_to(&self, req_dir: &Path, free_part: &str, encoding: Encoding) -> Result<PathBuf> {
         let name = request_file_name(free_part)?;
         let bytes = self.to_xml(encoding)?;
+        refuse_a_folder_other_than_req(req_dir)?;
         write_atomically(&req_dir.join(&name), &bytes)?;
         Ok(req_dir.join(name))
     }
+}
+
+/// `not_a_terminal_folder` when `req_dir` is certainly not the terminal's `req/`: it is `res/` or
+/// `face/` (named so), where the terminal writes and never reads a request, or the terminal
+/// folder itself (it holds `req/`). A request written there would never be answered, and
+/// nothing would say why. A folder that does not exist is left to the write (`io`).
+fn refuse_a_folder_other_than_req(req_dir: &Path) -> Result<()> {
+    let name = std::fs::canonicalize(req_dir).ok().and_then(|path| path.file_name().map(|n| n.to_owned()));
+    let named = |folder: &str| name.as_ref().and_then(|n| n.to_str()).is_some_and(|n| n.eq_ignore_ascii_case(folder));
+    if named("res") || named("face") {
+        return Err(Error::NotATerminalFolder {
+            why: "requests go into the terminal's req/ folder, not res/ or face/, where it never reads one",
+        });
+    }
+    if !named("req") && req_dir.join("req").is_dir() {
+        return Err(Error::NotATerminalFolder {
+            why: "requests go into the terminal's req/ folder: the folder given holds req/, give req/ itself",
+        });
+    }
+    Ok(())
 }
 
 /// `OQSsiquc01req_<free_part>.xml`, refusing anything that could leave the folder.
@@ -358,5 +379,26 @@ mod tests {
         assert_eq!(std::fs::read(&path).unwrap(), first);
         assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// A request written into `res/`, `face/` or the terminal folder itself is never read by the
+    /// terminal: it was written, the call said so, and no answer ever came. Refused, nothing
+    /// written.
+    #[test]
+    fn a_request_outside_req_is_refused() {
+        let root = std::env::temp_dir().join(format!("kohi-req-elsewhere-{}", std::process::id()));
+        for folder in ["req", "res", "FACE"] {
+            std::fs::create_dir_all(root.join(folder)).unwrap();
+        }
+        for wrong in [root.join("res"), root.join("FACE"), root.clone(), root.join("req").join("..")] {
+            let refused = sample().write_to(&wrong, "0001", Encoding::Utf8).unwrap_err();
+            assert_eq!(refused.code(), "not_a_terminal_folder", "{}", wrong.display());
+            assert!(refused.to_string().contains("req/"), "{refused}");
+        }
+        for folder in ["res", "FACE"] {
+            assert_eq!(std::fs::read_dir(root.join(folder)).unwrap().count(), 0, "written into {folder}/");
+        }
+        assert!(sample().write_to(&root.join("req"), "0001", Encoding::Utf8).is_ok());
+        std::fs::remove_dir_all(root).unwrap();
     }
 }

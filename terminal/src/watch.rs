@@ -1115,6 +1115,13 @@ fn refuse_own_files_in_the_watch(root: &Path, options: &WatchOptions) -> Result<
     Ok(())
 }
 
+const NAMED_AS_ONE_OF_THEM: &str = "the folder to watch has no res/ or face/ folder but is named as one of them: \
+     give the terminal folder that holds res/ and face/";
+const HOLDS_RESULT_FILES: &str = "the folder to watch has no res/ or face/ folder but holds result files: \
+     give the terminal folder that holds res/ and face/";
+const HOLDS_A_TERMINAL_FOLDER: &str = "the folder to watch has no res/ or face/ folder but holds a terminal folder: \
+     give that folder";
+
 /// How many entries of a folder with no `res/` or `face/` are looked at for a sign that it is
 /// not the terminal folder: enough for any terminal's folders, few enough for a folder as large
 /// as a drive's root to cost nothing.
@@ -1138,18 +1145,18 @@ fn refuse_a_folder_of_the_terminal(root: &Path, done_dir: Option<&Path>) -> Resu
     // `canonicalize`, for a root spelled `.` or `res/.`.
     let named = std::fs::canonicalize(root).ok().and_then(|path| path.file_name().map(is_a_terminal_name));
     if named == Some(true) {
-        return Err(Error::NotATerminalFolder { why: "is named as one of them" });
+        return Err(Error::NotATerminalFolder { why: NAMED_AS_ONE_OF_THEM });
     }
     let Ok(entries) = std::fs::read_dir(root) else { return Ok(()) };
     for entry in entries.flatten().take(ENTRIES_LOOKED_AT) {
         let path = entry.path();
         let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
         if is_dir && has_folders(&path) && !done_dir.is_some_and(|done| same_folder(done, &path)) {
-            return Err(Error::NotATerminalFolder { why: "holds a terminal folder" });
+            return Err(Error::NotATerminalFolder { why: HOLDS_A_TERMINAL_FOLDER });
         }
         let extension = path.extension().and_then(OsStr::to_str).unwrap_or("");
         if !is_dir && ["xml", "err", "zip"].iter().any(|e| extension.eq_ignore_ascii_case(e)) {
-            return Err(Error::NotATerminalFolder { why: "holds result files" });
+            return Err(Error::NotATerminalFolder { why: HOLDS_RESULT_FILES });
         }
     }
     Ok(())

@@ -33,7 +33,7 @@ create_exception!(
     kohi,
     NotATerminalFolderError,
     KohiError,
-    "The folder to watch has no res/ or face/ but is one of them or holds a terminal folder."
+    "A folder given is not the terminal folder (to watch) or its req/ (for requests)."
 );
 
 /// The classes of `io` errors, made at run time because each has two bases (a kohi class and a
