@@ -156,8 +156,10 @@ pub fn watch(args: WatchArgs) -> Result<bool, String> {
                     eprintln!("kohi: standard output could not be synced to disk ({})", e.kind());
                     return Ok(false);
                 }
-                if let Err(e) = watcher.ack(&event.id) {
-                    return failed(&e);
+                match watcher.ack(&event.id) {
+                    Err(e) if moving_failed(&e) => warn_not_moved(&e),
+                    Err(e) => return failed(&e),
+                    Ok(_) => {}
                 }
             }
             // Idle: nothing printed for a while, nothing seen left to print, nothing printed
@@ -258,6 +260,12 @@ fn acks_from_stdin(handle: WatcherHandle) -> Receiver<Consumer> {
                 Some("") => {} // a blank line
                 None => not_an_id(),
                 Some(id) => match handle.ack(id) {
+                    Err(e) if moving_failed(&e) => {
+                        warn_not_moved(&e);
+                        if send.send(Consumer::Acknowledged(id.to_owned())).is_err() {
+                            return;
+                        }
+                    }
                     Ok(true) => {
                         if send.send(Consumer::Acknowledged(id.to_owned())).is_err() {
                             return; // the loop has stopped
@@ -280,6 +288,22 @@ fn pair_by(list: &str) -> Result<Vec<PairBy>, String> {
 }
 
 /// An inbox error: said on stderr (where, never what), exit status 1.
+/// Whether an acknowledgement's error is the move to `done_dir` failing after the ledger
+/// recorded it: the ledger's own failures are `state_store`, and only the move gives `io`.
+fn moving_failed(e: &kohi::Error) -> bool {
+    e.code() == "io"
+}
+
+/// Acknowledged, but not moved to `--done` (a folder that cannot be made, a full disk): said,
+/// and the watch goes on. The file stays where it is, is not printed again, and its move is
+/// tried again at the next start. Stopping here would print one file per run.
+fn warn_not_moved(e: &kohi::Error) {
+    eprintln!(
+        "kohi: acknowledged, but not moved to the --done folder: {e} ({}); tried again at the next start",
+        e.code()
+    );
+}
+
 fn failed(e: &kohi::Error) -> Result<bool, String> {
     eprintln!("kohi: {e} ({})", e.code());
     Ok(false)

@@ -450,3 +450,42 @@ fn output_that_goes_nowhere_is_refused_before_anything_is_acknowledged() {
     assert_eq!(lines.lock().unwrap().len(), 1);
     std::fs::remove_dir_all(root).unwrap();
 }
+
+/// A `--done` folder that cannot be made (its path runs through a file): each acknowledgement
+/// committed, then the move failed, and `kohi watch` stopped with status 1 after one line, so
+/// it printed one file per run. It now says so on stderr and goes on; nothing is printed twice.
+#[test]
+fn a_done_folder_that_cannot_be_made_stops_nothing() {
+    let root = terminal("done-unmakeable");
+    for i in 0..3 {
+        std::fs::write(root.join("face").join(format!("OQSsiquc01res_face_x_{i}.xml")), fixture("face_pmh_two.xml"))
+            .unwrap();
+    }
+    let file = root.join("a-file");
+    std::fs::write(&file, b"").unwrap();
+    let done = file.join("done");
+    let run = || {
+        Command::new(env!("CARGO_BIN_EXE_kohi"))
+            .args([
+                "watch",
+                root.to_str().unwrap(),
+                "--settle",
+                "50",
+                "--idle-exit",
+                "1",
+                "--done",
+                done.to_str().unwrap(),
+            ])
+            .output()
+            .unwrap()
+    };
+    let first = run();
+    let stderr = String::from_utf8_lossy(&first.stderr);
+    assert!(first.status.success(), "{stderr}");
+    assert_eq!(first.stdout.iter().filter(|&&b| b == b'\n').count(), 3, "{stderr}");
+    assert_eq!(stderr.matches("not moved to the --done folder").count(), 3, "{stderr}");
+    let again = run();
+    assert!(again.status.success() && again.stdout.is_empty(), "acknowledged: not printed again");
+    assert_eq!(std::fs::read_dir(root.join("face")).unwrap().count(), 3, "left where they were");
+    std::fs::remove_dir_all(root).unwrap();
+}

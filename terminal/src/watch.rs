@@ -357,7 +357,8 @@ impl WatcherHandle {
     /// id (already acknowledged, or delivered by another watcher). On an error (the ledger
     /// cannot be written, or the watcher was dropped) the event stays pending and is delivered
     /// again after a restart; if only the move failed, the acknowledgement holds and the move is
-    /// retried at the next start.
+    /// retried at the next start. The two are told apart by the code: the ledger's failures are
+    /// `state_store` (not acknowledged), the move's `io` (acknowledged, not moved).
     pub fn ack(&self, id: &str) -> Result<bool> {
         lock(&self.ledger).ack(id)
     }
