@@ -25,9 +25,9 @@
 mod archive;
 mod classify;
 mod durable;
+mod folders;
 mod os_watch;
 pub mod request;
-mod same_folder;
 mod store;
 pub mod watch;
 

@@ -13,6 +13,8 @@ use chrono::NaiveDate;
 use kohi::numbers::normalize;
 use kohi::{Encoding, Error, Result};
 
+use crate::folders::refuse_a_folder_other_than_req;
+
 /// What a 被保険者証 query asks.
 #[derive(Clone, PartialEq, Eq)]
 pub struct QualificationRequest {
@@ -160,26 +162,6 @@ impl QualificationRequest {
         write_atomically(&req_dir.join(&name), &bytes)?;
         Ok(req_dir.join(name))
     }
-}
-
-/// `not_a_terminal_folder` when `req_dir` is certainly not the terminal's `req/`: it is `res/` or
-/// `face/` (named so), where the terminal writes and never reads a request, or the terminal
-/// folder itself (it holds `req/`). A request written there would never be answered, and
-/// nothing would say why. A folder that does not exist is left to the write (`io`).
-fn refuse_a_folder_other_than_req(req_dir: &Path) -> Result<()> {
-    let name = std::fs::canonicalize(req_dir).ok().and_then(|path| path.file_name().map(|n| n.to_owned()));
-    let named = |folder: &str| name.as_ref().and_then(|n| n.to_str()).is_some_and(|n| n.eq_ignore_ascii_case(folder));
-    if named("res") || named("face") {
-        return Err(Error::NotATerminalFolder {
-            why: "requests go into the terminal's req/ folder, not res/ or face/, where it never reads one",
-        });
-    }
-    if !named("req") && req_dir.join("req").is_dir() {
-        return Err(Error::NotATerminalFolder {
-            why: "requests go into the terminal's req/ folder: the folder given holds req/, give req/ itself",
-        });
-    }
-    Ok(())
 }
 
 /// `OQSsiquc01req_<free_part>.xml`, refusing anything that could leave the folder.

@@ -50,9 +50,9 @@ use kohi::{Document, Error, ParseOptions, Personal, Result, parse_with};
 
 use crate::archive::{ArchiveEntry, read_archive};
 use crate::classify::{FileKind, Folder, is_temporary, kind_of, parses_as_xml};
+use crate::folders::{refuse_a_folder_of_the_terminal, refuse_own_files_in_the_watch, same_folder};
 use crate::os_watch::{OsWatch, Wake};
 use crate::request::request_file_name_for;
-use crate::same_folder::same_folder;
 use crate::store::Store;
 
 /// The ledger's default file name in the watched folder.
@@ -1093,74 +1093,6 @@ fn numbered(name: &OsStr, n: u32) -> std::ffi::OsString {
         numbered.push(extension);
     }
     numbered
-}
-
-/// `invalid_setting` naming the setting when kohi's own files would land in a folder the watcher
-/// watches, however spelled: a folder of `done_dir` (`<done>/res`, `<done>/face`), where each
-/// acknowledged file would be a new file delivered again under a new name, without end; the
-/// folder of `state_file`, whose database, `-wal` and `-shm` change with every acknowledgement
-/// and would be delivered after each one, without end.
-fn refuse_own_files_in_the_watch(root: &Path, options: &WatchOptions) -> Result<()> {
-    let watched = Folder::ALL.map(|folder| root.join(folder.name()));
-    let is_watched = |folder: &Path| watched.iter().any(|w| same_folder(folder, w));
-    if let Some(done) = &options.done_dir
-        && Folder::ALL.iter().any(|folder| is_watched(&done.join(folder.name())))
-    {
-        return Err(Error::InvalidSetting { name: "done_dir" });
-    }
-    if let Some(state) = &options.state_file
-        && is_watched(state.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")))
-    {
-        return Err(Error::InvalidSetting { name: "state_file" });
-    }
-    Ok(())
-}
-
-const NAMED_AS_ONE_OF_THEM: &str = "the folder to watch has no res/ or face/ folder but is named as one of them: \
-     give the terminal folder that holds res/ and face/";
-const HOLDS_RESULT_FILES: &str = "the folder to watch has no res/ or face/ folder but holds result files: \
-     give the terminal folder that holds res/ and face/";
-const HOLDS_A_TERMINAL_FOLDER: &str = "the folder to watch has no res/ or face/ folder but holds a terminal folder: \
-     give that folder";
-
-/// How many entries of a folder with no `res/` or `face/` are looked at for a sign that it is
-/// not the terminal folder: enough for any terminal's folders, few enough for a folder as large
-/// as a drive's root to cost nothing.
-const ENTRIES_LOOKED_AT: usize = 256;
-
-/// `not_a_terminal_folder` when `root` exists with no `res/` or `face/` and a sign says the
-/// terminal folder is elsewhere: the watcher would deliver nothing, and nothing would say why
-/// (`kohi watch /mnt/oqs/res`, a share mounted one level up). Its name is `res`, `face` or `req`;
-/// or it holds files of the kinds the terminal writes (`.xml`, `.err`, `.zip`); or a folder in
-/// it holds `res/` or `face/` (other than `done_dir`, whose folders are named so). An empty
-/// folder (a share's mount point before it is mounted) is no sign: it is watched, and its
-/// folders are looked for until they appear.
-fn refuse_a_folder_of_the_terminal(root: &Path, done_dir: Option<&Path>) -> Result<()> {
-    let has_folders = |dir: &Path| Folder::ALL.iter().any(|folder| dir.join(folder.name()).is_dir());
-    if has_folders(root) {
-        return Ok(());
-    }
-    let is_a_terminal_name = |name: &OsStr| {
-        ["res", "face", "req"].iter().any(|n| name.to_str().is_some_and(|name| name.eq_ignore_ascii_case(n)))
-    };
-    // `canonicalize`, for a root spelled `.` or `res/.`.
-    let named = std::fs::canonicalize(root).ok().and_then(|path| path.file_name().map(is_a_terminal_name));
-    if named == Some(true) {
-        return Err(Error::NotATerminalFolder { why: NAMED_AS_ONE_OF_THEM });
-    }
-    let Ok(entries) = std::fs::read_dir(root) else { return Ok(()) };
-    for entry in entries.flatten().take(ENTRIES_LOOKED_AT) {
-        let path = entry.path();
-        let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
-        if is_dir && has_folders(&path) && !done_dir.is_some_and(|done| same_folder(done, &path)) {
-            return Err(Error::NotATerminalFolder { why: HOLDS_A_TERMINAL_FOLDER });
-        }
-        let extension = path.extension().and_then(OsStr::to_str).unwrap_or("");
-        if !is_dir && ["xml", "err", "zip"].iter().any(|e| extension.eq_ignore_ascii_case(e)) {
-            return Err(Error::NotATerminalFolder { why: HOLDS_RESULT_FILES });
-        }
-    }
-    Ok(())
 }
 
 /// The temporary name of a cross-filesystem copy into `done_dir`: the target's name and this.
