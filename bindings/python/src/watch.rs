@@ -156,6 +156,22 @@ impl Watcher {
         self.wait(py, timeout)?.0.map(|e| event(py, e, self.handle.clone())).transpose()
     }
 
+    /// One wait of `async for` (`kohi/_aio.py`): the next event within `timeout` seconds or
+    /// `None`, whether the watcher was cancelled, and how many files seen wait to be delivered.
+    fn _step(&self, py: Python<'_>, timeout: f64) -> PyResult<(Option<WatchEvent>, bool, usize)> {
+        let timeout =
+            Duration::try_from_secs_f64(timeout).map_err(|_| PyValueError::new_err("timeout must be >= 0"))?;
+        let (next, waiting) = self.wait(py, timeout)?;
+        let next = next.map(|e| event(py, e, self.handle.clone())).transpose()?;
+        Ok((next, self.handle.is_cancelled(), waiting))
+    }
+
+    /// `idle_timeout` in seconds, for `async for` (`kohi/_aio.py`).
+    #[getter]
+    fn _idle_timeout(&self) -> Option<f64> {
+        self.idle_timeout.map(|idle| idle.as_secs_f64())
+    }
+
     /// Pairs a future result carrying this `ArbitraryFileIdentifier` with its request file
     /// (`event.request`), in this run and after a restart: in the ledger when this returns
     /// (the last 4,096 are kept). Raises `StateStoreError` if the ledger cannot be written or
@@ -191,8 +207,9 @@ impl Watcher {
         slf
     }
 
-    /// `async for event in watcher`: each wait on a worker thread of the running loop's default
-    /// executor (`kohi/_aio.py`), so the event loop never blocks.
+    /// `async for event in watcher`: waits of at most 0.2 s on worker threads of the running
+    /// loop's default executor (`kohi/_aio.py`, through `_step`), so the event loop never blocks
+    /// and none of them outlives the loop by more than one wait.
     fn __aiter__(slf: Bound<'_, Self>) -> PyResult<Bound<'_, PyAny>> {
         slf.py().import("kohi._aio")?.getattr("AsyncEvents")?.call1((slf,))
     }

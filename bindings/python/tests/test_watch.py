@@ -294,3 +294,24 @@ def test_async_for_and_async_with_and_a_cancelled_wait_loses_nothing(tmp_path):
             assert again.next_event(0.5) is None
 
     asyncio.run(main())
+
+
+def test_an_abandoned_async_wait_does_not_hold_the_program_s_exit(tmp_path):
+    """asyncio.run waits for the default executor's threads: a wait left running after its
+    task was cancelled, outside `async with`, held the exit until a file came (forever)."""
+    import subprocess
+    import sys
+
+    root = terminal(tmp_path)
+    script = (
+        "import asyncio, sys, kohi\n"
+        "async def main():\n"
+        "    events = kohi.watch(sys.argv[1], settle=0.08, poll_interval=0.1).__aiter__()\n"
+        "    try:\n"
+        "        await asyncio.wait_for(events.__anext__(), 0.3)\n"
+        "    except asyncio.TimeoutError:\n"
+        "        print('gave up')\n"
+        "asyncio.run(main())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(root)], capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout.strip()) == (0, "gave up"), done.stderr

@@ -1,18 +1,22 @@
-"""``async for event in watcher`` and ``async with``: the blocking iteration run on a worker
-thread of the event loop's default executor, one wait at a time, so the loop never blocks."""
+"""``async for event in watcher`` and ``async with``: the watcher's waits run on worker threads
+of the event loop's default executor, one at a time and at most 0.2 s each, so the loop never
+blocks and no wait outlives the loop by more than that (``asyncio.run`` waits for the default
+executor's threads before it returns: one wait of its own length would hold the program's exit)."""
 
 import asyncio
 
-_END = object()
+# How long one wait lasts at most (seconds).
+_STEP = 0.2
 
 
 class AsyncEvents:
     """The events of a ``kohi.Watcher`` for ``async for``, ending where iterating it ends
-    (``idle_timeout``, ``cancel()``, ``close()``). One task iterates at a time.
+    (``idle_timeout`` without an event and no file waiting, ``cancel()``, ``close()``). One task
+    iterates at a time.
 
     A wait that is cancelled (its task cancelled, or ``asyncio.timeout`` reached) leaves its
-    worker thread waiting: the event that thread takes is handed out by the next ``__anext__``,
-    never dropped. ``close()`` (or leaving ``async with``) ends that thread's wait."""
+    worker thread to finish its step: the event that step takes is handed out by the next
+    ``__anext__``, never dropped."""
 
     __slots__ = ("_watcher", "_waiting")
 
@@ -24,23 +28,29 @@ class AsyncEvents:
         return self
 
     async def __anext__(self):
-        if self._waiting is None:
-            loop = asyncio.get_running_loop()
-            self._waiting = loop.run_in_executor(None, next, self._watcher, _END)
-        try:
-            # Shielded: cancelling this call leaves the wait, and its event, to the next call.
-            event = await asyncio.shield(self._waiting)
-        except asyncio.CancelledError:
-            if self._waiting.cancelled():
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        while True:
+            if self._waiting is None:
+                self._waiting = loop.run_in_executor(None, self._watcher._step, _STEP)
+            try:
+                # Shielded: cancelling this call leaves the step, and its event, to the next call.
+                event, cancelled, waiting = await asyncio.shield(self._waiting)
+            except asyncio.CancelledError:
+                if self._waiting.cancelled():
+                    self._waiting = None
+                raise
+            except BaseException:
                 self._waiting = None
-            raise
-        except BaseException:
+                raise
             self._waiting = None
-            raise
-        self._waiting = None
-        if event is _END:
-            raise StopAsyncIteration
-        return event
+            if event is not None:
+                return event
+            if cancelled:
+                raise StopAsyncIteration
+            idle = self._watcher._idle_timeout
+            if idle is not None and waiting == 0 and loop.time() - started >= idle:
+                raise StopAsyncIteration
 
 
 async def enter(watcher):
@@ -48,5 +58,5 @@ async def enter(watcher):
 
 
 async def leave(watcher):
-    # close() wakes a worker thread still waiting and frees the folder.
+    # close() ends a step still running and frees the folder.
     watcher.close()
