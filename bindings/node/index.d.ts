@@ -3,10 +3,23 @@
 
 /** Added in index.js. */
 export interface Watcher {
-  /** The next delivered file within `timeoutMs` (default 1000), or null (also once closed). */
+  /**
+   * The next delivered file within `timeoutMs` (default 1000), or null (also once closed);
+   * rejects with an AbortError once the watcher's `signal` aborted.
+   */
   next(timeoutMs?: number): Promise<WatchEvent | null>
   /** Every file until it is acknowledged; leaving the loop closes the watcher. */
   [Symbol.asyncIterator](): AsyncGenerator<WatchEvent, void, void>
+}
+
+/** Added in index.js. */
+export interface WatchOptions {
+  /**
+   * Stops the watcher when aborted, as `fs.watch` does: a pending or later `next()`, and so a
+   * `for await` loop, rejects with an AbortError (code `ABORT_ERR`, the signal's reason as its
+   * `cause`); what was delivered and not acknowledged is delivered again by the next watcher.
+   */
+  signal?: AbortSignal | null
 }
 
 /** Added in index.js. */

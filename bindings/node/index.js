@@ -9,12 +9,44 @@ const native = require('./binding.js')
 // and `.number`.
 native.Watcher.prototype.next = function next(timeoutMs = 1000) {
   return new Promise((resolve, reject) => {
+    if (abortedBy.has(this)) return reject(abortError(abortedBy.get(this)))
     if (this.closed) return resolve(null)
     this.nextInto(timeoutMs, (error, event) => {
+      // Aborted during the wait: an event that came with it is not handed out (it could not be
+      // acknowledged on a closed watcher), so the next watcher delivers it again.
+      if (abortedBy.has(this)) return reject(abortError(abortedBy.get(this)))
       if (error === null) return resolve(event)
       reject(typed(new Error(error.message), error.code, error.number))
     })
   })
+}
+
+// `watch(folder, { signal })`, as fs.watch and timers/promises take an AbortSignal: aborting
+// closes the watcher (what was not acknowledged is delivered again by the next one), and a
+// pending or later `next()`, so a `for await` loop, rejects with an AbortError. Per watcher: the
+// signal that aborted it, and how to let go of its signal (on close, so that one long-lived
+// signal given to many watchers holds none of them).
+const abortedBy = new WeakMap()
+const releaseSignal = new WeakMap()
+
+// Node's own AbortError as its APIs throw it: name AbortError, code ABORT_ERR, the reason as cause.
+function abortError(signal) {
+  const error = new Error('The operation was aborted', { cause: signal.reason })
+  error.name = 'AbortError'
+  error.code = 'ABORT_ERR'
+  return error
+}
+
+// What Node's own APIs accept as a signal: an object with `aborted` and `addEventListener`.
+function isAbortSignal(value) {
+  return value !== null && typeof value === 'object' && typeof value.aborted === 'boolean' && typeof value.addEventListener === 'function'
+}
+
+const closeWatcher = native.Watcher.prototype.close
+native.Watcher.prototype.close = function close() {
+  releaseSignal.get(this)?.()
+  releaseSignal.delete(this)
+  closeWatcher.call(this)
 }
 
 // `for await (const event of kohi.watch(folder))`: every file until it is acknowledged
@@ -771,7 +803,7 @@ function loneSurrogateAt(text) {
 // lost that way leaves the 公費 under its names unread. Refused instead, as Python's keyword
 // arguments and the CLI's flags are.
 const PARSE_OPTIONS = new Set(['aliases', 'layout', 'maxSize', 'limits'])
-const WATCH_OPTIONS = new Set(['settle', 'pollInterval', 'giveUpAfter', 'stateFile', 'doneDir', 'persistent', 'pairBy', 'parse'])
+const WATCH_OPTIONS = new Set(['settle', 'pollInterval', 'giveUpAfter', 'stateFile', 'doneDir', 'persistent', 'pairBy', 'parse', 'signal'])
 // Function name → which argument is its options object, and the names it takes.
 const OPTIONS_OF = {
   parse: [1, PARSE_OPTIONS],
@@ -844,8 +876,9 @@ function checked(where, fn) {
     try {
       return fn.apply(this, args)
     } catch (error) {
-      // napi's codes are PascalCase (StringExpected, InvalidArg…); kohi's errors carry kohiCode.
-      if (error && error.kohiCode === undefined && typeof error.code === 'string' && /^[A-Z]/.test(error.code)) {
+      // napi's codes are PascalCase (StringExpected, InvalidArg…); kohi's errors carry kohiCode,
+      // an AbortError Node's ABORT_ERR.
+      if (error && error.kohiCode === undefined && typeof error.code === 'string' && /^[A-Z][a-z]/.test(error.code)) {
         throw typed(new TypeError(`${where}: an argument has the wrong type`), 'invalid_argument')
       }
       throw error
@@ -917,6 +950,24 @@ api.parse = checked('parse', function parse(data, options) {
   data = bytesOf('parse', data, options ?? undefined)
   if (options === null || typeof options !== 'object') return native.parse(data, options)
   return parseWithOptions(data, options.aliases, options.layout, options.maxSize, options.limits)
+})
+
+// `watch(folder, options)`: the options' `signal` is index.js's (above); the rest go to the addon.
+const watchFolder = native.watch
+api.watch = checked('watch', function watch(folder, options) {
+  const signal = options !== null && typeof options === 'object' ? options.signal : undefined
+  if (signal === undefined || signal === null) return watchFolder(folder, options)
+  if (!isAbortSignal(signal)) throw typed(new TypeError('watch: `signal` must be an AbortSignal'), 'invalid_argument')
+  if (signal.aborted) throw abortError(signal)
+  const { signal: _, ...rest } = options
+  const watcher = watchFolder(folder, rest)
+  const onAbort = () => {
+    abortedBy.set(watcher, signal)
+    watcher.close()
+  }
+  signal.addEventListener('abort', onAbort, { once: true })
+  releaseSignal.set(watcher, () => signal.removeEventListener('abort', onAbort))
+  return watcher
 })
 
 // `survey(sources, options)`: each source's bytes as `parse` takes them.

@@ -116,17 +116,18 @@ test('a broken file arrives with its error; a second watcher is refused', async 
   fs.rmSync(root, { recursive: true })
 })
 
-// The names index.d.ts declares for an interface (its `name?:` members).
+// The names index.d.ts declares for an interface (its `name?:` members), in each of its
+// declarations (dts-header.txt adds to some, as `signal` to WatchOptions).
 function declaredNames(interfaceName) {
   const dts = fs.readFileSync(path.join(__dirname, '..', 'index.d.ts'), 'utf8')
-  const body = dts.match(new RegExp(`export interface ${interfaceName} \\{([\\s\\S]*?)\\n\\}`))[1]
-  return [...body.matchAll(/^  (\w+)\?:/gm)].map((m) => m[1])
+  const bodies = [...dts.matchAll(new RegExp(`export interface ${interfaceName} \\{([\\s\\S]*?)\\n\\}`, 'g'))]
+  return bodies.flatMap(([, body]) => [...body.matchAll(/^  (\w+)\?:/gm)].map((m) => m[1]))
 }
 
 test('an option name watch() does not know is refused, naming it: a layout beside `parse` was dropped', () => {
   const root = terminal()
   const names = declaredNames('WatchOptions')
-  assert.ok(names.includes('parse') && names.includes('doneDir'), names.join())
+  assert.ok(names.includes('parse') && names.includes('doneDir') && names.includes('signal'), names.join())
   for (const name of names) kohi.watch(root, { ...FAST, [name]: undefined }).close()
   for (const name of declaredNames('ParseOptions')) kohi.watch(root, { ...FAST, parse: { [name]: undefined } }).close()
   const refused = (options, words) =>
@@ -250,4 +251,73 @@ test('a null from next() with a file still waiting: waiting says so until it is 
     watcher.close()
     fs.rmSync(root, { recursive: true, force: true })
   }
+})
+
+// AbortSignal, as fs.watch and timers/promises take it: aborting closes the watcher, a pending
+// or later next() and a `for await` loop reject with an AbortError (code ABORT_ERR, the signal's
+// reason as its cause), and what was delivered without an ack is delivered again.
+const isAbortError = (signal) => (e) => e.name === 'AbortError' && e.code === 'ABORT_ERR' && signal.aborted && e.cause === signal.reason
+
+test('an aborted signal stops a waiting watcher at once, and frees the folder', async () => {
+  const root = terminal()
+  const controller = new AbortController()
+  const watcher = kohi.watch(root, { ...FAST, signal: controller.signal })
+  const pending = watcher.next(20000)
+  const started = Date.now()
+  setTimeout(() => controller.abort(), 100)
+  await assert.rejects(pending, isAbortError(controller.signal))
+  assert.ok(Date.now() - started < 5000, `next() took ${Date.now() - started} ms to end`)
+  assert.equal(watcher.closed, true)
+  await assert.rejects(watcher.next(10), isAbortError(controller.signal))
+  kohi.watch(root, FAST).close()
+  fs.rmSync(root, { recursive: true })
+})
+
+test('an abort ends a for-await loop with an AbortError; the file not acknowledged comes again', async () => {
+  const root = terminal()
+  fs.copyFileSync(path.join(FIXTURES, 'face_pmh_two.xml'), path.join(root, 'face', 'OQSsiquc01res_0001.xml'))
+  const controller = new AbortController()
+  const seen = []
+  await assert.rejects(
+    (async () => {
+      for await (const event of kohi.watch(root, { ...FAST, signal: controller.signal })) {
+        seen.push(event.id)
+        controller.abort(new Error('shutting down'))
+      }
+    })(),
+    isAbortError(controller.signal),
+  )
+  assert.equal(seen.length, 1)
+  const again = kohi.watch(root, FAST)
+  const event = await again.next(5000)
+  assert.equal(event?.id, seen[0])
+  assert.equal(await event.ack(), true)
+  again.close()
+  fs.rmSync(root, { recursive: true })
+})
+
+test('a signal aborted already starts no watcher; a signal that is not one is refused', () => {
+  const root = terminal()
+  const aborted = AbortSignal.abort(new Error('before the start'))
+  assert.throws(() => kohi.watch(root, { ...FAST, signal: aborted }), isAbortError(aborted))
+  assert.equal(fs.existsSync(path.join(root, '.kohi-inbox.sqlite')), false)
+  for (const signal of ['abort', 5, {}]) {
+    assert.throws(() => kohi.watch(root, { ...FAST, signal }), (e) => e.code === 'invalid_argument' && e.message.includes('`signal`'), String(signal))
+  }
+  kohi.watch(root, { ...FAST, signal: null }).close()
+  fs.rmSync(root, { recursive: true })
+})
+
+test('close() lets go of the signal: one signal for many watchers holds none of them', () => {
+  const { getEventListeners } = require('node:events')
+  const root = terminal()
+  const controller = new AbortController()
+  for (let i = 0; i < 3; i++) kohi.watch(root, { ...FAST, signal: controller.signal }).close()
+  assert.equal(getEventListeners(controller.signal, 'abort').length, 0)
+  const open = kohi.watch(root, { ...FAST, signal: controller.signal })
+  assert.equal(getEventListeners(controller.signal, 'abort').length, 1)
+  controller.abort()
+  assert.equal(open.closed, true)
+  assert.equal(getEventListeners(controller.signal, 'abort').length, 0)
+  fs.rmSync(root, { recursive: true })
 })

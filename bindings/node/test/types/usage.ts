@@ -40,6 +40,10 @@ async function watching(): Promise<void> {
     void [kind, parsed, code, id, first, acked]
     break
   }
+  const controller = new AbortController()
+  const stoppable: kohi.Watcher = kohi.watch('/terminal', { signal: controller.signal })
+  controller.abort()
+  void stoppable
   const next: kohi.WatchEvent | null = await watcher.next(500)
   watcher.close()
   const closed: boolean = watcher.closed
