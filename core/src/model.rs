@@ -136,7 +136,7 @@ impl Serialize for CheckedNumber {
 /// assert!(doc.warnings.is_empty());
 /// # Ok::<(), kohi::Error>(())
 /// ```
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct Document {
     /// The encoding the file was read in.
@@ -153,7 +153,7 @@ pub struct Document {
     pub bulk: Option<BulkInfo>,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 /// `MessageHeader`, and the file-level fields of `MessageBody`.
 pub struct Header {
@@ -178,7 +178,7 @@ pub struct Header {
 }
 
 /// File-level status of a bulk result (the per-person ones are on each patient).
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct BulkInfo {
     /// `ReceptionNumber`: 受付番号 (bulk results).
@@ -225,7 +225,7 @@ crate::spelled::spelled_enum! {
 /// assert_eq!(slots, [Some(1), Some(2)]);
 /// # Ok::<(), kohi::Error>(())
 /// ```
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct Patient {
     /// 照会番号: of the bulk unit, or else of the first result that carries one.
@@ -255,7 +255,7 @@ pub struct Patient {
     pub(crate) unmapped_kohi_number: bool,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 /// The request as echoed by a 被保険者証 query's answer (`SearchInfo`).
 pub struct SearchInfo {
@@ -278,7 +278,7 @@ pub struct SearchInfo {
 }
 
 /// One `ResultOfQualificationConfirmation`.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Qualification {
     /// `InsuredCardClassification`: 被保険者証区分.
@@ -537,7 +537,7 @@ impl Serialize for Qualification {
 }
 
 /// The 医療扶助 details of one result (see [`Qualification::medical_aid_block`]).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct MedicalAidDetails {
     /// 医療扶助: 公費負担者番号 when sent apart from `InsurerNumber` (unconfirmed name).
@@ -553,7 +553,7 @@ pub struct MedicalAidDetails {
 }
 
 /// The consent answers of one result (see [`Qualification::consent_block`]).
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct Consents {
     /// `LimitApplicationCertificateRelatedConsFlg`: 限度額適用認定証関連情報の提供同意.
@@ -594,7 +594,7 @@ pub struct Consents {
     pub medical_subsidy_cons_time: Option<DateTime>,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 /// 高齢受給者証 (`ElderlyRecipientCertificateInfo`).
 pub struct ElderlyRecipientCertificate {
@@ -608,7 +608,7 @@ pub struct ElderlyRecipientCertificate {
     pub contribution_ratio: Option<Text>,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 /// 限度額適用認定証 (`LimitApplicationCertificateRelatedInfo`).
 pub struct LimitApplicationCertificate {
@@ -626,7 +626,7 @@ pub struct LimitApplicationCertificate {
     pub long_term_date: Option<Date>,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 /// 特定疾病療養受療証 (`SpecificDiseasesCertificateInfo`).
 pub struct SpecificDiseasesCertificate {
@@ -643,7 +643,7 @@ pub struct SpecificDiseasesCertificate {
 }
 
 /// 医療券・調剤券.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct MedicalTicket {
     /// `TicketType`: 医療券・調剤券の別.
@@ -701,7 +701,7 @@ pub struct MedicalTicket {
 }
 
 /// One PMH 医療費助成 受給者証 (provisional layout, docs/DOMAIN.md §3.5).
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct MedicalSubsidy {
     /// 公費負担者番号.
@@ -908,7 +908,7 @@ crate::spelled::spelled_enum! {
 /// assert_eq!(k.scope, kohi::model::Scope::National);
 /// # Ok::<(), kohi::Error>(())
 /// ```
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct KohiEntry {
     /// 1–4, or `None` past the fourth.
@@ -982,7 +982,7 @@ impl KohiEntry {
 }
 
 /// One patient, with what the file said about it.
-#[derive(Debug)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StreamedPatient {
     /// The patient.
     pub patient: Patient,

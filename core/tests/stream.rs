@@ -784,3 +784,28 @@ fn a_header_after_the_units_reaches_every_unit_the_stream_can_hold() {
     let first = first.replace("</MessageBody><MessageHeader><QualificationConfirmationDate>20270101</QualificationConfirmationDate></MessageHeader>", "</MessageBody>");
     assert!(streamed_warnings(&first).iter().all(|w| w == &["kohi_outside_period"]));
 }
+
+/// The model compares by value, as Rust's common traits have it (a vendor's own tests
+/// `assert_eq!` what kohi gave): the same file parsed twice is equal, one changed digit is not,
+/// and a streamed patient is equal to the whole parse's.
+#[test]
+fn the_model_compares_by_value() {
+    let bytes = kohi_fixtures::read("face_pmh_two.xml");
+    let (first, again) = (kohi::parse(&bytes).unwrap(), kohi::parse(&bytes).unwrap());
+    assert_eq!(first, again);
+    let other = String::from_utf8(bytes).unwrap().replace(">88131016<", ">88131024<");
+    let other = kohi::parse(other.as_bytes()).unwrap();
+    assert_ne!(first, other);
+    assert_eq!(first.patients[0].kohi[0], other.patients[0].kohi[0]);
+    assert_ne!(first.patients[0].kohi[1], other.patients[0].kohi[1]);
+    assert_ne!(first.patients[0].qualifications, other.patients[0].qualifications);
+
+    let xml = bulk(9);
+    let whole = kohi::parse(xml.as_bytes()).unwrap();
+    let streamed: Vec<kohi::Patient> =
+        PatientReader::new(Trickle { data: xml.as_bytes(), n: 7 }, &ParseOptions::default())
+            .unwrap()
+            .map(|p| p.unwrap().patient)
+            .collect();
+    assert_eq!(streamed, whole.patients);
+}

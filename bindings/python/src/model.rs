@@ -39,10 +39,28 @@ fn objects<'py, T: pyo3::PyClass + Into<PyClassInitializer<T>>>(
     PyList::new(py, made)
 }
 
-/// Read-only attributes, each converted from the core model on access.
-/// The class's other methods follow the getters (one `#[pymethods]` block per class).
+/// `==` of two views of a document: equal when `other` is a `T` whose value equals `mine`, as
+/// for a dataclass (the same file parsed twice, a patient read twice, a 公費 of a face result and
+/// of the answer to a request). Views of different classes are never equal.
+fn equal_values<T, V>(other: &Bound<'_, PyAny>, mine: &V, value_of: impl Fn(&T) -> &V) -> bool
+where
+    T: pyo3::PyClass<Frozen = pyo3::pyclass::boolean_struct::True> + Sync,
+    V: PartialEq + ?Sized,
+{
+    other.cast::<T>().is_ok_and(|other| value_of(other.get()) == mine)
+}
+
+/// `hash()` of a view, from a few of the fields `==` compares (equal values, equal hashes).
+fn hash_of(parts: impl std::hash::Hash) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault};
+    BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().hash_one(parts)
+}
+
+/// Read-only attributes, each converted from the core model on access, and `==` by value with
+/// `hash()` from the fields after `hash` (see [`equal_values`]).
+/// The class's other methods follow (one `#[pymethods]` block per class).
 macro_rules! getters {
-    ($ty:ident, |$this:ident, $py:ident| { $($name:ident => $body:expr),* $(,)? } $($rest:tt)*) => {
+    ($ty:ident, |$this:ident, $py:ident| { $($name:ident => $body:expr),* $(,)? } hash $hash:expr; $($rest:tt)*) => {
         #[pymethods]
         impl $ty {
             $(
@@ -52,6 +70,16 @@ macro_rules! getters {
                     $body
                 }
             )*
+
+            fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
+                equal_values(other, self.get(), $ty::get)
+            }
+
+            fn __hash__(&self) -> u64 {
+                let $this = self.get();
+                hash_of($hash)
+            }
+
             $($rest)*
         }
     };
@@ -164,6 +192,15 @@ impl Result {
         Ok(crate::to_py::to_py(py, &*self.doc, many)?.unbind())
     }
 
+    /// Equal to a Result of the same values (every field, warning and unknown element).
+    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
+        equal_values(other, &*self.doc, |r: &Result| &*r.doc)
+    }
+
+    fn __hash__(&self) -> u64 {
+        hash_of((self.doc.patients.len(), self.doc.warnings.len(), self.doc.unknown_elements.len()))
+    }
+
     fn __repr__(&self) -> String {
         format!(
             "<kohi.Result encoding={} patients={} warnings={}>",
@@ -197,6 +234,7 @@ getters!(Header, |h, py| {
     error_message => convert::text(py, &h.error_message),
     character_code_identifier => convert::code(py, &h.character_code_identifier),
 }
+    hash h.qualification_confirmation_date.as_ref().and_then(|d| d.value);
     fn __repr__(&self) -> String {
         let segment = self.doc.header.segment_of_result.as_ref().map(kohi_core::codes::CodeList::code);
         format!("<kohi.Header segment_of_result={}>", segment.unwrap_or("None"))
@@ -233,6 +271,7 @@ getters!(Patient, |p, py| {
     prescription_issue_select => convert::code(py, &p.prescription_issue_select),
     search_info => convert::json(py, &p.search_info),
 }
+    hash (p.qualifications.len(), p.kohi.len(), &p.reference_number);
     /// `"received"`, `"received_empty"`, `"absent"` or `"received_unread"` (PMH data kohi did not read whole). Absent never means a subsidy ended.
     #[getter]
     fn pmh(&self) -> &'static str {
@@ -327,6 +366,7 @@ macro_rules! python_qualification {
         getters!(Qualification, |q, py| {
             $($attr => py_value!($kind, py, kohi_core::qualification_owner!($owner, q).$field),)+
         }
+        hash (q.qualification_date.as_ref().and_then(|d| d.value), q.medical_subsidies.as_ref().map(Vec::len));
         fn __repr__(&self) -> String {
             let class = self.get().insured_card_classification.as_ref().map(kohi_core::codes::CodeList::code);
             format!("<kohi.Qualification insured_card_classification={}>", class.unwrap_or("None"))
@@ -335,7 +375,14 @@ macro_rules! python_qualification {
     };
 }
 
-kohi_core::qualification_fields!(python_qualification);
+// PyO3's `==` slot calls `__eq__` outside an `unsafe` block when the class's methods come
+// through a macro of another crate (`kohi_core::qualification_fields!`): PyO3's code, not this
+// crate's, and only here.
+#[allow(unsafe_op_in_unsafe_fn)]
+mod qualification {
+    use super::*;
+    kohi_core::qualification_fields!(python_qualification);
+}
 
 /// One 公費 as a レセコン fills it in.
 #[pyclass(frozen, module = "kohi")]
@@ -381,6 +428,7 @@ getters!(Kohi, |k, py| {
     path => Ok(PyString::new(py, &k.path).into_any().unbind()),
     renewal => convert::text(py, &k.renewal.map(|r| r.as_str().to_owned())),
 }
+    hash (k.slot, &k.payer_number, &k.recipient_number);
     fn __repr__(&self) -> String {
         let k = self.get();
         let slot = k.slot.map_or("None".to_owned(), |s| s.to_string());

@@ -108,6 +108,49 @@ class TestQualificationAndHeader:
         assert result.bulk["reception_number"] == "R202511160001"
 
 
+class TestEquality:
+    """The objects are views of a parsed file and compare by value, as dataclasses do: the same
+    file parsed twice, or one patient read twice, is equal (it was equal only to itself, so a
+    program asking whether the 公費 changed between two files was always told they had)."""
+
+    def test_the_same_file_twice_is_equal_and_hashes_alike(self):
+        first, again = parse("face_pmh_two.xml"), parse("face_pmh_two.xml")
+        assert first == again and hash(first) == hash(again)
+        assert first.header == again.header and hash(first.header) == hash(again.header)
+        (p,), (q,) = first.patients, again.patients
+        assert p == q and hash(p) == hash(q)
+        assert p.qualifications == q.qualifications
+        assert hash(p.qualifications[0]) == hash(q.qualifications[0])
+        assert p.kohi == q.kohi and [hash(k) for k in p.kohi] == [hash(k) for k in q.kohi]
+        assert len({*p.kohi, *q.kohi}) == 2
+
+    def test_one_changed_digit_is_not_equal(self):
+        xml = (FIXTURES / "face_pmh_two.xml").read_bytes()
+        first = kohi.parse(xml)
+        other = kohi.parse(xml.replace(b">88131016<", b">88131024<"))
+        assert first != other and first.patients[0] != other.patients[0]
+        assert first.patients[0].kohi[0] == other.patients[0].kohi[0]
+        assert first.patients[0].kohi[1] != other.patients[0].kohi[1]
+        assert first.patients[0].qualifications != other.patients[0].qualifications
+
+    def test_views_of_different_kinds_are_never_equal(self):
+        result = parse("face_pmh_two.xml")
+        patient = result.patients[0]
+        assert patient != result and patient.kohi[0] != patient and result != result.to_dict()
+        assert patient.kohi[0] != patient.kohi[1]
+
+    def test_a_streamed_patient_equals_the_whole_parse(self):
+        unit = (
+            "<BulkConfirmUnit><ReferenceNumber>{i}</ReferenceNumber><ResultList><ResultOfQualificationConfirmation>"
+            "<InsuredCardClassification>A1</InsuredCardClassification><InsurerNumber>12136016</InsurerNumber>"
+            "</ResultOfQualificationConfirmation></ResultList></BulkConfirmUnit>"
+        )
+        xml = bulk_xml(unit, 5)
+        streamed, whole = list(kohi.stream(xml)), kohi.parse(xml).patients
+        assert [len(p.kohi) for p in whole] == [1] * 5
+        assert streamed == whole and streamed[1] != whole[2]
+
+
 class TestInputs:
     def test_bytes_str_path_and_bytearray_agree(self):
         path = FIXTURES / "face_pmh_two.xml"

@@ -238,6 +238,9 @@ class Result:
         """The JSON contract, byte for byte as the core produces it."""
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract as Python objects."""
+    def __eq__(self, value: object, /) -> bool:
+        """Equal to a Result of the same values, as a dataclass is (not only to itself)."""
+    def __hash__(self) -> int: ...
 
 @final
 class Header:
@@ -259,6 +262,9 @@ class Header:
     def error_message(self) -> str | None: ...
     @property
     def character_code_identifier(self) -> Code | None: ...
+    def __eq__(self, value: object, /) -> bool:
+        """Equal to a Header of the same values, as a dataclass is (not only to itself)."""
+    def __hash__(self) -> int: ...
 
 @final
 class Patient:
@@ -282,6 +288,9 @@ class Patient:
     def qualifications(self) -> list[Qualification]: ...
     @property
     def kohi(self) -> list[Kohi]: ...
+    def __eq__(self, value: object, /) -> bool:
+        """Equal to a Patient of the same values, as a dataclass is (not only to itself)."""
+    def __hash__(self) -> int: ...
 
 @final
 class Qualification:
@@ -407,6 +416,9 @@ class Qualification:
     def medical_subsidy_cons_time(self) -> datetime.datetime | None: ...
     @property
     def medical_subsidies(self) -> list[dict[str, Any]] | None: ...
+    def __eq__(self, value: object, /) -> bool:
+        """Equal to a Qualification of the same values, as a dataclass is (not only to itself)."""
+    def __hash__(self) -> int: ...
 
 @final
 class Kohi:
@@ -466,6 +478,9 @@ class Kohi:
     def path(self) -> str: ...
     @property
     def renewal(self) -> Literal["current", "superseded", "not_yet_valid"] | None: ...
+    def __eq__(self, value: object, /) -> bool:
+        """Equal to a Kohi of the same values, as a dataclass is (not only to itself)."""
+    def __hash__(self) -> int: ...
 
 @final
 class Warning:
