@@ -39,8 +39,14 @@ def table() -> str:
     enums = {}
     for name, body in re.findall(r"enum (\w+)\s*\{(.*?)\};", code, flags=re.S):
         values = {}
-        for constant, number in re.findall(r"(\w+)\s*=\s*(\d+)", body):
+        # Negative values too: `KOHI_TRISTATE_NULL = -1` was left out of the table (and so of the
+        # C# and Pascal declarations) by a pattern of digits alone.
+        for constant, number in re.findall(r"(\w+)\s*=\s*(-?\d+)", body):
             values[constant] = int(number)
+        # Every member of the enum is in the table, or the table is not written.
+        members = [m.split("=")[0].strip() for m in body.split(",") if m.strip()]
+        if members != list(values):
+            sys.exit(f"enum {name}: members {members} but values read for {list(values)}")
         enums[name] = values
     functions = []
     for ret, name, args in re.findall(r"\n([a-z_][\w ]*?\**)\s*\b(kohi_\w+)\(([^)]*)\);", code):

@@ -98,7 +98,9 @@ def generate() -> str:
     for enum, values in abi["enums"].items():
         prefix = enum.upper() + "_"
         type_name = pascal(enum, "")
-        lines.append(f"    public enum {type_name} : uint")
+        # Signed when a member is negative (kohi_tristate's NULL is -1), as the C enum is.
+        underlying = "int" if min(values.values()) < 0 else "uint"
+        lines.append(f"    public enum {type_name} : {underlying}")
         lines.append("    {")
         for constant, number in values.items():
             lines.append(f"        {pascal(constant, prefix)} = {number},")

@@ -103,6 +103,7 @@ const
   { kohi_tristate }
   KOHI_TRISTATE_FALSE = 0;
   KOHI_TRISTATE_TRUE = 1;
+  KOHI_TRISTATE_NULL = -1;
   { kohi_warning_field }
   KOHI_WARNING_FIELD_CODE = 0;
   KOHI_WARNING_FIELD_PATH = 1;

@@ -216,6 +216,25 @@ begin
   kohi_options_free(Opts);
 end;
 
+{ The yes/no fields of a 公費 and their three answers: a local 受給者番号 has no verdict
+  (KOHI_TRISTATE_NULL, -1, which kohi.pas lacked until the ABI table read negative values). }
+procedure Flags(const Fixtures: RawByteString);
+var
+  Res: Pointer;
+  Flag: Int32;
+begin
+  Res := nil;
+  Check(kohi_parse_file(PAnsiChar(Fixtures + 'face_pmh_two.xml'), nil, @Res, nil) = KOHI_STATUS_OK, 'flags: parsed');
+  Flag := 99;
+  Check((kohi_kohi_get_flag(Res, 0, 0, KOHI_KOHI_FLAG_RECIPIENT_NUMBER_VALID, @Flag) = KOHI_STATUS_OK) and
+    (Flag = KOHI_TRISTATE_TRUE), 'flags: a national 受給者番号 holds');
+  Check((kohi_kohi_get_flag(Res, 0, 1, KOHI_KOHI_FLAG_RECIPIENT_NUMBER_VALID, @Flag) = KOHI_STATUS_OK) and
+    (Flag = KOHI_TRISTATE_NULL), 'flags: no verdict on a local 受給者番号');
+  Check((kohi_kohi_get_flag(Res, 0, 0, KOHI_KOHI_FLAG_ALWAYS_REIMBURSEMENT, @Flag) = KOHI_STATUS_OK) and
+    (Flag = KOHI_TRISTATE_FALSE), 'flags: not reimbursement only');
+  kohi_result_free(Res);
+end;
+
 var
   Dir, Xml, Golden, Want: RawByteString;
   Rec: TSearchRec;
@@ -260,6 +279,7 @@ begin
     'another patch release is the same ABI');
   Check(Pos('is version 0.999.0', KohiLibraryProblem('0.999.0')) > 0, 'another minor is another ABI');
   Check(KohiLibraryProblem('garbage') <> '', 'no version is no ABI');
+  Flags(Dir);
   Inbox(Dir);
   Survey(Dir);
   WriteLn(Passed, ' passed, ', Failed, ' failed');

@@ -260,8 +260,21 @@ namespace KohiNet
         public string LawNumber { get; internal set; }
         /// <summary>公費負担者番号, normalised (8 ASCII digits when valid). Personal data: do not log it.</summary>
         public string PayerNumber { get; internal set; }
+        /// <summary>都道府県番号: digits 3–4 of the 公費負担者番号.</summary>
+        public string PrefectureNumber { get; internal set; }
+        /// <summary>実施機関番号: digits 5–7 of the 公費負担者番号.</summary>
+        public string AgencyNumber { get; internal set; }
+        /// <summary>The 公費負担者番号 as the file wrote it (full-width, padded). Personal data: do not log it.</summary>
+        public string PayerNumberRaw { get; internal set; }
+        /// <summary>Whether the 公費負担者番号's check digit (検証番号) holds; null when there is no number.</summary>
+        public bool? PayerNumberValid { get; internal set; }
         /// <summary>受給者番号, normalised (half-width, no padding). Personal data: do not log it.</summary>
         public string RecipientNumber { get; internal set; }
+        /// <summary>The 受給者番号 as the file wrote it. Personal data: do not log it.</summary>
+        public string RecipientNumberRaw { get; internal set; }
+        /// <summary>Whether the 受給者番号's check digit holds; null when kohi has no verdict (a
+        /// 地方単独 number, whose rule is the municipality's, or no number).</summary>
+        public bool? RecipientNumberValid { get; internal set; }
         /// <summary><c>"national"</c> (法別 in the national table) or <c>"local"</c> (地方単独).</summary>
         public string Scope { get; internal set; }
         /// <summary>The program (制度) of a national 法別; null for 地方単独.</summary>
@@ -274,6 +287,13 @@ namespace KohiNet
         public string ValidTo { get; internal set; }
         /// <summary>所得区分, as sent.</summary>
         public string IncomeSegment { get; internal set; }
+        /// <summary>自己負担上限額 in yen as ASCII digits, when the cap is a plain amount (<c>ToJson()</c>
+        /// has a cap of several items).</summary>
+        public string MaxCopayment { get; internal set; }
+        /// <summary>償還払い only (PMH <c>AlwaysReimbursement</c>); null when not sent.</summary>
+        public bool? AlwaysReimbursement { get; internal set; }
+        /// <summary>医療扶助: 福祉事務所名.</summary>
+        public string WelfareOfficeName { get; internal set; }
         /// <summary>Among certificates with the same numbers: <c>"current"</c>, <c>"superseded"</c> or
         /// <c>"not_yet_valid"</c>; null when there is no other.</summary>
         public string Renewal { get; internal set; }
@@ -389,20 +409,39 @@ namespace KohiNet
                         Check(NativeMethods.kohi_kohi_get(ptr, (UIntPtr)patient, (UIntPtr)i, (uint)field, out KohiStr value));
                         return Text.Utf8(value);
                     };
+                    Func<KohiKohiFlag, bool?> flag = which =>
+                    {
+                        Check(NativeMethods.kohi_kohi_get_flag(ptr, (UIntPtr)patient, (UIntPtr)i, (uint)which, out int value));
+                        switch ((KohiTristate)value)
+                        {
+                            case KohiTristate.True: return true;
+                            case KohiTristate.False: return false;
+                            default: return null;
+                        }
+                    };
                     NativeMethods.kohi_kohi_slot(ptr, (UIntPtr)patient, (UIntPtr)i, out uint slot);
                     list.Add(new KohiEntry
                     {
                         Slot = slot == 0 ? (int?)null : (int)slot,
                         Source = get(KohiKohiField.Source),
                         LawNumber = get(KohiKohiField.LawNumber),
+                        PrefectureNumber = get(KohiKohiField.PrefectureNumber),
+                        AgencyNumber = get(KohiKohiField.AgencyNumber),
                         PayerNumber = get(KohiKohiField.PayerNumber),
+                        PayerNumberRaw = get(KohiKohiField.PayerNumberRaw),
+                        PayerNumberValid = flag(KohiKohiFlag.PayerNumberValid),
                         RecipientNumber = get(KohiKohiField.RecipientNumber),
+                        RecipientNumberRaw = get(KohiKohiField.RecipientNumberRaw),
+                        RecipientNumberValid = flag(KohiKohiFlag.RecipientNumberValid),
                         Scope = get(KohiKohiField.Scope),
                         Program = get(KohiKohiField.Program),
                         CertificateName = get(KohiKohiField.CertificateName),
                         ValidFrom = get(KohiKohiField.ValidFrom),
                         ValidTo = get(KohiKohiField.ValidTo),
                         IncomeSegment = get(KohiKohiField.IncomeSegment),
+                        MaxCopayment = get(KohiKohiField.MaxCopayment),
+                        AlwaysReimbursement = flag(KohiKohiFlag.AlwaysReimbursement),
+                        WelfareOfficeName = get(KohiKohiField.WelfareOfficeName),
                         Renewal = get(KohiKohiField.Renewal),
                     });
                 }

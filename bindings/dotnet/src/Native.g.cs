@@ -128,10 +128,11 @@ namespace KohiNet.Native
         AlwaysReimbursement = 2,
     }
 
-    public enum KohiTristate : uint
+    public enum KohiTristate : int
     {
         False = 0,
         True = 1,
+        Null = -1,
     }
 
     public enum KohiWarningField : uint

@@ -87,6 +87,14 @@ static class Tests
             Check(kohi[0].Slot == 1 && kohi[0].LawNumber == "52" && kohi[0].PayerNumber == "52136017", "第1公費");
             Check(kohi[0].RecipientNumber == "1234566" && kohi[0].ValidFrom == "2025-04-01", "its numbers and validity");
             Check(kohi[1].Slot == 2 && kohi[1].Scope == "local" && kohi[1].RecipientNumber == "K000012345", "第2公費");
+            // Every field the C ABI gives: the cap, the check digits' verdicts (none for a local
+            // 受給者番号: KohiTristate.Null), the payer number's parts.
+            Check(kohi[0].MaxCopayment == "5000" && kohi[1].MaxCopayment == null, "the cap");
+            Check(kohi[0].PayerNumberValid == true && kohi[0].RecipientNumberValid == true, "check digits hold");
+            Check(kohi[1].PayerNumberValid == true && kohi[1].RecipientNumberValid == null, "no verdict on a local 受給者番号");
+            Check(kohi[0].AlwaysReimbursement == false, "not reimbursement only");
+            Check(kohi[0].PrefectureNumber == "13" && kohi[0].AgencyNumber == "601" && kohi[1].AgencyNumber == "101", "the payer number's parts");
+            Check((int)KohiTristate.Null == -1, "KohiTristate.Null is the C ABI's -1");
             Check(result.Header(KohiHeaderField.Encoding) == "UTF-8", "header");
             Check(result.QualificationCount(0) == 1 && result.Qualification(0, 0, KohiQualificationField.Name) == "見本　花子", "qualification name");
             Check(result.Patient(0, KohiPatientField.Pmh) == "received", "patient PMH state");
@@ -134,6 +142,24 @@ static class Tests
     }
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    /// <summary>The numbers as written beside the normalised ones, and a 医療扶助 entry's fields.</summary>
+    static void KohiFields(string fixtures)
+    {
+        using (var result = Kohi.ParseFile(Path.Combine(fixtures, "fullwidth_padded_numbers.xml")))
+        {
+            var kohi = result.Kohi(0);
+            Check(kohi[0].PayerNumber == "54136015" && kohi[0].PayerNumberRaw == "５４１３６０１５", "payer number and as written");
+            Check(kohi[1].RecipientNumber == "0012345" && kohi[1].RecipientNumberRaw == "  ００１２３４５", "recipient number and as written");
+            Check(kohi[0].AlwaysReimbursement == null && kohi[0].MaxCopayment == null, "not sent: null");
+        }
+        using (var result = Kohi.ParseFile(Path.Combine(fixtures, "medical_aid_a1.xml")))
+        {
+            var aid = result.Kohi(0)[0];
+            Check(aid.Source == "medical_aid" && aid.PayerNumber == "12136016" && aid.RecipientNumberValid == true, "医療扶助");
+            Check(aid.WelfareOfficeName == "新宿区福祉事務所", "福祉事務所名");
+        }
+    }
+
     static void Abandon(string face)
     {
         for (int i = 0; i < 200; i++) Kohi.ParseFile(face);
@@ -462,6 +488,7 @@ static class Tests
         string fixtures = args.Length > 0 ? args[0] : "fixtures";
         Goldens(fixtures);
         Api(fixtures);
+        KohiFields(fixtures);
         StreamReconcileWatch(fixtures);
         Options(fixtures);
         Survey(fixtures);
