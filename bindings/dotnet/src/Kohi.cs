@@ -24,10 +24,25 @@ namespace KohiNet
         /// <summary>The stable number of <see cref="Code"/> (<c>kohi_status</c>): never reused.</summary>
         public uint Number { get; }
 
-        internal KohiException(uint number, string code, string message) : base(message)
+        /// <summary>The OS error number of an <c>io</c> error (<c>GetLastError</c> on Windows,
+        /// <c>errno</c> elsewhere), or 0 when the error is not one or the OS gave none.</summary>
+        public int OsCode { get; }
+
+        internal KohiException(uint number, string code, string message, int osCode = 0) : base(message)
         {
             Number = number;
             Code = code;
+            OsCode = osCode;
+        }
+
+        /// <summary>From an error object, which stays its owner's (a watch event's, or the
+        /// caller's to free).</summary>
+        internal static KohiException Of(IntPtr error)
+        {
+            NativeMethods.kohi_error_name_out(error, out KohiStr code);
+            NativeMethods.kohi_error_message_out(error, out KohiStr message);
+            NativeMethods.kohi_error_os_code(error, out int osCode);
+            return new KohiException(NativeMethods.kohi_error_code(error), Text.Utf8(code), Text.Utf8(message), osCode);
         }
 
         /// <summary>From a status and the error object (freed here), if any.</summary>
@@ -35,12 +50,7 @@ namespace KohiNet
         {
             try
             {
-                if (error != IntPtr.Zero)
-                {
-                    NativeMethods.kohi_error_name_out(error, out KohiStr code);
-                    NativeMethods.kohi_error_message_out(error, out KohiStr message);
-                    return new KohiException(NativeMethods.kohi_error_code(error), Text.Utf8(code), Text.Utf8(message));
-                }
+                if (error != IntPtr.Zero) return Of(error);
                 NativeMethods.kohi_status_name_out(status, out KohiStr name);
                 string n = Text.Utf8(name);
                 return new KohiException(status, n, n);
@@ -299,6 +309,25 @@ namespace KohiNet
         public string Renewal { get; internal set; }
     }
 
+    /// <summary>Something worth a look that did not stop the parse (a 公費 outside its period,
+    /// a fifth 公費, PMH data under a name the layout does not know…): says where, never what.</summary>
+    public sealed class KohiWarning
+    {
+        /// <summary>The stable snake_case code (<c>"kohi_outside_period"</c>, <c>"slot_overflow"</c>…).</summary>
+        public string Code { get; internal set; }
+        /// <summary>The path of the element concerned.</summary>
+        public string Path { get; internal set; }
+    }
+
+    /// <summary>An element or <c>@attribute</c> kohi does not know, kept whole (never dropped).</summary>
+    public sealed class KohiUnknownElement
+    {
+        /// <summary>Its path in the document.</summary>
+        public string Path { get; internal set; }
+        /// <summary>Its text, or null. It may be personal data: do not log it.</summary>
+        public string Text { get; internal set; }
+    }
+
     /// <summary>A parsed result file. Dispose it (a finalizer frees it otherwise).</summary>
     public sealed class KohiResult : IDisposable
     {
@@ -393,6 +422,48 @@ namespace KohiNet
 
         /// <summary>Results not yet freed (disposed or finalized): for tests and leak checks.</summary>
         public static int LiveResults => KohiHandle.Results.Count;
+
+        /// <summary>What is worth a look in the file, in document order (<c>ToJson()</c>'s <c>warnings</c>).</summary>
+        public IReadOnlyList<KohiWarning> Warnings
+        {
+            get
+            {
+                using (var r = Use())
+                {
+                    IntPtr ptr = r.Ptr;
+                    Check(NativeMethods.kohi_warning_count(ptr, out UIntPtr count));
+                    var list = new List<KohiWarning>();
+                    for (int i = 0; i < (int)count; i++)
+                    {
+                        Check(NativeMethods.kohi_warning_get(ptr, (UIntPtr)i, (uint)KohiWarningField.Code, out KohiStr code));
+                        Check(NativeMethods.kohi_warning_get(ptr, (UIntPtr)i, (uint)KohiWarningField.Path, out KohiStr path));
+                        list.Add(new KohiWarning { Code = Text.Utf8(code), Path = Text.Utf8(path) });
+                    }
+                    return list;
+                }
+            }
+        }
+
+        /// <summary>The elements and attributes kohi does not know, kept whole (<c>ToJson()</c>'s <c>unknown_elements</c>).</summary>
+        public IReadOnlyList<KohiUnknownElement> UnknownElements
+        {
+            get
+            {
+                using (var r = Use())
+                {
+                    IntPtr ptr = r.Ptr;
+                    Check(NativeMethods.kohi_unknown_count(ptr, out UIntPtr count));
+                    var list = new List<KohiUnknownElement>();
+                    for (int i = 0; i < (int)count; i++)
+                    {
+                        Check(NativeMethods.kohi_unknown_get(ptr, (UIntPtr)i, (uint)KohiUnknownField.Path, out KohiStr path));
+                        Check(NativeMethods.kohi_unknown_get(ptr, (UIntPtr)i, (uint)KohiUnknownField.Text, out KohiStr text));
+                        list.Add(new KohiUnknownElement { Path = Text.Utf8(path), Text = Text.Utf8(text) });
+                    }
+                    return list;
+                }
+            }
+        }
 
         /// <summary>The 公費 of a patient in レセプト order (slots 1–4 first).</summary>
         public IReadOnlyList<KohiEntry> Kohi(int patient)
@@ -637,16 +708,34 @@ namespace KohiNet
         public KohiResult Result { get; internal set; }
         /// <summary>Why the file could not be used, or null.</summary>
         public KohiException Error { get; internal set; }
+        /// <summary>A refused request's reason: the text of its <c>.err</c> file (kind
+        /// <c>Rejected</c>), or null.</summary>
+        public string Message { get; internal set; }
+        /// <summary>A bulk archive's entries (kind <c>BulkArchive</c>), each parsed or with its
+        /// error; empty for other events. Their results are the event's, as <see cref="Result"/> is.</summary>
+        public IReadOnlyList<ArchiveEntry> Entries { get; internal set; }
 
         /// <summary>Events not yet freed (disposed or finalized): for tests and leak checks.</summary>
         public static int LiveEvents => KohiHandle.Events.Count;
 
-        /// <summary>Frees the event and its result. It does not acknowledge it.</summary>
+        /// <summary>Frees the event and its results. It does not acknowledge it.</summary>
         public void Dispose()
         {
             Result?.Dispose();
+            if (Entries != null) foreach (var entry in Entries) entry.Result?.Dispose();
             Handle?.Dispose();
         }
+    }
+
+    /// <summary>One entry of a bulk archive (a <c>.zip</c> of results).</summary>
+    public sealed class ArchiveEntry
+    {
+        /// <summary>The entry's name inside the archive.</summary>
+        public string Name { get; internal set; }
+        /// <summary>The parsed entry (the event's: usable until the event is disposed), or null.</summary>
+        public KohiResult Result { get; internal set; }
+        /// <summary>Why the entry could not be used (not XML, over a limit, malformed…), or null.</summary>
+        public KohiException Error { get; internal set; }
     }
 
     /// <summary>Watches a terminal folder (res/ and face/): every file, at least once, done only on <see cref="Ack"/>.
@@ -697,12 +786,20 @@ namespace KohiNet
                 Func<Func<KohiStr>, string> text = read => Text.Utf8(read());
                 NativeMethods.kohi_watch_event_kind(e, out uint kind);
                 IntPtr error = NativeMethods.kohi_watch_event_error(e);
-                KohiException failure = null;
-                if (error != IntPtr.Zero)
+                KohiException failure = error == IntPtr.Zero ? null : KohiException.Of(error);
+                NativeMethods.kohi_watch_event_entry_count(e, out UIntPtr entryCount);
+                var entries = new List<ArchiveEntry>();
+                for (int i = 0; i < (int)entryCount.ToUInt64(); i++)
                 {
-                    NativeMethods.kohi_error_name_out(error, out KohiStr code);
-                    NativeMethods.kohi_error_message_out(error, out KohiStr message);
-                    failure = new KohiException(NativeMethods.kohi_error_code(error), Text.Utf8(code), Text.Utf8(message));
+                    NativeMethods.kohi_watch_event_entry_name(e, (UIntPtr)i, out KohiStr name);
+                    IntPtr entryResult = NativeMethods.kohi_watch_event_entry_result(e, (UIntPtr)i);
+                    IntPtr entryError = NativeMethods.kohi_watch_event_entry_error(e, (UIntPtr)i);
+                    entries.Add(new ArchiveEntry
+                    {
+                        Name = Text.Utf8(name),
+                        Result = entryResult == IntPtr.Zero ? null : new KohiResult(entryResult, owner),
+                        Error = entryError == IntPtr.Zero ? null : KohiException.Of(entryError),
+                    });
                 }
                 var delivered = new WatchEvent
                 {
@@ -714,6 +811,8 @@ namespace KohiNet
                     Kind = (KohiWatchKind)kind,
                     Result = result == IntPtr.Zero ? null : new KohiResult(result, owner),
                     Error = failure,
+                    Message = text(() => { NativeMethods.kohi_watch_event_message(e, out KohiStr s); return s; }),
+                    Entries = entries,
                 };
                 // The event holds its file's document: its memory pressure, by the file's size
                 // (still in place: a file moves to the done folder only once acknowledged).
@@ -760,6 +859,21 @@ namespace KohiNet
                     uint status = NativeMethods.kohi_watcher_waiting(w.Ptr, out UIntPtr count);
                     if (status != 0) throw KohiException.From(status, IntPtr.Zero);
                     return (int)count.ToUInt64();
+                }
+            }
+        }
+
+        /// <summary>Where a corrupt ledger was moved before it was rebuilt (every file still in
+        /// the folders is then delivered again), or null.</summary>
+        public string RecoveredStore
+        {
+            get
+            {
+                using (var w = Use())
+                {
+                    uint status = NativeMethods.kohi_watcher_recovered_store(w.Ptr, out KohiStr path);
+                    if (status != 0) throw KohiException.From(status, IntPtr.Zero);
+                    return Text.Utf8(path);
                 }
             }
         }

@@ -2,6 +2,7 @@
 //   mono Tests.exe fixtures
 // Prints one line per failure and "N passed, N failed" at the end; exit 1 on any failure.
 using System;
+using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Text;
@@ -158,6 +159,83 @@ static class Tests
             Check(aid.Source == "medical_aid" && aid.PayerNumber == "12136016" && aid.RecipientNumberValid == true, "医療扶助");
             Check(aid.WelfareOfficeName == "新宿区福祉事務所", "福祉事務所名");
         }
+    }
+
+    /// <summary>Warnings and unknown elements, as ToJson() has them.</summary>
+    static void WarningsAndUnknowns(string fixtures)
+    {
+        using (var result = Kohi.ParseFile(Path.Combine(fixtures, "pmh_overflow.xml")))
+        {
+            var warnings = result.Warnings;
+            Check(warnings.Count == 1 && warnings[0].Code == "slot_overflow" && warnings[0].Path.StartsWith("XmlMsg/MessageBody/"), "a fifth 公費 is a warning");
+            Check(result.UnknownElements.Count == 0, "no unknown element");
+        }
+        using (var result = Kohi.ParseFile(Path.Combine(fixtures, "unknown_element_and_code.xml")))
+        {
+            var codes = result.Warnings.Select(w => w.Code).ToList();
+            Check(codes.Count == 9 && codes[0] == "unknown_element" && codes.Contains("invalid_date"), "warnings in document order: " + string.Join(",", codes));
+            var unknown = result.UnknownElements;
+            Check(unknown.Count == 5 && unknown.All(u => u.Path.StartsWith("XmlMsg/")), "unknown elements kept: " + unknown.Count);
+            Check(unknown.Any(u => u.Text != null), "with their text");
+            foreach (var u in unknown)
+                Check(result.ToJson().Contains("\"path\":\"" + u.Path + "\""), "unknown element as in the JSON: " + u.Path);
+        }
+    }
+
+    /// <summary>A zip of one stored entry (no compression), as a terminal's bulk download is.</summary>
+    static byte[] StoredZip(string name, byte[] data)
+    {
+        uint crc = 0xFFFFFFFF;
+        foreach (byte b in data)
+        {
+            crc ^= b;
+            for (int k = 0; k < 8; k++) crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB88320u : crc >> 1;
+        }
+        crc = ~crc;
+        byte[] n = Encoding.UTF8.GetBytes(name);
+        var ms = new MemoryStream();
+        var w = new BinaryWriter(ms);
+        w.Write(0x04034b50u); w.Write((ushort)20); w.Write((ushort)0); w.Write((ushort)0); w.Write((ushort)0); w.Write((ushort)0x21);
+        w.Write(crc); w.Write((uint)data.Length); w.Write((uint)data.Length); w.Write((ushort)n.Length); w.Write((ushort)0); w.Write(n); w.Write(data);
+        long directory = ms.Position;
+        w.Write(0x02014b50u); w.Write((ushort)20); w.Write((ushort)20); w.Write((ushort)0); w.Write((ushort)0); w.Write((ushort)0); w.Write((ushort)0x21);
+        w.Write(crc); w.Write((uint)data.Length); w.Write((uint)data.Length); w.Write((ushort)n.Length);
+        w.Write((ushort)0); w.Write((ushort)0); w.Write((ushort)0); w.Write((ushort)0); w.Write(0u); w.Write(0u); w.Write(n);
+        long end = ms.Position;
+        w.Write(0x06054b50u); w.Write((ushort)0); w.Write((ushort)0); w.Write((ushort)1); w.Write((ushort)1);
+        w.Write((uint)(end - directory)); w.Write((uint)directory); w.Write((ushort)0);
+        w.Flush();
+        return ms.ToArray();
+    }
+
+    /// <summary>The inbox's other kinds: a refused request's .err text, a bulk archive's entries.</summary>
+    static void InboxKinds(string fixtures)
+    {
+        string root = Path.Combine(Path.GetTempPath(), "kohi-dotnet-kinds-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(Path.Combine(root, "res"));
+        File.WriteAllText(Path.Combine(root, "res", "OQSsiquc01res_refused.err"), "要求ファイルの形式に誤りがあります\n", new UTF8Encoding(false));
+        byte[] bulk = File.ReadAllBytes(Path.Combine(fixtures, "bulk_three_units.xml"));
+        File.WriteAllBytes(Path.Combine(root, "res", "OQSmuquc02res_bulk.zip"), StoredZip("OQSmuquc02res_bulk.xml", bulk));
+        using (var watcher = new Watcher(root, null, 50, 500))
+        {
+            Check(watcher.RecoveredStore == null, "no ledger was recovered");
+            var seen = new List<WatchEvent>();
+            for (int i = 0; i < 50 && seen.Count < 2; i++)
+            {
+                var e = watcher.Next(200);
+                if (e != null) seen.Add(e);
+            }
+            var rejected = seen.FirstOrDefault(e => e.Kind == KohiWatchKind.Rejected);
+            var archive = seen.FirstOrDefault(e => e.Kind == KohiWatchKind.BulkArchive);
+            Check(rejected != null && rejected.Message == "要求ファイルの形式に誤りがあります" && rejected.Entries.Count == 0, "a refused request with its reason");
+            Check(archive != null && archive.Message == null && archive.Result == null, "a bulk archive");
+            Check(archive != null && archive.Entries.Count == 1 && archive.Entries[0].Name == "OQSmuquc02res_bulk.xml" && archive.Entries[0].Error == null,
+                "its entry, parsed");
+            Check(archive != null && archive.Entries[0].Result.PatientCount == 3, "the entry's three patients");
+            foreach (var e in seen)
+                using (e) watcher.Ack(e);
+        }
+        Directory.Delete(root, true);
     }
 
     static void Abandon(string face)
@@ -489,6 +567,8 @@ static class Tests
         Goldens(fixtures);
         Api(fixtures);
         KohiFields(fixtures);
+        WarningsAndUnknowns(fixtures);
+        InboxKinds(fixtures);
         StreamReconcileWatch(fixtures);
         Options(fixtures);
         Survey(fixtures);
