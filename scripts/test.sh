@@ -346,6 +346,18 @@ layer_pascal() {
   fpc -Mdelphi -FEtarget/pascal -FUtarget/pascal -Fl"$ROOT/target/debug" bindings/pascal/test_kohi.pas >/dev/null
   LD_LIBRARY_PATH="$ROOT/target/debug" target/pascal/test_kohi fixtures | tee "$LOGS/pascal.log" | tail -1
 
+  step "Pascal: KohiObjects.pas, the unit of objects over kohi.pas (UnicodeString fields, EKohiError, the inbox as objects)"
+  fpc -Mdelphi -vw -Sew -FEtarget/pascal -FUtarget/pascal -Fl"$ROOT/target/debug" bindings/pascal/test_objects.pas >/dev/null
+  LD_LIBRARY_PATH="$ROOT/target/debug" target/pascal/test_objects fixtures | tee -a "$LOGS/pascal.log" | tail -1
+
+  step "Pascal: the README's Delphi program, as written (its file name pointed at a fixture)"
+  mkdir -p target/pascal/readme
+  scripts/readme_block.sh ".NET" pascal | sed "s#'res\\\\OQSsiquc01res_0001.xml'#'$ROOT/fixtures/face_pmh_two.xml'#" > target/pascal/readme/PrintSlots.pas
+  grep -q "fixtures/face_pmh_two.xml" target/pascal/readme/PrintSlots.pas
+  fpc -Mdelphi -FEtarget/pascal/readme -FUtarget/pascal/readme -Fubindings/pascal -Fl"$ROOT/target/debug" target/pascal/readme/PrintSlots.pas >/dev/null
+  LD_LIBRARY_PATH="$ROOT/target/debug" target/pascal/readme/PrintSlots | tee target/pascal/readme/out.txt
+  grep -q "第1公費 52136017 1234566" target/pascal/readme/out.txt
+
   step "Pascal: a unit generated for another ABI version stops the program at start, with the reason"
   mkdir -p target/pascal/mismatch
   sed 's/^  KOHI_VERSION_MINOR = [0-9]*;/  KOHI_VERSION_MINOR = 999;/' bindings/pascal/kohi.pas > target/pascal/mismatch/kohi.pas

@@ -1,0 +1,488 @@
+{ KohiObjects.pas: kohi for Delphi and Free Pascal as objects, over the generated kohi.pas.
+  Strings are UnicodeString (kohi's UTF-8 converted), errors are EKohiError with kohi's stable
+  code and number, and every object frees its native handle in its destructor. Written by hand:
+  kohi.pas (generated from the C header) stays the one place that declares the ABI.
+
+    var R: TKohiResult; K: TKohiEntry;
+    R := TKohiResult.CreateFromFile('res\OQSsiquc01res_0001.xml');
+    try
+      for K in R.Kohi(0) do Writeln(K.Slot, ' ', K.PayerNumber, ' ', K.RecipientNumber);
+    finally
+      R.Free;
+    end;
+
+  An absent value is '' (kohi never gives a present value that is empty); a yes/no that may
+  have no answer is a TKohiVerdict. }
+unit KohiObjects;
+
+{$IFDEF FPC}{$MODE DELPHI}{$H+}{$ENDIF}
+
+interface
+
+uses SysUtils, kohi;
+
+type
+  { kohi's error: Code is the stable snake_case name ('malformed_xml'), Number its number
+    (never reused), OsCode the OS error number of an 'io' error (0 otherwise). The message says
+    where, never what: no patient data. }
+  EKohiError = class(Exception)
+  private
+    FCode: UnicodeString;
+    FNumber: Cardinal;
+    FOsCode: Integer;
+  public
+    constructor CreateKohi(ANumber: Cardinal; const ACode, AMessage: UnicodeString; AOsCode: Integer = 0);
+    property Code: UnicodeString read FCode;
+    property Number: Cardinal read FNumber;
+    property OsCode: Integer read FOsCode;
+  end;
+
+  { A yes/no that may have no answer (KOHI_TRISTATE_*): a check digit kohi has no rule for, or a
+    flag the file did not send. }
+  TKohiVerdict = (kvNone, kvNo, kvYes);
+
+  { One 公費 as a レセコン fills it in (the JSON contract's names, in Pascal case). }
+  TKohiEntry = record
+    Slot: Integer;                     { 1–4 for 第1〜第4公費; 0 past the fourth or for a replaced renewal }
+    Source: UnicodeString;             { 'pmh' or 'medical_aid' }
+    LawNumber: UnicodeString;          { 法別番号 }
+    PrefectureNumber: UnicodeString;
+    AgencyNumber: UnicodeString;
+    PayerNumber: UnicodeString;        { 公費負担者番号, normalised. Personal data: do not log it. }
+    PayerNumberRaw: UnicodeString;     { as the file wrote it }
+    PayerNumberValid: TKohiVerdict;
+    RecipientNumber: UnicodeString;    { 受給者番号, normalised. Personal data: do not log it. }
+    RecipientNumberRaw: UnicodeString;
+    RecipientNumberValid: TKohiVerdict;{ kvNone for a 地方単独 number: its rule is the municipality's }
+    Scope: UnicodeString;              { 'national' or 'local' }
+    ProgramName: UnicodeString;        { the program of a national 法別 (the contract's "program") }
+    CertificateName: UnicodeString;
+    ValidFrom: UnicodeString;          { YYYY-MM-DD, or the text as sent when it is not a date }
+    ValidTo: UnicodeString;
+    IncomeSegment: UnicodeString;
+    MaxCopayment: UnicodeString;       { 自己負担上限額 in yen, ASCII digits, when a plain amount }
+    AlwaysReimbursement: TKohiVerdict;
+    WelfareOfficeName: UnicodeString;  { 医療扶助: 福祉事務所名 }
+    Renewal: UnicodeString;            { 'current', 'superseded', 'not_yet_valid', or '' }
+  end;
+  TKohiEntries = array of TKohiEntry;
+
+  { Something worth a look that did not stop the parse: a code and where. }
+  TKohiWarning = record
+    Code: UnicodeString;
+    Path: UnicodeString;
+  end;
+  TKohiWarnings = array of TKohiWarning;
+
+  { A parsed result file. }
+  TKohiResult = class
+  private
+    FHandle: Pointer;
+    FOwned: Boolean;
+    procedure Check(Status: UInt32);
+  public
+    { Parses a file; the path goes to kohi as UTF-16 (any name Windows allows). Options: a
+      kohi_options handle (kohi_options_new) or nil. }
+    constructor CreateFromFile(const Path: UnicodeString; Options: Pointer = nil);
+    constructor CreateFromBytes(const Bytes: TBytes; Options: Pointer = nil);
+    { A result a watch event owns: freed with the event, not by this object. }
+    constructor CreateBorrowed(AHandle: Pointer);
+    destructor Destroy; override;
+    function PatientCount: Integer;
+    { The 公費 of a patient in レセプト order (slots 1–4 first). }
+    function Kohi(Patient: Integer): TKohiEntries;
+    { A field of the MessageHeader (a KOHI_HEADER_FIELD_*), '' when absent. }
+    function Header(Field: UInt32): UnicodeString;
+    { A patient-level field (a KOHI_PATIENT_FIELD_*), '' when absent. }
+    function PatientField(Patient: Integer; Field: UInt32): UnicodeString;
+    function QualificationCount(Patient: Integer): Integer;
+    { A field of one of a patient's qualification results (a KOHI_QUALIFICATION_FIELD_*). }
+    function Qualification(Patient, Index: Integer; Field: UInt32): UnicodeString;
+    function Warnings: TKohiWarnings;
+    { The JSON contract, shared by every kohi binding. }
+    function ToJson: UnicodeString;
+    property Handle: Pointer read FHandle;
+  end;
+
+  { One delivered file of the inbox. Free it when done; acknowledge it (TKohiWatcher.Ack) once
+    its result is stored on your side, or it is delivered again after a restart. }
+  TKohiWatchEvent = class
+  private
+    FHandle: Pointer;
+    FResult: TKohiResult;
+    FError: EKohiError;
+  public
+    Id: UnicodeString;       { the same for the same content and name, across restarts }
+    Path: UnicodeString;
+    Kind: UInt32;            { a KOHI_WATCH_KIND_* }
+    Request: UnicodeString;  { the request (in req/) this answers, when known }
+    Related: UnicodeString;  { the file of the same patient from the other side (PMH ↔ result) }
+    Message: UnicodeString;  { a refused request's .err text }
+    constructor CreateFrom(AHandle: Pointer);
+    destructor Destroy; override;
+    { The parsed file (the event's), or nil. }
+    property Result: TKohiResult read FResult;
+    { Why the file could not be used (the event's: do not raise or free it), or nil. }
+    property Error: EKohiError read FError;
+    property Handle: Pointer read FHandle;
+  end;
+
+  { Watches a terminal folder (res/ and face/): every file at least once, done only when
+    acknowledged. Free it to close it. }
+  TKohiWatcher = class
+  private
+    FHandle: Pointer;
+  public
+    { SettleMs and GiveUpAfterMs: 0 takes the defaults (300 ms, 30 s). }
+    constructor Create(const Root: UnicodeString; SettleMs: Cardinal = 0; GiveUpAfterMs: Cardinal = 0;
+      Options: Pointer = nil);
+    destructor Destroy; override;
+    { The next delivered file within TimeoutMs, or nil. Raises EKohiError when the ledger fails
+      (nothing is lost: call again) or the watcher was cancelled ('cancelled'). }
+    function Next(TimeoutMs: Cardinal): TKohiWatchEvent;
+    { Marks the event done, durably, before returning. }
+    procedure Ack(Event: TKohiWatchEvent);
+    { Pairs a future result carrying this ArbitraryFileIdentifier with its request file. }
+    procedure Expect(const ArbitraryFileIdentifier, Request: UnicodeString);
+    { Wakes a thread waiting in Next (it raises 'cancelled'); safe from any thread. }
+    procedure Cancel;
+    { Files seen and not delivered yet: a loop that stops when idle stops when this is 0 too. }
+    function Waiting: NativeUInt;
+  end;
+
+{ kohi's UTF-8 text as a UnicodeString ('' when absent). }
+function KohiString(const S: TKohiStr): UnicodeString;
+
+implementation
+
+function KohiString(const S: TKohiStr): UnicodeString;
+var
+  Raw: RawByteString;
+begin
+  Result := '';
+  if (S.Ptr = nil) or (S.Len = 0) then Exit;
+  SetLength(Raw, S.Len);
+  Move(S.Ptr^, Raw[1], S.Len);
+{$IFDEF FPC}
+  Result := UTF8Decode(Raw);
+{$ELSE}
+  Result := UTF8ToString(Raw);
+{$ENDIF}
+end;
+
+{ A NUL-terminated UTF-8 copy of S, for kohi's utf8_* arguments. }
+function Utf8(const S: UnicodeString): UTF8String;
+begin
+  Result := UTF8Encode(S);
+end;
+
+{ kohi's error object as an EKohiError; the object stays its owner's. }
+function ErrorOf(Error: Pointer): EKohiError;
+var
+  Name, Text: TKohiStr;
+  Os: Int32;
+begin
+  kohi_error_name_out(Error, @Name);
+  kohi_error_message_out(Error, @Text);
+  Os := 0;
+  kohi_error_os_code(Error, @Os);
+  Result := EKohiError.CreateKohi(kohi_error_code(Error), KohiString(Name), KohiString(Text), Os);
+end;
+
+{ Raises for a status other than OK, with the error object (freed here) when there is one. }
+procedure Raise_(Status: UInt32; Error: Pointer);
+var
+  E: EKohiError;
+  Name: TKohiStr;
+begin
+  if Status = KOHI_STATUS_OK then Exit;
+  if Error <> nil then
+  begin
+    E := ErrorOf(Error);
+    kohi_error_free(Error);
+  end
+  else
+  begin
+    kohi_status_name_out(Status, @Name);
+    E := EKohiError.CreateKohi(Status, KohiString(Name), KohiString(Name));
+  end;
+  raise E;
+end;
+
+constructor EKohiError.CreateKohi(ANumber: Cardinal; const ACode, AMessage: UnicodeString; AOsCode: Integer);
+begin
+  inherited Create(string(AMessage));
+  FNumber := ANumber;
+  FCode := ACode;
+  FOsCode := AOsCode;
+end;
+
+{ TKohiResult }
+
+constructor TKohiResult.CreateFromFile(const Path: UnicodeString; Options: Pointer);
+var
+  Error: Pointer;
+begin
+  inherited Create;
+  FOwned := True;
+  Error := nil;
+  Raise_(kohi_parse_file_utf16(PWideChar(Path), Options, @FHandle, @Error), Error);
+end;
+
+constructor TKohiResult.CreateFromBytes(const Bytes: TBytes; Options: Pointer);
+var
+  Error: Pointer;
+  Data: PByte;
+begin
+  inherited Create;
+  FOwned := True;
+  Error := nil;
+  if Length(Bytes) > 0 then Data := @Bytes[0] else Data := nil;
+  Raise_(kohi_parse(Data, Length(Bytes), Options, @FHandle, @Error), Error);
+end;
+
+constructor TKohiResult.CreateBorrowed(AHandle: Pointer);
+begin
+  inherited Create;
+  FHandle := AHandle;
+  FOwned := False;
+end;
+
+destructor TKohiResult.Destroy;
+begin
+  if FOwned and (FHandle <> nil) then kohi_result_free(FHandle);
+  inherited Destroy;
+end;
+
+procedure TKohiResult.Check(Status: UInt32);
+begin
+  Raise_(Status, nil);
+end;
+
+function TKohiResult.PatientCount: Integer;
+var
+  Count: NativeUInt;
+begin
+  Count := 0;
+  Check(kohi_patient_count(FHandle, @Count));
+  Result := Integer(Count);
+end;
+
+function TKohiResult.Kohi(Patient: Integer): TKohiEntries;
+var
+  Count: NativeUInt;
+  I: Integer;
+
+  function Text(Field: UInt32): UnicodeString;
+  var
+    S: TKohiStr;
+  begin
+    Check(kohi_kohi_get(FHandle, Patient, I, Field, @S));
+    Result := KohiString(S);
+  end;
+
+  function Verdict(Flag: UInt32): TKohiVerdict;
+  var
+    V: Int32;
+  begin
+    Check(kohi_kohi_get_flag(FHandle, Patient, I, Flag, @V));
+    case V of
+      KOHI_TRISTATE_TRUE: Result := kvYes;
+      KOHI_TRISTATE_FALSE: Result := kvNo;
+    else
+      Result := kvNone;
+    end;
+  end;
+
+var
+  Slot: UInt32;
+begin
+  Result := nil;
+  Count := 0;
+  Check(kohi_kohi_count(FHandle, Patient, @Count));
+  SetLength(Result, Count);
+  for I := 0 to Integer(Count) - 1 do
+  begin
+    Slot := 0;
+    Check(kohi_kohi_slot(FHandle, Patient, I, @Slot));
+    Result[I].Slot := Integer(Slot);
+    Result[I].Source := Text(KOHI_KOHI_FIELD_SOURCE);
+    Result[I].LawNumber := Text(KOHI_KOHI_FIELD_LAW_NUMBER);
+    Result[I].PrefectureNumber := Text(KOHI_KOHI_FIELD_PREFECTURE_NUMBER);
+    Result[I].AgencyNumber := Text(KOHI_KOHI_FIELD_AGENCY_NUMBER);
+    Result[I].PayerNumber := Text(KOHI_KOHI_FIELD_PAYER_NUMBER);
+    Result[I].PayerNumberRaw := Text(KOHI_KOHI_FIELD_PAYER_NUMBER_RAW);
+    Result[I].PayerNumberValid := Verdict(KOHI_KOHI_FLAG_PAYER_NUMBER_VALID);
+    Result[I].RecipientNumber := Text(KOHI_KOHI_FIELD_RECIPIENT_NUMBER);
+    Result[I].RecipientNumberRaw := Text(KOHI_KOHI_FIELD_RECIPIENT_NUMBER_RAW);
+    Result[I].RecipientNumberValid := Verdict(KOHI_KOHI_FLAG_RECIPIENT_NUMBER_VALID);
+    Result[I].Scope := Text(KOHI_KOHI_FIELD_SCOPE);
+    Result[I].ProgramName := Text(KOHI_KOHI_FIELD_PROGRAM);
+    Result[I].CertificateName := Text(KOHI_KOHI_FIELD_CERTIFICATE_NAME);
+    Result[I].ValidFrom := Text(KOHI_KOHI_FIELD_VALID_FROM);
+    Result[I].ValidTo := Text(KOHI_KOHI_FIELD_VALID_TO);
+    Result[I].IncomeSegment := Text(KOHI_KOHI_FIELD_INCOME_SEGMENT);
+    Result[I].MaxCopayment := Text(KOHI_KOHI_FIELD_MAX_COPAYMENT);
+    Result[I].AlwaysReimbursement := Verdict(KOHI_KOHI_FLAG_ALWAYS_REIMBURSEMENT);
+    Result[I].WelfareOfficeName := Text(KOHI_KOHI_FIELD_WELFARE_OFFICE_NAME);
+    Result[I].Renewal := Text(KOHI_KOHI_FIELD_RENEWAL);
+  end;
+end;
+
+function TKohiResult.Header(Field: UInt32): UnicodeString;
+var
+  S: TKohiStr;
+begin
+  Check(kohi_header_get(FHandle, Field, @S));
+  Result := KohiString(S);
+end;
+
+function TKohiResult.PatientField(Patient: Integer; Field: UInt32): UnicodeString;
+var
+  S: TKohiStr;
+begin
+  Check(kohi_patient_get(FHandle, Patient, Field, @S));
+  Result := KohiString(S);
+end;
+
+function TKohiResult.QualificationCount(Patient: Integer): Integer;
+var
+  Count: NativeUInt;
+begin
+  Count := 0;
+  Check(kohi_qualification_count(FHandle, Patient, @Count));
+  Result := Integer(Count);
+end;
+
+function TKohiResult.Qualification(Patient, Index: Integer; Field: UInt32): UnicodeString;
+var
+  S: TKohiStr;
+begin
+  Check(kohi_qualification_get(FHandle, Patient, Index, Field, @S));
+  Result := KohiString(S);
+end;
+
+function TKohiResult.Warnings: TKohiWarnings;
+var
+  Count: NativeUInt;
+  I: Integer;
+  Code, Path: TKohiStr;
+begin
+  Result := nil;
+  Count := 0;
+  Check(kohi_warning_count(FHandle, @Count));
+  SetLength(Result, Count);
+  for I := 0 to Integer(Count) - 1 do
+  begin
+    Check(kohi_warning_get(FHandle, I, KOHI_WARNING_FIELD_CODE, @Code));
+    Check(kohi_warning_get(FHandle, I, KOHI_WARNING_FIELD_PATH, @Path));
+    Result[I].Code := KohiString(Code);
+    Result[I].Path := KohiString(Path);
+  end;
+end;
+
+function TKohiResult.ToJson: UnicodeString;
+var
+  Json: PAnsiChar;
+  S: TKohiStr;
+begin
+  Json := nil;
+  Check(kohi_result_to_json(FHandle, @Json));
+  try
+    S.Ptr := Json;
+    S.Len := StrLen(Json);
+    Result := KohiString(S);
+  finally
+    kohi_string_free(Json);
+  end;
+end;
+
+{ TKohiWatchEvent }
+
+constructor TKohiWatchEvent.CreateFrom(AHandle: Pointer);
+var
+  S: TKohiStr;
+  Doc, Error: Pointer;
+begin
+  inherited Create;
+  FHandle := AHandle;
+  kohi_watch_event_id(FHandle, @S);
+  Id := KohiString(S);
+  kohi_watch_event_path(FHandle, @S);
+  Path := KohiString(S);
+  kohi_watch_event_kind(FHandle, @Kind);
+  kohi_watch_event_request(FHandle, @S);
+  Request := KohiString(S);
+  kohi_watch_event_related(FHandle, @S);
+  Related := KohiString(S);
+  kohi_watch_event_message(FHandle, @S);
+  Message := KohiString(S);
+  Doc := kohi_watch_event_result(FHandle);
+  if Doc <> nil then FResult := TKohiResult.CreateBorrowed(Doc);
+  Error := kohi_watch_event_error(FHandle);
+  if Error <> nil then FError := ErrorOf(Error);
+end;
+
+destructor TKohiWatchEvent.Destroy;
+begin
+  FResult.Free;
+  FError.Free;
+  if FHandle <> nil then kohi_watch_event_free(FHandle);
+  inherited Destroy;
+end;
+
+{ TKohiWatcher }
+
+constructor TKohiWatcher.Create(const Root: UnicodeString; SettleMs, GiveUpAfterMs: Cardinal; Options: Pointer);
+var
+  Error: Pointer;
+begin
+  inherited Create;
+  Error := nil;
+  Raise_(kohi_watcher_new(PAnsiChar(Utf8(Root)), Options, SettleMs, GiveUpAfterMs, @FHandle, @Error), Error);
+end;
+
+destructor TKohiWatcher.Destroy;
+begin
+  if FHandle <> nil then kohi_watcher_free(FHandle);
+  inherited Destroy;
+end;
+
+function TKohiWatcher.Next(TimeoutMs: Cardinal): TKohiWatchEvent;
+var
+  E: Pointer;
+begin
+  Result := nil;
+  E := nil;
+  Raise_(kohi_watcher_next(FHandle, TimeoutMs, @E), nil);
+  if E <> nil then Result := TKohiWatchEvent.CreateFrom(E);
+end;
+
+procedure TKohiWatcher.Ack(Event: TKohiWatchEvent);
+var
+  Error: Pointer;
+begin
+  Error := nil;
+  Raise_(kohi_watcher_ack(FHandle, Event.Handle, @Error), Error);
+end;
+
+procedure TKohiWatcher.Expect(const ArbitraryFileIdentifier, Request: UnicodeString);
+var
+  Error: Pointer;
+begin
+  Error := nil;
+  Raise_(kohi_watcher_expect(FHandle, PAnsiChar(Utf8(ArbitraryFileIdentifier)), PAnsiChar(Utf8(Request)), @Error), Error);
+end;
+
+procedure TKohiWatcher.Cancel;
+begin
+  kohi_watcher_cancel(FHandle);
+end;
+
+function TKohiWatcher.Waiting: NativeUInt;
+begin
+  Result := 0;
+  Raise_(kohi_watcher_waiting(FHandle, @Result), nil);
+end;
+
+end.

@@ -1,0 +1,174 @@
+{ KohiObjects.pas as a Delphi program uses it (Free Pascal in Delphi mode): the 公費 of known
+  fixtures as UnicodeString fields, errors as EKohiError, the inbox as objects.
+    fpc -Mdelphi test_objects.pas && ./test_objects ../../fixtures }
+program test_objects;
+
+{$IFDEF FPC}{$MODE DELPHI}{$H+}{$CODEPAGE UTF8}{$ENDIF}
+
+uses SysUtils, Classes, kohi, KohiObjects;
+
+var
+  Passed, Failed: Integer;
+
+procedure Check(Ok: Boolean; const What: string);
+begin
+  if Ok then Inc(Passed) else begin Inc(Failed); WriteLn('FAIL ', What); end;
+end;
+
+function ReadBytes(const Path: string): TBytes;
+var
+  S: TFileStream;
+begin
+  Result := nil;
+  S := TFileStream.Create(Path, fmOpenRead or fmShareDenyNone);
+  try
+    SetLength(Result, S.Size);
+    if S.Size > 0 then S.ReadBuffer(Result[0], S.Size);
+  finally
+    S.Free;
+  end;
+end;
+
+procedure Entries(const Fixtures: string);
+var
+  R: TKohiResult;
+  K: TKohiEntries;
+begin
+  R := TKohiResult.CreateFromFile(UnicodeString(Fixtures + 'pmh_three_out_of_order.xml'));
+  try
+    Check(R.PatientCount = 1, 'one patient');
+    K := R.Kohi(0);
+    Check(Length(K) = 3, 'three 公費');
+    Check((K[0].Slot = 1) and (K[0].LawNumber = '21') and (K[0].PayerNumber = '21136015') and (K[0].RecipientNumber = '3000015'), '第1公費');
+    Check((K[1].Slot = 2) and (K[1].PayerNumber = '54136015') and (K[1].RecipientNumber = '1112226'), '第2公費');
+    Check((K[2].Slot = 3) and (K[2].Scope = 'local') and (K[2].RecipientNumber = 'K000067890'), '第3公費');
+    Check(K[0].ProgramName = '障害者総合支援法 自立支援医療（精神通院医療）', 'the program, as UnicodeString');
+    Check((K[2].ProgramName = '') and (K[2].CertificateName = 'ひとり親家庭等医療証'), 'a local certificate''s name');
+    Check((K[0].ValidFrom = '2025-06-01') and (K[0].ValidTo = '2026-05-31') and (K[0].IncomeSegment = '中間所得2'), 'validity and income segment');
+    Check((K[0].PayerNumberValid = kvYes) and (K[0].RecipientNumberValid = kvYes) and (K[2].RecipientNumberValid = kvNone), 'verdicts');
+    Check(Pos('"payer_number":"21136015"', R.ToJson) > 0, 'the JSON contract');
+    Check(R.Header(KOHI_HEADER_FIELD_ENCODING) = 'UTF-8', 'a header field');
+    Check(R.PatientField(0, KOHI_PATIENT_FIELD_PMH) = 'received', 'a patient field');
+  finally
+    R.Free;
+  end;
+  R := TKohiResult.CreateFromBytes(ReadBytes(Fixtures + 'fullwidth_padded_numbers.xml'));
+  try
+    K := R.Kohi(0);
+    Check((K[0].PayerNumber = '54136015') and (K[0].PayerNumberRaw = '５４１３６０１５'), 'a number normalised and as written');
+    Check((K[0].MaxCopayment = '') and (K[0].AlwaysReimbursement = kvNone), 'not sent: empty, no verdict');
+  finally
+    R.Free;
+  end;
+  R := TKohiResult.CreateFromFile(UnicodeString(Fixtures + 'face_pmh_two.xml'));
+  try
+    K := R.Kohi(0);
+    Check((K[0].MaxCopayment = '5000') and (K[0].AlwaysReimbursement = kvNo), 'the cap');
+    Check(R.QualificationCount(0) = 1, 'one qualification');
+    Check(R.Qualification(0, 0, KOHI_QUALIFICATION_FIELD_NAME) = '見本　花子', 'a qualification field');
+  finally
+    R.Free;
+  end;
+  R := TKohiResult.CreateFromFile(UnicodeString(Fixtures + 'medical_aid_a1.xml'));
+  try
+    K := R.Kohi(0);
+    Check((K[0].Source = 'medical_aid') and (K[0].WelfareOfficeName = '新宿区福祉事務所'), '医療扶助');
+  finally
+    R.Free;
+  end;
+  R := TKohiResult.CreateFromFile(UnicodeString(Fixtures + 'pmh_overflow.xml'));
+  try
+    Check((Length(R.Warnings) = 1) and (R.Warnings[0].Code = 'slot_overflow'), 'a fifth 公費 is a warning');
+  finally
+    R.Free;
+  end;
+end;
+
+procedure Errors(const Fixtures: string);
+var
+  Bad: TBytes;
+  Text: UTF8String;
+begin
+  Text := UTF8Encode(UnicodeString('<XmlMsg><見本太郎>'));
+  SetLength(Bad, Length(Text));
+  Move(Text[1], Bad[0], Length(Text));
+  try
+    TKohiResult.CreateFromBytes(Bad).Free;
+    Check(False, 'malformed: should fail');
+  except
+    on E: EKohiError do
+      Check((E.Code = 'malformed_xml') and (E.Number = KOHI_STATUS_MALFORMED_XML) and (Pos('見本', UnicodeString(E.Message)) = 0),
+        'a typed error that says where, not what');
+  end;
+  try
+    TKohiResult.CreateFromFile(UnicodeString(Fixtures + 'no_such_file.xml')).Free;
+    Check(False, 'missing: should fail');
+  except
+    on E: EKohiError do Check((E.Code = 'io') and (E.Number = KOHI_STATUS_IO) and (E.OsCode = 2), 'a missing file: io, ENOENT');
+  end;
+end;
+
+procedure Inbox(const Fixtures: string);
+var
+  Root: string;
+  W: TKohiWatcher;
+  E: TKohiWatchEvent;
+  I: Integer;
+begin
+  Root := IncludeTrailingPathDelimiter(GetTempDir) + 'kohi-objects-' + IntToStr(GetProcessID);
+  ForceDirectories(Root + '/face');
+  with TFileStream.Create(Root + '/face/OQSsiquc01res_face_1.xml', fmCreate) do
+  try
+    WriteBuffer(ReadBytes(Fixtures + 'face_pmh_two.xml')[0], Length(ReadBytes(Fixtures + 'face_pmh_two.xml')));
+  finally
+    Free;
+  end;
+  W := TKohiWatcher.Create(UnicodeString(Root), 50, 500);
+  try
+    E := nil;
+    I := 0;
+    while (E = nil) and (I < 50) do begin E := W.Next(200); Inc(I); end;
+    Check(E <> nil, 'inbox: delivered');
+    if E <> nil then
+    try
+      Check((E.Kind = KOHI_WATCH_KIND_FACE) and (E.Error = nil) and (Length(E.Id) = 81), 'inbox: a face result');
+      Check((E.Result <> nil) and (Length(E.Result.Kohi(0)) = 2), 'inbox: its 公費');
+      W.Ack(E);
+    finally
+      E.Free;
+    end;
+    E := W.Next(400);
+    Check((E = nil) and (W.Waiting = 0), 'inbox: acknowledged, not delivered again');
+    E.Free;
+    W.Cancel;
+    try
+      W.Next(100);
+      Check(False, 'inbox: cancelled should raise');
+    except
+      on X: EKohiError do Check(X.Code = 'cancelled', 'inbox: cancelled');
+    end;
+  finally
+    W.Free;
+  end;
+  try
+    TKohiWatcher.Create(UnicodeString(Root + '/face')).Free;
+    Check(False, 'a folder of the terminal''s: should fail');
+  except
+    on X: EKohiError do Check(X.Code = 'not_a_terminal_folder', 'a folder of the terminal''s is refused');
+  end;
+  DeleteFile(Root + '/face/OQSsiquc01res_face_1.xml');
+end;
+
+var
+  Dir: string;
+begin
+  Dir := IncludeTrailingPathDelimiter(ParamStr(1));
+  Passed := 0;
+  Failed := 0;
+  Entries(Dir);
+  Errors(Dir);
+  Inbox(Dir);
+  Check(Passed >= 27, 'every check ran');
+  WriteLn(Passed, ' passed, ', Failed, ' failed');
+  if Failed > 0 then Halt(1);
+end.
