@@ -848,3 +848,4 @@ module.exports.survey = nativeBinding.survey
 module.exports.surveyFiles = nativeBinding.surveyFiles
 module.exports.version = nativeBinding.version
 module.exports.watch = nativeBinding.watch
+module.exports.writeRequest = nativeBinding.writeRequest

@@ -381,6 +381,35 @@ export interface Qualification {
   medicalSubsidies: Array<Record<string, unknown>> | null
 }
 
+/**
+ * A 被保険者証 query (every property optional here; a missing one the request needs is
+ * `invalid_request` naming it). Dates are `YYYYMMDD` or `YYYY-MM-DD`.
+ */
+export interface RequestFields {
+  /** 医療機関コード (10 digits). */
+  medicalInstitutionCode?: string
+  /** 資格確認日 (default: today in Japan). */
+  qualificationConfirmationDate?: string
+  /** 保険者番号 (8 digits, or 6 for 国保). */
+  insurerNumber?: string
+  /** 被保険者証記号. */
+  insuredCardSymbol?: string
+  /** 被保険者証番号. */
+  insuredIdentificationNumber?: string
+  /** 枝番 (2 digits). */
+  insuredBranchNumber?: string
+  /** 生年月日. */
+  birthdate?: string
+  /** Ask for 限度額適用認定証 information (default false). */
+  limitApplicationConsent?: boolean
+  /** 任意のファイル識別子, echoed in the result (pairs it with this request). */
+  arbitraryFileIdentifier?: string
+  /** The free part of the file name (default: one no other request of this process has had). */
+  freePart?: string
+  /** The file's encoding (default `shift_jis`, as the terminal reads requests). */
+  encoding?: 'shift_jis' | 'utf-8'
+}
+
 /** Streams a result file (its encoding detected from its first bytes). */
 export declare function stream(path: string, options?: ParseOptions | undefined | null): PatientStream
 
@@ -447,3 +476,12 @@ export interface WatchOptions {
   pairBy?: Array<'arbitrary_file_identifier' | 'free_name'>
   parse?: ParseOptions
 }
+
+/**
+ * Writes a 被保険者証 query `OQSsiquc01req_<freePart>.xml` into `reqDir` (the terminal's
+ * `req/`); resolves to its path once it is on disk. Thrown at the call: a missing or malformed
+ * field (`invalid_request`, naming it), a character the encoding cannot hold
+ * (`unrepresentable_character`). Rejected: `res/`, `face/` or the terminal folder
+ * (`not_a_terminal_folder`), a request of the same name already there (`io`, `EEXIST`).
+ */
+export declare function writeRequest(reqDir: string, fields: RequestFields): Promise<string>

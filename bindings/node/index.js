@@ -804,6 +804,19 @@ function loneSurrogateAt(text) {
 // arguments and the CLI's flags are.
 const PARSE_OPTIONS = new Set(['aliases', 'layout', 'maxSize', 'limits'])
 const WATCH_OPTIONS = new Set(['settle', 'pollInterval', 'giveUpAfter', 'stateFile', 'doneDir', 'persistent', 'pairBy', 'parse', 'signal'])
+const REQUEST_FIELDS = new Set([
+  'medicalInstitutionCode',
+  'qualificationConfirmationDate',
+  'insurerNumber',
+  'insuredCardSymbol',
+  'insuredIdentificationNumber',
+  'insuredBranchNumber',
+  'birthdate',
+  'limitApplicationConsent',
+  'arbitraryFileIdentifier',
+  'freePart',
+  'encoding',
+])
 // Function name → which argument is its options object, and the names it takes.
 const OPTIONS_OF = {
   parse: [1, PARSE_OPTIONS],
@@ -812,6 +825,7 @@ const OPTIONS_OF = {
   survey: [1, PARSE_OPTIONS],
   surveyFiles: [1, PARSE_OPTIONS],
   watch: [1, WATCH_OPTIONS],
+  writeRequest: [1, REQUEST_FIELDS],
 }
 
 function checkOptionNames(where, options, names) {

@@ -22,5 +22,6 @@ export const {
   surveyFiles,
   version,
   watch,
+  writeRequest,
 } = kohi
 export default kohi

@@ -397,7 +397,8 @@ pub fn request(args: RequestArgs) -> Result<bool, String> {
     let birthdate = day("--birthdate", &args.birthdate)?;
     let date = args.date.as_deref().map(|d| day("--date", d)).transpose()?;
     let (id, name, out) = (args.id, args.name, args.out);
-    let now = japan_now();
+    // The terminal is in Japan: 資格確認日 defaults to today in JST, whatever this machine's zone.
+    let now = kohi_terminal::japan_now();
     let request = QualificationRequest {
         medical_institution_code: args.institution,
         qualification_confirmation_date: date.unwrap_or(now.date()),
@@ -428,10 +429,4 @@ pub fn request(args: RequestArgs) -> Result<bool, String> {
 /// A `YYYYMMDD` date, read as the parser reads dates; the error names the option, never the value.
 fn day(option: &str, text: &str) -> Result<chrono::NaiveDate, String> {
     kohi::model::Date::parse(text).value.filter(|_| text.len() == 8).ok_or(format!("{option} is not a YYYYMMDD date"))
-}
-
-/// The terminal is in Japan: 資格確認日 defaults to today in JST, whatever this machine's zone.
-fn japan_now() -> chrono::NaiveDateTime {
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
-    chrono::DateTime::from_timestamp(secs + 9 * 3600, 0).unwrap_or_default().naive_utc()
 }

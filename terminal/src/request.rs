@@ -212,6 +212,100 @@ pub fn request_file_name_for(result_file_name: &str) -> Option<String> {
     }
 }
 
+/// The fields of a request by name, as the bindings take them (the C ABI's `kohi_request_field`
+/// numbers them in this order; add at the end, never reorder). Each is a [`QualificationRequest`]
+/// field of the same name.
+pub const REQUEST_FIELDS: [&str; 9] = [
+    "medical_institution_code",
+    "qualification_confirmation_date",
+    "insurer_number",
+    "insured_card_symbol",
+    "insured_identification_number",
+    "insured_branch_number",
+    "birthdate",
+    "limit_application_consent",
+    "arbitrary_file_identifier",
+];
+
+/// A request filled in field by field, by name (see [`REQUEST_FIELDS`]): how Python, Node and
+/// the C ABI take one. Every value is text: dates `YYYYMMDD` or `YYYY-MM-DD`, the consent `1`/`0`
+/// (or `true`/`false`); an unset 資格確認日 is today in Japan. Its `Debug` shows no value.
+#[derive(Clone, Default)]
+pub struct RequestFields {
+    values: [Option<String>; REQUEST_FIELDS.len()],
+}
+
+impl std::fmt::Debug for RequestFields {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let set: Vec<&str> =
+            REQUEST_FIELDS.iter().zip(&self.values).filter(|(_, v)| v.is_some()).map(|(n, _)| *n).collect();
+        f.debug_struct("RequestFields").field("set", &set).finish()
+    }
+}
+
+impl RequestFields {
+    /// Sets (or, with `None`, unsets) the field at `index` of [`REQUEST_FIELDS`]; an index past
+    /// them is `invalid_request` naming `field`.
+    pub fn set_index(&mut self, index: usize, value: Option<&str>) -> Result<()> {
+        let slot = self.values.get_mut(index).ok_or(invalid("field"))?;
+        *slot = value.map(str::to_owned);
+        Ok(())
+    }
+
+    /// Sets (or unsets) a field by name; a name not in [`REQUEST_FIELDS`] is `invalid_request`
+    /// naming `field`.
+    pub fn set(&mut self, name: &str, value: Option<&str>) -> Result<()> {
+        let index = REQUEST_FIELDS.iter().position(|n| *n == name).ok_or(invalid("field"))?;
+        self.set_index(index, value)
+    }
+
+    fn get(&self, index: usize) -> Option<&str> {
+        self.values[index].as_deref()
+    }
+
+    /// The request, or `invalid_request` naming the first field missing or malformed.
+    pub fn build(&self) -> Result<QualificationRequest> {
+        let required = |i: usize| self.get(i).map(str::to_owned).ok_or(invalid(REQUEST_FIELDS[i]));
+        let date = |i: usize| -> Result<Option<NaiveDate>> {
+            let Some(text) = self.get(i) else { return Ok(None) };
+            let text = text.trim();
+            let value = matches!(text.len(), 8 | 10).then(|| kohi::model::Date::parse(text).value).flatten();
+            value.map(Some).ok_or(invalid(REQUEST_FIELDS[i]))
+        };
+        let consent = match self.get(7).map(str::trim) {
+            None | Some("0" | "false") => false,
+            Some("1" | "true") => true,
+            Some(_) => return Err(invalid(REQUEST_FIELDS[7])),
+        };
+        Ok(QualificationRequest {
+            medical_institution_code: required(0)?,
+            qualification_confirmation_date: date(1)?.unwrap_or_else(|| japan_now().date()),
+            insurer_number: required(2)?,
+            insured_card_symbol: self.get(3).map(str::to_owned),
+            insured_identification_number: required(4)?,
+            insured_branch_number: self.get(5).map(str::to_owned),
+            birthdate: date(6)?.ok_or(invalid(REQUEST_FIELDS[6]))?,
+            limit_application_consent: consent,
+            arbitrary_file_identifier: self.get(8).map(str::to_owned),
+        })
+    }
+}
+
+/// The time in Japan (UTC+9, no daylight saving): the terminal's clock.
+pub fn japan_now() -> chrono::NaiveDateTime {
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+    chrono::DateTime::from_timestamp(secs + 9 * 3600, 0).unwrap_or_default().naive_utc()
+}
+
+/// A free part no other request of this process has had: the time in Japan, the process id and
+/// a count (`20250604093015` `1234` `0007`), so that requests written in the same second by one
+/// program never share a name (a second of the same name is refused).
+pub fn fresh_free_part() -> String {
+    static COUNT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{}{:04}{:04}", japan_now().format("%Y%m%d%H%M%S"), std::process::id() % 10_000, n % 10_000)
+}
+
 /// Temp file in the same folder (a name the terminal does not pick up), synced, then linked
 /// into place and the folder synced: a hard link never replaces an existing file, so a second request of the same
 /// name fails instead of silently replacing the first. Where the file system has no hard links
@@ -258,6 +352,50 @@ mod tests {
             limit_application_consent: true,
             arbitrary_file_identifier: Some("RC-20250604-0007".into()),
         }
+    }
+
+    /// Fields by name give the same request as the struct; a missing or malformed one is named.
+    #[test]
+    fn fields_by_name_build_the_same_request() {
+        let mut fields = RequestFields::default();
+        for (name, value) in [
+            ("medical_institution_code", "1312345678"),
+            ("qualification_confirmation_date", "2025-06-04"),
+            ("insurer_number", "138057"),
+            ("insured_card_symbol", "練馬〜東"),
+            ("insured_identification_number", "４０１２３"),
+            ("insured_branch_number", "00"),
+            ("birthdate", "19530311"),
+            ("limit_application_consent", "1"),
+            ("arbitrary_file_identifier", "RC-20250604-0007"),
+        ] {
+            fields.set(name, Some(value)).unwrap();
+        }
+        assert!(fields.build().unwrap() == sample());
+        assert!(!format!("{fields:?}").contains("19530311"), "no value in Debug");
+        let field = |e: Error| match e {
+            Error::InvalidRequest { field } => field,
+            other => panic!("{other:?}"),
+        };
+        let mut missing = fields.clone();
+        missing.set("birthdate", None).unwrap();
+        assert_eq!(field(missing.build().unwrap_err()), "birthdate");
+        for (name, bad) in [
+            ("birthdate", "1953-3-11x"),
+            ("qualification_confirmation_date", "令和7年6月4日"),
+            ("limit_application_consent", "yes"),
+        ] {
+            let mut wrong = fields.clone();
+            wrong.set(name, Some(bad)).unwrap();
+            assert_eq!(field(wrong.build().unwrap_err()), name);
+        }
+        assert_eq!(field(fields.clone().set("birth_date", Some("x")).unwrap_err()), "field");
+        assert_eq!(field(fields.clone().set_index(REQUEST_FIELDS.len(), Some("x")).unwrap_err()), "field");
+        let mut today = fields.clone();
+        today.set("qualification_confirmation_date", None).unwrap();
+        assert_eq!(today.build().unwrap().qualification_confirmation_date, japan_now().date());
+        let (a, b) = (fresh_free_part(), fresh_free_part());
+        assert!(a != b && request_file_name(&a).is_ok() && a.len() == 22, "{a} {b}");
     }
 
     #[test]

@@ -18,6 +18,7 @@ mod allocator;
 mod json;
 mod lists;
 mod objects;
+mod request;
 mod stream;
 mod values;
 mod watch;
@@ -31,6 +32,7 @@ use kohi_core::{Document, ParseOptions as CoreOptions};
 
 pub use allocator::purge_delay;
 pub use objects::*;
+pub use request::*;
 pub use stream::*;
 pub use values::value_tags;
 pub use watch::*;

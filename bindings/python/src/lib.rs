@@ -14,6 +14,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod convert;
 mod errors;
 mod model;
+mod request;
 mod stream;
 mod to_py;
 mod watch;
@@ -374,6 +375,7 @@ fn _kohi(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(reconcile, m)?)?;
     m.add_function(wrap_pyfunction!(watch::watch, m)?)?;
     m.add_function(wrap_pyfunction!(stream::stream, m)?)?;
+    m.add_function(wrap_pyfunction!(request::write_request, m)?)?;
     m.add_class::<stream::PatientStream>()?;
     m.add_class::<watch::Watcher>()?;
     m.add_class::<watch::WatchEvent>()?;

@@ -51,6 +51,19 @@ async function watching(): Promise<void> {
 }
 void watching
 
+async function requesting(): Promise<void> {
+  const written: string = await kohi.writeRequest('/terminal/req', {
+    medicalInstitutionCode: '1312345678',
+    insurerNumber: '138057',
+    insuredIdentificationNumber: '40123',
+    birthdate: '1953-03-11',
+    limitApplicationConsent: true,
+    encoding: 'shift_jis',
+  })
+  void written
+}
+void requesting
+
 async function streaming(): Promise<void> {
   for await (const patient of kohi.stream('/terminal/res/bulk.xml', { maxSize: 1 << 30 })) {
     const pmh: 'received' | 'received_empty' | 'absent' | 'received_unread' = patient.pmh

@@ -48,6 +48,7 @@ from ._kohi import (
     reconcile,
     stream,
     watch,
+    write_request,
 )
 
 __all__ = [
@@ -91,4 +92,5 @@ __all__ = [
     "reconcile",
     "stream",
     "watch",
+    "write_request",
 ]

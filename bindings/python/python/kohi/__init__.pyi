@@ -46,6 +46,7 @@ __all__ = [
     "reconcile",
     "stream",
     "watch",
+    "write_request",
 ]
 
 __version__: str
@@ -118,6 +119,27 @@ def watch(
 ) -> Watcher:
     """Watch folder/res and folder/face; iterate for each file. An event is delivered again
     after a restart until ``event.ack()`` is called (same ``id``)."""
+
+def write_request(
+    req_dir: Union[str, "os.PathLike[str]"],
+    *,
+    medical_institution_code: str,
+    insurer_number: str,
+    insured_identification_number: str,
+    birthdate: Union[datetime.date, str],
+    qualification_confirmation_date: Union[datetime.date, str, None] = None,
+    insured_card_symbol: str | None = None,
+    insured_branch_number: str | None = None,
+    limit_application_consent: bool = False,
+    arbitrary_file_identifier: str | None = None,
+    free_part: str | None = None,
+    encoding: Literal["shift_jis", "sjis", "cp932", "utf-8", "utf8"] = "shift_jis",
+) -> str:
+    """Writes a 被保険者証 query into the terminal's req/ (atomically, on disk before it returns);
+    its path. Dates are datetime.date or YYYYMMDD / YYYY-MM-DD; the 資格確認日 defaults to today in
+    Japan, free_part to one no other request of this process has had. A missing or malformed
+    field is KohiError code "invalid_request" naming it; res/, face/ or the terminal folder is
+    NotATerminalFolderError."""
 
 def stream(
     source: Union[bytes, str, "os.PathLike[str]"],
