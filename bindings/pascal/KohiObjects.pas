@@ -150,8 +150,30 @@ type
     function Waiting: NativeUInt;
   end;
 
+  { A 被保険者証 query for KohiWriteRequest: '' leaves a field unset. Dates are 'YYYYMMDD' or
+    'YYYY-MM-DD'; the 資格確認日 unset is today in Japan. Personal data: do not log it. }
+  TKohiRequest = record
+    MedicalInstitutionCode: UnicodeString;        { required }
+    QualificationConfirmationDate: UnicodeString;
+    InsurerNumber: UnicodeString;                 { required }
+    InsuredCardSymbol: UnicodeString;
+    InsuredIdentificationNumber: UnicodeString;   { required }
+    InsuredBranchNumber: UnicodeString;
+    Birthdate: UnicodeString;                     { required }
+    LimitApplicationConsent: Boolean;
+    ArbitraryFileIdentifier: UnicodeString;
+  end;
+
 { kohi's UTF-8 text as a UnicodeString ('' when absent). }
 function KohiString(const S: TKohiStr): UnicodeString;
+
+{ Writes the query as OQSsiquc01req_<FreePart>.xml into ReqDir (the terminal's req/),
+  atomically and durably, in Shift_JIS unless Utf8; its path. FreePart '': one no other request
+  of this process has had. Raises EKohiError: 'invalid_request' naming a field missing or
+  malformed, 'not_a_terminal_folder' for res/, face/ or the terminal folder, 'io' for a request
+  of the same name already there. }
+function KohiWriteRequest(const ReqDir: UnicodeString; const Request: TKohiRequest;
+  const FreePart: UnicodeString = ''; Utf8: Boolean = False): UnicodeString;
 
 implementation
 
@@ -171,7 +193,7 @@ begin
 end;
 
 { A NUL-terminated UTF-8 copy of S, for kohi's utf8_* arguments. }
-function Utf8(const S: UnicodeString): UTF8String;
+function ToUtf8(const S: UnicodeString): UTF8String;
 begin
   Result := UTF8Encode(S);
 end;
@@ -439,7 +461,7 @@ var
 begin
   inherited Create;
   Error := nil;
-  Raise_(kohi_watcher_new(PAnsiChar(Utf8(Root)), Options, SettleMs, GiveUpAfterMs, @FHandle, @Error), Error);
+  Raise_(kohi_watcher_new(PAnsiChar(ToUtf8(Root)), Options, SettleMs, GiveUpAfterMs, @FHandle, @Error), Error);
 end;
 
 destructor TKohiWatcher.Destroy;
@@ -471,7 +493,7 @@ var
   Error: Pointer;
 begin
   Error := nil;
-  Raise_(kohi_watcher_expect(FHandle, PAnsiChar(Utf8(ArbitraryFileIdentifier)), PAnsiChar(Utf8(Request)), @Error), Error);
+  Raise_(kohi_watcher_expect(FHandle, PAnsiChar(ToUtf8(ArbitraryFileIdentifier)), PAnsiChar(ToUtf8(Request)), @Error), Error);
 end;
 
 procedure TKohiWatcher.Cancel;
@@ -483,6 +505,66 @@ function TKohiWatcher.Waiting: NativeUInt;
 begin
   Result := 0;
   Raise_(kohi_watcher_waiting(FHandle, @Result), nil);
+end;
+
+function KohiWriteRequest(const ReqDir: UnicodeString; const Request: TKohiRequest;
+  const FreePart: UnicodeString; Utf8: Boolean): UnicodeString;
+var
+  Q, Error: Pointer;
+  Written: PAnsiChar;
+  S: TKohiStr;
+  Encoding: UInt32;
+  FreeText: UTF8String;
+
+  procedure SetField(Field: UInt32; const Value: UnicodeString);
+  var
+    Text: UTF8String;
+    E: Pointer;
+  begin
+    E := nil;
+    if Value = '' then
+      Raise_(kohi_request_set(Q, Field, nil, @E), E)
+    else
+    begin
+      Text := ToUtf8(Value);
+      Raise_(kohi_request_set(Q, Field, PAnsiChar(Text), @E), E);
+    end;
+  end;
+
+begin
+  Result := '';
+  Q := kohi_request_new();
+  try
+    SetField(KOHI_REQUEST_FIELD_MEDICAL_INSTITUTION_CODE, Request.MedicalInstitutionCode);
+    SetField(KOHI_REQUEST_FIELD_QUALIFICATION_CONFIRMATION_DATE, Request.QualificationConfirmationDate);
+    SetField(KOHI_REQUEST_FIELD_INSURER_NUMBER, Request.InsurerNumber);
+    SetField(KOHI_REQUEST_FIELD_INSURED_CARD_SYMBOL, Request.InsuredCardSymbol);
+    SetField(KOHI_REQUEST_FIELD_INSURED_IDENTIFICATION_NUMBER, Request.InsuredIdentificationNumber);
+    SetField(KOHI_REQUEST_FIELD_INSURED_BRANCH_NUMBER, Request.InsuredBranchNumber);
+    SetField(KOHI_REQUEST_FIELD_BIRTHDATE, Request.Birthdate);
+    if Request.LimitApplicationConsent then SetField(KOHI_REQUEST_FIELD_LIMIT_APPLICATION_CONSENT, '1')
+    else SetField(KOHI_REQUEST_FIELD_LIMIT_APPLICATION_CONSENT, '0');
+    SetField(KOHI_REQUEST_FIELD_ARBITRARY_FILE_IDENTIFIER, Request.ArbitraryFileIdentifier);
+    if Utf8 then Encoding := KOHI_REQUEST_ENCODING_UTF8 else Encoding := KOHI_REQUEST_ENCODING_SHIFT_JIS;
+    Written := nil;
+    Error := nil;
+    if FreePart = '' then
+      Raise_(kohi_request_write(Q, PAnsiChar(ToUtf8(ReqDir)), nil, Encoding, @Written, @Error), Error)
+    else
+    begin
+      FreeText := ToUtf8(FreePart);
+      Raise_(kohi_request_write(Q, PAnsiChar(ToUtf8(ReqDir)), PAnsiChar(FreeText), Encoding, @Written, @Error), Error);
+    end;
+    try
+      S.Ptr := Written;
+      S.Len := StrLen(Written);
+      Result := KohiString(S);
+    finally
+      kohi_string_free(Written);
+    end;
+  finally
+    kohi_request_free(Q);
+  end;
 end;
 
 end.

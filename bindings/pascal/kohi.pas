@@ -131,6 +131,19 @@ const
   KOHI_LIMIT_WARNINGS = 5;
   KOHI_LIMIT_NAME_BYTES = 6;
   KOHI_LIMIT_KEPT_BYTES = 7;
+  { kohi_request_field }
+  KOHI_REQUEST_FIELD_MEDICAL_INSTITUTION_CODE = 0;
+  KOHI_REQUEST_FIELD_QUALIFICATION_CONFIRMATION_DATE = 1;
+  KOHI_REQUEST_FIELD_INSURER_NUMBER = 2;
+  KOHI_REQUEST_FIELD_INSURED_CARD_SYMBOL = 3;
+  KOHI_REQUEST_FIELD_INSURED_IDENTIFICATION_NUMBER = 4;
+  KOHI_REQUEST_FIELD_INSURED_BRANCH_NUMBER = 5;
+  KOHI_REQUEST_FIELD_BIRTHDATE = 6;
+  KOHI_REQUEST_FIELD_LIMIT_APPLICATION_CONSENT = 7;
+  KOHI_REQUEST_FIELD_ARBITRARY_FILE_IDENTIFIER = 8;
+  { kohi_request_encoding }
+  KOHI_REQUEST_ENCODING_SHIFT_JIS = 0;
+  KOHI_REQUEST_ENCODING_UTF8 = 1;
   KOHI_VERSION_MAJOR = 0;
   KOHI_VERSION_MINOR = 1;
   KOHI_VERSION_PATCH = 0;
@@ -229,6 +242,14 @@ function kohi_error_os_code(error: Pointer; a_out: PInt32): UInt32; cdecl; exter
 function kohi_parse_file_utf16(utf16_path: PWideChar; options: Pointer; a_out: PPointer; err_out: PPointer): UInt32; cdecl; external KohiLib;
 /// <summary><c>kohi_parse_file</c> with a CP932 (Shift_JIS, Windows-31J) path, NUL-terminated: the ANSI code page of a Japanese Windows. Bytes that are not CP932 are <c>KOHI_STATUS_INVALID_ARGUMENT</c>.</summary>
 function kohi_parse_file_cp932(cp932_path: PAnsiChar; options: Pointer; a_out: PPointer; err_out: PPointer): UInt32; cdecl; external KohiLib;
+/// <summary>A new, empty request. Free with <c>kohi_request_free</c>. NULL only if kohi panicked.</summary>
+function kohi_request_new(): Pointer; cdecl; external KohiLib;
+/// <summary>Frees a request. NULL is ignored.</summary>
+procedure kohi_request_free(request: Pointer); cdecl; external KohiLib;
+/// <summary>Sets a field (<c>field</c> is a <c>kohi_request_field</c>) to <c>utf8_value</c>, or unsets it when <c>utf8_value</c> is NULL. Values are checked by <c>kohi_request_write</c>. <c>KOHI_STATUS_INVALID_ARGUMENT</c> for a field number that is not one, or a value that is not UTF-8.</summary>
+function kohi_request_set(request: Pointer; field: UInt32; utf8_value: PAnsiChar; err_out: PPointer): UInt32; cdecl; external KohiLib;
+/// <summary>Writes the request as <c>OQSsiquc01req_&lt;free part&gt;.xml</c> into <c>utf8_req_dir</c> (the terminal's <c>req/</c>), atomically and durably (on disk, name included, when this returns), in <c>encoding</c> (a <c>kohi_request_encoding</c>). <c>utf8_free_part</c>: letters, digits, <c>-</c> and <c>_</c>, or NULL for one no other request of this process has had. On success <c>*path_out</c> (if not NULL) receives the file's path, to free with <c>kohi_string_free</c>. <c>KOHI_STATUS_INVALID_REQUEST</c> for a field missing or malformed (the message names it, never its value), <c>KOHI_STATUS_UNREPRESENTABLE_CHARACTER</c> for a character Shift_JIS cannot hold, <c>KOHI_STATUS_NOT_A_TERMINAL_FOLDER</c> for <c>res/</c>, <c>face/</c> or the terminal folder, <c>KOHI_STATUS_IO</c> for a request of the same name already there or a folder that cannot be written.</summary>
+function kohi_request_write(request: Pointer; utf8_req_dir: PAnsiChar; utf8_free_part: PAnsiChar; encoding: UInt32; path_out: PPAnsiChar; err_out: PPointer): UInt32; cdecl; external KohiLib;
 /// <summary>Opens a file for streaming; its encoding is detected from its first bytes.</summary>
 function kohi_stream_open(utf8_path: PAnsiChar; options: Pointer; a_out: PPointer; err_out: PPointer): UInt32; cdecl; external KohiLib;
 /// <summary>The next patient as a one-patient result (free it with <c>kohi_result_free</c>), or NULL at the end. On a status other than OK the stream has ended with that error.</summary>

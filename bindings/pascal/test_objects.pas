@@ -159,6 +159,45 @@ begin
   DeleteFile(Root + '/face/OQSsiquc01res_face_1.xml');
 end;
 
+procedure Requests;
+var
+  Req: string;
+  Q: TKohiRequest;
+  Path: UnicodeString;
+  R: TKohiResult;
+begin
+  Req := IncludeTrailingPathDelimiter(GetTempDir) + 'kohi-objects-req-' + IntToStr(GetProcessID);
+  ForceDirectories(Req);
+  Q := Default(TKohiRequest);
+  Q.MedicalInstitutionCode := '1312345678';
+  Q.QualificationConfirmationDate := '2025-06-04';
+  Q.InsurerNumber := '138057';
+  Q.InsuredCardSymbol := '練馬';
+  Q.InsuredIdentificationNumber := '40123';
+  Q.Birthdate := '19530311';
+  Q.LimitApplicationConsent := True;
+  Q.ArbitraryFileIdentifier := 'RC-0007';
+  Path := KohiWriteRequest(UnicodeString(Req), Q, 'P1');
+  Check(Path = UnicodeString(Req + '/OQSsiquc01req_P1.xml'), 'request: its path');
+  R := TKohiResult.CreateFromFile(Path);
+  try
+    Check((R.Header(KOHI_HEADER_FIELD_ENCODING) = 'Shift_JIS') and (R.Header(KOHI_HEADER_FIELD_ARBITRARY_FILE_IDENTIFIER) = 'RC-0007'),
+      'request: Shift_JIS, paired');
+    Check(Pos('"raw":"練馬"', R.ToJson) > 0, 'request: the symbol in kanji');
+  finally
+    R.Free;
+  end;
+  Q.Birthdate := '';
+  try
+    KohiWriteRequest(UnicodeString(Req), Q);
+    Check(False, 'request: a missing field should fail');
+  except
+    on E: EKohiError do Check((E.Code = 'invalid_request') and (Pos('birthdate', E.Message) > 0), 'request: a missing field is named');
+  end;
+  DeleteFile(Path);
+  Check(RemoveDir(Req), 'request: nothing else written');
+end;
+
 var
   Dir: string;
 begin
@@ -168,7 +207,8 @@ begin
   Entries(Dir);
   Errors(Dir);
   Inbox(Dir);
-  Check(Passed >= 27, 'every check ran');
+  Requests;
+  Check(Passed >= 31, 'every check ran');
   WriteLn(Passed, ' passed, ', Failed, ' failed');
   if Failed > 0 then Halt(1);
 end.

@@ -577,6 +577,81 @@ typedef uint32_t kohi_limit;
 #endif // __cplusplus
 
 /*
+ Fields of `kohi_request_set`: the names of the result's `search_info` and header.
+ */
+enum kohi_request_field
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /*
+   医療機関コード (10 digits). Required.
+   */
+  KOHI_REQUEST_FIELD_MEDICAL_INSTITUTION_CODE = 0,
+  /*
+   資格確認日, `YYYYMMDD` or `YYYY-MM-DD` (unset: today in Japan).
+   */
+  KOHI_REQUEST_FIELD_QUALIFICATION_CONFIRMATION_DATE = 1,
+  /*
+   保険者番号 (8 digits, or 6 for 国保). Required.
+   */
+  KOHI_REQUEST_FIELD_INSURER_NUMBER = 2,
+  /*
+   被保険者証記号.
+   */
+  KOHI_REQUEST_FIELD_INSURED_CARD_SYMBOL = 3,
+  /*
+   被保険者証番号. Required.
+   */
+  KOHI_REQUEST_FIELD_INSURED_IDENTIFICATION_NUMBER = 4,
+  /*
+   枝番 (2 digits).
+   */
+  KOHI_REQUEST_FIELD_INSURED_BRANCH_NUMBER = 5,
+  /*
+   生年月日, `YYYYMMDD` or `YYYY-MM-DD`. Required.
+   */
+  KOHI_REQUEST_FIELD_BIRTHDATE = 6,
+  /*
+   限度額適用認定証関連情報の同意: `1` or `0` (unset: `0`).
+   */
+  KOHI_REQUEST_FIELD_LIMIT_APPLICATION_CONSENT = 7,
+  /*
+   任意のファイル識別子, echoed in the result (pairs it with this request).
+   */
+  KOHI_REQUEST_FIELD_ARBITRARY_FILE_IDENTIFIER = 8,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum kohi_request_field kohi_request_field;
+#else
+typedef uint32_t kohi_request_field;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/*
+ The encoding of a request file (`kohi_request_write`).
+ */
+enum kohi_request_encoding
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /*
+   Shift_JIS (CP932), as the terminal reads requests: the default of `kohi request`.
+   */
+  KOHI_REQUEST_ENCODING_SHIFT_JIS = 0,
+  KOHI_REQUEST_ENCODING_UTF8 = 1,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum kohi_request_encoding kohi_request_encoding;
+#else
+typedef uint32_t kohi_request_encoding;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/*
  An error: status, snake_case name and a message that says where, never patient data.
  */
 typedef struct kohi_error kohi_error;
@@ -585,6 +660,12 @@ typedef struct kohi_error kohi_error;
  Parse options. Create with `kohi_options_new`, free with `kohi_options_free`.
  */
 typedef struct kohi_options kohi_options;
+
+/*
+ A 被保険者証 query being filled in. Create with `kohi_request_new`, free with
+ `kohi_request_free`.
+ */
+typedef struct kohi_request kohi_request;
 
 /*
  A parsed result file. Immutable: any number of threads may read one at once.
@@ -907,6 +988,44 @@ kohi_status kohi_parse_file_cp932(const char *cp932_path,
                                   const kohi_options *options,
                                   kohi_result **out,
                                   kohi_error **err_out);
+
+/*
+ A new, empty request. Free with `kohi_request_free`. NULL only if kohi panicked.
+ */
+kohi_request *kohi_request_new(void);
+
+/*
+ Frees a request. NULL is ignored.
+ */
+void kohi_request_free(kohi_request *request);
+
+/*
+ Sets a field (`field` is a `kohi_request_field`) to `utf8_value`, or unsets it when
+ `utf8_value` is NULL. Values are checked by `kohi_request_write`. `KOHI_STATUS_INVALID_ARGUMENT`
+ for a field number that is not one, or a value that is not UTF-8.
+ */
+kohi_status kohi_request_set(kohi_request *request,
+                             uint32_t field,
+                             const char *utf8_value,
+                             kohi_error **err_out);
+
+/*
+ Writes the request as `OQSsiquc01req_<free part>.xml` into `utf8_req_dir` (the terminal's
+ `req/`), atomically and durably (on disk, name included, when this returns), in `encoding`
+ (a `kohi_request_encoding`). `utf8_free_part`: letters, digits, `-` and `_`, or NULL for one
+ no other request of this process has had. On success `*path_out` (if not NULL) receives the
+ file's path, to free with `kohi_string_free`. `KOHI_STATUS_INVALID_REQUEST` for a field
+ missing or malformed (the message names it, never its value), `KOHI_STATUS_UNREPRESENTABLE_CHARACTER`
+ for a character Shift_JIS cannot hold, `KOHI_STATUS_NOT_A_TERMINAL_FOLDER` for `res/`,
+ `face/` or the terminal folder, `KOHI_STATUS_IO` for a request of the same name already
+ there or a folder that cannot be written.
+ */
+kohi_status kohi_request_write(const kohi_request *request,
+                               const char *utf8_req_dir,
+                               const char *utf8_free_part,
+                               uint32_t encoding,
+                               char **path_out,
+                               kohi_error **err_out);
 
 /*
  Opens a file for streaming; its encoding is detected from its first bytes.

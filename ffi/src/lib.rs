@@ -8,6 +8,7 @@
 #![allow(clippy::missing_safety_doc)]
 
 mod legacy;
+mod request;
 mod status;
 mod stream;
 mod view;
@@ -16,6 +17,7 @@ mod watch;
 use std::ffi::{CStr, CString, c_char};
 use std::ptr;
 
+pub use request::{kohi_request, kohi_request_encoding, kohi_request_field};
 use status::{borrowed, boundary, fail};
 pub use status::{kohi_error, kohi_status};
 pub use stream::kohi_stream;

@@ -309,6 +309,47 @@ namespace KohiNet
         public string Renewal { get; internal set; }
     }
 
+    /// <summary>A 被保険者証 query for <see cref="Kohi.WriteRequest"/>. Its fields are personal
+    /// data: do not log them.</summary>
+    public sealed class QualificationRequest
+    {
+        /// <summary>医療機関コード (10 digits). Required.</summary>
+        public string MedicalInstitutionCode { get; set; }
+        /// <summary>資格確認日 (null: today in Japan).</summary>
+        public DateTime? QualificationConfirmationDate { get; set; }
+        /// <summary>保険者番号 (8 digits, or 6 for 国保). Required.</summary>
+        public string InsurerNumber { get; set; }
+        /// <summary>被保険者証記号.</summary>
+        public string InsuredCardSymbol { get; set; }
+        /// <summary>被保険者証番号. Required.</summary>
+        public string InsuredIdentificationNumber { get; set; }
+        /// <summary>枝番 (2 digits).</summary>
+        public string InsuredBranchNumber { get; set; }
+        /// <summary>生年月日. Required.</summary>
+        public DateTime? Birthdate { get; set; }
+        /// <summary>Ask for 限度額適用認定証 information (限度額適用同意).</summary>
+        public bool LimitApplicationConsent { get; set; }
+        /// <summary>任意のファイル識別子, echoed in the result (pairs it with this request).</summary>
+        public string ArbitraryFileIdentifier { get; set; }
+
+        private static string Day(DateTime? day) =>
+            day?.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+
+        /// <summary>Every field by its C ABI number, null when unset.</summary>
+        internal IEnumerable<KeyValuePair<KohiRequestField, string>> Fields()
+        {
+            yield return new KeyValuePair<KohiRequestField, string>(KohiRequestField.MedicalInstitutionCode, MedicalInstitutionCode);
+            yield return new KeyValuePair<KohiRequestField, string>(KohiRequestField.QualificationConfirmationDate, Day(QualificationConfirmationDate));
+            yield return new KeyValuePair<KohiRequestField, string>(KohiRequestField.InsurerNumber, InsurerNumber);
+            yield return new KeyValuePair<KohiRequestField, string>(KohiRequestField.InsuredCardSymbol, InsuredCardSymbol);
+            yield return new KeyValuePair<KohiRequestField, string>(KohiRequestField.InsuredIdentificationNumber, InsuredIdentificationNumber);
+            yield return new KeyValuePair<KohiRequestField, string>(KohiRequestField.InsuredBranchNumber, InsuredBranchNumber);
+            yield return new KeyValuePair<KohiRequestField, string>(KohiRequestField.Birthdate, Day(Birthdate));
+            yield return new KeyValuePair<KohiRequestField, string>(KohiRequestField.LimitApplicationConsent, LimitApplicationConsent ? "1" : "0");
+            yield return new KeyValuePair<KohiRequestField, string>(KohiRequestField.ArbitraryFileIdentifier, ArbitraryFileIdentifier);
+        }
+    }
+
     /// <summary>Something worth a look that did not stop the parse (a 公費 outside its period,
     /// a fifth 公費, PMH data under a name the layout does not know…): says where, never what.</summary>
     public sealed class KohiWarning
@@ -601,6 +642,35 @@ namespace KohiNet
             if (path == null) return 0;
             try { return new System.IO.FileInfo(path).Length; }
             catch (Exception) { return 0; }
+        }
+
+        /// <summary>Writes a 被保険者証 query <c>OQSsiquc01req_&lt;freePart&gt;.xml</c> into
+        /// <paramref name="reqDir"/> (the terminal's <c>req/</c>), atomically and durably (on disk
+        /// when this returns), in Shift_JIS unless <paramref name="utf8"/>; returns its path.
+        /// <paramref name="freePart"/> null: one no other request of this process has had. A field
+        /// missing or malformed is <c>invalid_request</c> naming it (never quoting it); <c>res/</c>,
+        /// <c>face/</c> or the terminal folder is <c>not_a_terminal_folder</c>; a request of the
+        /// same name already there is <c>io</c>.</summary>
+        public static string WriteRequest(string reqDir, QualificationRequest request, string freePart = null, bool utf8 = false)
+        {
+            if (reqDir == null) throw new ArgumentNullException(nameof(reqDir));
+            if (request == null) throw new ArgumentNullException(nameof(request));
+            IntPtr q = NativeMethods.kohi_request_new();
+            try
+            {
+                foreach (var field in request.Fields())
+                {
+                    byte[] value = field.Value == null ? null : Text.CString(field.Value);
+                    uint set = NativeMethods.kohi_request_set(q, (uint)field.Key, value, out IntPtr setError);
+                    if (set != 0) throw KohiException.From(set, setError);
+                }
+                uint encoding = (uint)(utf8 ? KohiRequestEncoding.Utf8 : KohiRequestEncoding.ShiftJis);
+                uint status = NativeMethods.kohi_request_write(q, Text.CString(reqDir), freePart == null ? null : Text.CString(freePart),
+                    encoding, out IntPtr path, out IntPtr error);
+                if (status != 0) throw KohiException.From(status, error);
+                return Text.TakeCString(path);
+            }
+            finally { NativeMethods.kohi_request_free(q); }
         }
 
         /// <summary>Whether a 保険者番号, 公費負担者番号 or national 受給者番号 passes its 検証番号.</summary>

@@ -177,6 +177,25 @@ namespace KohiNet.Native
         KeptBytes = 7,
     }
 
+    public enum KohiRequestField : uint
+    {
+        MedicalInstitutionCode = 0,
+        QualificationConfirmationDate = 1,
+        InsurerNumber = 2,
+        InsuredCardSymbol = 3,
+        InsuredIdentificationNumber = 4,
+        InsuredBranchNumber = 5,
+        Birthdate = 6,
+        LimitApplicationConsent = 7,
+        ArbitraryFileIdentifier = 8,
+    }
+
+    public enum KohiRequestEncoding : uint
+    {
+        ShiftJis = 0,
+        Utf8 = 1,
+    }
+
     public static class NativeMethods
     {
         public const string Library = "kohi";
@@ -363,6 +382,22 @@ namespace KohiNet.Native
         /// <summary><c>kohi_parse_file</c> with a CP932 (Shift_JIS, Windows-31J) path, NUL-terminated: the ANSI code page of a Japanese Windows. Bytes that are not CP932 are <c>KOHI_STATUS_INVALID_ARGUMENT</c>.</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern uint kohi_parse_file_cp932(byte[] cp932_path, IntPtr options, out IntPtr @out, out IntPtr err_out);
+
+        /// <summary>A new, empty request. Free with <c>kohi_request_free</c>. NULL only if kohi panicked.</summary>
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        public static extern IntPtr kohi_request_new();
+
+        /// <summary>Frees a request. NULL is ignored.</summary>
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        public static extern void kohi_request_free(IntPtr request);
+
+        /// <summary>Sets a field (<c>field</c> is a <c>kohi_request_field</c>) to <c>utf8_value</c>, or unsets it when <c>utf8_value</c> is NULL. Values are checked by <c>kohi_request_write</c>. <c>KOHI_STATUS_INVALID_ARGUMENT</c> for a field number that is not one, or a value that is not UTF-8.</summary>
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        public static extern uint kohi_request_set(IntPtr request, uint field, byte[] utf8_value, out IntPtr err_out);
+
+        /// <summary>Writes the request as <c>OQSsiquc01req_&lt;free part&gt;.xml</c> into <c>utf8_req_dir</c> (the terminal's <c>req/</c>), atomically and durably (on disk, name included, when this returns), in <c>encoding</c> (a <c>kohi_request_encoding</c>). <c>utf8_free_part</c>: letters, digits, <c>-</c> and <c>_</c>, or NULL for one no other request of this process has had. On success <c>*path_out</c> (if not NULL) receives the file's path, to free with <c>kohi_string_free</c>. <c>KOHI_STATUS_INVALID_REQUEST</c> for a field missing or malformed (the message names it, never its value), <c>KOHI_STATUS_UNREPRESENTABLE_CHARACTER</c> for a character Shift_JIS cannot hold, <c>KOHI_STATUS_NOT_A_TERMINAL_FOLDER</c> for <c>res/</c>, <c>face/</c> or the terminal folder, <c>KOHI_STATUS_IO</c> for a request of the same name already there or a folder that cannot be written.</summary>
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        public static extern uint kohi_request_write(IntPtr request, byte[] utf8_req_dir, byte[] utf8_free_part, uint encoding, out IntPtr path_out, out IntPtr err_out);
 
         /// <summary>Opens a file for streaming; its encoding is detected from its first bytes.</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]

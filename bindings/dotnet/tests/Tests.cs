@@ -238,6 +238,38 @@ static class Tests
         Directory.Delete(root, true);
     }
 
+    /// <summary>The request writer: a query into req/ in Shift_JIS, read back; a missing field named.</summary>
+    static void Requests()
+    {
+        string req = Path.Combine(Path.GetTempPath(), "kohi-dotnet-req-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(req);
+        var request = new QualificationRequest
+        {
+            MedicalInstitutionCode = "1312345678",
+            QualificationConfirmationDate = new DateTime(2025, 6, 4),
+            InsurerNumber = "138057",
+            InsuredCardSymbol = "練馬",
+            InsuredIdentificationNumber = "40123",
+            Birthdate = new DateTime(1953, 3, 11),
+            LimitApplicationConsent = true,
+            ArbitraryFileIdentifier = "RC-0007",
+        };
+        string path = Kohi.WriteRequest(req, request, "N1");
+        Check(path == Path.Combine(req, "OQSsiquc01req_N1.xml"), "request: its path");
+        using (var r = Kohi.ParseFile(path))
+        {
+            Check(r.Header(KohiHeaderField.Encoding) == "Shift_JIS" && r.Header(KohiHeaderField.ArbitraryFileIdentifier) == "RC-0007", "request: Shift_JIS, paired");
+            Check(r.Header(KohiHeaderField.QualificationConfirmationDate) == "2025-06-04" && r.ToJson().Contains("\"raw\":\"練馬\""), "request: read back");
+        }
+        try { Kohi.WriteRequest(req, request, "N1"); Check(false, "request: same name should fail"); }
+        catch (KohiException e) { Check(e.Code == "io", "request: the same name is refused"); }
+        request.Birthdate = null;
+        try { Kohi.WriteRequest(req, request); Check(false, "request: should fail"); }
+        catch (KohiException e) { Check(e.Code == "invalid_request" && e.Number == 11 && e.Message.Contains("birthdate"), "request: a missing field is named"); }
+        Check(Directory.GetFiles(req).Length == 1, "request: nothing else written");
+        Directory.Delete(req, true);
+    }
+
     static void Abandon(string face)
     {
         for (int i = 0; i < 200; i++) Kohi.ParseFile(face);
@@ -569,6 +601,7 @@ static class Tests
         KohiFields(fixtures);
         WarningsAndUnknowns(fixtures);
         InboxKinds(fixtures);
+        Requests();
         StreamReconcileWatch(fixtures);
         Options(fixtures);
         Survey(fixtures);

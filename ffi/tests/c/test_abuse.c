@@ -178,6 +178,21 @@ static void bad_utf8(void) {
         CHECK(kohi_options_set_aliases_json(opts, bad[k], NULL) == KOHI_STATUS_INVALID_ARGUMENT, "aliases");
         kohi_options_free(opts);
         CHECK(kohi_watcher_new(bad[k], NULL, 0, 0, &(kohi_watcher *){NULL}, NULL) == KOHI_STATUS_INVALID_ARGUMENT, "root");
+        kohi_request *q = kohi_request_new();
+        CHECK(kohi_request_set(q, KOHI_REQUEST_FIELD_INSURED_CARD_SYMBOL, bad[k], NULL) == KOHI_STATUS_INVALID_ARGUMENT, "request value");
+        char *written = NULL;
+        CHECK(kohi_request_write(q, bad[k], NULL, 0, &written, NULL) == KOHI_STATUS_INVALID_ARGUMENT && !written, "request folder");
+        CHECK(kohi_request_write(q, "/tmp", bad[k], 0, &written, NULL) == KOHI_STATUS_INVALID_ARGUMENT && !written, "request name");
+        kohi_request_free(q);
+    }
+    /* A request with NULL everywhere: NULL_ARGUMENT, and a field past the enum, never UB. */
+    NULL_ARG(kohi_request_set(NULL, 0, "x", NULL));
+    NULL_ARG(kohi_request_write(NULL, "/tmp", NULL, 0, NULL, NULL));
+    {
+        kohi_request *q = kohi_request_new();
+        NULL_ARG(kohi_request_write(q, NULL, NULL, 0, NULL, NULL));
+        CHECK(kohi_request_set(q, 0xFFFFFFFFu, "x", NULL) == KOHI_STATUS_INVALID_ARGUMENT, "request field huge");
+        kohi_request_free(q);
     }
     /* Garbage bytes in memory: a typed status, never a crash. */
     unsigned char noise[4096];

@@ -931,6 +931,75 @@ static void test_survey_and_layout(void) {
     free(path);
 }
 
+/* The request writer: fields set one by one, written into req/ in Shift_JIS, read back by the
+   parser; a missing field is named, never quoted; nothing is written then. */
+static void test_request(void) {
+    char dir[] = "/tmp/kohi-c-request-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL, "request: temporary folder");
+    kohi_request *q = kohi_request_new();
+    CHECK(q != NULL, "request: new");
+    const struct { kohi_request_field field; const char *value; } fields[] = {
+        {KOHI_REQUEST_FIELD_MEDICAL_INSTITUTION_CODE, "1312345678"},
+        {KOHI_REQUEST_FIELD_QUALIFICATION_CONFIRMATION_DATE, "2025-06-04"},
+        {KOHI_REQUEST_FIELD_INSURER_NUMBER, "138057"},
+        {KOHI_REQUEST_FIELD_INSURED_CARD_SYMBOL, "練馬"},
+        {KOHI_REQUEST_FIELD_INSURED_IDENTIFICATION_NUMBER, "40123"},
+        {KOHI_REQUEST_FIELD_BIRTHDATE, "19530311"},
+        {KOHI_REQUEST_FIELD_LIMIT_APPLICATION_CONSENT, "1"},
+        {KOHI_REQUEST_FIELD_ARBITRARY_FILE_IDENTIFIER, "RC-0007"},
+    };
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+        CHECK(kohi_request_set(q, fields[i].field, fields[i].value, NULL) == KOHI_STATUS_OK, "request: set %u", (unsigned)fields[i].field);
+    kohi_error *err = NULL;
+    CHECK(kohi_request_set(q, 99, "x", &err) == KOHI_STATUS_INVALID_ARGUMENT && err != NULL, "request: no field 99");
+    kohi_error_free(err);
+
+    /* A missing birthdate: invalid_request naming it; nothing written, *path_out untouched. */
+    CHECK(kohi_request_set(q, KOHI_REQUEST_FIELD_BIRTHDATE, NULL, NULL) == KOHI_STATUS_OK, "request: unset");
+    char *path = (char *)"untouched";
+    err = NULL;
+    CHECK(kohi_request_write(q, dir, "C1", KOHI_REQUEST_ENCODING_SHIFT_JIS, &path, &err) == KOHI_STATUS_INVALID_REQUEST, "request: missing birthdate");
+    kohi_str m = kohi_error_message(err);
+    CHECK(err != NULL && strstr(m.ptr, "birthdate") != NULL && strcmp(path, "untouched") == 0, "request: named, no output");
+    kohi_error_free(err);
+    CHECK(kohi_request_set(q, KOHI_REQUEST_FIELD_BIRTHDATE, "19530311", NULL) == KOHI_STATUS_OK, "request: set again");
+
+    path = NULL;
+    CHECK(kohi_request_write(q, dir, "C1", KOHI_REQUEST_ENCODING_SHIFT_JIS, &path, NULL) == KOHI_STATUS_OK && path != NULL, "request: written");
+    char want[256];
+    snprintf(want, sizeof want, "%s/OQSsiquc01req_C1.xml", dir);
+    CHECK(path != NULL && strcmp(path, want) == 0, "request: its path");
+    kohi_result *r = NULL;
+    CHECK(kohi_parse_file(want, NULL, &r, NULL) == KOHI_STATUS_OK, "request: parses");
+    kohi_str s = {0};
+    CHECK(kohi_header_get(r, KOHI_HEADER_FIELD_ENCODING, &s) == KOHI_STATUS_OK && str_eq(s, "Shift_JIS"), "request: Shift_JIS");
+    CHECK(kohi_header_get(r, KOHI_HEADER_FIELD_ARBITRARY_FILE_IDENTIFIER, &s) == KOHI_STATUS_OK && str_eq(s, "RC-0007"), "request: identifier");
+    char *json = NULL;
+    CHECK(kohi_result_to_json(r, &json) == KOHI_STATUS_OK && strstr(json, "\"raw\":\"練馬\"") != NULL, "request: the symbol in kanji");
+    kohi_string_free(json);
+    kohi_result_free(r);
+
+    /* The same name again: io, the first file kept; a name of its own each time otherwise. */
+    err = NULL;
+    CHECK(kohi_request_write(q, dir, "C1", KOHI_REQUEST_ENCODING_SHIFT_JIS, NULL, &err) == KOHI_STATUS_IO, "request: same name refused");
+    kohi_error_free(err);
+    char *first = NULL, *second = NULL;
+    CHECK(kohi_request_write(q, dir, NULL, KOHI_REQUEST_ENCODING_UTF8, &first, NULL) == KOHI_STATUS_OK, "request: fresh name 1");
+    CHECK(kohi_request_write(q, dir, NULL, KOHI_REQUEST_ENCODING_UTF8, &second, NULL) == KOHI_STATUS_OK, "request: fresh name 2");
+    CHECK(first && second && strcmp(first, second) != 0, "request: two names");
+    CHECK(kohi_request_write(q, dir, NULL, 7, NULL, NULL) == KOHI_STATUS_INVALID_ARGUMENT, "request: no encoding 7");
+    CHECK(kohi_request_write(NULL, dir, NULL, 0, NULL, NULL) == KOHI_STATUS_NULL_ARGUMENT, "request: NULL request");
+    unlink(path);
+    unlink(first);
+    unlink(second);
+    kohi_string_free(path);
+    kohi_string_free(first);
+    kohi_string_free(second);
+    kohi_request_free(q);
+    kohi_request_free(NULL);
+    CHECK(rmdir(dir) == 0, "request: nothing else was left in the folder");
+}
+
 int main(int argc, char **argv) {
     fixtures = argc > 1 ? argv[1] : "fixtures";
     test_goldens();
@@ -949,6 +1018,7 @@ int main(int argc, char **argv) {
     test_survey_and_layout();
     test_watch_pmh_document();
     test_legacy_callers();
+    test_request();
     printf("%d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;
 }
