@@ -361,7 +361,7 @@ layer_pascal() {
   step "Pascal: a unit generated for another ABI version stops the program at start, with the reason"
   mkdir -p target/pascal/mismatch
   sed 's/^  KOHI_VERSION_MINOR = [0-9]*;/  KOHI_VERSION_MINOR = 999;/' bindings/pascal/kohi.pas > target/pascal/mismatch/kohi.pas
-  cp bindings/pascal/test_kohi.pas target/pascal/mismatch/
+  cp bindings/pascal/test_kohi.pas bindings/pascal/KohiTestSupport.pas target/pascal/mismatch/
   fpc -Mdelphi -FEtarget/pascal/mismatch -FUtarget/pascal/mismatch -Fl"$ROOT/target/debug" target/pascal/mismatch/test_kohi.pas >/dev/null
   refused_with target/pascal/mismatch/out.txt "kohi library is version .*, and kohi.pas was generated for 0.999.0" \
     env LD_LIBRARY_PATH="$ROOT/target/debug" target/pascal/mismatch/test_kohi fixtures

@@ -5,28 +5,7 @@ program test_kohi;
 
 {$IFDEF FPC}{$MODE DELPHI}{$ENDIF}
 
-uses SysUtils, Classes, kohi;
-
-var
-  Passed, Failed: Integer;
-
-procedure Check(Ok: Boolean; const What: string);
-begin
-  if Ok then Inc(Passed) else begin Inc(Failed); WriteLn('FAIL ', What); end;
-end;
-
-function ReadBytes(const Path: string): RawByteString;
-var
-  S: TFileStream;
-begin
-  S := TFileStream.Create(Path, fmOpenRead or fmShareDenyNone);
-  try
-    SetLength(Result, S.Size);
-    if S.Size > 0 then S.ReadBuffer(Result[1], S.Size);
-  finally
-    S.Free;
-  end;
-end;
+uses SysUtils, Classes, kohi, KohiTestSupport;
 
 { Whitespace outside strings removed: a golden is pretty-printed in the contract's key order. }
 function Minify(const Json: RawByteString): RawByteString;

@@ -5,29 +5,7 @@ program test_objects;
 
 {$IFDEF FPC}{$MODE DELPHI}{$H+}{$CODEPAGE UTF8}{$ENDIF}
 
-uses SysUtils, Classes, kohi, KohiObjects;
-
-var
-  Passed, Failed: Integer;
-
-procedure Check(Ok: Boolean; const What: string);
-begin
-  if Ok then Inc(Passed) else begin Inc(Failed); WriteLn('FAIL ', What); end;
-end;
-
-function ReadBytes(const Path: string): TBytes;
-var
-  S: TFileStream;
-begin
-  Result := nil;
-  S := TFileStream.Create(Path, fmOpenRead or fmShareDenyNone);
-  try
-    SetLength(Result, S.Size);
-    if S.Size > 0 then S.ReadBuffer(Result[0], S.Size);
-  finally
-    S.Free;
-  end;
-end;
+uses SysUtils, Classes, kohi, KohiObjects, KohiTestSupport;
 
 procedure Entries(const Fixtures: string);
 var
@@ -52,7 +30,7 @@ begin
   finally
     R.Free;
   end;
-  R := TKohiResult.CreateFromBytes(ReadBytes(Fixtures + 'fullwidth_padded_numbers.xml'));
+  R := TKohiResult.CreateFromBytes(ReadByteArray(Fixtures + 'fullwidth_padded_numbers.xml'));
   try
     K := R.Kohi(0);
     Check((K[0].PayerNumber = '54136015') and (K[0].PayerNumberRaw = '５４１３６０１５'), 'a number normalised and as written');
@@ -119,7 +97,7 @@ begin
   ForceDirectories(Root + '/face');
   with TFileStream.Create(Root + '/face/OQSsiquc01res_face_1.xml', fmCreate) do
   try
-    WriteBuffer(ReadBytes(Fixtures + 'face_pmh_two.xml')[0], Length(ReadBytes(Fixtures + 'face_pmh_two.xml')));
+    WriteBuffer(ReadByteArray(Fixtures + 'face_pmh_two.xml')[0], Length(ReadByteArray(Fixtures + 'face_pmh_two.xml')));
   finally
     Free;
   end;

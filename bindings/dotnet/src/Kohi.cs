@@ -465,44 +465,42 @@ namespace KohiNet
         public static int LiveResults => KohiHandle.Results.Count;
 
         /// <summary>What is worth a look in the file, in document order (<c>ToJson()</c>'s <c>warnings</c>).</summary>
-        public IReadOnlyList<KohiWarning> Warnings
-        {
-            get
+        public IReadOnlyList<KohiWarning> Warnings => Items(
+            ptr => { Check(NativeMethods.kohi_warning_count(ptr, out UIntPtr n)); return n; },
+            (ptr, i) => new KohiWarning
             {
-                using (var r = Use())
-                {
-                    IntPtr ptr = r.Ptr;
-                    Check(NativeMethods.kohi_warning_count(ptr, out UIntPtr count));
-                    var list = new List<KohiWarning>();
-                    for (int i = 0; i < (int)count; i++)
-                    {
-                        Check(NativeMethods.kohi_warning_get(ptr, (UIntPtr)i, (uint)KohiWarningField.Code, out KohiStr code));
-                        Check(NativeMethods.kohi_warning_get(ptr, (UIntPtr)i, (uint)KohiWarningField.Path, out KohiStr path));
-                        list.Add(new KohiWarning { Code = Text.Utf8(code), Path = Text.Utf8(path) });
-                    }
-                    return list;
-                }
-            }
-        }
+                Code = Item(NativeMethods.kohi_warning_get, ptr, i, (uint)KohiWarningField.Code),
+                Path = Item(NativeMethods.kohi_warning_get, ptr, i, (uint)KohiWarningField.Path),
+            });
 
         /// <summary>The elements and attributes kohi does not know, kept whole (<c>ToJson()</c>'s <c>unknown_elements</c>).</summary>
-        public IReadOnlyList<KohiUnknownElement> UnknownElements
-        {
-            get
+        public IReadOnlyList<KohiUnknownElement> UnknownElements => Items(
+            ptr => { Check(NativeMethods.kohi_unknown_count(ptr, out UIntPtr n)); return n; },
+            (ptr, i) => new KohiUnknownElement
             {
-                using (var r = Use())
-                {
-                    IntPtr ptr = r.Ptr;
-                    Check(NativeMethods.kohi_unknown_count(ptr, out UIntPtr count));
-                    var list = new List<KohiUnknownElement>();
-                    for (int i = 0; i < (int)count; i++)
-                    {
-                        Check(NativeMethods.kohi_unknown_get(ptr, (UIntPtr)i, (uint)KohiUnknownField.Path, out KohiStr path));
-                        Check(NativeMethods.kohi_unknown_get(ptr, (UIntPtr)i, (uint)KohiUnknownField.Text, out KohiStr text));
-                        list.Add(new KohiUnknownElement { Path = Text.Utf8(path), Text = Text.Utf8(text) });
-                    }
-                    return list;
-                }
+                Path = Item(NativeMethods.kohi_unknown_get, ptr, i, (uint)KohiUnknownField.Path),
+                Text = Item(NativeMethods.kohi_unknown_get, ptr, i, (uint)KohiUnknownField.Text),
+            });
+
+        /// <summary>A <c>kohi_&lt;list&gt;_get</c> of the C ABI.</summary>
+        private delegate uint ItemGetter(IntPtr result, UIntPtr index, uint field, out KohiStr value);
+
+        /// <summary>One text field of one item of a list.</summary>
+        private static string Item(ItemGetter get, IntPtr ptr, UIntPtr index, uint field)
+        {
+            Check(get(ptr, index, field, out KohiStr value));
+            return Text.Utf8(value);
+        }
+
+        /// <summary>Every item of one of the result's lists: its count, then each item by index.</summary>
+        private IReadOnlyList<T> Items<T>(Func<IntPtr, UIntPtr> count, Func<IntPtr, UIntPtr, T> item)
+        {
+            using (var r = Use())
+            {
+                var list = new List<T>();
+                ulong n = count(r.Ptr).ToUInt64();
+                for (ulong i = 0; i < n; i++) list.Add(item(r.Ptr, (UIntPtr)i));
+                return list;
             }
         }
 
