@@ -74,6 +74,29 @@ type
   end;
   TKohiWarnings = array of TKohiWarning;
 
+  { Parse options (kohi_options): the defaults until set. Strings stay UTF-8, which is what
+    KohiObjects reads (a CP932 setting is for callers of kohi.pas alone). Each setter raises
+    EKohiError and leaves the options as they were when the value is refused. }
+  TKohiOptions = class
+  private
+    FHandle: Pointer;
+  public
+    constructor Create;
+    destructor Destroy; override;
+    { A layout file's JSON (what kohi survey proposes): how this site's PMH data is named and
+      placed, learned from a real file without a new kohi. }
+    procedure SetLayoutJson(const Json: UnicodeString);
+    { The older alias table: canonical names to lists of the names the files use, as JSON. }
+    procedure SetAliasesJson(const Json: UnicodeString);
+    { The input size limit in bytes (default 64 MiB). }
+    procedure SetMaxInputBytes(Limit: NativeUInt);
+    { One limit on a document's shape (a KOHI_LIMIT_*). }
+    procedure SetLimit(Limit: UInt32; Value: NativeUInt);
+    { A watcher's pairing rules ('arbitrary_file_identifier,free_name', or 'none'). }
+    procedure SetPairBy(const Rules: UnicodeString);
+    property Handle: Pointer read FHandle;
+  end;
+
   { A parsed result file. }
   TKohiResult = class
   private
@@ -81,10 +104,10 @@ type
     FOwned: Boolean;
     procedure Check(Status: UInt32);
   public
-    { Parses a file; the path goes to kohi as UTF-16 (any name Windows allows). Options: a
-      kohi_options handle (kohi_options_new) or nil. }
-    constructor CreateFromFile(const Path: UnicodeString; Options: Pointer = nil);
-    constructor CreateFromBytes(const Bytes: TBytes; Options: Pointer = nil);
+    { Parses a file; the path goes to kohi as UTF-16 (any name Windows allows). Options: nil
+      for the defaults. }
+    constructor CreateFromFile(const Path: UnicodeString; Options: TKohiOptions = nil);
+    constructor CreateFromBytes(const Bytes: TBytes; Options: TKohiOptions = nil);
     { A result a watch event owns: freed with the event, not by this object. }
     constructor CreateBorrowed(AHandle: Pointer);
     destructor Destroy; override;
@@ -135,7 +158,7 @@ type
   public
     { SettleMs and GiveUpAfterMs: 0 takes the defaults (300 ms, 30 s). }
     constructor Create(const Root: UnicodeString; SettleMs: Cardinal = 0; GiveUpAfterMs: Cardinal = 0;
-      Options: Pointer = nil);
+      Options: TKohiOptions = nil);
     destructor Destroy; override;
     { The next delivered file within TimeoutMs, or nil. Raises EKohiError when the ledger fails
       (nothing is lost: call again) or the watcher was cancelled ('cancelled'). }
@@ -239,19 +262,73 @@ begin
   FOsCode := AOsCode;
 end;
 
+{ The handle of options that may be nil. }
+function OptionsOf(Options: TKohiOptions): Pointer;
+begin
+  if Options = nil then Result := nil else Result := Options.Handle;
+end;
+
+{ TKohiOptions }
+
+constructor TKohiOptions.Create;
+begin
+  inherited Create;
+  FHandle := kohi_options_new();
+end;
+
+destructor TKohiOptions.Destroy;
+begin
+  kohi_options_free(FHandle);
+  inherited Destroy;
+end;
+
+procedure TKohiOptions.SetLayoutJson(const Json: UnicodeString);
+var
+  Error: Pointer;
+begin
+  Error := nil;
+  Raise_(kohi_options_set_layout_json(FHandle, PAnsiChar(ToUtf8(Json)), @Error), Error);
+end;
+
+procedure TKohiOptions.SetAliasesJson(const Json: UnicodeString);
+var
+  Error: Pointer;
+begin
+  Error := nil;
+  Raise_(kohi_options_set_aliases_json(FHandle, PAnsiChar(ToUtf8(Json)), @Error), Error);
+end;
+
+procedure TKohiOptions.SetMaxInputBytes(Limit: NativeUInt);
+begin
+  Raise_(kohi_options_set_max_input_bytes(FHandle, Limit), nil);
+end;
+
+procedure TKohiOptions.SetLimit(Limit: UInt32; Value: NativeUInt);
+begin
+  Raise_(kohi_options_set_limit(FHandle, Limit, Value), nil);
+end;
+
+procedure TKohiOptions.SetPairBy(const Rules: UnicodeString);
+var
+  Error: Pointer;
+begin
+  Error := nil;
+  Raise_(kohi_options_set_pair_by(FHandle, PAnsiChar(ToUtf8(Rules)), @Error), Error);
+end;
+
 { TKohiResult }
 
-constructor TKohiResult.CreateFromFile(const Path: UnicodeString; Options: Pointer);
+constructor TKohiResult.CreateFromFile(const Path: UnicodeString; Options: TKohiOptions);
 var
   Error: Pointer;
 begin
   inherited Create;
   FOwned := True;
   Error := nil;
-  Raise_(kohi_parse_file_utf16(PWideChar(Path), Options, @FHandle, @Error), Error);
+  Raise_(kohi_parse_file_utf16(PWideChar(Path), OptionsOf(Options), @FHandle, @Error), Error);
 end;
 
-constructor TKohiResult.CreateFromBytes(const Bytes: TBytes; Options: Pointer);
+constructor TKohiResult.CreateFromBytes(const Bytes: TBytes; Options: TKohiOptions);
 var
   Error: Pointer;
   Data: PByte;
@@ -260,7 +337,7 @@ begin
   FOwned := True;
   Error := nil;
   if Length(Bytes) > 0 then Data := @Bytes[0] else Data := nil;
-  Raise_(kohi_parse(Data, Length(Bytes), Options, @FHandle, @Error), Error);
+  Raise_(kohi_parse(Data, Length(Bytes), OptionsOf(Options), @FHandle, @Error), Error);
 end;
 
 constructor TKohiResult.CreateBorrowed(AHandle: Pointer);
@@ -455,13 +532,13 @@ end;
 
 { TKohiWatcher }
 
-constructor TKohiWatcher.Create(const Root: UnicodeString; SettleMs, GiveUpAfterMs: Cardinal; Options: Pointer);
+constructor TKohiWatcher.Create(const Root: UnicodeString; SettleMs, GiveUpAfterMs: Cardinal; Options: TKohiOptions);
 var
   Error: Pointer;
 begin
   inherited Create;
   Error := nil;
-  Raise_(kohi_watcher_new(PAnsiChar(ToUtf8(Root)), Options, SettleMs, GiveUpAfterMs, @FHandle, @Error), Error);
+  Raise_(kohi_watcher_new(PAnsiChar(ToUtf8(Root)), OptionsOf(Options), SettleMs, GiveUpAfterMs, @FHandle, @Error), Error);
 end;
 
 destructor TKohiWatcher.Destroy;

@@ -19,6 +19,9 @@ function ReadBytes(const Path: string): RawByteString;
 { A file's bytes as TBytes (what TKohiResult.CreateFromBytes takes). }
 function ReadByteArray(const Path: string): TBytes;
 
+{ The JSON object under Key in Json (braces counted outside strings), or ''. }
+function ObjectAt(const Json, Key: RawByteString): RawByteString;
+
 implementation
 
 procedure Check(Ok: Boolean; const What: string);
@@ -47,6 +50,40 @@ begin
   Result := nil;
   SetLength(Result, Length(Text));
   if Length(Text) > 0 then Move(Text[1], Result[0], Length(Text));
+end;
+
+function ObjectAt(const Json, Key: RawByteString): RawByteString;
+var
+  I, Start, Depth: Integer;
+  InString, Escaped: Boolean;
+begin
+  Result := '';
+  Start := Pos('"' + Key + '":{', Json);
+  if Start = 0 then Exit;
+  Start := Start + Length(Key) + 3;
+  Depth := 0;
+  InString := False;
+  Escaped := False;
+  for I := Start to Length(Json) do
+  begin
+    if InString then
+    begin
+      if Escaped then Escaped := False
+      else if Json[I] = '\' then Escaped := True
+      else if Json[I] = '"' then InString := False;
+    end
+    else if Json[I] = '"' then InString := True
+    else if Json[I] = '{' then Inc(Depth)
+    else if (Json[I] = '}') then
+    begin
+      Dec(Depth);
+      if Depth = 0 then
+      begin
+        Result := Copy(Json, Start, I - Start + 1);
+        Exit;
+      end;
+    end;
+  end;
 end;
 
 end.

@@ -127,41 +127,6 @@ begin
   Check(not DirectoryExists(Root), 'inbox: the temporary folder is removed');
 end;
 
-{ The JSON object under Key in Json (braces counted outside strings), or ''. }
-function ObjectAt(const Json, Key: RawByteString): RawByteString;
-var
-  I, Start, Depth: Integer;
-  InString, Escaped: Boolean;
-begin
-  Result := '';
-  Start := Pos('"' + Key + '":{', Json);
-  if Start = 0 then Exit;
-  Start := Start + Length(Key) + 3;
-  Depth := 0;
-  InString := False;
-  Escaped := False;
-  for I := Start to Length(Json) do
-  begin
-    if InString then
-    begin
-      if Escaped then Escaped := False
-      else if Json[I] = '\' then Escaped := True
-      else if Json[I] = '"' then InString := False;
-    end
-    else if Json[I] = '"' then InString := True
-    else if Json[I] = '{' then Inc(Depth)
-    else if (Json[I] = '}') then
-    begin
-      Dec(Depth);
-      if Depth = 0 then
-      begin
-        Result := Copy(Json, Start, I - Start + 1);
-        Exit;
-      end;
-    end;
-  end;
-end;
-
 { The survey learns the layout of a file whose PMH data kohi does not know (two kinds of
   certificate under names of their own); that layout reads both of its 公費. }
 procedure Survey(const Fixtures: RawByteString);

@@ -137,6 +137,56 @@ begin
   DeleteFile(Root + '/face/OQSsiquc01res_face_1.xml');
 end;
 
+{ Options: a layout learned by the survey reads PMH data under names kohi does not know; a
+  limit and a bad layout are EKohiErrors. }
+procedure Options(const Fixtures: string);
+var
+  Known: RawByteString;
+  Paths: array[0..0] of PAnsiChar;
+  Json: PAnsiChar;
+  Report: RawByteString;
+  O: TKohiOptions;
+  R: TKohiResult;
+begin
+  Known := Fixtures + 'pmh_two_kinds.xml';
+  R := TKohiResult.CreateFromFile(UnicodeString(Known));
+  try
+    Check((Length(R.Kohi(0)) = 0) and (R.PatientField(0, KOHI_PATIENT_FIELD_PMH) = 'received_unread'), 'options: unread without a layout');
+  finally
+    R.Free;
+  end;
+  Paths[0] := PAnsiChar(Known);
+  Json := nil;
+  Check(kohi_survey_files_json(@Paths[0], 1, nil, @Json) = KOHI_STATUS_OK, 'options: the survey runs');
+  Report := RawByteString(Json);
+  kohi_string_free(Json);
+  O := TKohiOptions.Create;
+  try
+    O.SetLayoutJson(UnicodeString(UTF8String(ObjectAt(Report, 'layout'))));
+    R := TKohiResult.CreateFromFile(UnicodeString(Known), O);
+    try
+      Check(Length(R.Kohi(0)) = 2, 'options: the layout reads both 公費');
+    finally
+      R.Free;
+    end;
+    try
+      O.SetLayoutJson('{"place": {"Name": "Nowhere"}}');
+      Check(False, 'options: a bad layout should fail');
+    except
+      on E: EKohiError do Check((E.Code = 'invalid_layout') and (Pos('place.Name', E.Message) > 0), 'options: a bad layout is named');
+    end;
+    O.SetMaxInputBytes(100);
+    try
+      TKohiResult.CreateFromFile(UnicodeString(Known), O).Free;
+      Check(False, 'options: over the limit should fail');
+    except
+      on E: EKohiError do Check(E.Code = 'input_too_large', 'options: the size limit holds');
+    end;
+  finally
+    O.Free;
+  end;
+end;
+
 procedure Requests;
 var
   Req: string;
@@ -186,7 +236,8 @@ begin
   Errors(Dir);
   Inbox(Dir);
   Requests;
-  Check(Passed >= 31, 'every check ran');
+  Options(Dir);
+  Check(Passed >= 36, 'every check ran');
   WriteLn(Passed, ' passed, ', Failed, ' failed');
   if Failed > 0 then Halt(1);
 end.
