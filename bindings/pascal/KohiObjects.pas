@@ -94,6 +94,10 @@ type
     procedure SetLimit(Limit: UInt32; Value: NativeUInt);
     { A watcher's pairing rules ('arbitrary_file_identifier,free_name', or 'none'). }
     procedure SetPairBy(const Rules: UnicodeString);
+    { Where a watcher moves each file once acknowledged ('' for none: files stay in place). }
+    procedure SetDoneDir(const Path: UnicodeString);
+    { A watcher's ledger ('' for the default, <root>/.kohi-inbox.sqlite; not in res/ or face/). }
+    procedure SetStateFile(const Path: UnicodeString);
     property Handle: Pointer read FHandle;
   end;
 
@@ -314,6 +318,22 @@ var
 begin
   Error := nil;
   Raise_(kohi_options_set_pair_by(FHandle, PAnsiChar(ToUtf8(Rules)), @Error), Error);
+end;
+
+procedure TKohiOptions.SetDoneDir(const Path: UnicodeString);
+var
+  Error: Pointer;
+begin
+  Error := nil;
+  Raise_(kohi_options_set_done_dir(FHandle, PAnsiChar(ToUtf8(Path)), @Error), Error);
+end;
+
+procedure TKohiOptions.SetStateFile(const Path: UnicodeString);
+var
+  Error: Pointer;
+begin
+  Error := nil;
+  Raise_(kohi_options_set_state_file(FHandle, PAnsiChar(ToUtf8(Path)), @Error), Error);
 end;
 
 { TKohiResult }

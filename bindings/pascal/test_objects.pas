@@ -88,6 +88,7 @@ end;
 
 procedure Inbox(const Fixtures: string);
 var
+  Opts: TKohiOptions;
   Root: string;
   W: TKohiWatcher;
   E: TKohiWatchEvent;
@@ -135,6 +136,44 @@ begin
     on X: EKohiError do Check(X.Code = 'not_a_terminal_folder', 'a folder of the terminal''s is refused');
   end;
   DeleteFile(Root + '/face/OQSsiquc01res_face_1.xml');
+  { A done folder and a ledger elsewhere: the file moves there once acknowledged. }
+  with TFileStream.Create(Root + '/face/OQSsiquc01res_face_2.xml', fmCreate) do
+  try
+    WriteBuffer(ReadByteArray(Fixtures + 'face_pmh_two.xml')[0], Length(ReadByteArray(Fixtures + 'face_pmh_two.xml')));
+  finally
+    Free;
+  end;
+  Opts := TKohiOptions.Create;
+  try
+    Opts.SetDoneDir(UnicodeString(Root + '-done'));
+    Opts.SetStateFile(UnicodeString(Root + '-ledger.sqlite'));
+    W := TKohiWatcher.Create(UnicodeString(Root), 50, 500, Opts);
+    try
+      E := nil;
+      I := 0;
+      while (E = nil) and (I < 50) do begin E := W.Next(200); Inc(I); end;
+      Check(E <> nil, 'done: delivered');
+      if E <> nil then
+      try
+        W.Ack(E);
+      finally
+        E.Free;
+      end;
+    finally
+      W.Free;
+    end;
+  finally
+    Opts.Free;
+  end;
+  Check(FileExists(Root + '-done/face/OQSsiquc01res_face_2.xml') and not FileExists(Root + '/face/OQSsiquc01res_face_2.xml'),
+    'done: moved once acknowledged');
+  Check(FileExists(Root + '-ledger.sqlite'), 'state: the ledger where asked');
+  DeleteFile(Root + '-done/face/OQSsiquc01res_face_2.xml');
+  RemoveDir(Root + '-done/face');
+  RemoveDir(Root + '-done');
+  DeleteFile(Root + '-ledger.sqlite');
+  DeleteFile(Root + '-ledger.sqlite-wal');
+  DeleteFile(Root + '-ledger.sqlite-shm');
 end;
 
 { Options: a layout learned by the survey reads PMH data under names kohi does not know; a
@@ -237,7 +276,7 @@ begin
   Inbox(Dir);
   Requests;
   Options(Dir);
-  Check(Passed >= 36, 'every check ran');
+  Check(Passed >= 39, 'every check ran');
   WriteLn(Passed, ' passed, ', Failed, ' failed');
   if Failed > 0 then Halt(1);
 end.

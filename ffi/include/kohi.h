@@ -759,6 +759,25 @@ kohi_status kohi_options_set_pair_by(kohi_options *options,
                                      kohi_error **err_out);
 
 /*
+ Where a watcher moves each file once it is acknowledged (never deleting, never overwriting:
+ `x.xml`, `x.2.xml`, …), as `kohi watch --done` does; an empty string for none (the default:
+ files stay where the terminal wrote them). Only `kohi_watcher_new` reads it, and refuses with
+ `KOHI_STATUS_INVALID_SETTING` a folder whose `res/` or `face/` is a watched folder.
+ */
+kohi_status kohi_options_set_done_dir(kohi_options *options,
+                                      const char *utf8_path,
+                                      kohi_error **err_out);
+
+/*
+ Where a watcher keeps its ledger of acknowledged files (SQLite); an empty string for the
+ default, `<root>/.kohi-inbox.sqlite`. Only `kohi_watcher_new` reads it, and refuses with
+ `KOHI_STATUS_INVALID_SETTING` a file in `res/` or `face/` (its files would be delivered).
+ */
+kohi_status kohi_options_set_state_file(kohi_options *options,
+                                        const char *utf8_path,
+                                        kohi_error **err_out);
+
+/*
  Sets the input size limit in bytes.
  */
 kohi_status kohi_options_set_max_input_bytes(kohi_options *options, size_t limit);
@@ -1048,12 +1067,14 @@ void kohi_stream_free(kohi_stream *stream);
 
 /*
  Starts watching `utf8_root` (the folder holding `req/`, `res/`, `face/`; it need not exist
- yet). Acknowledged files are recorded in `<root>/.kohi-inbox.sqlite`; originals are never
- deleted. `settle_ms` (0: 300) is how long a file's size and times must stay unchanged before
+ yet). Acknowledged files are recorded in `<root>/.kohi-inbox.sqlite` (or the options'
+ `kohi_options_set_state_file`); originals are never deleted (with
+ `kohi_options_set_done_dir`, moved once acknowledged). `settle_ms` (0: 300) is how long a file's size and times must stay unchanged before
  it is read; `give_up_after_ms` (0: 30000) is how long after its last change a file that does
  not parse is delivered with its error. `KOHI_STATUS_ALREADY_WATCHED` if another watcher
  holds the folder, `KOHI_STATUS_STATE_STORE` if the ledger cannot be opened,
- `KOHI_STATUS_INVALID_SETTING` for a setting out of range.
+ `KOHI_STATUS_INVALID_SETTING` for a setting out of range, `KOHI_STATUS_NOT_A_TERMINAL_FOLDER`
+ for a folder that is not the terminal's (its `res/`, say).
  */
 kohi_status kohi_watcher_new(const char *utf8_root,
                              const kohi_options *options,

@@ -67,12 +67,22 @@ pub struct kohi_options {
     pub(crate) encoding: kohi_string_encoding,
     /// A watcher's pairing rules (`kohi_options_set_pair_by`); `None`: the default ones.
     pub(crate) pair_by: Option<Vec<kohi_terminal::PairBy>>,
+    /// A watcher's folder for acknowledged files (`kohi_options_set_done_dir`).
+    pub(crate) done_dir: Option<std::path::PathBuf>,
+    /// A watcher's ledger (`kohi_options_set_state_file`); `None`: `<root>/.kohi-inbox.sqlite`.
+    pub(crate) state_file: Option<std::path::PathBuf>,
 }
 
 /// The defaults (`kohi_options_new`, and NULL options): built-in layout, 64 MiB, UTF-8 strings.
 impl Default for kohi_options {
     fn default() -> Self {
-        kohi_options { parse: kohi_core::ParseOptions::default(), encoding: kohi_string_encoding::Utf8, pair_by: None }
+        kohi_options {
+            parse: kohi_core::ParseOptions::default(),
+            encoding: kohi_string_encoding::Utf8,
+            pair_by: None,
+            done_dir: None,
+            state_file: None,
+        }
     }
 }
 
@@ -223,6 +233,45 @@ pub unsafe extern "C" fn kohi_options_set_pair_by(
                 let rules = kohi_terminal::PairBy::from_list(rules)
                     .map_err(|_| kohi_error::from_core(&kohi_core::Error::InvalidSetting { name: "pair_by" }))?;
                 options.pair_by = Some(rules);
+                Ok(())
+            })
+        }
+    })
+}
+
+/// Where a watcher moves each file once it is acknowledged (never deleting, never overwriting:
+/// `x.xml`, `x.2.xml`, …), as `kohi watch --done` does; an empty string for none (the default:
+/// files stay where the terminal wrote them). Only `kohi_watcher_new` reads it, and refuses with
+/// `KOHI_STATUS_INVALID_SETTING` a folder whose `res/` or `face/` is a watched folder.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kohi_options_set_done_dir(
+    options: *mut kohi_options,
+    utf8_path: *const c_char,
+    err_out: *mut *mut kohi_error,
+) -> kohi_status {
+    boundary!(kohi_status::Panic, {
+        unsafe {
+            set_from_text(options, utf8_path, "utf8_path", err_out, |options, path| {
+                options.done_dir = (!path.is_empty()).then(|| path.into());
+                Ok(())
+            })
+        }
+    })
+}
+
+/// Where a watcher keeps its ledger of acknowledged files (SQLite); an empty string for the
+/// default, `<root>/.kohi-inbox.sqlite`. Only `kohi_watcher_new` reads it, and refuses with
+/// `KOHI_STATUS_INVALID_SETTING` a file in `res/` or `face/` (its files would be delivered).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kohi_options_set_state_file(
+    options: *mut kohi_options,
+    utf8_path: *const c_char,
+    err_out: *mut *mut kohi_error,
+) -> kohi_status {
+    boundary!(kohi_status::Panic, {
+        unsafe {
+            set_from_text(options, utf8_path, "utf8_path", err_out, |options, path| {
+                options.state_file = (!path.is_empty()).then(|| path.into());
                 Ok(())
             })
         }

@@ -98,12 +98,14 @@ fn millis(value: u32, default: Duration) -> Duration {
 }
 
 /// Starts watching `utf8_root` (the folder holding `req/`, `res/`, `face/`; it need not exist
-/// yet). Acknowledged files are recorded in `<root>/.kohi-inbox.sqlite`; originals are never
-/// deleted. `settle_ms` (0: 300) is how long a file's size and times must stay unchanged before
+/// yet). Acknowledged files are recorded in `<root>/.kohi-inbox.sqlite` (or the options'
+/// `kohi_options_set_state_file`); originals are never deleted (with
+/// `kohi_options_set_done_dir`, moved once acknowledged). `settle_ms` (0: 300) is how long a file's size and times must stay unchanged before
 /// it is read; `give_up_after_ms` (0: 30000) is how long after its last change a file that does
 /// not parse is delivered with its error. `KOHI_STATUS_ALREADY_WATCHED` if another watcher
 /// holds the folder, `KOHI_STATUS_STATE_STORE` if the ledger cannot be opened,
-/// `KOHI_STATUS_INVALID_SETTING` for a setting out of range.
+/// `KOHI_STATUS_INVALID_SETTING` for a setting out of range, `KOHI_STATUS_NOT_A_TERMINAL_FOLDER`
+/// for a folder that is not the terminal's (its `res/`, say).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kohi_watcher_new(
     utf8_root: *const c_char,
@@ -125,6 +127,8 @@ pub unsafe extern "C" fn kohi_watcher_new(
         if let Some(rules) = &options.pair_by {
             watch.pair_by = rules.clone();
         }
+        watch.done_dir = options.done_dir.clone();
+        watch.state_file = options.state_file.clone();
         match Watcher::new(root, watch) {
             Ok(inner) => {
                 let recovered = inner.recovered_store().map(|p| p.to_string_lossy().into_owned());

@@ -226,6 +226,12 @@ namespace KohiNet
         /// separated by commas, in order (<c>arbitrary_file_identifier</c>, <c>free_name</c>), or
         /// <c>none</c>. Null: kohi's default (both, in that order).</summary>
         public string PairBy { get; set; }
+        /// <summary>Where the <see cref="Watcher"/> moves each file once acknowledged (never deleting,
+        /// never overwriting). Null: files stay where the terminal wrote them.</summary>
+        public string DoneDir { get; set; }
+        /// <summary>The <see cref="Watcher"/>'s ledger of acknowledged files (SQLite). Null:
+        /// <c>root/.kohi-inbox.sqlite</c>. Not in <c>res/</c> or <c>face/</c>.</summary>
+        public string StateFile { get; set; }
 
         internal IntPtr Create()
         {
@@ -237,6 +243,8 @@ namespace KohiNet
                 if (LayoutJson != null) Check(NativeMethods.kohi_options_set_layout_json(options, Text.CString(LayoutJson), out error), error);
                 if (AliasesJson != null) Check(NativeMethods.kohi_options_set_aliases_json(options, Text.CString(AliasesJson), out error), error);
                 if (PairBy != null) Check(NativeMethods.kohi_options_set_pair_by(options, Text.CString(PairBy), out error), error);
+                if (DoneDir != null) Check(NativeMethods.kohi_options_set_done_dir(options, Text.CString(DoneDir), out error), error);
+                if (StateFile != null) Check(NativeMethods.kohi_options_set_state_file(options, Text.CString(StateFile), out error), error);
                 if (MaxInputBytes.HasValue) Check(NativeMethods.kohi_options_set_max_input_bytes(options, Size(MaxInputBytes.Value)), IntPtr.Zero);
                 foreach (var limit in Limits)
                     Check(NativeMethods.kohi_options_set_limit(options, (uint)limit.Key, Size(limit.Value)), IntPtr.Zero);

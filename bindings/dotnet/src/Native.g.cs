@@ -247,6 +247,14 @@ namespace KohiNet.Native
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern uint kohi_options_set_pair_by(IntPtr options, byte[] utf8_rules, out IntPtr err_out);
 
+        /// <summary>Where a watcher moves each file once it is acknowledged (never deleting, never overwriting: <c>x.xml</c>, <c>x.2.xml</c>, …), as <c>kohi watch --done</c> does; an empty string for none (the default: files stay where the terminal wrote them). Only <c>kohi_watcher_new</c> reads it, and refuses with <c>KOHI_STATUS_INVALID_SETTING</c> a folder whose <c>res/</c> or <c>face/</c> is a watched folder.</summary>
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        public static extern uint kohi_options_set_done_dir(IntPtr options, byte[] utf8_path, out IntPtr err_out);
+
+        /// <summary>Where a watcher keeps its ledger of acknowledged files (SQLite); an empty string for the default, <c>&lt;root&gt;/.kohi-inbox.sqlite</c>. Only <c>kohi_watcher_new</c> reads it, and refuses with <c>KOHI_STATUS_INVALID_SETTING</c> a file in <c>res/</c> or <c>face/</c> (its files would be delivered).</summary>
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        public static extern uint kohi_options_set_state_file(IntPtr options, byte[] utf8_path, out IntPtr err_out);
+
         /// <summary>Sets the input size limit in bytes.</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern uint kohi_options_set_max_input_bytes(IntPtr options, UIntPtr limit);
@@ -411,7 +419,7 @@ namespace KohiNet.Native
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern void kohi_stream_free(IntPtr stream);
 
-        /// <summary>Starts watching <c>utf8_root</c> (the folder holding <c>req/</c>, <c>res/</c>, <c>face/</c>; it need not exist yet). Acknowledged files are recorded in <c>&lt;root&gt;/.kohi-inbox.sqlite</c>; originals are never deleted. <c>settle_ms</c> (0: 300) is how long a file's size and times must stay unchanged before it is read; <c>give_up_after_ms</c> (0: 30000) is how long after its last change a file that does not parse is delivered with its error. <c>KOHI_STATUS_ALREADY_WATCHED</c> if another watcher holds the folder, <c>KOHI_STATUS_STATE_STORE</c> if the ledger cannot be opened, <c>KOHI_STATUS_INVALID_SETTING</c> for a setting out of range.</summary>
+        /// <summary>Starts watching <c>utf8_root</c> (the folder holding <c>req/</c>, <c>res/</c>, <c>face/</c>; it need not exist yet). Acknowledged files are recorded in <c>&lt;root&gt;/.kohi-inbox.sqlite</c> (or the options' <c>kohi_options_set_state_file</c>); originals are never deleted (with <c>kohi_options_set_done_dir</c>, moved once acknowledged). <c>settle_ms</c> (0: 300) is how long a file's size and times must stay unchanged before it is read; <c>give_up_after_ms</c> (0: 30000) is how long after its last change a file that does not parse is delivered with its error. <c>KOHI_STATUS_ALREADY_WATCHED</c> if another watcher holds the folder, <c>KOHI_STATUS_STATE_STORE</c> if the ledger cannot be opened, <c>KOHI_STATUS_INVALID_SETTING</c> for a setting out of range, <c>KOHI_STATUS_NOT_A_TERMINAL_FOLDER</c> for a folder that is not the terminal's (its <c>res/</c>, say).</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern uint kohi_watcher_new(byte[] utf8_root, IntPtr options, uint settle_ms, uint give_up_after_ms, out IntPtr @out, out IntPtr err_out);
 

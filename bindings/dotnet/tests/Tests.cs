@@ -238,6 +238,33 @@ static class Tests
         Directory.Delete(root, true);
     }
 
+    /// <summary>The watcher's own options: a done folder, a ledger elsewhere.</summary>
+    static void WatcherOptions(string fixtures)
+    {
+        string root = Path.Combine(Path.GetTempPath(), "kohi-dotnet-done-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(Path.Combine(root, "face"));
+        string file = Path.Combine(root, "face", "OQSsiquc01res_face_1.xml");
+        File.Copy(Path.Combine(fixtures, "face_pmh_two.xml"), file);
+        try { new Watcher(root, new ParseOptions { DoneDir = root }).Dispose(); Check(false, "done: the root should be refused"); }
+        catch (KohiException e) { Check(e.Code == "invalid_setting" && e.Message.Contains("done_dir"), "done: the root is refused"); }
+        var options = new ParseOptions { DoneDir = root + "-done", StateFile = root + "-ledger.sqlite" };
+        using (var watcher = new Watcher(root, options, 50, 500))
+        {
+            WatchEvent e = null;
+            for (int i = 0; i < 50 && e == null; i++) e = watcher.Next(200);
+            using (e)
+            {
+                Check(e != null && File.Exists(file), "done: delivered, still in place");
+                if (e != null) watcher.Ack(e);
+            }
+        }
+        Check(!File.Exists(file) && File.Exists(Path.Combine(root + "-done", "face", "OQSsiquc01res_face_1.xml")), "done: moved once acknowledged");
+        Check(File.Exists(root + "-ledger.sqlite") && !File.Exists(Path.Combine(root, ".kohi-inbox.sqlite")), "state: the ledger where asked");
+        Directory.Delete(root, true);
+        Directory.Delete(root + "-done", true);
+        foreach (var ledger in Directory.GetFiles(Path.GetDirectoryName(root), Path.GetFileName(root) + "-ledger.sqlite*")) File.Delete(ledger);
+    }
+
     /// <summary>The request writer: a query into req/ in Shift_JIS, read back; a missing field named.</summary>
     static void Requests()
     {
@@ -602,6 +629,7 @@ static class Tests
         WarningsAndUnknowns(fixtures);
         InboxKinds(fixtures);
         Requests();
+        WatcherOptions(fixtures);
         StreamReconcileWatch(fixtures);
         Options(fixtures);
         Survey(fixtures);

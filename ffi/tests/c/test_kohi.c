@@ -931,6 +931,74 @@ static void test_survey_and_layout(void) {
     free(path);
 }
 
+/* The options a watcher reads beyond parsing: a done folder (each acknowledged file moved
+   there) and a ledger elsewhere than in the terminal folder. */
+static void test_watcher_done_and_state(void) {
+    char root[] = "/tmp/kohi-c-done-XXXXXX";
+    CHECK(mkdtemp(root) != NULL, "done: temporary folder");
+    char face[300], file[400], done[300], moved[400], state[300], ledger[300];
+    snprintf(face, sizeof face, "%s/face", root);
+    snprintf(file, sizeof file, "%s/OQSsiquc01res_face_1.xml", face);
+    snprintf(done, sizeof done, "%s-done", root);
+    snprintf(moved, sizeof moved, "%s/face/OQSsiquc01res_face_1.xml", done);
+    snprintf(state, sizeof state, "%s-ledger.sqlite", root);
+    snprintf(ledger, sizeof ledger, "%s/.kohi-inbox.sqlite", root);
+    mkdir(face, 0700);
+    char src[400];
+    snprintf(src, sizeof src, "%s/face_pmh_two.xml", fixtures);
+    size_t len = 0;
+    char *bytes = read_file(src, &len);
+    FILE *f = fopen(file, "wb");
+    CHECK(f && bytes && fwrite(bytes, 1, len, f) == len, "done: the face result is written");
+    if (f) fclose(f);
+    free(bytes);
+
+    kohi_options *opts = kohi_options_new();
+    kohi_watcher *w = NULL;
+    kohi_error *err = NULL;
+    /* The terminal folder itself as the done folder: every file would come back. */
+    CHECK(kohi_options_set_done_dir(opts, root, NULL) == KOHI_STATUS_OK, "done: set to the root");
+    CHECK(kohi_watcher_new(root, opts, 50, 500, &w, &err) == KOHI_STATUS_INVALID_SETTING && w == NULL, "done: the root refused");
+    kohi_str m = kohi_error_message(err);
+    CHECK(err && strstr(m.ptr, "done_dir") != NULL, "done: named");
+    kohi_error_free(err);
+    CHECK(kohi_options_set_done_dir(opts, done, NULL) == KOHI_STATUS_OK, "done: set");
+    CHECK(kohi_options_set_state_file(opts, state, NULL) == KOHI_STATUS_OK, "state: set");
+    CHECK(kohi_options_set_done_dir(NULL, done, NULL) == KOHI_STATUS_NULL_ARGUMENT, "done: NULL options");
+    CHECK(kohi_watcher_new(root, opts, 50, 500, &w, NULL) == KOHI_STATUS_OK && w != NULL, "done: watcher");
+    kohi_options_free(opts);
+    kohi_watch_event *e = NULL;
+    for (int i = 0; i < 50 && e == NULL; i++) CHECK(kohi_watcher_next(w, 200, &e) == KOHI_STATUS_OK, "done: next");
+    CHECK(e != NULL, "done: delivered");
+    if (e) {
+        struct stat st;
+        CHECK(stat(file, &st) == 0, "done: still in place before the ack");
+        CHECK(kohi_watcher_ack(w, e, NULL) == KOHI_STATUS_OK, "done: ack");
+        CHECK(stat(file, &st) != 0 && stat(moved, &st) == 0, "done: moved once acknowledged");
+        kohi_watch_event_free(e);
+    }
+    struct stat st;
+    CHECK(stat(state, &st) == 0 && stat(ledger, &st) != 0, "state: the ledger where it was asked to be");
+    kohi_watcher_free(w);
+    unlink(moved);
+    char done_face[350];
+    snprintf(done_face, sizeof done_face, "%s/face", done);
+    rmdir(done_face);
+    CHECK(rmdir(done) == 0, "done: nothing else in the done folder");
+    char sidecar[350];
+    for (const char *suffix = "-wal"; suffix; suffix = strcmp(suffix, "-wal") == 0 ? "-shm" : NULL) {
+        snprintf(sidecar, sizeof sidecar, "%s%s", state, suffix);
+        unlink(sidecar);
+    }
+    unlink(state);
+    rmdir(face);
+    /* Only the lock that keeps a second watcher out stays in the terminal folder. */
+    char lock[350];
+    snprintf(lock, sizeof lock, "%s/.kohi-inbox.lock", root);
+    CHECK(unlink(lock) == 0, "done: the watcher's lock");
+    CHECK(rmdir(root) == 0, "done: the terminal folder holds nothing else of kohi's");
+}
+
 /* The request writer: fields set one by one, written into req/ in Shift_JIS, read back by the
    parser; a missing field is named, never quoted; nothing is written then. */
 static void test_request(void) {
@@ -1019,6 +1087,7 @@ int main(int argc, char **argv) {
     test_watch_pmh_document();
     test_legacy_callers();
     test_request();
+    test_watcher_done_and_state();
     printf("%d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;
 }
