@@ -219,6 +219,15 @@ begin
 {$ENDIF}
 end;
 
+{ The length of a NUL-terminated string kohi returned (SysUtils.StrLen of a PAnsiChar is
+  deprecated in Delphi in favour of AnsiStrings, which Free Pascal does not have). }
+function CLength(P: PAnsiChar): NativeUInt;
+begin
+  Result := 0;
+  if P <> nil then
+    while P[Result] <> #0 do Inc(Result);
+end;
+
 { A NUL-terminated UTF-8 copy of S, for kohi's utf8_* arguments. }
 function ToUtf8(const S: UnicodeString): UTF8String;
 begin
@@ -509,7 +518,7 @@ begin
   Check(kohi_result_to_json(FHandle, @Json));
   try
     S.Ptr := Json;
-    S.Len := StrLen(Json);
+    S.Len := CLength(Json);
     Result := KohiString(S);
   finally
     kohi_string_free(Json);
@@ -654,7 +663,7 @@ begin
     end;
     try
       S.Ptr := Written;
-      S.Len := StrLen(Written);
+      S.Len := CLength(Written);
       Result := KohiString(S);
     finally
       kohi_string_free(Written);
