@@ -313,7 +313,12 @@ pub fn fresh_free_part() -> String {
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    // A temporary name of this call's own: two writers of one name (threads of one program)
+    // shared `.{name}.{pid}.tmp`, so one could link the other's bytes and be told its own
+    // request was written.
+    static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let temp = dir.join(format!(".{name}.{}.{n}.tmp", std::process::id()));
     let written = (|| {
         let mut file = std::fs::File::create(&temp)?;
         file.write_all(bytes)?;
@@ -396,6 +401,33 @@ mod tests {
         assert_eq!(today.build().unwrap().qualification_confirmation_date, japan_now().date());
         let (a, b) = (fresh_free_part(), fresh_free_part());
         assert!(a != b && request_file_name(&a).is_ok() && a.len() == 22, "{a} {b}");
+    }
+
+    /// Two writers of one name at once (threads of one program): one wins and its own bytes
+    /// are the file; the other gets `io`. They shared one temporary name, so the winner could
+    /// link the loser's bytes and be told its own request was written.
+    #[test]
+    fn two_writers_of_one_name_never_swap_contents() {
+        let root = kohi_fixtures::terminal_folder("two-writers");
+        let req = root.join("req");
+        for round in 0..200 {
+            let _ = std::fs::remove_file(req.join("OQSsiquc01req_SAME.xml"));
+            let requests: Vec<QualificationRequest> = (0..2)
+                .map(|i| QualificationRequest { arbitrary_file_identifier: Some(format!("W{i}")), ..sample() })
+                .collect();
+            let results: Vec<Result<PathBuf>> = std::thread::scope(|scope| {
+                let handles: Vec<_> =
+                    requests.iter().map(|r| scope.spawn(|| r.write_to(&req, "SAME", Encoding::Utf8))).collect();
+                handles.into_iter().map(|h| h.join().unwrap()).collect()
+            });
+            let winners: Vec<usize> = (0..2).filter(|&i| results[i].is_ok()).collect();
+            assert_eq!(winners.len(), 1, "round {round}: {:?}", results.iter().map(Result::is_ok).collect::<Vec<_>>());
+            let written = std::fs::read(req.join("OQSsiquc01req_SAME.xml")).unwrap();
+            assert_eq!(written, requests[winners[0]].to_xml(Encoding::Utf8).unwrap(), "round {round}");
+            let names: Vec<_> = std::fs::read_dir(&req).unwrap().map(|e| e.unwrap().file_name()).collect();
+            assert_eq!(names.len(), 1, "round {round}: no temporary file left: {names:?}");
+        }
+        std::fs::remove_dir_all(root).unwrap();
     }
 
     #[test]
