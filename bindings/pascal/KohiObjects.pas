@@ -177,8 +177,8 @@ type
     function Waiting: NativeUInt;
   end;
 
-  { A 被保険者証 query for KohiWriteRequest: '' leaves a field unset. Dates are 'YYYYMMDD' or
-    'YYYY-MM-DD'; the 資格確認日 unset is today in Japan. Personal data: do not log it. }
+  { A 被保険者証 query for KohiWriteRequest: '' leaves a field unset. Dates are 'YYYYMMDD',
+    'YYYY-MM-DD' or 'YYYY/MM/DD' (full-width digits too); the 資格確認日 unset is today in Japan. Personal data: do not log it. }
   TKohiRequest = record
     MedicalInstitutionCode: UnicodeString;        { required }
     QualificationConfirmationDate: UnicodeString;

@@ -426,7 +426,8 @@ pub fn request(args: RequestArgs) -> Result<bool, String> {
     }
 }
 
-/// A `YYYYMMDD` date, read as the parser reads dates; the error names the option, never the value.
+/// A date as every request writer takes one (`YYYYMMDD`, `YYYY-MM-DD`, `YYYY/MM/DD`, full-width
+/// digits too); the error names the option, never the value.
 fn day(option: &str, text: &str) -> Result<chrono::NaiveDate, String> {
-    kohi::model::Date::parse(text).value.filter(|_| text.len() == 8).ok_or(format!("{option} is not a YYYYMMDD date"))
+    kohi_terminal::request_date(text).ok_or(format!("{option} is not a date (YYYYMMDD, YYYY-MM-DD or YYYY/MM/DD)"))
 }

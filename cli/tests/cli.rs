@@ -225,7 +225,7 @@ fn request_writes_a_query_that_parses_back() {
     assert!(String::from_utf8_lossy(&bad.stderr).contains("invalid_request"));
     assert_eq!(kohi(&["request", "--out", dir.to_str().unwrap()]).status.code(), Some(2));
     // A date that is not one: usage error naming the option, never quoting the birthdate.
-    for birthdate in ["19531399", "1953031", "1953-03-11"] {
+    for birthdate in ["19531399", "1953031", "1953-03/11", "S28.03.11"] {
         let out = kohi(&[
             "request",
             "--institution",
@@ -241,8 +241,32 @@ fn request_writes_a_query_that_parses_back() {
         ]);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{birthdate}");
-        assert!(stderr.contains("--birthdate is not a YYYYMMDD date"), "{stderr}");
+        assert!(stderr.contains("--birthdate is not a date (YYYYMMDD, YYYY-MM-DD or YYYY/MM/DD)"), "{stderr}");
         assert!(!stderr.contains(birthdate), "the birthdate leaked: {stderr}");
+    }
+    // The forms every request writer takes, full-width digits too: one request each.
+    for (n, birthdate) in ["1953-03-11", "１９５３０３１１", "１９５３／０３／１１"].into_iter().enumerate()
+    {
+        let free = format!("wide{n}");
+        let out = kohi(&[
+            "request",
+            "--institution",
+            "1312345678",
+            "--insurer",
+            "06139999",
+            "--number",
+            "1",
+            "--birthdate",
+            birthdate,
+            "--name",
+            &free,
+            "--out",
+            dir.to_str().unwrap(),
+        ]);
+        assert!(out.status.success(), "{birthdate}: {}", String::from_utf8_lossy(&out.stderr));
+        let doc = kohi::parse(&std::fs::read(dir.join(format!("OQSsiquc01req_{free}.xml"))).unwrap()).unwrap();
+        let search = doc.patients[0].search_info.as_ref().unwrap();
+        assert_eq!(search.birthdate.as_ref().unwrap().expose().raw.as_str(), "19530311", "{birthdate}");
     }
     std::fs::remove_dir_all(dir).unwrap();
 }

@@ -589,7 +589,7 @@ enum kohi_request_field
    */
   KOHI_REQUEST_FIELD_MEDICAL_INSTITUTION_CODE = 0,
   /*
-   資格確認日, `YYYYMMDD` or `YYYY-MM-DD` (unset: today in Japan).
+   資格確認日, `YYYYMMDD`, `YYYY-MM-DD` or `YYYY/MM/DD`, full-width digits too (unset: today in Japan).
    */
   KOHI_REQUEST_FIELD_QUALIFICATION_CONFIRMATION_DATE = 1,
   /*
@@ -609,7 +609,7 @@ enum kohi_request_field
    */
   KOHI_REQUEST_FIELD_INSURED_BRANCH_NUMBER = 5,
   /*
-   生年月日, `YYYYMMDD` or `YYYY-MM-DD`. Required.
+   生年月日, as the 資格確認日. Required.
    */
   KOHI_REQUEST_FIELD_BIRTHDATE = 6,
   /*

@@ -21,7 +21,7 @@ pub struct kohi_request {
 pub enum kohi_request_field {
     /// 医療機関コード (10 digits). Required.
     MedicalInstitutionCode = 0,
-    /// 資格確認日, `YYYYMMDD` or `YYYY-MM-DD` (unset: today in Japan).
+    /// 資格確認日, `YYYYMMDD`, `YYYY-MM-DD` or `YYYY/MM/DD`, full-width digits too (unset: today in Japan).
     QualificationConfirmationDate = 1,
     /// 保険者番号 (8 digits, or 6 for 国保). Required.
     InsurerNumber = 2,
@@ -31,7 +31,7 @@ pub enum kohi_request_field {
     InsuredIdentificationNumber = 4,
     /// 枝番 (2 digits).
     InsuredBranchNumber = 5,
-    /// 生年月日, `YYYYMMDD` or `YYYY-MM-DD`. Required.
+    /// 生年月日, as the 資格確認日. Required.
     Birthdate = 6,
     /// 限度額適用認定証関連情報の同意: `1` or `0` (unset: `0`).
     LimitApplicationConsent = 7,

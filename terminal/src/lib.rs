@@ -33,5 +33,5 @@ pub mod watch;
 
 pub use archive::{ArchiveEntry, MAX_ENTRIES as MAX_ARCHIVE_ENTRIES};
 pub use classify::FileKind;
-pub use request::{QualificationRequest, REQUEST_FIELDS, RequestFields, fresh_free_part, japan_now};
+pub use request::{QualificationRequest, REQUEST_FIELDS, RequestFields, fresh_free_part, japan_now, request_date};
 pub use watch::{Outcome, PairBy, WatchEvent, WatchOptions, Watcher, WatcherHandle};

@@ -228,8 +228,9 @@ pub const REQUEST_FIELDS: [&str; 9] = [
 ];
 
 /// A request filled in field by field, by name (see [`REQUEST_FIELDS`]): how Python, Node and
-/// the C ABI take one. Every value is text: dates `YYYYMMDD` or `YYYY-MM-DD`, the consent `1`/`0`
-/// (or `true`/`false`); an unset 資格確認日 is today in Japan. Its `Debug` shows no value.
+/// the C ABI take one. Every value is text: dates `YYYYMMDD`, `YYYY-MM-DD` or `YYYY/MM/DD`
+/// (full-width digits too; see [`request_date`]), the consent `1`/`0` (or `true`/`false`); an
+/// unset 資格確認日 is today in Japan. Its `Debug` shows no value.
 #[derive(Clone, Default)]
 pub struct RequestFields {
     values: [Option<String>; REQUEST_FIELDS.len()],
@@ -268,11 +269,9 @@ impl RequestFields {
         let required = |i: usize| self.get(i).map(str::to_owned).ok_or(invalid(REQUEST_FIELDS[i]));
         let date = |i: usize| -> Result<Option<NaiveDate>> {
             let Some(text) = self.get(i) else { return Ok(None) };
-            let text = text.trim();
-            let value = matches!(text.len(), 8 | 10).then(|| kohi::model::Date::parse(text).value).flatten();
-            value.map(Some).ok_or(invalid(REQUEST_FIELDS[i]))
+            request_date(text).map(Some).ok_or(invalid(REQUEST_FIELDS[i]))
         };
-        let consent = match self.get(7).map(str::trim) {
+        let consent = match self.get(7).map(normalize).as_deref() {
             None | Some("0" | "false") => false,
             Some("1" | "true") => true,
             Some(_) => return Err(invalid(REQUEST_FIELDS[7])),
@@ -289,6 +288,28 @@ impl RequestFields {
             arbitrary_file_identifier: self.get(8).map(str::to_owned),
         })
     }
+}
+
+/// A request's date: `YYYYMMDD`, `YYYY-MM-DD` or `YYYY/MM/DD`, in ASCII or full-width digits
+/// (as a レセコン's database may hold them), padding trimmed, and a day of the calendar.
+///
+/// Why no 和暦 (`R7.06.04`, `令和7年6月4日`), which kohi reads in results: a request is written by
+/// a program from a date it holds, and a date typed by a person is for that program to read.
+/// Until 2026-12-07 the rule was eight or ten bytes, which let some 和暦 through (`R7.06.04`)
+/// and refused full-width digits (`２０２５０６０４`, 24 bytes).
+pub fn request_date(text: &str) -> Option<NaiveDate> {
+    let ascii: String = normalize(text).chars().map(|c| if c == '\u{FF0F}' { '/' } else { c }).collect();
+    let b = ascii.as_bytes();
+    let digits = |range: std::ops::Range<usize>| -> Option<u32> {
+        let part = b.get(range)?;
+        part.iter().all(u8::is_ascii_digit).then(|| part.iter().fold(0, |n, d| n * 10 + u32::from(d - b'0')))
+    };
+    let (year, month, day) = match b.len() {
+        8 => (digits(0..4)?, digits(4..6)?, digits(6..8)?),
+        10 if b[4] == b[7] && matches!(b[4], b'-' | b'/') => (digits(0..4)?, digits(5..7)?, digits(8..10)?),
+        _ => return None,
+    };
+    NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, month, day)
 }
 
 /// The time in Japan (UTC+9, no daylight saving): the terminal's clock.
@@ -387,7 +408,12 @@ mod tests {
         assert_eq!(field(missing.build().unwrap_err()), "birthdate");
         for (name, bad) in [
             ("birthdate", "1953-3-11x"),
+            ("birthdate", "1953-03/11"),
+            ("birthdate", "19530231"),
+            ("birthdate", "S28.03.11"),
+            ("birthdate", "19530311120000"),
             ("qualification_confirmation_date", "令和7年6月4日"),
+            ("qualification_confirmation_date", "R7.06.04"),
             ("limit_application_consent", "yes"),
         ] {
             let mut wrong = fields.clone();
@@ -396,6 +422,15 @@ mod tests {
         }
         assert_eq!(field(fields.clone().set("birth_date", Some("x")).unwrap_err()), "field");
         assert_eq!(field(fields.clone().set_index(REQUEST_FIELDS.len(), Some("x")).unwrap_err()), "field");
+        // Full-width digits (a レセコン's database may hold them) and padding, as in results.
+        for (birthdate, consent) in
+            [("１９５３０３１１", "１"), ("１９５３－０３－１１", "1"), (" 1953/03/11\u{3000}", "true")]
+        {
+            let mut wide = fields.clone();
+            wide.set("birthdate", Some(birthdate)).unwrap();
+            wide.set("limit_application_consent", Some(consent)).unwrap();
+            assert!(wide.build().unwrap() == sample(), "{birthdate}");
+        }
         let mut today = fields.clone();
         today.set("qualification_confirmation_date", None).unwrap();
         assert_eq!(today.build().unwrap().qualification_confirmation_date, japan_now().date());

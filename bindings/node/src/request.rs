@@ -8,7 +8,8 @@ use kohi_core::Encoding;
 use kohi_terminal::{QualificationRequest, RequestFields as CoreFields};
 
 /// A 被保険者証 query (every property optional here; a missing one the request needs is
-/// `invalid_request` naming it). Dates are `YYYYMMDD` or `YYYY-MM-DD`.
+/// `invalid_request` naming it). Dates are `YYYYMMDD`, `YYYY-MM-DD` or
+/// `YYYY/MM/DD` (full-width digits too).
 #[napi(object)]
 pub struct RequestFields {
     /// 医療機関コード (10 digits).

@@ -70,6 +70,15 @@ test('a field missing or malformed is named, never quoted; nothing is written', 
   fs.rmSync(req, { recursive: true })
 })
 
+test('dates in full-width digits, as a database may hold them, write the same request; 和暦 is refused', async () => {
+  const req = folder()
+  const base = fs.readFileSync(await kohi.writeRequest(req, { ...FIELDS, freePart: 'A' }))
+  const wide = await kohi.writeRequest(req, { ...FIELDS, birthdate: '１９５３／０３／１１', qualificationConfirmationDate: '２０２５０６０４', freePart: 'W' })
+  assert.deepEqual(fs.readFileSync(wide), base)
+  assert.throws(() => kohi.writeRequest(req, { ...FIELDS, birthdate: 'S28.03.11' }), (e) => e.code === 'invalid_request' && e.message.includes('birthdate'))
+  fs.rmSync(req, { recursive: true })
+})
+
 test('the same name twice, and a results folder, are refused', async () => {
   const root = folder()
   await kohi.writeRequest(root, { ...FIELDS, freePart: 'A1' })

@@ -30,7 +30,7 @@ fn field_text(py: Python<'_>, name: &str, value: &Bound<'_, PyAny>) -> PyResult<
 
 /// Writes a 被保険者証 query `OQSsiquc01req_<free_part>.xml` into `req_dir` (the terminal's
 /// `req/`); returns its path once it is on disk. Fields are the request's names; dates are
-/// `datetime.date` or `YYYYMMDD`/`YYYY-MM-DD`; the 資格確認日 defaults to today in Japan and
+/// `datetime.date` or `YYYYMMDD`/`YYYY-MM-DD`/`YYYY/MM/DD` (full-width digits too); the 資格確認日 defaults to today in Japan and
 /// `free_part` to one no other request of this process has had.
 #[pyfunction]
 #[pyo3(signature = (req_dir, *, medical_institution_code, insurer_number, insured_identification_number, birthdate,

@@ -71,6 +71,17 @@ def test_a_field_missing_or_malformed_is_named_never_quoted(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_dates_in_full_width_digits_as_a_database_may_hold_them(tmp_path):
+    base = kohi.write_request(tmp_path, free_part="A", **FIELDS)
+    for n, (birthdate, date) in enumerate([("１９５３０３１１", "２０２５－０６－０４"), ("1953/03/11", "\u30002025/06/04 ")]):
+        wide = kohi.write_request(tmp_path, free_part=f"W{n}", **{**FIELDS, "birthdate": birthdate, "qualification_confirmation_date": date})
+        assert open(wide, "rb").read() == open(base, "rb").read(), birthdate
+    for bad in ["S28.03.11", "昭和28年3月11日", "1953-03/11"]:
+        with pytest.raises(kohi.KohiError) as caught:
+            kohi.write_request(tmp_path, free_part="X", **{**FIELDS, "birthdate": bad})
+        assert caught.value.code == "invalid_request" and "birthdate" in str(caught.value)
+
+
 def test_a_second_request_of_the_same_name_and_a_results_folder_are_refused(tmp_path):
     kohi.write_request(tmp_path, free_part="A1", **FIELDS)
     with pytest.raises(OSError) as caught:

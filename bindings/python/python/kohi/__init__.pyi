@@ -136,7 +136,8 @@ def write_request(
     encoding: Literal["shift_jis", "sjis", "cp932", "utf-8", "utf8"] = "shift_jis",
 ) -> str:
     """Writes a 被保険者証 query into the terminal's req/ (atomically, on disk before it returns);
-    its path. Dates are datetime.date or YYYYMMDD / YYYY-MM-DD; the 資格確認日 defaults to today in
+    its path. Dates are datetime.date or YYYYMMDD / YYYY-MM-DD /
+    YYYY/MM/DD (full-width digits too); the 資格確認日 defaults to today in
     Japan, free_part to one no other request of this process has had. A missing or malformed
     field is KohiError code "invalid_request" naming it; res/, face/ or the terminal folder is
     NotATerminalFolderError."""
