@@ -22,6 +22,16 @@ export interface WatchOptions {
   signal?: AbortSignal | null
 }
 
+/** Added in index.js: what `stream()` takes, the parse options and a `signal`. */
+export interface StreamOptions extends ParseOptions {
+  /**
+   * Closes the stream when aborted, as `fs.createReadStream` does: its file is let go, and a
+   * pending or later read, so a `for await` loop, rejects with an AbortError (code `ABORT_ERR`,
+   * the signal's reason as its `cause`).
+   */
+  signal?: AbortSignal | null
+}
+
 /** Added in index.js. */
 export interface KohiResult {
   /** One per person: the body of a single result, or each unit of a bulk result. */
@@ -142,6 +152,13 @@ export declare class PatientStream {
    * batch's one result.)
    */
   nextBatch(max?: number | undefined | null): Promise<Array<Patient>>
+  /**
+   * Lets the file go now (not when V8 collects the stream): reads after it throw `closed`.
+   * Never waits: a batch being read off the main thread lets the file go at its next patient.
+   */
+  close(): void
+  /** Whether `close()` was called (or the stream's `signal` aborted). */
+  get closed(): boolean
 }
 
 /**
@@ -411,8 +428,11 @@ export interface RequestFields {
   encoding?: 'shift_jis' | 'utf-8'
 }
 
-/** Streams a result file (its encoding detected from its first bytes). */
-export declare function stream(path: string, options?: ParseOptions | undefined | null): PatientStream
+/**
+ * Streams a result file (its encoding detected from its first bytes). `options.signal`
+ * (index.js) closes it when aborted.
+ */
+export declare function stream(path: string, options?: StreamOptions | undefined | null): PatientStream
 
 /**
  * Surveys result files without reading a value out of them. Each source is bytes (a Buffer,

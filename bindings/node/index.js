@@ -23,9 +23,9 @@ native.Watcher.prototype.next = function next(timeoutMs = 1000) {
 
 // `watch(folder, { signal })`, as fs.watch and timers/promises take an AbortSignal: aborting
 // closes the watcher (what was not acknowledged is delivered again by the next one), and a
-// pending or later `next()`, so a `for await` loop, rejects with an AbortError. Per watcher: the
-// signal that aborted it, and how to let go of its signal (on close, so that one long-lived
-// signal given to many watchers holds none of them).
+// pending or later `next()`, so a `for await` loop, rejects with an AbortError (a stream's too,
+// see `stream` below). Per watcher or stream: the signal that aborted it, and how to let go of
+// its signal (on close, so that one long-lived signal given to many holds none of them).
 const abortedBy = new WeakMap()
 const releaseSignal = new WeakMap()
 
@@ -42,11 +42,14 @@ function isAbortSignal(value) {
   return value !== null && typeof value === 'object' && typeof value.aborted === 'boolean' && typeof value.addEventListener === 'function'
 }
 
-const closeWatcher = native.Watcher.prototype.close
-native.Watcher.prototype.close = function close() {
-  releaseSignal.get(this)?.()
-  releaseSignal.delete(this)
-  closeWatcher.call(this)
+// close() of a watcher or a stream also lets go of its signal.
+for (const Class of [native.Watcher, native.PatientStream]) {
+  const closeNative = Class.prototype.close
+  Class.prototype.close = function close() {
+    releaseSignal.get(this)?.()
+    releaseSignal.delete(this)
+    closeNative.call(this)
+  }
 }
 
 // `for await (const event of kohi.watch(folder))`: every file until it is acknowledged
@@ -73,6 +76,15 @@ native.Watcher.prototype[Symbol.asyncIterator] = async function* events() {
 // several promise ticks per patient (about 4 µs, more than reading the patient).
 native.PatientStream.prototype[Symbol.asyncIterator] = function patients() {
   return new Patients(readerOf(this))
+}
+
+// `await using stream = kohi.stream(path)`, where the runtime has explicit resource management:
+// the file is let go when the block ends. Not in index.d.ts (its readers' `lib` may not know
+// `Symbol.asyncDispose`).
+if (typeof Symbol.asyncDispose === 'symbol') {
+  native.PatientStream.prototype[Symbol.asyncDispose] = async function asyncDispose() {
+    this.close()
+  }
 }
 
 // What a `for await` loop sees. Leaving it (break, return, throw) ends this loop only: the
@@ -134,6 +146,9 @@ class Reader {
   // The next patient as an iterator result. From the batch in hand without waiting; else the
   // batch read ahead, and the one after it starts being read.
   next() {
+    // Closed: patients in hand are not handed out either (the caller said it was done).
+    const stopped = stoppedBy(this.#stream)
+    if (stopped !== null) return Promise.reject(stopped)
     if (this.#waiting === null && this.#at < this.#batch.length) {
       return Promise.resolve({ value: this.#batch[this.#at++], done: false })
     }
@@ -143,6 +158,8 @@ class Reader {
   // Up to `max` patients: those in hand, else the batch read ahead, else one read of `max`
   // (an empty array at the end).
   take(max) {
+    const stopped = stoppedBy(this.#stream)
+    if (stopped !== null) return Promise.reject(stopped)
     return this.#inTurn(async () => {
       if (this.#at >= this.#batch.length && this.#ahead === null) {
         if (this.#ended) return []
@@ -206,7 +223,17 @@ class Reader {
 // Reached through a registered symbol so that a test can count the trips.
 const READ_BATCH = Symbol.for('kohi.PatientStream.readBatch')
 function readBatch(stream, max) {
-  return stream[READ_BATCH](max)
+  return stream[READ_BATCH](max).catch((error) => {
+    throw stoppedBy(stream) ?? error
+  })
+}
+
+// Why a stream's reads fail from now on: an AbortError once its signal aborted, kohi's
+// `closed` once close() was called; null while it is open.
+function stoppedBy(stream) {
+  if (abortedBy.has(stream)) return abortError(abortedBy.get(stream))
+  if (stream.closed) return typed(new Error('kohi: this stream was closed: close() let its file go, read it before'), 'closed')
+  return null
 }
 
 // A batch being read ahead. If nobody awaits it (the loop was left and the stream dropped), its
@@ -803,6 +830,7 @@ function loneSurrogateAt(text) {
 // lost that way leaves the 公費 under its names unread. Refused instead, as Python's keyword
 // arguments and the CLI's flags are.
 const PARSE_OPTIONS = new Set(['aliases', 'layout', 'maxSize', 'limits'])
+const STREAM_OPTIONS = new Set([...PARSE_OPTIONS, 'signal'])
 const WATCH_OPTIONS = new Set(['settle', 'pollInterval', 'giveUpAfter', 'stateFile', 'doneDir', 'persistent', 'pairBy', 'parse', 'signal'])
 const REQUEST_FIELDS = new Set([
   'medicalInstitutionCode',
@@ -821,7 +849,7 @@ const REQUEST_FIELDS = new Set([
 const OPTIONS_OF = {
   parse: [1, PARSE_OPTIONS],
   parseFile: [1, PARSE_OPTIONS],
-  stream: [1, PARSE_OPTIONS],
+  stream: [1, STREAM_OPTIONS],
   survey: [1, PARSE_OPTIONS],
   surveyFiles: [1, PARSE_OPTIONS],
   watch: [1, WATCH_OPTIONS],
@@ -982,6 +1010,25 @@ api.watch = checked('watch', function watch(folder, options) {
   signal.addEventListener('abort', onAbort, { once: true })
   releaseSignal.set(watcher, () => signal.removeEventListener('abort', onAbort))
   return watcher
+})
+
+// `stream(path, { signal })`: aborting closes the stream (its file is let go) and its pending or
+// later reads, so a `for await` loop, reject with an AbortError; the rest go to the addon.
+const streamFile = native.stream
+api.stream = checked('stream', function stream(path, options) {
+  const signal = options !== null && typeof options === 'object' ? options.signal : undefined
+  if (signal === undefined || signal === null) return streamFile(path, options)
+  if (!isAbortSignal(signal)) throw typed(new TypeError('stream: `signal` must be an AbortSignal'), 'invalid_argument')
+  if (signal.aborted) throw abortError(signal)
+  const { signal: _, ...rest } = options
+  const opened = streamFile(path, rest)
+  const onAbort = () => {
+    abortedBy.set(opened, signal)
+    opened.close()
+  }
+  signal.addEventListener('abort', onAbort, { once: true })
+  releaseSignal.set(opened, () => signal.removeEventListener('abort', onAbort))
+  return opened
 })
 
 // `survey(sources, options)`: each source's bytes as `parse` takes them.

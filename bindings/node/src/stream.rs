@@ -1,6 +1,7 @@
 //! `stream(path)`: patients one at a time, read off the main thread, in flat memory.
 
 use std::fs::File;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use napi::bindgen_prelude::*;
@@ -16,12 +17,16 @@ use crate::{KohiResult, ParseOptions};
 #[napi]
 pub struct PatientStream {
     reader: Arc<Mutex<Reading>>,
+    /// Set by `close()`; a batch being read sees it between patients and lets the file go.
+    closed: Arc<AtomicBool>,
 }
 
 /// The reader, and an error met after some patients of a batch: those patients are delivered
 /// first, and the error on the next call (the reader itself ends at its first error).
 pub struct Reading {
-    reader: PatientReader<File>,
+    /// `None` once the stream is closed: the file is let go then, not when V8 collects the
+    /// stream (which may be never, in a process that makes little garbage).
+    reader: Option<PatientReader<File>>,
     pending_error: Option<kohi_core::Error>,
 }
 
@@ -29,9 +34,20 @@ impl Reading {
     fn next_patient(&mut self) -> Option<std::result::Result<StreamedPatient, kohi_core::Error>> {
         match self.pending_error.take() {
             Some(e) => Some(Err(e)),
-            None => self.reader.next(),
+            None => self.reader.as_mut()?.next(),
         }
     }
+}
+
+/// Why a batch was not read.
+pub enum Stopped {
+    Failed(kohi_core::Error),
+    /// The stream was closed (by `close()`, or by its `signal` in index.js).
+    Closed,
+}
+
+fn closed_error(env: &Env) -> Error {
+    crate::js_error(env, "closed", None, "kohi: this stream was closed: close() let its file go, read it before")
 }
 
 /// The most patients one `nextBatch` reads: bounds what a batch holds (flat memory) while making
@@ -44,25 +60,40 @@ pub const DEFAULT_BATCH: u32 = 256;
 
 pub struct NextBatch {
     reader: Arc<Mutex<Reading>>,
+    closed: Arc<AtomicBool>,
     max: usize,
 }
 
 impl Task for NextBatch {
     /// The batch's patients in one document (none at the end of the stream).
-    type Output = std::result::Result<Option<Document>, kohi_core::Error>;
+    type Output = std::result::Result<Option<Document>, Stopped>;
     type JsValue = Option<KohiResult>;
 
     fn compute(&mut self) -> Result<Self::Output> {
         let mut reading = self.reader.lock().map_err(|_| Error::new(Status::GenericFailure, "the stream failed"))?;
+        // The encoding is known from the file's first bytes, read when the stream was opened.
+        let encoding = match reading.reader.as_ref().map(PatientReader::encoding) {
+            Some(encoding) if !self.closed.load(Ordering::Acquire) => encoding,
+            _ => {
+                // Closed while this read waited for the lock (`close()` found it taken).
+                reading.reader = None;
+                return Ok(Err(Stopped::Closed));
+            }
+        };
         let mut batch: Option<Document> = None;
         let mut read = 0;
         while read < self.max {
+            if self.closed.load(Ordering::Acquire) {
+                // Closed during the read: the file goes now; what was read is not handed out.
+                reading.reader = None;
+                return Ok(Err(Stopped::Closed));
+            }
             match reading.next_patient() {
                 None => break,
                 Some(Ok(patient)) => {
                     read += 1;
                     match batch.as_mut() {
-                        None => batch = Some(patient.into_document(reading.reader.encoding(), Default::default())),
+                        None => batch = Some(patient.into_document(encoding, Default::default())),
                         Some(doc) => {
                             doc.patients.push(patient.patient);
                             doc.warnings.extend(patient.warnings);
@@ -70,16 +101,16 @@ impl Task for NextBatch {
                         }
                     }
                 }
-                Some(Err(e)) if batch.is_none() => return Ok(Err(e)),
+                Some(Err(e)) if batch.is_none() => return Ok(Err(Stopped::Failed(e))),
                 Some(Err(e)) => {
                     reading.pending_error = Some(e);
                     break;
                 }
             }
         }
-        if let Some(doc) = batch.as_mut() {
+        if let (Some(doc), Some(reader)) = (batch.as_mut(), reading.reader.as_ref()) {
             // The header as read by the batch's end, the most complete (patients read no header).
-            doc.header = reading.reader.header();
+            doc.header = reader.header();
         }
         Ok(Ok(batch))
     }
@@ -91,7 +122,8 @@ impl Task for NextBatch {
     fn resolve(&mut self, env: Env, output: Self::Output) -> Result<Self::JsValue> {
         match output {
             Ok(batch) => Ok(batch.map(|doc| KohiResult::new(&env, Arc::new(doc)))),
-            Err(e) => Err(crate::kohi_error(&env, &e)),
+            Err(Stopped::Failed(e)) => Err(crate::kohi_error(&env, &e)),
+            Err(Stopped::Closed) => Err(closed_error(&env)),
         }
     }
 }
@@ -105,7 +137,26 @@ impl PatientStream {
     #[napi(ts_return_type = "Promise<Array<Patient>>")]
     pub fn next_batch(&self, env: Env, max: Option<u32>) -> Result<AsyncTask<NextBatch>> {
         let max = batch_size(env, max)?;
-        Ok(AsyncTask::new(NextBatch { reader: self.reader.clone(), max: max as usize }))
+        if self.closed.load(Ordering::Acquire) {
+            return Err(closed_error(&env));
+        }
+        Ok(AsyncTask::new(NextBatch { reader: self.reader.clone(), closed: self.closed.clone(), max: max as usize }))
+    }
+
+    /// Lets the file go now (not when V8 collects the stream): reads after it throw `closed`.
+    /// Never waits: a batch being read off the main thread lets the file go at its next patient.
+    #[napi]
+    pub fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+        if let Ok(mut reading) = self.reader.try_lock() {
+            reading.reader = None;
+        }
+    }
+
+    /// Whether `close()` was called (or the stream's `signal` aborted).
+    #[napi(getter)]
+    pub fn closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
     }
 }
 
@@ -121,11 +172,15 @@ pub fn batch_size(env: Env, max: Option<u32>) -> Result<u32> {
     Ok(max)
 }
 
-/// Streams a result file (its encoding detected from its first bytes).
-#[napi]
+/// Streams a result file (its encoding detected from its first bytes). `options.signal`
+/// (index.js) closes it when aborted.
+#[napi(ts_args_type = "path: string, options?: StreamOptions | undefined | null")]
 pub fn stream(env: Env, path: String, options: Option<ParseOptions>) -> Result<PatientStream> {
     let options = crate::options(&env, options)?;
     let file = kohi_core::open_file(&path).map_err(|e| crate::kohi_error(&env, &e))?;
     let reader = PatientReader::new(file, &options).map_err(|e| crate::kohi_error(&env, &e))?;
-    Ok(PatientStream { reader: Arc::new(Mutex::new(Reading { reader, pending_error: None })) })
+    Ok(PatientStream {
+        reader: Arc::new(Mutex::new(Reading { reader: Some(reader), pending_error: None })),
+        closed: Arc::new(AtomicBool::new(false)),
+    })
 }

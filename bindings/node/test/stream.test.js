@@ -159,3 +159,83 @@ test('a FIFO is refused without blocking the event loop', { skip: process.platfo
   assert.equal(run.stdout.trim(), 'io', run.stderr)
   fs.rmSync(dir, { recursive: true })
 })
+
+// How many of this process's descriptors are open on `file` (Linux: /proc/self/fd).
+function openOn(file) {
+  const real = fs.realpathSync(file)
+  return fs.readdirSync('/proc/self/fd').filter((fd) => {
+    try {
+      return fs.readlinkSync(`/proc/self/fd/${fd}`) === real
+    } catch {
+      return false
+    }
+  }).length
+}
+const onLinux = { skip: process.platform !== 'linux' && 'reads /proc/self/fd' }
+
+test('close() lets the file go at once; every read after it rejects with `closed`, patients in hand too', onLinux, async () => {
+  const file = bulkFile(600, false)
+  const s = kohi.stream(file)
+  assert.equal(s.closed, false)
+  assert.equal((await s.next()).referenceNumber, '0')
+  assert.equal(openOn(file), 1)
+  s.close()
+  assert.equal(s.closed, true)
+  assert.equal(openOn(file), 0, 'the file is let go by close(), not by a collection')
+  for (const read of [() => s.next(), () => s.nextBatch(10)]) await assert.rejects(read(), (e) => e.code === 'closed' && e.kohiCode === 'closed')
+  await assert.rejects(
+    (async () => {
+      for await (const _ of s);
+    })(),
+    (e) => e.code === 'closed',
+  )
+  s.close()
+})
+
+test('close() while a batch is read off the main thread: the file goes when that read ends', onLinux, async () => {
+  const file = bulkFile(20000, false)
+  const s = kohi.stream(file)
+  const pending = s.nextBatch(1024)
+  s.close()
+  const outcome = await pending.then(
+    (list) => `read ${list.length}`,
+    (e) => e.code,
+  )
+  assert.ok(outcome === 'closed' || outcome === 'read 1024', outcome)
+  assert.equal(openOn(file), 0)
+  await assert.rejects(s.next(), (e) => e.code === 'closed')
+})
+
+test('a signal closes the stream: the loop rejects with an AbortError, the file is let go', onLinux, async () => {
+  const file = bulkFile(3000, false)
+  const controller = new AbortController()
+  const reason = new Error('the clinic closed the screen')
+  const seen = []
+  await assert.rejects(
+    (async () => {
+      for await (const patient of kohi.stream(file, { signal: controller.signal, maxSize: 1 << 20 })) {
+        seen.push(patient.referenceNumber)
+        if (seen.length === 300) controller.abort(reason)
+      }
+    })(),
+    (e) => e.name === 'AbortError' && e.code === 'ABORT_ERR' && e.cause === reason,
+  )
+  assert.equal(seen.length, 300, 'no patient after the abort')
+  assert.equal(openOn(file), 0)
+  const aborted = AbortSignal.abort(reason)
+  assert.throws(() => kohi.stream(file, { signal: aborted }), (e) => e.name === 'AbortError' && e.cause === reason)
+  assert.throws(() => kohi.stream(file, { signal: 'stop' }), (e) => e.code === 'invalid_argument')
+  assert.throws(() => kohi.stream(file, { sginal: controller.signal }), (e) => e.code === 'invalid_argument' && e.message.includes('sginal'))
+  // close() lets go of a signal that is kept: aborting it later does not touch the closed stream.
+  const kept = new AbortController()
+  const s = kohi.stream(file, { signal: kept.signal })
+  s.close()
+  kept.abort()
+  await assert.rejects(s.next(), (e) => e.code === 'closed')
+})
+
+test('Symbol.asyncDispose closes the stream (`await using`)', { skip: typeof Symbol.asyncDispose !== 'symbol' }, async () => {
+  const s = kohi.stream(bulkFile(3, false))
+  await s[Symbol.asyncDispose]()
+  assert.equal(s.closed, true)
+})

@@ -15,9 +15,17 @@ use crate::model::Patient;
 type Source = Box<dyn Read + Send>;
 
 /// Iterates the patients of a (bulk) result file, each a `kohi.Patient`, as they are read.
+/// `close()` (or leaving `with kohi.stream(…) as patients:`) lets the file go at once.
 #[pyclass(module = "kohi")]
 pub struct PatientStream {
-    reader: Mutex<PatientReader<Source>>,
+    /// `None` once closed.
+    reader: Mutex<Option<PatientReader<Source>>>,
+}
+
+/// What a closed file says, as Python's own files do: reading on would not be the end of the
+/// patients, and a loop that took it for the end would miss those not read.
+fn closed() -> PyErr {
+    PyValueError::new_err("I/O operation on a closed stream")
 }
 
 #[pymethods]
@@ -28,13 +36,40 @@ impl PatientStream {
 
     fn __next__(&self, py: Python<'_>) -> PyResult<Option<Patient>> {
         let next = py
-            .detach(|| self.reader.lock().map(|mut r| r.next_document()).ok())
-            .ok_or_else(|| PyValueError::new_err("the stream failed in another thread"))?;
+            .detach(|| self.reader.lock().map(|mut r| r.as_mut().map(PatientReader::next_document)).ok())
+            .ok_or_else(|| PyValueError::new_err("the stream failed in another thread"))?
+            .ok_or_else(closed)?;
         match next {
             None => Ok(None),
             Some(Ok(doc)) => Ok(Some(Patient::from_document(Arc::new(doc), 0))),
             Some(Err(e)) => Err(errors::to_py(py, &e)),
         }
+    }
+
+    /// Lets the file go now (not when the object is collected); iterating after it raises
+    /// `ValueError`, as a closed file does. Waits for a thread reading a patient (without the GIL).
+    fn close(&self, py: Python<'_>) {
+        py.detach(|| drop(self.reader.lock().ok().and_then(|mut reader| reader.take())));
+    }
+
+    /// Whether `close()` was called.
+    #[getter]
+    fn closed(&self, py: Python<'_>) -> bool {
+        py.detach(|| self.reader.lock().map(|reader| reader.is_none()).unwrap_or(true))
+    }
+
+    fn __enter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __exit__(
+        &self,
+        py: Python<'_>,
+        _type: &Bound<'_, PyAny>,
+        _value: &Bound<'_, PyAny>,
+        _traceback: &Bound<'_, PyAny>,
+    ) {
+        self.close(py);
     }
 
     fn __repr__(&self) -> &'static str {
@@ -64,5 +99,5 @@ pub fn stream(
         return Err(PyTypeError::new_err("stream() takes a path or bytes"));
     };
     let reader = py.detach(|| PatientReader::new(input, &options)).map_err(|e| errors::to_py(py, &e))?;
-    Ok(PatientStream { reader: Mutex::new(reader) })
+    Ok(PatientStream { reader: Mutex::new(Some(reader)) })
 }

@@ -47,3 +47,37 @@ def test_stream_refuses_a_fifo_without_blocking(tmp_path):
     code = "import kohi, sys\ntry:\n    kohi.stream(sys.argv[1])\nexcept kohi.FileReadError as e:\n    print(e.code)\n"
     run = subprocess.run([sys.executable, "-c", code, str(fifo)], capture_output=True, text=True, timeout=60)
     assert run.stdout.strip() == "io", run.stderr
+
+
+def _open_on(path):
+    """How many of this process's descriptors are open on `path` (Linux: /proc/self/fd)."""
+    real = os.path.realpath(path)
+    count = 0
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            count += os.readlink(f"/proc/self/fd/{fd}") == real
+        except OSError:
+            pass
+    return count
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/fd")
+def test_close_and_with_let_the_file_go_and_reading_on_raises(tmp_path):
+    path = tmp_path / "bulk.xml"
+    path.write_bytes((FIXTURES / "bulk_three_units.xml").read_bytes())
+    stream = kohi.stream(path)
+    assert next(stream).reference_number == "1001" and not stream.closed
+    kept = stream  # a reference kept elsewhere: the file must not wait for the object to go
+    assert _open_on(path) == 1
+    stream.close()
+    assert stream.closed and _open_on(path) == 0, "close() lets the file go, not the collector"
+    with pytest.raises(ValueError, match="closed stream"):
+        next(stream)
+    stream.close()  # twice is allowed, as for files
+    with kohi.stream(path) as patients:
+        assert [p.reference_number for p in patients] == ["1001", "1002", "1003"]
+        assert _open_on(path) == 1
+    assert patients.closed and _open_on(path) == 0
+    with pytest.raises(ValueError):
+        list(patients)
+    assert kept is stream

@@ -72,6 +72,10 @@ async function streaming(): Promise<void> {
   const stream: kohi.PatientStream = kohi.stream('/terminal/res/bulk.xml')
   const one: kohi.Patient | null = await stream.next()
   const some: Array<kohi.Patient> = await stream.nextBatch(16)
-  void [one, some]
+  stream.close()
+  const closed: boolean = stream.closed
+  const options: kohi.StreamOptions = { maxSize: 1 << 30, signal: new AbortController().signal }
+  const stoppable: kohi.PatientStream = kohi.stream('/terminal/res/bulk.xml', options)
+  void [one, some, closed, stoppable]
 }
 void streaming
