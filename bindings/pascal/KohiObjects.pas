@@ -114,6 +114,8 @@ type
     constructor CreateFromBytes(const Bytes: TBytes; Options: TKohiOptions = nil);
     { A result a watch event owns: freed with the event, not by this object. }
     constructor CreateBorrowed(AHandle: Pointer);
+    { A result this object owns and frees (a stream's patient). }
+    constructor CreateOwning(AHandle: Pointer);
     destructor Destroy; override;
     function PatientCount: Integer;
     { The 公費 of a patient in レセプト order (slots 1–4 first). }
@@ -129,6 +131,22 @@ type
     { The JSON contract, shared by every kohi binding. }
     function ToJson: UnicodeString;
     property Handle: Pointer read FHandle;
+  end;
+
+  { The patients of a (bulk) result file one at a time, each a one-patient TKohiResult that
+    the caller frees, in memory that does not grow with the file. Free the stream to let its
+    file go. }
+  TKohiStream = class
+  private
+    FHandle: Pointer;
+  public
+    { Opens the file (its encoding detected from its first bytes); Options: nil for the
+      defaults (its limits apply per patient). }
+    constructor Create(const Path: UnicodeString; Options: TKohiOptions = nil);
+    destructor Destroy; override;
+    { The next patient, or nil at the end. Raises EKohiError when the file is not a result
+      (after the patients read before the fault); the stream has ended then. }
+    function Next: TKohiResult;
   end;
 
   { One delivered file of the inbox. Free it when done; acknowledge it (TKohiWatcher.Ack) once
@@ -376,6 +394,13 @@ begin
   FOwned := False;
 end;
 
+constructor TKohiResult.CreateOwning(AHandle: Pointer);
+begin
+  inherited Create;
+  FHandle := AHandle;
+  FOwned := True;
+end;
+
 destructor TKohiResult.Destroy;
 begin
   if FOwned and (FHandle <> nil) then kohi_result_free(FHandle);
@@ -557,6 +582,34 @@ begin
   FError.Free;
   if FHandle <> nil then kohi_watch_event_free(FHandle);
   inherited Destroy;
+end;
+
+{ TKohiStream }
+
+constructor TKohiStream.Create(const Path: UnicodeString; Options: TKohiOptions);
+var
+  Error: Pointer;
+begin
+  inherited Create;
+  Error := nil;
+  Raise_(kohi_stream_open(PAnsiChar(ToUtf8(Path)), OptionsOf(Options), @FHandle, @Error), Error);
+end;
+
+destructor TKohiStream.Destroy;
+begin
+  if FHandle <> nil then kohi_stream_free(FHandle);
+  inherited Destroy;
+end;
+
+function TKohiStream.Next: TKohiResult;
+var
+  R, Error: Pointer;
+begin
+  Result := nil;
+  R := nil;
+  Error := nil;
+  Raise_(kohi_stream_next(FHandle, @R, @Error), Error);
+  if R <> nil then Result := TKohiResult.CreateOwning(R);
 end;
 
 { TKohiWatcher }

@@ -86,6 +86,61 @@ begin
   end;
 end;
 
+procedure Streams(const Fixtures: string);
+var
+  S: TKohiStream;
+  R: TKohiResult;
+  Refs: UnicodeString;
+  Payers: UnicodeString;
+  K: TKohiEntries;
+  I: Integer;
+begin
+  Refs := '';
+  Payers := '';
+  S := TKohiStream.Create(UnicodeString(Fixtures + 'bulk_three_units.xml'));
+  try
+    R := S.Next;
+    while R <> nil do
+    try
+      Check(R.PatientCount = 1, 'stream: one patient a result');
+      Refs := Refs + R.PatientField(0, KOHI_PATIENT_FIELD_REFERENCE_NUMBER) + ' ';
+      K := R.Kohi(0);
+      for I := 0 to High(K) do Payers := Payers + K[I].PayerNumber + ' ';
+    finally
+      R.Free;
+      R := S.Next;
+    end;
+    Check(S.Next = nil, 'stream: nil again after the end');
+  finally
+    S.Free;
+  end;
+  Check(Refs = '1001 1002 1003 ', 'stream: every patient, in file order');
+  R := TKohiResult.CreateFromFile(UnicodeString(Fixtures + 'bulk_three_units.xml'));
+  try
+    K := R.Kohi(2);
+    Check((Length(K) > 0) and (Pos(K[0].PayerNumber, Payers) > 0), 'stream: the 公費 of the whole parse');
+  finally
+    R.Free;
+  end;
+  S := TKohiStream.Create(UnicodeString(Fixtures + 'error_truncated.xml'));
+  try
+    try
+      S.Next.Free;
+      Check(False, 'stream: a cut file should fail');
+    except
+      on E: EKohiError do Check(E.Code = 'malformed_xml', 'stream: a typed error');
+    end;
+  finally
+    S.Free;
+  end;
+  try
+    TKohiStream.Create(UnicodeString(Fixtures + 'no_such_file.xml')).Free;
+    Check(False, 'stream: a missing file should fail');
+  except
+    on E: EKohiError do Check(E.Code = 'io', 'stream: a missing file is io');
+  end;
+end;
+
 procedure Inbox(const Fixtures: string);
 var
   Opts: TKohiOptions;
@@ -273,10 +328,11 @@ begin
   Failed := 0;
   Entries(Dir);
   Errors(Dir);
+  Streams(Dir);
   Inbox(Dir);
   Requests;
   Options(Dir);
-  Check(Passed >= 39, 'every check ran');
+  Check(Passed >= 45, 'every check ran');
   WriteLn(Passed, ' passed, ', Failed, ' failed');
   if Failed > 0 then Halt(1);
 end.
