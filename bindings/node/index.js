@@ -42,12 +42,15 @@ function isAbortSignal(value) {
   return value !== null && typeof value === 'object' && typeof value.aborted === 'boolean' && typeof value.addEventListener === 'function'
 }
 
-// close() of a watcher or a stream also lets go of its signal.
+// close() of a watcher or a stream also lets go of its signal; a stream is marked closed here
+// (stoppedBy, below).
+const closedStreams = new WeakSet()
 for (const Class of [native.Watcher, native.PatientStream]) {
   const closeNative = Class.prototype.close
   Class.prototype.close = function close() {
     releaseSignal.get(this)?.()
     releaseSignal.delete(this)
+    if (Class === native.PatientStream) closedStreams.add(this)
     closeNative.call(this)
   }
 }
@@ -229,11 +232,12 @@ function readBatch(stream, max) {
 }
 
 // Why a stream's reads fail from now on: an AbortError once its signal aborted, kohi's
-// `closed` once close() was called; null while it is open.
+// `closed` once close() was called; null while it is open. Asked for every patient: answered
+// here (a WeakSet), not by the addon's `closed` (a native call per patient).
 function stoppedBy(stream) {
+  if (!closedStreams.has(stream)) return null
   if (abortedBy.has(stream)) return abortError(abortedBy.get(stream))
-  if (stream.closed) return typed(new Error('kohi: this stream was closed: close() let its file go, read it before'), 'closed')
-  return null
+  return typed(new Error('kohi: this stream was closed: close() let its file go, read it before'), 'closed')
 }
 
 // A batch being read ahead. If nobody awaits it (the loop was left and the stream dropped), its
