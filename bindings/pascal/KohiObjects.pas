@@ -74,6 +74,13 @@ type
   end;
   TKohiWarnings = array of TKohiWarning;
 
+  { An element or attribute kohi does not know, kept whole (never dropped): its path and text. }
+  TKohiUnknown = record
+    Path: UnicodeString;
+    Text: UnicodeString;               { may be personal data: do not log it }
+  end;
+  TKohiUnknowns = array of TKohiUnknown;
+
   { Parse options (kohi_options): the defaults until set. Strings stay UTF-8, which is what
     KohiObjects reads (a CP932 setting is for callers of kohi.pas alone). Each setter raises
     EKohiError and leaves the options as they were when the value is refused. }
@@ -128,10 +135,26 @@ type
     { A field of one of a patient's qualification results (a KOHI_QUALIFICATION_FIELD_*). }
     function Qualification(Patient, Index: Integer; Field: UInt32): UnicodeString;
     function Warnings: TKohiWarnings;
+    { Elements and attributes kohi does not know, in document order (a site's PMH data under
+      names no layout gives yet: see kohi survey). }
+    function UnknownElements: TKohiUnknowns;
     { The JSON contract, shared by every kohi binding. }
     function ToJson: UnicodeString;
+    { Compares the 公費 you store for a patient (a JSON array of objects with payer_number,
+      recipient_number, valid_from, valid_to, income_segment and max_copayment) with what this
+      result says, as of Today ('YYYY-MM-DD'): the changes as a JSON array (the contract's
+      reconcile). No PMH data never proposes ending a 公費. }
+    function Reconcile(Patient: Integer; const StoredJson, Today: UnicodeString): UnicodeString;
     property Handle: Pointer read FHandle;
   end;
+
+  { One file of a bulk archive (a .zip of result files the terminal wrote). }
+  TKohiArchiveEntry = record
+    Name: UnicodeString;               { its name inside the archive }
+    Result: TKohiResult;               { the parsed file (the event's: do not free it), or nil }
+    Error: EKohiError;                 { why it could not be used (the event's: do not raise or free it), or nil }
+  end;
+  TKohiArchiveEntries = array of TKohiArchiveEntry;
 
   { The patients of a (bulk) result file one at a time, each a one-patient TKohiResult that
     the caller frees, in memory that does not grow with the file. Free the stream to let its
@@ -156,6 +179,7 @@ type
     FHandle: Pointer;
     FResult: TKohiResult;
     FError: EKohiError;
+    FEntries: TKohiArchiveEntries;
   public
     Id: UnicodeString;       { the same for the same content and name, across restarts }
     Path: UnicodeString;
@@ -169,6 +193,9 @@ type
     property Result: TKohiResult read FResult;
     { Why the file could not be used (the event's: do not raise or free it), or nil. }
     property Error: EKohiError read FError;
+    { The files of a bulk archive (Kind KOHI_WATCH_KIND_BULK_ARCHIVE), which has no Result of
+      its own: store every entry before you acknowledge the event. Empty for other kinds. }
+    property Entries: TKohiArchiveEntries read FEntries;
     property Handle: Pointer read FHandle;
   end;
 
@@ -193,6 +220,9 @@ type
     procedure Cancel;
     { Files seen and not delivered yet: a loop that stops when idle stops when this is 0 too. }
     function Waiting: NativeUInt;
+    { Where a corrupt ledger was moved before it was rebuilt (every file still in the folders
+      is then delivered again), or ''. }
+    function RecoveredStore: UnicodeString;
   end;
 
   { A 被保険者証 query for KohiWriteRequest: '' leaves a field unset. Dates are 'YYYYMMDD',
@@ -211,6 +241,18 @@ type
 
 { kohi's UTF-8 text as a UnicodeString ('' when absent). }
 function KohiString(const S: TKohiStr): UnicodeString;
+
+{ The library's version ('0.1.0'). }
+function KohiVersion: UnicodeString;
+
+{ Whether a number's length, digits and 検証番号 hold (full-width digits and padding allowed);
+  Kind is a KOHI_NUMBER_KIND_*. }
+function KohiCheckNumber(Kind: UInt32; const Number: UnicodeString): Boolean;
+
+{ Surveys result files without reading a value out of them: the element tree by shape, the
+  proposals and the proposed layout file, as the JSON kohi survey --json prints. Options: nil,
+  or the layout to survey with. }
+function KohiSurveyFiles(const Paths: array of UnicodeString; Options: TKohiOptions = nil): UnicodeString;
 
 { Writes the query as OQSsiquc01req_<FreePart>.xml into ReqDir (the terminal's req/),
   atomically and durably, in Shift_JIS unless Utf8; its path. FreePart '': one no other request
@@ -250,6 +292,20 @@ end;
 function ToUtf8(const S: UnicodeString): UTF8String;
 begin
   Result := UTF8Encode(S);
+end;
+
+{ A string kohi returned (NUL-terminated UTF-8), as a UnicodeString; freed here. }
+function TakeString(P: PAnsiChar): UnicodeString;
+var
+  S: TKohiStr;
+begin
+  try
+    S.Ptr := P;
+    S.Len := CLength(P);
+    Result := KohiString(S);
+  finally
+    kohi_string_free(P);
+  end;
 end;
 
 { kohi's error object as an EKohiError; the object stays its owner's. }
@@ -534,20 +590,41 @@ begin
   end;
 end;
 
+function TKohiResult.UnknownElements: TKohiUnknowns;
+var
+  Count: NativeUInt;
+  I: Integer;
+  Path, Text: TKohiStr;
+begin
+  Result := nil;
+  Count := 0;
+  Check(kohi_unknown_count(FHandle, @Count));
+  SetLength(Result, Count);
+  for I := 0 to Integer(Count) - 1 do
+  begin
+    Check(kohi_unknown_get(FHandle, I, KOHI_UNKNOWN_FIELD_PATH, @Path));
+    Check(kohi_unknown_get(FHandle, I, KOHI_UNKNOWN_FIELD_TEXT, @Text));
+    Result[I].Path := KohiString(Path);
+    Result[I].Text := KohiString(Text);
+  end;
+end;
+
 function TKohiResult.ToJson: UnicodeString;
 var
   Json: PAnsiChar;
-  S: TKohiStr;
 begin
   Json := nil;
   Check(kohi_result_to_json(FHandle, @Json));
-  try
-    S.Ptr := Json;
-    S.Len := CLength(Json);
-    Result := KohiString(S);
-  finally
-    kohi_string_free(Json);
-  end;
+  Result := TakeString(Json);
+end;
+
+function TKohiResult.Reconcile(Patient: Integer; const StoredJson, Today: UnicodeString): UnicodeString;
+var
+  Json: PAnsiChar;
+begin
+  Json := nil;
+  Check(kohi_reconcile_json(PAnsiChar(ToUtf8(StoredJson)), FHandle, Patient, PAnsiChar(ToUtf8(Today)), @Json));
+  Result := TakeString(Json);
 end;
 
 { TKohiWatchEvent }
@@ -556,6 +633,8 @@ constructor TKohiWatchEvent.CreateFrom(AHandle: Pointer);
 var
   S: TKohiStr;
   Doc, Error: Pointer;
+  Count: NativeUInt;
+  I: Integer;
 begin
   inherited Create;
   FHandle := AHandle;
@@ -574,10 +653,31 @@ begin
   if Doc <> nil then FResult := TKohiResult.CreateBorrowed(Doc);
   Error := kohi_watch_event_error(FHandle);
   if Error <> nil then FError := ErrorOf(Error);
+  Count := 0;
+  kohi_watch_event_entry_count(FHandle, @Count);
+  SetLength(FEntries, Count);
+  for I := 0 to Integer(Count) - 1 do
+  begin
+    kohi_watch_event_entry_name(FHandle, I, @S);
+    FEntries[I].Name := KohiString(S);
+    FEntries[I].Result := nil;
+    FEntries[I].Error := nil;
+    Doc := kohi_watch_event_entry_result(FHandle, I);
+    if Doc <> nil then FEntries[I].Result := TKohiResult.CreateBorrowed(Doc);
+    Error := kohi_watch_event_entry_error(FHandle, I);
+    if Error <> nil then FEntries[I].Error := ErrorOf(Error);
+  end;
 end;
 
 destructor TKohiWatchEvent.Destroy;
+var
+  I: Integer;
 begin
+  for I := 0 to High(FEntries) do
+  begin
+    FEntries[I].Result.Free;
+    FEntries[I].Error.Free;
+  end;
   FResult.Free;
   FError.Free;
   if FHandle <> nil then kohi_watch_event_free(FHandle);
@@ -666,12 +766,58 @@ begin
   Raise_(kohi_watcher_waiting(FHandle, @Result), nil);
 end;
 
+function TKohiWatcher.RecoveredStore: UnicodeString;
+var
+  S: TKohiStr;
+begin
+  S.Ptr := nil;
+  S.Len := 0;
+  Raise_(kohi_watcher_recovered_store(FHandle, @S), nil);
+  Result := KohiString(S);
+end;
+
+function KohiVersion: UnicodeString;
+var
+  S: TKohiStr;
+begin
+  S.Ptr := kohi_version();
+  S.Len := CLength(S.Ptr);
+  Result := KohiString(S);
+end;
+
+function KohiCheckNumber(Kind: UInt32; const Number: UnicodeString): Boolean;
+var
+  Valid: Int32;
+begin
+  Valid := 0;
+  Raise_(kohi_check_number(Kind, PAnsiChar(ToUtf8(Number)), @Valid), nil);
+  Result := Valid = 1;
+end;
+
+function KohiSurveyFiles(const Paths: array of UnicodeString; Options: TKohiOptions): UnicodeString;
+var
+  Texts: array of UTF8String;
+  Pointers: array of PAnsiChar;
+  I: Integer;
+  Json: PAnsiChar;
+begin
+  SetLength(Texts, Length(Paths));
+  SetLength(Pointers, Length(Paths) + 1);
+  for I := 0 to High(Paths) do
+  begin
+    Texts[I] := ToUtf8(Paths[I]);
+    Pointers[I] := PAnsiChar(Texts[I]);
+  end;
+  Json := nil;
+  Raise_(kohi_survey_files_json(@Pointers[0], Length(Paths), OptionsOf(Options), @Json), nil);
+  Result := TakeString(Json);
+end;
+
 function KohiWriteRequest(const ReqDir: UnicodeString; const Request: TKohiRequest;
   const FreePart: UnicodeString; Utf8: Boolean): UnicodeString;
 var
   Q, Error: Pointer;
   Written: PAnsiChar;
-  S: TKohiStr;
   Encoding: UInt32;
   FreeText: UTF8String;
 
@@ -714,13 +860,7 @@ begin
       FreeText := ToUtf8(FreePart);
       Raise_(kohi_request_write(Q, PAnsiChar(ToUtf8(ReqDir)), PAnsiChar(FreeText), Encoding, @Written, @Error), Error);
     end;
-    try
-      S.Ptr := Written;
-      S.Len := CLength(Written);
-      Result := KohiString(S);
-    finally
-      kohi_string_free(Written);
-    end;
+    Result := TakeString(Written);
   finally
     kohi_request_free(Q);
   end;

@@ -141,6 +141,139 @@ begin
   end;
 end;
 
+{ Unknown elements, reconcile, a number's check digit, the survey, the version. }
+procedure Tools(const Fixtures: string);
+var
+  R: TKohiResult;
+  U: TKohiUnknowns;
+  Changes: UnicodeString;
+begin
+  R := TKohiResult.CreateFromFile(UnicodeString(Fixtures + 'pmh_attributes.xml'));
+  try
+    U := R.UnknownElements;
+    Check((Length(U) > 0) and (Pos('@FutanshaBango', U[0].Path) > 0) and (U[0].Text = '52136017'), 'unknown elements, kept whole');
+  finally
+    R.Free;
+  end;
+  R := TKohiResult.CreateFromFile(UnicodeString(Fixtures + 'face_pmh_two.xml'));
+  try
+    Check(Length(R.UnknownElements) = 0, 'no unknown element');
+    Changes := R.Reconcile(0, '[]', '2025-06-04');
+    Check((Pos('"change":"added"', Changes) > 0) and (Pos('"payer_number":"52136017"', Changes) > 0)
+      and (Pos('"payer_number":"88131016"', Changes) > 0), 'reconcile: both 公費 are new');
+    Changes := R.Reconcile(0, '[{"payer_number":"52136017","recipient_number":"1234566","valid_from":"2025-04-01","valid_to":"2026-03-31","income_segment":"一般Ⅰ","max_copayment":"5000"}]', '2025-06-04');
+    Check((Pos('"change":"unchanged","stored":0', Changes) > 0) and (Pos('"change":"added"', Changes) > 0), 'reconcile: one stored as it is, one new');
+    try
+      R.Reconcile(0, '{"not":"a list"}', '2025-06-04');
+      Check(False, 'reconcile: a bad record should fail');
+    except
+      on E: EKohiError do Check(E.Code = 'invalid_stored_record', 'reconcile: a bad record is typed');
+    end;
+  finally
+    R.Free;
+  end;
+  Check(KohiCheckNumber(KOHI_NUMBER_KIND_PAYER, '52136017') and KohiCheckNumber(KOHI_NUMBER_KIND_PAYER, '５２１３６０１７'), 'a payer number that holds');
+  Check(not KohiCheckNumber(KOHI_NUMBER_KIND_PAYER, '52136018'), 'a payer number that does not');
+  Check(Pos('"files":1', KohiSurveyFiles([UnicodeString(Fixtures + 'pmh_attributes.xml')])) > 0, 'the survey of one file');
+  Check((KohiVersion <> '') and (Pos('.', KohiVersion) > 0), 'the version');
+end;
+
+{ A zip of one stored (uncompressed) file, as a terminal's bulk download is. }
+function StoredZip(const Name: AnsiString; const Data: TBytes): TBytes;
+var
+  Out: TBytes;
+  Crc: Cardinal;
+  I, K, Directory, Ending: Integer;
+
+  procedure Put(Value: Cardinal; Bytes: Integer);
+  var
+    B: Integer;
+  begin
+    for B := 0 to Bytes - 1 do
+    begin
+      SetLength(Out, Length(Out) + 1);
+      Out[High(Out)] := Byte(Value shr (8 * B));
+    end;
+  end;
+
+  procedure PutName;
+  var
+    C: Integer;
+  begin
+    for C := 1 to Length(Name) do Put(Ord(Name[C]), 1);
+  end;
+
+  procedure Sizes;
+  begin
+    Put(Crc, 4); Put(Length(Data), 4); Put(Length(Data), 4); Put(Length(Name), 2);
+  end;
+
+begin
+  Crc := $FFFFFFFF;
+  for I := 0 to High(Data) do
+  begin
+    Crc := Crc xor Data[I];
+    for K := 1 to 8 do
+      if (Crc and 1) <> 0 then Crc := (Crc shr 1) xor $EDB88320 else Crc := Crc shr 1;
+  end;
+  Crc := not Crc;
+  Out := nil;
+  Put($04034B50, 4); Put(20, 2); Put(0, 2); Put(0, 2); Put(0, 2); Put($21, 2); Sizes; Put(0, 2); PutName;
+  for I := 0 to High(Data) do Put(Data[I], 1);
+  Directory := Length(Out);
+  Put($02014B50, 4); Put(20, 2); Put(20, 2); Put(0, 2); Put(0, 2); Put(0, 2); Put($21, 2); Sizes;
+  Put(0, 2); Put(0, 2); Put(0, 2); Put(0, 2); Put(0, 4); Put(0, 4); PutName;
+  Ending := Length(Out);
+  Put($06054B50, 4); Put(0, 2); Put(0, 2); Put(1, 2); Put(1, 2); Put(Ending - Directory, 4); Put(Directory, 4); Put(0, 2);
+  Result := Out;
+end;
+
+{ A bulk archive has no Result of its own: its files are the event's Entries. }
+procedure InboxArchive(const Fixtures: string);
+var
+  Root: string;
+  Zip: TBytes;
+  W: TKohiWatcher;
+  E: TKohiWatchEvent;
+  I: Integer;
+begin
+  Root := IncludeTrailingPathDelimiter(GetTempDir) + 'kohi-objects-zip-' + IntToStr(GetProcessID);
+  ForceDirectories(Root + '/res');
+  Zip := StoredZip('OQSmuquc02res_bulk.xml', ReadByteArray(Fixtures + 'bulk_three_units.xml'));
+  with TFileStream.Create(Root + '/res/OQSmuquc02res_bulk.zip', fmCreate) do
+  try
+    WriteBuffer(Zip[0], Length(Zip));
+  finally
+    Free;
+  end;
+  W := TKohiWatcher.Create(UnicodeString(Root), 50, 500);
+  try
+    Check(W.RecoveredStore = '', 'archive: no ledger was recovered');
+    E := nil;
+    I := 0;
+    while (E = nil) and (I < 50) do begin E := W.Next(200); Inc(I); end;
+    Check(E <> nil, 'archive: delivered');
+    if E <> nil then
+    try
+      Check((E.Kind = KOHI_WATCH_KIND_BULK_ARCHIVE) and (E.Result = nil) and (E.Error = nil), 'archive: a bulk archive, no result of its own');
+      Check((Length(E.Entries) = 1) and (E.Entries[0].Name = 'OQSmuquc02res_bulk.xml') and (E.Entries[0].Error = nil), 'archive: its entry, parsed');
+      Check((Length(E.Entries) = 1) and (E.Entries[0].Result <> nil) and (E.Entries[0].Result.PatientCount = 3), 'archive: the entry''s three patients');
+      W.Ack(E);
+    finally
+      E.Free;
+    end;
+  finally
+    W.Free;
+  end;
+  DeleteFile(Root + '/res/OQSmuquc02res_bulk.zip');
+  DeleteFile(Root + '/.kohi-inbox.sqlite');
+  DeleteFile(Root + '/.kohi-inbox.sqlite-wal');
+  DeleteFile(Root + '/.kohi-inbox.sqlite-shm');
+  DeleteFile(Root + '/.kohi-inbox.lock');
+  RemoveDir(Root + '/res');
+  RemoveDir(Root);
+end;
+
 procedure Inbox(const Fixtures: string);
 var
   Opts: TKohiOptions;
@@ -329,10 +462,12 @@ begin
   Entries(Dir);
   Errors(Dir);
   Streams(Dir);
+  Tools(Dir);
   Inbox(Dir);
+  InboxArchive(Dir);
   Requests;
   Options(Dir);
-  Check(Passed >= 45, 'every check ran');
+  Check(Passed >= 59, 'every check ran');
   WriteLn(Passed, ' passed, ', Failed, ' failed');
   if Failed > 0 then Halt(1);
 end.
