@@ -1051,6 +1051,9 @@ delete api.valueTags
 // The allocator's delay (src/allocator.rs) is for the tests, which read it from binding.js.
 delete api.purgeDelay
 delete api.DEFAULT_BATCH
+// The 公費 keys and their count are read by this file (above), not part of the API.
+delete api.kohiKeys
+delete api.KOHI_FIELDS
 api.reconcile = checked('reconcile', function reconcile(stored, patient, today) {
   const parts = partsOf(patient)
   if (parts === null) {

@@ -298,6 +298,13 @@ test('inspecting a result or a patient shows no personal data', () => {
   assert.throws(() => kohi.parse('<XmlMsg><Name>見本太郎</Nam></XmlMsg>'), (e) => !e.message.includes('見本'))
 })
 
+test('the module exports what index.d.ts declares, and nothing of the addon\'s own', () => {
+  const dts = fs.readFileSync(path.join(__dirname, '..', 'index.d.ts'), 'utf8')
+  const declared = new Set([...dts.matchAll(/^export declare (?:function|class|const) (\w+)/gm)].map((m) => m[1]))
+  assert.deepEqual(Object.keys(kohi).filter((name) => !declared.has(name)), [])
+  assert.deepEqual([...declared].filter((name) => !(name in kohi)), [])
+})
+
 test('version matches the crate', () => {
   const cargo = fs.readFileSync(path.join(__dirname, '..', '..', '..', 'Cargo.toml'), 'utf8')
   assert.equal(kohi.version(), /\nversion = "([^"]+)"/.exec(cargo)[1])

@@ -20,7 +20,7 @@ function declaredFields(name) {
 test('kohi objects carry exactly the fields index.d.ts declares, in its order', () => {
   const declared = declaredFields('Kohi')
   assert.ok(declared.length >= 27, `${declared.length}`)
-  assert.equal(kohi.KOHI_FIELDS, declared.length)
+  assert.equal(require('../binding.js').KOHI_FIELDS, declared.length, 'the addon writes as many values as the interface declares')
   const [entry] = kohi.parse(fs.readFileSync(path.join(FIXTURES, 'face_pmh_two.xml'))).patients[0].kohi
   assert.deepEqual(Object.keys(entry), declared)
 })
