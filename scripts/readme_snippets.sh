@@ -75,6 +75,7 @@ block 'The `kohi` command' sh > "$WORK/cli/examples.sh"
 (cd "$WORK/cli" && PATH="$WORK/cli/bin:$PATH" bash -euo pipefail examples.sh) > "$WORK/cli.txt" 2>&1
 expect "$WORK/cli.txt" "52136017	payer	ok"
 expect "$WORK/cli.txt" "2 file(s)"
+expect "$WORK/cli.txt" '[{"change":"added"'
 grep -q '"file":"fixtures/webapi/face_pmh_two.json"' "$WORK/cli/results.jsonl"
 
 echo "-- a consumer acknowledging kohi watch's lines on its standard input (the folder and an idle exit put in)"

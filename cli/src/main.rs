@@ -6,6 +6,7 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod lines;
+mod reconcile;
 mod table;
 mod terminal;
 
@@ -55,6 +56,9 @@ enum Command {
     /// Write a 被保険者証 query (OQSsiquc01req_FREE.xml) into the terminal's req/ folder,
     /// atomically.
     Request(terminal::RequestArgs),
+    /// Compare the 公費 stored for a patient with what a result file says, as of a day: one JSON
+    /// array of changes (no PMH data never proposes ending a 公費).
+    Reconcile(reconcile::ReconcileArgs),
 }
 
 /// How a file's element names are read: the options every parsing command shares.
@@ -180,6 +184,7 @@ fn main() -> ExitCode {
         Some(Command::Survey(args)) => survey_command(args),
         Some(Command::Watch(args)) => terminal::watch(args),
         Some(Command::Request(args)) => terminal::request(args),
+        Some(Command::Reconcile(args)) => reconcile::run(args),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

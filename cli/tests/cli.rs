@@ -647,3 +647,65 @@ fn output_that_cannot_be_written_is_an_error_not_a_panic() {
     }
     std::fs::remove_dir_all(terminal).unwrap();
 }
+
+/// `kohi reconcile`: the bindings' reconcile for a program that runs the command line.
+#[test]
+fn reconcile_compares_the_stored_kohi_with_a_file() {
+    let dir = std::env::temp_dir().join(format!("kohi-cli-reconcile-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let stored = dir.join("stored.json");
+    let face = fixture("face_pmh_two.xml");
+    let run = |stored_json: &str, extra: &[&str]| {
+        std::fs::write(&stored, stored_json).unwrap();
+        let mut args = vec!["reconcile", "--stored", stored.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        kohi(&args)
+    };
+    let changes = |out: &Output| -> Vec<(String, String)> {
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let list = lines(out).remove(0);
+        list.as_array()
+            .unwrap()
+            .iter()
+            .map(|c| (c["change"].as_str().unwrap().to_owned(), c["kohi"]["payer_number"].as_str().unwrap().to_owned()))
+            .collect()
+    };
+    // Nothing stored: both 公費 of the file are new.
+    let out = run("[]", &["--today", "2025-06-04", &face]);
+    assert_eq!(changes(&out), [("added".into(), "52136017".into()), ("added".into(), "88131016".into())]);
+    // One stored as the file has it: unchanged, the other new; the same JSON as the library's.
+    let one = r#"[{"payer_number":"52136017","recipient_number":"1234566","valid_from":"2025-04-01","valid_to":"2026-03-31","income_segment":"一般Ⅰ","max_copayment":"5000"}]"#;
+    let out = run(one, &["--today", "2025-06-04", &face]);
+    assert_eq!(changes(&out), [("unchanged".into(), "52136017".into()), ("added".into(), "88131016".into())]);
+    let doc = kohi::parse_file(&face, &kohi::ParseOptions::default()).unwrap();
+    let records = kohi::KohiRecord::list_from_json(one).unwrap();
+    let today = chrono::NaiveDate::from_ymd_opt(2025, 6, 4).unwrap();
+    let expected = kohi::reconcile::changes_to_json(&kohi::reconcile(&records, &doc.patients[0], today));
+    assert_eq!(String::from_utf8(out.stdout).unwrap().trim_end(), expected);
+    // The stored records from standard input.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kohi"))
+        .args(["reconcile", "--stored", "-", "--today", "2025-06-04", &face])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write as _;
+    child.stdin.take().unwrap().write_all(one.as_bytes()).unwrap();
+    let piped = child.wait_with_output().unwrap();
+    assert_eq!(String::from_utf8(piped.stdout).unwrap().trim_end(), expected);
+    // Stored records that are not records: exit 1, typed, no value quoted.
+    let bad = run(r#"[{"payer_number": 52136017}]"#, &[&face]);
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert_eq!(bad.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("invalid_stored_record") && !stderr.contains("52136017"), "{stderr}");
+    // A file that does not parse: exit 1, with its code.
+    let broken = run("[]", &[&fixture("error_truncated.xml")]);
+    assert_eq!(broken.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&broken.stderr).contains("malformed_xml"));
+    // Bad usage: a day that is not one, a patient past the file's, both inputs on stdin.
+    for extra in [&["--today", "2025-13-01", face.as_str()][..], &["--patient", "1", face.as_str()][..], &["-"][..]] {
+        let out = if extra == ["-"] { kohi(&["reconcile", "--stored", "-", "-"]) } else { run("[]", extra) };
+        assert_eq!(out.status.code(), Some(2), "{extra:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
