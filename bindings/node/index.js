@@ -998,34 +998,16 @@ api.parse = checked('parse', function parse(data, options) {
   return parseWithOptions(data, options.aliases, options.layout, options.maxSize, options.limits)
 })
 
-// `watch(folder, options)`: the options' `signal` is index.js's (above); the rest go to the addon.
-const watchFolder = native.watch
-api.watch = checked('watch', function watch(folder, options) {
+// `open(options)` with the options' `signal` taken out and bound to what it opens (a watcher or
+// a stream): aborting closes it, and its pending or later reads, so a `for await` loop, reject
+// with an AbortError (see abortedBy above); its close() lets go of the signal.
+function openWithSignal(where, options, open) {
   const signal = options !== null && typeof options === 'object' ? options.signal : undefined
-  if (signal === undefined || signal === null) return watchFolder(folder, options)
-  if (!isAbortSignal(signal)) throw typed(new TypeError('watch: `signal` must be an AbortSignal'), 'invalid_argument')
+  if (signal === undefined || signal === null) return open(options)
+  if (!isAbortSignal(signal)) throw typed(new TypeError(`${where}: \`signal\` must be an AbortSignal`), 'invalid_argument')
   if (signal.aborted) throw abortError(signal)
   const { signal: _, ...rest } = options
-  const watcher = watchFolder(folder, rest)
-  const onAbort = () => {
-    abortedBy.set(watcher, signal)
-    watcher.close()
-  }
-  signal.addEventListener('abort', onAbort, { once: true })
-  releaseSignal.set(watcher, () => signal.removeEventListener('abort', onAbort))
-  return watcher
-})
-
-// `stream(path, { signal })`: aborting closes the stream (its file is let go) and its pending or
-// later reads, so a `for await` loop, reject with an AbortError; the rest go to the addon.
-const streamFile = native.stream
-api.stream = checked('stream', function stream(path, options) {
-  const signal = options !== null && typeof options === 'object' ? options.signal : undefined
-  if (signal === undefined || signal === null) return streamFile(path, options)
-  if (!isAbortSignal(signal)) throw typed(new TypeError('stream: `signal` must be an AbortSignal'), 'invalid_argument')
-  if (signal.aborted) throw abortError(signal)
-  const { signal: _, ...rest } = options
-  const opened = streamFile(path, rest)
+  const opened = open(rest)
   const onAbort = () => {
     abortedBy.set(opened, signal)
     opened.close()
@@ -1033,6 +1015,16 @@ api.stream = checked('stream', function stream(path, options) {
   signal.addEventListener('abort', onAbort, { once: true })
   releaseSignal.set(opened, () => signal.removeEventListener('abort', onAbort))
   return opened
+}
+
+// `watch(folder, { signal })` and `stream(path, { signal })`: the rest of the options go to the addon.
+const watchFolder = native.watch
+api.watch = checked('watch', function watch(folder, options) {
+  return openWithSignal('watch', options, (rest) => watchFolder(folder, rest))
+})
+const streamFile = native.stream
+api.stream = checked('stream', function stream(path, options) {
+  return openWithSignal('stream', options, (rest) => streamFile(path, rest))
 })
 
 // `survey(sources, options)`: each source's bytes as `parse` takes them.

@@ -224,21 +224,16 @@ fn request_writes_a_query_that_parses_back() {
     assert_eq!(bad.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("invalid_request"));
     assert_eq!(kohi(&["request", "--out", dir.to_str().unwrap()]).status.code(), Some(2));
+    // A request of one 国保 patient with this birthdate (and these options after it).
+    let request = |birthdate: &str, extra: &[&str]| {
+        let mut args = vec!["request", "--institution", "1312345678", "--insurer", "06139999", "--number", "1"];
+        args.extend_from_slice(&["--birthdate", birthdate, "--out", dir.to_str().unwrap()]);
+        args.extend_from_slice(extra);
+        kohi(&args)
+    };
     // A date that is not one: usage error naming the option, never quoting the birthdate.
     for birthdate in ["19531399", "1953031", "1953-03/11", "S28.03.11"] {
-        let out = kohi(&[
-            "request",
-            "--institution",
-            "1312345678",
-            "--insurer",
-            "06139999",
-            "--number",
-            "1",
-            "--birthdate",
-            birthdate,
-            "--out",
-            dir.to_str().unwrap(),
-        ]);
+        let out = request(birthdate, &[]);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{birthdate}");
         assert!(stderr.contains("--birthdate is not a date (YYYYMMDD, YYYY-MM-DD or YYYY/MM/DD)"), "{stderr}");
@@ -248,21 +243,7 @@ fn request_writes_a_query_that_parses_back() {
     for (n, birthdate) in ["1953-03-11", "１９５３０３１１", "１９５３／０３／１１"].into_iter().enumerate()
     {
         let free = format!("wide{n}");
-        let out = kohi(&[
-            "request",
-            "--institution",
-            "1312345678",
-            "--insurer",
-            "06139999",
-            "--number",
-            "1",
-            "--birthdate",
-            birthdate,
-            "--name",
-            &free,
-            "--out",
-            dir.to_str().unwrap(),
-        ]);
+        let out = request(birthdate, &["--name", &free]);
         assert!(out.status.success(), "{birthdate}: {}", String::from_utf8_lossy(&out.stderr));
         let doc = kohi::parse(&std::fs::read(dir.join(format!("OQSsiquc01req_{free}.xml"))).unwrap()).unwrap();
         let search = doc.patients[0].search_info.as_ref().unwrap();
