@@ -56,6 +56,15 @@ fn hash_of(parts: impl std::hash::Hash) -> u64 {
     BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().hash_one(parts)
 }
 
+/// Pickling a read-only view of a document would have to rebuild the document in another
+/// process: refused, saying what to send instead. (`copy` and `copy.deepcopy` give the view
+/// itself, as for `str` and `tuple`: each class's `__copy__` and `__deepcopy__`.)
+fn refuse_pickle(class: &str) -> PyErr {
+    pyo3::exceptions::PyTypeError::new_err(format!(
+        "cannot pickle 'kohi.{class}': send result.to_dict() or result.to_json() to another process, or parse the file there"
+    ))
+}
+
 /// Read-only attributes, each converted from the core model on access, and `==` by value with
 /// `hash()` from the fields after `hash` (see [`equal_values`]).
 /// The class's other methods follow (one `#[pymethods]` block per class).
@@ -78,6 +87,18 @@ macro_rules! getters {
             fn __hash__(&self) -> u64 {
                 let $this = self.get();
                 hash_of($hash)
+            }
+
+            fn __copy__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+                slf
+            }
+
+            fn __deepcopy__<'py>(slf: PyRef<'py, Self>, _memo: &Bound<'py, PyAny>) -> PyRef<'py, Self> {
+                slf
+            }
+
+            fn __reduce__(&self) -> PyResult<()> {
+                Err(refuse_pickle(stringify!($ty)))
             }
 
             $($rest)*
@@ -199,6 +220,19 @@ impl Result {
 
     fn __hash__(&self) -> u64 {
         hash_of((self.doc.patients.len(), self.doc.warnings.len(), self.doc.unknown_elements.len()))
+    }
+
+    /// Read-only: a copy is the result itself (see [`refuse_pickle`]).
+    fn __copy__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __deepcopy__<'py>(slf: PyRef<'py, Self>, _memo: &Bound<'py, PyAny>) -> PyRef<'py, Self> {
+        slf
+    }
+
+    fn __reduce__(&self) -> PyResult<()> {
+        Err(refuse_pickle("Result"))
     }
 
     fn __repr__(&self) -> String {

@@ -133,6 +133,24 @@ class TestEquality:
         assert first.patients[0].kohi[1] != other.patients[0].kohi[1]
         assert first.patients[0].qualifications != other.patients[0].qualifications
 
+    def test_copies_are_the_view_itself_and_pickling_says_what_to_send(self):
+        import copy
+        import pickle
+
+        result = parse("face_pmh_two.xml")
+        patient = result.patients[0]
+        views = [result, result.header, patient, patient.qualifications[0], patient.kohi[0]]
+        for view in views:
+            assert copy.copy(view) is view and copy.deepcopy(view) is view
+        # A structure that holds them deep-copies (it raised TypeError: cannot pickle).
+        held = {"visit": [result, patient.kohi]}
+        copied = copy.deepcopy(held)
+        assert copied == held and copied["visit"] is not held["visit"] and copied["visit"][0] is result
+        for view in views:
+            with pytest.raises(TypeError, match=r"send result\.to_dict\(\)"):
+                pickle.dumps(view)
+        assert pickle.loads(pickle.dumps(result.to_dict())) == result.to_dict()
+
     def test_views_of_different_kinds_are_never_equal(self):
         result = parse("face_pmh_two.xml")
         patient = result.patients[0]
