@@ -722,7 +722,10 @@ namespace KohiNet
         }
 
         /// <summary>The patients of a (bulk) result file one at a time, each a one-patient result
-        /// (dispose each), in flat memory whatever the file's size.</summary>
+        /// (dispose each), in flat memory whatever the file's size. The file is opened here (its
+        /// errors are thrown here) and let go when the enumeration ends or is disposed (a
+        /// <c>foreach</c> left early too); it is read once: a second enumeration throws
+        /// ObjectDisposedException.</summary>
         public static IEnumerable<KohiResult> Stream(string path, ParseOptions options = null)
         {
             IntPtr o = options == null ? IntPtr.Zero : options.Create();

@@ -309,6 +309,11 @@ static class Tests
         foreach (var patient in Kohi.Stream(Path.Combine(fixtures, "bulk_three_units.xml")))
             using (patient) { streamed += patient.PatientCount; }
         Check(streamed == 3, "three streamed patients");
+        // A stream is read once: its file is let go when the first enumeration ends.
+        var once = Kohi.Stream(Path.Combine(fixtures, "bulk_three_units.xml"));
+        foreach (var patient in once) patient.Dispose();
+        try { foreach (var patient in once) patient.Dispose(); Check(false, "a second enumeration should throw"); }
+        catch (ObjectDisposedException) { Check(true, "a stream is read once"); }
         // Reconcile: a stored 公費 still reported is unchanged; absence never ends one.
         using (var result = Kohi.ParseFile(Path.Combine(fixtures, "face_pmh_two.xml")))
         {
