@@ -637,6 +637,28 @@ namespace KohiNet
                 : throw KohiException.From(NativeMethods.kohi_error_code(e), e));
         }
 
+        /// <summary><see cref="ParseFile"/> on a thread-pool thread, for <c>await</c>: a UI thread
+        /// stays free while a bulk file is read. The token is looked at before the parse and after
+        /// it (a parse cannot stop half-way): one cancelled while the parse runs ends as a
+        /// cancelled task when the parse has finished, its result freed, never leaked. A bad
+        /// argument throws at the call; kohi's errors fault the task with the KohiException.</summary>
+        public static Task<KohiResult> ParseFileAsync(string path, ParseOptions options = null,
+            CancellationToken cancellationToken = default(CancellationToken))
+        {
+            if (path == null) throw new ArgumentNullException(nameof(path));
+            return Task.Run(() =>
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                KohiResult result = ParseFile(path, options);
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    result.Dispose();
+                    cancellationToken.ThrowIfCancellationRequested();
+                }
+                return result;
+            }, cancellationToken);
+        }
+
         /// <summary>About what a document parsed whole holds for an input of <c>bytes</c>: a bulk
         /// file's model peaks below three times its size (docs/BENCHMARKS.md, "Memory"). It is
         /// the GC's memory pressure, a hint: it need not be exact, only of the right size.</summary>
@@ -661,10 +683,28 @@ namespace KohiNet
         {
             if (reqDir == null) throw new ArgumentNullException(nameof(reqDir));
             if (request == null) throw new ArgumentNullException(nameof(request));
+            return Write(reqDir, request.Fields(), freePart, utf8);
+        }
+
+        /// <summary><see cref="WriteRequest"/> on a thread-pool thread, for <c>await</c> (the write
+        /// waits for the disk, or a share, to have it). The request's fields are read at the call,
+        /// so changing the object afterwards changes nothing. Not cancellable: a request is written
+        /// whole or not at all, and one written is reported, so that its answer is waited for.</summary>
+        public static Task<string> WriteRequestAsync(string reqDir, QualificationRequest request, string freePart = null, bool utf8 = false)
+        {
+            if (reqDir == null) throw new ArgumentNullException(nameof(reqDir));
+            if (request == null) throw new ArgumentNullException(nameof(request));
+            var fields = new List<KeyValuePair<KohiRequestField, string>>(request.Fields());
+            return Task.Run(() => Write(reqDir, fields, freePart, utf8));
+        }
+
+        /// <summary>The request of these fields (by their C ABI numbers) written into reqDir.</summary>
+        private static string Write(string reqDir, IEnumerable<KeyValuePair<KohiRequestField, string>> fields, string freePart, bool utf8)
+        {
             IntPtr q = NativeMethods.kohi_request_new();
             try
             {
-                foreach (var field in request.Fields())
+                foreach (var field in fields)
                 {
                     byte[] value = field.Value == null ? null : Text.CString(field.Value);
                     uint set = NativeMethods.kohi_request_set(q, (uint)field.Key, value, out IntPtr setError);

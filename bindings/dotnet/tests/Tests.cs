@@ -8,6 +8,7 @@ using System.Linq;
 using System.Text;
 using System.Text.RegularExpressions;
 using System.Threading;
+using System.Threading.Tasks;
 using KohiNet;
 using KohiNet.Native;
 
@@ -294,7 +295,47 @@ static class Tests
         try { Kohi.WriteRequest(req, request); Check(false, "request: should fail"); }
         catch (KohiException e) { Check(e.Code == "invalid_request" && e.Number == 11 && e.Message.Contains("birthdate"), "request: a missing field is named"); }
         Check(Directory.GetFiles(req).Length == 1, "request: nothing else written");
+        // Off the calling thread: the fields are read at the call (a change after it is not written).
+        request.Birthdate = new DateTime(1953, 3, 11);
+        var writing = Kohi.WriteRequestAsync(req, request, "N2");
+        request.Birthdate = null;
+        string written = writing.Result;
+        Check(written == Path.Combine(req, "OQSsiquc01req_N2.xml") && File.ReadAllText(written).Contains("19530311"), "request: written off the calling thread");
+        var refused = Kohi.WriteRequestAsync(req, request, "N3");
+        try { refused.Wait(); Check(false, "request: async should fail"); }
+        catch (AggregateException e) { Check(e.InnerException is KohiException k && k.Code == "invalid_request", "request: an async failure is the KohiException"); }
+        try { Kohi.WriteRequestAsync(null, request); Check(false, "request: null folder should throw"); }
+        catch (ArgumentNullException) { Check(true, "request: a null folder throws at the call"); }
         Directory.Delete(req, true);
+    }
+
+    /// <summary>ParseFileAsync: off the calling thread; cancelled before or during the parse, no result is left.</summary>
+    static void ParseAsync(string fixtures)
+    {
+        int before = KohiResult.LiveResults;
+        using (var r = Kohi.ParseFileAsync(Path.Combine(fixtures, "face_pmh_two.xml")).Result)
+            Check(r.Kohi(0).Count == 2, "async: the 公費");
+        var failed = Kohi.ParseFileAsync(Path.Combine(fixtures, "no_such_file.xml"));
+        try { failed.Wait(); Check(false, "async: a missing file should fail"); }
+        catch (AggregateException e) { Check(e.InnerException is KohiException k && k.Code == "io", "async: a missing file is io"); }
+        var cancel = new CancellationTokenSource();
+        cancel.Cancel();
+        var cancelled = Kohi.ParseFileAsync(Path.Combine(fixtures, "face_pmh_two.xml"), null, cancel.Token);
+        try { cancelled.Wait(); Check(false, "async: cancelled should not complete"); }
+        catch (AggregateException) { Check(cancelled.IsCanceled, "async: cancelled before it ran"); }
+        // Cancelled while many parses run: each ends with its result (disposed here) or cancelled, none left over.
+        var during = new CancellationTokenSource();
+        var tasks = new List<Task<KohiResult>>();
+        for (int i = 0; i < 64; i++) tasks.Add(Kohi.ParseFileAsync(Path.Combine(fixtures, "bulk_three_units.xml"), null, during.Token));
+        during.Cancel();
+        foreach (var t in tasks)
+        {
+            try { t.Result.Dispose(); }
+            catch (AggregateException) { Check(t.IsCanceled, "async: cancelled, not faulted"); }
+        }
+        Check(KohiResult.LiveResults == before, "async: no result left over: " + (KohiResult.LiveResults - before));
+        try { Kohi.ParseFileAsync(null); Check(false, "async: null should throw"); }
+        catch (ArgumentNullException) { Check(true, "async: a null path throws at the call"); }
     }
 
     static void Abandon(string face)
@@ -634,6 +675,7 @@ static class Tests
         WarningsAndUnknowns(fixtures);
         InboxKinds(fixtures);
         Requests();
+        ParseAsync(fixtures);
         WatcherOptions(fixtures);
         StreamReconcileWatch(fixtures);
         Options(fixtures);
