@@ -1,5 +1,6 @@
 //! `kohi.stream(source)`: patients one at a time, in memory that does not grow with the file.
 
+use std::collections::VecDeque;
 use std::io::Read;
 use std::sync::{Arc, Mutex};
 
@@ -7,20 +8,45 @@ use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
-use kohi_core::PatientReader;
+use kohi_core::{Document, PatientReader};
 
 use crate::errors;
 use crate::model::Patient;
 
 type Source = Box<dyn Read + Send>;
 
-/// Iterates the patients of a (bulk) result file, each a `kohi.Patient`, as they are read.
+/// Iterates the patients of a (bulk) result file, each a `kohi.Patient`, as they are read;
+/// `async for` reads them in batches on the event loop's executor (`kohi/_aio.py`).
 /// `close()` (or leaving `with kohi.stream(…) as patients:`) lets the file go at once.
 #[pyclass(module = "kohi")]
 pub struct PatientStream {
     /// `None` once closed.
-    reader: Mutex<Option<PatientReader<Source>>>,
+    reading: Mutex<Option<Reading>>,
 }
+
+/// The reader, and what a batch read ahead for `async for` holds: its patients, then the error
+/// met after them. `for`, `next()` and `async for` take from these first, so however they are
+/// mixed the patients come in file order, each once.
+struct Reading {
+    reader: PatientReader<Source>,
+    ready: VecDeque<Document>,
+    failed: Option<kohi_core::Error>,
+}
+
+impl Reading {
+    fn next_document(&mut self) -> Option<Result<Document, kohi_core::Error>> {
+        if let Some(doc) = self.ready.pop_front() {
+            return Some(Ok(doc));
+        }
+        if let Some(e) = self.failed.take() {
+            return Some(Err(e));
+        }
+        self.reader.next_document()
+    }
+}
+
+/// The most patients one batch of `async for` reads ahead (what it holds at most).
+const MAX_BATCH: usize = 1024;
 
 /// What a closed file says, as Python's own files do: reading on would not be the end of the
 /// patients, and a loop that took it for the end would miss those not read.
@@ -36,7 +62,7 @@ impl PatientStream {
 
     fn __next__(&self, py: Python<'_>) -> PyResult<Option<Patient>> {
         let next = py
-            .detach(|| self.reader.lock().map(|mut r| r.as_mut().map(PatientReader::next_document)).ok())
+            .detach(|| self.reading.lock().map(|mut r| r.as_mut().map(Reading::next_document)).ok())
             .ok_or_else(|| PyValueError::new_err("the stream failed in another thread"))?
             .ok_or_else(closed)?;
         match next {
@@ -49,13 +75,49 @@ impl PatientStream {
     /// Lets the file go now (not when the object is collected); iterating after it raises
     /// `ValueError`, as a closed file does. Waits for a thread reading a patient (without the GIL).
     fn close(&self, py: Python<'_>) {
-        py.detach(|| drop(self.reader.lock().ok().and_then(|mut reader| reader.take())));
+        py.detach(|| drop(self.reading.lock().ok().and_then(|mut reading| reading.take())));
     }
 
     /// Whether `close()` was called.
     #[getter]
     fn closed(&self, py: Python<'_>) -> bool {
-        py.detach(|| self.reader.lock().map(|reader| reader.is_none()).unwrap_or(true))
+        py.detach(|| self.reading.lock().map(|reading| reading.is_none()).unwrap_or(true))
+    }
+
+    /// For `async for` (`kohi/_aio.py`, on an executor thread): reads up to `max` patients
+    /// ahead, without the GIL, stopping at the end or at an error (kept for after them).
+    /// Whether a patient or an error is now ready to hand out without reading.
+    fn _read_ahead(&self, py: Python<'_>, max: usize) -> PyResult<bool> {
+        let max = max.clamp(1, MAX_BATCH);
+        py.detach(|| {
+            let mut reading =
+                self.reading.lock().map_err(|_| PyValueError::new_err("the stream failed in another thread"))?;
+            let reading = reading.as_mut().ok_or_else(closed)?;
+            while reading.ready.len() < max && reading.failed.is_none() {
+                match reading.reader.next_document() {
+                    None => break,
+                    Some(Ok(doc)) => reading.ready.push_back(doc),
+                    Some(Err(e)) => reading.failed = Some(e),
+                }
+            }
+            Ok(!reading.ready.is_empty() || reading.failed.is_some())
+        })
+    }
+
+    /// For `async for`: whether a patient or an error is ready to hand out without reading.
+    fn _has_ready(&self, py: Python<'_>) -> bool {
+        py.detach(|| {
+            self.reading
+                .lock()
+                .ok()
+                .is_some_and(|r| r.as_ref().is_some_and(|r| !r.ready.is_empty() || r.failed.is_some()))
+        })
+    }
+
+    /// `async for patient in kohi.stream(path)`: batches read on the running loop's default
+    /// executor, so the loop never waits for the file (`kohi/_aio.py`).
+    fn __aiter__(slf: Bound<'_, Self>) -> PyResult<Bound<'_, PyAny>> {
+        slf.py().import("kohi._aio")?.getattr("AsyncPatients")?.call1((slf,))
     }
 
     fn __enter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
@@ -99,5 +161,5 @@ pub fn stream(
         return Err(PyTypeError::new_err("stream() takes a path or bytes"));
     };
     let reader = py.detach(|| PatientReader::new(input, &options)).map_err(|e| errors::to_py(py, &e))?;
-    Ok(PatientStream { reader: Mutex::new(Some(reader)) })
+    Ok(PatientStream { reading: Mutex::new(Some(Reading { reader, ready: VecDeque::new(), failed: None })) })
 }

@@ -81,3 +81,90 @@ def test_close_and_with_let_the_file_go_and_reading_on_raises(tmp_path):
     with pytest.raises(ValueError):
         list(patients)
     assert kept is stream
+
+
+def _bulk(tmp_path, units, broken=False):
+    """A bulk file of `units` patients (reference numbers 0…), then a unit cut off when `broken`."""
+    unit = "<BulkConfirmUnit><ReferenceNumber>{}</ReferenceNumber><ProcessingResultStatus>1</ProcessingResultStatus></BulkConfirmUnit>"
+    body = "".join(unit.format(i) for i in range(units)) + ("<BulkConfirmUnit><Refer" if broken else "</MessageBody></XmlMsg>")
+    path = tmp_path / ("broken.xml" if broken else f"bulk_{units}.xml")
+    path.write_text(
+        "<XmlMsg><MessageHeader><ProcessExecutionTime>20250604101544</ProcessExecutionTime></MessageHeader>"
+        f"<MessageBody>{body}"
+    )
+    return path
+
+
+def test_async_for_reads_every_patient_in_order(tmp_path):
+    import asyncio
+
+    path = _bulk(tmp_path, 700)
+
+    async def main(source):
+        return [p.reference_number async for p in kohi.stream(source)]
+
+    seen = asyncio.run(main(path))
+    assert seen == [str(i) for i in range(700)]
+    assert asyncio.run(main(path.read_bytes())) == seen
+    assert seen == [p.reference_number for p in kohi.parse_file(path).patients]
+
+
+def test_async_for_next_and_for_share_one_reader_and_drop_nothing(tmp_path):
+    import asyncio
+
+    path = _bulk(tmp_path, 600)
+
+    async def main():
+        stream = kohi.stream(path)
+        taken = []
+        async for patient in stream:
+            taken.append(patient.reference_number)
+            if len(taken) == 10:
+                break  # 256 read ahead: the rest of the batch stays with the stream
+        taken.append(next(stream).reference_number)
+        taken += [p.reference_number async for p in stream]
+        return taken
+
+    assert asyncio.run(main()) == [str(i) for i in range(600)]
+
+
+def test_async_for_a_cancelled_read_drops_nothing(tmp_path):
+    import asyncio
+
+    path = _bulk(tmp_path, 3000)
+
+    async def main():
+        stream = kohi.stream(path)
+        patients = stream.__aiter__()
+        first = asyncio.ensure_future(patients.__anext__())
+        await asyncio.sleep(0)
+        first.cancel()  # the read goes on in its thread; its batch is handed out next
+        try:
+            got = [(await first).reference_number]
+        except asyncio.CancelledError:
+            got = []
+        async for patient in patients:
+            got.append(patient.reference_number)
+        return got
+
+    assert asyncio.run(main()) == [str(i) for i in range(3000)]
+
+
+def test_async_for_gives_the_patients_before_an_error_then_raises_it_and_a_closed_stream_raises(tmp_path):
+    import asyncio
+
+    broken = _bulk(tmp_path, 300, broken=True)
+
+    async def main():
+        seen = []
+        with pytest.raises(kohi.MalformedXmlError):
+            async for patient in kohi.stream(broken):
+                seen.append(patient.reference_number)
+        stream = kohi.stream(_bulk(tmp_path, 5))
+        stream.close()
+        with pytest.raises(ValueError, match="closed stream"):
+            async for _ in stream:
+                pass
+        return seen
+
+    assert asyncio.run(main()) == [str(i) for i in range(300)]

@@ -60,3 +60,47 @@ async def enter(watcher):
 async def leave(watcher):
     # close() ends a step still running and frees the folder.
     watcher.close()
+
+
+# Patients one batch of ``async for`` reads ahead at most.
+_BATCH = 256
+
+
+class AsyncPatients:
+    """The patients of a ``kohi.PatientStream`` for ``async for``: a batch is read ahead on the
+    running loop's default executor (the file is never read on the loop's thread), then handed
+    out one at a time; the next batch is read when this one is used up. The batch belongs to
+    the stream, so ``next()`` and another loop take up where this one stopped, and a read whose
+    waiting task is cancelled leaves its patients to the next call: none is dropped."""
+
+    __slots__ = ("_stream", "_reading")
+
+    def __init__(self, stream):
+        self._stream = stream
+        self._reading = None
+
+    def __aiter__(self):
+        return self
+
+    async def __anext__(self):
+        stream = self._stream
+        if self._reading is not None or not stream._has_ready():
+            if self._reading is None:
+                self._reading = asyncio.get_running_loop().run_in_executor(None, stream._read_ahead, _BATCH)
+            try:
+                # Shielded: cancelling this call leaves the read, and its patients, to the next.
+                await asyncio.shield(self._reading)
+            except asyncio.CancelledError:
+                if self._reading.cancelled():
+                    self._reading = None
+                raise
+            except BaseException:
+                self._reading = None
+                raise
+            self._reading = None
+        # Taken from the batch (or, at the end, the reader's None at once); an error read after
+        # the batch's patients comes here, after them.
+        try:
+            return next(stream)
+        except StopIteration:
+            raise StopAsyncIteration from None
