@@ -70,10 +70,41 @@ impl Task for NextBatch {
     type JsValue = Option<KohiResult>;
 
     fn compute(&mut self) -> Result<Self::Output> {
+        let read = self.read_batch()?;
+        // `close()` that came while this read held the lock (its `try_lock` failed) left the
+        // file to this read; it may have come after the read's last look at the flag. The flag
+        // is set before that `try_lock`, which failed before the lock was let go here: looked
+        // at now, it is seen, and the file goes (with nobody left to read, it would have stayed
+        // open until V8 collected the stream).
+        if self.closed.load(Ordering::SeqCst) {
+            if let Ok(mut reading) = self.reader.lock() {
+                reading.reader = None;
+            }
+            return Ok(Err(Stopped::Closed));
+        }
+        Ok(read)
+    }
+
+    /// One result for the whole batch, which index.js hands out as one `Patient` per patient of
+    /// it: one native object (and one finalizer) per batch instead of one per patient, which
+    /// cost about 3 µs a patient. A patient kept from a stream keeps its batch's document alive
+    /// (at most `max` patients), and the batch is freed when none of its patients is reachable.
+    fn resolve(&mut self, env: Env, output: Self::Output) -> Result<Self::JsValue> {
+        match output {
+            Ok(batch) => Ok(batch.map(|doc| KohiResult::new(&env, Arc::new(doc)))),
+            Err(Stopped::Failed(e)) => Err(crate::kohi_error(&env, &e)),
+            Err(Stopped::Closed) => Err(closed_error(&env)),
+        }
+    }
+}
+
+impl NextBatch {
+    /// Up to `max` patients read under the lock, as one document.
+    fn read_batch(&self) -> Result<<Self as Task>::Output> {
         let mut reading = self.reader.lock().map_err(|_| Error::new(Status::GenericFailure, "the stream failed"))?;
         // The encoding is known from the file's first bytes, read when the stream was opened.
         let encoding = match reading.reader.as_ref().map(PatientReader::encoding) {
-            Some(encoding) if !self.closed.load(Ordering::Acquire) => encoding,
+            Some(encoding) if !self.closed.load(Ordering::SeqCst) => encoding,
             _ => {
                 // Closed while this read waited for the lock (`close()` found it taken).
                 reading.reader = None;
@@ -83,7 +114,7 @@ impl Task for NextBatch {
         let mut batch: Option<Document> = None;
         let mut read = 0;
         while read < self.max {
-            if self.closed.load(Ordering::Acquire) {
+            if self.closed.load(Ordering::SeqCst) {
                 // Closed during the read: the file goes now; what was read is not handed out.
                 reading.reader = None;
                 return Ok(Err(Stopped::Closed));
@@ -114,18 +145,6 @@ impl Task for NextBatch {
         }
         Ok(Ok(batch))
     }
-
-    /// One result for the whole batch, which index.js hands out as one `Patient` per patient of
-    /// it: one native object (and one finalizer) per batch instead of one per patient, which
-    /// cost about 3 µs a patient. A patient kept from a stream keeps its batch's document alive
-    /// (at most `max` patients), and the batch is freed when none of its patients is reachable.
-    fn resolve(&mut self, env: Env, output: Self::Output) -> Result<Self::JsValue> {
-        match output {
-            Ok(batch) => Ok(batch.map(|doc| KohiResult::new(&env, Arc::new(doc)))),
-            Err(Stopped::Failed(e)) => Err(crate::kohi_error(&env, &e)),
-            Err(Stopped::Closed) => Err(closed_error(&env)),
-        }
-    }
 }
 
 #[napi]
@@ -147,7 +166,7 @@ impl PatientStream {
     /// Never waits: a batch being read off the main thread lets the file go at its next patient.
     #[napi]
     pub fn close(&self) {
-        self.closed.store(true, Ordering::Release);
+        self.closed.store(true, Ordering::SeqCst);
         if let Ok(mut reading) = self.reader.try_lock() {
             reading.reader = None;
         }
