@@ -72,6 +72,8 @@ export declare class Patient {
   get kohi(): Array<Kohi>
   /** One per `ResultOfQualificationConfirmation`. */
   get qualifications(): Array<Qualification>
+  /** The patient as in the JSON contract (what `result.toJSON().patients` holds), so that `JSON.stringify(patient)` writes it. */
+  toJSON(): Record<string, unknown>
 }
 
 /**

@@ -682,6 +682,16 @@ class Patient {
   get qualifications() {
     return JSON.parse(at.qualificationsJson.call(this.#result, this.#index))
   }
+  // `patient.toJSON()`, so `JSON.stringify(patient)`: the patient as in the contract (what
+  // `result.toJSON().patients` holds), read as toJSON() reads a part. Without it JSON.stringify
+  // wrote `{}` (the fields are getters): a patient stored that way was stored empty.
+  toJSON() {
+    const part = parts.patients.call(this.#result, this.#index, this.#index + 1, BUILDERS.length)
+    const list = objectsOf(whole(part, 'Patient.toJSON'), BUILDERS)
+    if (list.length !== 1) throw internal('a patient\'s part does not hold one patient')
+    return list[0]
+  }
+
   // `patient.kohi`: plain objects built here from one string of values (see above).
   get kohi() {
     // Closed: the addon throws `closed` (the answers below would not ask it).

@@ -30,6 +30,8 @@ for (const name of cases) {
       assert.deepEqual(result.toJSON(), expected)
       // The same keys in the same order too (deepEqual does not look at the order).
       assert.equal(JSON.stringify(result.toJSON()), JSON.stringify(expected))
+      // Each patient alone, as JSON.stringify writes it (it wrote {}: the fields are getters).
+      assert.deepEqual(result.patients.map((p) => JSON.stringify(p)), expected.patients.map((p) => JSON.stringify(p)))
     }
   })
 }

@@ -101,6 +101,13 @@ macro_rules! getters {
                 Err(refuse_pickle(stringify!($ty)))
             }
 
+            /// This part of the document as in the JSON contract (what `Result.to_dict()` holds
+            /// here), built directly: for storing one patient or one 公費 without converting the
+            /// whole file.
+            fn to_dict(&self, py: Python<'_>) -> Obj {
+                Ok(crate::to_py::to_py(py, self.get(), false)?.unbind())
+            }
+
             $($rest)*
         }
     };

@@ -43,6 +43,13 @@ def test_fixture_matches_golden(case):
         result = kohi.parse(data)
         assert result.to_json() == minified(golden)
         assert result.to_dict() == expected
+        # Each part's to_dict() is that part of the golden.
+        assert result.header.to_dict() == expected["header"]
+        assert len(result.patients) == len(expected["patients"])
+        for patient, want in zip(result.patients, expected["patients"]):
+            assert patient.to_dict() == want
+            assert [q.to_dict() for q in patient.qualifications] == want["qualifications"]
+            assert [k.to_dict() for k in patient.kohi] == want["kohi"]
 
 
 WEBAPI_CASES = sorted(p.name for p in (FIXTURES / "webapi").glob("*.json"))
