@@ -140,6 +140,9 @@ type
     function UnknownElements: TKohiUnknowns;
     { The JSON contract, shared by every kohi binding. }
     function ToJson: UnicodeString;
+    { One patient as in the JSON contract (what ToJson holds for it under "patients"): for
+      storing one person of a bulk file without the whole file's JSON. }
+    function PatientJson(Patient: Integer): UnicodeString;
     { Compares the 公費 you store for a patient (a JSON array of objects with payer_number,
       recipient_number, valid_from, valid_to, income_segment and max_copayment) with what this
       result says, as of Today ('YYYY-MM-DD'): the changes as a JSON array (the contract's
@@ -615,6 +618,15 @@ var
 begin
   Json := nil;
   Check(kohi_result_to_json(FHandle, @Json));
+  Result := TakeString(Json);
+end;
+
+function TKohiResult.PatientJson(Patient: Integer): UnicodeString;
+var
+  Json: PAnsiChar;
+begin
+  Json := nil;
+  Check(kohi_patient_to_json(FHandle, Patient, @Json));
   Result := TakeString(Json);
 end;
 

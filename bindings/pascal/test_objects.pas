@@ -25,6 +25,7 @@ begin
     Check((K[0].ValidFrom = '2025-06-01') and (K[0].ValidTo = '2026-05-31') and (K[0].IncomeSegment = '中間所得2'), 'validity and income segment');
     Check((K[0].PayerNumberValid = kvYes) and (K[0].RecipientNumberValid = kvYes) and (K[2].RecipientNumberValid = kvNone), 'verdicts');
     Check(Pos('"payer_number":"21136015"', R.ToJson) > 0, 'the JSON contract');
+    Check(Pos('"patients":[' + R.PatientJson(0) + ']', R.ToJson) > 0, 'a patient''s JSON is its part of the contract');
     Check(R.Header(KOHI_HEADER_FIELD_ENCODING) = 'UTF-8', 'a header field');
     Check(R.PatientField(0, KOHI_PATIENT_FIELD_PMH) = 'received', 'a patient field');
   finally
@@ -467,7 +468,7 @@ begin
   InboxArchive(Dir);
   Requests;
   Options(Dir);
-  Check(Passed >= 59, 'every check ran');
+  Check(Passed >= 60, 'every check ran');
   WriteLn(Passed, ' passed, ', Failed, ' failed');
   if Failed > 0 then Halt(1);
 end.

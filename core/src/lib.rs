@@ -148,6 +148,12 @@ pub fn to_json(document: &Document) -> String {
     serde_json::to_string(document).unwrap_or_else(|_| String::from("{}"))
 }
 
+/// One patient as in the JSON contract: exactly what [`to_json`] writes for it in `"patients"`
+/// (for storing one person of a bulk file without the whole file's JSON).
+pub fn patient_to_json(patient: &Patient) -> String {
+    serde_json::to_string(patient).unwrap_or_else(|_| String::from("{}"))
+}
+
 /// The JSON contract written straight to `writer` (the same bytes as [`to_json`], without
 /// holding them in memory).
 pub fn write_json(document: &Document, writer: impl std::io::Write) -> std::io::Result<()> {

@@ -113,6 +113,18 @@ fn written_json_is_the_contract_byte_for_byte() {
     }
 }
 
+/// Each patient's JSON is what the whole contract holds for it, in order.
+#[test]
+fn a_patient_s_json_is_its_part_of_the_contract() {
+    for xml in cases() {
+        if let Ok(doc) = kohi::parse(&std::fs::read(&xml).unwrap()) {
+            let patients: Vec<String> = doc.patients.iter().map(kohi::patient_to_json).collect();
+            let part = format!("\"patients\":[{}]", patients.join(","));
+            assert!(kohi::to_json(&doc).contains(&part), "{}", xml.display());
+        }
+    }
+}
+
 /// The Web API's JSON form of a fixture (`fixtures/webapi/<case>.json`) parses to that
 /// fixture's golden, in the same key order.
 #[test]

@@ -935,6 +935,14 @@ kohi_status kohi_unknown_get(const kohi_result *result,
 kohi_status kohi_result_to_json(const kohi_result *result, char **out);
 
 /*
+ One patient of the result as in the JSON contract (what its `"patients"` array holds at
+ `patient_index`), UTF-8: for storing one person of a bulk file without the whole file's
+ JSON. `*out` receives a NUL-terminated string to free with `kohi_string_free`, written only
+ on success; an index past the patients is `KOHI_STATUS_OUT_OF_RANGE`.
+ */
+kohi_status kohi_patient_to_json(const kohi_result *result, size_t patient_index, char **out);
+
+/*
  Compares stored 公費 (a JSON array of `{"payer_number", "recipient_number", "valid_from",
  "valid_to", "income_segment", "max_copayment"}`) with a patient of the result, as of `today`
  ("YYYY-MM-DD"). `*out` receives a JSON array of changes to free with `kohi_string_free`.

@@ -747,6 +747,31 @@ pub unsafe extern "C" fn kohi_result_to_json(result: *const kohi_result, out: *m
     })
 }
 
+/// One patient of the result as in the JSON contract (what its `"patients"` array holds at
+/// `patient_index`), UTF-8: for storing one person of a bulk file without the whole file's
+/// JSON. `*out` receives a NUL-terminated string to free with `kohi_string_free`, written only
+/// on success; an index past the patients is `KOHI_STATUS_OUT_OF_RANGE`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kohi_patient_to_json(
+    result: *const kohi_result,
+    patient_index: usize,
+    out: *mut *mut c_char,
+) -> kohi_status {
+    boundary!(kohi_status::Panic, {
+        let Some(result) = (unsafe { result.as_ref() }) else { return kohi_status::NullArgument };
+        if out.is_null() {
+            return kohi_status::NullArgument;
+        }
+        let Some(patient) = result.doc.patients.get(patient_index) else { return kohi_status::OutOfRange };
+        let json = into_c_string(kohi_core::patient_to_json(patient));
+        if json.is_null() {
+            return kohi_status::Panic;
+        }
+        unsafe { *out = json };
+        kohi_status::Ok
+    })
+}
+
 /// Compares stored 公費 (a JSON array of `{"payer_number", "recipient_number", "valid_from",
 /// "valid_to", "income_segment", "max_copayment"}`) with a patient of the result, as of `today`
 /// ("YYYY-MM-DD"). `*out` receives a JSON array of changes to free with `kohi_string_free`.

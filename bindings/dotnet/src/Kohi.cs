@@ -406,6 +406,18 @@ namespace KohiNet
             }
         }
 
+        /// <summary>One patient as in the JSON contract (what <see cref="ToJson"/> holds for it under
+        /// <c>"patients"</c>): for storing one person of a bulk file without the whole file's JSON.</summary>
+        public string PatientToJson(int patient)
+        {
+            using (var r = Use())
+            {
+                uint status = NativeMethods.kohi_patient_to_json(r.Ptr, (UIntPtr)patient, out IntPtr json);
+                if (status != 0) throw KohiException.From(status, IntPtr.Zero);
+                return Text.TakeCString(json);
+            }
+        }
+
         /// <summary>The persons in the file: one for a single result, one per unit of a bulk result.</summary>
         public int PatientCount
         {

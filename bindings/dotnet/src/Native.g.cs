@@ -351,6 +351,10 @@ namespace KohiNet.Native
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern uint kohi_result_to_json(IntPtr result, out IntPtr @out);
 
+        /// <summary>One patient of the result as in the JSON contract (what its <c>"patients"</c> array holds at <c>patient_index</c>), UTF-8: for storing one person of a bulk file without the whole file's JSON. <c>*out</c> receives a NUL-terminated string to free with <c>kohi_string_free</c>, written only on success; an index past the patients is <c>KOHI_STATUS_OUT_OF_RANGE</c>.</summary>
+        [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        public static extern uint kohi_patient_to_json(IntPtr result, UIntPtr patient_index, out IntPtr @out);
+
         /// <summary>Compares stored 公費 (a JSON array of <c>{"payer_number", "recipient_number", "valid_from", "valid_to", "income_segment", "max_copayment"}</c>) with a patient of the result, as of <c>today</c> ("YYYY-MM-DD"). <c>*out</c> receives a JSON array of changes to free with <c>kohi_string_free</c>.</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern uint kohi_reconcile_json(byte[] stored_json, IntPtr result, UIntPtr patient_index, byte[] today, out IntPtr @out);

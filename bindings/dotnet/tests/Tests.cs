@@ -74,7 +74,13 @@ static class Tests
                 using (var result = Kohi.Parse(File.ReadAllBytes(xml)))
                     Check(result.ToJson() == Minify(golden), name + ": JSON equals the golden");
                 using (var result = Kohi.ParseFile(xml))
+                {
                     Check(result.ToJson() == Minify(golden), name + ": the same through ParseFile");
+                    var patients = Enumerable.Range(0, result.PatientCount).Select(result.PatientToJson);
+                    Check(Minify(golden).Contains("\"patients\":[" + string.Join(",", patients) + "]"), name + ": each patient's JSON is its part");
+                    try { result.PatientToJson(result.PatientCount); Check(false, name + ": past the patients should throw"); }
+                    catch (KohiException e) { Check(e.Code == "out_of_range", name + ": past the patients: out_of_range"); }
+                }
             }
         }
     }

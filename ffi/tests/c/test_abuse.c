@@ -99,6 +99,8 @@ static void nulls_everywhere(const kohi_result *r) {
     NULL_ARG(kohi_unknown_get(r, 0, 0, NULL));
     NULL_ARG(kohi_result_to_json(NULL, &json));
     NULL_ARG(kohi_result_to_json(r, NULL));
+    NULL_ARG(kohi_patient_to_json(NULL, 0, &json));
+    NULL_ARG(kohi_patient_to_json(r, 0, NULL));
     NULL_ARG(kohi_reconcile_json(NULL, r, 0, "2025-01-01", &json));
     NULL_ARG(kohi_reconcile_json("[]", NULL, 0, "2025-01-01", &json));
     NULL_ARG(kohi_reconcile_json("[]", r, 0, NULL, &json));

@@ -133,6 +133,26 @@ static void check_golden(const char *xml_name) {
         } else {
             CHECK(0, "%s: no JSON", xml_name);
         }
+        /* Each patient alone is its part of the golden: "patients":[p0,p1,…]. */
+        size_t count = 0;
+        if (r) kohi_patient_count(r, &count);
+        size_t cap = strlen(want) + 32, used = 0;
+        char *part = malloc(cap);
+        used += (size_t)snprintf(part, cap, "\"patients\":[");
+        for (size_t i = 0; i < count; i++) {
+            char *one = NULL;
+            CHECK(kohi_patient_to_json(r, i, &one) == KOHI_STATUS_OK && one, "%s: patient %zu JSON", xml_name, i);
+            if (one && used + strlen(one) + 3 < cap) used += (size_t)snprintf(part + used, cap - used, "%s%s", i ? "," : "", one);
+            kohi_string_free(one);
+        }
+        snprintf(part + used, cap - used, "]");
+        CHECK(strstr(want, part) != NULL, "%s: the patients' JSON is not their part of the golden", xml_name);
+        free(part);
+        if (r) {
+            char *none = (char *)"untouched";
+            CHECK(kohi_patient_to_json(r, count, &none) == KOHI_STATUS_OUT_OF_RANGE && strcmp(none, "untouched") == 0,
+                  "%s: past the patients: out of range, *out untouched", xml_name);
+        }
     }
     kohi_result_free(r);
     kohi_error_free(err);
