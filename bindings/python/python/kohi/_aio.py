@@ -9,6 +9,25 @@ import asyncio
 _STEP = 0.2
 
 
+async def _shielded(owner, start):
+    """The result of ``owner``'s step on the executor: the one in progress (``owner._step``), or
+    one ``start()`` begins. Shielded: an await that is cancelled leaves the step running and
+    kept, and the next call takes its result, so nothing the step took is dropped."""
+    if owner._step is None:
+        owner._step = start()
+    try:
+        result = await asyncio.shield(owner._step)
+    except asyncio.CancelledError:
+        if owner._step.cancelled():
+            owner._step = None
+        raise
+    except BaseException:
+        owner._step = None
+        raise
+    owner._step = None
+    return result
+
+
 class AsyncEvents:
     """The events of a ``kohi.Watcher`` for ``async for``, ending where iterating it ends
     (``idle_timeout`` without an event and no file waiting, ``cancel()``, ``close()``). One task
@@ -18,11 +37,11 @@ class AsyncEvents:
     worker thread to finish its step: the event that step takes is handed out by the next
     ``__anext__``, never dropped."""
 
-    __slots__ = ("_watcher", "_waiting")
+    __slots__ = ("_watcher", "_step")
 
     def __init__(self, watcher):
         self._watcher = watcher
-        self._waiting = None
+        self._step = None
 
     def __aiter__(self):
         return self
@@ -31,19 +50,10 @@ class AsyncEvents:
         loop = asyncio.get_running_loop()
         started = loop.time()
         while True:
-            if self._waiting is None:
-                self._waiting = loop.run_in_executor(None, self._watcher._step, _STEP)
-            try:
-                # Shielded: cancelling this call leaves the step, and its event, to the next call.
-                event, cancelled, waiting = await asyncio.shield(self._waiting)
-            except asyncio.CancelledError:
-                if self._waiting.cancelled():
-                    self._waiting = None
-                raise
-            except BaseException:
-                self._waiting = None
-                raise
-            self._waiting = None
+            # Cancelling this call leaves the wait, and its event, to the next call.
+            event, cancelled, waiting = await _shielded(
+                self, lambda: loop.run_in_executor(None, self._watcher._step, _STEP)
+            )
             if event is not None:
                 return event
             if cancelled:
@@ -73,31 +83,21 @@ class AsyncPatients:
     the stream, so ``next()`` and another loop take up where this one stopped, and a read whose
     waiting task is cancelled leaves its patients to the next call: none is dropped."""
 
-    __slots__ = ("_stream", "_reading")
+    __slots__ = ("_stream", "_step")
 
     def __init__(self, stream):
         self._stream = stream
-        self._reading = None
+        self._step = None
 
     def __aiter__(self):
         return self
 
     async def __anext__(self):
         stream = self._stream
-        if self._reading is not None or not stream._has_ready():
-            if self._reading is None:
-                self._reading = asyncio.get_running_loop().run_in_executor(None, stream._read_ahead, _BATCH)
-            try:
-                # Shielded: cancelling this call leaves the read, and its patients, to the next.
-                await asyncio.shield(self._reading)
-            except asyncio.CancelledError:
-                if self._reading.cancelled():
-                    self._reading = None
-                raise
-            except BaseException:
-                self._reading = None
-                raise
-            self._reading = None
+        if self._step is not None or not stream._has_ready():
+            # Cancelling this call leaves the read, and its patients, to the next.
+            loop = asyncio.get_running_loop()
+            await _shielded(self, lambda: loop.run_in_executor(None, stream._read_ahead, _BATCH))
         # Taken from the batch (or, at the end, the reader's None at once); an error read after
         # the batch's patients comes here, after them.
         try:
