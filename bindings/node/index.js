@@ -226,7 +226,15 @@ class Reader {
 // Reached through a registered symbol so that a test can count the trips.
 const READ_BATCH = Symbol.for('kohi.PatientStream.readBatch')
 function readBatch(stream, max) {
-  return stream[READ_BATCH](max).catch((error) => {
+  let read
+  try {
+    read = stream[READ_BATCH](max)
+  } catch (error) {
+    // The addon refuses a read of a closed stream at the call: a rejected read all the same,
+    // so that a read ahead started as the stream closes does not throw into the loop's step.
+    return Promise.reject(stoppedBy(stream) ?? error)
+  }
+  return read.catch((error) => {
     throw stoppedBy(stream) ?? error
   })
 }

@@ -241,6 +241,21 @@ test('a signal closes the stream: the loop rejects with an AbortError, the file 
   await assert.rejects(s.next(), (e) => e.code === 'closed')
 })
 
+test('reads waiting their turn when the signal aborts reject with the AbortError, not `closed`', async () => {
+  const controller = new AbortController()
+  const reason = new Error('stop')
+  const s = kohi.stream(bulkFile(5000, false), { signal: controller.signal })
+  const first = s.nextBatch(1024)
+  const second = s.nextBatch(10)
+  controller.abort(reason)
+  const aborted = (e) => e.name === 'AbortError' && e.cause === reason
+  await first.then(
+    () => {},
+    (e) => assert.ok(aborted(e), `${e.code}`),
+  )
+  await assert.rejects(second, aborted)
+})
+
 test('Symbol.asyncDispose closes the stream (`await using`)', { skip: typeof Symbol.asyncDispose !== 'symbol' }, async () => {
   const s = kohi.stream(bulkFile(3, false))
   await s[Symbol.asyncDispose]()
