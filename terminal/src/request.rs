@@ -159,8 +159,41 @@ impl QualificationRequest {
         let name = request_file_name(free_part)?;
         let bytes = self.to_xml(encoding)?;
         refuse_a_folder_other_than_req(req_dir)?;
+        sweep_stale_temporaries(req_dir);
         write_atomically(&req_dir.join(&name), &bytes)?;
         Ok(req_dir.join(name))
+    }
+}
+
+/// A temporary request file unchanged for this long was left by a kill, not being written now
+/// (a write takes milliseconds).
+const STALE_TEMPORARY: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Whether `name` is one of [`write_atomically`]'s temporary names: `.OQS…xml.<pid>.<n>.tmp`.
+fn is_request_temporary(name: &str) -> bool {
+    let Some(inner) = name.strip_prefix(".OQS").and_then(|n| n.strip_suffix(".tmp")) else { return false };
+    let mut parts = inner.rsplitn(3, '.');
+    let numbers = [parts.next(), parts.next()];
+    let base = parts.next();
+    numbers.iter().all(|n| n.is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())))
+        && base.is_some_and(|b| b.ends_with(".xml"))
+}
+
+/// Removes the temporary files a kill -9 left in `req_dir` before their link (see
+/// [`write_atomically`]): nothing of theirs is lost, as their request was never reported
+/// written, but the terminal's `req/` would keep them for good. Only those an hour old go, as
+/// another program may be writing its own request now; a failure leaves the litter.
+fn sweep_stale_temporaries(req_dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(req_dir) else { return };
+    for entry in entries.flatten() {
+        let stale = entry.file_name().to_str().is_some_and(is_request_temporary)
+            && entry.metadata().is_ok_and(|meta| {
+                meta.is_file()
+                    && meta.modified().ok().and_then(|m| m.elapsed().ok()).is_some_and(|age| age > STALE_TEMPORARY)
+            });
+        if stale {
+            let _ = std::fs::remove_file(entry.path());
+        }
     }
 }
 
@@ -328,9 +361,16 @@ pub fn fresh_free_part() -> String {
 }
 
 /// Temp file in the same folder (a name the terminal does not pick up), synced, then linked
-/// into place and the folder synced: a hard link never replaces an existing file, so a second request of the same
-/// name fails instead of silently replacing the first. Where the file system has no hard links
-/// (some shares), an existence check and a rename (racy only against another writer).
+/// into place and the folder synced: a hard link never replaces an existing file, so a second
+/// request of the same name fails instead of silently replacing the first. Where the file
+/// system has no hard links (some shares), an existence check and a rename (racy only against
+/// another writer).
+///
+/// Crash points (kill -9 right there):
+/// - before the link: only the temporary file is there; the request was never reported
+///   written. A later write removes the file once it is an hour old ([`sweep_stale_temporaries`]).
+/// - between the link and the removal of the temporary name: the request is in place (the
+///   terminal answers it) and the temporary name is beside it, removed the same way.
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
@@ -565,6 +605,47 @@ mod tests {
         assert!(matches!(again, Error::Io { kind: std::io::ErrorKind::AlreadyExists, .. }), "{again}");
         assert_eq!(std::fs::read(&path).unwrap(), first);
         assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// A kill -9 before a write's link leaves its temporary file in `req/`; the next write
+    /// removes those an hour old, and nothing else (a fresh one may be another writer's).
+    #[test]
+    fn temporaries_a_kill_left_are_removed_once_an_hour_old() {
+        let dir = std::env::temp_dir().join(format!("kohi-req-stale-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let hours_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(2 * 3600);
+        let put = |name: &str, old: bool| {
+            let file = std::fs::File::create(dir.join(name)).unwrap();
+            if old {
+                file.set_modified(hours_ago).unwrap();
+            }
+        };
+        put(".OQSsiquc01req_A.xml.4242.0.tmp", true);
+        put(".OQSsiquc01req_B.xml.4242.17.tmp", false);
+        put(".OQSsiquc01req_C.xml.tmp", true);
+        put(".notes.tmp", true);
+        put("OQSsiquc01req_D.xml", true);
+        sample().write_to(&dir, "E", Encoding::Utf8).unwrap();
+        let mut names: Vec<String> =
+            std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+        names.sort();
+        assert_eq!(
+            names,
+            [
+                ".OQSsiquc01req_B.xml.4242.17.tmp",
+                ".OQSsiquc01req_C.xml.tmp",
+                ".notes.tmp",
+                "OQSsiquc01req_D.xml",
+                "OQSsiquc01req_E.xml"
+            ]
+        );
+        assert!(is_request_temporary(".OQSsiquc01req_A.xml.1.2.tmp"));
+        for not_ours in
+            [".OQS.xml..1.tmp", ".OQSx.xml.a.1.tmp", "OQSsiquc01req_A.xml.1.2.tmp", ".OQSsiquc01req_A.1.2.tmp"]
+        {
+            assert!(!is_request_temporary(not_ours), "{not_ours}");
+        }
         std::fs::remove_dir_all(dir).unwrap();
     }
 
