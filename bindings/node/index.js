@@ -179,7 +179,14 @@ class Reader {
   }
 
   #inTurn(work) {
-    const call = this.#waiting === null ? work() : this.#waiting.then(work)
+    // Looked at again when the call's turn comes: a stream closed while the call waited rejects
+    // it. A read before it that failed as closed has ended the reader, and the call would have
+    // answered as at the end of the file, a close taken for the end.
+    const turn = () => {
+      const stopped = stoppedBy(this.#stream)
+      return stopped === null ? work() : Promise.reject(stopped)
+    }
+    const call = this.#waiting === null ? turn() : this.#waiting.then(turn)
     const settled = call.then(
       () => {},
       () => {},
