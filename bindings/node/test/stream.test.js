@@ -180,13 +180,19 @@ const onLinux = { skip: process.platform !== 'linux' && 'reads /proc/self/fd' }
 
 test('close() lets the file go at once; every read after it rejects with `closed`, patients in hand too', onLinux, async () => {
   const file = bulkFile(600, false)
-  const s = kohi.stream(file)
-  assert.equal(s.closed, false)
-  assert.equal((await s.next()).referenceNumber, '0')
+  // No read running (nextBatch reads nothing ahead): close() lets the file go before it returns.
+  const idle = kohi.stream(file)
+  assert.equal(idle.closed, false)
+  assert.equal((await idle.nextBatch(10)).length, 10)
   assert.equal(openOn(file), 1)
-  s.close()
-  assert.equal(s.closed, true)
+  idle.close()
+  assert.equal(idle.closed, true)
   assert.equal(openOn(file), 0, 'the file is let go by close(), not by a collection')
+  // next() holds a batch and reads the next one ahead: that read lets the file go when it ends.
+  const s = kohi.stream(file)
+  assert.equal((await s.next()).referenceNumber, '0')
+  s.close()
+  assert.equal(await letGo(file), 0)
   for (const read of [() => s.next(), () => s.nextBatch(10)]) await assert.rejects(read(), (e) => e.code === 'closed' && e.kohiCode === 'closed')
   await assert.rejects(
     (async () => {
