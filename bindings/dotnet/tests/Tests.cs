@@ -318,6 +318,9 @@ static class Tests
     /// <summary>ParseFileAsync: off the calling thread; cancelled before or during the parse, no result is left.</summary>
     static void ParseAsync(string fixtures)
     {
+        // Results an earlier test left to the finalizer go first (mono scans stacks conservatively,
+        // so one may be finalized later still: the count is held to at most what it was).
+        for (int i = 0; i < 3; i++) { GC.Collect(); GC.WaitForPendingFinalizers(); }
         int before = KohiResult.LiveResults;
         using (var r = Kohi.ParseFileAsync(Path.Combine(fixtures, "face_pmh_two.xml")).Result)
             Check(r.Kohi(0).Count == 2, "async: the 公費");
@@ -339,7 +342,7 @@ static class Tests
             try { t.Result.Dispose(); }
             catch (AggregateException) { Check(t.IsCanceled, "async: cancelled, not faulted"); }
         }
-        Check(KohiResult.LiveResults == before, "async: no result left over: " + (KohiResult.LiveResults - before));
+        Check(KohiResult.LiveResults <= before, "async: no result left over: " + (KohiResult.LiveResults - before));
         try { Kohi.ParseFileAsync(null); Check(false, "async: null should throw"); }
         catch (ArgumentNullException) { Check(true, "async: a null path throws at the call"); }
     }
