@@ -372,20 +372,27 @@ begin
   inherited Destroy;
 end;
 
-procedure TKohiOptions.SetLayoutJson(const Json: UnicodeString);
+{ The C setters that take one UTF-8 text (and give an error object on refusal). }
+type
+  TKohiTextSetter = function(Options: Pointer; Text: PAnsiChar; ErrOut: PPointer): UInt32; cdecl;
+
+{ One text setter on the options, raising EKohiError (the options unchanged) when refused. }
+procedure SetText(Options: Pointer; Setter: TKohiTextSetter; const Text: UnicodeString);
 var
   Error: Pointer;
 begin
   Error := nil;
-  Raise_(kohi_options_set_layout_json(FHandle, PAnsiChar(ToUtf8(Json)), @Error), Error);
+  Raise_(Setter(Options, PAnsiChar(ToUtf8(Text)), @Error), Error);
+end;
+
+procedure TKohiOptions.SetLayoutJson(const Json: UnicodeString);
+begin
+  SetText(FHandle, kohi_options_set_layout_json, Json);
 end;
 
 procedure TKohiOptions.SetAliasesJson(const Json: UnicodeString);
-var
-  Error: Pointer;
 begin
-  Error := nil;
-  Raise_(kohi_options_set_aliases_json(FHandle, PAnsiChar(ToUtf8(Json)), @Error), Error);
+  SetText(FHandle, kohi_options_set_aliases_json, Json);
 end;
 
 procedure TKohiOptions.SetMaxInputBytes(Limit: NativeUInt);
@@ -399,27 +406,18 @@ begin
 end;
 
 procedure TKohiOptions.SetPairBy(const Rules: UnicodeString);
-var
-  Error: Pointer;
 begin
-  Error := nil;
-  Raise_(kohi_options_set_pair_by(FHandle, PAnsiChar(ToUtf8(Rules)), @Error), Error);
+  SetText(FHandle, kohi_options_set_pair_by, Rules);
 end;
 
 procedure TKohiOptions.SetDoneDir(const Path: UnicodeString);
-var
-  Error: Pointer;
 begin
-  Error := nil;
-  Raise_(kohi_options_set_done_dir(FHandle, PAnsiChar(ToUtf8(Path)), @Error), Error);
+  SetText(FHandle, kohi_options_set_done_dir, Path);
 end;
 
 procedure TKohiOptions.SetStateFile(const Path: UnicodeString);
-var
-  Error: Pointer;
 begin
-  Error := nil;
-  Raise_(kohi_options_set_state_file(FHandle, PAnsiChar(ToUtf8(Path)), @Error), Error);
+  SetText(FHandle, kohi_options_set_state_file, Path);
 end;
 
 { TKohiResult }
