@@ -986,9 +986,11 @@ impl KohiEntry {
 pub struct StreamedPatient {
     /// The patient.
     pub patient: Patient,
-    /// Warnings inside this patient's bulk unit (for a single result, see the remainder).
+    /// Warnings inside this patient's bulk unit; for a single result (one person), all of the
+    /// file's. The file's own (a bulk file's header and status) are in
+    /// [`PatientReader::remainder`](crate::PatientReader::remainder).
     pub warnings: Vec<Warning>,
-    /// Unknown elements inside this patient's bulk unit.
+    /// Unknown elements inside this patient's bulk unit; for a single result, all of the file's.
     pub unknown_elements: Vec<UnknownElement>,
 }
 

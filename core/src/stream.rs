@@ -356,13 +356,24 @@ impl<R: Read> PatientReader<R> {
 
     /// The document has ended: the units not yet taken, then what is left of it is the
     /// remainder, and its patients (a single result's) come last.
+    ///
+    /// A single result is one person: its warnings and unknown elements (a check digit, a 公費
+    /// number under a name kohi does not read) go with that patient, so that its one-patient
+    /// document is the whole file's. Left in the remainder, they were out of reach of every
+    /// binding whose stream hands out patients only.
     fn finish(&mut self) {
         self.done = true;
         if let Some(mut walker) = self.walker.take() {
             self.tail_finished_units(&mut walker);
             let mut doc = crate::complete::completed(walker.finish(self.encoding));
+            let one_person = doc.bulk.is_none() && doc.patients.len() == 1;
             for patient in doc.patients.drain(..) {
-                self.tail.push_back(StreamedPatient { patient, warnings: Vec::new(), unknown_elements: Vec::new() });
+                let (warnings, unknown_elements) = if one_person {
+                    (std::mem::take(&mut doc.warnings), std::mem::take(&mut doc.unknown_elements))
+                } else {
+                    (Vec::new(), Vec::new())
+                };
+                self.tail.push_back(StreamedPatient { patient, warnings, unknown_elements });
             }
             self.remainder = Some(doc);
         }

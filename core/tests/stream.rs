@@ -809,3 +809,23 @@ fn the_model_compares_by_value() {
             .collect();
     assert_eq!(streamed, whole.patients);
 }
+
+/// A single result is one person: streamed, its one patient carries the file's warnings and
+/// unknown elements, so its one-patient document is what the whole-file parse gives. They were
+/// left in the remainder, which no binding's stream handed out: a wrong check digit or a 公費
+/// number under a name kohi does not read was lost to a vendor that streamed its `face/` files.
+#[test]
+fn a_single_result_streams_as_one_document_with_its_warnings() {
+    for name in ["wrong_check_digit.xml", "pmh_unknown_names.xml", "unknown_element_and_code.xml", "pmh_renewal.xml"] {
+        let bytes = kohi_fixtures::read(name);
+        let whole = kohi::parse(&bytes).unwrap();
+        assert!(!whole.warnings.is_empty(), "{name} is a file with warnings");
+        let mut reader = PatientReader::new(bytes.as_slice(), &ParseOptions::default()).unwrap();
+        let patients: Vec<_> = reader.by_ref().map(|p| p.unwrap()).collect();
+        assert_eq!(patients.len(), 1, "{name}");
+        let rest = reader.remainder().unwrap();
+        assert!(rest.warnings.is_empty() && rest.unknown_elements.is_empty(), "{name}: nothing left behind");
+        let doc = patients.into_iter().next().unwrap().into_document(reader.encoding(), reader.header());
+        assert_eq!(kohi::to_json(&doc), kohi::to_json(&whole), "{name}");
+    }
+}
