@@ -1069,6 +1069,17 @@ kohi_status kohi_stream_open(const char *utf8_path,
 kohi_status kohi_stream_next(kohi_stream *stream, kohi_result **out, kohi_error **err_out);
 
 /*
+ What the file said besides its patients, once the stream has ended: a result with no
+ patients (free it with `kohi_result_free`) holding the header (a failed request's
+ `SegmentOfResult` and `ErrorCode`: such a file has no patient to carry them), a bulk file's
+ status (受付番号, 処理結果状況) and the warnings and unknown elements of no one unit (a
+ single result's go with its patient). `*out` is NULL, with `KOHI_STATUS_OK`, until the
+ stream has read to the end of the file (at the latest when `kohi_stream_next` gives NULL),
+ and after a stream that ended with an error.
+ */
+kohi_status kohi_stream_remainder(const kohi_stream *stream, kohi_result **out);
+
+/*
  Frees a stream. NULL is ignored.
  */
 void kohi_stream_free(kohi_stream *stream);

@@ -77,6 +77,34 @@ pub unsafe extern "C" fn kohi_stream_next(
     })
 }
 
+/// What the file said besides its patients, once the stream has ended: a result with no
+/// patients (free it with `kohi_result_free`) holding the header (a failed request's
+/// `SegmentOfResult` and `ErrorCode`: such a file has no patient to carry them), a bulk file's
+/// status (受付番号, 処理結果状況) and the warnings and unknown elements of no one unit (a
+/// single result's go with its patient). `*out` is NULL, with `KOHI_STATUS_OK`, until the
+/// stream has read to the end of the file (at the latest when `kohi_stream_next` gives NULL),
+/// and after a stream that ended with an error.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kohi_stream_remainder(stream: *const kohi_stream, out: *mut *mut kohi_result) -> kohi_status {
+    boundary!(kohi_status::Panic, {
+        let Some(stream) = (unsafe { stream.as_ref() }) else { return kohi_status::NullArgument };
+        if out.is_null() {
+            return kohi_status::NullArgument;
+        }
+        let Ok(reader) = stream.reader.lock() else { return kohi_status::Panic };
+        let rest = match reader.remainder() {
+            Some(doc) => {
+                let doc = doc.clone();
+                let view = View::build(&doc, stream.encoding);
+                Box::into_raw(Box::new(kohi_result { doc, view }))
+            }
+            None => std::ptr::null_mut(),
+        };
+        unsafe { *out = rest };
+        kohi_status::Ok
+    })
+}
+
 /// Frees a stream. NULL is ignored.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kohi_stream_free(stream: *mut kohi_stream) {

@@ -791,6 +791,89 @@ static void test_stream(void) {
     kohi_stream_free(NULL);
 }
 
+/* Streams `name` to its end; the number of patients, and each one's warning count in `warned`. */
+static size_t stream_to_end(kohi_stream *stream, size_t *warned) {
+    size_t seen = 0;
+    for (;;) {
+        kohi_result *one = NULL;
+        CHECK(kohi_stream_next(stream, &one, NULL) == KOHI_STATUS_OK, "next");
+        if (!one) return seen;
+        size_t n = 0;
+        CHECK(kohi_warning_count(one, &n) == KOHI_STATUS_OK, "warning count");
+        if (warned) warned[seen < 8 ? seen : 7] = n;
+        kohi_result_free(one);
+        seen++;
+    }
+}
+
+/* What a stream's file said besides its patients: a failed request's header (no patient carries
+ * it), a bulk file's status, as the whole-file parse gives them; a single result's warnings go
+ * with its one patient. Before kohi_stream_remainder, a stream could not give any of them. */
+static void test_stream_remainder(void) {
+    char *file = path_of("header_error.xml");
+    kohi_stream *stream = NULL;
+    CHECK(kohi_stream_open(file, NULL, &stream, NULL) == KOHI_STATUS_OK, "open header_error");
+    CHECK(stream_to_end(stream, NULL) == 0, "a failed request has no patient");
+    kohi_result *rest = NULL;
+    CHECK(kohi_stream_remainder(stream, &rest) == KOHI_STATUS_OK && rest, "remainder");
+    kohi_str s;
+    CHECK(kohi_header_get(rest, KOHI_HEADER_FIELD_ERROR_CODE, &s) == KOHI_STATUS_OK && str_eq(s, "PLACEHOLDER-CODE"),
+          "the error code");
+    CHECK(kohi_header_get(rest, KOHI_HEADER_FIELD_SEGMENT_OF_RESULT, &s) == KOHI_STATUS_OK && str_eq(s, "9"), "segment");
+    kohi_stream_free(stream);
+    /* The remainder is the caller's: it outlives its stream, and is the whole parse's JSON. */
+    char *json = NULL, *golden_path = path_of("header_error.expected.json");
+    char *golden = read_file(golden_path, NULL), *want = golden ? minify(golden) : NULL;
+    CHECK(kohi_result_to_json(rest, &json) == KOHI_STATUS_OK && want && strcmp(json, want) == 0, "remainder JSON");
+    kohi_string_free(json);
+    kohi_result_free(rest);
+    free(want);
+    free(golden);
+    free(golden_path);
+    free(file);
+
+    file = path_of("bulk_three_units.xml");
+    stream = NULL;
+    CHECK(kohi_stream_open(file, NULL, &stream, NULL) == KOHI_STATUS_OK, "open bulk");
+    rest = (kohi_result *)&passed;
+    CHECK(kohi_stream_remainder(stream, &rest) == KOHI_STATUS_OK && rest == NULL, "none before the end");
+    CHECK(stream_to_end(stream, NULL) == 3, "three units");
+    CHECK(kohi_stream_remainder(stream, &rest) == KOHI_STATUS_OK && rest, "bulk remainder");
+    size_t n = 9;
+    CHECK(kohi_patient_count(rest, &n) == KOHI_STATUS_OK && n == 0, "no patients in it");
+    CHECK(kohi_result_to_json(rest, &json) == KOHI_STATUS_OK && strstr(json, "\"reception_number\":\"R202511160001\""),
+          "the bulk status");
+    kohi_string_free(json);
+    kohi_result_free(rest);
+    kohi_stream_free(stream);
+    free(file);
+
+    file = path_of("wrong_check_digit.xml");
+    kohi_result *whole = parse_fixture("wrong_check_digit.xml", NULL);
+    size_t wanted = 0, warned[8] = {0};
+    CHECK(kohi_warning_count(whole, &wanted) == KOHI_STATUS_OK && wanted == 4, "whole: four warnings");
+    stream = NULL;
+    CHECK(kohi_stream_open(file, NULL, &stream, NULL) == KOHI_STATUS_OK, "open single");
+    CHECK(stream_to_end(stream, warned) == 1 && warned[0] == wanted, "the patient's warnings: %zu", warned[0]);
+    kohi_stream_free(stream);
+    kohi_result_free(whole);
+    free(file);
+
+    file = path_of("error_truncated.xml");
+    stream = NULL;
+    CHECK(kohi_stream_open(file, NULL, &stream, NULL) == KOHI_STATUS_OK, "open truncated");
+    kohi_result *none = NULL;
+    kohi_error *err = NULL;
+    CHECK(kohi_stream_next(stream, &none, &err) == KOHI_STATUS_MALFORMED_XML, "truncated");
+    kohi_error_free(err);
+    rest = (kohi_result *)&passed;
+    CHECK(kohi_stream_remainder(stream, &rest) == KOHI_STATUS_OK && rest == NULL, "none after an error");
+    CHECK(kohi_stream_remainder(NULL, &rest) == KOHI_STATUS_NULL_ARGUMENT, "NULL stream");
+    CHECK(kohi_stream_remainder(stream, NULL) == KOHI_STATUS_NULL_ARGUMENT, "NULL out");
+    kohi_stream_free(stream);
+    free(file);
+}
+
 /* A document of PMH data of its own (the layout's prefix) arrives as KOHI_WATCH_KIND_PMH,
  * paired with the result of the same name's free part. */
 static void watch_pmh_document(const char *pair_by) {
@@ -1103,6 +1186,7 @@ int main(int argc, char **argv) {
     test_threads();
     test_watcher();
     test_stream();
+    test_stream_remainder();
     test_survey_and_layout();
     test_watch_pmh_document();
     test_legacy_callers();
