@@ -2,7 +2,7 @@
 
 use std::collections::VecDeque;
 use std::io::Read;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -11,7 +11,7 @@ use pyo3::types::PyBytes;
 use kohi_core::{Document, PatientReader};
 
 use crate::errors;
-use crate::model::Patient;
+use crate::model::{Patient, Result as ParsedResult};
 
 type Source = Box<dyn Read + Send>;
 
@@ -22,6 +22,8 @@ type Source = Box<dyn Read + Send>;
 pub struct PatientStream {
     /// `None` once closed.
     reading: Mutex<Option<Reading>>,
+    /// The remainder, kept once the file has been read to its end: it outlives `close()`.
+    rest: OnceLock<Arc<Document>>,
 }
 
 /// The reader, and what a batch read ahead for `async for` holds: its patients, then the error
@@ -42,6 +44,15 @@ impl Reading {
             return Some(Err(e));
         }
         self.reader.next_document()
+    }
+}
+
+impl PatientStream {
+    /// Keeps the reader's remainder, once it has one (see `remainder`).
+    fn keep_rest(&self, reading: &Reading) {
+        if let Some(doc) = reading.reader.remainder() {
+            self.rest.get_or_init(|| Arc::new(doc.clone()));
+        }
     }
 }
 
@@ -75,7 +86,29 @@ impl PatientStream {
     /// Lets the file go now (not when the object is collected); iterating after it raises
     /// `ValueError`, as a closed file does. Waits for a thread reading a patient (without the GIL).
     fn close(&self, py: Python<'_>) {
-        py.detach(|| drop(self.reading.lock().ok().and_then(|mut reading| reading.take())));
+        py.detach(|| {
+            let reading = self.reading.lock().ok().and_then(|mut reading| reading.take());
+            if let Some(reading) = &reading {
+                self.keep_rest(reading);
+            }
+        });
+    }
+
+    /// What the file said besides its patients, once it has been read to its end: a
+    /// `kohi.Result` with no patients, holding the header (a failed request's
+    /// `segment_of_result` and `error_code`: such a file has no patient to carry them), a bulk
+    /// file's status (`bulk`) and the warnings and unknown elements of no one unit. `None` before
+    /// the end, and after an error; kept after `close()`.
+    #[getter]
+    fn remainder(&self, py: Python<'_>) -> Option<ParsedResult> {
+        py.detach(|| {
+            if let Ok(reading) = self.reading.lock()
+                && let Some(reading) = reading.as_ref()
+            {
+                self.keep_rest(reading);
+            }
+        });
+        self.rest.get().map(|doc| ParsedResult::new(doc.clone()))
     }
 
     /// Whether `close()` was called.
@@ -161,5 +194,6 @@ pub fn stream(
         return Err(PyTypeError::new_err("stream() takes a path or bytes"));
     };
     let reader = py.detach(|| PatientReader::new(input, &options)).map_err(|e| errors::to_py(py, &e))?;
-    Ok(PatientStream { reading: Mutex::new(Some(Reading { reader, ready: VecDeque::new(), failed: None })) })
+    let reading = Reading { reader, ready: VecDeque::new(), failed: None };
+    Ok(PatientStream { reading: Mutex::new(Some(reading)), rest: OnceLock::new() })
 }

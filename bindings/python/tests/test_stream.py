@@ -168,3 +168,26 @@ def test_async_for_gives_the_patients_before_an_error_then_raises_it_and_a_close
         return seen
 
     assert asyncio.run(main()) == [str(i) for i in range(300)]
+
+
+def test_the_remainder_holds_what_the_file_said_besides_its_patients():
+    """A failed request's answer has no patient: its header (segment 9, the error code) was out of
+    reach of a stream. The remainder gives it, and a bulk file's status, as the whole parse does."""
+    whole = kohi.parse_file(FIXTURES / "header_error.xml")
+    stream = kohi.stream(FIXTURES / "header_error.xml")
+    assert stream.remainder is None
+    assert list(stream) == []
+    rest = stream.remainder
+    assert rest.header.error_code == "PLACEHOLDER-CODE" and rest.header.segment_of_result == "9"
+    assert rest.to_json() == whole.to_json()
+
+    with kohi.stream(FIXTURES / "bulk_three_units.xml") as stream:
+        assert len(list(stream)) == 3
+    rest = stream.remainder  # kept after close()
+    assert rest.patients == [] and rest.bulk["reception_number"] == "R202511160001"
+    assert rest.bulk == kohi.parse_file(FIXTURES / "bulk_three_units.xml").bulk
+
+    stream = kohi.stream(FIXTURES / "error_truncated.xml")
+    with pytest.raises(kohi.MalformedXmlError):
+        list(stream)
+    assert stream.remainder is None
