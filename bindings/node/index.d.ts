@@ -159,6 +159,14 @@ export declare class PatientStream {
    * Never waits: a batch being read off the main thread lets the file go at its next patient.
    */
   close(): void
+  /**
+   * What the file said besides its patients, once it has been read to its end: a result
+   * with no patients, holding the header (a failed request's `segmentOfResult` and
+   * `errorCode`: such a file has no patient to carry them), a bulk file's status (`bulk`)
+   * and the warnings and unknown elements of no one unit. `null` before the end and after an
+   * error; kept after `close()`.
+   */
+  get remainder(): KohiResult | null
   /** Whether `close()` was called (or the stream's `signal` aborted). */
   get closed(): boolean
 }

@@ -2,7 +2,7 @@
 
 use std::fs::File;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -19,6 +19,9 @@ pub struct PatientStream {
     reader: Arc<Mutex<Reading>>,
     /// Set by `close()`; a batch being read sees it between patients and lets the file go.
     closed: Arc<AtomicBool>,
+    /// The reader's remainder, kept by the batch that read to the end of the file (it outlives
+    /// `close()`, and reading it never waits for a batch being read).
+    rest: Arc<OnceLock<Arc<Document>>>,
 }
 
 /// The reader, and an error met after some patients of a batch: those patients are delivered
@@ -61,6 +64,7 @@ pub const DEFAULT_BATCH: u32 = 256;
 pub struct NextBatch {
     reader: Arc<Mutex<Reading>>,
     closed: Arc<AtomicBool>,
+    rest: Arc<OnceLock<Arc<Document>>>,
     max: usize,
 }
 
@@ -143,6 +147,9 @@ impl NextBatch {
             // The header as read by the batch's end, the most complete (patients read no header).
             doc.header = reader.header();
         }
+        if let Some(rest) = reading.reader.as_ref().and_then(PatientReader::remainder) {
+            self.rest.get_or_init(|| Arc::new(rest.clone()));
+        }
         Ok(Ok(batch))
     }
 }
@@ -159,7 +166,12 @@ impl PatientStream {
         if self.closed.load(Ordering::Acquire) {
             return Err(closed_error(&env));
         }
-        Ok(AsyncTask::new(NextBatch { reader: self.reader.clone(), closed: self.closed.clone(), max: max as usize }))
+        Ok(AsyncTask::new(NextBatch {
+            reader: self.reader.clone(),
+            closed: self.closed.clone(),
+            rest: self.rest.clone(),
+            max: max as usize,
+        }))
     }
 
     /// Lets the file go now (not when V8 collects the stream): reads after it throw `closed`.
@@ -170,6 +182,16 @@ impl PatientStream {
         if let Ok(mut reading) = self.reader.try_lock() {
             reading.reader = None;
         }
+    }
+
+    /// What the file said besides its patients, once it has been read to its end: a result
+    /// with no patients, holding the header (a failed request's `segmentOfResult` and
+    /// `errorCode`: such a file has no patient to carry them), a bulk file's status (`bulk`)
+    /// and the warnings and unknown elements of no one unit. `null` before the end and after an
+    /// error; kept after `close()`.
+    #[napi(getter)]
+    pub fn remainder(&self, env: Env) -> Option<KohiResult> {
+        self.rest.get().map(|doc| KohiResult::new(&env, doc.clone()))
     }
 
     /// Whether `close()` was called (or the stream's `signal` aborted).
@@ -201,5 +223,6 @@ pub fn stream(env: Env, path: String, options: Option<ParseOptions>) -> Result<P
     Ok(PatientStream {
         reader: Arc::new(Mutex::new(Reading { reader: Some(reader), pending_error: None })),
         closed: Arc::new(AtomicBool::new(false)),
+        rest: Arc::new(OnceLock::new()),
     })
 }

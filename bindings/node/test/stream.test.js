@@ -280,3 +280,30 @@ test('Symbol.asyncDispose closes the stream (`await using`)', { skip: typeof Sym
   await s[Symbol.asyncDispose]()
   assert.equal(s.closed, true)
 })
+
+test('the remainder holds what the file said besides its patients, as the whole parse does', async () => {
+  // A failed request's answer has no patient: its header (segment 9, the error code) was out of
+  // reach of a stream.
+  const failed = path.join(FIXTURES, 'header_error.xml')
+  const stream = kohi.stream(failed)
+  assert.equal(stream.remainder, null)
+  for await (const patient of stream) assert.fail(`no patient expected, got ${patient}`)
+  const rest = stream.remainder
+  assert.equal(rest.header.errorCode, 'PLACEHOLDER-CODE')
+  assert.equal(rest.header.segmentOfResult.code, '9')
+  assert.deepEqual(rest.toJSON(), kohi.parse(fs.readFileSync(failed)).toJSON())
+
+  const bulk = path.join(FIXTURES, 'bulk_three_units.xml')
+  const units = kohi.stream(bulk)
+  assert.equal((await units.nextBatch(3)).length, 3)
+  assert.deepEqual(await units.nextBatch(), [])
+  units.close()
+  const bulkRest = units.remainder // kept after close()
+  assert.equal(bulkRest.patients.length, 0)
+  assert.equal(bulkRest.bulk.reception_number, 'R202511160001')
+  assert.deepEqual(bulkRest.bulk, kohi.parse(fs.readFileSync(bulk)).bulk)
+
+  const truncated = kohi.stream(path.join(FIXTURES, 'error_truncated.xml'))
+  await assert.rejects(truncated.nextBatch(), (e) => e.code === 'malformed_xml')
+  assert.equal(truncated.remainder, null)
+})

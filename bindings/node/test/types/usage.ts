@@ -74,8 +74,10 @@ async function streaming(): Promise<void> {
   const some: Array<kohi.Patient> = await stream.nextBatch(16)
   stream.close()
   const closed: boolean = stream.closed
+  const rest: kohi.KohiResult | null = stream.remainder
+  const failed: string | null | undefined = rest?.header.errorCode
   const options: kohi.StreamOptions = { maxSize: 1 << 30, signal: new AbortController().signal }
   const stoppable: kohi.PatientStream = kohi.stream('/terminal/res/bulk.xml', options)
-  void [one, some, closed, stoppable]
+  void [one, some, closed, rest, failed, stoppable]
 }
 void streaming
