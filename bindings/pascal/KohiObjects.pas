@@ -173,6 +173,12 @@ type
     { The next patient, or nil at the end. Raises EKohiError when the file is not a result
       (after the patients read before the fault); the stream has ended then. }
     function Next: TKohiResult;
+    { What the file said besides its patients, once Next has read it to its end: a new
+      TKohiResult with no patients, which the caller frees, holding the header (a failed
+      request's SegmentOfResult and ErrorCode: such a file has no patient to carry them), a bulk
+      file's status and the warnings and unknown elements of no one unit. nil before the end
+      and after an error. }
+    function Remainder: TKohiResult;
   end;
 
   { One delivered file of the inbox. Free it when done; acknowledge it (TKohiWatcher.Ack) once
@@ -719,6 +725,16 @@ begin
   R := nil;
   Error := nil;
   Raise_(kohi_stream_next(FHandle, @R, @Error), Error);
+  if R <> nil then Result := TKohiResult.CreateOwning(R);
+end;
+
+function TKohiStream.Remainder: TKohiResult;
+var
+  R: Pointer;
+begin
+  Result := nil;
+  R := nil;
+  Raise_(kohi_stream_remainder(FHandle, @R), nil);
   if R <> nil then Result := TKohiResult.CreateOwning(R);
 end;
 

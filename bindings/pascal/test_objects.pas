@@ -90,7 +90,7 @@ end;
 procedure Streams(const Fixtures: string);
 var
   S: TKohiStream;
-  R: TKohiResult;
+  R, Whole: TKohiResult;
   Refs: UnicodeString;
   Payers: UnicodeString;
   K: TKohiEntries;
@@ -123,6 +123,28 @@ begin
   finally
     R.Free;
   end;
+  { The remainder: the answer to a failed request has no patient; its header is the rest of the
+    file, and its JSON the whole parse's. }
+  S := TKohiStream.Create(UnicodeString(Fixtures + 'header_error.xml'));
+  try
+    Check(S.Remainder = nil, 'stream: no remainder before the end');
+    Check(S.Next = nil, 'stream: a failed request has no patient');
+    R := S.Remainder;
+    try
+      Check((R <> nil) and (R.PatientCount = 0), 'stream: the remainder');
+      Check(R.Header(KOHI_HEADER_FIELD_ERROR_CODE) = 'PLACEHOLDER-CODE', 'stream: the error code');
+      Whole := TKohiResult.CreateFromFile(UnicodeString(Fixtures + 'header_error.xml'));
+      try
+        Check(R.ToJson = Whole.ToJson, 'stream: the remainder is the whole parse''s JSON');
+      finally
+        Whole.Free;
+      end;
+    finally
+      R.Free;
+    end;
+  finally
+    S.Free;
+  end;
   S := TKohiStream.Create(UnicodeString(Fixtures + 'error_truncated.xml'));
   try
     try
@@ -131,6 +153,7 @@ begin
     except
       on E: EKohiError do Check(E.Code = 'malformed_xml', 'stream: a typed error');
     end;
+    Check(S.Remainder = nil, 'stream: no remainder after an error');
   finally
     S.Free;
   end;

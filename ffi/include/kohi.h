@@ -1069,7 +1069,7 @@ kohi_status kohi_stream_open(const char *utf8_path,
 kohi_status kohi_stream_next(kohi_stream *stream, kohi_result **out, kohi_error **err_out);
 
 /*
- What the file said besides its patients, once the stream has ended: a result with no
+ What the file said besides its patients, once the stream has read it to its end: a result with no
  patients (free it with `kohi_result_free`) holding the header (a failed request's
  `SegmentOfResult` and `ErrorCode`: such a file has no patient to carry them), a bulk file's
  status (受付番号, 処理結果状況) and the warnings and unknown elements of no one unit (a

@@ -77,7 +77,7 @@ pub unsafe extern "C" fn kohi_stream_next(
     })
 }
 
-/// What the file said besides its patients, once the stream has ended: a result with no
+/// What the file said besides its patients, once the stream has read it to its end: a result with no
 /// patients (free it with `kohi_result_free`) holding the header (a failed request's
 /// `SegmentOfResult` and `ErrorCode`: such a file has no patient to carry them), a bulk file's
 /// status (受付番号, 処理結果状況) and the warnings and unknown elements of no one unit (a

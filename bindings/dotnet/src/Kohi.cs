@@ -791,9 +791,28 @@ namespace KohiNet
             return Patients(new KohiHandle(stream, NativeMethods.kohi_stream_free, KohiHandle.Others));
         }
 
+        /// <summary>As <see cref="Stream"/>, with what the file said besides its patients once the
+        /// enumeration has read it to the end (<see cref="KohiStream.Remainder"/>): the header of the
+        /// answer to a failed request, which has no patient to carry it, a bulk file's status. Dispose
+        /// the stream (a <c>using</c> block): that frees the remainder, and lets the file go if the
+        /// enumeration did not.</summary>
+        public static KohiStream OpenStream(string path, ParseOptions options = null)
+        {
+            IntPtr o = options == null ? IntPtr.Zero : options.Create();
+            IntPtr stream;
+            try
+            {
+                uint status = NativeMethods.kohi_stream_open(Text.CString(path), o, out stream, out IntPtr error);
+                if (status != 0) throw KohiException.From(status, error);
+            }
+            finally { if (o != IntPtr.Zero) NativeMethods.kohi_options_free(o); }
+            return new KohiStream(new KohiHandle(stream, NativeMethods.kohi_stream_free, KohiHandle.Others));
+        }
+
         /// <summary>The stream's results; the stream is freed when the enumeration ends or is
-        /// disposed, or by the finalizer when an enumerator is dropped half-way.</summary>
-        private static IEnumerable<KohiResult> Patients(KohiHandle stream)
+        /// disposed, or by the finalizer when an enumerator is dropped half-way. At the end, before
+        /// the stream is freed, <c>atEnd</c> (if any) is given it, to take the remainder.</summary>
+        internal static IEnumerable<KohiResult> Patients(KohiHandle stream, Action<IntPtr> atEnd = null)
         {
             try
             {
@@ -802,7 +821,10 @@ namespace KohiNet
                     uint status;
                     IntPtr result, error;
                     using (var s = new Hold(stream, null, "stream"))
+                    {
                         status = NativeMethods.kohi_stream_next(s.Ptr, out result, out error);
+                        if (status == 0 && result == IntPtr.Zero && atEnd != null) atEnd(s.Ptr);
+                    }
                     if (status != 0) throw KohiException.From(status, error);
                     if (result == IntPtr.Zero) yield break;
                     yield return new KohiResult(result);
@@ -816,6 +838,48 @@ namespace KohiNet
             IntPtr o = options == null ? IntPtr.Zero : options.Create();
             try { return parse(o); }
             finally { if (o != IntPtr.Zero) NativeMethods.kohi_options_free(o); }
+        }
+    }
+
+    /// <summary>A (bulk) result file read one patient at a time (<see cref="Kohi.OpenStream"/>):
+    /// enumerate it once, as <see cref="Kohi.Stream"/>; then <see cref="Remainder"/> holds what the
+    /// file said besides its patients.</summary>
+    public sealed class KohiStream : IEnumerable<KohiResult>, IDisposable
+    {
+        private readonly KohiHandle handle;
+        private bool enumerated;
+
+        internal KohiStream(KohiHandle handle) { this.handle = handle; }
+
+        /// <summary>Once the enumeration has read the file to its end: a result with no patients,
+        /// holding the header (a failed request's SegmentOfResult and ErrorCode: such a file has no
+        /// patient to carry them), a bulk file's status and the warnings and unknown elements of no
+        /// one unit. Null before the end and after an error. Owned by the stream: disposed with it.</summary>
+        public KohiResult Remainder { get; private set; }
+
+        /// <summary>The patients, each a one-patient result (dispose each). The file is read once: a
+        /// second enumeration throws ObjectDisposedException.</summary>
+        public IEnumerator<KohiResult> GetEnumerator()
+        {
+            if (enumerated) throw new ObjectDisposedException(nameof(KohiStream), "a stream is read once");
+            enumerated = true;
+            return Kohi.Patients(handle, TakeRemainder).GetEnumerator();
+        }
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+
+        private void TakeRemainder(IntPtr stream)
+        {
+            uint status = NativeMethods.kohi_stream_remainder(stream, out IntPtr rest);
+            if (status != 0) throw KohiException.From(status, IntPtr.Zero);
+            if (rest != IntPtr.Zero) Remainder = new KohiResult(rest);
+        }
+
+        /// <summary>Lets the file go (if the enumeration has not) and frees the remainder.</summary>
+        public void Dispose()
+        {
+            handle.Dispose();
+            Remainder?.Dispose();
         }
     }
 

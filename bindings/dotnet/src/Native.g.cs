@@ -419,7 +419,7 @@ namespace KohiNet.Native
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern uint kohi_stream_next(IntPtr stream, out IntPtr @out, out IntPtr err_out);
 
-        /// <summary>What the file said besides its patients, once the stream has ended: a result with no patients (free it with <c>kohi_result_free</c>) holding the header (a failed request's <c>SegmentOfResult</c> and <c>ErrorCode</c>: such a file has no patient to carry them), a bulk file's status (受付番号, 処理結果状況) and the warnings and unknown elements of no one unit (a single result's go with its patient). <c>*out</c> is NULL, with <c>KOHI_STATUS_OK</c>, until the stream has read to the end of the file (at the latest when <c>kohi_stream_next</c> gives NULL), and after a stream that ended with an error.</summary>
+        /// <summary>What the file said besides its patients, once the stream has read it to its end: a result with no patients (free it with <c>kohi_result_free</c>) holding the header (a failed request's <c>SegmentOfResult</c> and <c>ErrorCode</c>: such a file has no patient to carry them), a bulk file's status (受付番号, 処理結果状況) and the warnings and unknown elements of no one unit (a single result's go with its patient). <c>*out</c> is NULL, with <c>KOHI_STATUS_OK</c>, until the stream has read to the end of the file (at the latest when <c>kohi_stream_next</c> gives NULL), and after a stream that ended with an error.</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern uint kohi_stream_remainder(IntPtr stream, out IntPtr @out);
 

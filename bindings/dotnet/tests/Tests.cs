@@ -364,6 +364,32 @@ static class Tests
         foreach (var patient in once) patient.Dispose();
         try { foreach (var patient in once) patient.Dispose(); Check(false, "a second enumeration should throw"); }
         catch (ObjectDisposedException) { Check(true, "a stream is read once"); }
+        // The remainder: the answer to a failed request has no patient; its header is the rest of
+        // the file, and its JSON is the whole parse's. A bulk file's status is there too.
+        using (var failed = Kohi.OpenStream(Path.Combine(fixtures, "header_error.xml")))
+        {
+            Check(failed.Remainder == null, "no remainder before the end");
+            int none = 0;
+            foreach (var patient in failed) using (patient) none++;
+            Check(none == 0 && failed.Remainder != null, "a failed request: no patient, a remainder");
+            Check(failed.Remainder.Header(KohiHeaderField.ErrorCode) == "PLACEHOLDER-CODE", "the error code");
+            using (var whole = Kohi.ParseFile(Path.Combine(fixtures, "header_error.xml")))
+                Check(failed.Remainder.ToJson() == whole.ToJson(), "the remainder is the whole parse's JSON");
+        }
+        using (var bulkStream = Kohi.OpenStream(Path.Combine(fixtures, "bulk_three_units.xml")))
+        {
+            int units = 0;
+            foreach (var patient in bulkStream) using (patient) units++;
+            Check(units == 3 && bulkStream.Remainder.PatientCount == 0, "three units, then the rest");
+            Check(bulkStream.Remainder.ToJson().Contains("\"reception_number\":\"R202511160001\""), "the bulk status");
+            try { foreach (var patient in bulkStream) patient.Dispose(); Check(false, "a second enumeration should throw"); }
+            catch (ObjectDisposedException) { Check(true, "a KohiStream is read once"); }
+        }
+        using (var truncated = Kohi.OpenStream(Path.Combine(fixtures, "error_truncated.xml")))
+        {
+            Check(ErrorOf(() => { foreach (var patient in truncated) patient.Dispose(); }) == "malformed_xml", "a truncated stream");
+            Check(truncated.Remainder == null, "no remainder after an error");
+        }
         // Reconcile: a stored 公費 still reported is unchanged; absence never ends one.
         using (var result = Kohi.ParseFile(Path.Combine(fixtures, "face_pmh_two.xml")))
         {
