@@ -313,6 +313,14 @@ getters!(Patient, |p, py| {
     search_info => convert::json(py, &p.search_info),
 }
     hash (p.qualifications.len(), p.kohi.len(), &p.reference_number);
+    /// The result this patient was read from: the whole file's from `kohi.parse`; from a stream,
+    /// its own one-patient result (the header as read so far, its unit's warnings and unknown
+    /// elements; a single result's, all of the file's), which a stream gives no other way.
+    #[getter]
+    fn result(&self) -> Result {
+        Result::new(self.doc.clone())
+    }
+
     /// `"received"`, `"received_empty"`, `"absent"` or `"received_unread"` (PMH data kohi did not read whole). Absent never means a subsidy ended.
     #[getter]
     fn pmh(&self) -> &'static str {

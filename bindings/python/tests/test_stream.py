@@ -191,3 +191,21 @@ def test_the_remainder_holds_what_the_file_said_besides_its_patients():
     with pytest.raises(kohi.MalformedXmlError):
         list(stream)
     assert stream.remainder is None
+
+
+def test_a_streamed_patient_reaches_its_own_warnings_and_header():
+    """A stream gave patients without their warnings (a wrong check digit) or the header: both
+    are on the patient's own one-patient result, as the whole parse has them."""
+    path = FIXTURES / "wrong_check_digit.xml"
+    whole = kohi.parse_file(path)
+    (patient,) = kohi.stream(path)
+    assert [w.code for w in patient.result.warnings] == [w.code for w in whole.warnings]
+    assert len(whole.warnings) == 4
+    assert patient.result.to_json() == whole.to_json()
+    # A bulk unit's: its own only, each path naming the unit.
+    bulk = FIXTURES / "bulk_three_units.xml"
+    for streamed in kohi.stream(bulk):
+        assert streamed.result.patients == [streamed]
+        assert streamed.result.header == kohi.parse_file(bulk).header
+    # From the whole parse, the result it came from.
+    assert whole.patients[0].result == whole
