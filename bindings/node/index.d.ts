@@ -66,6 +66,13 @@ export declare class Patient {
   get prescriptionIssueSelect(): Code | null
   /** The request echo (被保険者証 queries), in the contract's snake_case. */
   get searchInfo(): Record<string, unknown> | null
+  /**
+   * The result this patient was read from: the whole file's from `parse()`; from a stream, the
+   * batch it was read in (up to 256 patients by default), whose `warnings` and
+   * `unknownElements` are those of its units (each path names its unit; a single result's are
+   * all of the file's) and whose `header` is the header as read by the batch's end.
+   */
+  get result(): KohiResult
   /** `'received'`, `'received_empty'`, `'absent'` or `'received_unread'` (PMH data kohi did not read whole). Absent never means a subsidy ended. */
   get pmh(): 'received' | 'received_empty' | 'absent' | 'received_unread'
   /** The 公費 in レセプト order (slots 1–4 first). */

@@ -668,6 +668,11 @@ class Patient {
     partsOf = (p) => (p !== null && typeof p === 'object' && #result in p ? [p.#result, p.#index] : null)
   }
 
+  // The result this patient was read from (a stream's: its batch), for its warnings and header.
+  get result() {
+    return this.#result
+  }
+
   /** 照会番号. */
   get referenceNumber() {
     return at.referenceNumber.call(this.#result, this.#index)

@@ -307,3 +307,22 @@ test('the remainder holds what the file said besides its patients, as the whole 
   await assert.rejects(truncated.nextBatch(), (e) => e.code === 'malformed_xml')
   assert.equal(truncated.remainder, null)
 })
+
+test("a streamed patient reaches its units' warnings and the header through its result", async () => {
+  // A stream gave patients without their warnings (a wrong check digit) or the header.
+  const file = path.join(FIXTURES, 'wrong_check_digit.xml')
+  const whole = kohi.parse(fs.readFileSync(file))
+  const streamed = []
+  for await (const patient of kohi.stream(file)) streamed.push(patient)
+  assert.equal(streamed.length, 1)
+  assert.equal(whole.warnings.length, 4)
+  assert.deepEqual(streamed[0].result.warnings, whole.warnings)
+  assert.deepEqual(streamed[0].result.toJSON(), whole.toJSON())
+  // A bulk file's batch: its patients, the header as the whole parse has it.
+  const bulk = path.join(FIXTURES, 'bulk_three_units.xml')
+  const units = await kohi.stream(bulk).nextBatch(3)
+  assert.equal(units[0].result.patients.length, 3)
+  assert.deepEqual(units[2].result.header, kohi.parse(fs.readFileSync(bulk)).header)
+  // From the whole parse, the result it came from.
+  assert.equal(whole.patients[0].result, whole)
+})

@@ -75,9 +75,10 @@ async function streaming(): Promise<void> {
   stream.close()
   const closed: boolean = stream.closed
   const rest: kohi.KohiResult | null = stream.remainder
+  const batch: kohi.KohiResult | undefined = some[0]?.result
   const failed: string | null | undefined = rest?.header.errorCode
   const options: kohi.StreamOptions = { maxSize: 1 << 30, signal: new AbortController().signal }
   const stoppable: kohi.PatientStream = kohi.stream('/terminal/res/bulk.xml', options)
-  void [one, some, closed, rest, failed, stoppable]
+  void [one, some, closed, rest, failed, batch, stoppable]
 }
 void streaming
