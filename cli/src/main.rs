@@ -135,6 +135,13 @@ struct ParseArgs {
     /// One line per 公費 slot, names masked; the end of long file names is kept.
     #[arg(long)]
     table: bool,
+    /// Read each file one patient at a time, in memory that does not grow with it (--max-size
+    /// still applies: raise it for a bulk file past 64 MiB): a JSON line per patient (`"patient"`, its
+    /// index, and a one-patient document), then a line with `"remainder": true` (the header,
+    /// bulk status and warnings of no one unit). Both that line and an error line, which ends a
+    /// file early, say how many patient lines came before (`"patient_count"`).
+    #[arg(long, conflicts_with = "table")]
+    stream: bool,
     #[command(flatten)]
     read: ReadArgs,
     /// Files, folders, patterns, or `-` for standard input.
@@ -298,8 +305,70 @@ fn bundled_fixtures() -> Vec<PathBuf> {
 fn parse_command(args: ParseArgs) -> Result<bool, String> {
     let options = args.read.apply(ParseOptions::default())?;
     let files = expand_all(&args.files)?;
+    if args.stream {
+        return run_stream(&files, &options);
+    }
     let format = if args.table { Format::Table } else { Format::Json };
     run_parse(files, &options, format)
+}
+
+/// `kohi parse --stream`: each file one patient at a time (see `ParseArgs::stream`).
+fn run_stream(files: &[PathBuf], options: &ParseOptions) -> Result<bool, String> {
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let (mut patients, mut errors) = (0, 0);
+    let written = (|| {
+        for file in files {
+            let (count, ok) = stream_file(&mut out, file, options)?;
+            patients += count;
+            errors += usize::from(!ok);
+        }
+        if files.len() > 1 {
+            eprintln!("kohi: {} file(s), {patients} patient(s), {errors} error(s)", files.len());
+        }
+        out.flush()
+    })();
+    written_out(written)?;
+    Ok(errors == 0)
+}
+
+/// One file's lines: its patients, then its remainder or its error. The number of patient lines,
+/// and whether the file was read to its end.
+fn stream_file(out: &mut impl Write, file: &Path, options: &ParseOptions) -> std::io::Result<(usize, bool)> {
+    let name = serde_json::to_string(&file.to_string_lossy()).unwrap_or_else(|_| "\"\"".into());
+    let source: Result<Box<dyn std::io::Read>, Error> = if file.as_os_str() == "-" {
+        Ok(Box::new(std::io::stdin().lock()))
+    } else {
+        kohi::open_file(file).map(|f| Box::new(f) as Box<dyn std::io::Read>)
+    };
+    let mut reader = match source.and_then(|source| kohi::PatientReader::new(source, options)) {
+        Ok(reader) => reader,
+        Err(e) => {
+            writeln!(out, "{{\"file\":{name},\"patient_count\":0,\"error\":{}}}", e.to_json())?;
+            return Ok((0, false));
+        }
+    };
+    let mut count = 0;
+    while let Some(next) = reader.next_document() {
+        match next {
+            Ok(doc) => {
+                write!(out, "{{\"file\":{name},\"patient\":{count},")?;
+                kohi::write_json(&doc, WithoutFirstByte { inner: &mut *out, skipped: false })?;
+                out.write_all(b"\n")?;
+                count += 1;
+            }
+            Err(e) => {
+                writeln!(out, "{{\"file\":{name},\"patient_count\":{count},\"error\":{}}}", e.to_json())?;
+                return Ok((count, false));
+            }
+        }
+    }
+    if let Some(rest) = reader.remainder() {
+        write!(out, "{{\"file\":{name},\"remainder\":true,\"patient_count\":{count},")?;
+        kohi::write_json(rest, WithoutFirstByte { inner: &mut *out, skipped: false })?;
+        out.write_all(b"\n")?;
+    }
+    Ok((count, true))
 }
 
 /// Parses and prints one file at a time: memory is one document's, whatever the number of

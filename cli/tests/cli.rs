@@ -690,3 +690,56 @@ fn reconcile_compares_the_stored_kohi_with_a_file() {
     }
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// `kohi parse --stream`: a line per patient, each the whole parse's patient under the same
+/// header, then the rest of the file; standard input too.
+#[test]
+fn parse_stream_gives_each_patient_then_the_rest_of_the_file() {
+    let bulk = fixture("bulk_three_units.xml");
+    let whole = lines(&kohi(&["parse", &bulk])).remove(0);
+    let streamed = kohi(&["parse", "--stream", &bulk]);
+    assert!(streamed.status.success());
+    let got = lines(&streamed);
+    assert_eq!(got.len(), 4);
+    for (i, line) in got[..3].iter().enumerate() {
+        assert_eq!(line["patient"], i);
+        assert_eq!(line["patients"].as_array().unwrap().len(), 1);
+        assert_eq!(line["patients"][0], whole["patients"][i]);
+        assert_eq!(line["header"], whole["header"]);
+    }
+    let rest = &got[3];
+    assert_eq!((&rest["remainder"], &rest["patient_count"]), (&true.into(), &3.into()));
+    assert_eq!(rest["patients"], serde_json::json!([]));
+    assert_eq!(rest["bulk"], whole["bulk"]);
+
+    // Standard input streams too.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kohi"))
+        .args(["parse", "--stream", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(&std::fs::read(&bulk).unwrap()).unwrap();
+    let piped = child.wait_with_output().unwrap();
+    assert!(piped.status.success());
+    assert_eq!(lines(&piped).len(), 4);
+}
+
+/// The answer to a failed request has no patient: its one line is the rest of the file, with
+/// the error code. A file that breaks off ends with an error line saying how many patients came
+/// before it, and the exit status is 1. `--stream` is JSON only.
+#[test]
+fn parse_stream_of_a_failed_request_and_of_a_broken_file() {
+    let out = kohi(&["parse", "--stream", &fixture("header_error.xml"), &fixture("error_truncated.xml")]);
+    assert_eq!(out.status.code(), Some(1));
+    let got = lines(&out);
+    assert_eq!(got.len(), 2);
+    assert_eq!((&got[0]["remainder"], &got[0]["patient_count"]), (&true.into(), &0.into()));
+    assert_eq!(got[0]["header"]["error_code"], "PLACEHOLDER-CODE");
+    assert_eq!((&got[1]["error"]["code"], &got[1]["patient_count"]), (&"malformed_xml".into(), &0.into()));
+    assert!(got[1].get("remainder").is_none());
+    assert_eq!(kohi(&["parse", "--stream", "--table", &fixture("face_pmh_two.xml")]).status.code(), Some(2));
+    let missing = kohi(&["parse", "--stream", "/no/such/file.xml"]);
+    assert_eq!((missing.status.code(), &lines(&missing)[0]["error"]["code"]), (Some(1), &"io".into()));
+}
