@@ -32,6 +32,16 @@ export interface StreamOptions extends ParseOptions {
   signal?: AbortSignal | null
 }
 
+/** Added in index.js: what `parseFile()` takes, the parse options and a `signal`. */
+export interface ParseFileOptions extends ParseOptions {
+  /**
+   * Rejects the promise at once when aborted, with an AbortError (code `ABORT_ERR`, the signal's
+   * reason as its `cause`), as `fs.promises.readFile` does. The parse is not stopped half-way:
+   * its result is closed when it comes.
+   */
+  signal?: AbortSignal | null
+}
+
 /** Added in index.js. */
 export interface KohiResult {
   /** One per person: the body of a single result, or each unit of a bulk result. */
@@ -325,8 +335,11 @@ export interface NumberCheck {
  */
 export declare function parse(data: Uint8Array | ArrayBuffer | DataView | string, options?: ParseOptions | undefined | null): KohiResult
 
-/** Reads and parses a file off the main thread. */
-export declare function parseFile(path: string, options?: ParseOptions | undefined | null): Promise<KohiResult>
+/**
+ * Reads and parses a file off the main thread. `options.signal` (index.js) rejects the promise
+ * when aborted.
+ */
+export declare function parseFile(path: string, options?: ParseFileOptions | undefined | null): Promise<KohiResult>
 
 /** Options for `parse` and `parseFile` (every property optional). */
 export interface ParseOptions {

@@ -882,7 +882,7 @@ const REQUEST_FIELDS = new Set([
 // Function name → which argument is its options object, and the names it takes.
 const OPTIONS_OF = {
   parse: [1, PARSE_OPTIONS],
-  parseFile: [1, PARSE_OPTIONS],
+  parseFile: [1, STREAM_OPTIONS],
   stream: [1, STREAM_OPTIONS],
   survey: [1, PARSE_OPTIONS],
   surveyFiles: [1, PARSE_OPTIONS],
@@ -1055,6 +1055,38 @@ api.watch = checked('watch', function watch(folder, options) {
 const streamFile = native.stream
 api.stream = checked('stream', function stream(path, options) {
   return openWithSignal('stream', options, (rest) => streamFile(path, rest))
+})
+
+// `parseFile(path, { signal })`, as `fs.promises.readFile` takes one: an abort rejects the
+// promise at once with an AbortError. The parse itself runs on libuv's pool and is not stopped
+// half-way: its result, when it comes, is closed (its document freed then, not whenever V8
+// collects an object nobody holds).
+const parseFileNative = native.parseFile
+api.parseFile = checked('parseFile', function parseFile(path, options) {
+  const signal = options !== null && typeof options === 'object' ? options.signal : undefined
+  if (signal === undefined || signal === null) return parseFileNative(path, options)
+  if (!isAbortSignal(signal)) throw typed(new TypeError('parseFile: `signal` must be an AbortSignal'), 'invalid_argument')
+  const { signal: _, ...rest } = options
+  const parsing = parseFileNative(path, rest)
+  if (signal.aborted) {
+    parsing.then((result) => result.close(), () => {})
+    return Promise.reject(abortError(signal))
+  }
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(abortError(signal))
+    signal.addEventListener('abort', onAbort, { once: true })
+    parsing.then(
+      (result) => {
+        signal.removeEventListener('abort', onAbort)
+        if (signal.aborted) result.close()
+        else resolve(result)
+      },
+      (error) => {
+        signal.removeEventListener('abort', onAbort)
+        reject(error)
+      },
+    )
+  })
 })
 
 // `survey(sources, options)`: each source's bytes as `parse` takes them.

@@ -411,8 +411,12 @@ impl Task for ParseFileTask {
     }
 }
 
-/// Reads and parses a file off the main thread.
-#[napi(ts_return_type = "Promise<KohiResult>")]
+/// Reads and parses a file off the main thread. `options.signal` (index.js) rejects the promise
+/// when aborted.
+#[napi(
+    ts_args_type = "path: string, options?: ParseFileOptions | undefined | null",
+    ts_return_type = "Promise<KohiResult>"
+)]
 pub fn parse_file(env: Env, path: String, options: Option<ParseOptions>) -> Result<AsyncTask<ParseFileTask>> {
     let options = self::options(&env, options)?;
     Ok(AsyncTask::new(ParseFileTask { path, options }))

@@ -213,6 +213,39 @@ test('parseFile resolves and rejects', async () => {
   await assert.rejects(kohi.parseFile(path.join(FIXTURES, 'error_doctype.xml')), (e) => e instanceof Error && e.code === 'doctype_not_allowed' && e.kohiCode === 'doctype_not_allowed')
 })
 
+test('parseFile takes a signal: an abort rejects at once with an AbortError, and the result is closed when it comes', async () => {
+  const { getEventListeners } = require('node:events')
+  const file = path.join(FIXTURES, 'face_pmh_two.xml')
+  const closeNative = kohi.KohiResult.prototype.close
+  let closed = 0
+  kohi.KohiResult.prototype.close = function close() {
+    closed++
+    return closeNative.call(this)
+  }
+  try {
+    // Not aborted: the result, and the listener let go.
+    const kept = new AbortController()
+    const result = await kohi.parseFile(file, { signal: kept.signal, maxSize: 1 << 20 })
+    assert.equal(result.patients[0].kohi.length, 2)
+    assert.equal(getEventListeners(kept.signal, 'abort').length, 0)
+    // Aborted while the parse runs: rejected with the reason as cause; the result closed.
+    const controller = new AbortController()
+    const parsing = kohi.parseFile(file, { signal: controller.signal })
+    const reason = new Error('the user left the screen')
+    controller.abort(reason)
+    await assert.rejects(parsing, (e) => e.name === 'AbortError' && e.code === 'ABORT_ERR' && e.cause === reason)
+    // Aborted before the call: a rejected promise, as fs.promises.readFile gives.
+    await assert.rejects(kohi.parseFile(file, { signal: controller.signal }), (e) => e.name === 'AbortError' && e.cause === reason)
+    for (let i = 0; i < 100 && closed < 2; i++) await new Promise((resolve) => setTimeout(resolve, 10))
+    assert.equal(closed, 2, 'both results that came after the abort were closed')
+    // A parse error still rejects as it did, and a bad signal is refused at the call.
+    await assert.rejects(kohi.parseFile(path.join(FIXTURES, 'error_doctype.xml'), { signal: kept.signal }), (e) => e.code === 'doctype_not_allowed')
+    assert.throws(() => kohi.parseFile(file, { signal: 'stop' }), (e) => e.code === 'invalid_argument')
+  } finally {
+    kohi.KohiResult.prototype.close = closeNative
+  }
+})
+
 test('an I/O error is reported as fs reports it (code ENOENT, errno, path) with kohi code io beside it', async () => {
   const missing = path.join(FIXTURES, 'no_such_file.xml')
   await assert.rejects(kohi.parseFile(missing), (e) => {

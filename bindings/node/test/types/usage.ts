@@ -21,8 +21,9 @@ const check: kohi.NumberCheck = kohi.checkNumber('payer', '54016027')
 const digit: number | null = check.expectedCheckDigit
 const text: string = result.toJsonString()
 const promise: Promise<kohi.KohiResult> = kohi.parseFile('x.xml', { aliases: '{}' })
+const abortable: Promise<kohi.KohiResult> = kohi.parseFile('x.xml', { signal: AbortSignal.timeout(1000), maxSize: 1 << 20 })
 const surveyed: Promise<kohi.Survey> = kohi.surveyFiles(['res/x.xml'], { layout: '{}' })
-void [encoding, segment, digit, text, promise, surveyed]
+void [encoding, segment, digit, text, promise, abortable, surveyed]
 
 async function watching(): Promise<void> {
   const watcher: kohi.Watcher = kohi.watch('/terminal', { settle: 300, persistent: false, parse: { maxSize: 1024 } })
