@@ -54,6 +54,11 @@ const
   KOHI_HEADER_FIELD_ERROR_CODE = 7;
   KOHI_HEADER_FIELD_ERROR_MESSAGE = 8;
   KOHI_HEADER_FIELD_CHARACTER_CODE_IDENTIFIER = 9;
+  KOHI_HEADER_FIELD_BULK_RECEPTION_NUMBER = 10;
+  KOHI_HEADER_FIELD_BULK_PROCESSING_RESULT_STATUS = 11;
+  KOHI_HEADER_FIELD_BULK_PROCESSING_RESULT_CODE = 12;
+  KOHI_HEADER_FIELD_BULK_PROCESSING_RESULT_MESSAGE = 13;
+  KOHI_HEADER_FIELD_BULK_QUALIFICATION_VALIDITY = 14;
   { kohi_patient_field }
   KOHI_PATIENT_FIELD_REFERENCE_NUMBER = 0;
   KOHI_PATIENT_FIELD_PROCESSING_RESULT_STATUS = 1;
@@ -198,7 +203,7 @@ function kohi_error_name(error: Pointer): TKohiStr; cdecl; external KohiLib;
 function kohi_error_message(error: Pointer): TKohiStr; cdecl; external KohiLib;
 /// <summary>Frees an error. NULL is ignored.</summary>
 procedure kohi_error_free(error: Pointer); cdecl; external KohiLib;
-/// <summary>A header field: <c>field</c> is a <c>kohi_header_field</c>.</summary>
+/// <summary>A header field: <c>field</c> is a <c>kohi_header_field</c> (a bulk result's file-level status among them, <c>KOHI_HEADER_FIELD_BULK_…</c>).</summary>
 function kohi_header_get(a_result: Pointer; field: UInt32; a_out: PKohiStr): UInt32; cdecl; external KohiLib;
 /// <summary>The number of patients (one for a single result, one per unit of a bulk result, none for an empty body).</summary>
 function kohi_patient_count(a_result: Pointer; a_out: PNativeUInt): UInt32; cdecl; external KohiLib;

@@ -120,6 +120,7 @@ begin
   try
     K := R.Kohi(2);
     Check((Length(K) > 0) and (Pos(K[0].PayerNumber, Payers) > 0), 'stream: the 公費 of the whole parse');
+    Check(R.Header(KOHI_HEADER_FIELD_BULK_RECEPTION_NUMBER) = 'R202511160001', 'the bulk file''s status');
   finally
     R.Free;
   end;
@@ -133,6 +134,7 @@ begin
     try
       Check((R <> nil) and (R.PatientCount = 0), 'stream: the remainder');
       Check(R.Header(KOHI_HEADER_FIELD_ERROR_CODE) = 'PLACEHOLDER-CODE', 'stream: the error code');
+      Check(R.Header(KOHI_HEADER_FIELD_BULK_RECEPTION_NUMBER) = '', 'stream: a single result has no bulk status');
       Whole := TKohiResult.CreateFromFile(UnicodeString(Fixtures + 'header_error.xml'));
       try
         Check(R.ToJson = Whole.ToJson, 'stream: the remainder is the whole parse''s JSON');

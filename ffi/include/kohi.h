@@ -202,6 +202,26 @@ enum kohi_header_field
    Code (OQSCD005): "0" UTF-8, "1" Shift_JIS.
    */
   KOHI_HEADER_FIELD_CHARACTER_CODE_IDENTIFIER = 9,
+  /*
+   A bulk (一括照会) result's file-level status, absent in a single result: 受付番号.
+   */
+  KOHI_HEADER_FIELD_BULK_RECEPTION_NUMBER = 10,
+  /*
+   Code (OQSCD004): the bulk file's 処理結果状況 ("1" 正常終了, "2" エラー).
+   */
+  KOHI_HEADER_FIELD_BULK_PROCESSING_RESULT_STATUS = 11,
+  /*
+   The bulk file's 処理結果コード.
+   */
+  KOHI_HEADER_FIELD_BULK_PROCESSING_RESULT_CODE = 12,
+  /*
+   The bulk file's 処理結果メッセージ.
+   */
+  KOHI_HEADER_FIELD_BULK_PROCESSING_RESULT_MESSAGE = 13,
+  /*
+   Code (OQSCD006): the bulk file's 資格有効性.
+   */
+  KOHI_HEADER_FIELD_BULK_QUALIFICATION_VALIDITY = 14,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -839,7 +859,8 @@ kohi_str kohi_error_message(const kohi_error *error);
 void kohi_error_free(kohi_error *error);
 
 /*
- A header field: `field` is a `kohi_header_field`.
+ A header field: `field` is a `kohi_header_field` (a bulk result's file-level status among
+ them, `KOHI_HEADER_FIELD_BULK_…`).
  */
 kohi_status kohi_header_get(const kohi_result *result, uint32_t field, kohi_str *out);
 

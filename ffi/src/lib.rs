@@ -522,7 +522,8 @@ macro_rules! with_out {
     }};
 }
 
-/// A header field: `field` is a `kohi_header_field`.
+/// A header field: `field` is a `kohi_header_field` (a bulk result's file-level status among
+/// them, `KOHI_HEADER_FIELD_BULK_…`).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kohi_header_get(result: *const kohi_result, field: u32, out: *mut kohi_str) -> kohi_status {
     boundary!(kohi_status::Panic, {

@@ -38,6 +38,16 @@ pub enum kohi_header_field {
     ErrorMessage = 8,
     /// Code (OQSCD005): "0" UTF-8, "1" Shift_JIS.
     CharacterCodeIdentifier = 9,
+    /// A bulk (一括照会) result's file-level status, absent in a single result: 受付番号.
+    BulkReceptionNumber = 10,
+    /// Code (OQSCD004): the bulk file's 処理結果状況 ("1" 正常終了, "2" エラー).
+    BulkProcessingResultStatus = 11,
+    /// The bulk file's 処理結果コード.
+    BulkProcessingResultCode = 12,
+    /// The bulk file's 処理結果メッセージ.
+    BulkProcessingResultMessage = 13,
+    /// Code (OQSCD006): the bulk file's 資格有効性.
+    BulkQualificationValidity = 14,
 }
 
 /// Fields of `kohi_patient_get`.
@@ -204,6 +214,11 @@ const HEADER: [Getter<Document>; HEADER_FIELDS] = [
     |d| text(&d.header.error_code),
     |d| text(&d.header.error_message),
     |d| code(&d.header.character_code_identifier),
+    |d| d.bulk.as_ref().and_then(|b| text(&b.reception_number)),
+    |d| d.bulk.as_ref().and_then(|b| code(&b.processing_result_status)),
+    |d| d.bulk.as_ref().and_then(|b| text(&b.processing_result_code)),
+    |d| d.bulk.as_ref().and_then(|b| text(&b.processing_result_message)),
+    |d| d.bulk.as_ref().and_then(|b| code(&b.qualification_validity)),
 ];
 
 /// Indexed by `kohi_patient_field`.
@@ -257,7 +272,7 @@ const KOHI: [Getter<KohiEntry>; KOHI_FIELDS] = [
     |k| k.renewal.map(|r| Cow::Borrowed(r.as_str())),
 ];
 
-pub(crate) const HEADER_FIELDS: usize = kohi_header_field::CharacterCodeIdentifier as usize + 1;
+pub(crate) const HEADER_FIELDS: usize = kohi_header_field::BulkQualificationValidity as usize + 1;
 pub(crate) const PATIENT_FIELDS: usize = kohi_patient_field::Pmh as usize + 1;
 pub(crate) const QUALIFICATION_FIELDS: usize = kohi_qualification_field::Sex1 as usize + 1;
 pub(crate) const KOHI_FIELDS: usize = kohi_kohi_field::Renewal as usize + 1;

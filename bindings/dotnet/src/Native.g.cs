@@ -68,6 +68,11 @@ namespace KohiNet.Native
         ErrorCode = 7,
         ErrorMessage = 8,
         CharacterCodeIdentifier = 9,
+        BulkReceptionNumber = 10,
+        BulkProcessingResultStatus = 11,
+        BulkProcessingResultCode = 12,
+        BulkProcessingResultMessage = 13,
+        BulkQualificationValidity = 14,
     }
 
     public enum KohiPatientField : uint
@@ -295,7 +300,7 @@ namespace KohiNet.Native
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern void kohi_error_free(IntPtr error);
 
-        /// <summary>A header field: <c>field</c> is a <c>kohi_header_field</c>.</summary>
+        /// <summary>A header field: <c>field</c> is a <c>kohi_header_field</c> (a bulk result's file-level status among them, <c>KOHI_HEADER_FIELD_BULK_…</c>).</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern uint kohi_header_get(IntPtr result, uint field, out KohiStr @out);
 

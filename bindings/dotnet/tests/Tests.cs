@@ -382,6 +382,8 @@ static class Tests
             foreach (var patient in bulkStream) using (patient) units++;
             Check(units == 3 && bulkStream.Remainder.PatientCount == 0, "three units, then the rest");
             Check(bulkStream.Remainder.ToJson().Contains("\"reception_number\":\"R202511160001\""), "the bulk status");
+            Check(bulkStream.Remainder.Header(KohiHeaderField.BulkReceptionNumber) == "R202511160001"
+                && bulkStream.Remainder.Header(KohiHeaderField.BulkProcessingResultStatus) == "1", "the bulk status's getters");
             try { foreach (var patient in bulkStream) patient.Dispose(); Check(false, "a second enumeration should throw"); }
             catch (ObjectDisposedException) { Check(true, "a KohiStream is read once"); }
         }

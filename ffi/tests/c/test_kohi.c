@@ -820,6 +820,10 @@ static void test_stream_remainder(void) {
     CHECK(kohi_header_get(rest, KOHI_HEADER_FIELD_ERROR_CODE, &s) == KOHI_STATUS_OK && str_eq(s, "PLACEHOLDER-CODE"),
           "the error code");
     CHECK(kohi_header_get(rest, KOHI_HEADER_FIELD_SEGMENT_OF_RESULT, &s) == KOHI_STATUS_OK && str_eq(s, "9"), "segment");
+    CHECK(kohi_header_get(rest, KOHI_HEADER_FIELD_BULK_RECEPTION_NUMBER, &s) == KOHI_STATUS_OK && s.ptr == NULL,
+          "a single result has no bulk status");
+    CHECK(kohi_header_get(rest, KOHI_HEADER_FIELD_BULK_QUALIFICATION_VALIDITY + 1, &s) == KOHI_STATUS_INVALID_ARGUMENT,
+          "past the last header field");
     kohi_stream_free(stream);
     /* The remainder is the caller's: it outlives its stream, and is the whole parse's JSON. */
     char *json = NULL, *golden_path = path_of("header_error.expected.json");
@@ -844,6 +848,13 @@ static void test_stream_remainder(void) {
     CHECK(kohi_result_to_json(rest, &json) == KOHI_STATUS_OK && strstr(json, "\"reception_number\":\"R202511160001\""),
           "the bulk status");
     kohi_string_free(json);
+    /* The bulk file's status has getters of its own, as the header's fields do. */
+    CHECK(kohi_header_get(rest, KOHI_HEADER_FIELD_BULK_RECEPTION_NUMBER, &s) == KOHI_STATUS_OK &&
+              str_eq(s, "R202511160001"), "bulk: reception number");
+    CHECK(kohi_header_get(rest, KOHI_HEADER_FIELD_BULK_PROCESSING_RESULT_STATUS, &s) == KOHI_STATUS_OK && str_eq(s, "1"),
+          "bulk: processing result status");
+    CHECK(kohi_header_get(rest, KOHI_HEADER_FIELD_BULK_PROCESSING_RESULT_CODE, &s) == KOHI_STATUS_OK && s.ptr == NULL &&
+              s.len == 0, "bulk: an absent code");
     kohi_result_free(rest);
     kohi_stream_free(stream);
     free(file);
