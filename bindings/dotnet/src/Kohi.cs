@@ -780,15 +780,7 @@ namespace KohiNet
         /// ObjectDisposedException.</summary>
         public static IEnumerable<KohiResult> Stream(string path, ParseOptions options = null)
         {
-            IntPtr o = options == null ? IntPtr.Zero : options.Create();
-            IntPtr stream;
-            try
-            {
-                uint status = NativeMethods.kohi_stream_open(Text.CString(path), o, out stream, out IntPtr error);
-                if (status != 0) throw KohiException.From(status, error);
-            }
-            finally { if (o != IntPtr.Zero) NativeMethods.kohi_options_free(o); }
-            return Patients(new KohiHandle(stream, NativeMethods.kohi_stream_free, KohiHandle.Others));
+            return Patients(OpenNative(path, options));
         }
 
         /// <summary>As <see cref="Stream"/>, with what the file said besides its patients once the
@@ -798,6 +790,12 @@ namespace KohiNet
         /// enumeration did not.</summary>
         public static KohiStream OpenStream(string path, ParseOptions options = null)
         {
+            return new KohiStream(OpenNative(path, options));
+        }
+
+        /// <summary>The native stream of a file, opened here (its errors are thrown here).</summary>
+        private static KohiHandle OpenNative(string path, ParseOptions options)
+        {
             IntPtr o = options == null ? IntPtr.Zero : options.Create();
             IntPtr stream;
             try
@@ -806,7 +804,7 @@ namespace KohiNet
                 if (status != 0) throw KohiException.From(status, error);
             }
             finally { if (o != IntPtr.Zero) NativeMethods.kohi_options_free(o); }
-            return new KohiStream(new KohiHandle(stream, NativeMethods.kohi_stream_free, KohiHandle.Others));
+            return new KohiHandle(stream, NativeMethods.kohi_stream_free, KohiHandle.Others);
         }
 
         /// <summary>The stream's results; the stream is freed when the enumeration ends or is

@@ -791,6 +791,15 @@ static void test_stream(void) {
     kohi_stream_free(NULL);
 }
 
+/* A stream of the fixture `name`, opened (or NULL, counted as a failure). */
+static kohi_stream *open_fixture_stream(const char *name) {
+    char *file = path_of(name);
+    kohi_stream *stream = NULL;
+    CHECK(kohi_stream_open(file, NULL, &stream, NULL) == KOHI_STATUS_OK && stream, "open %s", name);
+    free(file);
+    return stream;
+}
+
 /* Streams `name` to its end; the number of patients, and each one's warning count in `warned`. */
 static size_t stream_to_end(kohi_stream *stream, size_t *warned) {
     size_t seen = 0;
@@ -810,9 +819,7 @@ static size_t stream_to_end(kohi_stream *stream, size_t *warned) {
  * it), a bulk file's status, as the whole-file parse gives them; a single result's warnings go
  * with its one patient. Before kohi_stream_remainder, a stream could not give any of them. */
 static void test_stream_remainder(void) {
-    char *file = path_of("header_error.xml");
-    kohi_stream *stream = NULL;
-    CHECK(kohi_stream_open(file, NULL, &stream, NULL) == KOHI_STATUS_OK, "open header_error");
+    kohi_stream *stream = open_fixture_stream("header_error.xml");
     CHECK(stream_to_end(stream, NULL) == 0, "a failed request has no patient");
     kohi_result *rest = NULL;
     CHECK(kohi_stream_remainder(stream, &rest) == KOHI_STATUS_OK && rest, "remainder");
@@ -834,11 +841,8 @@ static void test_stream_remainder(void) {
     free(want);
     free(golden);
     free(golden_path);
-    free(file);
 
-    file = path_of("bulk_three_units.xml");
-    stream = NULL;
-    CHECK(kohi_stream_open(file, NULL, &stream, NULL) == KOHI_STATUS_OK, "open bulk");
+    stream = open_fixture_stream("bulk_three_units.xml");
     rest = (kohi_result *)&passed;
     CHECK(kohi_stream_remainder(stream, &rest) == KOHI_STATUS_OK && rest == NULL, "none before the end");
     CHECK(stream_to_end(stream, NULL) == 3, "three units");
@@ -857,22 +861,16 @@ static void test_stream_remainder(void) {
               s.len == 0, "bulk: an absent code");
     kohi_result_free(rest);
     kohi_stream_free(stream);
-    free(file);
 
-    file = path_of("wrong_check_digit.xml");
     kohi_result *whole = parse_fixture("wrong_check_digit.xml", NULL);
     size_t wanted = 0, warned[8] = {0};
     CHECK(kohi_warning_count(whole, &wanted) == KOHI_STATUS_OK && wanted == 4, "whole: four warnings");
-    stream = NULL;
-    CHECK(kohi_stream_open(file, NULL, &stream, NULL) == KOHI_STATUS_OK, "open single");
+    stream = open_fixture_stream("wrong_check_digit.xml");
     CHECK(stream_to_end(stream, warned) == 1 && warned[0] == wanted, "the patient's warnings: %zu", warned[0]);
     kohi_stream_free(stream);
     kohi_result_free(whole);
-    free(file);
 
-    file = path_of("error_truncated.xml");
-    stream = NULL;
-    CHECK(kohi_stream_open(file, NULL, &stream, NULL) == KOHI_STATUS_OK, "open truncated");
+    stream = open_fixture_stream("error_truncated.xml");
     kohi_result *none = NULL;
     kohi_error *err = NULL;
     CHECK(kohi_stream_next(stream, &none, &err) == KOHI_STATUS_MALFORMED_XML, "truncated");
@@ -882,7 +880,6 @@ static void test_stream_remainder(void) {
     CHECK(kohi_stream_remainder(NULL, &rest) == KOHI_STATUS_NULL_ARGUMENT, "NULL stream");
     CHECK(kohi_stream_remainder(stream, NULL) == KOHI_STATUS_NULL_ARGUMENT, "NULL out");
     kohi_stream_free(stream);
-    free(file);
 }
 
 /* A document of PMH data of its own (the layout's prefix) arrives as KOHI_WATCH_KIND_PMH,
