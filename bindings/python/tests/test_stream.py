@@ -1,5 +1,6 @@
 """kohi.stream yields the same patients as kohi.parse, one at a time."""
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -186,6 +187,14 @@ def test_the_remainder_holds_what_the_file_said_besides_its_patients():
     rest = stream.remainder  # kept after close()
     assert rest.patients == [] and rest.bulk["reception_number"] == "R202511160001"
     assert rest.bulk == kohi.parse_file(FIXTURES / "bulk_three_units.xml").bulk
+
+    async def read_all():  # `async for` reads ahead in batches: the remainder is there after it
+        stream = kohi.stream(FIXTURES / "bulk_three_units.xml")
+        patients = [patient async for patient in stream]
+        return len(patients), stream.remainder
+
+    count, rest = asyncio.run(read_all())
+    assert count == 3 and rest.bulk["reception_number"] == "R202511160001"
 
     stream = kohi.stream(FIXTURES / "error_truncated.xml")
     with pytest.raises(kohi.MalformedXmlError):
