@@ -196,6 +196,11 @@ layer_c() {
   target/c/print_slots fixtures/pmh_three_out_of_order.xml | tee target/c/print_slots.txt
   grep -q "第1公費 21136015 3000015" target/c/print_slots.txt
   grep -q "第3公費 88131016 K000067890" target/c/print_slots.txt
+  gcc "${CFLAGS[@]}" examples/c/stream_bulk.c "${STATIC_LIBS[@]}" -o target/c/stream_bulk
+  target/c/stream_bulk fixtures/bulk_three_units.xml fixtures/header_error.xml | tee target/c/stream_bulk.txt
+  grep -q "patient 2: status 2, 0 公費" target/c/stream_bulk.txt
+  grep -q "3 patient(s); file: segment 1, error code -, reception R202511160001, bulk status 1" target/c/stream_bulk.txt
+  grep -q "0 patient(s); file: segment 9, error code PLACEHOLDER-CODE, reception -, bulk status -" target/c/stream_bulk.txt
 }
 
 # The Python package: venv, build, pytest, stubtest, the example.
