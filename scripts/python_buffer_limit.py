@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Hardening: a bytes-like object past the size limit is refused before kohi copies it.
+"""Hardening: a bytes-like object past the size limit is refused before kohi copies it, and a
+stream reads bytes in place.
 
 kohi.parse and kohi.survey copy a bytes-like object other than bytes (it may change while kohi
 reads it without the GIL). A 1 GiB file mapped with mmap, past the default 64 MiB limit, must be
@@ -14,6 +15,7 @@ import mmap
 import os
 import resource
 import tempfile
+from pathlib import Path
 
 import kohi
 
@@ -37,6 +39,25 @@ def main() -> None:
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"1 GiB mapped buffer refused as input_too_large by parse and survey; peak RSS {peak_mb:.0f} MB")
     assert peak_mb < LIMIT_MB, f"peak RSS {peak_mb:.0f} MB: the buffer was read or copied before it was refused"
+    stream_reads_bytes_in_place()
+
+
+def stream_reads_bytes_in_place() -> None:
+    """kohi.stream(bytes) reads the object where it lies, as kohi.parse does: it copied it whole
+    first, so peak RSS grew by the object's size (here a bulk file of about 128 MiB) however flat
+    the stream's own memory was."""
+    fixture = (Path(__file__).resolve().parent.parent / "fixtures" / "bulk_three_units.xml").read_bytes()
+    start, end = fixture.index(b"<BulkConfirmUnit>"), fixture.rindex(b"</BulkConfirmUnit>") + len(b"</BulkConfirmUnit>")
+    copies = (128 << 20) // (end - start)
+    # Joined from references to one unit: the object is the only large allocation, so the
+    # peak before the stream is its size, and a copy would raise it by as much again.
+    data = b"".join([fixture[:start], *[fixture[start:end]] * copies, fixture[end:]])
+    before_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    streamed = sum(1 for _ in kohi.stream(data, max_size=len(data)))
+    assert streamed == 3 * copies, streamed
+    grown_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - before_mb
+    print(f"{len(data) >> 20} MiB of bytes streamed ({streamed} patients); peak RSS grew {grown_mb:.0f} MB")
+    assert grown_mb < 48, f"peak RSS grew {grown_mb:.0f} MB: the bytes were copied"
 
 
 if __name__ == "__main__":

@@ -400,7 +400,7 @@ PY
   step "hardening: the bindings' allocator asks for no transparent huge pages (held 100,000-unit parses took 0.6-0.9 s instead of 0.18 s on a VM where a 2 MiB fault cost ~7 ms)"
   .venv/bin/python scripts/no_huge_pages.py target/bulk_10000.xml .venv/bin/python bindings/node
 
-  step "hardening: Python refuses a bytes-like object past the size limit before copying it (a 1 GiB mmap, peak RSS under 256 MB)"
+  step "hardening: Python refuses a bytes-like object past the size limit before copying it (a 1 GiB mmap, peak RSS under 256 MB); kohi.stream reads bytes in place (a 127 MiB bulk file, peak RSS grows under 48 MB)"
   .venv/bin/python scripts/python_buffer_limit.py
 
   step "hardening: Node's toJSON() builds a result whose JSON is longer than a JavaScript string can be (199,000 units, 56 MB); toJsonString() says limit_exceeded"

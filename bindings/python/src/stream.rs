@@ -172,6 +172,40 @@ impl PatientStream {
     }
 }
 
+/// A `bytes` object read where it lies, as `kohi.parse` reads one: a copy doubled the memory a
+/// stream of it took, all of it at the start (and for an object past the size limit, for a
+/// refusal that was certain).
+struct BytesInPlace {
+    /// Keeps the object, and so its buffer, alive.
+    _owner: Py<PyBytes>,
+    start: *const u8,
+    len: usize,
+    at: usize,
+}
+
+// SAFETY: a `bytes` object's buffer never changes and lives as long as the object, which
+// `_owner` keeps (its reference is given back through PyO3, with or without the GIL): reading
+// it from another thread without the GIL is reading memory nobody writes.
+unsafe impl Send for BytesInPlace {}
+
+impl BytesInPlace {
+    fn new(bytes: &Bound<'_, PyBytes>) -> Self {
+        let data = bytes.as_bytes();
+        BytesInPlace { _owner: bytes.clone().unbind(), start: data.as_ptr(), len: data.len(), at: 0 }
+    }
+}
+
+impl Read for BytesInPlace {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        // SAFETY: `start..start + len` is the object's buffer (see above); `at <= len`.
+        let rest = unsafe { std::slice::from_raw_parts(self.start.add(self.at), self.len - self.at) };
+        let n = rest.len().min(buf.len());
+        buf[..n].copy_from_slice(&rest[..n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
 /// Streams a result file given as a path (`str` or `os.PathLike`) or as `bytes`.
 #[pyfunction]
 #[pyo3(signature = (source, *, aliases=None, layout=None, max_size=None, limits=None))]
@@ -185,7 +219,7 @@ pub fn stream(
 ) -> PyResult<PatientStream> {
     let options = crate::options(py, aliases, layout, max_size, limits)?;
     let input: Source = if let Ok(bytes) = source.cast::<PyBytes>() {
-        Box::new(std::io::Cursor::new(bytes.as_bytes().to_vec()))
+        Box::new(BytesInPlace::new(bytes))
     } else if source.is_instance_of::<pyo3::types::PyString>() || source.hasattr("__fspath__")? {
         let path = crate::path_of(source)?;
         let file = kohi_core::open_file(&path).map_err(|e| errors::to_py(py, &e))?;

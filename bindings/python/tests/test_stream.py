@@ -218,3 +218,14 @@ def test_a_streamed_patient_reaches_its_own_warnings_and_header():
         assert streamed.result.header == kohi.parse_file(bulk).header
     # From the whole parse, the result it came from.
     assert whole.patients[0].result == whole
+
+
+def test_a_stream_of_bytes_keeps_them_alive_when_the_caller_lets_go():
+    """The bytes are read where they lie (not copied): the stream holds a reference to them."""
+    import gc
+
+    data = bytes((FIXTURES / "bulk_three_units.xml").read_bytes())
+    stream = kohi.stream(data)
+    del data
+    gc.collect()
+    assert [p.reference_number for p in stream] == ["1001", "1002", "1003"]
