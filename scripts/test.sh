@@ -243,6 +243,10 @@ PY
   step "Python: the vendor example"
   .venv/bin/python examples/python/print_slots.py fixtures/pmh_three_out_of_order.xml | tee target/print_slots_py.txt
   grep -q "第1公費 21136015 3000015" target/print_slots_py.txt
+  .venv/bin/python examples/python/stream_bulk.py fixtures/bulk_three_units.xml fixtures/header_error.xml \
+    | tee target/stream_bulk_py.txt
+  grep -q "3 patient(s); file: segment 1, error code -, reception R202511160001, bulk status 1" target/stream_bulk_py.txt
+  grep -q "0 patient(s); file: segment 9, error code PLACEHOLDER-CODE, reception -, bulk status -" target/stream_bulk_py.txt
 }
 
 # The Node addon: build, types, tests, the example.
@@ -279,6 +283,9 @@ layer_node() {
   step "Node: the vendor example"
   node examples/node/print_slots.js fixtures/pmh_three_out_of_order.xml | tee target/print_slots_node.txt
   grep -q "第1公費 21136015 3000015" target/print_slots_node.txt
+  node examples/node/stream_bulk.js fixtures/bulk_three_units.xml fixtures/header_error.xml | tee target/stream_bulk_node.txt
+  grep -q "3 patient(s); file: segment 1, error code -, reception R202511160001, bulk status 1" target/stream_bulk_node.txt
+  grep -q "0 patient(s); file: segment 9, error code PLACEHOLDER-CODE, reception -, bulk status -" target/stream_bulk_node.txt
 }
 
 # The README as a new user meets it: a release build without warnings, every snippet as written.
