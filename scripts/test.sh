@@ -319,6 +319,11 @@ layer_dotnet() {
   LD_LIBRARY_PATH="$ROOT/target/debug" mono target/dotnet/PrintSlots.exe fixtures/pmh_three_out_of_order.xml \
     | tee target/dotnet/print_slots.txt
   grep -q "第1公費 21136015 3000015" target/dotnet/print_slots.txt
+  mcs -langversion:7.2 -out:target/dotnet/StreamBulk.exe -r:target/dotnet/KohiNet.dll examples/dotnet/StreamBulk.cs
+  LD_LIBRARY_PATH="$ROOT/target/debug" mono target/dotnet/StreamBulk.exe fixtures/bulk_three_units.xml fixtures/header_error.xml \
+    | tee target/dotnet/stream_bulk.txt
+  grep -q "3 patient(s); file: segment 1, error code -, reception R202511160001, bulk status 1" target/dotnet/stream_bulk.txt
+  grep -q "0 patient(s); file: segment 9, error code PLACEHOLDER-CODE, reception -, bulk status -" target/dotnet/stream_bulk.txt
 
   step ".NET: a kohi.dll of another ABI version is refused before the first call, with the reason"
   mkdir -p target/dotnet/mismatch
