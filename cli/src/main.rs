@@ -336,10 +336,11 @@ fn run_stream(files: &[PathBuf], options: &ParseOptions) -> Result<bool, String>
 /// and whether the file was read to its end.
 fn stream_file(out: &mut impl Write, file: &Path, options: &ParseOptions) -> std::io::Result<(usize, bool)> {
     let name = serde_json::to_string(&file.to_string_lossy()).unwrap_or_else(|_| "\"\"".into());
+    // A file past the size limit is refused before its first patient, as the whole parse does.
     let source: Result<Box<dyn std::io::Read>, Error> = if file.as_os_str() == "-" {
         Ok(Box::new(std::io::stdin().lock()))
     } else {
-        kohi::open_file(file).map(|f| Box::new(f) as Box<dyn std::io::Read>)
+        kohi::open_file_within(file, options.max_input_bytes()).map(|f| Box::new(f) as Box<dyn std::io::Read>)
     };
     let mut reader = match source.and_then(|source| kohi::PatientReader::new(source, options)) {
         Ok(reader) => reader,

@@ -726,6 +726,23 @@ fn parse_stream_gives_each_patient_then_the_rest_of_the_file() {
     assert_eq!(lines(&piped).len(), 4);
 }
 
+/// A file past `--max-size` is one error line, with no patient before it (a stream given the
+/// file met the limit only after the patients before it).
+#[test]
+fn parse_stream_refuses_a_file_past_the_size_limit_before_its_first_patient() {
+    let dir = std::env::temp_dir().join(format!("kohi-cli-stream-limit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("bulk.xml");
+    std::fs::write(&path, kohi_fixtures::bulk_file(2000)).unwrap();
+    let half = (std::fs::metadata(&path).unwrap().len() / 2).to_string();
+    let out = kohi(&["parse", "--stream", "--max-size", &half, path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let got = lines(&out);
+    assert_eq!(got.len(), 1, "no patient line before the error");
+    assert_eq!((&got[0]["error"]["code"], &got[0]["patient_count"]), (&"input_too_large".into(), &0.into()));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// The answer to a failed request has no patient: its one line is the rest of the file, with
 /// the error code. A file that breaks off ends with an error line saying how many patients came
 /// before it, and the exit status is 1. `--stream` is JSON only.

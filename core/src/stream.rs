@@ -59,7 +59,7 @@ pub use crate::model::StreamedPatient;
 /// let file = std::fs::File::open(concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/face_pmh_two.xml"))?;
 /// let mut payers = Vec::new();
 /// for patient in kohi::PatientReader::new(std::io::BufReader::new(file), &kohi::ParseOptions::default())? {
-///     let patient = patient?.patient; // one patient in memory at a time, whatever the file's size
+///     let patient = patient?.patient; // one patient in memory at a time, however many units
 ///     payers.extend(patient.kohi.iter().filter_map(|k| k.payer_number.as_ref()).map(|n| n.expose().clone()));
 /// }
 /// assert_eq!(payers, ["52136017", "88131016"]);

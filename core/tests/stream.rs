@@ -829,3 +829,29 @@ fn a_single_result_streams_as_one_document_with_its_warnings() {
         assert_eq!(kohi::to_json(&doc), kohi::to_json(&whole), "{name}");
     }
 }
+
+/// A file larger than the input size limit is refused when it is opened for streaming, as the
+/// whole-file parse refuses it: given the file itself, a stream met the limit only after handing
+/// out every patient before it, so a caller had part of the file and then an error.
+#[test]
+fn a_file_past_the_size_limit_is_refused_before_its_first_patient() {
+    let dir = std::env::temp_dir().join(format!("kohi-stream-limit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("bulk.xml");
+    let xml = bulk(2000);
+    std::fs::write(&path, &xml).unwrap();
+    let small = ParseOptions::default().with_max_input_bytes(xml.len() / 2);
+    // What the reader alone does with the file: patients, then the limit.
+    let file = std::fs::File::open(&path).unwrap();
+    let read: Vec<_> = PatientReader::new(file, &small).unwrap().collect();
+    assert!(read.len() > 100 && read.last().unwrap().as_ref().is_err_and(|e| e.code() == "input_too_large"));
+    // Opened as a file: one error, no patient.
+    let refused = kohi::stream_file(&path, &small).err().expect("refused at once");
+    assert_eq!(refused.code(), "input_too_large");
+    assert_eq!(refused.to_string(), kohi::parse_file(&path, &small).unwrap_err().to_string());
+    // Within the limit, the file streams whole.
+    let fits = ParseOptions::default().with_max_input_bytes(xml.len());
+    assert_eq!(kohi::stream_file(&path, &fits).unwrap().count(), 2000);
+    assert_eq!(kohi::stream_file(dir.join("missing.xml"), &fits).err().unwrap().code(), "io");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -1076,7 +1076,8 @@ kohi_status kohi_request_write(const kohi_request *request,
                                kohi_error **err_out);
 
 /*
- Opens a file for streaming; its encoding is detected from its first bytes.
+ Opens a file for streaming; its encoding is detected from its first bytes. A file larger
+ than the input size limit is refused here (`KOHI_STATUS_INPUT_TOO_LARGE`), before any patient.
  */
 kohi_status kohi_stream_open(const char *utf8_path,
                              const kohi_options *options,

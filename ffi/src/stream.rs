@@ -18,7 +18,8 @@ pub struct kohi_stream {
     encoding: kohi_string_encoding,
 }
 
-/// Opens a file for streaming; its encoding is detected from its first bytes.
+/// Opens a file for streaming; its encoding is detected from its first bytes. A file larger
+/// than the input size limit is refused here (`KOHI_STATUS_INPUT_TOO_LARGE`), before any patient.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kohi_stream_open(
     utf8_path: *const c_char,
@@ -31,11 +32,7 @@ pub unsafe extern "C" fn kohi_stream_open(
             Ok(args) => args,
             Err(status) => return status,
         };
-        let file = match kohi_core::open_file(path) {
-            Ok(file) => file,
-            Err(e) => return unsafe { fail(err_out, kohi_error::from_core(&e)) },
-        };
-        match PatientReader::new(file, &options.parse) {
+        match kohi_core::stream_file(path, &options.parse) {
             Ok(reader) => {
                 let stream = kohi_stream { reader: Mutex::new(reader), encoding: options.encoding };
                 unsafe { *out = Box::into_raw(Box::new(stream)) };

@@ -416,7 +416,7 @@ namespace KohiNet.Native
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern uint kohi_request_write(IntPtr request, byte[] utf8_req_dir, byte[] utf8_free_part, uint encoding, out IntPtr path_out, out IntPtr err_out);
 
-        /// <summary>Opens a file for streaming; its encoding is detected from its first bytes.</summary>
+        /// <summary>Opens a file for streaming; its encoding is detected from its first bytes. A file larger than the input size limit is refused here (<c>KOHI_STATUS_INPUT_TOO_LARGE</c>), before any patient.</summary>
         [DllImport(Library, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         public static extern uint kohi_stream_open(byte[] utf8_path, IntPtr options, out IntPtr @out, out IntPtr err_out);
 

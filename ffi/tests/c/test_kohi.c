@@ -880,6 +880,19 @@ static void test_stream_remainder(void) {
     CHECK(kohi_stream_remainder(NULL, &rest) == KOHI_STATUS_NULL_ARGUMENT, "NULL stream");
     CHECK(kohi_stream_remainder(stream, NULL) == KOHI_STATUS_NULL_ARGUMENT, "NULL out");
     kohi_stream_free(stream);
+
+    /* A file past the size limit is refused when it is opened, before any patient. */
+    kohi_options *small = kohi_options_new();
+    CHECK(kohi_options_set_max_input_bytes(small, 1000) == KOHI_STATUS_OK, "limit");
+    char *bulk = path_of("bulk_three_units.xml");
+    stream = (kohi_stream *)&passed;
+    kohi_error *too_large = NULL;
+    CHECK(kohi_stream_open(bulk, small, &stream, &too_large) == KOHI_STATUS_INPUT_TOO_LARGE &&
+              stream == (kohi_stream *)&passed && kohi_error_code(too_large) == KOHI_STATUS_INPUT_TOO_LARGE,
+          "a file past the limit is refused at open, *out untouched");
+    kohi_error_free(too_large);
+    kohi_options_free(small);
+    free(bulk);
 }
 
 /* A document of PMH data of its own (the layout's prefix) arrives as KOHI_WATCH_KIND_PMH,
