@@ -218,8 +218,8 @@ pub fn batch_size(env: Env, max: Option<u32>) -> Result<u32> {
 #[napi(ts_args_type = "path: string, options?: StreamOptions | undefined | null")]
 pub fn stream(env: Env, path: String, options: Option<ParseOptions>) -> Result<PatientStream> {
     let options = crate::options(&env, options)?;
-    let file = kohi_core::open_file(&path).map_err(|e| crate::kohi_error(&env, &e))?;
-    let reader = PatientReader::new(file, &options).map_err(|e| crate::kohi_error(&env, &e))?;
+    // A file past the size limit is refused here, before any patient (as `parseFile` refuses it).
+    let reader = kohi_core::stream_file(&path, &options).map_err(|e| crate::kohi_error(&env, &e))?;
     Ok(PatientStream {
         reader: Arc::new(Mutex::new(Reading { reader: Some(reader), pending_error: None })),
         closed: Arc::new(AtomicBool::new(false)),

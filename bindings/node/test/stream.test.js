@@ -281,6 +281,12 @@ test('Symbol.asyncDispose closes the stream (`await using`)', { skip: typeof Sym
   assert.equal(s.closed, true)
 })
 
+test('a file past the size limit is refused when the stream is made, before any patient', async () => {
+  const file = path.join(FIXTURES, 'bulk_three_units.xml')
+  assert.throws(() => kohi.stream(file, { maxSize: 1000 }), (e) => e.code === 'input_too_large' && e.number === 2)
+  assert.equal((await kohi.stream(file, { maxSize: fs.statSync(file).size }).nextBatch()).length, 3)
+})
+
 test('the remainder holds what the file said besides its patients, as the whole parse does', async () => {
   // A failed request's answer has no patient: its header (segment 9, the error code) was out of
   // reach of a stream.

@@ -218,16 +218,25 @@ pub fn stream(
     limits: Option<crate::LimitsArg>,
 ) -> PyResult<PatientStream> {
     let options = crate::options(py, aliases, layout, max_size, limits)?;
-    let input: Source = if let Ok(bytes) = source.cast::<PyBytes>() {
-        Box::new(BytesInPlace::new(bytes))
+    // A source past the size limit is refused here, before any patient (as `kohi.parse` refuses
+    // it), not after the patients before the limit.
+    let reader = if let Ok(bytes) = source.cast::<PyBytes>() {
+        let (size, limit) = (bytes.as_bytes().len(), options.max_input_bytes());
+        if size > limit {
+            return Err(errors::to_py(py, &kohi_core::Error::InputTooLarge { size, limit }));
+        }
+        let input: Source = Box::new(BytesInPlace::new(bytes));
+        py.detach(|| PatientReader::new(input, &options))
     } else if source.is_instance_of::<pyo3::types::PyString>() || source.hasattr("__fspath__")? {
         let path = crate::path_of(source)?;
-        let file = kohi_core::open_file(&path).map_err(|e| errors::to_py(py, &e))?;
-        Box::new(file)
+        py.detach(|| {
+            let file = kohi_core::open_file_within(&path, options.max_input_bytes())?;
+            PatientReader::new(Box::new(file) as Source, &options)
+        })
     } else {
         return Err(PyTypeError::new_err("stream() takes a path or bytes"));
-    };
-    let reader = py.detach(|| PatientReader::new(input, &options)).map_err(|e| errors::to_py(py, &e))?;
+    }
+    .map_err(|e| errors::to_py(py, &e))?;
     let reading = Reading { reader, ready: VecDeque::new(), failed: None };
     Ok(PatientStream { reading: Mutex::new(Some(reading)), rest: OnceLock::new() })
 }

@@ -30,6 +30,15 @@ def test_the_web_api_json_form_streams_like_its_xml():
         assert (patient.pmh, fields(patient)) == (expected.pmh, fields(expected))
 
 
+def test_a_source_past_the_size_limit_is_refused_before_its_first_patient():
+    """As kohi.parse refuses it: a stream met the limit only after the patients before it."""
+    path = FIXTURES / "bulk_three_units.xml"
+    for source in (path, path.read_bytes()):
+        with pytest.raises(kohi.InputTooLargeError):
+            kohi.stream(source, max_size=1000)
+    assert len(list(kohi.stream(path, max_size=path.stat().st_size))) == 3
+
+
 def test_stream_errors_are_typed():
     with pytest.raises(kohi.MalformedXmlError):
         list(kohi.stream(FIXTURES / "error_truncated.xml"))
