@@ -217,7 +217,7 @@ namespace KohiNet
         /// <summary>Element aliases, as JSON: <c>{"CanonicalName": ["Alias", …]}</c>.</summary>
         public string AliasesJson { get; set; }
         /// <summary>The largest input accepted, in bytes (null: kohi's default). A bulk file larger
-        /// than the default needs this, or <see cref="Kohi.Stream"/>.</summary>
+        /// than the default needs this, streamed (<see cref="Kohi.Stream"/>) or parsed whole.</summary>
         public ulong? MaxInputBytes { get; set; }
         /// <summary>Limits on a document's shape, by <see cref="KohiLimit"/> (a stream applies them
         /// per patient); the ones not set keep kohi's defaults.</summary>
@@ -774,8 +774,8 @@ namespace KohiNet
         }
 
         /// <summary>The patients of a (bulk) result file one at a time, each a one-patient result
-        /// (dispose each), in flat memory whatever the file's size. The file is opened here (its
-        /// errors are thrown here) and let go when the enumeration ends or is disposed (a
+        /// (dispose each), in flat memory however many units it holds. The file is opened here (its
+        /// errors are thrown here, a file past <c>MaxInputBytes</c> among them) and let go when the enumeration ends or is disposed (a
         /// <c>foreach</c> left early too); it is read once: a second enumeration throws
         /// ObjectDisposedException.</summary>
         public static IEnumerable<KohiResult> Stream(string path, ParseOptions options = null)
