@@ -459,8 +459,9 @@ export interface RequestFields {
 }
 
 /**
- * Streams a result file (its encoding detected from its first bytes). `options.signal`
- * (index.js) closes it when aborted.
+ * Streams a result file (its encoding detected from its first bytes). A file larger than
+ * `options.maxSize` (64 MiB by default) throws `input_too_large` here, before any patient.
+ * `options.signal` (index.js) closes it when aborted.
  */
 export declare function stream(path: string, options?: StreamOptions | undefined | null): PatientStream
 

@@ -167,7 +167,8 @@ type
     FHandle: Pointer;
   public
     { Opens the file (its encoding detected from its first bytes); Options: nil for the
-      defaults (its limits apply per patient). }
+      defaults (its limits apply per patient). A file past the input size limit raises
+      EKohiError (input_too_large) here, before any patient. }
     constructor Create(const Path: UnicodeString; Options: TKohiOptions = nil);
     destructor Destroy; override;
     { The next patient, or nil at the end. Raises EKohiError when the file is not a result

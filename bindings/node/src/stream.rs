@@ -213,8 +213,9 @@ pub fn batch_size(env: Env, max: Option<u32>) -> Result<u32> {
     Ok(max)
 }
 
-/// Streams a result file (its encoding detected from its first bytes). `options.signal`
-/// (index.js) closes it when aborted.
+/// Streams a result file (its encoding detected from its first bytes). A file larger than
+/// `options.maxSize` (64 MiB by default) throws `input_too_large` here, before any patient.
+/// `options.signal` (index.js) closes it when aborted.
 #[napi(ts_args_type = "path: string, options?: StreamOptions | undefined | null")]
 pub fn stream(env: Env, path: String, options: Option<ParseOptions>) -> Result<PatientStream> {
     let options = crate::options(&env, options)?;

@@ -150,7 +150,9 @@ def stream(
     max_size: int | None = None,
     limits: Mapping[str, int] | None = None,
 ) -> PatientStream:
-    """Iterate the patients of a (bulk) result file as they are read, in flat memory."""
+    """Iterate the patients of a (bulk) result file as they are read, in flat memory. A source
+    larger than ``max_size`` (64 MiB by default) raises ``InputTooLargeError`` here, before any
+    patient."""
 
 @final
 class PatientStream:
