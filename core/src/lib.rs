@@ -91,17 +91,26 @@ pub fn parse_file(path: impl AsRef<Path>, options: &ParseOptions) -> Result<Docu
 pub fn read_file(path: impl AsRef<Path>, limit: usize) -> Result<Vec<u8>> {
     use std::io::Read;
     let path = path.as_ref();
-    let (file, meta) = open_regular(path)?;
-    let too_large = |size: u64| Error::InputTooLarge { size: usize::try_from(size).unwrap_or(usize::MAX), limit };
-    if meta.len() > limit as u64 {
-        return Err(too_large(meta.len()));
-    }
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    let (file, size) = open_regular_within(path, limit)?;
+    let mut bytes = Vec::with_capacity(size as usize);
     file.take((limit as u64).saturating_add(1)).read_to_end(&mut bytes).map_err(|e| Error::io_at(e, path))?;
     if bytes.len() > limit {
-        return Err(too_large(bytes.len() as u64));
+        return Err(too_large(bytes.len() as u64, limit));
     }
     Ok(bytes)
+}
+
+fn too_large(size: u64, limit: usize) -> Error {
+    Error::InputTooLarge { size: usize::try_from(size).unwrap_or(usize::MAX), limit }
+}
+
+/// [`open_regular`], refusing a file larger than `limit` bytes; the file and its size.
+fn open_regular_within(path: &Path, limit: usize) -> Result<(std::fs::File, u64)> {
+    let (file, meta) = open_regular(path)?;
+    if meta.len() > limit as u64 {
+        return Err(too_large(meta.len(), limit));
+    }
+    Ok((file, meta.len()))
 }
 
 /// Opens a regular file and streams it ([`PatientReader`]), refusing one larger than the input
@@ -117,11 +126,7 @@ pub fn stream_file(path: impl AsRef<Path>, options: &ParseOptions) -> Result<Pat
 /// [`open_file`], refusing a file larger than `limit` bytes (`input_too_large`): what
 /// [`stream_file`] opens, for a reader of another type (a boxed one, in the bindings).
 pub fn open_file_within(path: impl AsRef<Path>, limit: usize) -> Result<std::fs::File> {
-    let (file, meta) = open_regular(path.as_ref())?;
-    if meta.len() > limit as u64 {
-        return Err(Error::InputTooLarge { size: usize::try_from(meta.len()).unwrap_or(usize::MAX), limit });
-    }
-    Ok(file)
+    open_regular_within(path.as_ref(), limit).map(|(file, _)| file)
 }
 
 /// Opens a regular file to stream it ([`PatientReader`]). As for [`read_file`], a FIFO, a
