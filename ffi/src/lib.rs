@@ -115,6 +115,20 @@ fn into_c_string(s: String) -> *mut c_char {
     CString::new(s).map(CString::into_raw).unwrap_or(ptr::null_mut())
 }
 
+/// Hands `json` to the caller through `out` (checked not NULL by the caller) as a C string to
+/// free with `kohi_string_free`, written only on success.
+///
+/// # Safety
+/// `out` is valid for a write.
+unsafe fn give_json(json: String, out: *mut *mut c_char) -> kohi_status {
+    let json = into_c_string(json);
+    if json.is_null() {
+        return kohi_status::Panic;
+    }
+    unsafe { *out = json };
+    kohi_status::Ok
+}
+
 // ---------------------------------------------------------------------------------------------
 // Version
 
@@ -739,12 +753,7 @@ pub unsafe extern "C" fn kohi_result_to_json(result: *const kohi_result, out: *m
         if out.is_null() {
             return kohi_status::NullArgument;
         }
-        let json = into_c_string(kohi_core::to_json(&result.doc));
-        if json.is_null() {
-            return kohi_status::Panic;
-        }
-        unsafe { *out = json };
-        kohi_status::Ok
+        unsafe { give_json(kohi_core::to_json(&result.doc), out) }
     })
 }
 
@@ -764,12 +773,7 @@ pub unsafe extern "C" fn kohi_patient_to_json(
             return kohi_status::NullArgument;
         }
         let Some(patient) = result.doc.patients.get(patient_index) else { return kohi_status::OutOfRange };
-        let json = into_c_string(kohi_core::patient_to_json(patient));
-        if json.is_null() {
-            return kohi_status::Panic;
-        }
-        unsafe { *out = json };
-        kohi_status::Ok
+        unsafe { give_json(kohi_core::patient_to_json(patient), out) }
     })
 }
 
@@ -804,12 +808,7 @@ pub unsafe extern "C" fn kohi_reconcile_json(
             Err(e) => return kohi_status::from_core(&e),
         };
         let changes = kohi_core::reconcile(&records, patient, today);
-        let json = into_c_string(kohi_core::reconcile::changes_to_json(&changes));
-        if json.is_null() {
-            return kohi_status::Panic;
-        }
-        unsafe { *out = json };
-        kohi_status::Ok
+        unsafe { give_json(kohi_core::reconcile::changes_to_json(&changes), out) }
     })
 }
 
@@ -843,12 +842,7 @@ pub unsafe extern "C" fn kohi_survey_files_json(
                 Err(status) => return status,
             }
         }
-        let json = into_c_string(surveyor.finish().to_json());
-        if json.is_null() {
-            return kohi_status::Panic;
-        }
-        unsafe { *out = json };
-        kohi_status::Ok
+        unsafe { give_json(surveyor.finish().to_json(), out) }
     })
 }
 
